@@ -1,0 +1,66 @@
+/* internal.h - what the public entry points share: the active kernel table,
+ * argument validation, and the statistics that turn sums into a normalize. */
+#ifndef SIMDNORM_INTERNAL_H
+#define SIMDNORM_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernels.h"
+#include "simdnorm.h"
+
+/* The kernel table in use now; never NULL; first call runs the ISA choice. */
+const simdnorm_kernels *simdnorm_active_kernels(void);
+
+/* ---- validation (validate.c) ------------------------------------------- */
+
+/* eps >= 0 and finite. */
+int simdnorm_eps_ok(float eps);
+
+/* Bytes spanned by a [rows, cols] matrix with the given row stride (rows >= 1,
+ * stride >= cols >= 1): 0 on overflow of rows*stride*sizeof(float) beyond
+ * PTRDIFF_MAX or of the address range starting at p; else sets *span to the
+ * bytes from p to the end of the last row (0 for p == NULL: an absent
+ * optional array spans nothing). */
+int simdnorm_matrix_span(const void *p, size_t rows, size_t cols, size_t stride,
+                         size_t *span);
+
+/* Whether [a, a+abytes) and [b, b+bbytes) intersect; NULL or empty never do. */
+int simdnorm_overlaps(const void *a, size_t abytes, const void *b, size_t bbytes);
+
+/* ---- statistics (stats.c) ---------------------------------------------- */
+
+/* count, mean and sum of squared deviations (M2) of a set of floats. */
+typedef struct simdnorm_moments {
+    double count, mean, m2;
+} simdnorm_moments;
+
+/* Moments of x[0..n) (n >= 1): blocks of SIMDNORM_BLOCK elements, each
+ * taken about its first element by the f32_moments kernel, merged left to
+ * right. Non-finite mean or m2 iff x holds a NaN or an Inf. */
+simdnorm_moments simdnorm_span_moments(const simdnorm_kernels *k, size_t n,
+                                       const float *x);
+
+/* Chan's merge: the moments of the union of a and b, in that order. */
+simdnorm_moments simdnorm_moments_merge(simdnorm_moments a, simdnorm_moments b);
+
+/* The canonical NaN for NaN, else v. */
+float simdnorm_canonical_nan(float v);
+
+/* The accurate fallback for rows the float fast path cannot take (Inf/NaN
+ * input, rstd not a normal float, values near FLT_MAX): for each i,
+ * u = (float)(((double)x_i - mean) * rstd), then gamma/beta exactly as the
+ * f32_normalize kernel applies them, NaN made canonical. Plain C compiled
+ * once, so it is the same on every ISA. */
+void simdnorm_normalize_slow(size_t n, const float *x, double mean, double rstd,
+                             const float *gamma, const float *beta, float *y);
+
+/* Normalize one span given its double mean and var (LayerNorm row,
+ * BatchNorm plane): y = (x - mean) * rstd, gamma, beta. Picks the f32 fast
+ * path when it is exact enough and safe from overflow, else the slow path.
+ * Returns the float rstd = 1/sqrt(var + eps). */
+float simdnorm_normalize_span(const simdnorm_kernels *k, size_t n, const float *x,
+                              double mean, double var, double eps,
+                              const float *gamma, const float *beta, float *y);
+
+#endif /* SIMDNORM_INTERNAL_H */

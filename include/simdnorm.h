@@ -1,0 +1,82 @@
+/* simdnorm.h - the whole public API of simdnorm: SIMD CPU kernels for
+ * LayerNorm, RMSNorm and BatchNorm, bit-for-bit identical on every ISA. */
+#ifndef SIMDNORM_H
+#define SIMDNORM_H
+
+#include <stddef.h>
+
+#if defined(_WIN32) && defined(SIMDNORM_BUILDING_DLL)
+#define SIMDNORM_API __declspec(dllexport)
+#elif defined(__GNUC__) || defined(__clang__)
+#define SIMDNORM_API __attribute__((visibility("default")))
+#else
+#define SIMDNORM_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SIMDNORM_VERSION_MAJOR 0
+#define SIMDNORM_VERSION_MINOR 1
+#define SIMDNORM_VERSION_PATCH 0
+
+/* ---- status --------------------------------------------------------------
+ * Every function returns a status and writes nothing when it fails. */
+typedef enum simdnorm_status {
+    SIMDNORM_OK = 0,
+    SIMDNORM_ERR_NULL,         /* a required pointer is NULL */
+    SIMDNORM_ERR_SHAPE,        /* zero where not allowed, stride < row, size overflow */
+    SIMDNORM_ERR_PARAM,        /* eps < 0 or not finite, momentum outside [0,1], bad enum */
+    SIMDNORM_ERR_ISA,          /* ISA not compiled in or not runnable on this CPU/OS */
+    SIMDNORM_ERR_OVERLAP       /* an output partly overlaps an input or another output */
+} simdnorm_status;
+
+/* A static, human-readable message; never NULL (unknown values get one too). */
+SIMDNORM_API const char *simdnorm_status_str(simdnorm_status s);
+
+/* ---- ISA control --------------------------------------------------------- */
+typedef enum simdnorm_isa {
+    SIMDNORM_ISA_SCALAR = 0, SIMDNORM_ISA_AVX2, SIMDNORM_ISA_AVX512, SIMDNORM_ISA_NEON
+} simdnorm_isa;
+
+/* The ISA that calls use now. The first use of the library picks the best ISA
+ * the CPU and OS can run, or the one named by the environment variable
+ * SIMDNORM_ISA=scalar|avx2|avx512|neon if it is runnable (else the best). */
+SIMDNORM_API simdnorm_isa    simdnorm_active_isa(void);
+/* 1 if the ISA is compiled in and runnable on this CPU/OS, else 0. */
+SIMDNORM_API int             simdnorm_isa_available(simdnorm_isa isa);
+/* Force an ISA for all later calls (all threads). SIMDNORM_ERR_PARAM for a
+ * value outside the enum, SIMDNORM_ERR_ISA if unavailable; then nothing changes. */
+SIMDNORM_API simdnorm_status simdnorm_set_isa(simdnorm_isa isa);
+/* "scalar", "avx2", "avx512", "neon"; "unknown" for other values. */
+SIMDNORM_API const char     *simdnorm_isa_name(simdnorm_isa isa);
+
+/* ---- LayerNorm and RMSNorm ------------------------------------------------
+ * Normalize each row of a [rows, cols] matrix. Row r of x starts at
+ * x + r*x_stride (strides count floats). y == x with x_stride == y_stride is
+ * in place; any other overlap of an output with an input or another output
+ * is SIMDNORM_ERR_OVERLAP. rows == 0 is a no-op returning SIMDNORM_OK.
+ * Results are bit-for-bit identical on every ISA and thread count; NaN
+ * outputs are the canonical quiet NaN (0x7fc00000). */
+SIMDNORM_API simdnorm_status simdnorm_layer_norm_f32(
+    size_t rows, size_t cols,
+    const float *x, size_t x_stride,        /* row r starts at x + r*x_stride */
+    const float *gamma, const float *beta,  /* [cols] each, optional: 1 and 0 */
+    float eps,
+    float *y, size_t y_stride,              /* y == x with equal strides: in place */
+    float *mean, float *rstd);              /* [rows] each, optional: saved stats */
+
+SIMDNORM_API simdnorm_status simdnorm_rms_norm_f32(
+    size_t rows, size_t cols,
+    const float *x, size_t x_stride,
+    const float *gamma,                     /* [cols], optional */
+    float eps,
+    float *y, size_t y_stride,
+    float *rstd);                           /* [rows], optional: 1/sqrt(mean(x^2)+eps) */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SIMDNORM_H */

@@ -1,0 +1,94 @@
+/* kernels.h - the kernel families of simdnorm: their types, their contracts,
+ * and the canonical reduction order that makes every ISA bit-for-bit equal. */
+#ifndef SIMDNORM_KERNELS_H
+#define SIMDNORM_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- The canonical reduction order ---------------------------------------
+ * Every reduction over a span x[0..n) uses SIMDNORM_LANES logical double
+ * accumulators: element i goes to lane i % SIMDNORM_LANES, each lane
+ * accumulates its elements in increasing i starting from +0.0, and the lanes
+ * are folded by halves: lane l += lane l+16, then l += l+8, l += l+4,
+ * l += l+2, l += l+1 (lane 0 holds the result). An ISA maps the 32 lanes to
+ * as many registers as it needs (AVX-512: 4 zmm of 8 doubles, AVX2: 8 ymm of
+ * 4, NEON: 16 q of 2, scalar: an array), so the order - and therefore every
+ * bit of the result - does not depend on the vector width. Accumulating in
+ * double makes the sums of float data exact or nearly so and they can never
+ * overflow (a float squared fits a double with room to spare).
+ *
+ * Long rows are cut into blocks of SIMDNORM_BLOCK elements; each block's
+ * moments are taken about its own first element and the blocks are merged in
+ * order with Chan's formula (dispatch/stats.h), which bounds the cancellation
+ * of the shifted sums by the block length instead of the row length. */
+#define SIMDNORM_LANES 32
+#define SIMDNORM_BLOCK 4096
+
+/* The one NaN every kernel writes, so NaN results are bitwise equal too
+ * (x86 and Arm generate NaNs with different signs and payloads). */
+#define SIMDNORM_CANONICAL_NAN_BITS 0x7fc00000u
+
+/* f32_moments: shifted first and second moments of one span.
+ * Reads x[0..n), 1 <= n, any alignment, never past x[n-1]. With
+ * d_i = (double)x_i - (double)shift it writes out[0] = sum d_i and
+ * out[1] = sum d_i^2, lane accumulators updated as acc0 += d and
+ * acc1 = fma(d, d, acc1), in the canonical order above. A NaN or Inf in x
+ * makes out[0] or out[1] non-finite; nothing else can (no overflow). */
+typedef void (*simdnorm_f32_moments_fn)(size_t n, const float *x, float shift,
+                                        double out[2]);
+
+/* f32_sumsq: sum of squares x_i^2 of one span, acc = fma(x, x, acc) in the
+ * canonical order. Reads x[0..n), n >= 1, any alignment. */
+typedef double (*simdnorm_f32_sumsq_fn)(size_t n, const float *x);
+
+/* f32_normalize: the normalize-scale-shift of one span. For each i < n:
+ *   t = x_i - shift;  u = fmaf(t, scale, offset);
+ *   y_i = fmaf(u, gamma_i, beta_i)  (both given),  u * gamma_i  (gamma only),
+ *         u + beta_i (beta only),   u  (neither);
+ * and a NaN y_i is written as the canonical NaN. Every operation is one
+ * IEEE float rounding (fmaf fused), so all ISAs agree bit for bit. Reads
+ * x, gamma, beta [0..n), writes y[0..n), any alignment, nothing past n-1;
+ * y == x (exact in place) is allowed, any other overlap is not. */
+typedef void (*simdnorm_f32_normalize_fn)(size_t n, const float *x,
+                                          float shift, float scale,
+                                          float offset, const float *gamma,
+                                          const float *beta, float *y);
+
+/* One table per ISA: built at compile time, never modified. */
+typedef struct simdnorm_kernels {
+    int isa; /* simdnorm_isa */
+    simdnorm_f32_moments_fn f32_moments;
+    simdnorm_f32_sumsq_fn f32_sumsq;
+    simdnorm_f32_normalize_fn f32_normalize;
+} simdnorm_kernels;
+
+/* The kernels of one ISA, named <prefix>_<dtype>_<family>_<isa>. */
+#define SIMDNORM_DECLARE_KERNELS(isa)                                         \
+    void simdnorm_f32_moments_##isa(size_t n, const float *x, float shift,    \
+                                    double out[2]);                           \
+    double simdnorm_f32_sumsq_##isa(size_t n, const float *x);                \
+    void simdnorm_f32_normalize_##isa(size_t n, const float *x, float shift,  \
+                                      float scale, float offset,              \
+                                      const float *gamma, const float *beta,  \
+                                      float *y);
+
+/* The table initializer of one ISA; dispatch/isa.c builds each with it. */
+#define SIMDNORM_KERNEL_TABLE(isa_enum, isa)                                  \
+    {                                                                         \
+        (isa_enum), simdnorm_f32_moments_##isa, simdnorm_f32_sumsq_##isa,     \
+            simdnorm_f32_normalize_##isa                                      \
+    }
+
+SIMDNORM_DECLARE_KERNELS(scalar)
+#if defined(SIMDNORM_HAVE_AVX2)
+SIMDNORM_DECLARE_KERNELS(avx2)
+#endif
+#if defined(SIMDNORM_HAVE_AVX512)
+SIMDNORM_DECLARE_KERNELS(avx512)
+#endif
+#if defined(SIMDNORM_HAVE_NEON)
+SIMDNORM_DECLARE_KERNELS(neon)
+#endif
+
+#endif /* SIMDNORM_KERNELS_H */
