@@ -12,6 +12,9 @@
 /* The kernel table in use now; never NULL; first call runs the ISA choice. */
 const simdnorm_kernels *simdnorm_active_kernels(void);
 
+/* The table of an ISA if compiled in (runnable or not), else NULL. */
+const simdnorm_kernels *simdnorm_kernels_for(simdnorm_isa isa);
+
 /* ---- validation (validate.c) ------------------------------------------- */
 
 /* eps >= 0 and finite. */

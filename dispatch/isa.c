@@ -122,6 +122,11 @@ static void init(void)
 
 static void ensure_init(void) { pthread_once(&init_once, init); }
 
+const simdnorm_kernels *simdnorm_kernels_for(simdnorm_isa isa)
+{
+    return (unsigned)isa < ISA_COUNT ? tables[isa] : NULL;
+}
+
 const simdnorm_kernels *simdnorm_active_kernels(void)
 {
     const simdnorm_kernels *t = atomic_load_explicit(&active_table, memory_order_acquire);

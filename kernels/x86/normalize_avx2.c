@@ -1,15 +1,8 @@
 /* normalize_avx2.c - the normalize-scale-shift kernel for AVX2 + FMA. */
 #include <immintrin.h>
+#include <string.h>
 
 #include "kernels.h"
-
-/* Lanes j < r of an 8-float group are all-ones: the mask for vmaskmov,
- * which neither reads nor faults on masked-off elements. */
-static inline __m256i lane_mask8(size_t r)
-{
-    const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)r), idx);
-}
 
 /* t = x - shift, u = fma(t, scale, offset), the affine part chosen by the
  * constant flags, NaN lanes replaced by the canonical NaN. */
@@ -44,16 +37,25 @@ static inline void normalize_span(size_t n, const float *x, float shift_s,
                                            offset, g, b, has_gamma, has_beta));
     }
     if (i < n) {
-        const __m256i m = lane_mask8(n - i);
-        const __m256 g = has_gamma ? _mm256_maskload_ps(gamma + i, m) : zero;
-        const __m256 b = has_beta ? _mm256_maskload_ps(beta + i, m) : zero;
-        _mm256_maskstore_ps(y + i, m, normalize8(_mm256_maskload_ps(x + i, m), shift,
-                                                 scale, offset, g, b, has_gamma, has_beta));
+        /* The tail goes through zeroed local copies rather than vmaskmovps:
+         * no access past element n-1 on any CPU or emulator (qemu 7.2's
+         * vmaskmovps faults on masked-off elements of a PROT_NONE page). */
+        const size_t r = n - i;
+        float xt[8] = {0}, gt[8] = {0}, bt[8] = {0}, yt[8];
+        memcpy(xt, x + i, r * sizeof(float));
+        if (has_gamma)
+            memcpy(gt, gamma + i, r * sizeof(float));
+        if (has_beta)
+            memcpy(bt, beta + i, r * sizeof(float));
+        _mm256_storeu_ps(yt, normalize8(_mm256_loadu_ps(xt), shift, scale, offset,
+                                        _mm256_loadu_ps(gt), _mm256_loadu_ps(bt),
+                                        has_gamma, has_beta));
+        memcpy(y + i, yt, r * sizeof(float));
     }
 }
 
-/* Contract: kernels.h, f32_normalize. 8 floats per step; the tail uses
- * vmaskmovps, so nothing past element n-1 is read or written. */
+/* Contract: kernels.h, f32_normalize. 8 floats per step; the tail goes
+ * through local copies, so nothing past element n-1 is read or written. */
 void simdnorm_f32_normalize_avx2(size_t n, const float *x, float shift,
                                  float scale, float offset,
                                  const float *gamma, const float *beta,

@@ -1,0 +1,162 @@
+/* common.h - test helpers: a seeded RNG, guard-page buffers, the float64
+ * reference formulas, and the list of ISAs this architecture has. */
+#ifndef SIMDNORM_TEST_COMMON_H
+#define SIMDNORM_TEST_COMMON_H
+
+
+
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "simdnorm.h"
+
+/* ---- seeded RNG (splitmix64) ------------------------------------------- */
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+static inline void rng_seed(uint64_t s) { rng_state = s * 0x9e3779b97f4a7c15ull + 1; }
+static uint64_t rng_u64(void)
+{
+    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+/* uniform in [0, 1) */
+static inline double rng_unif(void) { return (double)(rng_u64() >> 11) * 0x1p-53; }
+/* approximately standard normal (Irwin-Hall of 4, rescaled) */
+static inline double rng_normal(void)
+{
+    return (rng_unif() + rng_unif() + rng_unif() + rng_unif() - 2.0) * 1.7320508075688772;
+}
+static inline void fill_normal(float *x, size_t n, double offset, double scale)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float)(offset + scale * rng_normal());
+}
+
+/* ---- guard-page buffers --------------------------------------------------
+ * guarded(n) returns n floats whose last one ends exactly where a PROT_NONE
+ * page begins, so any read or write past the end faults. */
+typedef struct guarded_buf {
+    void *base;
+    size_t len;
+    float *p;
+} guarded_buf;
+
+static inline guarded_buf guarded(size_t n)
+{
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    const size_t bytes = n * sizeof(float);
+    const size_t data_pages = (bytes + page - 1) / page;
+    guarded_buf g;
+    g.len = (data_pages + 1) * page;
+    g.base = mmap(NULL, g.len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (g.base == MAP_FAILED) {
+        printf("mmap failed\n");
+        exit(2);
+    }
+    char *guard = (char *)g.base + data_pages * page;
+    mprotect(guard, page, PROT_NONE);
+    g.p = (float *)(void *)(guard - bytes);
+    return g;
+}
+static inline void guarded_free(guarded_buf g) { munmap(g.base, g.len); }
+
+/* ---- bits ------------------------------------------------------------- */
+static inline uint32_t fbits(float v)
+{
+    uint32_t u;
+    memcpy(&u, &v, sizeof u);
+    return u;
+}
+static inline float from_bits(uint32_t u)
+{
+    float v;
+    memcpy(&v, &u, sizeof v);
+    return v;
+}
+#define SENTINEL_BITS 0x7fa5a5a5u /* a signalling NaN no kernel produces */
+
+/* ---- the ISAs of this architecture -------------------------------------- */
+#if defined(__aarch64__)
+static const simdnorm_isa arch_isas[] = {SIMDNORM_ISA_SCALAR, SIMDNORM_ISA_NEON};
+#else
+static const simdnorm_isa arch_isas[] = {SIMDNORM_ISA_SCALAR, SIMDNORM_ISA_AVX2,
+                                         SIMDNORM_ISA_AVX512};
+#endif
+#define N_ARCH_ISAS (sizeof arch_isas / sizeof *arch_isas)
+
+/* Start case "<name>[<isa>]"; returns 0 (and reports a skip) when the CPU
+ * cannot run the ISA, else selects it. */
+static inline int begin_isa_case(const char *name, simdnorm_isa isa)
+{
+    h_begin("%s[%s]", name, simdnorm_isa_name(isa));
+    if (!simdnorm_isa_available(isa)) {
+        h_skip("this CPU cannot run it");
+        return 0;
+    }
+    if (simdnorm_set_isa(isa) != SIMDNORM_OK || simdnorm_active_isa() != isa) {
+        CHECK(0, "could not select %s", simdnorm_isa_name(isa));
+        h_end();
+        return 0;
+    }
+    return 1;
+}
+
+/* ---- float64 references ------------------------------------------------- */
+typedef struct ref_stats {
+    double mean, var, rstd;
+} ref_stats;
+
+/* Two-pass float64 LayerNorm statistics of one row; biased variance. */
+static inline ref_stats ref_layer_norm_row(size_t n, const float *x, double eps)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += x[i];
+    const double mean = s / (double)n;
+    double q = 0, c = 0;
+    for (size_t i = 0; i < n; i++) {
+        const double d = (double)x[i] - mean;
+        q += d * d;
+        c += d;
+    }
+    ref_stats r;
+    r.mean = mean;
+    r.var = (q - c * c / (double)n) / (double)n;
+    if (r.var < 0)
+        r.var = 0;
+    r.rstd = 1.0 / sqrt(r.var + eps);
+    return r;
+}
+
+/* float64 RMSNorm statistics: mean square and rstd. */
+static inline ref_stats ref_rms_norm_row(size_t n, const float *x, double eps)
+{
+    double q = 0;
+    for (size_t i = 0; i < n; i++)
+        q += (double)x[i] * (double)x[i];
+    ref_stats r;
+    r.mean = 0;
+    r.var = q / (double)n;
+    r.rstd = 1.0 / sqrt(r.var + eps);
+    return r;
+}
+
+/* |got - want| <= tol * max(1, |want|), NaN matching NaN, Inf matching Inf. */
+static inline int close_to(float got, double want, double tol)
+{
+    if (isnan(want))
+        return isnan(got);
+    if (isinf(want))
+        return isinf(got) && (got > 0) == (want > 0);
+    if (!isfinite(got))
+        return 0;
+    return fabs((double)got - want) <= tol * fmax(1.0, fabs(want));
+}
+
+#endif /* SIMDNORM_TEST_COMMON_H */

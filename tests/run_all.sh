@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# run_all.sh - the whole test suite: installs what is missing, builds, runs
+# every test (native ISAs, then qemu-emulated CPUs), and closes with one line
+# "N passed, N failed, N skipped"; exits non-zero on any failure.
+set -u
+cd "$(dirname "$0")/.."
+bash tools/install-deps.sh test || exit 1
+
+logs=()
+run_suite() { # <build dir> <meson setup args...>
+  local dir=$1; shift
+  if [ ! -f "$dir/build.ninja" ]; then
+    meson setup "$dir" --buildtype=release "$@" >"$dir.setup.log" 2>&1 ||
+      { cat "$dir.setup.log"; echo "0 passed, 1 failed"; exit 1; }
+  fi
+  ninja -C "$dir" >/dev/null || { ninja -C "$dir"; echo "0 passed, 1 failed"; exit 1; }
+  meson test -C "$dir" --num-processes 2 --print-errorlogs >/dev/null 2>&1
+  logs+=("$dir/meson-logs/testlog.json")
+}
+
+run_suite build-test
+python3 tests/summarize.py "${logs[@]}"

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# install-deps.sh - installs the Debian 12 packages simdnorm's build, tests and
+# benchmark need, only those missing. Usage: tools/install-deps.sh [test|bench|all]
+set -eu
+what=${1:-all}
+pkgs="meson ninja-build gcc g++ pkg-config python3 qemu-user"
+case "$what" in
+  test) ;;
+  bench|all) pkgs="$pkgs libbenchmark-dev libdnnl-dev python3-matplotlib" ;;
+  *) echo "usage: $0 [test|bench|all]" >&2; exit 2 ;;
+esac
+missing=""
+for p in $pkgs; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  echo "installing:$missing"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
