@@ -39,10 +39,15 @@ typedef struct simdnorm_moments {
 } simdnorm_moments;
 
 /* Moments of x[0..n) (n >= 1): blocks of SIMDNORM_BLOCK elements, each
- * taken about its first element by the f32_moments kernel, merged left to
- * right. Non-finite mean or m2 iff x holds a NaN or an Inf. */
+ * taken by the fast or, where it cannot meet the contract, the exact kernel
+ * (stats.c), merged left to right with Chan's formula. Non-finite mean or
+ * m2 iff x holds a NaN or an Inf. */
 simdnorm_moments simdnorm_span_moments(const simdnorm_kernels *k, size_t n,
                                        const float *x);
+
+/* Sum of squares of x[0..n) (n >= 1): the fast kernel, or the exact one
+ * where float squares overflowed or underflowed. */
+double simdnorm_span_sumsq(const simdnorm_kernels *k, size_t n, const float *x);
 
 /* Chan's merge: the moments of the union of a and b, in that order. */
 simdnorm_moments simdnorm_moments_merge(simdnorm_moments a, simdnorm_moments b);

@@ -96,7 +96,7 @@ simdnorm_status simdnorm_rms_norm_f32(size_t rows, size_t cols, const float *x,
         const float *xr = x + r * x_stride;
         /* An Inf makes the mean square Inf and rstd 0; the slow path then
          * gives 0 for finite x and NaN for the Inf, as x / sqrt(Inf) does. */
-        const double ms = k->f32_sumsq(cols, xr) / (double)cols;
+        const double ms = simdnorm_span_sumsq(k, cols, xr) / (double)cols;
         const float rstd_f = simdnorm_normalize_span(k, cols, xr, 0.0, ms, eps, gamma,
                                                      NULL, y + r * y_stride);
         if (rstd)

@@ -26,27 +26,88 @@ simdnorm_moments simdnorm_moments_merge(simdnorm_moments a, simdnorm_moments b)
     return m;
 }
 
+/* The moments of one block from shifted sums about K: mean = K + S1/n,
+ * M2 = S2 - S1^2/n. */
+static simdnorm_moments from_shifted(double n, float k, const double s[2])
+{
+    const double dm = s[0] / n;
+    simdnorm_moments b;
+    b.count = n;
+    b.mean = (double)k + dm;
+    b.m2 = s[1] - s[0] * dm;
+    return b;
+}
+
+/* Whether the fast kernel's sums about K meet the accuracy contract. */
+enum fast_verdict {
+    FAST_OK,        /* use them */
+    FAST_FAR_SHIFT, /* K is more than one standard deviation from the mean */
+    FAST_NO,        /* overflow, underflow or NaN/Inf: only the exact kernel */
+};
+
+/* OK when finite (no float overflow), the shift within one standard deviation
+ * of the mean (S1^2/n <= M2: the subtraction loses at most one bit), and the
+ * variance at least 2^-60 (no float square that matters underflowed). */
+static enum fast_verdict judge_fast_sums(double n, const double s[2])
+{
+    if (!isfinite(s[0]) || !isfinite(s[1]))
+        return FAST_NO;
+    const double c = s[0] * (s[0] / n);
+    const double m2 = s[1] - c;
+    if (!(c <= m2))
+        return FAST_FAR_SHIFT;
+    return m2 >= 0x1p-60 * n ? FAST_OK : FAST_NO;
+}
+
+/* Moments of one block (1 <= n <= SIMDNORM_BLOCK). The fast kernel runs about
+ * the mean of the first (up to) 8 elements; if that shift was too far off, once
+ * more about the mean it found; if its sums still fail the contract (overflow,
+ * underflow, NaN/Inf), the exact kernel decides, about x[0]: a sample, so
+ * (mean - x[0])^2 <= M2 and the cancellation costs at most log2(n) of
+ * double's 53 bits. */
+static simdnorm_moments block_moments(const simdnorm_kernels *k, size_t n, const float *x)
+{
+    const double len = (double)n;
+    const size_t head = n < 8 ? n : 8;
+    double h = 0.0;
+    for (size_t i = 0; i < head; i++)
+        h += x[i];
+    float shift = (float)(h / (double)head);
+    double s[2];
+    k->f32_moments(n, x, shift, s);
+    enum fast_verdict v = judge_fast_sums(len, s);
+    if (v == FAST_FAR_SHIFT) {
+        shift = (float)from_shifted(len, shift, s).mean;
+        k->f32_moments(n, x, shift, s);
+        v = judge_fast_sums(len, s);
+    }
+    if (v == FAST_OK)
+        return from_shifted(len, shift, s);
+    k->f32_moments_exact(n, x, x[0], s);
+    simdnorm_moments b = from_shifted(len, x[0], s);
+    if (b.m2 < 0.0)
+        b.m2 = 0.0;
+    return b;
+}
+
 simdnorm_moments simdnorm_span_moments(const simdnorm_kernels *k, size_t n,
                                        const float *x)
 {
     simdnorm_moments total = {0.0, 0.0, 0.0};
     for (size_t off = 0; off < n; off += SIMDNORM_BLOCK) {
         const size_t len = n - off < SIMDNORM_BLOCK ? n - off : SIMDNORM_BLOCK;
-        double s[2];
-        k->f32_moments(len, x + off, x[off], s);
-        /* Shifted sums: mean = K + S1/len, M2 = S2 - S1^2/len. Since K is one
-         * of the block's values, (mean - K)^2 <= M2, so the subtraction loses
-         * at most log2(len) of double's 53 bits. */
-        const double dm = s[0] / (double)len;
-        simdnorm_moments b;
-        b.count = (double)len;
-        b.mean = (double)x[off] + dm;
-        b.m2 = s[1] - s[0] * dm;
-        if (b.m2 < 0.0)
-            b.m2 = 0.0;
+        const simdnorm_moments b = block_moments(k, len, x + off);
         total = off == 0 ? b : simdnorm_moments_merge(total, b);
     }
     return total;
+}
+
+double simdnorm_span_sumsq(const simdnorm_kernels *k, size_t n, const float *x)
+{
+    const double ss = k->f32_sumsq(n, x);
+    if (isfinite(ss) && ss >= 0x1p-60 * (double)n)
+        return ss;
+    return k->f32_sumsq_exact(n, x);
 }
 
 void simdnorm_normalize_slow(size_t n, const float *x, double mean, double rstd,

@@ -7,40 +7,63 @@
 #include <stdint.h>
 
 /* ---- The canonical reduction order ---------------------------------------
- * Every reduction over a span x[0..n) uses SIMDNORM_LANES logical double
- * accumulators: element i goes to lane i % SIMDNORM_LANES, each lane
- * accumulates its elements in increasing i starting from +0.0, and the lanes
- * are folded by halves: lane l += lane l+16, then l += l+8, l += l+4,
- * l += l+2, l += l+1 (lane 0 holds the result). An ISA maps the 32 lanes to
- * as many registers as it needs (AVX-512: 4 zmm of 8 doubles, AVX2: 8 ymm of
- * 4, NEON: 16 q of 2, scalar: an array), so the order - and therefore every
- * bit of the result - does not depend on the vector width. Accumulating in
- * double makes the sums of float data exact or nearly so and they can never
- * overflow (a float squared fits a double with room to spare).
+ * Every reduction over a span x[0..n) uses SIMDNORM_LANES logical lanes:
+ * element i goes to lane i % SIMDNORM_LANES and each lane accumulates its
+ * elements in increasing i. The lanes are folded by halves: lane l += lane
+ * l+16, then l += l+8, l += l+4, l += l+2, l += l+1 (lane 0 holds the result).
+ * An ISA maps the 32 lanes onto as many registers as it needs (AVX-512: 2 zmm
+ * of floats / 4 of doubles, AVX2: 4 ymm / 8, NEON: 8 q / 16, scalar: an
+ * array), so the order - and every bit of the result - does not depend on
+ * the vector width.
+ *
+ * Two kernel families implement it:
+ * - the fast ones (f32_moments, f32_sumsq) sum each lane in float over rounds
+ *   of SIMDNORM_ROUND lane elements (SIMDNORM_LANES * SIMDNORM_ROUND span
+ *   elements, rounds aligned to the span start), starting every round from
+ *   +0.0f, and add each lane's round sum into a double lane accumulator; a
+ *   float sum of at most 8 terms has a relative error of at most 8 * 2^-24,
+ *   and the double accumulators make the length of the span irrelevant;
+ * - the exact ones (f32_moments_exact, f32_sumsq_exact) accumulate each lane
+ *   in double directly (exact or nearly so for float data, never overflowing).
+ * dispatch/stats.c takes the fast result when it provably meets the
+ * accuracy contract (good shift, no overflow, no underflow) and the exact
+ * kernel otherwise; the choice depends only on bitwise-identical values, so
+ * it is the same on every ISA.
  *
  * Long rows are cut into blocks of SIMDNORM_BLOCK elements; each block's
- * moments are taken about its own first element and the blocks are merged in
- * order with Chan's formula (dispatch/stats.h), which bounds the cancellation
- * of the shifted sums by the block length instead of the row length. */
+ * moments are taken about a shift close to its mean, and the blocks are
+ * merged in order with Chan's formula (dispatch/stats.c). */
 #define SIMDNORM_LANES 32
+#define SIMDNORM_ROUND 8
 #define SIMDNORM_BLOCK 4096
 
 /* The one NaN every kernel writes, so NaN results are bitwise equal too
  * (x86 and Arm generate NaNs with different signs and payloads). */
 #define SIMDNORM_CANONICAL_NAN_BITS 0x7fc00000u
 
-/* f32_moments: shifted first and second moments of one span.
- * Reads x[0..n), 1 <= n, any alignment, never past x[n-1]. With
- * d_i = (double)x_i - (double)shift it writes out[0] = sum d_i and
- * out[1] = sum d_i^2, lane accumulators updated as acc0 += d and
- * acc1 = fma(d, d, acc1), in the canonical order above. A NaN or Inf in x
- * makes out[0] or out[1] non-finite; nothing else can (no overflow). */
+/* f32_moments: shifted first and second moments of one span, fast.
+ * Reads x[0..n), 1 <= n, any alignment, never past x[n-1]. With the float
+ * d_i = x_i - shift it writes out[0] = sum d_i and out[1] = sum d_i^2 in the
+ * canonical order, fast family: per lane and round, p += d and
+ * q = fmaf(d, d, q) in float, then acc0 += (double)p, acc1 += (double)q.
+ * A NaN or Inf in x, or a d_i^2 round sum beyond FLT_MAX, makes an output
+ * non-finite. */
 typedef void (*simdnorm_f32_moments_fn)(size_t n, const float *x, float shift,
                                         double out[2]);
 
-/* f32_sumsq: sum of squares x_i^2 of one span, acc = fma(x, x, acc) in the
- * canonical order. Reads x[0..n), n >= 1, any alignment. */
+/* f32_sumsq: sum of squares of one span, fast family: per lane and round
+ * q = fmaf(x, x, q) in float, then acc += (double)q. Reads x[0..n), n >= 1. */
 typedef double (*simdnorm_f32_sumsq_fn)(size_t n, const float *x);
+
+/* f32_moments_exact: as f32_moments, exact family: d_i = (double)x_i -
+ * (double)shift, acc0 += d and acc1 = fma(d, d, acc1) in double. Never
+ * overflows; non-finite output iff x holds a NaN or an Inf. */
+typedef void (*simdnorm_f32_moments_exact_fn)(size_t n, const float *x,
+                                              float shift, double out[2]);
+
+/* f32_sumsq_exact: sum of x_i^2, exact family: acc = fma(x, x, acc) in
+ * double. Reads x[0..n), n >= 1. */
+typedef double (*simdnorm_f32_sumsq_exact_fn)(size_t n, const float *x);
 
 /* f32_normalize: the normalize-scale-shift of one span. For each i < n:
  *   t = x_i - shift;  u = fmaf(t, scale, offset);
@@ -60,6 +83,8 @@ typedef struct simdnorm_kernels {
     int isa; /* simdnorm_isa */
     simdnorm_f32_moments_fn f32_moments;
     simdnorm_f32_sumsq_fn f32_sumsq;
+    simdnorm_f32_moments_exact_fn f32_moments_exact;
+    simdnorm_f32_sumsq_exact_fn f32_sumsq_exact;
     simdnorm_f32_normalize_fn f32_normalize;
 } simdnorm_kernels;
 
@@ -68,6 +93,9 @@ typedef struct simdnorm_kernels {
     void simdnorm_f32_moments_##isa(size_t n, const float *x, float shift,    \
                                     double out[2]);                           \
     double simdnorm_f32_sumsq_##isa(size_t n, const float *x);                \
+    void simdnorm_f32_moments_exact_##isa(size_t n, const float *x,           \
+                                          float shift, double out[2]);        \
+    double simdnorm_f32_sumsq_exact_##isa(size_t n, const float *x);          \
     void simdnorm_f32_normalize_##isa(size_t n, const float *x, float shift,  \
                                       float scale, float offset,              \
                                       const float *gamma, const float *beta,  \
@@ -77,6 +105,7 @@ typedef struct simdnorm_kernels {
 #define SIMDNORM_KERNEL_TABLE(isa_enum, isa)                                  \
     {                                                                         \
         (isa_enum), simdnorm_f32_moments_##isa, simdnorm_f32_sumsq_##isa,     \
+            simdnorm_f32_moments_exact_##isa, simdnorm_f32_sumsq_exact_##isa, \
             simdnorm_f32_normalize_##isa                                      \
     }
 

@@ -20,7 +20,7 @@ static uint64_t dbits(double v)
     return u;
 }
 
-static const size_t extra_lengths[] = {511, 4096, 4097, 100003};
+static const size_t extra_lengths[] = {511, 512, 513, 4096, 4097, 100003};
 
 static size_t length_at(size_t i) /* 1..300, then the extra lengths */
 {
@@ -35,15 +35,23 @@ static void case_moments(const simdnorm_kernels *k, const simdnorm_kernels *ref)
         rng_seed(1000 + n);
         guarded_buf xb = guarded(n);
         fill_wide(xb.p, n);
-        const float shift = xb.p[0];
+        const float shift = xb.p[n / 2];
         double got[2], want[2];
         k->f32_moments(n, xb.p, shift, got);
         ref->f32_moments(n, xb.p, shift, want);
         CHECK(dbits(got[0]) == dbits(want[0]) && dbits(got[1]) == dbits(want[1]),
               "n %zu: moments (%.17g, %.17g), scalar (%.17g, %.17g)", n, got[0], got[1],
               want[0], want[1]);
-        const double sg = k->f32_sumsq(n, xb.p), sw = ref->f32_sumsq(n, xb.p);
+        k->f32_moments_exact(n, xb.p, shift, got);
+        ref->f32_moments_exact(n, xb.p, shift, want);
+        CHECK(dbits(got[0]) == dbits(want[0]) && dbits(got[1]) == dbits(want[1]),
+              "n %zu: moments_exact (%.17g, %.17g), scalar (%.17g, %.17g)", n, got[0],
+              got[1], want[0], want[1]);
+        double sg = k->f32_sumsq(n, xb.p), sw = ref->f32_sumsq(n, xb.p);
         CHECK(dbits(sg) == dbits(sw), "n %zu: sumsq %.17g, scalar %.17g", n, sg, sw);
+        sg = k->f32_sumsq_exact(n, xb.p);
+        sw = ref->f32_sumsq_exact(n, xb.p);
+        CHECK(dbits(sg) == dbits(sw), "n %zu: sumsq_exact %.17g, scalar %.17g", n, sg, sw);
         guarded_free(xb);
     }
 }
@@ -94,7 +102,7 @@ int main(void)
         const char *name;
         void (*fn)(const simdnorm_kernels *, const simdnorm_kernels *);
     } cases[] = {
-        {"f32_moments_and_sumsq_bitwise", case_moments},
+        {"f32_moments_sumsq_fast_and_exact_bitwise", case_moments},
         {"f32_normalize_bitwise", case_normalize},
     };
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++)

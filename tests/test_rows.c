@@ -348,6 +348,37 @@ static void case_near_flt_max(void)
     free(x);
 }
 
+/* Rows that take the slower roads of dispatch/stats.c: a head of outliers
+ * (the first shift is far off and the fast kernel runs again), squares that
+ * overflow or underflow float (the exact kernel decides), mixed per block. */
+static void case_fallback_paths(void)
+{
+    const size_t n = 3 * 4096 + 77;
+    float *x = malloc(4 * n * sizeof(float));
+    rng_seed(5);
+    fill_normal(x, 4 * n, 0.0, 1.0);
+    for (size_t j = 0; j < 8; j++)
+        x[j] = 1e3f;                         /* row 0: bad first shift */
+    for (size_t j = 0; j < n; j++) {
+        x[n + j] = (float)(rng_normal() * 1e25); /* row 1: float squares overflow */
+        x[2 * n + j] = (float)(rng_normal() * 1e-25); /* row 2: squares underflow */
+    }
+    for (size_t j = 4096; j < 8192; j++)
+        x[3 * n + j] = (float)(rng_normal() * 1e30); /* row 3: one block overflows */
+    for (size_t j = 8192; j < 8200; j++)
+        x[3 * n + j] = -5e4f;                /* ... and one starts with outliers */
+    rng_seed(6);
+    inputs in = make_inputs(1, n, n, 0, 1);
+    problem p = {0};
+    p.rows = 4;
+    p.cols = p.xs = p.ys = n;
+    p.stats = 1;
+    p.eps = 0.0f;
+    check_all_variants(p, &(inputs){x, in.gamma, in.beta});
+    free_inputs(in);
+    free(x);
+}
+
 /* Constant rows: y = 0 (+beta) with eps > 0, NaN (0/0) with eps = 0. */
 static void case_constant_rows(void)
 {
@@ -450,6 +481,7 @@ int main(void)
         {"strides_misaligned_in_place", case_strides_misaligned_in_place},
         {"offset_1e6_std_1", case_offset_1e6},
         {"near_flt_max_and_subnormal", case_near_flt_max},
+        {"fallback_paths_outliers_overflow_underflow", case_fallback_paths},
         {"constant_rows", case_constant_rows},
         {"nan_inf_rows_stay_in_their_row", case_nan_inf_rows},
         {"canonical_nan", case_canonical_nan},

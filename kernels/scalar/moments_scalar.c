@@ -1,42 +1,46 @@
-/* moments_scalar.c - the reduction kernels in portable C; they define the
- * canonical order (kernels.h) that every SIMD kernel reproduces bit for bit. */
+/* moments_scalar.c - the fast reduction kernels in portable C; they define
+ * the fast family's canonical order (kernels.h) that every SIMD kernel
+ * reproduces bit for bit. */
 #include <math.h>
 
-#include "kernels.h"
+#include "lanes_scalar.h"
 
-/* Fold 32 lanes by halves: l += l+16, l += l+8, ..., l += l+1. */
-static double fold_lanes(double *acc)
-{
-    for (int half = SIMDNORM_LANES / 2; half >= 1; half /= 2)
-        for (int l = 0; l < half; l++)
-            acc[l] = acc[l] + acc[l + half];
-    return acc[0];
-}
-
-/* Contract: kernels.h, f32_moments. fma() is libm's correctly rounded fused
- * multiply-add, so this matches the SIMD kernels' vfmadd exactly. */
-void simdnorm_f32_moments_scalar(size_t n, const float *x, float shift,
-                                 double out[2])
+/* Contract: kernels.h, f32_moments. Rounds of SIMDNORM_LANES*SIMDNORM_ROUND
+ * elements; fmaf() is the correctly rounded fused multiply-add, as vfmadd. */
+void simdnorm_f32_moments_scalar(size_t n, const float *x, float shift, double out[2])
 {
     double s[SIMDNORM_LANES] = {0}, q[SIMDNORM_LANES] = {0};
-    const double k = shift;
-    for (size_t i = 0; i < n; i++) {
-        const size_t l = i % SIMDNORM_LANES;
-        const double d = (double)x[i] - k;
-        s[l] = s[l] + d;
-        q[l] = fma(d, d, q[l]);
+    for (size_t start = 0; start < n; start += SIMDNORM_LANES * SIMDNORM_ROUND) {
+        const size_t end = n - start < SIMDNORM_LANES * SIMDNORM_ROUND
+                               ? n : start + SIMDNORM_LANES * SIMDNORM_ROUND;
+        float p[SIMDNORM_LANES] = {0}, r[SIMDNORM_LANES] = {0};
+        for (size_t i = start; i < end; i++) {
+            const size_t l = i % SIMDNORM_LANES;
+            const float d = x[i] - shift;
+            p[l] = p[l] + d;
+            r[l] = fmaf(d, d, r[l]);
+        }
+        for (int l = 0; l < SIMDNORM_LANES; l++) {
+            s[l] = s[l] + (double)p[l];
+            q[l] = q[l] + (double)r[l];
+        }
     }
-    out[0] = fold_lanes(s);
-    out[1] = fold_lanes(q);
+    out[0] = fold_lanes_scalar(s);
+    out[1] = fold_lanes_scalar(q);
 }
 
 /* Contract: kernels.h, f32_sumsq. */
 double simdnorm_f32_sumsq_scalar(size_t n, const float *x)
 {
     double q[SIMDNORM_LANES] = {0};
-    for (size_t i = 0; i < n; i++) {
-        const double v = x[i];
-        q[i % SIMDNORM_LANES] = fma(v, v, q[i % SIMDNORM_LANES]);
+    for (size_t start = 0; start < n; start += SIMDNORM_LANES * SIMDNORM_ROUND) {
+        const size_t end = n - start < SIMDNORM_LANES * SIMDNORM_ROUND
+                               ? n : start + SIMDNORM_LANES * SIMDNORM_ROUND;
+        float r[SIMDNORM_LANES] = {0};
+        for (size_t i = start; i < end; i++)
+            r[i % SIMDNORM_LANES] = fmaf(x[i], x[i], r[i % SIMDNORM_LANES]);
+        for (int l = 0; l < SIMDNORM_LANES; l++)
+            q[l] = q[l] + (double)r[l];
     }
-    return fold_lanes(q);
+    return fold_lanes_scalar(q);
 }

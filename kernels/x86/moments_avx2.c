@@ -1,89 +1,86 @@
-/* moments_avx2.c - the reduction kernels for AVX2 + FMA. */
+/* moments_avx2.c - the fast reduction kernels for AVX2 + FMA. */
 #include <immintrin.h>
 #include <string.h>
 
 #include "kernels.h"
+#include "lanes_avx2.h"
 
-/* The 32 canonical lanes live in eight ymm of 4 doubles, a[j] = lanes
- * 4j..4j+3. Folding by halves: a[j] += a[j+4], a[j] += a[j+2], a[0] += a[1],
- * then two in-register halvings. All eight accumulators stay live across
- * the loop (the canonical order needs 32 independent lanes); GCC may spill
- * one or two of them, which costs a load and store per 32 elements. */
-static inline double fold_lanes_avx2(__m256d a[8])
+/* Contract: kernels.h, f32_moments. The 32 float lanes are four ymm per sum
+ * (p[j]: lanes 8j..8j+7); each round of 8 steps of 32 elements is flushed into
+ * eight ymm of doubles. The last, partial step of the span goes through a
+ * zeroed local copy (nothing past x[n-1] is read) and d is masked to +0 in
+ * absent lanes, which leaves those lane sums unchanged. */
+void simdnorm_f32_moments_avx2(size_t n, const float *x, float shift, double out[2])
 {
-    for (int j = 0; j < 4; j++)
-        a[j] = _mm256_add_pd(a[j], a[j + 4]);
-    for (int j = 0; j < 2; j++)
-        a[j] = _mm256_add_pd(a[j], a[j + 2]);
-    const __m256d h4 = _mm256_add_pd(a[0], a[1]);
-    const __m128d h2 = _mm_add_pd(_mm256_castpd256_pd128(h4), _mm256_extractf128_pd(h4, 1));
-    return _mm_cvtsd_f64(_mm_add_sd(h2, _mm_unpackhi_pd(h2, h2)));
-}
-
-/* Lane validity of the four lanes starting at element `first` of a tail of
- * r elements: all-ones where first + j < r. */
-static inline __m256d tail_mask(size_t first, size_t r)
-{
-    const __m256i idx = _mm256_setr_epi64x(0, 1, 2, 3);
-    const __m256i lim = _mm256_set1_epi64x((long long)r - (long long)first);
-    return _mm256_castsi256_pd(_mm256_cmpgt_epi64(lim, idx));
-}
-
-/* Contract: kernels.h, f32_moments. The tail (< 32 elements) is copied into a
- * zeroed local block, so nothing past x[n-1] is read, and d is masked to +0
- * in absent lanes, which leaves those accumulators unchanged. */
-void simdnorm_f32_moments_avx2(size_t n, const float *x, float shift,
-                               double out[2])
-{
-    const __m256d k = _mm256_set1_pd((double)shift);
+    const __m256 k = _mm256_set1_ps(shift);
     __m256d s[8], q[8];
     for (int j = 0; j < 8; j++)
         s[j] = q[j] = _mm256_setzero_pd();
     size_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        for (int j = 0; j < 8; j++) {
-            const __m256d d = _mm256_sub_pd(_mm256_cvtps_pd(_mm_loadu_ps(x + i + 4 * j)), k);
-            s[j] = _mm256_add_pd(s[j], d);
-            q[j] = _mm256_fmadd_pd(d, d, q[j]);
+    while (i < n) {
+        const size_t end = n - i < SIMDNORM_LANES * SIMDNORM_ROUND
+                               ? n : i + SIMDNORM_LANES * SIMDNORM_ROUND;
+        __m256 p[4], r[4];
+        for (int j = 0; j < 4; j++)
+            p[j] = r[j] = _mm256_setzero_ps();
+        for (; i + 32 <= end; i += 32) {
+            for (int j = 0; j < 4; j++) {
+                const __m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + i + 8 * j), k);
+                p[j] = _mm256_add_ps(p[j], d);
+                r[j] = _mm256_fmadd_ps(d, d, r[j]);
+            }
         }
-    }
-    if (i < n) {
-        const size_t r = n - i;
-        float tail[32] = {0};
-        memcpy(tail, x + i, r * sizeof(float));
-        for (int j = 0; j < 8; j++) {
-            const __m256d d = _mm256_and_pd(
-                _mm256_sub_pd(_mm256_cvtps_pd(_mm_loadu_ps(tail + 4 * j)), k),
-                tail_mask(4 * (size_t)j, r));
-            s[j] = _mm256_add_pd(s[j], d);
-            q[j] = _mm256_fmadd_pd(d, d, q[j]);
+        if (i < end) {
+            float tail[32] = {0};
+            memcpy(tail, x + i, (end - i) * sizeof(float));
+            for (int j = 0; j < 4; j++) {
+                const __m256 d = _mm256_and_ps(_mm256_sub_ps(_mm256_loadu_ps(tail + 8 * j), k),
+                                               lane_mask8_avx2(8 * (size_t)j, end - i));
+                p[j] = _mm256_add_ps(p[j], d);
+                r[j] = _mm256_fmadd_ps(d, d, r[j]);
+            }
+            i = end;
+        }
+        for (int j = 0; j < 4; j++) {
+            flush8_avx2(p[j], s + 2 * j);
+            flush8_avx2(r[j], q + 2 * j);
         }
     }
     out[0] = fold_lanes_avx2(s);
     out[1] = fold_lanes_avx2(q);
 }
 
-/* Contract: kernels.h, f32_sumsq. Same lane map; a zero-padded tail adds
- * fma(0, 0, q) == q (q >= +0), so it needs no mask. */
+/* Contract: kernels.h, f32_sumsq. Same lanes and rounds; a zero-padded tail
+ * adds fmaf(0, 0, r) == r (r >= +0), so it needs no mask. */
 double simdnorm_f32_sumsq_avx2(size_t n, const float *x)
 {
     __m256d q[8];
     for (int j = 0; j < 8; j++)
         q[j] = _mm256_setzero_pd();
     size_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        for (int j = 0; j < 8; j++) {
-            const __m256d v = _mm256_cvtps_pd(_mm_loadu_ps(x + i + 4 * j));
-            q[j] = _mm256_fmadd_pd(v, v, q[j]);
+    while (i < n) {
+        const size_t end = n - i < SIMDNORM_LANES * SIMDNORM_ROUND
+                               ? n : i + SIMDNORM_LANES * SIMDNORM_ROUND;
+        __m256 r[4];
+        for (int j = 0; j < 4; j++)
+            r[j] = _mm256_setzero_ps();
+        for (; i + 32 <= end; i += 32) {
+            for (int j = 0; j < 4; j++) {
+                const __m256 v = _mm256_loadu_ps(x + i + 8 * j);
+                r[j] = _mm256_fmadd_ps(v, v, r[j]);
+            }
         }
-    }
-    if (i < n) {
-        float tail[32] = {0};
-        memcpy(tail, x + i, (n - i) * sizeof(float));
-        for (int j = 0; j < 8; j++) {
-            const __m256d v = _mm256_cvtps_pd(_mm_loadu_ps(tail + 4 * j));
-            q[j] = _mm256_fmadd_pd(v, v, q[j]);
+        if (i < end) {
+            float tail[32] = {0};
+            memcpy(tail, x + i, (end - i) * sizeof(float));
+            for (int j = 0; j < 4; j++) {
+                const __m256 v = _mm256_loadu_ps(tail + 8 * j);
+                r[j] = _mm256_fmadd_ps(v, v, r[j]);
+            }
+            i = end;
         }
+        for (int j = 0; j < 4; j++)
+            flush8_avx2(r[j], q + 2 * j);
     }
     return fold_lanes_avx2(q);
 }

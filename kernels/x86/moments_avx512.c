@@ -1,93 +1,77 @@
-/* moments_avx512.c - the reduction kernels for AVX-512 (F, BW, DQ, VL). */
+/* moments_avx512.c - the fast reduction kernels for AVX-512 (F, BW, DQ, VL). */
 #include <immintrin.h>
 
 #include "kernels.h"
+#include "lanes_avx512.h"
 
-/* The 32 canonical lanes live in four zmm of 8 doubles: a0 = lanes 0-7,
- * a1 = 8-15, a2 = 16-23, a3 = 24-31. Folding by halves is then a2 onto a0,
- * a3 onto a1, a1 onto a0, and three in-register halvings. */
-static inline double fold_lanes_avx512(__m512d a0, __m512d a1, __m512d a2,
-                                       __m512d a3)
+/* Contract: kernels.h, f32_moments. The 32 float lanes are two zmm (p0: lanes
+ * 0-15, p1: 16-31) per sum; each round of 8 steps of 32 elements is flushed
+ * into four zmm of doubles. The last step of the span uses masked loads (no
+ * access past x[n-1]) and zeroes d in absent lanes: adding +0 leaves a lane
+ * sum unchanged (a sum that starts at +0 is never -0). */
+void simdnorm_f32_moments_avx512(size_t n, const float *x, float shift, double out[2])
 {
-    const __m512d h16 = _mm512_add_pd(_mm512_add_pd(a0, a2), _mm512_add_pd(a1, a3));
-    const __m256d h4 = _mm256_add_pd(_mm512_castpd512_pd256(h16),
-                                     _mm512_extractf64x4_pd(h16, 1));
-    const __m128d h2 = _mm_add_pd(_mm256_castpd256_pd128(h4),
-                                  _mm256_extractf128_pd(h4, 1));
-    return _mm_cvtsd_f64(_mm_add_sd(h2, _mm_unpackhi_pd(h2, h2)));
-}
-
-/* Contract: kernels.h, f32_moments. Four 8-float loads per 32 elements, each
- * widened to double; the tail uses masked loads (no access past x[n-1]) and
- * zeroes d in absent lanes, which leaves those accumulators unchanged. */
-void simdnorm_f32_moments_avx512(size_t n, const float *x, float shift,
-                                 double out[2])
-{
-    const __m512d k = _mm512_set1_pd((double)shift);
+    const __m512 k = _mm512_set1_ps(shift);
     __m512d s0 = _mm512_setzero_pd(), s1 = s0, s2 = s0, s3 = s0;
     __m512d q0 = s0, q1 = s0, q2 = s0, q3 = s0;
     size_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        const __m512d d0 = _mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(x + i)), k);
-        const __m512d d1 = _mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(x + i + 8)), k);
-        const __m512d d2 = _mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(x + i + 16)), k);
-        const __m512d d3 = _mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(x + i + 24)), k);
-        s0 = _mm512_add_pd(s0, d0);
-        s1 = _mm512_add_pd(s1, d1);
-        s2 = _mm512_add_pd(s2, d2);
-        s3 = _mm512_add_pd(s3, d3);
-        q0 = _mm512_fmadd_pd(d0, d0, q0);
-        q1 = _mm512_fmadd_pd(d1, d1, q1);
-        q2 = _mm512_fmadd_pd(d2, d2, q2);
-        q3 = _mm512_fmadd_pd(d3, d3, q3);
-    }
-    if (i < n) {
-        const uint32_t m = (uint32_t)((1ull << (n - i)) - 1);
-        const __mmask8 m0 = (__mmask8)m, m1 = (__mmask8)(m >> 8);
-        const __mmask8 m2 = (__mmask8)(m >> 16), m3 = (__mmask8)(m >> 24);
-        const __m512d d0 = _mm512_maskz_sub_pd(m0, _mm512_cvtps_pd(_mm256_maskz_loadu_ps(m0, x + i)), k);
-        const __m512d d1 = _mm512_maskz_sub_pd(m1, _mm512_cvtps_pd(_mm256_maskz_loadu_ps(m1, x + i + 8)), k);
-        const __m512d d2 = _mm512_maskz_sub_pd(m2, _mm512_cvtps_pd(_mm256_maskz_loadu_ps(m2, x + i + 16)), k);
-        const __m512d d3 = _mm512_maskz_sub_pd(m3, _mm512_cvtps_pd(_mm256_maskz_loadu_ps(m3, x + i + 24)), k);
-        s0 = _mm512_add_pd(s0, d0);
-        s1 = _mm512_add_pd(s1, d1);
-        s2 = _mm512_add_pd(s2, d2);
-        s3 = _mm512_add_pd(s3, d3);
-        q0 = _mm512_fmadd_pd(d0, d0, q0);
-        q1 = _mm512_fmadd_pd(d1, d1, q1);
-        q2 = _mm512_fmadd_pd(d2, d2, q2);
-        q3 = _mm512_fmadd_pd(d3, d3, q3);
+    while (i < n) {
+        const size_t end = n - i < SIMDNORM_LANES * SIMDNORM_ROUND
+                               ? n : i + SIMDNORM_LANES * SIMDNORM_ROUND;
+        __m512 p0 = _mm512_setzero_ps(), p1 = p0, r0 = p0, r1 = p0;
+        for (; i + 32 <= end; i += 32) {
+            const __m512 d0 = _mm512_sub_ps(_mm512_loadu_ps(x + i), k);
+            const __m512 d1 = _mm512_sub_ps(_mm512_loadu_ps(x + i + 16), k);
+            p0 = _mm512_add_ps(p0, d0);
+            p1 = _mm512_add_ps(p1, d1);
+            r0 = _mm512_fmadd_ps(d0, d0, r0);
+            r1 = _mm512_fmadd_ps(d1, d1, r1);
+        }
+        if (i < end) {
+            const uint32_t m = (uint32_t)((1ull << (end - i)) - 1);
+            const __mmask16 m0 = (__mmask16)m, m1 = (__mmask16)(m >> 16);
+            const __m512 d0 = _mm512_maskz_sub_ps(m0, _mm512_maskz_loadu_ps(m0, x + i), k);
+            const __m512 d1 = _mm512_maskz_sub_ps(m1, _mm512_maskz_loadu_ps(m1, x + i + 16), k);
+            p0 = _mm512_add_ps(p0, d0);
+            p1 = _mm512_add_ps(p1, d1);
+            r0 = _mm512_fmadd_ps(d0, d0, r0);
+            r1 = _mm512_fmadd_ps(d1, d1, r1);
+            i = end;
+        }
+        flush16_avx512(p0, &s0, &s1);
+        flush16_avx512(p1, &s2, &s3);
+        flush16_avx512(r0, &q0, &q1);
+        flush16_avx512(r1, &q2, &q3);
     }
     out[0] = fold_lanes_avx512(s0, s1, s2, s3);
     out[1] = fold_lanes_avx512(q0, q1, q2, q3);
 }
 
-/* Contract: kernels.h, f32_sumsq. Same lane map as the moments kernel. */
+/* Contract: kernels.h, f32_sumsq. Same lane map and rounds; masked-off
+ * floats load as +0 and fmaf(0, 0, r) == r since r >= +0. */
 double simdnorm_f32_sumsq_avx512(size_t n, const float *x)
 {
     __m512d q0 = _mm512_setzero_pd(), q1 = q0, q2 = q0, q3 = q0;
     size_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        const __m512d v0 = _mm512_cvtps_pd(_mm256_loadu_ps(x + i));
-        const __m512d v1 = _mm512_cvtps_pd(_mm256_loadu_ps(x + i + 8));
-        const __m512d v2 = _mm512_cvtps_pd(_mm256_loadu_ps(x + i + 16));
-        const __m512d v3 = _mm512_cvtps_pd(_mm256_loadu_ps(x + i + 24));
-        q0 = _mm512_fmadd_pd(v0, v0, q0);
-        q1 = _mm512_fmadd_pd(v1, v1, q1);
-        q2 = _mm512_fmadd_pd(v2, v2, q2);
-        q3 = _mm512_fmadd_pd(v3, v3, q3);
-    }
-    if (i < n) {
-        const uint32_t m = (uint32_t)((1ull << (n - i)) - 1);
-        /* Masked-off floats load as +0, and fma(0, 0, q) == q since q >= +0. */
-        const __m512d v0 = _mm512_cvtps_pd(_mm256_maskz_loadu_ps((__mmask8)m, x + i));
-        const __m512d v1 = _mm512_cvtps_pd(_mm256_maskz_loadu_ps((__mmask8)(m >> 8), x + i + 8));
-        const __m512d v2 = _mm512_cvtps_pd(_mm256_maskz_loadu_ps((__mmask8)(m >> 16), x + i + 16));
-        const __m512d v3 = _mm512_cvtps_pd(_mm256_maskz_loadu_ps((__mmask8)(m >> 24), x + i + 24));
-        q0 = _mm512_fmadd_pd(v0, v0, q0);
-        q1 = _mm512_fmadd_pd(v1, v1, q1);
-        q2 = _mm512_fmadd_pd(v2, v2, q2);
-        q3 = _mm512_fmadd_pd(v3, v3, q3);
+    while (i < n) {
+        const size_t end = n - i < SIMDNORM_LANES * SIMDNORM_ROUND
+                               ? n : i + SIMDNORM_LANES * SIMDNORM_ROUND;
+        __m512 r0 = _mm512_setzero_ps(), r1 = r0;
+        for (; i + 32 <= end; i += 32) {
+            const __m512 v0 = _mm512_loadu_ps(x + i), v1 = _mm512_loadu_ps(x + i + 16);
+            r0 = _mm512_fmadd_ps(v0, v0, r0);
+            r1 = _mm512_fmadd_ps(v1, v1, r1);
+        }
+        if (i < end) {
+            const uint32_t m = (uint32_t)((1ull << (end - i)) - 1);
+            const __m512 v0 = _mm512_maskz_loadu_ps((__mmask16)m, x + i);
+            const __m512 v1 = _mm512_maskz_loadu_ps((__mmask16)(m >> 16), x + i + 16);
+            r0 = _mm512_fmadd_ps(v0, v0, r0);
+            r1 = _mm512_fmadd_ps(v1, v1, r1);
+            i = end;
+        }
+        flush16_avx512(r0, &q0, &q1);
+        flush16_avx512(r1, &q2, &q3);
     }
     return fold_lanes_avx512(q0, q1, q2, q3);
 }
