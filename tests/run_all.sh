@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # run_all.sh - the whole test suite: installs what is missing, builds, runs
-# every test (native ISAs, then qemu-emulated CPUs), and closes with one line
-# "N passed, N failed, N skipped"; exits non-zero on any failure.
+# every test - native ISAs, qemu-x86_64 as Nehalem (no AVX2) and Haswell (no
+# AVX-512), and the aarch64 cross build (scalar, NEON) under qemu-aarch64 -
+# and closes with one line "N passed, N failed, N skipped" counting the test
+# cases of both architectures; exits non-zero on any failure.
 set -u
 cd "$(dirname "$0")/.."
 bash tools/install-deps.sh test || exit 1
@@ -19,4 +21,5 @@ run_suite() { # <build dir> <meson setup args...>
 }
 
 run_suite build-test
+run_suite build-test-aarch64 --cross-file cross/aarch64-linux-gnu.ini
 python3 tests/summarize.py "${logs[@]}"

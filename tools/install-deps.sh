@@ -3,7 +3,7 @@
 # benchmark need, only those missing. Usage: tools/install-deps.sh [test|bench|all]
 set -eu
 what=${1:-all}
-pkgs="meson ninja-build gcc g++ pkg-config python3 qemu-user"
+pkgs="meson ninja-build gcc g++ pkg-config python3 qemu-user gcc-aarch64-linux-gnu g++-aarch64-linux-gnu"
 case "$what" in
   test) ;;
   bench|all) pkgs="$pkgs libbenchmark-dev libdnnl-dev python3-matplotlib" ;;

@@ -1,0 +1,158 @@
+/* test_golden.c - golden output hashes: a fixed, seeded set of inputs for
+ * every public function (and the raw double sums of the reduction kernels),
+ * hashed bit for bit and compared with tests/golden_hashes.h. The same file
+ * is asserted on x86 (scalar, AVX2, AVX-512) and on aarch64 (scalar, NEON):
+ * results are identical across architectures, not only across the ISAs of
+ * one machine.   test_golden --print   writes the table anew. */
+#include "common.h"
+#include "internal.h"
+
+typedef struct golden {
+    const char *name;
+    uint64_t hash;
+} golden;
+
+static const golden expected[] = {
+#include "golden_hashes.h"
+};
+#define N_EXPECTED (sizeof expected / sizeof *expected)
+
+/* FNV-1a over bytes. */
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 0x100000001b3ull;
+    return h;
+}
+#define FNV_SEED 0xcbf29ce484222325ull
+
+/* Inputs: kind 0 normal, 1 offset 1e6 std 1, 2 near FLT_MAX, 3 wide exponent
+ * range, 4 with NaN and Inf rows. */
+static void fill_kind(float *x, size_t n, size_t cols, int kind)
+{
+    for (size_t i = 0; i < n; i++) {
+        switch (kind) {
+        case 0: x[i] = (float)(0.5 + 2.0 * rng_normal()); break;
+        case 1: x[i] = (float)(1e6 + rng_normal()); break;
+        case 2: x[i] = (float)((2.0 * rng_unif() - 1.0) * 0.999 * FLT_MAX); break;
+        case 3: x[i] = (float)(rng_normal() * ldexp(1.0, (int)(rng_u64() % 81) - 40)); break;
+        default: x[i] = (float)rng_normal(); break;
+        }
+    }
+    if (kind == 4 && n >= 3 * cols) {
+        x[cols + cols / 2] = INFINITY;
+        x[2 * cols] = NAN;
+    }
+}
+
+typedef struct shape {
+    size_t rows, cols;
+} shape;
+static const shape shapes[] = {{3, 1}, {5, 33}, {4, 64}, {3, 768}, {2, 4097}, {1, 100003}};
+#define N_SHAPES (sizeof shapes / sizeof *shapes)
+
+static int print_mode;
+static size_t checked;
+
+static void record(const char *name, uint64_t h)
+{
+    if (print_mode) {
+        printf("    {\"%s\", 0x%016llxull},\n", name, (unsigned long long)h);
+        return;
+    }
+    for (size_t i = 0; i < N_EXPECTED; i++)
+        if (strcmp(expected[i].name, name) == 0) {
+            CHECK(expected[i].hash == h, "%s: hash %016llx, golden %016llx", name,
+                  (unsigned long long)h, (unsigned long long)expected[i].hash);
+            checked++;
+            return;
+        }
+    CHECK(0, "%s has no golden hash", name);
+}
+
+static void golden_rows(void)
+{
+    char name[96];
+    for (size_t s = 0; s < N_SHAPES; s++)
+        for (int kind = 0; kind < 5; kind++)
+            for (int v = 0; v < 4; v++) {
+                const size_t rows = shapes[s].rows, cols = shapes[s].cols, n = rows * cols;
+                rng_seed(1 + s * 131 + (size_t)kind * 17 + (size_t)v);
+                float *x = malloc(n * sizeof(float)), *y = malloc(n * sizeof(float));
+                float *g = malloc(cols * sizeof(float)), *b = malloc(cols * sizeof(float));
+                float mean[8], rstd[8];
+                fill_kind(x, n, cols, kind);
+                for (size_t j = 0; j < cols; j++) {
+                    g[j] = (float)(0.5 + rng_unif());
+                    b[j] = (float)rng_normal();
+                }
+                const float *gp = v & 1 ? g : NULL, *bp = v & 2 ? b : NULL;
+                CHECK(simdnorm_layer_norm_f32(rows, cols, x, cols, gp, bp, 1e-5f, y, cols, mean,
+                                              rstd) == SIMDNORM_OK, "layer_norm failed");
+                uint64_t h = fnv(FNV_SEED, y, n * sizeof(float));
+                h = fnv(h, mean, rows * sizeof(float));
+                h = fnv(h, rstd, rows * sizeof(float));
+                snprintf(name, sizeof name, "layer_norm_%zux%zu_kind%d_affine%d", rows, cols, kind, v);
+                record(name, h);
+                if (!(v & 2)) {
+                    CHECK(simdnorm_rms_norm_f32(rows, cols, x, cols, gp, 1e-5f, y, cols, rstd) ==
+                              SIMDNORM_OK, "rms_norm failed");
+                    h = fnv(fnv(FNV_SEED, y, n * sizeof(float)), rstd, rows * sizeof(float));
+                    snprintf(name, sizeof name, "rms_norm_%zux%zu_kind%d_gamma%d", rows, cols, kind, v);
+                    record(name, h);
+                }
+                free(x);
+                free(y);
+                free(g);
+                free(b);
+            }
+}
+
+/* Raw double sums of the reduction kernels: a change of summation order that
+ * rounding to float would hide still shows here. */
+static void golden_kernels(const simdnorm_kernels *k)
+{
+    static const size_t lens[] = {1, 31, 32, 33, 255, 256, 257, 1000, 4096, 100003};
+    char name[64];
+    for (size_t i = 0; i < sizeof lens / sizeof *lens; i++) {
+        const size_t n = lens[i];
+        rng_seed(7777 + n);
+        float *x = malloc(n * sizeof(float));
+        fill_kind(x, n, n, 3);
+        double m[2], e[2];
+        k->f32_moments(n, x, x[n / 3], m);
+        k->f32_moments_exact(n, x, x[n / 3], e);
+        const double sq = k->f32_sumsq(n, x), sqe = k->f32_sumsq_exact(n, x);
+        uint64_t h = fnv(fnv(FNV_SEED, m, sizeof m), e, sizeof e);
+        h = fnv(fnv(h, &sq, sizeof sq), &sqe, sizeof sqe);
+        snprintf(name, sizeof name, "kernel_sums_%zu", n);
+        record(name, h);
+        free(x);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    print_mode = argc > 1 && strcmp(argv[1], "--print") == 0;
+    if (print_mode) {
+        simdnorm_set_isa(SIMDNORM_ISA_SCALAR);
+        printf("/* golden_hashes.h - written by `test_golden --print` (scalar ISA). */\n");
+        golden_rows();
+        golden_kernels(simdnorm_kernels_for(SIMDNORM_ISA_SCALAR));
+        return 0;
+    }
+    for (size_t i = 0; i < N_ARCH_ISAS; i++) {
+        if (!begin_isa_case("golden_hashes_public_functions", arch_isas[i]))
+            continue;
+        checked = 0;
+        golden_rows();
+        CHECK(checked > 0, "no golden hash compared");
+        h_end();
+        if (!begin_isa_case("golden_hashes_kernel_sums", arch_isas[i]))
+            continue;
+        golden_kernels(simdnorm_kernels_for(arch_isas[i]));
+        h_end();
+    }
+    return h_summary();
+}
