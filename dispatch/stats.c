@@ -47,16 +47,37 @@ enum fast_verdict {
 
 /* OK when finite (no float overflow), the shift within one standard deviation
  * of the mean (S1^2/n <= M2: the subtraction loses at most one bit), and the
- * variance at least 2^-60 (no float square that matters underflowed). */
-static enum fast_verdict judge_fast_sums(double n, const double s[2])
+ * variance at least 2^-60 (no float square that matters underflowed). On OK
+ * *b holds the block's moments. */
+static enum fast_verdict judge_fast_sums(double n, float k, const double s[2],
+                                         simdnorm_moments *b)
 {
     if (!isfinite(s[0]) || !isfinite(s[1]))
         return FAST_NO;
-    const double c = s[0] * (s[0] / n);
+    const double dm = s[0] / n;
+    const double c = s[0] * dm;
     const double m2 = s[1] - c;
+    b->count = n;
+    b->mean = (double)k + dm;
+    b->m2 = m2;
     if (!(c <= m2))
         return FAST_FAR_SHIFT;
     return m2 >= 0x1p-60 * n ? FAST_OK : FAST_NO;
+}
+
+/* The first shift of a block: the mean of its first (up to) 8 elements, a
+ * pairwise sum times a rounded reciprocal (no division on the critical path
+ * of short rows; any float close to the mean will do). */
+static float head_shift(size_t n, const float *x)
+{
+    static const double recip[9] = {0, 1.0, 1.0 / 2, 1.0 / 3, 1.0 / 4,
+                                    1.0 / 5, 1.0 / 6, 1.0 / 7, 1.0 / 8};
+    double v[8] = {0};
+    const size_t head = n < 8 ? n : 8;
+    for (size_t i = 0; i < head; i++)
+        v[i] = x[i];
+    const double sum = ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
+    return (float)(sum * recip[head]);
 }
 
 /* Moments of one block (1 <= n <= SIMDNORM_BLOCK). The fast kernel runs about
@@ -68,23 +89,20 @@ static enum fast_verdict judge_fast_sums(double n, const double s[2])
 static simdnorm_moments block_moments(const simdnorm_kernels *k, size_t n, const float *x)
 {
     const double len = (double)n;
-    const size_t head = n < 8 ? n : 8;
-    double h = 0.0;
-    for (size_t i = 0; i < head; i++)
-        h += x[i];
-    float shift = (float)(h / (double)head);
+    float shift = head_shift(n, x);
     double s[2];
+    simdnorm_moments b;
     k->f32_moments(n, x, shift, s);
-    enum fast_verdict v = judge_fast_sums(len, s);
+    enum fast_verdict v = judge_fast_sums(len, shift, s, &b);
     if (v == FAST_FAR_SHIFT) {
-        shift = (float)from_shifted(len, shift, s).mean;
+        shift = (float)b.mean;
         k->f32_moments(n, x, shift, s);
-        v = judge_fast_sums(len, s);
+        v = judge_fast_sums(len, shift, s, &b);
     }
     if (v == FAST_OK)
-        return from_shifted(len, shift, s);
+        return b;
     k->f32_moments_exact(n, x, x[0], s);
-    simdnorm_moments b = from_shifted(len, x[0], s);
+    b = from_shifted(len, x[0], s);
     if (b.m2 < 0.0)
         b.m2 = 0.0;
     return b;
@@ -134,11 +152,12 @@ float simdnorm_normalize_span(const simdnorm_kernels *k, size_t n, const float *
 {
     const double rstd = 1.0 / sqrt(var + eps);
     const float rstd_f = (float)rstd;
-    /* Fast path: t = x - mean_hi cannot overflow (|x|, |mean| < 2^126) and
-     * rstd is a normal float; the lost low part of the mean is put back
-     * through the fma's addend: u = t*rstd - mean_lo*rstd. */
-    if (isfinite(mean) && rstd_f >= FLT_MIN && rstd_f <= FLT_MAX &&
-        fabs(mean) + sqrt(var * (double)n) < 0x1p126) {
+    /* Fast path: t = x - mean_hi cannot overflow (|mean| < 2^125 and every
+     * |x - mean| <= sqrt(M2) < 2^125) and rstd is a normal float; the lost
+     * low part of the mean is put back through the fma's addend:
+     * u = t*rstd - mean_lo*rstd. */
+    if (fabs(mean) < 0x1p125 && var * (double)n < 0x1p250 && rstd_f >= FLT_MIN &&
+        rstd_f <= FLT_MAX) {
         const float mean_hi = (float)mean;
         const float mean_lo = (float)(mean - (double)mean_hi);
         const float offset = (float)(-(double)mean_lo * (double)rstd_f);

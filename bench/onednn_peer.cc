@@ -1,0 +1,45 @@
+// onednn_peer.cc - the oneDNN primitives the benchmark compares against, built
+// once per shape and executed on the benchmark's buffers.
+#include <memory>
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include "bench_ops.h"
+
+namespace simdnorm_bench {
+
+namespace {
+dnnl::engine &engine()
+{
+    static dnnl::engine e(dnnl::engine::kind::cpu, 0);
+    return e;
+}
+} // namespace
+
+std::function<void()> make_onednn(const Shape &s, const Buffers &b)
+{
+    using namespace dnnl;
+    using dt = memory::data_type;
+    using tag = memory::format_tag;
+    if (s.op != Op::LayerNorm)
+        return {};
+    const memory::dims dims = {(memory::dim)s.rows, (memory::dim)s.cols};
+    const memory::desc data_md(dims, dt::f32, tag::ab);
+    const memory::desc vec_md({(memory::dim)s.cols}, dt::f32, tag::a);
+    layer_normalization_forward::desc d(prop_kind::forward_inference, data_md, 1e-5f,
+                                        normalization_flags::use_scale | normalization_flags::use_shift);
+    layer_normalization_forward::primitive_desc pd(d, engine());
+    auto prim = std::make_shared<layer_normalization_forward>(pd);
+    auto src = std::make_shared<memory>(data_md, engine(), b.x);
+    auto dst = std::make_shared<memory>(data_md, engine(), b.y);
+    auto scale = std::make_shared<memory>(vec_md, engine(), b.gamma);
+    auto shift = std::make_shared<memory>(vec_md, engine(), b.beta);
+    auto strm = std::make_shared<stream>(engine());
+    return [=]() {
+        prim->execute(*strm, {{DNNL_ARG_SRC, *src}, {DNNL_ARG_DST, *dst},
+                              {DNNL_ARG_SCALE, *scale}, {DNNL_ARG_SHIFT, *shift}});
+        strm->wait();
+    };
+}
+
+} // namespace simdnorm_bench
