@@ -5,7 +5,7 @@ set -eu
 what=${1:-all}
 pkgs="meson ninja-build gcc g++ pkg-config python3 qemu-user gcc-aarch64-linux-gnu g++-aarch64-linux-gnu"
 case "$what" in
-  test) ;;
+  test) pkgs="$pkgs libbenchmark-dev libdnnl-dev" ;;
   bench|all) pkgs="$pkgs libbenchmark-dev libdnnl-dev python3-matplotlib" ;;
   *) echo "usage: $0 [test|bench|all]" >&2; exit 2 ;;
 esac
