@@ -74,8 +74,10 @@ inline simdnorm_status run_simdnorm(const Shape &s, const Buffers &b)
 }
 
 #ifdef SIMDNORM_BENCH_ONEDNN
+// Whether oneDNN has the op (2.6 has no RMSNorm).
+inline bool has_onednn(const Shape &s) { return s.op == Op::LayerNorm; }
 // The same op on oneDNN (its forward_inference LayerNorm with scale and
-// shift); empty where oneDNN has no peer (RMSNorm in 2.6).
+// shift), built now, run by calling the result.
 std::function<void()> make_onednn(const Shape &s, const Buffers &b);
 #endif
 

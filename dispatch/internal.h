@@ -63,6 +63,22 @@ float simdnorm_canonical_nan(float v);
 void simdnorm_normalize_slow(size_t n, const float *x, double mean, double rstd,
                              const float *gamma, const float *beta, float *y);
 
+/* How one span (row, plane) is normalized, decided from its double mean and
+ * var before any of it is written: the f32_normalize kernel's parameters
+ * when the fast path is exact enough and safe from overflow, else the slow
+ * path's double mean and rstd. rstd_f is the saved rstd (canonical NaN). */
+typedef struct simdnorm_norm_plan {
+    int fast;
+    float shift, scale, offset;
+    double mean, rstd;
+    float rstd_f;
+} simdnorm_norm_plan;
+
+simdnorm_norm_plan simdnorm_plan_normalize(size_t n, double mean, double var, double eps);
+void simdnorm_apply_normalize(const simdnorm_kernels *k, const simdnorm_norm_plan *p,
+                              size_t n, const float *x, const float *gamma,
+                              const float *beta, float *y);
+
 /* Normalize one span given its double mean and var (LayerNorm row,
  * BatchNorm plane): y = (x - mean) * rstd, gamma, beta. Picks the f32 fast
  * path when it is exact enough and safe from overflow, else the slow path.

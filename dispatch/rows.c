@@ -65,19 +65,25 @@ simdnorm_status simdnorm_layer_norm_f32(size_t rows, size_t cols, const float *x
     if (st != SIMDNORM_OK || done)
         return st;
     const simdnorm_kernels *k = simdnorm_active_kernels();
+    /* Software-pipelined: the statistics of row r+1 are taken before row r
+     * is normalized, so the CPU overlaps row r's scalar finish (divisions,
+     * square root) with row r+1's reduction. Row r+1 is not yet written, in
+     * place or not. */
+    simdnorm_moments m = simdnorm_span_moments(k, cols, x);
     for (size_t r = 0; r < rows; r++) {
         const float *xr = x + r * x_stride;
-        const simdnorm_moments m = simdnorm_span_moments(k, cols, xr);
         const int finite = isfinite(m.mean) && isfinite(m.m2);
         /* A row with NaN/Inf: var is NaN, so rstd and all of y are NaN. */
         const double var = finite ? m.m2 / (double)cols : NAN;
         const float mean_f = finite ? (float)m.mean : nonfinite_mean(cols, xr);
-        const float rstd_f = simdnorm_normalize_span(k, cols, xr, m.mean, var, eps,
-                                                     gamma, beta, y + r * y_stride);
+        const simdnorm_norm_plan plan = simdnorm_plan_normalize(cols, m.mean, var, eps);
+        if (r + 1 < rows)
+            m = simdnorm_span_moments(k, cols, xr + x_stride);
+        simdnorm_apply_normalize(k, &plan, cols, xr, gamma, beta, y + r * y_stride);
         if (mean)
             mean[r] = mean_f;
         if (rstd)
-            rstd[r] = rstd_f;
+            rstd[r] = plan.rstd_f;
     }
     return SIMDNORM_OK;
 }
@@ -92,15 +98,19 @@ simdnorm_status simdnorm_rms_norm_f32(size_t rows, size_t cols, const float *x,
     if (st != SIMDNORM_OK || done)
         return st;
     const simdnorm_kernels *k = simdnorm_active_kernels();
+    /* Pipelined as LayerNorm. An Inf makes the mean square Inf and rstd 0;
+     * the slow path then gives 0 for finite x and NaN for the Inf, as
+     * x / sqrt(Inf) does. */
+    double ss = simdnorm_span_sumsq(k, cols, x);
     for (size_t r = 0; r < rows; r++) {
         const float *xr = x + r * x_stride;
-        /* An Inf makes the mean square Inf and rstd 0; the slow path then
-         * gives 0 for finite x and NaN for the Inf, as x / sqrt(Inf) does. */
-        const double ms = simdnorm_span_sumsq(k, cols, xr) / (double)cols;
-        const float rstd_f = simdnorm_normalize_span(k, cols, xr, 0.0, ms, eps, gamma,
-                                                     NULL, y + r * y_stride);
+        const simdnorm_norm_plan plan =
+            simdnorm_plan_normalize(cols, 0.0, ss / (double)cols, eps);
+        if (r + 1 < rows)
+            ss = simdnorm_span_sumsq(k, cols, xr + x_stride);
+        simdnorm_apply_normalize(k, &plan, cols, xr, gamma, NULL, y + r * y_stride);
         if (rstd)
-            rstd[r] = rstd_f;
+            rstd[r] = plan.rstd_f;
     }
     return SIMDNORM_OK;
 }

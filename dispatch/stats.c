@@ -146,24 +146,41 @@ void simdnorm_normalize_slow(size_t n, const float *x, double mean, double rstd,
     }
 }
 
-float simdnorm_normalize_span(const simdnorm_kernels *k, size_t n, const float *x,
-                              double mean, double var, double eps,
-                              const float *gamma, const float *beta, float *y)
+simdnorm_norm_plan simdnorm_plan_normalize(size_t n, double mean, double var, double eps)
 {
-    const double rstd = 1.0 / sqrt(var + eps);
-    const float rstd_f = (float)rstd;
+    simdnorm_norm_plan p;
+    p.mean = mean;
+    p.rstd = 1.0 / sqrt(var + eps);
+    const float rstd_f = (float)p.rstd;
+    p.rstd_f = simdnorm_canonical_nan(rstd_f);
     /* Fast path: t = x - mean_hi cannot overflow (|mean| < 2^125 and every
      * |x - mean| <= sqrt(M2) < 2^125) and rstd is a normal float; the lost
      * low part of the mean is put back through the fma's addend:
      * u = t*rstd - mean_lo*rstd. */
-    if (fabs(mean) < 0x1p125 && var * (double)n < 0x1p250 && rstd_f >= FLT_MIN &&
-        rstd_f <= FLT_MAX) {
-        const float mean_hi = (float)mean;
-        const float mean_lo = (float)(mean - (double)mean_hi);
-        const float offset = (float)(-(double)mean_lo * (double)rstd_f);
-        k->f32_normalize(n, x, mean_hi, rstd_f, offset, gamma, beta, y);
-    } else {
-        simdnorm_normalize_slow(n, x, mean, rstd, gamma, beta, y);
-    }
-    return simdnorm_canonical_nan(rstd_f);
+    p.fast = fabs(mean) < 0x1p125 && var * (double)n < 0x1p250 && rstd_f >= FLT_MIN &&
+             rstd_f <= FLT_MAX;
+    p.shift = p.fast ? (float)mean : 0.0f;
+    const float mean_lo = p.fast ? (float)(mean - (double)p.shift) : 0.0f;
+    p.scale = rstd_f;
+    p.offset = p.fast ? (float)(-(double)mean_lo * (double)rstd_f) : 0.0f;
+    return p;
+}
+
+void simdnorm_apply_normalize(const simdnorm_kernels *k, const simdnorm_norm_plan *p,
+                              size_t n, const float *x, const float *gamma,
+                              const float *beta, float *y)
+{
+    if (p->fast)
+        k->f32_normalize(n, x, p->shift, p->scale, p->offset, gamma, beta, y);
+    else
+        simdnorm_normalize_slow(n, x, p->mean, p->rstd, gamma, beta, y);
+}
+
+float simdnorm_normalize_span(const simdnorm_kernels *k, size_t n, const float *x,
+                              double mean, double var, double eps,
+                              const float *gamma, const float *beta, float *y)
+{
+    const simdnorm_norm_plan p = simdnorm_plan_normalize(n, mean, var, eps);
+    simdnorm_apply_normalize(k, &p, n, x, gamma, beta, y);
+    return p.rstd_f;
 }

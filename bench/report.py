@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""Reads a simdnorm-bench JSON file (Google Benchmark --benchmark_out) and
+prints a compact table - GB/s (x read + y written), frac (throughput / same-run
+memcpy of the same bytes) and the ratio to oneDNN on the same shape - then
+renders a PNG: throughput against x size, one line per ISA, with the memcpy
+roofline and oneDNN.
+
+    report.py results.json [--png out.png]
+"""
+import argparse
+import collections
+import json
+import re
+import sys
+
+NAME = re.compile(r"^(?P<op>[a-z_0-9]+?)(?:/(?P<isa>scalar|avx2|avx512|neon))?/(?P<shape>.+)/x:(?P<x>[0-9]+(?:B|KiB|MiB))$")
+
+
+def parse_size(s):
+    for suffix, mul in (("MiB", 1 << 20), ("KiB", 1 << 10), ("B", 1)):
+        if s.endswith(suffix):
+            return int(s[: -len(suffix)]) * mul
+    raise ValueError(s)
+
+
+def load(path):
+    with open(path) as f:
+        data = json.load(f)
+    rows = []
+    for b in data["benchmarks"]:
+        if b.get("run_type") == "aggregate" or "error_occurred" in b and b["error_occurred"]:
+            continue
+        m = NAME.match(b["name"])
+        if not m:
+            continue
+        op = m["op"]
+        who = m["isa"] or ("memcpy" if op == "memcpy" else "onednn" if op.startswith("onednn_") else "?")
+        if op.startswith("onednn_"):
+            op = op[len("onednn_"):]
+        rows.append(dict(op=op, who=who, shape=m["shape"], x=parse_size(m["x"]),
+                         gbs=b["bytes_per_second"] / 1e9, frac=b.get("frac", float("nan")),
+                         ns=b["real_time"] if b.get("time_unit") == "ns" else b["real_time"]))
+    return data.get("context", {}), rows
+
+
+def size_label(n):
+    return f"{n >> 20}MiB" if n >= 1 << 20 else f"{n >> 10}KiB" if n >= 1 << 10 else f"{n}B"
+
+
+def table(rows):
+    onednn = {(r["op"], r["shape"]): r for r in rows if r["who"] == "onednn"}
+    memcpy = {r["shape"] + str(r["x"]): r for r in rows if r["who"] == "memcpy"}
+    print(f"{'op':<22} {'shape':<22} {'x':>7} {'isa':<7} {'GB/s':>7} {'frac':>5} {'vs oneDNN':>9}")
+    for r in rows:
+        if r["who"] in ("memcpy", "onednn"):
+            continue
+        peer = onednn.get((r["op"], r["shape"]))
+        ratio = f"{peer['ns'] / r['ns']:.2f}x" if peer else "-"
+        print(f"{r['op']:<22} {r['shape']:<22} {size_label(r['x']):>7} {r['who']:<7} {r['gbs']:7.1f} {r['frac']:5.2f} {ratio:>9}")
+    for peer in onednn.values():
+        print(f"{peer['op']:<22} {peer['shape']:<22} {size_label(peer['x']):>7} {'oneDNN':<7} {peer['gbs']:7.1f} {peer['frac']:5.2f}")
+
+
+def plot(rows, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    # one panel per (op, feature size); lines: each ISA, memcpy, oneDNN
+    panels = collections.OrderedDict()
+    for r in rows:
+        if r["who"] == "memcpy":
+            continue
+        feat = r["shape"].split("/")[0]
+        panels.setdefault((r["op"], feat), []).append(r)
+    memcpy = collections.defaultdict(list)
+    for r in rows:
+        if r["who"] == "memcpy":
+            memcpy[r["shape"].split("/")[0]].append(r)
+    keys = [k for k in panels if len({r["x"] for r in panels[k]}) > 1]
+    if not keys:
+        return
+    cols = 4
+    nrows = (len(keys) + cols - 1) // cols
+    fig, axes = plt.subplots(nrows, cols, figsize=(4.2 * cols, 3.2 * nrows), squeeze=False)
+    for ax, key in zip(axes.flat, keys):
+        by_who = collections.defaultdict(list)
+        for r in panels[key]:
+            by_who[r["who"]].append(r)
+        for who, rs in sorted(by_who.items()):
+            rs.sort(key=lambda r: r["x"])
+            style = "k--" if who == "onednn" else "-o"
+            ax.plot([r["x"] for r in rs], [r["gbs"] for r in rs], style, label=who, markersize=3)
+        mc = sorted(memcpy.get(key[1], []), key=lambda r: r["x"])
+        if mc and key[0] in ("layer_norm", "rms_norm"):
+            ax.plot([r["x"] for r in mc], [r["gbs"] for r in mc], ":", color="gray", label="memcpy")
+        ax.set_xscale("log", base=2)
+        ax.set_title(f"{key[0]} {key[1]}", fontsize=9)
+        ax.set_xlabel("x bytes")
+        ax.set_ylabel("GB/s (x+y)")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=7)
+    for ax in list(axes.flat)[len(keys):]:
+        ax.axis("off")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    print(f"plot: {path}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("json")
+    ap.add_argument("--png")
+    a = ap.parse_args()
+    context, rows = load(a.json)
+    if not rows:
+        print("no benchmark results", file=sys.stderr)
+        return 1
+    print(f"host: {context.get('host_name', '?')}, {context.get('num_cpus', '?')} CPUs, "
+          f"default ISA {context.get('simdnorm_default_isa', '?')}")
+    table(rows)
+    if a.png:
+        plot(rows, a.png)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

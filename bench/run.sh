@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# run.sh - the main job: installs what is missing (Debian 12), builds in
+# release mode, runs the benchmark sweep (single thread), writes the Google
+# Benchmark JSON, prints a table of GB/s, frac (vs same-run memcpy) and ratio
+# to oneDNN, and renders a PNG plot.
+#   bench/run.sh [--full] [any simdnorm-bench / Google Benchmark flag]
+# Output: build-bench/bench.json, build-bench/bench.png
+set -eu
+cd "$(dirname "$0")/.."
+bash tools/install-deps.sh bench
+if [ ! -f build-bench/build.ninja ]; then
+  meson setup build-bench --buildtype=release -Dtests=false >/dev/null
+fi
+ninja -C build-bench >/dev/null
+./build-bench/tools/simdnorm-info
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
+./build-bench/bench/simdnorm-bench --benchmark_min_time=0.05 \
+  --benchmark_out=build-bench/bench.json --benchmark_out_format=json "$@" >/dev/null
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3 # Debian's, which has python3-matplotlib
+"$PY" bench/report.py build-bench/bench.json --png build-bench/bench.png
