@@ -15,6 +15,17 @@ const simdnorm_kernels *simdnorm_active_kernels(void);
 /* The table of an ISA if compiled in (runnable or not), else NULL. */
 const simdnorm_kernels *simdnorm_kernels_for(simdnorm_isa isa);
 
+/* ---- threads (threads.c) ----------------------------------------------- */
+
+/* Bytes (read + written) below which one more thread does not pay for the
+ * fork and join (GOMP: a few microseconds). */
+#define SIMDNORM_MIN_BYTES_PER_THREAD ((size_t)256 << 10)
+
+/* How many threads a call moving `bytes` in at most `max_parts` independent
+ * parts should use: 1 when small, when called inside a parallel region (no
+ * oversubscription), or without OpenMP; else up to simdnorm_get_num_threads. */
+int simdnorm_threads_for(size_t bytes, size_t max_parts);
+
 /* ---- validation (validate.c) ------------------------------------------- */
 
 /* eps >= 0 and finite. */

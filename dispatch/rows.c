@@ -54,6 +54,86 @@ static float nonfinite_mean(size_t n, const float *x)
     return simdnorm_canonical_nan((float)(sum / (double)n));
 }
 
+/* One row-norm call after validation; each worker takes a contiguous range
+ * of rows. A row is computed the same way by whichever thread takes it, so
+ * the split never changes a bit. */
+typedef struct row_job {
+    const simdnorm_kernels *k;
+    int rms;
+    size_t cols;
+    const float *x, *gamma, *beta;
+    size_t x_stride, y_stride;
+    double eps;
+    float *y, *mean, *rstd;
+} row_job;
+
+/* Rows [r0, r1) of a LayerNorm, software-pipelined: the statistics of row
+ * r+1 are taken before row r is normalized, so the CPU overlaps row r's
+ * scalar finish (divisions, square root) with row r+1's reduction. Row r+1
+ * is not yet written, in place or not. */
+static void layer_norm_rows(const row_job *j, size_t r0, size_t r1)
+{
+    simdnorm_moments m = simdnorm_span_moments(j->k, j->cols, j->x + r0 * j->x_stride);
+    for (size_t r = r0; r < r1; r++) {
+        const float *xr = j->x + r * j->x_stride;
+        const int finite = isfinite(m.mean) && isfinite(m.m2);
+        /* A row with NaN/Inf: var is NaN, so rstd and all of y are NaN. */
+        const double var = finite ? m.m2 / (double)j->cols : NAN;
+        const float mean_f = finite ? (float)m.mean : nonfinite_mean(j->cols, xr);
+        const simdnorm_norm_plan plan = simdnorm_plan_normalize(j->cols, m.mean, var, j->eps);
+        if (r + 1 < r1)
+            m = simdnorm_span_moments(j->k, j->cols, xr + j->x_stride);
+        simdnorm_apply_normalize(j->k, &plan, j->cols, xr, j->gamma, j->beta,
+                                 j->y + r * j->y_stride);
+        if (j->mean)
+            j->mean[r] = mean_f;
+        if (j->rstd)
+            j->rstd[r] = plan.rstd_f;
+    }
+}
+
+/* Rows [r0, r1) of an RMSNorm, pipelined the same way. An Inf makes the mean
+ * square Inf and rstd 0; the slow path then gives 0 for finite x and NaN for
+ * the Inf, as x / sqrt(Inf) does. */
+static void rms_norm_rows(const row_job *j, size_t r0, size_t r1)
+{
+    double ss = simdnorm_span_sumsq(j->k, j->cols, j->x + r0 * j->x_stride);
+    for (size_t r = r0; r < r1; r++) {
+        const float *xr = j->x + r * j->x_stride;
+        const simdnorm_norm_plan plan =
+            simdnorm_plan_normalize(j->cols, 0.0, ss / (double)j->cols, j->eps);
+        if (r + 1 < r1)
+            ss = simdnorm_span_sumsq(j->k, j->cols, xr + j->x_stride);
+        simdnorm_apply_normalize(j->k, &plan, j->cols, xr, j->gamma, NULL,
+                                 j->y + r * j->y_stride);
+        if (j->rstd)
+            j->rstd[r] = plan.rstd_f;
+    }
+}
+
+static void run_rows(const row_job *j, size_t r0, size_t r1)
+{
+    if (j->rms)
+        rms_norm_rows(j, r0, r1);
+    else
+        layer_norm_rows(j, r0, r1);
+}
+
+/* Blocks of rows over the threads that the size allows (threads.c). */
+static void run_row_job(const row_job *j, size_t rows)
+{
+    const int nt = simdnorm_threads_for(rows * j->cols * 2 * sizeof(float), rows);
+    if (nt <= 1) {
+        run_rows(j, 0, rows);
+        return;
+    }
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static)
+#endif
+    for (int t = 0; t < nt; t++)
+        run_rows(j, rows * (size_t)t / (size_t)nt, rows * (size_t)(t + 1) / (size_t)nt);
+}
+
 simdnorm_status simdnorm_layer_norm_f32(size_t rows, size_t cols, const float *x,
                                         size_t x_stride, const float *gamma,
                                         const float *beta, float eps, float *y,
@@ -64,27 +144,9 @@ simdnorm_status simdnorm_layer_norm_f32(size_t rows, size_t cols, const float *x
                                           y, y_stride, mean, rstd, &done);
     if (st != SIMDNORM_OK || done)
         return st;
-    const simdnorm_kernels *k = simdnorm_active_kernels();
-    /* Software-pipelined: the statistics of row r+1 are taken before row r
-     * is normalized, so the CPU overlaps row r's scalar finish (divisions,
-     * square root) with row r+1's reduction. Row r+1 is not yet written, in
-     * place or not. */
-    simdnorm_moments m = simdnorm_span_moments(k, cols, x);
-    for (size_t r = 0; r < rows; r++) {
-        const float *xr = x + r * x_stride;
-        const int finite = isfinite(m.mean) && isfinite(m.m2);
-        /* A row with NaN/Inf: var is NaN, so rstd and all of y are NaN. */
-        const double var = finite ? m.m2 / (double)cols : NAN;
-        const float mean_f = finite ? (float)m.mean : nonfinite_mean(cols, xr);
-        const simdnorm_norm_plan plan = simdnorm_plan_normalize(cols, m.mean, var, eps);
-        if (r + 1 < rows)
-            m = simdnorm_span_moments(k, cols, xr + x_stride);
-        simdnorm_apply_normalize(k, &plan, cols, xr, gamma, beta, y + r * y_stride);
-        if (mean)
-            mean[r] = mean_f;
-        if (rstd)
-            rstd[r] = plan.rstd_f;
-    }
+    const row_job j = {simdnorm_active_kernels(), 0, cols, x, gamma, beta, x_stride,
+                       y_stride, eps, y, mean, rstd};
+    run_row_job(&j, rows);
     return SIMDNORM_OK;
 }
 
@@ -97,20 +159,8 @@ simdnorm_status simdnorm_rms_norm_f32(size_t rows, size_t cols, const float *x,
                                           y, y_stride, rstd, NULL, &done);
     if (st != SIMDNORM_OK || done)
         return st;
-    const simdnorm_kernels *k = simdnorm_active_kernels();
-    /* Pipelined as LayerNorm. An Inf makes the mean square Inf and rstd 0;
-     * the slow path then gives 0 for finite x and NaN for the Inf, as
-     * x / sqrt(Inf) does. */
-    double ss = simdnorm_span_sumsq(k, cols, x);
-    for (size_t r = 0; r < rows; r++) {
-        const float *xr = x + r * x_stride;
-        const simdnorm_norm_plan plan =
-            simdnorm_plan_normalize(cols, 0.0, ss / (double)cols, eps);
-        if (r + 1 < rows)
-            ss = simdnorm_span_sumsq(k, cols, xr + x_stride);
-        simdnorm_apply_normalize(k, &plan, cols, xr, gamma, NULL, y + r * y_stride);
-        if (rstd)
-            rstd[r] = plan.rstd_f;
-    }
+    const row_job j = {simdnorm_active_kernels(), 1, cols, x, gamma, NULL, x_stride,
+                       y_stride, eps, y, NULL, rstd};
+    run_row_job(&j, rows);
     return SIMDNORM_OK;
 }

@@ -75,6 +75,17 @@ SIMDNORM_API simdnorm_status simdnorm_rms_norm_f32(
     float *y, size_t y_stride,
     float *rstd);                           /* [rows], optional: 1/sqrt(mean(x^2)+eps) */
 
+/* ---- threads ---------------------------------------------------------------
+ * Large calls split their rows (BatchNorm: its fixed blocks and channels)
+ * over OpenMP threads; results are bit-for-bit the same for every thread
+ * count. Small calls and calls from inside an OpenMP parallel region run on
+ * the calling thread. */
+/* n >= 1 threads for later calls (all threads); SIMDNORM_ERR_PARAM otherwise. */
+SIMDNORM_API simdnorm_status simdnorm_set_num_threads(int n);
+/* The count set, or by default OpenMP's (OMP_NUM_THREADS is respected);
+ * 1 in a build without OpenMP. */
+SIMDNORM_API int             simdnorm_get_num_threads(void);
+
 #ifdef __cplusplus
 }
 #endif
