@@ -3,9 +3,11 @@
 // beside a memcpy of the same bytes timed in the same run (counter `frac`)
 // and, when built with it, oneDNN on the same shapes (single thread).
 //
-//   simdnorm-bench [--full] [--threads=N] [Google Benchmark flags]
-// --full sweeps more sizes; filter with --benchmark_filter=<regex> on names
-// like "layer_norm/avx512/cols:768/x:4MiB" (see README).
+//   simdnorm-bench [--full] [--threads=1,2,...] [Google Benchmark flags]
+// --full sweeps more sizes; --threads runs every benchmark with each thread
+// count (simdnorm_set_num_threads, oneDNN's OpenMP threads, and a memcpy
+// split over as many threads); filter with --benchmark_filter=<regex> on
+// names like "layer_norm/avx512/cols:768/rows:85/x:256KiB/threads:1".
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -13,6 +15,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <map>
@@ -22,6 +25,10 @@
 
 #include "simdnorm.h"
 #include "bench_ops.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 namespace {
 
@@ -65,31 +72,50 @@ struct Pool {
 };
 Pool pool;
 
-// memcpy of `bytes` (the bytes an op reads plus writes, split in half): best
-// of several timed repetitions, measured once per size in this run.
-std::map<size_t, double> memcpy_rate; // bytes (read + written) per second
-
-double measure_memcpy(size_t bytes)
+// Copy `half` bytes from x to y with `threads` threads, each a contiguous
+// slice (the roofline the ops are compared to at the same thread count).
+void copy(size_t half, int threads)
 {
-    auto it = memcpy_rate.find(bytes);
+    if (threads <= 1) {
+        std::memcpy(pool.y, pool.x, half);
+        return;
+    }
+    const char *src = reinterpret_cast<const char *>(pool.x);
+    char *dst = reinterpret_cast<char *>(pool.y);
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(threads) schedule(static)
+#endif
+    for (int t = 0; t < threads; t++) {
+        const size_t a = half * (size_t)t / (size_t)threads, b = half * (size_t)(t + 1) / (size_t)threads;
+        std::memcpy(dst + a, src + a, b - a);
+    }
+}
+
+// memcpy of `bytes` (the bytes an op reads plus writes, split in half) with
+// `threads` threads: best of several timed repetitions, measured once per
+// size and thread count in this run.
+std::map<std::pair<size_t, int>, double> memcpy_rate; // bytes (read + written) per second
+
+double measure_memcpy(size_t bytes, int threads)
+{
+    auto it = memcpy_rate.find({bytes, threads});
     if (it != memcpy_rate.end())
         return it->second;
     const size_t half = bytes / 2;
-    pool.reserve(half / sizeof(float) + 1, 0);
     double best = 1e30;
     for (int trial = 0; trial < 7; trial++) {
         size_t reps = 0;
         const auto t0 = std::chrono::steady_clock::now();
         double elapsed;
         do {
-            std::memcpy(pool.y, pool.x, half);
+            copy(half, threads);
             benchmark::ClobberMemory();
             reps++;
             elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         } while (elapsed < 0.01);
         best = std::min(best, elapsed / (double)reps);
     }
-    return memcpy_rate[bytes] = (double)bytes / best;
+    return memcpy_rate[{bytes, threads}] = (double)bytes / best;
 }
 
 std::string size_label(size_t bytes)
@@ -102,18 +128,29 @@ std::string size_label(size_t bytes)
 }
 
 // The common counters: bytes/s (x read + y written), elements/s, and frac =
-// throughput / same-run memcpy throughput of the same bytes.
-void set_counters(benchmark::State &st, const simdnorm_bench::Shape &s)
+// throughput / same-run memcpy throughput of the same bytes. Every benchmark
+// uses real time (UseRealTime): with threads, the main thread's CPU time
+// would not count the workers'.
+void set_counters(benchmark::State &st, const simdnorm_bench::Shape &s, int threads)
 {
     const double bytes = (double)s.bytes_moved();
     st.SetBytesProcessed((int64_t)(bytes * (double)st.iterations()));
     st.SetItemsProcessed((int64_t)((double)s.elements() * (double)st.iterations()));
     st.counters["frac"] = benchmark::Counter(bytes * (double)st.iterations() /
-                                                 measure_memcpy(s.bytes_moved()),
+                                                 measure_memcpy(s.bytes_moved(), threads),
                                              benchmark::Counter::kIsRate);
+    st.counters["threads"] = threads;
 }
 
-void register_all(bool full)
+void use_threads(int threads)
+{
+    simdnorm_set_num_threads(threads);
+#ifdef _OPENMP
+    omp_set_num_threads(threads); // oneDNN's parallel regions
+#endif
+}
+
+void register_all(bool full, const std::vector<int> &thread_counts)
 {
     using namespace simdnorm_bench;
     std::vector<simdnorm_isa> isas;
@@ -130,24 +167,27 @@ void register_all(bool full)
     }
     pool.reserve(max_elems, max_vec);
 
+    for (int threads : thread_counts)
     for (const Shape &s : shapes(full)) {
         const size_t x_bytes = s.elements() * sizeof(float);
-        const std::string tail = "/" + s.label() + "/x:" + size_label(x_bytes);
+        const std::string tail = "/" + s.label() + "/x:" + size_label(x_bytes) +
+                                 "/threads:" + std::to_string(threads);
 
-        benchmark::RegisterBenchmark(("memcpy" + tail).c_str(), [s](benchmark::State &st) {
+        benchmark::RegisterBenchmark(("memcpy" + tail).c_str(), [s, threads](benchmark::State &st) {
             const size_t half = s.bytes_moved() / 2;
             for (auto _ : st) {
-                std::memcpy(pool.y, pool.x, half);
+                copy(half, threads);
                 benchmark::ClobberMemory();
             }
-            set_counters(st, s);
-        });
+            set_counters(st, s, threads);
+        })->UseRealTime();
         for (simdnorm_isa isa : isas) {
             if (isa == SIMDNORM_ISA_SCALAR && !full && x_bytes > (4u << 20))
                 continue; // scalar at DRAM sizes only in the full sweep
             const std::string name = std::string(op_name(s.op)) + "/" + simdnorm_isa_name(isa) + tail;
-            benchmark::RegisterBenchmark(name.c_str(), [s, isa](benchmark::State &st) {
+            benchmark::RegisterBenchmark(name.c_str(), [s, isa, threads](benchmark::State &st) {
                 simdnorm_set_isa(isa);
+                use_threads(threads);
                 const Buffers buf{pool.x, pool.y, pool.g, pool.b, pool.s1, pool.s2, pool.s3, pool.s4};
                 for (auto _ : st) {
                     if (run_simdnorm(s, buf) != SIMDNORM_OK) {
@@ -156,8 +196,8 @@ void register_all(bool full)
                     }
                     benchmark::ClobberMemory();
                 }
-                set_counters(st, s);
-            });
+                set_counters(st, s, threads);
+            })->UseRealTime();
         }
 #ifdef SIMDNORM_BENCH_ONEDNN
         // The primitive is built inside the benchmark, right before it runs:
@@ -165,14 +205,15 @@ void register_all(bool full)
         // front and run later (its global scratchpad, presumably).
         if (has_onednn(s)) {
             benchmark::RegisterBenchmark((std::string("onednn_") + op_name(s.op) + tail).c_str(),
-                                         [s](benchmark::State &st) {
+                                         [s, threads](benchmark::State &st) {
+                                             use_threads(threads);
                                              const auto peer = make_onednn(s, Buffers{pool.x, pool.y, pool.g, pool.b, pool.s1, pool.s2, pool.s3, pool.s4});
                                              for (auto _ : st) {
                                                  peer();
                                                  benchmark::ClobberMemory();
                                              }
-                                             set_counters(st, s);
-                                         });
+                                             set_counters(st, s, threads);
+                                         })->UseRealTime();
         }
 #endif
     }
@@ -183,16 +224,31 @@ void register_all(bool full)
 int main(int argc, char **argv)
 {
     bool full = false;
+    std::vector<int> thread_counts = {1};
     std::vector<char *> args;
     for (int i = 0; i < argc; i++) {
-        if (std::strcmp(argv[i], "--full") == 0)
+        if (std::strcmp(argv[i], "--full") == 0) {
             full = true;
-        else
+        } else if (std::strncmp(argv[i], "--threads=", 10) == 0) {
+            thread_counts.clear();
+            for (const char *p = argv[i] + 10; *p;) {
+                char *end;
+                const long t = std::strtol(p, &end, 10);
+                if (end == p || t < 1) {
+                    std::fprintf(stderr, "bad --threads list: %s\n", argv[i]);
+                    return 2;
+                }
+                thread_counts.push_back((int)t);
+                p = *end == ',' ? end + 1 : end;
+            }
+        } else {
             args.push_back(argv[i]);
+        }
     }
-    int n = (int)args.size();
+    args.push_back(nullptr);
+    int n = (int)args.size() - 1;
     benchmark::Initialize(&n, args.data());
-    register_all(full);
+    register_all(full, thread_counts);
     benchmark::AddCustomContext("simdnorm_default_isa", simdnorm_isa_name(simdnorm_active_isa()));
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();

@@ -13,7 +13,10 @@ import json
 import re
 import sys
 
-NAME = re.compile(r"^(?P<op>[a-z_0-9]+?)(?:/(?P<isa>scalar|avx2|avx512|neon))?/(?P<shape>.+)/x:(?P<x>[0-9]+(?:B|KiB|MiB))$")
+NAME = re.compile(r"^(?P<op>[a-z_0-9]+?)(?:/(?P<isa>scalar|avx2|avx512|neon))?/(?P<shape>.+)/x:(?P<x>[0-9]+(?:B|KiB|MiB))/threads:(?P<threads>[0-9]+)(?:/real_time)?$")
+
+
+UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 
 
 def parse_size(s):
@@ -37,9 +40,9 @@ def load(path):
         who = m["isa"] or ("memcpy" if op == "memcpy" else "onednn" if op.startswith("onednn_") else "?")
         if op.startswith("onednn_"):
             op = op[len("onednn_"):]
-        rows.append(dict(op=op, who=who, shape=m["shape"], x=parse_size(m["x"]),
+        rows.append(dict(op=op, who=who, shape=m["shape"], x=parse_size(m["x"]), threads=int(m["threads"]),
                          gbs=b["bytes_per_second"] / 1e9, frac=b.get("frac", float("nan")),
-                         ns=b["real_time"] if b.get("time_unit") == "ns" else b["real_time"]))
+                         ns=b["real_time"] * UNIT_NS[b.get("time_unit", "ns")]))
     return data.get("context", {}), rows
 
 
@@ -48,17 +51,40 @@ def size_label(n):
 
 
 def table(rows):
-    onednn = {(r["op"], r["shape"]): r for r in rows if r["who"] == "onednn"}
-    memcpy = {r["shape"] + str(r["x"]): r for r in rows if r["who"] == "memcpy"}
-    print(f"{'op':<22} {'shape':<22} {'x':>7} {'isa':<7} {'GB/s':>7} {'frac':>5} {'vs oneDNN':>9}")
+    onednn = {(r["op"], r["shape"], r["threads"]): r for r in rows if r["who"] == "onednn"}
+    print(f"{'op':<22} {'shape':<24} {'x':>6} {'thr':>3} {'isa':<7} {'GB/s':>7} {'frac':>5} {'vs oneDNN':>9}")
     for r in rows:
         if r["who"] in ("memcpy", "onednn"):
             continue
-        peer = onednn.get((r["op"], r["shape"]))
+        peer = onednn.get((r["op"], r["shape"], r["threads"]))
         ratio = f"{peer['ns'] / r['ns']:.2f}x" if peer else "-"
-        print(f"{r['op']:<22} {r['shape']:<22} {size_label(r['x']):>7} {r['who']:<7} {r['gbs']:7.1f} {r['frac']:5.2f} {ratio:>9}")
+        print(f"{r['op']:<22} {r['shape']:<24} {size_label(r['x']):>6} {r['threads']:>3} {r['who']:<7} "
+              f"{r['gbs']:7.1f} {r['frac']:5.2f} {ratio:>9}")
     for peer in onednn.values():
-        print(f"{peer['op']:<22} {peer['shape']:<22} {size_label(peer['x']):>7} {'oneDNN':<7} {peer['gbs']:7.1f} {peer['frac']:5.2f}")
+        print(f"{peer['op']:<22} {peer['shape']:<24} {size_label(peer['x']):>6} {peer['threads']:>3} "
+              f"{'oneDNN':<7} {peer['gbs']:7.1f} {peer['frac']:5.2f}")
+
+
+def scaling(rows):
+    """Speed-up from the fewest to each other thread count, per op, shape and
+    implementation, when the run had several thread counts."""
+    counts = sorted({r["threads"] for r in rows})
+    if len(counts) < 2:
+        return
+    base = counts[0]
+    by = collections.defaultdict(dict)
+    for r in rows:
+        by[(r["op"], r["who"], r["shape"], r["x"])][r["threads"]] = r
+    print(f"\nscaling from {base} thread(s): speed-up (frac vs a memcpy with as many threads)")
+    print(f"{'op':<22} {'who':<7} {'shape':<24} {'x':>6} " + " ".join(f"{'t=' + str(c):>14}" for c in counts[1:]))
+    for (op, who, shape, x), per in by.items():
+        if base not in per or who == "memcpy":
+            continue
+        cells = []
+        for c in counts[1:]:
+            r = per.get(c)
+            cells.append(f"{per[base]['ns'] / r['ns']:5.2f}x ({r['frac']:.2f})" if r else f"{'-':>14}")
+        print(f"{op:<22} {who:<7} {shape:<24} {size_label(x):>6} " + " ".join(f"{c:>14}" for c in cells))
 
 
 def plot(rows, path):
@@ -67,6 +93,8 @@ def plot(rows, path):
     import matplotlib.pyplot as plt
 
     # one panel per (op, feature size); lines: each ISA, memcpy, oneDNN
+    fewest = min(r["threads"] for r in rows)
+    rows = [r for r in rows if r["threads"] == fewest]
     panels = collections.OrderedDict()
     for r in rows:
         if r["who"] == "memcpy":
@@ -119,6 +147,7 @@ def main():
     print(f"host: {context.get('host_name', '?')}, {context.get('num_cpus', '?')} CPUs, "
           f"default ISA {context.get('simdnorm_default_isa', '?')}")
     table(rows)
+    scaling(rows)
     if a.png:
         plot(rows, a.png)
     return 0
