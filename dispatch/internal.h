@@ -3,8 +3,11 @@
 #ifndef SIMDNORM_INTERNAL_H
 #define SIMDNORM_INTERNAL_H
 
+#include <float.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "kernels.h"
 #include "simdnorm.h"
@@ -64,7 +67,24 @@ double simdnorm_span_sumsq(const simdnorm_kernels *k, size_t n, const float *x);
 simdnorm_moments simdnorm_moments_merge(simdnorm_moments a, simdnorm_moments b);
 
 /* The canonical NaN for NaN, else v. */
-float simdnorm_canonical_nan(float v);
+static inline float simdnorm_canonical_nan(float v)
+{
+    if (v != v) {
+        const uint32_t bits = SIMDNORM_CANONICAL_NAN_BITS;
+        memcpy(&v, &bits, sizeof v);
+    }
+    return v;
+}
+
+/* The first shift of a block of n >= 1 elements: the mean of its first (up
+ * to) 8 elements, rounded to float. */
+float simdnorm_head_shift(size_t n, const float *x);
+
+/* Whether sums s = f32_moments(n, x, shift) meet the accuracy contract on
+ * their own (then *b holds the moments) - else the block needs the retry or
+ * exact path of simdnorm_span_moments. Likewise for f32_sumsq. */
+int simdnorm_fast_moments_ok(size_t n, float shift, const double s[2], simdnorm_moments *b);
+int simdnorm_fast_sumsq_ok(size_t n, double ss);
 
 /* The accurate fallback for rows the float fast path cannot take (Inf/NaN
  * input, rstd not a normal float, values near FLT_MAX): for each i,
@@ -85,7 +105,27 @@ typedef struct simdnorm_norm_plan {
     float rstd_f;
 } simdnorm_norm_plan;
 
-simdnorm_norm_plan simdnorm_plan_normalize(size_t n, double mean, double var, double eps);
+/* Inline, so that a group of short rows plans without a call per row. */
+static inline simdnorm_norm_plan simdnorm_plan_normalize(size_t n, double mean, double var,
+                                                         double eps)
+{
+    simdnorm_norm_plan p;
+    p.mean = mean;
+    p.rstd = 1.0 / sqrt(var + eps);
+    const float rstd_f = (float)p.rstd;
+    p.rstd_f = simdnorm_canonical_nan(rstd_f);
+    /* Fast path: t = x - mean_hi cannot overflow (|mean| < 2^125 and every
+     * |x - mean| <= sqrt(M2) < 2^125) and rstd is a normal float; the lost
+     * low part of the mean is put back through the fma's addend:
+     * u = t*rstd - mean_lo*rstd. */
+    p.fast = fabs(mean) < 0x1p125 && var * (double)n < 0x1p250 && rstd_f >= FLT_MIN &&
+             rstd_f <= FLT_MAX;
+    p.shift = p.fast ? (float)mean : 0.0f;
+    const float mean_lo = p.fast ? (float)(mean - (double)p.shift) : 0.0f;
+    p.scale = rstd_f;
+    p.offset = p.fast ? (float)(-(double)mean_lo * (double)rstd_f) : 0.0f;
+    return p;
+}
 void simdnorm_apply_normalize(const simdnorm_kernels *k, const simdnorm_norm_plan *p,
                               size_t n, const float *x, const float *gamma,
                               const float *beta, float *y);

@@ -111,12 +111,77 @@ static void rms_norm_rows(const row_job *j, size_t r0, size_t r1)
     }
 }
 
+/* Rows of at most this many elements go through the grouped path. */
+#define GROUP 8
+
+/* Rows [r0, r0+m) (m <= GROUP) of a LayerNorm of short rows (one block
+ * each): one f32_moments_rows call for the group, then the per-row finish.
+ * Bit for bit the per-row path: the same shift and kernel result, the same
+ * verdict, and a row whose fast sums fail the contract takes the per-row
+ * path (simdnorm_span_moments) from the start. */
+static void layer_norm_group(const row_job *j, size_t r0, size_t m)
+{
+    float shift[GROUP];
+    double s1[GROUP], s2[GROUP];
+    const float *x0 = j->x + r0 * j->x_stride;
+    for (size_t i = 0; i < m; i++)
+        shift[i] = simdnorm_head_shift(j->cols, x0 + i * j->x_stride);
+    j->k->f32_moments_rows(m, j->cols, x0, j->x_stride, shift, s1, s2);
+    for (size_t i = 0; i < m; i++) {
+        const float *xr = x0 + i * j->x_stride;
+        const double s[2] = {s1[i], s2[i]};
+        simdnorm_moments mo;
+        if (!simdnorm_fast_moments_ok(j->cols, shift[i], s, &mo))
+            mo = simdnorm_span_moments(j->k, j->cols, xr);
+        const int finite = isfinite(mo.mean) && isfinite(mo.m2);
+        const double var = finite ? mo.m2 / (double)j->cols : NAN;
+        const simdnorm_norm_plan plan = simdnorm_plan_normalize(j->cols, mo.mean, var, j->eps);
+        simdnorm_apply_normalize(j->k, &plan, j->cols, xr, j->gamma, j->beta,
+                                 j->y + (r0 + i) * j->y_stride);
+        if (j->mean)
+            j->mean[r0 + i] = finite ? (float)mo.mean : nonfinite_mean(j->cols, xr);
+        if (j->rstd)
+            j->rstd[r0 + i] = plan.rstd_f;
+    }
+}
+
+/* The RMSNorm of a group of short rows, as layer_norm_group. */
+static void rms_norm_group(const row_job *j, size_t r0, size_t m)
+{
+    double ss[GROUP];
+    const float *x0 = j->x + r0 * j->x_stride;
+    j->k->f32_sumsq_rows(m, j->cols, x0, j->x_stride, ss);
+    for (size_t i = 0; i < m; i++) {
+        const float *xr = x0 + i * j->x_stride;
+        const double q = simdnorm_fast_sumsq_ok(j->cols, ss[i]) ? ss[i]
+                                                                : simdnorm_span_sumsq(j->k, j->cols, xr);
+        const simdnorm_norm_plan plan = simdnorm_plan_normalize(j->cols, 0.0, q / (double)j->cols, j->eps);
+        simdnorm_apply_normalize(j->k, &plan, j->cols, xr, j->gamma, NULL,
+                                 j->y + (r0 + i) * j->y_stride);
+        if (j->rstd)
+            j->rstd[r0 + i] = plan.rstd_f;
+    }
+}
+
+/* Rows [r0, r1): short rows (one block, <= SIMDNORM_BLOCK elements) in
+ * groups of GROUP, long rows one by one. A row's result does not depend on
+ * the path or the group it falls in. */
 static void run_rows(const row_job *j, size_t r0, size_t r1)
 {
-    if (j->rms)
-        rms_norm_rows(j, r0, r1);
-    else
-        layer_norm_rows(j, r0, r1);
+    if (j->cols > SIMDNORM_BLOCK) {
+        if (j->rms)
+            rms_norm_rows(j, r0, r1);
+        else
+            layer_norm_rows(j, r0, r1);
+        return;
+    }
+    for (size_t r = r0; r < r1; r += GROUP) {
+        const size_t m = r1 - r < GROUP ? r1 - r : GROUP;
+        if (j->rms)
+            rms_norm_group(j, r, m);
+        else
+            layer_norm_group(j, r, m);
+    }
 }
 
 /* Blocks of rows over the threads that the size allows (threads.c). */

@@ -6,15 +6,6 @@
 
 #include "internal.h"
 
-float simdnorm_canonical_nan(float v)
-{
-    if (v != v) {
-        const uint32_t bits = SIMDNORM_CANONICAL_NAN_BITS;
-        memcpy(&v, &bits, sizeof v);
-    }
-    return v;
-}
-
 simdnorm_moments simdnorm_moments_merge(simdnorm_moments a, simdnorm_moments b)
 {
     const double n = a.count + b.count;
@@ -68,7 +59,7 @@ static enum fast_verdict judge_fast_sums(double n, float k, const double s[2],
 /* The first shift of a block: the mean of its first (up to) 8 elements, a
  * pairwise sum times a rounded reciprocal (no division on the critical path
  * of short rows; any float close to the mean will do). */
-static float head_shift(size_t n, const float *x)
+float simdnorm_head_shift(size_t n, const float *x)
 {
     static const double recip[9] = {0, 1.0, 1.0 / 2, 1.0 / 3, 1.0 / 4,
                                     1.0 / 5, 1.0 / 6, 1.0 / 7, 1.0 / 8};
@@ -89,7 +80,7 @@ static float head_shift(size_t n, const float *x)
 static simdnorm_moments block_moments(const simdnorm_kernels *k, size_t n, const float *x)
 {
     const double len = (double)n;
-    float shift = head_shift(n, x);
+    float shift = simdnorm_head_shift(n, x);
     double s[2];
     simdnorm_moments b;
     k->f32_moments(n, x, shift, s);
@@ -108,6 +99,16 @@ static simdnorm_moments block_moments(const simdnorm_kernels *k, size_t n, const
     return b;
 }
 
+int simdnorm_fast_moments_ok(size_t n, float shift, const double s[2], simdnorm_moments *b)
+{
+    return judge_fast_sums((double)n, shift, s, b) == FAST_OK;
+}
+
+int simdnorm_fast_sumsq_ok(size_t n, double ss)
+{
+    return isfinite(ss) && ss >= 0x1p-60 * (double)n;
+}
+
 simdnorm_moments simdnorm_span_moments(const simdnorm_kernels *k, size_t n,
                                        const float *x)
 {
@@ -123,7 +124,7 @@ simdnorm_moments simdnorm_span_moments(const simdnorm_kernels *k, size_t n,
 double simdnorm_span_sumsq(const simdnorm_kernels *k, size_t n, const float *x)
 {
     const double ss = k->f32_sumsq(n, x);
-    if (isfinite(ss) && ss >= 0x1p-60 * (double)n)
+    if (simdnorm_fast_sumsq_ok(n, ss))
         return ss;
     return k->f32_sumsq_exact(n, x);
 }
@@ -144,26 +145,6 @@ void simdnorm_normalize_slow(size_t n, const float *x, double mean, double rstd,
             v = u;
         y[i] = simdnorm_canonical_nan(v);
     }
-}
-
-simdnorm_norm_plan simdnorm_plan_normalize(size_t n, double mean, double var, double eps)
-{
-    simdnorm_norm_plan p;
-    p.mean = mean;
-    p.rstd = 1.0 / sqrt(var + eps);
-    const float rstd_f = (float)p.rstd;
-    p.rstd_f = simdnorm_canonical_nan(rstd_f);
-    /* Fast path: t = x - mean_hi cannot overflow (|mean| < 2^125 and every
-     * |x - mean| <= sqrt(M2) < 2^125) and rstd is a normal float; the lost
-     * low part of the mean is put back through the fma's addend:
-     * u = t*rstd - mean_lo*rstd. */
-    p.fast = fabs(mean) < 0x1p125 && var * (double)n < 0x1p250 && rstd_f >= FLT_MIN &&
-             rstd_f <= FLT_MAX;
-    p.shift = p.fast ? (float)mean : 0.0f;
-    const float mean_lo = p.fast ? (float)(mean - (double)p.shift) : 0.0f;
-    p.scale = rstd_f;
-    p.offset = p.fast ? (float)(-(double)mean_lo * (double)rstd_f) : 0.0f;
-    return p;
 }
 
 void simdnorm_apply_normalize(const simdnorm_kernels *k, const simdnorm_norm_plan *p,

@@ -55,6 +55,17 @@ typedef void (*simdnorm_f32_moments_fn)(size_t n, const float *x, float shift,
  * q = fmaf(x, x, q) in float, then acc += (double)q. Reads x[0..n), n >= 1. */
 typedef double (*simdnorm_f32_sumsq_fn)(size_t n, const float *x);
 
+/* f32_moments_rows / f32_sumsq_rows: f32_moments / f32_sumsq of each of
+ * `rows` rows of n elements (1 <= n), row r at x + r*stride, bit for bit
+ * what the one-row kernel gives for that row (about shift[r]): s1[r], s2[r]
+ * (ss[r]). For short rows an ISA may share work across rows (AVX-512 folds
+ * eight rows' lanes at once); any row count, any alignment. */
+typedef void (*simdnorm_f32_moments_rows_fn)(size_t rows, size_t n, const float *x,
+                                             size_t stride, const float *shift,
+                                             double *s1, double *s2);
+typedef void (*simdnorm_f32_sumsq_rows_fn)(size_t rows, size_t n, const float *x,
+                                           size_t stride, double *ss);
+
 /* f32_moments_exact: as f32_moments, exact family: d_i = (double)x_i -
  * (double)shift, acc0 += d and acc1 = fma(d, d, acc1) in double. Never
  * overflows; non-finite output iff x holds a NaN or an Inf. */
@@ -83,6 +94,8 @@ typedef struct simdnorm_kernels {
     int isa; /* simdnorm_isa */
     simdnorm_f32_moments_fn f32_moments;
     simdnorm_f32_sumsq_fn f32_sumsq;
+    simdnorm_f32_moments_rows_fn f32_moments_rows;
+    simdnorm_f32_sumsq_rows_fn f32_sumsq_rows;
     simdnorm_f32_moments_exact_fn f32_moments_exact;
     simdnorm_f32_sumsq_exact_fn f32_sumsq_exact;
     simdnorm_f32_normalize_fn f32_normalize;
@@ -93,6 +106,11 @@ typedef struct simdnorm_kernels {
     void simdnorm_f32_moments_##isa(size_t n, const float *x, float shift,    \
                                     double out[2]);                           \
     double simdnorm_f32_sumsq_##isa(size_t n, const float *x);                \
+    void simdnorm_f32_moments_rows_##isa(size_t rows, size_t n, const float *x, \
+                                         size_t stride, const float *shift,   \
+                                         double *s1, double *s2);             \
+    void simdnorm_f32_sumsq_rows_##isa(size_t rows, size_t n, const float *x, \
+                                       size_t stride, double *ss);            \
     void simdnorm_f32_moments_exact_##isa(size_t n, const float *x,           \
                                           float shift, double out[2]);        \
     double simdnorm_f32_sumsq_exact_##isa(size_t n, const float *x);          \
@@ -105,6 +123,7 @@ typedef struct simdnorm_kernels {
 #define SIMDNORM_KERNEL_TABLE(isa_enum, isa)                                  \
     {                                                                         \
         (isa_enum), simdnorm_f32_moments_##isa, simdnorm_f32_sumsq_##isa,     \
+            simdnorm_f32_moments_rows_##isa, simdnorm_f32_sumsq_rows_##isa,   \
             simdnorm_f32_moments_exact_##isa, simdnorm_f32_sumsq_exact_##isa, \
             simdnorm_f32_normalize_##isa                                      \
     }

@@ -44,3 +44,23 @@ double simdnorm_f32_sumsq_scalar(size_t n, const float *x)
     }
     return fold_lanes_scalar(q);
 }
+
+/* Contract: kernels.h, f32_moments_rows: the one-row kernel, row by row. */
+void simdnorm_f32_moments_rows_scalar(size_t rows, size_t n, const float *x, size_t stride,
+                                  const float *shift, double *s1, double *s2)
+{
+    for (size_t r = 0; r < rows; r++) {
+        double out[2];
+        simdnorm_f32_moments_scalar(n, x + r * stride, shift[r], out);
+        s1[r] = out[0];
+        s2[r] = out[1];
+    }
+}
+
+/* Contract: kernels.h, f32_sumsq_rows: the one-row kernel, row by row. */
+void simdnorm_f32_sumsq_rows_scalar(size_t rows, size_t n, const float *x, size_t stride,
+                                double *ss)
+{
+    for (size_t r = 0; r < rows; r++)
+        ss[r] = simdnorm_f32_sumsq_scalar(n, x + r * stride);
+}

@@ -84,3 +84,23 @@ double simdnorm_f32_sumsq_avx2(size_t n, const float *x)
     }
     return fold_lanes_avx2(q);
 }
+
+/* Contract: kernels.h, f32_moments_rows: the one-row kernel, row by row. */
+void simdnorm_f32_moments_rows_avx2(size_t rows, size_t n, const float *x, size_t stride,
+                                  const float *shift, double *s1, double *s2)
+{
+    for (size_t r = 0; r < rows; r++) {
+        double out[2];
+        simdnorm_f32_moments_avx2(n, x + r * stride, shift[r], out);
+        s1[r] = out[0];
+        s2[r] = out[1];
+    }
+}
+
+/* Contract: kernels.h, f32_sumsq_rows: the one-row kernel, row by row. */
+void simdnorm_f32_sumsq_rows_avx2(size_t rows, size_t n, const float *x, size_t stride,
+                                double *ss)
+{
+    for (size_t r = 0; r < rows; r++)
+        ss[r] = simdnorm_f32_sumsq_avx2(n, x + r * stride);
+}
