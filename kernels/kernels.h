@@ -55,12 +55,54 @@ typedef void (*simdnorm_f32_normalize_fn)(size_t n, const float *x,
                                           float offset, const float *gamma,
                                           const float *beta, float *y);
 
+/* ---- Channel (column) kernels: BatchNorm over channels-last data --------
+ * A [rows, channels] matrix whose row r starts at x + r*stride (stride >=
+ * channels): NHWC data has rows = n*spatial and stride = channels. */
+
+/* f32_channel_moments: shifted sums of every column of one block of rows,
+ * the NHWC counterpart of f32_moments. For each channel c < channels, with
+ * K_c = (double)x[c] (the block's first row) and d_r = (double)x[r*stride+c]
+ * - K_c, it writes
+ *   s1[c] = sum d_r,  s2[c] = sum d_r^2
+ * accumulated in ONE sequential chain per channel, r = 0, 1, ..., rows-1,
+ * starting from +0.0: s1 = s1 + d, s2 = fma(d, d, s2). (d may equally be
+ * computed as fma(x, 1, -K_c): one rounding of the same exact value.) A SIMD
+ * kernel puts channels in vector lanes and walks down the rows, so the order
+ * of every channel's arithmetic is the same on every ISA and for any vector
+ * width: the results are bit-for-bit the scalar ones by construction.
+ * rows >= 1, channels >= 1; reads only x[r*stride + c] for r < rows,
+ * c < channels (any alignment, nothing past the last element); writes only
+ * s1[0..channels) and s2[0..channels). The caller cuts long columns into
+ * blocks of SIMDNORM_BLOCK rows and merges them in order (dispatch/stats.c);
+ * a NaN or Inf in a column makes only that column's sums non-finite. */
+typedef void (*simdnorm_f32_channel_moments_fn)(size_t rows, size_t channels,
+                                                const float *x, size_t stride,
+                                                double *s1, double *s2);
+
+/* f32_normalize_channels: per-channel normalize-scale-shift of a [rows,
+ * channels] matrix, the NHWC counterpart of f32_normalize. For r < rows,
+ * c < channels, with i = r*stride + c:
+ *   y_i = fmaf(x_i - shift[c], scale[c], offset[c]),
+ * a NaN y_i written as the canonical NaN: the same two roundings as
+ * f32_normalize with gamma = beta = NULL, so all ISAs agree bit for bit.
+ * Reads x_i, shift/scale/offset[0..channels); writes only the y_i (the
+ * elements between rows, stride > channels, are not touched); any alignment,
+ * nothing past the last element. y == x (exact in place) is allowed, any
+ * other overlap is not. */
+typedef void (*simdnorm_f32_normalize_channels_fn)(size_t rows, size_t channels,
+                                                   const float *x, size_t stride,
+                                                   const float *shift,
+                                                   const float *scale,
+                                                   const float *offset, float *y);
+
 /* One table per ISA: built at compile time, never modified. */
 typedef struct simdnorm_kernels {
     int isa; /* simdnorm_isa */
     simdnorm_f32_moments_fn f32_moments;
     simdnorm_f32_sumsq_fn f32_sumsq;
     simdnorm_f32_normalize_fn f32_normalize;
+    simdnorm_f32_channel_moments_fn f32_channel_moments;
+    simdnorm_f32_normalize_channels_fn f32_normalize_channels;
 } simdnorm_kernels;
 
 /* The kernels of one ISA, named <prefix>_<dtype>_<family>_<isa>. */
@@ -71,13 +113,20 @@ typedef struct simdnorm_kernels {
     void simdnorm_f32_normalize_##isa(size_t n, const float *x, float shift,  \
                                       float scale, float offset,              \
                                       const float *gamma, const float *beta,  \
-                                      float *y);
+                                      float *y);                              \
+    void simdnorm_f32_channel_moments_##isa(size_t rows, size_t channels,     \
+                                            const float *x, size_t stride,    \
+                                            double *s1, double *s2);          \
+    void simdnorm_f32_normalize_channels_##isa(                               \
+        size_t rows, size_t channels, const float *x, size_t stride,          \
+        const float *shift, const float *scale, const float *offset, float *y);
 
 /* The table initializer of one ISA; dispatch/isa.c builds each with it. */
 #define SIMDNORM_KERNEL_TABLE(isa_enum, isa)                                  \
     {                                                                         \
         (isa_enum), simdnorm_f32_moments_##isa, simdnorm_f32_sumsq_##isa,     \
-            simdnorm_f32_normalize_##isa                                      \
+            simdnorm_f32_normalize_##isa, simdnorm_f32_channel_moments_##isa, \
+            simdnorm_f32_normalize_channels_##isa                             \
     }
 
 SIMDNORM_DECLARE_KERNELS(scalar)

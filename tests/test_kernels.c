@@ -87,6 +87,145 @@ static void case_normalize(const simdnorm_kernels *k, const simdnorm_kernels *re
     }
 }
 
+/* ---- channel kernels (BatchNorm NHWC) ----------------------------------- */
+
+static const size_t chan_rows[] = {1, 2, 3, 5, 31, 32, 33, 64, 100};
+static const size_t wide_channels[] = {100, 127, 128, 129, 255, 256, 257, 300, 513, 1000};
+
+/* Calls fn(rows, channels, stride) over narrow channels 1..70 with every row
+ * count above, and wide channels with a few row counts; stride is channels
+ * or a little more. */
+static void for_channel_shapes(void (*fn)(const simdnorm_kernels *, const simdnorm_kernels *,
+                                          size_t, size_t, size_t),
+                               const simdnorm_kernels *k, const simdnorm_kernels *ref)
+{
+    for (size_t ch = 1; ch <= 70; ch++)
+        for (size_t ri = 0; ri < sizeof chan_rows / sizeof *chan_rows; ri++)
+            fn(k, ref, chan_rows[ri], ch, ch + (ri % 3 == 2 ? ch % 5 + 1 : 0));
+    for (size_t wi = 0; wi < sizeof wide_channels / sizeof *wide_channels; wi++) {
+        const size_t ch = wide_channels[wi];
+        fn(k, ref, 1, ch, ch);
+        fn(k, ref, 7, ch, ch + 3);
+        fn(k, ref, 40, ch, ch);
+    }
+    fn(k, ref, 4096, 17, 17); /* a whole block */
+}
+
+static int same_double(double a, double b)
+{
+    return (isnan(a) && isnan(b)) || dbits(a) == dbits(b);
+}
+
+static void channel_moments_shape(const simdnorm_kernels *k, const simdnorm_kernels *ref,
+                                  size_t rows, size_t ch, size_t stride)
+{
+    const size_t len = (rows - 1) * stride + ch;
+    rng_seed(3000 + rows * 7919 + ch * 31 + stride);
+    guarded_buf xb = guarded(len);
+    fill_wide(xb.p, len);
+    if (rows >= 3 && ch >= 5) { /* NaN and Inf stay in their channels */
+        xb.p[1 * stride + 2] = NAN;
+        xb.p[2 * stride + 4] = -INFINITY;
+    }
+    /* s1/s2 end at guard pages: a write past channels-1 faults */
+    guarded_buf g1 = guarded(2 * ch), g2 = guarded(2 * ch), r1 = guarded(2 * ch), r2 = guarded(2 * ch);
+    double *s1 = (double *)(void *)g1.p, *s2 = (double *)(void *)g2.p;
+    double *w1 = (double *)(void *)r1.p, *w2 = (double *)(void *)r2.p;
+    k->f32_channel_moments(rows, ch, xb.p, stride, s1, s2);
+    ref->f32_channel_moments(rows, ch, xb.p, stride, w1, w2);
+    size_t bad = 0, bad_formula = 0;
+    for (size_t c = 0; c < ch; c++) {
+        if (!same_double(s1[c], w1[c]) || !same_double(s2[c], w2[c]))
+            bad++;
+        /* the contract, written out: one chain per channel down the rows */
+        double a = 0.0, q = 0.0;
+        for (size_t r = 0; r < rows; r++) {
+            const double d = (double)xb.p[r * stride + c] - (double)xb.p[c];
+            a = a + d;
+            q = fma(d, d, q);
+        }
+        if (!same_double(a, w1[c]) || !same_double(q, w2[c]))
+            bad_formula++;
+    }
+    CHECK(bad == 0, "rows %zu channels %zu stride %zu: %zu channels differ from scalar", rows, ch,
+          stride, bad);
+    CHECK(bad_formula == 0, "rows %zu channels %zu: scalar kernel is not the contract's chain",
+          rows, ch);
+    if (rows >= 3 && ch >= 5) {
+        CHECK(isnan(s1[2]) && isnan(s2[2]) && !isfinite(s1[4]) && isfinite(s1[3]) &&
+                  isfinite(s1[0]) && isfinite(s2[1]),
+              "rows %zu channels %zu: NaN/Inf did not stay in their channels", rows, ch);
+    }
+    guarded_free(xb);
+    guarded_free(g1);
+    guarded_free(g2);
+    guarded_free(r1);
+    guarded_free(r2);
+}
+
+static void case_channel_moments(const simdnorm_kernels *k, const simdnorm_kernels *ref)
+{
+    for_channel_shapes(channel_moments_shape, k, ref);
+}
+
+static void normalize_channels_shape(const simdnorm_kernels *k, const simdnorm_kernels *ref,
+                                     size_t rows, size_t ch, size_t stride)
+{
+    const size_t len = (rows - 1) * stride + ch;
+    rng_seed(4000 + rows * 7919 + ch * 31 + stride);
+    guarded_buf xb = guarded(len), y1 = guarded(len), y2 = guarded(len);
+    guarded_buf shb = guarded(ch), scb = guarded(ch), ofb = guarded(ch);
+    fill_wide(xb.p, len);
+    for (size_t c = 0; c < ch; c++) {
+        shb.p[c] = (float)rng_normal();
+        scb.p[c] = (float)(rng_unif() + 0.5);
+        ofb.p[c] = (float)(rng_normal() * 1e-3);
+    }
+    if (ch >= 8) { /* NaN/Inf inputs and parameters: canonical NaN out */
+        xb.p[3] = NAN;
+        shb.p[5] = INFINITY;
+        scb.p[6] = from_bits(0xff800001u);
+        ofb.p[7] = -INFINITY;
+    }
+    for (size_t i = 0; i < len; i++)
+        y1.p[i] = y2.p[i] = from_bits(SENTINEL_BITS);
+    k->f32_normalize_channels(rows, ch, xb.p, stride, shb.p, scb.p, ofb.p, y1.p);
+    ref->f32_normalize_channels(rows, ch, xb.p, stride, shb.p, scb.p, ofb.p, y2.p);
+    CHECK(memcmp(y1.p, y2.p, len * sizeof(float)) == 0,
+          "rows %zu channels %zu stride %zu: y differs from scalar", rows, ch, stride);
+    size_t bad = 0, gaps = 0;
+    for (size_t i = 0; i < len; i++) {
+        const size_t c = i % stride;
+        if (c >= ch) { /* between rows: untouched */
+            gaps += fbits(y1.p[i]) != SENTINEL_BITS;
+            continue;
+        }
+        float want = fmaf(xb.p[i] - shb.p[c], scb.p[c], ofb.p[c]);
+        if (isnan(want))
+            want = from_bits(SIMDNORM_CANONICAL_NAN_BITS);
+        bad += fbits(y2.p[i]) != fbits(want) || fbits(y1.p[i]) != fbits(want);
+    }
+    CHECK(bad == 0, "rows %zu channels %zu: %zu values are not the contract's", rows, ch, bad);
+    CHECK(gaps == 0, "rows %zu channels %zu stride %zu: %zu floats between rows written", rows,
+          ch, stride, gaps);
+    /* in place: the same bits */
+    memcpy(y2.p, xb.p, len * sizeof(float));
+    k->f32_normalize_channels(rows, ch, y2.p, stride, shb.p, scb.p, ofb.p, y2.p);
+    for (size_t i = 0; i < len; i++)
+        if (i % stride >= ch)
+            y2.p[i] = from_bits(SENTINEL_BITS);
+    CHECK(memcmp(y1.p, y2.p, len * sizeof(float)) == 0,
+          "rows %zu channels %zu: in place differs", rows, ch);
+    guarded_buf bufs[] = {xb, y1, y2, shb, scb, ofb};
+    for (size_t i = 0; i < 6; i++)
+        guarded_free(bufs[i]);
+}
+
+static void case_normalize_channels(const simdnorm_kernels *k, const simdnorm_kernels *ref)
+{
+    for_channel_shapes(normalize_channels_shape, k, ref);
+}
+
 int main(void)
 {
     const simdnorm_kernels *ref = simdnorm_kernels_for(SIMDNORM_ISA_SCALAR);
@@ -96,6 +235,8 @@ int main(void)
     } cases[] = {
         {"f32_moments_and_sumsq_bitwise", case_moments},
         {"f32_normalize_bitwise", case_normalize},
+        {"f32_channel_moments_bitwise", case_channel_moments},
+        {"f32_normalize_channels_bitwise", case_normalize_channels},
     };
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++)
         for (size_t i = 0; i < N_ARCH_ISAS; i++) {
