@@ -44,6 +44,13 @@ typedef struct simdnorm_moments {
 simdnorm_moments simdnorm_span_moments(const simdnorm_kernels *k, size_t n,
                                        const float *x);
 
+/* The moments of one block of len values from its shifted sums
+ * s1 = sum (x - shift), s2 = sum (x - shift)^2, shift being one of the
+ * values (the block's first): mean = shift + s1/len, M2 = s2 - s1*(s1/len)
+ * clamped at 0. Shared by the row (f32_moments) and the channel
+ * (f32_channel_moments) reductions. */
+simdnorm_moments simdnorm_block_moments(size_t len, float shift, double s1, double s2);
+
 /* Chan's merge: the moments of the union of a and b, in that order. */
 simdnorm_moments simdnorm_moments_merge(simdnorm_moments a, simdnorm_moments b);
 

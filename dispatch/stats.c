@@ -26,6 +26,21 @@ simdnorm_moments simdnorm_moments_merge(simdnorm_moments a, simdnorm_moments b)
     return m;
 }
 
+simdnorm_moments simdnorm_block_moments(size_t len, float shift, double s1, double s2)
+{
+    /* Shifted sums: mean = K + S1/len, M2 = S2 - S1^2/len. Since K is one
+     * of the block's values, (mean - K)^2 <= M2, so the subtraction loses
+     * at most log2(len) of double's 53 bits. */
+    const double dm = s1 / (double)len;
+    simdnorm_moments b;
+    b.count = (double)len;
+    b.mean = (double)shift + dm;
+    b.m2 = s2 - s1 * dm;
+    if (b.m2 < 0.0)
+        b.m2 = 0.0;
+    return b;
+}
+
 simdnorm_moments simdnorm_span_moments(const simdnorm_kernels *k, size_t n,
                                        const float *x)
 {
@@ -34,16 +49,7 @@ simdnorm_moments simdnorm_span_moments(const simdnorm_kernels *k, size_t n,
         const size_t len = n - off < SIMDNORM_BLOCK ? n - off : SIMDNORM_BLOCK;
         double s[2];
         k->f32_moments(len, x + off, x[off], s);
-        /* Shifted sums: mean = K + S1/len, M2 = S2 - S1^2/len. Since K is one
-         * of the block's values, (mean - K)^2 <= M2, so the subtraction loses
-         * at most log2(len) of double's 53 bits. */
-        const double dm = s[0] / (double)len;
-        simdnorm_moments b;
-        b.count = (double)len;
-        b.mean = (double)x[off] + dm;
-        b.m2 = s[1] - s[0] * dm;
-        if (b.m2 < 0.0)
-            b.m2 = 0.0;
+        const simdnorm_moments b = simdnorm_block_moments(len, x[off], s[0], s[1]);
         total = off == 0 ? b : simdnorm_moments_merge(total, b);
     }
     return total;
