@@ -8,9 +8,8 @@
  *    simdnorm_span_moments (f32_moments over blocks of SIMDNORM_BLOCK
  *    elements, each shifted by its first element, Chan-merged in order), and
  *    the planes of a channel are merged with simdnorm_moments_merge in sample
- *    order i = 0..n-1. Channels are done one at a time, stats then normalize,
- *    so while a channel's n planes fit in L2 the normalize pass re-reads them
- *    from cache, not from memory.
+ *    order i = 0..n-1. Both passes walk memory in order, chunks of BN_CHUNK
+ *    channels at a time (all channels when c <= BN_CHUNK).
  *  - NHWC, and any 2-D input (spatial == 1, where the two layouts are the
  *    same memory): the M = n*spatial rows of c channels are cut into blocks of
  *    SIMDNORM_BLOCK rows (the last one shorter). In a block, f32_channel_moments
@@ -21,7 +20,9 @@
  *    row order. Channels are processed in chunks of BN_CHUNK so that the
  *    per-channel scratch lives on the stack (no allocation per call).
  *  Training reads x twice (statistics, then normalize) and writes y once;
- *  inference reads x once and writes y once.
+ *  inference reads x once and writes y once. When x + y exceed
+ *  BN_STREAM_BYTES the normalize uses the streaming kernels (non-temporal
+ *  stores: y is not read for ownership; the same bits).
  *
  * Normalize (both layouts, training and inference): per channel, in double,
  *   mean_hi = (float)mean, mean_lo = (float)(mean - mean_hi),
@@ -57,8 +58,14 @@
 
 #include "internal.h"
 
-/* Channels per NHWC chunk: the stack scratch is ~13 KiB. */
+/* Channels per chunk: the per-channel scratch lives on the stack. */
 #define BN_CHUNK 256
+
+/* Above this many bytes of x + y the normalize uses the streaming kernels
+ * (DESIGN §6: non-temporal stores win only when x + y exceed ~24 MiB), for
+ * NCHW only with planes of at least BN_STREAM_MIN_RUN floats. */
+#define BN_STREAM_BYTES ((size_t)24 << 20)
+#define BN_STREAM_MIN_RUN 64
 
 /* Below this many channels the NHWC normalize views R consecutive rows as
  * one row of c*R >= BN_NARROW channels (the per-channel arrays repeated R
@@ -73,7 +80,7 @@ typedef struct bn_channel {
 } bn_channel;
 
 typedef struct bn_call {
-    int train, nhwc;
+    int train, nhwc, stream;
     size_t n, c, spatial;
     const float *x, *gamma, *beta;
     const float *mean, *var; /* inference */
@@ -177,38 +184,42 @@ static bn_channel infer_channel(const bn_call *a, size_t ch)
 
 /* ---- NCHW: one channel at a time, plane by plane ------------------------ */
 
-static void nchw_normalize_channel(const simdnorm_kernels *k, const bn_call *a, size_t ch,
-                                   const bn_channel *p)
-{
-    for (size_t i = 0; i < a->n; i++) {
-        const size_t off = (i * a->c + ch) * a->spatial;
-        const float *xp = a->x + off;
-        float *yp = a->y + off;
-        if (p->fast) {
-            k->f32_normalize(a->spatial, xp, p->shift, p->scale, p->offset, NULL, NULL, yp);
-        } else {
-            for (size_t s = 0; s < a->spatial; s++)
-                yp[s] = slow_y(a, ch, p, xp[s]);
-        }
-    }
-}
-
+/* Both passes go through memory in order (sample by sample, the chunk's
+ * planes of each sample one after the other): on the machine of DESIGN §6
+ * the statistics of one channel at a time (its planes a whole sample apart)
+ * read memory at half the speed, which costs more than a second read from
+ * memory saves. Planes of a channel still merge in sample order. */
 static void run_nchw(const simdnorm_kernels *k, const bn_call *a)
 {
-    for (size_t ch = 0; ch < a->c; ch++) {
-        bn_channel p;
+    const size_t n = a->n, c = a->c, sp = a->spatial;
+    const simdnorm_f32_normalize_fn normalize =
+        a->stream && sp >= BN_STREAM_MIN_RUN ? k->f32_normalize_stream : k->f32_normalize;
+    simdnorm_moments acc[BN_CHUNK];
+    bn_channel p[BN_CHUNK];
+    for (size_t c0 = 0; c0 < c; c0 += BN_CHUNK) {
+        const size_t cw = c - c0 < BN_CHUNK ? c - c0 : BN_CHUNK;
         if (a->train) {
-            simdnorm_moments m = {0.0, 0.0, 0.0};
-            for (size_t i = 0; i < a->n; i++) {
-                const float *xp = a->x + (i * a->c + ch) * a->spatial;
-                const simdnorm_moments pm = simdnorm_span_moments(k, a->spatial, xp);
-                m = i == 0 ? pm : simdnorm_moments_merge(m, pm);
-            }
-            p = train_channel(a, ch, m);
-        } else {
-            p = infer_channel(a, ch);
+            for (size_t i = 0; i < n; i++)
+                for (size_t j = 0; j < cw; j++) {
+                    const float *xp = a->x + (i * c + c0 + j) * sp;
+                    const simdnorm_moments pm = simdnorm_span_moments(k, sp, xp);
+                    acc[j] = i == 0 ? pm : simdnorm_moments_merge(acc[j], pm);
+                }
         }
-        nchw_normalize_channel(k, a, ch, &p);
+        for (size_t j = 0; j < cw; j++)
+            p[j] = a->train ? train_channel(a, c0 + j, acc[j]) : infer_channel(a, c0 + j);
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < cw; j++) {
+                const size_t off = (i * c + c0 + j) * sp;
+                const float *xp = a->x + off;
+                float *yp = a->y + off;
+                if (p[j].fast) {
+                    normalize(sp, xp, p[j].shift, p[j].scale, p[j].offset, NULL, NULL, yp);
+                } else {
+                    for (size_t s = 0; s < sp; s++)
+                        yp[s] = slow_y(a, c0 + j, &p[j], xp[s]);
+                }
+            }
     }
 }
 
@@ -220,6 +231,8 @@ static void nhwc_normalize_chunk(const simdnorm_kernels *k, const bn_call *a, si
                                  size_t cw, float *shift, float *scale, float *offset)
 {
     const size_t rows = a->n * a->spatial, c = a->c;
+    const simdnorm_f32_normalize_channels_fn normalize =
+        a->stream ? k->f32_normalize_channels_stream : k->f32_normalize_channels;
     size_t done = 0;
     if (cw == c && c < BN_NARROW) {
         /* Narrow and dense: R rows as one row of c*R channels. */
@@ -231,12 +244,12 @@ static void nhwc_normalize_chunk(const simdnorm_kernels *k, const bn_call *a, si
         }
         const size_t wide_rows = rows / rep;
         if (wide_rows)
-            k->f32_normalize_channels(wide_rows, wide, a->x, wide, shift, scale, offset, a->y);
+            normalize(wide_rows, wide, a->x, wide, shift, scale, offset, a->y);
         done = wide_rows * rep;
     }
     if (done < rows)
-        k->f32_normalize_channels(rows - done, cw, a->x + done * c + c0, c, shift, scale,
-                                  offset, a->y + done * c + c0);
+        normalize(rows - done, cw, a->x + done * c + c0, c, shift, scale, offset,
+                  a->y + done * c + c0);
 }
 
 /* The slow channels of a chunk, after the kernel wrote y = x there. */
@@ -356,6 +369,7 @@ static void run(bn_call *a)
 {
     const simdnorm_kernels *k = simdnorm_active_kernels();
     a->nhwc = a->nhwc || a->spatial == 1;
+    a->stream = a->n * a->c * a->spatial > BN_STREAM_BYTES / (2 * sizeof(float));
     if (a->nhwc)
         run_nhwc(k, a);
     else
@@ -367,7 +381,7 @@ simdnorm_status simdnorm_batch_norm_train_f32(
     const float *gamma, const float *beta, float eps, float momentum,
     float *running_mean, float *running_var, float *y, float *save_mean, float *save_rstd)
 {
-    bn_call a = {1, layout == SIMDNORM_NHWC, n, c, spatial, x, gamma, beta, NULL, NULL,
+    bn_call a = {1, layout == SIMDNORM_NHWC, 0, n, c, spatial, x, gamma, beta, NULL, NULL,
                  eps, momentum, running_mean, running_var, y, save_mean, save_rstd};
     int done;
     const simdnorm_status st = check_bn(&a, layout, eps, momentum, &done);
@@ -382,7 +396,7 @@ simdnorm_status simdnorm_batch_norm_infer_f32(
     const float *gamma, const float *beta, const float *mean, const float *var, float eps,
     float *y)
 {
-    bn_call a = {0, layout == SIMDNORM_NHWC, n, c, spatial, x, gamma, beta, mean, var,
+    bn_call a = {0, layout == SIMDNORM_NHWC, 0, n, c, spatial, x, gamma, beta, mean, var,
                  eps, 0.0, NULL, NULL, y, NULL, NULL};
     int done;
     const simdnorm_status st = check_bn(&a, layout, eps, 0.0f, &done);

@@ -95,6 +95,13 @@ typedef void (*simdnorm_f32_normalize_channels_fn)(size_t rows, size_t channels,
                                                    const float *scale,
                                                    const float *offset, float *y);
 
+/* f32_normalize_stream, f32_normalize_channels_stream: the same contracts
+ * and the same bits as f32_normalize and f32_normalize_channels, for
+ * outputs too large for the caches: y may be written with non-temporal
+ * (streaming) stores, which skip the read-for-ownership of y and do not
+ * evict useful lines, and the call ends with a store fence. Where an ISA has
+ * no such stores (scalar, NEON) they are the plain kernels. */
+
 /* One table per ISA: built at compile time, never modified. */
 typedef struct simdnorm_kernels {
     int isa; /* simdnorm_isa */
@@ -103,6 +110,8 @@ typedef struct simdnorm_kernels {
     simdnorm_f32_normalize_fn f32_normalize;
     simdnorm_f32_channel_moments_fn f32_channel_moments;
     simdnorm_f32_normalize_channels_fn f32_normalize_channels;
+    simdnorm_f32_normalize_fn f32_normalize_stream;
+    simdnorm_f32_normalize_channels_fn f32_normalize_channels_stream;
 } simdnorm_kernels;
 
 /* The kernels of one ISA, named <prefix>_<dtype>_<family>_<isa>. */
@@ -119,6 +128,12 @@ typedef struct simdnorm_kernels {
                                             double *s1, double *s2);          \
     void simdnorm_f32_normalize_channels_##isa(                               \
         size_t rows, size_t channels, const float *x, size_t stride,          \
+        const float *shift, const float *scale, const float *offset, float *y); \
+    void simdnorm_f32_normalize_stream_##isa(                                 \
+        size_t n, const float *x, float shift, float scale, float offset,     \
+        const float *gamma, const float *beta, float *y);                     \
+    void simdnorm_f32_normalize_channels_stream_##isa(                        \
+        size_t rows, size_t channels, const float *x, size_t stride,          \
         const float *shift, const float *scale, const float *offset, float *y);
 
 /* The table initializer of one ISA; dispatch/isa.c builds each with it. */
@@ -126,7 +141,9 @@ typedef struct simdnorm_kernels {
     {                                                                         \
         (isa_enum), simdnorm_f32_moments_##isa, simdnorm_f32_sumsq_##isa,     \
             simdnorm_f32_normalize_##isa, simdnorm_f32_channel_moments_##isa, \
-            simdnorm_f32_normalize_channels_##isa                             \
+            simdnorm_f32_normalize_channels_##isa,                            \
+            simdnorm_f32_normalize_stream_##isa,                              \
+            simdnorm_f32_normalize_channels_stream_##isa                      \
     }
 
 SIMDNORM_DECLARE_KERNELS(scalar)

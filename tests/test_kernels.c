@@ -78,6 +78,14 @@ static void case_normalize(const simdnorm_kernels *k, const simdnorm_kernels *re
             memcpy(y2.p, xb.p, n * sizeof(float));
             k->f32_normalize(n, y2.p, shift, scale, offset, g, b, y2.p);
             CHECK(memcmp(y1.p, y2.p, n * sizeof(float)) == 0, "n %zu: in place differs", n);
+            /* the streaming variant: the same bits, out of place and in place */
+            k->f32_normalize_stream(n, xb.p, shift, scale, offset, g, b, y2.p);
+            CHECK(memcmp(y1.p, y2.p, n * sizeof(float)) == 0,
+                  "n %zu variant %d: stream kernel differs", n, v);
+            memcpy(y2.p, xb.p, n * sizeof(float));
+            k->f32_normalize_stream(n, y2.p, shift, scale, offset, g, b, y2.p);
+            CHECK(memcmp(y1.p, y2.p, n * sizeof(float)) == 0,
+                  "n %zu variant %d: stream kernel in place differs", n, v);
         }
         guarded_free(xb);
         guarded_free(gb);
@@ -216,6 +224,19 @@ static void normalize_channels_shape(const simdnorm_kernels *k, const simdnorm_k
             y2.p[i] = from_bits(SENTINEL_BITS);
     CHECK(memcmp(y1.p, y2.p, len * sizeof(float)) == 0,
           "rows %zu channels %zu: in place differs", rows, ch);
+    /* the streaming variant: the same bits, gaps untouched, in place too */
+    for (size_t i = 0; i < len; i++)
+        y2.p[i] = from_bits(SENTINEL_BITS);
+    k->f32_normalize_channels_stream(rows, ch, xb.p, stride, shb.p, scb.p, ofb.p, y2.p);
+    CHECK(memcmp(y1.p, y2.p, len * sizeof(float)) == 0,
+          "rows %zu channels %zu stride %zu: stream kernel differs", rows, ch, stride);
+    memcpy(y2.p, xb.p, len * sizeof(float));
+    k->f32_normalize_channels_stream(rows, ch, y2.p, stride, shb.p, scb.p, ofb.p, y2.p);
+    for (size_t i = 0; i < len; i++)
+        if (i % stride >= ch)
+            y2.p[i] = from_bits(SENTINEL_BITS);
+    CHECK(memcmp(y1.p, y2.p, len * sizeof(float)) == 0,
+          "rows %zu channels %zu: stream kernel in place differs", rows, ch);
     guarded_buf bufs[] = {xb, y1, y2, shb, scb, ofb};
     for (size_t i = 0; i < 6; i++)
         guarded_free(bufs[i]);

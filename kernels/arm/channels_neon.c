@@ -181,3 +181,13 @@ void simdnorm_f32_normalize_channels_neon(size_t rows, size_t channels,
         }
     }
 }
+
+/* Contract: kernels.h, f32_normalize_channels_stream: the plain kernel (see
+ * normalize_neon.c). */
+void simdnorm_f32_normalize_channels_stream_neon(size_t rows, size_t channels,
+                                                 const float *x, size_t stride,
+                                                 const float *shift, const float *scale,
+                                                 const float *offset, float *y)
+{
+    simdnorm_f32_normalize_channels_neon(rows, channels, x, stride, shift, scale, offset, y);
+}

@@ -48,3 +48,12 @@ void simdnorm_f32_normalize_channels_scalar(size_t rows, size_t channels,
             yr[c] = canonical_nan(fmaf(xr[c] - shift[c], scale[c], offset[c]));
     }
 }
+
+/* Contract: kernels.h, f32_normalize_channels_stream: the plain kernel. */
+void simdnorm_f32_normalize_channels_stream_scalar(size_t rows, size_t channels,
+                                                   const float *x, size_t stride,
+                                                   const float *shift, const float *scale,
+                                                   const float *offset, float *y)
+{
+    simdnorm_f32_normalize_channels_scalar(rows, channels, x, stride, shift, scale, offset, y);
+}

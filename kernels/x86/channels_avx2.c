@@ -127,11 +127,12 @@ void simdnorm_f32_channel_moments_avx2(size_t rows, size_t channels,
 }
 
 /* ---- f32_normalize_channels ------------------------------------------------
- * A tile is up to NRM_VECS ymm of 8 channels whose shift/scale/offset stay in
- * registers while it walks down NRM_TILE_ROWS rows (all rows when the matrix
- * is no wider than one tile). The last vector of a row may be partial and
- * goes through load_part8/store_part8. */
-#define NRM_VECS 3
+ * A tile is up to NRM_VECS ymm of 8 channels (two whole cache lines, so that
+ * streaming stores of a line come from one tile) whose shift/scale/offset
+ * stay in registers while it walks down NRM_TILE_ROWS rows (all rows when
+ * the matrix is no wider than one tile). The last vector of a row may be
+ * partial and goes through load_part8/store_part8. */
+#define NRM_VECS 4
 #define NRM_TILE_ROWS 16
 
 static inline __m256 normalize8(__m256 v, __m256 sh, __m256 sc, __m256 of)
@@ -143,7 +144,8 @@ static inline __m256 normalize8(__m256 v, __m256 sh, __m256 sc, __m256 of)
 
 static inline __attribute__((always_inline)) void
 normalize_tile(int nv, size_t last, size_t rows, const float *x, size_t stride,
-               const float *shift, const float *scale, const float *offset, float *y)
+               const float *shift, const float *scale, const float *offset, float *y,
+               int stream)
 {
     __m256 sh[NRM_VECS], sc[NRM_VECS], of[NRM_VECS];
     for (int v = 0; v < nv; v++) {
@@ -155,10 +157,20 @@ normalize_tile(int nv, size_t last, size_t rows, const float *x, size_t stride,
     for (size_t r = 0; r < rows; r++) {
         const float *xr = x + r * stride;
         float *yr = y + r * stride;
-        for (int v = 0; v < nv - 1; v++)
-            _mm256_storeu_ps(yr + 8 * v, normalize8(_mm256_loadu_ps(xr + 8 * v), sh[v], sc[v], of[v]));
+        /* streaming stores need 32-byte alignment: rows that start on a
+         * boundary stream their full vectors */
+        const int nt = stream && ((uintptr_t)yr & 31) == 0;
+        for (int v = 0; v < nv - 1; v++) {
+            const __m256 out = normalize8(_mm256_loadu_ps(xr + 8 * v), sh[v], sc[v], of[v]);
+            if (nt)
+                _mm256_stream_ps(yr + 8 * v, out);
+            else
+                _mm256_storeu_ps(yr + 8 * v, out);
+        }
         const int v = nv - 1;
-        if (last == 8)
+        if (last == 8 && nt)
+            _mm256_stream_ps(yr + 8 * v, normalize8(_mm256_loadu_ps(xr + 8 * v), sh[v], sc[v], of[v]));
+        else if (last == 8)
             _mm256_storeu_ps(yr + 8 * v, normalize8(_mm256_loadu_ps(xr + 8 * v), sh[v], sc[v], of[v]));
         else
             store_part8(yr + 8 * v, last,
@@ -166,12 +178,10 @@ normalize_tile(int nv, size_t last, size_t rows, const float *x, size_t stride,
     }
 }
 
-/* Contract: kernels.h, f32_normalize_channels. Nothing past the last channel
- * of a row is read or written. */
-void simdnorm_f32_normalize_channels_avx2(size_t rows, size_t channels,
-                                          const float *x, size_t stride,
-                                          const float *shift, const float *scale,
-                                          const float *offset, float *y)
+static inline __attribute__((always_inline)) void
+normalize_channels(size_t rows, size_t channels, const float *x, size_t stride,
+                   const float *shift, const float *scale, const float *offset, float *y,
+                   int stream)
 {
     const size_t tile_rows = channels <= 8 * NRM_VECS ? rows : NRM_TILE_ROWS;
     for (size_t r0 = 0; r0 < rows; r0 += tile_rows) {
@@ -183,10 +193,32 @@ void simdnorm_f32_normalize_channels_avx2(size_t rows, size_t channels,
             const float *xc = x + r0 * stride + c;
             float *yc = y + r0 * stride + c;
             switch (nv) {
-            case 1: normalize_tile(1, last, rn, xc, stride, shift + c, scale + c, offset + c, yc); break;
-            case 2: normalize_tile(2, last, rn, xc, stride, shift + c, scale + c, offset + c, yc); break;
-            default: normalize_tile(3, last, rn, xc, stride, shift + c, scale + c, offset + c, yc); break;
+            case 1: normalize_tile(1, last, rn, xc, stride, shift + c, scale + c, offset + c, yc, stream); break;
+            case 2: normalize_tile(2, last, rn, xc, stride, shift + c, scale + c, offset + c, yc, stream); break;
+            case 3: normalize_tile(3, last, rn, xc, stride, shift + c, scale + c, offset + c, yc, stream); break;
+            default: normalize_tile(4, last, rn, xc, stride, shift + c, scale + c, offset + c, yc, stream); break;
             }
         }
     }
+}
+
+/* Contract: kernels.h, f32_normalize_channels. Nothing past the last channel
+ * of a row is read or written. */
+void simdnorm_f32_normalize_channels_avx2(size_t rows, size_t channels,
+                                          const float *x, size_t stride,
+                                          const float *shift, const float *scale,
+                                          const float *offset, float *y)
+{
+    normalize_channels(rows, channels, x, stride, shift, scale, offset, y, 0);
+}
+
+/* Contract: kernels.h, f32_normalize_channels_stream: full vectors of rows
+ * that start on a 32-byte boundary are stored non-temporally. */
+void simdnorm_f32_normalize_channels_stream_avx2(size_t rows, size_t channels,
+                                                 const float *x, size_t stride,
+                                                 const float *shift, const float *scale,
+                                                 const float *offset, float *y)
+{
+    normalize_channels(rows, channels, x, stride, shift, scale, offset, y, 1);
+    _mm_sfence();
 }
