@@ -195,16 +195,37 @@ static void run_nchw(const simdnorm_kernels *k, const bn_call *a)
     const simdnorm_f32_normalize_fn normalize =
         a->stream && sp >= BN_STREAM_MIN_RUN ? k->f32_normalize_stream : k->f32_normalize;
     simdnorm_moments acc[BN_CHUNK];
+    double raw[BN_CHUNK][2];
     bn_channel p[BN_CHUNK];
     for (size_t c0 = 0; c0 < c; c0 += BN_CHUNK) {
         const size_t cw = c - c0 < BN_CHUNK ? c - c0 : BN_CHUNK;
         if (a->train) {
-            for (size_t i = 0; i < n; i++)
-                for (size_t j = 0; j < cw; j++) {
-                    const float *xp = a->x + (i * c + c0 + j) * sp;
-                    const simdnorm_moments pm = simdnorm_span_moments(k, sp, xp);
-                    acc[j] = i == 0 ? pm : simdnorm_moments_merge(acc[j], pm);
+            for (size_t i = 0; i < n; i++) {
+                /* every channel merges i*sp and sp elements here */
+                const simdnorm_merge_weights w =
+                    simdnorm_merge_weights_of((double)i * (double)sp, (double)sp);
+                const float *xi = a->x + (i * c + c0) * sp;
+                if (sp <= SIMDNORM_BLOCK) {
+                    /* A plane is one block: simdnorm_span_moments is one
+                     * kernel call and simdnorm_block_moments. Done here in
+                     * two loops, the kernel calls first, so that the
+                     * divisions of the block moments and the merges of
+                     * different planes overlap instead of each waiting for
+                     * its plane's kernel (same arithmetic, same bits). */
+                    for (size_t j = 0; j < cw; j++)
+                        k->f32_moments(sp, xi + j * sp, xi[j * sp], raw[j]);
+                    for (size_t j = 0; j < cw; j++) {
+                        const simdnorm_moments pm =
+                            simdnorm_block_moments(sp, xi[j * sp], raw[j][0], raw[j][1]);
+                        acc[j] = i == 0 ? pm : simdnorm_moments_merge_with(acc[j], pm, w);
+                    }
+                } else {
+                    for (size_t j = 0; j < cw; j++) {
+                        const simdnorm_moments pm = simdnorm_span_moments(k, sp, xi + j * sp);
+                        acc[j] = i == 0 ? pm : simdnorm_moments_merge_with(acc[j], pm, w);
+                    }
                 }
+            }
         }
         for (size_t j = 0; j < cw; j++)
             p[j] = a->train ? train_channel(a, c0 + j, acc[j]) : infer_channel(a, c0 + j);
@@ -280,9 +301,12 @@ static void run_nhwc(const simdnorm_kernels *k, const bn_call *a)
                 const size_t len = rows - r0 < SIMDNORM_BLOCK ? rows - r0 : SIMDNORM_BLOCK;
                 const float *xb = a->x + r0 * c + c0;
                 k->f32_channel_moments(len, cw, xb, c, s1, s2);
+                /* every channel merges r0 and len rows here */
+                const simdnorm_merge_weights w =
+                    simdnorm_merge_weights_of((double)r0, (double)len);
                 for (size_t j = 0; j < cw; j++) {
                     const simdnorm_moments bm = simdnorm_block_moments(len, xb[j], s1[j], s2[j]);
-                    acc[j] = r0 == 0 ? bm : simdnorm_moments_merge(acc[j], bm);
+                    acc[j] = r0 == 0 ? bm : simdnorm_moments_merge_with(acc[j], bm, w);
                 }
             }
         }

@@ -54,6 +54,36 @@ simdnorm_moments simdnorm_block_moments(size_t len, float shift, double s1, doub
 /* Chan's merge: the moments of the union of a and b, in that order. */
 simdnorm_moments simdnorm_moments_merge(simdnorm_moments a, simdnorm_moments b);
 
+/* The merge's weights depend only on the two counts: n = ca + cb,
+ * wb = cb/n, wab = ca*cb/n. A caller that merges many pairs with the same
+ * counts (all channels of one BatchNorm sample or block) computes them once;
+ * simdnorm_moments_merge is exactly merge_with(a, b, weights(a.count,
+ * b.count)), so the results are the same bits. */
+typedef struct simdnorm_merge_weights {
+    double n, wb, wab;
+} simdnorm_merge_weights;
+
+static inline simdnorm_merge_weights simdnorm_merge_weights_of(double ca, double cb)
+{
+    simdnorm_merge_weights w;
+    w.n = ca + cb;
+    w.wb = cb / w.n;
+    w.wab = ca * cb / w.n;
+    return w;
+}
+
+static inline simdnorm_moments simdnorm_moments_merge_with(simdnorm_moments a,
+                                                           simdnorm_moments b,
+                                                           simdnorm_merge_weights w)
+{
+    const double delta = b.mean - a.mean;
+    simdnorm_moments m;
+    m.count = w.n;
+    m.mean = a.mean + delta * w.wb;
+    m.m2 = a.m2 + b.m2 + delta * delta * w.wab;
+    return m;
+}
+
 /* The canonical NaN for NaN, else v. */
 float simdnorm_canonical_nan(float v);
 

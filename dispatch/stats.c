@@ -17,13 +17,7 @@ float simdnorm_canonical_nan(float v)
 
 simdnorm_moments simdnorm_moments_merge(simdnorm_moments a, simdnorm_moments b)
 {
-    const double n = a.count + b.count;
-    const double delta = b.mean - a.mean;
-    simdnorm_moments m;
-    m.count = n;
-    m.mean = a.mean + delta * (b.count / n);
-    m.m2 = a.m2 + b.m2 + delta * delta * (a.count * b.count / n);
-    return m;
+    return simdnorm_moments_merge_with(a, b, simdnorm_merge_weights_of(a.count, b.count));
 }
 
 simdnorm_moments simdnorm_block_moments(size_t len, float shift, double s1, double s2)
