@@ -90,7 +90,7 @@ typedef struct bn_call {
 
 /* The kernel parameters of a channel; mag_ok says |x - mean_hi| cannot
  * overflow a float for any x of the channel. */
-static bn_channel channel_params(const bn_call *a, size_t ch, double mean, double rstd,
+static inline bn_channel channel_params(const bn_call *a, size_t ch, double mean, double rstd,
                                  int mag_ok)
 {
     bn_channel p;
@@ -182,7 +182,7 @@ static bn_channel infer_channel(const bn_call *a, size_t ch)
     return channel_params(a, ch, (double)a->mean[ch], rstd, fabsf(a->mean[ch]) < 0x1p103f);
 }
 
-/* ---- NCHW: one channel at a time, plane by plane ------------------------ */
+/* ---- NCHW: chunks of channels, planes in memory order -------------------- */
 
 /* Both passes go through memory in order (sample by sample, the chunk's
  * planes of each sample one after the other): on the machine of DESIGN §6

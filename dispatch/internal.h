@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "kernels.h"
 #include "simdnorm.h"
@@ -84,8 +85,16 @@ static inline simdnorm_moments simdnorm_moments_merge_with(simdnorm_moments a,
     return m;
 }
 
-/* The canonical NaN for NaN, else v. */
-float simdnorm_canonical_nan(float v);
+/* The canonical NaN for NaN, else v. Inline: BatchNorm calls it several
+ * times per channel. */
+static inline float simdnorm_canonical_nan(float v)
+{
+    if (v != v) {
+        const uint32_t bits = SIMDNORM_CANONICAL_NAN_BITS;
+        memcpy(&v, &bits, sizeof v);
+    }
+    return v;
+}
 
 /* The accurate fallback for rows the float fast path cannot take (Inf/NaN
  * input, rstd not a normal float, values near FLT_MAX): for each i,

@@ -6,15 +6,6 @@
 
 #include "internal.h"
 
-float simdnorm_canonical_nan(float v)
-{
-    if (v != v) {
-        const uint32_t bits = SIMDNORM_CANONICAL_NAN_BITS;
-        memcpy(&v, &bits, sizeof v);
-    }
-    return v;
-}
-
 simdnorm_moments simdnorm_moments_merge(simdnorm_moments a, simdnorm_moments b)
 {
     return simdnorm_moments_merge_with(a, b, simdnorm_merge_weights_of(a.count, b.count));
