@@ -7,9 +7,10 @@
  *  - NCHW (spatial > 1): each plane x[i][ch][0..spatial) goes through
  *    simdnorm_span_moments (f32_moments over blocks of SIMDNORM_BLOCK
  *    elements, each shifted by its first element, Chan-merged in order), and
- *    the planes of a channel are merged with simdnorm_moments_merge in sample
- *    order i = 0..n-1. Both passes walk memory in order, chunks of BN_CHUNK
- *    channels at a time (all channels when c <= BN_CHUNK).
+ *    the planes of a channel are Chan-merged (simdnorm_moments_merge, its
+ *    weights computed once per sample) in sample order i = 0..n-1. Both
+ *    passes walk memory in order, BN_CHUNK channels at a time (all channels
+ *    when c <= BN_CHUNK).
  *  - NHWC, and any 2-D input (spatial == 1, where the two layouts are the
  *    same memory): the M = n*spatial rows of c channels are cut into blocks of
  *    SIMDNORM_BLOCK rows (the last one shorter). In a block, f32_channel_moments
@@ -90,8 +91,8 @@ typedef struct bn_call {
 
 /* The kernel parameters of a channel; mag_ok says |x - mean_hi| cannot
  * overflow a float for any x of the channel. */
-static inline bn_channel channel_params(const bn_call *a, size_t ch, double mean, double rstd,
-                                 int mag_ok)
+static inline bn_channel channel_params(const bn_call *a, size_t ch, double mean,
+                                        double rstd, int mag_ok)
 {
     bn_channel p;
     p.mean = mean;
@@ -256,8 +257,16 @@ static void nhwc_normalize_chunk(const simdnorm_kernels *k, const bn_call *a, si
         a->stream ? k->f32_normalize_channels_stream : k->f32_normalize_channels;
     size_t done = 0;
     if (cw == c && c < BN_NARROW) {
-        /* Narrow and dense: R rows as one row of c*R channels. */
-        const size_t rep = (BN_NARROW + c - 1) / c, wide = c * rep;
+        /* Narrow and dense: R rows as one row of c*R channels; c*R a
+         * multiple of 16 floats where that fits, so that every wide row of
+         * an aligned y starts on a 64-byte boundary (streaming stores). */
+        size_t unit = 16;
+        while (c % (16 / unit * 2) == 0 && unit > 1)
+            unit /= 2; /* unit = 16 / gcd(c, 16) */
+        size_t rep = (BN_NARROW + c * unit - 1) / (c * unit) * unit;
+        if (c * rep > BN_CHUNK)
+            rep = (BN_NARROW + c - 1) / c;
+        const size_t wide = c * rep;
         for (size_t j = c; j < wide; j++) {
             shift[j] = shift[j - c];
             scale[j] = scale[j - c];
@@ -297,16 +306,32 @@ static void run_nhwc(const simdnorm_kernels *k, const bn_call *a)
         const size_t cw = c - c0 < BN_CHUNK ? c - c0 : BN_CHUNK;
         int any_slow = 0;
         if (a->train) {
-            for (size_t r0 = 0; r0 < rows; r0 += SIMDNORM_BLOCK) {
-                const size_t len = rows - r0 < SIMDNORM_BLOCK ? rows - r0 : SIMDNORM_BLOCK;
+            /* Full blocks go to the kernel several at a time when the chunk
+             * is narrow (its results fill s1/s2: groups*cw <= BN_CHUNK), so
+             * that a kernel has independent chains to interleave; the blocks
+             * are still merged one by one in row order. */
+            const size_t gmax = BN_CHUNK / cw;
+            size_t r0 = 0;
+            while (r0 < rows) {
+                size_t groups = (rows - r0) / SIMDNORM_BLOCK, len = SIMDNORM_BLOCK;
+                if (groups == 0) {
+                    groups = 1;
+                    len = rows - r0;
+                }
+                if (groups > gmax)
+                    groups = gmax;
                 const float *xb = a->x + r0 * c + c0;
-                k->f32_channel_moments(len, cw, xb, c, s1, s2);
-                /* every channel merges r0 and len rows here */
-                const simdnorm_merge_weights w =
-                    simdnorm_merge_weights_of((double)r0, (double)len);
-                for (size_t j = 0; j < cw; j++) {
-                    const simdnorm_moments bm = simdnorm_block_moments(len, xb[j], s1[j], s2[j]);
-                    acc[j] = r0 == 0 ? bm : simdnorm_moments_merge_with(acc[j], bm, w);
+                k->f32_channel_moments(len, cw, xb, c, groups, SIMDNORM_BLOCK * c, s1, s2);
+                for (size_t g = 0; g < groups; g++, r0 += len) {
+                    const float *xg = xb + g * SIMDNORM_BLOCK * c;
+                    const double *g1 = s1 + g * cw, *g2 = s2 + g * cw;
+                    /* every channel merges r0 and len rows here */
+                    const simdnorm_merge_weights w =
+                        simdnorm_merge_weights_of((double)r0, (double)len);
+                    for (size_t j = 0; j < cw; j++) {
+                        const simdnorm_moments bm = simdnorm_block_moments(len, xg[j], g1[j], g2[j]);
+                        acc[j] = r0 == 0 ? bm : simdnorm_moments_merge_with(acc[j], bm, w);
+                    }
                 }
             }
         }

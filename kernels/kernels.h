@@ -59,24 +59,30 @@ typedef void (*simdnorm_f32_normalize_fn)(size_t n, const float *x,
  * A [rows, channels] matrix whose row r starts at x + r*stride (stride >=
  * channels): NHWC data has rows = n*spatial and stride = channels. */
 
-/* f32_channel_moments: shifted sums of every column of one block of rows,
- * the NHWC counterpart of f32_moments. For each channel c < channels, with
- * K_c = (double)x[c] (the block's first row) and d_r = (double)x[r*stride+c]
- * - K_c, it writes
- *   s1[c] = sum d_r,  s2[c] = sum d_r^2
- * accumulated in ONE sequential chain per channel, r = 0, 1, ..., rows-1,
- * starting from +0.0: s1 = s1 + d, s2 = fma(d, d, s2). (d may equally be
- * computed as fma(x, 1, -K_c): one rounding of the same exact value.) A SIMD
- * kernel puts channels in vector lanes and walks down the rows, so the order
- * of every channel's arithmetic is the same on every ISA and for any vector
- * width: the results are bit-for-bit the scalar ones by construction.
- * rows >= 1, channels >= 1; reads only x[r*stride + c] for r < rows,
- * c < channels (any alignment, nothing past the last element); writes only
- * s1[0..channels) and s2[0..channels). The caller cuts long columns into
- * blocks of SIMDNORM_BLOCK rows and merges them in order (dispatch/stats.c);
- * a NaN or Inf in a column makes only that column's sums non-finite. */
+/* f32_channel_moments: shifted sums of every column of blocks of rows, the
+ * NHWC counterpart of f32_moments. There are `groups` blocks, block g being
+ * the [rows, channels] matrix at x + g*group_stride (row r of it at
+ * + r*stride). For each block g and channel c < channels, with
+ * K = (double)(block g's row 0, channel c) and d_r = (double)(block g's row
+ * r, channel c) - K, it writes
+ *   s1[g*channels + c] = sum d_r,  s2[g*channels + c] = sum d_r^2
+ * accumulated in ONE sequential chain per channel and block, r = 0, 1, ...,
+ * rows-1, starting from +0.0: s1 = s1 + d, s2 = fma(d, d, s2). (d may
+ * equally be computed as fma(x, 1, -K): one rounding of the same exact
+ * value.) A SIMD kernel puts channels (and, when there are few channels,
+ * blocks) in vector lanes and walks down the rows, so the order of every
+ * chain's arithmetic is the same on every ISA and for any vector width: the
+ * results are bit-for-bit the scalar ones by construction. Several blocks per
+ * call let a kernel keep enough independent chains in flight when channels
+ * are few (one chain per register would wait an add latency per row).
+ * rows >= 1, channels >= 1, groups >= 1; reads only the elements named
+ * (any alignment, nothing past the last element of a block's last row);
+ * writes only s1/s2[0..groups*channels). The caller cuts columns into blocks
+ * of SIMDNORM_BLOCK rows and merges them in order (dispatch/batch_norm.c);
+ * a NaN or Inf makes only its own channel's sums non-finite. */
 typedef void (*simdnorm_f32_channel_moments_fn)(size_t rows, size_t channels,
                                                 const float *x, size_t stride,
+                                                size_t groups, size_t group_stride,
                                                 double *s1, double *s2);
 
 /* f32_normalize_channels: per-channel normalize-scale-shift of a [rows,
@@ -123,9 +129,9 @@ typedef struct simdnorm_kernels {
                                       float scale, float offset,              \
                                       const float *gamma, const float *beta,  \
                                       float *y);                              \
-    void simdnorm_f32_channel_moments_##isa(size_t rows, size_t channels,     \
-                                            const float *x, size_t stride,    \
-                                            double *s1, double *s2);          \
+    void simdnorm_f32_channel_moments_##isa(                                  \
+        size_t rows, size_t channels, const float *x, size_t stride,          \
+        size_t groups, size_t group_stride, double *s1, double *s2);          \
     void simdnorm_f32_normalize_channels_##isa(                               \
         size_t rows, size_t channels, const float *x, size_t stride,          \
         const float *shift, const float *scale, const float *offset, float *y); \

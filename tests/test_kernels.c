@@ -124,41 +124,49 @@ static int same_double(double a, double b)
     return (isnan(a) && isnan(b)) || dbits(a) == dbits(b);
 }
 
-static void channel_moments_shape(const simdnorm_kernels *k, const simdnorm_kernels *ref,
-                                  size_t rows, size_t ch, size_t stride)
+/* groups blocks of [rows, ch] at group_stride apart (the kernel's contract),
+ * bitwise against scalar and against the contract's chains written out. */
+static void channel_moments_groups(const simdnorm_kernels *k, const simdnorm_kernels *ref,
+                                   size_t rows, size_t ch, size_t stride, size_t groups,
+                                   size_t gstride)
 {
-    const size_t len = (rows - 1) * stride + ch;
-    rng_seed(3000 + rows * 7919 + ch * 31 + stride);
+    const size_t len = (groups - 1) * gstride + (rows - 1) * stride + ch;
+    rng_seed(3000 + rows * 7919 + ch * 31 + stride + groups * 101);
     guarded_buf xb = guarded(len);
     fill_wide(xb.p, len);
     if (rows >= 3 && ch >= 5) { /* NaN and Inf stay in their channels */
         xb.p[1 * stride + 2] = NAN;
         xb.p[2 * stride + 4] = -INFINITY;
     }
-    /* s1/s2 end at guard pages: a write past channels-1 faults */
-    guarded_buf g1 = guarded(2 * ch), g2 = guarded(2 * ch), r1 = guarded(2 * ch), r2 = guarded(2 * ch);
+    /* s1/s2 end at guard pages: a write past groups*ch-1 faults */
+    const size_t nout = groups * ch;
+    guarded_buf g1 = guarded(2 * nout), g2 = guarded(2 * nout);
+    guarded_buf r1 = guarded(2 * nout), r2 = guarded(2 * nout);
     double *s1 = (double *)(void *)g1.p, *s2 = (double *)(void *)g2.p;
     double *w1 = (double *)(void *)r1.p, *w2 = (double *)(void *)r2.p;
-    k->f32_channel_moments(rows, ch, xb.p, stride, s1, s2);
-    ref->f32_channel_moments(rows, ch, xb.p, stride, w1, w2);
+    k->f32_channel_moments(rows, ch, xb.p, stride, groups, gstride, s1, s2);
+    ref->f32_channel_moments(rows, ch, xb.p, stride, groups, gstride, w1, w2);
     size_t bad = 0, bad_formula = 0;
-    for (size_t c = 0; c < ch; c++) {
-        if (!same_double(s1[c], w1[c]) || !same_double(s2[c], w2[c]))
-            bad++;
-        /* the contract, written out: one chain per channel down the rows */
-        double a = 0.0, q = 0.0;
-        for (size_t r = 0; r < rows; r++) {
-            const double d = (double)xb.p[r * stride + c] - (double)xb.p[c];
-            a = a + d;
-            q = fma(d, d, q);
+    for (size_t g = 0; g < groups; g++)
+        for (size_t c = 0; c < ch; c++) {
+            const size_t o = g * ch + c;
+            if (!same_double(s1[o], w1[o]) || !same_double(s2[o], w2[o]))
+                bad++;
+            /* the contract, written out: one chain per channel and block */
+            const float *xg = xb.p + g * gstride;
+            double a = 0.0, q = 0.0;
+            for (size_t r = 0; r < rows; r++) {
+                const double d = (double)xg[r * stride + c] - (double)xg[c];
+                a = a + d;
+                q = fma(d, d, q);
+            }
+            if (!same_double(a, w1[o]) || !same_double(q, w2[o]))
+                bad_formula++;
         }
-        if (!same_double(a, w1[c]) || !same_double(q, w2[c]))
-            bad_formula++;
-    }
-    CHECK(bad == 0, "rows %zu channels %zu stride %zu: %zu channels differ from scalar", rows, ch,
-          stride, bad);
-    CHECK(bad_formula == 0, "rows %zu channels %zu: scalar kernel is not the contract's chain",
-          rows, ch);
+    CHECK(bad == 0, "rows %zu channels %zu stride %zu groups %zu: %zu sums differ from scalar",
+          rows, ch, stride, groups, bad);
+    CHECK(bad_formula == 0, "rows %zu channels %zu groups %zu: scalar kernel is not the "
+          "contract's chain", rows, ch, groups);
     if (rows >= 3 && ch >= 5) {
         CHECK(isnan(s1[2]) && isnan(s2[2]) && !isfinite(s1[4]) && isfinite(s1[3]) &&
                   isfinite(s1[0]) && isfinite(s2[1]),
@@ -171,9 +179,25 @@ static void channel_moments_shape(const simdnorm_kernels *k, const simdnorm_kern
     guarded_free(r2);
 }
 
+static void channel_moments_shape(const simdnorm_kernels *k, const simdnorm_kernels *ref,
+                                  size_t rows, size_t ch, size_t stride)
+{
+    channel_moments_groups(k, ref, rows, ch, stride, 1, 0);
+}
+
 static void case_channel_moments(const simdnorm_kernels *k, const simdnorm_kernels *ref)
 {
     for_channel_shapes(channel_moments_shape, k, ref);
+    /* several blocks per call: few channels (blocks in lanes) and more */
+    static const size_t groups[] = {2, 3, 5, 9, 64, 70};
+    for (size_t ch = 1; ch <= 9; ch++)
+        for (size_t gi = 0; gi < sizeof groups / sizeof *groups; gi++) {
+            const size_t rows = 1 + (ch * 13 + gi * 7) % 40, stride = ch + gi % 2;
+            const size_t gstride = rows * stride + (gi % 3) * 5; /* blocks apart or not */
+            channel_moments_groups(k, ref, rows, ch, stride, groups[gi], gstride);
+        }
+    channel_moments_groups(k, ref, 100, 1, 1, 3, 100); /* adjacent blocks, as NHWC c = 1 */
+    channel_moments_groups(k, ref, 33, 3, 3, 4, 99);
 }
 
 static void normalize_channels_shape(const simdnorm_kernels *k, const simdnorm_kernels *ref,

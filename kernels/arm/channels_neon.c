@@ -37,16 +37,21 @@ static inline void store_part4(float *p, size_t n, float32x4_t v)
  * As the x86 kernels (channels_avx512.c): channels in lanes, rows walked in
  * order, so every channel is one sequential chain. A tile is MOM_QUADS groups
  * of 4 channels (each two q registers of 2 doubles: 16 channels, 16
- * independent add/FMA chains) walking MOM_TILE_ROWS rows with its sums in
+ * independent add/FMA chains; with at most 4 channels, each group of lanes
+ * is one block instead) walking MOM_TILE_ROWS rows with its sums in
  * registers; the last group of a row may be partial (1-3 channels) and is
  * loaded lane by lane, its absent lanes computing on zeros never stored. */
 #define MOM_QUADS 4
 #define MOM_TILE_ROWS 32
 #define MOM_GROUP 256
 
+/* One tile: nq groups of 4 lanes, group v read at x + v*vstep of each row
+ * (vstep 4: consecutive channels, all groups full but the last with `last`
+ * lanes; group_stride: one block per group, every group with `last`
+ * lanes). The sums live in 4-lane slots of local arrays between tiles. */
 static inline __attribute__((always_inline)) void
-moments_tile(int nq, size_t last, size_t rows, const float *x, size_t stride,
-             const double *kk, double *s1, double *s2)
+moments_tile(int nq, int all_partial, size_t last, size_t vstep, size_t rows,
+             const float *x, size_t stride, const double *kk, double *s1, double *s2)
 {
     float64x2_t a[2 * MOM_QUADS], q[2 * MOM_QUADS], k[2 * MOM_QUADS];
     for (int v = 0; v < 2 * nq; v++) {
@@ -57,7 +62,8 @@ moments_tile(int nq, size_t last, size_t rows, const float *x, size_t stride,
     for (size_t r = 0; r < rows; r++) {
         const float *xr = x + r * stride;
         for (int v = 0; v < nq; v++) {
-            const float32x4_t xv = v == nq - 1 ? load_part4(xr + 4 * v, last) : vld1q_f32(xr + 4 * v);
+            const float *p = xr + (size_t)v * vstep;
+            const float32x4_t xv = all_partial || v == nq - 1 ? load_part4(p, last) : vld1q_f32(p);
             const float64x2_t d0 = vsubq_f64(vcvt_f64_f32(vget_low_f32(xv)), k[2 * v]);
             const float64x2_t d1 = vsubq_f64(vcvt_high_f64_f32(xv), k[2 * v + 1]);
             a[2 * v] = vaddq_f64(a[2 * v], d0);
@@ -72,43 +78,83 @@ moments_tile(int nq, size_t last, size_t rows, const float *x, size_t stride,
     }
 }
 
-/* Contract: kernels.h, f32_channel_moments. The sums of a group of up to
- * MOM_GROUP channels live in local arrays padded to whole groups of 4 and
- * are copied to s1/s2 at the end: nothing past s1/s2[channels-1] is written. */
+static inline __attribute__((always_inline)) void
+moments_tiles(int nq, int all_partial, size_t last, size_t vstep, size_t rows, const float *x,
+              size_t stride, const double *kk, double *s1, double *s2)
+{
+    switch (nq) {
+    case 1: moments_tile(1, all_partial, last, vstep, rows, x, stride, kk, s1, s2); break;
+    case 2: moments_tile(2, all_partial, last, vstep, rows, x, stride, kk, s1, s2); break;
+    case 3: moments_tile(3, all_partial, last, vstep, rows, x, stride, kk, s1, s2); break;
+    default: moments_tile(4, all_partial, last, vstep, rows, x, stride, kk, s1, s2); break;
+    }
+}
+
+/* K of one 4-lane slot of w lanes (the others 0, never leaving the kernel),
+ * sums zeroed. */
+static inline void set_slot(double *kk, double *a, double *q, size_t w, const float *k)
+{
+    const float32x4_t kv = load_part4(k, w);
+    vst1q_f64(kk, vcvt_f64_f32(vget_low_f32(kv)));
+    vst1q_f64(kk + 2, vcvt_high_f64_f32(kv));
+    vst1q_f64(a, vdupq_n_f64(0.0));
+    vst1q_f64(a + 2, vdupq_n_f64(0.0));
+    vst1q_f64(q, vdupq_n_f64(0.0));
+    vst1q_f64(q + 2, vdupq_n_f64(0.0));
+}
+
+/* Contract: kernels.h, f32_channel_moments. The sums live in local arrays
+ * padded to whole groups of 4 and are copied to s1/s2 at the end: nothing
+ * past s1/s2[groups*channels-1] is written. With at most 4 channels and
+ * several blocks, each group of lanes holds one block: MOM_QUADS blocks
+ * advance together. */
 void simdnorm_f32_channel_moments_neon(size_t rows, size_t channels,
-                                       const float *x, size_t stride,
-                                       double *s1, double *s2)
+                                       const float *x, size_t stride, size_t groups,
+                                       size_t group_stride, double *s1, double *s2)
 {
     double kk[MOM_GROUP], a[MOM_GROUP], q[MOM_GROUP];
-    for (size_t g0 = 0; g0 < channels; g0 += MOM_GROUP) {
-        const size_t gw = channels - g0 < MOM_GROUP ? channels - g0 : MOM_GROUP;
-        for (size_t c = 0; c < gw; c += 4) {
-            const size_t w = gw - c < 4 ? gw - c : 4;
-            const float32x4_t k = load_part4(x + g0 + c, w);
-            vst1q_f64(kk + c, vcvt_f64_f32(vget_low_f32(k)));
-            vst1q_f64(kk + c + 2, vcvt_high_f64_f32(k));
-            vst1q_f64(a + c, vdupq_n_f64(0.0));
-            vst1q_f64(a + c + 2, vdupq_n_f64(0.0));
-            vst1q_f64(q + c, vdupq_n_f64(0.0));
-            vst1q_f64(q + c + 2, vdupq_n_f64(0.0));
-        }
-        for (size_t r0 = 0; r0 < rows; r0 += MOM_TILE_ROWS) {
-            const size_t rn = rows - r0 < MOM_TILE_ROWS ? rows - r0 : MOM_TILE_ROWS;
-            const float *xt = x + r0 * stride + g0;
-            for (size_t c = 0; c < gw; c += 4 * MOM_QUADS) {
-                const size_t w = gw - c < 4 * MOM_QUADS ? gw - c : 4 * MOM_QUADS;
-                const int nq = (int)((w + 3) / 4);
-                const size_t last = w - 4 * (size_t)(nq - 1);
-                switch (nq) {
-                case 1: moments_tile(1, last, rn, xt + c, stride, kk + c, a + c, q + c); break;
-                case 2: moments_tile(2, last, rn, xt + c, stride, kk + c, a + c, q + c); break;
-                case 3: moments_tile(3, last, rn, xt + c, stride, kk + c, a + c, q + c); break;
-                default: moments_tile(4, last, rn, xt + c, stride, kk + c, a + c, q + c); break;
+    if (channels <= 4 && groups > 1) {
+        for (size_t g0 = 0; g0 < groups; g0 += MOM_GROUP / 4) {
+            const size_t gn = groups - g0 < MOM_GROUP / 4 ? groups - g0 : MOM_GROUP / 4;
+            const float *xg = x + g0 * group_stride;
+            for (size_t g = 0; g < gn; g++)
+                set_slot(kk + 4 * g, a + 4 * g, q + 4 * g, channels, xg + g * group_stride);
+            for (size_t r0 = 0; r0 < rows; r0 += MOM_TILE_ROWS) {
+                const size_t rn = rows - r0 < MOM_TILE_ROWS ? rows - r0 : MOM_TILE_ROWS;
+                for (size_t g = 0; g < gn; g += MOM_QUADS) {
+                    const int nq = (int)(gn - g < MOM_QUADS ? gn - g : MOM_QUADS);
+                    moments_tiles(nq, 1, channels, group_stride, rn,
+                                  xg + g * group_stride + r0 * stride, stride, kk + 4 * g,
+                                  a + 4 * g, q + 4 * g);
                 }
             }
+            for (size_t g = 0; g < gn; g++)
+                for (size_t c = 0; c < channels; c++) {
+                    s1[(g0 + g) * channels + c] = a[4 * g + c];
+                    s2[(g0 + g) * channels + c] = q[4 * g + c];
+                }
         }
-        memcpy(s1 + g0, a, gw * sizeof(double));
-        memcpy(s2 + g0, q, gw * sizeof(double));
+        return;
+    }
+    for (size_t g = 0; g < groups; g++) {
+        const float *xg = x + g * group_stride;
+        for (size_t g0 = 0; g0 < channels; g0 += MOM_GROUP) {
+            const size_t gw = channels - g0 < MOM_GROUP ? channels - g0 : MOM_GROUP;
+            for (size_t c = 0; c < gw; c += 4)
+                set_slot(kk + c, a + c, q + c, gw - c < 4 ? gw - c : 4, xg + g0 + c);
+            for (size_t r0 = 0; r0 < rows; r0 += MOM_TILE_ROWS) {
+                const size_t rn = rows - r0 < MOM_TILE_ROWS ? rows - r0 : MOM_TILE_ROWS;
+                const float *xt = xg + r0 * stride + g0;
+                for (size_t c = 0; c < gw; c += 4 * MOM_QUADS) {
+                    const size_t w = gw - c < 4 * MOM_QUADS ? gw - c : 4 * MOM_QUADS;
+                    const int nq = (int)((w + 3) / 4);
+                    const size_t last = w - 4 * (size_t)(nq - 1);
+                    moments_tiles(nq, 0, last, 4, rn, xt + c, stride, kk + c, a + c, q + c);
+                }
+            }
+            memcpy(s1 + g * channels + g0, a, gw * sizeof(double));
+            memcpy(s2 + g * channels + g0, q, gw * sizeof(double));
+        }
     }
 }
 

@@ -7,20 +7,24 @@
 #include "kernels.h"
 
 /* Contract: kernels.h, f32_channel_moments. The row loop is outside, so the
- * running sums live in s1/s2 themselves; each channel still sees exactly one
- * chain, r = 0, 1, ..., rows-1. */
+ * running sums live in s1/s2 themselves; each channel of each block still
+ * sees exactly one chain, r = 0, 1, ..., rows-1. */
 void simdnorm_f32_channel_moments_scalar(size_t rows, size_t channels,
-                                         const float *x, size_t stride,
-                                         double *s1, double *s2)
+                                         const float *x, size_t stride, size_t groups,
+                                         size_t group_stride, double *s1, double *s2)
 {
-    for (size_t c = 0; c < channels; c++)
-        s1[c] = s2[c] = 0.0;
-    for (size_t r = 0; r < rows; r++) {
-        const float *xr = x + r * stride;
-        for (size_t c = 0; c < channels; c++) {
-            const double d = (double)xr[c] - (double)x[c];
-            s1[c] = s1[c] + d;
-            s2[c] = fma(d, d, s2[c]);
+    for (size_t g = 0; g < groups; g++) {
+        const float *xg = x + g * group_stride;
+        double *a = s1 + g * channels, *q = s2 + g * channels;
+        for (size_t c = 0; c < channels; c++)
+            a[c] = q[c] = 0.0;
+        for (size_t r = 0; r < rows; r++) {
+            const float *xr = xg + r * stride;
+            for (size_t c = 0; c < channels; c++) {
+                const double d = (double)xr[c] - (double)xg[c];
+                a[c] = a[c] + d;
+                q[c] = fma(d, d, q[c]);
+            }
         }
     }
 }

@@ -54,8 +54,9 @@ static inline void store_part8(float *p, size_t n, __m256 v)
 
 /* ---- f32_channel_moments ---------------------------------------------------
  * As the AVX-512 kernel (channels_avx512.c) with ymm of 4 doubles: a tile is
- * MOM_VECS ymm (16 channels; 8 independent add/FMA chains) walking
- * MOM_TILE_ROWS rows with its sums in registers. The last vector of a row may
+ * MOM_VECS ymm (16 channels, or 4 blocks of at most 4 channels; 8
+ * independent add/FMA chains) walking MOM_TILE_ROWS rows with its sums in
+ * registers. The last vector of a row may
  * be partial (1-3 channels) and is loaded with scalar moves; its absent lanes
  * compute on zeros and are never stored. d = fma(x, 1, -K) is x - K rounded
  * once, as the scalar kernel's subtraction. */
@@ -63,9 +64,13 @@ static inline void store_part8(float *p, size_t n, __m256 v)
 #define MOM_TILE_ROWS 32
 #define MOM_GROUP 256
 
+/* One tile: nv vectors of 4 lanes, vector v read at x + v*vstep of each row
+ * (vstep 4: consecutive channels, all vectors full but the last with `last`
+ * lanes; group_stride: one block per vector, every vector with `last`
+ * lanes). The sums live in 4-lane slots of local arrays between tiles. */
 static inline __attribute__((always_inline)) void
-moments_tile(int nv, size_t last, size_t rows, const float *x, size_t stride,
-             const double *negk, double *s1, double *s2)
+moments_tile(int nv, int all_partial, size_t last, size_t vstep, size_t rows,
+             const float *x, size_t stride, const double *negk, double *s1, double *s2)
 {
     __m256d a[MOM_VECS], q[MOM_VECS], nk[MOM_VECS];
     const __m256d one = _mm256_set1_pd(1.0);
@@ -77,7 +82,8 @@ moments_tile(int nv, size_t last, size_t rows, const float *x, size_t stride,
     for (size_t r = 0; r < rows; r++) {
         const float *xr = x + r * stride;
         for (int v = 0; v < nv; v++) {
-            const __m128 xv = v == nv - 1 ? load_part4(xr + 4 * v, last) : _mm_loadu_ps(xr + 4 * v);
+            const float *p = xr + (size_t)v * vstep;
+            const __m128 xv = all_partial || v == nv - 1 ? load_part4(p, last) : _mm_loadu_ps(p);
             const __m256d d = _mm256_fmadd_pd(_mm256_cvtps_pd(xv), one, nk[v]);
             a[v] = _mm256_add_pd(a[v], d);
             q[v] = _mm256_fmadd_pd(d, d, q[v]);
@@ -89,40 +95,80 @@ moments_tile(int nv, size_t last, size_t rows, const float *x, size_t stride,
     }
 }
 
-/* Contract: kernels.h, f32_channel_moments. The sums of a group of up to
- * MOM_GROUP channels are kept in local arrays (padded to whole vectors) and
- * copied to s1/s2 at the end, so nothing past s1/s2[channels-1] is written. */
+static inline __attribute__((always_inline)) void
+moments_tiles(int nv, int all_partial, size_t last, size_t vstep, size_t rows, const float *x,
+              size_t stride, const double *negk, double *s1, double *s2)
+{
+    switch (nv) {
+    case 1: moments_tile(1, all_partial, last, vstep, rows, x, stride, negk, s1, s2); break;
+    case 2: moments_tile(2, all_partial, last, vstep, rows, x, stride, negk, s1, s2); break;
+    case 3: moments_tile(3, all_partial, last, vstep, rows, x, stride, negk, s1, s2); break;
+    default: moments_tile(4, all_partial, last, vstep, rows, x, stride, negk, s1, s2); break;
+    }
+}
+
+/* -K of one vector slot of w lanes (the others get -0 and never leave the
+ * kernel), sums zeroed. */
+static inline void set_slot(double *negk, double *a, double *q, size_t w, const float *k)
+{
+    const __m256d kv = _mm256_cvtps_pd(load_part4(k, w));
+    _mm256_store_pd(negk, _mm256_xor_pd(kv, _mm256_set1_pd(-0.0))); /* exactly -K */
+    _mm256_store_pd(a, _mm256_setzero_pd());
+    _mm256_store_pd(q, _mm256_setzero_pd());
+}
+
+/* Contract: kernels.h, f32_channel_moments. The sums live in local arrays
+ * padded to whole vectors and are copied to s1/s2 at the end, so nothing
+ * past s1/s2[groups*channels-1] is written. With at most 4 channels and
+ * several blocks, each vector holds one block: MOM_VECS blocks advance
+ * together. */
 void simdnorm_f32_channel_moments_avx2(size_t rows, size_t channels,
-                                       const float *x, size_t stride,
-                                       double *s1, double *s2)
+                                       const float *x, size_t stride, size_t groups,
+                                       size_t group_stride, double *s1, double *s2)
 {
     _Alignas(32) double negk[MOM_GROUP], a[MOM_GROUP], q[MOM_GROUP];
-    for (size_t g0 = 0; g0 < channels; g0 += MOM_GROUP) {
-        const size_t gw = channels - g0 < MOM_GROUP ? channels - g0 : MOM_GROUP;
-        for (size_t c = 0; c < gw; c += 4) {
-            const size_t w = gw - c < 4 ? gw - c : 4;
-            const __m256d k = _mm256_cvtps_pd(load_part4(x + g0 + c, w));
-            _mm256_store_pd(negk + c, _mm256_xor_pd(k, _mm256_set1_pd(-0.0))); /* exactly -K */
-            _mm256_store_pd(a + c, _mm256_setzero_pd());
-            _mm256_store_pd(q + c, _mm256_setzero_pd());
-        }
-        for (size_t r0 = 0; r0 < rows; r0 += MOM_TILE_ROWS) {
-            const size_t rn = rows - r0 < MOM_TILE_ROWS ? rows - r0 : MOM_TILE_ROWS;
-            const float *xt = x + r0 * stride + g0;
-            for (size_t c = 0; c < gw; c += 4 * MOM_VECS) {
-                const size_t w = gw - c < 4 * MOM_VECS ? gw - c : 4 * MOM_VECS;
-                const int nv = (int)((w + 3) / 4);
-                const size_t last = w - 4 * (size_t)(nv - 1);
-                switch (nv) {
-                case 1: moments_tile(1, last, rn, xt + c, stride, negk + c, a + c, q + c); break;
-                case 2: moments_tile(2, last, rn, xt + c, stride, negk + c, a + c, q + c); break;
-                case 3: moments_tile(3, last, rn, xt + c, stride, negk + c, a + c, q + c); break;
-                default: moments_tile(4, last, rn, xt + c, stride, negk + c, a + c, q + c); break;
+    if (channels <= 4 && groups > 1) {
+        for (size_t g0 = 0; g0 < groups; g0 += MOM_GROUP / 4) {
+            const size_t gn = groups - g0 < MOM_GROUP / 4 ? groups - g0 : MOM_GROUP / 4;
+            const float *xg = x + g0 * group_stride;
+            for (size_t g = 0; g < gn; g++)
+                set_slot(negk + 4 * g, a + 4 * g, q + 4 * g, channels, xg + g * group_stride);
+            for (size_t r0 = 0; r0 < rows; r0 += MOM_TILE_ROWS) {
+                const size_t rn = rows - r0 < MOM_TILE_ROWS ? rows - r0 : MOM_TILE_ROWS;
+                for (size_t g = 0; g < gn; g += MOM_VECS) {
+                    const int nv = (int)(gn - g < MOM_VECS ? gn - g : MOM_VECS);
+                    moments_tiles(nv, 1, channels, group_stride, rn,
+                                  xg + g * group_stride + r0 * stride, stride, negk + 4 * g,
+                                  a + 4 * g, q + 4 * g);
                 }
             }
+            for (size_t g = 0; g < gn; g++)
+                for (size_t c = 0; c < channels; c++) {
+                    s1[(g0 + g) * channels + c] = a[4 * g + c];
+                    s2[(g0 + g) * channels + c] = q[4 * g + c];
+                }
         }
-        memcpy(s1 + g0, a, gw * sizeof(double));
-        memcpy(s2 + g0, q, gw * sizeof(double));
+        return;
+    }
+    for (size_t g = 0; g < groups; g++) {
+        const float *xg = x + g * group_stride;
+        for (size_t g0 = 0; g0 < channels; g0 += MOM_GROUP) {
+            const size_t gw = channels - g0 < MOM_GROUP ? channels - g0 : MOM_GROUP;
+            for (size_t c = 0; c < gw; c += 4)
+                set_slot(negk + c, a + c, q + c, gw - c < 4 ? gw - c : 4, xg + g0 + c);
+            for (size_t r0 = 0; r0 < rows; r0 += MOM_TILE_ROWS) {
+                const size_t rn = rows - r0 < MOM_TILE_ROWS ? rows - r0 : MOM_TILE_ROWS;
+                const float *xt = xg + r0 * stride + g0;
+                for (size_t c = 0; c < gw; c += 4 * MOM_VECS) {
+                    const size_t w = gw - c < 4 * MOM_VECS ? gw - c : 4 * MOM_VECS;
+                    const int nv = (int)((w + 3) / 4);
+                    const size_t last = w - 4 * (size_t)(nv - 1);
+                    moments_tiles(nv, 0, last, 4, rn, xt + c, stride, negk + c, a + c, q + c);
+                }
+            }
+            memcpy(s1 + g * channels + g0, a, gw * sizeof(double));
+            memcpy(s2 + g * channels + g0, q, gw * sizeof(double));
+        }
     }
 }
 
