@@ -63,10 +63,48 @@ simdnorm_moments simdnorm_span_moments(const simdnorm_kernels *k, size_t n,
  * where float squares overflowed or underflowed. */
 double simdnorm_span_sumsq(const simdnorm_kernels *k, size_t n, const float *x);
 
+/* The moments of one block of len values from its shifted sums
+ * s1 = sum (x - shift), s2 = sum (x - shift)^2, shift being one of the
+ * values (the block's first): mean = shift + s1/len, M2 = s2 - s1*(s1/len)
+ * clamped at 0. Shared by the row (f32_moments) and the channel
+ * (f32_channel_moments) reductions. */
+simdnorm_moments simdnorm_block_moments(size_t len, float shift, double s1, double s2);
+
 /* Chan's merge: the moments of the union of a and b, in that order. */
 simdnorm_moments simdnorm_moments_merge(simdnorm_moments a, simdnorm_moments b);
 
-/* The canonical NaN for NaN, else v. */
+/* The merge's weights depend only on the two counts: n = ca + cb,
+ * wb = cb/n, wab = ca*cb/n. A caller that merges many pairs with the same
+ * counts (all channels of one BatchNorm sample or block) computes them once;
+ * simdnorm_moments_merge is exactly merge_with(a, b, weights(a.count,
+ * b.count)), so the results are the same bits. */
+typedef struct simdnorm_merge_weights {
+    double n, wb, wab;
+} simdnorm_merge_weights;
+
+static inline simdnorm_merge_weights simdnorm_merge_weights_of(double ca, double cb)
+{
+    simdnorm_merge_weights w;
+    w.n = ca + cb;
+    w.wb = cb / w.n;
+    w.wab = ca * cb / w.n;
+    return w;
+}
+
+static inline simdnorm_moments simdnorm_moments_merge_with(simdnorm_moments a,
+                                                           simdnorm_moments b,
+                                                           simdnorm_merge_weights w)
+{
+    const double delta = b.mean - a.mean;
+    simdnorm_moments m;
+    m.count = w.n;
+    m.mean = a.mean + delta * w.wb;
+    m.m2 = a.m2 + b.m2 + delta * delta * w.wab;
+    return m;
+}
+
+/* The canonical NaN for NaN, else v. Inline: BatchNorm calls it several
+ * times per channel. */
 static inline float simdnorm_canonical_nan(float v)
 {
     if (v != v) {

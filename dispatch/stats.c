@@ -8,24 +8,21 @@
 
 simdnorm_moments simdnorm_moments_merge(simdnorm_moments a, simdnorm_moments b)
 {
-    const double n = a.count + b.count;
-    const double delta = b.mean - a.mean;
-    simdnorm_moments m;
-    m.count = n;
-    m.mean = a.mean + delta * (b.count / n);
-    m.m2 = a.m2 + b.m2 + delta * delta * (a.count * b.count / n);
-    return m;
+    return simdnorm_moments_merge_with(a, b, simdnorm_merge_weights_of(a.count, b.count));
 }
 
-/* The moments of one block from shifted sums about K: mean = K + S1/n,
- * M2 = S2 - S1^2/n. */
-static simdnorm_moments from_shifted(double n, float k, const double s[2])
+simdnorm_moments simdnorm_block_moments(size_t len, float shift, double s1, double s2)
 {
-    const double dm = s[0] / n;
+    /* Shifted sums: mean = K + S1/len, M2 = S2 - S1^2/len. Since K is one
+     * of the block's values, (mean - K)^2 <= M2, so the subtraction loses
+     * at most log2(len) of double's 53 bits. */
+    const double dm = s1 / (double)len;
     simdnorm_moments b;
-    b.count = n;
-    b.mean = (double)k + dm;
-    b.m2 = s[1] - s[0] * dm;
+    b.count = (double)len;
+    b.mean = (double)shift + dm;
+    b.m2 = s2 - s1 * dm;
+    if (b.m2 < 0.0)
+        b.m2 = 0.0;
     return b;
 }
 
@@ -93,10 +90,7 @@ static simdnorm_moments block_moments(const simdnorm_kernels *k, size_t n, const
     if (v == FAST_OK)
         return b;
     k->f32_moments_exact(n, x, x[0], s);
-    b = from_shifted(len, x[0], s);
-    if (b.m2 < 0.0)
-        b.m2 = 0.0;
-    return b;
+    return simdnorm_block_moments(n, x[0], s[0], s[1]);
 }
 
 int simdnorm_fast_moments_ok(size_t n, float shift, const double s[2], simdnorm_moments *b)

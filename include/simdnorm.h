@@ -75,6 +75,50 @@ SIMDNORM_API simdnorm_status simdnorm_rms_norm_f32(
     float *y, size_t y_stride,
     float *rstd);                           /* [rows], optional: 1/sqrt(mean(x^2)+eps) */
 
+/* ---- BatchNorm -------------------------------------------------------------
+ * Per-channel statistics over the batch and spatial positions of an
+ * [n, c, spatial] (NCHW) or [n, spatial, c] (NHWC) tensor, dense, no
+ * strides. y == x is in place; any other overlap of an output (y, save_*,
+ * running_*) with an input or another output is SIMDNORM_ERR_OVERLAP.
+ * c == 0 is a no-op returning SIMDNORM_OK (so is inference with
+ * n*spatial == 0). Outputs are bit-for-bit identical on every ISA and thread
+ * count; NaN outputs are the canonical quiet NaN (0x7fc00000). A channel with
+ * a NaN or Inf gets what the float64 formulas give it (y and rstd NaN) and
+ * affects no other channel. */
+typedef enum simdnorm_layout {
+    SIMDNORM_NCHW = 0,   /* x[n][c][s]: each channel is a contiguous plane per sample */
+    SIMDNORM_NHWC        /* x[n][s][c]: channels last */
+} simdnorm_layout;        /* a 2-D [n, c] input is either layout with spatial = 1 */
+
+/* Training: mean and biased variance of each channel over its n*spatial
+ * elements; y = (x - mean) / sqrt(var + eps) * gamma + beta; save_mean = mean,
+ * save_rstd = 1/sqrt(var + eps) (as PyTorch's save_mean/save_invstd). Running
+ * statistics as PyTorch updates them: run = (1 - momentum)*run +
+ * momentum*batch, running_var with the unbiased variance var*count/(count-1).
+ * eps finite >= 0, momentum in [0, 1] (checked even without running stats),
+ * else SIMDNORM_ERR_PARAM. Reads x twice (statistics, then normalize). */
+SIMDNORM_API simdnorm_status simdnorm_batch_norm_train_f32(
+    simdnorm_layout layout, size_t n, size_t c, size_t spatial,
+    const float *x,
+    const float *gamma, const float *beta,    /* [c] each, optional */
+    float eps, float momentum,
+    float *running_mean, float *running_var,  /* [c] each, optional (both or neither); updated */
+    float *y,
+    float *save_mean, float *save_rstd);      /* [c] each, optional */
+/* n * spatial must be >= 2 (the unbiased running variance needs it). */
+
+/* Inference: y = (x - mean) / sqrt(var + eps) * gamma + beta with the given
+ * (running) statistics; reads x once, writes y once. The mean is not folded
+ * into the bias (x*s + (beta - mean*s) loses ~|mean|*2^-24*s when |mean| >>
+ * std), so the result is as accurate as training's. */
+SIMDNORM_API simdnorm_status simdnorm_batch_norm_infer_f32(
+    simdnorm_layout layout, size_t n, size_t c, size_t spatial,
+    const float *x,
+    const float *gamma, const float *beta,    /* optional */
+    const float *mean, const float *var,      /* [c] each, required (running stats) */
+    float eps,
+    float *y);
+
 /* ---- threads ---------------------------------------------------------------
  * Large calls split their rows (BatchNorm: its fixed blocks and channels)
  * over OpenMP threads; results are bit-for-bit the same for every thread

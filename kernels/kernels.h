@@ -89,6 +89,59 @@ typedef void (*simdnorm_f32_normalize_fn)(size_t n, const float *x,
                                           float offset, const float *gamma,
                                           const float *beta, float *y);
 
+/* ---- Channel (column) kernels: BatchNorm over channels-last data --------
+ * A [rows, channels] matrix whose row r starts at x + r*stride (stride >=
+ * channels): NHWC data has rows = n*spatial and stride = channels. */
+
+/* f32_channel_moments: shifted sums of every column of blocks of rows, the
+ * NHWC counterpart of f32_moments. There are `groups` blocks, block g being
+ * the [rows, channels] matrix at x + g*group_stride (row r of it at
+ * + r*stride). For each block g and channel c < channels, with
+ * K = (double)(block g's row 0, channel c) and d_r = (double)(block g's row
+ * r, channel c) - K, it writes
+ *   s1[g*channels + c] = sum d_r,  s2[g*channels + c] = sum d_r^2
+ * accumulated in ONE sequential chain per channel and block, r = 0, 1, ...,
+ * rows-1, starting from +0.0: s1 = s1 + d, s2 = fma(d, d, s2). (d may
+ * equally be computed as fma(x, 1, -K): one rounding of the same exact
+ * value.) A SIMD kernel puts channels (and, when there are few channels,
+ * blocks) in vector lanes and walks down the rows, so the order of every
+ * chain's arithmetic is the same on every ISA and for any vector width: the
+ * results are bit-for-bit the scalar ones by construction. Several blocks per
+ * call let a kernel keep enough independent chains in flight when channels
+ * are few (one chain per register would wait an add latency per row).
+ * rows >= 1, channels >= 1, groups >= 1; reads only the elements named
+ * (any alignment, nothing past the last element of a block's last row);
+ * writes only s1/s2[0..groups*channels). The caller cuts columns into blocks
+ * of SIMDNORM_BLOCK rows and merges them in order (dispatch/batch_norm.c);
+ * a NaN or Inf makes only its own channel's sums non-finite. */
+typedef void (*simdnorm_f32_channel_moments_fn)(size_t rows, size_t channels,
+                                                const float *x, size_t stride,
+                                                size_t groups, size_t group_stride,
+                                                double *s1, double *s2);
+
+/* f32_normalize_channels: per-channel normalize-scale-shift of a [rows,
+ * channels] matrix, the NHWC counterpart of f32_normalize. For r < rows,
+ * c < channels, with i = r*stride + c:
+ *   y_i = fmaf(x_i - shift[c], scale[c], offset[c]),
+ * a NaN y_i written as the canonical NaN: the same two roundings as
+ * f32_normalize with gamma = beta = NULL, so all ISAs agree bit for bit.
+ * Reads x_i, shift/scale/offset[0..channels); writes only the y_i (the
+ * elements between rows, stride > channels, are not touched); any alignment,
+ * nothing past the last element. y == x (exact in place) is allowed, any
+ * other overlap is not. */
+typedef void (*simdnorm_f32_normalize_channels_fn)(size_t rows, size_t channels,
+                                                   const float *x, size_t stride,
+                                                   const float *shift,
+                                                   const float *scale,
+                                                   const float *offset, float *y);
+
+/* f32_normalize_stream, f32_normalize_channels_stream: the same contracts
+ * and the same bits as f32_normalize and f32_normalize_channels, for
+ * outputs too large for the caches: y may be written with non-temporal
+ * (streaming) stores, which skip the read-for-ownership of y and do not
+ * evict useful lines, and the call ends with a store fence. Where an ISA has
+ * no such stores (scalar, NEON) they are the plain kernels. */
+
 /* One table per ISA: built at compile time, never modified. */
 typedef struct simdnorm_kernels {
     int isa; /* simdnorm_isa */
@@ -99,6 +152,10 @@ typedef struct simdnorm_kernels {
     simdnorm_f32_moments_exact_fn f32_moments_exact;
     simdnorm_f32_sumsq_exact_fn f32_sumsq_exact;
     simdnorm_f32_normalize_fn f32_normalize;
+    simdnorm_f32_channel_moments_fn f32_channel_moments;
+    simdnorm_f32_normalize_channels_fn f32_normalize_channels;
+    simdnorm_f32_normalize_fn f32_normalize_stream;
+    simdnorm_f32_normalize_channels_fn f32_normalize_channels_stream;
 } simdnorm_kernels;
 
 /* The kernels of one ISA, named <prefix>_<dtype>_<family>_<isa>. */
@@ -117,7 +174,19 @@ typedef struct simdnorm_kernels {
     void simdnorm_f32_normalize_##isa(size_t n, const float *x, float shift,  \
                                       float scale, float offset,              \
                                       const float *gamma, const float *beta,  \
-                                      float *y);
+                                      float *y);                              \
+    void simdnorm_f32_channel_moments_##isa(                                  \
+        size_t rows, size_t channels, const float *x, size_t stride,          \
+        size_t groups, size_t group_stride, double *s1, double *s2);          \
+    void simdnorm_f32_normalize_channels_##isa(                               \
+        size_t rows, size_t channels, const float *x, size_t stride,          \
+        const float *shift, const float *scale, const float *offset, float *y); \
+    void simdnorm_f32_normalize_stream_##isa(                                 \
+        size_t n, const float *x, float shift, float scale, float offset,     \
+        const float *gamma, const float *beta, float *y);                     \
+    void simdnorm_f32_normalize_channels_stream_##isa(                        \
+        size_t rows, size_t channels, const float *x, size_t stride,          \
+        const float *shift, const float *scale, const float *offset, float *y);
 
 /* The table initializer of one ISA; dispatch/isa.c builds each with it. */
 #define SIMDNORM_KERNEL_TABLE(isa_enum, isa)                                  \
@@ -125,7 +194,10 @@ typedef struct simdnorm_kernels {
         (isa_enum), simdnorm_f32_moments_##isa, simdnorm_f32_sumsq_##isa,     \
             simdnorm_f32_moments_rows_##isa, simdnorm_f32_sumsq_rows_##isa,   \
             simdnorm_f32_moments_exact_##isa, simdnorm_f32_sumsq_exact_##isa, \
-            simdnorm_f32_normalize_##isa                                      \
+            simdnorm_f32_normalize_##isa, simdnorm_f32_channel_moments_##isa, \
+            simdnorm_f32_normalize_channels_##isa,                            \
+            simdnorm_f32_normalize_stream_##isa,                              \
+            simdnorm_f32_normalize_channels_stream_##isa                      \
     }
 
 SIMDNORM_DECLARE_KERNELS(scalar)

@@ -1,5 +1,5 @@
-/* test_errors.c - every error of DESIGN §5 for the row norms and the ISA
- * control, each proving that no byte of any buffer changed. */
+/* test_errors.c - every error of DESIGN §5 for the row norms, BatchNorm and
+ * the ISA control, each proving that no byte of any buffer changed. */
 #include <stdint.h>
 
 #include "common.h"
@@ -33,7 +33,7 @@ static void expect(const char *name, simdnorm_status want, simdnorm_status (*fn)
     const simdnorm_status got = fn();
     CHECK(got == want, "status %d (%s), want %d (%s)", got, simdnorm_status_str(got), want,
           simdnorm_status_str(want));
-    if (want != SIMDNORM_OK || strstr(name, "rows_0"))
+    if (want != SIMDNORM_OK || strstr(name, "rows_0") || strstr(name, "noop"))
         CHECK(memcmp(arena, before, sizeof arena) == 0, "a byte was written");
     h_end();
 }
@@ -112,6 +112,119 @@ static simdnorm_status ln_mean_overlaps_x(void) { ln_args a = ln_ok(); a.mean = 
 static simdnorm_status ln_mean_overlaps_beta(void) { ln_args a = ln_ok(); a.mean = BETA; return ln(a); }
 static simdnorm_status ln_mean_overlaps_y(void) { ln_args a = ln_ok(); a.mean = Y; return ln(a); }
 
+/* ---- BatchNorm: n = 2, c = 4, spatial = 3 ------------------------------- */
+enum { BN_N = 2, BN_C = 4, BN_SP = 3, BN_TOTAL = BN_N * BN_C * BN_SP };
+#define BX (arena + 256)
+#define BY (arena + 320)
+#define BG (arena + 352)
+#define BB (arena + 360)
+#define BSM (arena + 368)
+#define BSR (arena + 376)
+#define BRM (arena + 384)
+#define BRV (arena + 392)
+#define BMEAN (arena + 400)
+#define BVAR (arena + 408)
+
+typedef struct bn_args {
+    simdnorm_layout layout;
+    size_t n, c, sp;
+    const float *x, *g, *b;
+    float eps, momentum;
+    float *rm, *rv, *y, *sm, *sr;
+    const float *mean, *var;
+} bn_args;
+
+static bn_args bn_ok(void)
+{
+    bn_args a = {SIMDNORM_NCHW, BN_N, BN_C, BN_SP, BX, BG, BB, 1e-5f, 0.1f,
+                 BRM, BRV, BY, BSM, BSR, BMEAN, BVAR};
+    return a;
+}
+static simdnorm_status bn_train(bn_args a)
+{
+    return simdnorm_batch_norm_train_f32(a.layout, a.n, a.c, a.sp, a.x, a.g, a.b, a.eps,
+                                         a.momentum, a.rm, a.rv, a.y, a.sm, a.sr);
+}
+static simdnorm_status bn_infer(bn_args a)
+{
+    return simdnorm_batch_norm_infer_f32(a.layout, a.n, a.c, a.sp, a.x, a.g, a.b, a.mean,
+                                         a.var, a.eps, a.y);
+}
+
+/* A case for training only (T), inference only (I), or both (BN). */
+#define T_CASE(name, change)                                                  \
+    static simdnorm_status bnt_##name(void)                                   \
+    {                                                                         \
+        bn_args a = bn_ok();                                                  \
+        change;                                                               \
+        return bn_train(a);                                                   \
+    }
+#define I_CASE(name, change)                                                  \
+    static simdnorm_status bni_##name(void)                                   \
+    {                                                                         \
+        bn_args a = bn_ok();                                                  \
+        change;                                                               \
+        return bn_infer(a);                                                   \
+    }
+#define BN_CASE(name, change) T_CASE(name, change) I_CASE(name, change)
+
+BN_CASE(valid, (void)0)
+BN_CASE(valid_nhwc, a.layout = SIMDNORM_NHWC)
+BN_CASE(eps_negative, a.eps = -1e-5f)
+BN_CASE(eps_nan, a.eps = NAN)
+BN_CASE(eps_inf, a.eps = INFINITY)
+BN_CASE(eps_nan_c_0, a.eps = NAN; a.c = 0)
+BN_CASE(layout_unknown, a.layout = (simdnorm_layout)2)
+BN_CASE(layout_negative, a.layout = (simdnorm_layout)-1)
+BN_CASE(layout_unknown_c_0, a.layout = (simdnorm_layout)7; a.c = 0)
+T_CASE(momentum_negative, a.momentum = -0.1f)
+T_CASE(momentum_above_1, a.momentum = 1.0001f)
+T_CASE(momentum_nan, a.momentum = NAN)
+T_CASE(momentum_inf, a.momentum = INFINITY)
+T_CASE(momentum_bad_without_running, a.momentum = 2.0f; a.rm = NULL; a.rv = NULL)
+T_CASE(momentum_0_ok, a.momentum = 0.0f)
+T_CASE(momentum_1_ok, a.momentum = 1.0f)
+BN_CASE(c_0_noop, a.c = 0; a.x = NULL; a.y = NULL; a.mean = NULL; a.var = NULL)
+I_CASE(n_0_noop, a.n = 0; a.x = NULL; a.y = NULL; a.mean = NULL; a.var = NULL)
+I_CASE(spatial_0_noop, a.sp = 0; a.x = NULL; a.y = NULL)
+T_CASE(n_0, a.n = 0)
+T_CASE(spatial_0, a.sp = 0)
+T_CASE(n_spatial_1, a.n = 1; a.sp = 1)
+T_CASE(n_spatial_1_nhwc, a.n = 1; a.sp = 1; a.layout = SIMDNORM_NHWC)
+T_CASE(n_spatial_2_ok, a.n = 2; a.sp = 1)
+BN_CASE(x_null, a.x = NULL)
+BN_CASE(y_null, a.y = NULL)
+I_CASE(mean_null, a.mean = NULL)
+I_CASE(var_null, a.var = NULL)
+T_CASE(running_mean_without_var, a.rv = NULL)
+T_CASE(running_var_without_mean, a.rm = NULL)
+T_CASE(no_optional_ok, a.g = NULL; a.b = NULL; a.rm = NULL; a.rv = NULL; a.sm = NULL; a.sr = NULL)
+BN_CASE(size_overflow_n, a.n = SIZE_MAX / 2)
+BN_CASE(size_overflow_n_spatial, a.n = SIZE_MAX / 2; a.sp = 5)
+BN_CASE(size_overflow_c, a.c = SIZE_MAX / 4)
+BN_CASE(size_overflow_ptrdiff, a.n = 1; a.c = 4; a.sp = (size_t)PTRDIFF_MAX / 16 + 1)
+BN_CASE(y_partly_overlaps_x, a.y = BX + 1)
+BN_CASE(y_overlaps_x_end, a.y = BX + BN_TOTAL - 1)
+BN_CASE(y_overlaps_gamma, a.y = BG - BN_TOTAL + 1)
+BN_CASE(y_overlaps_beta, a.y = BB - 3)
+BN_CASE(in_place_ok, a.y = (float *)BX)
+BN_CASE(gamma_is_beta_ok, a.b = BG)
+I_CASE(y_overlaps_mean, a.y = BMEAN - 2)
+I_CASE(y_overlaps_var, a.y = BVAR)
+I_CASE(mean_is_var_ok, a.var = BMEAN)
+T_CASE(save_mean_overlaps_x, a.sm = BX + 20)
+T_CASE(save_mean_overlaps_y, a.sm = BY)
+T_CASE(save_mean_overlaps_gamma, a.sm = BG + 3)
+T_CASE(save_mean_is_save_rstd, a.sm = BSR)
+T_CASE(save_rstd_overlaps_beta, a.sr = BB + 1)
+T_CASE(save_rstd_overlaps_running_mean, a.sr = BRM + 3)
+T_CASE(running_mean_overlaps_running_var, a.rm = BRV - 1)
+T_CASE(running_mean_is_running_var, a.rm = BRV)
+T_CASE(running_var_overlaps_x, a.rv = BX)
+T_CASE(running_var_overlaps_y, a.rv = BY + 23)
+T_CASE(running_mean_overlaps_gamma, a.rm = BG + 2)
+T_CASE(running_mean_overlaps_save_mean, a.rm = BSM)
+
 static simdnorm_status set_isa_bad_enum(void) { return simdnorm_set_isa((simdnorm_isa)99); }
 static simdnorm_status set_isa_negative_enum(void) { return simdnorm_set_isa((simdnorm_isa)-1); }
 static simdnorm_status set_isa_other_arch(void)
@@ -157,6 +270,66 @@ int main(void)
     expect("layer_norm_mean_overlaps_x", SIMDNORM_ERR_OVERLAP, ln_mean_overlaps_x);
     expect("layer_norm_mean_overlaps_beta", SIMDNORM_ERR_OVERLAP, ln_mean_overlaps_beta);
     expect("layer_norm_mean_overlaps_y", SIMDNORM_ERR_OVERLAP, ln_mean_overlaps_y);
+
+#define BN_T(name, want) expect("bn_train_" #name, want, bnt_##name);
+#define BN_I(name, want) expect("bn_infer_" #name, want, bni_##name);
+#define BN_BOTH(name, want) BN_T(name, want) BN_I(name, want)
+    BN_BOTH(valid, SIMDNORM_OK)
+    BN_BOTH(valid_nhwc, SIMDNORM_OK)
+    BN_BOTH(eps_negative, SIMDNORM_ERR_PARAM)
+    BN_BOTH(eps_nan, SIMDNORM_ERR_PARAM)
+    BN_BOTH(eps_inf, SIMDNORM_ERR_PARAM)
+    BN_BOTH(eps_nan_c_0, SIMDNORM_ERR_PARAM)
+    BN_BOTH(layout_unknown, SIMDNORM_ERR_PARAM)
+    BN_BOTH(layout_negative, SIMDNORM_ERR_PARAM)
+    BN_BOTH(layout_unknown_c_0, SIMDNORM_ERR_PARAM)
+    BN_T(momentum_negative, SIMDNORM_ERR_PARAM)
+    BN_T(momentum_above_1, SIMDNORM_ERR_PARAM)
+    BN_T(momentum_nan, SIMDNORM_ERR_PARAM)
+    BN_T(momentum_inf, SIMDNORM_ERR_PARAM)
+    BN_T(momentum_bad_without_running, SIMDNORM_ERR_PARAM)
+    BN_T(momentum_0_ok, SIMDNORM_OK)
+    BN_T(momentum_1_ok, SIMDNORM_OK)
+    BN_BOTH(c_0_noop, SIMDNORM_OK)
+    BN_I(n_0_noop, SIMDNORM_OK)
+    BN_I(spatial_0_noop, SIMDNORM_OK)
+    BN_T(n_0, SIMDNORM_ERR_SHAPE)
+    BN_T(spatial_0, SIMDNORM_ERR_SHAPE)
+    BN_T(n_spatial_1, SIMDNORM_ERR_SHAPE)
+    BN_T(n_spatial_1_nhwc, SIMDNORM_ERR_SHAPE)
+    BN_T(n_spatial_2_ok, SIMDNORM_OK)
+    BN_BOTH(x_null, SIMDNORM_ERR_NULL)
+    BN_BOTH(y_null, SIMDNORM_ERR_NULL)
+    BN_I(mean_null, SIMDNORM_ERR_NULL)
+    BN_I(var_null, SIMDNORM_ERR_NULL)
+    BN_T(running_mean_without_var, SIMDNORM_ERR_NULL)
+    BN_T(running_var_without_mean, SIMDNORM_ERR_NULL)
+    BN_T(no_optional_ok, SIMDNORM_OK)
+    BN_BOTH(size_overflow_n, SIMDNORM_ERR_SHAPE)
+    BN_BOTH(size_overflow_n_spatial, SIMDNORM_ERR_SHAPE)
+    BN_BOTH(size_overflow_c, SIMDNORM_ERR_SHAPE)
+    BN_BOTH(size_overflow_ptrdiff, SIMDNORM_ERR_SHAPE)
+    BN_BOTH(y_partly_overlaps_x, SIMDNORM_ERR_OVERLAP)
+    BN_BOTH(y_overlaps_x_end, SIMDNORM_ERR_OVERLAP)
+    BN_BOTH(y_overlaps_gamma, SIMDNORM_ERR_OVERLAP)
+    BN_BOTH(y_overlaps_beta, SIMDNORM_ERR_OVERLAP)
+    BN_BOTH(in_place_ok, SIMDNORM_OK)
+    BN_BOTH(gamma_is_beta_ok, SIMDNORM_OK)
+    BN_I(y_overlaps_mean, SIMDNORM_ERR_OVERLAP)
+    BN_I(y_overlaps_var, SIMDNORM_ERR_OVERLAP)
+    BN_I(mean_is_var_ok, SIMDNORM_OK)
+    BN_T(save_mean_overlaps_x, SIMDNORM_ERR_OVERLAP)
+    BN_T(save_mean_overlaps_y, SIMDNORM_ERR_OVERLAP)
+    BN_T(save_mean_overlaps_gamma, SIMDNORM_ERR_OVERLAP)
+    BN_T(save_mean_is_save_rstd, SIMDNORM_ERR_OVERLAP)
+    BN_T(save_rstd_overlaps_beta, SIMDNORM_ERR_OVERLAP)
+    BN_T(save_rstd_overlaps_running_mean, SIMDNORM_ERR_OVERLAP)
+    BN_T(running_mean_overlaps_running_var, SIMDNORM_ERR_OVERLAP)
+    BN_T(running_mean_is_running_var, SIMDNORM_ERR_OVERLAP)
+    BN_T(running_var_overlaps_x, SIMDNORM_ERR_OVERLAP)
+    BN_T(running_var_overlaps_y, SIMDNORM_ERR_OVERLAP)
+    BN_T(running_mean_overlaps_gamma, SIMDNORM_ERR_OVERLAP)
+    BN_T(running_mean_overlaps_save_mean, SIMDNORM_ERR_OVERLAP)
 
     const simdnorm_isa isa_before = simdnorm_active_isa();
     expect("set_isa_bad_enum", SIMDNORM_ERR_PARAM, set_isa_bad_enum);

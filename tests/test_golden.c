@@ -1,5 +1,6 @@
 /* test_golden.c - golden output hashes: a fixed, seeded set of inputs for
- * every public function (and the raw double sums of the reduction kernels),
+ * every public function - LayerNorm, RMSNorm, BatchNorm training and
+ * inference - (and the raw double sums of the reduction kernels),
  * hashed bit for bit and compared with tests/golden_hashes.h. The same file
  * is asserted on x86 (scalar, AVX2, AVX-512) and on aarch64 (scalar, NEON):
  * results are identical across architectures, not only across the ISAs of
@@ -109,6 +110,53 @@ static void golden_rows(void)
             }
 }
 
+/* BatchNorm, training (with saved and running statistics) and inference,
+ * both layouts, planes shorter and longer than a block. */
+static void golden_batch_norm(void)
+{
+    static const struct {
+        size_t n, c, sp;
+    } bshapes[] = {{4, 19, 50}, {3, 70, 9}, {40, 5, 1}, {2, 3, 5000}, {17, 64, 1}};
+    char name[96];
+    for (size_t s = 0; s < sizeof bshapes / sizeof *bshapes; s++)
+        for (int layout = 0; layout < 2; layout++)
+            for (int kind = 0; kind < 5; kind += 2) {
+                const size_t n = bshapes[s].n, c = bshapes[s].c, sp = bshapes[s].sp, total = n * c * sp;
+                rng_seed(500 + s * 7 + (size_t)layout * 3 + (size_t)kind);
+                float *x = malloc(total * sizeof(float)), *y = malloc(total * sizeof(float));
+                float *v[8];
+                for (int i = 0; i < 8; i++)
+                    v[i] = malloc(c * sizeof(float));
+                fill_kind(x, total, c * sp, kind);
+                for (size_t j = 0; j < c; j++) {
+                    v[0][j] = (float)(0.5 + rng_unif()); /* gamma */
+                    v[1][j] = (float)rng_normal();       /* beta */
+                    v[2][j] = (float)rng_normal();       /* running mean */
+                    v[3][j] = (float)(0.5 + rng_unif()); /* running var */
+                }
+                const simdnorm_layout lay = layout ? SIMDNORM_NHWC : SIMDNORM_NCHW;
+                CHECK(simdnorm_batch_norm_train_f32(lay, n, c, sp, x, v[0], v[1], 1e-5f, 0.1f, v[2],
+                                                    v[3], y, v[4], v[5]) == SIMDNORM_OK,
+                      "batch_norm_train failed");
+                uint64_t h = fnv(FNV_SEED, y, total * sizeof(float));
+                for (int i = 2; i < 6; i++)
+                    h = fnv(h, v[i], c * sizeof(float));
+                snprintf(name, sizeof name, "batch_norm_train_%s_%zux%zux%zu_kind%d",
+                         layout ? "nhwc" : "nchw", n, c, sp, kind);
+                record(name, h);
+                CHECK(simdnorm_batch_norm_infer_f32(lay, n, c, sp, x, v[0], v[1], v[2], v[3], 1e-5f,
+                                                    y) == SIMDNORM_OK,
+                      "batch_norm_infer failed");
+                snprintf(name, sizeof name, "batch_norm_infer_%s_%zux%zux%zu_kind%d",
+                         layout ? "nhwc" : "nchw", n, c, sp, kind);
+                record(name, fnv(FNV_SEED, y, total * sizeof(float)));
+                free(x);
+                free(y);
+                for (int i = 0; i < 8; i++)
+                    free(v[i]);
+            }
+}
+
 /* Raw double sums of the reduction kernels: a change of summation order that
  * rounding to float would hide still shows here. */
 static void golden_kernels(const simdnorm_kernels *k)
@@ -139,6 +187,7 @@ int main(int argc, char **argv)
         simdnorm_set_isa(SIMDNORM_ISA_SCALAR);
         printf("/* golden_hashes.h - written by `test_golden --print` (scalar ISA). */\n");
         golden_rows();
+        golden_batch_norm();
         golden_kernels(simdnorm_kernels_for(SIMDNORM_ISA_SCALAR));
         return 0;
     }
@@ -147,6 +196,7 @@ int main(int argc, char **argv)
             continue;
         checked = 0;
         golden_rows();
+        golden_batch_norm();
         CHECK(checked > 0, "no golden hash compared");
         h_end();
         if (!begin_isa_case("golden_hashes_kernel_sums", arch_isas[i]))

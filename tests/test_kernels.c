@@ -86,6 +86,14 @@ static void case_normalize(const simdnorm_kernels *k, const simdnorm_kernels *re
             memcpy(y2.p, xb.p, n * sizeof(float));
             k->f32_normalize(n, y2.p, shift, scale, offset, g, b, y2.p);
             CHECK(memcmp(y1.p, y2.p, n * sizeof(float)) == 0, "n %zu: in place differs", n);
+            /* the streaming variant: the same bits, out of place and in place */
+            k->f32_normalize_stream(n, xb.p, shift, scale, offset, g, b, y2.p);
+            CHECK(memcmp(y1.p, y2.p, n * sizeof(float)) == 0,
+                  "n %zu variant %d: stream kernel differs", n, v);
+            memcpy(y2.p, xb.p, n * sizeof(float));
+            k->f32_normalize_stream(n, y2.p, shift, scale, offset, g, b, y2.p);
+            CHECK(memcmp(y1.p, y2.p, n * sizeof(float)) == 0,
+                  "n %zu variant %d: stream kernel in place differs", n, v);
         }
         guarded_free(xb);
         guarded_free(gb);
@@ -93,6 +101,182 @@ static void case_normalize(const simdnorm_kernels *k, const simdnorm_kernels *re
         guarded_free(y1);
         guarded_free(y2);
     }
+}
+
+/* ---- channel kernels (BatchNorm NHWC) ----------------------------------- */
+
+static const size_t chan_rows[] = {1, 2, 3, 5, 31, 32, 33, 64, 100};
+static const size_t wide_channels[] = {100, 127, 128, 129, 255, 256, 257, 300, 513, 1000};
+
+/* Calls fn(rows, channels, stride) over narrow channels 1..70 with every row
+ * count above, and wide channels with a few row counts; stride is channels
+ * or a little more. */
+static void for_channel_shapes(void (*fn)(const simdnorm_kernels *, const simdnorm_kernels *,
+                                          size_t, size_t, size_t),
+                               const simdnorm_kernels *k, const simdnorm_kernels *ref)
+{
+    for (size_t ch = 1; ch <= 70; ch++)
+        for (size_t ri = 0; ri < sizeof chan_rows / sizeof *chan_rows; ri++)
+            fn(k, ref, chan_rows[ri], ch, ch + (ri % 3 == 2 ? ch % 5 + 1 : 0));
+    for (size_t wi = 0; wi < sizeof wide_channels / sizeof *wide_channels; wi++) {
+        const size_t ch = wide_channels[wi];
+        fn(k, ref, 1, ch, ch);
+        fn(k, ref, 7, ch, ch + 3);
+        fn(k, ref, 40, ch, ch);
+    }
+    fn(k, ref, 4096, 17, 17); /* a whole block */
+}
+
+static int same_double(double a, double b)
+{
+    return (isnan(a) && isnan(b)) || dbits(a) == dbits(b);
+}
+
+/* groups blocks of [rows, ch] at group_stride apart (the kernel's contract),
+ * bitwise against scalar and against the contract's chains written out. */
+static void channel_moments_groups(const simdnorm_kernels *k, const simdnorm_kernels *ref,
+                                   size_t rows, size_t ch, size_t stride, size_t groups,
+                                   size_t gstride)
+{
+    const size_t len = (groups - 1) * gstride + (rows - 1) * stride + ch;
+    rng_seed(3000 + rows * 7919 + ch * 31 + stride + groups * 101);
+    guarded_buf xb = guarded(len);
+    fill_wide(xb.p, len);
+    if (rows >= 3 && ch >= 5) { /* NaN and Inf stay in their channels */
+        xb.p[1 * stride + 2] = NAN;
+        xb.p[2 * stride + 4] = -INFINITY;
+    }
+    /* s1/s2 end at guard pages: a write past groups*ch-1 faults */
+    const size_t nout = groups * ch;
+    guarded_buf g1 = guarded(2 * nout), g2 = guarded(2 * nout);
+    guarded_buf r1 = guarded(2 * nout), r2 = guarded(2 * nout);
+    double *s1 = (double *)(void *)g1.p, *s2 = (double *)(void *)g2.p;
+    double *w1 = (double *)(void *)r1.p, *w2 = (double *)(void *)r2.p;
+    k->f32_channel_moments(rows, ch, xb.p, stride, groups, gstride, s1, s2);
+    ref->f32_channel_moments(rows, ch, xb.p, stride, groups, gstride, w1, w2);
+    size_t bad = 0, bad_formula = 0;
+    for (size_t g = 0; g < groups; g++)
+        for (size_t c = 0; c < ch; c++) {
+            const size_t o = g * ch + c;
+            if (!same_double(s1[o], w1[o]) || !same_double(s2[o], w2[o]))
+                bad++;
+            /* the contract, written out: one chain per channel and block */
+            const float *xg = xb.p + g * gstride;
+            double a = 0.0, q = 0.0;
+            for (size_t r = 0; r < rows; r++) {
+                const double d = (double)xg[r * stride + c] - (double)xg[c];
+                a = a + d;
+                q = fma(d, d, q);
+            }
+            if (!same_double(a, w1[o]) || !same_double(q, w2[o]))
+                bad_formula++;
+        }
+    CHECK(bad == 0, "rows %zu channels %zu stride %zu groups %zu: %zu sums differ from scalar",
+          rows, ch, stride, groups, bad);
+    CHECK(bad_formula == 0, "rows %zu channels %zu groups %zu: scalar kernel is not the "
+          "contract's chain", rows, ch, groups);
+    if (rows >= 3 && ch >= 5) {
+        CHECK(isnan(s1[2]) && isnan(s2[2]) && !isfinite(s1[4]) && isfinite(s1[3]) &&
+                  isfinite(s1[0]) && isfinite(s2[1]),
+              "rows %zu channels %zu: NaN/Inf did not stay in their channels", rows, ch);
+    }
+    guarded_free(xb);
+    guarded_free(g1);
+    guarded_free(g2);
+    guarded_free(r1);
+    guarded_free(r2);
+}
+
+static void channel_moments_shape(const simdnorm_kernels *k, const simdnorm_kernels *ref,
+                                  size_t rows, size_t ch, size_t stride)
+{
+    channel_moments_groups(k, ref, rows, ch, stride, 1, 0);
+}
+
+static void case_channel_moments(const simdnorm_kernels *k, const simdnorm_kernels *ref)
+{
+    for_channel_shapes(channel_moments_shape, k, ref);
+    /* several blocks per call: few channels (blocks in lanes) and more */
+    static const size_t groups[] = {2, 3, 5, 9, 64, 70};
+    for (size_t ch = 1; ch <= 9; ch++)
+        for (size_t gi = 0; gi < sizeof groups / sizeof *groups; gi++) {
+            const size_t rows = 1 + (ch * 13 + gi * 7) % 40, stride = ch + gi % 2;
+            const size_t gstride = rows * stride + (gi % 3) * 5; /* blocks apart or not */
+            channel_moments_groups(k, ref, rows, ch, stride, groups[gi], gstride);
+        }
+    channel_moments_groups(k, ref, 100, 1, 1, 3, 100); /* adjacent blocks, as NHWC c = 1 */
+    channel_moments_groups(k, ref, 33, 3, 3, 4, 99);
+}
+
+static void normalize_channels_shape(const simdnorm_kernels *k, const simdnorm_kernels *ref,
+                                     size_t rows, size_t ch, size_t stride)
+{
+    const size_t len = (rows - 1) * stride + ch;
+    rng_seed(4000 + rows * 7919 + ch * 31 + stride);
+    guarded_buf xb = guarded(len), y1 = guarded(len), y2 = guarded(len);
+    guarded_buf shb = guarded(ch), scb = guarded(ch), ofb = guarded(ch);
+    fill_wide(xb.p, len);
+    for (size_t c = 0; c < ch; c++) {
+        shb.p[c] = (float)rng_normal();
+        scb.p[c] = (float)(rng_unif() + 0.5);
+        ofb.p[c] = (float)(rng_normal() * 1e-3);
+    }
+    if (ch >= 8) { /* NaN/Inf inputs and parameters: canonical NaN out */
+        xb.p[3] = NAN;
+        shb.p[5] = INFINITY;
+        scb.p[6] = from_bits(0xff800001u);
+        ofb.p[7] = -INFINITY;
+    }
+    for (size_t i = 0; i < len; i++)
+        y1.p[i] = y2.p[i] = from_bits(SENTINEL_BITS);
+    k->f32_normalize_channels(rows, ch, xb.p, stride, shb.p, scb.p, ofb.p, y1.p);
+    ref->f32_normalize_channels(rows, ch, xb.p, stride, shb.p, scb.p, ofb.p, y2.p);
+    CHECK(memcmp(y1.p, y2.p, len * sizeof(float)) == 0,
+          "rows %zu channels %zu stride %zu: y differs from scalar", rows, ch, stride);
+    size_t bad = 0, gaps = 0;
+    for (size_t i = 0; i < len; i++) {
+        const size_t c = i % stride;
+        if (c >= ch) { /* between rows: untouched */
+            gaps += fbits(y1.p[i]) != SENTINEL_BITS;
+            continue;
+        }
+        float want = fmaf(xb.p[i] - shb.p[c], scb.p[c], ofb.p[c]);
+        if (isnan(want))
+            want = from_bits(SIMDNORM_CANONICAL_NAN_BITS);
+        bad += fbits(y2.p[i]) != fbits(want) || fbits(y1.p[i]) != fbits(want);
+    }
+    CHECK(bad == 0, "rows %zu channels %zu: %zu values are not the contract's", rows, ch, bad);
+    CHECK(gaps == 0, "rows %zu channels %zu stride %zu: %zu floats between rows written", rows,
+          ch, stride, gaps);
+    /* in place: the same bits */
+    memcpy(y2.p, xb.p, len * sizeof(float));
+    k->f32_normalize_channels(rows, ch, y2.p, stride, shb.p, scb.p, ofb.p, y2.p);
+    for (size_t i = 0; i < len; i++)
+        if (i % stride >= ch)
+            y2.p[i] = from_bits(SENTINEL_BITS);
+    CHECK(memcmp(y1.p, y2.p, len * sizeof(float)) == 0,
+          "rows %zu channels %zu: in place differs", rows, ch);
+    /* the streaming variant: the same bits, gaps untouched, in place too */
+    for (size_t i = 0; i < len; i++)
+        y2.p[i] = from_bits(SENTINEL_BITS);
+    k->f32_normalize_channels_stream(rows, ch, xb.p, stride, shb.p, scb.p, ofb.p, y2.p);
+    CHECK(memcmp(y1.p, y2.p, len * sizeof(float)) == 0,
+          "rows %zu channels %zu stride %zu: stream kernel differs", rows, ch, stride);
+    memcpy(y2.p, xb.p, len * sizeof(float));
+    k->f32_normalize_channels_stream(rows, ch, y2.p, stride, shb.p, scb.p, ofb.p, y2.p);
+    for (size_t i = 0; i < len; i++)
+        if (i % stride >= ch)
+            y2.p[i] = from_bits(SENTINEL_BITS);
+    CHECK(memcmp(y1.p, y2.p, len * sizeof(float)) == 0,
+          "rows %zu channels %zu: stream kernel in place differs", rows, ch);
+    guarded_buf bufs[] = {xb, y1, y2, shb, scb, ofb};
+    for (size_t i = 0; i < 6; i++)
+        guarded_free(bufs[i]);
+}
+
+static void case_normalize_channels(const simdnorm_kernels *k, const simdnorm_kernels *ref)
+{
+    for_channel_shapes(normalize_channels_shape, k, ref);
 }
 
 int main(void)
@@ -104,6 +288,8 @@ int main(void)
     } cases[] = {
         {"f32_moments_sumsq_fast_and_exact_bitwise", case_moments},
         {"f32_normalize_bitwise", case_normalize},
+        {"f32_channel_moments_bitwise", case_channel_moments},
+        {"f32_normalize_channels_bitwise", case_normalize_channels},
     };
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++)
         for (size_t i = 0; i < N_ARCH_ISAS; i++) {

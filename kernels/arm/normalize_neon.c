@@ -79,3 +79,14 @@ void simdnorm_f32_normalize_neon(size_t n, const float *x, float shift,
     else
         normalize_span(n, x, shift, scale, offset, gamma, beta, y, 0, 0);
 }
+
+/* Contract: kernels.h, f32_normalize_stream. NEON's non-temporal pair
+ * stores (stnp) are only a hint and not exposed by intrinsics: the plain
+ * kernel. */
+void simdnorm_f32_normalize_stream_neon(size_t n, const float *x, float shift,
+                                        float scale, float offset,
+                                        const float *gamma, const float *beta,
+                                        float *y)
+{
+    simdnorm_f32_normalize_neon(n, x, shift, scale, offset, gamma, beta, y);
+}

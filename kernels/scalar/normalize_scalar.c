@@ -34,3 +34,13 @@ void simdnorm_f32_normalize_scalar(size_t n, const float *x, float shift,
         y[i] = canonical_nan(v);
     }
 }
+
+/* Contract: kernels.h, f32_normalize_stream. Plain C has no streaming
+ * stores: the plain kernel. */
+void simdnorm_f32_normalize_stream_scalar(size_t n, const float *x, float shift,
+                                          float scale, float offset,
+                                          const float *gamma, const float *beta,
+                                          float *y)
+{
+    simdnorm_f32_normalize_scalar(n, x, shift, scale, offset, gamma, beta, y);
+}

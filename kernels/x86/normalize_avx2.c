@@ -22,36 +22,59 @@ static inline __m256 normalize8(__m256 v, __m256 shift, __m256 scale,
     return _mm256_blendv_ps(r, _mm256_castsi256_ps(_mm256_set1_epi32((int)SIMDNORM_CANONICAL_NAN_BITS)), nan);
 }
 
+/* Elements [i, i+r) with 1 <= r < 8 through zeroed local copies rather than
+ * vmaskmovps: no access past them on any CPU or emulator (qemu 7.2's
+ * vmaskmovps faults on masked-off elements of a PROT_NONE page). */
+static inline void normalize_part(size_t i, size_t r, const float *x, __m256 shift,
+                                  __m256 scale, __m256 offset, const float *gamma,
+                                  const float *beta, float *y, int has_gamma, int has_beta)
+{
+    float xt[8] = {0}, gt[8] = {0}, bt[8] = {0}, yt[8];
+    memcpy(xt, x + i, r * sizeof(float));
+    if (has_gamma)
+        memcpy(gt, gamma + i, r * sizeof(float));
+    if (has_beta)
+        memcpy(bt, beta + i, r * sizeof(float));
+    _mm256_storeu_ps(yt, normalize8(_mm256_loadu_ps(xt), shift, scale, offset,
+                                    _mm256_loadu_ps(gt), _mm256_loadu_ps(bt),
+                                    has_gamma, has_beta));
+    memcpy(y + i, yt, r * sizeof(float));
+}
+
+/* stream: full vectors of y from its first 32-byte boundary on are written
+ * with non-temporal stores (the head before it goes as the tail does). */
 static inline void normalize_span(size_t n, const float *x, float shift_s,
                                   float scale_s, float offset_s,
                                   const float *gamma, const float *beta,
-                                  float *y, int has_gamma, int has_beta)
+                                  float *y, int has_gamma, int has_beta, int stream)
 {
     const __m256 shift = _mm256_set1_ps(shift_s), scale = _mm256_set1_ps(scale_s);
     const __m256 offset = _mm256_set1_ps(offset_s), zero = _mm256_setzero_ps();
     size_t i = 0;
+    if (stream && ((uintptr_t)y & 3) == 0) {
+        const size_t mis = ((uintptr_t)y & 31) / sizeof(float);
+        const size_t h = mis == 0 ? 0 : 8 - mis < n ? 8 - mis : n;
+        if (h) {
+            normalize_part(0, h, x, shift, scale, offset, gamma, beta, y, has_gamma, has_beta);
+            i = h;
+        }
+        for (; i + 8 <= n; i += 8) {
+            const __m256 g = has_gamma ? _mm256_loadu_ps(gamma + i) : zero;
+            const __m256 b = has_beta ? _mm256_loadu_ps(beta + i) : zero;
+            _mm256_stream_ps(y + i, normalize8(_mm256_loadu_ps(x + i), shift, scale,
+                                               offset, g, b, has_gamma, has_beta));
+        }
+    }
     for (; i + 8 <= n; i += 8) {
         const __m256 g = has_gamma ? _mm256_loadu_ps(gamma + i) : zero;
         const __m256 b = has_beta ? _mm256_loadu_ps(beta + i) : zero;
         _mm256_storeu_ps(y + i, normalize8(_mm256_loadu_ps(x + i), shift, scale,
                                            offset, g, b, has_gamma, has_beta));
     }
-    if (i < n) {
-        /* The tail goes through zeroed local copies rather than vmaskmovps:
-         * no access past element n-1 on any CPU or emulator (qemu 7.2's
-         * vmaskmovps faults on masked-off elements of a PROT_NONE page). */
-        const size_t r = n - i;
-        float xt[8] = {0}, gt[8] = {0}, bt[8] = {0}, yt[8];
-        memcpy(xt, x + i, r * sizeof(float));
-        if (has_gamma)
-            memcpy(gt, gamma + i, r * sizeof(float));
-        if (has_beta)
-            memcpy(bt, beta + i, r * sizeof(float));
-        _mm256_storeu_ps(yt, normalize8(_mm256_loadu_ps(xt), shift, scale, offset,
-                                        _mm256_loadu_ps(gt), _mm256_loadu_ps(bt),
-                                        has_gamma, has_beta));
-        memcpy(y + i, yt, r * sizeof(float));
-    }
+    if (i < n)
+        normalize_part(i, n - i, x, shift, scale, offset, gamma, beta, y, has_gamma, has_beta);
+    if (stream)
+        _mm_sfence();
 }
 
 /* Contract: kernels.h, f32_normalize. 8 floats per step; the tail goes
@@ -62,11 +85,28 @@ void simdnorm_f32_normalize_avx2(size_t n, const float *x, float shift,
                                  float *y)
 {
     if (gamma && beta)
-        normalize_span(n, x, shift, scale, offset, gamma, beta, y, 1, 1);
+        normalize_span(n, x, shift, scale, offset, gamma, beta, y, 1, 1, 0);
     else if (gamma)
-        normalize_span(n, x, shift, scale, offset, gamma, beta, y, 1, 0);
+        normalize_span(n, x, shift, scale, offset, gamma, beta, y, 1, 0, 0);
     else if (beta)
-        normalize_span(n, x, shift, scale, offset, gamma, beta, y, 0, 1);
+        normalize_span(n, x, shift, scale, offset, gamma, beta, y, 0, 1, 0);
     else
-        normalize_span(n, x, shift, scale, offset, gamma, beta, y, 0, 0);
+        normalize_span(n, x, shift, scale, offset, gamma, beta, y, 0, 0, 0);
+}
+
+/* Contract: kernels.h, f32_normalize_stream. As above, with non-temporal
+ * stores of the 32-byte-aligned full vectors of y, then a store fence. */
+void simdnorm_f32_normalize_stream_avx2(size_t n, const float *x, float shift,
+                                        float scale, float offset,
+                                        const float *gamma, const float *beta,
+                                        float *y)
+{
+    if (gamma && beta)
+        normalize_span(n, x, shift, scale, offset, gamma, beta, y, 1, 1, 1);
+    else if (gamma)
+        normalize_span(n, x, shift, scale, offset, gamma, beta, y, 1, 0, 1);
+    else if (beta)
+        normalize_span(n, x, shift, scale, offset, gamma, beta, y, 0, 1, 1);
+    else
+        normalize_span(n, x, shift, scale, offset, gamma, beta, y, 0, 0, 1);
 }

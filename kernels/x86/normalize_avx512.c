@@ -22,14 +22,33 @@ static inline __m512 normalize16(__m512 v, __m512 shift, __m512 scale,
     return _mm512_mask_mov_ps(r, nan, _mm512_castsi512_ps(_mm512_set1_epi32((int)SIMDNORM_CANONICAL_NAN_BITS)));
 }
 
+/* stream: full vectors of y from its first 64-byte boundary on are written
+ * with non-temporal stores (the head before it is masked, as the tail). */
 static inline void normalize_span(size_t n, const float *x, float shift_s,
                                   float scale_s, float offset_s,
                                   const float *gamma, const float *beta,
-                                  float *y, int has_gamma, int has_beta)
+                                  float *y, int has_gamma, int has_beta, int stream)
 {
     const __m512 shift = _mm512_set1_ps(shift_s), scale = _mm512_set1_ps(scale_s);
     const __m512 offset = _mm512_set1_ps(offset_s);
     size_t i = 0;
+    if (stream && ((uintptr_t)y & 3) == 0) {
+        const size_t mis = ((uintptr_t)y & 63) / sizeof(float);
+        const size_t h = mis == 0 ? 0 : 16 - mis < n ? 16 - mis : n;
+        if (h) {
+            const __mmask16 m = (__mmask16)((1u << h) - 1);
+            const __m512 r = normalize16(_mm512_maskz_loadu_ps(m, x), shift, scale, offset,
+                                         gamma, beta, m, has_gamma, has_beta);
+            _mm512_mask_storeu_ps(y, m, r);
+            i = h;
+        }
+        for (; i + 16 <= n; i += 16) {
+            const __m512 r = normalize16(_mm512_loadu_ps(x + i), shift, scale, offset,
+                                         has_gamma ? gamma + i : gamma,
+                                         has_beta ? beta + i : beta, 0xffff, has_gamma, has_beta);
+            _mm512_stream_ps(y + i, r);
+        }
+    }
     for (; i + 16 <= n; i += 16) {
         const __m512 r = normalize16(_mm512_loadu_ps(x + i), shift, scale, offset,
                                      has_gamma ? gamma + i : gamma,
@@ -43,6 +62,8 @@ static inline void normalize_span(size_t n, const float *x, float shift_s,
                                      has_beta ? beta + i : beta, m, has_gamma, has_beta);
         _mm512_mask_storeu_ps(y + i, m, r);
     }
+    if (stream)
+        _mm_sfence();
 }
 
 /* Contract: kernels.h, f32_normalize. 16 floats per step, masked tail: no
@@ -53,11 +74,28 @@ void simdnorm_f32_normalize_avx512(size_t n, const float *x, float shift,
                                    float *y)
 {
     if (gamma && beta)
-        normalize_span(n, x, shift, scale, offset, gamma, beta, y, 1, 1);
+        normalize_span(n, x, shift, scale, offset, gamma, beta, y, 1, 1, 0);
     else if (gamma)
-        normalize_span(n, x, shift, scale, offset, gamma, beta, y, 1, 0);
+        normalize_span(n, x, shift, scale, offset, gamma, beta, y, 1, 0, 0);
     else if (beta)
-        normalize_span(n, x, shift, scale, offset, gamma, beta, y, 0, 1);
+        normalize_span(n, x, shift, scale, offset, gamma, beta, y, 0, 1, 0);
     else
-        normalize_span(n, x, shift, scale, offset, gamma, beta, y, 0, 0);
+        normalize_span(n, x, shift, scale, offset, gamma, beta, y, 0, 0, 0);
+}
+
+/* Contract: kernels.h, f32_normalize_stream. As above, with non-temporal
+ * stores of the 64-byte-aligned full vectors of y, then a store fence. */
+void simdnorm_f32_normalize_stream_avx512(size_t n, const float *x, float shift,
+                                          float scale, float offset,
+                                          const float *gamma, const float *beta,
+                                          float *y)
+{
+    if (gamma && beta)
+        normalize_span(n, x, shift, scale, offset, gamma, beta, y, 1, 1, 1);
+    else if (gamma)
+        normalize_span(n, x, shift, scale, offset, gamma, beta, y, 1, 0, 1);
+    else if (beta)
+        normalize_span(n, x, shift, scale, offset, gamma, beta, y, 0, 1, 1);
+    else
+        normalize_span(n, x, shift, scale, offset, gamma, beta, y, 0, 0, 1);
 }

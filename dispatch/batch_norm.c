@@ -1,0 +1,461 @@
+/* batch_norm.c - public entry points of BatchNorm (training and inference,
+ * NCHW and NHWC): validate everything, then per channel a statistics pass
+ * and a normalize pass through the active kernel table.
+ *
+ * Reduction order (fixed by blocks; the same on every ISA, and the order a
+ * thread split will keep):
+ *  - NCHW (spatial > 1): each plane x[i][ch][0..spatial) goes through
+ *    simdnorm_span_moments (f32_moments over blocks of SIMDNORM_BLOCK
+ *    elements, each shifted by its first element, Chan-merged in order), and
+ *    the planes of a channel are Chan-merged (simdnorm_moments_merge, its
+ *    weights computed once per sample) in sample order i = 0..n-1. Both
+ *    passes walk memory in order, BN_CHUNK channels at a time (all channels
+ *    when c <= BN_CHUNK).
+ *  - NHWC, and any 2-D input (spatial == 1, where the two layouts are the
+ *    same memory): the M = n*spatial rows of c channels are cut into blocks of
+ *    SIMDNORM_BLOCK rows (the last one shorter). In a block, f32_channel_moments
+ *    accumulates every channel in double, sequentially down the rows, shifted
+ *    by the block's first row: s1 += d, s2 = fma(d, d, s2); the block's
+ *    moments are then mean = K + s1/len, M2 = s2 - s1*(s1/len) clamped at 0
+ *    (simdnorm_block_moments, as for a span), and blocks are Chan-merged in
+ *    row order. Channels are processed in chunks of BN_CHUNK so that the
+ *    per-channel scratch lives on the stack (no allocation per call).
+ *  Training reads x twice (statistics, then normalize) and writes y once;
+ *  inference reads x once and writes y once. When x + y exceed
+ *  BN_STREAM_BYTES the normalize uses the streaming kernels (non-temporal
+ *  stores: y is not read for ownership; the same bits).
+ *
+ * Normalize (both layouts, training and inference): per channel, in double,
+ *   mean_hi = (float)mean, mean_lo = (float)(mean - mean_hi),
+ *   rstd = 1/sqrt(var + eps), scale = (float)(rstd*gamma) (rstd without gamma),
+ *   offset = (float)(beta - mean_lo*scale) (beta absent: 0),
+ * and the kernels compute y = fmaf(x - mean_hi, scale, offset): gamma is
+ * folded into the scale only, and the mean is NOT folded into the bias (the
+ * fold x*scale + (beta - mean*scale) loses |mean|*2^-24*scale, 1.2e-4 at
+ * mean 1000, std 1): x - mean_hi is exact or nearly so, and mean_lo goes in
+ * through the fma's addend. NCHW calls f32_normalize per plane (gamma = beta
+ * = NULL, shift/scale/offset as above); NHWC calls f32_normalize_channels
+ * with per-channel arrays. Inference has a float mean: mean_hi = mean,
+ * mean_lo = 0.
+ *
+ * Slow path: a channel whose statistics are not finite (a NaN or Inf in it),
+ * whose scale is not a normal float (0 is allowed: it is exact), or whose
+ * values may be too large for x - mean_hi in float (training: |mean| +
+ * sqrt(M2) >= 2^126, which bounds every |x|; inference: |mean| >= 2^103,
+ * past which x - mean can round to Inf for some finite x) is computed in
+ * plain double C here, y = (float)(((double)x - mean)*rstd*gamma + beta),
+ * for that channel only. On the NHWC path the kernel first writes y = x for
+ * such a channel (shift +0, scale 1, offset -0: the identity, signed zeros
+ * included), so the slow pass can read x even in place.
+ *
+ * Saved and running statistics, per channel, in double, rounded once:
+ * save_mean = mean, save_rstd = 1/sqrt(var_biased + eps), running = (1 - m)*
+ * running + m*batch with the unbiased variance M2/(count - 1) (PyTorch). A
+ * channel with a NaN or Inf saves the plain float64 mean of its elements
+ * (+-Inf or NaN, as the reference formula gives), rstd NaN and y NaN, and its
+ * running statistics get what the formula gives. NaN outputs are canonical. */
+#include <float.h>
+#include <math.h>
+
+#include "internal.h"
+
+/* Channels per chunk: the per-channel scratch lives on the stack. */
+#define BN_CHUNK 256
+
+/* Above this many bytes of x + y the normalize uses the streaming kernels
+ * (DESIGN §6: non-temporal stores win only when x + y exceed ~24 MiB), for
+ * NCHW only with planes of at least BN_STREAM_MIN_RUN floats. */
+#define BN_STREAM_BYTES ((size_t)24 << 20)
+#define BN_STREAM_MIN_RUN 64
+
+/* Below this many channels the NHWC normalize views R consecutive rows as
+ * one row of c*R >= BN_NARROW channels (the per-channel arrays repeated R
+ * times), so the kernel's vectors are full; per element nothing changes. */
+#define BN_NARROW 64
+
+/* How one channel is normalized. */
+typedef struct bn_channel {
+    double mean, rstd;          /* for the slow path */
+    float shift, scale, offset; /* for the kernels: identity when !fast */
+    int fast;
+} bn_channel;
+
+typedef struct bn_call {
+    int train, nhwc, stream;
+    size_t n, c, spatial;
+    const float *x, *gamma, *beta;
+    const float *mean, *var; /* inference */
+    double eps, momentum;
+    float *running_mean, *running_var, *y, *save_mean, *save_rstd;
+} bn_call;
+
+/* The kernel parameters of a channel; mag_ok says |x - mean_hi| cannot
+ * overflow a float for any x of the channel. */
+static inline bn_channel channel_params(const bn_call *a, size_t ch, double mean,
+                                        double rstd, int mag_ok)
+{
+    bn_channel p;
+    p.mean = mean;
+    p.rstd = rstd;
+    const double sc = a->gamma ? rstd * (double)a->gamma[ch] : rstd;
+    const double b = a->beta ? (double)a->beta[ch] : 0.0;
+    p.fast = 0;
+    if (mag_ok && isfinite(mean)) {
+        const float scale = (float)sc;
+        const float mean_hi = (float)mean;
+        const float mean_lo = (float)(mean - (double)mean_hi);
+        const float offset = (float)(b - (double)mean_lo * (double)scale);
+        if ((sc == 0.0 || (fabsf(scale) >= FLT_MIN && fabsf(scale) <= FLT_MAX)) &&
+            (isfinite(offset) || !isfinite(b))) {
+            p.fast = 1;
+            p.shift = mean_hi;
+            p.scale = scale;
+            p.offset = offset;
+        }
+    }
+    if (!p.fast) {
+        p.shift = 0.0f;
+        p.scale = 1.0f;
+        p.offset = -0.0f;
+    }
+    return p;
+}
+
+/* The slow path of one element (see the top of the file). */
+static float slow_y(const bn_call *a, size_t ch, const bn_channel *p, float x)
+{
+    double t = ((double)x - p->mean) * p->rstd;
+    if (a->gamma)
+        t *= (double)a->gamma[ch];
+    if (a->beta)
+        t += (double)a->beta[ch];
+    return simdnorm_canonical_nan((float)t);
+}
+
+/* The plain float64 mean of a channel holding a NaN or Inf (+-Inf or NaN,
+ * as the reference formula gives it). */
+static double plain_mean(const bn_call *a, size_t ch)
+{
+    double sum = 0.0;
+    if (a->nhwc) {
+        const size_t rows = a->n * a->spatial;
+        for (size_t r = 0; r < rows; r++)
+            sum += a->x[r * a->c + ch];
+    } else {
+        for (size_t i = 0; i < a->n; i++) {
+            const float *plane = a->x + (i * a->c + ch) * a->spatial;
+            for (size_t s = 0; s < a->spatial; s++)
+                sum += plane[s];
+        }
+    }
+    return sum / ((double)a->n * (double)a->spatial);
+}
+
+/* Training: from a channel's moments, its saved and running statistics and
+ * its normalize parameters. Reads x (plain_mean) only for a non-finite
+ * channel, before that channel is normalized. */
+static bn_channel train_channel(const bn_call *a, size_t ch, simdnorm_moments m)
+{
+    const int finite = isfinite(m.mean) && isfinite(m.m2);
+    const double mean = finite ? m.mean : plain_mean(a, ch);
+    const double var = finite ? m.m2 / m.count : NAN;
+    const double rstd = 1.0 / sqrt(var + a->eps);
+    if (a->save_mean)
+        a->save_mean[ch] = simdnorm_canonical_nan((float)mean);
+    if (a->save_rstd)
+        a->save_rstd[ch] = simdnorm_canonical_nan((float)rstd);
+    if (a->running_mean) {
+        const double mom = a->momentum;
+        const double unbiased = finite ? m.m2 / (m.count - 1.0) : NAN;
+        a->running_mean[ch] = simdnorm_canonical_nan(
+            (float)((1.0 - mom) * (double)a->running_mean[ch] + mom * mean));
+        a->running_var[ch] = simdnorm_canonical_nan(
+            (float)((1.0 - mom) * (double)a->running_var[ch] + mom * unbiased));
+    }
+    const int mag_ok = finite && fabs(m.mean) + sqrt(m.m2) < 0x1p126;
+    return channel_params(a, ch, m.mean, rstd, mag_ok);
+}
+
+/* Inference: the normalize parameters of a channel from the given stats. */
+static bn_channel infer_channel(const bn_call *a, size_t ch)
+{
+    const double rstd = 1.0 / sqrt((double)a->var[ch] + a->eps);
+    return channel_params(a, ch, (double)a->mean[ch], rstd, fabsf(a->mean[ch]) < 0x1p103f);
+}
+
+/* ---- NCHW: chunks of channels, planes in memory order -------------------- */
+
+/* Both passes go through memory in order (sample by sample, the chunk's
+ * planes of each sample one after the other): on the machine of DESIGN §6
+ * the statistics of one channel at a time (its planes a whole sample apart)
+ * read memory at half the speed, which costs more than a second read from
+ * memory saves. Planes of a channel still merge in sample order. */
+static void run_nchw(const simdnorm_kernels *k, const bn_call *a)
+{
+    const size_t n = a->n, c = a->c, sp = a->spatial;
+    const simdnorm_f32_normalize_fn normalize =
+        a->stream && sp >= BN_STREAM_MIN_RUN ? k->f32_normalize_stream : k->f32_normalize;
+    simdnorm_moments acc[BN_CHUNK];
+    float shift[BN_CHUNK];
+    double s1[BN_CHUNK], s2[BN_CHUNK];
+    bn_channel p[BN_CHUNK];
+    for (size_t c0 = 0; c0 < c; c0 += BN_CHUNK) {
+        const size_t cw = c - c0 < BN_CHUNK ? c - c0 : BN_CHUNK;
+        if (a->train) {
+            for (size_t i = 0; i < n; i++) {
+                /* every channel merges i*sp and sp elements here */
+                const simdnorm_merge_weights w =
+                    simdnorm_merge_weights_of((double)i * (double)sp, (double)sp);
+                const float *xi = a->x + (i * c + c0) * sp;
+                if (sp <= SIMDNORM_BLOCK) {
+                    /* The chunk's planes of sample i are cw rows of sp
+                     * elements: one f32_moments_rows call gives each plane
+                     * bit for bit the fast sums simdnorm_span_moments would
+                     * take; a plane whose sums fail the contract takes
+                     * simdnorm_span_moments itself. The kernel runs for all
+                     * planes first, so the scalar finishes and merges of
+                     * different planes overlap (same arithmetic, same bits). */
+                    for (size_t j = 0; j < cw; j++)
+                        shift[j] = simdnorm_head_shift(sp, xi + j * sp);
+                    k->f32_moments_rows(cw, sp, xi, sp, shift, s1, s2);
+                    for (size_t j = 0; j < cw; j++) {
+                        const double s[2] = {s1[j], s2[j]};
+                        simdnorm_moments pm;
+                        if (!simdnorm_fast_moments_ok(sp, shift[j], s, &pm))
+                            pm = simdnorm_span_moments(k, sp, xi + j * sp);
+                        acc[j] = i == 0 ? pm : simdnorm_moments_merge_with(acc[j], pm, w);
+                    }
+                } else {
+                    for (size_t j = 0; j < cw; j++) {
+                        const simdnorm_moments pm = simdnorm_span_moments(k, sp, xi + j * sp);
+                        acc[j] = i == 0 ? pm : simdnorm_moments_merge_with(acc[j], pm, w);
+                    }
+                }
+            }
+        }
+        for (size_t j = 0; j < cw; j++)
+            p[j] = a->train ? train_channel(a, c0 + j, acc[j]) : infer_channel(a, c0 + j);
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < cw; j++) {
+                const size_t off = (i * c + c0 + j) * sp;
+                const float *xp = a->x + off;
+                float *yp = a->y + off;
+                if (p[j].fast) {
+                    normalize(sp, xp, p[j].shift, p[j].scale, p[j].offset, NULL, NULL, yp);
+                } else {
+                    for (size_t s = 0; s < sp; s++)
+                        yp[s] = slow_y(a, c0 + j, &p[j], xp[s]);
+                }
+            }
+    }
+}
+
+/* ---- NHWC (and 2-D): chunks of channels, blocks of rows ------------------ */
+
+/* y = f(x) for the channels [c0, c0+cw) of every row with the kernel; the
+ * arrays have BN_CHUNK entries, of which the first cw are set. */
+static void nhwc_normalize_chunk(const simdnorm_kernels *k, const bn_call *a, size_t c0,
+                                 size_t cw, float *shift, float *scale, float *offset)
+{
+    const size_t rows = a->n * a->spatial, c = a->c;
+    const simdnorm_f32_normalize_channels_fn normalize =
+        a->stream ? k->f32_normalize_channels_stream : k->f32_normalize_channels;
+    size_t done = 0;
+    if (cw == c && c < BN_NARROW) {
+        /* Narrow and dense: R rows as one row of c*R channels; c*R a
+         * multiple of 16 floats where that fits, so that every wide row of
+         * an aligned y starts on a 64-byte boundary (streaming stores). */
+        size_t unit = 16;
+        while (c % (16 / unit * 2) == 0 && unit > 1)
+            unit /= 2; /* unit = 16 / gcd(c, 16) */
+        size_t rep = (BN_NARROW + c * unit - 1) / (c * unit) * unit;
+        if (c * rep > BN_CHUNK)
+            rep = (BN_NARROW + c - 1) / c;
+        const size_t wide = c * rep;
+        for (size_t j = c; j < wide; j++) {
+            shift[j] = shift[j - c];
+            scale[j] = scale[j - c];
+            offset[j] = offset[j - c];
+        }
+        const size_t wide_rows = rows / rep;
+        if (wide_rows)
+            normalize(wide_rows, wide, a->x, wide, shift, scale, offset, a->y);
+        done = wide_rows * rep;
+    }
+    if (done < rows)
+        normalize(rows - done, cw, a->x + done * c + c0, c, shift, scale, offset,
+                  a->y + done * c + c0);
+}
+
+/* The slow channels of a chunk, after the kernel wrote y = x there. */
+static void nhwc_slow_channels(const bn_call *a, size_t c0, size_t cw, const bn_channel *p)
+{
+    const size_t rows = a->n * a->spatial, c = a->c;
+    for (size_t j = 0; j < cw; j++) {
+        if (p[j].fast)
+            continue;
+        const size_t ch = c0 + j;
+        for (size_t r = 0; r < rows; r++)
+            a->y[r * c + ch] = slow_y(a, ch, &p[j], a->x[r * c + ch]);
+    }
+}
+
+static void run_nhwc(const simdnorm_kernels *k, const bn_call *a)
+{
+    const size_t rows = a->n * a->spatial, c = a->c;
+    double s1[BN_CHUNK], s2[BN_CHUNK];
+    simdnorm_moments acc[BN_CHUNK];
+    bn_channel p[BN_CHUNK];
+    float shift[BN_CHUNK], scale[BN_CHUNK], offset[BN_CHUNK];
+    for (size_t c0 = 0; c0 < c; c0 += BN_CHUNK) {
+        const size_t cw = c - c0 < BN_CHUNK ? c - c0 : BN_CHUNK;
+        int any_slow = 0;
+        if (a->train) {
+            /* Full blocks go to the kernel several at a time when the chunk
+             * is narrow (its results fill s1/s2: groups*cw <= BN_CHUNK), so
+             * that a kernel has independent chains to interleave; the blocks
+             * are still merged one by one in row order. */
+            const size_t gmax = BN_CHUNK / cw;
+            size_t r0 = 0;
+            while (r0 < rows) {
+                size_t groups = (rows - r0) / SIMDNORM_BLOCK, len = SIMDNORM_BLOCK;
+                if (groups == 0) {
+                    groups = 1;
+                    len = rows - r0;
+                }
+                if (groups > gmax)
+                    groups = gmax;
+                const float *xb = a->x + r0 * c + c0;
+                k->f32_channel_moments(len, cw, xb, c, groups, SIMDNORM_BLOCK * c, s1, s2);
+                for (size_t g = 0; g < groups; g++, r0 += len) {
+                    const float *xg = xb + g * SIMDNORM_BLOCK * c;
+                    const double *g1 = s1 + g * cw, *g2 = s2 + g * cw;
+                    /* every channel merges r0 and len rows here */
+                    const simdnorm_merge_weights w =
+                        simdnorm_merge_weights_of((double)r0, (double)len);
+                    for (size_t j = 0; j < cw; j++) {
+                        const simdnorm_moments bm = simdnorm_block_moments(len, xg[j], g1[j], g2[j]);
+                        acc[j] = r0 == 0 ? bm : simdnorm_moments_merge_with(acc[j], bm, w);
+                    }
+                }
+            }
+        }
+        for (size_t j = 0; j < cw; j++) {
+            p[j] = a->train ? train_channel(a, c0 + j, acc[j]) : infer_channel(a, c0 + j);
+            shift[j] = p[j].shift;
+            scale[j] = p[j].scale;
+            offset[j] = p[j].offset;
+            any_slow |= !p[j].fast;
+        }
+        nhwc_normalize_chunk(k, a, c0, cw, shift, scale, offset);
+        if (any_slow)
+            nhwc_slow_channels(a, c0, cw, p);
+    }
+}
+
+/* ---- validation (DESIGN §5) ---------------------------------------------
+ * In order: parameters (eps, momentum, layout), empty output (c == 0;
+ * inference with n*spatial == 0), NULL pointers (x, y; inference mean, var;
+ * running_mean without running_var or the reverse), shape (training
+ * n*spatial < 2, n*c*spatial*sizeof(float) beyond PTRDIFF_MAX or the address
+ * space), overlap (any output with any input or another output, byte ranges,
+ * except y == x). *done is set for an empty output. */
+static simdnorm_status check_bn(const bn_call *a, simdnorm_layout layout, float eps,
+                                float momentum, int *done)
+{
+    *done = 0;
+    if (!simdnorm_eps_ok(eps))
+        return SIMDNORM_ERR_PARAM;
+    if (a->train && !(momentum >= 0.0f && momentum <= 1.0f)) /* NaN fails too */
+        return SIMDNORM_ERR_PARAM;
+    if (layout != SIMDNORM_NCHW && layout != SIMDNORM_NHWC)
+        return SIMDNORM_ERR_PARAM;
+    if (a->c == 0 || (!a->train && (a->n == 0 || a->spatial == 0))) {
+        *done = 1;
+        return SIMDNORM_OK;
+    }
+    if (!a->x || !a->y)
+        return SIMDNORM_ERR_NULL;
+    if (!a->train && (!a->mean || !a->var))
+        return SIMDNORM_ERR_NULL;
+    if (!a->running_mean != !a->running_var)
+        return SIMDNORM_ERR_NULL;
+    const size_t max_elems = (size_t)PTRDIFF_MAX / sizeof(float);
+    if (a->n == 0 || a->spatial == 0) /* training only gets here */
+        return SIMDNORM_ERR_SHAPE;
+    if (a->spatial > max_elems / a->n)
+        return SIMDNORM_ERR_SHAPE;
+    const size_t rows = a->n * a->spatial;
+    if (a->train && rows < 2)
+        return SIMDNORM_ERR_SHAPE;
+    if (a->c > max_elems / rows)
+        return SIMDNORM_ERR_SHAPE;
+    const size_t total = rows * a->c;
+    /* inputs: x, gamma, beta, mean, var; outputs: y, save_mean, save_rstd,
+     * running_mean, running_var (read too, but written) */
+    const void *in[5] = {a->x, a->gamma, a->beta, a->mean, a->var};
+    const void *out[5] = {a->y, a->save_mean, a->save_rstd, a->running_mean, a->running_var};
+    size_t inb[5], outb[5];
+    for (int i = 0; i < 5; i++) {
+        const size_t len = i == 0 ? total : a->c;
+        if (!simdnorm_matrix_span(in[i], 1, len, len, &inb[i]) ||
+            !simdnorm_matrix_span(out[i], 1, len, len, &outb[i]))
+            return SIMDNORM_ERR_SHAPE;
+    }
+    const int in_place = a->y == a->x;
+    for (int o = 0; o < 5; o++) {
+        for (int i = 0; i < 5; i++) {
+            if (o == 0 && i == 0 && in_place)
+                continue;
+            if (simdnorm_overlaps(out[o], outb[o], in[i], inb[i]))
+                return SIMDNORM_ERR_OVERLAP;
+        }
+        for (int p = o + 1; p < 5; p++)
+            if (simdnorm_overlaps(out[o], outb[o], out[p], outb[p]))
+                return SIMDNORM_ERR_OVERLAP;
+    }
+    return SIMDNORM_OK;
+}
+
+/* spatial == 1 (2-D input) is the same memory in both layouts: the NHWC path
+ * takes it, so the two layouts give the same bits there. */
+static void run(bn_call *a)
+{
+    const simdnorm_kernels *k = simdnorm_active_kernels();
+    a->nhwc = a->nhwc || a->spatial == 1;
+    a->stream = a->n * a->c * a->spatial > BN_STREAM_BYTES / (2 * sizeof(float));
+    if (a->nhwc)
+        run_nhwc(k, a);
+    else
+        run_nchw(k, a);
+}
+
+simdnorm_status simdnorm_batch_norm_train_f32(
+    simdnorm_layout layout, size_t n, size_t c, size_t spatial, const float *x,
+    const float *gamma, const float *beta, float eps, float momentum,
+    float *running_mean, float *running_var, float *y, float *save_mean, float *save_rstd)
+{
+    bn_call a = {1, layout == SIMDNORM_NHWC, 0, n, c, spatial, x, gamma, beta, NULL, NULL,
+                 eps, momentum, running_mean, running_var, y, save_mean, save_rstd};
+    int done;
+    const simdnorm_status st = check_bn(&a, layout, eps, momentum, &done);
+    if (st != SIMDNORM_OK || done)
+        return st;
+    run(&a);
+    return SIMDNORM_OK;
+}
+
+simdnorm_status simdnorm_batch_norm_infer_f32(
+    simdnorm_layout layout, size_t n, size_t c, size_t spatial, const float *x,
+    const float *gamma, const float *beta, const float *mean, const float *var, float eps,
+    float *y)
+{
+    bn_call a = {0, layout == SIMDNORM_NHWC, 0, n, c, spatial, x, gamma, beta, mean, var,
+                 eps, 0.0, NULL, NULL, y, NULL, NULL};
+    int done;
+    const simdnorm_status st = check_bn(&a, layout, eps, 0.0f, &done);
+    if (st != SIMDNORM_OK || done)
+        return st;
+    run(&a);
+    return SIMDNORM_OK;
+}
