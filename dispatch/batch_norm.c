@@ -190,7 +190,7 @@ static bn_channel infer_channel(const bn_call *a, size_t ch)
  * the statistics of one channel at a time (its planes a whole sample apart)
  * read memory at half the speed, which costs more than a second read from
  * memory saves. Planes of a channel still merge in sample order. */
-static void run_nchw(const simdnorm_kernels *k, const bn_call *a)
+static void run_nchw(const simdnorm_kernels *k, const bn_call *a, size_t cb, size_t ce)
 {
     const size_t n = a->n, c = a->c, sp = a->spatial;
     const simdnorm_f32_normalize_fn normalize =
@@ -199,8 +199,8 @@ static void run_nchw(const simdnorm_kernels *k, const bn_call *a)
     float shift[BN_CHUNK];
     double s1[BN_CHUNK], s2[BN_CHUNK];
     bn_channel p[BN_CHUNK];
-    for (size_t c0 = 0; c0 < c; c0 += BN_CHUNK) {
-        const size_t cw = c - c0 < BN_CHUNK ? c - c0 : BN_CHUNK;
+    for (size_t c0 = cb; c0 < ce; c0 += BN_CHUNK) {
+        const size_t cw = ce - c0 < BN_CHUNK ? ce - c0 : BN_CHUNK;
         if (a->train) {
             for (size_t i = 0; i < n; i++) {
                 /* every channel merges i*sp and sp elements here */
@@ -300,15 +300,15 @@ static void nhwc_slow_channels(const bn_call *a, size_t c0, size_t cw, const bn_
     }
 }
 
-static void run_nhwc(const simdnorm_kernels *k, const bn_call *a)
+static void run_nhwc(const simdnorm_kernels *k, const bn_call *a, size_t cb, size_t ce)
 {
     const size_t rows = a->n * a->spatial, c = a->c;
     double s1[BN_CHUNK], s2[BN_CHUNK];
     simdnorm_moments acc[BN_CHUNK];
     bn_channel p[BN_CHUNK];
     float shift[BN_CHUNK], scale[BN_CHUNK], offset[BN_CHUNK];
-    for (size_t c0 = 0; c0 < c; c0 += BN_CHUNK) {
-        const size_t cw = c - c0 < BN_CHUNK ? c - c0 : BN_CHUNK;
+    for (size_t c0 = cb; c0 < ce; c0 += BN_CHUNK) {
+        const size_t cw = ce - c0 < BN_CHUNK ? ce - c0 : BN_CHUNK;
         int any_slow = 0;
         if (a->train) {
             /* Full blocks go to the kernel several at a time when the chunk
@@ -417,17 +417,44 @@ static simdnorm_status check_bn(const bn_call *a, simdnorm_layout layout, float 
     return SIMDNORM_OK;
 }
 
+/* NHWC threads take at least this many channels each (full vectors, whole
+ * cache lines of every row), starting on multiples of it. */
+#define BN_NHWC_MIN_CHANNELS 16
+
 /* spatial == 1 (2-D input) is the same memory in both layouts: the NHWC path
- * takes it, so the two layouts give the same bits there. */
+ * takes it, so the two layouts give the same bits there.
+ * Threads split the channels into contiguous ranges: a channel's statistics
+ * and its normalize are computed whole by one thread, in the same fixed
+ * order as on one thread, so no bit depends on the thread count. */
 static void run(bn_call *a)
 {
     const simdnorm_kernels *k = simdnorm_active_kernels();
     a->nhwc = a->nhwc || a->spatial == 1;
     a->stream = a->n * a->c * a->spatial > BN_STREAM_BYTES / (2 * sizeof(float));
-    if (a->nhwc)
-        run_nhwc(k, a);
-    else
-        run_nchw(k, a);
+    const size_t c = a->c, unit = a->nhwc ? BN_NHWC_MIN_CHANNELS : 1;
+    const size_t bytes = a->n * a->spatial * c * sizeof(float) * (a->train ? 3 : 2);
+    const int nt = simdnorm_threads_for(bytes, c / unit);
+    if (nt <= 1) {
+        if (a->nhwc)
+            run_nhwc(k, a, 0, c);
+        else
+            run_nchw(k, a, 0, c);
+        return;
+    }
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static)
+#endif
+    for (int t = 0; t < nt; t++) {
+        const size_t units = (c + unit - 1) / unit;
+        const size_t cb = units * (size_t)t / (size_t)nt * unit;
+        size_t ce = units * (size_t)(t + 1) / (size_t)nt * unit;
+        if (ce > c)
+            ce = c;
+        if (a->nhwc)
+            run_nhwc(k, a, cb, ce);
+        else
+            run_nchw(k, a, cb, ce);
+    }
 }
 
 simdnorm_status simdnorm_batch_norm_train_f32(

@@ -1,5 +1,6 @@
-/* test_thread_count.c - every output bit for bit the same for 1, 2, 3, 4, 7
- * and 16 threads (oversubscribing the machine on purpose), on every ISA;
+/* test_thread_count.c - every output (LayerNorm, RMSNorm, BatchNorm) bit for
+ * bit the same for 1, 2, 3, 4, 7 and 16 threads (oversubscribing the
+ * machine on purpose), on every ISA;
  * calls from inside a parallel region stay on their thread; the thread
  * count API checks its argument. */
 #include "common.h"
@@ -57,6 +58,49 @@ static void case_rows_bitwise_any_thread_count(void)
     simdnorm_set_num_threads(1);
 }
 
+/* BatchNorm training and inference, both layouts and 2-D: channel ranges
+ * per thread must not change a bit. */
+static void case_batch_norm_bitwise_any_thread_count(void)
+{
+    static const size_t shapes[][3] = {{8, 64, 784}, {4, 50, 3136}, {4096, 512, 1}, {6, 1000, 49}};
+    for (size_t si = 0; si < 4; si++)
+        for (int layout = 0; layout < 2; layout++) {
+            const size_t n = shapes[si][0], c = shapes[si][1], sp = shapes[si][2], total = n * c * sp;
+            rng_seed(40 + si);
+            float *x = malloc(total * 4), *g = malloc(c * 4), *b = malloc(c * 4);
+            fill_normal(x, total, 2.0, 3.0);
+            fill_normal(g, c, 1.0, 0.1);
+            fill_normal(b, c, 0.0, 0.1);
+            /* per thread count: y, save mean, save rstd, running mean, running var, inference y */
+            float *out[N_COUNTS][6];
+            const simdnorm_layout lay = layout ? SIMDNORM_NHWC : SIMDNORM_NCHW;
+            for (size_t t = 0; t < N_COUNTS; t++) {
+                for (int i = 0; i < 6; i++)
+                    out[t][i] = malloc((i == 0 || i == 5 ? total : c) * 4);
+                for (size_t j = 0; j < c; j++)
+                    out[t][3][j] = 0.5f, out[t][4][j] = 2.0f;
+                simdnorm_set_num_threads(counts[t]);
+                CHECK(simdnorm_batch_norm_train_f32(lay, n, c, sp, x, g, b, 1e-5f, 0.1f, out[t][3],
+                                                    out[t][4], out[t][0], out[t][1], out[t][2]) ==
+                          SIMDNORM_OK,
+                      "train failed");
+                CHECK(simdnorm_batch_norm_infer_f32(lay, n, c, sp, x, g, b, out[t][3], out[t][4],
+                                                    1e-5f, out[t][5]) == SIMDNORM_OK,
+                      "infer failed");
+                if (t > 0)
+                    for (int i = 0; i < 6; i++)
+                        CHECK(memcmp(out[0][i], out[t][i], (i == 0 || i == 5 ? total : c) * 4) == 0,
+                              "%s %zux%zux%zu output %d: %d threads differ from 1",
+                              layout ? "nhwc" : "nchw", n, c, sp, i, counts[t]);
+            }
+            for (size_t t = 0; t < N_COUNTS; t++)
+                for (int i = 0; i < 6; i++)
+                    free(out[t][i]);
+            free(x), free(g), free(b);
+        }
+    simdnorm_set_num_threads(1);
+}
+
 int main(void)
 {
     h_begin("set_num_threads_checks_its_argument");
@@ -85,10 +129,15 @@ int main(void)
     h_skip("built without OpenMP");
 #endif
 
-    for (size_t i = 0; i < N_ARCH_ISAS; i++)
+    for (size_t i = 0; i < N_ARCH_ISAS; i++) {
         if (begin_isa_case("rows_bitwise_for_1_2_3_4_7_16_threads", arch_isas[i])) {
             case_rows_bitwise_any_thread_count();
             h_end();
         }
+        if (begin_isa_case("batch_norm_bitwise_for_1_2_3_4_7_16_threads", arch_isas[i])) {
+            case_batch_norm_bitwise_any_thread_count();
+            h_end();
+        }
+    }
     return h_summary();
 }
