@@ -34,6 +34,9 @@ int simdnorm_threads_for(size_t bytes, size_t max_parts);
 /* eps >= 0 and finite. */
 int simdnorm_eps_ok(float eps);
 
+/* act is a value of simdnorm_activation. */
+int simdnorm_act_ok(simdnorm_activation act);
+
 /* Bytes spanned by a [rows, cols] matrix with the given row stride (rows >= 1,
  * stride >= cols >= 1): 0 on overflow of rows*stride*sizeof(float) beyond
  * PTRDIFF_MAX or of the address range starting at p; else sets *span to the
@@ -164,9 +167,12 @@ static inline simdnorm_norm_plan simdnorm_plan_normalize(size_t n, double mean, 
     p.offset = p.fast ? (float)(-(double)mean_lo * (double)rstd_f) : 0.0f;
     return p;
 }
+/* y = act(normalize(x)) by the plan: the f32_normalize kernel with the
+ * activation fused, or the slow path followed by f32_activate in place
+ * (the activation of the same float values, so the same bits). */
 void simdnorm_apply_normalize(const simdnorm_kernels *k, const simdnorm_norm_plan *p,
                               size_t n, const float *x, const float *gamma,
-                              const float *beta, float *y);
+                              const float *beta, int act, float *y);
 
 /* Normalize one span given its double mean and var (LayerNorm row,
  * BatchNorm plane): y = (x - mean) * rstd, gamma, beta. Picks the f32 fast

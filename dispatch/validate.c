@@ -5,6 +5,13 @@
 
 int simdnorm_eps_ok(float eps) { return isfinite(eps) && eps >= 0.0f; }
 
+/* Compared as unsigned: an out-of-range enum value (negative included) is
+ * rejected whatever type the compiler gave the enum. */
+int simdnorm_act_ok(simdnorm_activation act)
+{
+    return (unsigned)act <= (unsigned)SIMDNORM_ACT_SILU;
+}
+
 int simdnorm_matrix_span(const void *p, size_t rows, size_t cols, size_t stride,
                          size_t *span)
 {
