@@ -118,10 +118,16 @@ static inline float simdnorm_canonical_nan(float v)
  * to) 8 elements, rounded to float. */
 float simdnorm_head_shift(size_t n, const float *x);
 
-/* Whether sums s = f32_moments(n, x, shift) meet the accuracy contract on
- * their own (then *b holds the moments) - else the block needs the retry or
- * exact path of simdnorm_span_moments. Likewise for f32_sumsq. */
-int simdnorm_fast_moments_ok(size_t n, float shift, const double s[2], simdnorm_moments *b);
+/* The moments of one block x[0..n) (n <= SIMDNORM_BLOCK) from its fast sums
+ * `fast` = f32_moments(n, x, shift) about shift = simdnorm_head_shift(n, x):
+ * those sums when they meet the accuracy contract, else the retry about the
+ * mean they found or the exact kernel - what simdnorm_span_moments gives a
+ * one-block span, bit for bit. */
+simdnorm_moments simdnorm_finish_block(const simdnorm_kernels *k, size_t n, const float *x,
+                                       float shift, const double fast[2]);
+
+/* Whether a fast sum of squares meets the contract (finite, no underflow
+ * that matters); else simdnorm_span_sumsq takes the exact kernel. */
 int simdnorm_fast_sumsq_ok(size_t n, double ss);
 
 /* The accurate fallback for rows the float fast path cannot take (Inf/NaN

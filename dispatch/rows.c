@@ -116,9 +116,8 @@ static void rms_norm_rows(const row_job *j, size_t r0, size_t r1)
 
 /* Rows [r0, r0+m) (m <= GROUP) of a LayerNorm of short rows (one block
  * each): one f32_moments_rows call for the group, then the per-row finish.
- * Bit for bit the per-row path: the same shift and kernel result, the same
- * verdict, and a row whose fast sums fail the contract takes the per-row
- * path (simdnorm_span_moments) from the start. */
+ * Bit for bit the per-row path: the same shift and kernel result, finished
+ * by the same simdnorm_finish_block. */
 static void layer_norm_group(const row_job *j, size_t r0, size_t m)
 {
     float shift[GROUP];
@@ -130,9 +129,7 @@ static void layer_norm_group(const row_job *j, size_t r0, size_t m)
     for (size_t i = 0; i < m; i++) {
         const float *xr = x0 + i * j->x_stride;
         const double s[2] = {s1[i], s2[i]};
-        simdnorm_moments mo;
-        if (!simdnorm_fast_moments_ok(j->cols, shift[i], s, &mo))
-            mo = simdnorm_span_moments(j->k, j->cols, xr);
+        const simdnorm_moments mo = simdnorm_finish_block(j->k, j->cols, xr, shift[i], s);
         const int finite = isfinite(mo.mean) && isfinite(mo.m2);
         const double var = finite ? mo.m2 / (double)j->cols : NAN;
         const simdnorm_norm_plan plan = simdnorm_plan_normalize(j->cols, mo.mean, var, j->eps);

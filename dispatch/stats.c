@@ -74,13 +74,12 @@ float simdnorm_head_shift(size_t n, const float *x)
  * underflow, NaN/Inf), the exact kernel decides, about x[0]: a sample, so
  * (mean - x[0])^2 <= M2 and the cancellation costs at most log2(n) of
  * double's 53 bits. */
-static simdnorm_moments block_moments(const simdnorm_kernels *k, size_t n, const float *x)
+simdnorm_moments simdnorm_finish_block(const simdnorm_kernels *k, size_t n, const float *x,
+                                       float shift, const double fast[2])
 {
     const double len = (double)n;
-    float shift = simdnorm_head_shift(n, x);
-    double s[2];
+    double s[2] = {fast[0], fast[1]};
     simdnorm_moments b;
-    k->f32_moments(n, x, shift, s);
     enum fast_verdict v = judge_fast_sums(len, shift, s, &b);
     if (v == FAST_FAR_SHIFT) {
         shift = (float)b.mean;
@@ -93,9 +92,12 @@ static simdnorm_moments block_moments(const simdnorm_kernels *k, size_t n, const
     return simdnorm_block_moments(n, x[0], s[0], s[1]);
 }
 
-int simdnorm_fast_moments_ok(size_t n, float shift, const double s[2], simdnorm_moments *b)
+static simdnorm_moments block_moments(const simdnorm_kernels *k, size_t n, const float *x)
 {
-    return judge_fast_sums((double)n, shift, s, b) == FAST_OK;
+    const float shift = simdnorm_head_shift(n, x);
+    double s[2];
+    k->f32_moments(n, x, shift, s);
+    return simdnorm_finish_block(k, n, x, shift, s);
 }
 
 int simdnorm_fast_sumsq_ok(size_t n, double ss)
