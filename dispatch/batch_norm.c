@@ -65,7 +65,7 @@
 /* Above this many bytes of x + y the normalize uses the streaming kernels
  * (DESIGN §6: non-temporal stores win only when x + y exceed ~24 MiB), for
  * NCHW only with planes of at least BN_STREAM_MIN_RUN floats. */
-#define BN_STREAM_BYTES ((size_t)24 << 20)
+#define BN_STREAM_BYTES SIMDNORM_STREAM_BYTES
 #define BN_STREAM_MIN_RUN 64
 
 /* Below this many channels the NHWC normalize views R consecutive rows as

@@ -170,9 +170,16 @@ static inline simdnorm_norm_plan simdnorm_plan_normalize(size_t n, double mean, 
     p.offset = p.fast ? (float)(-(double)mean_lo * (double)rstd_f) : 0.0f;
     return p;
 }
-void simdnorm_apply_normalize(const simdnorm_kernels *k, const simdnorm_norm_plan *p,
+/* Normalize with the plan: `normalize` (f32_normalize or, for large
+ * outputs, f32_normalize_stream: the same bits) or the slow path. */
+void simdnorm_apply_normalize(simdnorm_f32_normalize_fn normalize, const simdnorm_norm_plan *p,
                               size_t n, const float *x, const float *gamma,
                               const float *beta, float *y);
+
+/* Above this many bytes of x + y a call writes y with streaming
+ * (non-temporal) stores: DESIGN §6 measured them winning only when x + y
+ * exceed ~24 MiB and losing badly below ~16 MiB. */
+#define SIMDNORM_STREAM_BYTES ((size_t)24 << 20)
 
 /* Normalize one span given its double mean and var (LayerNorm row,
  * BatchNorm plane): y = (x - mean) * rstd, gamma, beta. Picks the f32 fast

@@ -59,6 +59,7 @@ static float nonfinite_mean(size_t n, const float *x)
  * the split never changes a bit. */
 typedef struct row_job {
     const simdnorm_kernels *k;
+    simdnorm_f32_normalize_fn normalize; /* streaming for large calls */
     int rms;
     size_t cols;
     const float *x, *gamma, *beta;
@@ -83,7 +84,7 @@ static void layer_norm_rows(const row_job *j, size_t r0, size_t r1)
         const simdnorm_norm_plan plan = simdnorm_plan_normalize(j->cols, m.mean, var, j->eps);
         if (r + 1 < r1)
             m = simdnorm_span_moments(j->k, j->cols, xr + j->x_stride);
-        simdnorm_apply_normalize(j->k, &plan, j->cols, xr, j->gamma, j->beta,
+        simdnorm_apply_normalize(j->normalize, &plan, j->cols, xr, j->gamma, j->beta,
                                  j->y + r * j->y_stride);
         if (j->mean)
             j->mean[r] = mean_f;
@@ -104,7 +105,7 @@ static void rms_norm_rows(const row_job *j, size_t r0, size_t r1)
             simdnorm_plan_normalize(j->cols, 0.0, ss / (double)j->cols, j->eps);
         if (r + 1 < r1)
             ss = simdnorm_span_sumsq(j->k, j->cols, xr + j->x_stride);
-        simdnorm_apply_normalize(j->k, &plan, j->cols, xr, j->gamma, NULL,
+        simdnorm_apply_normalize(j->normalize, &plan, j->cols, xr, j->gamma, NULL,
                                  j->y + r * j->y_stride);
         if (j->rstd)
             j->rstd[r] = plan.rstd_f;
@@ -133,7 +134,7 @@ static void layer_norm_group(const row_job *j, size_t r0, size_t m)
         const int finite = isfinite(mo.mean) && isfinite(mo.m2);
         const double var = finite ? mo.m2 / (double)j->cols : NAN;
         const simdnorm_norm_plan plan = simdnorm_plan_normalize(j->cols, mo.mean, var, j->eps);
-        simdnorm_apply_normalize(j->k, &plan, j->cols, xr, j->gamma, j->beta,
+        simdnorm_apply_normalize(j->normalize, &plan, j->cols, xr, j->gamma, j->beta,
                                  j->y + (r0 + i) * j->y_stride);
         if (j->mean)
             j->mean[r0 + i] = finite ? (float)mo.mean : nonfinite_mean(j->cols, xr);
@@ -153,7 +154,7 @@ static void rms_norm_group(const row_job *j, size_t r0, size_t m)
         const double q = simdnorm_fast_sumsq_ok(j->cols, ss[i]) ? ss[i]
                                                                 : simdnorm_span_sumsq(j->k, j->cols, xr);
         const simdnorm_norm_plan plan = simdnorm_plan_normalize(j->cols, 0.0, q / (double)j->cols, j->eps);
-        simdnorm_apply_normalize(j->k, &plan, j->cols, xr, j->gamma, NULL,
+        simdnorm_apply_normalize(j->normalize, &plan, j->cols, xr, j->gamma, NULL,
                                  j->y + (r0 + i) * j->y_stride);
         if (j->rstd)
             j->rstd[r0 + i] = plan.rstd_f;
@@ -181,6 +182,18 @@ static void run_rows(const row_job *j, size_t r0, size_t r1)
     }
 }
 
+/* Streaming stores when x + y exceed SIMDNORM_STREAM_BYTES and rows hold at
+ * least 1024 floats; ordinary stores otherwise. Same bits either way.
+ * Measured here at 64 MiB (single thread, AVX-512, frac of memcpy): 4096
+ * floats 0.60 -> 0.88-1.03 with streaming, 768 about even, 64 floats 0.45
+ * -> 0.15 (the store fence that ends every streaming row costs more than
+ * the read-for-ownership it saves). */
+static simdnorm_f32_normalize_fn pick_normalize(const simdnorm_kernels *k, size_t rows, size_t cols)
+{
+    const int big = rows * cols > SIMDNORM_STREAM_BYTES / (2 * sizeof(float));
+    return big && cols >= 1024 ? k->f32_normalize_stream : k->f32_normalize;
+}
+
 /* Blocks of rows over the threads that the size allows (threads.c). */
 static void run_row_job(const row_job *j, size_t rows)
 {
@@ -206,7 +219,8 @@ simdnorm_status simdnorm_layer_norm_f32(size_t rows, size_t cols, const float *x
                                           y, y_stride, mean, rstd, &done);
     if (st != SIMDNORM_OK || done)
         return st;
-    const row_job j = {simdnorm_active_kernels(), 0, cols, x, gamma, beta, x_stride,
+    const simdnorm_kernels *k = simdnorm_active_kernels();
+    const row_job j = {k, pick_normalize(k, rows, cols), 0, cols, x, gamma, beta, x_stride,
                        y_stride, eps, y, mean, rstd};
     run_row_job(&j, rows);
     return SIMDNORM_OK;
@@ -221,7 +235,8 @@ simdnorm_status simdnorm_rms_norm_f32(size_t rows, size_t cols, const float *x,
                                           y, y_stride, rstd, NULL, &done);
     if (st != SIMDNORM_OK || done)
         return st;
-    const row_job j = {simdnorm_active_kernels(), 1, cols, x, gamma, NULL, x_stride,
+    const simdnorm_kernels *k = simdnorm_active_kernels();
+    const row_job j = {k, pick_normalize(k, rows, cols), 1, cols, x, gamma, NULL, x_stride,
                        y_stride, eps, y, NULL, rstd};
     run_row_job(&j, rows);
     return SIMDNORM_OK;
