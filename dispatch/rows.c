@@ -65,6 +65,7 @@ typedef struct row_job {
     const float *x, *gamma, *beta;
     size_t x_stride, y_stride;
     double eps;
+    double inv_cols; /* 1/cols: a multiply, not a division, on each row's critical path */
     float *y, *mean, *rstd;
 } row_job;
 
@@ -79,7 +80,7 @@ static void layer_norm_rows(const row_job *j, size_t r0, size_t r1)
         const float *xr = j->x + r * j->x_stride;
         const int finite = isfinite(m.mean) && isfinite(m.m2);
         /* A row with NaN/Inf: var is NaN, so rstd and all of y are NaN. */
-        const double var = finite ? m.m2 / (double)j->cols : NAN;
+        const double var = finite ? m.m2 * j->inv_cols : NAN;
         const float mean_f = finite ? (float)m.mean : nonfinite_mean(j->cols, xr);
         const simdnorm_norm_plan plan = simdnorm_plan_normalize(j->cols, m.mean, var, j->eps);
         if (r + 1 < r1)
@@ -102,7 +103,7 @@ static void rms_norm_rows(const row_job *j, size_t r0, size_t r1)
     for (size_t r = r0; r < r1; r++) {
         const float *xr = j->x + r * j->x_stride;
         const simdnorm_norm_plan plan =
-            simdnorm_plan_normalize(j->cols, 0.0, ss / (double)j->cols, j->eps);
+            simdnorm_plan_normalize(j->cols, 0.0, ss * j->inv_cols, j->eps);
         if (r + 1 < r1)
             ss = simdnorm_span_sumsq(j->k, j->cols, xr + j->x_stride);
         simdnorm_apply_normalize(j->normalize, &plan, j->cols, xr, j->gamma, NULL,
@@ -126,13 +127,19 @@ static void layer_norm_group(const row_job *j, size_t r0, size_t m)
     const float *x0 = j->x + r0 * j->x_stride;
     for (size_t i = 0; i < m; i++)
         shift[i] = simdnorm_head_shift(j->cols, x0 + i * j->x_stride);
-    j->k->f32_moments_rows(m, j->cols, x0, j->x_stride, shift, s1, s2);
+    if (m == 1) { /* one row: the one-row kernel folds in registers (same bits) */
+        double s[2];
+        j->k->f32_moments(j->cols, x0, shift[0], s);
+        s1[0] = s[0], s2[0] = s[1];
+    } else {
+        j->k->f32_moments_rows(m, j->cols, x0, j->x_stride, shift, s1, s2);
+    }
     for (size_t i = 0; i < m; i++) {
         const float *xr = x0 + i * j->x_stride;
         const double s[2] = {s1[i], s2[i]};
         const simdnorm_moments mo = simdnorm_finish_block(j->k, j->cols, xr, shift[i], s);
         const int finite = isfinite(mo.mean) && isfinite(mo.m2);
-        const double var = finite ? mo.m2 / (double)j->cols : NAN;
+        const double var = finite ? mo.m2 * j->inv_cols : NAN;
         const simdnorm_norm_plan plan = simdnorm_plan_normalize(j->cols, mo.mean, var, j->eps);
         simdnorm_apply_normalize(j->normalize, &plan, j->cols, xr, j->gamma, j->beta,
                                  j->y + (r0 + i) * j->y_stride);
@@ -148,12 +155,15 @@ static void rms_norm_group(const row_job *j, size_t r0, size_t m)
 {
     double ss[GROUP];
     const float *x0 = j->x + r0 * j->x_stride;
-    j->k->f32_sumsq_rows(m, j->cols, x0, j->x_stride, ss);
+    if (m == 1)
+        ss[0] = j->k->f32_sumsq(j->cols, x0);
+    else
+        j->k->f32_sumsq_rows(m, j->cols, x0, j->x_stride, ss);
     for (size_t i = 0; i < m; i++) {
         const float *xr = x0 + i * j->x_stride;
         const double q = simdnorm_fast_sumsq_ok(j->cols, ss[i]) ? ss[i]
                                                                 : simdnorm_span_sumsq(j->k, j->cols, xr);
-        const simdnorm_norm_plan plan = simdnorm_plan_normalize(j->cols, 0.0, q / (double)j->cols, j->eps);
+        const simdnorm_norm_plan plan = simdnorm_plan_normalize(j->cols, 0.0, q * j->inv_cols, j->eps);
         simdnorm_apply_normalize(j->normalize, &plan, j->cols, xr, j->gamma, NULL,
                                  j->y + (r0 + i) * j->y_stride);
         if (j->rstd)
@@ -221,7 +231,7 @@ simdnorm_status simdnorm_layer_norm_f32(size_t rows, size_t cols, const float *x
         return st;
     const simdnorm_kernels *k = simdnorm_active_kernels();
     const row_job j = {k, pick_normalize(k, rows, cols), 0, cols, x, gamma, beta, x_stride,
-                       y_stride, eps, y, mean, rstd};
+                       y_stride, eps, 1.0 / (double)cols, y, mean, rstd};
     run_row_job(&j, rows);
     return SIMDNORM_OK;
 }
@@ -237,7 +247,7 @@ simdnorm_status simdnorm_rms_norm_f32(size_t rows, size_t cols, const float *x,
         return st;
     const simdnorm_kernels *k = simdnorm_active_kernels();
     const row_job j = {k, pick_normalize(k, rows, cols), 1, cols, x, gamma, NULL, x_stride,
-                       y_stride, eps, y, NULL, rstd};
+                       y_stride, eps, 1.0 / (double)cols, y, NULL, rstd};
     run_row_job(&j, rows);
     return SIMDNORM_OK;
 }

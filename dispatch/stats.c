@@ -42,7 +42,7 @@ static enum fast_verdict judge_fast_sums(double n, float k, const double s[2],
 {
     if (!isfinite(s[0]) || !isfinite(s[1]))
         return FAST_NO;
-    const double dm = s[0] / n;
+    const double dm = s[0] * (1.0 / n); /* 1/n is ready before the sums are */
     const double c = s[0] * dm;
     const double m2 = s[1] - c;
     b->count = n;
