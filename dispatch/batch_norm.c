@@ -69,7 +69,7 @@
 /* Above this many bytes of x + y the normalize uses the streaming kernels
  * (DESIGN §6: non-temporal stores win only when x + y exceed ~24 MiB), for
  * NCHW only with planes of at least BN_STREAM_MIN_RUN floats. */
-#define BN_STREAM_BYTES ((size_t)24 << 20)
+#define BN_STREAM_BYTES SIMDNORM_STREAM_BYTES
 #define BN_STREAM_MIN_RUN 64
 
 /* Below this many channels the NHWC normalize views R consecutive rows as
@@ -215,8 +215,8 @@ static void run_nchw(const simdnorm_kernels *k, const bn_call *a, size_t cb, siz
                     /* The chunk's planes of sample i are cw rows of sp
                      * elements: one f32_moments_rows call gives each plane
                      * bit for bit the fast sums simdnorm_span_moments would
-                     * take; a plane whose sums fail the contract takes
-                     * simdnorm_span_moments itself. The kernel runs for all
+                     * take, and simdnorm_finish_block finishes them as it
+                     * would. The kernel runs for all
                      * planes first, so the scalar finishes and merges of
                      * different planes overlap (same arithmetic, same bits). */
                     for (size_t j = 0; j < cw; j++)
@@ -224,9 +224,8 @@ static void run_nchw(const simdnorm_kernels *k, const bn_call *a, size_t cb, siz
                     k->f32_moments_rows(cw, sp, xi, sp, shift, s1, s2);
                     for (size_t j = 0; j < cw; j++) {
                         const double s[2] = {s1[j], s2[j]};
-                        simdnorm_moments pm;
-                        if (!simdnorm_fast_moments_ok(sp, shift[j], s, &pm))
-                            pm = simdnorm_span_moments(k, sp, xi + j * sp);
+                        const simdnorm_moments pm =
+                            simdnorm_finish_block(k, sp, xi + j * sp, shift[j], s);
                         acc[j] = i == 0 ? pm : simdnorm_moments_merge_with(acc[j], pm, w);
                     }
                 } else {

@@ -29,24 +29,48 @@ const simdnorm_kernels *simdnorm_kernels_for(simdnorm_isa isa);
  * oversubscription), or without OpenMP; else up to simdnorm_get_num_threads. */
 int simdnorm_threads_for(size_t bytes, size_t max_parts);
 
-/* ---- validation (validate.c) ------------------------------------------- */
+/* ---- validation -------------------------------------------------------  */
+
+/* Inline, and without divisions: they run on every call, and a 64-bit
+ * division per check cost the 1x8 call ~30 ns. */
 
 /* eps >= 0 and finite. */
-int simdnorm_eps_ok(float eps);
+static inline int simdnorm_eps_ok(float eps) { return isfinite(eps) && eps >= 0.0f; }
 
-/* act is a value of simdnorm_activation. */
-int simdnorm_act_ok(simdnorm_activation act);
+/* act is a value of simdnorm_activation (compared as unsigned: any other
+ * value, negative included, is rejected whatever type the enum got). */
+static inline int simdnorm_act_ok(simdnorm_activation act)
+{
+    return (unsigned)act <= (unsigned)SIMDNORM_ACT_SILU;
+}
 
 /* Bytes spanned by a [rows, cols] matrix with the given row stride (rows >= 1,
  * stride >= cols >= 1): 0 on overflow of rows*stride*sizeof(float) beyond
  * PTRDIFF_MAX or of the address range starting at p; else sets *span to the
  * bytes from p to the end of the last row (0 for p == NULL: an absent
  * optional array spans nothing). */
-int simdnorm_matrix_span(const void *p, size_t rows, size_t cols, size_t stride,
-                         size_t *span);
+static inline int simdnorm_matrix_span(const void *p, size_t rows, size_t cols, size_t stride,
+                                       size_t *span)
+{
+    size_t elems;
+    if (__builtin_mul_overflow(rows, stride, &elems) ||
+        elems > (size_t)PTRDIFF_MAX / sizeof(float))
+        return 0;
+    const size_t bytes = p ? ((rows - 1) * stride + cols) * sizeof(float) : 0;
+    if ((uintptr_t)p > UINTPTR_MAX - bytes)
+        return 0;
+    *span = bytes;
+    return 1;
+}
 
 /* Whether [a, a+abytes) and [b, b+bbytes) intersect; NULL or empty never do. */
-int simdnorm_overlaps(const void *a, size_t abytes, const void *b, size_t bbytes);
+static inline int simdnorm_overlaps(const void *a, size_t abytes, const void *b, size_t bbytes)
+{
+    if (!a || !b || abytes == 0 || bbytes == 0)
+        return 0;
+    const uintptr_t pa = (uintptr_t)a, pb = (uintptr_t)b;
+    return pa < pb + bbytes && pb < pa + abytes;
+}
 
 /* ---- statistics (stats.c) ---------------------------------------------- */
 
@@ -121,10 +145,16 @@ static inline float simdnorm_canonical_nan(float v)
  * to) 8 elements, rounded to float. */
 float simdnorm_head_shift(size_t n, const float *x);
 
-/* Whether sums s = f32_moments(n, x, shift) meet the accuracy contract on
- * their own (then *b holds the moments) - else the block needs the retry or
- * exact path of simdnorm_span_moments. Likewise for f32_sumsq. */
-int simdnorm_fast_moments_ok(size_t n, float shift, const double s[2], simdnorm_moments *b);
+/* The moments of one block x[0..n) (n <= SIMDNORM_BLOCK) from its fast sums
+ * `fast` = f32_moments(n, x, shift) about shift = simdnorm_head_shift(n, x):
+ * those sums when they meet the accuracy contract, else the retry about the
+ * mean they found or the exact kernel - what simdnorm_span_moments gives a
+ * one-block span, bit for bit. */
+simdnorm_moments simdnorm_finish_block(const simdnorm_kernels *k, size_t n, const float *x,
+                                       float shift, const double fast[2]);
+
+/* Whether a fast sum of squares meets the contract (finite, no underflow
+ * that matters); else simdnorm_span_sumsq takes the exact kernel. */
 int simdnorm_fast_sumsq_ok(size_t n, double ss);
 
 /* The accurate fallback for rows the float fast path cannot take (Inf/NaN
@@ -167,12 +197,18 @@ static inline simdnorm_norm_plan simdnorm_plan_normalize(size_t n, double mean, 
     p.offset = p.fast ? (float)(-(double)mean_lo * (double)rstd_f) : 0.0f;
     return p;
 }
-/* y = act(normalize(x)) by the plan: the f32_normalize kernel with the
- * activation fused, or the slow path followed by f32_activate in place
- * (the activation of the same float values, so the same bits). */
-void simdnorm_apply_normalize(const simdnorm_kernels *k, const simdnorm_norm_plan *p,
-                              size_t n, const float *x, const float *gamma,
-                              const float *beta, int act, float *y);
+/* y = act(normalize(x)) with the plan: `normalize` (f32_normalize or, for
+ * large outputs, f32_normalize_stream: the same bits) with the activation
+ * fused, or the slow path followed by k's f32_activate in place (the
+ * activation of the same float values, so the same bits). */
+void simdnorm_apply_normalize(const simdnorm_kernels *k, simdnorm_f32_normalize_fn normalize,
+                              const simdnorm_norm_plan *p, size_t n, const float *x,
+                              const float *gamma, const float *beta, int act, float *y);
+
+/* Above this many bytes of x + y a call writes y with streaming
+ * (non-temporal) stores: DESIGN §6 measured them winning only when x + y
+ * exceed ~24 MiB and losing badly below ~16 MiB. */
+#define SIMDNORM_STREAM_BYTES ((size_t)24 << 20)
 
 /* Normalize one span given its double mean and var (LayerNorm row,
  * BatchNorm plane): y = (x - mean) * rstd, gamma, beta. Picks the f32 fast

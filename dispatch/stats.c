@@ -42,7 +42,7 @@ static enum fast_verdict judge_fast_sums(double n, float k, const double s[2],
 {
     if (!isfinite(s[0]) || !isfinite(s[1]))
         return FAST_NO;
-    const double dm = s[0] / n;
+    const double dm = s[0] * (1.0 / n); /* 1/n is ready before the sums are */
     const double c = s[0] * dm;
     const double m2 = s[1] - c;
     b->count = n;
@@ -74,13 +74,12 @@ float simdnorm_head_shift(size_t n, const float *x)
  * underflow, NaN/Inf), the exact kernel decides, about x[0]: a sample, so
  * (mean - x[0])^2 <= M2 and the cancellation costs at most log2(n) of
  * double's 53 bits. */
-static simdnorm_moments block_moments(const simdnorm_kernels *k, size_t n, const float *x)
+simdnorm_moments simdnorm_finish_block(const simdnorm_kernels *k, size_t n, const float *x,
+                                       float shift, const double fast[2])
 {
     const double len = (double)n;
-    float shift = simdnorm_head_shift(n, x);
-    double s[2];
+    double s[2] = {fast[0], fast[1]};
     simdnorm_moments b;
-    k->f32_moments(n, x, shift, s);
     enum fast_verdict v = judge_fast_sums(len, shift, s, &b);
     if (v == FAST_FAR_SHIFT) {
         shift = (float)b.mean;
@@ -93,9 +92,12 @@ static simdnorm_moments block_moments(const simdnorm_kernels *k, size_t n, const
     return simdnorm_block_moments(n, x[0], s[0], s[1]);
 }
 
-int simdnorm_fast_moments_ok(size_t n, float shift, const double s[2], simdnorm_moments *b)
+static simdnorm_moments block_moments(const simdnorm_kernels *k, size_t n, const float *x)
 {
-    return judge_fast_sums((double)n, shift, s, b) == FAST_OK;
+    const float shift = simdnorm_head_shift(n, x);
+    double s[2];
+    k->f32_moments(n, x, shift, s);
+    return simdnorm_finish_block(k, n, x, shift, s);
 }
 
 int simdnorm_fast_sumsq_ok(size_t n, double ss)
@@ -141,12 +143,12 @@ void simdnorm_normalize_slow(size_t n, const float *x, double mean, double rstd,
     }
 }
 
-void simdnorm_apply_normalize(const simdnorm_kernels *k, const simdnorm_norm_plan *p,
-                              size_t n, const float *x, const float *gamma,
-                              const float *beta, int act, float *y)
+void simdnorm_apply_normalize(const simdnorm_kernels *k, simdnorm_f32_normalize_fn normalize,
+                              const simdnorm_norm_plan *p, size_t n, const float *x,
+                              const float *gamma, const float *beta, int act, float *y)
 {
     if (p->fast) {
-        k->f32_normalize(n, x, p->shift, p->scale, p->offset, gamma, beta, act, y);
+        normalize(n, x, p->shift, p->scale, p->offset, gamma, beta, act, y);
         return;
     }
     simdnorm_normalize_slow(n, x, p->mean, p->rstd, gamma, beta, y);
@@ -159,6 +161,6 @@ float simdnorm_normalize_span(const simdnorm_kernels *k, size_t n, const float *
                               const float *gamma, const float *beta, float *y)
 {
     const simdnorm_norm_plan p = simdnorm_plan_normalize(n, mean, var, eps);
-    simdnorm_apply_normalize(k, &p, n, x, gamma, beta, SIMDNORM_ACT_NONE, y);
+    simdnorm_apply_normalize(k, k->f32_normalize, &p, n, x, gamma, beta, SIMDNORM_ACT_NONE, y);
     return p.rstd_f;
 }
