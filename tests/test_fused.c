@@ -702,16 +702,16 @@ static void case_nofma_scalar_kernels(void)
             bad += !act_close(y[i], act, x[i], 0.0);
         CHECK(bad == 0, "act %d: %zu values outside the bound", act, bad);
         simdnorm_f32_normalize_scalar_nofma(n, x, 0.25f, 1.5f, 0.0f, NULL, NULL, act, y);
-        simdnorm_f32_normalize_scalar(n, x, 0.25f, 1.5f, 0.0f, NULL, NULL, act, y2);
-        size_t diff = 0;
-        for (size_t i = 0; i < n; i++) {
-            const double v = ((double)x[i] - 0.25) * 1.5;
-            bad += !act_close(y[i], act, v, 1e-6);
-            diff += fbits(y[i]) != fbits(y2[i]);
-        }
+        for (size_t i = 0; i < n; i++)
+            bad += !act_close(y[i], act, ((double)x[i] - 0.25) * 1.5, 1e-6);
         CHECK(bad == 0, "normalize act %d: %zu values outside the bound", act, bad);
-        if (act <= SIMDNORM_ACT_RELU)
-            CHECK(diff == 0, "act %d: the nofma kernel differs from the FMA one", act);
+        /* without SLEEF the two tables run the same code (and the FMA
+         * table's kernel no FMA instruction: it may run on any CPU) */
+        if (act <= SIMDNORM_ACT_RELU) {
+            simdnorm_f32_normalize_scalar(n, x, 0.25f, 1.5f, 0.0f, NULL, NULL, act, y2);
+            CHECK(memcmp(y, y2, n * sizeof(float)) == 0,
+                  "act %d: the nofma kernel differs from the FMA one", act);
+        }
     }
     free(x);
     free(y);
