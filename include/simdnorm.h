@@ -163,9 +163,10 @@ typedef struct simdnorm_norm_options {
 
 /* LayerNorm with options: per row, h = x (+ residual) (+ bias),
  * y = act((h - mean(h)) * rstd(h) * gamma + beta); mean/rstd are h's. One
- * read of x and residual and one write of y (and h) while a row (its x,
- * residual and h) fits in the L2 cache; longer rows are read twice, as the
- * plain functions do. */
+ * read of x and residual and one write of y (and h) for rows of up to 8192
+ * floats (h is formed in a 64 KiB buffer on the calling thread's stack);
+ * longer rows form h in h (or y) and read it twice, as the plain functions
+ * read x. */
 SIMDNORM_API simdnorm_status simdnorm_layer_norm_ex_f32(
     size_t rows, size_t cols,
     const float *x, size_t x_stride,

@@ -301,11 +301,12 @@ static void check_fused(const fproblem *p, const fdata *d)
 }
 
 /* Every activation on both norms over lengths 1..64 and a few long ones
- * (longer than a block: the per-row path); the residual/bias/h options and
- * gamma/beta cycle with the length so that every combination occurs. */
+ * (longer than a block: the per-row path; longer than the add's scratch
+ * buffer: h formed in y or h); the residual/bias/h options and gamma/beta
+ * cycle with the length so that every combination occurs. */
 static void case_lengths_every_option(void)
 {
-    static const size_t extra[] = {255, 768, 1000, 4097, 8191};
+    static const size_t extra[] = {255, 768, 1000, 4097, 8191, 8193, 12289};
     const size_t nlen = 64 + sizeof extra / sizeof *extra;
     for (size_t li = 0; li < nlen; li++) {
         const size_t n = li < 64 ? li + 1 : extra[li - 64];
@@ -488,6 +489,49 @@ static void case_threads_bitwise(void)
     free(y1);
     free(h0);
     free(h1);
+}
+
+/* A call large enough for streaming stores (x + y > 24 MiB, rows of 2048):
+ * y and h (copied out of the scratch with the streaming identity) bitwise
+ * what the unfused composition gives, h the contract's. */
+static void case_large_streaming(void)
+{
+    const size_t rows = 1600, cols = 2048, n = rows * cols;
+    rng_seed(61);
+    float *x = malloc(n * sizeof(float)), *r = malloc(n * sizeof(float));
+    float *bias = malloc(cols * sizeof(float)), *y = malloc(n * sizeof(float));
+    float *h = malloc(n * sizeof(float)), *y2 = malloc(n * sizeof(float));
+    fill_normal(x, n, 1.0, 2.0);
+    fill_normal(r, n, 0.0, 1.0);
+    fill_normal(bias, cols, 0.0, 0.1);
+    for (int rms = 0; rms < 2; rms++) {
+        simdnorm_norm_options o = {r, cols, bias, SIMDNORM_ACT_RELU, h, cols};
+        if (rms)
+            simdnorm_rms_norm_ex_f32(rows, cols, x, cols, NULL, 1e-5f, y, cols, NULL, &o);
+        else
+            simdnorm_layer_norm_ex_f32(rows, cols, x, cols, NULL, NULL, 1e-5f, y, cols, NULL, NULL,
+                                       &o);
+        size_t bad_h = 0;
+        for (size_t i = 0; i < n; i++) {
+            y2[i] = (x[i] + r[i]) + bias[i % cols];
+            bad_h += fbits(y2[i]) != fbits(h[i]);
+        }
+        CHECK(bad_h == 0, "%s: %zu values of h are not (x + residual) + bias", rms ? "rms" : "ln",
+              bad_h);
+        if (rms)
+            simdnorm_rms_norm_f32(rows, cols, y2, cols, NULL, 1e-5f, y2, cols, NULL);
+        else
+            simdnorm_layer_norm_f32(rows, cols, y2, cols, NULL, NULL, 1e-5f, y2, cols, NULL, NULL);
+        simdnorm_activate_f32(n, y2, SIMDNORM_ACT_RELU, y2);
+        CHECK(memcmp(y, y2, n * sizeof(float)) == 0, "%s: y differs from the unfused composition",
+              rms ? "rms" : "ln");
+    }
+    free(x);
+    free(r);
+    free(bias);
+    free(y);
+    free(h);
+    free(y2);
 }
 
 /* ---- BatchNorm -------------------------------------------------------- */
@@ -732,6 +776,7 @@ int main(void)
         {"offset_1e6_and_nan_inf_rows", case_offset_and_nan_rows},
         {"no_options_is_the_plain_function", case_no_options_is_plain},
         {"threads_bitwise", case_threads_bitwise},
+        {"large_streaming_y_and_h", case_large_streaming},
         {"batch_norm_every_activation_layout_mode", case_batch_norm},
         {"batch_norm_streaming", case_batch_norm_streaming},
         {"activate_reference_special_values", case_activate},
