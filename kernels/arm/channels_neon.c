@@ -225,6 +225,22 @@ normalize_channels(size_t rows, size_t channels, const float *x, size_t stride,
     }
 }
 
+/* The plain call (act 0) and the activations in functions of their own:
+ * the plain code stays what it was before activations existed. */
+static __attribute__((noinline)) void
+channels_plain(size_t rows, size_t channels, const float *x, size_t stride, const float *shift,
+               const float *scale, const float *offset, float *y)
+{
+    normalize_channels(rows, channels, x, stride, shift, scale, offset, y, SIMDNORM_ACT_NONE);
+}
+
+static __attribute__((noinline)) void
+channels_act(size_t rows, size_t channels, const float *x, size_t stride, const float *shift,
+             const float *scale, const float *offset, float *y, int act)
+{
+    SIMDNORM_WITH_CONST_ACT(act, A, normalize_channels(rows, channels, x, stride, shift, scale, offset, y, A))
+}
+
 /* Contract: kernels.h, f32_normalize_channels. Nothing past the last channel
  * of a row is read or written. */
 void simdnorm_f32_normalize_channels_neon(size_t rows, size_t channels,
@@ -232,7 +248,10 @@ void simdnorm_f32_normalize_channels_neon(size_t rows, size_t channels,
                                           const float *shift, const float *scale,
                                           const float *offset, int act, float *y)
 {
-    SIMDNORM_WITH_CONST_ACT(act, A, normalize_channels(rows, channels, x, stride, shift, scale, offset, y, A))
+    if (act != SIMDNORM_ACT_NONE)
+        channels_act(rows, channels, x, stride, shift, scale, offset, y, act);
+    else
+        channels_plain(rows, channels, x, stride, shift, scale, offset, y);
 }
 
 /* Contract: kernels.h, f32_normalize_channels_stream: the plain kernel (see

@@ -77,6 +77,23 @@ normalize_affine(size_t n, const float *x, float shift, float scale, float offse
         normalize_span(n, x, shift, scale, offset, gamma, beta, y, 0, 0, act);
 }
 
+/* The plain call (act 0) and the activations in functions of their own:
+ * the plain code stays what it was before activations existed, the entry
+ * point only branches. */
+static __attribute__((noinline)) void
+normalize_plain(size_t n, const float *x, float shift, float scale, float offset,
+                const float *gamma, const float *beta, float *y)
+{
+    normalize_affine(n, x, shift, scale, offset, gamma, beta, y, SIMDNORM_ACT_NONE);
+}
+
+static __attribute__((noinline)) void
+normalize_act(size_t n, const float *x, float shift, float scale, float offset,
+              const float *gamma, const float *beta, float *y, int act)
+{
+    SIMDNORM_WITH_CONST_ACT(act, A, normalize_affine(n, x, shift, scale, offset, gamma, beta, y, A))
+}
+
 /* Contract: kernels.h, f32_normalize. 16 floats per step, then 4; the last
  * 1-3 go through a zero-padded local buffer, so nothing past element n-1 is
  * read or written. Lanes are independent, so every y_i is the scalar one. */
@@ -85,7 +102,10 @@ void simdnorm_f32_normalize_neon(size_t n, const float *x, float shift,
                                  const float *gamma, const float *beta,
                                  int act, float *y)
 {
-    SIMDNORM_WITH_CONST_ACT(act, A, normalize_affine(n, x, shift, scale, offset, gamma, beta, y, A))
+    if (act != SIMDNORM_ACT_NONE)
+        normalize_act(n, x, shift, scale, offset, gamma, beta, y, act);
+    else
+        normalize_plain(n, x, shift, scale, offset, gamma, beta, y);
 }
 
 /* Contract: kernels.h, f32_normalize_stream. NEON's non-temporal pair

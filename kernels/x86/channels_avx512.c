@@ -210,6 +210,37 @@ normalize_channels(size_t rows, size_t channels, const float *x, size_t stride,
     }
 }
 
+/* The plain call (act 0) and the activations in functions of their own:
+ * the plain code stays what it was before activations existed (no stack
+ * realignment for the SLEEF calls' spills). */
+static __attribute__((noinline)) void
+channels_plain(size_t rows, size_t channels, const float *x, size_t stride, const float *shift,
+               const float *scale, const float *offset, float *y)
+{
+    normalize_channels(rows, channels, x, stride, shift, scale, offset, y, SIMDNORM_ACT_NONE, 0);
+}
+
+static __attribute__((noinline)) void
+channels_plain_stream(size_t rows, size_t channels, const float *x, size_t stride,
+                      const float *shift, const float *scale, const float *offset, float *y)
+{
+    normalize_channels(rows, channels, x, stride, shift, scale, offset, y, SIMDNORM_ACT_NONE, 1);
+}
+
+static __attribute__((noinline)) void
+channels_act(size_t rows, size_t channels, const float *x, size_t stride, const float *shift,
+             const float *scale, const float *offset, float *y, int act)
+{
+    SIMDNORM_WITH_CONST_ACT(act, A, normalize_channels(rows, channels, x, stride, shift, scale, offset, y, A, 0))
+}
+
+static __attribute__((noinline)) void
+channels_act_stream(size_t rows, size_t channels, const float *x, size_t stride,
+                    const float *shift, const float *scale, const float *offset, float *y, int act)
+{
+    SIMDNORM_WITH_CONST_ACT(act, A, normalize_channels(rows, channels, x, stride, shift, scale, offset, y, A, 1))
+}
+
 /* Contract: kernels.h, f32_normalize_channels. Masked tails: no load or
  * store touches memory past the last channel of a row. */
 void simdnorm_f32_normalize_channels_avx512(size_t rows, size_t channels,
@@ -217,7 +248,10 @@ void simdnorm_f32_normalize_channels_avx512(size_t rows, size_t channels,
                                             const float *shift, const float *scale,
                                             const float *offset, int act, float *y)
 {
-    SIMDNORM_WITH_CONST_ACT(act, A, normalize_channels(rows, channels, x, stride, shift, scale, offset, y, A, 0))
+    if (act != SIMDNORM_ACT_NONE)
+        channels_act(rows, channels, x, stride, shift, scale, offset, y, act);
+    else
+        channels_plain(rows, channels, x, stride, shift, scale, offset, y);
 }
 
 /* Contract: kernels.h, f32_normalize_channels_stream: full vectors of rows
@@ -227,6 +261,9 @@ void simdnorm_f32_normalize_channels_stream_avx512(size_t rows, size_t channels,
                                                    const float *shift, const float *scale,
                                                    const float *offset, int act, float *y)
 {
-    SIMDNORM_WITH_CONST_ACT(act, A, normalize_channels(rows, channels, x, stride, shift, scale, offset, y, A, 1))
+    if (act != SIMDNORM_ACT_NONE)
+        channels_act_stream(rows, channels, x, stride, shift, scale, offset, y, act);
+    else
+        channels_plain_stream(rows, channels, x, stride, shift, scale, offset, y);
     _mm_sfence();
 }

@@ -95,6 +95,37 @@ normalize_affine(size_t n, const float *x, float shift, float scale, float offse
         normalize_span(n, x, shift, scale, offset, gamma, beta, y, 0, 0, act, stream);
 }
 
+/* The plain call (act 0) and the activations in functions of their own:
+ * the plain code stays what it was before activations existed (no stack
+ * realignment for the SLEEF calls' spills), the entry points only branch. */
+static __attribute__((noinline)) void
+normalize_plain(size_t n, const float *x, float shift, float scale, float offset,
+                const float *gamma, const float *beta, float *y)
+{
+    normalize_affine(n, x, shift, scale, offset, gamma, beta, y, SIMDNORM_ACT_NONE, 0);
+}
+
+static __attribute__((noinline)) void
+normalize_plain_stream(size_t n, const float *x, float shift, float scale, float offset,
+                       const float *gamma, const float *beta, float *y)
+{
+    normalize_affine(n, x, shift, scale, offset, gamma, beta, y, SIMDNORM_ACT_NONE, 1);
+}
+
+static __attribute__((noinline)) void
+normalize_act(size_t n, const float *x, float shift, float scale, float offset,
+              const float *gamma, const float *beta, float *y, int act)
+{
+    SIMDNORM_WITH_CONST_ACT(act, A, normalize_affine(n, x, shift, scale, offset, gamma, beta, y, A, 0))
+}
+
+static __attribute__((noinline)) void
+normalize_act_stream(size_t n, const float *x, float shift, float scale, float offset,
+                     const float *gamma, const float *beta, float *y, int act)
+{
+    SIMDNORM_WITH_CONST_ACT(act, A, normalize_affine(n, x, shift, scale, offset, gamma, beta, y, A, 1))
+}
+
 /* Contract: kernels.h, f32_normalize. 8 floats per step; the tail goes
  * through local copies, so nothing past element n-1 is read or written. */
 void simdnorm_f32_normalize_avx2(size_t n, const float *x, float shift,
@@ -102,7 +133,10 @@ void simdnorm_f32_normalize_avx2(size_t n, const float *x, float shift,
                                  const float *gamma, const float *beta,
                                  int act, float *y)
 {
-    SIMDNORM_WITH_CONST_ACT(act, A, normalize_affine(n, x, shift, scale, offset, gamma, beta, y, A, 0))
+    if (act != SIMDNORM_ACT_NONE)
+        normalize_act(n, x, shift, scale, offset, gamma, beta, y, act);
+    else
+        normalize_plain(n, x, shift, scale, offset, gamma, beta, y);
 }
 
 /* Contract: kernels.h, f32_normalize_stream. As above, with non-temporal
@@ -112,5 +146,8 @@ void simdnorm_f32_normalize_stream_avx2(size_t n, const float *x, float shift,
                                         const float *gamma, const float *beta,
                                         int act, float *y)
 {
-    SIMDNORM_WITH_CONST_ACT(act, A, normalize_affine(n, x, shift, scale, offset, gamma, beta, y, A, 1))
+    if (act != SIMDNORM_ACT_NONE)
+        normalize_act_stream(n, x, shift, scale, offset, gamma, beta, y, act);
+    else
+        normalize_plain_stream(n, x, shift, scale, offset, gamma, beta, y);
 }
