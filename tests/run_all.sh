@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # run_all.sh - the whole test suite: installs what is missing, builds, runs
 # every test - native ISAs, qemu-x86_64 as Nehalem (no AVX2) and Haswell (no
-# AVX-512), and the aarch64 cross build (scalar, NEON) under qemu-aarch64 -
-# and closes with one line "N passed, N failed, N skipped" counting the test
-# cases of both architectures; exits non-zero on any failure.
+# AVX-512), the aarch64 cross build (scalar, NEON) under qemu-aarch64, and
+# the native build again under ASan+UBSan - and closes with one line
+# "N passed, N failed, N skipped" counting the test cases of every build;
+# exits non-zero on any failure.
 set -u
 cd "$(dirname "$0")/.."
 bash tools/install-deps.sh test || exit 1
@@ -22,4 +23,8 @@ run_suite() { # <build dir> <meson setup args...>
 
 run_suite build-test
 run_suite build-test-aarch64 --cross-file cross/aarch64-linux-gnu.ini
+# The native suite again under AddressSanitizer + UBSan (any report fails the
+# test), without the qemu runs (sanitizers and qemu-user do not mix).
+run_suite build-test-asan -Db_sanitize=address,undefined -Db_lundef=false \
+  -Dc_args=-fno-sanitize-recover=all -Dtest_emulated=false -Dbench=disabled
 python3 tests/summarize.py "${logs[@]}"
