@@ -2,9 +2,10 @@
 # run_all.sh - the whole test suite: installs what is missing, builds, runs
 # every test - native ISAs, qemu-x86_64 as Nehalem (no AVX2) and Haswell (no
 # AVX-512), the aarch64 cross build (scalar, NEON) under qemu-aarch64, the
-# native build again under ASan+UBSan, and the thread test under TSan - and
-# closes with one line "N passed, N failed, N skipped" counting the test
-# cases of every build; exits non-zero on any failure.
+# native build again under ASan+UBSan (gcc and clang), the thread test under
+# TSan, and 60 s of libFuzzer - and closes with one line "N passed, N failed,
+# N skipped" counting the test cases of every build; exits non-zero on any
+# failure. docs/SHIPPING.md lists the builds and how to run one alone.
 set -u
 cd "$(dirname "$0")/.."
 bash tools/install-deps.sh test || exit 1
@@ -30,5 +31,11 @@ run_suite build-test-asan -Db_sanitize=address,undefined -Db_lundef=false \
 # The thread test (racing first calls, ISA switches during calls) under
 # ThreadSanitizer: any report fails it.
 TEST_ARGS="--suite threads" run_suite build-test-tsan -Db_sanitize=thread -Db_lundef=false \
+  -Dtest_emulated=false -Dbench=disabled
+# clang: the native suite with ASan+UBSan once more, and the libFuzzer target
+# for fuzz_seconds (60) from the committed seed corpus, the library built
+# with coverage for it.
+CC=clang run_suite build-test-fuzz -Db_sanitize=address,undefined -Db_lundef=false \
+  "-Dc_args=-fsanitize=fuzzer-no-link -fno-sanitize-recover=all" -Dfuzz=enabled \
   -Dtest_emulated=false -Dbench=disabled
 python3 tests/summarize.py "${logs[@]}"

@@ -9,9 +9,9 @@ case "$what" in
   bench|all) pkgs="$pkgs libbenchmark-dev libdnnl-dev python3-matplotlib" ;;
   *) echo "usage: $0 [test|bench|all]" >&2; exit 2 ;;
 esac
-# the test command's memory checks (valgrind)
+# the test command's memory checks (valgrind) and fuzzing (clang, libFuzzer)
 case "$what" in
-  test|all) pkgs="$pkgs valgrind" ;;
+  test|all) pkgs="$pkgs valgrind clang libclang-rt-dev" ;;
 esac
 missing=""
 for p in $pkgs; do
