@@ -9,6 +9,10 @@ case "$what" in
   bench|all) pkgs="$pkgs libbenchmark-dev libdnnl-dev python3-matplotlib" ;;
   *) echo "usage: $0 [test|bench|all]" >&2; exit 2 ;;
 esac
+# the test command's memory checks (valgrind) and fuzzing (clang, libFuzzer)
+case "$what" in
+  test|all) pkgs="$pkgs valgrind clang libclang-rt-dev" ;;
+esac
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
