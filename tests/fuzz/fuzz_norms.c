@@ -25,10 +25,14 @@
  *   then the data (fill_data): u8 mode, u8 scale exponent, u8 offset choice,
  *   u32 seed, and (u16 index, u32 float bits) patches to the end.
  *
- * BatchNorm goes in ops[] below like the row norms: a decode_* that reads its
- * shape and flags, adds its buffers (add_buf, inputs then outputs) and sets
- * the call's model (allowed statuses), invoke (the call), mark_outputs (what
- * an OK call may write), and optionally check_ok / check_variants. */
+ * for BatchNorm (decode_bn; its comment has the details): u8 layout, u8 n,
+ *   u8 c, u16 spatial, u8 flags (BN_*), u8 fault, u8 eps, training: u8
+ *   momentum, 8 x u16 arena offsets when BN_ARENA, then the data as above.
+ *
+ * An op is a decode_* that reads its shape and flags, adds its buffers
+ * (add_buf, inputs then outputs) and sets the call's model (allowed
+ * statuses), invoke (the call), mark_outputs (what an OK call may write), and
+ * optionally prepare (adjusts the data), check_ok / check_variants. */
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
@@ -831,6 +835,8 @@ static void check_bn(const call *c, const float *const *before)
     const float *x0 = initial(before, P(c, c->u.bn.x));
     const float *y = bn_y(c);
     const size_t count = n * sp;
+    if (c->u.bn.total == 0) /* a no-op: mark_bn let nothing change */
+        return;
     for (size_t i = 0; i < c->u.bn.total; i++)
         check_nan_canonical("y", y[i]);
     if (!c->u.bn.train) {
