@@ -25,10 +25,14 @@
  *   then the data (fill_data): u8 mode, u8 scale exponent, u8 offset choice,
  *   u32 seed, and (u16 index, u32 float bits) patches to the end.
  *
- * BatchNorm goes in ops[] below like the row norms: a decode_* that reads its
- * shape and flags, adds its buffers (add_buf, inputs then outputs) and sets
- * the call's model (allowed statuses), invoke (the call), mark_outputs (what
- * an OK call may write), and optionally check_ok / check_variants. */
+ * for BatchNorm (decode_bn; its comment has the details): u8 layout, u8 n,
+ *   u8 c, u16 spatial, u8 flags (BN_*), u8 fault, u8 eps, training: u8
+ *   momentum, 8 x u16 arena offsets when BN_ARENA, then the data as above.
+ *
+ * An op is a decode_* that reads its shape and flags, adds its buffers
+ * (add_buf, inputs then outputs) and sets the call's model (allowed
+ * statuses), invoke (the call), mark_outputs (what an OK call may write), and
+ * optionally prepare (adjusts the data), check_ok / check_variants. */
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
@@ -114,6 +118,7 @@ struct call {
     void (*mark_outputs)(const call *c);            /* what an OK call may write */
     void (*check_ok)(const call *c, const float *const *before); /* oracle */
     void (*check_variants)(const call *c);          /* in place / alignment */
+    void (*prepare)(call *c);                       /* optional: adjust the data */
     union {
         struct {
             int rms;
@@ -122,7 +127,16 @@ struct call {
             int in_place, fault;
             int x, y, g, b, mean, rstd; /* buffer indices, -1 when absent */
         } rows;
-        /* BatchNorm: struct { simdnorm_layout layout; size_t n, c, spatial; ... } bn; */
+        struct {
+            int train;
+            simdnorm_layout layout;
+            size_t n, c, spatial, total; /* total: floats of x and y (0 when huge) */
+            float eps, momentum;
+            int in_place, fault, raw_var;
+            /* buffer indices, -1 when absent; s0/s1 are running_mean/var
+             * (training) or mean/var (inference) */
+            int x, y, g, b, s0, s1, smean, srstd;
+        } bn;
     } u;
 };
 
@@ -676,6 +690,437 @@ static void decode_rows(call *c, reader *r, int rms)
 static void decode_layer_norm(call *c, reader *r) { decode_rows(c, r, 0); }
 static void decode_rms_norm(call *c, reader *r) { decode_rows(c, r, 1); }
 
+/* ---- BatchNorm ------------------------------------------------------------------ */
+
+enum {
+    BN_GAMMA = 1, BN_BETA = 2, BN_RUN = 4, BN_SAVE_MEAN = 8, BN_SAVE_RSTD = 16,
+    BN_IN_PLACE = 32, BN_ARENA = 64, BN_RAW_VAR = 128
+};
+
+/* fault % 16: 0 x = NULL, 1 y = NULL, 2 running_var (training) / var
+ * (inference) NULL, 3 running_mean / mean NULL, 4 spatial just past the size
+ * limit, 5 spatial = SIZE_MAX, else none. */
+enum { BN_X_NULL, BN_Y_NULL, BN_S1_NULL, BN_S0_NULL, BN_HUGE, BN_HUGE_MAX };
+
+/* momentum: mostly ordinary values, sometimes outside [0, 1] or any bits. */
+static float momentum_for(unsigned v, reader *r)
+{
+    static const float table[] = {0.1f, 0.0f, 1.0f, 0.5f, 0.01f, -0.0f, 0.99999994f,
+                                  1.00000012f, -1e-8f, NAN, INFINITY, 2.0f};
+    if (v < 240)
+        return table[v % 12];
+    return from_bits(take_u32(r));
+}
+
+static float *bn_y(const call *c) { return c->u.bn.in_place ? P(c, c->u.bn.x) : P(c, c->u.bn.y); }
+
+static simdnorm_status invoke_bn(const call *c)
+{
+    const float *x = c->u.bn.fault == BN_X_NULL ? NULL : P(c, c->u.bn.x);
+    float *y = c->u.bn.fault == BN_Y_NULL ? NULL : bn_y(c);
+    if (c->u.bn.train)
+        return simdnorm_batch_norm_train_f32(c->u.bn.layout, c->u.bn.n, c->u.bn.c,
+                                             c->u.bn.spatial, x, P(c, c->u.bn.g),
+                                             P(c, c->u.bn.b), c->u.bn.eps, c->u.bn.momentum,
+                                             P(c, c->u.bn.s0), P(c, c->u.bn.s1), y,
+                                             P(c, c->u.bn.smean), P(c, c->u.bn.srstd));
+    return simdnorm_batch_norm_infer_f32(c->u.bn.layout, c->u.bn.n, c->u.bn.c, c->u.bn.spatial,
+                                         x, P(c, c->u.bn.g), P(c, c->u.bn.b), P(c, c->u.bn.s0),
+                                         P(c, c->u.bn.s1), c->u.bn.eps, y);
+}
+
+static void mark_bn(const call *c)
+{
+    mark(bn_y(c), c->u.bn.total);
+    const int outs[4] = {c->u.bn.smean, c->u.bn.srstd, c->u.bn.train ? c->u.bn.s0 : -1,
+                         c->u.bn.train ? c->u.bn.s1 : -1};
+    for (int i = 0; i < 4; i++)
+        if (outs[i] >= 0)
+            mark(P(c, outs[i]), c->u.bn.c);
+}
+
+/* The statuses DESIGN §5 allows: parameters (eps, momentum even without
+ * running stats, layout) always; then c == 0, and inference with
+ * n*spatial == 0, are no-ops; else NULL (x, y, inference mean/var, running
+ * stats not both-or-neither), shape (training n*spatial < 2, size
+ * overflow), overlap (byte ranges; y == x is in place). */
+static unsigned model_bn(const call *c)
+{
+    const size_t n = c->u.bn.n, ch = c->u.bn.c, sp = c->u.bn.spatial;
+    const int train = c->u.bn.train;
+    unsigned bad = 0;
+    if (!eps_valid(c->u.bn.eps))
+        bad |= ALLOW(SIMDNORM_ERR_PARAM);
+    if (train && !(c->u.bn.momentum >= 0.0f && c->u.bn.momentum <= 1.0f))
+        bad |= ALLOW(SIMDNORM_ERR_PARAM);
+    if (c->u.bn.layout != SIMDNORM_NCHW && c->u.bn.layout != SIMDNORM_NHWC)
+        bad |= ALLOW(SIMDNORM_ERR_PARAM);
+    if (ch == 0 || (!train && (n == 0 || sp == 0)))
+        return bad ? bad : ALLOW(SIMDNORM_OK);
+    const float *x = c->u.bn.fault == BN_X_NULL ? NULL : P(c, c->u.bn.x);
+    const float *y = c->u.bn.fault == BN_Y_NULL ? NULL : bn_y(c);
+    const float *s0 = P(c, c->u.bn.s0), *s1 = P(c, c->u.bn.s1);
+    if (!x || !y || (!train && (!s0 || !s1)) || (train && !s0 != !s1))
+        bad |= ALLOW(SIMDNORM_ERR_NULL);
+    const unsigned __int128 elems = (unsigned __int128)n * sp * ch;
+    const int shape_bad = (train && (unsigned __int128)n * sp < 2) || n == 0 || sp == 0 ||
+                          elems * sizeof(float) > (unsigned __int128)PTRDIFF_MAX;
+    if (shape_bad)
+        bad |= ALLOW(SIMDNORM_ERR_SHAPE);
+    if (!shape_bad && !(bad & ALLOW(SIMDNORM_ERR_NULL))) {
+        const size_t tot = c->u.bn.total;
+        const float *ins[5] = {x, P(c, c->u.bn.g), P(c, c->u.bn.b), train ? NULL : s0,
+                               train ? NULL : s1};
+        const size_t inn[5] = {tot, ch, ch, ch, ch};
+        const float *outs[5] = {y, P(c, c->u.bn.smean), P(c, c->u.bn.srstd), train ? s0 : NULL,
+                                train ? s1 : NULL};
+        const size_t outn[5] = {tot, ch, ch, ch, ch};
+        int overlap = 0;
+        for (int o = 0; o < 5; o++) {
+            for (int i = 0; i < 5; i++)
+                if (!(o == 0 && i == 0 && y == x))
+                    overlap |= bytes_intersect(outs[o], outn[o], ins[i], inn[i]);
+            for (int q = o + 1; q < 5; q++)
+                overlap |= bytes_intersect(outs[o], outn[o], outs[q], outn[q]);
+        }
+        if (overlap)
+            bad |= ALLOW(SIMDNORM_ERR_OVERLAP);
+    }
+    return bad ? bad : ALLOW(SIMDNORM_OK);
+}
+
+/* Index of element (i, s) of channel ch. */
+static size_t bn_index(const call *c, size_t i, size_t s, size_t ch)
+{
+    if (c->u.bn.layout == SIMDNORM_NHWC)
+        return (i * c->u.bn.spatial + s) * c->u.bn.c + ch;
+    return (i * c->u.bn.c + ch) * c->u.bn.spatial + s;
+}
+
+/* got against a float64 reference: NaN where it is NaN, above FLT_MAX Inf
+ * (or FLT_MAX when it rounds down to it), else within rel * max(1, |want|). */
+static int near_ref(double got, double want, double rel)
+{
+    if (isnan(want))
+        return isnan(got);
+    if (fabs(want) > FLT_MAX)
+        return (isinf(got) || fabs(got) == FLT_MAX) && (got > 0) == (want > 0);
+    return fabs(got - want) <= rel * fmax(1.0, fabs(want));
+}
+
+/* A running statistic against its float64 formula: NaN where it is NaN,
+ * Inf (or FLT_MAX) above FLT_MAX, else within bound. */
+static int run_ok(double got, double want, double bound)
+{
+    if (isnan(want))
+        return isnan(got);
+    if (fabs(want) > FLT_MAX)
+        return (isinf(got) || fabs(got) == FLT_MAX) && (got > 0) == (want > 0);
+    return fabs(got - want) <= bound;
+}
+
+/* The float64 reference of DESIGN §4, per channel. Training: save_mean /
+ * save_rstd as the row norms' mean / rstd, running stats per PyTorch
+ * (run = (1-m)*run + m*batch, unbiased variance) within 2e-6 / 4e-6 relative
+ * (of the result, or of m*batch when (1-m)*run cancels it), y where the row
+ * norms check it (no gamma/beta, std > 0, |mean| <= 1e6*std); a channel with
+ * a NaN or Inf: mean the plain float64 mean, rstd and y NaN, running stats
+ * what the formula gives. Inference: each y element against
+ * (x - mean)/sqrt(var + eps) (no gamma/beta), NaN/Inf included. */
+static void check_bn(const call *c, const float *const *before)
+{
+    const size_t n = c->u.bn.n, nc = c->u.bn.c, sp = c->u.bn.spatial;
+    const double eps = c->u.bn.eps, mom = c->u.bn.momentum;
+    const int affine = c->u.bn.g >= 0 || c->u.bn.b >= 0;
+    const float *x0 = initial(before, P(c, c->u.bn.x));
+    const float *y = bn_y(c);
+    const size_t count = n * sp;
+    if (c->u.bn.total == 0) /* a no-op: mark_bn let nothing change */
+        return;
+    for (size_t i = 0; i < c->u.bn.total; i++)
+        check_nan_canonical("y", y[i]);
+    if (!c->u.bn.train) {
+        const float *mean = P(c, c->u.bn.s0), *var = P(c, c->u.bn.s1);
+        for (size_t ch = 0; ch < nc; ch++) {
+            const double rs = 1.0 / sqrt((double)var[ch] + eps);
+            for (size_t i = 0; i < n; i++)
+                for (size_t s = 0; s < sp; s++) {
+                    const size_t at = bn_index(c, i, s, ch);
+                    const double want = ((double)x0[at] - mean[ch]) * rs;
+                    if (affine && !isnan(want))
+                        continue;
+                    if (affine ? !isnan(y[at]) : !near_ref(y[at], want, 1e-6))
+                        FAIL("%s channel %zu (mean %.9g var %.9g eps %g) x[%zu] %.9g: y %.9g, "
+                             "reference %.17g",
+                             c->name, ch, mean[ch], var[ch], eps, at, x0[at], y[at], want);
+                }
+        }
+        return;
+    }
+    const float *sm = P(c, c->u.bn.smean), *sr = P(c, c->u.bn.srstd);
+    const float *rm = P(c, c->u.bn.s0), *rv = P(c, c->u.bn.s1);
+    const float *rm0 = rm ? initial(before, rm) : NULL, *rv0 = rv ? initial(before, rv) : NULL;
+    for (size_t ch = 0; ch < nc; ch++) {
+        if (sm)
+            check_nan_canonical("save_mean", sm[ch]);
+        if (sr)
+            check_nan_canonical("save_rstd", sr[ch]);
+        if (rm) {
+            check_nan_canonical("running_mean", rm[ch]);
+            check_nan_canonical("running_var", rv[ch]);
+        }
+        int has_nan = 0, has_inf = 0;
+        double sum = 0;
+        for (size_t i = 0; i < n; i++)
+            for (size_t s = 0; s < sp; s++) {
+                const float v = x0[bn_index(c, i, s, ch)];
+                has_nan |= isnan(v);
+                has_inf |= isinf(v);
+                sum += v;
+            }
+        const double m = sum / (double)count;
+        if (has_nan || has_inf) {
+            if (sm && !(isnan(m) ? isnan(sm[ch]) : sm[ch] == (float)m))
+                FAIL("%s channel %zu with NaN/Inf: save_mean %g, reference %g", c->name, ch,
+                     sm[ch], m);
+            if (sr && !isnan(sr[ch]))
+                FAIL("%s channel %zu with NaN/Inf: save_rstd %g", c->name, ch, sr[ch]);
+            if (rm) {
+                const float want_m = (float)((1.0 - mom) * rm0[ch] + mom * m);
+                if (!(isnan(want_m) ? isnan(rm[ch]) : rm[ch] == want_m))
+                    FAIL("%s channel %zu with NaN/Inf (momentum %g, run %g): running_mean %g, "
+                         "reference %g", c->name, ch, mom, rm0[ch], rm[ch], want_m);
+                if (!isnan(rv[ch]))
+                    FAIL("%s channel %zu with NaN/Inf: running_var %g", c->name, ch, rv[ch]);
+            }
+            for (size_t i = 0; i < n; i++)
+                for (size_t s = 0; s < sp; s++)
+                    if (!isnan(y[bn_index(c, i, s, ch)]))
+                        FAIL("%s channel %zu with NaN/Inf: y[%zu] %g is not NaN", c->name, ch,
+                             bn_index(c, i, s, ch), y[bn_index(c, i, s, ch)]);
+            continue;
+        }
+        double q = 0, d1 = 0;
+        for (size_t i = 0; i < n; i++)
+            for (size_t s = 0; s < sp; s++) {
+                const double d = (double)x0[bn_index(c, i, s, ch)] - m;
+                q += d * d;
+                d1 += d;
+            }
+        const double m2 = fmax(0.0, q - d1 * d1 / (double)count);
+        const double var = m2 / (double)count, sd = sqrt(var);
+        if (sm) {
+            const double bound = 1e-6 * fmax(fabs(m), sd) + 0x1p-150;
+            if (!(fabs((double)sm[ch] - m) <= bound))
+                FAIL("%s channel %zu count %zu: save_mean %.9g, reference %.17g", c->name, ch,
+                     count, sm[ch], m);
+        }
+        const double rs = 1.0 / sqrt(var + eps);
+        if (sr) {
+            const double g = sr[ch];
+            const int ok = rs > FLT_MAX   ? isinf(g) || g == FLT_MAX
+                           : rs < FLT_MIN ? fabs(g - rs) <= 0x1p-149 + 1e-6 * rs
+                                          : fabs(g - rs) <= 1e-6 * rs;
+            if (!ok)
+                FAIL("%s channel %zu count %zu eps %g: save_rstd %.9g, reference %.17g", c->name,
+                     ch, count, eps, g, rs);
+        }
+        if (rm) {
+            const double want_m = (1.0 - mom) * rm0[ch] + mom * m;
+            const double bm = 2e-6 * fmax(fabs(want_m), mom * fmax(fabs(m), sd)) + 0x1p-149;
+            if (!run_ok(rm[ch], want_m, bm))
+                FAIL("%s channel %zu (momentum %g, run %.9g, mean %.17g): running_mean %.9g, "
+                     "reference %.17g", c->name, ch, mom, rm0[ch], m, rm[ch], want_m);
+            const double unbiased = m2 / ((double)count - 1.0);
+            const double want_v = (1.0 - mom) * rv0[ch] + mom * unbiased;
+            const double bv = 4e-6 * fmax(fabs(want_v), mom * unbiased) + 0x1p-149;
+            if (!run_ok(rv[ch], want_v, bv))
+                FAIL("%s channel %zu (momentum %g, run %.9g, unbiased var %.17g): running_var "
+                     "%.9g, reference %.17g", c->name, ch, mom, rv0[ch], unbiased, rv[ch],
+                     want_v);
+        }
+        if (affine || !(sd > 0 && fabs(m) <= 1e6 * sd))
+            continue;
+        for (size_t i = 0; i < n; i++)
+            for (size_t s = 0; s < sp; s++) {
+                const size_t at = bn_index(c, i, s, ch);
+                const double want = ((double)x0[at] - m) * rs;
+                if (!near_ref(y[at], want, 1e-6))
+                    FAIL("%s channel %zu count %zu (eps %g, mean %.17g, sd %.17g): x[%zu] %.9g "
+                         "y %.9g, reference %.17g",
+                         c->name, ch, count, eps, m, sd, at, x0[at], y[at], want);
+            }
+    }
+}
+
+/* A buffer's contents before the call, or NULL when not passed. */
+static const float *init_of(const float *p)
+{
+    if (!p)
+        return NULL;
+    for (int i = 0; i < n_regions; i++)
+        if (p >= regions[i].base && p < regions[i].base + regions[i].len)
+            return regions[i].init + (p - regions[i].base);
+    return NULL;
+}
+
+/* A fresh copy of len floats one float past an allocation's start (another
+ * alignment); NULL for NULL. */
+static float *shifted_copy(const float *src, size_t len)
+{
+    if (!src)
+        return NULL;
+    float *p = xmalloc_floats(len + 1);
+    memcpy(p + 1, src, len * sizeof(float));
+    return p;
+}
+
+static void compare_floats(const call *c, const char *what, const char *how, const float *a,
+                           const float *b, size_t len)
+{
+    if (a && b && memcmp(a, b, len * sizeof(float)) != 0)
+        FAIL("%s: %s differs %s", c->name, what, how);
+}
+
+/* In place (on fresh copies shifted by one float) equals out of place, and
+ * for spatial == 1 (a 2-D input: the same memory in both layouts) the other
+ * layout gives the same bits. */
+static void check_bn_variants(const call *c)
+{
+    if (c->u.bn.in_place || c->u.bn.total == 0)
+        return;
+    const size_t nc = c->u.bn.c, tot = c->u.bn.total;
+    const int train = c->u.bn.train;
+    for (int pass = 0; pass < 2; pass++) {
+        simdnorm_layout layout = c->u.bn.layout;
+        const char *how = "in place at another alignment";
+        if (pass == 1) {
+            if (c->u.bn.spatial != 1)
+                break;
+            layout = layout == SIMDNORM_NCHW ? SIMDNORM_NHWC : SIMDNORM_NCHW;
+            how = "with the other layout (spatial 1)";
+        }
+        float *xc = shifted_copy(init_of(P(c, c->u.bn.x)), tot);
+        float *g = shifted_copy(P(c, c->u.bn.g), nc), *b = shifted_copy(P(c, c->u.bn.b), nc);
+        /* running stats start from their values before the call */
+        float *s0 = shifted_copy(train ? init_of(P(c, c->u.bn.s0)) : P(c, c->u.bn.s0), nc);
+        float *s1 = shifted_copy(train ? init_of(P(c, c->u.bn.s1)) : P(c, c->u.bn.s1), nc);
+        float *sm = c->u.bn.smean >= 0 ? xmalloc_floats(nc + 1) : NULL;
+        float *sr = c->u.bn.srstd >= 0 ? xmalloc_floats(nc + 1) : NULL;
+#define SH(p) ((p) ? (p) + 1 : NULL)
+        const simdnorm_status st =
+            train ? simdnorm_batch_norm_train_f32(layout, c->u.bn.n, nc, c->u.bn.spatial,
+                                                  xc + 1, SH(g), SH(b), c->u.bn.eps,
+                                                  c->u.bn.momentum, SH(s0), SH(s1), xc + 1,
+                                                  SH(sm), SH(sr))
+                  : simdnorm_batch_norm_infer_f32(layout, c->u.bn.n, nc, c->u.bn.spatial,
+                                                  xc + 1, SH(g), SH(b), SH(s0), SH(s1),
+                                                  c->u.bn.eps, xc + 1);
+        if (st != SIMDNORM_OK)
+            FAIL("%s %s: status %d", c->name, how, st);
+        compare_floats(c, "y", how, xc + 1, bn_y(c), tot);
+        compare_floats(c, "save_mean", how, SH(sm), P(c, c->u.bn.smean), nc);
+        compare_floats(c, "save_rstd", how, SH(sr), P(c, c->u.bn.srstd), nc);
+        if (train) {
+            compare_floats(c, "running_mean", how, SH(s0), P(c, c->u.bn.s0), nc);
+            compare_floats(c, "running_var", how, SH(s1), P(c, c->u.bn.s1), nc);
+        }
+#undef SH
+        free(xc);
+        free(g);
+        free(b);
+        free(s0);
+        free(s1);
+        free(sm);
+        free(sr);
+    }
+}
+
+/* Inference variances are made >= 0 unless BN_RAW_VAR asked for raw data
+ * (a negative variance gives NaN, as the formula does). */
+static void prepare_bn(call *c)
+{
+    if (c->u.bn.train || c->u.bn.raw_var || c->u.bn.s1 < 0)
+        return;
+    float *v = P(c, c->u.bn.s1);
+    for (size_t i = 0; i < c->u.bn.c; i++)
+        v[i] = fabsf(v[i]);
+}
+
+/* Input after the op byte: u8 layout (>= 248: an invalid enum 2..5, else bit
+ * 0: NHWC), u8 n % 5, u8 c (< 192: c % 24, else 24 + 5*(c - 192), past
+ * BN_NARROW and BN_CHUNK), u16 spatial (bit 15: bits 0..12, else % 40), u8
+ * flags (BN_*), u8 fault (% 16, BN_X_NULL...), u8 eps (eps_for), training:
+ * u8 momentum (momentum_for), 8 x u16 arena offsets when BN_ARENA (x, y,
+ * gamma, beta, running_mean/mean, running_var/var, save_mean, save_rstd),
+ * then the data. n*c*spatial is capped (c shrinks) at 2^17 floats. */
+static void decode_bn(call *c, reader *r, int train)
+{
+    c->name = train ? "simdnorm_batch_norm_train_f32" : "simdnorm_batch_norm_infer_f32";
+    c->model = model_bn;
+    c->invoke = invoke_bn;
+    c->mark_outputs = mark_bn;
+    c->check_ok = check_bn;
+    c->check_variants = check_bn_variants;
+    c->prepare = prepare_bn;
+    const unsigned lv = take_u8(r);
+    const size_t n = take_u8(r) % 5;
+    const unsigned cv = take_u8(r);
+    size_t nc = cv < 192 ? cv % 24 : 24 + 5 * (size_t)(cv - 192);
+    const unsigned sv = take_u16(r);
+    size_t sp = (sv & 0x8000) ? (sv & 0x1fff) : sv % 40;
+    const unsigned flags = take_u8(r);
+    const int fault = (int)(take_u8(r) % 16);
+    c->u.bn.train = train;
+    c->u.bn.layout = lv >= 248 ? (simdnorm_layout)(2 + lv % 4) : (simdnorm_layout)(lv & 1);
+    c->u.bn.eps = eps_for(take_u8(r), r);
+    c->u.bn.momentum = train ? momentum_for(take_u8(r), r) : 0.0f;
+    c->u.bn.fault = fault;
+    c->u.bn.raw_var = (flags & BN_RAW_VAR) != 0;
+    c->u.bn.in_place = (flags & BN_IN_PLACE) != 0;
+    c->arena = (flags & BN_ARENA) != 0;
+    size_t tot;
+    if (fault == BN_HUGE || fault == BN_HUGE_MAX) {
+        /* refused (size overflow) or a no-op: x and y get no memory */
+        const size_t nn = n ? n : 1, cc = nc ? nc : 1;
+        sp = fault == BN_HUGE_MAX ? SIZE_MAX : (size_t)PTRDIFF_MAX / sizeof(float) / nn / cc + 1;
+        tot = 0;
+    } else {
+        if (n * sp * nc > ((size_t)1 << 17))
+            nc = ((size_t)1 << 17) / (n * sp);
+        tot = n * sp * nc;
+    }
+    c->u.bn.n = n;
+    c->u.bn.c = nc;
+    c->u.bn.spatial = sp;
+    c->u.bn.total = tot;
+    const int run = train ? (flags & BN_RUN) != 0 : 1;
+    c->u.bn.x = add_buf(c, tot, 0);
+    c->u.bn.y = c->u.bn.in_place ? -1 : add_buf(c, tot, 1);
+    c->u.bn.g = (flags & BN_GAMMA) ? add_buf(c, nc, 0) : -1;
+    c->u.bn.b = (flags & BN_BETA) ? add_buf(c, nc, 0) : -1;
+    /* running stats are read and written: data, not sentinels */
+    c->u.bn.s0 = run && fault != BN_S0_NULL ? add_buf(c, nc, 0) : -1;
+    c->u.bn.s1 = run && fault != BN_S1_NULL ? add_buf(c, nc, 0) : -1;
+    c->u.bn.smean = train && (flags & BN_SAVE_MEAN) ? add_buf(c, nc, 1) : -1;
+    c->u.bn.srstd = train && (flags & BN_SAVE_RSTD) ? add_buf(c, nc, 1) : -1;
+    if (c->arena) {
+        size_t total = 0;
+        for (int i = 0; i < c->nb; i++)
+            total += c->b[i].len;
+        const int order[8] = {c->u.bn.x, c->u.bn.y, c->u.bn.g, c->u.bn.b,
+                              c->u.bn.s0, c->u.bn.s1, c->u.bn.smean, c->u.bn.srstd};
+        for (int i = 0; i < 8; i++) {
+            const size_t off = take_u16(r) % (total + 1);
+            if (order[i] >= 0)
+                c->b[order[i]].offset = off;
+        }
+    }
+}
+
+static void decode_batch_norm_train(call *c, reader *r) { decode_bn(c, r, 1); }
+static void decode_batch_norm_infer(call *c, reader *r) { decode_bn(c, r, 0); }
+
 /* ---- ISA control, status strings, version ----------------------------------- */
 
 static void fuzz_isa_control(reader *r)
@@ -721,8 +1166,8 @@ static const op ops[] = {
     {"layer_norm_f32", decode_layer_norm, NULL},
     {"rms_norm_f32", decode_rms_norm, NULL},
     {"isa_control", NULL, fuzz_isa_control},
-    /* BatchNorm: {"batch_norm_train_f32", decode_batch_norm_train, NULL},
-     *            {"batch_norm_infer_f32", decode_batch_norm_infer, NULL}, */
+    {"batch_norm_train_f32", decode_batch_norm_train, NULL},
+    {"batch_norm_infer_f32", decode_batch_norm_infer, NULL},
 };
 #define N_OPS (sizeof ops / sizeof *ops)
 
@@ -742,6 +1187,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o->decode(&c, &r);
     place(&c);
     fill_data(&c, &r);
+    if (c.prepare)
+        c.prepare(&c);
     c.allowed = c.model(&c);
     run_on_every_isa(&c);
     unplace();
