@@ -10,5 +10,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$artifacts"
 cp "$seeds"/* "$work"/
+# -error_exitcode=1: libFuzzer's default, 77, is what meson reads as "skipped".
 "$fuzzer" -max_total_time="$seconds" -timeout=30 -rss_limit_mb=4096 -max_len=4096 \
+  -error_exitcode=1 -timeout_exitcode=1 \
   -use_value_profile=1 -print_final_stats=1 -artifact_prefix="$artifacts/" "$work"
