@@ -20,6 +20,7 @@
 #include <functional>
 #include <map>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -155,6 +156,7 @@ void use_threads(int threads)
 
 void register_all(bool full, const std::vector<int> &thread_counts)
 {
+    std::set<std::string> memcpy_registered;
     using namespace simdnorm_bench;
     std::vector<simdnorm_isa> isas;
     for (simdnorm_isa i : {SIMDNORM_ISA_SCALAR, SIMDNORM_ISA_AVX2, SIMDNORM_ISA_AVX512, SIMDNORM_ISA_NEON})
@@ -177,14 +179,17 @@ void register_all(bool full, const std::vector<int> &thread_counts)
         const std::string tail = "/" + s.label() + "/x:" + size_label(x_bytes) +
                                  "/threads:" + std::to_string(threads);
 
-        benchmark::RegisterBenchmark(("memcpy" + tail).c_str(), [s, threads](benchmark::State &st) {
-            const size_t half = s.bytes_moved() / 2;
-            for (auto _ : st) {
-                copy(half, threads);
-                benchmark::ClobberMemory();
-            }
-            set_counters(st, s, threads);
-        })->UseRealTime();
+        // one memcpy per shape label (LayerNorm and RMSNorm share theirs)
+        if (memcpy_registered.insert(tail).second) {
+            benchmark::RegisterBenchmark(("memcpy" + tail).c_str(), [s, threads](benchmark::State &st) {
+                const size_t half = s.bytes_moved() / 2;
+                for (auto _ : st) {
+                    copy(half, threads);
+                    benchmark::ClobberMemory();
+                }
+                set_counters(st, s, threads);
+            })->UseRealTime();
+        }
         for (simdnorm_isa isa : isas) {
             if (isa == SIMDNORM_ISA_SCALAR && !full && x_bytes > (4u << 20))
                 continue; // scalar at DRAM sizes only in the full sweep

@@ -14,7 +14,7 @@ fi
 ninja -C build-bench >/dev/null
 ./build-bench/tools/simdnorm-info
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
-./build-bench/bench/simdnorm-bench --benchmark_min_time=0.05 \
+./build-bench/bench/simdnorm-bench --benchmark_min_time=0.15 \
   --benchmark_out=build-bench/bench.json --benchmark_out_format=json "$@" >/dev/null
 PY=python3
 [ -x /usr/bin/python3 ] && PY=/usr/bin/python3 # Debian's, which has python3-matplotlib

@@ -34,8 +34,9 @@ extern const char *const simdnorm_cpu_feature_names[10];
 int simdnorm_isa_runnable(simdnorm_isa isa, unsigned features);
 
 /* Why the active ISA was chosen: "default", "SIMDNORM_ISA",
- * "simdnorm_set_isa", or "SIMDNORM_ISA not available" / "SIMDNORM_ISA
- * unknown" when the variable named an ISA that could not be used. */
+ * "simdnorm_set_isa", or "SIMDNORM_ISA not available, default used" /
+ * "SIMDNORM_ISA unknown, default used" when the variable named an ISA that
+ * could not be used (tools/simdnorm-info prints these as they are). */
 const char *simdnorm_isa_reason(void);
 
 /* The raw value of SIMDNORM_ISA seen at first use, or NULL if unset. */

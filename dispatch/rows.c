@@ -255,11 +255,13 @@ static void layer_norm_group(const row_job *j, size_t r0, size_t m, float *scrat
         const simdnorm_moments mo = simdnorm_finish_block(j->k, j->cols, xr, shift[i], s);
         const int finite = isfinite(mo.mean) && isfinite(mo.m2);
         const double var = finite ? mo.m2 * j->inv_cols : NAN;
+        /* before y is written: in place, y is this row of x */
+        const float mean_f = finite ? (float)mo.mean : nonfinite_mean(j->cols, xr);
         const simdnorm_norm_plan plan = simdnorm_plan_normalize(j->cols, mo.mean, var, j->eps);
         simdnorm_apply_normalize(j->k, j->normalize, &plan, j->cols, xr, j->gamma, j->beta,
                                  j->act, j->y + (r0 + i) * j->y_stride);
         if (j->mean)
-            j->mean[r0 + i] = finite ? (float)mo.mean : nonfinite_mean(j->cols, xr);
+            j->mean[r0 + i] = mean_f;
         if (j->rstd)
             j->rstd[r0 + i] = plan.rstd_f;
     }

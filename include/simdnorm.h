@@ -17,9 +17,17 @@
 extern "C" {
 #endif
 
+/* ---- version ---------------------------------------------------------------
+ * The version of this header. The build fails if it differs from meson.build's
+ * project version. Semantic versioning; CHANGELOG.md lists the changes. */
 #define SIMDNORM_VERSION_MAJOR 0
 #define SIMDNORM_VERSION_MINOR 1
 #define SIMDNORM_VERSION_PATCH 0
+
+/* The version of the library linked at run time, "MAJOR.MINOR.PATCH" (a
+ * static string, e.g. "0.1.0"); it can differ from the SIMDNORM_VERSION_*
+ * macros a program was compiled with when the shared library was updated. */
+SIMDNORM_API const char *simdnorm_version(void);
 
 /* ---- status --------------------------------------------------------------
  * Every function returns a status and writes nothing when it fails. */

@@ -1,25 +1,41 @@
 #!/usr/bin/env bash
 # run_all.sh - the whole test suite: installs what is missing, builds, runs
 # every test - native ISAs, qemu-x86_64 as Nehalem (no AVX2) and Haswell (no
-# AVX-512), and the aarch64 cross build (scalar, NEON) under qemu-aarch64 -
-# and closes with one line "N passed, N failed, N skipped" counting the test
-# cases of both architectures; exits non-zero on any failure.
+# AVX-512), the aarch64 cross build (scalar, NEON) under qemu-aarch64, the
+# native build again under ASan+UBSan (gcc and clang), the thread test under
+# TSan, and 60 s of libFuzzer - and closes with one line "N passed, N failed,
+# N skipped" counting the test cases of every build; exits non-zero on any
+# failure. docs/SHIPPING.md lists the builds and how to run one alone.
 set -u
 cd "$(dirname "$0")/.."
 bash tools/install-deps.sh test || exit 1
 
 logs=()
-run_suite() { # <build dir> <meson setup args...>
+run_suite() { # <build dir> <meson setup args...>; $TEST_ARGS: meson test args
   local dir=$1; shift
   if [ ! -f "$dir/build.ninja" ]; then
     meson setup "$dir" --buildtype=release "$@" >"$dir.setup.log" 2>&1 ||
       { cat "$dir.setup.log"; echo "0 passed, 1 failed"; exit 1; }
   fi
   ninja -C "$dir" >/dev/null || { ninja -C "$dir"; echo "0 passed, 1 failed"; exit 1; }
-  meson test -C "$dir" --num-processes 2 --print-errorlogs >/dev/null 2>&1
+  meson test -C "$dir" --num-processes 2 --print-errorlogs ${TEST_ARGS:-} >/dev/null 2>&1
   logs+=("$dir/meson-logs/testlog.json")
 }
 
 run_suite build-test
 run_suite build-test-aarch64 --cross-file cross/aarch64-linux-gnu.ini
+# The native suite again under AddressSanitizer + UBSan (any report fails the
+# test), without the qemu runs (sanitizers and qemu-user do not mix).
+run_suite build-test-asan -Db_sanitize=address,undefined -Db_lundef=false \
+  -Dc_args=-fno-sanitize-recover=all -Dtest_emulated=false -Dbench=disabled
+# The thread test (racing first calls, ISA switches during calls) under
+# ThreadSanitizer: any report fails it.
+TEST_ARGS="--suite threads" run_suite build-test-tsan -Db_sanitize=thread -Db_lundef=false \
+  -Dtest_emulated=false -Dbench=disabled
+# clang: the native suite with ASan+UBSan once more, and the libFuzzer target
+# for fuzz_seconds (60) from the committed seed corpus, the library built
+# with coverage for it.
+CC=clang run_suite build-test-fuzz -Db_sanitize=address,undefined -Db_lundef=false \
+  "-Dc_args=-fsanitize=fuzzer-no-link -fno-sanitize-recover=all" -Dfuzz=enabled \
+  -Dtest_emulated=false -Dbench=disabled
 python3 tests/summarize.py "${logs[@]}"

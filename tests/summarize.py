@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Sum the per-binary "N passed, N failed, N skipped" lines of one or more
 meson test logs (meson-logs/testlog.json) into one closing line. A test that
-prints no such line (a smoke run of a tool) is one case, passed or failed by
-its exit status; a test that crashed or timed out before its summary line
+prints no such line (a smoke run of a tool) is one case, passed, failed or
+skipped (exit status 77) by its exit status; a test that crashed or timed out before its summary line
 counts as one failed case."""
 import json
 import re
@@ -20,9 +20,9 @@ def main(paths):
                 t = json.loads(line)
                 lines = [l for l in (t.get("stdout") or "").splitlines() if SUMMARY.match(l)]
                 if not lines:
-                    ok = t["result"] == "OK"
+                    ok, skip = t["result"] == "OK", t["result"] == "SKIP"
                     print(f"{label}: {t['name']}: {t['result']} (one case)")
-                    passed, failed = passed + ok, failed + (not ok)
+                    passed, failed, skipped = passed + ok, failed + (not ok and not skip), skipped + skip
                     continue
                 p, fl, s = SUMMARY.match(lines[-1]).groups()
                 p, fl, s = int(p), int(fl), int(s or 0)

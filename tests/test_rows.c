@@ -420,6 +420,9 @@ static void case_nan_inf_rows(void)
     p.stats = 1;
     p.eps = 1e-5f;
     check_all_variants(p, &in);
+    p.in_place = 1; /* the saved mean of an Inf row is read from x, not from y */
+    check_all_variants(p, &in);
+    p.in_place = 0;
     /* clean rows are bitwise what they are alone */
     for (int rms = 0; rms < 2; rms++) {
         problem all = p, one = p;

@@ -15,6 +15,10 @@ pkgs="$pkgs libsleef-dev"
 case "$what" in
   test|all) pkgs="$pkgs libsleef-dev:arm64" ;;
 esac
+# the test command's memory checks (valgrind) and fuzzing (clang, libFuzzer)
+case "$what" in
+  test|all) pkgs="$pkgs valgrind clang libclang-rt-dev" ;;
+esac
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

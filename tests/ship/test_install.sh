@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# test_install.sh - meson install into a temporary prefix, then use the
+# installed copy the way another project would: the files and SONAME, the
+# pkg-config file, a C program (examples/c) linked shared and static, a C++
+# program, the installed simdnorm-info, and examples/meson-consumer finding
+# simdnorm through pkg-config.
+#   test_install.sh <source dir> <version>     (CC, CXX: compilers; CXX may be empty)
+set -u
+src=$1 version=$2
+cc=${CC:-cc} cxx=${CXX:-}
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/cases.sh"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+prefix=$tmp/prefix
+major=${version%%.*}
+
+setup_and_install() {
+  meson setup "$tmp/build" "$src" --prefix="$prefix" --buildtype=release \
+    -Dtests=false -Dbench=disabled &&
+    meson install -C "$tmp/build"
+}
+case_run meson_install_into_temp_prefix setup_and_install
+
+pc=$(find "$prefix" -name simdnorm.pc 2>/dev/null | head -n 1)
+export PKG_CONFIG_PATH=${pc%/*}
+libdir=$(pkg-config --variable=libdir simdnorm 2>/dev/null)
+
+installed_files() {
+  local f
+  for f in "$prefix/include/simdnorm.h" "$libdir/libsimdnorm.a" "$libdir/libsimdnorm.so" \
+    "$libdir/libsimdnorm.so.$major" "$libdir/libsimdnorm.so.$version" "$pc" \
+    "$prefix/bin/simdnorm-info"; do
+    [ -e "$f" ] || { echo "missing $f"; return 1; }
+  done
+  # the one public header, nothing from dispatch/ or kernels/
+  [ "$(ls "$prefix/include")" = simdnorm.h ] || { ls "$prefix/include"; return 1; }
+}
+case_run installed_files installed_files
+
+soname_is_versioned() {
+  readelf -d "$libdir/libsimdnorm.so.$version" | grep -F "Library soname: [libsimdnorm.so.$major]"
+}
+case_run soname_is_versioned soname_is_versioned
+
+case_run pkg_config_modversion test "$(pkg-config --modversion simdnorm)" = "$version"
+
+static_libs_listed() {
+  local libs
+  libs=$(pkg-config --static --libs simdnorm) || return 1
+  echo "$libs"
+  case " $libs " in *" -lsimdnorm "*) ;; *) return 1 ;; esac
+  case " $libs " in *" -lm "*) ;; *) return 1 ;; esac
+  case " $libs " in *" -pthread "*) ;; *) return 1 ;; esac
+}
+case_run pkg_config_static_libs static_libs_listed
+
+c_program_shared() {
+  # shellcheck disable=SC2046 # word splitting of the flags is meant
+  $cc -std=c99 -Wall -Wextra -pedantic -Werror "$src/examples/c/main.c" -o "$tmp/example" \
+    $(pkg-config --cflags --libs simdnorm) || return 1
+  readelf -d "$tmp/example" | grep -F "Shared library: [libsimdnorm.so.$major]" || return 1
+  local out
+  out=$(LD_LIBRARY_PATH=$libdir "$tmp/example") || { echo "$out"; return 1; }
+  echo "$out"
+  case "$out" in "simdnorm $version "*) ;; *) return 1 ;; esac
+}
+case_run c_program_shared_via_pkg_config c_program_shared
+
+c_program_static() {
+  # libsimdnorm.a, and its private libraries (-lm -pthread) as usual
+  local libs
+  libs=$(pkg-config --static --libs simdnorm) || return 1
+  libs=${libs/-lsimdnorm/-Wl,-Bstatic -lsimdnorm -Wl,-Bdynamic}
+  # shellcheck disable=SC2046
+  $cc -std=c99 -Wall -Wextra -pedantic -Werror "$src/examples/c/main.c" -o "$tmp/example-static" \
+    $(pkg-config --cflags simdnorm) $libs || return 1
+  if readelf -d "$tmp/example-static" | grep -F libsimdnorm; then return 1; fi
+  "$tmp/example-static"
+}
+case_run c_program_static_via_pkg_config c_program_static
+
+cxx_program() {
+  # shellcheck disable=SC2046
+  $cxx -std=c++11 -Wall -Wextra -pedantic -Werror "$here/consumer.cpp" -o "$tmp/consumer-cpp" \
+    $(pkg-config --cflags --libs simdnorm) &&
+    LD_LIBRARY_PATH=$libdir "$tmp/consumer-cpp"
+}
+if [ -n "$cxx" ]; then
+  case_run cxx_program_via_pkg_config cxx_program
+else
+  case_skip cxx_program_via_pkg_config "no C++ compiler"
+fi
+
+case_run installed_simdnorm_info_json \
+  bash -c '"$1" --json | python3 -m json.tool' _ "$prefix/bin/simdnorm-info"
+
+meson_consumer_pkg_config() {
+  cp -r "$src/examples/meson-consumer" "$tmp/consumer-src" &&
+    meson setup "$tmp/consumer-build" "$tmp/consumer-src" --wrap-mode=nofallback &&
+    grep -E "Run-time dependency simdnorm found: YES $version" \
+      "$tmp/consumer-build/meson-logs/meson-log.txt" &&
+    ninja -C "$tmp/consumer-build" &&
+    LD_LIBRARY_PATH=$libdir "$tmp/consumer-build/consumer"
+}
+case_run meson_consumer_finds_installed_copy meson_consumer_pkg_config
+
+case_summary
