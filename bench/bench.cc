@@ -38,6 +38,7 @@ namespace {
 struct Pool {
     float *x = nullptr, *y = nullptr, *g = nullptr, *b = nullptr;
     float *s1 = nullptr, *s2 = nullptr, *s3 = nullptr, *s4 = nullptr;
+    float *r = nullptr;
     size_t n = 0, vec = 0;
     void reserve(size_t elems, size_t vec_elems)
     {
@@ -45,14 +46,16 @@ struct Pool {
             return;
         n = std::max(n, elems);
         vec = std::max(vec, vec_elems);
-        for (float **p : {&x, &y})
+        for (float **p : {&x, &y, &r})
             *p = fresh(*p, n);
         for (float **p : {&g, &b, &s1, &s2, &s3, &s4})
             *p = fresh(*p, vec);
         std::mt19937 rng(42);
         std::normal_distribution<float> nd(0.5f, 2.0f);
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
             x[i] = nd(rng);
+            r[i] = 0.5f * nd(rng);
+        }
         for (size_t i = 0; i < vec; i++) {
             g[i] = 1.0f + 0.01f * nd(rng);
             b[i] = 0.01f * nd(rng);
@@ -164,7 +167,8 @@ void register_all(bool full, const std::vector<int> &thread_counts)
     // (the oneDNN memory objects do).
     size_t max_elems = 0, max_vec = 0;
     for (const Shape &s : shapes(full)) {
-        max_elems = std::max(max_elems, s.elements());
+        // the memcpy roofline copies bytes_moved / 2 from x to y
+        max_elems = std::max({max_elems, s.elements(), s.bytes_moved() / (2 * sizeof(float))});
         max_vec = std::max(max_vec, s.vector_len());
     }
     pool.reserve(max_elems, max_vec);
@@ -193,7 +197,7 @@ void register_all(bool full, const std::vector<int> &thread_counts)
             benchmark::RegisterBenchmark(name.c_str(), [s, isa, threads](benchmark::State &st) {
                 simdnorm_set_isa(isa);
                 use_threads(threads);
-                const Buffers buf{pool.x, pool.y, pool.g, pool.b, pool.s1, pool.s2, pool.s3, pool.s4};
+                const Buffers buf{pool.x, pool.y, pool.g, pool.b, pool.s1, pool.s2, pool.s3, pool.s4, pool.r};
                 for (auto _ : st) {
                     if (run_simdnorm(s, buf) != SIMDNORM_OK) {
                         st.SkipWithError("simdnorm call failed");
@@ -212,7 +216,7 @@ void register_all(bool full, const std::vector<int> &thread_counts)
             benchmark::RegisterBenchmark((std::string("onednn_") + op_name(s.op) + tail).c_str(),
                                          [s, threads](benchmark::State &st) {
                                              use_threads(threads);
-                                             const auto peer = make_onednn(s, Buffers{pool.x, pool.y, pool.g, pool.b, pool.s1, pool.s2, pool.s3, pool.s4});
+                                             const auto peer = make_onednn(s, Buffers{pool.x, pool.y, pool.g, pool.b, pool.s1, pool.s2, pool.s3, pool.s4, pool.r});
                                              for (auto _ : st) {
                                                  peer();
                                                  benchmark::ClobberMemory();

@@ -11,7 +11,20 @@
 
 namespace simdnorm_bench {
 
-enum class Op { LayerNorm, RmsNorm, BnTrainNchw, BnTrainNhwc, BnInferNchw, BnInferNhwc };
+// The fused epilogues come in pairs: the fused call (the _ex functions) and
+// its "_unfused" baseline, the same result computed in separate passes:
+//  - *_gelu_unfused:     the plain norm, then simdnorm_activate_f32 over y
+//                        (the library's own activation kernel, in place);
+//  - *_residual_unfused: h = (x + residual) + bias written into y by a plain
+//                        C++ loop (compiled for baseline x86-64 / aarch64 by
+//                        the compiler at -O3), then the plain norm in place.
+// bytes_moved counts what the op must move (residual ops: x and residual
+// read, y written), the same for both, so GB/s compare as times do.
+enum class Op {
+    LayerNorm, RmsNorm, BnTrainNchw, BnTrainNhwc, BnInferNchw, BnInferNhwc,
+    LayerNormGelu, LayerNormGeluUnfused, LayerNormResidual, LayerNormResidualUnfused,
+    RmsNormResidual, RmsNormResidualUnfused, BnInferNhwcRelu, BnInferNhwcReluUnfused
+};
 
 inline const char *op_name(Op op)
 {
@@ -22,12 +35,33 @@ inline const char *op_name(Op op)
     case Op::BnTrainNhwc: return "bn_train_nhwc";
     case Op::BnInferNchw: return "bn_infer_nchw";
     case Op::BnInferNhwc: return "bn_infer_nhwc";
+    case Op::LayerNormGelu: return "layer_norm_gelu";
+    case Op::LayerNormGeluUnfused: return "layer_norm_gelu_unfused";
+    case Op::LayerNormResidual: return "layer_norm_residual";
+    case Op::LayerNormResidualUnfused: return "layer_norm_residual_unfused";
+    case Op::RmsNormResidual: return "rms_norm_residual";
+    case Op::RmsNormResidualUnfused: return "rms_norm_residual_unfused";
+    case Op::BnInferNhwcRelu: return "bn_infer_nhwc_relu";
+    case Op::BnInferNhwcReluUnfused: return "bn_infer_nhwc_relu_unfused";
     }
     return "?";
 }
 
-inline bool is_batch_norm(Op op) { return op != Op::LayerNorm && op != Op::RmsNorm; }
-inline bool is_nhwc(Op op) { return op == Op::BnTrainNhwc || op == Op::BnInferNhwc; }
+inline bool is_batch_norm(Op op)
+{
+    return op == Op::BnTrainNchw || op == Op::BnTrainNhwc || op == Op::BnInferNchw ||
+           op == Op::BnInferNhwc || op == Op::BnInferNhwcRelu || op == Op::BnInferNhwcReluUnfused;
+}
+inline bool is_nhwc(Op op)
+{
+    return op == Op::BnTrainNhwc || op == Op::BnInferNhwc || op == Op::BnInferNhwcRelu ||
+           op == Op::BnInferNhwcReluUnfused;
+}
+inline bool has_residual(Op op)
+{
+    return op == Op::LayerNormResidual || op == Op::LayerNormResidualUnfused ||
+           op == Op::RmsNormResidual || op == Op::RmsNormResidualUnfused;
+}
 inline bool is_training(Op op) { return op == Op::BnTrainNchw || op == Op::BnTrainNhwc; }
 
 // Row norms: rows x cols. BatchNorm: n x c x spatial (spatial 1 is 2-D).
@@ -37,8 +71,8 @@ struct Shape {
     size_t n, c, spatial;    // BatchNorm
     size_t elements() const { return is_batch_norm(op) ? n * c * spatial : rows * cols; }
     // bytes of x read plus y written (BatchNorm training reads x twice, but
-    // the contract is measured as x + y, like a copy)
-    size_t bytes_moved() const { return 2 * elements() * sizeof(float); }
+    // the contract is measured as x + y, like a copy; a residual is read too)
+    size_t bytes_moved() const { return (has_residual(op) ? 3 : 2) * elements() * sizeof(float); }
     size_t vector_len() const
     {
         const size_t v = is_batch_norm(op) ? c : cols;
@@ -86,12 +120,35 @@ inline std::vector<Shape> shapes(bool full)
         for (const Bn &b : bn)
             if (b.s > 1 || op == Op::BnTrainNhwc || op == Op::BnInferNhwc) // 2-D once per mode
                 out.push_back({op, 0, 0, b.n, b.c, b.s});
+    // The fused epilogues and their unfused baselines: Transformer rows (and
+    // a 2-D BatchNorm of as many channels) in L2, L3 and DRAM.
+    std::vector<size_t> fused_cols = {768, 4096};
+    if (full)
+        fused_cols = {64, 768, 1024, 4096, 8192};
+    for (Op op : {Op::LayerNormGelu, Op::LayerNormGeluUnfused, Op::LayerNormResidual,
+                  Op::LayerNormResidualUnfused, Op::RmsNormResidual, Op::RmsNormResidualUnfused,
+                  Op::BnInferNhwcRelu, Op::BnInferNhwcReluUnfused})
+        for (size_t c : fused_cols)
+            for (size_t b : {256u << 10, 4u << 20, 64u << 20}) {
+                const size_t rows = b / (sizeof(float) * c);
+                out.push_back({op, rows, c, rows, c, 1});
+            }
     return out;
 }
 
 struct Buffers {
     float *x, *y, *gamma, *beta, *s1, *s2, *s3, *s4;
+    float *r; // a residual matrix as large as x
 };
+
+// The unfused residual add: y = (x + r) + bias, row by row.
+inline void add_residual(size_t rows, size_t cols, const float *x, const float *r,
+                         const float *bias, float *y)
+{
+    for (size_t i = 0; i < rows; i++)
+        for (size_t j = 0; j < cols; j++)
+            y[i * cols + j] = (x[i * cols + j] + r[i * cols + j]) + bias[j];
+}
 
 inline simdnorm_status run_simdnorm(const Shape &s, const Buffers &b)
 {
@@ -111,13 +168,58 @@ inline simdnorm_status run_simdnorm(const Shape &s, const Buffers &b)
     case Op::RmsNorm:
         return simdnorm_rms_norm_f32(s.rows, s.cols, b.x, s.cols, b.gamma, 1e-5f, b.y, s.cols,
                                      nullptr);
+    case Op::LayerNormGelu: {
+        const simdnorm_norm_options o = {nullptr, 0, nullptr, SIMDNORM_ACT_GELU_ERF, nullptr, 0};
+        return simdnorm_layer_norm_ex_f32(s.rows, s.cols, b.x, s.cols, b.gamma, b.beta, 1e-5f,
+                                          b.y, s.cols, nullptr, nullptr, &o);
+    }
+    case Op::LayerNormGeluUnfused: {
+        const simdnorm_status st = simdnorm_layer_norm_f32(s.rows, s.cols, b.x, s.cols, b.gamma,
+                                                           b.beta, 1e-5f, b.y, s.cols, nullptr,
+                                                           nullptr);
+        return st != SIMDNORM_OK ? st
+                                 : simdnorm_activate_f32(s.elements(), b.y, SIMDNORM_ACT_GELU_ERF, b.y);
+    }
+    case Op::LayerNormResidual: {
+        const simdnorm_norm_options o = {b.r, s.cols, b.beta, SIMDNORM_ACT_NONE, nullptr, 0};
+        return simdnorm_layer_norm_ex_f32(s.rows, s.cols, b.x, s.cols, b.gamma, b.beta, 1e-5f,
+                                          b.y, s.cols, nullptr, nullptr, &o);
+    }
+    case Op::LayerNormResidualUnfused:
+        add_residual(s.rows, s.cols, b.x, b.r, b.beta, b.y);
+        return simdnorm_layer_norm_f32(s.rows, s.cols, b.y, s.cols, b.gamma, b.beta, 1e-5f, b.y,
+                                       s.cols, nullptr, nullptr);
+    case Op::RmsNormResidual: {
+        const simdnorm_norm_options o = {b.r, s.cols, b.beta, SIMDNORM_ACT_NONE, nullptr, 0};
+        return simdnorm_rms_norm_ex_f32(s.rows, s.cols, b.x, s.cols, b.gamma, 1e-5f, b.y, s.cols,
+                                        nullptr, &o);
+    }
+    case Op::RmsNormResidualUnfused:
+        add_residual(s.rows, s.cols, b.x, b.r, b.beta, b.y);
+        return simdnorm_rms_norm_f32(s.rows, s.cols, b.y, s.cols, b.gamma, 1e-5f, b.y, s.cols,
+                                     nullptr);
+    case Op::BnInferNhwcRelu: {
+        const simdnorm_norm_options o = {nullptr, 0, nullptr, SIMDNORM_ACT_RELU, nullptr, 0};
+        return simdnorm_batch_norm_infer_ex_f32(SIMDNORM_NHWC, s.n, s.c, s.spatial, b.x, b.gamma,
+                                                b.beta, b.s1, b.s2, 1e-5f, b.y, &o);
+    }
+    case Op::BnInferNhwcReluUnfused: {
+        const simdnorm_status st = simdnorm_batch_norm_infer_f32(
+            SIMDNORM_NHWC, s.n, s.c, s.spatial, b.x, b.gamma, b.beta, b.s1, b.s2, 1e-5f, b.y);
+        return st != SIMDNORM_OK ? st
+                                 : simdnorm_activate_f32(s.elements(), b.y, SIMDNORM_ACT_RELU, b.y);
+    }
     }
     return SIMDNORM_ERR_PARAM;
 }
 
 #ifdef SIMDNORM_BENCH_ONEDNN
 // Whether oneDNN has the op (2.6 has no RMSNorm).
-inline bool has_onednn(const Shape &s) { return s.op != Op::RmsNorm; }
+inline bool has_onednn(const Shape &s)
+{
+    return s.op == Op::LayerNorm || s.op == Op::BnTrainNchw || s.op == Op::BnTrainNhwc ||
+           s.op == Op::BnInferNchw || s.op == Op::BnInferNhwc;
+}
 // The same op on oneDNN (forward_inference LayerNorm with scale and shift;
 // BatchNorm forward_training / forward_inference with global stats, scale and
 // shift, in the same layout), built now, run by calling the result.

@@ -87,6 +87,31 @@ def scaling(rows):
         print(f"{op:<22} {who:<7} {shape:<24} {size_label(x):>6} " + " ".join(f"{c:>14}" for c in cells))
 
 
+def fused(rows):
+    """Each fused op beside its _unfused baseline (same run, same ISA, shape
+    and thread count): GB/s of both and the speed-up; and each fused op
+    beside the plain norm it extends (its cost over the plain call)."""
+    idx = {(r["op"], r["who"], r["shape"], r["threads"]): r for r in rows}
+    plain_of = {"layer_norm_gelu": "layer_norm", "layer_norm_residual": "layer_norm",
+                "rms_norm_residual": "rms_norm"}
+    lines = []
+    for r in rows:
+        base = idx.get((r["op"] + "_unfused", r["who"], r["shape"], r["threads"]))
+        if not base or r["who"] in ("memcpy", "onednn"):
+            continue
+        plain = idx.get((plain_of.get(r["op"], ""), r["who"], r["shape"], r["threads"]))
+        over = f"{r['ns'] / plain['ns'] - 1:+8.1%}" if plain else f"{'-':>8}"
+        lines.append(f"{r['op']:<20} {r['shape']:<24} {size_label(r['x']):>8} {r['threads']:>3} "
+                     f"{r['who']:<7} {r['gbs']:7.1f} {base['gbs']:9.1f} {base['ns'] / r['ns']:7.2f}x {over}")
+    if not lines:
+        return
+    print("\nfused vs unfused (same run): GB/s of the op's bytes; time over the plain norm")
+    print(f"{'op':<20} {'shape':<24} {'x':>8} {'thr':>3} {'isa':<7} {'fused':>7} {'unfused':>9} "
+          f"{'speedup':>8} {'vs plain':>8}")
+    for line in lines:
+        print(line)
+
+
 def plot(rows, path):
     import matplotlib
     matplotlib.use("Agg")
@@ -148,6 +173,7 @@ def main():
           f"default ISA {context.get('simdnorm_default_isa', '?')}")
     table(rows)
     scaling(rows)
+    fused(rows)
     if a.png:
         plot(rows, a.png)
     return 0

@@ -25,6 +25,10 @@
  *  BN_STREAM_BYTES the normalize uses the streaming kernels (non-temporal
  *  stores: y is not read for ownership; the same bits).
  *
+ * Activation (the _ex functions): fused into the normalize kernels (y =
+ * act(fmaf(...)), kernels.h); a slow channel gets it by f32_activate on
+ * its float results, the same operation on the same values.
+ *
  * Normalize (both layouts, training and inference): per channel, in double,
  *   mean_hi = (float)mean, mean_lo = (float)(mean - mean_hi),
  *   rstd = 1/sqrt(var + eps), scale = (float)(rstd*gamma) (rstd without gamma),
@@ -81,7 +85,7 @@ typedef struct bn_channel {
 } bn_channel;
 
 typedef struct bn_call {
-    int train, nhwc, stream;
+    int train, nhwc, stream, act;
     size_t n, c, spatial;
     const float *x, *gamma, *beta;
     const float *mean, *var; /* inference */
@@ -240,10 +244,13 @@ static void run_nchw(const simdnorm_kernels *k, const bn_call *a, size_t cb, siz
                 const float *xp = a->x + off;
                 float *yp = a->y + off;
                 if (p[j].fast) {
-                    normalize(sp, xp, p[j].shift, p[j].scale, p[j].offset, NULL, NULL, yp);
+                    normalize(sp, xp, p[j].shift, p[j].scale, p[j].offset, NULL, NULL, a->act,
+                              yp);
                 } else {
                     for (size_t s = 0; s < sp; s++)
                         yp[s] = slow_y(a, c0 + j, &p[j], xp[s]);
+                    if (a->act != SIMDNORM_ACT_NONE)
+                        k->f32_activate(sp, yp, a->act, yp);
                 }
             }
     }
@@ -251,10 +258,11 @@ static void run_nchw(const simdnorm_kernels *k, const bn_call *a, size_t cb, siz
 
 /* ---- NHWC (and 2-D): chunks of channels, blocks of rows ------------------ */
 
-/* y = f(x) for the channels [c0, c0+cw) of every row with the kernel; the
- * arrays have BN_CHUNK entries, of which the first cw are set. */
+/* y = act(f(x)) for the channels [c0, c0+cw) of every row with the kernel;
+ * the arrays have BN_CHUNK entries, of which the first cw are set. */
 static void nhwc_normalize_chunk(const simdnorm_kernels *k, const bn_call *a, size_t c0,
-                                 size_t cw, float *shift, float *scale, float *offset)
+                                 size_t cw, float *shift, float *scale, float *offset,
+                                 int act)
 {
     const size_t rows = a->n * a->spatial, c = a->c;
     const simdnorm_f32_normalize_channels_fn normalize =
@@ -278,11 +286,11 @@ static void nhwc_normalize_chunk(const simdnorm_kernels *k, const bn_call *a, si
         }
         const size_t wide_rows = rows / rep;
         if (wide_rows)
-            normalize(wide_rows, wide, a->x, wide, shift, scale, offset, a->y);
+            normalize(wide_rows, wide, a->x, wide, shift, scale, offset, act, a->y);
         done = wide_rows * rep;
     }
     if (done < rows)
-        normalize(rows - done, cw, a->x + done * c + c0, c, shift, scale, offset,
+        normalize(rows - done, cw, a->x + done * c + c0, c, shift, scale, offset, act,
                   a->y + done * c + c0);
 }
 
@@ -297,6 +305,19 @@ static void nhwc_slow_channels(const bn_call *a, size_t c0, size_t cw, const bn_
         for (size_t r = 0; r < rows; r++)
             a->y[r * c + ch] = slow_y(a, ch, &p[j], a->x[r * c + ch]);
     }
+}
+
+/* y = act(y) for the channels [c0, c0+cw) of every row. */
+static void nhwc_activate_chunk(const simdnorm_kernels *k, const bn_call *a, size_t c0,
+                                size_t cw)
+{
+    const size_t rows = a->n * a->spatial, c = a->c;
+    if (cw == c) {
+        k->f32_activate(rows * c, a->y, a->act, a->y);
+        return;
+    }
+    for (size_t r = 0; r < rows; r++)
+        k->f32_activate(cw, a->y + r * c + c0, a->act, a->y + r * c + c0);
 }
 
 static void run_nhwc(const simdnorm_kernels *k, const bn_call *a, size_t cb, size_t ce)
@@ -346,21 +367,29 @@ static void run_nhwc(const simdnorm_kernels *k, const bn_call *a, size_t cb, siz
             offset[j] = p[j].offset;
             any_slow |= !p[j].fast;
         }
-        nhwc_normalize_chunk(k, a, c0, cw, shift, scale, offset);
-        if (any_slow)
+        /* A slow channel is computed after the kernel wrote y = x there (so
+         * the slow pass can read x in place); the activation then runs as a
+         * pass of its own over the chunk, on the same float values. */
+        nhwc_normalize_chunk(k, a, c0, cw, shift, scale, offset,
+                             any_slow ? SIMDNORM_ACT_NONE : a->act);
+        if (any_slow) {
             nhwc_slow_channels(a, c0, cw, p);
+            if (a->act != SIMDNORM_ACT_NONE)
+                nhwc_activate_chunk(k, a, c0, cw);
+        }
     }
 }
 
 /* ---- validation (DESIGN §5) ---------------------------------------------
- * In order: parameters (eps, momentum, layout), empty output (c == 0;
+ * In order: parameters (eps, momentum, layout, options: a valid activation
+ * and no residual, bias or h), empty output (c == 0;
  * inference with n*spatial == 0), NULL pointers (x, y; inference mean, var;
  * running_mean without running_var or the reverse), shape (training
  * n*spatial < 2, n*c*spatial*sizeof(float) beyond PTRDIFF_MAX or the address
  * space), overlap (any output with any input or another output, byte ranges,
  * except y == x). *done is set for an empty output. */
 static simdnorm_status check_bn(const bn_call *a, simdnorm_layout layout, float eps,
-                                float momentum, int *done)
+                                float momentum, const simdnorm_norm_options *opt, int *done)
 {
     *done = 0;
     if (!simdnorm_eps_ok(eps))
@@ -368,6 +397,8 @@ static simdnorm_status check_bn(const bn_call *a, simdnorm_layout layout, float 
     if (a->train && !(momentum >= 0.0f && momentum <= 1.0f)) /* NaN fails too */
         return SIMDNORM_ERR_PARAM;
     if (layout != SIMDNORM_NCHW && layout != SIMDNORM_NHWC)
+        return SIMDNORM_ERR_PARAM;
+    if (opt && (!simdnorm_act_ok(opt->activation) || opt->residual || opt->bias || opt->h))
         return SIMDNORM_ERR_PARAM;
     if (a->c == 0 || (!a->train && (a->n == 0 || a->spatial == 0))) {
         *done = 1;
@@ -459,19 +490,50 @@ static void run(bn_call *a)
     }
 }
 
+simdnorm_status simdnorm_batch_norm_train_ex_f32(
+    simdnorm_layout layout, size_t n, size_t c, size_t spatial, const float *x,
+    const float *gamma, const float *beta, float eps, float momentum,
+    float *running_mean, float *running_var, float *y, float *save_mean, float *save_rstd,
+    const simdnorm_norm_options *opt)
+{
+    bn_call a = {1, layout == SIMDNORM_NHWC, 0, SIMDNORM_ACT_NONE, n, c, spatial, x, gamma,
+                 beta, NULL, NULL, eps, momentum, running_mean, running_var, y, save_mean,
+                 save_rstd};
+    int done;
+    const simdnorm_status st = check_bn(&a, layout, eps, momentum, opt, &done);
+    if (st != SIMDNORM_OK || done)
+        return st;
+    if (opt)
+        a.act = (int)opt->activation;
+    run(&a);
+    return SIMDNORM_OK;
+}
+
+simdnorm_status simdnorm_batch_norm_infer_ex_f32(
+    simdnorm_layout layout, size_t n, size_t c, size_t spatial, const float *x,
+    const float *gamma, const float *beta, const float *mean, const float *var, float eps,
+    float *y, const simdnorm_norm_options *opt)
+{
+    bn_call a = {0, layout == SIMDNORM_NHWC, 0, SIMDNORM_ACT_NONE, n, c, spatial, x, gamma,
+                 beta, mean, var, eps, 0.0, NULL, NULL, y, NULL, NULL};
+    int done;
+    const simdnorm_status st = check_bn(&a, layout, eps, 0.0f, opt, &done);
+    if (st != SIMDNORM_OK || done)
+        return st;
+    if (opt)
+        a.act = (int)opt->activation;
+    run(&a);
+    return SIMDNORM_OK;
+}
+
 simdnorm_status simdnorm_batch_norm_train_f32(
     simdnorm_layout layout, size_t n, size_t c, size_t spatial, const float *x,
     const float *gamma, const float *beta, float eps, float momentum,
     float *running_mean, float *running_var, float *y, float *save_mean, float *save_rstd)
 {
-    bn_call a = {1, layout == SIMDNORM_NHWC, 0, n, c, spatial, x, gamma, beta, NULL, NULL,
-                 eps, momentum, running_mean, running_var, y, save_mean, save_rstd};
-    int done;
-    const simdnorm_status st = check_bn(&a, layout, eps, momentum, &done);
-    if (st != SIMDNORM_OK || done)
-        return st;
-    run(&a);
-    return SIMDNORM_OK;
+    return simdnorm_batch_norm_train_ex_f32(layout, n, c, spatial, x, gamma, beta, eps,
+                                            momentum, running_mean, running_var, y,
+                                            save_mean, save_rstd, NULL);
 }
 
 simdnorm_status simdnorm_batch_norm_infer_f32(
@@ -479,12 +541,6 @@ simdnorm_status simdnorm_batch_norm_infer_f32(
     const float *gamma, const float *beta, const float *mean, const float *var, float eps,
     float *y)
 {
-    bn_call a = {0, layout == SIMDNORM_NHWC, 0, n, c, spatial, x, gamma, beta, mean, var,
-                 eps, 0.0, NULL, NULL, y, NULL, NULL};
-    int done;
-    const simdnorm_status st = check_bn(&a, layout, eps, 0.0f, &done);
-    if (st != SIMDNORM_OK || done)
-        return st;
-    run(&a);
-    return SIMDNORM_OK;
+    return simdnorm_batch_norm_infer_ex_f32(layout, n, c, spatial, x, gamma, beta, mean, var,
+                                            eps, y, NULL);
 }

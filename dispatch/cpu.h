@@ -42,4 +42,9 @@ const char *simdnorm_isa_reason(void);
 /* The raw value of SIMDNORM_ISA seen at first use, or NULL if unset. */
 const char *simdnorm_isa_env(void);
 
+/* 1 when the scalar kernels' activations use SLEEF's FMA functions (the
+ * same bits as every SIMD ISA), 0 on an x86 CPU without FMA, where they
+ * use the non-FMA ones (kernels.h). */
+int simdnorm_scalar_math_fma(void);
+
 #endif /* SIMDNORM_CPU_H */

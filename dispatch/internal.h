@@ -37,6 +37,13 @@ int simdnorm_threads_for(size_t bytes, size_t max_parts);
 /* eps >= 0 and finite. */
 static inline int simdnorm_eps_ok(float eps) { return isfinite(eps) && eps >= 0.0f; }
 
+/* act is a value of simdnorm_activation (compared as unsigned: any other
+ * value, negative included, is rejected whatever type the enum got). */
+static inline int simdnorm_act_ok(simdnorm_activation act)
+{
+    return (unsigned)act <= (unsigned)SIMDNORM_ACT_SILU;
+}
+
 /* Bytes spanned by a [rows, cols] matrix with the given row stride (rows >= 1,
  * stride >= cols >= 1): 0 on overflow of rows*stride*sizeof(float) beyond
  * PTRDIFF_MAX or of the address range starting at p; else sets *span to the
@@ -190,11 +197,13 @@ static inline simdnorm_norm_plan simdnorm_plan_normalize(size_t n, double mean, 
     p.offset = p.fast ? (float)(-(double)mean_lo * (double)rstd_f) : 0.0f;
     return p;
 }
-/* Normalize with the plan: `normalize` (f32_normalize or, for large
- * outputs, f32_normalize_stream: the same bits) or the slow path. */
-void simdnorm_apply_normalize(simdnorm_f32_normalize_fn normalize, const simdnorm_norm_plan *p,
-                              size_t n, const float *x, const float *gamma,
-                              const float *beta, float *y);
+/* y = act(normalize(x)) with the plan: `normalize` (f32_normalize or, for
+ * large outputs, f32_normalize_stream: the same bits) with the activation
+ * fused, or the slow path followed by k's f32_activate in place (the
+ * activation of the same float values, so the same bits). */
+void simdnorm_apply_normalize(const simdnorm_kernels *k, simdnorm_f32_normalize_fn normalize,
+                              const simdnorm_norm_plan *p, size_t n, const float *x,
+                              const float *gamma, const float *beta, int act, float *y);
 
 /* Above this many bytes of x + y a call writes y with streaming
  * (non-temporal) stores: DESIGN §6 measured them winning only when x + y

@@ -13,6 +13,14 @@ unsigned simdnorm_cpu_detect_arch(void) { return 0; }
 #endif
 
 static const simdnorm_kernels table_scalar = SIMDNORM_KERNEL_TABLE(SIMDNORM_ISA_SCALAR, scalar);
+#if defined(SIMDNORM_HAVE_SCALAR_NOFMA)
+/* The scalar ISA of an x86 CPU that cannot run FMA instructions: SLEEF's
+ * FMA functions (purecfma) would raise SIGILL there, so its activations
+ * come from the non-FMA ones (purec) - the one documented exception to
+ * bitwise identity (kernels.h). Everything else is table_scalar's. */
+static const simdnorm_kernels table_scalar_nofma =
+    SIMDNORM_KERNEL_TABLE_MATH(SIMDNORM_ISA_SCALAR, scalar, scalar_nofma);
+#endif
 #if defined(SIMDNORM_HAVE_AVX2)
 static const simdnorm_kernels table_avx2 = SIMDNORM_KERNEL_TABLE(SIMDNORM_ISA_AVX2, avx2);
 #endif
@@ -50,6 +58,21 @@ static const char *const isa_names[ISA_COUNT] = {"scalar", "avx2", "avx512", "ne
 const char *const simdnorm_cpu_feature_names[10] = {
     "avx", "fma", "avx2", "avx512f", "avx512bw", "avx512dq", "avx512vl",
     "os_ymm", "os_zmm", "neon"};
+
+/* The table an ISA runs with on a CPU with features f (NULL if not
+ * compiled in). FMA instructions are VEX-encoded: they need the OS to save
+ * the YMM state too. */
+static const simdnorm_kernels *table_for(simdnorm_isa isa, unsigned f)
+{
+#if defined(SIMDNORM_HAVE_SCALAR_NOFMA)
+    const unsigned fma = SIMDNORM_CPU_AVX | SIMDNORM_CPU_FMA | SIMDNORM_CPU_OS_YMM;
+    if (isa == SIMDNORM_ISA_SCALAR && (f & fma) != fma)
+        return &table_scalar_nofma;
+#else
+    (void)f;
+#endif
+    return tables[isa];
+}
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static unsigned cpu_features;
@@ -117,14 +140,20 @@ static void init(void)
         }
     }
     atomic_store(&active_reason, reason);
-    atomic_store(&active_table, tables[isa]);
+    atomic_store(&active_table, table_for(isa, cpu_features));
 }
 
 static void ensure_init(void) { pthread_once(&init_once, init); }
 
 const simdnorm_kernels *simdnorm_kernels_for(simdnorm_isa isa)
 {
-    return (unsigned)isa < ISA_COUNT ? tables[isa] : NULL;
+    ensure_init();
+    return (unsigned)isa < ISA_COUNT ? table_for(isa, cpu_features) : NULL;
+}
+
+int simdnorm_scalar_math_fma(void)
+{
+    return simdnorm_kernels_for(SIMDNORM_ISA_SCALAR) == &table_scalar;
 }
 
 const simdnorm_kernels *simdnorm_active_kernels(void)
@@ -172,7 +201,7 @@ simdnorm_status simdnorm_set_isa(simdnorm_isa isa)
     if (!simdnorm_isa_available(isa))
         return SIMDNORM_ERR_ISA;
     atomic_store(&active_reason, "simdnorm_set_isa");
-    atomic_store_explicit(&active_table, tables[isa], memory_order_release);
+    atomic_store_explicit(&active_table, table_for(isa, cpu_features), memory_order_release);
     return SIMDNORM_OK;
 }
 

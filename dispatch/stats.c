@@ -143,14 +143,17 @@ void simdnorm_normalize_slow(size_t n, const float *x, double mean, double rstd,
     }
 }
 
-void simdnorm_apply_normalize(simdnorm_f32_normalize_fn normalize, const simdnorm_norm_plan *p,
-                              size_t n, const float *x, const float *gamma,
-                              const float *beta, float *y)
+void simdnorm_apply_normalize(const simdnorm_kernels *k, simdnorm_f32_normalize_fn normalize,
+                              const simdnorm_norm_plan *p, size_t n, const float *x,
+                              const float *gamma, const float *beta, int act, float *y)
 {
-    if (p->fast)
-        normalize(n, x, p->shift, p->scale, p->offset, gamma, beta, y);
-    else
-        simdnorm_normalize_slow(n, x, p->mean, p->rstd, gamma, beta, y);
+    if (p->fast) {
+        normalize(n, x, p->shift, p->scale, p->offset, gamma, beta, act, y);
+        return;
+    }
+    simdnorm_normalize_slow(n, x, p->mean, p->rstd, gamma, beta, y);
+    if (act != SIMDNORM_ACT_NONE)
+        k->f32_activate(n, y, act, y);
 }
 
 float simdnorm_normalize_span(const simdnorm_kernels *k, size_t n, const float *x,
@@ -158,6 +161,6 @@ float simdnorm_normalize_span(const simdnorm_kernels *k, size_t n, const float *
                               const float *gamma, const float *beta, float *y)
 {
     const simdnorm_norm_plan p = simdnorm_plan_normalize(n, mean, var, eps);
-    simdnorm_apply_normalize(k->f32_normalize, &p, n, x, gamma, beta, y);
+    simdnorm_apply_normalize(k, k->f32_normalize, &p, n, x, gamma, beta, SIMDNORM_ACT_NONE, y);
     return p.rstd_f;
 }

@@ -127,6 +127,101 @@ SIMDNORM_API simdnorm_status simdnorm_batch_norm_infer_f32(
     float eps,
     float *y);
 
+/* ---- Fused epilogues: residual add and activation ---------------------------
+ * The _ex functions are the plain ones with options; opt == NULL (or an
+ * all-zero struct) gives exactly the plain function's results.
+ *
+ * Activation, applied to each output v of the norm (after gamma/beta), in
+ * float, with SLEEF's deterministic 1-ULP erff/tanhf/expf, so the result is
+ * bit-for-bit the same on every ISA (one exception: on an x86 CPU without
+ * FMA the scalar code uses SLEEF's non-FMA functions, which can differ by
+ * 1 ULP for GELU and SiLU):
+ *   SIMDNORM_ACT_RELU       v > 0 ? v : +0
+ *   SIMDNORM_ACT_GELU_ERF   0.5 v (1 + erf(v / sqrt(2)))
+ *   SIMDNORM_ACT_GELU_TANH  0.5 v (1 + tanh(sqrt(2/pi) (v + 0.044715 v^3)))
+ *   SIMDNORM_ACT_SILU       v / (1 + exp(-v))
+ * (the exact float operation sequence is in the README). A value outside
+ * the enum is SIMDNORM_ERR_PARAM. */
+typedef enum simdnorm_activation {
+    SIMDNORM_ACT_NONE = 0,
+    SIMDNORM_ACT_RELU,
+    SIMDNORM_ACT_GELU_ERF,
+    SIMDNORM_ACT_GELU_TANH,
+    SIMDNORM_ACT_SILU
+} simdnorm_activation;
+
+/* Options of the _ex functions; zero-initialize and set what is used.
+ * Residual add (LayerNorm and RMSNorm; ONNX Runtime's SkipLayerNormalization):
+ *   h = (x + residual) + bias,  each add rounded to float once, residual or
+ *   bias skipped when NULL; the statistics are taken over h, y = norm(h),
+ *   and h is written to `h` when given (h = x when both are NULL).
+ * residual, h: [rows, cols] matrices with their own strides (>= cols);
+ * bias: [cols]. Exact in place is allowed for y and h on x or residual
+ * (same pointer, same stride); y and h must not overlap each other, nor
+ * any other input. BatchNorm takes only `activation` (residual, bias or h
+ * set: SIMDNORM_ERR_PARAM). */
+typedef struct simdnorm_norm_options {
+    const float *residual;          /* optional [rows, cols] */
+    size_t residual_stride;         /* floats between rows of residual */
+    const float *bias;              /* optional [cols], added after residual */
+    simdnorm_activation activation; /* applied to y */
+    float *h;                       /* optional output [rows, cols]: x + residual + bias */
+    size_t h_stride;                /* floats between rows of h */
+} simdnorm_norm_options;
+
+/* LayerNorm with options: per row, h = x (+ residual) (+ bias),
+ * y = act((h - mean(h)) * rstd(h) * gamma + beta); mean/rstd are h's. One
+ * read of x and residual and one write of y (and h) for rows of up to 8192
+ * floats (h is formed in a 64 KiB buffer on the calling thread's stack);
+ * longer rows form h in h (or y) and read it twice, as the plain functions
+ * read x. */
+SIMDNORM_API simdnorm_status simdnorm_layer_norm_ex_f32(
+    size_t rows, size_t cols,
+    const float *x, size_t x_stride,
+    const float *gamma, const float *beta,
+    float eps,
+    float *y, size_t y_stride,
+    float *mean, float *rstd,
+    const simdnorm_norm_options *opt);      /* NULL: simdnorm_layer_norm_f32 */
+
+/* RMSNorm with options: h as above, y = act(h * rstd(h) * gamma). */
+SIMDNORM_API simdnorm_status simdnorm_rms_norm_ex_f32(
+    size_t rows, size_t cols,
+    const float *x, size_t x_stride,
+    const float *gamma,
+    float eps,
+    float *y, size_t y_stride,
+    float *rstd,
+    const simdnorm_norm_options *opt);      /* NULL: simdnorm_rms_norm_f32 */
+
+/* BatchNorm with an activation on y (opt->activation; the other options
+ * must be unset). Everything else as the plain functions. */
+SIMDNORM_API simdnorm_status simdnorm_batch_norm_train_ex_f32(
+    simdnorm_layout layout, size_t n, size_t c, size_t spatial,
+    const float *x,
+    const float *gamma, const float *beta,
+    float eps, float momentum,
+    float *running_mean, float *running_var,
+    float *y,
+    float *save_mean, float *save_rstd,
+    const simdnorm_norm_options *opt);
+
+SIMDNORM_API simdnorm_status simdnorm_batch_norm_infer_ex_f32(
+    simdnorm_layout layout, size_t n, size_t c, size_t spatial,
+    const float *x,
+    const float *gamma, const float *beta,
+    const float *mean, const float *var,
+    float eps,
+    float *y,
+    const simdnorm_norm_options *opt);
+
+/* The activation on its own: y[i] = act(x[i]) for i < n, the same bits as
+ * the fused epilogue (so a separate pass after a plain norm equals the
+ * fused call). y == x is in place; any other overlap is
+ * SIMDNORM_ERR_OVERLAP; n == 0 is a no-op. */
+SIMDNORM_API simdnorm_status simdnorm_activate_f32(
+    size_t n, const float *x, simdnorm_activation act, float *y);
+
 /* ---- threads ---------------------------------------------------------------
  * Large calls split their rows (BatchNorm: its fixed blocks and channels)
  * over OpenMP threads; results are bit-for-bit the same for every thread

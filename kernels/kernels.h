@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "simdnorm.h" /* simdnorm_activation */
+
 /* ---- The canonical reduction order ---------------------------------------
  * Every reduction over a span x[0..n) uses SIMDNORM_LANES logical lanes:
  * element i goes to lane i % SIMDNORM_LANES and each lane accumulates its
@@ -76,18 +78,72 @@ typedef void (*simdnorm_f32_moments_exact_fn)(size_t n, const float *x,
  * double. Reads x[0..n), n >= 1. */
 typedef double (*simdnorm_f32_sumsq_exact_fn)(size_t n, const float *x);
 
-/* f32_normalize: the normalize-scale-shift of one span. For each i < n:
+/* ---- The activation epilogue -------------------------------------------
+ * act(v) of a float v, for act a simdnorm_activation, as a fixed sequence
+ * of float operations, each one IEEE rounding (fmaf fused), with SLEEF's
+ * deterministic 1-ULP functions ("finz", the FMA class: Sleef_finz_erff16_
+ * u10avx512f, _erff8_u10avx2, _erff4_u10advsimd, _erff1_u10purecfma and
+ * likewise expf, tanhf), which give the same bits on every ISA and
+ * architecture. erff/tanhf/expf below are those functions:
+ *   NONE       v
+ *   RELU       v > 0 ? v : +0                       (NaN stays NaN)
+ *   GELU_ERF   h = 0.5f*v;  e = erff(v * SQRT1_2F);  fmaf(h, e, h)
+ *   GELU_TANH  h = 0.5f*v;  p = fmaf((v*v) * 0.044715f, v, v);
+ *              t = tanhf(p * SQRT2_PIF);  fmaf(h, t, h)
+ *   SILU       v / (1.0f + expf(-v))
+ * then a NaN is written as the canonical NaN. SQRT1_2F and SQRT2_PIF are
+ * sqrt(1/2) and sqrt(2/pi) rounded to float. fmaf(h, e, h) is h*(1 + e)
+ * rounded once.
+ * The one exception: SLEEF's FMA functions execute FMA instructions, so on
+ * an x86 CPU without FMA the scalar kernels use the non-FMA deterministic
+ * functions (Sleef_cinz_*_purec) instead, through a second scalar table
+ * (suffix scalar_nofma); their results differ from the FMA ones by at most
+ * 1 ULP in rare cases (and only for GELU and SiLU). */
+#define SIMDNORM_SQRT1_2F 0x1.6a09e6p-1f
+#define SIMDNORM_SQRT2_PIF 0x1.988454p-1f
+#define SIMDNORM_GELU_TANH_C 0.044715f
+
+/* Runs stmt with the identifier A bound to the activation act as a
+ * compile-time constant: a kernel gets one inlined copy of its loop per
+ * activation (SLEEF's calls stay out of line), and act 0 (or any value
+ * outside the enum, which the entry points reject) the plain loop. */
+#define SIMDNORM_WITH_CONST_ACT(act, A, stmt)                                 \
+    switch (act) {                                                            \
+    case SIMDNORM_ACT_RELU: { enum { A = SIMDNORM_ACT_RELU }; stmt; } break;  \
+    case SIMDNORM_ACT_GELU_ERF: { enum { A = SIMDNORM_ACT_GELU_ERF }; stmt; } break; \
+    case SIMDNORM_ACT_GELU_TANH: { enum { A = SIMDNORM_ACT_GELU_TANH }; stmt; } break; \
+    case SIMDNORM_ACT_SILU: { enum { A = SIMDNORM_ACT_SILU }; stmt; } break;  \
+    default: { enum { A = SIMDNORM_ACT_NONE }; stmt; } break;                 \
+    }
+
+/* f32_normalize: the normalize-scale-shift of one span, with the activation
+ * epilogue act (kernels.h above; 0 = none). For each i < n:
  *   t = x_i - shift;  u = fmaf(t, scale, offset);
- *   y_i = fmaf(u, gamma_i, beta_i)  (both given),  u * gamma_i  (gamma only),
- *         u + beta_i (beta only),   u  (neither);
+ *   v = fmaf(u, gamma_i, beta_i)  (both given),  u * gamma_i  (gamma only),
+ *       u + beta_i (beta only),   u  (neither);
+ *   y_i = act(v),
  * and a NaN y_i is written as the canonical NaN. Every operation is one
  * IEEE float rounding (fmaf fused), so all ISAs agree bit for bit. Reads
  * x, gamma, beta [0..n), writes y[0..n), any alignment, nothing past n-1;
- * y == x (exact in place) is allowed, any other overlap is not. */
+ * y == x (exact in place) is allowed, any other overlap is not. With act 0
+ * the kernel runs the loop it had before activations existed. */
 typedef void (*simdnorm_f32_normalize_fn)(size_t n, const float *x,
                                           float shift, float scale,
                                           float offset, const float *gamma,
-                                          const float *beta, float *y);
+                                          const float *beta, int act, float *y);
+
+/* f32_activate: y_i = act(x_i) for i < n, NaN canonical: the epilogue on
+ * its own (the slow paths' outputs, simdnorm_activate_f32). Reads x[0..n),
+ * writes y[0..n), any alignment, nothing past n-1; y == x allowed. */
+typedef void (*simdnorm_f32_activate_fn)(size_t n, const float *x, int act, float *y);
+
+/* f32_add: the residual add, h_i = (x_i + r_i) + b_i, each add one float
+ * rounding, r or b skipped when NULL (both NULL: a copy), a NaN h_i
+ * written as the canonical NaN. Reads x, r, b [0..n), writes h[0..n), any
+ * alignment, nothing past n-1; h == x or h == r allowed (each element is
+ * read before it is written), any other overlap is not. */
+typedef void (*simdnorm_f32_add_fn)(size_t n, const float *x, const float *r,
+                                    const float *b, float *h);
 
 /* ---- Channel (column) kernels: BatchNorm over channels-last data --------
  * A [rows, channels] matrix whose row r starts at x + r*stride (stride >=
@@ -122,9 +178,10 @@ typedef void (*simdnorm_f32_channel_moments_fn)(size_t rows, size_t channels,
 /* f32_normalize_channels: per-channel normalize-scale-shift of a [rows,
  * channels] matrix, the NHWC counterpart of f32_normalize. For r < rows,
  * c < channels, with i = r*stride + c:
- *   y_i = fmaf(x_i - shift[c], scale[c], offset[c]),
+ *   y_i = act(fmaf(x_i - shift[c], scale[c], offset[c])),
  * a NaN y_i written as the canonical NaN: the same two roundings as
- * f32_normalize with gamma = beta = NULL, so all ISAs agree bit for bit.
+ * f32_normalize with gamma = beta = NULL, then the same epilogue, so all
+ * ISAs agree bit for bit.
  * Reads x_i, shift/scale/offset[0..channels); writes only the y_i (the
  * elements between rows, stride > channels, are not touched); any alignment,
  * nothing past the last element. y == x (exact in place) is allowed, any
@@ -133,7 +190,8 @@ typedef void (*simdnorm_f32_normalize_channels_fn)(size_t rows, size_t channels,
                                                    const float *x, size_t stride,
                                                    const float *shift,
                                                    const float *scale,
-                                                   const float *offset, float *y);
+                                                   const float *offset, int act,
+                                                   float *y);
 
 /* f32_normalize_stream, f32_normalize_channels_stream: the same contracts
  * and the same bits as f32_normalize and f32_normalize_channels, for
@@ -156,9 +214,30 @@ typedef struct simdnorm_kernels {
     simdnorm_f32_normalize_channels_fn f32_normalize_channels;
     simdnorm_f32_normalize_fn f32_normalize_stream;
     simdnorm_f32_normalize_channels_fn f32_normalize_channels_stream;
+    simdnorm_f32_activate_fn f32_activate;
+    simdnorm_f32_add_fn f32_add;
 } simdnorm_kernels;
 
-/* The kernels of one ISA, named <prefix>_<dtype>_<family>_<isa>. */
+/* The kernels of one ISA, named <prefix>_<dtype>_<family>_<isa>: those
+ * that evaluate activations (SLEEF calls), and the others. */
+#define SIMDNORM_DECLARE_MATH_KERNELS(isa)                                    \
+    void simdnorm_f32_normalize_##isa(size_t n, const float *x, float shift,  \
+                                      float scale, float offset,              \
+                                      const float *gamma, const float *beta,  \
+                                      int act, float *y);                     \
+    void simdnorm_f32_normalize_channels_##isa(                               \
+        size_t rows, size_t channels, const float *x, size_t stride,          \
+        const float *shift, const float *scale, const float *offset, int act, \
+        float *y);                                                            \
+    void simdnorm_f32_normalize_stream_##isa(                                 \
+        size_t n, const float *x, float shift, float scale, float offset,     \
+        const float *gamma, const float *beta, int act, float *y);            \
+    void simdnorm_f32_normalize_channels_stream_##isa(                        \
+        size_t rows, size_t channels, const float *x, size_t stride,          \
+        const float *shift, const float *scale, const float *offset, int act, \
+        float *y);                                                            \
+    void simdnorm_f32_activate_##isa(size_t n, const float *x, int act, float *y);
+
 #define SIMDNORM_DECLARE_KERNELS(isa)                                         \
     void simdnorm_f32_moments_##isa(size_t n, const float *x, float shift,    \
                                     double out[2]);                           \
@@ -171,36 +250,38 @@ typedef struct simdnorm_kernels {
     void simdnorm_f32_moments_exact_##isa(size_t n, const float *x,           \
                                           float shift, double out[2]);        \
     double simdnorm_f32_sumsq_exact_##isa(size_t n, const float *x);          \
-    void simdnorm_f32_normalize_##isa(size_t n, const float *x, float shift,  \
-                                      float scale, float offset,              \
-                                      const float *gamma, const float *beta,  \
-                                      float *y);                              \
     void simdnorm_f32_channel_moments_##isa(                                  \
         size_t rows, size_t channels, const float *x, size_t stride,          \
         size_t groups, size_t group_stride, double *s1, double *s2);          \
-    void simdnorm_f32_normalize_channels_##isa(                               \
-        size_t rows, size_t channels, const float *x, size_t stride,          \
-        const float *shift, const float *scale, const float *offset, float *y); \
-    void simdnorm_f32_normalize_stream_##isa(                                 \
-        size_t n, const float *x, float shift, float scale, float offset,     \
-        const float *gamma, const float *beta, float *y);                     \
-    void simdnorm_f32_normalize_channels_stream_##isa(                        \
-        size_t rows, size_t channels, const float *x, size_t stride,          \
-        const float *shift, const float *scale, const float *offset, float *y);
+    void simdnorm_f32_add_##isa(size_t n, const float *x, const float *r,     \
+                                const float *b, float *h);                    \
+    SIMDNORM_DECLARE_MATH_KERNELS(isa)
 
-/* The table initializer of one ISA; dispatch/isa.c builds each with it. */
-#define SIMDNORM_KERNEL_TABLE(isa_enum, isa)                                  \
+/* The table initializer of one ISA whose activations come from the math
+ * kernels of `math` (scalar_nofma: a CPU without FMA); dispatch/isa.c
+ * builds each table with it. */
+#define SIMDNORM_KERNEL_TABLE_MATH(isa_enum, isa, math)                       \
     {                                                                         \
         (isa_enum), simdnorm_f32_moments_##isa, simdnorm_f32_sumsq_##isa,     \
             simdnorm_f32_moments_rows_##isa, simdnorm_f32_sumsq_rows_##isa,   \
             simdnorm_f32_moments_exact_##isa, simdnorm_f32_sumsq_exact_##isa, \
-            simdnorm_f32_normalize_##isa, simdnorm_f32_channel_moments_##isa, \
-            simdnorm_f32_normalize_channels_##isa,                            \
-            simdnorm_f32_normalize_stream_##isa,                              \
-            simdnorm_f32_normalize_channels_stream_##isa                      \
+            simdnorm_f32_normalize_##math, simdnorm_f32_channel_moments_##isa, \
+            simdnorm_f32_normalize_channels_##math,                           \
+            simdnorm_f32_normalize_stream_##math,                             \
+            simdnorm_f32_normalize_channels_stream_##math,                    \
+            simdnorm_f32_activate_##math, simdnorm_f32_add_##isa              \
     }
+#define SIMDNORM_KERNEL_TABLE(isa_enum, isa) SIMDNORM_KERNEL_TABLE_MATH(isa_enum, isa, isa)
+
+/* x86 CPUs without FMA exist (the dispatcher picks this table for them). */
+#if defined(__x86_64__) || defined(__i386__)
+#define SIMDNORM_HAVE_SCALAR_NOFMA 1
+#endif
 
 SIMDNORM_DECLARE_KERNELS(scalar)
+#if defined(SIMDNORM_HAVE_SCALAR_NOFMA)
+SIMDNORM_DECLARE_MATH_KERNELS(scalar_nofma)
+#endif
 #if defined(SIMDNORM_HAVE_AVX2)
 SIMDNORM_DECLARE_KERNELS(avx2)
 #endif

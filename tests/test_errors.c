@@ -1,5 +1,6 @@
-/* test_errors.c - every error of DESIGN §5 for the row norms, BatchNorm and
- * the ISA control, each proving that no byte of any buffer changed. */
+/* test_errors.c - every error of DESIGN §5 for the row norms, BatchNorm, the
+ * fused epilogues (_ex, simdnorm_activate_f32) and the ISA control, each
+ * proving that no byte of any buffer changed. */
 #include <stdint.h>
 
 #include "common.h"
@@ -111,6 +112,93 @@ static simdnorm_status ln_mean_is_rstd(void) { ln_args a = ln_ok(); a.mean = RST
 static simdnorm_status ln_mean_overlaps_x(void) { ln_args a = ln_ok(); a.mean = X + 31; return ln(a); }
 static simdnorm_status ln_mean_overlaps_beta(void) { ln_args a = ln_ok(); a.mean = BETA; return ln(a); }
 static simdnorm_status ln_mean_overlaps_y(void) { ln_args a = ln_ok(); a.mean = Y; return ln(a); }
+
+/* ---- the _ex row norms: residual, bias, h, activation -------------------- */
+#define RES (arena + 448)
+#define BIAS (arena + 512)
+#define H (arena + 544)
+
+typedef struct ex_args {
+    ln_args a;
+    simdnorm_norm_options o;
+} ex_args;
+
+static ex_args ex_ok(void)
+{
+    ex_args e = {ln_ok(), {RES, COLS, BIAS, SIMDNORM_ACT_GELU_ERF, H, COLS}};
+    return e;
+}
+static simdnorm_status ln_ex(ex_args e)
+{
+    return simdnorm_layer_norm_ex_f32(e.a.rows, e.a.cols, e.a.x, e.a.xs, e.a.g, e.a.b, e.a.eps,
+                                      e.a.y, e.a.ys, e.a.mean, e.a.rstd, &e.o);
+}
+static simdnorm_status rms_ex(ex_args e)
+{
+    return simdnorm_rms_norm_ex_f32(e.a.rows, e.a.cols, e.a.x, e.a.xs, e.a.g, e.a.eps, e.a.y,
+                                    e.a.ys, e.a.rstd, &e.o);
+}
+
+#define EX_CASE(fn_name, change)                                              \
+    static simdnorm_status ln_ex_##fn_name(void)                              \
+    {                                                                         \
+        ex_args e = ex_ok();                                                  \
+        change;                                                               \
+        return ln_ex(e);                                                      \
+    }                                                                         \
+    static simdnorm_status rms_ex_##fn_name(void)                             \
+    {                                                                         \
+        ex_args e = ex_ok();                                                  \
+        change;                                                               \
+        return rms_ex(e);                                                     \
+    }
+
+EX_CASE(valid, (void)0)
+EX_CASE(valid_every_activation, for (int t = 0; t <= SIMDNORM_ACT_SILU; t++) {
+    e.o.activation = (simdnorm_activation)t;
+    if (ln_ex(e) != SIMDNORM_OK)
+        return SIMDNORM_ERR_PARAM;
+})
+EX_CASE(activation_unknown, e.o.activation = (simdnorm_activation)5)
+EX_CASE(activation_negative, e.o.activation = (simdnorm_activation)-1)
+EX_CASE(activation_unknown_rows_0, e.o.activation = (simdnorm_activation)77; e.a.rows = 0)
+EX_CASE(rows_0_is_noop, e.a.rows = 0; e.a.x = NULL; e.a.y = NULL; e.o.residual = NULL; e.o.h = NULL)
+EX_CASE(residual_stride_lt_cols, e.o.residual_stride = COLS - 1)
+EX_CASE(h_stride_lt_cols, e.o.h_stride = COLS - 1)
+EX_CASE(residual_size_overflow, e.o.residual_stride = SIZE_MAX / 4 + 1)
+EX_CASE(y_partly_overlaps_residual, e.a.y = RES + 3)
+EX_CASE(y_is_residual_other_stride, e.a.y = (float *)RES; e.a.ys = COLS + 1)
+EX_CASE(y_is_residual_ok, e.a.y = (float *)RES)
+EX_CASE(y_overlaps_bias, e.a.y = BIAS - 30)
+EX_CASE(h_overlaps_y, e.o.h = Y + 5)
+EX_CASE(h_is_y, e.o.h = Y)
+EX_CASE(h_partly_overlaps_x, e.o.h = X + 1)
+EX_CASE(h_is_x_other_stride, e.o.h = X; e.o.h_stride = COLS + 2)
+EX_CASE(h_is_x_ok, e.o.h = X)
+EX_CASE(h_is_residual_ok, e.o.h = (float *)RES)
+EX_CASE(h_is_x_and_y_is_residual_ok, e.o.h = X; e.a.y = (float *)RES)
+EX_CASE(h_overlaps_gamma, e.o.h = GAMMA - 20)
+EX_CASE(h_overlaps_bias, e.o.h = BIAS - 25)
+EX_CASE(rstd_overlaps_residual, e.a.rstd = RES + 9)
+EX_CASE(rstd_overlaps_h, e.a.rstd = H + 31)
+EX_CASE(rstd_overlaps_bias, e.a.rstd = BIAS + 4)
+EX_CASE(bias_only_ok, e.o.residual = NULL)
+EX_CASE(h_without_residual_or_bias_ok, e.o.residual = NULL; e.o.bias = NULL)
+static simdnorm_status ln_ex_mean_overlaps_h(void) { ex_args e = ex_ok(); e.a.mean = H + 2; return ln_ex(e); }
+static simdnorm_status ln_ex_mean_overlaps_residual(void) { ex_args e = ex_ok(); e.a.mean = RES; return ln_ex(e); }
+
+/* ---- the activation on its own ------------------------------------------ */
+#define AX (arena + 640)
+#define AY (arena + 672)
+static simdnorm_status act_valid(void) { return simdnorm_activate_f32(16, AX, SIMDNORM_ACT_SILU, AY); }
+static simdnorm_status act_unknown(void) { return simdnorm_activate_f32(16, AX, (simdnorm_activation)5, AY); }
+static simdnorm_status act_unknown_n_0(void) { return simdnorm_activate_f32(0, AX, (simdnorm_activation)9, AY); }
+static simdnorm_status act_n_0_noop(void) { return simdnorm_activate_f32(0, NULL, SIMDNORM_ACT_RELU, NULL); }
+static simdnorm_status act_x_null(void) { return simdnorm_activate_f32(16, NULL, SIMDNORM_ACT_RELU, AY); }
+static simdnorm_status act_y_null(void) { return simdnorm_activate_f32(16, AX, SIMDNORM_ACT_RELU, NULL); }
+static simdnorm_status act_size_overflow(void) { return simdnorm_activate_f32(SIZE_MAX / 2, AX, SIMDNORM_ACT_RELU, AY); }
+static simdnorm_status act_y_partly_overlaps_x(void) { return simdnorm_activate_f32(16, AX, SIMDNORM_ACT_RELU, AX + 4); }
+static simdnorm_status act_in_place_ok(void) { return simdnorm_activate_f32(16, AX, SIMDNORM_ACT_GELU_TANH, AX); }
 
 /* ---- BatchNorm: n = 2, c = 4, spatial = 3 ------------------------------- */
 enum { BN_N = 2, BN_C = 4, BN_SP = 3, BN_TOTAL = BN_N * BN_C * BN_SP };
@@ -225,6 +313,40 @@ T_CASE(running_var_overlaps_y, a.rv = BY + 23)
 T_CASE(running_mean_overlaps_gamma, a.rm = BG + 2)
 T_CASE(running_mean_overlaps_save_mean, a.rm = BSM)
 
+/* BatchNorm _ex: an activation only. */
+static simdnorm_norm_options bn_opt(simdnorm_activation act)
+{
+    simdnorm_norm_options o = {NULL, 0, NULL, act, NULL, 0};
+    return o;
+}
+#define BN_EX_CASE(name, change)                                              \
+    static simdnorm_status bnt_ex_##name(void)                                \
+    {                                                                         \
+        bn_args a = bn_ok();                                                  \
+        simdnorm_norm_options o = bn_opt(SIMDNORM_ACT_SILU);                  \
+        change;                                                               \
+        return simdnorm_batch_norm_train_ex_f32(a.layout, a.n, a.c, a.sp, a.x, a.g, a.b, a.eps, \
+                                                a.momentum, a.rm, a.rv, a.y, a.sm, a.sr, &o); \
+    }                                                                         \
+    static simdnorm_status bni_ex_##name(void)                                \
+    {                                                                         \
+        bn_args a = bn_ok();                                                  \
+        simdnorm_norm_options o = bn_opt(SIMDNORM_ACT_SILU);                  \
+        change;                                                               \
+        return simdnorm_batch_norm_infer_ex_f32(a.layout, a.n, a.c, a.sp, a.x, a.g, a.b, a.mean, \
+                                                a.var, a.eps, a.y, &o);       \
+    }
+BN_EX_CASE(valid, (void)0)
+BN_EX_CASE(valid_nhwc_relu, a.layout = SIMDNORM_NHWC; o.activation = SIMDNORM_ACT_RELU)
+BN_EX_CASE(activation_unknown, o.activation = (simdnorm_activation)5)
+BN_EX_CASE(activation_negative, o.activation = (simdnorm_activation)-2)
+BN_EX_CASE(activation_unknown_c_0, o.activation = (simdnorm_activation)5; a.c = 0)
+BN_EX_CASE(residual_set, o.residual = RES; o.residual_stride = BN_C)
+BN_EX_CASE(bias_set, o.bias = BIAS)
+BN_EX_CASE(h_set, o.h = H; o.h_stride = BN_C)
+BN_EX_CASE(c_0_noop, a.c = 0; a.x = NULL; a.y = NULL)
+BN_EX_CASE(y_partly_overlaps_x, a.y = BX + 1)
+
 static simdnorm_status set_isa_bad_enum(void) { return simdnorm_set_isa((simdnorm_isa)99); }
 static simdnorm_status set_isa_negative_enum(void) { return simdnorm_set_isa((simdnorm_isa)-1); }
 static simdnorm_status set_isa_other_arch(void)
@@ -330,6 +452,63 @@ int main(void)
     BN_T(running_var_overlaps_y, SIMDNORM_ERR_OVERLAP)
     BN_T(running_mean_overlaps_gamma, SIMDNORM_ERR_OVERLAP)
     BN_T(running_mean_overlaps_save_mean, SIMDNORM_ERR_OVERLAP)
+
+#define EX_BOTH(fn_name, want)                                                \
+    expect("layer_norm_ex_" #fn_name, want, ln_ex_##fn_name);                 \
+    expect("rms_norm_ex_" #fn_name, want, rms_ex_##fn_name);
+    EX_BOTH(valid, SIMDNORM_OK)
+    EX_BOTH(valid_every_activation, SIMDNORM_OK)
+    EX_BOTH(activation_unknown, SIMDNORM_ERR_PARAM)
+    EX_BOTH(activation_negative, SIMDNORM_ERR_PARAM)
+    EX_BOTH(activation_unknown_rows_0, SIMDNORM_ERR_PARAM)
+    EX_BOTH(rows_0_is_noop, SIMDNORM_OK)
+    EX_BOTH(residual_stride_lt_cols, SIMDNORM_ERR_SHAPE)
+    EX_BOTH(h_stride_lt_cols, SIMDNORM_ERR_SHAPE)
+    EX_BOTH(residual_size_overflow, SIMDNORM_ERR_SHAPE)
+    EX_BOTH(y_partly_overlaps_residual, SIMDNORM_ERR_OVERLAP)
+    EX_BOTH(y_is_residual_other_stride, SIMDNORM_ERR_OVERLAP)
+    EX_BOTH(y_is_residual_ok, SIMDNORM_OK)
+    EX_BOTH(y_overlaps_bias, SIMDNORM_ERR_OVERLAP)
+    EX_BOTH(h_overlaps_y, SIMDNORM_ERR_OVERLAP)
+    EX_BOTH(h_is_y, SIMDNORM_ERR_OVERLAP)
+    EX_BOTH(h_partly_overlaps_x, SIMDNORM_ERR_OVERLAP)
+    EX_BOTH(h_is_x_other_stride, SIMDNORM_ERR_OVERLAP)
+    EX_BOTH(h_is_x_ok, SIMDNORM_OK)
+    EX_BOTH(h_is_residual_ok, SIMDNORM_OK)
+    EX_BOTH(h_is_x_and_y_is_residual_ok, SIMDNORM_OK)
+    EX_BOTH(h_overlaps_gamma, SIMDNORM_ERR_OVERLAP)
+    EX_BOTH(h_overlaps_bias, SIMDNORM_ERR_OVERLAP)
+    EX_BOTH(rstd_overlaps_residual, SIMDNORM_ERR_OVERLAP)
+    EX_BOTH(rstd_overlaps_h, SIMDNORM_ERR_OVERLAP)
+    EX_BOTH(rstd_overlaps_bias, SIMDNORM_ERR_OVERLAP)
+    EX_BOTH(bias_only_ok, SIMDNORM_OK)
+    EX_BOTH(h_without_residual_or_bias_ok, SIMDNORM_OK)
+    expect("layer_norm_ex_mean_overlaps_h", SIMDNORM_ERR_OVERLAP, ln_ex_mean_overlaps_h);
+    expect("layer_norm_ex_mean_overlaps_residual", SIMDNORM_ERR_OVERLAP, ln_ex_mean_overlaps_residual);
+
+#define BN_EX(name, want)                                                     \
+    expect("bn_train_ex_" #name, want, bnt_ex_##name);                        \
+    expect("bn_infer_ex_" #name, want, bni_ex_##name);
+    BN_EX(valid, SIMDNORM_OK)
+    BN_EX(valid_nhwc_relu, SIMDNORM_OK)
+    BN_EX(activation_unknown, SIMDNORM_ERR_PARAM)
+    BN_EX(activation_negative, SIMDNORM_ERR_PARAM)
+    BN_EX(activation_unknown_c_0, SIMDNORM_ERR_PARAM)
+    BN_EX(residual_set, SIMDNORM_ERR_PARAM)
+    BN_EX(bias_set, SIMDNORM_ERR_PARAM)
+    BN_EX(h_set, SIMDNORM_ERR_PARAM)
+    BN_EX(c_0_noop, SIMDNORM_OK)
+    BN_EX(y_partly_overlaps_x, SIMDNORM_ERR_OVERLAP)
+
+    expect("activate_valid", SIMDNORM_OK, act_valid);
+    expect("activate_unknown", SIMDNORM_ERR_PARAM, act_unknown);
+    expect("activate_unknown_n_0", SIMDNORM_ERR_PARAM, act_unknown_n_0);
+    expect("activate_n_0_noop", SIMDNORM_OK, act_n_0_noop);
+    expect("activate_x_null", SIMDNORM_ERR_NULL, act_x_null);
+    expect("activate_y_null", SIMDNORM_ERR_NULL, act_y_null);
+    expect("activate_size_overflow", SIMDNORM_ERR_SHAPE, act_size_overflow);
+    expect("activate_y_partly_overlaps_x", SIMDNORM_ERR_OVERLAP, act_y_partly_overlaps_x);
+    expect("activate_in_place_ok", SIMDNORM_OK, act_in_place_ok);
 
     const simdnorm_isa isa_before = simdnorm_active_isa();
     expect("set_isa_bad_enum", SIMDNORM_ERR_PARAM, set_isa_bad_enum);

@@ -4,8 +4,11 @@
  * hashed bit for bit and compared with tests/golden_hashes.h. The same file
  * is asserted on x86 (scalar, AVX2, AVX-512) and on aarch64 (scalar, NEON):
  * results are identical across architectures, not only across the ISAs of
- * one machine.   test_golden --print   writes the table anew. */
+ * one machine.   test_golden --print   writes the table anew (the _nofma
+ * entries: the lines with that suffix of  qemu-x86_64 -cpu Nehalem
+ * test_golden --print ; every other line is the same on every CPU). */
 #include "common.h"
+#include "cpu.h"
 #include "internal.h"
 
 typedef struct golden {
@@ -157,6 +160,108 @@ static void golden_batch_norm(void)
             }
 }
 
+/* The fused epilogues: LayerNorm/RMSNorm with residual, bias, h and every
+ * activation, BatchNorm with every activation, and the activation on its
+ * own. On a CPU without FMA (qemu Nehalem) the scalar GELU/SiLU results come
+ * from SLEEF's non-FMA functions, the documented exception: those entries
+ * carry the suffix _nofma, written by `test_golden --print` on such a CPU. */
+static void golden_fused(void)
+{
+    static const shape fshapes[] = {{5, 33}, {3, 768}, {2, 4097}};
+    static const char *const act_names[] = {"none", "relu", "gelu_erf", "gelu_tanh", "silu"};
+    char name[128];
+    for (size_t s = 0; s < sizeof fshapes / sizeof *fshapes; s++)
+        for (int kind = 0; kind < 5; kind += 2)
+            for (int act = SIMDNORM_ACT_NONE; act <= SIMDNORM_ACT_SILU; act++) {
+                const size_t rows = fshapes[s].rows, cols = fshapes[s].cols, n = rows * cols;
+                const char *sfx = act >= SIMDNORM_ACT_GELU_ERF && !simdnorm_scalar_math_fma() &&
+                                          simdnorm_active_isa() == SIMDNORM_ISA_SCALAR
+                                      ? "_nofma"
+                                      : "";
+                rng_seed(9000 + s * 131 + (size_t)kind * 17 + (size_t)act);
+                float *x = malloc(n * sizeof(float)), *r = malloc(n * sizeof(float));
+                float *y = malloc(n * sizeof(float)), *h = malloc(n * sizeof(float));
+                float *g = malloc(cols * sizeof(float)), *b = malloc(cols * sizeof(float));
+                float *bias = malloc(cols * sizeof(float)), mean[8], rstd[8];
+                fill_kind(x, n, cols, kind);
+                fill_kind(r, n, cols, 0);
+                for (size_t j = 0; j < cols; j++) {
+                    g[j] = (float)(0.5 + rng_unif());
+                    b[j] = (float)rng_normal();
+                    bias[j] = (float)(0.1 * rng_normal());
+                }
+                simdnorm_norm_options o = {r, cols, bias, (simdnorm_activation)act, h, cols};
+                CHECK(simdnorm_layer_norm_ex_f32(rows, cols, x, cols, g, b, 1e-5f, y, cols, mean,
+                                                 rstd, &o) == SIMDNORM_OK,
+                      "layer_norm_ex failed");
+                uint64_t hh = fnv(FNV_SEED, y, n * sizeof(float));
+                hh = fnv(hh, h, n * sizeof(float));
+                hh = fnv(fnv(hh, mean, rows * sizeof(float)), rstd, rows * sizeof(float));
+                snprintf(name, sizeof name, "fused_layer_norm_%zux%zu_kind%d_residual_bias_%s%s",
+                         rows, cols, kind, act_names[act], sfx);
+                record(name, hh);
+                o.bias = NULL;
+                o.h = NULL;
+                CHECK(simdnorm_rms_norm_ex_f32(rows, cols, x, cols, g, 1e-5f, y, cols, rstd, &o) ==
+                          SIMDNORM_OK,
+                      "rms_norm_ex failed");
+                hh = fnv(fnv(FNV_SEED, y, n * sizeof(float)), rstd, rows * sizeof(float));
+                snprintf(name, sizeof name, "fused_rms_norm_%zux%zu_kind%d_residual_%s%s", rows,
+                         cols, kind, act_names[act], sfx);
+                record(name, hh);
+                CHECK(simdnorm_activate_f32(n, x, (simdnorm_activation)act, y) == SIMDNORM_OK,
+                      "activate failed");
+                snprintf(name, sizeof name, "activate_%zux%zu_kind%d_%s%s", rows, cols, kind,
+                         act_names[act], sfx);
+                record(name, fnv(FNV_SEED, y, n * sizeof(float)));
+                free(x);
+                free(r);
+                free(y);
+                free(h);
+                free(g);
+                free(b);
+                free(bias);
+            }
+    static const struct {
+        size_t n, c, sp;
+    } bshapes[] = {{4, 19, 50}, {40, 5, 1}};
+    for (size_t s = 0; s < sizeof bshapes / sizeof *bshapes; s++)
+        for (int layout = 0; layout < 2; layout++)
+            for (int act = SIMDNORM_ACT_RELU; act <= SIMDNORM_ACT_SILU; act++) {
+                const size_t n = bshapes[s].n, c = bshapes[s].c, sp = bshapes[s].sp, total = n * c * sp;
+                const char *sfx = act >= SIMDNORM_ACT_GELU_ERF && !simdnorm_scalar_math_fma() &&
+                                          simdnorm_active_isa() == SIMDNORM_ISA_SCALAR
+                                      ? "_nofma"
+                                      : "";
+                rng_seed(9500 + s * 7 + (size_t)layout * 3 + (size_t)act);
+                float *x = malloc(total * sizeof(float)), *y = malloc(total * sizeof(float));
+                float g[19], b[19], m[19], v[19];
+                fill_kind(x, total, c * sp, 4);
+                for (size_t j = 0; j < c; j++) {
+                    g[j] = (float)(0.5 + rng_unif());
+                    b[j] = (float)rng_normal();
+                    m[j] = (float)(0.1 * rng_normal());
+                    v[j] = (float)(0.5 + rng_unif());
+                }
+                const simdnorm_layout lay = layout ? SIMDNORM_NHWC : SIMDNORM_NCHW;
+                simdnorm_norm_options o = {NULL, 0, NULL, (simdnorm_activation)act, NULL, 0};
+                CHECK(simdnorm_batch_norm_train_ex_f32(lay, n, c, sp, x, g, b, 1e-5f, 0.1f, NULL,
+                                                       NULL, y, NULL, NULL, &o) == SIMDNORM_OK,
+                      "batch_norm_train_ex failed");
+                snprintf(name, sizeof name, "fused_batch_norm_train_%s_%zux%zux%zu_%s%s",
+                         layout ? "nhwc" : "nchw", n, c, sp, act_names[act], sfx);
+                record(name, fnv(FNV_SEED, y, total * sizeof(float)));
+                CHECK(simdnorm_batch_norm_infer_ex_f32(lay, n, c, sp, x, g, b, m, v, 1e-5f, y, &o) ==
+                          SIMDNORM_OK,
+                      "batch_norm_infer_ex failed");
+                snprintf(name, sizeof name, "fused_batch_norm_infer_%s_%zux%zux%zu_%s%s",
+                         layout ? "nhwc" : "nchw", n, c, sp, act_names[act], sfx);
+                record(name, fnv(FNV_SEED, y, total * sizeof(float)));
+                free(x);
+                free(y);
+            }
+}
+
 /* Raw double sums of the reduction kernels: a change of summation order that
  * rounding to float would hide still shows here. */
 static void golden_kernels(const simdnorm_kernels *k)
@@ -189,6 +294,7 @@ int main(int argc, char **argv)
         golden_rows();
         golden_batch_norm();
         golden_kernels(simdnorm_kernels_for(SIMDNORM_ISA_SCALAR));
+        golden_fused();
         return 0;
     }
     for (size_t i = 0; i < N_ARCH_ISAS; i++) {
@@ -197,6 +303,7 @@ int main(int argc, char **argv)
         checked = 0;
         golden_rows();
         golden_batch_norm();
+        golden_fused();
         CHECK(checked > 0, "no golden hash compared");
         h_end();
         if (!begin_isa_case("golden_hashes_kernel_sums", arch_isas[i]))

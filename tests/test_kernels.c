@@ -1,7 +1,8 @@
 /* test_kernels.c - every kernel of every ISA this CPU runs, called directly
  * (as dav1d's checkasm does) and compared bit for bit with the scalar
  * kernel: the double sums of the reductions too, on wide-range data where
- * any change of summation order or of fused vs unfused arithmetic shows. */
+ * any change of summation order or of fused vs unfused arithmetic shows;
+ * the activation epilogues (SLEEF) and the residual add likewise. */
 #include "common.h"
 #include "internal.h"
 
@@ -75,8 +76,8 @@ static void case_normalize(const simdnorm_kernels *k, const simdnorm_kernels *re
         const float offset = (float)(rng_normal() * 1e-3);
         for (int v = 0; v < 4; v++) {
             const float *g = v & 1 ? gb.p : NULL, *b = v & 2 ? bb.p : NULL;
-            k->f32_normalize(n, xb.p, shift, scale, offset, g, b, y1.p);
-            ref->f32_normalize(n, xb.p, shift, scale, offset, g, b, y2.p);
+            k->f32_normalize(n, xb.p, shift, scale, offset, g, b, 0, y1.p);
+            ref->f32_normalize(n, xb.p, shift, scale, offset, g, b, 0, y2.p);
             CHECK(memcmp(y1.p, y2.p, n * sizeof(float)) == 0,
                   "n %zu variant %d: y differs from scalar", n, v);
             for (size_t i = 0; i < n; i++)
@@ -84,14 +85,14 @@ static void case_normalize(const simdnorm_kernels *k, const simdnorm_kernels *re
                     CHECK(fbits(y1.p[i]) == SIMDNORM_CANONICAL_NAN_BITS, "non-canonical NaN");
             /* in place: the same bits */
             memcpy(y2.p, xb.p, n * sizeof(float));
-            k->f32_normalize(n, y2.p, shift, scale, offset, g, b, y2.p);
+            k->f32_normalize(n, y2.p, shift, scale, offset, g, b, 0, y2.p);
             CHECK(memcmp(y1.p, y2.p, n * sizeof(float)) == 0, "n %zu: in place differs", n);
             /* the streaming variant: the same bits, out of place and in place */
-            k->f32_normalize_stream(n, xb.p, shift, scale, offset, g, b, y2.p);
+            k->f32_normalize_stream(n, xb.p, shift, scale, offset, g, b, 0, y2.p);
             CHECK(memcmp(y1.p, y2.p, n * sizeof(float)) == 0,
                   "n %zu variant %d: stream kernel differs", n, v);
             memcpy(y2.p, xb.p, n * sizeof(float));
-            k->f32_normalize_stream(n, y2.p, shift, scale, offset, g, b, y2.p);
+            k->f32_normalize_stream(n, y2.p, shift, scale, offset, g, b, 0, y2.p);
             CHECK(memcmp(y1.p, y2.p, n * sizeof(float)) == 0,
                   "n %zu variant %d: stream kernel in place differs", n, v);
         }
@@ -229,8 +230,8 @@ static void normalize_channels_shape(const simdnorm_kernels *k, const simdnorm_k
     }
     for (size_t i = 0; i < len; i++)
         y1.p[i] = y2.p[i] = from_bits(SENTINEL_BITS);
-    k->f32_normalize_channels(rows, ch, xb.p, stride, shb.p, scb.p, ofb.p, y1.p);
-    ref->f32_normalize_channels(rows, ch, xb.p, stride, shb.p, scb.p, ofb.p, y2.p);
+    k->f32_normalize_channels(rows, ch, xb.p, stride, shb.p, scb.p, ofb.p, 0, y1.p);
+    ref->f32_normalize_channels(rows, ch, xb.p, stride, shb.p, scb.p, ofb.p, 0, y2.p);
     CHECK(memcmp(y1.p, y2.p, len * sizeof(float)) == 0,
           "rows %zu channels %zu stride %zu: y differs from scalar", rows, ch, stride);
     size_t bad = 0, gaps = 0;
@@ -250,7 +251,7 @@ static void normalize_channels_shape(const simdnorm_kernels *k, const simdnorm_k
           ch, stride, gaps);
     /* in place: the same bits */
     memcpy(y2.p, xb.p, len * sizeof(float));
-    k->f32_normalize_channels(rows, ch, y2.p, stride, shb.p, scb.p, ofb.p, y2.p);
+    k->f32_normalize_channels(rows, ch, y2.p, stride, shb.p, scb.p, ofb.p, 0, y2.p);
     for (size_t i = 0; i < len; i++)
         if (i % stride >= ch)
             y2.p[i] = from_bits(SENTINEL_BITS);
@@ -259,11 +260,11 @@ static void normalize_channels_shape(const simdnorm_kernels *k, const simdnorm_k
     /* the streaming variant: the same bits, gaps untouched, in place too */
     for (size_t i = 0; i < len; i++)
         y2.p[i] = from_bits(SENTINEL_BITS);
-    k->f32_normalize_channels_stream(rows, ch, xb.p, stride, shb.p, scb.p, ofb.p, y2.p);
+    k->f32_normalize_channels_stream(rows, ch, xb.p, stride, shb.p, scb.p, ofb.p, 0, y2.p);
     CHECK(memcmp(y1.p, y2.p, len * sizeof(float)) == 0,
           "rows %zu channels %zu stride %zu: stream kernel differs", rows, ch, stride);
     memcpy(y2.p, xb.p, len * sizeof(float));
-    k->f32_normalize_channels_stream(rows, ch, y2.p, stride, shb.p, scb.p, ofb.p, y2.p);
+    k->f32_normalize_channels_stream(rows, ch, y2.p, stride, shb.p, scb.p, ofb.p, 0, y2.p);
     for (size_t i = 0; i < len; i++)
         if (i % stride >= ch)
             y2.p[i] = from_bits(SENTINEL_BITS);
@@ -279,6 +280,238 @@ static void case_normalize_channels(const simdnorm_kernels *k, const simdnorm_ke
     for_channel_shapes(normalize_channels_shape, k, ref);
 }
 
+/* ---- the fused epilogue: activations and the residual add ------------- */
+
+static const int acts[] = {SIMDNORM_ACT_RELU, SIMDNORM_ACT_GELU_ERF, SIMDNORM_ACT_GELU_TANH,
+                           SIMDNORM_ACT_SILU};
+#define N_ACTS (sizeof acts / sizeof *acts)
+
+/* Inputs of an activation: mostly where the curves bend (|v| < 12), some
+ * over a wide exponent range, and the special values every ISA must agree
+ * on (signed zeros, subnormals, huge, Inf, NaN). */
+static void fill_act(float *x, size_t n)
+{
+    static const float special[] = {0.0f, -0.0f, 1e-45f, -1e-45f, 1e-39f, -3e-39f,
+                                    FLT_MIN, -FLT_MIN, 1e-7f, -1e-7f, 0.5f, -0.5f,
+                                    3.9f, -3.9f, 9.1f, -9.1f, 87.5f, -87.5f, 89.0f, -89.0f,
+                                    104.0f, -104.0f, 1e10f, -1e10f, 2e19f, -2e19f,
+                                    FLT_MAX, -FLT_MAX, INFINITY, -INFINITY, NAN};
+    const size_t ns = sizeof special / sizeof *special;
+    for (size_t i = 0; i < n; i++) {
+        const uint64_t u = rng_u64();
+        if (u % 16 == 0)
+            x[i] = special[(u >> 8) % ns];
+        else if (u % 16 == 1)
+            x[i] = (float)(rng_normal() * ldexp(1.0, (int)((u >> 8) % 81) - 40));
+        else
+            x[i] = (float)(rng_normal() * 4.0);
+    }
+    if (n > 2)
+        x[n - 1] = from_bits(0xffc12345u); /* a NaN with sign and payload */
+}
+
+static const size_t act_lengths[] = {511, 512, 513, 4097};
+
+static size_t act_length_at(size_t i) /* 1..100, then the act lengths */
+{
+    return i < 100 ? i + 1 : act_lengths[i - 100];
+}
+#define N_ACT_LENGTHS (100 + sizeof act_lengths / sizeof *act_lengths)
+
+static size_t count_noncanonical_nans(const float *y, size_t n)
+{
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++)
+        bad += isnan(y[i]) && fbits(y[i]) != SIMDNORM_CANONICAL_NAN_BITS;
+    return bad;
+}
+
+/* f32_normalize with each activation: bitwise against scalar, out of place,
+ * in place and streaming, every gamma/beta variant. */
+static void case_normalize_act(const simdnorm_kernels *k, const simdnorm_kernels *ref)
+{
+    for (size_t li = 0; li < N_ACT_LENGTHS; li++) {
+        const size_t n = act_length_at(li);
+        rng_seed(5000 + n);
+        guarded_buf xb = guarded(n), gb = guarded(n), bb = guarded(n);
+        guarded_buf y1 = guarded(n), y2 = guarded(n);
+        fill_act(xb.p, n);
+        for (size_t i = 0; i < n; i++) {
+            gb.p[i] = (float)(0.5 + rng_unif());
+            bb.p[i] = (float)rng_normal();
+        }
+        const float shift = (float)(rng_normal() * 0.1), scale = (float)(rng_unif() + 0.5);
+        const float offset = (float)(rng_normal() * 1e-3);
+        for (size_t a = 0; a < N_ACTS; a++)
+            for (int v = 0; v < 4; v++) {
+                const float *g = v & 1 ? gb.p : NULL, *b = v & 2 ? bb.p : NULL;
+                k->f32_normalize(n, xb.p, shift, scale, offset, g, b, acts[a], y1.p);
+                ref->f32_normalize(n, xb.p, shift, scale, offset, g, b, acts[a], y2.p);
+                CHECK(memcmp(y1.p, y2.p, n * sizeof(float)) == 0,
+                      "n %zu act %d variant %d: y differs from scalar", n, acts[a], v);
+                CHECK(count_noncanonical_nans(y1.p, n) == 0, "non-canonical NaN");
+                memcpy(y2.p, xb.p, n * sizeof(float));
+                k->f32_normalize(n, y2.p, shift, scale, offset, g, b, acts[a], y2.p);
+                CHECK(memcmp(y1.p, y2.p, n * sizeof(float)) == 0,
+                      "n %zu act %d: in place differs", n, acts[a]);
+                k->f32_normalize_stream(n, xb.p, shift, scale, offset, g, b, acts[a], y2.p);
+                CHECK(memcmp(y1.p, y2.p, n * sizeof(float)) == 0,
+                      "n %zu act %d variant %d: stream kernel differs", n, acts[a], v);
+            }
+        guarded_buf bufs[] = {xb, gb, bb, y1, y2};
+        for (size_t i = 0; i < 5; i++)
+            guarded_free(bufs[i]);
+    }
+}
+
+/* f32_normalize_channels with each activation, on fewer shapes than the
+ * plain kernel (the scalar reference calls SLEEF per element). */
+static void case_normalize_channels_act(const simdnorm_kernels *k, const simdnorm_kernels *ref)
+{
+    static const size_t chans[] = {1, 3, 8, 15, 16, 17, 33, 64, 70, 129, 257};
+    static const size_t rows_[] = {1, 3, 33};
+    for (size_t ci = 0; ci < sizeof chans / sizeof *chans; ci++)
+        for (size_t ri = 0; ri < sizeof rows_ / sizeof *rows_; ri++) {
+            const size_t ch = chans[ci], rows = rows_[ri], stride = ch + ri;
+            const size_t len = (rows - 1) * stride + ch;
+            rng_seed(6000 + ch * 31 + rows);
+            guarded_buf xb = guarded(len), y1 = guarded(len), y2 = guarded(len);
+            guarded_buf shb = guarded(ch), scb = guarded(ch), ofb = guarded(ch);
+            fill_act(xb.p, len);
+            for (size_t c = 0; c < ch; c++) {
+                shb.p[c] = (float)(rng_normal() * 0.1);
+                scb.p[c] = (float)(rng_unif() + 0.5);
+                ofb.p[c] = (float)rng_normal();
+            }
+            for (size_t a = 0; a < N_ACTS; a++) {
+                for (size_t i = 0; i < len; i++)
+                    y1.p[i] = y2.p[i] = from_bits(SENTINEL_BITS);
+                k->f32_normalize_channels(rows, ch, xb.p, stride, shb.p, scb.p, ofb.p, acts[a], y1.p);
+                ref->f32_normalize_channels(rows, ch, xb.p, stride, shb.p, scb.p, ofb.p, acts[a],
+                                            y2.p);
+                CHECK(memcmp(y1.p, y2.p, len * sizeof(float)) == 0,
+                      "rows %zu channels %zu act %d: y differs from scalar", rows, ch, acts[a]);
+                size_t gaps = 0;
+                for (size_t i = 0; i < len; i++)
+                    gaps += i % stride >= ch && fbits(y1.p[i]) != SENTINEL_BITS;
+                CHECK(gaps == 0, "rows %zu channels %zu: floats between rows written", rows, ch);
+                k->f32_normalize_channels_stream(rows, ch, xb.p, stride, shb.p, scb.p, ofb.p,
+                                                 acts[a], y2.p);
+                CHECK(memcmp(y1.p, y2.p, len * sizeof(float)) == 0,
+                      "rows %zu channels %zu act %d: stream kernel differs", rows, ch, acts[a]);
+                memcpy(y2.p, xb.p, len * sizeof(float));
+                k->f32_normalize_channels(rows, ch, y2.p, stride, shb.p, scb.p, ofb.p, acts[a], y2.p);
+                for (size_t i = 0; i < len; i++)
+                    if (i % stride >= ch)
+                        y2.p[i] = from_bits(SENTINEL_BITS);
+                CHECK(memcmp(y1.p, y2.p, len * sizeof(float)) == 0,
+                      "rows %zu channels %zu act %d: in place differs", rows, ch, acts[a]);
+            }
+            guarded_buf bufs[] = {xb, y1, y2, shb, scb, ofb};
+            for (size_t i = 0; i < 6; i++)
+                guarded_free(bufs[i]);
+        }
+}
+
+/* f32_activate: bitwise against scalar over the lengths and a dense sweep
+ * of [-20, 20]; act 0 is a copy with canonical NaNs; in place. */
+static void case_activate(const simdnorm_kernels *k, const simdnorm_kernels *ref)
+{
+    for (size_t li = 0; li < N_ACT_LENGTHS; li++) {
+        const size_t n = act_length_at(li);
+        rng_seed(7000 + n);
+        guarded_buf xb = guarded(n), y1 = guarded(n), y2 = guarded(n);
+        fill_act(xb.p, n);
+        for (int act = SIMDNORM_ACT_NONE; act <= SIMDNORM_ACT_SILU; act++) {
+            k->f32_activate(n, xb.p, act, y1.p);
+            ref->f32_activate(n, xb.p, act, y2.p);
+            CHECK(memcmp(y1.p, y2.p, n * sizeof(float)) == 0, "n %zu act %d: y differs from scalar",
+                  n, act);
+            CHECK(count_noncanonical_nans(y1.p, n) == 0, "non-canonical NaN");
+            memcpy(y2.p, xb.p, n * sizeof(float));
+            k->f32_activate(n, y2.p, act, y2.p);
+            CHECK(memcmp(y1.p, y2.p, n * sizeof(float)) == 0, "n %zu act %d: in place differs", n,
+                  act);
+            if (act == SIMDNORM_ACT_NONE)
+                for (size_t i = 0; i < n; i++)
+                    CHECK(isnan(xb.p[i]) ? isnan(y1.p[i]) : fbits(y1.p[i]) == fbits(xb.p[i]),
+                          "act none is not a copy at %zu", i);
+        }
+        guarded_free(xb);
+        guarded_free(y1);
+        guarded_free(y2);
+    }
+    const size_t n = 1 << 16;
+    float *x = malloc(n * sizeof(float)), *y1 = malloc(n * sizeof(float)), *y2 = malloc(n * sizeof(float));
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float)(-20.0 + 40.0 * (double)i / (double)n);
+    for (size_t a = 0; a < N_ACTS; a++) {
+        k->f32_activate(n, x, acts[a], y1);
+        ref->f32_activate(n, x, acts[a], y2);
+        size_t bad = 0;
+        for (size_t i = 0; i < n; i++)
+            bad += fbits(y1[i]) != fbits(y2[i]);
+        CHECK(bad == 0, "act %d: %zu of the sweep over [-20, 20] differ from scalar", acts[a], bad);
+    }
+    free(x);
+    free(y1);
+    free(y2);
+}
+
+/* f32_add: bitwise against scalar and the contract written out, every
+ * r/b variant, NaN/Inf (canonical), in place on x and on r. */
+static void case_add(const simdnorm_kernels *k, const simdnorm_kernels *ref)
+{
+    for (size_t li = 0; li < N_LENGTHS; li++) {
+        const size_t n = length_at(li);
+        rng_seed(8000 + n);
+        guarded_buf xb = guarded(n), rb = guarded(n), bb = guarded(n);
+        guarded_buf h1 = guarded(n), h2 = guarded(n);
+        fill_wide(xb.p, n);
+        fill_wide(rb.p, n);
+        fill_wide(bb.p, n);
+        if (n > 10) {
+            xb.p[3] = INFINITY;
+            rb.p[3] = -INFINITY; /* Inf - Inf: x86 and Arm make different NaNs */
+            rb.p[5] = from_bits(0xff812345u);
+            bb.p[7] = NAN;
+            xb.p[8] = -0.0f;
+            rb.p[8] = -0.0f;
+        }
+        for (int v = 0; v < 4; v++) {
+            const float *r = v & 1 ? rb.p : NULL, *b = v & 2 ? bb.p : NULL;
+            k->f32_add(n, xb.p, r, b, h1.p);
+            ref->f32_add(n, xb.p, r, b, h2.p);
+            CHECK(memcmp(h1.p, h2.p, n * sizeof(float)) == 0,
+                  "n %zu variant %d: h differs from scalar", n, v);
+            size_t bad = 0;
+            for (size_t i = 0; i < n; i++) {
+                float want = xb.p[i];
+                if (r)
+                    want = want + r[i];
+                if (b)
+                    want = want + b[i];
+                if (isnan(want))
+                    want = from_bits(SIMDNORM_CANONICAL_NAN_BITS);
+                bad += fbits(h2.p[i]) != fbits(want);
+            }
+            CHECK(bad == 0, "n %zu variant %d: %zu values are not the contract's", n, v, bad);
+            memcpy(h2.p, xb.p, n * sizeof(float));
+            k->f32_add(n, h2.p, r, b, h2.p);
+            CHECK(memcmp(h1.p, h2.p, n * sizeof(float)) == 0, "n %zu: in place on x differs", n);
+            if (r) {
+                memcpy(h2.p, rb.p, n * sizeof(float));
+                k->f32_add(n, xb.p, h2.p, b, h2.p);
+                CHECK(memcmp(h1.p, h2.p, n * sizeof(float)) == 0, "n %zu: in place on r differs",
+                      n);
+            }
+        }
+        guarded_buf bufs[] = {xb, rb, bb, h1, h2};
+        for (size_t i = 0; i < 5; i++)
+            guarded_free(bufs[i]);
+    }
+}
+
 int main(void)
 {
     const simdnorm_kernels *ref = simdnorm_kernels_for(SIMDNORM_ISA_SCALAR);
@@ -290,6 +523,10 @@ int main(void)
         {"f32_normalize_bitwise", case_normalize},
         {"f32_channel_moments_bitwise", case_channel_moments},
         {"f32_normalize_channels_bitwise", case_normalize_channels},
+        {"f32_normalize_activation_bitwise", case_normalize_act},
+        {"f32_normalize_channels_activation_bitwise", case_normalize_channels_act},
+        {"f32_activate_bitwise", case_activate},
+        {"f32_add_bitwise", case_add},
     };
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++)
         for (size_t i = 0; i < N_ARCH_ISAS; i++) {

@@ -9,6 +9,12 @@ case "$what" in
   bench|all) pkgs="$pkgs libbenchmark-dev libdnnl-dev python3-matplotlib" ;;
   *) echo "usage: $0 [test|bench|all]" >&2; exit 2 ;;
 esac
+# SLEEF, the vector math of the activation epilogues; the aarch64 cross build
+# links the arm64 package (multiarch, beside the amd64 one)
+pkgs="$pkgs libsleef-dev"
+case "$what" in
+  test|all) pkgs="$pkgs libsleef-dev:arm64" ;;
+esac
 # the test command's memory checks (valgrind) and fuzzing (clang, libFuzzer)
 case "$what" in
   test|all) pkgs="$pkgs valgrind clang libclang-rt-dev" ;;
@@ -21,6 +27,9 @@ if [ -n "$missing" ]; then
   echo "installing:$missing"
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  case "$missing" in
+    *:arm64*) dpkg --print-foreign-architectures | grep -qx arm64 || $SUDO dpkg --add-architecture arm64 ;;
+  esac
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi

@@ -3,6 +3,7 @@
 #include <arm_neon.h>
 #include <string.h>
 
+#include "act_neon.h"
 #include "kernels.h"
 
 /* The first n (0-4) floats at p, zeros above, and the reverse: lane moves
@@ -165,17 +166,16 @@ void simdnorm_f32_channel_moments_neon(size_t rows, size_t channels,
 #define NRM_VECS 8
 #define NRM_TILE_ROWS 16
 
-static inline float32x4_t normalize4(float32x4_t v, float32x4_t sh, float32x4_t sc,
-                                     float32x4_t of)
+static inline __attribute__((always_inline)) float32x4_t
+normalize4(float32x4_t v, float32x4_t sh, float32x4_t sc, float32x4_t of, int act)
 {
-    const float32x4_t u = vfmaq_f32(of, vsubq_f32(v, sh), sc);
-    const uint32x4_t ordered = vceqq_f32(u, u); /* false only for NaN */
-    return vbslq_f32(ordered, u, vreinterpretq_f32_u32(vdupq_n_u32(SIMDNORM_CANONICAL_NAN_BITS)));
+    return act4(vfmaq_f32(of, vsubq_f32(v, sh), sc), act);
 }
 
 static inline __attribute__((always_inline)) void
 normalize_tile(int nv, size_t last, size_t rows, const float *x, size_t stride,
-               const float *shift, const float *scale, const float *offset, float *y)
+               const float *shift, const float *scale, const float *offset, float *y,
+               int act)
 {
     float32x4_t sh[NRM_VECS], sc[NRM_VECS], of[NRM_VECS];
     for (int v = 0; v < nv; v++) {
@@ -188,22 +188,19 @@ normalize_tile(int nv, size_t last, size_t rows, const float *x, size_t stride,
         const float *xr = x + r * stride;
         float *yr = y + r * stride;
         for (int v = 0; v < nv - 1; v++)
-            vst1q_f32(yr + 4 * v, normalize4(vld1q_f32(xr + 4 * v), sh[v], sc[v], of[v]));
+            vst1q_f32(yr + 4 * v, normalize4(vld1q_f32(xr + 4 * v), sh[v], sc[v], of[v], act));
         const int v = nv - 1;
         if (last == 4)
-            vst1q_f32(yr + 4 * v, normalize4(vld1q_f32(xr + 4 * v), sh[v], sc[v], of[v]));
+            vst1q_f32(yr + 4 * v, normalize4(vld1q_f32(xr + 4 * v), sh[v], sc[v], of[v], act));
         else
             store_part4(yr + 4 * v, last,
-                        normalize4(load_part4(xr + 4 * v, last), sh[v], sc[v], of[v]));
+                        normalize4(load_part4(xr + 4 * v, last), sh[v], sc[v], of[v], act));
     }
 }
 
-/* Contract: kernels.h, f32_normalize_channels. Nothing past the last channel
- * of a row is read or written. */
-void simdnorm_f32_normalize_channels_neon(size_t rows, size_t channels,
-                                          const float *x, size_t stride,
-                                          const float *shift, const float *scale,
-                                          const float *offset, float *y)
+static inline __attribute__((always_inline)) void
+normalize_channels(size_t rows, size_t channels, const float *x, size_t stride,
+                   const float *shift, const float *scale, const float *offset, float *y, int act)
 {
     const size_t tile_rows = channels <= 4 * NRM_VECS ? rows : NRM_TILE_ROWS;
     for (size_t r0 = 0; r0 < rows; r0 += tile_rows) {
@@ -215,17 +212,46 @@ void simdnorm_f32_normalize_channels_neon(size_t rows, size_t channels,
             const float *xc = x + r0 * stride + c;
             float *yc = y + r0 * stride + c;
             switch (nv) {
-            case 1: normalize_tile(1, last, rn, xc, stride, shift + c, scale + c, offset + c, yc); break;
-            case 2: normalize_tile(2, last, rn, xc, stride, shift + c, scale + c, offset + c, yc); break;
-            case 3: normalize_tile(3, last, rn, xc, stride, shift + c, scale + c, offset + c, yc); break;
-            case 4: normalize_tile(4, last, rn, xc, stride, shift + c, scale + c, offset + c, yc); break;
-            case 5: normalize_tile(5, last, rn, xc, stride, shift + c, scale + c, offset + c, yc); break;
-            case 6: normalize_tile(6, last, rn, xc, stride, shift + c, scale + c, offset + c, yc); break;
-            case 7: normalize_tile(7, last, rn, xc, stride, shift + c, scale + c, offset + c, yc); break;
-            default: normalize_tile(8, last, rn, xc, stride, shift + c, scale + c, offset + c, yc); break;
+            case 1: normalize_tile(1, last, rn, xc, stride, shift + c, scale + c, offset + c, yc, act); break;
+            case 2: normalize_tile(2, last, rn, xc, stride, shift + c, scale + c, offset + c, yc, act); break;
+            case 3: normalize_tile(3, last, rn, xc, stride, shift + c, scale + c, offset + c, yc, act); break;
+            case 4: normalize_tile(4, last, rn, xc, stride, shift + c, scale + c, offset + c, yc, act); break;
+            case 5: normalize_tile(5, last, rn, xc, stride, shift + c, scale + c, offset + c, yc, act); break;
+            case 6: normalize_tile(6, last, rn, xc, stride, shift + c, scale + c, offset + c, yc, act); break;
+            case 7: normalize_tile(7, last, rn, xc, stride, shift + c, scale + c, offset + c, yc, act); break;
+            default: normalize_tile(8, last, rn, xc, stride, shift + c, scale + c, offset + c, yc, act); break;
             }
         }
     }
+}
+
+/* The plain call (act 0) and the activations in functions of their own:
+ * the plain code stays what it was before activations existed. */
+static __attribute__((noinline)) void
+channels_plain(size_t rows, size_t channels, const float *x, size_t stride, const float *shift,
+               const float *scale, const float *offset, float *y)
+{
+    normalize_channels(rows, channels, x, stride, shift, scale, offset, y, SIMDNORM_ACT_NONE);
+}
+
+static __attribute__((noinline)) void
+channels_act(size_t rows, size_t channels, const float *x, size_t stride, const float *shift,
+             const float *scale, const float *offset, float *y, int act)
+{
+    SIMDNORM_WITH_CONST_ACT(act, A, normalize_channels(rows, channels, x, stride, shift, scale, offset, y, A))
+}
+
+/* Contract: kernels.h, f32_normalize_channels. Nothing past the last channel
+ * of a row is read or written. */
+void simdnorm_f32_normalize_channels_neon(size_t rows, size_t channels,
+                                          const float *x, size_t stride,
+                                          const float *shift, const float *scale,
+                                          const float *offset, int act, float *y)
+{
+    if (act != SIMDNORM_ACT_NONE)
+        channels_act(rows, channels, x, stride, shift, scale, offset, y, act);
+    else
+        channels_plain(rows, channels, x, stride, shift, scale, offset, y);
 }
 
 /* Contract: kernels.h, f32_normalize_channels_stream: the plain kernel (see
@@ -233,7 +259,7 @@ void simdnorm_f32_normalize_channels_neon(size_t rows, size_t channels,
 void simdnorm_f32_normalize_channels_stream_neon(size_t rows, size_t channels,
                                                  const float *x, size_t stride,
                                                  const float *shift, const float *scale,
-                                                 const float *offset, float *y)
+                                                 const float *offset, int act, float *y)
 {
-    simdnorm_f32_normalize_channels_neon(rows, channels, x, stride, shift, scale, offset, y);
+    simdnorm_f32_normalize_channels_neon(rows, channels, x, stride, shift, scale, offset, act, y);
 }

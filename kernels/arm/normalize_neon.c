@@ -1,15 +1,17 @@
-/* normalize_neon.c - the normalize-scale-shift kernel for AArch64 NEON. */
+/* normalize_neon.c - the normalize-scale-shift kernel for AArch64 NEON, with
+ * the activation epilogue. */
 #include <arm_neon.h>
 #include <string.h>
 
+#include "act_neon.h"
 #include "kernels.h"
 
 /* t = x - shift, u = fma(t, scale, offset), the affine part chosen by the
- * constant flags, NaN lanes replaced by the canonical NaN. */
-static inline float32x4_t normalize4(float32x4_t v, float32x4_t shift,
-                                     float32x4_t scale, float32x4_t offset,
-                                     float32x4_t g, float32x4_t b,
-                                     int has_gamma, int has_beta)
+ * constant flags, then the activation and NaN lanes replaced by the
+ * canonical NaN (act4). */
+static inline __attribute__((always_inline)) float32x4_t
+normalize4(float32x4_t v, float32x4_t shift, float32x4_t scale, float32x4_t offset,
+           float32x4_t g, float32x4_t b, int has_gamma, int has_beta, int act)
 {
     const float32x4_t u = vfmaq_f32(offset, vsubq_f32(v, shift), scale);
     float32x4_t r = u;
@@ -19,15 +21,13 @@ static inline float32x4_t normalize4(float32x4_t v, float32x4_t shift,
         r = vmulq_f32(u, g);
     else if (has_beta)
         r = vaddq_f32(u, b);
-    const uint32x4_t ordered = vceqq_f32(r, r); /* false only for NaN */
-    const float32x4_t nan = vreinterpretq_f32_u32(vdupq_n_u32(SIMDNORM_CANONICAL_NAN_BITS));
-    return vbslq_f32(ordered, r, nan);
+    return act4(r, act);
 }
 
-static inline void normalize_span(size_t n, const float *x, float shift_s,
-                                  float scale_s, float offset_s,
-                                  const float *gamma, const float *beta,
-                                  float *y, int has_gamma, int has_beta)
+static inline __attribute__((always_inline)) void
+normalize_span(size_t n, const float *x, float shift_s, float scale_s, float offset_s,
+               const float *gamma, const float *beta, float *y, int has_gamma, int has_beta,
+               int act)
 {
     const float32x4_t shift = vdupq_n_f32(shift_s), scale = vdupq_n_f32(scale_s);
     const float32x4_t offset = vdupq_n_f32(offset_s), zero = vdupq_n_f32(0.0f);
@@ -37,14 +37,14 @@ static inline void normalize_span(size_t n, const float *x, float shift_s,
             const float32x4_t g = has_gamma ? vld1q_f32(gamma + i + j) : zero;
             const float32x4_t b = has_beta ? vld1q_f32(beta + i + j) : zero;
             vst1q_f32(y + i + j, normalize4(vld1q_f32(x + i + j), shift, scale, offset,
-                                            g, b, has_gamma, has_beta));
+                                            g, b, has_gamma, has_beta, act));
         }
     }
     for (; i + 4 <= n; i += 4) {
         const float32x4_t g = has_gamma ? vld1q_f32(gamma + i) : zero;
         const float32x4_t b = has_beta ? vld1q_f32(beta + i) : zero;
         vst1q_f32(y + i, normalize4(vld1q_f32(x + i), shift, scale, offset, g, b,
-                                    has_gamma, has_beta));
+                                    has_gamma, has_beta, act));
     }
     if (i < n) {
         /* 1-3 elements: through zero-padded local copies, so nothing past
@@ -57,9 +57,41 @@ static inline void normalize_span(size_t n, const float *x, float shift_s,
         if (has_beta)
             memcpy(bt, beta + i, r * sizeof(float));
         vst1q_f32(yt, normalize4(vld1q_f32(xt), shift, scale, offset, vld1q_f32(gt),
-                                 vld1q_f32(bt), has_gamma, has_beta));
+                                 vld1q_f32(bt), has_gamma, has_beta, act));
         memcpy(y + i, yt, r * sizeof(float));
     }
+}
+
+/* The four gamma/beta variants of one activation. */
+static inline __attribute__((always_inline)) void
+normalize_affine(size_t n, const float *x, float shift, float scale, float offset,
+                 const float *gamma, const float *beta, float *y, int act)
+{
+    if (gamma && beta)
+        normalize_span(n, x, shift, scale, offset, gamma, beta, y, 1, 1, act);
+    else if (gamma)
+        normalize_span(n, x, shift, scale, offset, gamma, beta, y, 1, 0, act);
+    else if (beta)
+        normalize_span(n, x, shift, scale, offset, gamma, beta, y, 0, 1, act);
+    else
+        normalize_span(n, x, shift, scale, offset, gamma, beta, y, 0, 0, act);
+}
+
+/* The plain call (act 0) and the activations in functions of their own:
+ * the plain code stays what it was before activations existed, the entry
+ * point only branches. */
+static __attribute__((noinline)) void
+normalize_plain(size_t n, const float *x, float shift, float scale, float offset,
+                const float *gamma, const float *beta, float *y)
+{
+    normalize_affine(n, x, shift, scale, offset, gamma, beta, y, SIMDNORM_ACT_NONE);
+}
+
+static __attribute__((noinline)) void
+normalize_act(size_t n, const float *x, float shift, float scale, float offset,
+              const float *gamma, const float *beta, float *y, int act)
+{
+    SIMDNORM_WITH_CONST_ACT(act, A, normalize_affine(n, x, shift, scale, offset, gamma, beta, y, A))
 }
 
 /* Contract: kernels.h, f32_normalize. 16 floats per step, then 4; the last
@@ -68,16 +100,12 @@ static inline void normalize_span(size_t n, const float *x, float shift_s,
 void simdnorm_f32_normalize_neon(size_t n, const float *x, float shift,
                                  float scale, float offset,
                                  const float *gamma, const float *beta,
-                                 float *y)
+                                 int act, float *y)
 {
-    if (gamma && beta)
-        normalize_span(n, x, shift, scale, offset, gamma, beta, y, 1, 1);
-    else if (gamma)
-        normalize_span(n, x, shift, scale, offset, gamma, beta, y, 1, 0);
-    else if (beta)
-        normalize_span(n, x, shift, scale, offset, gamma, beta, y, 0, 1);
+    if (act != SIMDNORM_ACT_NONE)
+        normalize_act(n, x, shift, scale, offset, gamma, beta, y, act);
     else
-        normalize_span(n, x, shift, scale, offset, gamma, beta, y, 0, 0);
+        normalize_plain(n, x, shift, scale, offset, gamma, beta, y);
 }
 
 /* Contract: kernels.h, f32_normalize_stream. NEON's non-temporal pair
@@ -86,7 +114,7 @@ void simdnorm_f32_normalize_neon(size_t n, const float *x, float shift,
 void simdnorm_f32_normalize_stream_neon(size_t n, const float *x, float shift,
                                         float scale, float offset,
                                         const float *gamma, const float *beta,
-                                        float *y)
+                                        int act, float *y)
 {
-    simdnorm_f32_normalize_neon(n, x, shift, scale, offset, gamma, beta, y);
+    simdnorm_f32_normalize_neon(n, x, shift, scale, offset, gamma, beta, act, y);
 }

@@ -3,6 +3,7 @@
 #include <immintrin.h>
 #include <string.h>
 
+#include "act_avx2.h"
 #include "kernels.h"
 
 /* Partial vectors: the first n floats at p, zeros above, and the reverse.
@@ -184,17 +185,16 @@ void simdnorm_f32_channel_moments_avx2(size_t rows, size_t channels,
 #define NRM_VECS 4
 #define NRM_TILE_ROWS 16
 
-static inline __m256 normalize8(__m256 v, __m256 sh, __m256 sc, __m256 of)
+static inline __attribute__((always_inline)) __m256 normalize8(__m256 v, __m256 sh, __m256 sc,
+                                                               __m256 of, int act)
 {
-    const __m256 u = _mm256_fmadd_ps(_mm256_sub_ps(v, sh), sc, of);
-    const __m256 nan = _mm256_cmp_ps(u, u, _CMP_UNORD_Q);
-    return _mm256_blendv_ps(u, _mm256_castsi256_ps(_mm256_set1_epi32((int)SIMDNORM_CANONICAL_NAN_BITS)), nan);
+    return act8(_mm256_fmadd_ps(_mm256_sub_ps(v, sh), sc, of), act);
 }
 
 static inline __attribute__((always_inline)) void
 normalize_tile(int nv, size_t last, size_t rows, const float *x, size_t stride,
                const float *shift, const float *scale, const float *offset, float *y,
-               int stream)
+               int act, int stream)
 {
     __m256 sh[NRM_VECS], sc[NRM_VECS], of[NRM_VECS];
     for (int v = 0; v < nv; v++) {
@@ -210,7 +210,7 @@ normalize_tile(int nv, size_t last, size_t rows, const float *x, size_t stride,
          * boundary stream their full vectors */
         const int nt = stream && ((uintptr_t)yr & 31) == 0;
         for (int v = 0; v < nv - 1; v++) {
-            const __m256 out = normalize8(_mm256_loadu_ps(xr + 8 * v), sh[v], sc[v], of[v]);
+            const __m256 out = normalize8(_mm256_loadu_ps(xr + 8 * v), sh[v], sc[v], of[v], act);
             if (nt)
                 _mm256_stream_ps(yr + 8 * v, out);
             else
@@ -218,19 +218,19 @@ normalize_tile(int nv, size_t last, size_t rows, const float *x, size_t stride,
         }
         const int v = nv - 1;
         if (last == 8 && nt)
-            _mm256_stream_ps(yr + 8 * v, normalize8(_mm256_loadu_ps(xr + 8 * v), sh[v], sc[v], of[v]));
+            _mm256_stream_ps(yr + 8 * v, normalize8(_mm256_loadu_ps(xr + 8 * v), sh[v], sc[v], of[v], act));
         else if (last == 8)
-            _mm256_storeu_ps(yr + 8 * v, normalize8(_mm256_loadu_ps(xr + 8 * v), sh[v], sc[v], of[v]));
+            _mm256_storeu_ps(yr + 8 * v, normalize8(_mm256_loadu_ps(xr + 8 * v), sh[v], sc[v], of[v], act));
         else
             store_part8(yr + 8 * v, last,
-                        normalize8(load_part8(xr + 8 * v, last), sh[v], sc[v], of[v]));
+                        normalize8(load_part8(xr + 8 * v, last), sh[v], sc[v], of[v], act));
     }
 }
 
 static inline __attribute__((always_inline)) void
 normalize_channels(size_t rows, size_t channels, const float *x, size_t stride,
                    const float *shift, const float *scale, const float *offset, float *y,
-                   int stream)
+                   int act, int stream)
 {
     const size_t tile_rows = channels <= 8 * NRM_VECS ? rows : NRM_TILE_ROWS;
     for (size_t r0 = 0; r0 < rows; r0 += tile_rows) {
@@ -242,13 +242,44 @@ normalize_channels(size_t rows, size_t channels, const float *x, size_t stride,
             const float *xc = x + r0 * stride + c;
             float *yc = y + r0 * stride + c;
             switch (nv) {
-            case 1: normalize_tile(1, last, rn, xc, stride, shift + c, scale + c, offset + c, yc, stream); break;
-            case 2: normalize_tile(2, last, rn, xc, stride, shift + c, scale + c, offset + c, yc, stream); break;
-            case 3: normalize_tile(3, last, rn, xc, stride, shift + c, scale + c, offset + c, yc, stream); break;
-            default: normalize_tile(4, last, rn, xc, stride, shift + c, scale + c, offset + c, yc, stream); break;
+            case 1: normalize_tile(1, last, rn, xc, stride, shift + c, scale + c, offset + c, yc, act, stream); break;
+            case 2: normalize_tile(2, last, rn, xc, stride, shift + c, scale + c, offset + c, yc, act, stream); break;
+            case 3: normalize_tile(3, last, rn, xc, stride, shift + c, scale + c, offset + c, yc, act, stream); break;
+            default: normalize_tile(4, last, rn, xc, stride, shift + c, scale + c, offset + c, yc, act, stream); break;
             }
         }
     }
+}
+
+/* The plain call (act 0) and the activations in functions of their own:
+ * the plain code stays what it was before activations existed (no stack
+ * realignment for the SLEEF calls' spills). */
+static __attribute__((noinline)) void
+channels_plain(size_t rows, size_t channels, const float *x, size_t stride, const float *shift,
+               const float *scale, const float *offset, float *y)
+{
+    normalize_channels(rows, channels, x, stride, shift, scale, offset, y, SIMDNORM_ACT_NONE, 0);
+}
+
+static __attribute__((noinline)) void
+channels_plain_stream(size_t rows, size_t channels, const float *x, size_t stride,
+                      const float *shift, const float *scale, const float *offset, float *y)
+{
+    normalize_channels(rows, channels, x, stride, shift, scale, offset, y, SIMDNORM_ACT_NONE, 1);
+}
+
+static __attribute__((noinline)) void
+channels_act(size_t rows, size_t channels, const float *x, size_t stride, const float *shift,
+             const float *scale, const float *offset, float *y, int act)
+{
+    SIMDNORM_WITH_CONST_ACT(act, A, normalize_channels(rows, channels, x, stride, shift, scale, offset, y, A, 0))
+}
+
+static __attribute__((noinline)) void
+channels_act_stream(size_t rows, size_t channels, const float *x, size_t stride,
+                    const float *shift, const float *scale, const float *offset, float *y, int act)
+{
+    SIMDNORM_WITH_CONST_ACT(act, A, normalize_channels(rows, channels, x, stride, shift, scale, offset, y, A, 1))
 }
 
 /* Contract: kernels.h, f32_normalize_channels. Nothing past the last channel
@@ -256,9 +287,12 @@ normalize_channels(size_t rows, size_t channels, const float *x, size_t stride,
 void simdnorm_f32_normalize_channels_avx2(size_t rows, size_t channels,
                                           const float *x, size_t stride,
                                           const float *shift, const float *scale,
-                                          const float *offset, float *y)
+                                          const float *offset, int act, float *y)
 {
-    normalize_channels(rows, channels, x, stride, shift, scale, offset, y, 0);
+    if (act != SIMDNORM_ACT_NONE)
+        channels_act(rows, channels, x, stride, shift, scale, offset, y, act);
+    else
+        channels_plain(rows, channels, x, stride, shift, scale, offset, y);
 }
 
 /* Contract: kernels.h, f32_normalize_channels_stream: full vectors of rows
@@ -266,8 +300,11 @@ void simdnorm_f32_normalize_channels_avx2(size_t rows, size_t channels,
 void simdnorm_f32_normalize_channels_stream_avx2(size_t rows, size_t channels,
                                                  const float *x, size_t stride,
                                                  const float *shift, const float *scale,
-                                                 const float *offset, float *y)
+                                                 const float *offset, int act, float *y)
 {
-    normalize_channels(rows, channels, x, stride, shift, scale, offset, y, 1);
+    if (act != SIMDNORM_ACT_NONE)
+        channels_act_stream(rows, channels, x, stride, shift, scale, offset, y, act);
+    else
+        channels_plain_stream(rows, channels, x, stride, shift, scale, offset, y);
     _mm_sfence();
 }

@@ -3,6 +3,7 @@
 #include <immintrin.h>
 #include <string.h>
 
+#include "act_avx512.h"
 #include "kernels.h"
 
 /* ---- f32_channel_moments ---------------------------------------------------
@@ -157,10 +158,9 @@ void simdnorm_f32_channel_moments_avx512(size_t rows, size_t channels,
 static inline __attribute__((always_inline)) void
 normalize_tile(int nv, __mmask16 last, size_t rows, const float *x, size_t stride,
                const float *shift, const float *scale, const float *offset, float *y,
-               int stream)
+               int act, int stream)
 {
     __m512 sh[NRM_VECS], sc[NRM_VECS], of[NRM_VECS];
-    const __m512 nan = _mm512_castsi512_ps(_mm512_set1_epi32((int)SIMDNORM_CANONICAL_NAN_BITS));
     for (int v = 0; v < nv; v++) {
         const __mmask16 m = v == nv - 1 ? last : 0xffff;
         sh[v] = _mm512_maskz_loadu_ps(m, shift + 16 * v);
@@ -177,8 +177,7 @@ normalize_tile(int nv, __mmask16 last, size_t rows, const float *x, size_t strid
             const __mmask16 m = v == nv - 1 ? last : 0xffff;
             const __m512 u = _mm512_fmadd_ps(
                 _mm512_sub_ps(_mm512_maskz_loadu_ps(m, xr + 16 * v), sh[v]), sc[v], of[v]);
-            const __mmask16 isnan = _mm512_cmp_ps_mask(u, u, _CMP_UNORD_Q);
-            const __m512 out = _mm512_mask_mov_ps(u, isnan, nan);
+            const __m512 out = act16(u, act);
             if (nt && m == 0xffff)
                 _mm512_stream_ps(yr + 16 * v, out);
             else
@@ -190,7 +189,7 @@ normalize_tile(int nv, __mmask16 last, size_t rows, const float *x, size_t strid
 static inline __attribute__((always_inline)) void
 normalize_channels(size_t rows, size_t channels, const float *x, size_t stride,
                    const float *shift, const float *scale, const float *offset, float *y,
-                   int stream)
+                   int act, int stream)
 {
     const size_t tile_rows = channels <= 16 * NRM_VECS ? rows : NRM_TILE_ROWS;
     for (size_t r0 = 0; r0 < rows; r0 += tile_rows) {
@@ -202,13 +201,44 @@ normalize_channels(size_t rows, size_t channels, const float *x, size_t stride,
             const float *xc = x + r0 * stride + c;
             float *yc = y + r0 * stride + c;
             switch (nv) {
-            case 1: normalize_tile(1, last, rn, xc, stride, shift + c, scale + c, offset + c, yc, stream); break;
-            case 2: normalize_tile(2, last, rn, xc, stride, shift + c, scale + c, offset + c, yc, stream); break;
-            case 3: normalize_tile(3, last, rn, xc, stride, shift + c, scale + c, offset + c, yc, stream); break;
-            default: normalize_tile(4, last, rn, xc, stride, shift + c, scale + c, offset + c, yc, stream); break;
+            case 1: normalize_tile(1, last, rn, xc, stride, shift + c, scale + c, offset + c, yc, act, stream); break;
+            case 2: normalize_tile(2, last, rn, xc, stride, shift + c, scale + c, offset + c, yc, act, stream); break;
+            case 3: normalize_tile(3, last, rn, xc, stride, shift + c, scale + c, offset + c, yc, act, stream); break;
+            default: normalize_tile(4, last, rn, xc, stride, shift + c, scale + c, offset + c, yc, act, stream); break;
             }
         }
     }
+}
+
+/* The plain call (act 0) and the activations in functions of their own:
+ * the plain code stays what it was before activations existed (no stack
+ * realignment for the SLEEF calls' spills). */
+static __attribute__((noinline)) void
+channels_plain(size_t rows, size_t channels, const float *x, size_t stride, const float *shift,
+               const float *scale, const float *offset, float *y)
+{
+    normalize_channels(rows, channels, x, stride, shift, scale, offset, y, SIMDNORM_ACT_NONE, 0);
+}
+
+static __attribute__((noinline)) void
+channels_plain_stream(size_t rows, size_t channels, const float *x, size_t stride,
+                      const float *shift, const float *scale, const float *offset, float *y)
+{
+    normalize_channels(rows, channels, x, stride, shift, scale, offset, y, SIMDNORM_ACT_NONE, 1);
+}
+
+static __attribute__((noinline)) void
+channels_act(size_t rows, size_t channels, const float *x, size_t stride, const float *shift,
+             const float *scale, const float *offset, float *y, int act)
+{
+    SIMDNORM_WITH_CONST_ACT(act, A, normalize_channels(rows, channels, x, stride, shift, scale, offset, y, A, 0))
+}
+
+static __attribute__((noinline)) void
+channels_act_stream(size_t rows, size_t channels, const float *x, size_t stride,
+                    const float *shift, const float *scale, const float *offset, float *y, int act)
+{
+    SIMDNORM_WITH_CONST_ACT(act, A, normalize_channels(rows, channels, x, stride, shift, scale, offset, y, A, 1))
 }
 
 /* Contract: kernels.h, f32_normalize_channels. Masked tails: no load or
@@ -216,9 +246,12 @@ normalize_channels(size_t rows, size_t channels, const float *x, size_t stride,
 void simdnorm_f32_normalize_channels_avx512(size_t rows, size_t channels,
                                             const float *x, size_t stride,
                                             const float *shift, const float *scale,
-                                            const float *offset, float *y)
+                                            const float *offset, int act, float *y)
 {
-    normalize_channels(rows, channels, x, stride, shift, scale, offset, y, 0);
+    if (act != SIMDNORM_ACT_NONE)
+        channels_act(rows, channels, x, stride, shift, scale, offset, y, act);
+    else
+        channels_plain(rows, channels, x, stride, shift, scale, offset, y);
 }
 
 /* Contract: kernels.h, f32_normalize_channels_stream: full vectors of rows
@@ -226,8 +259,11 @@ void simdnorm_f32_normalize_channels_avx512(size_t rows, size_t channels,
 void simdnorm_f32_normalize_channels_stream_avx512(size_t rows, size_t channels,
                                                    const float *x, size_t stride,
                                                    const float *shift, const float *scale,
-                                                   const float *offset, float *y)
+                                                   const float *offset, int act, float *y)
 {
-    normalize_channels(rows, channels, x, stride, shift, scale, offset, y, 1);
+    if (act != SIMDNORM_ACT_NONE)
+        channels_act_stream(rows, channels, x, stride, shift, scale, offset, y, act);
+    else
+        channels_plain_stream(rows, channels, x, stride, shift, scale, offset, y);
     _mm_sfence();
 }
