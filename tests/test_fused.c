@@ -412,7 +412,7 @@ static void case_no_options_is_plain(void)
     const size_t rows = 9, cols = 300;
     rng_seed(31);
     float *x = malloc(rows * cols * sizeof(float)), *g = malloc(cols * sizeof(float));
-    float *b = malloc(cols * sizeof(float)), *y[3], m[3][9], r[3][9];
+    float *b = malloc(cols * sizeof(float)), *y[3], m[3][30], r[3][30]; /* rows (9) or channels (30) */
     fill_normal(x, rows * cols, 2.0, 3.0);
     fill_normal(g, cols, 1.0, 0.2);
     fill_normal(b, cols, 0.0, 1.0);
@@ -425,14 +425,15 @@ static void case_no_options_is_plain(void)
     simdnorm_layer_norm_ex_f32(rows, cols, x, cols, g, b, 1e-5f, y[2], cols, m[2], r[2], &zero);
     for (int i = 1; i < 3; i++)
         CHECK(memcmp(y[0], y[i], rows * cols * sizeof(float)) == 0 &&
-                  memcmp(m[0], m[i], sizeof m[0]) == 0 && memcmp(r[0], r[i], sizeof r[0]) == 0,
+                  memcmp(m[0], m[i], rows * sizeof(float)) == 0 &&
+                  memcmp(r[0], r[i], rows * sizeof(float)) == 0,
               "layer_norm_ex (%s) differs from layer_norm", i == 1 ? "NULL" : "zero options");
     simdnorm_rms_norm_f32(rows, cols, x, cols, g, 1e-5f, y[0], cols, r[0]);
     simdnorm_rms_norm_ex_f32(rows, cols, x, cols, g, 1e-5f, y[1], cols, r[1], NULL);
     simdnorm_rms_norm_ex_f32(rows, cols, x, cols, g, 1e-5f, y[2], cols, r[2], &zero);
     for (int i = 1; i < 3; i++)
         CHECK(memcmp(y[0], y[i], rows * cols * sizeof(float)) == 0 &&
-                  memcmp(r[0], r[i], sizeof r[0]) == 0,
+                  memcmp(r[0], r[i], rows * sizeof(float)) == 0,
               "rms_norm_ex (%s) differs from rms_norm", i == 1 ? "NULL" : "zero options");
     for (int lay = 0; lay < 2; lay++) {
         const simdnorm_layout l = lay ? SIMDNORM_NHWC : SIMDNORM_NCHW;
