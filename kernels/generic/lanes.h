@@ -1,0 +1,64 @@
+/* lanes.h - what every generic kernel shares: the kernel naming of the ISA
+ * being built, and the canonical lanes (kernels.h) mapped onto the vector
+ * registers of that ISA's vector header. Include after the vector header. */
+#ifndef SIMDNORM_GENERIC_LANES_H
+#define SIMDNORM_GENERIC_LANES_H
+
+#include <stddef.h>
+
+#include "kernels.h"
+
+#define SIMDNORM_CAT2_(a, b) a##_##b
+#define SIMDNORM_CAT_(a, b) SIMDNORM_CAT2_(a, b)
+/* The ISA's definition of kernel family f: simdnorm_<f>_<isa>. */
+#define SIMDNORM_KERNEL(f) SIMDNORM_CAT_(simdnorm_##f, SIMDNORM_VEC_ISA)
+
+/* The 32 canonical lanes are LANE_VF float registers (lane l in register
+ * l / VF_N, element l % VF_N) or LANE_VD double registers. */
+#define LANE_VF (SIMDNORM_LANES / VF_N)
+#define LANE_VD (SIMDNORM_LANES / VD_N)
+/* Elements of one round (kernels.h: every lane sums SIMDNORM_ROUND of its
+ * elements in float before the double accumulator takes the sum). */
+#define ROUND_ELEMS ((size_t)SIMDNORM_LANES * SIMDNORM_ROUND)
+
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+
+/* The canonical halvings that go across registers (l += l+16, ... while
+ * the distance is at least a register): a[0] holds lanes 0 .. VD_N-1 of
+ * the result, vd_fold finishes it. */
+static ALWAYS_INLINE vd lanes_fold_to_reg(vd a[LANE_VD])
+{
+#pragma GCC unroll 8
+    for (size_t h = SIMDNORM_LANES / 2; h >= VD_N; h /= 2)
+#pragma GCC unroll 16
+        for (size_t r = 0; r < h / VD_N; r++)
+            a[r] = vd_add(a[r], a[r + h / VD_N]);
+    return a[0];
+}
+
+/* All the canonical halvings: the sum of the 32 lanes. */
+static ALWAYS_INLINE double lanes_fold(vd a[LANE_VD]) { return vd_fold(lanes_fold_to_reg(a)); }
+
+/* Add (first: assign) the float lanes p[LANE_VF], widened, onto the double
+ * lanes a[LANE_VD]. 0 + v is v exactly for a lane sum that started at +0,
+ * so assigning gives the same bits. */
+static ALWAYS_INLINE void lanes_flush(const vf p[LANE_VF], vd a[LANE_VD], int first)
+{
+#pragma GCC unroll 32
+    for (size_t j = 0; j < LANE_VF; j++) {
+        vd w[VD_PER_VF];
+        vf_widen(p[j], w);
+#pragma GCC unroll 2
+        for (size_t h = 0; h < VD_PER_VF; h++)
+            a[j * VD_PER_VF + h] = first ? w[h] : vd_add(a[j * VD_PER_VF + h], w[h]);
+    }
+}
+
+/* How many of the VF_N lanes of register j are present in a step of r
+ * (< SIMDNORM_LANES) elements. */
+static ALWAYS_INLINE size_t lanes_in_reg(size_t j, size_t r, size_t width)
+{
+    return r <= j * width ? 0 : r - j * width >= width ? width : r - j * width;
+}
+
+#endif

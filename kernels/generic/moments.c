@@ -1,0 +1,246 @@
+/* moments.c - the reduction kernels (kernels.h: f32_moments, f32_sumsq, their
+ * _rows forms, f32_moments_exact, f32_sumsq_exact), written once and
+ * compiled for every ISA against its vector header (SIMDNORM_VEC_HEADER,
+ * kernels/vec/). The canonical lanes and rounds are laid on the ISA's
+ * registers by generic/lanes.h, so every ISA computes the same operations
+ * in the same order: the same bits. Any alignment; nothing past x[n-1] is
+ * read (the last, partial step of 32 elements uses partial loads). */
+#include SIMDNORM_VEC_HEADER
+#include "generic/lanes.h"
+
+/* The fast family's lane sums of one span: s (sum d), q (sum d^2) with
+ * d = x - shift in float, per round in float, into double lanes. In the
+ * partial last step d is forced to +0 in absent lanes (adding +0 leaves a
+ * lane sum that started at +0 unchanged). */
+static ALWAYS_INLINE void moments_lanes(size_t n, const float *x, float shift, vd s[LANE_VD],
+                                        vd q[LANE_VD])
+{
+    const vf k = vf_set1(shift);
+    size_t i = 0;
+    for (int first = 1; i < n; first = 0) {
+        const size_t end = n - i < ROUND_ELEMS ? n : i + ROUND_ELEMS;
+        vf p[LANE_VF], r[LANE_VF];
+#pragma GCC unroll 32
+        for (size_t j = 0; j < LANE_VF; j++)
+            p[j] = r[j] = vf_zero();
+        for (; i + SIMDNORM_LANES <= end; i += SIMDNORM_LANES) {
+#pragma GCC unroll 32
+            for (size_t j = 0; j < LANE_VF; j++) {
+                const vf d = vf_sub(vf_loadu(x + i + j * VF_N), k);
+                p[j] = vf_add(p[j], d);
+                r[j] = vf_fma(d, d, r[j]);
+            }
+        }
+        if (i < end) {
+            const size_t rem = end - i;
+#pragma GCC unroll 32
+            for (size_t j = 0; j < LANE_VF; j++) {
+                const size_t c = lanes_in_reg(j, rem, VF_N);
+                if (c == 0)
+                    break;
+                const vf d = vf_keep_first(vf_sub(vf_load_part(x + i + j * VF_N, c), k), c);
+                p[j] = vf_add(p[j], d);
+                r[j] = vf_fma(d, d, r[j]);
+            }
+            i = end;
+        }
+        lanes_flush(p, s, first);
+        lanes_flush(r, q, first);
+    }
+}
+
+/* The fast sum of squares' lanes: r = fmaf(x, x, r); absent lanes load as
+ * +0, and fmaf(0, 0, r) == r. */
+static ALWAYS_INLINE void sumsq_lanes(size_t n, const float *x, vd q[LANE_VD])
+{
+    size_t i = 0;
+    for (int first = 1; i < n; first = 0) {
+        const size_t end = n - i < ROUND_ELEMS ? n : i + ROUND_ELEMS;
+        vf r[LANE_VF];
+#pragma GCC unroll 32
+        for (size_t j = 0; j < LANE_VF; j++)
+            r[j] = vf_zero();
+        for (; i + SIMDNORM_LANES <= end; i += SIMDNORM_LANES) {
+#pragma GCC unroll 32
+            for (size_t j = 0; j < LANE_VF; j++) {
+                const vf v = vf_loadu(x + i + j * VF_N);
+                r[j] = vf_fma(v, v, r[j]);
+            }
+        }
+        if (i < end) {
+            const size_t rem = end - i;
+#pragma GCC unroll 32
+            for (size_t j = 0; j < LANE_VF; j++) {
+                const size_t c = lanes_in_reg(j, rem, VF_N);
+                if (c == 0)
+                    break;
+                const vf v = vf_load_part(x + i + j * VF_N, c);
+                r[j] = vf_fma(v, v, r[j]);
+            }
+            i = end;
+        }
+        lanes_flush(r, q, first);
+    }
+}
+
+/* Contract: kernels.h, f32_moments. */
+void SIMDNORM_KERNEL(f32_moments)(size_t n, const float *x, float shift, double out[2])
+{
+    vd s[LANE_VD], q[LANE_VD];
+    moments_lanes(n, x, shift, s, q);
+    out[0] = lanes_fold(s);
+    out[1] = lanes_fold(q);
+}
+
+/* Contract: kernels.h, f32_sumsq. */
+double SIMDNORM_KERNEL(f32_sumsq)(size_t n, const float *x)
+{
+    vd q[LANE_VD];
+    sumsq_lanes(n, x, q);
+    return lanes_fold(q);
+}
+
+/* Contract: kernels.h, f32_moments_rows. Where the vector header folds
+ * VD_N rows at once (vd_fold_rows), groups of VD_N rows share the
+ * in-register halvings, the part of a short row's reduction that costs
+ * most; a short group pads with zero rows, never stored. */
+void SIMDNORM_KERNEL(f32_moments_rows)(size_t rows, size_t n, const float *x, size_t stride,
+                                       const float *shift, double *s1, double *s2)
+{
+#if defined(VD_HAS_FOLD_ROWS)
+    for (size_t g = 0; g < rows; g += VD_N) {
+        const size_t m = rows - g < VD_N ? rows - g : VD_N;
+        vd v1[VD_N], v2[VD_N];
+        for (size_t r = 0; r < VD_N; r++) {
+            if (r < m) {
+                vd s[LANE_VD], q[LANE_VD];
+                moments_lanes(n, x + (g + r) * stride, shift[g + r], s, q);
+                v1[r] = lanes_fold_to_reg(s);
+                v2[r] = lanes_fold_to_reg(q);
+            } else {
+                v1[r] = v2[r] = vd_zero();
+            }
+        }
+        vd_store_part(s1 + g, vd_fold_rows(v1), m);
+        vd_store_part(s2 + g, vd_fold_rows(v2), m);
+    }
+#else
+    for (size_t r = 0; r < rows; r++) {
+        vd s[LANE_VD], q[LANE_VD];
+        moments_lanes(n, x + r * stride, shift[r], s, q);
+        s1[r] = lanes_fold(s);
+        s2[r] = lanes_fold(q);
+    }
+#endif
+}
+
+/* Contract: kernels.h, f32_sumsq_rows (grouped as f32_moments_rows). */
+void SIMDNORM_KERNEL(f32_sumsq_rows)(size_t rows, size_t n, const float *x, size_t stride,
+                                     double *ss)
+{
+#if defined(VD_HAS_FOLD_ROWS)
+    for (size_t g = 0; g < rows; g += VD_N) {
+        const size_t m = rows - g < VD_N ? rows - g : VD_N;
+        vd v[VD_N];
+        for (size_t r = 0; r < VD_N; r++) {
+            if (r < m) {
+                vd q[LANE_VD];
+                sumsq_lanes(n, x + (g + r) * stride, q);
+                v[r] = lanes_fold_to_reg(q);
+            } else {
+                v[r] = vd_zero();
+            }
+        }
+        vd_store_part(ss + g, vd_fold_rows(v), m);
+    }
+#else
+    for (size_t r = 0; r < rows; r++) {
+        vd q[LANE_VD];
+        sumsq_lanes(n, x + r * stride, q);
+        ss[r] = lanes_fold(q);
+    }
+#endif
+}
+
+/* Contract: kernels.h, f32_moments_exact. Each step of 32 elements is
+ * widened to double lanes; in the partial last step d is forced to +0 in
+ * absent lanes. */
+void SIMDNORM_KERNEL(f32_moments_exact)(size_t n, const float *x, float shift, double out[2])
+{
+    const vd k = vd_set1((double)shift);
+    vd s[LANE_VD], q[LANE_VD];
+#pragma GCC unroll 32
+    for (size_t j = 0; j < LANE_VD; j++)
+        s[j] = q[j] = vd_zero();
+    size_t i = 0;
+    for (; i + SIMDNORM_LANES <= n; i += SIMDNORM_LANES) {
+#pragma GCC unroll 32
+        for (size_t j = 0; j < LANE_VF; j++) {
+            vd w[VD_PER_VF];
+            vf_widen(vf_loadu(x + i + j * VF_N), w);
+#pragma GCC unroll 2
+            for (size_t h = 0; h < VD_PER_VF; h++) {
+                const size_t l = j * VD_PER_VF + h;
+                const vd d = vd_sub(w[h], k);
+                s[l] = vd_add(s[l], d);
+                q[l] = vd_fma(d, d, q[l]);
+            }
+        }
+    }
+    if (i < n) {
+        const size_t rem = n - i;
+#pragma GCC unroll 32
+        for (size_t j = 0; j < LANE_VF; j++) {
+            const size_t c = lanes_in_reg(j, rem, VF_N);
+            if (c == 0)
+                break;
+            vd w[VD_PER_VF];
+            vf_widen(vf_load_part(x + i + j * VF_N, c), w);
+#pragma GCC unroll 2
+            for (size_t h = 0; h < VD_PER_VF; h++) {
+                const size_t l = j * VD_PER_VF + h;
+                const vd d = vd_keep_first(vd_sub(w[h], k), lanes_in_reg(l, rem, VD_N));
+                s[l] = vd_add(s[l], d);
+                q[l] = vd_fma(d, d, q[l]);
+            }
+        }
+    }
+    out[0] = lanes_fold(s);
+    out[1] = lanes_fold(q);
+}
+
+/* Contract: kernels.h, f32_sumsq_exact: q = fma(x, x, q) in double; absent
+ * lanes load as +0 and add nothing. */
+double SIMDNORM_KERNEL(f32_sumsq_exact)(size_t n, const float *x)
+{
+    vd q[LANE_VD];
+#pragma GCC unroll 32
+    for (size_t j = 0; j < LANE_VD; j++)
+        q[j] = vd_zero();
+    size_t i = 0;
+    for (; i + SIMDNORM_LANES <= n; i += SIMDNORM_LANES) {
+#pragma GCC unroll 32
+        for (size_t j = 0; j < LANE_VF; j++) {
+            vd w[VD_PER_VF];
+            vf_widen(vf_loadu(x + i + j * VF_N), w);
+#pragma GCC unroll 2
+            for (size_t h = 0; h < VD_PER_VF; h++)
+                q[j * VD_PER_VF + h] = vd_fma(w[h], w[h], q[j * VD_PER_VF + h]);
+        }
+    }
+    if (i < n) {
+        const size_t rem = n - i;
+#pragma GCC unroll 32
+        for (size_t j = 0; j < LANE_VF; j++) {
+            const size_t c = lanes_in_reg(j, rem, VF_N);
+            if (c == 0)
+                break;
+            vd w[VD_PER_VF];
+            vf_widen(vf_load_part(x + i + j * VF_N, c), w);
+#pragma GCC unroll 2
+            for (size_t h = 0; h < VD_PER_VF; h++)
+                q[j * VD_PER_VF + h] = vd_fma(w[h], w[h], q[j * VD_PER_VF + h]);
+        }
+    }
+    return lanes_fold(q);
+}

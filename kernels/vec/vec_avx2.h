@@ -1,0 +1,77 @@
+/* vec_avx2.h - the vector operations of the AVX2 + FMA build of the generic
+ * kernels (kernels/generic/): 8 floats, 4 doubles per register. The
+ * contract of every operation is in vec_scalar.h. */
+#ifndef SIMDNORM_VEC_H
+#define SIMDNORM_VEC_H
+
+#include <immintrin.h>
+#include <sleef.h>
+#include <stdint.h>
+
+#include "kernels.h"
+
+#define SIMDNORM_VEC_ISA avx2
+#define VF_N 8
+#define VD_N 4
+#define VD_PER_VF 2
+#define VF_STREAM_ALIGN 32
+typedef __m256 vf;
+typedef __m256d vd;
+
+/* All-ones in the lanes j < n (n <= 8): vmaskmov never touches memory in
+ * the other lanes, so a partial load or store cannot fault past the end. */
+static inline __m256i vf_mask_(size_t n)
+{
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+static inline vf vf_zero(void) { return _mm256_setzero_ps(); }
+static inline vf vf_set1(float a) { return _mm256_set1_ps(a); }
+static inline vf vf_loadu(const float *p) { return _mm256_loadu_ps(p); }
+static inline vf vf_load_part(const float *p, size_t n) { return _mm256_maskload_ps(p, vf_mask_(n)); }
+static inline void vf_storeu(float *p, vf v) { _mm256_storeu_ps(p, v); }
+static inline void vf_store_part(float *p, vf v, size_t n) { _mm256_maskstore_ps(p, vf_mask_(n), v); }
+static inline void vf_stream(float *p, vf v) { _mm256_stream_ps(p, v); }
+static inline void vf_stream_fence(void) { _mm_sfence(); }
+static inline vf vf_add(vf a, vf b) { return _mm256_add_ps(a, b); }
+static inline vf vf_sub(vf a, vf b) { return _mm256_sub_ps(a, b); }
+static inline vf vf_mul(vf a, vf b) { return _mm256_mul_ps(a, b); }
+static inline vf vf_div(vf a, vf b) { return _mm256_div_ps(a, b); }
+static inline vf vf_fma(vf a, vf b, vf c) { return _mm256_fmadd_ps(a, b, c); }
+static inline vf vf_keep_first(vf v, size_t n) { return _mm256_and_ps(v, _mm256_castsi256_ps(vf_mask_(n))); }
+static inline vf vf_neg(vf v) { return _mm256_xor_ps(v, _mm256_set1_ps(-0.0f)); }
+static inline vf vf_max0(vf v) { return _mm256_max_ps(v, _mm256_setzero_ps()); }
+static inline vf vf_canon_nan_of(vf r, vf probe)
+{
+    return _mm256_blendv_ps(r, _mm256_castsi256_ps(_mm256_set1_epi32((int)SIMDNORM_CANONICAL_NAN_BITS)),
+                            _mm256_cmp_ps(probe, probe, _CMP_UNORD_Q));
+}
+static inline vf vf_erf(vf v) { return Sleef_finz_erff8_u10avx2(v); }
+static inline vf vf_tanh(vf v) { return Sleef_finz_tanhf8_u10avx2(v); }
+static inline vf vf_exp(vf v) { return Sleef_finz_expf8_u10avx2(v); }
+
+static inline vd vd_zero(void) { return _mm256_setzero_pd(); }
+static inline vd vd_set1(double a) { return _mm256_set1_pd(a); }
+static inline vd vd_add(vd a, vd b) { return _mm256_add_pd(a, b); }
+static inline vd vd_sub(vd a, vd b) { return _mm256_sub_pd(a, b); }
+static inline vd vd_fma(vd a, vd b, vd c) { return _mm256_fmadd_pd(a, b, c); }
+static inline __m256i vd_mask_(size_t n)
+{
+    return _mm256_cmpgt_epi64(_mm256_set1_epi64x((long long)n), _mm256_setr_epi64x(0, 1, 2, 3));
+}
+static inline vd vd_keep_first(vd v, size_t n) { return _mm256_and_pd(v, _mm256_castsi256_pd(vd_mask_(n))); }
+static inline void vd_storeu(double *p, vd v) { _mm256_storeu_pd(p, v); }
+static inline void vd_store_part(double *p, vd v, size_t n) { _mm256_maskstore_pd(p, vd_mask_(n), v); }
+static inline void vf_widen(vf v, vd out[VD_PER_VF])
+{
+    out[0] = _mm256_cvtps_pd(_mm256_castps256_ps128(v));
+    out[1] = _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1));
+}
+/* The in-register halvings l += l+2, l += l+1; lane 0. */
+static inline double vd_fold(vd v)
+{
+    const __m128d h2 = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(h2, _mm_unpackhi_pd(h2, h2)));
+}
+
+#endif

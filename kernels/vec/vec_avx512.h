@@ -1,0 +1,90 @@
+/* vec_avx512.h - the vector operations of the AVX-512 (F, BW, DQ, VL) build
+ * of the generic kernels (kernels/generic/): 16 floats, 8 doubles per
+ * register. The contract of every operation is in vec_scalar.h; this file
+ * only maps it onto intrinsics. */
+#ifndef SIMDNORM_VEC_H
+#define SIMDNORM_VEC_H
+
+#include <immintrin.h>
+#include <sleef.h>
+#include <stdint.h>
+
+#include "kernels.h"
+
+#define SIMDNORM_VEC_ISA avx512
+#define VF_N 16
+#define VD_N 8
+#define VD_PER_VF 2
+#define VF_STREAM_ALIGN 64 /* bytes; 0: no streaming stores */
+typedef __m512 vf;
+typedef __m512d vd;
+
+static inline __mmask16 vf_mask_(size_t n) { return (__mmask16)((1u << n) - 1); }
+
+static inline vf vf_zero(void) { return _mm512_setzero_ps(); }
+static inline vf vf_set1(float a) { return _mm512_set1_ps(a); }
+static inline vf vf_loadu(const float *p) { return _mm512_loadu_ps(p); }
+static inline vf vf_load_part(const float *p, size_t n) { return _mm512_maskz_loadu_ps(vf_mask_(n), p); }
+static inline void vf_storeu(float *p, vf v) { _mm512_storeu_ps(p, v); }
+static inline void vf_store_part(float *p, vf v, size_t n) { _mm512_mask_storeu_ps(p, vf_mask_(n), v); }
+static inline void vf_stream(float *p, vf v) { _mm512_stream_ps(p, v); }
+static inline void vf_stream_fence(void) { _mm_sfence(); }
+static inline vf vf_add(vf a, vf b) { return _mm512_add_ps(a, b); }
+static inline vf vf_sub(vf a, vf b) { return _mm512_sub_ps(a, b); }
+static inline vf vf_mul(vf a, vf b) { return _mm512_mul_ps(a, b); }
+static inline vf vf_div(vf a, vf b) { return _mm512_div_ps(a, b); }
+static inline vf vf_fma(vf a, vf b, vf c) { return _mm512_fmadd_ps(a, b, c); }
+static inline vf vf_keep_first(vf v, size_t n) { return _mm512_maskz_mov_ps(vf_mask_(n), v); }
+static inline vf vf_neg(vf v) { return _mm512_xor_ps(v, _mm512_set1_ps(-0.0f)); }
+static inline vf vf_max0(vf v) { return _mm512_max_ps(v, _mm512_setzero_ps()); }
+static inline vf vf_canon_nan_of(vf r, vf probe)
+{
+    const __mmask16 nan = _mm512_cmp_ps_mask(probe, probe, _CMP_UNORD_Q);
+    return _mm512_mask_mov_ps(r, nan, _mm512_castsi512_ps(_mm512_set1_epi32((int)SIMDNORM_CANONICAL_NAN_BITS)));
+}
+static inline vf vf_erf(vf v) { return Sleef_finz_erff16_u10avx512f(v); }
+static inline vf vf_tanh(vf v) { return Sleef_finz_tanhf16_u10avx512f(v); }
+static inline vf vf_exp(vf v) { return Sleef_finz_expf16_u10avx512f(v); }
+
+static inline vd vd_zero(void) { return _mm512_setzero_pd(); }
+static inline vd vd_set1(double a) { return _mm512_set1_pd(a); }
+static inline vd vd_add(vd a, vd b) { return _mm512_add_pd(a, b); }
+static inline vd vd_sub(vd a, vd b) { return _mm512_sub_pd(a, b); }
+static inline vd vd_fma(vd a, vd b, vd c) { return _mm512_fmadd_pd(a, b, c); }
+static inline vd vd_keep_first(vd v, size_t n) { return _mm512_maskz_mov_pd((__mmask8)((1u << n) - 1), v); }
+static inline void vd_storeu(double *p, vd v) { _mm512_storeu_pd(p, v); }
+static inline void vd_store_part(double *p, vd v, size_t n) { _mm512_mask_storeu_pd(p, (__mmask8)((1u << n) - 1), v); }
+static inline void vf_widen(vf v, vd out[VD_PER_VF])
+{
+    out[0] = _mm512_cvtps_pd(_mm512_castps512_ps256(v));
+    out[1] = _mm512_cvtps_pd(_mm512_extractf32x8_ps(v, 1));
+}
+/* The in-register halvings l += l+4, l += l+2, l += l+1; lane 0. */
+static inline double vd_fold(vd v)
+{
+    const __m256d h4 = _mm256_add_pd(_mm512_castpd512_pd256(v), _mm512_extractf64x4_pd(v, 1));
+    const __m128d h2 = _mm_add_pd(_mm256_castpd256_pd128(h4), _mm256_extractf128_pd(h4, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(h2, _mm_unpackhi_pd(h2, h2)));
+}
+/* vd_fold of 8 rows at once, lane r = vd_fold(v[r]); every sum pairs the
+ * lanes vd_fold pairs, in the same order:
+ *   A: [v_r 0-3 | v_r+1 0-3] + [v_r 4-7 | v_r+1 4-7]      (l += l+4)
+ *   B: 128-bit blocks {0,2} + {1,3} of two A results      (l += l+2)
+ *   C: even + odd elements of two B results               (l += l+1) */
+#define VD_HAS_FOLD_ROWS 1
+static inline vd vd_fold_rows(const vd v[VD_N])
+{
+    __m512d w[4], z[2];
+    for (int i = 0; i < 4; i++)
+        w[i] = _mm512_add_pd(_mm512_shuffle_f64x2(v[2 * i], v[2 * i + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                             _mm512_shuffle_f64x2(v[2 * i], v[2 * i + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+    for (int i = 0; i < 2; i++)
+        z[i] = _mm512_add_pd(_mm512_shuffle_f64x2(w[2 * i], w[2 * i + 1], _MM_SHUFFLE(2, 0, 2, 0)),
+                             _mm512_shuffle_f64x2(w[2 * i], w[2 * i + 1], _MM_SHUFFLE(3, 1, 3, 1)));
+    const __m512i even = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
+    const __m512i odd = _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15);
+    return _mm512_add_pd(_mm512_permutex2var_pd(z[0], even, z[1]),
+                         _mm512_permutex2var_pd(z[0], odd, z[1]));
+}
+
+#endif

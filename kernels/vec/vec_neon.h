@@ -1,0 +1,94 @@
+/* vec_neon.h - the vector operations of the AArch64 Advanced SIMD build of
+ * the generic kernels (kernels/generic/): 4 floats, 2 doubles per register.
+ * The contract of every operation is in vec_scalar.h. NEON has no masked
+ * loads or stores: a partial one goes through a small stack buffer. No
+ * streaming stores are used (VF_STREAM_ALIGN 0). */
+#ifndef SIMDNORM_VEC_H
+#define SIMDNORM_VEC_H
+
+#include <arm_neon.h>
+#include <sleef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "kernels.h"
+
+#define SIMDNORM_VEC_ISA neon
+#define VF_N 4
+#define VD_N 2
+#define VD_PER_VF 2
+#define VF_STREAM_ALIGN 0
+typedef float32x4_t vf;
+typedef float64x2_t vd;
+
+static inline uint32x4_t vf_mask_(size_t n)
+{
+    static const uint32_t idx[4] = {0, 1, 2, 3};
+    return vcltq_u32(vld1q_u32(idx), vdupq_n_u32((uint32_t)n));
+}
+
+static inline vf vf_zero(void) { return vdupq_n_f32(0.0f); }
+static inline vf vf_set1(float a) { return vdupq_n_f32(a); }
+static inline vf vf_loadu(const float *p) { return vld1q_f32(p); }
+static inline vf vf_load_part(const float *p, size_t n)
+{
+    float t[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    memcpy(t, p, n * sizeof(float));
+    return vld1q_f32(t);
+}
+static inline void vf_storeu(float *p, vf v) { vst1q_f32(p, v); }
+static inline void vf_store_part(float *p, vf v, size_t n)
+{
+    float t[4];
+    vst1q_f32(t, v);
+    memcpy(p, t, n * sizeof(float));
+}
+static inline void vf_stream(float *p, vf v) { vst1q_f32(p, v); }
+static inline void vf_stream_fence(void) {}
+static inline vf vf_add(vf a, vf b) { return vaddq_f32(a, b); }
+static inline vf vf_sub(vf a, vf b) { return vsubq_f32(a, b); }
+static inline vf vf_mul(vf a, vf b) { return vmulq_f32(a, b); }
+static inline vf vf_div(vf a, vf b) { return vdivq_f32(a, b); }
+static inline vf vf_fma(vf a, vf b, vf c) { return vfmaq_f32(c, a, b); }
+static inline vf vf_keep_first(vf v, size_t n)
+{
+    return vreinterpretq_f32_u32(vandq_u32(vreinterpretq_u32_f32(v), vf_mask_(n)));
+}
+static inline vf vf_neg(vf v) { return vnegq_f32(v); }
+/* v > 0 ? v : +0 (a NaN v gives +0 here; vf_canon_nan_of puts it back) */
+static inline vf vf_max0(vf v) { return vbslq_f32(vcgtq_f32(v, vdupq_n_f32(0.0f)), v, vdupq_n_f32(0.0f)); }
+static inline vf vf_canon_nan_of(vf r, vf probe)
+{
+    return vbslq_f32(vceqq_f32(probe, probe), r, vreinterpretq_f32_u32(vdupq_n_u32(SIMDNORM_CANONICAL_NAN_BITS)));
+}
+static inline vf vf_erf(vf v) { return Sleef_finz_erff4_u10advsimd(v); }
+static inline vf vf_tanh(vf v) { return Sleef_finz_tanhf4_u10advsimd(v); }
+static inline vf vf_exp(vf v) { return Sleef_finz_expf4_u10advsimd(v); }
+
+static inline vd vd_zero(void) { return vdupq_n_f64(0.0); }
+static inline vd vd_set1(double a) { return vdupq_n_f64(a); }
+static inline vd vd_add(vd a, vd b) { return vaddq_f64(a, b); }
+static inline vd vd_sub(vd a, vd b) { return vsubq_f64(a, b); }
+static inline vd vd_fma(vd a, vd b, vd c) { return vfmaq_f64(c, a, b); }
+static inline vd vd_keep_first(vd v, size_t n)
+{
+    static const uint64_t idx[2] = {0, 1};
+    const uint64x2_t m = vcltq_u64(vld1q_u64(idx), vdupq_n_u64((uint64_t)n));
+    return vreinterpretq_f64_u64(vandq_u64(vreinterpretq_u64_f64(v), m));
+}
+static inline void vd_storeu(double *p, vd v) { vst1q_f64(p, v); }
+static inline void vd_store_part(double *p, vd v, size_t n)
+{
+    double t[2];
+    vst1q_f64(t, v);
+    memcpy(p, t, n * sizeof(double));
+}
+static inline void vf_widen(vf v, vd out[VD_PER_VF])
+{
+    out[0] = vcvt_f64_f32(vget_low_f32(v));
+    out[1] = vcvt_high_f64_f32(v);
+}
+/* The in-register halving l += l+1; lane 0. */
+static inline double vd_fold(vd v) { return vgetq_lane_f64(v, 0) + vgetq_lane_f64(v, 1); }
+
+#endif

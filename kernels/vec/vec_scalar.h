@@ -1,0 +1,116 @@
+/* vec_scalar.h - the vector operations of the generic kernels
+ * (kernels/generic/), in portable C with one float (one double) per
+ * "register": the scalar build, and the contract every ISA's vec_<isa>.h
+ * implements with the same names:
+ *
+ *   VF_N, VD_N       floats in a vf, doubles in a vd (VD_PER_VF = VF_N/VD_N)
+ *   VF_STREAM_ALIGN  bytes of alignment vf_stream needs; 0: the ISA has no
+ *                    streaming stores (vf_stream is a plain store)
+ *   SIMDNORM_VEC_ISA the ISA token, the kernels' name suffix
+ *   vf_loadu/storeu  a whole vector, any alignment
+ *   vf_load_part(p, n), vf_store_part(p, v, n)   lanes j < n (0 <= n <= VF_N):
+ *                    never touch memory at p[n] or after; a partial load
+ *                    gives +0 in the other lanes
+ *   vf_stream(p, v)  a non-temporal store (p aligned to VF_STREAM_ALIGN);
+ *                    vf_stream_fence() orders them (an sfence)
+ *   vf_add/sub/mul/div  one IEEE rounding each; vf_fma(a, b, c) = a*b + c
+ *                    rounded once (fmaf)
+ *   vf_keep_first(v, n)  v in lanes j < n, +0 in the others
+ *   vf_neg(v)        the sign flipped; vf_max0(v): v > 0 ? v : +0 (NaN: any)
+ *   vf_canon_nan_of(r, probe)  r, with the canonical NaN in the lanes where
+ *                    probe is NaN
+ *   vf_erf/tanh/exp  SLEEF's deterministic 1-ULP functions (kernels.h)
+ *   vf_widen(v, out) out[h] = the doubles of lanes h*VD_N .. h*VD_N+VD_N-1
+ *   vd_*             as vf_* on doubles
+ *   vd_fold(v)       the canonical halvings inside one register (l += l +
+ *                    VD_N/2, ..., l += l+1), lane 0's result
+ *   VD_HAS_FOLD_ROWS, vd_fold_rows(v[VD_N])  optional: lane r = vd_fold(v[r])
+ *
+ * Built with SIMDNORM_VEC_NOFMA defined (the scalar_nofma kernels of an x86
+ * CPU without FMA), the activations call SLEEF's non-FMA functions. */
+#ifndef SIMDNORM_VEC_H
+#define SIMDNORM_VEC_H
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+/* sleef.h declares the purecfma functions only where it sees FMA (__AVX2__,
+ * aarch64); this file is generic C, compiled without -mfma so that it runs
+ * on any x86-64, and the dispatcher gives a CPU without FMA the
+ * scalar_nofma table, so the FMA functions run only where FMA exists. An
+ * undeclared call would compile as returning int (the build has
+ * -Werror=implicit-function-declaration). */
+#ifndef FP_FAST_FMA
+#define FP_FAST_FMA
+#endif
+#include <sleef.h>
+
+#include "kernels.h"
+
+#if defined(SIMDNORM_VEC_NOFMA)
+#define SIMDNORM_VEC_ISA scalar_nofma
+#else
+#define SIMDNORM_VEC_ISA scalar
+#endif
+#define VF_N 1
+#define VD_N 1
+#define VD_PER_VF 1
+#define VF_STREAM_ALIGN 0
+typedef float vf;
+typedef double vd;
+
+static inline vf vf_zero(void) { return 0.0f; }
+static inline vf vf_set1(float a) { return a; }
+static inline vf vf_loadu(const float *p) { return *p; }
+static inline vf vf_load_part(const float *p, size_t n) { return n ? *p : 0.0f; }
+static inline void vf_storeu(float *p, vf v) { *p = v; }
+static inline void vf_store_part(float *p, vf v, size_t n)
+{
+    if (n)
+        *p = v;
+}
+static inline void vf_stream(float *p, vf v) { *p = v; }
+static inline void vf_stream_fence(void) {}
+static inline vf vf_add(vf a, vf b) { return a + b; }
+static inline vf vf_sub(vf a, vf b) { return a - b; }
+static inline vf vf_mul(vf a, vf b) { return a * b; }
+static inline vf vf_div(vf a, vf b) { return a / b; }
+static inline vf vf_fma(vf a, vf b, vf c) { return fmaf(a, b, c); }
+static inline vf vf_keep_first(vf v, size_t n) { return n ? v : 0.0f; }
+static inline vf vf_neg(vf v) { return -v; }
+static inline vf vf_max0(vf v) { return v > 0.0f ? v : 0.0f; }
+static inline vf vf_canon_nan_of(vf r, vf probe)
+{
+    if (probe != probe) {
+        const uint32_t bits = SIMDNORM_CANONICAL_NAN_BITS;
+        memcpy(&r, &bits, sizeof r);
+    }
+    return r;
+}
+#if defined(SIMDNORM_VEC_NOFMA)
+static inline vf vf_erf(vf v) { return Sleef_cinz_erff1_u10purec(v); }
+static inline vf vf_tanh(vf v) { return Sleef_cinz_tanhf1_u10purec(v); }
+static inline vf vf_exp(vf v) { return Sleef_cinz_expf1_u10purec(v); }
+#else
+static inline vf vf_erf(vf v) { return Sleef_finz_erff1_u10purecfma(v); }
+static inline vf vf_tanh(vf v) { return Sleef_finz_tanhf1_u10purecfma(v); }
+static inline vf vf_exp(vf v) { return Sleef_finz_expf1_u10purecfma(v); }
+#endif
+
+static inline vd vd_zero(void) { return 0.0; }
+static inline vd vd_set1(double a) { return a; }
+static inline vd vd_add(vd a, vd b) { return a + b; }
+static inline vd vd_sub(vd a, vd b) { return a - b; }
+static inline vd vd_fma(vd a, vd b, vd c) { return fma(a, b, c); }
+static inline vd vd_keep_first(vd v, size_t n) { return n ? v : 0.0; }
+static inline void vd_storeu(double *p, vd v) { *p = v; }
+static inline void vd_store_part(double *p, vd v, size_t n)
+{
+    if (n)
+        *p = v;
+}
+static inline void vf_widen(vf v, vd out[VD_PER_VF]) { out[0] = (double)v; }
+static inline double vd_fold(vd v) { return v; }
+
+#endif
