@@ -1,11 +1,13 @@
 // bench.cc - simdnorm's benchmark harness (Google Benchmark): every public
 // operation on every ISA this machine runs, across batch and feature sizes,
-// beside a memcpy of the same bytes timed in the same run (counter `frac`)
-// and, when built with it, oneDNN on the same shapes (single thread).
+// beside the copy limit of the same bytes timed in the same run - the faster
+// of a memcpy and a copy with streaming (non-temporal) stores (counter `frac`;
+// `frac_memcpy` is against the memcpy alone) - and, when built with it,
+// oneDNN on the same shapes (single thread).
 //
 //   simdnorm-bench [--full] [--threads=1,2,...] [Google Benchmark flags]
 // --full sweeps more sizes; --threads runs every benchmark with each thread
-// count (simdnorm_set_num_threads, oneDNN's OpenMP threads, and a memcpy
+// count (simdnorm_set_num_threads, oneDNN's OpenMP threads, and both copies
 // split over as many threads); filter with --benchmark_filter=<regex> on
 // names like "layer_norm/avx512/cols:768/rows:85/x:256KiB/threads:1".
 #include <benchmark/benchmark.h>
@@ -29,6 +31,11 @@
 
 #ifdef _OPENMP
 #include <omp.h>
+#endif
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <emmintrin.h> // SSE2: baseline on x86-64, no -m flags needed
+#define SIMDNORM_BENCH_STREAM 1
 #endif
 
 namespace {
@@ -76,50 +83,132 @@ struct Pool {
 };
 Pool pool;
 
-// Copy `half` bytes from x to y with `threads` threads, each a contiguous
-// slice (the roofline the ops are compared to at the same thread count).
-void copy(size_t half, int threads)
+// Copy n bytes with streaming (non-temporal) stores: plain copies for the
+// head up to dst's 16-byte alignment and for the tail, 8 x 16-byte streams
+// (two cache lines) per iteration in between, then a store fence. On other
+// architectures it is a memcpy.
+void stream_copy_bytes(char *__restrict dst, const char *__restrict src, size_t n)
 {
-    if (threads <= 1) {
-        std::memcpy(pool.y, pool.x, half);
-        return;
+#ifdef SIMDNORM_BENCH_STREAM
+    size_t head = (16 - ((uintptr_t)dst & 15)) & 15;
+    if (head > n)
+        head = n;
+    std::memcpy(dst, src, head);
+    dst += head;
+    src += head;
+    n -= head;
+    const size_t body = n & ~(size_t)127;
+    auto *d = reinterpret_cast<__m128i *>(dst);
+    if (((uintptr_t)src & 15) == 0) {
+        const auto *q = reinterpret_cast<const __m128i *>(src);
+        for (size_t i = 0; i < body / 16; i += 8) {
+            const __m128i v0 = _mm_load_si128(q + i + 0), v1 = _mm_load_si128(q + i + 1);
+            const __m128i v2 = _mm_load_si128(q + i + 2), v3 = _mm_load_si128(q + i + 3);
+            const __m128i v4 = _mm_load_si128(q + i + 4), v5 = _mm_load_si128(q + i + 5);
+            const __m128i v6 = _mm_load_si128(q + i + 6), v7 = _mm_load_si128(q + i + 7);
+            _mm_stream_si128(d + i + 0, v0);
+            _mm_stream_si128(d + i + 1, v1);
+            _mm_stream_si128(d + i + 2, v2);
+            _mm_stream_si128(d + i + 3, v3);
+            _mm_stream_si128(d + i + 4, v4);
+            _mm_stream_si128(d + i + 5, v5);
+            _mm_stream_si128(d + i + 6, v6);
+            _mm_stream_si128(d + i + 7, v7);
+        }
+    } else {
+        const auto *q = reinterpret_cast<const __m128i *>(src);
+        for (size_t i = 0; i < body / 16; i += 8) {
+            const __m128i v0 = _mm_loadu_si128(q + i + 0), v1 = _mm_loadu_si128(q + i + 1);
+            const __m128i v2 = _mm_loadu_si128(q + i + 2), v3 = _mm_loadu_si128(q + i + 3);
+            const __m128i v4 = _mm_loadu_si128(q + i + 4), v5 = _mm_loadu_si128(q + i + 5);
+            const __m128i v6 = _mm_loadu_si128(q + i + 6), v7 = _mm_loadu_si128(q + i + 7);
+            _mm_stream_si128(d + i + 0, v0);
+            _mm_stream_si128(d + i + 1, v1);
+            _mm_stream_si128(d + i + 2, v2);
+            _mm_stream_si128(d + i + 3, v3);
+            _mm_stream_si128(d + i + 4, v4);
+            _mm_stream_si128(d + i + 5, v5);
+            _mm_stream_si128(d + i + 6, v6);
+            _mm_stream_si128(d + i + 7, v7);
+        }
     }
+    std::memcpy(dst + body, src + body, n - body);
+    _mm_sfence();
+#else
+    std::memcpy(dst, src, n);
+#endif
+}
+
+enum class CopyKind { Memcpy, Stream };
+
+// Copy `half` bytes from x to y with `threads` threads, each a contiguous
+// slice (the rooflines the ops are compared to at the same thread count).
+void copy(size_t half, int threads, CopyKind kind = CopyKind::Memcpy)
+{
     const char *src = reinterpret_cast<const char *>(pool.x);
     char *dst = reinterpret_cast<char *>(pool.y);
+    auto one = [kind](char *d, const char *s, size_t n) {
+        if (kind == CopyKind::Stream)
+            stream_copy_bytes(d, s, n);
+        else
+            std::memcpy(d, s, n);
+    };
+    if (threads <= 1) {
+        one(dst, src, half);
+        return;
+    }
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(threads) schedule(static)
 #endif
     for (int t = 0; t < threads; t++) {
         const size_t a = half * (size_t)t / (size_t)threads, b = half * (size_t)(t + 1) / (size_t)threads;
-        std::memcpy(dst + a, src + a, b - a);
+        one(dst + a, src + a, b - a);
     }
 }
 
-// memcpy of `bytes` (the bytes an op reads plus writes, split in half) with
-// `threads` threads: best of several timed repetitions, measured once per
-// size and thread count in this run.
-std::map<std::pair<size_t, int>, double> memcpy_rate; // bytes (read + written) per second
+// The copy limit of `bytes` (the bytes an op reads plus writes, split in
+// half) with `threads` threads: a memcpy and a streaming copy, each the best
+// of several timed repetitions (the two alternate, so drift hits both),
+// measured once per size and thread count in this run. Rates are bytes
+// (read + written) per second.
+struct CopyLimit {
+    double memcpy_rate, stream_rate;
+    double best() const { return std::max(memcpy_rate, stream_rate); }
+};
+std::map<std::pair<size_t, int>, CopyLimit> copy_limit;
 
-double measure_memcpy(size_t bytes, int threads)
+// Seconds per copy: repetitions for at least 10 ms, the clock read once per
+// batch of about 64 KiB copied, so that reading it does not count in the
+// time of a small copy.
+double time_copy(size_t half, int threads, CopyKind kind)
 {
-    auto it = memcpy_rate.find({bytes, threads});
-    if (it != memcpy_rate.end())
+    const size_t batch = std::max<size_t>(1, (size_t(64) << 10) / std::max<size_t>(half, 1));
+    size_t reps = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    double elapsed;
+    do {
+        for (size_t i = 0; i < batch; i++) {
+            copy(half, threads, kind);
+            benchmark::ClobberMemory();
+        }
+        reps += batch;
+        elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    } while (elapsed < 0.01);
+    return elapsed / (double)reps;
+}
+
+const CopyLimit &measure_copy_limit(size_t bytes, int threads)
+{
+    auto it = copy_limit.find({bytes, threads});
+    if (it != copy_limit.end())
         return it->second;
     const size_t half = bytes / 2;
-    double best = 1e30;
+    double best_memcpy = 1e30, best_stream = 1e30;
     for (int trial = 0; trial < 7; trial++) {
-        size_t reps = 0;
-        const auto t0 = std::chrono::steady_clock::now();
-        double elapsed;
-        do {
-            copy(half, threads);
-            benchmark::ClobberMemory();
-            reps++;
-            elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        } while (elapsed < 0.01);
-        best = std::min(best, elapsed / (double)reps);
+        best_memcpy = std::min(best_memcpy, time_copy(half, threads, CopyKind::Memcpy));
+        best_stream = std::min(best_stream, time_copy(half, threads, CopyKind::Stream));
     }
-    return memcpy_rate[{bytes, threads}] = (double)bytes / best;
+    return copy_limit[{bytes, threads}] = CopyLimit{(double)bytes / best_memcpy, (double)bytes / best_stream};
 }
 
 std::string size_label(size_t bytes)
@@ -131,18 +220,25 @@ std::string size_label(size_t bytes)
     return std::to_string(bytes) + "B";
 }
 
-// The common counters: bytes/s (x read + y written), elements/s, and frac =
-// throughput / same-run memcpy throughput of the same bytes. Every benchmark
-// uses real time (UseRealTime): with threads, the main thread's CPU time
-// would not count the workers'.
+// The common counters: bytes/s (x read + y written), elements/s, and
+// frac = throughput / the same-run copy limit of the same bytes (the faster
+// of memcpy and the streaming copy); frac_memcpy = throughput / memcpy alone
+// (the older measure); limit_memcpy_gbs and limit_stream_gbs, the two copies'
+// GB/s behind the limit; bytes, what one call moves. Every benchmark uses
+// real time (UseRealTime): with threads, the main thread's CPU time would not
+// count the workers'.
 void set_counters(benchmark::State &st, const simdnorm_bench::Shape &s, int threads)
 {
     const double bytes = (double)s.bytes_moved();
-    st.SetBytesProcessed((int64_t)(bytes * (double)st.iterations()));
+    const double total = bytes * (double)st.iterations();
+    const CopyLimit &lim = measure_copy_limit(s.bytes_moved(), threads);
+    st.SetBytesProcessed((int64_t)total);
     st.SetItemsProcessed((int64_t)((double)s.elements() * (double)st.iterations()));
-    st.counters["frac"] = benchmark::Counter(bytes * (double)st.iterations() /
-                                                 measure_memcpy(s.bytes_moved(), threads),
-                                             benchmark::Counter::kIsRate);
+    st.counters["frac"] = benchmark::Counter(total / lim.best(), benchmark::Counter::kIsRate);
+    st.counters["frac_memcpy"] = benchmark::Counter(total / lim.memcpy_rate, benchmark::Counter::kIsRate);
+    st.counters["limit_memcpy_gbs"] = lim.memcpy_rate / 1e9;
+    st.counters["limit_stream_gbs"] = lim.stream_rate / 1e9;
+    st.counters["bytes"] = bytes;
     st.counters["threads"] = threads;
 }
 
@@ -167,7 +263,7 @@ void register_all(bool full, const std::vector<int> &thread_counts)
     // (the oneDNN memory objects do).
     size_t max_elems = 0, max_vec = 0;
     for (const Shape &s : shapes(full)) {
-        // the memcpy roofline copies bytes_moved / 2 from x to y
+        // the copy rooflines copy bytes_moved / 2 from x to y
         max_elems = std::max({max_elems, s.elements(), s.bytes_moved() / (2 * sizeof(float))});
         max_vec = std::max(max_vec, s.vector_len());
     }
@@ -179,16 +275,20 @@ void register_all(bool full, const std::vector<int> &thread_counts)
         const std::string tail = "/" + s.label() + "/x:" + size_label(x_bytes) +
                                  "/threads:" + std::to_string(threads);
 
-        // one memcpy per shape label (LayerNorm and RMSNorm share theirs)
+        // one memcpy and one streaming copy per shape label (LayerNorm and
+        // RMSNorm share theirs)
         if (memcpy_registered.insert(tail).second) {
-            benchmark::RegisterBenchmark(("memcpy" + tail).c_str(), [s, threads](benchmark::State &st) {
-                const size_t half = s.bytes_moved() / 2;
-                for (auto _ : st) {
-                    copy(half, threads);
-                    benchmark::ClobberMemory();
-                }
-                set_counters(st, s, threads);
-            })->UseRealTime();
+            for (CopyKind kind : {CopyKind::Memcpy, CopyKind::Stream}) {
+                const char *what = kind == CopyKind::Memcpy ? "memcpy" : "stream_copy";
+                benchmark::RegisterBenchmark((what + tail).c_str(), [s, threads, kind](benchmark::State &st) {
+                    const size_t half = s.bytes_moved() / 2;
+                    for (auto _ : st) {
+                        copy(half, threads, kind);
+                        benchmark::ClobberMemory();
+                    }
+                    set_counters(st, s, threads);
+                })->UseRealTime();
+            }
         }
         for (simdnorm_isa isa : isas) {
             if (isa == SIMDNORM_ISA_SCALAR && !full && x_bytes > (4u << 20))

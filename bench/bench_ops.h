@@ -87,7 +87,8 @@ struct Shape {
 };
 
 // x in L1, L2, L3 and DRAM, for Transformer feature sizes and awkward ones;
-// plus a 1x8 call that shows the fixed cost per call.
+// plus a 1x8 call that shows the fixed cost per call and a 1x4096 call, the
+// decode case (one token's row per call), timed in ns per call.
 inline std::vector<Shape> shapes(bool full)
 {
     std::vector<size_t> x_bytes = {32u << 10, 256u << 10, 4u << 20, 64u << 20};
@@ -100,10 +101,11 @@ inline std::vector<Shape> shapes(bool full)
     std::vector<Shape> out;
     for (Op op : {Op::LayerNorm, Op::RmsNorm}) {
         out.push_back({op, 1, 8, 0, 0, 0});
+        out.push_back({op, 1, 4096, 0, 0, 0}); // decode
         for (size_t c : cols)
             for (size_t b : x_bytes) {
                 const size_t rows = b / (sizeof(float) * c);
-                if (rows >= 1)
+                if (rows >= 1 && !(rows == 1 && c == 4096)) // the full sweep's 16 KiB x 4096 is the decode case
                     out.push_back({op, rows, c, 0, 0, 0});
             }
     }

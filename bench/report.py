@@ -1,15 +1,19 @@
 #!/usr/bin/env python3
 """Reads a simdnorm-bench JSON file (Google Benchmark --benchmark_out) and
-prints a compact table - GB/s (x read + y written), frac (throughput / same-run
-memcpy of the same bytes) and the ratio to oneDNN on the same shape - then
-renders a PNG: throughput against x size, one line per ISA, with the memcpy
-roofline and oneDNN.
+prints a compact table - GB/s (x read + y written), frac (throughput / the
+same-run copy limit of the same bytes: the faster of memcpy and a streaming
+copy; a "limit" line per shape says which copy won), frac vs memcpy alone and
+the ratio to oneDNN on the same shape - then a summary against the
+performance goals, per ISA, for layer_norm and rms_norm; then renders a PNG:
+throughput against x size, one line per ISA, with the memcpy and streaming
+copy rooflines and oneDNN.
 
     report.py results.json [--png out.png]
 """
 import argparse
 import collections
 import json
+import math
 import re
 import sys
 
@@ -17,6 +21,8 @@ NAME = re.compile(r"^(?P<op>[a-z_0-9]+?)(?:/(?P<isa>scalar|avx2|avx512|neon))?/(
 
 
 UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+COPIES = ("memcpy", "stream_copy")  # the rooflines, not ops
+ISAS = ("avx2", "avx512", "neon", "scalar")
 
 
 def parse_size(s):
@@ -37,11 +43,16 @@ def load(path):
         if not m:
             continue
         op = m["op"]
-        who = m["isa"] or ("memcpy" if op == "memcpy" else "onednn" if op.startswith("onednn_") else "?")
+        who = m["isa"] or (op if op in COPIES else "onednn" if op.startswith("onednn_") else "?")
         if op.startswith("onednn_"):
             op = op[len("onednn_"):]
+        nan = float("nan")
         rows.append(dict(op=op, who=who, shape=m["shape"], x=parse_size(m["x"]), threads=int(m["threads"]),
-                         gbs=b["bytes_per_second"] / 1e9, frac=b.get("frac", float("nan")),
+                         gbs=b["bytes_per_second"] / 1e9, frac=b.get("frac", nan),
+                         # files from before the streaming copy: frac was vs memcpy
+                         frac_memcpy=b.get("frac_memcpy", b.get("frac", nan)),
+                         lim_memcpy=b.get("limit_memcpy_gbs"), lim_stream=b.get("limit_stream_gbs"),
+                         bytes=b.get("bytes"),
                          ns=b["real_time"] * UNIT_NS[b.get("time_unit", "ns")]))
     return data.get("context", {}), rows
 
@@ -50,19 +61,113 @@ def size_label(n):
     return f"{n >> 20}MiB" if n >= 1 << 20 else f"{n >> 10}KiB" if n >= 1 << 10 else f"{n}B"
 
 
+def limit_line(r):
+    """The copy limit behind a row's frac: both copies' GB/s, and which won."""
+    mc, st = r["lim_memcpy"], r["lim_stream"]
+    won = "stream_copy" if st > mc else "memcpy"
+    return (f"{'limit':<22} {r['shape']:<24} {size_label(r['x']):>6} {r['threads']:>3} {won:<11} "
+            f"memcpy {mc:.1f} GB/s, stream_copy {st:.1f} GB/s")
+
+
 def table(rows):
     onednn = {(r["op"], r["shape"], r["threads"]): r for r in rows if r["who"] == "onednn"}
-    print(f"{'op':<22} {'shape':<24} {'x':>6} {'thr':>3} {'isa':<7} {'GB/s':>7} {'frac':>5} {'vs oneDNN':>9}")
+    print("frac: throughput / the copy limit (the faster of memcpy and stream_copy of the same bytes, "
+          "same run); fmcpy: / memcpy alone")
+    print(f"{'op':<22} {'shape':<24} {'x':>6} {'thr':>3} {'isa':<7} {'GB/s':>7} {'frac':>5} {'fmcpy':>5} "
+          f"{'vs oneDNN':>9}")
+    limits_shown = set()
     for r in rows:
-        if r["who"] in ("memcpy", "onednn"):
+        if r["who"] in COPIES or r["who"] == "onednn":
             continue
+        key = (r["shape"], r["x"], r["threads"], r["bytes"])
+        if r["lim_memcpy"] is not None and r["lim_stream"] is not None and key not in limits_shown:
+            limits_shown.add(key)
+            print(limit_line(r))
         peer = onednn.get((r["op"], r["shape"], r["threads"]))
         ratio = f"{peer['ns'] / r['ns']:.2f}x" if peer else "-"
         print(f"{r['op']:<22} {r['shape']:<24} {size_label(r['x']):>6} {r['threads']:>3} {r['who']:<7} "
-              f"{r['gbs']:7.1f} {r['frac']:5.2f} {ratio:>9}")
+              f"{r['gbs']:7.1f} {r['frac']:5.2f} {r['frac_memcpy']:5.2f} {ratio:>9}")
     for peer in onednn.values():
         print(f"{peer['op']:<22} {peer['shape']:<24} {size_label(peer['x']):>6} {peer['threads']:>3} "
-              f"{'oneDNN':<7} {peer['gbs']:7.1f} {peer['frac']:5.2f}")
+              f"{'oneDNN':<7} {peer['gbs']:7.1f} {peer['frac']:5.2f} {peer['frac_memcpy']:5.2f}")
+
+
+# The performance goals (issue "Kernel architecture v2"): size classes by the
+# bytes of x, the frac floor of each for feature sizes >= 768, and the ns per
+# call of the 1-row cases.
+CLASSES = (("<=256KiB", lambda x: x <= 256 << 10, 0.5),
+           ("4MiB", lambda x: 256 << 10 < x <= 16 << 20, 0.7),
+           ("64MiB", lambda x: x > 16 << 20, 0.8))
+VS_ONEDNN_MIN, VS_ONEDNN_GEOMEAN = 1.0, 1.5
+PER_CALL = (("layer_norm", "cols:8/rows:1", 40.0), ("rms_norm", "cols:8/rows:1", None),
+            ("layer_norm", "cols:4096/rows:1", 250.0), ("rms_norm", "cols:4096/rows:1", 150.0))
+
+
+def cols_of(shape):
+    m = re.match(r"cols:([0-9]+)/", shape)
+    return int(m[1]) if m else 0
+
+
+def verdict(ok):
+    return "met" if ok else "MISSED"
+
+
+def summary(rows):
+    """Each ISA's layer_norm and rms_norm (single thread) against the goals:
+    (a) time ratio to oneDNN's layer_norm on the same shape, per size class:
+        geomean and minimum; (b) frac for feature sizes >= 768, per class:
+        minimum; (c) ns per call of the 1-row cases."""
+    one = [r for r in rows if r["threads"] == 1]
+    onednn = {r["shape"]: r for r in one if r["who"] == "onednn" and r["op"] == "layer_norm"}
+    isas = [i for i in ISAS if any(r["who"] == i for r in one)]
+    if not isas:
+        return
+    print("\nsummary against the goals (single thread; x: bytes of the input; "
+          "classes <=256KiB, 4MiB = (256KiB, 16MiB], 64MiB = over 16MiB)")
+    print(f"  vs oneDNN = oneDNN's layer_norm time / ours on the same shape; rms_norm is compared with "
+          f"oneDNN's layer_norm of the same shape (oneDNN 2.6 has no RMSNorm)")
+    for isa in isas:
+        for op in ("layer_norm", "rms_norm"):
+            mine = [r for r in one if r["who"] == isa and r["op"] == op]
+            if not mine:
+                continue
+            print(f"{isa} {op}")
+            # (a) against oneDNN
+            for name, member, _ in CLASSES:
+                pairs = [(onednn[r["shape"]]["ns"] / r["ns"], r) for r in mine
+                         if member(r["x"]) and r["shape"] in onednn]
+                if not pairs:
+                    print(f"  vs oneDNN   {name:<8} no oneDNN rows")
+                    continue
+                geo = math.exp(sum(math.log(p) for p, _ in pairs) / len(pairs))
+                low, at = min(pairs, key=lambda p: p[0])
+                print(f"  vs oneDNN   {name:<8} geomean {geo:5.2f}x over {len(pairs):2d} shapes "
+                      f"(goal >= {VS_ONEDNN_GEOMEAN}x) {verdict(geo >= VS_ONEDNN_GEOMEAN)}")
+                print(f"  vs oneDNN   {name:<8} min     {low:5.2f}x at {at['shape']} x:{size_label(at['x'])} "
+                      f"(goal >= {VS_ONEDNN_MIN}x at every shape) {verdict(low >= VS_ONEDNN_MIN)}")
+            # (b) frac, feature sizes >= 768
+            for name, member, goal in CLASSES:
+                sel = [r for r in mine if member(r["x"]) and cols_of(r["shape"]) >= 768
+                       and not math.isnan(r["frac"])]
+                if not sel:
+                    print(f"  frac D>=768 {name:<8} no rows")
+                    continue
+                low = min(sel, key=lambda r: r["frac"])
+                print(f"  frac D>=768 {name:<8} min     {low['frac']:5.2f}  at {low['shape']} "
+                      f"x:{size_label(low['x'])} over {len(sel):2d} shapes (goal >= {goal}) "
+                      f"{verdict(low['frac'] >= goal)}")
+            # (c) ns per call
+            for pop, shape, goal in PER_CALL:
+                if pop != op:
+                    continue
+                r = next((r for r in mine if r["shape"] == shape), None)
+                peer = onednn.get(shape) if op == "layer_norm" else None
+                dnn = f", oneDNN layer_norm {peer['ns']:.0f} ns" if peer else ""
+                if r is None:
+                    print(f"  per call    {shape:<16} not run")
+                    continue
+                goal_s = f" (goal <= {goal:.0f} ns) {verdict(r['ns'] <= goal)}" if goal else " (no goal)"
+                print(f"  per call    {shape:<16} {r['ns']:7.1f} ns{dnn}{goal_s}")
 
 
 def scaling(rows):
@@ -78,7 +183,7 @@ def scaling(rows):
     print(f"\nscaling from {base} thread(s): speed-up (frac vs a memcpy with as many threads)")
     print(f"{'op':<22} {'who':<7} {'shape':<24} {'x':>6} " + " ".join(f"{'t=' + str(c):>14}" for c in counts[1:]))
     for (op, who, shape, x), per in by.items():
-        if base not in per or who == "memcpy":
+        if base not in per or who in COPIES:
             continue
         cells = []
         for c in counts[1:]:
@@ -97,7 +202,7 @@ def fused(rows):
     lines = []
     for r in rows:
         base = idx.get((r["op"] + "_unfused", r["who"], r["shape"], r["threads"]))
-        if not base or r["who"] in ("memcpy", "onednn"):
+        if not base or r["who"] in COPIES or r["who"] == "onednn":
             continue
         plain = idx.get((plain_of.get(r["op"], ""), r["who"], r["shape"], r["threads"]))
         over = f"{r['ns'] / plain['ns'] - 1:+8.1%}" if plain else f"{'-':>8}"
@@ -117,19 +222,20 @@ def plot(rows, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    # one panel per (op, feature size); lines: each ISA, memcpy, oneDNN
+    # one panel per (op, feature size); lines: each ISA, oneDNN, and the
+    # memcpy and streaming copy rooflines
     fewest = min(r["threads"] for r in rows)
     rows = [r for r in rows if r["threads"] == fewest]
     panels = collections.OrderedDict()
     for r in rows:
-        if r["who"] == "memcpy":
+        if r["who"] in COPIES:
             continue
         feat = r["shape"].split("/")[0]
         panels.setdefault((r["op"], feat), []).append(r)
-    memcpy = collections.defaultdict(list)
+    copies = {c: collections.defaultdict(list) for c in COPIES}
     for r in rows:
-        if r["who"] == "memcpy":
-            memcpy[r["shape"].split("/")[0]].append(r)
+        if r["who"] in COPIES:
+            copies[r["who"]][r["shape"].split("/")[0]].append(r)
     keys = [k for k in panels if len({r["x"] for r in panels[k]}) > 1]
     if not keys:
         return
@@ -144,9 +250,10 @@ def plot(rows, path):
             rs.sort(key=lambda r: r["x"])
             style = "k--" if who == "onednn" else "-o"
             ax.plot([r["x"] for r in rs], [r["gbs"] for r in rs], style, label=who, markersize=3)
-        mc = sorted(memcpy.get(key[1], []), key=lambda r: r["x"])
-        if mc and key[0] in ("layer_norm", "rms_norm"):
-            ax.plot([r["x"] for r in mc], [r["gbs"] for r in mc], ":", color="gray", label="memcpy")
+        for copy, style, color in (("memcpy", ":", "gray"), ("stream_copy", "--", "tab:olive")):
+            mc = sorted(copies[copy].get(key[1], []), key=lambda r: r["x"])
+            if mc and key[0] in ("layer_norm", "rms_norm"):
+                ax.plot([r["x"] for r in mc], [r["gbs"] for r in mc], style, color=color, label=copy)
         ax.set_xscale("log", base=2)
         ax.set_title(f"{key[0]} {key[1]}", fontsize=9)
         ax.set_xlabel("x bytes")
@@ -172,6 +279,7 @@ def main():
     print(f"host: {context.get('host_name', '?')}, {context.get('num_cpus', '?')} CPUs, "
           f"default ISA {context.get('simdnorm_default_isa', '?')}")
     table(rows)
+    summary(rows)
     scaling(rows)
     fused(rows)
     if a.png:

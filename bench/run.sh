@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # run.sh - the main job: installs what is missing (Debian 12), builds in
 # release mode, runs the benchmark sweep (single thread), writes the Google
-# Benchmark JSON, prints a table of GB/s, frac (vs same-run memcpy) and ratio
-# to oneDNN, and renders a PNG plot.
+# Benchmark JSON, prints a table of GB/s, frac (vs the same-run copy limit: the
+# faster of memcpy and a streaming copy) and ratio to oneDNN, a summary against
+# the performance goals, and renders a PNG plot.
 #   bench/run.sh [--full] [any simdnorm-bench / Google Benchmark flag]
 # Output: build-bench/bench.json, build-bench/bench.png
 set -eu
