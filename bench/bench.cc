@@ -255,9 +255,10 @@ void register_all(bool full, const std::vector<int> &thread_counts)
     std::set<std::string> memcpy_registered;
     using namespace simdnorm_bench;
     std::vector<simdnorm_isa> isas;
-    for (simdnorm_isa i : {SIMDNORM_ISA_SCALAR, SIMDNORM_ISA_AVX2, SIMDNORM_ISA_AVX512, SIMDNORM_ISA_NEON})
-        if (simdnorm_isa_available(i))
-            isas.push_back(i);
+    // every ISA of the library's list (simdnorm_isa_name is "unknown" past it)
+    for (int i = 0; std::strcmp(simdnorm_isa_name((simdnorm_isa)i), "unknown") != 0; i++)
+        if (simdnorm_isa_available((simdnorm_isa)i))
+            isas.push_back((simdnorm_isa)i);
 
     // Every buffer at its final size before anything keeps a pointer to it
     // (the oneDNN memory objects do).

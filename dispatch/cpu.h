@@ -21,6 +21,16 @@ enum {
     SIMDNORM_CPU_NEON = 1u << 9,
 };
 
+/* What each ISA needs (kernels/isa_list.h). FMA instructions are
+ * VEX-encoded: they need the OS to save the YMM state too. */
+#define SIMDNORM_CPU_LEVEL_AVX2                                               \
+    (SIMDNORM_CPU_AVX | SIMDNORM_CPU_FMA | SIMDNORM_CPU_AVX2 | SIMDNORM_CPU_OS_YMM)
+#define SIMDNORM_CPU_LEVEL_AVX512                                             \
+    (SIMDNORM_CPU_LEVEL_AVX2 | SIMDNORM_CPU_AVX512F | SIMDNORM_CPU_AVX512BW | \
+     SIMDNORM_CPU_AVX512DQ | SIMDNORM_CPU_AVX512VL | SIMDNORM_CPU_OS_ZMM)
+#define SIMDNORM_CPU_LEVEL_NEON SIMDNORM_CPU_NEON
+#define SIMDNORM_CPU_LEVEL_FMA (SIMDNORM_CPU_AVX | SIMDNORM_CPU_FMA | SIMDNORM_CPU_OS_YMM)
+
 /* The raw detection for this architecture (cpu_x86.c, cpu_arm.c). */
 unsigned simdnorm_cpu_detect_arch(void);
 
@@ -29,6 +39,10 @@ unsigned simdnorm_cpu_features(void);
 
 /* Names of the feature bits, for printing: index = bit number. */
 extern const char *const simdnorm_cpu_feature_names[10];
+
+/* How many ISAs the list has (kernels/isa_list.h); simdnorm_isa values
+ * are 0 .. simdnorm_isa_count() - 1. */
+int simdnorm_isa_count(void);
 
 /* Whether the ISA is compiled in and the features allow it. */
 int simdnorm_isa_runnable(simdnorm_isa isa, unsigned features);

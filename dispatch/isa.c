@@ -1,4 +1,5 @@
-/* isa.c - the per-ISA kernel tables, the one-time ISA choice (CPU features,
+/* isa.c - the per-ISA kernel tables, built from the ISA list
+ * (kernels/isa_list.h) by cascading, the one-time ISA choice (CPU features,
  * SIMDNORM_ISA) and the atomic pointer that publishes the active table. */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -12,66 +13,69 @@
 unsigned simdnorm_cpu_detect_arch(void) { return 0; }
 #endif
 
-static const simdnorm_kernels table_scalar = SIMDNORM_KERNEL_TABLE(SIMDNORM_ISA_SCALAR, scalar);
+#define ISA_ONE_(E, isa, P, level) +1
+enum { ISA_COUNT = 0 SIMDNORM_ISAS(ISA_ONE_) };
+
+/* Whether each ISA is compiled in; its name; the CPU features it needs. */
+#define ISA_BUILT_(E, isa, P, level) [SIMDNORM_ISA_##E] = 0 SIMDNORM_IF_##E(+1),
+#define ISA_NAME_(E, isa, P, level) [SIMDNORM_ISA_##E] = #isa,
+#define ISA_LEVEL_(E, isa, P, level) [SIMDNORM_ISA_##E] = (level),
+static const unsigned char isa_built[ISA_COUNT] = {SIMDNORM_ISAS(ISA_BUILT_)};
+static const char *const isa_names[ISA_COUNT] = {SIMDNORM_ISAS(ISA_NAME_)};
+static const unsigned isa_levels[ISA_COUNT] = {SIMDNORM_ISAS(ISA_LEVEL_)};
+
+/* The tables, one per ISA in the list, filled once by build_tables() (in
+ * init, before any is published) and never written again. Cascade: an
+ * ISA's table starts as a copy of its parent's (earlier in the list) and
+ * takes the ISA's own kernels over it; an ISA that is not compiled in
+ * passes its parent's table on unchanged (and is never selected). */
+static simdnorm_kernels tables[ISA_COUNT];
 #if defined(SIMDNORM_HAVE_SCALAR_NOFMA)
 /* The scalar ISA of an x86 CPU that cannot run FMA instructions: SLEEF's
  * FMA functions (purecfma) would raise SIGILL there, so its activations
  * come from the non-FMA ones (purec) - the one documented exception to
- * bitwise identity (kernels.h). Everything else is table_scalar's. */
-static const simdnorm_kernels table_scalar_nofma =
-    SIMDNORM_KERNEL_TABLE_MATH(SIMDNORM_ISA_SCALAR, scalar, scalar_nofma);
-#endif
-#if defined(SIMDNORM_HAVE_AVX2)
-static const simdnorm_kernels table_avx2 = SIMDNORM_KERNEL_TABLE(SIMDNORM_ISA_AVX2, avx2);
-#endif
-#if defined(SIMDNORM_HAVE_AVX512)
-static const simdnorm_kernels table_avx512 = SIMDNORM_KERNEL_TABLE(SIMDNORM_ISA_AVX512, avx512);
-#endif
-#if defined(SIMDNORM_HAVE_NEON)
-static const simdnorm_kernels table_neon = SIMDNORM_KERNEL_TABLE(SIMDNORM_ISA_NEON, neon);
+ * bitwise identity (kernels.h). Everything else is scalar's. */
+static simdnorm_kernels table_scalar_nofma;
 #endif
 
-#define ISA_COUNT 4
+#define TAKE_KERNEL_(isa, f) t->f = simdnorm_##f##_##isa;
+#define BUILD_TABLE_(E, tok, P, level)                                        \
+    {                                                                         \
+        simdnorm_kernels *t = &tables[SIMDNORM_ISA_##E];                      \
+        *t = tables[SIMDNORM_ISA_##P];                                        \
+        SIMDNORM_IF_##E(SIMDNORM_KERNELS_##tok(TAKE_KERNEL_, tok))            \
+        t->isa = SIMDNORM_ISA_##E;                                            \
+    }
 
-/* Indexed by simdnorm_isa; NULL where the ISA is not compiled in. */
-static const simdnorm_kernels *const tables[ISA_COUNT] = {
-    &table_scalar,
-#if defined(SIMDNORM_HAVE_AVX2)
-    &table_avx2,
-#else
-    NULL,
+static void build_tables(void)
+{
+    SIMDNORM_ISAS(BUILD_TABLE_)
+#if defined(SIMDNORM_HAVE_SCALAR_NOFMA)
+    simdnorm_kernels *t = &table_scalar_nofma;
+    *t = tables[SIMDNORM_ISA_SCALAR];
+    SIMDNORM_KERNELS_scalar_nofma(TAKE_KERNEL_, scalar_nofma)
 #endif
-#if defined(SIMDNORM_HAVE_AVX512)
-    &table_avx512,
-#else
-    NULL,
-#endif
-#if defined(SIMDNORM_HAVE_NEON)
-    &table_neon,
-#else
-    NULL,
-#endif
-};
-
-static const char *const isa_names[ISA_COUNT] = {"scalar", "avx2", "avx512", "neon"};
+}
 
 const char *const simdnorm_cpu_feature_names[10] = {
     "avx", "fma", "avx2", "avx512f", "avx512bw", "avx512dq", "avx512vl",
     "os_ymm", "os_zmm", "neon"};
 
+int simdnorm_isa_count(void) { return ISA_COUNT; }
+
 /* The table an ISA runs with on a CPU with features f (NULL if not
- * compiled in). FMA instructions are VEX-encoded: they need the OS to save
- * the YMM state too. */
+ * compiled in). */
 static const simdnorm_kernels *table_for(simdnorm_isa isa, unsigned f)
 {
+    if ((unsigned)isa >= ISA_COUNT || !isa_built[isa])
+        return NULL;
 #if defined(SIMDNORM_HAVE_SCALAR_NOFMA)
-    const unsigned fma = SIMDNORM_CPU_AVX | SIMDNORM_CPU_FMA | SIMDNORM_CPU_OS_YMM;
-    if (isa == SIMDNORM_ISA_SCALAR && (f & fma) != fma)
+    if (isa == SIMDNORM_ISA_SCALAR && (f & SIMDNORM_CPU_LEVEL_FMA) != SIMDNORM_CPU_LEVEL_FMA)
         return &table_scalar_nofma;
 #else
     (void)f;
 #endif
-    return tables[isa];
+    return &tables[isa];
 }
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
@@ -83,30 +87,19 @@ static _Atomic(const char *) active_reason;
 
 int simdnorm_isa_runnable(simdnorm_isa isa, unsigned f)
 {
-    const unsigned avx2_level = SIMDNORM_CPU_AVX | SIMDNORM_CPU_FMA |
-                                SIMDNORM_CPU_AVX2 | SIMDNORM_CPU_OS_YMM;
-    const unsigned avx512_level = avx2_level | SIMDNORM_CPU_AVX512F |
-                                  SIMDNORM_CPU_AVX512BW | SIMDNORM_CPU_AVX512DQ |
-                                  SIMDNORM_CPU_AVX512VL | SIMDNORM_CPU_OS_ZMM;
-    if ((unsigned)isa >= ISA_COUNT || !tables[isa])
+    if ((unsigned)isa >= ISA_COUNT || !isa_built[isa])
         return 0;
-    switch (isa) {
-    case SIMDNORM_ISA_SCALAR: return 1;
-    case SIMDNORM_ISA_AVX2: return (f & avx2_level) == avx2_level;
-    case SIMDNORM_ISA_AVX512: return (f & avx512_level) == avx512_level;
-    case SIMDNORM_ISA_NEON: return (f & SIMDNORM_CPU_NEON) != 0;
-    }
-    return 0;
+    return (f & isa_levels[isa]) == isa_levels[isa];
 }
 
+/* The default: the last ISA of the list this CPU runs. */
 static simdnorm_isa best_isa(unsigned f)
 {
-    static const simdnorm_isa preference[] = {SIMDNORM_ISA_AVX512, SIMDNORM_ISA_AVX2,
-                                              SIMDNORM_ISA_NEON};
-    for (size_t i = 0; i < sizeof preference / sizeof *preference; i++)
-        if (simdnorm_isa_runnable(preference[i], f))
-            return preference[i];
-    return SIMDNORM_ISA_SCALAR;
+    simdnorm_isa best = SIMDNORM_ISA_SCALAR;
+    for (int i = 0; i < ISA_COUNT; i++)
+        if (simdnorm_isa_runnable((simdnorm_isa)i, f))
+            best = (simdnorm_isa)i;
+    return best;
 }
 
 static int parse_isa(const char *name, simdnorm_isa *out)
@@ -122,6 +115,7 @@ static int parse_isa(const char *name, simdnorm_isa *out)
 
 static void init(void)
 {
+    build_tables();
     cpu_features = simdnorm_cpu_detect_arch();
     simdnorm_isa isa = best_isa(cpu_features);
     const char *reason = "default";
@@ -153,7 +147,7 @@ const simdnorm_kernels *simdnorm_kernels_for(simdnorm_isa isa)
 
 int simdnorm_scalar_math_fma(void)
 {
-    return simdnorm_kernels_for(SIMDNORM_ISA_SCALAR) == &table_scalar;
+    return simdnorm_kernels_for(SIMDNORM_ISA_SCALAR) == &tables[SIMDNORM_ISA_SCALAR];
 }
 
 const simdnorm_kernels *simdnorm_active_kernels(void)

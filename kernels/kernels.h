@@ -50,33 +50,39 @@
  * q = fmaf(d, d, q) in float, then acc0 += (double)p, acc1 += (double)q.
  * A NaN or Inf in x, or a d_i^2 round sum beyond FLT_MAX, makes an output
  * non-finite. */
-typedef void (*simdnorm_f32_moments_fn)(size_t n, const float *x, float shift,
+typedef void simdnorm_f32_moments_kernel(size_t n, const float *x, float shift,
                                         double out[2]);
+typedef simdnorm_f32_moments_kernel *simdnorm_f32_moments_fn;
 
 /* f32_sumsq: sum of squares of one span, fast family: per lane and round
  * q = fmaf(x, x, q) in float, then acc += (double)q. Reads x[0..n), n >= 1. */
-typedef double (*simdnorm_f32_sumsq_fn)(size_t n, const float *x);
+typedef double simdnorm_f32_sumsq_kernel(size_t n, const float *x);
+typedef simdnorm_f32_sumsq_kernel *simdnorm_f32_sumsq_fn;
 
 /* f32_moments_rows / f32_sumsq_rows: f32_moments / f32_sumsq of each of
  * `rows` rows of n elements (1 <= n), row r at x + r*stride, bit for bit
  * what the one-row kernel gives for that row (about shift[r]): s1[r], s2[r]
  * (ss[r]). For short rows an ISA may share work across rows (AVX-512 folds
  * eight rows' lanes at once); any row count, any alignment. */
-typedef void (*simdnorm_f32_moments_rows_fn)(size_t rows, size_t n, const float *x,
+typedef void simdnorm_f32_moments_rows_kernel(size_t rows, size_t n, const float *x,
                                              size_t stride, const float *shift,
                                              double *s1, double *s2);
-typedef void (*simdnorm_f32_sumsq_rows_fn)(size_t rows, size_t n, const float *x,
+typedef simdnorm_f32_moments_rows_kernel *simdnorm_f32_moments_rows_fn;
+typedef void simdnorm_f32_sumsq_rows_kernel(size_t rows, size_t n, const float *x,
                                            size_t stride, double *ss);
+typedef simdnorm_f32_sumsq_rows_kernel *simdnorm_f32_sumsq_rows_fn;
 
 /* f32_moments_exact: as f32_moments, exact family: d_i = (double)x_i -
  * (double)shift, acc0 += d and acc1 = fma(d, d, acc1) in double. Never
  * overflows; non-finite output iff x holds a NaN or an Inf. */
-typedef void (*simdnorm_f32_moments_exact_fn)(size_t n, const float *x,
+typedef void simdnorm_f32_moments_exact_kernel(size_t n, const float *x,
                                               float shift, double out[2]);
+typedef simdnorm_f32_moments_exact_kernel *simdnorm_f32_moments_exact_fn;
 
 /* f32_sumsq_exact: sum of x_i^2, exact family: acc = fma(x, x, acc) in
  * double. Reads x[0..n), n >= 1. */
-typedef double (*simdnorm_f32_sumsq_exact_fn)(size_t n, const float *x);
+typedef double simdnorm_f32_sumsq_exact_kernel(size_t n, const float *x);
+typedef simdnorm_f32_sumsq_exact_kernel *simdnorm_f32_sumsq_exact_fn;
 
 /* ---- The activation epilogue -------------------------------------------
  * act(v) of a float v, for act a simdnorm_activation, as a fixed sequence
@@ -127,23 +133,26 @@ typedef double (*simdnorm_f32_sumsq_exact_fn)(size_t n, const float *x);
  * x, gamma, beta [0..n), writes y[0..n), any alignment, nothing past n-1;
  * y == x (exact in place) is allowed, any other overlap is not. With act 0
  * the kernel runs the loop it had before activations existed. */
-typedef void (*simdnorm_f32_normalize_fn)(size_t n, const float *x,
+typedef void simdnorm_f32_normalize_kernel(size_t n, const float *x,
                                           float shift, float scale,
                                           float offset, const float *gamma,
                                           const float *beta, int act, float *y);
+typedef simdnorm_f32_normalize_kernel *simdnorm_f32_normalize_fn;
 
 /* f32_activate: y_i = act(x_i) for i < n, NaN canonical: the epilogue on
  * its own (the slow paths' outputs, simdnorm_activate_f32). Reads x[0..n),
  * writes y[0..n), any alignment, nothing past n-1; y == x allowed. */
-typedef void (*simdnorm_f32_activate_fn)(size_t n, const float *x, int act, float *y);
+typedef void simdnorm_f32_activate_kernel(size_t n, const float *x, int act, float *y);
+typedef simdnorm_f32_activate_kernel *simdnorm_f32_activate_fn;
 
 /* f32_add: the residual add, h_i = (x_i + r_i) + b_i, each add one float
  * rounding, r or b skipped when NULL (both NULL: a copy), a NaN h_i
  * written as the canonical NaN. Reads x, r, b [0..n), writes h[0..n), any
  * alignment, nothing past n-1; h == x or h == r allowed (each element is
  * read before it is written), any other overlap is not. */
-typedef void (*simdnorm_f32_add_fn)(size_t n, const float *x, const float *r,
+typedef void simdnorm_f32_add_kernel(size_t n, const float *x, const float *r,
                                     const float *b, float *h);
+typedef simdnorm_f32_add_kernel *simdnorm_f32_add_fn;
 
 /* ---- Channel (column) kernels: BatchNorm over channels-last data --------
  * A [rows, channels] matrix whose row r starts at x + r*stride (stride >=
@@ -170,10 +179,11 @@ typedef void (*simdnorm_f32_add_fn)(size_t n, const float *x, const float *r,
  * writes only s1/s2[0..groups*channels). The caller cuts columns into blocks
  * of SIMDNORM_BLOCK rows and merges them in order (dispatch/batch_norm.c);
  * a NaN or Inf makes only its own channel's sums non-finite. */
-typedef void (*simdnorm_f32_channel_moments_fn)(size_t rows, size_t channels,
+typedef void simdnorm_f32_channel_moments_kernel(size_t rows, size_t channels,
                                                 const float *x, size_t stride,
                                                 size_t groups, size_t group_stride,
                                                 double *s1, double *s2);
+typedef simdnorm_f32_channel_moments_kernel *simdnorm_f32_channel_moments_fn;
 
 /* f32_normalize_channels: per-channel normalize-scale-shift of a [rows,
  * channels] matrix, the NHWC counterpart of f32_normalize. For r < rows,
@@ -186,12 +196,13 @@ typedef void (*simdnorm_f32_channel_moments_fn)(size_t rows, size_t channels,
  * elements between rows, stride > channels, are not touched); any alignment,
  * nothing past the last element. y == x (exact in place) is allowed, any
  * other overlap is not. */
-typedef void (*simdnorm_f32_normalize_channels_fn)(size_t rows, size_t channels,
+typedef void simdnorm_f32_normalize_channels_kernel(size_t rows, size_t channels,
                                                    const float *x, size_t stride,
                                                    const float *shift,
                                                    const float *scale,
                                                    const float *offset, int act,
                                                    float *y);
+typedef simdnorm_f32_normalize_channels_kernel *simdnorm_f32_normalize_channels_fn;
 
 /* f32_normalize_stream, f32_normalize_channels_stream: the same contracts
  * and the same bits as f32_normalize and f32_normalize_channels, for
@@ -200,96 +211,58 @@ typedef void (*simdnorm_f32_normalize_channels_fn)(size_t rows, size_t channels,
  * evict useful lines, and the call ends with a store fence. Where an ISA has
  * no such stores (scalar, NEON) they are the plain kernels. */
 
-/* One table per ISA: built at compile time, never modified. */
+/* The stream variants have their plain kernels' types. */
+typedef simdnorm_f32_normalize_kernel simdnorm_f32_normalize_stream_kernel;
+typedef simdnorm_f32_normalize_fn simdnorm_f32_normalize_stream_fn;
+typedef simdnorm_f32_normalize_channels_kernel simdnorm_f32_normalize_channels_stream_kernel;
+typedef simdnorm_f32_normalize_channels_fn simdnorm_f32_normalize_channels_stream_fn;
+
+/* ---- The one list of kernel families -------------------------------------
+ * SIMDNORM_KERNEL_FAMILIES(X, a) calls X(a, family) for every family above;
+ * family f has the function type simdnorm_<f>_kernel, the table field f,
+ * and the definition simdnorm_<f>_<isa> in each ISA that defines it
+ * (isa_list.h). Adding a family: its type and contract above, one line
+ * here, its generic source (kernels/generic/), a test in test_kernels.c. */
+#define SIMDNORM_KERNEL_FAMILIES(X, a)                                        \
+    X(a, f32_moments)                                                         \
+    X(a, f32_sumsq)                                                           \
+    X(a, f32_moments_rows)                                                    \
+    X(a, f32_sumsq_rows)                                                      \
+    X(a, f32_moments_exact)                                                   \
+    X(a, f32_sumsq_exact)                                                     \
+    X(a, f32_normalize)                                                       \
+    X(a, f32_normalize_stream)                                                \
+    X(a, f32_channel_moments)                                                 \
+    X(a, f32_normalize_channels)                                              \
+    X(a, f32_normalize_channels_stream)                                       \
+    X(a, f32_activate)                                                        \
+    X(a, f32_add)
+
+/* One table per ISA: a pointer per family, filled once by the dispatcher
+ * (dispatch/isa.c: the parent's table, then the ISA's own kernels) before
+ * it is published, never modified after. */
+#define SIMDNORM_TABLE_FIELD_(a, f) simdnorm_##f##_fn f;
 typedef struct simdnorm_kernels {
     int isa; /* simdnorm_isa */
-    simdnorm_f32_moments_fn f32_moments;
-    simdnorm_f32_sumsq_fn f32_sumsq;
-    simdnorm_f32_moments_rows_fn f32_moments_rows;
-    simdnorm_f32_sumsq_rows_fn f32_sumsq_rows;
-    simdnorm_f32_moments_exact_fn f32_moments_exact;
-    simdnorm_f32_sumsq_exact_fn f32_sumsq_exact;
-    simdnorm_f32_normalize_fn f32_normalize;
-    simdnorm_f32_channel_moments_fn f32_channel_moments;
-    simdnorm_f32_normalize_channels_fn f32_normalize_channels;
-    simdnorm_f32_normalize_fn f32_normalize_stream;
-    simdnorm_f32_normalize_channels_fn f32_normalize_channels_stream;
-    simdnorm_f32_activate_fn f32_activate;
-    simdnorm_f32_add_fn f32_add;
+    SIMDNORM_KERNEL_FAMILIES(SIMDNORM_TABLE_FIELD_, ~)
 } simdnorm_kernels;
+#undef SIMDNORM_TABLE_FIELD_
 
-/* The kernels of one ISA, named <prefix>_<dtype>_<family>_<isa>: those
- * that evaluate activations (SLEEF calls), and the others. */
-#define SIMDNORM_DECLARE_MATH_KERNELS(isa)                                    \
-    void simdnorm_f32_normalize_##isa(size_t n, const float *x, float shift,  \
-                                      float scale, float offset,              \
-                                      const float *gamma, const float *beta,  \
-                                      int act, float *y);                     \
-    void simdnorm_f32_normalize_channels_##isa(                               \
-        size_t rows, size_t channels, const float *x, size_t stride,          \
-        const float *shift, const float *scale, const float *offset, int act, \
-        float *y);                                                            \
-    void simdnorm_f32_normalize_stream_##isa(                                 \
-        size_t n, const float *x, float shift, float scale, float offset,     \
-        const float *gamma, const float *beta, int act, float *y);            \
-    void simdnorm_f32_normalize_channels_stream_##isa(                        \
-        size_t rows, size_t channels, const float *x, size_t stride,          \
-        const float *shift, const float *scale, const float *offset, int act, \
-        float *y);                                                            \
-    void simdnorm_f32_activate_##isa(size_t n, const float *x, int act, float *y);
-
-#define SIMDNORM_DECLARE_KERNELS(isa)                                         \
-    void simdnorm_f32_moments_##isa(size_t n, const float *x, float shift,    \
-                                    double out[2]);                           \
-    double simdnorm_f32_sumsq_##isa(size_t n, const float *x);                \
-    void simdnorm_f32_moments_rows_##isa(size_t rows, size_t n, const float *x, \
-                                         size_t stride, const float *shift,   \
-                                         double *s1, double *s2);             \
-    void simdnorm_f32_sumsq_rows_##isa(size_t rows, size_t n, const float *x, \
-                                       size_t stride, double *ss);            \
-    void simdnorm_f32_moments_exact_##isa(size_t n, const float *x,           \
-                                          float shift, double out[2]);        \
-    double simdnorm_f32_sumsq_exact_##isa(size_t n, const float *x);          \
-    void simdnorm_f32_channel_moments_##isa(                                  \
-        size_t rows, size_t channels, const float *x, size_t stride,          \
-        size_t groups, size_t group_stride, double *s1, double *s2);          \
-    void simdnorm_f32_add_##isa(size_t n, const float *x, const float *r,     \
-                                const float *b, float *h);                    \
-    SIMDNORM_DECLARE_MATH_KERNELS(isa)
-
-/* The table initializer of one ISA whose activations come from the math
- * kernels of `math` (scalar_nofma: a CPU without FMA); dispatch/isa.c
- * builds each table with it. */
-#define SIMDNORM_KERNEL_TABLE_MATH(isa_enum, isa, math)                       \
-    {                                                                         \
-        (isa_enum), simdnorm_f32_moments_##isa, simdnorm_f32_sumsq_##isa,     \
-            simdnorm_f32_moments_rows_##isa, simdnorm_f32_sumsq_rows_##isa,   \
-            simdnorm_f32_moments_exact_##isa, simdnorm_f32_sumsq_exact_##isa, \
-            simdnorm_f32_normalize_##math, simdnorm_f32_channel_moments_##isa, \
-            simdnorm_f32_normalize_channels_##math,                           \
-            simdnorm_f32_normalize_stream_##math,                             \
-            simdnorm_f32_normalize_channels_stream_##math,                    \
-            simdnorm_f32_activate_##math, simdnorm_f32_add_##isa              \
-    }
-#define SIMDNORM_KERNEL_TABLE(isa_enum, isa) SIMDNORM_KERNEL_TABLE_MATH(isa_enum, isa, isa)
-
-/* x86 CPUs without FMA exist (the dispatcher picks this table for them). */
+/* x86 CPUs without FMA exist (the dispatcher picks the scalar_nofma table
+ * for them). */
 #if defined(__x86_64__) || defined(__i386__)
 #define SIMDNORM_HAVE_SCALAR_NOFMA 1
 #endif
 
-SIMDNORM_DECLARE_KERNELS(scalar)
-#if defined(SIMDNORM_HAVE_SCALAR_NOFMA)
-SIMDNORM_DECLARE_MATH_KERNELS(scalar_nofma)
-#endif
-#if defined(SIMDNORM_HAVE_AVX2)
-SIMDNORM_DECLARE_KERNELS(avx2)
-#endif
-#if defined(SIMDNORM_HAVE_AVX512)
-SIMDNORM_DECLARE_KERNELS(avx512)
-#endif
-#if defined(SIMDNORM_HAVE_NEON)
-SIMDNORM_DECLARE_KERNELS(neon)
-#endif
+#include "isa_list.h"
+
+/* Every ISA's kernels, declared from the lists (declaring a kernel of an
+ * ISA that is not built is harmless: nothing refers to it), so every
+ * definition - generic or ISA-specific - sees its prototype. */
+#define SIMDNORM_DECLARE_KERNEL_(isa, f) simdnorm_##f##_kernel simdnorm_##f##_##isa;
+#define SIMDNORM_DECLARE_ISA_(E, isa, P, level) SIMDNORM_KERNELS_##isa(SIMDNORM_DECLARE_KERNEL_, isa)
+SIMDNORM_ISAS(SIMDNORM_DECLARE_ISA_)
+SIMDNORM_KERNELS_scalar_nofma(SIMDNORM_DECLARE_KERNEL_, scalar_nofma)
+#undef SIMDNORM_DECLARE_ISA_
 
 #endif /* SIMDNORM_KERNELS_H */

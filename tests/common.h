@@ -81,13 +81,23 @@ static inline float from_bits(uint32_t u)
 }
 #define SENTINEL_BITS 0x7fa5a5a5u /* a signalling NaN no kernel produces */
 
-/* ---- the ISAs of this architecture -------------------------------------- */
-#if defined(__aarch64__)
-static const simdnorm_isa arch_isas[] = {SIMDNORM_ISA_SCALAR, SIMDNORM_ISA_NEON};
-#else
-static const simdnorm_isa arch_isas[] = {SIMDNORM_ISA_SCALAR, SIMDNORM_ISA_AVX2,
-                                         SIMDNORM_ISA_AVX512};
-#endif
+/* ---- the ISAs ------------------------------------------------------------
+ * All of them come from the one list (kernels/isa_list.h): isa_count()
+ * counts it through the public API (simdnorm_isa_name gives "unknown" past
+ * the last), arch_isas holds those compiled into this build. */
+#include "isa_list.h"
+
+static inline int isa_count(void)
+{
+    int n = 0;
+    while (strcmp(simdnorm_isa_name((simdnorm_isa)n), "unknown") != 0)
+        n++;
+    return n;
+}
+
+#define ARCH_ISA_(E, tok, P, level) SIMDNORM_IF_##E(SIMDNORM_ISA_##E, )
+static const simdnorm_isa arch_isas[] = {SIMDNORM_ISAS(ARCH_ISA_)};
+#undef ARCH_ISA_
 #define N_ARCH_ISAS (sizeof arch_isas / sizeof *arch_isas)
 
 /* Start case "<name>[<isa>]"; returns 0 (and reports a skip) when the CPU

@@ -29,32 +29,106 @@ static size_t length_at(size_t i) /* 1..300, then the extra lengths */
 }
 #define N_LENGTHS (300 + sizeof extra_lengths / sizeof *extra_lengths)
 
-static void case_moments(const simdnorm_kernels *k, const simdnorm_kernels *ref)
+/* The reductions of one span: fast and exact moments, fast and exact sums
+ * of squares (which: 0..3), bitwise against scalar. */
+static void reduction_case(const simdnorm_kernels *k, const simdnorm_kernels *ref, int which)
 {
+    static const char *const names[4] = {"moments", "moments_exact", "sumsq", "sumsq_exact"};
     for (size_t li = 0; li < N_LENGTHS; li++) {
         const size_t n = length_at(li);
         rng_seed(1000 + n);
         guarded_buf xb = guarded(n);
         fill_wide(xb.p, n);
         const float shift = xb.p[n / 2];
-        double got[2], want[2];
-        k->f32_moments(n, xb.p, shift, got);
-        ref->f32_moments(n, xb.p, shift, want);
+        double got[2] = {0, 0}, want[2] = {0, 0};
+        switch (which) {
+        case 0:
+            k->f32_moments(n, xb.p, shift, got);
+            ref->f32_moments(n, xb.p, shift, want);
+            break;
+        case 1:
+            k->f32_moments_exact(n, xb.p, shift, got);
+            ref->f32_moments_exact(n, xb.p, shift, want);
+            break;
+        case 2:
+            got[0] = k->f32_sumsq(n, xb.p);
+            want[0] = ref->f32_sumsq(n, xb.p);
+            break;
+        default:
+            got[0] = k->f32_sumsq_exact(n, xb.p);
+            want[0] = ref->f32_sumsq_exact(n, xb.p);
+            break;
+        }
         CHECK(dbits(got[0]) == dbits(want[0]) && dbits(got[1]) == dbits(want[1]),
-              "n %zu: moments (%.17g, %.17g), scalar (%.17g, %.17g)", n, got[0], got[1],
+              "n %zu: %s (%.17g, %.17g), scalar (%.17g, %.17g)", n, names[which], got[0], got[1],
               want[0], want[1]);
-        k->f32_moments_exact(n, xb.p, shift, got);
-        ref->f32_moments_exact(n, xb.p, shift, want);
-        CHECK(dbits(got[0]) == dbits(want[0]) && dbits(got[1]) == dbits(want[1]),
-              "n %zu: moments_exact (%.17g, %.17g), scalar (%.17g, %.17g)", n, got[0],
-              got[1], want[0], want[1]);
-        double sg = k->f32_sumsq(n, xb.p), sw = ref->f32_sumsq(n, xb.p);
-        CHECK(dbits(sg) == dbits(sw), "n %zu: sumsq %.17g, scalar %.17g", n, sg, sw);
-        sg = k->f32_sumsq_exact(n, xb.p);
-        sw = ref->f32_sumsq_exact(n, xb.p);
-        CHECK(dbits(sg) == dbits(sw), "n %zu: sumsq_exact %.17g, scalar %.17g", n, sg, sw);
         guarded_free(xb);
     }
+}
+
+static void case_f32_moments(const simdnorm_kernels *k, const simdnorm_kernels *ref)
+{
+    reduction_case(k, ref, 0);
+}
+static void case_f32_moments_exact(const simdnorm_kernels *k, const simdnorm_kernels *ref)
+{
+    reduction_case(k, ref, 1);
+}
+static void case_f32_sumsq(const simdnorm_kernels *k, const simdnorm_kernels *ref)
+{
+    reduction_case(k, ref, 2);
+}
+static void case_f32_sumsq_exact(const simdnorm_kernels *k, const simdnorm_kernels *ref)
+{
+    reduction_case(k, ref, 3);
+}
+
+/* The batched reductions (f32_moments_rows, f32_sumsq_rows): every row count
+ * up to 20 and short and long rows, row stride larger than the row, each
+ * row bitwise what scalar's one-row kernel gives, and nothing written past
+ * the last row's result (sentinels). which: 0 moments, 1 sumsq. */
+static void rows_case(const simdnorm_kernels *k, const simdnorm_kernels *ref, int which)
+{
+    static const size_t lens[] = {1, 2, 7, 8, 9, 31, 32, 33, 64, 100, 255, 256, 257, 768, 1000};
+    for (size_t li = 0; li < sizeof lens / sizeof *lens; li++)
+        for (size_t rows = 1; rows <= 20; rows++) {
+            const size_t n = lens[li], stride = n + 3;
+            rng_seed(3000 + n * 31 + rows);
+            guarded_buf xb = guarded((rows - 1) * stride + n);
+            fill_wide(xb.p, (rows - 1) * stride + n);
+            float shift[20];
+            double s1[21], s2[21];
+            for (size_t r = 0; r < rows; r++)
+                shift[r] = xb.p[r * stride + n / 2];
+            s1[rows] = s2[rows] = -1.0;
+            if (which == 0)
+                k->f32_moments_rows(rows, n, xb.p, stride, shift, s1, s2);
+            else
+                k->f32_sumsq_rows(rows, n, xb.p, stride, s1);
+            for (size_t r = 0; r < rows; r++) {
+                double want[2] = {0, 0};
+                if (which == 0)
+                    ref->f32_moments(n, xb.p + r * stride, shift[r], want);
+                else
+                    want[0] = ref->f32_sumsq(n, xb.p + r * stride);
+                CHECK(dbits(s1[r]) == dbits(want[0]) &&
+                          (which || dbits(s2[r]) == dbits(want[1])),
+                      "n %zu rows %zu row %zu: %s_rows differs from scalar's one-row kernel", n,
+                      rows, r, which ? "sumsq" : "moments");
+            }
+            CHECK(s1[rows] == -1.0 && s2[rows] == -1.0, "n %zu rows %zu: written past the end", n,
+                  rows);
+            guarded_free(xb);
+        }
+}
+
+static void case_f32_moments_rows(const simdnorm_kernels *k, const simdnorm_kernels *ref)
+{
+    rows_case(k, ref, 0);
+}
+static void case_f32_sumsq_rows(const simdnorm_kernels *k, const simdnorm_kernels *ref)
+{
+    rows_case(k, ref, 1);
 }
 
 static void case_normalize(const simdnorm_kernels *k, const simdnorm_kernels *ref)
@@ -512,28 +586,40 @@ static void case_add(const simdnorm_kernels *k, const simdnorm_kernels *ref)
     }
 }
 
+/* Every family of the list (kernels.h) has its case here, named
+ * case_<family>: a family without one does not compile. The normalize
+ * cases also run the activation epilogue, the stream variants are checked
+ * with their plain kernels. */
+static void case_f32_normalize(const simdnorm_kernels *k, const simdnorm_kernels *ref)
+{
+    case_normalize(k, ref);
+    case_normalize_act(k, ref);
+}
+#define case_f32_normalize_stream case_f32_normalize
+static void case_f32_normalize_channels(const simdnorm_kernels *k, const simdnorm_kernels *ref)
+{
+    case_normalize_channels(k, ref);
+    case_normalize_channels_act(k, ref);
+}
+#define case_f32_normalize_channels_stream case_f32_normalize_channels
+#define case_f32_channel_moments case_channel_moments
+#define case_f32_activate case_activate
+#define case_f32_add case_add
+
 int main(void)
 {
     const simdnorm_kernels *ref = simdnorm_kernels_for(SIMDNORM_ISA_SCALAR);
+#define FAMILY_CASE_(a, f) {#f, case_##f},
     static const struct {
         const char *name;
         void (*fn)(const simdnorm_kernels *, const simdnorm_kernels *);
-    } cases[] = {
-        {"f32_moments_sumsq_fast_and_exact_bitwise", case_moments},
-        {"f32_normalize_bitwise", case_normalize},
-        {"f32_channel_moments_bitwise", case_channel_moments},
-        {"f32_normalize_channels_bitwise", case_normalize_channels},
-        {"f32_normalize_activation_bitwise", case_normalize_act},
-        {"f32_normalize_channels_activation_bitwise", case_normalize_channels_act},
-        {"f32_activate_bitwise", case_activate},
-        {"f32_add_bitwise", case_add},
-    };
+    } cases[] = {SIMDNORM_KERNEL_FAMILIES(FAMILY_CASE_, ~)};
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++)
         for (size_t i = 0; i < N_ARCH_ISAS; i++) {
             const simdnorm_isa isa = arch_isas[i];
             if (isa == SIMDNORM_ISA_SCALAR)
                 continue; /* the reference itself */
-            h_begin("%s[%s]", cases[c].name, simdnorm_isa_name(isa));
+            h_begin("%s_bitwise[%s]", cases[c].name, simdnorm_isa_name(isa));
             if (!simdnorm_kernels_for(isa)) {
                 CHECK(0, "%s is not compiled in", simdnorm_isa_name(isa));
             } else if (!simdnorm_isa_available(isa)) {

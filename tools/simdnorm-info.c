@@ -66,7 +66,7 @@ static void print_json(unsigned f, simdnorm_isa active, const char *env)
         printf("\"ymm\": %s, \"zmm\": %s", bool_str(f & SIMDNORM_CPU_OS_YMM),
                bool_str(f & SIMDNORM_CPU_OS_ZMM));
     printf("}, \"isas\": [");
-    for (int i = SIMDNORM_ISA_SCALAR; i <= SIMDNORM_ISA_NEON; i++) {
+    for (int i = SIMDNORM_ISA_SCALAR; i < simdnorm_isa_count(); i++) {
         const simdnorm_isa isa = (simdnorm_isa)i;
         printf("%s{\"name\": \"%s\", \"compiled\": %s, \"available\": %s}", i ? ", " : "",
                simdnorm_isa_name(isa), bool_str(simdnorm_kernels_for(isa) != NULL),
@@ -74,7 +74,7 @@ static void print_json(unsigned f, simdnorm_isa active, const char *env)
     }
     printf("], \"available\": [");
     sep = "";
-    for (int i = SIMDNORM_ISA_SCALAR; i <= SIMDNORM_ISA_NEON; i++)
+    for (int i = SIMDNORM_ISA_SCALAR; i < simdnorm_isa_count(); i++)
         if (simdnorm_isa_available((simdnorm_isa)i)) {
             printf("%s\"%s\"", sep, simdnorm_isa_name((simdnorm_isa)i));
             sep = ", ";
@@ -102,7 +102,7 @@ static void print_text(unsigned f, simdnorm_isa active, const char *env)
         printf("OS saves (XCR0): YMM (AVX) state %s, ZMM (AVX-512) state %s\n",
                f & SIMDNORM_CPU_OS_YMM ? "yes" : "no", f & SIMDNORM_CPU_OS_ZMM ? "yes" : "no");
     printf("ISAs:\n");
-    for (int i = SIMDNORM_ISA_SCALAR; i <= SIMDNORM_ISA_NEON; i++) {
+    for (int i = SIMDNORM_ISA_SCALAR; i < simdnorm_isa_count(); i++) {
         const simdnorm_isa isa = (simdnorm_isa)i;
         printf("  %-7s %s\n", simdnorm_isa_name(isa),
                simdnorm_isa_available(isa)        ? "available"

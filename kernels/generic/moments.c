@@ -38,7 +38,8 @@ static ALWAYS_INLINE void moments_lanes(size_t n, const float *x, float shift, v
                 const size_t c = lanes_in_reg(j, rem, VF_N);
                 if (c == 0)
                     break;
-                const vf d = vf_keep_first(vf_sub(vf_load_part(x + i + j * VF_N, c), k), c);
+                const vf v = c == VF_N ? vf_loadu(x + i + j * VF_N) : vf_load_part(x + i + j * VF_N, c);
+                const vf d = vf_keep_first(vf_sub(v, k), c);
                 p[j] = vf_add(p[j], d);
                 r[j] = vf_fma(d, d, r[j]);
             }
@@ -74,7 +75,7 @@ static ALWAYS_INLINE void sumsq_lanes(size_t n, const float *x, vd q[LANE_VD])
                 const size_t c = lanes_in_reg(j, rem, VF_N);
                 if (c == 0)
                     break;
-                const vf v = vf_load_part(x + i + j * VF_N, c);
+                const vf v = c == VF_N ? vf_loadu(x + i + j * VF_N) : vf_load_part(x + i + j * VF_N, c);
                 r[j] = vf_fma(v, v, r[j]);
             }
             i = end;
@@ -195,7 +196,7 @@ void SIMDNORM_KERNEL(f32_moments_exact)(size_t n, const float *x, float shift, d
             if (c == 0)
                 break;
             vd w[VD_PER_VF];
-            vf_widen(vf_load_part(x + i + j * VF_N, c), w);
+            vf_widen(c == VF_N ? vf_loadu(x + i + j * VF_N) : vf_load_part(x + i + j * VF_N, c), w);
 #pragma GCC unroll 2
             for (size_t h = 0; h < VD_PER_VF; h++) {
                 const size_t l = j * VD_PER_VF + h;
@@ -236,7 +237,7 @@ double SIMDNORM_KERNEL(f32_sumsq_exact)(size_t n, const float *x)
             if (c == 0)
                 break;
             vd w[VD_PER_VF];
-            vf_widen(vf_load_part(x + i + j * VF_N, c), w);
+            vf_widen(c == VF_N ? vf_loadu(x + i + j * VF_N) : vf_load_part(x + i + j * VF_N, c), w);
 #pragma GCC unroll 2
             for (size_t h = 0; h < VD_PER_VF; h++)
                 q[j * VD_PER_VF + h] = vd_fma(w[h], w[h], q[j * VD_PER_VF + h]);

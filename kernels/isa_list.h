@@ -1,0 +1,65 @@
+/* isa_list.h - the one list of ISAs, and the kernel families each ISA
+ * defines. Everything that names the ISAs - the kernel declarations
+ * (kernels.h), the dispatcher's tables, names, CPU checks and preference
+ * (dispatch/isa.c), simdnorm-info and the tests - expands this list; the
+ * only other list is the build's (kernels/meson.build: flags and sources),
+ * and the public enum simdnorm_isa (include/simdnorm.h).
+ *
+ * SIMDNORM_ISAS(X) calls X(ENUM, token, PARENT, cpu_level) for each ISA, in
+ * order of preference (the last one this CPU runs is the default):
+ *   ENUM       the simdnorm_isa value is SIMDNORM_ISA_<ENUM>
+ *   token      the name everywhere: file suffix, meson key, kernel suffix,
+ *              SIMDNORM_ISA value, simdnorm_isa_name()
+ *   PARENT     the ISA whose table this one starts from (tables cascade: an
+ *              ISA overrides only the families it lists below; scalar, the
+ *              root, is its own parent and defines every family). A parent
+ *              comes earlier in the list.
+ *   cpu_level  the CPU feature bits (dispatch/cpu.h) the ISA needs
+ * A parent of another architecture is fine (NEON starts from scalar). */
+#ifndef SIMDNORM_ISA_LIST_H
+#define SIMDNORM_ISA_LIST_H
+
+#define SIMDNORM_ISAS(X)                                                      \
+    X(SCALAR, scalar, SCALAR, 0u)                                             \
+    X(AVX2, avx2, SCALAR, SIMDNORM_CPU_LEVEL_AVX2)                            \
+    X(AVX512, avx512, AVX2, SIMDNORM_CPU_LEVEL_AVX512)                        \
+    X(NEON, neon, SCALAR, SIMDNORM_CPU_LEVEL_NEON)
+
+/* SIMDNORM_KERNELS_<token>(X, token): X(token, family) for each kernel
+ * family (kernels.h) the ISA defines itself; the others come from its
+ * parent's table. An ISA that starts with one kernel lists one family. */
+#define SIMDNORM_KERNELS_scalar(X, isa) SIMDNORM_KERNEL_FAMILIES(X, isa)
+#define SIMDNORM_KERNELS_avx2(X, isa) SIMDNORM_KERNEL_FAMILIES(X, isa)
+#define SIMDNORM_KERNELS_avx512(X, isa) SIMDNORM_KERNEL_FAMILIES(X, isa)
+#define SIMDNORM_KERNELS_neon(X, isa) SIMDNORM_KERNEL_FAMILIES(X, isa)
+
+/* The variant table of an x86 CPU without FMA: scalar's, with the math
+ * kernels built against SLEEF's non-FMA functions (kernels.h). */
+#define SIMDNORM_KERNELS_scalar_nofma(X, isa)                                 \
+    X(isa, f32_normalize) X(isa, f32_normalize_stream) X(isa, f32_activate)   \
+    X(isa, f32_normalize_channels) X(isa, f32_normalize_channels_stream)
+
+/* SIMDNORM_IF_<ENUM>(...): its arguments where the ISA is compiled in (the
+ * build defines SIMDNORM_HAVE_<ENUM>), nothing elsewhere. */
+#if defined(SIMDNORM_HAVE_SCALAR)
+#define SIMDNORM_IF_SCALAR(...) __VA_ARGS__
+#else
+#define SIMDNORM_IF_SCALAR(...)
+#endif
+#if defined(SIMDNORM_HAVE_AVX2)
+#define SIMDNORM_IF_AVX2(...) __VA_ARGS__
+#else
+#define SIMDNORM_IF_AVX2(...)
+#endif
+#if defined(SIMDNORM_HAVE_AVX512)
+#define SIMDNORM_IF_AVX512(...) __VA_ARGS__
+#else
+#define SIMDNORM_IF_AVX512(...)
+#endif
+#if defined(SIMDNORM_HAVE_NEON)
+#define SIMDNORM_IF_NEON(...) __VA_ARGS__
+#else
+#define SIMDNORM_IF_NEON(...)
+#endif
+
+#endif /* SIMDNORM_ISA_LIST_H */
