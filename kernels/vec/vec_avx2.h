@@ -81,6 +81,25 @@ static inline void vd_store_part(double *p, vd v, size_t n)
     _mm256_storeu_pd(t, v);
     memcpy(p, t, n * sizeof(double));
 }
+typedef __m256d vdmask;
+static inline vd vd_loadu(const double *p) { return _mm256_loadu_pd(p); }
+static inline vd vd_mul(vd a, vd b) { return _mm256_mul_pd(a, b); }
+static inline vd vd_div(vd a, vd b) { return _mm256_div_pd(a, b); }
+static inline vd vd_sqrt(vd a) { return _mm256_sqrt_pd(a); }
+static inline vd vd_neg(vd a) { return _mm256_xor_pd(a, _mm256_set1_pd(-0.0)); }
+static inline vd vd_abs(vd a) { return _mm256_andnot_pd(_mm256_set1_pd(-0.0), a); }
+static inline vd vd_round_f32(vd a) { return _mm256_cvtps_pd(_mm256_cvtpd_ps(a)); }
+static inline void vd_store_f32(float *p, vd v, size_t n)
+{
+    float t[4];
+    _mm_storeu_ps(t, _mm256_cvtpd_ps(v));
+    memcpy(p, t, n * sizeof(float));
+}
+static inline vdmask vd_lt(vd a, vd b) { return _mm256_cmp_pd(a, b, _CMP_LT_OQ); }
+static inline vdmask vd_le(vd a, vd b) { return _mm256_cmp_pd(a, b, _CMP_LE_OQ); }
+static inline vdmask vd_ge(vd a, vd b) { return _mm256_cmp_pd(a, b, _CMP_GE_OQ); }
+static inline vdmask vdm_and(vdmask a, vdmask b) { return _mm256_and_pd(a, b); }
+static inline unsigned vdm_bits(vdmask m) { return (unsigned)_mm256_movemask_pd(m); }
 static inline void vf_widen(vf v, vd out[VD_PER_VF])
 {
     out[0] = _mm256_cvtps_pd(_mm256_castps256_ps128(v));

@@ -54,6 +54,23 @@ static inline vd vd_fma(vd a, vd b, vd c) { return _mm512_fmadd_pd(a, b, c); }
 static inline vd vd_keep_first(vd v, size_t n) { return _mm512_maskz_mov_pd((__mmask8)((1u << n) - 1), v); }
 static inline void vd_storeu(double *p, vd v) { _mm512_storeu_pd(p, v); }
 static inline void vd_store_part(double *p, vd v, size_t n) { _mm512_mask_storeu_pd(p, (__mmask8)((1u << n) - 1), v); }
+typedef __mmask8 vdmask;
+static inline vd vd_loadu(const double *p) { return _mm512_loadu_pd(p); }
+static inline vd vd_mul(vd a, vd b) { return _mm512_mul_pd(a, b); }
+static inline vd vd_div(vd a, vd b) { return _mm512_div_pd(a, b); }
+static inline vd vd_sqrt(vd a) { return _mm512_sqrt_pd(a); }
+static inline vd vd_neg(vd a) { return _mm512_xor_pd(a, _mm512_set1_pd(-0.0)); }
+static inline vd vd_abs(vd a) { return _mm512_abs_pd(a); }
+static inline vd vd_round_f32(vd a) { return _mm512_cvtps_pd(_mm512_cvtpd_ps(a)); }
+static inline void vd_store_f32(float *p, vd v, size_t n)
+{
+    _mm256_mask_storeu_ps(p, (__mmask8)((1u << n) - 1), _mm512_cvtpd_ps(v));
+}
+static inline vdmask vd_lt(vd a, vd b) { return _mm512_cmp_pd_mask(a, b, _CMP_LT_OQ); }
+static inline vdmask vd_le(vd a, vd b) { return _mm512_cmp_pd_mask(a, b, _CMP_LE_OQ); }
+static inline vdmask vd_ge(vd a, vd b) { return _mm512_cmp_pd_mask(a, b, _CMP_GE_OQ); }
+static inline vdmask vdm_and(vdmask a, vdmask b) { return (vdmask)(a & b); }
+static inline unsigned vdm_bits(vdmask m) { return (unsigned)m; }
 static inline void vf_widen(vf v, vd out[VD_PER_VF])
 {
     out[0] = _mm512_cvtps_pd(_mm512_castps512_ps256(v));

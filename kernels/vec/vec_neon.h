@@ -83,6 +83,28 @@ static inline void vd_store_part(double *p, vd v, size_t n)
     vst1q_f64(t, v);
     memcpy(p, t, n * sizeof(double));
 }
+typedef uint64x2_t vdmask;
+static inline vd vd_loadu(const double *p) { return vld1q_f64(p); }
+static inline vd vd_mul(vd a, vd b) { return vmulq_f64(a, b); }
+static inline vd vd_div(vd a, vd b) { return vdivq_f64(a, b); }
+static inline vd vd_sqrt(vd a) { return vsqrtq_f64(a); }
+static inline vd vd_neg(vd a) { return vnegq_f64(a); }
+static inline vd vd_abs(vd a) { return vabsq_f64(a); }
+static inline vd vd_round_f32(vd a) { return vcvt_f64_f32(vcvt_f32_f64(a)); }
+static inline void vd_store_f32(float *p, vd v, size_t n)
+{
+    float t[2];
+    vst1_f32(t, vcvt_f32_f64(v));
+    memcpy(p, t, n * sizeof(float));
+}
+static inline vdmask vd_lt(vd a, vd b) { return vcltq_f64(a, b); }
+static inline vdmask vd_le(vd a, vd b) { return vcleq_f64(a, b); }
+static inline vdmask vd_ge(vd a, vd b) { return vcgeq_f64(a, b); }
+static inline vdmask vdm_and(vdmask a, vdmask b) { return vandq_u64(a, b); }
+static inline unsigned vdm_bits(vdmask m)
+{
+    return (unsigned)(vgetq_lane_u64(m, 0) & 1) | (unsigned)(vgetq_lane_u64(m, 1) & 1) << 1;
+}
 static inline void vf_widen(vf v, vd out[VD_PER_VF])
 {
     out[0] = vcvt_f64_f32(vget_low_f32(v));

@@ -21,7 +21,11 @@
  *                    probe is NaN
  *   vf_erf/tanh/exp  SLEEF's deterministic 1-ULP functions (kernels.h)
  *   vf_widen(v, out) out[h] = the doubles of lanes h*VD_N .. h*VD_N+VD_N-1
- *   vd_*             as vf_* on doubles
+ *   vd_*             as vf_* on doubles; vd_sqrt, vd_div correctly rounded
+ *   vd_round_f32(v)  (double)(float)v; vd_store_f32(p, v, n): the n first
+ *                    lanes rounded to float, stored at p[0..n)
+ *   vdmask, vd_lt/le/ge  ordered comparisons (false where a lane is NaN);
+ *                    vdm_and; vdm_bits(m): bit r set where lane r is true
  *   vd_fold(v)       the canonical halvings inside one register (l += l +
  *                    VD_N/2, ..., l += l+1), lane 0's result
  *   VD_HAS_FOLD_ROWS, vd_fold_rows(v[VD_N])  optional: lane r = vd_fold(v[r])
@@ -110,6 +114,24 @@ static inline void vd_store_part(double *p, vd v, size_t n)
     if (n)
         *p = v;
 }
+typedef int vdmask;
+static inline vd vd_loadu(const double *p) { return *p; }
+static inline vd vd_mul(vd a, vd b) { return a * b; }
+static inline vd vd_div(vd a, vd b) { return a / b; }
+static inline vd vd_sqrt(vd a) { return sqrt(a); }
+static inline vd vd_neg(vd a) { return -a; }
+static inline vd vd_abs(vd a) { return fabs(a); }
+static inline vd vd_round_f32(vd a) { return (double)(float)a; }
+static inline void vd_store_f32(float *p, vd v, size_t n)
+{
+    if (n)
+        *p = (float)v;
+}
+static inline vdmask vd_lt(vd a, vd b) { return a < b; }
+static inline vdmask vd_le(vd a, vd b) { return a <= b; }
+static inline vdmask vd_ge(vd a, vd b) { return a >= b; }
+static inline vdmask vdm_and(vdmask a, vdmask b) { return a & b; }
+static inline unsigned vdm_bits(vdmask m) { return (unsigned)m; }
 static inline void vf_widen(vf v, vd out[VD_PER_VF]) { out[0] = (double)v; }
 static inline double vd_fold(vd v) { return v; }
 
