@@ -19,7 +19,7 @@
 /* ---- the control register ------------------------------------------------
  * ctrl_get: the control bits only (x86: MXCSR without the sticky flags;
  * AArch64: FPCR; elsewhere: the C99 rounding mode). */
-#if defined(__x86_64__) || defined(_M_X64)
+#if defined(__x86_64__)
 #include <xmmintrin.h>
 typedef unsigned long long ctrl_t;
 #define CTRL_DEFAULT 0x1F80ull
@@ -92,7 +92,7 @@ static const fpmode modes[] = {
 #endif
 #define N_MODES (sizeof modes / sizeof *modes)
 
-#if defined(__x86_64__) || defined(_M_X64) || defined(__aarch64__)
+#if defined(__x86_64__) || defined(__aarch64__)
 static ctrl_t mode_value(const fpmode *m) { return (CTRL_DEFAULT & ~m->clear) | m->set; }
 #else
 static ctrl_t mode_value(const fpmode *m) { return m->set; }
