@@ -2,6 +2,7 @@
  * fused epilogue's f32_activate kernel, the same bits as the fused calls,
  * split over threads when large (element by element: no bit depends on the
  * split). */
+#include "fpenv.h"
 #include "internal.h"
 
 /* Threads take whole cache lines of y. */
@@ -24,8 +25,10 @@ simdnorm_status simdnorm_activate_f32(size_t n, const float *x, simdnorm_activat
     const simdnorm_kernels *k = simdnorm_active_kernels();
     const size_t units = (n + ACT_UNIT - 1) / ACT_UNIT;
     const int nt = simdnorm_threads_for(n * 2 * sizeof(float), units);
+    const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
     if (nt <= 1) {
         k->f32_activate(n, x, (int)act, y);
+        simdnorm_fpenv_leave(fe);
         return SIMDNORM_OK;
     }
 #ifdef _OPENMP
@@ -36,8 +39,14 @@ simdnorm_status simdnorm_activate_f32(size_t n, const float *x, simdnorm_activat
         size_t e = units * (size_t)(t + 1) / (size_t)nt * ACT_UNIT;
         if (e > n)
             e = n;
-        if (b < e)
+        if (b < e) {
+            /* each worker computes under the canonical state too (its own
+             * control register) */
+            const simdnorm_fpenv wfe = simdnorm_fpenv_enter();
             k->f32_activate(e - b, x + b, (int)act, y + b);
+            simdnorm_fpenv_leave(wfe);
+        }
     }
+    simdnorm_fpenv_leave(fe);
     return SIMDNORM_OK;
 }

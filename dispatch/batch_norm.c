@@ -61,6 +61,7 @@
 #include <float.h>
 #include <math.h>
 
+#include "fpenv.h"
 #include "internal.h"
 
 /* Channels per chunk: the per-channel scratch lives on the stack. */
@@ -483,10 +484,14 @@ static void run(bn_call *a)
         size_t ce = units * (size_t)(t + 1) / (size_t)nt * unit;
         if (ce > c)
             ce = c;
+        /* each worker computes under the canonical state too (its own
+         * control register) */
+        const simdnorm_fpenv fe = simdnorm_fpenv_enter();
         if (a->nhwc)
             run_nhwc(k, a, cb, ce);
         else
             run_nchw(k, a, cb, ce);
+        simdnorm_fpenv_leave(fe);
     }
 }
 
@@ -505,7 +510,9 @@ simdnorm_status simdnorm_batch_norm_train_ex_f32(
         return st;
     if (opt)
         a.act = (int)opt->activation;
+    const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
     run(&a);
+    simdnorm_fpenv_leave(fe);
     return SIMDNORM_OK;
 }
 
@@ -522,7 +529,9 @@ simdnorm_status simdnorm_batch_norm_infer_ex_f32(
         return st;
     if (opt)
         a.act = (int)opt->activation;
+    const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
     run(&a);
+    simdnorm_fpenv_leave(fe);
     return SIMDNORM_OK;
 }
 

@@ -4,6 +4,7 @@
  * row is still in cache for the second), after the add when there is one. */
 #include <math.h>
 
+#include "fpenv.h"
 #include "internal.h"
 
 /* Whether an output may overlap an input: only exactly (same start, same
@@ -358,8 +359,13 @@ static void run_row_job(const row_job *j, size_t rows)
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(static)
 #endif
-    for (int t = 0; t < nt; t++)
+    for (int t = 0; t < nt; t++) {
+        /* each worker computes under the canonical state too (its own
+         * control register) */
+        const simdnorm_fpenv fe = simdnorm_fpenv_enter();
         run_rows(j, rows * (size_t)t / (size_t)nt, rows * (size_t)(t + 1) / (size_t)nt);
+        simdnorm_fpenv_leave(fe);
+    }
 }
 
 /* The job of a validated call. */
@@ -412,9 +418,11 @@ layer_norm(size_t rows, size_t cols, const float *x, size_t x_stride, const floa
                                           y_stride, mean, rstd, opt, &done);
     if (st != SIMDNORM_OK || done)
         return st;
+    const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
     const row_job j = make_job(0, rows, cols, x, x_stride, gamma, beta, eps, y, y_stride, mean,
                                rstd, opt);
     run_row_job(&j, rows);
+    simdnorm_fpenv_leave(fe);
     return SIMDNORM_OK;
 }
 
@@ -427,9 +435,11 @@ rms_norm(size_t rows, size_t cols, const float *x, size_t x_stride, const float 
                                           y_stride, rstd, NULL, opt, &done);
     if (st != SIMDNORM_OK || done)
         return st;
+    const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
     const row_job j = make_job(1, rows, cols, x, x_stride, gamma, NULL, eps, y, y_stride, NULL,
                                rstd, opt);
     run_row_job(&j, rows);
+    simdnorm_fpenv_leave(fe);
     return SIMDNORM_OK;
 }
 
