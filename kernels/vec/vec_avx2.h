@@ -112,4 +112,8 @@ static inline double vd_fold(vd v)
     return _mm_cvtsd_f64(_mm_add_sd(h2, _mm_unpackhi_pd(h2, h2)));
 }
 
+/* ---- normalize/activate/add family ---- */
+/* Vectors per step of the main loop of f32_normalize (generic/normalize.c). */
+#define VF_NORMALIZE_UNROLL 1
+
 #endif

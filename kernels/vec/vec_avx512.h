@@ -104,4 +104,8 @@ static inline vd vd_fold_rows(const vd v[VD_N])
                          _mm512_permutex2var_pd(z[0], odd, z[1]));
 }
 
+/* ---- normalize/activate/add family ---- */
+/* Vectors per step of the main loop of f32_normalize (generic/normalize.c). */
+#define VF_NORMALIZE_UNROLL 1
+
 #endif

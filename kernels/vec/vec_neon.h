@@ -113,4 +113,8 @@ static inline void vf_widen(vf v, vd out[VD_PER_VF])
 /* The in-register halving l += l+1; lane 0. */
 static inline double vd_fold(vd v) { return vgetq_lane_f64(v, 0) + vgetq_lane_f64(v, 1); }
 
+/* ---- normalize/activate/add family ---- */
+/* Vectors per step of the main loop of f32_normalize (generic/normalize.c). */
+#define VF_NORMALIZE_UNROLL 4 /* 16 floats per step, as the NEON kernel before it */
+
 #endif

@@ -135,4 +135,8 @@ static inline unsigned vdm_bits(vdmask m) { return (unsigned)m; }
 static inline void vf_widen(vf v, vd out[VD_PER_VF]) { out[0] = (double)v; }
 static inline double vd_fold(vd v) { return v; }
 
+/* ---- normalize/activate/add family ---- */
+/* Vectors per step of the main loop of f32_normalize (generic/normalize.c). */
+#define VF_NORMALIZE_UNROLL 1
+
 #endif
