@@ -141,9 +141,6 @@ static inline float simdnorm_canonical_nan(float v)
     return v;
 }
 
-/* The first shift of a block of n >= 1 elements: the mean of its first (up
- * to) 8 elements, rounded to float. */
-float simdnorm_head_shift(size_t n, const float *x);
 
 /* The moments of one block x[0..n) (n <= SIMDNORM_BLOCK) from its fast sums
  * `fast` = f32_moments(n, x, shift) about shift = simdnorm_head_shift(n, x):

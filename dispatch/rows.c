@@ -135,13 +135,14 @@ typedef struct row_job {
     size_t h_stride;
     float *hd; /* where h is formed without scratch: h, or y */
     size_t hd_stride;
+    simdnorm_row_job e; /* the row engine's view of rows of one block */
 } row_job;
 
 /* The stack buffer of the add: 64 KiB, two rows of up to 8192 floats (the
  * pipelined path) or a group of shorter rows. */
 #define SCRATCH_FLOATS 16384
 
-/* Rows of at most this many elements go through the grouped path. */
+/* Rows whose h is formed in scratch at a time (an add of short rows). */
 #define GROUP 8
 
 /* h of rows [r0, r0+m) into dst (row i at dst + i*ds); from a scratch
@@ -225,79 +226,70 @@ static void rms_norm_rows(const row_job *j, size_t r0, size_t r1, float *scratch
     }
 }
 
-/* Rows [r0, r0+m) (m <= GROUP) of a LayerNorm of short rows (one block
- * each): one f32_moments_rows call for the group, then the per-row finish.
- * Bit for bit the per-row path: the same shift and kernel result, finished
- * by the same simdnorm_finish_block. With an add, the group's h is formed
- * in scratch first. */
-static void layer_norm_group(const row_job *j, size_t r0, size_t m, float *scratch)
+/* The row engine's rare rows (kernels.h): row r from its fast sums, as the
+ * per-row definition: simdnorm_finish_block (retry about the mean found, or
+ * the exact kernel), the plan, and the fast or slow normalize. */
+void simdnorm_layer_norm_row_slow(const simdnorm_row_job *e, size_t r, float shift, double s1,
+                                  double s2)
 {
-    float shift[GROUP];
-    double s1[GROUP], s2[GROUP];
-    const float *x0 = j->x + r0 * j->x_stride;
-    size_t xs = j->x_stride;
-    if (j->add) {
-        form_h(j, r0, m, scratch, j->cols, j->h != NULL);
-        x0 = scratch;
-        xs = j->cols;
+    const float *xr = e->x + r * e->x_stride;
+    const double s[2] = {s1, s2};
+    const simdnorm_moments mo = simdnorm_finish_block(e->k, e->cols, xr, shift, s);
+    const int finite = isfinite(mo.mean) && isfinite(mo.m2);
+    const double var = finite ? mo.m2 * e->inv_cols : NAN;
+    /* before y is written: in place, y is this row of x */
+    const float mean_f = finite ? (float)mo.mean : nonfinite_mean(e->cols, xr);
+    const simdnorm_norm_plan plan = simdnorm_plan_normalize(e->cols, mo.mean, var, e->eps);
+    simdnorm_apply_normalize(e->k, e->stream ? e->k->f32_normalize_stream : e->k->f32_normalize,
+                             &plan, e->cols, xr, e->gamma, e->beta, e->act,
+                             e->y + r * e->y_stride);
+    if (e->mean)
+        e->mean[r] = mean_f;
+    if (e->rstd)
+        e->rstd[r] = plan.rstd_f;
+}
+
+void simdnorm_rms_norm_row_slow(const simdnorm_row_job *e, size_t r, double ss)
+{
+    const float *xr = e->x + r * e->x_stride;
+    const double q = simdnorm_fast_sumsq_ok(e->cols, ss) ? ss : simdnorm_span_sumsq(e->k, e->cols, xr);
+    const simdnorm_norm_plan plan = simdnorm_plan_normalize(e->cols, 0.0, q * e->inv_cols, e->eps);
+    simdnorm_apply_normalize(e->k, e->stream ? e->k->f32_normalize_stream : e->k->f32_normalize,
+                             &plan, e->cols, xr, e->gamma, NULL, e->act, e->y + r * e->y_stride);
+    if (e->rstd)
+        e->rstd[r] = plan.rstd_f;
+}
+
+/* Rows [r0, r1) of one block each, through the row engine kernel; with an
+ * add, groups of rows have their h formed in scratch first and the engine
+ * reads them there. */
+static void engine_rows(const row_job *j, size_t r0, size_t r1, float *scratch)
+{
+    simdnorm_f32_layer_norm_rows_fn engine =
+        j->rms ? j->k->f32_rms_norm_rows : j->k->f32_layer_norm_rows;
+    if (!j->add) {
+        engine(&j->e, r0, r1);
+        return;
     }
-    for (size_t i = 0; i < m; i++)
-        shift[i] = simdnorm_head_shift(j->cols, x0 + i * xs);
-    if (m == 1) { /* one row: the one-row kernel folds in registers (same bits) */
-        double s[2];
-        j->k->f32_moments(j->cols, x0, shift[0], s);
-        s1[0] = s[0], s2[0] = s[1];
-    } else {
-        j->k->f32_moments_rows(m, j->cols, x0, xs, shift, s1, s2);
-    }
-    for (size_t i = 0; i < m; i++) {
-        const float *xr = x0 + i * xs;
-        const double s[2] = {s1[i], s2[i]};
-        const simdnorm_moments mo = simdnorm_finish_block(j->k, j->cols, xr, shift[i], s);
-        const int finite = isfinite(mo.mean) && isfinite(mo.m2);
-        const double var = finite ? mo.m2 * j->inv_cols : NAN;
-        /* before y is written: in place, y is this row of x */
-        const float mean_f = finite ? (float)mo.mean : nonfinite_mean(j->cols, xr);
-        const simdnorm_norm_plan plan = simdnorm_plan_normalize(j->cols, mo.mean, var, j->eps);
-        simdnorm_apply_normalize(j->k, j->normalize, &plan, j->cols, xr, j->gamma, j->beta,
-                                 j->act, j->y + (r0 + i) * j->y_stride);
-        if (j->mean)
-            j->mean[r0 + i] = mean_f;
-        if (j->rstd)
-            j->rstd[r0 + i] = plan.rstd_f;
+    size_t group = GROUP;
+    if (group > SCRATCH_FLOATS / j->cols)
+        group = SCRATCH_FLOATS / j->cols;
+    for (size_t r = r0; r < r1; r += group) {
+        const size_t m = r1 - r < group ? r1 - r : group;
+        form_h(j, r, m, scratch, j->cols, j->h != NULL);
+        simdnorm_row_job e = j->e;
+        e.x = scratch;
+        e.x_stride = j->cols;
+        e.y = j->y + r * j->y_stride;
+        e.mean = j->mean ? j->mean + r : NULL;
+        e.rstd = j->rstd ? j->rstd + r : NULL;
+        engine(&e, 0, m);
     }
 }
 
-/* The RMSNorm of a group of short rows, as layer_norm_group. */
-static void rms_norm_group(const row_job *j, size_t r0, size_t m, float *scratch)
-{
-    double ss[GROUP];
-    const float *x0 = j->x + r0 * j->x_stride;
-    size_t xs = j->x_stride;
-    if (j->add) {
-        form_h(j, r0, m, scratch, j->cols, j->h != NULL);
-        x0 = scratch;
-        xs = j->cols;
-    }
-    if (m == 1)
-        ss[0] = j->k->f32_sumsq(j->cols, x0);
-    else
-        j->k->f32_sumsq_rows(m, j->cols, x0, xs, ss);
-    for (size_t i = 0; i < m; i++) {
-        const float *xr = x0 + i * xs;
-        const double q = simdnorm_fast_sumsq_ok(j->cols, ss[i]) ? ss[i]
-                                                                : simdnorm_span_sumsq(j->k, j->cols, xr);
-        const simdnorm_norm_plan plan = simdnorm_plan_normalize(j->cols, 0.0, q * j->inv_cols, j->eps);
-        simdnorm_apply_normalize(j->k, j->normalize, &plan, j->cols, xr, j->gamma, NULL, j->act,
-                                 j->y + (r0 + i) * j->y_stride);
-        if (j->rstd)
-            j->rstd[r0 + i] = plan.rstd_f;
-    }
-}
-
-/* Rows [r0, r1): short rows (one block, <= SIMDNORM_BLOCK elements) in
- * groups of up to GROUP (as many as scratch holds), long rows one by one.
- * A row's result does not depend on the path or the group it falls in. */
+/* Rows [r0, r1): short rows (one block, <= SIMDNORM_BLOCK elements)
+ * through the row engine, long rows one by one. A row's result does not
+ * depend on the path, the batch or the group it falls in. */
 static inline __attribute__((always_inline)) void run_rows_with(const row_job *j, size_t r0,
                                                                 size_t r1, float *scratch)
 {
@@ -308,16 +300,7 @@ static inline __attribute__((always_inline)) void run_rows_with(const row_job *j
             layer_norm_rows(j, r0, r1, scratch);
         return;
     }
-    size_t group = GROUP;
-    if (scratch && group > SCRATCH_FLOATS / j->cols)
-        group = SCRATCH_FLOATS / j->cols;
-    for (size_t r = r0; r < r1; r += group) {
-        const size_t m = r1 - r < group ? r1 - r : group;
-        if (j->rms)
-            rms_norm_group(j, r, m, scratch);
-        else
-            layer_norm_group(j, r, m, scratch);
-    }
+    engine_rows(j, r0, r1, scratch);
 }
 
 /* A call that adds, on rows that fit the scratch: the buffer lives in this
@@ -377,7 +360,7 @@ static inline __attribute__((always_inline)) row_job make_job(int rms, size_t ro
     const simdnorm_kernels *k = simdnorm_active_kernels();
     row_job j = {k, pick_normalize(k, rows, cols), rms, cols, x, gamma, beta, x_stride,
                  y_stride, eps, 1.0 / (double)cols, y, mean, rstd, SIMDNORM_ACT_NONE, 0, NULL,
-                 NULL, 0, NULL, 0, NULL, 0};
+                 NULL, 0, NULL, 0, NULL, 0, {0}};
     if (o) {
         j.act = (int)o->activation;
         j.add = o->residual || o->bias || o->h;
@@ -389,8 +372,11 @@ static inline __attribute__((always_inline)) row_job make_job(int rms, size_t ro
         j.hd = o->h ? o->h : y;
         j.hd_stride = o->h ? o->h_stride : y_stride;
     }
+    const int big = rows * cols > SIMDNORM_STREAM_BYTES / (2 * sizeof(float));
+    const simdnorm_row_job e = {k, cols, x, gamma, beta, x_stride, y_stride, y, mean, rstd,
+                                eps, j.inv_cols, j.act, big ? 2 : 0};
+    j.e = e;
     if (j.add) {
-        const int big = rows * cols > SIMDNORM_STREAM_BYTES / (2 * sizeof(float));
         if (2 * cols > SCRATCH_FLOATS && !o->h)
             /* rows too long for the scratch form h in y: y is in the cache
              * already, streaming it would only add the fences */

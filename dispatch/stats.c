@@ -53,21 +53,6 @@ static enum fast_verdict judge_fast_sums(double n, float k, const double s[2],
     return m2 >= 0x1p-60 * n ? FAST_OK : FAST_NO;
 }
 
-/* The first shift of a block: the mean of its first (up to) 8 elements, a
- * pairwise sum times a rounded reciprocal (no division on the critical path
- * of short rows; any float close to the mean will do). */
-float simdnorm_head_shift(size_t n, const float *x)
-{
-    static const double recip[9] = {0, 1.0, 1.0 / 2, 1.0 / 3, 1.0 / 4,
-                                    1.0 / 5, 1.0 / 6, 1.0 / 7, 1.0 / 8};
-    double v[8] = {0};
-    const size_t head = n < 8 ? n : 8;
-    for (size_t i = 0; i < head; i++)
-        v[i] = x[i];
-    const double sum = ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
-    return (float)(sum * recip[head]);
-}
-
 /* Moments of one block (1 <= n <= SIMDNORM_BLOCK). The fast kernel runs about
  * the mean of the first (up to) 8 elements; if that shift was too far off, once
  * more about the mean it found; if its sums still fail the contract (overflow,

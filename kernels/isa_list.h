@@ -33,11 +33,13 @@
 #define SIMDNORM_KERNELS_avx512(X, isa) SIMDNORM_KERNEL_FAMILIES(X, isa)
 #define SIMDNORM_KERNELS_neon(X, isa) SIMDNORM_KERNEL_FAMILIES(X, isa)
 
-/* The variant table of an x86 CPU without FMA: scalar's, with the math
- * kernels built against SLEEF's non-FMA functions (kernels.h). */
+/* The variant table of an x86 CPU without FMA: scalar's, with the kernels
+ * that evaluate activations built against SLEEF's non-FMA functions
+ * (kernels.h). */
 #define SIMDNORM_KERNELS_scalar_nofma(X, isa)                                 \
     X(isa, f32_normalize) X(isa, f32_normalize_stream) X(isa, f32_activate)   \
-    X(isa, f32_normalize_channels) X(isa, f32_normalize_channels_stream)
+    X(isa, f32_normalize_channels) X(isa, f32_normalize_channels_stream)       \
+    X(isa, f32_layer_norm_rows) X(isa, f32_rms_norm_rows)
 
 /* SIMDNORM_IF_<ENUM>(...): its arguments where the ISA is compiled in (the
  * build defines SIMDNORM_HAVE_<ENUM>), nothing elsewhere. */

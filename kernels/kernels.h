@@ -211,6 +211,67 @@ typedef simdnorm_f32_normalize_channels_kernel *simdnorm_f32_normalize_channels_
  * evict useful lines, and the call ends with a store fence. Where an ISA has
  * no such stores (scalar, NEON) they are the plain kernels. */
 
+/* ---- The row engine: LayerNorm / RMSNorm over batches of rows ------------
+ * One call's rows as the engine kernels take them. Row r of x starts at
+ * x + r*x_stride, of y at y + r*y_stride; gamma/beta/mean/rstd may be NULL;
+ * inv_cols = 1/(double)cols; stream: 0 plain stores, 2 streaming stores of
+ * y without a fence (the kernel fences once, at its end). k is the table
+ * the rare rows' slow path (below) takes its kernels from. */
+struct simdnorm_kernels;
+typedef struct simdnorm_row_job {
+    const struct simdnorm_kernels *k;
+    size_t cols;
+    const float *x, *gamma, *beta;
+    size_t x_stride, y_stride;
+    float *y, *mean, *rstd;
+    double eps, inv_cols;
+    int act, stream;
+} simdnorm_row_job;
+
+/* f32_layer_norm_rows / f32_rms_norm_rows: rows [r0, r1) of a LayerNorm
+ * (RMSNorm) whose rows are one block (1 <= cols <= SIMDNORM_BLOCK), each
+ * bit for bit what the per-row definition gives (dispatch/rows.c, stats.c:
+ * the shift of simdnorm_head_shift, the fast sums of f32_moments /
+ * f32_sumsq, the verdict and plan of stats.c, the normalize of
+ * f32_normalize with the activation). The kernel takes the statistics of
+ * VD_N rows at a time (independent chains), finishes them together in
+ * double vector lanes - divisions, square roots, the fast/exact verdict as
+ * a mask - and normalizes each row in place of an indirect call; a row
+ * the vector finish does not take (a shift more than one standard
+ * deviation off, overflow, underflow, NaN/Inf, a plan that is not fast)
+ * goes to simdnorm_layer_norm_row_slow / simdnorm_rms_norm_row_slow.
+ * Reads rows r0..r1-1 of x (and gamma, beta), writes the same rows of y
+ * and of mean, rstd; in place (y == x, same stride) allowed. */
+typedef void simdnorm_f32_layer_norm_rows_kernel(const simdnorm_row_job *j, size_t r0, size_t r1);
+typedef simdnorm_f32_layer_norm_rows_kernel *simdnorm_f32_layer_norm_rows_fn;
+typedef void simdnorm_f32_rms_norm_rows_kernel(const simdnorm_row_job *j, size_t r0, size_t r1);
+typedef simdnorm_f32_rms_norm_rows_kernel *simdnorm_f32_rms_norm_rows_fn;
+
+/* The rare rows, in plain C compiled once (dispatch/rows.c): row r of the
+ * job from its fast sums s1, s2 about shift (LayerNorm) or ss (RMSNorm),
+ * finished, planned and normalized as the per-row definition does. */
+void simdnorm_layer_norm_row_slow(const simdnorm_row_job *j, size_t r, float shift, double s1,
+                                  double s2);
+void simdnorm_rms_norm_row_slow(const simdnorm_row_job *j, size_t r, double ss);
+
+/* The first shift of a block of n >= 1 elements: the mean of its first (up
+ * to) 8 elements, a pairwise sum times a rounded reciprocal (no division on
+ * the critical path of short rows; any float close to the mean will do).
+ * Inline: the row engine takes it for every row. */
+static inline float simdnorm_head_shift(size_t n, const float *x)
+{
+    static const double recip[9] = {0, 1.0, 1.0 / 2, 1.0 / 3, 1.0 / 4,
+                                    1.0 / 5, 1.0 / 6, 1.0 / 7, 1.0 / 8};
+    if (n >= 8)
+        return (float)(((((double)x[0] + x[1]) + ((double)x[2] + x[3])) +
+                         (((double)x[4] + x[5]) + ((double)x[6] + x[7]))) * 0.125);
+    double v[8] = {0};
+    for (size_t i = 0; i < n; i++)
+        v[i] = x[i];
+    const double sum = ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
+    return (float)(sum * recip[n]);
+}
+
 /* The stream variants have their plain kernels' types. */
 typedef simdnorm_f32_normalize_kernel simdnorm_f32_normalize_stream_kernel;
 typedef simdnorm_f32_normalize_fn simdnorm_f32_normalize_stream_fn;
@@ -236,7 +297,9 @@ typedef simdnorm_f32_normalize_channels_fn simdnorm_f32_normalize_channels_strea
     X(a, f32_normalize_channels)                                              \
     X(a, f32_normalize_channels_stream)                                       \
     X(a, f32_activate)                                                        \
-    X(a, f32_add)
+    X(a, f32_add)                                                             \
+    X(a, f32_layer_norm_rows)                                                 \
+    X(a, f32_rms_norm_rows)
 
 /* One table per ISA: a pointer per family, filled once by the dispatcher
  * (dispatch/isa.c: the parent's table, then the ISA's own kernels) before

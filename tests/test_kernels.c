@@ -586,6 +586,137 @@ static void case_add(const simdnorm_kernels *k, const simdnorm_kernels *ref)
     }
 }
 
+/* ---- the row engine ------------------------------------------------------
+ * f32_layer_norm_rows / f32_rms_norm_rows of every ISA against the per-row
+ * definition built from the scalar table (head shift, f32_moments,
+ * simdnorm_finish_block, the plan, f32_normalize - what the dispatcher did
+ * row by row before the engine), bit for bit: y, mean, rstd. Rows that take
+ * the slow path are mixed in (a far shift, NaN, Inf, values near FLT_MAX,
+ * subnormal rows, a constant row), so the vector verdict and plan are
+ * checked lane by lane against the scalar ones; gamma/beta present or not,
+ * an activation, streaming stores, in place, a row stride. */
+static void engine_reference(const simdnorm_kernels *ref, int rms, size_t rows, size_t n,
+                             const float *x, size_t stride, const float *g, const float *b,
+                             double eps, int act, float *y, float *mean, float *rstd)
+{
+    for (size_t r = 0; r < rows; r++) {
+        const float *xr = x + r * stride;
+        simdnorm_norm_plan plan;
+        if (rms) {
+            const double q = simdnorm_span_sumsq(ref, n, xr);
+            plan = simdnorm_plan_normalize(n, 0.0, q * (1.0 / (double)n), eps);
+        } else {
+            const float shift = simdnorm_head_shift(n, xr);
+            double s[2];
+            ref->f32_moments(n, xr, shift, s);
+            const simdnorm_moments mo = simdnorm_finish_block(ref, n, xr, shift, s);
+            const int finite = isfinite(mo.mean) && isfinite(mo.m2);
+            double sum = 0.0;
+            for (size_t i = 0; i < n; i++)
+                sum += xr[i];
+            mean[r] = finite ? (float)mo.mean : simdnorm_canonical_nan((float)(sum / (double)n));
+            plan = simdnorm_plan_normalize(n, mo.mean, finite ? mo.m2 * (1.0 / (double)n) : NAN,
+                                           eps);
+        }
+        simdnorm_apply_normalize(ref, ref->f32_normalize, &plan, n, xr, g, rms ? NULL : b, act,
+                                 y + r * n);
+        rstd[r] = plan.rstd_f;
+    }
+}
+
+static void engine_fill(float *x, size_t rows, size_t n, size_t stride, int variant)
+{
+    for (size_t r = 0; r < rows; r++) {
+        float *xr = x + r * stride;
+        const double off = variant == 1 ? 1e4 * rng_normal() : rng_normal();
+        for (size_t i = 0; i < n; i++)
+            xr[i] = (float)(off + rng_normal());
+        switch ((r * 7 + (size_t)variant) % 9) {
+        case 1: /* far shift: the head is far from the mean */
+            for (size_t i = 0; i < n && i < 8; i++)
+                xr[i] = (float)(1e3 + i);
+            break;
+        case 2:
+            xr[n / 2] = NAN;
+            break;
+        case 3:
+            xr[n - 1] = -INFINITY;
+            break;
+        case 4: /* near FLT_MAX */
+            for (size_t i = 0; i < n; i++)
+                xr[i] = (float)((i & 1 ? 3e38 : -2.9e38) * (0.5 + 0.5 * rng_unif()));
+            break;
+        case 5: /* subnormal */
+            for (size_t i = 0; i < n; i++)
+                xr[i] = (float)(1e-39 * rng_normal());
+            break;
+        case 6: /* constant */
+            for (size_t i = 0; i < n; i++)
+                xr[i] = 2.5f;
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+static void engine_case(const simdnorm_kernels *k, const simdnorm_kernels *ref, int rms)
+{
+    static const size_t lens[] = {1, 2, 3, 7, 8, 9, 16, 31, 32, 33, 63, 64, 65, 100, 256, 257, 768, 1000, 4096};
+    for (size_t li = 0; li < sizeof lens / sizeof *lens; li++)
+        for (size_t rows = 1; rows <= 19; rows += (rows < 10 ? 1 : 9)) {
+            const size_t n = lens[li], stride = n + 5, xn = (rows - 1) * stride + n;
+            for (int v = 0; v < 4; v++) {
+                rng_seed(7000 + n * 131 + rows * 7 + (size_t)v);
+                guarded_buf xb = guarded(xn), gb = guarded(n), bb = guarded(n);
+                float *y = malloc(rows * n * sizeof(float)), *yw = malloc(rows * n * sizeof(float));
+                float *ip = malloc(xn * sizeof(float));
+                float mean[20], rstd[20], mw[20], rw[20];
+                engine_fill(xb.p, rows, n, stride, v);
+                fill_wide(gb.p, n);
+                fill_wide(bb.p, n);
+                const float *g = v & 1 ? gb.p : NULL, *b = v & 2 ? bb.p : NULL;
+                const int act = v == 3 ? SIMDNORM_ACT_GELU_ERF : SIMDNORM_ACT_NONE;
+                const double eps = 1e-5;
+                engine_reference(ref, rms, rows, n, xb.p, stride, g, b, eps, act, yw, mw, rw);
+                for (int stream = 0; stream <= 2; stream += 2) {
+                    simdnorm_row_job e = {k, n, xb.p, g, rms ? NULL : b, stride, n, y,
+                                          rms ? NULL : mean, rstd, eps, 1.0 / (double)n, act, stream};
+                    (rms ? k->f32_rms_norm_rows : k->f32_layer_norm_rows)(&e, 0, rows);
+                    CHECK(memcmp(y, yw, rows * n * sizeof(float)) == 0 &&
+                              memcmp(rstd, rw, rows * sizeof(float)) == 0 &&
+                              (rms || memcmp(mean, mw, rows * sizeof(float)) == 0),
+                          "n %zu rows %zu variant %d stream %d: differs from the per-row definition",
+                          n, rows, v, stream);
+                }
+                /* in place, rows [1, rows) only: row 0 untouched */
+                memcpy(ip, xb.p, xn * sizeof(float));
+                simdnorm_row_job e = {k, n, ip, g, rms ? NULL : b, stride, stride, ip,
+                                      NULL, rstd, eps, 1.0 / (double)n, act, 0};
+                (rms ? k->f32_rms_norm_rows : k->f32_layer_norm_rows)(&e, 1, rows);
+                int same = memcmp(ip, xb.p, n * sizeof(float)) == 0;
+                for (size_t r = 1; r < rows; r++)
+                    same &= memcmp(ip + r * stride, yw + r * n, n * sizeof(float)) == 0;
+                CHECK(same, "n %zu rows %zu variant %d: in place differs", n, rows, v);
+                free(y);
+                free(yw);
+                free(ip);
+                guarded_free(xb);
+                guarded_free(gb);
+                guarded_free(bb);
+            }
+        }
+}
+
+static void case_f32_layer_norm_rows(const simdnorm_kernels *k, const simdnorm_kernels *ref)
+{
+    engine_case(k, ref, 0);
+}
+static void case_f32_rms_norm_rows(const simdnorm_kernels *k, const simdnorm_kernels *ref)
+{
+    engine_case(k, ref, 1);
+}
+
 /* Every family of the list (kernels.h) has its case here, named
  * case_<family>: a family without one does not compile. The normalize
  * cases also run the activation epilogue, the stream variants are checked
@@ -617,8 +748,9 @@ int main(void)
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++)
         for (size_t i = 0; i < N_ARCH_ISAS; i++) {
             const simdnorm_isa isa = arch_isas[i];
-            if (isa == SIMDNORM_ISA_SCALAR)
-                continue; /* the reference itself */
+            if (isa == SIMDNORM_ISA_SCALAR && cases[c].fn != case_f32_layer_norm_rows &&
+                cases[c].fn != case_f32_rms_norm_rows)
+                continue; /* the reference itself (the engine has a reference of its own) */
             h_begin("%s_bitwise[%s]", cases[c].name, simdnorm_isa_name(isa));
             if (!simdnorm_kernels_for(isa)) {
                 CHECK(0, "%s is not compiled in", simdnorm_isa_name(isa));

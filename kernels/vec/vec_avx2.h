@@ -114,6 +114,6 @@ static inline double vd_fold(vd v)
 
 /* ---- normalize/activate/add family ---- */
 /* Vectors per step of the main loop of f32_normalize (generic/normalize.c). */
-#define VF_NORMALIZE_UNROLL 1
+#define VF_NORMALIZE_UNROLL 4
 
 #endif

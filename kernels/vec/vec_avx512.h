@@ -106,6 +106,6 @@ static inline vd vd_fold_rows(const vd v[VD_N])
 
 /* ---- normalize/activate/add family ---- */
 /* Vectors per step of the main loop of f32_normalize (generic/normalize.c). */
-#define VF_NORMALIZE_UNROLL 1
+#define VF_NORMALIZE_UNROLL 4
 
 #endif

@@ -1,0 +1,147 @@
+/* normalize.h - the normalize-scale-shift loop of one span, written once
+ * for every ISA against its vector header; the f32_normalize kernels
+ * (generic/normalize.c) and the row engine (generic/rows.c) inline it.
+ * Include after the vector header, generic/lanes.h and generic/act.h. */
+#ifndef SIMDNORM_GENERIC_NORMALIZE_H
+#define SIMDNORM_GENERIC_NORMALIZE_H
+
+#define NOINLINE __attribute__((noinline))
+
+#if VF_STREAM_ALIGN
+/* The head before y's first VF_STREAM_ALIGN boundary is one partial vector. */
+_Static_assert(VF_STREAM_ALIGN % sizeof(float) == 0 && VF_STREAM_ALIGN <= VF_N * sizeof(float),
+               "the streaming head must fit one vector");
+#endif
+
+/* t = x - shift, u = fma(t, scale, offset), the affine part chosen by the
+ * constant flags, then the activation with NaN lanes made canonical. */
+static ALWAYS_INLINE vf normalize_vf(vf v, vf shift, vf scale, vf offset, vf g, vf b,
+                                    int has_gamma, int has_beta, int act)
+{
+    const vf u = vf_fma(vf_sub(v, shift), scale, offset);
+    vf r = u;
+    if (has_gamma && has_beta)
+        r = vf_fma(u, g, b);
+    else if (has_gamma)
+        r = vf_mul(u, g);
+    else if (has_beta)
+        r = vf_add(u, b);
+    return act_vf(r, act);
+}
+
+/* The full vector of elements [i, i + VF_N). */
+static ALWAYS_INLINE vf normalize_full(size_t i, const float *x, vf shift, vf scale, vf offset,
+                                      const float *gamma, const float *beta, int has_gamma,
+                                      int has_beta, int act)
+{
+    const vf g = has_gamma ? vf_loadu(gamma + i) : vf_zero();
+    const vf b = has_beta ? vf_loadu(beta + i) : vf_zero();
+    return normalize_vf(vf_loadu(x + i), shift, scale, offset, g, b, has_gamma, has_beta, act);
+}
+
+/* Elements [i, i + c), 1 <= c < VF_N: partial loads and store. */
+static ALWAYS_INLINE void normalize_part(size_t i, size_t c, const float *x, vf shift, vf scale,
+                                         vf offset, const float *gamma, const float *beta,
+                                         float *y, int has_gamma, int has_beta, int act)
+{
+    const vf g = has_gamma ? vf_load_part(gamma + i, c) : vf_zero();
+    const vf b = has_beta ? vf_load_part(beta + i, c) : vf_zero();
+    vf_store_part(y + i, normalize_vf(vf_load_part(x + i, c), shift, scale, offset, g, b,
+                                      has_gamma, has_beta, act), c);
+}
+
+/* One span. stream (only where the ISA has streaming stores): the full
+ * vectors of y from its first VF_STREAM_ALIGN boundary on are written with
+ * non-temporal stores (the head before it goes as the tail does), then -
+ * stream == 1 - a store fence; stream == 2 leaves the fence to the caller
+ * (the row engine fences once per call). The main loop loads
+ * VF_NORMALIZE_UNROLL vectors of x before it stores any of y: when y sits
+ * just after x modulo 4 KiB, a store of y followed by a load of the next
+ * x looks dependent to the CPU (4K aliasing) and stalls; loading a block
+ * ahead pays that once per block, not once per vector. */
+static ALWAYS_INLINE void normalize_span(size_t n, const float *x, float shift_s, float scale_s,
+                                         float offset_s, const float *gamma, const float *beta,
+                                         float *y, int has_gamma, int has_beta, int act,
+                                         int stream)
+{
+    const vf shift = vf_set1(shift_s), scale = vf_set1(scale_s), offset = vf_set1(offset_s);
+    size_t i = 0;
+#if VF_STREAM_ALIGN
+    if (stream && ((uintptr_t)y % sizeof(float)) == 0) {
+        const size_t mis = ((uintptr_t)y % VF_STREAM_ALIGN) / sizeof(float);
+        const size_t a = VF_STREAM_ALIGN / sizeof(float);
+        const size_t h = mis == 0 ? 0 : a - mis < n ? a - mis : n;
+        if (h) {
+            normalize_part(0, h, x, shift, scale, offset, gamma, beta, y, has_gamma, has_beta,
+                           act);
+            i = h;
+        }
+        for (; i + VF_N <= n; i += VF_N)
+            vf_stream(y + i, normalize_full(i, x, shift, scale, offset, gamma, beta, has_gamma,
+                                            has_beta, act));
+    }
+#else
+    (void)stream;
+#endif
+    for (; i + VF_NORMALIZE_UNROLL * VF_N <= n; i += VF_NORMALIZE_UNROLL * VF_N) {
+        vf r[VF_NORMALIZE_UNROLL];
+#pragma GCC unroll 8
+        for (size_t u = 0; u < VF_NORMALIZE_UNROLL; u++)
+            r[u] = normalize_full(i + u * VF_N, x, shift, scale, offset, gamma, beta, has_gamma,
+                                  has_beta, act);
+#pragma GCC unroll 8
+        for (size_t u = 0; u < VF_NORMALIZE_UNROLL; u++)
+            vf_storeu(y + i + u * VF_N, r[u]);
+    }
+    if (VF_NORMALIZE_UNROLL > 1)
+        for (; i + VF_N <= n; i += VF_N)
+            vf_storeu(y + i, normalize_full(i, x, shift, scale, offset, gamma, beta, has_gamma,
+                                            has_beta, act));
+    if (i < n)
+        normalize_part(i, n - i, x, shift, scale, offset, gamma, beta, y, has_gamma, has_beta,
+                       act);
+#if VF_STREAM_ALIGN
+    if (stream == 1)
+        vf_stream_fence();
+#endif
+}
+
+/* The four gamma/beta variants of one activation, each with constant flags. */
+static ALWAYS_INLINE void normalize_affine(size_t n, const float *x, float shift, float scale,
+                                           float offset, const float *gamma, const float *beta,
+                                           float *y, int act, int stream)
+{
+    if (gamma && beta)
+        normalize_span(n, x, shift, scale, offset, gamma, beta, y, 1, 1, act, stream);
+    else if (gamma)
+        normalize_span(n, x, shift, scale, offset, gamma, beta, y, 1, 0, act, stream);
+    else if (beta)
+        normalize_span(n, x, shift, scale, offset, gamma, beta, y, 0, 1, act, stream);
+    else
+        normalize_span(n, x, shift, scale, offset, gamma, beta, y, 0, 0, act, stream);
+}
+
+/* The activations' loops, out of line (the SLEEF calls' spills stay out of
+ * the plain loop's frame); the stream variant ends with a fence. */
+static NOINLINE void normalize_act(size_t n, const float *x, float shift, float scale,
+                                   float offset, const float *gamma, const float *beta, float *y,
+                                   int act)
+{
+    SIMDNORM_WITH_CONST_ACT(act, A,
+                            normalize_affine(n, x, shift, scale, offset, gamma, beta, y, A, 0))
+}
+
+#if VF_STREAM_ALIGN
+static NOINLINE void normalize_act_stream(size_t n, const float *x, float shift, float scale,
+                                          float offset, const float *gamma, const float *beta,
+                                          float *y, int act)
+{
+    SIMDNORM_WITH_CONST_ACT(act, A,
+                            normalize_affine(n, x, shift, scale, offset, gamma, beta, y, A, 1))
+}
+
+#else
+#define normalize_act_stream normalize_act
+#endif
+
+#endif

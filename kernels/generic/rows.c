@@ -1,0 +1,219 @@
+/* rows.c - the row engine (kernels.h: f32_layer_norm_rows, f32_rms_norm_rows),
+ * written once and compiled for every ISA against its vector header.
+ *
+ * A batch is VD_N rows (AVX-512 8, AVX2 4, NEON 2, scalar 1): their fast
+ * sums are taken one row after another (independent dependency chains),
+ * folded together where the vector header can (vd_fold_rows), and finished
+ * together in the lanes of one double register: the verdict on the fast
+ * sums (dispatch/stats.c, judge_fast_sums), the variance, rstd = 1/sqrt(var
+ * + eps) and the normalize plan (internal.h, simdnorm_plan_normalize) are
+ * the same double operations, lane by lane, so every bit is what the
+ * per-row definition gives. Each row is then normalized by the inlined
+ * normalize loop (generic/normalize.h). A row the vector finish does not
+ * take goes to the plain-C slow path (simdnorm_*_row_slow). */
+#include <float.h>
+#include <math.h>
+
+#include SIMDNORM_VEC_HEADER
+#include "generic/lanes.h"
+#include "generic/act.h"
+#include "generic/normalize.h"
+#include "generic/reduce.h"
+
+/* One row's fast sums up to the in-register halvings (and all of them
+ * where the header has no vd_fold_rows), out of line: inlined into the
+ * batch loop, GCC spilled the 32 lanes' registers inside the hot loop
+ * (1x4096 RMSNorm ran at half speed). */
+static __attribute__((noinline)) void row_moments(size_t n, const float *x, float shift, vd *v1,
+                                                  vd *v2)
+{
+    vd s[LANE_VD], q[LANE_VD];
+    moments_lanes(n, x, shift, s, q);
+    *v1 = lanes_fold_to_reg(s);
+    *v2 = lanes_fold_to_reg(q);
+}
+
+static __attribute__((noinline)) vd row_sumsq(size_t n, const float *x)
+{
+    vd q[LANE_VD];
+    sumsq_lanes(n, x, q);
+    return lanes_fold_to_reg(q);
+}
+
+/* Normalize row r of the job with its plan; act 0 inline, the activations
+ * through the out-of-line loops (their SLEEF calls cost far more than a
+ * call). */
+static ALWAYS_INLINE void engine_normalize(const simdnorm_row_job *j, size_t r, const float *xr,
+                                           float shift, float scale, float offset,
+                                           const float *beta, int stream)
+{
+    float *yr = j->y + r * j->y_stride;
+    if (j->act == SIMDNORM_ACT_NONE)
+        normalize_affine(j->cols, xr, shift, scale, offset, j->gamma, beta, yr,
+                         SIMDNORM_ACT_NONE, stream);
+    else if (stream)
+        normalize_act_stream(j->cols, xr, shift, scale, offset, j->gamma, beta, yr, j->act);
+    else
+        normalize_act(j->cols, xr, shift, scale, offset, j->gamma, beta, yr, j->act);
+}
+
+/* The plan of m rows whose double mean and variance are in lanes: which
+ * are fast (bit r), and their float shift, scale, offset; the saved mean
+ * and rstd of the fast rows are stored (a slow row stores its own). The
+ * operations of simdnorm_plan_normalize, lane by lane. */
+static ALWAYS_INLINE unsigned engine_plan(const simdnorm_row_job *j, size_t r, size_t m, vd mean,
+                                          vd var, unsigned ok, float shift[VD_N],
+                                          float scale[VD_N], float offset[VD_N])
+{
+    const vd rstd = vd_div(vd_set1(1.0), vd_sqrt(vd_add(var, vd_set1(j->eps))));
+    const vd rf = vd_round_f32(rstd);
+    const vdmask fast =
+        vdm_and(vdm_and(vd_lt(vd_abs(mean), vd_set1(0x1p125)),
+                        vd_lt(vd_mul(var, vd_set1((double)j->cols)), vd_set1(0x1p250))),
+                vdm_and(vd_ge(rf, vd_set1(FLT_MIN)), vd_le(rf, vd_set1(FLT_MAX))));
+    const vd sh = vd_round_f32(mean);
+    const vd lo = vd_round_f32(vd_sub(mean, sh));
+    vd_store_f32(shift, sh, VD_N);
+    vd_store_f32(scale, rf, VD_N);
+    vd_store_f32(offset, vd_mul(vd_neg(lo), rf), VD_N);
+    if (j->mean)
+        vd_store_f32(j->mean + r, mean, m);
+    if (j->rstd)
+        vd_store_f32(j->rstd + r, rf, m);
+    return ok & vdm_bits(fast);
+}
+
+/* Rows [r0, r1) of a LayerNorm, in batches of VD_N. */
+static ALWAYS_INLINE void layer_norm_rows(const simdnorm_row_job *j, size_t r0, size_t r1,
+                                          int stream)
+{
+    const size_t n = j->cols;
+    const vd inv_n = vd_set1(j->inv_cols), tiny = vd_set1(0x1p-60 * (double)n);
+    const vd inf = vd_set1((double)INFINITY);
+    for (size_t r = r0; r < r1; r += VD_N) {
+        const size_t m = r1 - r < VD_N ? r1 - r : VD_N;
+        float sh[VD_N];
+        double shd[VD_N], s1[VD_N], s2[VD_N];
+        const float *xr[VD_N];
+        for (size_t i = 0; i < VD_N; i++) {
+            xr[i] = j->x + (r + (i < m ? i : 0)) * j->x_stride;
+            sh[i] = i < m ? simdnorm_head_shift(n, xr[i]) : 0.0f;
+            shd[i] = (double)sh[i];
+        }
+#if defined(VD_HAS_FOLD_ROWS)
+        vd v1[VD_N], v2[VD_N];
+        for (size_t i = 0; i < VD_N; i++) {
+            if (i < m) {
+                row_moments(n, xr[i], sh[i], &v1[i], &v2[i]);
+            } else {
+                v1[i] = v2[i] = vd_zero(); /* no row: its lanes are never used */
+            }
+        }
+        const vd S1 = vd_fold_rows(v1), S2 = vd_fold_rows(v2);
+        vd_storeu(s1, S1);
+        vd_storeu(s2, S2);
+#else
+        for (size_t i = 0; i < VD_N; i++) {
+            if (i < m) {
+                vd a, b;
+                row_moments(n, xr[i], sh[i], &a, &b);
+                s1[i] = vd_fold(a);
+                s2[i] = vd_fold(b);
+            } else {
+                s1[i] = s2[i] = 0.0;
+            }
+        }
+        const vd S1 = vd_loadu(s1), S2 = vd_loadu(s2);
+#endif
+        /* judge_fast_sums: finite sums, the shift within one standard
+         * deviation (c <= m2), no underflow that matters */
+        const vd dm = vd_mul(S1, inv_n), c = vd_mul(S1, dm), m2 = vd_sub(S2, c);
+        const vd mean = vd_add(vd_loadu(shd), dm);
+        const vdmask ok = vdm_and(vdm_and(vd_lt(vd_abs(S1), inf), vd_lt(vd_abs(S2), inf)),
+                                  vdm_and(vd_le(c, m2), vd_ge(m2, tiny)));
+        float shift[VD_N], scale[VD_N], offset[VD_N];
+        const unsigned fast = engine_plan(j, r, m, mean, vd_mul(m2, inv_n), vdm_bits(ok), shift,
+                                          scale, offset);
+        for (size_t i = 0; i < m; i++) {
+            if (fast >> i & 1)
+                engine_normalize(j, r + i, xr[i], shift[i], scale[i], offset[i], j->beta, stream);
+            else
+                simdnorm_layer_norm_row_slow(j, r + i, sh[i], s1[i], s2[i]);
+        }
+    }
+}
+
+/* Rows [r0, r1) of an RMSNorm, in batches of VD_N. */
+static ALWAYS_INLINE void rms_norm_rows(const simdnorm_row_job *j, size_t r0, size_t r1,
+                                        int stream)
+{
+    const size_t n = j->cols;
+    const vd inv_n = vd_set1(j->inv_cols), tiny = vd_set1(0x1p-60 * (double)n);
+    const vd inf = vd_set1((double)INFINITY);
+    for (size_t r = r0; r < r1; r += VD_N) {
+        const size_t m = r1 - r < VD_N ? r1 - r : VD_N;
+        double ss[VD_N];
+        const float *xr[VD_N];
+        for (size_t i = 0; i < VD_N; i++)
+            xr[i] = j->x + (r + (i < m ? i : 0)) * j->x_stride;
+#if defined(VD_HAS_FOLD_ROWS)
+        vd v[VD_N];
+        for (size_t i = 0; i < VD_N; i++) {
+            if (i < m) {
+                v[i] = row_sumsq(n, xr[i]);
+            } else {
+                v[i] = vd_zero();
+            }
+        }
+        const vd SS = vd_fold_rows(v);
+        vd_storeu(ss, SS);
+#else
+        for (size_t i = 0; i < VD_N; i++) {
+            if (i < m) {
+                ss[i] = vd_fold(row_sumsq(n, xr[i]));
+            } else {
+                ss[i] = 0.0;
+            }
+        }
+        const vd SS = vd_loadu(ss);
+#endif
+        /* simdnorm_fast_sumsq_ok: finite, no underflow that matters */
+        const vdmask ok = vdm_and(vd_lt(vd_abs(SS), inf), vd_ge(SS, tiny));
+        float shift[VD_N], scale[VD_N], offset[VD_N];
+        const unsigned fast = engine_plan(j, r, m, vd_zero(), vd_mul(SS, inv_n), vdm_bits(ok),
+                                          shift, scale, offset);
+        for (size_t i = 0; i < m; i++) {
+            if (fast >> i & 1)
+                engine_normalize(j, r + i, xr[i], shift[i], scale[i], offset[i], NULL, stream);
+            else
+                simdnorm_rms_norm_row_slow(j, r + i, ss[i]);
+        }
+    }
+}
+
+/* Contract: kernels.h, f32_layer_norm_rows. One store fence at the end
+ * when y was streamed. */
+void SIMDNORM_KERNEL(f32_layer_norm_rows)(const simdnorm_row_job *j, size_t r0, size_t r1)
+{
+#if VF_STREAM_ALIGN
+    if (j->stream) {
+        layer_norm_rows(j, r0, r1, 2);
+        vf_stream_fence();
+        return;
+    }
+#endif
+    layer_norm_rows(j, r0, r1, 0);
+}
+
+/* Contract: kernels.h, f32_rms_norm_rows. */
+void SIMDNORM_KERNEL(f32_rms_norm_rows)(const simdnorm_row_job *j, size_t r0, size_t r1)
+{
+#if VF_STREAM_ALIGN
+    if (j->stream) {
+        rms_norm_rows(j, r0, r1, 2);
+        vf_stream_fence();
+        return;
+    }
+#endif
+    rms_norm_rows(j, r0, r1, 0);
+}
