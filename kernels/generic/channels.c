@@ -5,7 +5,9 @@
  * kernels/vec/). Each channel's arithmetic is the same sequence on every
  * ISA (one chain down the rows, or one element's two roundings), so the
  * results are the same bits whatever the lanes; only the tiling, set by the
- * header's CH_* sizes, differs. */
+ * header's CH_* sizes, differs. Built with SIMDNORM_VEC_NOFMA (the
+ * scalar_nofma kernels, scalar/channels_nofma.c) it defines only the
+ * normalize kernels. */
 #include <stdint.h>
 #include <string.h>
 
@@ -28,6 +30,7 @@
     default: { enum { N = (max) }; stmt; } break;                              \
     }
 
+#if !defined(SIMDNORM_VEC_NOFMA)
 /* ---- f32_channel_moments ---------------------------------------------------
  * Channels sit in the lanes of vc registers (VC_N doubles) and the kernel
  * walks down the rows, so each channel's sums are one sequential chain, as
@@ -153,6 +156,8 @@ void SIMDNORM_KERNEL(f32_channel_moments)(size_t rows, size_t channels, const fl
         }
     }
 }
+
+#endif /* !SIMDNORM_VEC_NOFMA */
 
 /* ---- f32_normalize_channels ------------------------------------------------
  * A tile is up to CH_NRM_VECS vf of channels whose shift/scale/offset stay
