@@ -70,6 +70,11 @@ static ALWAYS_INLINE void moments_tile(int nv, int all_partial, size_t last, siz
             const float *p = xr + (size_t)v * vstep;
 #pragma GCC unroll 4
             for (int h = 0; h < SLOT_VC; h++) {
+                /* registers of a partial slot with no lane present keep
+                 * their zero sums (only where a slot is several registers) */
+                if (SLOT_VC > 1 && h > 0 && (all_partial || v == nv - 1) &&
+                    (size_t)h * VC_N >= last)
+                    continue;
                 const int l = v * SLOT_VC + h;
                 const vc xv = all_partial || v == nv - 1
                                   ? vc_load_widen_part(p + h * VC_N, lanes_in_reg((size_t)h, last, VC_N))
