@@ -28,22 +28,49 @@ static inline __m256i vf_mask_(size_t n)
 static inline vf vf_zero(void) { return _mm256_setzero_ps(); }
 static inline vf vf_set1(float a) { return _mm256_set1_ps(a); }
 static inline vf vf_loadu(const float *p) { return _mm256_loadu_ps(p); }
-/* Partial loads and stores go through a small buffer, not vmaskmov: qemu's
- * vmaskmov faults on a masked-off lane in an unmapped page (seen with
- * qemu-x86_64 -cpu Haswell and a guard page), and the test suite runs
- * there. They serve only the last, partial vector of a span. */
+/* Partial loads and stores are built from 4- and 8-byte scalar moves, not
+ * vmaskmov: qemu's vmaskmov faults on a masked-off lane in an unmapped page
+ * (seen with qemu-x86_64 -cpu Haswell and a guard page), and the test
+ * suite runs there. They serve only the last, partial vector of a span. */
+static inline __m128 vc_part4_(const float *p, size_t n)
+{
+    switch (n) {
+    case 0: return _mm_setzero_ps();
+    case 1: return _mm_load_ss(p);
+    case 2: return _mm_castsi128_ps(_mm_loadl_epi64((const __m128i *)(const void *)p));
+    case 3: return _mm_movelh_ps(_mm_castsi128_ps(_mm_loadl_epi64((const __m128i *)(const void *)p)),
+                                 _mm_load_ss(p + 2));
+    default: return _mm_loadu_ps(p);
+    }
+}
+static inline void vc_store_part4_(float *p, size_t n, __m128 v)
+{
+    switch (n) {
+    case 0: break;
+    case 1: _mm_store_ss(p, v); break;
+    case 2: _mm_storel_epi64((__m128i *)(void *)p, _mm_castps_si128(v)); break;
+    case 3:
+        _mm_storel_epi64((__m128i *)(void *)p, _mm_castps_si128(v));
+        _mm_store_ss(p + 2, _mm_movehl_ps(v, v));
+        break;
+    default: _mm_storeu_ps(p, v); break;
+    }
+}
 static inline vf vf_load_part(const float *p, size_t n)
 {
-    float t[8] = {0};
-    memcpy(t, p, n * sizeof(float));
-    return _mm256_loadu_ps(t);
+    if (n >= 8)
+        return _mm256_loadu_ps(p);
+    return _mm256_set_m128(vc_part4_(p + 4, n > 4 ? n - 4 : 0), vc_part4_(p, n < 4 ? n : 4));
 }
 static inline void vf_storeu(float *p, vf v) { _mm256_storeu_ps(p, v); }
 static inline void vf_store_part(float *p, vf v, size_t n)
 {
-    float t[8];
-    _mm256_storeu_ps(t, v);
-    memcpy(p, t, n * sizeof(float));
+    if (n >= 8) {
+        _mm256_storeu_ps(p, v);
+        return;
+    }
+    vc_store_part4_(p, n < 4 ? n : 4, _mm256_castps256_ps128(v));
+    vc_store_part4_(p + 4, n > 4 ? n - 4 : 0, _mm256_extractf128_ps(v, 1));
 }
 static inline void vf_stream(float *p, vf v) { _mm256_stream_ps(p, v); }
 static inline void vf_stream_fence(void) { _mm_sfence(); }
@@ -89,12 +116,7 @@ static inline vd vd_sqrt(vd a) { return _mm256_sqrt_pd(a); }
 static inline vd vd_neg(vd a) { return _mm256_xor_pd(a, _mm256_set1_pd(-0.0)); }
 static inline vd vd_abs(vd a) { return _mm256_andnot_pd(_mm256_set1_pd(-0.0), a); }
 static inline vd vd_round_f32(vd a) { return _mm256_cvtps_pd(_mm256_cvtpd_ps(a)); }
-static inline void vd_store_f32(float *p, vd v, size_t n)
-{
-    float t[4];
-    _mm_storeu_ps(t, _mm256_cvtpd_ps(v));
-    memcpy(p, t, n * sizeof(float));
-}
+static inline void vd_store_f32(float *p, vd v, size_t n) { vc_store_part4_(p, n, _mm256_cvtpd_ps(v)); }
 static inline vdmask vd_lt(vd a, vd b) { return _mm256_cmp_pd(a, b, _CMP_LT_OQ); }
 static inline vdmask vd_le(vd a, vd b) { return _mm256_cmp_pd(a, b, _CMP_LE_OQ); }
 static inline vdmask vd_ge(vd a, vd b) { return _mm256_cmp_pd(a, b, _CMP_GE_OQ); }
@@ -116,4 +138,25 @@ static inline double vd_fold(vd v)
 /* Vectors per step of the main loop of f32_normalize (generic/normalize.c). */
 #define VF_NORMALIZE_UNROLL 4
 
+/* ---- channel family ---- */
+/* (contract: vec_scalar.h.) The partial loads and stores here are built
+ * from 4- and 8-byte scalar moves, not vmaskmov, as channels_avx2.c did:
+ * qemu 7.2 faults on vmaskmov's masked-off elements at a PROT_NONE page. */
+#define VC_N 4
+typedef __m256d vc;
+#define CH_MOM_SLOTS 4     /* 16 channels, 8 independent add/FMA chains */
+#define CH_MOM_TILE_ROWS 16 /* 32 rows: 32x64x56x56 NHWC statistics at ~17
+                             * GB/s instead of ~30 (measured) */
+#define CH_NRM_VECS 4      /* two whole cache lines: streaming stores of a
+                            * line come from one tile */
+#define CH_NRM_TILE_ROWS 16
+static inline vc vc_zero(void) { return _mm256_setzero_pd(); }
+static inline vc vc_load(const double *p) { return _mm256_load_pd(p); }
+static inline void vc_store(double *p, vc v) { _mm256_store_pd(p, v); }
+static inline vc vc_load_widen(const float *p) { return _mm256_cvtps_pd(_mm_loadu_ps(p)); }
+static inline vc vc_load_widen_part(const float *p, size_t n) { return _mm256_cvtps_pd(vc_part4_(p, n)); }
+static inline vc vc_add(vc a, vc b) { return _mm256_add_pd(a, b); }
+static inline vc vc_fma(vc a, vc b, vc c) { return _mm256_fmadd_pd(a, b, c); }
+static inline vc vc_neg(vc v) { return _mm256_xor_pd(v, _mm256_set1_pd(-0.0)); }
+static inline vc vc_addk(vc x, vc nk) { return _mm256_fmadd_pd(x, _mm256_set1_pd(1.0), nk); }
 #endif

@@ -117,4 +117,30 @@ static inline double vd_fold(vd v) { return vgetq_lane_f64(v, 0) + vgetq_lane_f6
 /* Vectors per step of the main loop of f32_normalize (generic/normalize.c). */
 #define VF_NORMALIZE_UNROLL 4 /* 16 floats per step, as the NEON kernel before it */
 
+/* ---- channel family ---- */
+/* (contract: vec_scalar.h.) Partial loads and stores by lane moves (no
+ * stack buffer). */
+#define VC_N 2
+typedef float64x2_t vc;
+#define CH_MOM_SLOTS 4     /* 16 channels, 16 independent add/FMA chains */
+#define CH_MOM_TILE_ROWS 32
+#define CH_NRM_VECS 8
+#define CH_NRM_TILE_ROWS 16
+static inline vc vc_zero(void) { return vdupq_n_f64(0.0); }
+static inline vc vc_load(const double *p) { return vld1q_f64(p); }
+static inline void vc_store(double *p, vc v) { vst1q_f64(p, v); }
+static inline vc vc_load_widen(const float *p) { return vcvt_f64_f32(vld1_f32(p)); }
+static inline vc vc_load_widen_part(const float *p, size_t n)
+{
+    switch (n) {
+    case 0: return vdupq_n_f64(0.0);
+    case 1: return vcvt_f64_f32(vld1_lane_f32(p, vdup_n_f32(0.0f), 0));
+    default: return vcvt_f64_f32(vld1_f32(p));
+    }
+}
+static inline vc vc_add(vc a, vc b) { return vaddq_f64(a, b); }
+static inline vc vc_fma(vc a, vc b, vc c) { return vfmaq_f64(c, a, b); }
+static inline vc vc_neg(vc v) { return vnegq_f64(v); }
+static inline vc vc_addk(vc x, vc nk) { return vaddq_f64(x, nk); }
+
 #endif

@@ -139,4 +139,42 @@ static inline double vd_fold(vd v) { return v; }
 /* Vectors per step of the main loop of f32_normalize (generic/normalize.c). */
 #define VF_NORMALIZE_UNROLL 1
 
+/* ---- channel family ---- */
+/* The channel kernels (generic/channels.c): f32_channel_moments keeps its
+ * per-channel sums in vc registers of VC_N doubles (channels in lanes; on
+ * some ISAs narrower than vd, where that measured faster), in slots of 4
+ * channels (4 / VC_N registers each).
+ *   vc_zero, vc_add, vc_fma(a, b, c), vc_neg   as vd_*
+ *   vc_load(p), vc_store(p, v)   VC_N doubles at p, aligned to a vc
+ *   vc_load_widen(p)             VC_N floats at p (any alignment) as doubles
+ *   vc_load_widen_part(p, n)     floats p[0 .. n) (n <= VC_N) as doubles, +0
+ *                                in the other lanes; nothing at p[n] or after
+ *                                is touched
+ *   vc_addk(x, nk)               x + nk, one rounding (= x - K for nk = -K;
+ *                                x86 computes it as fma(x, 1, nk), on the FMA
+ *                                pipes, which the sums' chains load less)
+ *   vf_load_tail, vf_store_tail  as vf_load_part, vf_store_part (the
+ *                                channel family's partial rows: on AVX2 by
+ *                                scalar moves, see vec_avx2.h)
+ * and the ISA's tile sizes (measured):
+ *   CH_MOM_SLOTS      slots of 4 channels (or blocks) a moments tile keeps
+ *                     in registers; CH_MOM_TILE_ROWS rows it walks
+ *   CH_NRM_VECS       vf of channels a normalize tile keeps (shift, scale,
+ *                     offset in registers); CH_NRM_TILE_ROWS rows it walks */
+#define VC_N 1
+typedef double vc;
+#define CH_MOM_SLOTS 1
+#define CH_MOM_TILE_ROWS 32
+#define CH_NRM_VECS 8
+#define CH_NRM_TILE_ROWS 16
+static inline vc vc_zero(void) { return 0.0; }
+static inline vc vc_load(const double *p) { return *p; }
+static inline void vc_store(double *p, vc v) { *p = v; }
+static inline vc vc_load_widen(const float *p) { return (double)*p; }
+static inline vc vc_load_widen_part(const float *p, size_t n) { return n ? (double)*p : 0.0; }
+static inline vc vc_add(vc a, vc b) { return a + b; }
+static inline vc vc_fma(vc a, vc b, vc c) { return fma(a, b, c); }
+static inline vc vc_neg(vc v) { return -v; }
+static inline vc vc_addk(vc x, vc nk) { return x + nk; }
+
 #endif
