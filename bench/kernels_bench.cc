@@ -1,0 +1,393 @@
+// kernels_bench.cc - the kernel-level microbenchmark (Google Benchmark): every
+// kernel family of kernels/kernels.h on every ISA this machine runs, called
+// directly through that ISA's kernel table (simdnorm_kernels_for), with
+// small buffers that stay in the caches - no dispatch, no validation, no
+// threads, no floating-point environment switch: what the kernels cost on
+// their own.
+//
+//   simdnorm-kernel-bench [Google Benchmark flags]
+// Names: <family>/<isa>/n:<N> (span kernels), <family>/<isa>/rows:<R>/n:<N>
+// (rows and row-engine kernels), <family>/<isa>/rows:<R>/c:<C> (channel
+// kernels). Counters: bytes_per_second (the floats a call reads, plus those
+// it writes, each array counted once) and elems/s (elements of x).
+//
+// The families come from the one list, SIMDNORM_KERNEL_FAMILIES: each needs
+// a runner run_<family> below, so a family added to the list without one
+// does not compile.
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+// The C headers declare no C++ linkage of their own (only simdnorm.h does):
+// their system headers first, outside the extern "C" block (libstdc++'s
+// <math.h> holds templates), then the headers with C linkage.
+#include <float.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+extern "C" {
+#include "internal.h"
+}
+
+namespace {
+
+// ---- shapes ------------------------------------------------------------
+
+// One span of n floats (f32_moments, f32_normalize, ...).
+struct Span {
+    size_t n;
+    std::string name() const { return "n:" + std::to_string(n); }
+    size_t elems() const { return n; }
+    static std::vector<Span> all() { return {{64}, {768}, {4096}}; }
+};
+
+// `rows` rows of n floats, stride n (the rows kernels and the row engine).
+struct Rows {
+    size_t rows, n;
+    std::string name() const { return "rows:" + std::to_string(rows) + "/n:" + std::to_string(n); }
+    size_t elems() const { return rows * n; }
+    static std::vector<Rows> all() { return {{8, 64}, {16, 768}}; }
+};
+
+// A [rows, channels] matrix, stride channels (the NHWC channel kernels).
+struct Channels {
+    size_t rows, channels;
+    std::string name() const
+    {
+        return "rows:" + std::to_string(rows) + "/c:" + std::to_string(channels);
+    }
+    size_t elems() const { return rows * channels; }
+    static std::vector<Channels> all() { return {{256, 64}, {64, 768}}; }
+};
+
+// ---- buffers -------------------------------------------------------------
+
+// The largest input of any shape above, in floats (also the largest vector:
+// a span's gamma and beta).
+constexpr size_t kMaxElems = 64 * 768;
+
+float *aligned_floats(size_t n)
+{
+    const size_t bytes = (n * sizeof(float) + 63) / 64 * 64;
+    auto *p = static_cast<float *>(std::aligned_alloc(64, bytes));
+    if (!p) {
+        std::fprintf(stderr, "simdnorm-kernel-bench: out of memory\n");
+        std::exit(1);
+    }
+    std::memset(p, 0, bytes); // pre-fault
+    return p;
+}
+
+// One set of buffers for every benchmark, filled once: x, r, b (inputs of
+// kMaxElems floats), y (output), and per-column / per-row vectors (shift,
+// scale, offset: the channel normalize's; row_shift: the rows moments'). Values
+// are normal around 0.5 with spread 2, so every kernel takes its fast path
+// (the row engine's rows never go to the slow path).
+struct Buffers {
+    float *x, *r, *b, *y;
+    float *gamma, *beta, *shift, *scale, *offset, *row_shift, *mean, *rstd;
+    double *s1, *s2;
+    Buffers()
+    {
+        x = aligned_floats(kMaxElems);
+        r = aligned_floats(kMaxElems);
+        b = aligned_floats(kMaxElems);
+        y = aligned_floats(kMaxElems);
+        gamma = aligned_floats(kMaxElems);
+        beta = aligned_floats(kMaxElems);
+        shift = aligned_floats(kMaxElems);
+        scale = aligned_floats(kMaxElems);
+        offset = aligned_floats(kMaxElems);
+        row_shift = aligned_floats(kMaxElems);
+        mean = aligned_floats(kMaxElems);
+        rstd = aligned_floats(kMaxElems);
+        s1 = static_cast<double *>(std::aligned_alloc(64, kMaxElems * sizeof(double)));
+        s2 = static_cast<double *>(std::aligned_alloc(64, kMaxElems * sizeof(double)));
+        std::mt19937 rng(42);
+        std::normal_distribution<float> nd(0.5f, 2.0f);
+        for (size_t i = 0; i < kMaxElems; i++) {
+            x[i] = nd(rng);
+            r[i] = 0.5f * nd(rng);
+            b[i] = 0.01f * nd(rng);
+            gamma[i] = 1.0f + 0.01f * nd(rng);
+            beta[i] = 0.01f * nd(rng);
+            shift[i] = 0.5f;
+            scale[i] = 0.5f;
+            offset[i] = 0.01f * nd(rng);
+            s1[i] = s2[i] = 0.0;
+        }
+    }
+};
+
+Buffers &buffers()
+{
+    static Buffers b;
+    return b;
+}
+
+// ---- counters ------------------------------------------------------------
+
+// bytes_per_second from the floats one call reads + writes, elems/s from
+// the elements of x it takes.
+void set_counters(benchmark::State &st, size_t floats_moved, size_t elems)
+{
+    const double it = (double)st.iterations();
+    st.SetBytesProcessed((int64_t)((double)floats_moved * sizeof(float) * it));
+    st.counters["elems/s"] = benchmark::Counter((double)elems * it, benchmark::Counter::kIsRate);
+}
+
+// ---- the runners: one per family ----------------------------------------
+
+using K = simdnorm_kernels;
+using State = benchmark::State;
+
+// The span reductions: read n.
+void run_f32_moments(State &st, const K *k, const Span &s)
+{
+    Buffers &m = buffers();
+    const float shift = simdnorm_head_shift(s.n, m.x);
+    double out[2];
+    for (auto _ : st) {
+        k->f32_moments(s.n, m.x, shift, out);
+        benchmark::DoNotOptimize(out);
+        benchmark::ClobberMemory();
+    }
+    set_counters(st, s.n, s.n);
+}
+
+void run_f32_moments_exact(State &st, const K *k, const Span &s)
+{
+    Buffers &m = buffers();
+    const float shift = simdnorm_head_shift(s.n, m.x);
+    double out[2];
+    for (auto _ : st) {
+        k->f32_moments_exact(s.n, m.x, shift, out);
+        benchmark::DoNotOptimize(out);
+        benchmark::ClobberMemory();
+    }
+    set_counters(st, s.n, s.n);
+}
+
+void run_f32_sumsq(State &st, const K *k, const Span &s)
+{
+    Buffers &m = buffers();
+    for (auto _ : st) {
+        double ss = k->f32_sumsq(s.n, m.x);
+        benchmark::DoNotOptimize(ss);
+    }
+    set_counters(st, s.n, s.n);
+}
+
+void run_f32_sumsq_exact(State &st, const K *k, const Span &s)
+{
+    Buffers &m = buffers();
+    for (auto _ : st) {
+        double ss = k->f32_sumsq_exact(s.n, m.x);
+        benchmark::DoNotOptimize(ss);
+    }
+    set_counters(st, s.n, s.n);
+}
+
+// The rows reductions: x (rows*n) and the shifts read, one (two) doubles
+// per row written, a double counted as two floats.
+void run_f32_moments_rows(State &st, const K *k, const Rows &s)
+{
+    Buffers &m = buffers();
+    for (size_t r = 0; r < s.rows; r++)
+        m.row_shift[r] = simdnorm_head_shift(s.n, m.x + r * s.n);
+    for (auto _ : st) {
+        k->f32_moments_rows(s.rows, s.n, m.x, s.n, m.row_shift, m.s1, m.s2);
+        benchmark::ClobberMemory();
+    }
+    // x and shift read, s1 and s2 (doubles: 2 floats each) written
+    set_counters(st, s.rows * s.n + s.rows + 4 * s.rows, s.elems());
+}
+
+void run_f32_sumsq_rows(State &st, const K *k, const Rows &s)
+{
+    Buffers &m = buffers();
+    for (auto _ : st) {
+        k->f32_sumsq_rows(s.rows, s.n, m.x, s.n, m.s1);
+        benchmark::ClobberMemory();
+    }
+    set_counters(st, s.rows * s.n + 2 * s.rows, s.elems());
+}
+
+// The span normalize with gamma and beta, no activation: x, gamma, beta
+// read, y written. The stream variant writes y with streaming stores (and
+// fences) where the ISA has them - in cache, what that costs there.
+void run_span_normalize(State &st, simdnorm_f32_normalize_fn fn, const Span &s)
+{
+    Buffers &m = buffers();
+    for (auto _ : st) {
+        fn(s.n, m.x, 0.5f, 0.5f, 0.01f, m.gamma, m.beta, SIMDNORM_ACT_NONE, m.y);
+        benchmark::ClobberMemory();
+    }
+    set_counters(st, 4 * s.n, s.n);
+}
+
+void run_f32_normalize(State &st, const K *k, const Span &s)
+{
+    run_span_normalize(st, k->f32_normalize, s);
+}
+
+void run_f32_normalize_stream(State &st, const K *k, const Span &s)
+{
+    run_span_normalize(st, k->f32_normalize_stream, s);
+}
+
+// The activation epilogue alone, GELU (erf): x read, y written.
+void run_f32_activate(State &st, const K *k, const Span &s)
+{
+    Buffers &m = buffers();
+    for (auto _ : st) {
+        k->f32_activate(s.n, m.x, SIMDNORM_ACT_GELU_ERF, m.y);
+        benchmark::ClobberMemory();
+    }
+    set_counters(st, 2 * s.n, s.n);
+}
+
+// The residual add with residual and bias: x, r, b read, h written.
+void run_f32_add(State &st, const K *k, const Span &s)
+{
+    Buffers &m = buffers();
+    for (auto _ : st) {
+        k->f32_add(s.n, m.x, m.r, m.b, m.y);
+        benchmark::ClobberMemory();
+    }
+    set_counters(st, 4 * s.n, s.n);
+}
+
+// The channel reductions over one block: x read, s1 and s2 (doubles)
+// written.
+void run_f32_channel_moments(State &st, const K *k, const Channels &s)
+{
+    Buffers &m = buffers();
+    for (auto _ : st) {
+        k->f32_channel_moments(s.rows, s.channels, m.x, s.channels, 1, s.elems(), m.s1, m.s2);
+        benchmark::ClobberMemory();
+    }
+    set_counters(st, s.elems() + 4 * s.channels, s.elems());
+}
+
+// The channel normalize, no activation: x and shift/scale/offset read, y
+// written.
+void run_channels_normalize(State &st, simdnorm_f32_normalize_channels_fn fn, const Channels &s)
+{
+    Buffers &m = buffers();
+    for (auto _ : st) {
+        fn(s.rows, s.channels, m.x, s.channels, m.shift, m.scale, m.offset, SIMDNORM_ACT_NONE, m.y);
+        benchmark::ClobberMemory();
+    }
+    set_counters(st, 2 * s.elems() + 3 * s.channels, s.elems());
+}
+
+void run_f32_normalize_channels(State &st, const K *k, const Channels &s)
+{
+    run_channels_normalize(st, k->f32_normalize_channels, s);
+}
+
+void run_f32_normalize_channels_stream(State &st, const K *k, const Channels &s)
+{
+    run_channels_normalize(st, k->f32_normalize_channels_stream, s);
+}
+
+// The row engine: one job of all rows, plain stores, no activation, k the
+// ISA's own table for the slow rows (which these data never take). LayerNorm
+// reads x, gamma, beta and writes y, mean, rstd; RMSNorm reads x, gamma and
+// writes y, rstd.
+simdnorm_row_job row_job(const K *k, const Rows &s, int rms)
+{
+    Buffers &m = buffers();
+    simdnorm_row_job j;
+    std::memset(&j, 0, sizeof j);
+    j.k = k;
+    j.cols = s.n;
+    j.x = m.x;
+    j.gamma = m.gamma;
+    j.beta = rms ? nullptr : m.beta;
+    j.x_stride = s.n;
+    j.y_stride = s.n;
+    j.y = m.y;
+    j.mean = rms ? nullptr : m.mean;
+    j.rstd = m.rstd;
+    j.eps = (double)1e-5f;
+    j.inv_cols = 1.0 / (double)s.n;
+    j.act = SIMDNORM_ACT_NONE;
+    j.stream = 0;
+    return j;
+}
+
+void run_f32_layer_norm_rows(State &st, const K *k, const Rows &s)
+{
+    const simdnorm_row_job j = row_job(k, s, 0);
+    for (auto _ : st) {
+        k->f32_layer_norm_rows(&j, 0, s.rows);
+        benchmark::ClobberMemory();
+    }
+    set_counters(st, 2 * s.elems() + 2 * s.n + 2 * s.rows, s.elems());
+}
+
+void run_f32_rms_norm_rows(State &st, const K *k, const Rows &s)
+{
+    const simdnorm_row_job j = row_job(k, s, 1);
+    for (auto _ : st) {
+        k->f32_rms_norm_rows(&j, 0, s.rows);
+        benchmark::ClobberMemory();
+    }
+    set_counters(st, 2 * s.elems() + s.n + s.rows, s.elems());
+}
+
+// ---- registration ----------------------------------------------------------
+
+// One benchmark per shape of the runner's kind (deduced from its type).
+template <class Shape>
+void register_family(const char *family, const char *isa, const K *k,
+                     void (*run)(State &, const K *, const Shape &))
+{
+    for (const Shape &s : Shape::all()) {
+        const std::string name = std::string(family) + "/" + isa + "/" + s.name();
+        benchmark::RegisterBenchmark(name.c_str(), [run, k, s](State &st) { run(st, k, s); });
+    }
+}
+
+void register_all()
+{
+    // The ISAs compiled in (isa_list.h), in the list's order, then those
+    // this CPU/OS runs.
+#define KB_ISA_(E, tok, P, level) SIMDNORM_IF_##E(SIMDNORM_ISA_##E, )
+    static const simdnorm_isa isas[] = {SIMDNORM_ISAS(KB_ISA_)};
+#undef KB_ISA_
+    // Family-major, so that a family's ISAs sit next to each other.
+#define KB_FAMILY_(isa_tok, f)                                                  \
+    for (simdnorm_isa isa : isas) {                                             \
+        const K *k = simdnorm_kernels_for(isa);                                 \
+        if (k && simdnorm_isa_available(isa))                                   \
+            register_family(#f, simdnorm_isa_name(isa), k, &run_##f);           \
+    }
+    SIMDNORM_KERNEL_FAMILIES(KB_FAMILY_, ~)
+#undef KB_FAMILY_
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv))
+        return 1;
+    register_all();
+    benchmark::AddCustomContext("simdnorm_default_isa", simdnorm_isa_name(simdnorm_active_isa()));
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}
