@@ -159,4 +159,10 @@ static inline vc vc_add(vc a, vc b) { return _mm256_add_pd(a, b); }
 static inline vc vc_fma(vc a, vc b, vc c) { return _mm256_fmadd_pd(a, b, c); }
 static inline vc vc_neg(vc v) { return _mm256_xor_pd(v, _mm256_set1_pd(-0.0)); }
 static inline vc vc_addk(vc x, vc nk) { return _mm256_fmadd_pd(x, _mm256_set1_pd(1.0), nk); }
+/* ---- reductions (generic/reduce.h) ---- */
+/* Full rounds of the fast reductions computed at once (their chains fit
+ * the registers: moments 1 x 2 x 4 float sums, sum of squares 2 x 4). */
+#define VF_MOMENTS_ROUNDS 1
+#define VF_SUMSQ_ROUNDS 2
+
 #endif

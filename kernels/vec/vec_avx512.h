@@ -134,4 +134,10 @@ static inline vc vc_fma(vc a, vc b, vc c) { return _mm256_maskz_fmadd_pd(0xff, a
 static inline vc vc_neg(vc v) { return _mm256_xor_pd(v, _mm256_set1_pd(-0.0)); }
 static inline vc vc_addk(vc x, vc nk) { return _mm256_maskz_fmadd_pd(0xff, x, _mm256_set1_pd(1.0), nk); }
 
+/* ---- reductions (generic/reduce.h) ---- */
+/* Full rounds of the fast reductions computed at once (their chains fit
+ * the registers: moments 4 x 2 x 2 float sums, sum of squares 4 x 2). */
+#define VF_MOMENTS_ROUNDS 4
+#define VF_SUMSQ_ROUNDS 4
+
 #endif
