@@ -97,7 +97,9 @@ static ALWAYS_INLINE void layer_norm_rows(const simdnorm_row_job *j, size_t r0, 
         const float *xr[VD_N];
         for (size_t i = 0; i < VD_N; i++) {
             xr[i] = j->x + (r + (i < m ? i : 0)) * j->x_stride;
-            sh[i] = i < m ? simdnorm_head_shift(n, xr[i]) : 0.0f;
+            sh[i] = i >= m ? 0.0f
+                    : n >= 8 ? (float)(vd_head8_sum(xr[i]) * 0.125) /* simdnorm_head_shift */
+                             : simdnorm_head_shift(n, xr[i]);
             shd[i] = (double)sh[i];
         }
 #if defined(VD_HAS_FOLD_ROWS)

@@ -122,6 +122,15 @@ static inline vdmask vd_le(vd a, vd b) { return _mm256_cmp_pd(a, b, _CMP_LE_OQ);
 static inline vdmask vd_ge(vd a, vd b) { return _mm256_cmp_pd(a, b, _CMP_GE_OQ); }
 static inline vdmask vdm_and(vdmask a, vdmask b) { return _mm256_and_pd(a, b); }
 static inline unsigned vdm_bits(vdmask m) { return (unsigned)_mm256_movemask_pd(m); }
+/* ((x0+x1)+(x2+x3)) + ((x4+x5)+(x6+x7)) in double (the head shift of a
+ * row, kernels.h simdnorm_head_shift): hadd pairs (x0+x1, x4+x5, x2+x3,
+ * x6+x7), then the halves, then the two sums - the same additions. */
+static inline double vd_head8_sum(const float *x)
+{
+    const __m256d h = _mm256_hadd_pd(_mm256_cvtps_pd(_mm_loadu_ps(x)), _mm256_cvtps_pd(_mm_loadu_ps(x + 4)));
+    const __m128d t = _mm_add_pd(_mm256_castpd256_pd128(h), _mm256_extractf128_pd(h, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(t, _mm_unpackhi_pd(t, t)));
+}
 static inline void vf_widen(vf v, vd out[VD_PER_VF])
 {
     out[0] = _mm256_cvtps_pd(_mm256_castps256_ps128(v));

@@ -71,6 +71,14 @@ static inline vdmask vd_le(vd a, vd b) { return _mm512_cmp_pd_mask(a, b, _CMP_LE
 static inline vdmask vd_ge(vd a, vd b) { return _mm512_cmp_pd_mask(a, b, _CMP_GE_OQ); }
 static inline vdmask vdm_and(vdmask a, vdmask b) { return (vdmask)(a & b); }
 static inline unsigned vdm_bits(vdmask m) { return (unsigned)m; }
+/* ((x0+x1)+(x2+x3)) + ((x4+x5)+(x6+x7)) in double (the head shift of a
+ * row, kernels.h simdnorm_head_shift): the same additions, in ymm. */
+static inline double vd_head8_sum(const float *x)
+{
+    const __m256d h = _mm256_hadd_pd(_mm256_cvtps_pd(_mm_loadu_ps(x)), _mm256_cvtps_pd(_mm_loadu_ps(x + 4)));
+    const __m128d t = _mm_add_pd(_mm256_castpd256_pd128(h), _mm256_extractf128_pd(h, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(t, _mm_unpackhi_pd(t, t)));
+}
 static inline void vf_widen(vf v, vd out[VD_PER_VF])
 {
     out[0] = _mm512_cvtps_pd(_mm512_castps512_ps256(v));

@@ -105,6 +105,15 @@ static inline unsigned vdm_bits(vdmask m)
 {
     return (unsigned)(vgetq_lane_u64(m, 0) & 1) | (unsigned)(vgetq_lane_u64(m, 1) & 1) << 1;
 }
+/* ((x0+x1)+(x2+x3)) + ((x4+x5)+(x6+x7)) in double (the head shift of a
+ * row, kernels.h simdnorm_head_shift): pairwise adds, the same additions. */
+static inline double vd_head8_sum(const float *x)
+{
+    const float32x4_t a = vld1q_f32(x), b = vld1q_f32(x + 4);
+    const float64x2_t p = vpaddq_f64(vcvt_f64_f32(vget_low_f32(a)), vcvt_high_f64_f32(a));
+    const float64x2_t q = vpaddq_f64(vcvt_f64_f32(vget_low_f32(b)), vcvt_high_f64_f32(b));
+    return vaddvq_f64(vpaddq_f64(p, q));
+}
 static inline void vf_widen(vf v, vd out[VD_PER_VF])
 {
     out[0] = vcvt_f64_f32(vget_low_f32(v));

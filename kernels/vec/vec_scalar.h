@@ -29,6 +29,7 @@
  *   vd_fold(v)       the canonical halvings inside one register (l += l +
  *                    VD_N/2, ..., l += l+1), lane 0's result
  *   VD_HAS_FOLD_ROWS, vd_fold_rows(v[VD_N])  optional: lane r = vd_fold(v[r])
+ *   vd_head8_sum(x)  ((x0+x1)+(x2+x3)) + ((x4+x5)+(x6+x7)) in double
  *
  * Built with SIMDNORM_VEC_NOFMA defined (the scalar_nofma kernels of an x86
  * CPU without FMA), the activations call SLEEF's non-FMA functions. */
@@ -132,6 +133,13 @@ static inline vdmask vd_le(vd a, vd b) { return a <= b; }
 static inline vdmask vd_ge(vd a, vd b) { return a >= b; }
 static inline vdmask vdm_and(vdmask a, vdmask b) { return a & b; }
 static inline unsigned vdm_bits(vdmask m) { return (unsigned)m; }
+/* ((x0+x1)+(x2+x3)) + ((x4+x5)+(x6+x7)) in double (the head shift of a
+ * row, kernels.h simdnorm_head_shift). */
+static inline double vd_head8_sum(const float *x)
+{
+    return (((double)x[0] + x[1]) + ((double)x[2] + x[3])) +
+           (((double)x[4] + x[5]) + ((double)x[6] + x[7]));
+}
 static inline void vf_widen(vf v, vd out[VD_PER_VF]) { out[0] = (double)v; }
 static inline double vd_fold(vd v) { return v; }
 
