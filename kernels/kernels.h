@@ -319,11 +319,12 @@ typedef struct simdnorm_kernels {
 
 #include "isa_list.h"
 
-/* Every ISA's kernels, declared from the lists (declaring a kernel of an
- * ISA that is not built is harmless: nothing refers to it), so every
- * definition - generic or ISA-specific - sees its prototype. */
+/* Every family of every ISA of the list, declared (declaring a kernel that
+ * is not built is harmless: nothing refers to it), so every definition -
+ * generic or ISA-specific - sees its prototype, also where an ISA's
+ * library builds a family its table does not take. */
 #define SIMDNORM_DECLARE_KERNEL_(isa, f) simdnorm_##f##_kernel simdnorm_##f##_##isa;
-#define SIMDNORM_DECLARE_ISA_(E, isa, P, level) SIMDNORM_KERNELS_##isa(SIMDNORM_DECLARE_KERNEL_, isa)
+#define SIMDNORM_DECLARE_ISA_(E, isa, P, level) SIMDNORM_KERNEL_FAMILIES(SIMDNORM_DECLARE_KERNEL_, isa)
 SIMDNORM_ISAS(SIMDNORM_DECLARE_ISA_)
 SIMDNORM_KERNELS_scalar_nofma(SIMDNORM_DECLARE_KERNEL_, scalar_nofma)
 #undef SIMDNORM_DECLARE_ISA_

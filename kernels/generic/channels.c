@@ -6,7 +6,7 @@
  * ISA (one chain down the rows, or one element's two roundings), so the
  * results are the same bits whatever the lanes; only the tiling, set by the
  * header's CH_* sizes, differs. Built with SIMDNORM_VEC_NOFMA (the
- * scalar_nofma kernels, scalar/channels_nofma.c) it defines only the
+ * scalar_nofma kernels, built by kernels/meson.build) it defines only the
  * normalize kernels. */
 #include <stdint.h>
 #include <string.h>
