@@ -147,7 +147,7 @@ static inline __attribute__((always_inline)) simdnorm_norm_plan
 infer_channel(const bn_call *a, size_t ch)
 {
     const double rstd = 1.0 / sqrt((double)a->var[ch] + a->eps);
-    return simdnorm_plan_from_stats(SIMDNORM_PLAN_FOLDED,
+    return simdnorm_plan_from_stats(SIMDNORM_PLAN_FOLDED | SIMDNORM_PLAN_NO_RSTD_F,
                                     simdnorm_given_mean_mag_ok(a->mean[ch]),
                                     (double)a->mean[ch], rstd, a->gamma, a->beta, ch);
 }

@@ -212,6 +212,9 @@ int simdnorm_fast_sumsq_ok(size_t n, double ss);
 typedef enum simdnorm_plan_rule {
     SIMDNORM_PLAN_ROW = 0,    /* per-element gamma/beta, row norms' tests */
     SIMDNORM_PLAN_FOLDED = 1, /* per-span gamma_c/beta_c folded, BatchNorm's */
+    /* or-ed into either: the call saves no rstd (inference), rstd_f is left
+     * 0 - its conversion and NaN test cost a small inference ~2% */
+    SIMDNORM_PLAN_NO_RSTD_F = 2,
 } simdnorm_plan_rule;
 
 /* How one span is normalized (see above). */
@@ -219,7 +222,8 @@ typedef struct simdnorm_norm_plan {
     int fast;                   /* the kernel with shift/scale/offset */
     float shift, scale, offset; /* the identity when !fast */
     double mean, rstd;          /* for the slow path */
-    float rstd_f;               /* the saved rstd: (float)rstd, canonical NaN */
+    float rstd_f;               /* the saved rstd: (float)rstd, canonical NaN
+                                 * (0 under SIMDNORM_PLAN_NO_RSTD_F) */
     int folded;                 /* affine form: SIMDNORM_PLAN_FOLDED's */
 } simdnorm_norm_plan;
 
@@ -242,24 +246,25 @@ static inline int simdnorm_moments_mag_ok(double mean, double m2)
 static inline int simdnorm_given_mean_mag_ok(float mean) { return fabsf(mean) < 0x1p103f; }
 
 /* The plan of a span from its double mean and rstd (= 1/sqrt(var + eps)).
- * rule SIMDNORM_PLAN_ROW: mag_ok = simdnorm_row_mag_ok(n, mean, var),
+ * rule (a simdnorm_plan_rule, SIMDNORM_PLAN_NO_RSTD_F or-ed in or not)
+ * SIMDNORM_PLAN_ROW: mag_ok = simdnorm_row_mag_ok(n, mean, var),
  * gamma = beta = NULL. rule SIMDNORM_PLAN_FOLDED: mag_ok the caller's
  * magnitude test; gamma, beta the per-channel arrays (NULL where absent) and
  * ch the span's channel: gamma_c = gamma[ch], beta_c = beta[ch]. Inline: with the rule a constant it compiles to
  * exactly that rule's operations (a group of short rows, the channels of a
  * small BatchNorm call plan without a call each). */
 static inline __attribute__((always_inline)) simdnorm_norm_plan
-simdnorm_plan_from_stats(simdnorm_plan_rule rule, int mag_ok, double mean, double rstd,
+simdnorm_plan_from_stats(unsigned rule, int mag_ok, double mean, double rstd,
                          const float *gamma, const float *beta, size_t ch)
 {
     simdnorm_norm_plan p;
     p.mean = mean;
     p.rstd = rstd;
     const float rstd_f = (float)rstd;
-    p.rstd_f = simdnorm_canonical_nan(rstd_f);
-    p.folded = rule == SIMDNORM_PLAN_FOLDED;
+    p.rstd_f = rule & SIMDNORM_PLAN_NO_RSTD_F ? 0.0f : simdnorm_canonical_nan(rstd_f);
+    p.folded = (rule & SIMDNORM_PLAN_FOLDED) != 0;
     p.fast = 0;
-    if (rule == SIMDNORM_PLAN_ROW) {
+    if (!p.folded) {
         /* u = (x - mean_hi)*rstd - mean_lo*rstd */
         if (mag_ok && rstd_f >= FLT_MIN && rstd_f <= FLT_MAX) {
             p.fast = 1;
