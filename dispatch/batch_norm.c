@@ -29,35 +29,44 @@
  * act(fmaf(...)), kernels.h); a slow channel gets it by f32_activate on
  * its float results, the same operation on the same values.
  *
- * Normalize (both layouts, training and inference): per channel, in double,
- *   mean_hi = (float)mean, mean_lo = (float)(mean - mean_hi),
- *   rstd = 1/sqrt(var + eps), scale = (float)(rstd*gamma) (rstd without gamma),
+ * Normalize: the shared statistics -> plan -> normalize path of internal.h
+ * (stats.c), the one the row norms take, with its folded rule
+ * (SIMDNORM_PLAN_FOLDED): per channel, from the channel's double mean and
+ * rstd = 1/sqrt(var + eps), simdnorm_plan_from_stats gives
+ *   shift = mean_hi = (float)mean, mean_lo = (float)(mean - mean_hi),
+ *   scale = (float)(rstd*gamma) (rstd without gamma),
  *   offset = (float)(beta - mean_lo*scale) (beta absent: 0),
- * and the kernels compute y = fmaf(x - mean_hi, scale, offset): gamma is
+ * and the kernels compute y = fmaf(x - shift, scale, offset): gamma is
  * folded into the scale only, and the mean is NOT folded into the bias (the
  * fold x*scale + (beta - mean*scale) loses |mean|*2^-24*scale, 1.2e-4 at
  * mean 1000, std 1): x - mean_hi is exact or nearly so, and mean_lo goes in
- * through the fma's addend. NCHW calls f32_normalize per plane (gamma = beta
- * = NULL, shift/scale/offset as above); NHWC calls f32_normalize_channels
- * with per-channel arrays. Inference has a float mean: mean_hi = mean,
- * mean_lo = 0.
+ * through the fma's addend. NCHW normalizes each plane with
+ * simdnorm_apply_normalize_ch (f32_normalize, gamma = beta = NULL, or the slow
+ * path); NHWC calls f32_normalize_channels with the plans' per-channel
+ * shift/scale/offset arrays. Inference has a float mean: mean_lo = 0.
  *
  * Slow path: a channel whose statistics are not finite (a NaN or Inf in it),
- * whose scale is not a normal float (0 is allowed: it is exact), or whose
- * values may be too large for x - mean_hi in float (training: |mean| +
- * sqrt(M2) >= 2^126, which bounds every |x|; inference: |mean| >= 2^103,
- * past which x - mean can round to Inf for some finite x) is computed in
- * plain double C here, y = (float)(((double)x - mean)*rstd*gamma + beta),
- * for that channel only. On the NHWC path the kernel first writes y = x for
- * such a channel (shift +0, scale 1, offset -0: the identity, signed zeros
- * included), so the slow pass can read x even in place.
+ * whose scale is not a normal float (0 is allowed: it is exact), whose
+ * offset overflows (beta finite), or whose values may be too large for
+ * x - mean_hi in float (training: simdnorm_moments_mag_ok, |mean| +
+ * sqrt(M2) >= 2^126, which bounds every |x|; inference:
+ * simdnorm_given_mean_mag_ok, |mean| >= 2^103, past which x - mean can
+ * round to Inf for some finite x) goes, for that channel only, to the shared
+ * slow path simdnorm_normalize_slow in its folded form: plain double C,
+ * y = (float)(((double)x - mean)*rstd*gamma + beta), rounded once. NCHW
+ * takes it plane by plane (contiguous), NHWC down the channel's column
+ * (stride c): there the kernel first writes y = x for such a channel (a
+ * slow plan's parameters are the identity, shift +0, scale 1, offset -0,
+ * signed zeros included), so the slow pass can read x even in place.
  *
  * Saved and running statistics, per channel, in double, rounded once:
- * save_mean = mean, save_rstd = 1/sqrt(var_biased + eps), running = (1 - m)*
- * running + m*batch with the unbiased variance M2/(count - 1) (PyTorch). A
- * channel with a NaN or Inf saves the plain float64 mean of its elements
- * (+-Inf or NaN, as the reference formula gives), rstd NaN and y NaN, and its
- * running statistics get what the formula gives. NaN outputs are canonical. */
+ * save_mean = mean, save_rstd = 1/sqrt(var_biased + eps) (the plan's
+ * rstd_f), running = (1 - m)*running + m*batch with the unbiased variance
+ * M2/(count - 1) (PyTorch). A channel with a NaN or Inf saves the plain
+ * float64 mean of its elements (+-Inf or NaN, as the reference formula
+ * gives), rstd NaN and y NaN (its plan keeps the moments' mean, so it is
+ * slow), and its running statistics get what the formula gives. NaN outputs
+ * are canonical. */
 #include <float.h>
 #include <math.h>
 
@@ -78,13 +87,6 @@
  * times), so the kernel's vectors are full; per element nothing changes. */
 #define BN_NARROW 64
 
-/* How one channel is normalized. */
-typedef struct bn_channel {
-    double mean, rstd;          /* for the slow path */
-    float shift, scale, offset; /* for the kernels: identity when !fast */
-    int fast;
-} bn_channel;
-
 typedef struct bn_call {
     int train, nhwc, stream, act;
     size_t n, c, spatial;
@@ -93,49 +95,6 @@ typedef struct bn_call {
     double eps, momentum;
     float *running_mean, *running_var, *y, *save_mean, *save_rstd;
 } bn_call;
-
-/* The kernel parameters of a channel; mag_ok says |x - mean_hi| cannot
- * overflow a float for any x of the channel. */
-static inline bn_channel channel_params(const bn_call *a, size_t ch, double mean,
-                                        double rstd, int mag_ok)
-{
-    bn_channel p;
-    p.mean = mean;
-    p.rstd = rstd;
-    const double sc = a->gamma ? rstd * (double)a->gamma[ch] : rstd;
-    const double b = a->beta ? (double)a->beta[ch] : 0.0;
-    p.fast = 0;
-    if (mag_ok && isfinite(mean)) {
-        const float scale = (float)sc;
-        const float mean_hi = (float)mean;
-        const float mean_lo = (float)(mean - (double)mean_hi);
-        const float offset = (float)(b - (double)mean_lo * (double)scale);
-        if ((sc == 0.0 || (fabsf(scale) >= FLT_MIN && fabsf(scale) <= FLT_MAX)) &&
-            (isfinite(offset) || !isfinite(b))) {
-            p.fast = 1;
-            p.shift = mean_hi;
-            p.scale = scale;
-            p.offset = offset;
-        }
-    }
-    if (!p.fast) {
-        p.shift = 0.0f;
-        p.scale = 1.0f;
-        p.offset = -0.0f;
-    }
-    return p;
-}
-
-/* The slow path of one element (see the top of the file). */
-static float slow_y(const bn_call *a, size_t ch, const bn_channel *p, float x)
-{
-    double t = ((double)x - p->mean) * p->rstd;
-    if (a->gamma)
-        t *= (double)a->gamma[ch];
-    if (a->beta)
-        t += (double)a->beta[ch];
-    return simdnorm_canonical_nan((float)t);
-}
 
 /* The plain float64 mean of a channel holding a NaN or Inf (+-Inf or NaN,
  * as the reference formula gives it). */
@@ -157,18 +116,21 @@ static double plain_mean(const bn_call *a, size_t ch)
 }
 
 /* Training: from a channel's moments, its saved and running statistics and
- * its normalize parameters. Reads x (plain_mean) only for a non-finite
+ * its plan (internal.h, folded rule). Reads x (plain_mean) only for a non-finite
  * channel, before that channel is normalized. */
-static bn_channel train_channel(const bn_call *a, size_t ch, simdnorm_moments m)
+static inline __attribute__((always_inline)) simdnorm_norm_plan
+train_channel(const bn_call *a, size_t ch, simdnorm_moments m)
 {
     const int finite = isfinite(m.mean) && isfinite(m.m2);
     const double mean = finite ? m.mean : plain_mean(a, ch);
     const double var = finite ? m.m2 / m.count : NAN;
-    const double rstd = 1.0 / sqrt(var + a->eps);
+    const simdnorm_norm_plan p = simdnorm_plan_from_stats(
+        SIMDNORM_PLAN_FOLDED, simdnorm_moments_mag_ok(m.mean, m.m2), m.mean,
+        1.0 / sqrt(var + a->eps), a->gamma, a->beta, ch);
     if (a->save_mean)
         a->save_mean[ch] = simdnorm_canonical_nan((float)mean);
     if (a->save_rstd)
-        a->save_rstd[ch] = simdnorm_canonical_nan((float)rstd);
+        a->save_rstd[ch] = p.rstd_f;
     if (a->running_mean) {
         const double mom = a->momentum;
         const double unbiased = finite ? m.m2 / (m.count - 1.0) : NAN;
@@ -177,15 +139,17 @@ static bn_channel train_channel(const bn_call *a, size_t ch, simdnorm_moments m)
         a->running_var[ch] = simdnorm_canonical_nan(
             (float)((1.0 - mom) * (double)a->running_var[ch] + mom * unbiased));
     }
-    const int mag_ok = finite && fabs(m.mean) + sqrt(m.m2) < 0x1p126;
-    return channel_params(a, ch, m.mean, rstd, mag_ok);
+    return p;
 }
 
-/* Inference: the normalize parameters of a channel from the given stats. */
-static bn_channel infer_channel(const bn_call *a, size_t ch)
+/* Inference: the plan of a channel from the given stats. */
+static inline __attribute__((always_inline)) simdnorm_norm_plan
+infer_channel(const bn_call *a, size_t ch)
 {
     const double rstd = 1.0 / sqrt((double)a->var[ch] + a->eps);
-    return channel_params(a, ch, (double)a->mean[ch], rstd, fabsf(a->mean[ch]) < 0x1p103f);
+    return simdnorm_plan_from_stats(SIMDNORM_PLAN_FOLDED | SIMDNORM_PLAN_NO_RSTD_F,
+                                    simdnorm_given_mean_mag_ok(a->mean[ch]),
+                                    (double)a->mean[ch], rstd, a->gamma, a->beta, ch);
 }
 
 /* ---- NCHW: chunks of channels, planes in memory order -------------------- */
@@ -203,7 +167,7 @@ static void run_nchw(const simdnorm_kernels *k, const bn_call *a, size_t cb, siz
     simdnorm_moments acc[BN_CHUNK];
     float shift[BN_CHUNK];
     double s1[BN_CHUNK], s2[BN_CHUNK];
-    bn_channel p[BN_CHUNK];
+    simdnorm_norm_plan p[BN_CHUNK];
     for (size_t c0 = cb; c0 < ce; c0 += BN_CHUNK) {
         const size_t cw = ce - c0 < BN_CHUNK ? ce - c0 : BN_CHUNK;
         if (a->train) {
@@ -244,15 +208,8 @@ static void run_nchw(const simdnorm_kernels *k, const bn_call *a, size_t cb, siz
                 const size_t off = (i * c + c0 + j) * sp;
                 const float *xp = a->x + off;
                 float *yp = a->y + off;
-                if (p[j].fast) {
-                    normalize(sp, xp, p[j].shift, p[j].scale, p[j].offset, NULL, NULL, a->act,
-                              yp);
-                } else {
-                    for (size_t s = 0; s < sp; s++)
-                        yp[s] = slow_y(a, c0 + j, &p[j], xp[s]);
-                    if (a->act != SIMDNORM_ACT_NONE)
-                        k->f32_activate(sp, yp, a->act, yp);
-                }
+                simdnorm_apply_normalize_ch(k, normalize, &p[j], sp, xp, a->gamma, a->beta,
+                                            c0 + j, a->act, yp);
             }
     }
 }
@@ -295,16 +252,18 @@ static void nhwc_normalize_chunk(const simdnorm_kernels *k, const bn_call *a, si
                   a->y + done * c + c0);
 }
 
-/* The slow channels of a chunk, after the kernel wrote y = x there. */
-static void nhwc_slow_channels(const bn_call *a, size_t c0, size_t cw, const bn_channel *p)
+/* The slow channels of a chunk, after the kernel wrote y = x there: the
+ * shared slow path down each channel's column (stride c). */
+static void nhwc_slow_channels(const bn_call *a, size_t c0, size_t cw,
+                               const simdnorm_norm_plan *p)
 {
     const size_t rows = a->n * a->spatial, c = a->c;
     for (size_t j = 0; j < cw; j++) {
         if (p[j].fast)
             continue;
         const size_t ch = c0 + j;
-        for (size_t r = 0; r < rows; r++)
-            a->y[r * c + ch] = slow_y(a, ch, &p[j], a->x[r * c + ch]);
+        simdnorm_normalize_slow(&p[j], rows, a->x + ch, c, a->gamma, a->beta, ch, a->y + ch,
+                                c);
     }
 }
 
@@ -326,7 +285,7 @@ static void run_nhwc(const simdnorm_kernels *k, const bn_call *a, size_t cb, siz
     const size_t rows = a->n * a->spatial, c = a->c;
     double s1[BN_CHUNK], s2[BN_CHUNK];
     simdnorm_moments acc[BN_CHUNK];
-    bn_channel p[BN_CHUNK];
+    simdnorm_norm_plan p[BN_CHUNK];
     float shift[BN_CHUNK], scale[BN_CHUNK], offset[BN_CHUNK];
     for (size_t c0 = cb; c0 < ce; c0 += BN_CHUNK) {
         const size_t cw = ce - c0 < BN_CHUNK ? ce - c0 : BN_CHUNK;

@@ -154,65 +154,205 @@ simdnorm_moments simdnorm_finish_block(const simdnorm_kernels *k, size_t n, cons
  * that matters); else simdnorm_span_sumsq takes the exact kernel. */
 int simdnorm_fast_sumsq_ok(size_t n, double ss);
 
-/* The accurate fallback for rows the float fast path cannot take (Inf/NaN
- * input, rstd not a normal float, values near FLT_MAX): for each i,
- * u = (float)(((double)x_i - mean) * rstd), then gamma/beta exactly as the
- * f32_normalize kernel applies them, NaN made canonical. Plain C compiled
- * once, so it is the same on every ISA. */
-void simdnorm_normalize_slow(size_t n, const float *x, double mean, double rstd,
-                             const float *gamma, const float *beta, float *y);
+/* ---- the normalize path: statistics -> plan -> normalize ----------------
+ *
+ * Every norm normalizes "spans" (a LayerNorm/RMSNorm row; a BatchNorm
+ * plane or channel; next a GroupNorm channel of one sample, and the
+ * backward's re-normalize) by the same three steps:
+ *
+ *  1. statistics: a double mean and variance of the span or of the set it
+ *     belongs to (simdnorm_span_moments, simdnorm_span_sumsq, the channel
+ *     moments; for GroupNorm the moments of one (sample, group), for the
+ *     backward the saved mean and rstd), and rstd = 1/sqrt(var + eps);
+ *  2. the plan (simdnorm_plan_from_stats): decided from those doubles before
+ *     any of the span is written - whether the float kernel may take it
+ *     (fast) and with which shift, scale, offset, or else the slow path's
+ *     double mean and rstd; plus the float rstd a forward saves;
+ *  3. the normalize: the kernel (f32_normalize and its streaming twin,
+ *     f32_normalize_channels for strided spans) computing
+ *     y = act(fmaf(x - shift, scale, offset)) [row plans: then gamma/beta
+ *     per element, kernels.h], or the one slow path, simdnorm_normalize_slow
+ *     (plain double C, compiled once: the same bits on every ISA) followed
+ *     by the activation on its float results (k->f32_activate: the same
+ *     operation on the same values, so the same bits as fused).
+ *     simdnorm_apply_normalize(_ch) does step 3 for a contiguous span.
+ *
+ * Two affine forms, fixed by the plan's rule:
+ *  - SIMDNORM_PLAN_ROW (LayerNorm, RMSNorm): gamma/beta are per-element
+ *    arrays applied after the normalize, in the kernel:
+ *    y_i = fmaf(u_i, gamma_i, beta_i), u_i = (x_i - shift)*scale + offset.
+ *    The plan has no affine scalars. Fast iff |mean| < 2^125,
+ *    var*n < 2^250 (simdnorm_row_mag_ok: x - mean_hi cannot overflow, as
+ *    every |x - mean| <= sqrt(M2) < 2^125) and rstd_f is a normal float;
+ *    scale = rstd_f, offset = -(mean_lo*rstd_f).
+ *    Slow: u = (float)(((double)x_i - mean)*rstd), then fmaf(u, gamma_i,
+ *    beta_i) / u*gamma_i / u + beta_i / u, exactly as the kernel applies
+ *    them.
+ *  - SIMDNORM_PLAN_FOLDED (BatchNorm; GroupNorm; any norm whose gamma/beta
+ *    are one scalar per span): gamma_c is folded into the scale and beta_c
+ *    into the offset, scale = (float)(rstd*gamma_c), offset =
+ *    (float)(beta_c - mean_lo*scale), and the kernel gets no arrays. Fast iff
+ *    the caller's magnitude test holds (mag_ok: |x - mean_hi| cannot overflow
+ *    a float for any x of the span - simdnorm_moments_mag_ok from moments,
+ *    simdnorm_given_mean_mag_ok from a given float mean), the mean is
+ *    finite, the scale is a normal float or exactly 0 (sc == 0 in double)
+ *    and the offset is finite (or beta_c is not).
+ *    Slow: t = (((double)x - mean)*rstd)*gamma_c + beta_c in double (each
+ *    step only when that scalar is present), rounded once to float.
+ * Both: the mean is not folded into the bias (x*scale + (beta - mean*scale)
+ * loses |mean|*2^-24*scale): x - mean_hi is exact or nearly so and mean_lo
+ * goes in through the fma's addend. A slow plan's kernel parameters are the
+ * identity (shift +0, scale 1, offset -0: y = x, signed zeros included), so
+ * a kernel pass over many spans (NHWC channels) may include a slow one and
+ * the slow path then rewrites it, reading x even in place. NaN outputs of
+ * the slow path are canonical; rstd_f is (float)rstd, NaN canonical.
+ * The two rules differ in bits (the offset's zero sign: -(0*r) is -0,
+ * beta 0 - 0*r is +0; the scale tests), so they stay two rules. */
 
-/* How one span (row, plane) is normalized, decided from its double mean and
- * var before any of it is written: the f32_normalize kernel's parameters
- * when the fast path is exact enough and safe from overflow, else the slow
- * path's double mean and rstd. rstd_f is the saved rstd (canonical NaN). */
+typedef enum simdnorm_plan_rule {
+    SIMDNORM_PLAN_ROW = 0,    /* per-element gamma/beta, row norms' tests */
+    SIMDNORM_PLAN_FOLDED = 1, /* per-span gamma_c/beta_c folded, BatchNorm's */
+    /* or-ed into either: the call saves no rstd (inference), rstd_f is left
+     * 0 - its conversion and NaN test cost a small inference ~2% */
+    SIMDNORM_PLAN_NO_RSTD_F = 2,
+} simdnorm_plan_rule;
+
+/* How one span is normalized (see above). */
 typedef struct simdnorm_norm_plan {
-    int fast;
-    float shift, scale, offset;
-    double mean, rstd;
-    float rstd_f;
+    int fast;                   /* the kernel with shift/scale/offset */
+    float shift, scale, offset; /* the identity when !fast */
+    double mean, rstd;          /* for the slow path */
+    float rstd_f;               /* the saved rstd: (float)rstd, canonical NaN
+                                 * (0 under SIMDNORM_PLAN_NO_RSTD_F) */
+    int folded;                 /* affine form: SIMDNORM_PLAN_FOLDED's */
 } simdnorm_norm_plan;
 
-/* Inline, so that a group of short rows plans without a call per row. */
-static inline simdnorm_norm_plan simdnorm_plan_normalize(size_t n, double mean, double var,
-                                                         double eps)
+/* The row norms' magnitude test: |mean| < 2^125 and var*n < 2^250. */
+static inline int simdnorm_row_mag_ok(size_t n, double mean, double var)
+{
+    return fabs(mean) < 0x1p125 && var * (double)n < 0x1p250;
+}
+
+/* The magnitude test from a span's (or group's) moments: finite, and
+ * |mean| + sqrt(M2) < 2^126, which bounds every |x| (BatchNorm training). */
+static inline int simdnorm_moments_mag_ok(double mean, double m2)
+{
+    return isfinite(mean) && isfinite(m2) && fabs(mean) + sqrt(m2) < 0x1p126;
+}
+
+/* The magnitude test for a given float mean (BatchNorm inference, and a
+ * backward from saved statistics): |mean| < 2^103, past which x - mean can
+ * round to Inf for some finite x. */
+static inline int simdnorm_given_mean_mag_ok(float mean) { return fabsf(mean) < 0x1p103f; }
+
+/* The plan of a span from its double mean and rstd (= 1/sqrt(var + eps)).
+ * rule (a simdnorm_plan_rule, SIMDNORM_PLAN_NO_RSTD_F or-ed in or not)
+ * SIMDNORM_PLAN_ROW: mag_ok = simdnorm_row_mag_ok(n, mean, var),
+ * gamma = beta = NULL. rule SIMDNORM_PLAN_FOLDED: mag_ok the caller's
+ * magnitude test; gamma, beta the per-channel arrays (NULL where absent) and
+ * ch the span's channel: gamma_c = gamma[ch], beta_c = beta[ch]. Inline: with the rule a constant it compiles to
+ * exactly that rule's operations (a group of short rows, the channels of a
+ * small BatchNorm call plan without a call each). */
+static inline __attribute__((always_inline)) simdnorm_norm_plan
+simdnorm_plan_from_stats(unsigned rule, int mag_ok, double mean, double rstd,
+                         const float *gamma, const float *beta, size_t ch)
 {
     simdnorm_norm_plan p;
     p.mean = mean;
-    p.rstd = 1.0 / sqrt(var + eps);
-    const float rstd_f = (float)p.rstd;
-    p.rstd_f = simdnorm_canonical_nan(rstd_f);
-    /* Fast path: t = x - mean_hi cannot overflow (|mean| < 2^125 and every
-     * |x - mean| <= sqrt(M2) < 2^125) and rstd is a normal float; the lost
-     * low part of the mean is put back through the fma's addend:
-     * u = t*rstd - mean_lo*rstd. */
-    p.fast = fabs(mean) < 0x1p125 && var * (double)n < 0x1p250 && rstd_f >= FLT_MIN &&
-             rstd_f <= FLT_MAX;
-    p.shift = p.fast ? (float)mean : 0.0f;
-    const float mean_lo = p.fast ? (float)(mean - (double)p.shift) : 0.0f;
-    p.scale = rstd_f;
-    p.offset = p.fast ? (float)(-(double)mean_lo * (double)rstd_f) : 0.0f;
+    p.rstd = rstd;
+    const float rstd_f = (float)rstd;
+    p.rstd_f = rule & SIMDNORM_PLAN_NO_RSTD_F ? 0.0f : simdnorm_canonical_nan(rstd_f);
+    p.folded = (rule & SIMDNORM_PLAN_FOLDED) != 0;
+    p.fast = 0;
+    if (!p.folded) {
+        /* u = (x - mean_hi)*rstd - mean_lo*rstd */
+        if (mag_ok && rstd_f >= FLT_MIN && rstd_f <= FLT_MAX) {
+            p.fast = 1;
+            p.shift = (float)mean;
+            const float mean_lo = (float)(mean - (double)p.shift);
+            p.scale = rstd_f;
+            p.offset = (float)(-(double)mean_lo * (double)rstd_f);
+        }
+    } else if (mag_ok && isfinite(mean)) {
+        const double sc = gamma ? rstd * (double)gamma[ch] : rstd;
+        const double b = beta ? (double)beta[ch] : 0.0;
+        const float scale = (float)sc;
+        const float mean_hi = (float)mean;
+        const float mean_lo = (float)(mean - (double)mean_hi);
+        const float offset = (float)(b - (double)mean_lo * (double)scale);
+        if ((sc == 0.0 || (fabsf(scale) >= FLT_MIN && fabsf(scale) <= FLT_MAX)) &&
+            (isfinite(offset) || !isfinite(b))) {
+            p.fast = 1;
+            p.shift = mean_hi;
+            p.scale = scale;
+            p.offset = offset;
+        }
+    }
+    if (!p.fast) {
+        p.shift = 0.0f;
+        p.scale = 1.0f;
+        p.offset = -0.0f;
+    }
     return p;
 }
-/* y = act(normalize(x)) with the plan: `normalize` (f32_normalize or, for
- * large outputs, f32_normalize_stream: the same bits) with the activation
- * fused, or the slow path followed by k's f32_activate in place (the
- * activation of the same float values, so the same bits). */
-void simdnorm_apply_normalize(const simdnorm_kernels *k, simdnorm_f32_normalize_fn normalize,
-                              const simdnorm_norm_plan *p, size_t n, const float *x,
-                              const float *gamma, const float *beta, int act, float *y);
+
+/* The row norms' plan from a row's double mean and var (RMSNorm: mean 0,
+ * var the mean square): simdnorm_plan_from_stats with SIMDNORM_PLAN_ROW. */
+static inline simdnorm_norm_plan simdnorm_plan_normalize(size_t n, double mean, double var,
+                                                         double eps)
+{
+    return simdnorm_plan_from_stats(SIMDNORM_PLAN_ROW, simdnorm_row_mag_ok(n, mean, var), mean,
+                                    1.0 / sqrt(var + eps), NULL, NULL, 0);
+}
+
+/* The one slow path: y[i*y_stride] from x[i*x_stride], i < n, in double
+ * with the plan's mean and rstd, in the plan's affine form: a row plan with
+ * the per-element arrays gamma[i], beta[i] (ch unused), a folded plan with
+ * the span's scalars gamma[ch], beta[ch] (the arrays and channel its plan
+ * got); NULL: absent. NaN made canonical; no activation (the caller's
+ * f32_activate follows). Any plan may be taken by it (fast ones too: the
+ * same formulas), x == y allowed with equal strides. */
+void simdnorm_normalize_slow(const simdnorm_norm_plan *p, size_t n, const float *x,
+                             size_t x_stride, const float *gamma, const float *beta, size_t ch,
+                             float *y, size_t y_stride);
+
+/* y = act(normalize(x)) of a contiguous span with its plan: `normalize`
+ * (f32_normalize or, for large outputs, f32_normalize_stream: the same
+ * bits) with the activation fused - given the per-element gamma/beta of a
+ * row plan, none for a folded one (they are in its scale/offset) - or the
+ * slow path followed by k's f32_activate in place. gamma, beta, ch as for
+ * simdnorm_normalize_slow. */
+static inline void simdnorm_apply_normalize_ch(const simdnorm_kernels *k,
+                                               simdnorm_f32_normalize_fn normalize,
+                                               const simdnorm_norm_plan *p, size_t n,
+                                               const float *x, const float *gamma,
+                                               const float *beta, size_t ch, int act, float *y)
+{
+    if (p->fast) {
+        if (p->folded)
+            normalize(n, x, p->shift, p->scale, p->offset, NULL, NULL, act, y);
+        else
+            normalize(n, x, p->shift, p->scale, p->offset, gamma, beta, act, y);
+        return;
+    }
+    simdnorm_normalize_slow(p, n, x, 1, gamma, beta, ch, y, 1);
+    if (act != SIMDNORM_ACT_NONE)
+        k->f32_activate(n, y, act, y);
+}
+
+/* The same for a row plan (per-element gamma/beta; the row norms). */
+static inline void simdnorm_apply_normalize(const simdnorm_kernels *k,
+                                            simdnorm_f32_normalize_fn normalize,
+                                            const simdnorm_norm_plan *p, size_t n,
+                                            const float *x, const float *gamma,
+                                            const float *beta, int act, float *y)
+{
+    simdnorm_apply_normalize_ch(k, normalize, p, n, x, gamma, beta, 0, act, y);
+}
 
 /* Above this many bytes of x + y a call writes y with streaming
  * (non-temporal) stores: DESIGN §6 measured them winning only when x + y
  * exceed ~24 MiB and losing badly below ~16 MiB. */
 #define SIMDNORM_STREAM_BYTES ((size_t)24 << 20)
-
-/* Normalize one span given its double mean and var (LayerNorm row,
- * BatchNorm plane): y = (x - mean) * rstd, gamma, beta. Picks the f32 fast
- * path when it is exact enough and safe from overflow, else the slow path.
- * Returns the float rstd = 1/sqrt(var + eps). */
-float simdnorm_normalize_span(const simdnorm_kernels *k, size_t n, const float *x,
-                              double mean, double var, double eps,
-                              const float *gamma, const float *beta, float *y);
 
 #endif /* SIMDNORM_INTERNAL_H */

@@ -110,11 +110,14 @@ double simdnorm_span_sumsq(const simdnorm_kernels *k, size_t n, const float *x)
     return k->f32_sumsq_exact(n, x);
 }
 
-void simdnorm_normalize_slow(size_t n, const float *x, double mean, double rstd,
-                             const float *gamma, const float *beta, float *y)
+/* Row plans: u rounded to float, then gamma/beta per element exactly as
+ * the f32_normalize kernel applies them. */
+static void slow_row(const simdnorm_norm_plan *p, size_t n, const float *x, size_t xs,
+                     const float *gamma, const float *beta, float *y, size_t ys)
 {
+    const double mean = p->mean, rstd = p->rstd;
     for (size_t i = 0; i < n; i++) {
-        const float u = (float)(((double)x[i] - mean) * rstd);
+        const float u = (float)(((double)x[i * xs] - mean) * rstd);
         float v;
         if (gamma && beta)
             v = fmaf(u, gamma[i], beta[i]);
@@ -124,28 +127,35 @@ void simdnorm_normalize_slow(size_t n, const float *x, double mean, double rstd,
             v = u + beta[i];
         else
             v = u;
-        y[i] = simdnorm_canonical_nan(v);
+        y[i * ys] = simdnorm_canonical_nan(v);
     }
 }
 
-void simdnorm_apply_normalize(const simdnorm_kernels *k, simdnorm_f32_normalize_fn normalize,
-                              const simdnorm_norm_plan *p, size_t n, const float *x,
-                              const float *gamma, const float *beta, int act, float *y)
+/* Folded plans: the span's scalars (gamma_c, beta_c; NULL where absent)
+ * applied in double, one rounding. */
+static void slow_folded(const simdnorm_norm_plan *p, size_t n, const float *x, size_t xs,
+                        const float *gamma_c, const float *beta_c, float *y, size_t ys)
 {
-    if (p->fast) {
-        normalize(n, x, p->shift, p->scale, p->offset, gamma, beta, act, y);
-        return;
+    const double mean = p->mean, rstd = p->rstd;
+    const double g = gamma_c ? (double)*gamma_c : 1.0;
+    const double b = beta_c ? (double)*beta_c : 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double t = ((double)x[i * xs] - mean) * rstd;
+        if (gamma_c)
+            t *= g;
+        if (beta_c)
+            t += b;
+        y[i * ys] = simdnorm_canonical_nan((float)t);
     }
-    simdnorm_normalize_slow(n, x, p->mean, p->rstd, gamma, beta, y);
-    if (act != SIMDNORM_ACT_NONE)
-        k->f32_activate(n, y, act, y);
 }
 
-float simdnorm_normalize_span(const simdnorm_kernels *k, size_t n, const float *x,
-                              double mean, double var, double eps,
-                              const float *gamma, const float *beta, float *y)
+void simdnorm_normalize_slow(const simdnorm_norm_plan *p, size_t n, const float *x,
+                             size_t x_stride, const float *gamma, const float *beta, size_t ch,
+                             float *y, size_t y_stride)
 {
-    const simdnorm_norm_plan p = simdnorm_plan_normalize(n, mean, var, eps);
-    simdnorm_apply_normalize(k, k->f32_normalize, &p, n, x, gamma, beta, SIMDNORM_ACT_NONE, y);
-    return p.rstd_f;
+    if (p->folded)
+        slow_folded(p, n, x, x_stride, gamma ? gamma + ch : NULL, beta ? beta + ch : NULL, y,
+                    y_stride);
+    else
+        slow_row(p, n, x, x_stride, gamma, beta, y, y_stride);
 }
