@@ -347,6 +347,25 @@ void run_f32_rms_norm_rows(State &st, const K *k, const Rows &s)
     set_counters(st, 2 * s.elems() + s.n + s.rows, s.elems());
 }
 
+// 4K aliasing: f32_normalize of 1024 floats (gamma, beta) whose y starts
+// `off` bytes after x modulo 4 KiB (x, y in one page-aligned block). A store
+// of y followed by a load of x at the same address modulo 4 KiB looks
+// dependent to the CPU; the normalize loop loads a block ahead of its stores
+// (generic/normalize.h), so no offset should stand out.
+void run_normalize_alias(State &st, const K *k, size_t off)
+{
+    static float *block = aligned_floats(3 * 4096);
+    const size_t n = 1024;
+    float *x = block, *y = block + 2048 + off / sizeof(float);
+    Buffers &m = buffers();
+    std::memcpy(x, m.x, n * sizeof(float));
+    for (auto _ : st) {
+        k->f32_normalize(n, x, 0.5f, 0.5f, 0.01f, m.gamma, m.beta, SIMDNORM_ACT_NONE, y);
+        benchmark::ClobberMemory();
+    }
+    set_counters(st, 4 * n, n);
+}
+
 // ---- registration ----------------------------------------------------------
 
 // One benchmark per shape of the runner's kind (deduced from its type).
@@ -376,6 +395,18 @@ void register_all()
     }
     SIMDNORM_KERNEL_FAMILIES(KB_FAMILY_, ~)
 #undef KB_FAMILY_
+    for (simdnorm_isa isa : isas) {
+        const K *k = simdnorm_kernels_for(isa);
+        if (!k || !simdnorm_isa_available(isa))
+            continue;
+        for (size_t off : {0, 32, 64, 128, 256, 1024}) {
+            const std::string name = std::string("f32_normalize_4k_alias/") +
+                                     simdnorm_isa_name(isa) + "/n:1024/y_minus_x:" +
+                                     std::to_string(off);
+            benchmark::RegisterBenchmark(name.c_str(),
+                                         [k, off](State &st) { run_normalize_alias(st, k, off); });
+        }
+    }
 }
 
 } // namespace

@@ -83,7 +83,34 @@ static ALWAYS_INLINE void normalize_span(size_t n, const float *x, float shift_s
 #else
     (void)stream;
 #endif
-    for (; i + VF_NORMALIZE_UNROLL * VF_N <= n; i += VF_NORMALIZE_UNROLL * VF_N) {
+    /* software-pipelined: block b+1 is loaded (and computed) before block b
+     * is stored, so a store never precedes a load of x within the next
+     * block: y up to one block after x modulo 4 KiB does not stall */
+    const size_t blk = VF_NORMALIZE_UNROLL * VF_N;
+    if (i + 2 * blk <= n) {
+        vf r[VF_NORMALIZE_UNROLL];
+#pragma GCC unroll 8
+        for (size_t u = 0; u < VF_NORMALIZE_UNROLL; u++)
+            r[u] = normalize_full(i + u * VF_N, x, shift, scale, offset, gamma, beta, has_gamma,
+                                  has_beta, act);
+        for (; i + 2 * blk <= n; i += blk) {
+            vf q[VF_NORMALIZE_UNROLL];
+#pragma GCC unroll 8
+            for (size_t u = 0; u < VF_NORMALIZE_UNROLL; u++)
+                q[u] = normalize_full(i + blk + u * VF_N, x, shift, scale, offset, gamma, beta,
+                                      has_gamma, has_beta, act);
+#pragma GCC unroll 8
+            for (size_t u = 0; u < VF_NORMALIZE_UNROLL; u++) {
+                vf_storeu(y + i + u * VF_N, r[u]);
+                r[u] = q[u];
+            }
+        }
+#pragma GCC unroll 8
+        for (size_t u = 0; u < VF_NORMALIZE_UNROLL; u++)
+            vf_storeu(y + i + u * VF_N, r[u]);
+        i += blk;
+    }
+    for (; i + blk <= n; i += blk) {
         vf r[VF_NORMALIZE_UNROLL];
 #pragma GCC unroll 8
         for (size_t u = 0; u < VF_NORMALIZE_UNROLL; u++)

@@ -144,8 +144,14 @@ static inline double vd_fold(vd v)
 }
 
 /* ---- normalize/activate/add family ---- */
-/* Vectors per step of the main loop of f32_normalize (generic/normalize.c). */
-#define VF_NORMALIZE_UNROLL 4
+/* Vectors per block of the normalize loop (generic/normalize.h; loaded a
+ * block ahead). Measured in L1 (f32_normalize of 1024 floats with gamma and
+ * beta, best of 3000 calls, TSC ticks, AVX-512 / AVX2): 1 vector 104 / 156,
+ * and 182 when y is 32-128 bytes after x modulo 4 KiB; 2 vectors 78 / 130
+ * at every offset tried (0 to 4092 bytes); 4 vectors 104 / 182; the kernel
+ * before the row engine 78 / 130. Check with
+ * `simdnorm-kernel-bench --benchmark_filter=4k_alias`. */
+#define VF_NORMALIZE_UNROLL 2
 
 /* ---- channel family ---- */
 /* (contract: vec_scalar.h.) The partial loads and stores here are built
