@@ -19,16 +19,53 @@
 #define VF_SUMSQ_ROUNDS 1
 #endif
 
-/* The fast family's lane sums of one span: s (sum d), q (sum d^2) with
- * d = x - shift in float, per round in float, into double lanes. In the
- * partial last step d is forced to +0 in absent lanes (adding +0 leaves a
- * lane sum that started at +0 unchanged). */
+/* One round [i, end) (0 < end - i <= ROUND_ELEMS) of the fast moments:
+ * float lane sums of d = x - shift (p) and d^2 (r, fmaf), flushed into the
+ * double lanes s, q (first: assigned; a constant where it is inlined). In
+ * the partial last step d is forced to +0 in absent lanes (adding +0 leaves
+ * a lane sum that started at +0 unchanged). */
+static ALWAYS_INLINE void moments_round(const float *x, size_t i, size_t end, vf k,
+                                        vd s[LANE_VD], vd q[LANE_VD], int first)
+{
+    vf p[LANE_VF], r[LANE_VF];
+#pragma GCC unroll 32
+    for (size_t j = 0; j < LANE_VF; j++)
+        p[j] = r[j] = vf_zero();
+    for (; i + SIMDNORM_LANES <= end; i += SIMDNORM_LANES) {
+#pragma GCC unroll 32
+        for (size_t j = 0; j < LANE_VF; j++) {
+            const vf d = vf_sub(vf_loadu(x + i + j * VF_N), k);
+            p[j] = vf_add(p[j], d);
+            r[j] = vf_fma(d, d, r[j]);
+        }
+    }
+    if (i < end) {
+        const size_t rem = end - i;
+#pragma GCC unroll 32
+        for (size_t j = 0; j < LANE_VF; j++) {
+            const size_t c = lanes_in_reg(j, rem, VF_N);
+            if (c == 0)
+                break;
+            const vf v = c == VF_N ? vf_loadu(x + i + j * VF_N) : vf_load_part(x + i + j * VF_N, c);
+            const vf d = vf_keep_first(vf_sub(v, k), c);
+            p[j] = vf_add(p[j], d);
+            r[j] = vf_fma(d, d, r[j]);
+        }
+    }
+    lanes_flush(p, s, first);
+    lanes_flush(r, q, first);
+}
+
+/* The fast family's lane sums of one span (n >= 1): s (sum d), q (sum d^2)
+ * with d = x - shift in float, per round in float, into double lanes. The
+ * first round is peeled (it assigns the double lanes), then full rounds
+ * VF_MOMENTS_ROUNDS at a time, then the rest one by one. */
 static ALWAYS_INLINE void moments_lanes(size_t n, const float *x, float shift, vd s[LANE_VD],
                                         vd q[LANE_VD])
 {
     const vf k = vf_set1(shift);
-    size_t i = 0;
-    int first = 1;
+    size_t i = n < ROUND_ELEMS ? n : ROUND_ELEMS;
+    moments_round(x, 0, i, k, s, q, 1);
 #if VF_MOMENTS_ROUNDS > 1
     for (; n - i >= VF_MOMENTS_ROUNDS * ROUND_ELEMS; i += VF_MOMENTS_ROUNDS * ROUND_ELEMS) {
         vf p[VF_MOMENTS_ROUNDS][LANE_VF], r[VF_MOMENTS_ROUNDS][LANE_VF];
@@ -48,51 +85,51 @@ static ALWAYS_INLINE void moments_lanes(size_t n, const float *x, float shift, v
                 }
 #pragma GCC unroll 8
         for (size_t t = 0; t < VF_MOMENTS_ROUNDS; t++) {
-            lanes_flush(p[t], s, first);
-            lanes_flush(r[t], q, first);
-            first = 0;
+            lanes_flush(p[t], s, 0);
+            lanes_flush(r[t], q, 0);
         }
     }
 #endif
-    for (; i < n; first = 0) {
-        const size_t end = n - i < ROUND_ELEMS ? n : i + ROUND_ELEMS;
-        vf p[LANE_VF], r[LANE_VF];
-#pragma GCC unroll 32
-        for (size_t j = 0; j < LANE_VF; j++)
-            p[j] = r[j] = vf_zero();
-        for (; i + SIMDNORM_LANES <= end; i += SIMDNORM_LANES) {
-#pragma GCC unroll 32
-            for (size_t j = 0; j < LANE_VF; j++) {
-                const vf d = vf_sub(vf_loadu(x + i + j * VF_N), k);
-                p[j] = vf_add(p[j], d);
-                r[j] = vf_fma(d, d, r[j]);
-            }
-        }
-        if (i < end) {
-            const size_t rem = end - i;
-#pragma GCC unroll 32
-            for (size_t j = 0; j < LANE_VF; j++) {
-                const size_t c = lanes_in_reg(j, rem, VF_N);
-                if (c == 0)
-                    break;
-                const vf v = c == VF_N ? vf_loadu(x + i + j * VF_N) : vf_load_part(x + i + j * VF_N, c);
-                const vf d = vf_keep_first(vf_sub(v, k), c);
-                p[j] = vf_add(p[j], d);
-                r[j] = vf_fma(d, d, r[j]);
-            }
-            i = end;
-        }
-        lanes_flush(p, s, first);
-        lanes_flush(r, q, first);
-    }
+    for (; i < n; i += ROUND_ELEMS)
+        moments_round(x, i, n - i < ROUND_ELEMS ? n : i + ROUND_ELEMS, k, s, q, 0);
 }
 
-/* The fast sum of squares' lanes: r = fmaf(x, x, r); absent lanes load as
- * +0, and fmaf(0, 0, r) == r. */
+/* One round of the fast sum of squares' lanes: r = fmaf(x, x, r); absent
+ * lanes load as +0, and fmaf(0, 0, r) == r. */
+static ALWAYS_INLINE void sumsq_round(const float *x, size_t i, size_t end, vd q[LANE_VD],
+                                      int first)
+{
+    vf r[LANE_VF];
+#pragma GCC unroll 32
+    for (size_t j = 0; j < LANE_VF; j++)
+        r[j] = vf_zero();
+    for (; i + SIMDNORM_LANES <= end; i += SIMDNORM_LANES) {
+#pragma GCC unroll 32
+        for (size_t j = 0; j < LANE_VF; j++) {
+            const vf v = vf_loadu(x + i + j * VF_N);
+            r[j] = vf_fma(v, v, r[j]);
+        }
+    }
+    if (i < end) {
+        const size_t rem = end - i;
+#pragma GCC unroll 32
+        for (size_t j = 0; j < LANE_VF; j++) {
+            const size_t c = lanes_in_reg(j, rem, VF_N);
+            if (c == 0)
+                break;
+            const vf v = c == VF_N ? vf_loadu(x + i + j * VF_N) : vf_load_part(x + i + j * VF_N, c);
+            r[j] = vf_fma(v, v, r[j]);
+        }
+    }
+    lanes_flush(r, q, first);
+}
+
+/* The fast sum of squares' lanes of one span (n >= 1), rounds as
+ * moments_lanes. */
 static ALWAYS_INLINE void sumsq_lanes(size_t n, const float *x, vd q[LANE_VD])
 {
-    size_t i = 0;
-    int first = 1;
+    size_t i = n < ROUND_ELEMS ? n : ROUND_ELEMS;
+    sumsq_round(x, 0, i, q, 1);
 #if VF_SUMSQ_ROUNDS > 1
     for (; n - i >= VF_SUMSQ_ROUNDS * ROUND_ELEMS; i += VF_SUMSQ_ROUNDS * ROUND_ELEMS) {
         vf r[VF_SUMSQ_ROUNDS][LANE_VF];
@@ -110,39 +147,12 @@ static ALWAYS_INLINE void sumsq_lanes(size_t n, const float *x, vd q[LANE_VD])
                     r[t][j] = vf_fma(v, v, r[t][j]);
                 }
 #pragma GCC unroll 8
-        for (size_t t = 0; t < VF_SUMSQ_ROUNDS; t++) {
-            lanes_flush(r[t], q, first);
-            first = 0;
-        }
+        for (size_t t = 0; t < VF_SUMSQ_ROUNDS; t++)
+            lanes_flush(r[t], q, 0);
     }
 #endif
-    for (; i < n; first = 0) {
-        const size_t end = n - i < ROUND_ELEMS ? n : i + ROUND_ELEMS;
-        vf r[LANE_VF];
-#pragma GCC unroll 32
-        for (size_t j = 0; j < LANE_VF; j++)
-            r[j] = vf_zero();
-        for (; i + SIMDNORM_LANES <= end; i += SIMDNORM_LANES) {
-#pragma GCC unroll 32
-            for (size_t j = 0; j < LANE_VF; j++) {
-                const vf v = vf_loadu(x + i + j * VF_N);
-                r[j] = vf_fma(v, v, r[j]);
-            }
-        }
-        if (i < end) {
-            const size_t rem = end - i;
-#pragma GCC unroll 32
-            for (size_t j = 0; j < LANE_VF; j++) {
-                const size_t c = lanes_in_reg(j, rem, VF_N);
-                if (c == 0)
-                    break;
-                const vf v = c == VF_N ? vf_loadu(x + i + j * VF_N) : vf_load_part(x + i + j * VF_N, c);
-                r[j] = vf_fma(v, v, r[j]);
-            }
-            i = end;
-        }
-        lanes_flush(r, q, first);
-    }
+    for (; i < n; i += ROUND_ELEMS)
+        sumsq_round(x, i, n - i < ROUND_ELEMS ? n : i + ROUND_ELEMS, q, 0);
 }
 
 #endif
