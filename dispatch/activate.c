@@ -5,8 +5,27 @@
 #include "fpenv.h"
 #include "internal.h"
 
-/* Threads take whole cache lines of y. */
+/* Threads take whole cache lines of y: the parallel for splits units of
+ * ACT_UNIT elements. */
 #define ACT_UNIT 16
+
+typedef struct act_call {
+    const simdnorm_kernels *k;
+    size_t n;
+    const float *x;
+    int act;
+    float *y;
+} act_call;
+
+/* Units [u0, u1) of the call ctx (the last one short when n is not a
+ * multiple of ACT_UNIT). */
+static void act_range(void *ctx, size_t u0, size_t u1)
+{
+    const act_call *a = ctx;
+    const size_t b = u0 * ACT_UNIT;
+    const size_t e = u1 * ACT_UNIT < a->n ? u1 * ACT_UNIT : a->n;
+    a->k->f32_activate(e - b, a->x + b, a->act, a->y + b);
+}
 
 simdnorm_status simdnorm_activate_f32(size_t n, const float *x, simdnorm_activation act,
                                       float *y)
@@ -20,33 +39,13 @@ simdnorm_status simdnorm_activate_f32(size_t n, const float *x, simdnorm_activat
     size_t xb, yb;
     if (!simdnorm_matrix_span(x, 1, n, n, &xb) || !simdnorm_matrix_span(y, 1, n, n, &yb))
         return SIMDNORM_ERR_SHAPE;
-    if (y != x && simdnorm_overlaps(y, yb, x, xb))
+    const simdnorm_buffer buf[2] = {{x, xb, 0, 0, 0}, {y, yb, 0, 1u << 0, 1}}; /* y may be x */
+    if (simdnorm_check_overlap(buf, 2) != SIMDNORM_OK)
         return SIMDNORM_ERR_OVERLAP;
-    const simdnorm_kernels *k = simdnorm_active_kernels();
+    act_call a = {simdnorm_active_kernels(), n, x, (int)act, y};
     const size_t units = (n + ACT_UNIT - 1) / ACT_UNIT;
-    const int nt = simdnorm_threads_for(n * 2 * sizeof(float), units);
     const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
-    if (nt <= 1) {
-        k->f32_activate(n, x, (int)act, y);
-        simdnorm_fpenv_leave(fe);
-        return SIMDNORM_OK;
-    }
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static)
-#endif
-    for (int t = 0; t < nt; t++) {
-        const size_t b = units * (size_t)t / (size_t)nt * ACT_UNIT;
-        size_t e = units * (size_t)(t + 1) / (size_t)nt * ACT_UNIT;
-        if (e > n)
-            e = n;
-        if (b < e) {
-            /* each worker computes under the canonical state too (its own
-             * control register) */
-            const simdnorm_fpenv wfe = simdnorm_fpenv_enter();
-            k->f32_activate(e - b, x + b, (int)act, y + b);
-            simdnorm_fpenv_leave(wfe);
-        }
-    }
+    simdnorm_parallel_for(units, units, n * 2 * sizeof(float), act_range, &a);
     simdnorm_fpenv_leave(fe);
     return SIMDNORM_OK;
 }

@@ -381,30 +381,21 @@ static simdnorm_status check_bn(const bn_call *a, simdnorm_layout layout, float 
     if (a->c > max_elems / rows)
         return SIMDNORM_ERR_SHAPE;
     const size_t total = rows * a->c;
-    /* inputs: x, gamma, beta, mean, var; outputs: y, save_mean, save_rstd,
-     * running_mean, running_var (read too, but written) */
-    const void *in[5] = {a->x, a->gamma, a->beta, a->mean, a->var};
-    const void *out[5] = {a->y, a->save_mean, a->save_rstd, a->running_mean, a->running_var};
-    size_t inb[5], outb[5];
-    for (int i = 0; i < 5; i++) {
-        const size_t len = i == 0 ? total : a->c;
-        if (!simdnorm_matrix_span(in[i], 1, len, len, &inb[i]) ||
-            !simdnorm_matrix_span(out[i], 1, len, len, &outb[i]))
+    /* inputs: x, gamma, beta, mean, var; outputs: y (may be x: in place),
+     * save_mean, save_rstd, running_mean, running_var (read too, but
+     * written) */
+    simdnorm_buffer buf[10] = {
+        {a->x, 0, 0, 0, 0},    {a->gamma, 0, 0, 0, 0},        {a->beta, 0, 0, 0, 0},
+        {a->mean, 0, 0, 0, 0}, {a->var, 0, 0, 0, 0},          {a->y, 0, 0, 1u << 0, 1},
+        {a->save_mean, 0, 0, 0, 1}, {a->save_rstd, 0, 0, 0, 1}, {a->running_mean, 0, 0, 0, 1},
+        {a->running_var, 0, 0, 0, 1},
+    };
+    for (int i = 0; i < 10; i++) {
+        const size_t len = i == 0 || i == 5 ? total : a->c;
+        if (!simdnorm_matrix_span(buf[i].p, 1, len, len, &buf[i].bytes))
             return SIMDNORM_ERR_SHAPE;
     }
-    const int in_place = a->y == a->x;
-    for (int o = 0; o < 5; o++) {
-        for (int i = 0; i < 5; i++) {
-            if (o == 0 && i == 0 && in_place)
-                continue;
-            if (simdnorm_overlaps(out[o], outb[o], in[i], inb[i]))
-                return SIMDNORM_ERR_OVERLAP;
-        }
-        for (int p = o + 1; p < 5; p++)
-            if (simdnorm_overlaps(out[o], outb[o], out[p], outb[p]))
-                return SIMDNORM_ERR_OVERLAP;
-    }
-    return SIMDNORM_OK;
+    return simdnorm_check_overlap(buf, 10);
 }
 
 /* NHWC threads take at least this many channels each, starting on multiples
@@ -413,6 +404,26 @@ static simdnorm_status check_bn(const bn_call *a, simdnorm_layout layout, float 
  * Measured, (32, 64, 56x56) NHWC training, AVX-512: 16-channel slices ran
  * 0.81x of one thread on 2 threads; with 128 it stays on one thread. */
 #define BN_NHWC_MIN_CHANNELS 128
+
+/* The parallel-for body: channel units [u0, u1) (units of `unit` channels,
+ * the last one short). */
+typedef struct bn_split {
+    const simdnorm_kernels *k;
+    const bn_call *a;
+    size_t unit;
+} bn_split;
+
+static void bn_range(void *ctx, size_t u0, size_t u1)
+{
+    const bn_split *s = ctx;
+    const bn_call *a = s->a;
+    const size_t cb = u0 * s->unit;
+    const size_t ce = u1 * s->unit < a->c ? u1 * s->unit : a->c;
+    if (a->nhwc)
+        run_nhwc(s->k, a, cb, ce);
+    else
+        run_nchw(s->k, a, cb, ce);
+}
 
 /* spatial == 1 (2-D input) is the same memory in both layouts: the NHWC path
  * takes it, so the two layouts give the same bits there.
@@ -426,32 +437,9 @@ static void run(bn_call *a)
     a->stream = a->n * a->c * a->spatial > BN_STREAM_BYTES / (2 * sizeof(float));
     const size_t c = a->c, unit = a->nhwc ? BN_NHWC_MIN_CHANNELS : 1;
     const size_t bytes = a->n * a->spatial * c * sizeof(float) * (a->train ? 3 : 2);
-    const int nt = simdnorm_threads_for(bytes, c / unit);
-    if (nt <= 1) {
-        if (a->nhwc)
-            run_nhwc(k, a, 0, c);
-        else
-            run_nchw(k, a, 0, c);
-        return;
-    }
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static)
-#endif
-    for (int t = 0; t < nt; t++) {
-        const size_t units = (c + unit - 1) / unit;
-        const size_t cb = units * (size_t)t / (size_t)nt * unit;
-        size_t ce = units * (size_t)(t + 1) / (size_t)nt * unit;
-        if (ce > c)
-            ce = c;
-        /* each worker computes under the canonical state too (its own
-         * control register) */
-        const simdnorm_fpenv fe = simdnorm_fpenv_enter();
-        if (a->nhwc)
-            run_nhwc(k, a, cb, ce);
-        else
-            run_nchw(k, a, cb, ce);
-        simdnorm_fpenv_leave(fe);
-    }
+    bn_split sp = {k, a, unit};
+    /* at most c / unit threads: a short last unit gets none of its own */
+    simdnorm_parallel_for((c + unit - 1) / unit, c / unit, bytes, bn_range, &sp);
 }
 
 simdnorm_status simdnorm_batch_norm_train_ex_f32(

@@ -29,6 +29,37 @@ const simdnorm_kernels *simdnorm_kernels_for(simdnorm_isa isa);
  * oversubscription), or without OpenMP; else up to simdnorm_get_num_threads. */
 int simdnorm_threads_for(size_t bytes, size_t max_parts);
 
+/* The body of a parallel loop: parts [begin, end) of the caller's work,
+ * under the canonical floating-point state (fpenv.h). */
+typedef void (*simdnorm_range_fn)(void *ctx, size_t begin, size_t end);
+
+/* Runs body on nt >= 2 OpenMP threads, thread t taking the parts
+ * [t*parts/nt, (t+1)*parts/nt) (empty ranges skipped), each worker entering
+ * and leaving the canonical floating-point state around its range; returns
+ * when all are done. Out of line (threads.c): the only OpenMP parallel
+ * region of the library. Without OpenMP, one call body(ctx, 0, parts). */
+void simdnorm_parallel_run(int nt, size_t parts, simdnorm_range_fn body, void *ctx);
+
+/* The parallel for of every entry point: [0, parts) split into contiguous
+ * ranges over simdnorm_threads_for(bytes, max_threads) threads (callers pass
+ * max_threads = parts, or fewer when a short last part must not get a
+ * thread of its own). A body must compute every output the same way
+ * whichever range it falls in, so that no bit depends on the split. One
+ * thread (small, nested, or no OpenMP): body(ctx, 0, parts) on the calling
+ * thread, which is already in the canonical state - inline, so a constant
+ * body is a direct (inlinable) call and a small call pays only the thread
+ * count rule. */
+static inline __attribute__((always_inline)) void
+simdnorm_parallel_for(size_t parts, size_t max_threads, size_t bytes, simdnorm_range_fn body,
+                      void *ctx)
+{
+    const int nt = simdnorm_threads_for(bytes, max_threads);
+    if (__builtin_expect(nt <= 1, 1))
+        body(ctx, 0, parts);
+    else
+        simdnorm_parallel_run(nt, parts, body, ctx);
+}
+
 /* ---- validation -------------------------------------------------------  */
 
 /* Inline, and without divisions: they run on every call, and a 64-bit
@@ -70,6 +101,48 @@ static inline int simdnorm_overlaps(const void *a, size_t abytes, const void *b,
         return 0;
     const uintptr_t pa = (uintptr_t)a, pb = (uintptr_t)b;
     return pa < pb + bbytes && pb < pa + abytes;
+}
+
+/* One buffer of a call, for simdnorm_check_overlap: its start, the bytes it
+ * spans (simdnorm_matrix_span; NULL or 0: absent, overlaps nothing), its row
+ * stride in floats (for the in-place rule; 0 for a plain array), whether
+ * the call writes it, and which inputs it may be exactly: bit i of
+ * may_alias set means "buffer i of the list, if it has the same start and
+ * the same stride" (in place: each element is read before it is written).
+ * may_alias names inputs only. */
+typedef struct simdnorm_buffer {
+    const void *p;
+    size_t bytes;
+    size_t stride;
+    unsigned may_alias;
+    int out;
+} simdnorm_buffer;
+
+/* DESIGN §5's overlap rule over a call's list of buffers (at most 32):
+ * SIMDNORM_ERR_OVERLAP if the byte range of an output intersects that of
+ * any other buffer of the list (input or output), except an allowed exact
+ * alias; else SIMDNORM_OK. Inline and fully unrolled: the callers' lists
+ * are constant in length and in their out/may_alias fields, so this folds
+ * to the pairwise compares a hand-written check would make (each pair of
+ * outputs once, absent optional buffers dropped where known). */
+static inline __attribute__((always_inline)) simdnorm_status
+simdnorm_check_overlap(const simdnorm_buffer *b, size_t n)
+{
+#pragma GCC unroll 16
+    for (size_t i = 0; i < n; i++) {
+        if (!b[i].out)
+            continue;
+#pragma GCC unroll 16
+        for (size_t j = 0; j < n; j++) {
+            if (j == i || (j < i && b[j].out)) /* an output pair: checked at j */
+                continue;
+            if (((b[i].may_alias >> j) & 1u) && b[i].p == b[j].p && b[i].stride == b[j].stride)
+                continue;
+            if (simdnorm_overlaps(b[i].p, b[i].bytes, b[j].p, b[j].bytes))
+                return SIMDNORM_ERR_OVERLAP;
+        }
+    }
+    return SIMDNORM_OK;
 }
 
 /* ---- statistics (stats.c) ---------------------------------------------- */

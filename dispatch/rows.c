@@ -7,57 +7,38 @@
 #include "fpenv.h"
 #include "internal.h"
 
-/* Whether an output may overlap an input: only exactly (same start, same
- * stride: element i of each row is read before it is written). */
-static int exact_alias(const void *out, size_t out_stride, const void *in, size_t in_stride)
-{
-    return out == in && out_stride == in_stride;
-}
-
-/* The checks of the options (residual, bias, h) after those of the plain
- * arguments: shape (strides, spans), then overlap. y and h may each be
- * exactly x or residual (in place); no other output may overlap an input
- * or another output. */
-static simdnorm_status check_options(size_t rows, size_t cols, const float *x,
-                                     size_t x_stride, size_t xb, const float *gamma,
-                                     size_t gb, const float *beta, size_t bb, const float *y,
-                                     size_t y_stride, size_t yb, const float *out1, size_t o1b,
-                                     const float *out2, size_t o2b,
-                                     const simdnorm_norm_options *o, int shape_only)
+/* The shape checks of the options (residual, bias, h), after those of the
+ * plain arguments: strides >= cols, spans (set in *rb, *biasb, *hb). */
+static simdnorm_status check_options_shape(size_t rows, size_t cols,
+                                           const simdnorm_norm_options *o, size_t *rb,
+                                           size_t *biasb, size_t *hb)
 {
     const float *res = o->residual, *bias = o->bias, *h = o->h;
     const size_t rs = o->residual_stride, hs = o->h_stride;
-    size_t rb = 0, biasb = 0, hb = 0;
-    if ((res && (rs < cols || !simdnorm_matrix_span(res, rows, cols, rs, &rb))) ||
-        (h && (hs < cols || !simdnorm_matrix_span(h, rows, cols, hs, &hb))) ||
-        (bias && !simdnorm_matrix_span(bias, 1, cols, cols, &biasb)))
+    *rb = *biasb = *hb = 0;
+    if ((res && (rs < cols || !simdnorm_matrix_span(res, rows, cols, rs, rb))) ||
+        (h && (hs < cols || !simdnorm_matrix_span(h, rows, cols, hs, hb))) ||
+        (bias && !simdnorm_matrix_span(bias, 1, cols, cols, biasb)))
         return SIMDNORM_ERR_SHAPE;
-    if (shape_only)
-        return SIMDNORM_OK;
-    if ((!exact_alias(y, y_stride, res, rs) && simdnorm_overlaps(y, yb, res, rb)) ||
-        simdnorm_overlaps(y, yb, bias, biasb) || simdnorm_overlaps(y, yb, h, hb) ||
-        (!exact_alias(h, hs, x, x_stride) && simdnorm_overlaps(h, hb, x, xb)) ||
-        (!exact_alias(h, hs, res, rs) && simdnorm_overlaps(h, hb, res, rb)) ||
-        simdnorm_overlaps(h, hb, gamma, gb) || simdnorm_overlaps(h, hb, beta, bb) ||
-        simdnorm_overlaps(h, hb, bias, biasb) || simdnorm_overlaps(out1, o1b, res, rb) ||
-        simdnorm_overlaps(out1, o1b, bias, biasb) || simdnorm_overlaps(out1, o1b, h, hb) ||
-        simdnorm_overlaps(out2, o2b, res, rb) || simdnorm_overlaps(out2, o2b, bias, biasb) ||
-        simdnorm_overlaps(out2, o2b, h, hb))
-        return SIMDNORM_ERR_OVERLAP;
     return SIMDNORM_OK;
 }
 
+/* The buffers of a row-norm call, in the order of the overlap table. */
+enum { B_X, B_GAMMA, B_BETA, B_Y, B_OUT1, B_OUT2, B_RES, B_BIAS, B_H, B_ALL,
+       B_PLAIN = B_RES /* without options: the first six */ };
+
 /* The checks both row norms share (DESIGN §5), in order: parameters (eps,
- * the activation), empty output, NULL pointers, shape, overlap. Inputs: x,
- * gamma, beta (and the options' residual, bias); outputs: y, out1, out2
- * (the saved statistics; and the options' h). *done is set when rows == 0.
- * A call without options checks exactly what the plain functions did. */
-static inline __attribute__((always_inline)) simdnorm_status check_rows(size_t rows, size_t cols, const float *x,
-                                  size_t x_stride, const float *gamma,
-                                  const float *beta, float eps, const float *y,
-                                  size_t y_stride, const float *out1,
-                                  const float *out2, const simdnorm_norm_options *o,
-                                  int *done)
+ * the activation), empty output, NULL pointers, shape (the plain arguments,
+ * then the options'), overlap. Inputs: x, gamma, beta (and the options'
+ * residual, bias); outputs: y, out1, out2 (the saved statistics; and the
+ * options' h). y may be exactly x (in place) or the residual, h exactly x or
+ * the residual; no other output may overlap an input or another output.
+ * *done is set when rows == 0. A call without options (or with only an
+ * activation) lists the plain buffers only. */
+static inline __attribute__((always_inline)) simdnorm_status
+check_rows(size_t rows, size_t cols, const float *x, size_t x_stride, const float *gamma,
+           const float *beta, float eps, const float *y, size_t y_stride, const float *out1,
+           const float *out2, const simdnorm_norm_options *o, int *done)
 {
     *done = 0;
     if (!simdnorm_eps_ok(eps) || (o && !simdnorm_act_ok(o->activation)))
@@ -79,22 +60,22 @@ static inline __attribute__((always_inline)) simdnorm_status check_rows(size_t r
         !simdnorm_matrix_span(out2, 1, rows, rows, &o2b))
         return SIMDNORM_ERR_SHAPE;
     const int opts = o && (o->residual || o->bias || o->h);
-    if (opts && check_options(rows, cols, x, x_stride, xb, gamma, gb, beta, bb, y, y_stride, yb,
-                              out1, o1b, out2, o2b, o, 1) != SIMDNORM_OK)
+    size_t rb = 0, biasb = 0, hb = 0;
+    if (opts && check_options_shape(rows, cols, o, &rb, &biasb, &hb) != SIMDNORM_OK)
         return SIMDNORM_ERR_SHAPE;
-    const int in_place = y == x && y_stride == x_stride;
-    if ((!in_place && simdnorm_overlaps(y, yb, x, xb)) ||
-        simdnorm_overlaps(y, yb, gamma, gb) || simdnorm_overlaps(y, yb, beta, bb) ||
-        simdnorm_overlaps(out1, o1b, x, xb) || simdnorm_overlaps(out1, o1b, gamma, gb) ||
-        simdnorm_overlaps(out1, o1b, beta, bb) || simdnorm_overlaps(out1, o1b, y, yb) ||
-        simdnorm_overlaps(out2, o2b, x, xb) || simdnorm_overlaps(out2, o2b, gamma, gb) ||
-        simdnorm_overlaps(out2, o2b, beta, bb) || simdnorm_overlaps(out2, o2b, y, yb) ||
-        simdnorm_overlaps(out1, o1b, out2, o2b))
-        return SIMDNORM_ERR_OVERLAP;
-    if (opts)
-        return check_options(rows, cols, x, x_stride, xb, gamma, gb, beta, bb, y, y_stride, yb,
-                             out1, o1b, out2, o2b, o, 0);
-    return SIMDNORM_OK;
+    const simdnorm_buffer buf[B_ALL] = {
+        [B_X] = {x, xb, x_stride, 0, 0},
+        [B_GAMMA] = {gamma, gb, 0, 0, 0},
+        [B_BETA] = {beta, bb, 0, 0, 0},
+        [B_Y] = {y, yb, y_stride, 1u << B_X | 1u << B_RES, 1},
+        [B_OUT1] = {out1, o1b, 0, 0, 1},
+        [B_OUT2] = {out2, o2b, 0, 0, 1},
+        [B_RES] = {opts ? o->residual : NULL, rb, opts ? o->residual_stride : 0, 0, 0},
+        [B_BIAS] = {opts ? o->bias : NULL, biasb, 0, 0, 0},
+        [B_H] = {opts ? o->h : NULL, hb, opts ? o->h_stride : 0, 1u << B_X | 1u << B_RES, 1},
+    };
+    /* two calls of constant length, each unrolled */
+    return opts ? simdnorm_check_overlap(buf, B_ALL) : simdnorm_check_overlap(buf, B_PLAIN);
 }
 
 /* The saved mean of a row with a NaN or Inf: the plain float64 mean, as the
@@ -331,24 +312,17 @@ static simdnorm_f32_normalize_fn pick_normalize(const simdnorm_kernels *k, size_
     return big && cols >= 1024 ? k->f32_normalize_stream : k->f32_normalize;
 }
 
-/* Blocks of rows over the threads that the size allows (threads.c). */
-static void run_row_job(const row_job *j, size_t rows)
+/* Rows [r0, r1) of the job ctx: the parallel-for body. */
+static void row_range(void *ctx, size_t r0, size_t r1)
 {
-    const int nt = simdnorm_threads_for(rows * j->cols * 2 * sizeof(float), rows);
-    if (nt <= 1) {
-        run_rows(j, 0, rows);
-        return;
-    }
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static)
-#endif
-    for (int t = 0; t < nt; t++) {
-        /* each worker computes under the canonical state too (its own
-         * control register) */
-        const simdnorm_fpenv fe = simdnorm_fpenv_enter();
-        run_rows(j, rows * (size_t)t / (size_t)nt, rows * (size_t)(t + 1) / (size_t)nt);
-        simdnorm_fpenv_leave(fe);
-    }
+    run_rows((const row_job *)ctx, r0, r1);
+}
+
+/* Blocks of rows over the threads that the size allows (threads.c). */
+static inline __attribute__((always_inline)) void run_row_job(const row_job *j, size_t rows)
+{
+    simdnorm_parallel_for(rows, rows, rows * j->cols * 2 * sizeof(float), row_range,
+                          (void *)j);
 }
 
 /* The job of a validated call. */
