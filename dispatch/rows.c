@@ -365,6 +365,33 @@ static inline __attribute__((always_inline)) row_job make_job(int rms, size_t ro
     return j;
 }
 
+/* A plain call (no options) of rows of one block: only the row engine's
+ * job is built, and each thread's range of rows is one engine call. */
+static void layer_norm_engine_range(void *ctx, size_t r0, size_t r1)
+{
+    const simdnorm_row_job *e = (const simdnorm_row_job *)ctx;
+    e->k->f32_layer_norm_rows(e, r0, r1);
+}
+
+static void rms_norm_engine_range(void *ctx, size_t r0, size_t r1)
+{
+    const simdnorm_row_job *e = (const simdnorm_row_job *)ctx;
+    e->k->f32_rms_norm_rows(e, r0, r1);
+}
+
+static inline __attribute__((always_inline)) void
+run_plain_engine(int rms, size_t rows, size_t cols, const float *x, size_t x_stride,
+                 const float *gamma, const float *beta, float eps, float *y, size_t y_stride,
+                 float *mean, float *rstd)
+{
+    const size_t bytes = rows * cols * 2 * sizeof(float);
+    const simdnorm_row_job e = {simdnorm_active_kernels(), cols, x, gamma, beta, x_stride,
+                                y_stride, y, mean, rstd, eps, 1.0 / (double)cols,
+                                SIMDNORM_ACT_NONE, bytes > SIMDNORM_STREAM_BYTES ? 2 : 0};
+    simdnorm_parallel_for(rows, rows, bytes, rms ? rms_norm_engine_range : layer_norm_engine_range,
+                          (void *)&e);
+}
+
 /* The bodies of the public functions, inlined into each: opt is NULL (a
  * constant) in the plain ones, whose validation and job then compile to
  * what they were before options existed (the 1x8 call costs ~40-70 ns). */
@@ -379,9 +406,13 @@ layer_norm(size_t rows, size_t cols, const float *x, size_t x_stride, const floa
     if (st != SIMDNORM_OK || done)
         return st;
     const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
-    const row_job j = make_job(0, rows, cols, x, x_stride, gamma, beta, eps, y, y_stride, mean,
-                               rstd, opt);
-    run_row_job(&j, rows);
+    if (!opt && cols <= SIMDNORM_BLOCK) {
+        run_plain_engine(0, rows, cols, x, x_stride, gamma, beta, eps, y, y_stride, mean, rstd);
+    } else {
+        const row_job j = make_job(0, rows, cols, x, x_stride, gamma, beta, eps, y, y_stride,
+                                   mean, rstd, opt);
+        run_row_job(&j, rows);
+    }
     simdnorm_fpenv_leave(fe);
     return SIMDNORM_OK;
 }
@@ -396,9 +427,13 @@ rms_norm(size_t rows, size_t cols, const float *x, size_t x_stride, const float 
     if (st != SIMDNORM_OK || done)
         return st;
     const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
-    const row_job j = make_job(1, rows, cols, x, x_stride, gamma, NULL, eps, y, y_stride, NULL,
-                               rstd, opt);
-    run_row_job(&j, rows);
+    if (!opt && cols <= SIMDNORM_BLOCK) {
+        run_plain_engine(1, rows, cols, x, x_stride, gamma, NULL, eps, y, y_stride, NULL, rstd);
+    } else {
+        const row_job j = make_job(1, rows, cols, x, x_stride, gamma, NULL, eps, y, y_stride,
+                                   NULL, rstd, opt);
+        run_row_job(&j, rows);
+    }
     simdnorm_fpenv_leave(fe);
     return SIMDNORM_OK;
 }
