@@ -366,6 +366,31 @@ void run_normalize_alias(State &st, const K *k, size_t off)
     set_counters(st, 4 * n, n);
 }
 
+// The row engine on 64 MiB of x (rows of n floats, y its own 64 MiB),
+// with plain or streaming stores of y (job.stream 0 or 2): the measurements
+// behind the streaming rule of dispatch/rows.c (engine_streams). Buffers are
+// allocated (and pre-faulted) on first use.
+void run_engine_dram(State &st, const K *k, size_t n, int rms, int stream)
+{
+    static float *x = nullptr, *y = nullptr;
+    const size_t elems = (size_t)16 << 20, rows = elems / n;
+    if (!x) {
+        x = aligned_floats(elems);
+        y = aligned_floats(elems);
+        Buffers &m = buffers();
+        for (size_t i = 0; i < elems; i++)
+            x[i] = m.x[i % kMaxElems];
+    }
+    Buffers &m = buffers();
+    const simdnorm_row_job j = {k, n, x, m.gamma, rms ? nullptr : m.beta, n, n, y, nullptr,
+                                nullptr, 1e-5, 1.0 / (double)n, SIMDNORM_ACT_NONE, stream};
+    for (auto _ : st) {
+        (rms ? k->f32_rms_norm_rows : k->f32_layer_norm_rows)(&j, 0, rows);
+        benchmark::ClobberMemory();
+    }
+    set_counters(st, 2 * rows * n, rows * n);
+}
+
 // ---- registration ----------------------------------------------------------
 
 // One benchmark per shape of the runner's kind (deduced from its type).
@@ -399,6 +424,16 @@ void register_all()
         const K *k = simdnorm_kernels_for(isa);
         if (!k || !simdnorm_isa_available(isa))
             continue;
+        for (int rms = 0; rms <= 1; rms++)
+            for (size_t n : {33, 64, 128, 256, 512, 768, 1000, 4096})
+                for (int stream = 0; stream <= 2; stream += 2) {
+                    const std::string name = std::string(rms ? "f32_rms_norm_rows" : "f32_layer_norm_rows") +
+                                             "_dram/" + simdnorm_isa_name(isa) + "/n:" +
+                                             std::to_string(n) + "/stream:" + std::to_string(stream);
+                    benchmark::RegisterBenchmark(name.c_str(), [k, n, rms, stream](State &st) {
+                        run_engine_dram(st, k, n, rms, stream);
+                    })->UseRealTime();
+                }
         for (size_t off : {0, 32, 64, 128, 256, 1024}) {
             const std::string name = std::string("f32_normalize_4k_alias/") +
                                      simdnorm_isa_name(isa) + "/n:1024/y_minus_x:" +

@@ -304,10 +304,11 @@ static void run_rows(const row_job *j, size_t r0, size_t r1)
  * SIMDNORM_STREAM_BYTES and every row of y starts on a cache line (y
  * 64-byte aligned, stride a multiple of 16 floats) and holds at least 64
  * floats. Same bits either way. One fence per call and thread.
- * Measured (64 MiB of x, single thread, AVX-512, engine alone, GB/s of x + y
- * plain / streaming): LayerNorm 33 floats 15.6 / 8.4 (rows off the lines:
- * partial lines streamed), 64 25.4 / 27.1, 128 32.4 / 42.2, 256 32.1 / 34.1,
- * 512 19.6 / 27.1, 768 19.5 / 25.5, 4096 20.8 / 29.6. */
+ * Measured (64 MiB of x, single thread, AVX-512, engine alone, best of 8,
+ * GB/s of x + y plain / streaming): LayerNorm 33 floats 15.6 / 8.4 (rows off
+ * the lines: partial lines streamed), 64 25.4 / 27.1, 128 32.4 / 42.2, 256
+ * 32.1 / 34.1, 512 19.6 / 27.1, 768 19.5 / 25.5, 4096 20.8 / 29.6. Check
+ * with `simdnorm-kernel-bench --benchmark_filter=_dram/avx512`. */
 static inline int engine_streams(size_t rows, size_t cols, const float *y, size_t y_stride)
 {
     return rows * cols > SIMDNORM_STREAM_BYTES / (2 * sizeof(float)) &&
