@@ -302,17 +302,20 @@ static void run_rows(const row_job *j, size_t r0, size_t r1)
 
 /* Whether the row engine writes y with streaming stores: when x + y exceed
  * SIMDNORM_STREAM_BYTES and every row of y starts on a cache line (y
- * 64-byte aligned, stride a multiple of 16 floats) and holds at least 64
+ * 64-byte aligned, stride a multiple of 16 floats) and holds at least 128
  * floats. Same bits either way. One fence per call and thread.
  * Measured (64 MiB of x, single thread, AVX-512, engine alone, best of 8,
  * GB/s of x + y plain / streaming): LayerNorm 33 floats 15.6 / 8.4 (rows off
  * the lines: partial lines streamed), 64 25.4 / 27.1, 128 32.4 / 42.2, 256
  * 32.1 / 34.1, 512 19.6 / 27.1, 768 19.5 / 25.5, 4096 20.8 / 29.6. Check
- * with `simdnorm-kernel-bench --benchmark_filter=_dram/avx512`. */
+ * with `simdnorm-kernel-bench --benchmark_filter=_dram/avx512`. Through the
+ * public call (simdnorm-bench, 64 MiB, AVX-512, two alternating runs, ms,
+ * streaming from 64 / from 1024 floats): LayerNorm 64 floats 12.6, 9.2 /
+ * 8.7, 8.0 - hence 128; 768 7.8, 7.3 / 9.4, 8.4. */
 static inline int engine_streams(size_t rows, size_t cols, const float *y, size_t y_stride)
 {
     return rows * cols > SIMDNORM_STREAM_BYTES / (2 * sizeof(float)) &&
-           ((uintptr_t)y & 63) == 0 && (y_stride & 15) == 0 && cols >= 64;
+           ((uintptr_t)y & 63) == 0 && (y_stride & 15) == 0 && cols >= 128;
 }
 
 /* Streaming stores when x + y exceed SIMDNORM_STREAM_BYTES and rows hold at
