@@ -238,8 +238,9 @@ typedef struct simdnorm_row_job {
  * double vector lanes - divisions, square roots, the fast/exact verdict as
  * a mask - and normalizes each row in place of an indirect call; a row
  * the vector finish does not take (a shift more than one standard
- * deviation off, overflow, underflow, NaN/Inf, a plan that is not fast)
- * goes to simdnorm_layer_norm_row_slow / simdnorm_rms_norm_row_slow.
+ * deviation off, overflow, underflow, NaN/Inf, a plan that is not fast),
+ * and a batch of a single row, go to simdnorm_layer_norm_row_slow /
+ * simdnorm_rms_norm_row_slow.
  * Reads rows r0..r1-1 of x (and gamma, beta), writes the same rows of y
  * and of mean, rstd; in place (y == x, same stride) allowed. */
 typedef void simdnorm_f32_layer_norm_rows_kernel(const simdnorm_row_job *j, size_t r0, size_t r1);
@@ -247,9 +248,10 @@ typedef simdnorm_f32_layer_norm_rows_kernel *simdnorm_f32_layer_norm_rows_fn;
 typedef void simdnorm_f32_rms_norm_rows_kernel(const simdnorm_row_job *j, size_t r0, size_t r1);
 typedef simdnorm_f32_rms_norm_rows_kernel *simdnorm_f32_rms_norm_rows_fn;
 
-/* The rare rows, in plain C compiled once (dispatch/rows.c): row r of the
- * job from its fast sums s1, s2 about shift (LayerNorm) or ss (RMSNorm),
- * finished, planned and normalized as the per-row definition does. */
+/* The per-row path, in plain C compiled once (dispatch/rows.c): row r of
+ * the job from its fast sums s1, s2 about shift (LayerNorm) or ss
+ * (RMSNorm), finished, planned and normalized as the per-row definition
+ * does (the rare rows, and single rows). */
 void simdnorm_layer_norm_row_slow(const simdnorm_row_job *j, size_t r, float shift, double s1,
                                   double s2);
 void simdnorm_rms_norm_row_slow(const simdnorm_row_job *j, size_t r, double ss);

@@ -10,7 +10,10 @@
  * the same double operations, lane by lane, so every bit is what the
  * per-row definition gives. Each row is then normalized by the inlined
  * normalize loop (generic/normalize.h). A row the vector finish does not
- * take goes to the plain-C slow path (simdnorm_*_row_slow). */
+ * take goes to the plain-C per-row path (simdnorm_*_row_slow), and so does
+ * a batch of one row: for one row the lane-parallel finish (the fold across
+ * rows, vector division and square root) only lengthens the chain (1x8
+ * LayerNorm, AVX-512: ~61 ns before the engine, ~95 ns through it). */
 #include <float.h>
 #include <math.h>
 
@@ -92,6 +95,17 @@ static ALWAYS_INLINE void layer_norm_rows(const simdnorm_row_job *j, size_t r0, 
     const vd inf = vd_set1((double)INFINITY);
     for (size_t r = r0; r < r1; r += VD_N) {
         const size_t m = r1 - r < VD_N ? r1 - r : VD_N;
+        if (m == 1) {
+            /* one row (a 1-row call, a decode step): the per-row finish in
+             * scalar double has the shorter dependency chain; same bits */
+            const float *x0 = j->x + r * j->x_stride;
+            const float sh0 = n >= 8 ? (float)(vd_head8_sum(x0) * 0.125) /* simdnorm_head_shift */
+                                     : simdnorm_head_shift(n, x0);
+            vd a, b;
+            row_moments(n, x0, sh0, &a, &b);
+            simdnorm_layer_norm_row_slow(j, r, sh0, vd_fold(a), vd_fold(b));
+            continue;
+        }
         float sh[VD_N];
         double shd[VD_N], s1[VD_N], s2[VD_N];
         const float *xr[VD_N];
@@ -154,6 +168,10 @@ static ALWAYS_INLINE void rms_norm_rows(const simdnorm_row_job *j, size_t r0, si
     const vd inf = vd_set1((double)INFINITY);
     for (size_t r = r0; r < r1; r += VD_N) {
         const size_t m = r1 - r < VD_N ? r1 - r : VD_N;
+        if (m == 1) { /* one row: as in layer_norm_rows */
+            simdnorm_rms_norm_row_slow(j, r, vd_fold(row_sumsq(n, j->x + r * j->x_stride)));
+            continue;
+        }
         double ss[VD_N];
         const float *xr[VD_N];
         for (size_t i = 0; i < VD_N; i++)
