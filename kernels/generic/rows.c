@@ -60,6 +60,13 @@ static ALWAYS_INLINE void engine_normalize(const simdnorm_row_job *j, size_t r, 
         normalize_act(j->cols, xr, shift, scale, offset, j->gamma, beta, yr, j->act);
 }
 
+/* simdnorm_head_shift of a row, its 8-element head summed in the vector
+ * header (the same pairwise double additions). */
+static ALWAYS_INLINE float row_shift(size_t n, const float *x)
+{
+    return n >= 8 ? (float)(vd_head8_sum(x) * 0.125) : simdnorm_head_shift(n, x);
+}
+
 /* Rows per batch: VD_N, or fewer when VD_N rows of x would not stay in
  * the L1 cache (16 KiB of them) until they are normalized - the batch
  * takes all its rows' sums before it writes any (4096-float rows in
@@ -111,8 +118,7 @@ static ALWAYS_INLINE void layer_norm_rows(const simdnorm_row_job *j, size_t r0, 
             /* one row (a 1-row call, a decode step): the per-row finish in
              * scalar double has the shorter dependency chain; same bits */
             const float *x0 = j->x + r * j->x_stride;
-            const float sh0 = n >= 8 ? (float)(vd_head8_sum(x0) * 0.125) /* simdnorm_head_shift */
-                                     : simdnorm_head_shift(n, x0);
+            const float sh0 = row_shift(n, x0);
             vd a, b;
             row_moments(n, x0, sh0, &a, &b);
             simdnorm_layer_norm_row_slow(j, r, sh0, vd_fold(a), vd_fold(b));
@@ -123,9 +129,7 @@ static ALWAYS_INLINE void layer_norm_rows(const simdnorm_row_job *j, size_t r0, 
         const float *xr[VD_N];
         for (size_t i = 0; i < VD_N; i++) {
             xr[i] = j->x + (r + (i < m ? i : 0)) * j->x_stride;
-            sh[i] = i >= m ? 0.0f
-                    : n >= 8 ? (float)(vd_head8_sum(xr[i]) * 0.125) /* simdnorm_head_shift */
-                             : simdnorm_head_shift(n, xr[i]);
+            sh[i] = i < m ? row_shift(n, xr[i]) : 0.0f;
             shd[i] = (double)sh[i];
         }
 #if defined(VD_HAS_FOLD_ROWS)
