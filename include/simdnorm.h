@@ -222,6 +222,52 @@ SIMDNORM_API simdnorm_status simdnorm_batch_norm_infer_ex_f32(
 SIMDNORM_API simdnorm_status simdnorm_activate_f32(
     size_t n, const float *x, simdnorm_activation act, float *y);
 
+/* ---- backward (gradients; PyTorch's formulas) -------------------------------
+ * With xhat = (x - mean) * rstd (RMSNorm: x * rstd) and g = dy * gamma
+ * (gamma = 1 when NULL), averages over the forward's elements (a row; a
+ * channel's n*spatial elements):
+ *   LayerNorm  dx = rstd * (g - avg(g) - xhat * avg(g * xhat))
+ *   RMSNorm    dx = rstd * (g - xhat * avg(g * xhat))
+ *   BatchNorm  training != 0: as LayerNorm per channel; training == 0 (fixed
+ *              statistics): dx = g * rstd
+ *   dgamma = sum dy * xhat,  dbeta = sum dy  (over rows / n*spatial)
+ * mean and rstd are the forward's saved statistics (BatchNorm with fixed
+ * statistics: the running mean and 1/sqrt(running_var + eps)). Every output
+ * is bit-for-bit the same on every ISA and for every thread count (the
+ * sums, dgamma and dbeta included: their order is canonical, README
+ * "Backward"). dx may be dy (exact in place: same pointer, same stride);
+ * any other overlap between an output and an input or another output is
+ * SIMDNORM_ERR_OVERLAP. Outputs all NULL is a no-op (after validation).
+ * rows == 0 (BatchNorm: n*spatial == 0 with training == 0) writes zeros to
+ * dgamma/dbeta; BatchNorm training needs n*spatial >= 1. */
+SIMDNORM_API simdnorm_status simdnorm_layer_norm_bwd_f32(
+    size_t rows, size_t cols,
+    const float *dy, size_t dy_stride,
+    const float *x, size_t x_stride,
+    const float *gamma,                     /* [cols], optional */
+    const float *mean, const float *rstd,   /* [rows] each, required: the forward's */
+    float *dx, size_t dx_stride,            /* optional; dx == dy, equal strides: in place */
+    float *dgamma, float *dbeta);           /* [cols] each, optional; overwritten */
+
+SIMDNORM_API simdnorm_status simdnorm_rms_norm_bwd_f32(
+    size_t rows, size_t cols,
+    const float *dy, size_t dy_stride,
+    const float *x, size_t x_stride,
+    const float *gamma,                     /* optional */
+    const float *rstd,                      /* [rows], required */
+    float *dx, size_t dx_stride,            /* optional; may be dy (in place) */
+    float *dgamma);                         /* [cols], optional; overwritten */
+
+SIMDNORM_API simdnorm_status simdnorm_batch_norm_bwd_f32(
+    simdnorm_layout layout, size_t n, size_t c, size_t spatial,
+    const float *dy, const float *x,
+    const float *gamma,                     /* [c], optional */
+    const float *mean, const float *rstd,   /* [c]: save_mean/save_rstd, or the running
+                                               mean and 1/sqrt(running_var + eps) */
+    int training,                           /* nonzero: batch statistics; 0: fixed */
+    float *dx,                              /* optional; may be dy (in place) */
+    float *dgamma, float *dbeta);           /* [c] each, optional; overwritten */
+
 /* ---- threads ---------------------------------------------------------------
  * Large calls split their rows (BatchNorm: its fixed blocks and channels)
  * over OpenMP threads; results are bit-for-bit the same for every thread
