@@ -1,0 +1,452 @@
+/* bwd.c - the backward kernels (kernels.h "Backward": f32_bwd_sums,
+ * f32_bwd_dx, f32_bwd_channel_sums, f32_bwd_dx_channels, f32_norm_bwd_rows),
+ * written once and compiled for every ISA against its vector header. The
+ * sums follow the canonical lanes and rounds of the fast reductions
+ * (generic/lanes.h), so every ISA computes the same operations in the same
+ * order; the dx and dgamma/dbeta steps are elementwise (and column-wise down
+ * a fixed block of rows), so the vector width cannot change them. Any
+ * alignment; nothing past a span's last element is read or written. */
+#include SIMDNORM_VEC_HEADER
+#include "generic/lanes.h"
+
+/* g = dy * gamma (dy without gamma); xhat = (x - mean) * rstd, or x * rstd
+ * without a mean (RMSNorm). */
+static ALWAYS_INLINE vf bwd_g(vf dy, vf gamma, int has_gamma)
+{
+    return has_gamma ? vf_mul(dy, gamma) : dy;
+}
+static ALWAYS_INLINE vf bwd_xhat(vf x, vf mean, vf rstd, int has_mean)
+{
+    return vf_mul(has_mean ? vf_sub(x, mean) : x, rstd);
+}
+/* dx = fmaf(g, w, fmaf(xhat, k, o)) (RMSNorm: fmaf(g, w, xhat * k)), NaN
+ * canonical. */
+static ALWAYS_INLINE vf bwd_dx(vf g, vf xhat, vf w, vf k, vf o, int has_mean)
+{
+    const vf r = has_mean ? vf_fma(xhat, k, o) : vf_mul(xhat, k);
+    const vf d = vf_fma(g, w, r);
+    return vf_canon_nan_of(d, d);
+}
+
+/* One round [i, end) of a span's sums: float lane sums p += g (only with a
+ * mean: RMSNorm needs no s1) and q = fmaf(g, xhat, q), flushed into the
+ * double lanes s, q (first: assigned). Absent lanes of the partial last
+ * step get g = xhat = +0, which leave a sum that started at +0 unchanged. */
+static ALWAYS_INLINE void bwd_round(const float *dy, const float *x, const float *gamma,
+                                    size_t i, size_t end, vf mean, vf rstd, vd s[LANE_VD],
+                                    vd q[LANE_VD], int first, int has_gamma, int has_mean)
+{
+    vf p[LANE_VF], r[LANE_VF];
+#pragma GCC unroll 32
+    for (size_t j = 0; j < LANE_VF; j++)
+        p[j] = r[j] = vf_zero();
+    for (; i + SIMDNORM_LANES <= end; i += SIMDNORM_LANES) {
+#pragma GCC unroll 32
+        for (size_t j = 0; j < LANE_VF; j++) {
+            const size_t e = i + j * VF_N;
+            const vf g = bwd_g(vf_loadu(dy + e), has_gamma ? vf_loadu(gamma + e) : vf_zero(),
+                               has_gamma);
+            const vf xh = bwd_xhat(vf_loadu(x + e), mean, rstd, has_mean);
+            if (has_mean)
+                p[j] = vf_add(p[j], g);
+            r[j] = vf_fma(g, xh, r[j]);
+        }
+    }
+    if (i < end) {
+        const size_t rem = end - i;
+#pragma GCC unroll 32
+        for (size_t j = 0; j < LANE_VF; j++) {
+            const size_t c = lanes_in_reg(j, rem, VF_N), e = i + j * VF_N;
+            if (c == 0)
+                break;
+            const vf g = vf_keep_first(
+                bwd_g(vf_load_part(dy + e, c), has_gamma ? vf_load_part(gamma + e, c) : vf_zero(),
+                      has_gamma),
+                c);
+            const vf xh = vf_keep_first(bwd_xhat(vf_load_part(x + e, c), mean, rstd, has_mean), c);
+            if (has_mean)
+                p[j] = vf_add(p[j], g);
+            r[j] = vf_fma(g, xh, r[j]);
+        }
+    }
+    if (has_mean)
+        lanes_flush(p, s, first);
+    lanes_flush(r, q, first);
+}
+
+/* Rounds in flight in the sums (as reduce.h's moments: each round's float
+ * sums start from +0, so R consecutive full rounds are R independent sets
+ * of chains, flushed in round order - the same operations, the same bits). */
+#ifndef VF_MOMENTS_ROUNDS
+#define VF_MOMENTS_ROUNDS 1
+#endif
+#define BWD_ROUNDS VF_MOMENTS_ROUNDS
+
+/* s1 (with a mean), s2 of one span, n >= 1: the first round peeled (it
+ * assigns the double lanes), then full rounds BWD_ROUNDS at a time, then
+ * the rest one by one. */
+static ALWAYS_INLINE void bwd_sums(size_t n, const float *dy, const float *x, const float *gamma,
+                                   float mean, float rstd, double out[2], int has_gamma,
+                                   int has_mean)
+{
+    const vf m = vf_set1(mean), r = vf_set1(rstd);
+    vd s[LANE_VD], q[LANE_VD];
+    size_t i = n < ROUND_ELEMS ? n : ROUND_ELEMS;
+    bwd_round(dy, x, gamma, 0, i, m, r, s, q, 1, has_gamma, has_mean);
+#if BWD_ROUNDS > 1
+    for (; n - i >= BWD_ROUNDS * ROUND_ELEMS; i += BWD_ROUNDS * ROUND_ELEMS) {
+        vf p[BWD_ROUNDS][LANE_VF], u[BWD_ROUNDS][LANE_VF];
+#pragma GCC unroll 8
+        for (size_t t = 0; t < BWD_ROUNDS; t++)
+#pragma GCC unroll 32
+            for (size_t j = 0; j < LANE_VF; j++)
+                p[t][j] = u[t][j] = vf_zero();
+        for (size_t e = 0; e < ROUND_ELEMS; e += SIMDNORM_LANES)
+#pragma GCC unroll 8
+            for (size_t t = 0; t < BWD_ROUNDS; t++)
+#pragma GCC unroll 32
+                for (size_t j = 0; j < LANE_VF; j++) {
+                    const size_t o = i + t * ROUND_ELEMS + e + j * VF_N;
+                    const vf g = bwd_g(vf_loadu(dy + o),
+                                       has_gamma ? vf_loadu(gamma + o) : vf_zero(), has_gamma);
+                    const vf xh = bwd_xhat(vf_loadu(x + o), m, r, has_mean);
+                    if (has_mean)
+                        p[t][j] = vf_add(p[t][j], g);
+                    u[t][j] = vf_fma(g, xh, u[t][j]);
+                }
+#pragma GCC unroll 8
+        for (size_t t = 0; t < BWD_ROUNDS; t++) {
+            if (has_mean)
+                lanes_flush(p[t], s, 0);
+            lanes_flush(u[t], q, 0);
+        }
+    }
+#endif
+    for (; i < n; i += ROUND_ELEMS)
+        bwd_round(dy, x, gamma, i, n - i < ROUND_ELEMS ? n : i + ROUND_ELEMS, m, r, s, q, 0,
+                  has_gamma, has_mean);
+    out[0] = has_mean ? lanes_fold(s) : 0.0;
+    out[1] = lanes_fold(q);
+}
+
+/* dx of one span, n >= 1. Software-pipelined as normalize.h's loop: the
+ * next vector's loads come before this one's store, so a dx just after dy
+ * or x modulo 4 KiB (4K aliasing) does not stall every vector. */
+static ALWAYS_INLINE vf bwd_dx_at(size_t i, const float *dy, const float *x, const float *gamma,
+                                  vf m, vf r, vf w, vf k, vf o, int has_gamma, int has_mean)
+{
+    const vf g = bwd_g(vf_loadu(dy + i), has_gamma ? vf_loadu(gamma + i) : vf_zero(), has_gamma);
+    return bwd_dx(g, bwd_xhat(vf_loadu(x + i), m, r, has_mean), w, k, o, has_mean);
+}
+
+static ALWAYS_INLINE void bwd_dx_span(size_t n, const float *dy, const float *x,
+                                      const float *gamma, float mean, float rstd, float w,
+                                      float k, float o, float *dx, int has_gamma, int has_mean)
+{
+    const vf m = vf_set1(mean), r = vf_set1(rstd), wv = vf_set1(w), kv = vf_set1(k),
+             ov = vf_set1(o);
+    size_t i = 0;
+    if (n >= 2 * VF_N) {
+        vf cur = bwd_dx_at(0, dy, x, gamma, m, r, wv, kv, ov, has_gamma, has_mean);
+        for (i = VF_N; i + VF_N <= n; i += VF_N) {
+            const vf next = bwd_dx_at(i, dy, x, gamma, m, r, wv, kv, ov, has_gamma, has_mean);
+            vf_storeu(dx + i - VF_N, cur);
+            cur = next;
+        }
+        vf_storeu(dx + i - VF_N, cur);
+    } else if (n >= VF_N) {
+        vf_storeu(dx, bwd_dx_at(0, dy, x, gamma, m, r, wv, kv, ov, has_gamma, has_mean));
+        i = VF_N;
+    }
+    if (i < n) {
+        const size_t c = n - i;
+        const vf g = bwd_g(vf_load_part(dy + i, c),
+                           has_gamma ? vf_load_part(gamma + i, c) : vf_zero(), has_gamma);
+        const vf xh = bwd_xhat(vf_load_part(x + i, c), m, r, has_mean);
+        vf_store_part(dx + i, bwd_dx(g, xh, wv, kv, ov, has_mean), c);
+    }
+}
+
+/* Contract: kernels.h, f32_bwd_sums. */
+void SIMDNORM_KERNEL(f32_bwd_sums)(size_t n, const float *dy, const float *x, const float *gamma,
+                                   float mean, float rstd, double out[2])
+{
+    if (gamma)
+        bwd_sums(n, dy, x, gamma, mean, rstd, out, 1, 1);
+    else
+        bwd_sums(n, dy, x, gamma, mean, rstd, out, 0, 1);
+}
+
+/* Contract: kernels.h, f32_bwd_dx. */
+void SIMDNORM_KERNEL(f32_bwd_dx)(size_t n, const float *dy, const float *x, const float *gamma,
+                                 float mean, float rstd, float w, float k, float o, float *dx)
+{
+    if (gamma)
+        bwd_dx_span(n, dy, x, gamma, mean, rstd, w, k, o, dx, 1, 1);
+    else
+        bwd_dx_span(n, dy, x, gamma, mean, rstd, w, k, o, dx, 0, 1);
+}
+
+/* ---- NHWC: channels in lanes, one double chain per channel -------------- */
+
+/* Vectors of channels one tile of the channel kernels walks the rows with
+ * (independent chains for the adds' latency). */
+#define BWD_CH_VECS 4
+
+/* Channels [c0, c0 + nv*VF_N) (the last vector partial, cl lanes, when
+ * cl < VF_N) of f32_bwd_channel_sums. */
+static ALWAYS_INLINE void bwd_channel_sums_tile(size_t rows, size_t c0, size_t nv, size_t cl,
+                                                const float *dy, const float *x, size_t stride,
+                                                const float *mean, const float *rstd,
+                                                double *s1, double *s2)
+{
+    vf m[BWD_CH_VECS], r[BWD_CH_VECS];
+    vd a1[BWD_CH_VECS][VD_PER_VF], a2[BWD_CH_VECS][VD_PER_VF];
+#pragma GCC unroll 4
+    for (size_t v = 0; v < nv; v++) {
+        const size_t c = c0 + v * VF_N, l = v + 1 == nv ? cl : VF_N;
+        m[v] = l == VF_N ? vf_loadu(mean + c) : vf_load_part(mean + c, l);
+        r[v] = l == VF_N ? vf_loadu(rstd + c) : vf_load_part(rstd + c, l);
+#pragma GCC unroll 2
+        for (size_t h = 0; h < VD_PER_VF; h++)
+            a1[v][h] = a2[v][h] = vd_zero();
+    }
+    for (size_t row = 0; row < rows; row++) {
+        const float *dyr = dy + row * stride, *xr = x + row * stride;
+#pragma GCC unroll 4
+        for (size_t v = 0; v < nv; v++) {
+            const size_t c = c0 + v * VF_N, l = v + 1 == nv ? cl : VF_N;
+            const vf d = l == VF_N ? vf_loadu(dyr + c) : vf_load_part(dyr + c, l);
+            const vf xv = l == VF_N ? vf_loadu(xr + c) : vf_load_part(xr + c, l);
+            vd dw[VD_PER_VF], xw[VD_PER_VF];
+            vf_widen(d, dw);
+            vf_widen(bwd_xhat(xv, m[v], r[v], 1), xw);
+#pragma GCC unroll 2
+            for (size_t h = 0; h < VD_PER_VF; h++) {
+                a1[v][h] = vd_add(a1[v][h], dw[h]);
+                a2[v][h] = vd_fma(dw[h], xw[h], a2[v][h]);
+            }
+        }
+    }
+#pragma GCC unroll 4
+    for (size_t v = 0; v < nv; v++) {
+        const size_t c = c0 + v * VF_N, l = v + 1 == nv ? cl : VF_N;
+#pragma GCC unroll 2
+        for (size_t h = 0; h < VD_PER_VF; h++) {
+            const size_t lo = h * VD_N, cnt = l <= lo ? 0 : l - lo >= VD_N ? VD_N : l - lo;
+            if (cnt == VD_N) {
+                vd_storeu(s1 + c + lo, a1[v][h]);
+                vd_storeu(s2 + c + lo, a2[v][h]);
+            } else if (cnt) {
+                vd_store_part(s1 + c + lo, a1[v][h], cnt);
+                vd_store_part(s2 + c + lo, a2[v][h], cnt);
+            }
+        }
+    }
+}
+
+/* Contract: kernels.h, f32_bwd_channel_sums. */
+void SIMDNORM_KERNEL(f32_bwd_channel_sums)(size_t rows, size_t channels, const float *dy,
+                                           const float *x, size_t stride, const float *mean,
+                                           const float *rstd, double *s1, double *s2)
+{
+    size_t c = 0;
+    for (; c + BWD_CH_VECS * VF_N <= channels; c += BWD_CH_VECS * VF_N)
+        bwd_channel_sums_tile(rows, c, BWD_CH_VECS, VF_N, dy, x, stride, mean, rstd, s1, s2);
+    for (; c + VF_N <= channels; c += VF_N)
+        bwd_channel_sums_tile(rows, c, 1, VF_N, dy, x, stride, mean, rstd, s1, s2);
+    if (c < channels)
+        bwd_channel_sums_tile(rows, c, 1, channels - c, dy, x, stride, mean, rstd, s1, s2);
+}
+
+/* Channels [c0, c0 + nv*VF_N) of f32_bwd_dx_channels (the last vector
+ * partial, cl lanes). */
+static ALWAYS_INLINE void bwd_dx_channels_tile(size_t rows, size_t c0, size_t nv, size_t cl,
+                                               const float *dy, const float *x, size_t stride,
+                                               const float *mean, const float *rstd,
+                                               const float *w, const float *k, const float *o,
+                                               float *dx)
+{
+    vf m[BWD_CH_VECS], r[BWD_CH_VECS], wv[BWD_CH_VECS], kv[BWD_CH_VECS], ov[BWD_CH_VECS];
+#pragma GCC unroll 4
+    for (size_t v = 0; v < nv; v++) {
+        const size_t c = c0 + v * VF_N, l = v + 1 == nv ? cl : VF_N;
+        if (l == VF_N) {
+            m[v] = vf_loadu(mean + c);
+            r[v] = vf_loadu(rstd + c);
+            wv[v] = vf_loadu(w + c);
+            kv[v] = vf_loadu(k + c);
+            ov[v] = vf_loadu(o + c);
+        } else {
+            m[v] = vf_load_part(mean + c, l);
+            r[v] = vf_load_part(rstd + c, l);
+            wv[v] = vf_load_part(w + c, l);
+            kv[v] = vf_load_part(k + c, l);
+            ov[v] = vf_load_part(o + c, l);
+        }
+    }
+    for (size_t row = 0; row < rows; row++) {
+        const float *dyr = dy + row * stride, *xr = x + row * stride;
+        float *dxr = dx + row * stride;
+#pragma GCC unroll 4
+        for (size_t v = 0; v < nv; v++) {
+            const size_t c = c0 + v * VF_N, l = v + 1 == nv ? cl : VF_N;
+            if (l == VF_N) {
+                const vf xh = bwd_xhat(vf_loadu(xr + c), m[v], r[v], 1);
+                vf_storeu(dxr + c, bwd_dx(vf_loadu(dyr + c), xh, wv[v], kv[v], ov[v], 1));
+            } else {
+                const vf xh = bwd_xhat(vf_load_part(xr + c, l), m[v], r[v], 1);
+                vf_store_part(dxr + c,
+                              bwd_dx(vf_load_part(dyr + c, l), xh, wv[v], kv[v], ov[v], 1), l);
+            }
+        }
+    }
+}
+
+/* Contract: kernels.h, f32_bwd_dx_channels. */
+void SIMDNORM_KERNEL(f32_bwd_dx_channels)(size_t rows, size_t channels, const float *dy,
+                                          const float *x, size_t stride, const float *mean,
+                                          const float *rstd, const float *w, const float *k,
+                                          const float *o, float *dx)
+{
+    size_t c = 0;
+    for (; c + BWD_CH_VECS * VF_N <= channels; c += BWD_CH_VECS * VF_N)
+        bwd_dx_channels_tile(rows, c, BWD_CH_VECS, VF_N, dy, x, stride, mean, rstd, w, k, o, dx);
+    for (; c + VF_N <= channels; c += VF_N)
+        bwd_dx_channels_tile(rows, c, 1, VF_N, dy, x, stride, mean, rstd, w, k, o, dx);
+    if (c < channels)
+        bwd_dx_channels_tile(rows, c, 1, channels - c, dy, x, stride, mean, rstd, w, k, o, dx);
+}
+
+/* ---- the row-norm backward over blocks of rows -------------------------- */
+
+/* Adds the float block sums b (c <= VF_N lanes) as doubles into acc[0..c). */
+static ALWAYS_INLINE void bwd_acc_add(double *acc, vf b, size_t c)
+{
+    if (c == VF_N) {
+        vd w[VD_PER_VF];
+        vf_widen(b, w);
+#pragma GCC unroll 2
+        for (size_t h = 0; h < VD_PER_VF; h++)
+            vd_storeu(acc + h * VD_N, vd_add(vd_loadu(acc + h * VD_N), w[h]));
+    } else {
+        float t[VF_N];
+        vf_storeu(t, b);
+        for (size_t l = 0; l < c; l++)
+            acc[l] += (double)t[l];
+    }
+}
+
+/* Vectors of columns one tile of the column pass keeps its block sums of
+ * in registers (two per vector). */
+#if VF_N >= 16
+#define BWD_TILE 8
+#else
+#define BWD_TILE 4
+#endif
+
+/* A block's row parameters, in local arrays (no store can alias them). */
+typedef struct bwd_block {
+    size_t m;
+    const float *dy[SIMDNORM_BWD_ROWS], *x[SIMDNORM_BWD_ROWS];
+    float *dx[SIMDNORM_BWD_ROWS];
+    float mean[SIMDNORM_BWD_ROWS], rstd[SIMDNORM_BWD_ROWS], w[SIMDNORM_BWD_ROWS],
+        k[SIMDNORM_BWD_ROWS], o[SIMDNORM_BWD_ROWS];
+} bwd_block;
+
+/* Columns [j, j + nv*VF_N) of the block's m rows (the last vector partial,
+ * cl lanes): dx, and the block's dgamma/dbeta float sums row by row in
+ * order, then added as doubles into acc_g, acc_b. */
+static ALWAYS_INLINE void bwd_block_cols(const simdnorm_bwd_job *jb, const bwd_block *bk,
+                                         size_t j, size_t nv, size_t cl, int has_gamma,
+                                         int has_mean)
+{
+    vf gm[BWD_TILE], bg[BWD_TILE], bb[BWD_TILE];
+#pragma GCC unroll 8
+    for (size_t v = 0; v < nv; v++) {
+        const size_t l = v + 1 == nv ? cl : VF_N, c = j + v * VF_N;
+        gm[v] = has_gamma ? (l == VF_N ? vf_loadu(jb->gamma + c) : vf_load_part(jb->gamma + c, l))
+                          : vf_zero();
+        bg[v] = bb[v] = vf_zero();
+    }
+    for (size_t r = 0; r < bk->m; r++) {
+        const vf mr = vf_set1(bk->mean[r]), rr = vf_set1(bk->rstd[r]), wr = vf_set1(bk->w[r]),
+                 kr = vf_set1(bk->k[r]), orr = vf_set1(bk->o[r]);
+        const float *dyr = bk->dy[r] + j, *xr = bk->x[r] + j;
+        float *dxr = bk->dx[r] ? bk->dx[r] + j : NULL;
+#pragma GCC unroll 8
+        for (size_t v = 0; v < nv; v++) {
+            const size_t l = v + 1 == nv ? cl : VF_N, c = v * VF_N;
+            const vf d = l == VF_N ? vf_loadu(dyr + c) : vf_load_part(dyr + c, l);
+            const vf xh = bwd_xhat(l == VF_N ? vf_loadu(xr + c) : vf_load_part(xr + c, l), mr, rr,
+                                   has_mean);
+            if (dxr) {
+                const vf t = bwd_dx(bwd_g(d, gm[v], has_gamma), xh, wr, kr, orr, has_mean);
+                if (l == VF_N)
+                    vf_storeu(dxr + c, t);
+                else
+                    vf_store_part(dxr + c, t, l);
+            }
+            bg[v] = vf_fma(d, xh, bg[v]);
+            bb[v] = vf_add(bb[v], d);
+        }
+    }
+#pragma GCC unroll 8
+    for (size_t v = 0; v < nv; v++) {
+        const size_t l = v + 1 == nv ? cl : VF_N, c = j + v * VF_N;
+        if (jb->acc_g)
+            bwd_acc_add(jb->acc_g + c, bg[v], l);
+        if (jb->acc_b)
+            bwd_acc_add(jb->acc_b + c, bb[v], l);
+    }
+}
+
+static ALWAYS_INLINE void norm_bwd_rows(const simdnorm_bwd_job *jb, size_t r0, size_t r1,
+                                        int has_gamma, int has_mean)
+{
+    const size_t n = jb->cols;
+    const int cols_pass = jb->acc_g || jb->acc_b;
+    for (size_t b = r0; b < r1; b += SIMDNORM_BWD_ROWS) {
+        bwd_block bk;
+        bk.m = r1 - b < SIMDNORM_BWD_ROWS ? r1 - b : SIMDNORM_BWD_ROWS;
+        for (size_t r = 0; r < bk.m; r++) {
+            const size_t row = b + r;
+            bk.dy[r] = jb->dy + row * jb->dy_stride;
+            bk.x[r] = jb->x + row * jb->x_stride;
+            bk.dx[r] = jb->dx ? jb->dx + row * jb->dx_stride : NULL;
+            bk.mean[r] = has_mean ? jb->mean[row] : 0.0f;
+            bk.rstd[r] = jb->rstd[row];
+            double s[2];
+            bwd_sums(n, bk.dy[r], bk.x[r], jb->gamma, bk.mean[r], bk.rstd[r], s, has_gamma,
+                     has_mean);
+            simdnorm_bwd_coeffs(s[0], s[1], jb->inv_cols, (double)bk.rstd[r], &bk.w[r], &bk.k[r],
+                                &bk.o[r]);
+            if (!cols_pass && bk.dx[r]) /* no column sums: dx row by row, from L1 */
+                bwd_dx_span(n, bk.dy[r], bk.x[r], jb->gamma, bk.mean[r], bk.rstd[r], bk.w[r],
+                            bk.k[r], bk.o[r], bk.dx[r], has_gamma, has_mean);
+        }
+        if (!cols_pass)
+            continue;
+        size_t j = 0;
+        for (; j + BWD_TILE * VF_N <= n; j += BWD_TILE * VF_N)
+            bwd_block_cols(jb, &bk, j, BWD_TILE, VF_N, has_gamma, has_mean);
+        for (; j + VF_N <= n; j += VF_N)
+            bwd_block_cols(jb, &bk, j, 1, VF_N, has_gamma, has_mean);
+        if (j < n)
+            bwd_block_cols(jb, &bk, j, 1, n - j, has_gamma, has_mean);
+    }
+}
+
+/* Contract: kernels.h, f32_norm_bwd_rows. */
+void SIMDNORM_KERNEL(f32_norm_bwd_rows)(const simdnorm_bwd_job *jb, size_t r0, size_t r1)
+{
+    const int g = jb->gamma != NULL, mn = jb->mean != NULL;
+    if (g && mn)
+        norm_bwd_rows(jb, r0, r1, 1, 1);
+    else if (g)
+        norm_bwd_rows(jb, r0, r1, 1, 0);
+    else if (mn)
+        norm_bwd_rows(jb, r0, r1, 0, 1);
+    else
+        norm_bwd_rows(jb, r0, r1, 0, 0);
+}
