@@ -1,6 +1,7 @@
 /* test_golden.c - golden output hashes: a fixed, seeded set of inputs for
  * every public function - LayerNorm, RMSNorm, BatchNorm training and
- * inference - (and the raw double sums of the reduction kernels),
+ * inference, the fused epilogues, the backward passes - (and the raw double
+ * sums of the reduction kernels),
  * hashed bit for bit and compared with tests/golden_hashes.h. The same file
  * is asserted on x86 (scalar, AVX2, AVX-512) and on aarch64 (scalar, NEON):
  * results are identical across architectures, not only across the ISAs of
@@ -262,6 +263,96 @@ static void golden_fused(void)
             }
 }
 
+/* The backward passes: dx, dgamma and dbeta of seeded inputs, with the
+ * forward's saved statistics (BatchNorm with fixed statistics: given ones).
+ * kind 4 puts a NaN in row 0 of dy (channel 0 for BatchNorm) besides the
+ * NaN/Inf rows of x. */
+static void golden_backward(void)
+{
+    static const shape rshapes[] = {{3, 1}, {5, 33}, {4, 64}, {3, 768}, {2, 4097}};
+    static const int kinds[] = {0, 1, 3, 4};
+    char name[96];
+    for (size_t s = 0; s < sizeof rshapes / sizeof *rshapes; s++)
+        for (size_t k = 0; k < 4; k++)
+            for (int gamma = 0; gamma < 2; gamma++) {
+                const int kind = kinds[k];
+                const size_t rows = rshapes[s].rows, cols = rshapes[s].cols, n = rows * cols;
+                rng_seed(20000 + s * 131 + (size_t)kind * 17 + (size_t)gamma);
+                float *x = malloc(n * sizeof(float)), *dy = malloc(n * sizeof(float));
+                float *y = malloc(n * sizeof(float)), *dx = malloc(n * sizeof(float));
+                float *g = malloc(cols * sizeof(float)), *dg = malloc(cols * sizeof(float));
+                float *db = malloc(cols * sizeof(float)), mean[8], rstd[8];
+                fill_kind(x, n, cols, kind);
+                fill_kind(dy, n, cols, 0);
+                if (kind == 4)
+                    dy[cols / 3] = NAN;
+                for (size_t j = 0; j < cols; j++)
+                    g[j] = (float)((j % 5 == 3 ? -0.5 : 0.5) + rng_unif());
+                const float *gp = gamma ? g : NULL;
+                CHECK(simdnorm_layer_norm_f32(rows, cols, x, cols, NULL, NULL, 1e-5f, y, cols, mean,
+                                              rstd) == SIMDNORM_OK, "layer_norm failed");
+                CHECK(simdnorm_layer_norm_bwd_f32(rows, cols, dy, cols, x, cols, gp, mean, rstd, dx,
+                                                  cols, dg, db) == SIMDNORM_OK,
+                      "layer_norm_bwd failed");
+                uint64_t h = fnv(FNV_SEED, dx, n * sizeof(float));
+                h = fnv(fnv(h, dg, cols * sizeof(float)), db, cols * sizeof(float));
+                snprintf(name, sizeof name, "layer_norm_bwd_%zux%zu_kind%d_gamma%d", rows, cols, kind,
+                         gamma);
+                record(name, h);
+                CHECK(simdnorm_rms_norm_f32(rows, cols, x, cols, NULL, 1e-5f, y, cols, rstd) ==
+                          SIMDNORM_OK, "rms_norm failed");
+                CHECK(simdnorm_rms_norm_bwd_f32(rows, cols, dy, cols, x, cols, gp, rstd, dx, cols, dg) ==
+                          SIMDNORM_OK, "rms_norm_bwd failed");
+                h = fnv(fnv(FNV_SEED, dx, n * sizeof(float)), dg, cols * sizeof(float));
+                snprintf(name, sizeof name, "rms_norm_bwd_%zux%zu_kind%d_gamma%d", rows, cols, kind,
+                         gamma);
+                record(name, h);
+                free(x), free(dy), free(y), free(dx), free(g), free(dg), free(db);
+            }
+    static const struct {
+        size_t n, c, sp;
+    } bshapes[] = {{4, 19, 50}, {3, 70, 9}, {40, 5, 1}, {2, 3, 5000}, {17, 64, 1}};
+    for (size_t s = 0; s < sizeof bshapes / sizeof *bshapes; s++)
+        for (int layout = 0; layout < 2; layout++)
+            for (int training = 0; training < 2; training++)
+                for (int kind = 0; kind < 5; kind += 4) {
+                    const size_t n = bshapes[s].n, c = bshapes[s].c, sp = bshapes[s].sp;
+                    const size_t total = n * c * sp;
+                    rng_seed(21000 + s * 7 + (size_t)layout * 3 + (size_t)training * 5 + (size_t)kind);
+                    float *x = malloc(total * sizeof(float)), *dy = malloc(total * sizeof(float));
+                    float *y = malloc(total * sizeof(float)), *dx = malloc(total * sizeof(float));
+                    float *v[5];
+                    for (int i = 0; i < 5; i++)
+                        v[i] = malloc(c * sizeof(float)); /* gamma mean rstd dgamma dbeta */
+                    fill_kind(x, total, c * sp, kind);
+                    fill_kind(dy, total, c * sp, 0);
+                    if (kind == 4)
+                        dy[0] = NAN;
+                    for (size_t j = 0; j < c; j++) {
+                        v[0][j] = (float)(0.5 + rng_unif());
+                        v[1][j] = (float)(0.1 * rng_normal());
+                        v[2][j] = (float)(1.0 / sqrt(0.5 + rng_unif() + 1e-5));
+                    }
+                    const simdnorm_layout lay = layout ? SIMDNORM_NHWC : SIMDNORM_NCHW;
+                    if (training)
+                        CHECK(simdnorm_batch_norm_train_f32(lay, n, c, sp, x, NULL, NULL, 1e-5f, 0.1f,
+                                                            NULL, NULL, y, v[1], v[2]) == SIMDNORM_OK,
+                              "batch_norm_train failed");
+                    CHECK(simdnorm_batch_norm_bwd_f32(lay, n, c, sp, dy, x, training ? v[0] : NULL,
+                                                      v[1], v[2], training, dx, v[3], v[4]) ==
+                              SIMDNORM_OK,
+                          "batch_norm_bwd failed");
+                    uint64_t h = fnv(FNV_SEED, dx, total * sizeof(float));
+                    h = fnv(fnv(h, v[3], c * sizeof(float)), v[4], c * sizeof(float));
+                    snprintf(name, sizeof name, "batch_norm_bwd_%s_%zux%zux%zu_train%d_kind%d",
+                             layout ? "nhwc" : "nchw", n, c, sp, training, kind);
+                    record(name, h);
+                    free(x), free(dy), free(y), free(dx);
+                    for (int i = 0; i < 5; i++)
+                        free(v[i]);
+                }
+}
+
 /* Raw double sums of the reduction kernels: a change of summation order that
  * rounding to float would hide still shows here. */
 static void golden_kernels(const simdnorm_kernels *k)
@@ -295,6 +386,7 @@ int main(int argc, char **argv)
         golden_batch_norm();
         golden_kernels(simdnorm_kernels_for(SIMDNORM_ISA_SCALAR));
         golden_fused();
+        golden_backward();
         return 0;
     }
     for (size_t i = 0; i < N_ARCH_ISAS; i++) {
@@ -304,6 +396,7 @@ int main(int argc, char **argv)
         golden_rows();
         golden_batch_norm();
         golden_fused();
+        golden_backward();
         CHECK(checked > 0, "no golden hash compared");
         h_end();
         if (!begin_isa_case("golden_hashes_kernel_sums", arch_isas[i]))
