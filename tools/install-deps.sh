@@ -15,9 +15,12 @@ pkgs="$pkgs libsleef-dev"
 case "$what" in
   test|all) pkgs="$pkgs libsleef-dev:arm64" ;;
 esac
-# the test command's memory checks (valgrind) and fuzzing (clang, libFuzzer)
+# the test command's memory checks (valgrind) and fuzzing (clang, libFuzzer);
+# PyTorch for the backward passes' reference check (tests/torch; it reports
+# SKIP without it). python3-torch is ~46 MB, but with its dependencies
+# (libtorch, OpenCV, GDAL, Qt5 libraries) ~500 MB in 166 packages on Debian 12.
 case "$what" in
-  test|all) pkgs="$pkgs valgrind clang libclang-rt-dev" ;;
+  test|all) pkgs="$pkgs valgrind clang libclang-rt-dev python3-torch" ;;
 esac
 missing=""
 for p in $pkgs; do
