@@ -1,6 +1,8 @@
 /* test_fpenv.c - the caller's floating-point environment never changes a
  * result (DESIGN §4.1): every output of LayerNorm, RMSNorm, LayerNorm with
- * GELU, BatchNorm training and inference (NCHW, NHWC) and the activation,
+ * GELU, BatchNorm training and inference (NCHW, NHWC), the activation, and
+ * the backward passes (LayerNorm, RMSNorm, BatchNorm with batch and with
+ * fixed statistics),
  * computed with flush-to-zero / denormals-are-zero set, with the rounding
  * toward zero, up, or down, or with the exception traps enabled, on 1 and
  * 2 threads, is bit for bit the result of the default environment on one
@@ -104,7 +106,7 @@ static ctrl_t mode_value(const fpmode *m) { return m->set; }
 static int emulated(void) { return getenv("SIMDNORM_TEST_EMULATED") != NULL; }
 
 /* ---- the problems ------------------------------------------------------- */
-enum op { LN, RMS, LN_GELU, BN_TRAIN, BN_INFER, ACT };
+enum op { LN, RMS, LN_GELU, BN_TRAIN, BN_INFER, ACT, LN_BWD, RMS_BWD, BN_BWD, BN_BWD_FIXED };
 enum { MAX_OUT = 5 };
 
 typedef struct problem {
@@ -112,6 +114,7 @@ typedef struct problem {
     simdnorm_layout layout;
     size_t a, b, c; /* rows, cols; BN: n, c, spatial; ACT: n */
     const float *x, *g, *beta, *stat_mean, *stat_var;
+    const float *dy, *mean, *rstd; /* the backward passes: saved or fixed statistics */
     int n_out;
     size_t len[MAX_OUT];
 } problem;
@@ -140,6 +143,16 @@ static void set_lengths(problem *p)
     case ACT:
         p->n_out = 1;
         p->len[0] = p->a;
+        break;
+    case LN_BWD:
+    case RMS_BWD:
+        p->n_out = p->op == LN_BWD ? 3 : 2; /* dx, dgamma, dbeta */
+        p->len[0] = p->a * p->b, p->len[1] = p->len[2] = p->b;
+        break;
+    case BN_BWD:
+    case BN_BWD_FIXED:
+        p->n_out = 3; /* dx, dgamma, dbeta */
+        p->len[0] = p->a * p->b * p->c, p->len[1] = p->len[2] = p->b;
         break;
     }
 }
@@ -179,6 +192,16 @@ static simdnorm_status call(const problem *p, float **o)
                                              p->stat_mean, p->stat_var, 1e-5f, o[0]);
     case ACT:
         return simdnorm_activate_f32(p->a, p->x, SIMDNORM_ACT_SILU, o[0]);
+    case LN_BWD:
+        return simdnorm_layer_norm_bwd_f32(p->a, p->b, p->dy, p->b, p->x, p->b, p->g, p->mean,
+                                           p->rstd, o[0], p->b, o[1], o[2]);
+    case RMS_BWD:
+        return simdnorm_rms_norm_bwd_f32(p->a, p->b, p->dy, p->b, p->x, p->b, p->g, p->rstd, o[0],
+                                         p->b, o[1]);
+    case BN_BWD:
+    case BN_BWD_FIXED:
+        return simdnorm_batch_norm_bwd_f32(p->layout, p->a, p->b, p->c, p->dy, p->x, p->g, p->mean,
+                                           p->rstd, p->op == BN_BWD, o[0], o[1], o[2]);
     }
     return SIMDNORM_ERR_PARAM;
 }
@@ -235,6 +258,10 @@ static const char *const out_names[][MAX_OUT] = {
     [BN_TRAIN] = {"y", "save_mean", "save_rstd", "running_mean", "running_var"},
     [BN_INFER] = {"y"},
     [ACT] = {"y"},
+    [LN_BWD] = {"dx", "dgamma", "dbeta"},
+    [RMS_BWD] = {"dx", "dgamma"},
+    [BN_BWD] = {"dx", "dgamma", "dbeta"},
+    [BN_BWD_FIXED] = {"dx", "dgamma", "dbeta"},
 };
 
 /* Run p in the default state on 1 thread, then in every mode on 1 and 2
@@ -308,7 +335,10 @@ static const dataset datasets[] = {{"subnormal", 1}, {"offset", 0}};
 /* The inputs of one op and data set: x, gamma, beta (NULL for the
  * subnormal data: an addend of normal size would hide the subnormals), and
  * for BatchNorm the running statistics. gamma scales the subnormal data's
- * outputs back into the subnormal range (flush-to-zero applies to them). */
+ * outputs back into the subnormal range (flush-to-zero applies to them).
+ * The backward passes also get dy (subnormal, or normal about 0.5) and the
+ * statistics of the forward, computed here in the default environment
+ * (fixed statistics: the running ones, rstd = 1/sqrt(var + 1e-5)). */
 static void make_problem(problem *p, enum op op, simdnorm_layout layout, const dataset *d,
                          float **bufs)
 {
@@ -321,6 +351,8 @@ static void make_problem(problem *p, enum op op, simdnorm_layout layout, const d
     case LN:
     case RMS:
     case LN_GELU:
+    case LN_BWD:
+    case RMS_BWD:
         /* the offset data with an odd row length: 1/cols is not exact */
         p->a = d->subnormal ? (emu ? 80 : 512) : (emu ? 96 : 384);
         p->b = d->subnormal ? 1024 : 777;
@@ -328,6 +360,8 @@ static void make_problem(problem *p, enum op op, simdnorm_layout layout, const d
         break;
     case BN_TRAIN:
     case BN_INFER:
+    case BN_BWD:
+    case BN_BWD_FIXED:
         if (layout == SIMDNORM_NCHW)
             p->a = emu ? 2 : 8, p->b = 64, p->c = emu ? 640 : 1024;
         else /* NHWC threads take >= 128 channels each */
@@ -365,6 +399,36 @@ static void make_problem(problem *p, enum op op, simdnorm_layout layout, const d
     p->beta = d->subnormal ? NULL : b;
     p->stat_mean = rm;
     p->stat_var = rv;
+    if (op >= LN_BWD) {
+        const size_t ns = op == LN_BWD || op == RMS_BWD ? p->a : ch; /* statistics */
+        float *dy = bufs[5] = malloc(n * sizeof(float));
+        float *mean = bufs[6] = malloc(ns * sizeof(float));
+        float *rstd = bufs[7] = malloc(ns * sizeof(float));
+        float *y = malloc(n * sizeof(float));
+        if (d->subnormal)
+            fill_subnormal(dy, n);
+        else
+            fill_normal(dy, n, 0.5, 1.0);
+        simdnorm_status st = SIMDNORM_OK;
+        if (op == LN_BWD)
+            st = simdnorm_layer_norm_f32(p->a, p->b, x, p->b, NULL, NULL, 1e-5f, y, p->b, mean, rstd);
+        else if (op == RMS_BWD)
+            st = simdnorm_rms_norm_f32(p->a, p->b, x, p->b, NULL, 1e-5f, y, p->b, rstd);
+        else if (op == BN_BWD)
+            st = simdnorm_batch_norm_train_f32(layout, p->a, p->b, p->c, x, NULL, NULL, 1e-5f, 0.1f,
+                                               NULL, NULL, y, mean, rstd);
+        else
+            for (size_t j = 0; j < ch; j++)
+                mean[j] = rm[j], rstd[j] = (float)(1.0 / sqrt((double)rv[j] + 1e-5));
+        if (st != SIMDNORM_OK) {
+            printf("the forward for the backward's statistics failed: %d\n", (int)st);
+            exit(2);
+        }
+        free(y);
+        p->dy = dy;
+        p->mean = mean;
+        p->rstd = rstd;
+    }
     set_lengths(p);
 }
 
@@ -381,6 +445,11 @@ static const struct {
     {"batch_norm_infer_nchw", BN_INFER, SIMDNORM_NCHW},
     {"batch_norm_infer_nhwc", BN_INFER, SIMDNORM_NHWC},
     {"activate_silu", ACT, SIMDNORM_NCHW},
+    {"layer_norm_bwd", LN_BWD, SIMDNORM_NCHW},
+    {"rms_norm_bwd", RMS_BWD, SIMDNORM_NCHW},
+    {"batch_norm_bwd_nchw", BN_BWD, SIMDNORM_NCHW},
+    {"batch_norm_bwd_nhwc", BN_BWD, SIMDNORM_NHWC},
+    {"batch_norm_bwd_fixed_stats_nhwc", BN_BWD_FIXED, SIMDNORM_NHWC},
 };
 #define N_OPS (sizeof ops / sizeof *ops)
 
@@ -393,7 +462,7 @@ int main(void)
     for (size_t o = 0; o < N_OPS; o++)
         for (size_t d = 0; d < sizeof datasets / sizeof *datasets; d++) {
             problem p;
-            float *bufs[5];
+            float *bufs[8] = {NULL};
             rng_seed(100 + 10 * o + d);
             make_problem(&p, ops[o].op, ops[o].layout, &datasets[d], bufs);
             for (size_t i = 0; i < N_ARCH_ISAS; i++) {
@@ -405,7 +474,7 @@ int main(void)
                 run_problem(&p);
                 h_end();
             }
-            for (int i = 0; i < 5; i++)
+            for (int i = 0; i < 8; i++)
                 free(bufs[i]);
         }
     return h_summary();
