@@ -157,6 +157,11 @@ static simdnorm_status norm_bwd(int rms, size_t rows, size_t cols, const float *
     c.want_b = dbeta != NULL;
     /* bytes read and written: dy, x (and dx) */
     const size_t bytes = rows * cols * sizeof(float) * (dx ? 3 : 2);
+    /* dx with streaming stores when the three tensors exceed the caches
+     * (the forward's SIMDNORM_STREAM_BYTES rule) and every row of dx starts
+     * on a cache line */
+    c.job.stream = dx && bytes > SIMDNORM_STREAM_BYTES && ((uintptr_t)dx & 63) == 0 &&
+                   (dx_stride & 15) == 0 && cols >= 128;
     simdnorm_status ret = SIMDNORM_OK;
     const simdnorm_fpenv saved = simdnorm_fpenv_enter();
     if (!dgamma && !dbeta) {
