@@ -347,6 +347,76 @@ void run_f32_rms_norm_rows(State &st, const K *k, const Rows &s)
     set_counters(st, 2 * s.elems() + s.n + s.rows, s.elems());
 }
 
+// The backward kernels (kernels.h "Backward"): dy = r, x, gamma; mean and
+// rstd 0.5 (the shift/scale vectors). Sums read dy, x, gamma; dx reads
+// them and writes dx.
+void run_f32_bwd_sums(State &st, const K *k, const Span &s)
+{
+    Buffers &m = buffers();
+    double out[2];
+    for (auto _ : st) {
+        k->f32_bwd_sums(s.n, m.r, m.x, m.gamma, 0.5f, 0.5f, out);
+        benchmark::DoNotOptimize(out);
+    }
+    set_counters(st, 3 * s.n, s.n);
+}
+
+void run_f32_bwd_dx(State &st, const K *k, const Span &s)
+{
+    Buffers &m = buffers();
+    for (auto _ : st) {
+        k->f32_bwd_dx(s.n, m.r, m.x, m.gamma, 0.5f, 0.5f, 0.5f, 0.01f, -0.01f, m.y);
+        benchmark::ClobberMemory();
+    }
+    set_counters(st, 4 * s.n, s.n);
+}
+
+void run_f32_bwd_channel_sums(State &st, const K *k, const Channels &s)
+{
+    Buffers &m = buffers();
+    for (auto _ : st) {
+        k->f32_bwd_channel_sums(s.rows, s.channels, m.r, m.x, s.channels, m.shift, m.scale, m.s1,
+                                m.s2);
+        benchmark::ClobberMemory();
+    }
+    set_counters(st, 2 * s.elems(), s.elems());
+}
+
+void run_f32_bwd_dx_channels(State &st, const K *k, const Channels &s)
+{
+    Buffers &m = buffers();
+    for (auto _ : st) {
+        k->f32_bwd_dx_channels(s.rows, s.channels, m.r, m.x, s.channels, m.shift, m.scale,
+                               m.scale, m.offset, m.offset, m.y);
+        benchmark::ClobberMemory();
+    }
+    set_counters(st, 3 * s.elems(), s.elems());
+}
+
+// The row-norm backward over all rows, dx and the dgamma/dbeta partials.
+void run_f32_norm_bwd_rows(State &st, const K *k, const Rows &s)
+{
+    Buffers &m = buffers();
+    simdnorm_bwd_job j;
+    std::memset(&j, 0, sizeof j);
+    j.cols = s.n;
+    j.dy = m.r;
+    j.x = m.x;
+    j.gamma = m.gamma;
+    j.mean = m.shift;
+    j.rstd = m.scale;
+    j.dy_stride = j.x_stride = j.dx_stride = s.n;
+    j.dx = m.y;
+    j.acc_g = m.s1;
+    j.acc_b = m.s2;
+    j.inv_cols = 1.0 / (double)s.n;
+    for (auto _ : st) {
+        k->f32_norm_bwd_rows(&j, 0, s.rows);
+        benchmark::ClobberMemory();
+    }
+    set_counters(st, 3 * s.elems(), s.elems());
+}
+
 // 4K aliasing: f32_normalize of 1024 floats (gamma, beta) whose y starts
 // `off` bytes after x modulo 4 KiB (x, y in one page-aligned block). A store
 // of y followed by a load of x at the same address modulo 4 KiB looks

@@ -10,6 +10,7 @@ const char *simdnorm_status_str(simdnorm_status s)
     case SIMDNORM_ERR_PARAM: return "bad parameter: eps, momentum or an enum value out of range";
     case SIMDNORM_ERR_ISA: return "ISA not compiled in or not runnable on this CPU";
     case SIMDNORM_ERR_OVERLAP: return "an output overlaps an input or another output";
+    case SIMDNORM_ERR_NOMEM: return "out of memory for scratch space";
     }
     return "unknown status";
 }

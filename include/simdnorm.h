@@ -37,7 +37,8 @@ typedef enum simdnorm_status {
     SIMDNORM_ERR_SHAPE,        /* zero where not allowed, stride < row, size overflow */
     SIMDNORM_ERR_PARAM,        /* eps < 0 or not finite, momentum outside [0,1], bad enum */
     SIMDNORM_ERR_ISA,          /* ISA not compiled in or not runnable on this CPU/OS */
-    SIMDNORM_ERR_OVERLAP       /* an output partly overlaps an input or another output */
+    SIMDNORM_ERR_OVERLAP,      /* an output partly overlaps an input or another output */
+    SIMDNORM_ERR_NOMEM         /* scratch memory could not be allocated (backward only) */
 } simdnorm_status;
 
 /* A static, human-readable message; never NULL (unknown values get one too). */

@@ -274,6 +274,100 @@ static inline float simdnorm_head_shift(size_t n, const float *x)
     return (float)(sum * recip[n]);
 }
 
+/* ---- Backward (gradients): kernels.h's sums and dx sequences -------------
+ * With g = dy * gamma (float mul; dy when there is no gamma) and
+ * xhat = (x - mean) * rstd (two float roundings; RMSNorm: x * rstd), a
+ * span's (row's, plane's) two sums, in the canonical lane order of the fast
+ * family (lanes i % 32, rounds of 8 lane elements summed in float from +0:
+ * p += g, q = fmaf(g, xhat, q), each round's sums added into double lanes,
+ * lanes folded by halves):
+ *   s1 = sum g,  s2 = sum g * xhat.
+ * From them the span's coefficients, in double (simdnorm_bwd_coeffs below):
+ * w = rstd * gs (gs: the span's scalar gamma - BatchNorm's gamma_c - else
+ * 1), k = -(w * (s2 / n)), o = -(w * (s1 / n)), each rounded to float once,
+ * and the gradient of each element:
+ *   dx = fmaf(g, w, fmaf(xhat, k, o))          (LayerNorm, BatchNorm)
+ *   dx = fmaf(g, w, xhat * k)                  (RMSNorm: no mean, no s1)
+ * with a NaN written as the canonical NaN. The float sums of 8 terms have a
+ * relative error of at most 8 * 2^-24 of the sum of |terms|; every other
+ * step is one rounding, so dx is within a few 2^-24 of the gradient's scale
+ * (DESIGN §4.6 asks 1e-5). A term beyond FLT_MAX / 8 may overflow the float
+ * round sum: that span's dx is then non-finite (other spans are not
+ * touched). */
+#define SIMDNORM_BWD_ROWS 8
+static inline void simdnorm_bwd_coeffs(double s1, double s2, double inv_n, double w_d, float *w,
+                                       float *k, float *o)
+{
+    *w = (float)w_d;
+    *k = (float)(-(w_d * (s2 * inv_n)));
+    *o = (float)(-(w_d * (s1 * inv_n)));
+}
+/* f32_bwd_sums: s1, s2 (above) of one span of n >= 1 elements into
+ * out[0], out[1], about the scalars mean and rstd, gamma the per-element
+ * array or NULL. Reads dy, x, gamma [0..n), any alignment, nothing past n-1.
+ * (BatchNorm NCHW: one plane.) */
+typedef void simdnorm_f32_bwd_sums_kernel(size_t n, const float *dy, const float *x,
+                                         const float *gamma, float mean, float rstd,
+                                         double out[2]);
+typedef simdnorm_f32_bwd_sums_kernel *simdnorm_f32_bwd_sums_fn;
+/* f32_bwd_dx: dx of one span (the LayerNorm/BatchNorm sequence above) from
+ * its float coefficients; gamma per element or NULL. Reads dy, x, gamma,
+ * writes dx [0..n); dx == dy allowed (in place), any alignment. */
+typedef void simdnorm_f32_bwd_dx_kernel(size_t n, const float *dy, const float *x,
+                                       const float *gamma, float mean, float rstd, float w,
+                                       float k, float o, float *dx);
+typedef simdnorm_f32_bwd_dx_kernel *simdnorm_f32_bwd_dx_fn;
+/* f32_bwd_channel_sums: the NHWC form of the BatchNorm sums over a
+ * [rows, channels] matrix (row r at + r*stride; one sample's spatial
+ * positions), ONE double chain per channel down the rows, from +0.0:
+ *   xhat = (float)((x - mean[c]) * rstd[c])  (float ops),
+ *   s1[c] = s1[c] + (double)dy,  s2[c] = fma((double)dy, (double)xhat, s2[c])
+ * (the product is exact in double). Overwrites s1, s2 [0..channels). The
+ * caller adds the per-sample results in sample order (dispatch/backward.c).
+ * Any alignment; rows, channels >= 1. */
+typedef void simdnorm_f32_bwd_channel_sums_kernel(size_t rows, size_t channels,
+                                                 const float *dy, const float *x,
+                                                 size_t stride, const float *mean,
+                                                 const float *rstd, double *s1, double *s2);
+typedef simdnorm_f32_bwd_channel_sums_kernel *simdnorm_f32_bwd_channel_sums_fn;
+/* f32_bwd_dx_channels: the NHWC dx of a [rows, channels] matrix, each
+ * element the f32_bwd_dx sequence (no gamma array) with its channel's
+ * mean[c], rstd[c], w[c], k[c], o[c]. Writes only the dx elements named;
+ * dx == dy allowed; any alignment. */
+typedef void simdnorm_f32_bwd_dx_channels_kernel(size_t rows, size_t channels,
+                                                const float *dy, const float *x,
+                                                size_t stride, const float *mean,
+                                                const float *rstd, const float *w,
+                                                const float *k, const float *o, float *dx);
+typedef simdnorm_f32_bwd_dx_channels_kernel *simdnorm_f32_bwd_dx_channels_fn;
+/* The rows of one LayerNorm/RMSNorm backward call, as f32_norm_bwd_rows
+ * takes them: row r of dy/x/dx at + r*stride; mean NULL means RMSNorm;
+ * gamma NULL: 1; dx NULL: no dx; acc_g, acc_b: NULL or [cols] doubles,
+ * the current chunk's dgamma/dbeta partial sums (below). inv_cols =
+ * 1/(double)cols. */
+typedef struct simdnorm_bwd_job {
+    size_t cols;
+    const float *dy, *x, *gamma, *mean, *rstd;
+    size_t dy_stride, x_stride, dx_stride;
+    float *dx;
+    double *acc_g, *acc_b;
+    double inv_cols;
+} simdnorm_bwd_job;
+/* f32_norm_bwd_rows: rows [r0, r1) of a row-norm backward, in blocks of
+ * SIMDNORM_BWD_ROWS rows starting at r0 (the caller starts r0 on a multiple
+ * of SIMDNORM_BWD_ROWS of the call; the last block may be short). For each
+ * row: f32_bwd_sums (gamma per element, the row's mean and rstd; RMSNorm:
+ * mean 0 and only s2), simdnorm_bwd_coeffs with w_d = rstd, then f32_bwd_dx
+ * (RMSNorm: its sequence) - bit for bit those kernels. dgamma/dbeta, when
+ * acc_g/acc_b are given: for each column j, each block's float sums
+ *   bg = fmaf(dy, xhat, bg),  bb = bb + dy   over the block's rows in order,
+ * from +0, are added as doubles into acc_g[j], acc_b[j] (the block's xhat
+ * are the dx pass's). A block's rows stay in cache between their sums and
+ * their dx. Reads the rows of dy, x, gamma, mean, rstd; writes the rows of
+ * dx; dx == dy with equal strides allowed. */
+typedef void simdnorm_f32_norm_bwd_rows_kernel(const simdnorm_bwd_job *j, size_t r0, size_t r1);
+typedef simdnorm_f32_norm_bwd_rows_kernel *simdnorm_f32_norm_bwd_rows_fn;
+
 /* The stream variants have their plain kernels' types. */
 typedef simdnorm_f32_normalize_kernel simdnorm_f32_normalize_stream_kernel;
 typedef simdnorm_f32_normalize_fn simdnorm_f32_normalize_stream_fn;
@@ -301,7 +395,12 @@ typedef simdnorm_f32_normalize_channels_fn simdnorm_f32_normalize_channels_strea
     X(a, f32_activate)                                                        \
     X(a, f32_add)                                                             \
     X(a, f32_layer_norm_rows)                                                 \
-    X(a, f32_rms_norm_rows)
+    X(a, f32_rms_norm_rows)                                                   \
+    X(a, f32_bwd_sums)                                                        \
+    X(a, f32_bwd_dx)                                                          \
+    X(a, f32_bwd_channel_sums)                                                \
+    X(a, f32_bwd_dx_channels)                                                 \
+    X(a, f32_norm_bwd_rows)
 
 /* One table per ISA: a pointer per family, filled once by the dispatcher
  * (dispatch/isa.c: the parent's table, then the ISA's own kernels) before

@@ -719,6 +719,306 @@ static void case_f32_rms_norm_rows(const simdnorm_kernels *k, const simdnorm_ker
     engine_case(k, ref, 1);
 }
 
+/* ---- backward (kernels.h "Backward") --------------------------------------
+ * Each kernel against the contract written out in plain C (so scalar is
+ * checked too), and so bitwise equal on every ISA. */
+
+/* s1 = sum g, s2 = sum g*xhat in the canonical lanes and rounds. */
+static void bwd_sums_def(size_t n, const float *dy, const float *x, const float *gamma,
+                         float mean, float rstd, int has_mean, double out[2])
+{
+    double a1[SIMDNORM_LANES], a2[SIMDNORM_LANES];
+    for (size_t r0 = 0; r0 < n; r0 += SIMDNORM_LANES * SIMDNORM_ROUND) {
+        for (size_t l = 0; l < SIMDNORM_LANES; l++) {
+            float p = 0.0f, q = 0.0f;
+            for (size_t e = 0; e < SIMDNORM_ROUND; e++) {
+                const size_t i = r0 + e * SIMDNORM_LANES + l;
+                if (i >= n)
+                    break;
+                const float g = gamma ? dy[i] * gamma[i] : dy[i];
+                const float xh = (has_mean ? x[i] - mean : x[i]) * rstd;
+                p = p + g;
+                q = fmaf(g, xh, q);
+            }
+            a1[l] = r0 == 0 ? (double)p : a1[l] + (double)p;
+            a2[l] = r0 == 0 ? (double)q : a2[l] + (double)q;
+        }
+    }
+    for (size_t h = SIMDNORM_LANES / 2; h >= 1; h /= 2)
+        for (size_t l = 0; l < h; l++) {
+            a1[l] += a1[l + h];
+            a2[l] += a2[l + h];
+        }
+    out[0] = has_mean ? a1[0] : 0.0;
+    out[1] = a2[0];
+}
+
+static float bwd_dx_def(float dy, float x, float g_, float mean, float rstd, float w, float k,
+                        float o, int has_mean)
+{
+    const float g = dy * g_;
+    const float xh = (has_mean ? x - mean : x) * rstd;
+    const float r = has_mean ? fmaf(xh, k, o) : xh * k;
+    return simdnorm_canonical_nan(fmaf(g, w, r));
+}
+
+static void fill_bwd(float *p, size_t n, double scale)
+{
+    for (size_t i = 0; i < n; i++)
+        p[i] = (float)(rng_normal() * scale);
+}
+
+static void case_f32_bwd_sums(const simdnorm_kernels *k, const simdnorm_kernels *ref)
+{
+    (void)ref;
+    for (size_t li = 0; li < N_LENGTHS; li++) {
+        const size_t n = length_at(li);
+        rng_seed(9000 + n);
+        guarded_buf dyb = guarded(n), xb = guarded(n), gb = guarded(n);
+        fill_wide(dyb.p, n);
+        fill_bwd(xb.p, n, 3.0);
+        fill_bwd(gb.p, n, 1.0);
+        if (n > 40)
+            xb.p[n / 3] += 1e4f;
+        for (int v = 0; v < 2; v++) {
+            const float *g = v ? gb.p : NULL;
+            double got[2], want[2];
+            k->f32_bwd_sums(n, dyb.p, xb.p, g, 0.25f, 1.5f, got);
+            bwd_sums_def(n, dyb.p, xb.p, g, 0.25f, 1.5f, 1, want);
+            CHECK(dbits(got[0]) == dbits(want[0]) && dbits(got[1]) == dbits(want[1]),
+                  "n %zu gamma %d: (%.17g, %.17g), definition (%.17g, %.17g)", n, v, got[0],
+                  got[1], want[0], want[1]);
+        }
+        guarded_free(dyb);
+        guarded_free(xb);
+        guarded_free(gb);
+    }
+}
+
+static void case_f32_bwd_dx(const simdnorm_kernels *k, const simdnorm_kernels *ref)
+{
+    (void)ref;
+    for (size_t li = 0; li < N_LENGTHS; li++) {
+        const size_t n = length_at(li);
+        rng_seed(9100 + n);
+        guarded_buf dyb = guarded(n), xb = guarded(n), gb = guarded(n), db = guarded(n);
+        fill_wide(dyb.p, n);
+        fill_bwd(xb.p, n, 3.0);
+        fill_bwd(gb.p, n, 1.0);
+        if (n > 10) {
+            xb.p[3] = INFINITY;
+            dyb.p[5] = NAN;
+        }
+        for (int v = 0; v < 2; v++) {
+            const float *g = v ? gb.p : NULL;
+            k->f32_bwd_dx(n, dyb.p, xb.p, g, 0.25f, 1.5f, 0.75f, -0.125f, 0.0625f, db.p);
+            size_t bad = 0;
+            for (size_t i = 0; i < n; i++)
+                bad += fbits(db.p[i]) != fbits(bwd_dx_def(dyb.p[i], xb.p[i], g ? g[i] : 1.0f,
+                                                          0.25f, 1.5f, 0.75f, -0.125f, 0.0625f,
+                                                          1));
+            CHECK(bad == 0, "n %zu gamma %d: %zu of dx differ from the definition", n, v, bad);
+            /* in place */
+            float *ip = malloc(n * sizeof(float));
+            memcpy(ip, dyb.p, n * sizeof(float));
+            k->f32_bwd_dx(n, ip, xb.p, g, 0.25f, 1.5f, 0.75f, -0.125f, 0.0625f, ip);
+            CHECK(memcmp(ip, db.p, n * sizeof(float)) == 0, "n %zu gamma %d: in place differs",
+                  n, v);
+            free(ip);
+        }
+        guarded_buf bufs[] = {dyb, xb, gb, db};
+        for (size_t i = 0; i < 4; i++)
+            guarded_free(bufs[i]);
+    }
+}
+
+/* The NHWC kernels on [rows, channels] with a row stride > channels. */
+static void case_f32_bwd_channel_sums(const simdnorm_kernels *k, const simdnorm_kernels *ref)
+{
+    (void)ref;
+    static const size_t chans[] = {1, 3, 8, 15, 16, 17, 33, 63, 64, 65, 70, 129, 257};
+    static const size_t rows_[] = {1, 2, 5, 33};
+    for (size_t ci = 0; ci < sizeof chans / sizeof *chans; ci++)
+        for (size_t ri = 0; ri < sizeof rows_ / sizeof *rows_; ri++) {
+            const size_t ch = chans[ci], rows = rows_[ri], stride = ch + ri;
+            const size_t len = (rows - 1) * stride + ch;
+            rng_seed(9200 + ch * 31 + rows);
+            guarded_buf dyb = guarded(len), xb = guarded(len), mb = guarded(ch), rb = guarded(ch);
+            fill_wide(dyb.p, len);
+            fill_bwd(xb.p, len, 2.0);
+            fill_bwd(mb.p, ch, 0.5);
+            for (size_t c = 0; c < ch; c++)
+                rb.p[c] = (float)(rng_unif() + 0.5);
+            double *s1 = malloc((ch + 1) * sizeof(double)), *s2 = malloc((ch + 1) * sizeof(double));
+            s1[ch] = s2[ch] = -1.0;
+            k->f32_bwd_channel_sums(rows, ch, dyb.p, xb.p, stride, mb.p, rb.p, s1, s2);
+            size_t bad = 0;
+            for (size_t c = 0; c < ch; c++) {
+                double a1 = 0.0, a2 = 0.0;
+                for (size_t r = 0; r < rows; r++) {
+                    const size_t i = r * stride + c;
+                    const float xh = (xb.p[i] - mb.p[c]) * rb.p[c];
+                    a1 = a1 + (double)dyb.p[i];
+                    a2 = fma((double)dyb.p[i], (double)xh, a2);
+                }
+                bad += dbits(a1) != dbits(s1[c]) || dbits(a2) != dbits(s2[c]);
+            }
+            CHECK(bad == 0, "rows %zu channels %zu: %zu channels' sums differ from the definition",
+                  rows, ch, bad);
+            CHECK(s1[ch] == -1.0 && s2[ch] == -1.0, "rows %zu channels %zu: written past the end",
+                  rows, ch);
+            free(s1);
+            free(s2);
+            guarded_buf bufs[] = {dyb, xb, mb, rb};
+            for (size_t i = 0; i < 4; i++)
+                guarded_free(bufs[i]);
+        }
+}
+
+static void case_f32_bwd_dx_channels(const simdnorm_kernels *k, const simdnorm_kernels *ref)
+{
+    (void)ref;
+    static const size_t chans[] = {1, 3, 8, 15, 16, 17, 33, 63, 64, 65, 70, 129, 257};
+    static const size_t rows_[] = {1, 2, 5, 33};
+    for (size_t ci = 0; ci < sizeof chans / sizeof *chans; ci++)
+        for (size_t ri = 0; ri < sizeof rows_ / sizeof *rows_; ri++) {
+            const size_t ch = chans[ci], rows = rows_[ri], stride = ch + ri;
+            const size_t len = (rows - 1) * stride + ch;
+            rng_seed(9300 + ch * 31 + rows);
+            guarded_buf dyb = guarded(len), xb = guarded(len), db = guarded(len);
+            guarded_buf pb = guarded(5 * ch);
+            fill_wide(dyb.p, len);
+            fill_bwd(xb.p, len, 2.0);
+            fill_bwd(pb.p, 5 * ch, 1.0);
+            if (len > 4)
+                xb.p[len / 2] = -INFINITY;
+            const float *mean = pb.p, *rstd = pb.p + ch, *w = pb.p + 2 * ch, *kk = pb.p + 3 * ch,
+                        *o = pb.p + 4 * ch;
+            for (size_t i = 0; i < len; i++)
+                db.p[i] = from_bits(SENTINEL_BITS);
+            k->f32_bwd_dx_channels(rows, ch, dyb.p, xb.p, stride, mean, rstd, w, kk, o, db.p);
+            size_t bad = 0;
+            for (size_t i = 0; i < len; i++) {
+                const size_t c = i % stride;
+                const uint32_t want =
+                    c >= ch ? SENTINEL_BITS
+                            : fbits(bwd_dx_def(dyb.p[i], xb.p[i], 1.0f, mean[c], rstd[c], w[c],
+                                               kk[c], o[c], 1));
+                bad += fbits(db.p[i]) != want;
+            }
+            CHECK(bad == 0, "rows %zu channels %zu: %zu of dx differ from the definition", rows,
+                  ch, bad);
+            float *ip = malloc(len * sizeof(float));
+            memcpy(ip, dyb.p, len * sizeof(float));
+            k->f32_bwd_dx_channels(rows, ch, ip, xb.p, stride, mean, rstd, w, kk, o, ip);
+            for (size_t i = 0; i < len; i++)
+                if (i % stride >= ch)
+                    ip[i] = from_bits(SENTINEL_BITS);
+            CHECK(memcmp(ip, db.p, len * sizeof(float)) == 0,
+                  "rows %zu channels %zu: in place differs", rows, ch);
+            free(ip);
+            guarded_buf bufs[] = {dyb, xb, db, pb};
+            for (size_t i = 0; i < 4; i++)
+                guarded_free(bufs[i]);
+        }
+}
+
+/* The row-norm backward: every variant (LayerNorm/RMSNorm, gamma, dx,
+ * dgamma/dbeta partials) against the definition built from the sums and
+ * dx definitions, the coefficients and the column block sums; in place. */
+static void case_f32_norm_bwd_rows(const simdnorm_kernels *k, const simdnorm_kernels *ref)
+{
+    (void)ref;
+    static const size_t lens[] = {1, 2, 7, 16, 17, 33, 64, 100, 257, 768, 1000};
+    const int emulated = getenv("SIMDNORM_TEST_EMULATED") != NULL;
+    for (size_t li = 0; li < sizeof lens / sizeof *lens; li++)
+        for (size_t rows = 1; rows <= 20; rows += (rows < 10 && !emulated ? 1 : 9)) {
+            const size_t n = lens[li], stride = n + 5, len = (rows - 1) * stride + n;
+            rng_seed(9400 + n * 31 + rows);
+            guarded_buf dyb = guarded(len), xb = guarded(len), gb = guarded(n);
+            guarded_buf mb = guarded(rows), rb = guarded(rows);
+            fill_wide(dyb.p, len);
+            fill_bwd(xb.p, len, 2.0);
+            fill_bwd(gb.p, n, 1.0);
+            for (size_t r = 0; r < rows; r++) {
+                mb.p[r] = (float)(rng_normal() * 0.1);
+                rb.p[r] = (float)(rng_unif() + 0.5);
+            }
+            float *dx = malloc(len * sizeof(float)), *want = malloc(len * sizeof(float));
+            double *acc = malloc(4 * n * sizeof(double));
+            for (int v = 0; v < 8; v++) {
+                const int rms = v & 1, has_g = (v >> 1) & 1, sums = (v >> 2) & 1;
+                /* the definition */
+                double *wg = acc + 2 * n, *wb = acc + 3 * n;
+                for (size_t j = 0; j < n; j++)
+                    wg[j] = wb[j] = 0.25; /* partials are added to what is there */
+                for (size_t b = 0; b < rows; b += SIMDNORM_BWD_ROWS) {
+                    const size_t m = rows - b < SIMDNORM_BWD_ROWS ? rows - b : SIMDNORM_BWD_ROWS;
+                    float w[SIMDNORM_BWD_ROWS], kk[SIMDNORM_BWD_ROWS], o[SIMDNORM_BWD_ROWS];
+                    for (size_t r = b; r < b + m; r++) {
+                        double s[2];
+                        const float mean = rms ? 0.0f : mb.p[r];
+                        bwd_sums_def(n, dyb.p + r * stride, xb.p + r * stride,
+                                     has_g ? gb.p : NULL, mean, rb.p[r], !rms, s);
+                        simdnorm_bwd_coeffs(s[0], s[1], 1.0 / (double)n, (double)rb.p[r],
+                                            &w[r - b], &kk[r - b], &o[r - b]);
+                        for (size_t j = 0; j < n; j++) {
+                            const size_t i = r * stride + j;
+                            want[i] = bwd_dx_def(dyb.p[i], xb.p[i], has_g ? gb.p[j] : 1.0f, mean,
+                                                 rb.p[r], w[r - b], kk[r - b], o[r - b], !rms);
+                        }
+                    }
+                    for (size_t j = 0; j < n; j++) {
+                        float bg = 0.0f, bb = 0.0f;
+                        for (size_t r = b; r < b + m; r++) {
+                            const size_t i = r * stride + j;
+                            const float xh = (rms ? xb.p[i] : xb.p[i] - mb.p[r]) * rb.p[r];
+                            bg = fmaf(dyb.p[i], xh, bg);
+                            bb = bb + dyb.p[i];
+                        }
+                        wg[j] += (double)bg;
+                        wb[j] += (double)bb;
+                    }
+                }
+                /* the kernel, out of place, then in place */
+                for (int inplace = 0; inplace < 2; inplace++) {
+                    for (size_t i = 0; i < len; i++)
+                        dx[i] = inplace ? dyb.p[i] : from_bits(SENTINEL_BITS);
+                    for (size_t j = 0; j < 2 * n; j++)
+                        acc[j] = 0.25;
+                    simdnorm_bwd_job jb = {.cols = n, .dy = inplace ? dx : dyb.p, .x = xb.p,
+                                           .gamma = has_g ? gb.p : NULL,
+                                           .mean = rms ? NULL : mb.p, .rstd = rb.p,
+                                           .dy_stride = stride, .x_stride = stride,
+                                           .dx_stride = stride, .dx = dx,
+                                           .acc_g = sums ? acc : NULL,
+                                           .acc_b = sums && !rms ? acc + n : NULL,
+                                           .inv_cols = 1.0 / (double)n};
+                    k->f32_norm_bwd_rows(&jb, 0, rows);
+                    size_t bad = 0;
+                    for (size_t i = 0; i < len; i++)
+                        bad += i % stride < n && fbits(dx[i]) != fbits(want[i]);
+                    CHECK(bad == 0, "n %zu rows %zu variant %d in place %d: %zu of dx differ", n,
+                          rows, v, inplace, bad);
+                    if (sums) {
+                        size_t badg = 0;
+                        for (size_t j = 0; j < n; j++)
+                            badg += dbits(acc[j]) != dbits(wg[j]) ||
+                                    (!rms && dbits(acc[n + j]) != dbits(wb[j]));
+                        CHECK(badg == 0, "n %zu rows %zu variant %d: %zu dgamma/dbeta partials "
+                                         "differ", n, rows, v, badg);
+                    }
+                }
+            }
+            free(dx);
+            free(want);
+            free(acc);
+            guarded_buf bufs[] = {dyb, xb, gb, mb, rb};
+            for (size_t i = 0; i < 5; i++)
+                guarded_free(bufs[i]);
+        }
+}
+
 /* Every family of the list (kernels.h) has its case here, named
  * case_<family>: a family without one does not compile. The normalize
  * cases also run the activation epilogue, the stream variants are checked
@@ -751,8 +1051,11 @@ int main(void)
         for (size_t i = 0; i < N_ARCH_ISAS; i++) {
             const simdnorm_isa isa = arch_isas[i];
             if (isa == SIMDNORM_ISA_SCALAR && cases[c].fn != case_f32_layer_norm_rows &&
-                cases[c].fn != case_f32_rms_norm_rows)
-                continue; /* the reference itself (the engine has a reference of its own) */
+                cases[c].fn != case_f32_rms_norm_rows && cases[c].fn != case_f32_bwd_sums &&
+                cases[c].fn != case_f32_bwd_dx && cases[c].fn != case_f32_bwd_channel_sums &&
+                cases[c].fn != case_f32_bwd_dx_channels && cases[c].fn != case_f32_norm_bwd_rows)
+                continue; /* the reference itself (cases with a written-out definition run on
+                           * scalar too) */
             h_begin("%s_bitwise[%s]", cases[c].name, simdnorm_isa_name(isa));
             if (!simdnorm_kernels_for(isa)) {
                 CHECK(0, "%s is not compiled in", simdnorm_isa_name(isa));

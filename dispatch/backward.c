@@ -1,0 +1,388 @@
+/* backward.c - public entry points of the gradients (LayerNorm, RMSNorm,
+ * BatchNorm backward): validate everything, then the kernels of the active
+ * table in the canonical order (kernels.h "Backward"):
+ *
+ *  - dx of a row / plane / channel from its two sums (f32_bwd_sums, the
+ *    canonical lanes) and three float coefficients (simdnorm_bwd_coeffs);
+ *  - LayerNorm/RMSNorm dgamma, dbeta: rows in blocks of SIMDNORM_BWD_ROWS
+ *    (float sums per column, f32_norm_bwd_rows), the blocks cut into at most
+ *    BWD_CHUNKS chunks of consecutive blocks - a function of rows only -,
+ *    each chunk's blocks added into its own double partial in block order,
+ *    the partials added in chunk order. A thread takes whole chunks, so the
+ *    result does not depend on the thread count;
+ *  - BatchNorm's channel sums: per sample (an NCHW plane: f32_bwd_sums; an
+ *    NHWC sample: f32_bwd_channel_sums, one double chain per channel), the
+ *    per-sample sums added in sample order in double. A thread takes whole
+ *    channels. (A split of the batch by samples cannot change this order:
+ *    the SyncBatchNorm issue builds on it.) */
+#include <stdlib.h>
+
+#include "fpenv.h"
+#include "internal.h"
+
+/* The most chunks a row-norm backward's dgamma/dbeta are cut into: also the
+ * most threads such a call uses. */
+#define BWD_CHUNKS 16
+
+/* Channels per part of the NHWC BatchNorm backward's thread split (a
+ * thread reads whole cache lines of every row: 64 floats = 4 lines). */
+#define BN_BWD_NHWC_UNIT 64
+
+/* Zeroes the cols floats of dgamma and dbeta (either may be NULL): the sums
+ * over no rows. They must not overlap each other. */
+static simdnorm_status zero_params(size_t cols, float *dgamma, float *dbeta)
+{
+    size_t gb = 0, bb = 0;
+    if (!simdnorm_matrix_span(dgamma, 1, cols, cols, &gb) ||
+        !simdnorm_matrix_span(dbeta, 1, cols, cols, &bb))
+        return SIMDNORM_ERR_SHAPE;
+    if (simdnorm_overlaps(dgamma, gb, dbeta, bb))
+        return SIMDNORM_ERR_OVERLAP;
+    if (dgamma)
+        memset(dgamma, 0, cols * sizeof(float));
+    if (dbeta)
+        memset(dbeta, 0, cols * sizeof(float));
+    return SIMDNORM_OK;
+}
+
+/* ---- LayerNorm / RMSNorm -------------------------------------------------- */
+
+enum { RB_DY, RB_X, RB_GAMMA, RB_MEAN, RB_RSTD, RB_DX, RB_DGAMMA, RB_DBETA, RB_ALL };
+
+static simdnorm_status check_norm_bwd(size_t rows, size_t cols, const float *dy, size_t dy_stride,
+                                      const float *x, size_t x_stride, const float *gamma,
+                                      const float *mean, const float *rstd, int rms,
+                                      const float *dx, size_t dx_stride, const float *dgamma,
+                                      const float *dbeta)
+{
+    if (!dy || !x || !rstd || (!rms && !mean))
+        return SIMDNORM_ERR_NULL;
+    if (cols == 0 || dy_stride < cols || x_stride < cols || (dx && dx_stride < cols))
+        return SIMDNORM_ERR_SHAPE;
+    size_t b[RB_ALL];
+    if (!simdnorm_matrix_span(dy, rows, cols, dy_stride, &b[RB_DY]) ||
+        !simdnorm_matrix_span(x, rows, cols, x_stride, &b[RB_X]) ||
+        !simdnorm_matrix_span(gamma, 1, cols, cols, &b[RB_GAMMA]) ||
+        !simdnorm_matrix_span(rms ? NULL : mean, 1, rows, rows, &b[RB_MEAN]) ||
+        !simdnorm_matrix_span(rstd, 1, rows, rows, &b[RB_RSTD]) ||
+        !simdnorm_matrix_span(dx, rows, cols, dx ? dx_stride : cols, &b[RB_DX]) ||
+        !simdnorm_matrix_span(dgamma, 1, cols, cols, &b[RB_DGAMMA]) ||
+        !simdnorm_matrix_span(dbeta, 1, cols, cols, &b[RB_DBETA]))
+        return SIMDNORM_ERR_SHAPE;
+    const simdnorm_buffer buf[RB_ALL] = {
+        [RB_DY] = {dy, b[RB_DY], dy_stride, 0, 0},
+        [RB_X] = {x, b[RB_X], x_stride, 0, 0},
+        [RB_GAMMA] = {gamma, b[RB_GAMMA], 0, 0, 0},
+        [RB_MEAN] = {rms ? NULL : mean, b[RB_MEAN], 0, 0, 0},
+        [RB_RSTD] = {rstd, b[RB_RSTD], 0, 0, 0},
+        [RB_DX] = {dx, b[RB_DX], dx_stride, 1u << RB_DY, 1},
+        [RB_DGAMMA] = {dgamma, b[RB_DGAMMA], 0, 0, 1},
+        [RB_DBETA] = {dbeta, b[RB_DBETA], 0, 0, 1},
+    };
+    return simdnorm_check_overlap(buf, RB_ALL);
+}
+
+/* One call's dgamma/dbeta state: chunk c holds blocks [c*nb/nch,
+ * (c+1)*nb/nch). sets: per chunk (nt > 1) or the running total and the
+ * current chunk (one thread) - nacc doubles per column each (dgamma, and
+ * dbeta when asked). */
+typedef struct norm_bwd_ctx {
+    const simdnorm_kernels *k;
+    simdnorm_bwd_job job;
+    size_t rows, nb, nch;
+    int want_g, want_b, one_thread;
+    double *total, *part; /* [nacc][cols] */
+} norm_bwd_ctx;
+
+static size_t chunk_row(const norm_bwd_ctx *c, size_t ch)
+{
+    const size_t r = ch * c->nb / c->nch * SIMDNORM_BWD_ROWS;
+    return r < c->rows ? r : c->rows;
+}
+
+static void norm_bwd_dx_body(void *ctx, size_t b0, size_t b1)
+{
+    const norm_bwd_ctx *c = ctx;
+    const size_t r1 = b1 * SIMDNORM_BWD_ROWS;
+    c->k->f32_norm_bwd_rows(&c->job, b0 * SIMDNORM_BWD_ROWS, r1 < c->rows ? r1 : c->rows);
+}
+
+static void norm_bwd_chunk_body(void *ctx, size_t c0, size_t c1)
+{
+    const norm_bwd_ctx *c = ctx;
+    const size_t cols = c->job.cols, nacc = (size_t)(c->want_g + c->want_b);
+    for (size_t ch = c0; ch < c1; ch++) {
+        double *acc = c->one_thread ? c->part : c->part + ch * nacc * cols;
+        memset(acc, 0, nacc * cols * sizeof(double));
+        simdnorm_bwd_job jb = c->job;
+        jb.acc_g = c->want_g ? acc : NULL;
+        jb.acc_b = c->want_b ? acc + (c->want_g ? cols : 0) : NULL;
+        c->k->f32_norm_bwd_rows(&jb, chunk_row(c, ch), chunk_row(c, ch + 1));
+        if (c->one_thread) { /* the running total, in chunk order */
+            if (ch == 0)
+                memcpy(c->total, acc, nacc * cols * sizeof(double));
+            else
+                for (size_t i = 0; i < nacc * cols; i++)
+                    c->total[i] += acc[i];
+        }
+    }
+}
+
+static void store_params(size_t cols, const double *acc, float *out)
+{
+    for (size_t j = 0; j < cols; j++)
+        out[j] = simdnorm_canonical_nan((float)acc[j]);
+}
+
+static simdnorm_status norm_bwd(int rms, size_t rows, size_t cols, const float *dy,
+                                size_t dy_stride, const float *x, size_t x_stride,
+                                const float *gamma, const float *mean, const float *rstd,
+                                float *dx, size_t dx_stride, float *dgamma, float *dbeta)
+{
+    if (rows == 0)
+        return cols == 0 ? SIMDNORM_OK : zero_params(cols, dgamma, dbeta);
+    const simdnorm_status st = check_norm_bwd(rows, cols, dy, dy_stride, x, x_stride, gamma, mean,
+                                              rstd, rms, dx, dx_stride, dgamma, dbeta);
+    if (st != SIMDNORM_OK || (!dx && !dgamma && !dbeta))
+        return st;
+    norm_bwd_ctx c;
+    c.k = simdnorm_active_kernels();
+    c.job = (simdnorm_bwd_job){.cols = cols, .dy = dy, .x = x, .gamma = gamma,
+                               .mean = rms ? NULL : mean, .rstd = rstd, .dy_stride = dy_stride,
+                               .x_stride = x_stride, .dx_stride = dx_stride, .dx = dx,
+                               .inv_cols = 1.0 / (double)cols};
+    c.rows = rows;
+    c.nb = (rows + SIMDNORM_BWD_ROWS - 1) / SIMDNORM_BWD_ROWS;
+    c.want_g = dgamma != NULL;
+    c.want_b = dbeta != NULL;
+    /* bytes read and written: dy, x (and dx) */
+    const size_t bytes = rows * cols * sizeof(float) * (dx ? 3 : 2);
+    simdnorm_status ret = SIMDNORM_OK;
+    const simdnorm_fpenv saved = simdnorm_fpenv_enter();
+    if (!dgamma && !dbeta) {
+        simdnorm_parallel_for(c.nb, c.nb, bytes, norm_bwd_dx_body, &c);
+    } else {
+        c.nch = c.nb < BWD_CHUNKS ? c.nb : BWD_CHUNKS;
+        const int nt = simdnorm_threads_for(bytes, c.nch);
+        const size_t nacc = (size_t)(c.want_g + c.want_b);
+        c.one_thread = nt <= 1;
+        /* one thread: total + current chunk; else one partial per chunk */
+        const size_t sets = c.one_thread ? 2 : c.nch;
+        double *mem = malloc(sets * nacc * cols * sizeof(double));
+        if (!mem) {
+            ret = SIMDNORM_ERR_NOMEM;
+        } else {
+            c.total = mem;
+            c.part = c.one_thread ? mem + nacc * cols : mem;
+            if (c.one_thread) {
+                norm_bwd_chunk_body(&c, 0, c.nch);
+            } else {
+                simdnorm_parallel_run(nt, c.nch, norm_bwd_chunk_body, &c);
+                /* the partials in chunk order: total = P0, total += P1, ... */
+                for (size_t ch = 1; ch < c.nch; ch++) {
+                    const double *p = c.part + ch * nacc * cols;
+                    for (size_t i = 0; i < nacc * cols; i++)
+                        c.total[i] += p[i];
+                }
+            }
+            if (dgamma)
+                store_params(cols, c.total, dgamma);
+            if (dbeta)
+                store_params(cols, c.total + (c.want_g ? cols : 0), dbeta);
+            free(mem);
+        }
+    }
+    simdnorm_fpenv_leave(saved);
+    return ret;
+}
+
+SIMDNORM_API simdnorm_status simdnorm_layer_norm_bwd_f32(size_t rows, size_t cols, const float *dy,
+                                                         size_t dy_stride, const float *x,
+                                                         size_t x_stride, const float *gamma,
+                                                         const float *mean, const float *rstd,
+                                                         float *dx, size_t dx_stride,
+                                                         float *dgamma, float *dbeta)
+{
+    return norm_bwd(0, rows, cols, dy, dy_stride, x, x_stride, gamma, mean, rstd, dx, dx_stride,
+                    dgamma, dbeta);
+}
+
+SIMDNORM_API simdnorm_status simdnorm_rms_norm_bwd_f32(size_t rows, size_t cols, const float *dy,
+                                                       size_t dy_stride, const float *x,
+                                                       size_t x_stride, const float *gamma,
+                                                       const float *rstd, float *dx,
+                                                       size_t dx_stride, float *dgamma)
+{
+    return norm_bwd(1, rows, cols, dy, dy_stride, x, x_stride, gamma, NULL, rstd, dx, dx_stride,
+                    dgamma, NULL);
+}
+
+/* ---- BatchNorm ----------------------------------------------------------- */
+
+enum { BB_DY, BB_X, BB_GAMMA, BB_MEAN, BB_RSTD, BB_DX, BB_DGAMMA, BB_DBETA, BB_ALL };
+
+typedef struct bn_bwd_ctx {
+    const simdnorm_kernels *k;
+    int nhwc, training;
+    size_t n, c, spatial;
+    const float *dy, *x, *gamma, *mean, *rstd;
+    float *dx, *dgamma, *dbeta;
+    double inv_count;
+    /* NHWC scratch, [c] each: the channel sums, one sample's sums, the
+     * coefficients (fixed statistics: w, and zeros for shift and offset) */
+    double *s1, *s2, *p1, *p2;
+    float *w, *kk, *o;
+} bn_bwd_ctx;
+
+/* The channel's dgamma, dbeta from its sums, and its dx coefficients. */
+static void bn_finish_channel(const bn_bwd_ctx *c, size_t ch, double s1, double s2, float *w,
+                              float *k, float *o)
+{
+    if (c->dgamma)
+        c->dgamma[ch] = simdnorm_canonical_nan((float)s2);
+    if (c->dbeta)
+        c->dbeta[ch] = simdnorm_canonical_nan((float)s1);
+    const double wd = (double)c->rstd[ch] * (c->gamma ? (double)c->gamma[ch] : 1.0);
+    if (c->training) {
+        simdnorm_bwd_coeffs(s1, s2, c->inv_count, wd, w, k, o);
+    } else {
+        *w = (float)wd;
+        *k = *o = 0.0f;
+    }
+}
+
+static void bn_bwd_nchw_body(void *ctx, size_t c0, size_t c1)
+{
+    const bn_bwd_ctx *c = ctx;
+    const size_t sp = c->spatial, plane_stride = c->c * sp;
+    const int sums = c->training || c->dgamma || c->dbeta;
+    for (size_t ch = c0; ch < c1; ch++) {
+        const float mean = c->mean[ch], rstd = c->rstd[ch];
+        double s1 = 0.0, s2 = 0.0;
+        if (sums)
+            for (size_t s = 0; s < c->n; s++) {
+                double p[2];
+                const size_t off = s * plane_stride + ch * sp;
+                c->k->f32_bwd_sums(sp, c->dy + off, c->x + off, NULL, mean, rstd, p);
+                s1 = s == 0 ? p[0] : s1 + p[0];
+                s2 = s == 0 ? p[1] : s2 + p[1];
+            }
+        float w, k, o;
+        bn_finish_channel(c, ch, s1, s2, &w, &k, &o);
+        if (!c->dx)
+            continue;
+        for (size_t s = 0; s < c->n; s++) {
+            const size_t off = s * plane_stride + ch * sp;
+            if (c->training)
+                c->k->f32_bwd_dx(sp, c->dy + off, c->x + off, NULL, mean, rstd, w, k, o,
+                                 c->dx + off);
+            else /* dx = g * rstd: fmaf(dy - 0, w, 0) */
+                c->k->f32_normalize(sp, c->dy + off, 0.0f, w, 0.0f, NULL, NULL, 0, c->dx + off);
+        }
+    }
+}
+
+static void bn_bwd_nhwc_body(void *ctx, size_t u0, size_t u1)
+{
+    const bn_bwd_ctx *c = ctx;
+    const size_t c0 = u0 * BN_BWD_NHWC_UNIT, c1m = u1 * BN_BWD_NHWC_UNIT;
+    const size_t c1 = c1m < c->c ? c1m : c->c, nc = c1 - c0, rows = c->n * c->spatial;
+    const size_t sample = c->spatial * c->c;
+    const int sums = c->training || c->dgamma || c->dbeta;
+    if (sums)
+        for (size_t s = 0; s < c->n; s++) {
+            const int first = s == 0;
+            c->k->f32_bwd_channel_sums(c->spatial, nc, c->dy + s * sample + c0,
+                                       c->x + s * sample + c0, c->c, c->mean + c0, c->rstd + c0,
+                                       first ? c->s1 + c0 : c->p1 + c0,
+                                       first ? c->s2 + c0 : c->p2 + c0);
+            if (!first)
+                for (size_t ch = c0; ch < c1; ch++) {
+                    c->s1[ch] += c->p1[ch];
+                    c->s2[ch] += c->p2[ch];
+                }
+        }
+    for (size_t ch = c0; ch < c1; ch++)
+        bn_finish_channel(c, ch, sums ? c->s1[ch] : 0.0, sums ? c->s2[ch] : 0.0, &c->w[ch],
+                          &c->kk[ch], &c->o[ch]);
+    if (!c->dx)
+        return;
+    if (c->training)
+        c->k->f32_bwd_dx_channels(rows, nc, c->dy + c0, c->x + c0, c->c, c->mean + c0,
+                                  c->rstd + c0, c->w + c0, c->kk + c0, c->o + c0, c->dx + c0);
+    else /* dx = g * rstd: fmaf(dy - 0, w, 0); kk and o are zeros here */
+        c->k->f32_normalize_channels(rows, nc, c->dy + c0, c->c, c->kk + c0, c->w + c0,
+                                     c->o + c0, 0, c->dx + c0);
+}
+
+SIMDNORM_API simdnorm_status simdnorm_batch_norm_bwd_f32(simdnorm_layout layout, size_t n,
+                                                         size_t c, size_t spatial,
+                                                         const float *dy, const float *x,
+                                                         const float *gamma, const float *mean,
+                                                         const float *rstd, int training,
+                                                         float *dx, float *dgamma, float *dbeta)
+{
+    if ((unsigned)layout > (unsigned)SIMDNORM_NHWC)
+        return SIMDNORM_ERR_PARAM;
+    if (c == 0)
+        return SIMDNORM_OK;
+    size_t count;
+    if (__builtin_mul_overflow(n, spatial, &count))
+        return SIMDNORM_ERR_SHAPE;
+    if (count == 0)
+        return training ? SIMDNORM_ERR_SHAPE : zero_params(c, dgamma, dbeta);
+    if (!dy || !x || !mean || !rstd)
+        return SIMDNORM_ERR_NULL;
+    size_t b[BB_ALL];
+    if (!simdnorm_matrix_span(dy, count, c, c, &b[BB_DY]) ||
+        !simdnorm_matrix_span(x, count, c, c, &b[BB_X]) ||
+        !simdnorm_matrix_span(dx, count, c, c, &b[BB_DX]) ||
+        !simdnorm_matrix_span(gamma, 1, c, c, &b[BB_GAMMA]) ||
+        !simdnorm_matrix_span(mean, 1, c, c, &b[BB_MEAN]) ||
+        !simdnorm_matrix_span(rstd, 1, c, c, &b[BB_RSTD]) ||
+        !simdnorm_matrix_span(dgamma, 1, c, c, &b[BB_DGAMMA]) ||
+        !simdnorm_matrix_span(dbeta, 1, c, c, &b[BB_DBETA]))
+        return SIMDNORM_ERR_SHAPE;
+    const simdnorm_buffer buf[BB_ALL] = {
+        [BB_DY] = {dy, b[BB_DY], c, 0, 0},
+        [BB_X] = {x, b[BB_X], c, 0, 0},
+        [BB_GAMMA] = {gamma, b[BB_GAMMA], 0, 0, 0},
+        [BB_MEAN] = {mean, b[BB_MEAN], 0, 0, 0},
+        [BB_RSTD] = {rstd, b[BB_RSTD], 0, 0, 0},
+        [BB_DX] = {dx, b[BB_DX], c, 1u << BB_DY, 1},
+        [BB_DGAMMA] = {dgamma, b[BB_DGAMMA], 0, 0, 1},
+        [BB_DBETA] = {dbeta, b[BB_DBETA], 0, 0, 1},
+    };
+    const simdnorm_status st = simdnorm_check_overlap(buf, BB_ALL);
+    if (st != SIMDNORM_OK || (!dx && !dgamma && !dbeta))
+        return st;
+
+    bn_bwd_ctx ctx = {.k = simdnorm_active_kernels(), .nhwc = layout == SIMDNORM_NHWC || spatial == 1,
+                      .training = training != 0, .n = n, .c = c, .spatial = spatial, .dy = dy,
+                      .x = x, .gamma = gamma, .mean = mean, .rstd = rstd, .dx = dx,
+                      .dgamma = dgamma, .dbeta = dbeta, .inv_count = 1.0 / (double)count};
+    const size_t bytes = count * c * sizeof(float) * (dx ? 4 : 2);
+    void *mem = NULL;
+    if (ctx.nhwc) {
+        mem = malloc(c * (4 * sizeof(double) + 3 * sizeof(float)));
+        if (!mem)
+            return SIMDNORM_ERR_NOMEM;
+        ctx.s1 = mem;
+        ctx.s2 = ctx.s1 + c;
+        ctx.p1 = ctx.s2 + c;
+        ctx.p2 = ctx.p1 + c;
+        ctx.w = (float *)(ctx.p2 + c);
+        ctx.kk = ctx.w + c;
+        ctx.o = ctx.kk + c;
+    }
+    const simdnorm_fpenv saved = simdnorm_fpenv_enter();
+    if (ctx.nhwc) {
+        const size_t units = (c + BN_BWD_NHWC_UNIT - 1) / BN_BWD_NHWC_UNIT;
+        simdnorm_parallel_for(units, units, bytes, bn_bwd_nhwc_body, &ctx);
+    } else {
+        simdnorm_parallel_for(c, c, bytes, bn_bwd_nchw_body, &ctx);
+    }
+    simdnorm_fpenv_leave(saved);
+    free(mem);
+    return SIMDNORM_OK;
+}
