@@ -139,9 +139,20 @@ static ALWAYS_INLINE vf bwd_dx_at(size_t i, const float *dy, const float *x, con
     return bwd_dx(g, bwd_xhat(vf_loadu(x + i), m, r, has_mean), w, k, o, has_mean);
 }
 
+/* stream: full vectors written with streaming stores (dx aligned to a
+ * cache line; the caller fences). */
+static ALWAYS_INLINE void bwd_store(float *p, vf v, int stream)
+{
+    if (stream)
+        vf_stream(p, v);
+    else
+        vf_storeu(p, v);
+}
+
 static ALWAYS_INLINE void bwd_dx_span(size_t n, const float *dy, const float *x,
                                       const float *gamma, float mean, float rstd, float w,
-                                      float k, float o, float *dx, int has_gamma, int has_mean)
+                                      float k, float o, float *dx, int has_gamma, int has_mean,
+                                      int stream)
 {
     const vf m = vf_set1(mean), r = vf_set1(rstd), wv = vf_set1(w), kv = vf_set1(k),
              ov = vf_set1(o);
@@ -150,12 +161,12 @@ static ALWAYS_INLINE void bwd_dx_span(size_t n, const float *dy, const float *x,
         vf cur = bwd_dx_at(0, dy, x, gamma, m, r, wv, kv, ov, has_gamma, has_mean);
         for (i = VF_N; i + VF_N <= n; i += VF_N) {
             const vf next = bwd_dx_at(i, dy, x, gamma, m, r, wv, kv, ov, has_gamma, has_mean);
-            vf_storeu(dx + i - VF_N, cur);
+            bwd_store(dx + i - VF_N, cur, stream);
             cur = next;
         }
-        vf_storeu(dx + i - VF_N, cur);
+        bwd_store(dx + i - VF_N, cur, stream);
     } else if (n >= VF_N) {
-        vf_storeu(dx, bwd_dx_at(0, dy, x, gamma, m, r, wv, kv, ov, has_gamma, has_mean));
+        bwd_store(dx, bwd_dx_at(0, dy, x, gamma, m, r, wv, kv, ov, has_gamma, has_mean), stream);
         i = VF_N;
     }
     if (i < n) {
@@ -182,9 +193,9 @@ void SIMDNORM_KERNEL(f32_bwd_dx)(size_t n, const float *dy, const float *x, cons
                                  float mean, float rstd, float w, float k, float o, float *dx)
 {
     if (gamma)
-        bwd_dx_span(n, dy, x, gamma, mean, rstd, w, k, o, dx, 1, 1);
+        bwd_dx_span(n, dy, x, gamma, mean, rstd, w, k, o, dx, 1, 1, 0);
     else
-        bwd_dx_span(n, dy, x, gamma, mean, rstd, w, k, o, dx, 0, 1);
+        bwd_dx_span(n, dy, x, gamma, mean, rstd, w, k, o, dx, 0, 1, 0);
 }
 
 /* ---- NHWC: channels in lanes, one double chain per channel -------------- */
@@ -359,7 +370,7 @@ typedef struct bwd_block {
  * order, then added as doubles into acc_g, acc_b. */
 static ALWAYS_INLINE void bwd_block_cols(const simdnorm_bwd_job *jb, const bwd_block *bk,
                                          size_t j, size_t nv, size_t cl, int has_gamma,
-                                         int has_mean)
+                                         int has_mean, int stream)
 {
     vf gm[BWD_TILE], bg[BWD_TILE], bb[BWD_TILE];
 #pragma GCC unroll 8
@@ -383,7 +394,7 @@ static ALWAYS_INLINE void bwd_block_cols(const simdnorm_bwd_job *jb, const bwd_b
             if (dxr) {
                 const vf t = bwd_dx(bwd_g(d, gm[v], has_gamma), xh, wr, kr, orr, has_mean);
                 if (l == VF_N)
-                    vf_storeu(dxr + c, t);
+                    bwd_store(dxr + c, t, stream);
                 else
                     vf_store_part(dxr + c, t, l);
             }
@@ -402,7 +413,7 @@ static ALWAYS_INLINE void bwd_block_cols(const simdnorm_bwd_job *jb, const bwd_b
 }
 
 static ALWAYS_INLINE void norm_bwd_rows(const simdnorm_bwd_job *jb, size_t r0, size_t r1,
-                                        int has_gamma, int has_mean)
+                                        int has_gamma, int has_mean, int stream)
 {
     const size_t n = jb->cols;
     const int cols_pass = jb->acc_g || jb->acc_b;
@@ -423,30 +434,44 @@ static ALWAYS_INLINE void norm_bwd_rows(const simdnorm_bwd_job *jb, size_t r0, s
                                 &bk.o[r]);
             if (!cols_pass && bk.dx[r]) /* no column sums: dx row by row, from L1 */
                 bwd_dx_span(n, bk.dy[r], bk.x[r], jb->gamma, bk.mean[r], bk.rstd[r], bk.w[r],
-                            bk.k[r], bk.o[r], bk.dx[r], has_gamma, has_mean);
+                            bk.k[r], bk.o[r], bk.dx[r], has_gamma, has_mean, stream);
         }
         if (!cols_pass)
             continue;
         size_t j = 0;
         for (; j + BWD_TILE * VF_N <= n; j += BWD_TILE * VF_N)
-            bwd_block_cols(jb, &bk, j, BWD_TILE, VF_N, has_gamma, has_mean);
+            bwd_block_cols(jb, &bk, j, BWD_TILE, VF_N, has_gamma, has_mean, stream);
         for (; j + VF_N <= n; j += VF_N)
-            bwd_block_cols(jb, &bk, j, 1, VF_N, has_gamma, has_mean);
+            bwd_block_cols(jb, &bk, j, 1, VF_N, has_gamma, has_mean, stream);
         if (j < n)
-            bwd_block_cols(jb, &bk, j, 1, n - j, has_gamma, has_mean);
+            bwd_block_cols(jb, &bk, j, 1, n - j, has_gamma, has_mean, 0);
     }
+}
+
+/* The four gamma/mean variants of one store kind, each with constant flags. */
+static ALWAYS_INLINE void norm_bwd_rows_variants(const simdnorm_bwd_job *jb, size_t r0, size_t r1,
+                                                 int stream)
+{
+    const int g = jb->gamma != NULL, mn = jb->mean != NULL;
+    if (g && mn)
+        norm_bwd_rows(jb, r0, r1, 1, 1, stream);
+    else if (g)
+        norm_bwd_rows(jb, r0, r1, 1, 0, stream);
+    else if (mn)
+        norm_bwd_rows(jb, r0, r1, 0, 1, stream);
+    else
+        norm_bwd_rows(jb, r0, r1, 0, 0, stream);
 }
 
 /* Contract: kernels.h, f32_norm_bwd_rows. */
 void SIMDNORM_KERNEL(f32_norm_bwd_rows)(const simdnorm_bwd_job *jb, size_t r0, size_t r1)
 {
-    const int g = jb->gamma != NULL, mn = jb->mean != NULL;
-    if (g && mn)
-        norm_bwd_rows(jb, r0, r1, 1, 1);
-    else if (g)
-        norm_bwd_rows(jb, r0, r1, 1, 0);
-    else if (mn)
-        norm_bwd_rows(jb, r0, r1, 0, 1);
-    else
-        norm_bwd_rows(jb, r0, r1, 0, 0);
+#if VF_STREAM_ALIGN
+    if (jb->stream && jb->dx) {
+        norm_bwd_rows_variants(jb, r0, r1, 1);
+        vf_stream_fence();
+        return;
+    }
+#endif
+    norm_bwd_rows_variants(jb, r0, r1, 0);
 }
