@@ -714,17 +714,34 @@ static void case_row_zero_rows(void)
     }
 }
 
+/* 64-byte aligned floats (the streaming-store path wants dx on cache lines). */
+static float *aligned_floats(size_t n)
+{
+    const size_t bytes = ((n ? n : 1) * sizeof(float) + 63) / 64 * 64;
+    float *p = aligned_alloc(64, bytes);
+    if (!p) {
+        printf("out of memory\n");
+        exit(2);
+    }
+    return p;
+}
+
 /* Every output the same bits for 1, 2, 3, 4, 7 and 16 threads, on shapes
- * the library splits (it starts at 512 KiB). */
+ * the library splits (it starts at 512 KiB): with dgamma/dbeta (rows cut in
+ * chunks of blocks) and dx alone (rows split by blocks), 1100x2048 above
+ * the streaming-store size; and in place on 4 threads equal to 1 thread. */
 static void case_row_threads(void)
 {
-    static const size_t full[][2] = {{2000, 777}, {37, 65536}, {30000, 33}};
-    static const size_t small[][2] = {{400, 777}, {9, 16384}, {5000, 33}};
+    static const size_t full[][2] = {{2000, 777}, {1100, 2048}, {37, 65536}, {30000, 33}};
+    static const size_t small[][2] = {{400, 777}, {160, 2048}, {9, 16384}, {5000, 33}};
     const size_t(*shapes)[2] = emulated() ? small : full;
-    for (size_t s = 0; s < 3; s++) {
+    for (size_t s = 0; s < 4; s++) {
         const size_t rows = shapes[s][0], cols = shapes[s][1], n = rows * cols;
         rng_seed(7000 + s);
         rinputs in = make_rinputs(rows, cols, 3.0, 2.0, 0.0);
+        float *dy = aligned_floats(n), *x = aligned_floats(n), *ip = aligned_floats(n);
+        memcpy(dy, in.dy, n * sizeof(float));
+        memcpy(x, in.x, n * sizeof(float));
 #ifdef _OPENMP
         simdnorm_set_num_threads(4);
         CHECK(simdnorm_threads_for(3 * n * sizeof(float), rows) == 4,
@@ -732,31 +749,53 @@ static void case_row_threads(void)
 #endif
         for (int rms = 0; rms < 2; rms++) {
             set_rstats(&in, rms, rows, cols, STATS_FORWARD);
-            float *ref[3], *got[3];
-            for (int o = 0; o < 3; o++) {
-                ref[o] = malloc((o ? cols : n) * sizeof(float));
-                got[o] = malloc((o ? cols : n) * sizeof(float));
+            float *ref[4], *got[4]; /* dx, dgamma, dbeta, dx of the dx-only call */
+            for (int o = 0; o < 4; o++) {
+                ref[o] = aligned_floats(o == 1 || o == 2 ? cols : n);
+                got[o] = aligned_floats(o == 1 || o == 2 ? cols : n);
             }
             for (size_t t = 0; t < N_THREAD_COUNTS; t++) {
                 float **out = t ? got : ref;
                 simdnorm_set_num_threads(thread_counts[t]);
-                for (int o = 0; o < 3; o++)
-                    memset(out[o], 0xa5, (o ? cols : n) * sizeof(float));
-                const simdnorm_status st =
-                    rms ? simdnorm_rms_norm_bwd_f32(rows, cols, in.dy, cols, in.x, cols, in.gamma,
-                                                    in.rstd, out[0], cols, out[1])
-                        : simdnorm_layer_norm_bwd_f32(rows, cols, in.dy, cols, in.x, cols, in.gamma,
+                for (int o = 0; o < 4; o++)
+                    memset(out[o], 0xa5, (o == 1 || o == 2 ? cols : n) * sizeof(float));
+                simdnorm_status st =
+                    rms ? simdnorm_rms_norm_bwd_f32(rows, cols, dy, cols, x, cols, in.gamma, in.rstd,
+                                                    out[0], cols, out[1])
+                        : simdnorm_layer_norm_bwd_f32(rows, cols, dy, cols, x, cols, in.gamma,
                                                       in.mean, in.rstd, out[0], cols, out[1], out[2]);
                 CHECK(st == SIMDNORM_OK, "status %d", st);
-                if (t > 0)
-                    for (int o = 0; o < (rms ? 2 : 3); o++)
-                        CHECK(memcmp(ref[o], got[o], (o ? cols : n) * sizeof(float)) == 0,
+                st = rms ? simdnorm_rms_norm_bwd_f32(rows, cols, dy, cols, x, cols, in.gamma, in.rstd,
+                                                     out[3], cols, NULL)
+                         : simdnorm_layer_norm_bwd_f32(rows, cols, dy, cols, x, cols, in.gamma,
+                                                       in.mean, in.rstd, out[3], cols, NULL, NULL);
+                CHECK(st == SIMDNORM_OK, "dx only: status %d", st);
+                if (t == 0)
+                    CHECK(memcmp(ref[0], ref[3], n * sizeof(float)) == 0,
+                          "%s %zux%zu: dx alone differs from dx with dgamma", rms ? "rms" : "ln",
+                          rows, cols);
+                for (int o = 0; t > 0 && o < 4; o++)
+                    if (!(rms && o == 2))
+                        CHECK(memcmp(ref[o], got[o], (o == 1 || o == 2 ? cols : n) * sizeof(float)) == 0,
                               "%s %zux%zu %s: %d threads differ from 1", rms ? "rms" : "ln", rows,
-                              cols, out_names[o], thread_counts[t]);
+                              cols, o == 3 ? "dx (dx only)" : out_names[o], thread_counts[t]);
             }
-            for (int o = 0; o < 3; o++)
+            /* in place, 4 threads */
+            simdnorm_set_num_threads(4);
+            memcpy(ip, dy, n * sizeof(float));
+            const simdnorm_status st =
+                rms ? simdnorm_rms_norm_bwd_f32(rows, cols, ip, cols, x, cols, in.gamma, in.rstd, ip,
+                                                cols, got[1])
+                    : simdnorm_layer_norm_bwd_f32(rows, cols, ip, cols, x, cols, in.gamma, in.mean,
+                                                  in.rstd, ip, cols, got[1], got[2]);
+            CHECK(st == SIMDNORM_OK && memcmp(ip, ref[0], n * sizeof(float)) == 0 &&
+                      memcmp(got[1], ref[1], cols * sizeof(float)) == 0,
+                  "%s %zux%zu: in place on 4 threads differs from 1 thread", rms ? "rms" : "ln", rows,
+                  cols);
+            for (int o = 0; o < 4; o++)
                 free(ref[o]), free(got[o]);
         }
+        free(dy), free(x), free(ip);
         free_rinputs(in);
     }
     simdnorm_set_num_threads(1);

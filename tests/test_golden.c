@@ -351,6 +351,53 @@ static void golden_backward(void)
                     for (int i = 0; i < 5; i++)
                         free(v[i]);
                 }
+    /* dgamma/dbeta over many rows (samples): the canonical block and chunk
+     * order of the reductions, the same on every architecture */
+    static const shape many[] = {{1000, 33}, {20000, 8}, {300, 4097}};
+    for (size_t s = 0; s < sizeof many / sizeof *many; s++) {
+        const size_t rows = many[s].rows, cols = many[s].cols, n = rows * cols;
+        rng_seed(22000 + s);
+        float *x = malloc(n * sizeof(float)), *dy = malloc(n * sizeof(float));
+        float *y = malloc(n * sizeof(float)), *dx = malloc(n * sizeof(float));
+        float *g = malloc(cols * sizeof(float)), *dg = malloc(cols * sizeof(float));
+        const size_t ns = rows > cols ? rows : cols; /* statistics: rows, or channels */
+        float *db = malloc(cols * sizeof(float)), *mean = malloc(ns * sizeof(float));
+        float *rstd = malloc(ns * sizeof(float));
+        fill_kind(x, n, cols, 0);
+        fill_kind(dy, n, cols, 0);
+        for (size_t j = 0; j < cols; j++)
+            g[j] = (float)(0.5 + rng_unif());
+        CHECK(simdnorm_layer_norm_f32(rows, cols, x, cols, NULL, NULL, 1e-5f, y, cols, mean, rstd) ==
+                  SIMDNORM_OK, "layer_norm failed");
+        CHECK(simdnorm_layer_norm_bwd_f32(rows, cols, dy, cols, x, cols, g, mean, rstd, dx, cols, dg,
+                                          db) == SIMDNORM_OK, "layer_norm_bwd failed");
+        uint64_t h = fnv(FNV_SEED, dx, n * sizeof(float));
+        h = fnv(fnv(h, dg, cols * sizeof(float)), db, cols * sizeof(float));
+        snprintf(name, sizeof name, "layer_norm_bwd_%zux%zu_many_rows", rows, cols);
+        record(name, h);
+        CHECK(simdnorm_rms_norm_f32(rows, cols, x, cols, NULL, 1e-5f, y, cols, rstd) == SIMDNORM_OK,
+              "rms_norm failed");
+        CHECK(simdnorm_rms_norm_bwd_f32(rows, cols, dy, cols, x, cols, g, rstd, dx, cols, dg) ==
+                  SIMDNORM_OK, "rms_norm_bwd failed");
+        h = fnv(fnv(FNV_SEED, dx, n * sizeof(float)), dg, cols * sizeof(float));
+        snprintf(name, sizeof name, "rms_norm_bwd_%zux%zu_many_rows", rows, cols);
+        record(name, h);
+        for (int layout = 0; layout < 2; layout++) { /* the same data as [n, c, spatial] */
+            const size_t bn = rows / 10, bc = cols, bsp = 10; /* NHWC: 10 positions per sample */
+            const simdnorm_layout lay = layout ? SIMDNORM_NHWC : SIMDNORM_NCHW;
+            CHECK(simdnorm_batch_norm_train_f32(lay, bn, bc, bsp, x, NULL, NULL, 1e-5f, 0.1f, NULL,
+                                                NULL, y, mean, rstd) == SIMDNORM_OK,
+                  "batch_norm_train failed");
+            CHECK(simdnorm_batch_norm_bwd_f32(lay, bn, bc, bsp, dy, x, g, mean, rstd, 1, dx, dg, db) ==
+                      SIMDNORM_OK, "batch_norm_bwd failed");
+            h = fnv(FNV_SEED, dx, n * sizeof(float));
+            h = fnv(fnv(h, dg, cols * sizeof(float)), db, cols * sizeof(float));
+            snprintf(name, sizeof name, "batch_norm_bwd_%s_%zux%zux%zu_many_samples",
+                     layout ? "nhwc" : "nchw", bn, bc, bsp);
+            record(name, h);
+        }
+        free(x), free(dy), free(y), free(dx), free(g), free(dg), free(db), free(mean), free(rstd);
+    }
 }
 
 /* Raw double sums of the reduction kernels: a change of summation order that
