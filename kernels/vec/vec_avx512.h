@@ -134,7 +134,9 @@ typedef __m512d vc;
 #define CH_MOM_SLOTS 8     /* 64 channels, 16 independent add/FMA chains */
 #define CH_MOM_TILE_ROWS 32
 #define CH_NRM_VECS 4
-#define CH_NRM_TILE_ROWS 16
+#define CH_NRM_TILE_ROWS 1 /* wide rows row by row, in memory order: 64x768
+                              * normalize 11.2 -> 16.2 Gelem/s (16 rows: a tile
+                              * walked down 16 rows, then the next tile) */
 static inline vc vc_zero(void) { return _mm512_setzero_pd(); }
 static inline vc vc_load(const double *p) { return _mm512_load_pd(p); }
 static inline void vc_store(double *p, vc v) { _mm512_store_pd(p, v); }
