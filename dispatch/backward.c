@@ -153,7 +153,7 @@ static simdnorm_status norm_bwd(int rms, size_t rows, size_t cols, const float *
     c.job = (simdnorm_bwd_job){.cols = cols, .dy = dy, .x = x, .gamma = gamma,
                                .mean = rms ? NULL : mean, .rstd = rstd, .dy_stride = dy_stride,
                                .x_stride = x_stride, .dx_stride = dx_stride, .dx = dx,
-                               .inv_cols = 1.0 / (double)cols};
+                               .inv_cols = 0.0};
     c.rows = rows;
     c.nb = (rows + SIMDNORM_BWD_ROWS - 1) / SIMDNORM_BWD_ROWS;
     c.want_g = dgamma != NULL;
@@ -166,7 +166,10 @@ static simdnorm_status norm_bwd(int rms, size_t rows, size_t cols, const float *
     c.job.stream = dx && bytes > SIMDNORM_STREAM_BYTES && ((uintptr_t)dx & 63) == 0 &&
                    (dx_stride & 15) == 0 && cols >= 128;
     simdnorm_status ret = SIMDNORM_OK;
+    /* every floating-point operation under the canonical environment (a
+     * caller's rounding mode or unmasked inexact trap must not reach it) */
     const simdnorm_fpenv saved = simdnorm_fpenv_enter();
+    c.job.inv_cols = 1.0 / (double)cols;
     if (!dgamma && !dbeta) {
         simdnorm_parallel_for(c.nb, c.nb, bytes, norm_bwd_dx_body, &c);
     } else {
@@ -371,7 +374,7 @@ SIMDNORM_API simdnorm_status simdnorm_batch_norm_bwd_f32(simdnorm_layout layout,
     bn_bwd_ctx ctx = {.k = simdnorm_active_kernels(), .nhwc = layout == SIMDNORM_NHWC || spatial == 1,
                       .training = training != 0, .n = n, .c = c, .spatial = spatial, .dy = dy,
                       .x = x, .gamma = gamma, .mean = mean, .rstd = rstd, .dx = dx,
-                      .dgamma = dgamma, .dbeta = dbeta, .inv_count = 1.0 / (double)count};
+                      .dgamma = dgamma, .dbeta = dbeta, .inv_count = 0.0};
     const size_t bytes = count * c * sizeof(float) * (dx ? 4 : 2);
     void *mem = NULL;
     if (ctx.nhwc) {
@@ -387,6 +390,7 @@ SIMDNORM_API simdnorm_status simdnorm_batch_norm_bwd_f32(simdnorm_layout layout,
         ctx.o = ctx.kk + c;
     }
     const simdnorm_fpenv saved = simdnorm_fpenv_enter();
+    ctx.inv_count = 1.0 / (double)count; /* under the canonical environment */
     if (ctx.nhwc) {
         const size_t units = (c + BN_BWD_NHWC_UNIT - 1) / BN_BWD_NHWC_UNIT;
         simdnorm_parallel_for(units, units, bytes, bn_bwd_nhwc_body, &ctx);
