@@ -1443,8 +1443,9 @@ static int bw_group_promised(const call *c, const float *x0, const float *mean0,
  *   fixed statistics: g * rstd), dgamma = sum dy * xhat, dbeta = sum dy.
  * Everywhere: NaNs canonical, NaN where the reference is NaN. Where DESIGN
  * promises accuracy (finite inputs, the forward's statistics with |mean|/std
- * <= 1e4, every term of the formula within float range; the summed terms g,
- * g*xhat, dy, dy*xhat within BW_TERM_MAX):
+ * <= 1e4, every term of the formula within float range - x - mean included,
+ * which xhat's two float roundings need; the summed terms g, g*xhat, dy,
+ * dy*xhat within BW_TERM_MAX):
  *   |dx - ref| <= 1e-5 * max|ref| over the group + 2^-20 * rstd * (|g| +
  *       avg|g| + |xhat| * avg|g * xhat|) (+ a subnormal floor). The second
  *       term is 16 roundings of the element's own terms: where they cancel
@@ -1523,6 +1524,7 @@ static void check_bwd(const call *c, const float *const *before)
                 in_range &= fabs(g) <= BW_TERM_MAX;
                 continue;
             }
+            in_range &= fabs(x0[at.x] - mean) <= FLT_MAX;
             const double terms = fabs(g) + abs_g + fabs(xh) * abs_gx;
             in_range &= fabs(g) <= BW_TERM_MAX && fabs(xh) <= FLT_MAX &&
                         fabs(g * xh) <= BW_TERM_MAX && fabs(xh * b) <= FLT_MAX &&
@@ -1567,7 +1569,8 @@ static void check_bwd(const call *c, const float *const *before)
                 const double dy = dy0[at.dy], t = dy * ((x0[at.x] - mean) * rstd);
                 fin_b &= isfinite(dy) && fabs(dy) <= BW_TERM_MAX;
                 fin_g &= isfinite(dy) && isfinite(x0[at.x]) && isfinite(mean) &&
-                         isfinite(rstd) && fabs(t) <= BW_TERM_MAX;
+                         isfinite(rstd) && fabs(t) <= BW_TERM_MAX &&
+                         fabs(x0[at.x] - mean) <= FLT_MAX;
                 sg += t;
                 sb += dy;
                 ag += fabs(t);
