@@ -1602,9 +1602,11 @@ static void check_bwd(const call *c, const float *const *before)
 
 /* The call again on fresh copies of the inputs, each one float past an
  * allocation's start (another alignment, no aliasing between inputs), with
- * every output given: in place if the call was out of place (or had no dx),
- * out of place if it was in place; for BatchNorm with spatial == 1 also in the
- * other layout. Every output the call had must come out with the same bits. */
+ * every output given, on another thread count (1, or 3 when the default is
+ * 1; calls over 512 KiB use them): in place if the call was out of place (or
+ * had no dx), out of place if it was in place; for BatchNorm with spatial ==
+ * 1 also in the other layout. Every output the call had must come out with
+ * the same bits. */
 static void check_bwd_variants(const call *c)
 {
     const bw_ptrs p = bw_pointers(c);
@@ -1620,8 +1622,8 @@ static void check_bwd_variants(const call *c)
     }
     for (int pass = 0; pass < 2; pass++) {
         simdnorm_layout layout = c->u.bwd.layout;
-        const char *how = c->u.bwd.in_place ? "out of place, another alignment"
-                                            : "in place, another alignment";
+        const char *how = c->u.bwd.in_place ? "out of place, another alignment and thread count"
+                                            : "in place, another alignment and thread count";
         if (pass == 1) {
             if (!bw_is_bn(c) || c->u.bwd.spatial != 1 || c->u.bwd.total == 0)
                 break;
@@ -1636,6 +1638,9 @@ static void check_bwd_variants(const call *c)
         float *dg = xmalloc_floats(feats + 1), *db = xmalloc_floats(feats + 1);
 #define SH(q) ((q) ? (q) + 1 : NULL)
         float *dx = dxo ? dxo + 1 : dy + 1; /* out of place: dx has dy's stride */
+        const int threads = simdnorm_get_num_threads();
+        if (simdnorm_set_num_threads(threads > 1 ? 1 : 3) != SIMDNORM_OK)
+            FAIL("simdnorm_set_num_threads failed");
         simdnorm_status st;
         switch (c->u.bwd.kind) {
         case BW_LN:
@@ -1654,6 +1659,7 @@ static void check_bwd_variants(const call *c)
                                              c->u.bwd.training, dx, dg + 1, db + 1);
             break;
         }
+        simdnorm_set_num_threads(threads);
         if (st != SIMDNORM_OK)
             FAIL("%s %s: status %d", c->name, how, st);
         if (p.dx) {
