@@ -46,6 +46,7 @@ struct Pool {
     float *x = nullptr, *y = nullptr, *g = nullptr, *b = nullptr;
     float *s1 = nullptr, *s2 = nullptr, *s3 = nullptr, *s4 = nullptr;
     float *r = nullptr;
+    float *mean = nullptr, *rstd = nullptr, *var = nullptr, *dg = nullptr, *db = nullptr;
     size_t n = 0, vec = 0;
     void reserve(size_t elems, size_t vec_elems)
     {
@@ -55,7 +56,7 @@ struct Pool {
         vec = std::max(vec, vec_elems);
         for (float **p : {&x, &y, &r})
             *p = fresh(*p, n);
-        for (float **p : {&g, &b, &s1, &s2, &s3, &s4})
+        for (float **p : {&g, &b, &s1, &s2, &s3, &s4, &mean, &rstd, &var, &dg, &db})
             *p = fresh(*p, vec);
         std::mt19937 rng(42);
         std::normal_distribution<float> nd(0.5f, 2.0f);
@@ -71,6 +72,10 @@ struct Pool {
             s3[i] = 0.0f;
             s4[i] = 1.0f;
         }
+    }
+    simdnorm_bench::Buffers buffers() const
+    {
+        return {x, y, g, b, s1, s2, s3, s4, r, mean, rstd, var, dg, db};
     }
     static float *fresh(float *old, size_t elems)
     {
@@ -166,11 +171,13 @@ void copy(size_t half, int threads, CopyKind kind = CopyKind::Memcpy)
     }
 }
 
-// The copy limit of `bytes` (the bytes an op reads plus writes, split in
-// half) with `threads` threads: a memcpy and a streaming copy, each the best
-// of several timed repetitions (the two alternate, so drift hits both),
-// measured once per size and thread count in this run. Rates are bytes
-// (read + written) per second.
+// The copy limit of `bytes` (the bytes an op reads plus writes) with
+// `threads` threads: a copy of bytes / 2, which reads and writes as many
+// bytes as the op moves - for the three-tensor ops (a residual; the
+// backward's x and dy read, dx written) a copy of 1.5 tensors. Both a memcpy
+// and a streaming copy, each the best of several timed repetitions (the two
+// alternate, so drift hits both), measured once per size and thread count in
+// this run. Rates are bytes (read + written) per second.
 struct CopyLimit {
     double memcpy_rate, stream_rate;
     double best() const { return std::max(memcpy_rate, stream_rate); }
@@ -298,7 +305,11 @@ void register_all(bool full, const std::vector<int> &thread_counts)
             benchmark::RegisterBenchmark(name.c_str(), [s, isa, threads](benchmark::State &st) {
                 simdnorm_set_isa(isa);
                 use_threads(threads);
-                const Buffers buf{pool.x, pool.y, pool.g, pool.b, pool.s1, pool.s2, pool.s3, pool.s4, pool.r};
+                const Buffers buf = pool.buffers();
+                if (prepare_simdnorm(s, buf) != SIMDNORM_OK) {
+                    st.SkipWithError("simdnorm forward (saved statistics) failed");
+                    return;
+                }
                 for (auto _ : st) {
                     if (run_simdnorm(s, buf) != SIMDNORM_OK) {
                         st.SkipWithError("simdnorm call failed");
@@ -317,7 +328,7 @@ void register_all(bool full, const std::vector<int> &thread_counts)
             benchmark::RegisterBenchmark((std::string("onednn_") + op_name(s.op) + tail).c_str(),
                                          [s, threads](benchmark::State &st) {
                                              use_threads(threads);
-                                             const auto peer = make_onednn(s, Buffers{pool.x, pool.y, pool.g, pool.b, pool.s1, pool.s2, pool.s3, pool.s4, pool.r});
+                                             const auto peer = make_onednn(s, pool.buffers());
                                              for (auto _ : st) {
                                                  peer();
                                                  benchmark::ClobberMemory();

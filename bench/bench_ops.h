@@ -20,10 +20,16 @@ namespace simdnorm_bench {
 //                        the compiler at -O3), then the plain norm in place.
 // bytes_moved counts what the op must move (residual ops: x and residual
 // read, y written), the same for both, so GB/s compare as times do.
+//
+// The backward ops (*_bwd) are the training case: dx and dgamma (and dbeta,
+// except RMSNorm, which has no beta) from dy, x, gamma and the forward's
+// saved mean/rstd; BatchNorm with batch statistics (training = 1). They move
+// three tensors: x and dy read, dx written.
 enum class Op {
     LayerNorm, RmsNorm, BnTrainNchw, BnTrainNhwc, BnInferNchw, BnInferNhwc,
     LayerNormGelu, LayerNormGeluUnfused, LayerNormResidual, LayerNormResidualUnfused,
-    RmsNormResidual, RmsNormResidualUnfused, BnInferNhwcRelu, BnInferNhwcReluUnfused
+    RmsNormResidual, RmsNormResidualUnfused, BnInferNhwcRelu, BnInferNhwcReluUnfused,
+    LayerNormBwd, RmsNormBwd, BnBwdNchw, BnBwdNhwc
 };
 
 inline const char *op_name(Op op)
@@ -43,6 +49,10 @@ inline const char *op_name(Op op)
     case Op::RmsNormResidualUnfused: return "rms_norm_residual_unfused";
     case Op::BnInferNhwcRelu: return "bn_infer_nhwc_relu";
     case Op::BnInferNhwcReluUnfused: return "bn_infer_nhwc_relu_unfused";
+    case Op::LayerNormBwd: return "layer_norm_bwd";
+    case Op::RmsNormBwd: return "rms_norm_bwd";
+    case Op::BnBwdNchw: return "bn_bwd_nchw";
+    case Op::BnBwdNhwc: return "bn_bwd_nhwc";
     }
     return "?";
 }
@@ -50,12 +60,17 @@ inline const char *op_name(Op op)
 inline bool is_batch_norm(Op op)
 {
     return op == Op::BnTrainNchw || op == Op::BnTrainNhwc || op == Op::BnInferNchw ||
-           op == Op::BnInferNhwc || op == Op::BnInferNhwcRelu || op == Op::BnInferNhwcReluUnfused;
+           op == Op::BnInferNhwc || op == Op::BnInferNhwcRelu || op == Op::BnInferNhwcReluUnfused ||
+           op == Op::BnBwdNchw || op == Op::BnBwdNhwc;
 }
 inline bool is_nhwc(Op op)
 {
     return op == Op::BnTrainNhwc || op == Op::BnInferNhwc || op == Op::BnInferNhwcRelu ||
-           op == Op::BnInferNhwcReluUnfused;
+           op == Op::BnInferNhwcReluUnfused || op == Op::BnBwdNhwc;
+}
+inline bool is_backward(Op op)
+{
+    return op == Op::LayerNormBwd || op == Op::RmsNormBwd || op == Op::BnBwdNchw || op == Op::BnBwdNhwc;
 }
 inline bool has_residual(Op op)
 {
@@ -71,8 +86,12 @@ struct Shape {
     size_t n, c, spatial;    // BatchNorm
     size_t elements() const { return is_batch_norm(op) ? n * c * spatial : rows * cols; }
     // bytes of x read plus y written (BatchNorm training reads x twice, but
-    // the contract is measured as x + y, like a copy; a residual is read too)
-    size_t bytes_moved() const { return (has_residual(op) ? 3 : 2) * elements() * sizeof(float); }
+    // the contract is measured as x + y, like a copy; a residual is read
+    // too). Backward: x and dy read, dx written.
+    size_t bytes_moved() const
+    {
+        return (has_residual(op) || is_backward(op) ? 3 : 2) * elements() * sizeof(float);
+    }
     size_t vector_len() const
     {
         const size_t v = is_batch_norm(op) ? c : cols;
@@ -99,7 +118,7 @@ inline std::vector<Shape> shapes(bool full)
         cols = {33, 64, 128, 256, 512, 768, 1000, 1024, 2048, 4096, 4097, 8192};
     }
     std::vector<Shape> out;
-    for (Op op : {Op::LayerNorm, Op::RmsNorm}) {
+    for (Op op : {Op::LayerNorm, Op::RmsNorm, Op::LayerNormBwd, Op::RmsNormBwd}) {
         out.push_back({op, 1, 8, 0, 0, 0});
         out.push_back({op, 1, 4096, 0, 0, 0}); // decode
         for (size_t c : cols)
@@ -118,9 +137,10 @@ inline std::vector<Shape> shapes(bool full)
                           {1, 256, 196}, {8, 3, 50176}};
     if (full)
         bn.insert(bn.end(), {{8, 64, 3136}, {8, 256, 196}, {4096, 512, 1}, {64, 1000, 1}, {32, 17, 49}});
-    for (Op op : {Op::BnTrainNchw, Op::BnTrainNhwc, Op::BnInferNchw, Op::BnInferNhwc})
+    for (Op op : {Op::BnTrainNchw, Op::BnTrainNhwc, Op::BnInferNchw, Op::BnInferNhwc, Op::BnBwdNchw,
+                  Op::BnBwdNhwc})
         for (const Bn &b : bn)
-            if (b.s > 1 || op == Op::BnTrainNhwc || op == Op::BnInferNhwc) // 2-D once per mode
+            if (b.s > 1 || is_nhwc(op)) // 2-D once per mode
                 out.push_back({op, 0, 0, b.n, b.c, b.s});
     // The fused epilogues and their unfused baselines: Transformer rows (and
     // a 2-D BatchNorm of as many channels) in L2, L3 and DRAM.
@@ -138,9 +158,13 @@ inline std::vector<Shape> shapes(bool full)
     return out;
 }
 
+// The backward ops take dy from r and write dx to y; mean/rstd (oneDNN:
+// mean/var) hold the saved statistics of x, which the benchmark computes with
+// the forward before it times the backward, and dgamma/dbeta are its outputs.
 struct Buffers {
     float *x, *y, *gamma, *beta, *s1, *s2, *s3, *s4;
     float *r; // a residual matrix as large as x
+    float *mean, *rstd, *var, *dgamma, *dbeta;
 };
 
 // The unfused residual add: y = (x + r) + bias, row by row.
@@ -211,8 +235,39 @@ inline simdnorm_status run_simdnorm(const Shape &s, const Buffers &b)
         return st != SIMDNORM_OK ? st
                                  : simdnorm_activate_f32(s.elements(), b.y, SIMDNORM_ACT_RELU, b.y);
     }
+    case Op::LayerNormBwd:
+        return simdnorm_layer_norm_bwd_f32(s.rows, s.cols, b.r, s.cols, b.x, s.cols, b.gamma,
+                                           b.mean, b.rstd, b.y, s.cols, b.dgamma, b.dbeta);
+    case Op::RmsNormBwd:
+        return simdnorm_rms_norm_bwd_f32(s.rows, s.cols, b.r, s.cols, b.x, s.cols, b.gamma, b.rstd,
+                                         b.y, s.cols, b.dgamma);
+    case Op::BnBwdNchw:
+    case Op::BnBwdNhwc:
+        return simdnorm_batch_norm_bwd_f32(lay, s.n, s.c, s.spatial, b.r, b.x, b.gamma, b.mean,
+                                           b.rstd, 1, b.y, b.dgamma, b.dbeta);
     }
     return SIMDNORM_ERR_PARAM;
+}
+
+// What a backward op needs before it is timed: the forward's saved
+// statistics of x in mean/rstd (the forward writes y, which the backward
+// overwrites with dx). Nothing for the other ops.
+inline simdnorm_status prepare_simdnorm(const Shape &s, const Buffers &b)
+{
+    switch (s.op) {
+    case Op::LayerNormBwd:
+        return simdnorm_layer_norm_f32(s.rows, s.cols, b.x, s.cols, b.gamma, b.beta, 1e-5f, b.y,
+                                       s.cols, b.mean, b.rstd);
+    case Op::RmsNormBwd:
+        return simdnorm_rms_norm_f32(s.rows, s.cols, b.x, s.cols, b.gamma, 1e-5f, b.y, s.cols, b.rstd);
+    case Op::BnBwdNchw:
+    case Op::BnBwdNhwc:
+        return simdnorm_batch_norm_train_f32(is_nhwc(s.op) ? SIMDNORM_NHWC : SIMDNORM_NCHW, s.n, s.c,
+                                             s.spatial, b.x, b.gamma, b.beta, 1e-5f, 0.1f, nullptr,
+                                             nullptr, b.y, b.mean, b.rstd);
+    default:
+        return SIMDNORM_OK;
+    }
 }
 
 #ifdef SIMDNORM_BENCH_ONEDNN
@@ -220,11 +275,15 @@ inline simdnorm_status run_simdnorm(const Shape &s, const Buffers &b)
 inline bool has_onednn(const Shape &s)
 {
     return s.op == Op::LayerNorm || s.op == Op::BnTrainNchw || s.op == Op::BnTrainNhwc ||
-           s.op == Op::BnInferNchw || s.op == Op::BnInferNhwc;
+           s.op == Op::BnInferNchw || s.op == Op::BnInferNhwc || s.op == Op::LayerNormBwd ||
+           s.op == Op::BnBwdNchw || s.op == Op::BnBwdNhwc;
 }
 // The same op on oneDNN (forward_inference LayerNorm with scale and shift;
 // BatchNorm forward_training / forward_inference with global stats, scale and
-// shift, in the same layout), built now, run by calling the result.
+// shift, in the same layout; the backward ops with prop_kind::backward, scale
+// and shift, so diff_scale and diff_shift are computed, after one
+// forward_training call for the statistics), built now, run by calling the
+// result.
 std::function<void()> make_onednn(const Shape &s, const Buffers &b);
 #endif
 

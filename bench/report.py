@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Reads a simdnorm-bench JSON file (Google Benchmark --benchmark_out) and
-prints a compact table - GB/s (x read + y written), frac (throughput / the
-same-run copy limit of the same bytes: the faster of memcpy and a streaming
-copy; a "limit" line per shape says which copy won), frac vs memcpy alone and
-the ratio to oneDNN on the same shape - then a summary against the
-performance goals, per ISA, for layer_norm and rms_norm; then renders a PNG:
-throughput against x size, one line per ISA, with the memcpy and streaming
-copy rooflines and oneDNN.
+prints a compact table - GB/s (x read + y written; backward: x and dy read,
+dx written), frac (throughput / the same-run copy limit of the same bytes:
+the faster of memcpy and a streaming copy; a "limit" line per shape says
+which copy won), frac vs memcpy alone and the ratio to oneDNN on the same
+shape - then a summary against the performance goals, per ISA, for
+layer_norm and rms_norm, and one for the backward ops (issue 13); then
+renders a PNG: throughput against x size, one line per ISA, with the memcpy
+and streaming copy rooflines and oneDNN.
 
     report.py results.json [--png out.png]
 """
@@ -22,6 +23,7 @@ NAME = re.compile(r"^(?P<op>[a-z_0-9]+?)(?:/(?P<isa>scalar|avx2|avx512|neon))?/(
 
 UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 COPIES = ("memcpy", "stream_copy")  # the rooflines, not ops
+LIMIT_OF = {"memcpy": "lim_memcpy", "stream_copy": "lim_stream"}  # each copy's counter on an op's row
 ISAS = ("avx2", "avx512", "neon", "scalar")
 
 
@@ -92,15 +94,34 @@ def table(rows):
               f"{'oneDNN':<7} {peer['gbs']:7.1f} {peer['frac']:5.2f} {peer['frac_memcpy']:5.2f}")
 
 
-# The performance goals (issue "Kernel architecture v2"): size classes by the
-# bytes of x, the frac floor of each for feature sizes >= 768, and the ns per
-# call of the 1-row cases.
-CLASSES = (("<=256KiB", lambda x: x <= 256 << 10, 0.5),
-           ("4MiB", lambda x: 256 << 10 < x <= 16 << 20, 0.7),
-           ("64MiB", lambda x: x > 16 << 20, 0.8))
+# Size classes by the bytes of x.
+CLASSES = (("<=256KiB", lambda x: x <= 256 << 10),
+           ("4MiB", lambda x: 256 << 10 < x <= 16 << 20),
+           ("64MiB", lambda x: x > 16 << 20))
 VS_ONEDNN_MIN, VS_ONEDNN_GEOMEAN = 1.0, 1.5
-PER_CALL = (("layer_norm", "cols:8/rows:1", 40.0), ("rms_norm", "cols:8/rows:1", None),
-            ("layer_norm", "cols:4096/rows:1", 250.0), ("rms_norm", "cols:4096/rows:1", 150.0))
+
+# The goals of one op: the oneDNN op it is timed against (oneDNN 2.6 has no
+# RMSNorm: the rms ops against its LayerNorm); the frac floor per size class
+# (CLASSES' order) for feature sizes >= 768 (None: no goal, the minimum is
+# shown; frac_d768 None: no such line); the frac floor at given shapes; the
+# ns per call of given shapes (None: no goal, the time is shown).
+Goals = collections.namedtuple("Goals", "peer frac_d768 frac_at per_call")
+# issue "Kernel architecture v2"
+FORWARD = {
+    "layer_norm": Goals("layer_norm", (0.5, 0.7, 0.8), (),
+                        (("cols:8/rows:1", 40.0), ("cols:4096/rows:1", 250.0))),
+    "rms_norm": Goals("layer_norm", (0.5, 0.7, 0.8), (),
+                      (("cols:8/rows:1", None), ("cols:4096/rows:1", 150.0))),
+}
+# issue 13 "Backward passes": frac of three tensors (x, dy read, dx written)
+# against the copy limit of the same bytes
+BN_BWD_AT = (("n:32/c:64/s:3136", 0.5),)
+BACKWARD = {
+    "layer_norm_bwd": Goals("layer_norm_bwd", (None, 0.6, 0.75), (), ()),
+    "rms_norm_bwd": Goals("layer_norm_bwd", (None, None, None), (), ()),
+    "bn_bwd_nchw": Goals("bn_bwd_nchw", None, BN_BWD_AT, ()),
+    "bn_bwd_nhwc": Goals("bn_bwd_nhwc", None, BN_BWD_AT, ()),
+}
 
 
 def cols_of(shape):
@@ -112,30 +133,37 @@ def verdict(ok):
     return "met" if ok else "MISSED"
 
 
-def summary(rows):
-    """Each ISA's layer_norm and rms_norm (single thread) against the goals:
-    (a) time ratio to oneDNN's layer_norm on the same shape, per size class:
-        geomean and minimum; (b) frac for feature sizes >= 768, per class:
-        minimum; (c) ns per call of the 1-row cases."""
+def goal_text(value, goal, cmp=">="):
+    if goal is None:
+        return "(no goal)"
+    ok = value >= goal if cmp == ">=" else value <= goal
+    return f"(goal {cmp} {goal}) {verdict(ok)}"
+
+
+def summary(rows, title, goals):
+    """Each ISA's ops in `goals` (single thread) against them: (a) time
+    ratio to the oneDNN peer on the same shape, per size class: geomean and
+    minimum; (b) frac for feature sizes >= 768, per class: minimum; (c)
+    frac at given shapes; (d) ns per call."""
     one = [r for r in rows if r["threads"] == 1]
-    onednn = {r["shape"]: r for r in one if r["who"] == "onednn" and r["op"] == "layer_norm"}
-    isas = [i for i in ISAS if any(r["who"] == i for r in one)]
+    isas = [i for i in ISAS if any(r["who"] == i and r["op"] in goals for r in one)]
     if not isas:
         return
-    print("\nsummary against the goals (single thread; x: bytes of the input; "
+    onednn = {(r["op"], r["shape"]): r for r in one if r["who"] == "onednn"}
+    print(f"\n{title} (single thread; x: bytes of the input; "
           "classes <=256KiB, 4MiB = (256KiB, 16MiB], 64MiB = over 16MiB)")
-    print(f"  vs oneDNN = oneDNN's layer_norm time / ours on the same shape; rms_norm is compared with "
-          f"oneDNN's layer_norm of the same shape (oneDNN 2.6 has no RMSNorm)")
+    print("  vs oneDNN = oneDNN's time / ours on the same shape; the op it is timed against is named "
+          "(oneDNN 2.6 has no RMSNorm: RMSNorm against its LayerNorm)")
     for isa in isas:
-        for op in ("layer_norm", "rms_norm"):
+        for op, g in goals.items():
             mine = [r for r in one if r["who"] == isa and r["op"] == op]
             if not mine:
                 continue
-            print(f"{isa} {op}")
+            print(f"{isa} {op} (vs oneDNN {g.peer})")
             # (a) against oneDNN
-            for name, member, _ in CLASSES:
-                pairs = [(onednn[r["shape"]]["ns"] / r["ns"], r) for r in mine
-                         if member(r["x"]) and r["shape"] in onednn]
+            for name, member in CLASSES:
+                pairs = [(onednn[(g.peer, r["shape"])]["ns"] / r["ns"], r) for r in mine
+                         if member(r["x"]) and (g.peer, r["shape"]) in onednn]
                 if not pairs:
                     print(f"  vs oneDNN   {name:<8} no oneDNN rows")
                     continue
@@ -146,7 +174,7 @@ def summary(rows):
                 print(f"  vs oneDNN   {name:<8} min     {low:5.2f}x at {at['shape']} x:{size_label(at['x'])} "
                       f"(goal >= {VS_ONEDNN_MIN}x at every shape) {verdict(low >= VS_ONEDNN_MIN)}")
             # (b) frac, feature sizes >= 768
-            for name, member, goal in CLASSES:
+            for (name, member), goal in zip(CLASSES, g.frac_d768 or ()):
                 sel = [r for r in mine if member(r["x"]) and cols_of(r["shape"]) >= 768
                        and not math.isnan(r["frac"])]
                 if not sel:
@@ -154,20 +182,25 @@ def summary(rows):
                     continue
                 low = min(sel, key=lambda r: r["frac"])
                 print(f"  frac D>=768 {name:<8} min     {low['frac']:5.2f}  at {low['shape']} "
-                      f"x:{size_label(low['x'])} over {len(sel):2d} shapes (goal >= {goal}) "
-                      f"{verdict(low['frac'] >= goal)}")
-            # (c) ns per call
-            for pop, shape, goal in PER_CALL:
-                if pop != op:
-                    continue
+                      f"x:{size_label(low['x'])} over {len(sel):2d} shapes {goal_text(low['frac'], goal)}")
+            # (c) frac at given shapes
+            for shape, goal in g.frac_at:
                 r = next((r for r in mine if r["shape"] == shape), None)
-                peer = onednn.get(shape) if op == "layer_norm" else None
-                dnn = f", oneDNN layer_norm {peer['ns']:.0f} ns" if peer else ""
+                if r is None:
+                    print(f"  frac at     {shape:<16} not run")
+                    continue
+                print(f"  frac at     {shape:<16} {r['frac']:5.2f}  x:{size_label(r['x'])} "
+                      f"{goal_text(r['frac'], goal)}")
+            # (d) ns per call
+            for shape, goal in g.per_call:
+                r = next((r for r in mine if r["shape"] == shape), None)
                 if r is None:
                     print(f"  per call    {shape:<16} not run")
                     continue
-                goal_s = f" (goal <= {goal:.0f} ns) {verdict(r['ns'] <= goal)}" if goal else " (no goal)"
-                print(f"  per call    {shape:<16} {r['ns']:7.1f} ns{dnn}{goal_s}")
+                peer = onednn.get((g.peer, shape))
+                dnn = f", oneDNN {g.peer} {peer['ns']:.0f} ns" if peer else ""
+                goal_s = f"(goal <= {goal:.0f} ns) {verdict(r['ns'] <= goal)}" if goal else "(no goal)"
+                print(f"  per call    {shape:<16} {r['ns']:7.1f} ns{dnn} {goal_s}")
 
 
 def scaling(rows):
@@ -254,10 +287,17 @@ def plot(rows, path):
             mc = sorted(copies[copy].get(key[1], []), key=lambda r: r["x"])
             if mc and key[0] in ("layer_norm", "rms_norm"):
                 ax.plot([r["x"] for r in mc], [r["gbs"] for r in mc], style, color=color, label=copy)
+            elif key[0] in BACKWARD:
+                # no copy benchmarks of the backward's three tensors: the
+                # limit counters its rows carry (the same-run copies)
+                lim = sorted({r["x"]: r[LIMIT_OF[copy]] for r in panels[key]
+                              if r[LIMIT_OF[copy]] is not None}.items())
+                if lim:
+                    ax.plot([x for x, _ in lim], [g for _, g in lim], style, color=color, label=copy)
         ax.set_xscale("log", base=2)
         ax.set_title(f"{key[0]} {key[1]}", fontsize=9)
         ax.set_xlabel("x bytes")
-        ax.set_ylabel("GB/s (x+y)")
+        ax.set_ylabel("GB/s (x+dy+dx)" if key[0] in BACKWARD else "GB/s (x+y)")
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=7)
     for ax in list(axes.flat)[len(keys):]:
@@ -279,7 +319,8 @@ def main():
     print(f"host: {context.get('host_name', '?')}, {context.get('num_cpus', '?')} CPUs, "
           f"default ISA {context.get('simdnorm_default_isa', '?')}")
     table(rows)
-    summary(rows)
+    summary(rows, "summary against the goals", FORWARD)
+    summary(rows, "backward: summary against the goals of issue 13", BACKWARD)
     scaling(rows)
     fused(rows)
     if a.png:

@@ -5,6 +5,8 @@
 # faster of memcpy and a streaming copy) and ratio to oneDNN, a summary against
 # the performance goals, and renders a PNG plot.
 #   bench/run.sh [--full] [any simdnorm-bench / Google Benchmark flag]
+# e.g. --benchmark_filter=-bwd leaves out the backward ops (a third of the
+# default run), --benchmark_filter=bwd runs only them.
 # Output: build-bench/bench.json, build-bench/bench.png
 set -eu
 cd "$(dirname "$0")/.."

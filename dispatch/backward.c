@@ -6,7 +6,8 @@
  *    canonical lanes) and three float coefficients (simdnorm_bwd_coeffs);
  *  - LayerNorm/RMSNorm dgamma, dbeta: rows in blocks of SIMDNORM_BWD_ROWS
  *    (float sums per column, f32_norm_bwd_rows), the blocks cut into at most
- *    BWD_CHUNKS chunks of consecutive blocks - a function of rows only -,
+ *    BWD_CHUNKS chunks of consecutive blocks (min(16, max(1, blocks / 8)):
+ *    a function of rows only),
  *    each chunk's blocks added into its own double partial in block order,
  *    the partials added in chunk order. A thread takes whole chunks, so the
  *    result does not depend on the thread count;
@@ -23,6 +24,8 @@
 /* The most chunks a row-norm backward's dgamma/dbeta are cut into: also the
  * most threads such a call uses. */
 #define BWD_CHUNKS 16
+/* The fewest blocks a chunk has when there are fewer than BWD_CHUNKS. */
+#define BWD_CHUNK_BLOCKS 8
 
 /* Channels per part of the NHWC BatchNorm backward's thread split (a
  * thread reads whole cache lines of every row: 64 floats = 4 lines). */
@@ -157,12 +160,20 @@ static simdnorm_status norm_bwd(int rms, size_t rows, size_t cols, const float *
     c.want_b = dbeta != NULL;
     /* bytes read and written: dy, x (and dx) */
     const size_t bytes = rows * cols * sizeof(float) * (dx ? 3 : 2);
+    /* dx with streaming stores when the three tensors exceed the caches
+     * (the forward's SIMDNORM_STREAM_BYTES rule) and every row of dx starts
+     * on a cache line */
+    c.job.stream = dx && bytes > SIMDNORM_STREAM_BYTES && ((uintptr_t)dx & 63) == 0 &&
+                   (dx_stride & 15) == 0 && cols >= 128;
     simdnorm_status ret = SIMDNORM_OK;
     const simdnorm_fpenv saved = simdnorm_fpenv_enter();
     if (!dgamma && !dbeta) {
         simdnorm_parallel_for(c.nb, c.nb, bytes, norm_bwd_dx_body, &c);
     } else {
-        c.nch = c.nb < BWD_CHUNKS ? c.nb : BWD_CHUNKS;
+        /* chunks of at least BWD_CHUNK_BLOCKS blocks (each chunk costs a
+         * pass over its partials), at most BWD_CHUNKS of them */
+        const size_t nch = c.nb / BWD_CHUNK_BLOCKS;
+        c.nch = nch < 1 ? 1 : nch > BWD_CHUNKS ? BWD_CHUNKS : nch;
         const int nt = simdnorm_threads_for(bytes, c.nch);
         const size_t nacc = (size_t)(c.want_g + c.want_b);
         c.one_thread = nt <= 1;

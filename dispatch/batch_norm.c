@@ -18,8 +18,11 @@
  *    by the block's first row: s1 += d, s2 = fma(d, d, s2); the block's
  *    moments are then mean = K + s1/len, M2 = s2 - s1*(s1/len) clamped at 0
  *    (simdnorm_block_moments, as for a span), and blocks are Chan-merged in
- *    row order. Channels are processed in chunks of BN_CHUNK so that the
- *    per-channel scratch lives on the stack (no allocation per call).
+ *    row order. Training keeps every block's sums in a scratch array (on
+ *    the stack when small), so that threads can take blocks of rows and the
+ *    merge still runs in row order (train_nhwc); inference processes
+ *    channels in chunks of BN_CHUNK with the per-channel scratch on the
+ *    stack.
  *  Training reads x twice (statistics, then normalize) and writes y once;
  *  inference reads x once and writes y once. When x + y exceed
  *  BN_STREAM_BYTES the normalize uses the streaming kernels (non-temporal
@@ -69,6 +72,7 @@
  * are canonical. */
 #include <float.h>
 #include <math.h>
+#include <stdlib.h>
 
 #include "fpenv.h"
 #include "internal.h"
@@ -115,6 +119,17 @@ static double plain_mean(const bn_call *a, size_t ch)
     return sum / ((double)a->n * (double)a->spatial);
 }
 
+/* Training: the plan of a channel from its moments (internal.h, folded
+ * rule); no side effect, so a slow channel's plan can be taken again. */
+static inline __attribute__((always_inline)) simdnorm_norm_plan
+train_plan(const bn_call *a, size_t ch, simdnorm_moments m)
+{
+    const int finite = isfinite(m.mean) && isfinite(m.m2);
+    const double var = finite ? m.m2 / m.count : NAN;
+    return simdnorm_plan_from_stats(SIMDNORM_PLAN_FOLDED, simdnorm_moments_mag_ok(m.mean, m.m2),
+                                    m.mean, 1.0 / sqrt(var + a->eps), a->gamma, a->beta, ch);
+}
+
 /* Training: from a channel's moments, its saved and running statistics and
  * its plan (internal.h, folded rule). Reads x (plain_mean) only for a non-finite
  * channel, before that channel is normalized. */
@@ -123,10 +138,7 @@ train_channel(const bn_call *a, size_t ch, simdnorm_moments m)
 {
     const int finite = isfinite(m.mean) && isfinite(m.m2);
     const double mean = finite ? m.mean : plain_mean(a, ch);
-    const double var = finite ? m.m2 / m.count : NAN;
-    const simdnorm_norm_plan p = simdnorm_plan_from_stats(
-        SIMDNORM_PLAN_FOLDED, simdnorm_moments_mag_ok(m.mean, m.m2), m.mean,
-        1.0 / sqrt(var + a->eps), a->gamma, a->beta, ch);
+    const simdnorm_norm_plan p = train_plan(a, ch, m);
     if (a->save_mean)
         a->save_mean[ch] = simdnorm_canonical_nan((float)mean);
     if (a->save_rstd)
@@ -340,6 +352,218 @@ static void run_nhwc(const simdnorm_kernels *k, const bn_call *a, size_t cb, siz
     }
 }
 
+/* ---- NHWC training: blocks of rows over threads --------------------------
+ * The statistics pass splits the M = n*spatial rows by their blocks of
+ * SIMDNORM_BLOCK rows: each thread runs f32_channel_moments over its blocks
+ * and keeps every block's sums (s1, s2 per channel and block) in a scratch
+ * array; the calling thread then turns each block's sums into its moments
+ * (simdnorm_block_moments' operations) and Chan-merges them in row order,
+ * channel after channel in lockstep (the same double operations per
+ * channel as a merge done block by block: the bits do not depend on the
+ * thread count). When there are too few blocks to share, the channels are
+ * cut into units of BN_NHWC_UNIT too (each thread then reads a slice of
+ * every row). The normalize pass splits the rows: every thread normalizes
+ * all channels of its rows, the same rows its statistics came from where
+ * the splits match. */
+
+/* Channels of one statistics unit when blocks are too few for the threads. */
+#define BN_NHWC_UNIT 128
+
+/* Scratch up to this many bytes lives on the stack, more is malloc'ed. */
+#define BN_STACK_SCRATCH (16u << 10)
+
+typedef struct nhwc_train {
+    const simdnorm_kernels *k;
+    const bn_call *a;
+    size_t rows, nb, nfull; /* rows; blocks; full blocks */
+    size_t unit;            /* channels per statistics unit */
+    size_t rep;             /* normalize: rows seen as one wide row (1: none) */
+    double *s1, *s2;        /* unit u's sums at nb*c0, block b's at + b*cw */
+    float *shift, *scale, *offset; /* per channel, repeated rep times */
+    int act;
+} nhwc_train;
+
+/* Statistics parts [p0, p1): part p is block p % nb of unit p / nb. */
+static void nhwc_stats_range(void *ctx, size_t p0, size_t p1)
+{
+    const nhwc_train *t = ctx;
+    const bn_call *a = t->a;
+    const size_t c = a->c, nb = t->nb;
+    for (size_t p = p0; p < p1;) {
+        const size_t u = p / nb, b = p % nb;
+        const size_t be = p1 - p < nb - b ? b + (p1 - p) : nb;
+        const size_t c0 = u * t->unit, cw = c - c0 < t->unit ? c - c0 : t->unit;
+        double *o1 = t->s1 + nb * c0, *o2 = t->s2 + nb * c0;
+        const size_t fe = be < t->nfull ? be : t->nfull;
+        if (b < fe)
+            t->k->f32_channel_moments(SIMDNORM_BLOCK, cw, a->x + b * SIMDNORM_BLOCK * c + c0, c,
+                                      fe - b, SIMDNORM_BLOCK * c, o1 + b * cw, o2 + b * cw);
+        if (be > fe) /* the short last block */
+            t->k->f32_channel_moments(t->rows - fe * SIMDNORM_BLOCK, cw,
+                                      a->x + fe * SIMDNORM_BLOCK * c + c0, c, 1, 0, o1 + fe * cw,
+                                      o2 + fe * cw);
+        p += be - b;
+    }
+}
+
+/* Blocks -> channel moments, in place: unit u's block-0 slots end up
+ * holding each channel's mean (s1) and M2 (s2). Per channel exactly
+ * simdnorm_block_moments and simdnorm_moments_merge_with, blocks in row
+ * order. */
+static void nhwc_merge_blocks(const nhwc_train *t)
+{
+    const bn_call *a = t->a;
+    const size_t c = a->c, nb = t->nb, rows = t->rows;
+    for (size_t c0 = 0; c0 < c; c0 += t->unit) {
+        const size_t cw = c - c0 < t->unit ? c - c0 : t->unit;
+        double *restrict m1 = t->s1 + nb * c0, *restrict m2 = t->s2 + nb * c0;
+        const float *restrict k0 = a->x + c0;
+        const double len0 = (double)(rows < SIMDNORM_BLOCK ? rows : SIMDNORM_BLOCK);
+        for (size_t j = 0; j < cw; j++) {
+            const double dm = m1[j] / len0;
+            const double q = m2[j] - m1[j] * dm;
+            m1[j] = (double)k0[j] + dm;
+            m2[j] = q < 0.0 ? 0.0 : q;
+        }
+        for (size_t b = 1; b < nb; b++) {
+            const size_t r0 = b * SIMDNORM_BLOCK;
+            const size_t len = rows - r0 < SIMDNORM_BLOCK ? rows - r0 : SIMDNORM_BLOCK;
+            const simdnorm_merge_weights w = simdnorm_merge_weights_of((double)r0, (double)len);
+            const double dlen = (double)len;
+            const double *restrict g1 = m1 + b * cw, *restrict g2 = m2 + b * cw;
+            const float *restrict kb = a->x + r0 * c + c0;
+            for (size_t j = 0; j < cw; j++) {
+                const double dm = g1[j] / dlen;
+                const double bmean = (double)kb[j] + dm;
+                const double q = g2[j] - g1[j] * dm;
+                const double bm2 = q < 0.0 ? 0.0 : q;
+                const double delta = bmean - m1[j];
+                m1[j] = m1[j] + delta * w.wb;
+                m2[j] = m2[j] + bm2 + delta * delta * w.wab;
+            }
+        }
+    }
+}
+
+/* Normalize parts [p0, p1): rows [p0*rep, min(p1*rep, rows)), all
+ * channels; rep rows at a time as one wide row when rep > 1. */
+static void nhwc_normalize_range(void *ctx, size_t p0, size_t p1)
+{
+    const nhwc_train *t = ctx;
+    const bn_call *a = t->a;
+    const size_t c = a->c;
+    const simdnorm_f32_normalize_channels_fn normalize =
+        a->stream ? t->k->f32_normalize_channels_stream : t->k->f32_normalize_channels;
+    const size_t r0 = p0 * t->rep, r1 = p1 * t->rep < t->rows ? p1 * t->rep : t->rows;
+    size_t done = r0;
+    if (t->rep > 1) {
+        const size_t wide_rows = (r1 - r0) / t->rep, wide = c * t->rep;
+        if (wide_rows)
+            normalize(wide_rows, wide, a->x + r0 * c, wide, t->shift, t->scale, t->offset,
+                      t->act, a->y + r0 * c);
+        done += wide_rows * t->rep;
+    }
+    if (done < r1)
+        normalize(r1 - done, c, a->x + done * c, c, t->shift, t->scale, t->offset, t->act,
+                  a->y + done * c);
+}
+
+/* Training, NHWC: 0 if the scratch could not be allocated (the caller
+ * then takes run_nhwc, the same bits on one thread). */
+static int train_nhwc(const simdnorm_kernels *k, const bn_call *a, size_t bytes)
+{
+    const size_t rows = a->n * a->spatial, c = a->c;
+    nhwc_train t = {k, a, rows, (rows + SIMDNORM_BLOCK - 1) / SIMDNORM_BLOCK,
+                    rows / SIMDNORM_BLOCK, c, 1, NULL, NULL, NULL, NULL, NULL, a->act};
+    /* threads: by blocks, and by units of channels too when the blocks
+     * are fewer than four per thread */
+    const size_t units_max = (c + BN_NHWC_UNIT - 1) / BN_NHWC_UNIT;
+    const int nt = simdnorm_threads_for(bytes, t.nb * units_max);
+    if (nt > 1 && t.nb < 4 * (size_t)nt && units_max > 1)
+        t.unit = BN_NHWC_UNIT;
+    const size_t units = (c + t.unit - 1) / t.unit;
+    const size_t nf = c < BN_CHUNK ? BN_CHUNK : c;
+    const size_t need = 2 * t.nb * c * sizeof(double) + 3 * nf * sizeof(float);
+    _Alignas(64) unsigned char stack[BN_STACK_SCRATCH];
+    void *mem = need <= sizeof stack ? (void *)stack : malloc(need);
+    if (!mem)
+        return 0;
+    t.s1 = mem;
+    t.s2 = t.s1 + t.nb * c;
+    t.shift = (float *)(t.s2 + t.nb * c);
+    t.scale = t.shift + nf;
+    t.offset = t.scale + nf;
+
+    const size_t parts = t.nb * units;
+    if (nt > 1)
+        simdnorm_parallel_run(nt, parts, nhwc_stats_range, &t);
+    else
+        nhwc_stats_range(&t, 0, parts);
+    nhwc_merge_blocks(&t);
+
+    int any_slow = 0;
+    for (size_t c0 = 0; c0 < c; c0 += t.unit) {
+        const size_t cw = c - c0 < t.unit ? c - c0 : t.unit;
+        const double *m1 = t.s1 + t.nb * c0, *m2 = t.s2 + t.nb * c0;
+        for (size_t j = 0; j < cw; j++) {
+            const simdnorm_moments m = {(double)rows, m1[j], m2[j]};
+            const simdnorm_norm_plan p = train_channel(a, c0 + j, m);
+            t.shift[c0 + j] = p.shift;
+            t.scale[c0 + j] = p.scale;
+            t.offset[c0 + j] = p.offset;
+            any_slow |= !p.fast;
+        }
+    }
+    /* A slow channel is computed after the kernel wrote y = x there (so the
+     * slow pass can read x in place); the activation then runs as a pass of
+     * its own, on the same float values. */
+    if (any_slow)
+        t.act = SIMDNORM_ACT_NONE;
+    if (c < BN_NARROW) {
+        /* Narrow: rep rows as one row of c*rep channels; c*rep a multiple of
+         * 16 floats where that fits, so that every wide row of an aligned y
+         * starts on a 64-byte boundary (streaming stores). */
+        size_t u16 = 16;
+        while (c % (16 / u16 * 2) == 0 && u16 > 1)
+            u16 /= 2; /* u16 = 16 / gcd(c, 16) */
+        t.rep = (BN_NARROW + c * u16 - 1) / (c * u16) * u16;
+        if (c * t.rep > BN_CHUNK)
+            t.rep = (BN_NARROW + c - 1) / c;
+        for (size_t j = c; j < c * t.rep; j++) {
+            t.shift[j] = t.shift[j - c];
+            t.scale[j] = t.scale[j - c];
+            t.offset[j] = t.offset[j - c];
+        }
+    }
+    /* normalize parts: whole wide rows, about a block's rows each thread's
+     * range apart from the statistics ranges */
+    const size_t nparts = (rows + t.rep - 1) / t.rep;
+    const int ntn = simdnorm_threads_for(bytes, nparts);
+    if (ntn > 1)
+        simdnorm_parallel_run(ntn, nparts, nhwc_normalize_range, &t);
+    else
+        nhwc_normalize_range(&t, 0, nparts);
+
+    if (any_slow) {
+        for (size_t c0 = 0; c0 < c; c0 += t.unit) {
+            const size_t cw = c - c0 < t.unit ? c - c0 : t.unit;
+            const double *m1 = t.s1 + t.nb * c0, *m2 = t.s2 + t.nb * c0;
+            for (size_t j = 0; j < cw; j++) {
+                const simdnorm_moments m = {(double)rows, m1[j], m2[j]};
+                const simdnorm_norm_plan p = train_plan(a, c0 + j, m);
+                if (!p.fast)
+                    simdnorm_normalize_slow(&p, rows, a->x + c0 + j, c, a->gamma, a->beta,
+                                            c0 + j, a->y + c0 + j, c);
+            }
+        }
+        if (a->act != SIMDNORM_ACT_NONE)
+            k->f32_activate(rows * c, a->y, a->act, a->y);
+    }
+    if (mem != (void *)stack)
+        free(mem);
+    return 1;
+}
+
 /* ---- validation (DESIGN §5) ---------------------------------------------
  * In order: parameters (eps, momentum, layout, options: a valid activation
  * and no residual, bias or h), empty output (c == 0;
@@ -427,9 +651,12 @@ static void bn_range(void *ctx, size_t u0, size_t u1)
 
 /* spatial == 1 (2-D input) is the same memory in both layouts: the NHWC path
  * takes it, so the two layouts give the same bits there.
- * Threads split the channels into contiguous ranges: a channel's statistics
- * and its normalize are computed whole by one thread, in the same fixed
- * order as on one thread, so no bit depends on the thread count. */
+ * Threads split the channels into contiguous ranges (NHWC training: blocks
+ * of rows, train_nhwc): a channel's statistics (a block's sums) and its
+ * normalize (a row's) are computed whole by one thread, in the same fixed
+ * order as on one thread, so no bit depends on the thread count. If the
+ * NHWC training scratch cannot be allocated, run_nhwc computes the same
+ * bits on one thread. */
 static void run(bn_call *a)
 {
     const simdnorm_kernels *k = simdnorm_active_kernels();
@@ -437,6 +664,8 @@ static void run(bn_call *a)
     a->stream = a->n * a->c * a->spatial > BN_STREAM_BYTES / (2 * sizeof(float));
     const size_t c = a->c, unit = a->nhwc ? BN_NHWC_MIN_CHANNELS : 1;
     const size_t bytes = a->n * a->spatial * c * sizeof(float) * (a->train ? 3 : 2);
+    if (a->train && a->nhwc && train_nhwc(k, a, bytes))
+        return;
     bn_split sp = {k, a, unit};
     /* at most c / unit threads: a short last unit gets none of its own */
     simdnorm_parallel_for((c + unit - 1) / unit, c / unit, bytes, bn_range, &sp);

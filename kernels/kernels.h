@@ -352,6 +352,9 @@ typedef struct simdnorm_bwd_job {
     float *dx;
     double *acc_g, *acc_b;
     double inv_cols;
+    int stream; /* 1: write the full vectors of dx with streaming stores (dx
+                 * and every row of it start on a cache line), one fence at
+                 * the end of the kernel call */
 } simdnorm_bwd_job;
 /* f32_norm_bwd_rows: rows [r0, r1) of a row-norm backward, in blocks of
  * SIMDNORM_BWD_ROWS rows starting at r0 (the caller starts r0 on a multiple

@@ -1010,6 +1010,33 @@ static void case_f32_norm_bwd_rows(const simdnorm_kernels *k, const simdnorm_ker
                     }
                 }
             }
+            /* streaming stores (dx and its rows on cache lines): the same bits */
+            if (n >= 16) {
+                const size_t st16 = (n + 15) / 16 * 16;
+                float *ax = aligned_alloc(64, rows * st16 * sizeof(float));
+                for (int v = 0; v < 8; v += 4) {
+                    double *a2 = acc + 2 * n;
+                    for (size_t j = 0; j < 2 * n; j++)
+                        acc[j] = a2[j] = 0.5;
+                    simdnorm_bwd_job jb = {.cols = n, .dy = dyb.p, .x = xb.p, .gamma = gb.p,
+                                           .mean = mb.p, .rstd = rb.p, .dy_stride = stride,
+                                           .x_stride = stride, .dx_stride = n, .dx = dx,
+                                           .acc_g = v ? acc : NULL, .acc_b = v ? acc + n : NULL,
+                                           .inv_cols = 1.0 / (double)n};
+                    k->f32_norm_bwd_rows(&jb, 0, rows);
+                    jb.dx = ax;
+                    jb.dx_stride = st16;
+                    jb.stream = 1;
+                    jb.acc_g = v ? a2 : NULL;
+                    jb.acc_b = v ? a2 + n : NULL;
+                    k->f32_norm_bwd_rows(&jb, 0, rows);
+                    int same = memcmp(acc, a2, 2 * n * sizeof(double)) == 0;
+                    for (size_t r = 0; r < rows; r++)
+                        same &= memcmp(dx + r * n, ax + r * st16, n * sizeof(float)) == 0;
+                    CHECK(same, "n %zu rows %zu sums %d: streaming stores differ", n, rows, v);
+                }
+                free(ax);
+            }
             free(dx);
             free(want);
             free(acc);

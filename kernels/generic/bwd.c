@@ -74,33 +74,100 @@ static ALWAYS_INLINE void bwd_round(const float *dy, const float *x, const float
     lanes_flush(r, q, first);
 }
 
-/* s1 (with a mean), s2 of one span, n >= 1. */
+/* Rounds in flight in the sums (as reduce.h's moments: each round's float
+ * sums start from +0, so R consecutive full rounds are R independent sets
+ * of chains, flushed in round order - the same operations, the same bits). */
+#ifndef VF_MOMENTS_ROUNDS
+#define VF_MOMENTS_ROUNDS 1
+#endif
+#define BWD_ROUNDS VF_MOMENTS_ROUNDS
+
+/* s1 (with a mean), s2 of one span, n >= 1: the first round peeled (it
+ * assigns the double lanes), then full rounds BWD_ROUNDS at a time, then
+ * the rest one by one. */
 static ALWAYS_INLINE void bwd_sums(size_t n, const float *dy, const float *x, const float *gamma,
                                    float mean, float rstd, double out[2], int has_gamma,
                                    int has_mean)
 {
     const vf m = vf_set1(mean), r = vf_set1(rstd);
     vd s[LANE_VD], q[LANE_VD];
-    for (size_t i = 0; i < n; i += ROUND_ELEMS)
-        bwd_round(dy, x, gamma, i, n - i < ROUND_ELEMS ? n : i + ROUND_ELEMS, m, r, s, q, i == 0,
+    size_t i = n < ROUND_ELEMS ? n : ROUND_ELEMS;
+    bwd_round(dy, x, gamma, 0, i, m, r, s, q, 1, has_gamma, has_mean);
+#if BWD_ROUNDS > 1
+    for (; n - i >= BWD_ROUNDS * ROUND_ELEMS; i += BWD_ROUNDS * ROUND_ELEMS) {
+        vf p[BWD_ROUNDS][LANE_VF], u[BWD_ROUNDS][LANE_VF];
+#pragma GCC unroll 8
+        for (size_t t = 0; t < BWD_ROUNDS; t++)
+#pragma GCC unroll 32
+            for (size_t j = 0; j < LANE_VF; j++)
+                p[t][j] = u[t][j] = vf_zero();
+        for (size_t e = 0; e < ROUND_ELEMS; e += SIMDNORM_LANES)
+#pragma GCC unroll 8
+            for (size_t t = 0; t < BWD_ROUNDS; t++)
+#pragma GCC unroll 32
+                for (size_t j = 0; j < LANE_VF; j++) {
+                    const size_t o = i + t * ROUND_ELEMS + e + j * VF_N;
+                    const vf g = bwd_g(vf_loadu(dy + o),
+                                       has_gamma ? vf_loadu(gamma + o) : vf_zero(), has_gamma);
+                    const vf xh = bwd_xhat(vf_loadu(x + o), m, r, has_mean);
+                    if (has_mean)
+                        p[t][j] = vf_add(p[t][j], g);
+                    u[t][j] = vf_fma(g, xh, u[t][j]);
+                }
+#pragma GCC unroll 8
+        for (size_t t = 0; t < BWD_ROUNDS; t++) {
+            if (has_mean)
+                lanes_flush(p[t], s, 0);
+            lanes_flush(u[t], q, 0);
+        }
+    }
+#endif
+    for (; i < n; i += ROUND_ELEMS)
+        bwd_round(dy, x, gamma, i, n - i < ROUND_ELEMS ? n : i + ROUND_ELEMS, m, r, s, q, 0,
                   has_gamma, has_mean);
     out[0] = has_mean ? lanes_fold(s) : 0.0;
     out[1] = lanes_fold(q);
 }
 
-/* dx of one span, n >= 1. */
+/* dx of one span, n >= 1. Software-pipelined as normalize.h's loop: the
+ * next vector's loads come before this one's store, so a dx just after dy
+ * or x modulo 4 KiB (4K aliasing) does not stall every vector. */
+static ALWAYS_INLINE vf bwd_dx_at(size_t i, const float *dy, const float *x, const float *gamma,
+                                  vf m, vf r, vf w, vf k, vf o, int has_gamma, int has_mean)
+{
+    const vf g = bwd_g(vf_loadu(dy + i), has_gamma ? vf_loadu(gamma + i) : vf_zero(), has_gamma);
+    return bwd_dx(g, bwd_xhat(vf_loadu(x + i), m, r, has_mean), w, k, o, has_mean);
+}
+
+/* stream: full vectors written with streaming stores (dx aligned to a
+ * cache line; the caller fences). */
+static ALWAYS_INLINE void bwd_store(float *p, vf v, int stream)
+{
+    if (stream)
+        vf_stream(p, v);
+    else
+        vf_storeu(p, v);
+}
+
 static ALWAYS_INLINE void bwd_dx_span(size_t n, const float *dy, const float *x,
                                       const float *gamma, float mean, float rstd, float w,
-                                      float k, float o, float *dx, int has_gamma, int has_mean)
+                                      float k, float o, float *dx, int has_gamma, int has_mean,
+                                      int stream)
 {
     const vf m = vf_set1(mean), r = vf_set1(rstd), wv = vf_set1(w), kv = vf_set1(k),
              ov = vf_set1(o);
     size_t i = 0;
-    for (; i + VF_N <= n; i += VF_N) {
-        const vf g = bwd_g(vf_loadu(dy + i), has_gamma ? vf_loadu(gamma + i) : vf_zero(),
-                           has_gamma);
-        const vf xh = bwd_xhat(vf_loadu(x + i), m, r, has_mean);
-        vf_storeu(dx + i, bwd_dx(g, xh, wv, kv, ov, has_mean));
+    if (n >= 2 * VF_N) {
+        vf cur = bwd_dx_at(0, dy, x, gamma, m, r, wv, kv, ov, has_gamma, has_mean);
+        for (i = VF_N; i + VF_N <= n; i += VF_N) {
+            const vf next = bwd_dx_at(i, dy, x, gamma, m, r, wv, kv, ov, has_gamma, has_mean);
+            bwd_store(dx + i - VF_N, cur, stream);
+            cur = next;
+        }
+        bwd_store(dx + i - VF_N, cur, stream);
+    } else if (n >= VF_N) {
+        bwd_store(dx, bwd_dx_at(0, dy, x, gamma, m, r, wv, kv, ov, has_gamma, has_mean), stream);
+        i = VF_N;
     }
     if (i < n) {
         const size_t c = n - i;
@@ -126,9 +193,9 @@ void SIMDNORM_KERNEL(f32_bwd_dx)(size_t n, const float *dy, const float *x, cons
                                  float mean, float rstd, float w, float k, float o, float *dx)
 {
     if (gamma)
-        bwd_dx_span(n, dy, x, gamma, mean, rstd, w, k, o, dx, 1, 1);
+        bwd_dx_span(n, dy, x, gamma, mean, rstd, w, k, o, dx, 1, 1, 0);
     else
-        bwd_dx_span(n, dy, x, gamma, mean, rstd, w, k, o, dx, 0, 1);
+        bwd_dx_span(n, dy, x, gamma, mean, rstd, w, k, o, dx, 0, 1, 0);
 }
 
 /* ---- NHWC: channels in lanes, one double chain per channel -------------- */
@@ -281,79 +348,130 @@ static ALWAYS_INLINE void bwd_acc_add(double *acc, vf b, size_t c)
     }
 }
 
-/* Columns [j, j + c) (c <= VF_N) of the m rows of a block: dx and the
- * block's dgamma/dbeta float sums, row by row in order. */
-static ALWAYS_INLINE void bwd_block_cols(const simdnorm_bwd_job *jb, size_t r0, size_t m,
-                                         size_t j, size_t c, const float *w, const float *k,
-                                         const float *o, int has_gamma, int has_mean)
+/* Vectors of columns one tile of the column pass keeps its block sums of
+ * in registers (two per vector). */
+#if VF_N >= 16
+#define BWD_TILE 8
+#else
+#define BWD_TILE 4
+#endif
+
+/* A block's row parameters, in local arrays (no store can alias them). */
+typedef struct bwd_block {
+    size_t m;
+    const float *dy[SIMDNORM_BWD_ROWS], *x[SIMDNORM_BWD_ROWS];
+    float *dx[SIMDNORM_BWD_ROWS];
+    float mean[SIMDNORM_BWD_ROWS], rstd[SIMDNORM_BWD_ROWS], w[SIMDNORM_BWD_ROWS],
+        k[SIMDNORM_BWD_ROWS], o[SIMDNORM_BWD_ROWS];
+} bwd_block;
+
+/* Columns [j, j + nv*VF_N) of the block's m rows (the last vector partial,
+ * cl lanes): dx, and the block's dgamma/dbeta float sums row by row in
+ * order, then added as doubles into acc_g, acc_b. */
+static ALWAYS_INLINE void bwd_block_cols(const simdnorm_bwd_job *jb, const bwd_block *bk,
+                                         size_t j, size_t nv, size_t cl, int has_gamma,
+                                         int has_mean, int stream)
 {
-    const int full = c == VF_N;
-    const vf gm = has_gamma ? (full ? vf_loadu(jb->gamma + j) : vf_load_part(jb->gamma + j, c))
-                            : vf_zero();
-    vf bg = vf_zero(), bb = vf_zero();
-    for (size_t r = 0; r < m; r++) {
-        const size_t row = r0 + r;
-        const float *dyr = jb->dy + row * jb->dy_stride + j, *xr = jb->x + row * jb->x_stride + j;
-        const vf d = full ? vf_loadu(dyr) : vf_load_part(dyr, c);
-        const vf xv = full ? vf_loadu(xr) : vf_load_part(xr, c);
-        const vf xh = bwd_xhat(xv, vf_set1(has_mean ? jb->mean[row] : 0.0f),
-                               vf_set1(jb->rstd[row]), has_mean);
-        if (jb->dx) {
-            const vf v = bwd_dx(bwd_g(d, gm, has_gamma), xh, vf_set1(w[r]), vf_set1(k[r]),
-                                vf_set1(o[r]), has_mean);
-            float *dxr = jb->dx + row * jb->dx_stride + j;
-            if (full)
-                vf_storeu(dxr, v);
-            else
-                vf_store_part(dxr, v, c);
-        }
-        bg = vf_fma(d, xh, bg);
-        bb = vf_add(bb, d);
+    vf gm[BWD_TILE], bg[BWD_TILE], bb[BWD_TILE];
+#pragma GCC unroll 8
+    for (size_t v = 0; v < nv; v++) {
+        const size_t l = v + 1 == nv ? cl : VF_N, c = j + v * VF_N;
+        gm[v] = has_gamma ? (l == VF_N ? vf_loadu(jb->gamma + c) : vf_load_part(jb->gamma + c, l))
+                          : vf_zero();
+        bg[v] = bb[v] = vf_zero();
     }
-    if (jb->acc_g)
-        bwd_acc_add(jb->acc_g + j, bg, c);
-    if (jb->acc_b)
-        bwd_acc_add(jb->acc_b + j, bb, c);
+    for (size_t r = 0; r < bk->m; r++) {
+        const vf mr = vf_set1(bk->mean[r]), rr = vf_set1(bk->rstd[r]), wr = vf_set1(bk->w[r]),
+                 kr = vf_set1(bk->k[r]), orr = vf_set1(bk->o[r]);
+        const float *dyr = bk->dy[r] + j, *xr = bk->x[r] + j;
+        float *dxr = bk->dx[r] ? bk->dx[r] + j : NULL;
+#pragma GCC unroll 8
+        for (size_t v = 0; v < nv; v++) {
+            const size_t l = v + 1 == nv ? cl : VF_N, c = v * VF_N;
+            const vf d = l == VF_N ? vf_loadu(dyr + c) : vf_load_part(dyr + c, l);
+            const vf xh = bwd_xhat(l == VF_N ? vf_loadu(xr + c) : vf_load_part(xr + c, l), mr, rr,
+                                   has_mean);
+            if (dxr) {
+                const vf t = bwd_dx(bwd_g(d, gm[v], has_gamma), xh, wr, kr, orr, has_mean);
+                if (l == VF_N)
+                    bwd_store(dxr + c, t, stream);
+                else
+                    vf_store_part(dxr + c, t, l);
+            }
+            bg[v] = vf_fma(d, xh, bg[v]);
+            bb[v] = vf_add(bb[v], d);
+        }
+    }
+#pragma GCC unroll 8
+    for (size_t v = 0; v < nv; v++) {
+        const size_t l = v + 1 == nv ? cl : VF_N, c = j + v * VF_N;
+        if (jb->acc_g)
+            bwd_acc_add(jb->acc_g + c, bg[v], l);
+        if (jb->acc_b)
+            bwd_acc_add(jb->acc_b + c, bb[v], l);
+    }
 }
 
 static ALWAYS_INLINE void norm_bwd_rows(const simdnorm_bwd_job *jb, size_t r0, size_t r1,
-                                        int has_gamma, int has_mean)
+                                        int has_gamma, int has_mean, int stream)
 {
     const size_t n = jb->cols;
+    const int cols_pass = jb->acc_g || jb->acc_b;
     for (size_t b = r0; b < r1; b += SIMDNORM_BWD_ROWS) {
-        const size_t m = r1 - b < SIMDNORM_BWD_ROWS ? r1 - b : SIMDNORM_BWD_ROWS;
-        float w[SIMDNORM_BWD_ROWS], k[SIMDNORM_BWD_ROWS], o[SIMDNORM_BWD_ROWS];
-        for (size_t r = 0; r < m; r++) {
+        bwd_block bk;
+        bk.m = r1 - b < SIMDNORM_BWD_ROWS ? r1 - b : SIMDNORM_BWD_ROWS;
+        for (size_t r = 0; r < bk.m; r++) {
             const size_t row = b + r;
-            const float *dyr = jb->dy + row * jb->dy_stride, *xr = jb->x + row * jb->x_stride;
-            const float mean = has_mean ? jb->mean[row] : 0.0f, rstd = jb->rstd[row];
+            bk.dy[r] = jb->dy + row * jb->dy_stride;
+            bk.x[r] = jb->x + row * jb->x_stride;
+            bk.dx[r] = jb->dx ? jb->dx + row * jb->dx_stride : NULL;
+            bk.mean[r] = has_mean ? jb->mean[row] : 0.0f;
+            bk.rstd[r] = jb->rstd[row];
             double s[2];
-            bwd_sums(n, dyr, xr, jb->gamma, mean, rstd, s, has_gamma, has_mean);
-            simdnorm_bwd_coeffs(s[0], s[1], jb->inv_cols, (double)rstd, &w[r], &k[r], &o[r]);
-            if (!jb->acc_g && !jb->acc_b && jb->dx) /* no column sums: dx row by row */
-                bwd_dx_span(n, dyr, xr, jb->gamma, mean, rstd, w[r], k[r], o[r],
-                            jb->dx + row * jb->dx_stride, has_gamma, has_mean);
+            bwd_sums(n, bk.dy[r], bk.x[r], jb->gamma, bk.mean[r], bk.rstd[r], s, has_gamma,
+                     has_mean);
+            simdnorm_bwd_coeffs(s[0], s[1], jb->inv_cols, (double)bk.rstd[r], &bk.w[r], &bk.k[r],
+                                &bk.o[r]);
+            if (!cols_pass && bk.dx[r]) /* no column sums: dx row by row, from L1 */
+                bwd_dx_span(n, bk.dy[r], bk.x[r], jb->gamma, bk.mean[r], bk.rstd[r], bk.w[r],
+                            bk.k[r], bk.o[r], bk.dx[r], has_gamma, has_mean, stream);
         }
-        if (!jb->acc_g && !jb->acc_b)
+        if (!cols_pass)
             continue;
         size_t j = 0;
+        for (; j + BWD_TILE * VF_N <= n; j += BWD_TILE * VF_N)
+            bwd_block_cols(jb, &bk, j, BWD_TILE, VF_N, has_gamma, has_mean, stream);
         for (; j + VF_N <= n; j += VF_N)
-            bwd_block_cols(jb, b, m, j, VF_N, w, k, o, has_gamma, has_mean);
+            bwd_block_cols(jb, &bk, j, 1, VF_N, has_gamma, has_mean, stream);
         if (j < n)
-            bwd_block_cols(jb, b, m, j, n - j, w, k, o, has_gamma, has_mean);
+            bwd_block_cols(jb, &bk, j, 1, n - j, has_gamma, has_mean, 0);
     }
+}
+
+/* The four gamma/mean variants of one store kind, each with constant flags. */
+static ALWAYS_INLINE void norm_bwd_rows_variants(const simdnorm_bwd_job *jb, size_t r0, size_t r1,
+                                                 int stream)
+{
+    const int g = jb->gamma != NULL, mn = jb->mean != NULL;
+    if (g && mn)
+        norm_bwd_rows(jb, r0, r1, 1, 1, stream);
+    else if (g)
+        norm_bwd_rows(jb, r0, r1, 1, 0, stream);
+    else if (mn)
+        norm_bwd_rows(jb, r0, r1, 0, 1, stream);
+    else
+        norm_bwd_rows(jb, r0, r1, 0, 0, stream);
 }
 
 /* Contract: kernels.h, f32_norm_bwd_rows. */
 void SIMDNORM_KERNEL(f32_norm_bwd_rows)(const simdnorm_bwd_job *jb, size_t r0, size_t r1)
 {
-    const int g = jb->gamma != NULL, mn = jb->mean != NULL;
-    if (g && mn)
-        norm_bwd_rows(jb, r0, r1, 1, 1);
-    else if (g)
-        norm_bwd_rows(jb, r0, r1, 1, 0);
-    else if (mn)
-        norm_bwd_rows(jb, r0, r1, 0, 1);
-    else
-        norm_bwd_rows(jb, r0, r1, 0, 0);
+#if VF_STREAM_ALIGN
+    if (jb->stream && jb->dx) {
+        norm_bwd_rows_variants(jb, r0, r1, 1);
+        vf_stream_fence();
+        return;
+    }
+#endif
+    norm_bwd_rows_variants(jb, r0, r1, 0);
 }

@@ -35,15 +35,16 @@
  * Channels sit in the lanes of vc registers (VC_N doubles) and the kernel
  * walks down the rows, so each channel's sums are one sequential chain, as
  * kernels.h defines them. One chain per register would wait an add latency
- * per row, so a tile keeps CH_MOM_SLOTS slots of 4 channels (4 / VC_N
- * registers each) in flight: with at most 4 channels and several blocks,
+ * per row, so a tile keeps CH_MOM_SLOTS slots of SLOT channels (4, or
+ * VC_N when wider; SLOT / VC_N registers each) in flight: with at most SLOT
+ * channels and several blocks,
  * each slot is one block instead (its channels in the low lanes). The tile
  * walks CH_MOM_TILE_ROWS rows with its sums in registers, then parks them
  * in local arrays and the next tile (the next channels of the same rows)
  * starts: the data is read nearly in memory order even when a row is long.
  * The shift K of a group of up to MOM_GROUP channels is widened once into a
  * local array, as -K; d = x + (-K) is x - K rounded once (vc_addk). */
-#define SLOT 4                 /* channels (lanes) of a slot */
+#define SLOT (VC_N > 4 ? VC_N : 4) /* channels (lanes) of a slot: 4, or one vc */
 #define SLOT_VC (SLOT / VC_N)  /* vc registers of a slot */
 #define MOM_GROUP 256
 

@@ -151,7 +151,7 @@ static inline double vd_fold(vd v) { return v; }
 /* The channel kernels (generic/channels.c): f32_channel_moments keeps its
  * per-channel sums in vc registers of VC_N doubles (channels in lanes; on
  * some ISAs narrower than vd, where that measured faster), in slots of 4
- * channels (4 / VC_N registers each).
+ * channels (4 / VC_N registers each; of VC_N channels where VC_N > 4).
  *   vc_zero, vc_add, vc_fma(a, b, c), vc_neg   as vd_*
  *   vc_load(p), vc_store(p, v)   VC_N doubles at p, aligned to a vc
  *   vc_load_widen(p)             VC_N floats at p (any alignment) as doubles
@@ -165,8 +165,8 @@ static inline double vd_fold(vd v) { return v; }
  *                                channel family's partial rows: on AVX2 by
  *                                scalar moves, see vec_avx2.h)
  * and the ISA's tile sizes (measured):
- *   CH_MOM_SLOTS      slots of 4 channels (or blocks) a moments tile keeps
- *                     in registers; CH_MOM_TILE_ROWS rows it walks
+ *   CH_MOM_SLOTS      slots (or blocks) a moments tile keeps in
+ *                     registers; CH_MOM_TILE_ROWS rows it walks
  *   CH_NRM_VECS       vf of channels a normalize tile keeps (shift, scale,
  *                     offset in registers); CH_NRM_TILE_ROWS rows it walks */
 #define VC_N 1
