@@ -29,11 +29,21 @@
  *   u8 c, u16 spatial, u8 flags (BN_*), u8 fault, u8 eps, training: u8
  *   momentum, 8 x u16 arena offsets when BN_ARENA, then the data as above.
  *
+ * for the backward (decode_rows_bwd, decode_batch_norm_bwd): the forward's
+ *   shape fields (rows up to 2044; BatchNorm n up to 280), LayerNorm/RMSNorm
+ *   u8 dy, x, dx stride modes, u8 flags (BW_*: gamma, dx, dgamma, dbeta, in
+ *   place, arena, raw statistics), u8 fault (BW_DY_NULL...), u8 eps (of the
+ *   saved statistics, which are the forward's of x unless BW_RAW_STATS),
+ *   BatchNorm u8 training, 8 x u16 arena offsets when BW_ARENA (dy, x, gamma,
+ *   mean, rstd, dx, dgamma, dbeta), then the data as above (dy, x, gamma,
+ *   mean, rstd in that order).
+ *
  * An op is a decode_* that reads its shape and flags, adds its buffers
  * (add_buf, inputs then outputs) and sets the call's model (allowed
  * statuses), invoke (the call), mark_outputs (what an OK call may write), and
  * optionally prepare (adjusts the data), check_ok / check_variants. */
 #include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -146,6 +156,17 @@ struct call {
              * (training) or mean/var (inference) */
             int x, y, g, b, s0, s1, smean, srstd;
         } bn;
+        struct {
+            int kind;                      /* BW_LN, BW_RMS, BW_BN */
+            size_t rows, cols, dys, xs, dxs; /* LayerNorm, RMSNorm */
+            simdnorm_layout layout;        /* BatchNorm */
+            size_t n, c, spatial, total;   /* total: floats of dy, x, dx (0 when huge) */
+            int training;
+            float eps;                     /* for the statistics prepare_bwd writes */
+            int in_place, fault, raw;
+            /* buffer indices, -1 when absent */
+            int dy, x, g, mean, rstd, dx, dg, db;
+        } bwd;
     } u;
 };
 
@@ -1130,6 +1151,673 @@ static void decode_bn(call *c, reader *r, int train)
 static void decode_batch_norm_train(call *c, reader *r) { decode_bn(c, r, 1); }
 static void decode_batch_norm_infer(call *c, reader *r) { decode_bn(c, r, 0); }
 
+/* ---- backward: LayerNorm, RMSNorm, BatchNorm gradients --------------------------
+ * The three functions share one description: groups (a row; a channel) whose
+ * elements the forward averaged over, each with its saved mean/rstd, and
+ * features (a column; a channel) that dgamma/dbeta reduce over. */
+
+enum { BW_LN, BW_RMS, BW_BN };
+enum {
+    BW_GAMMA = 1, BW_DX = 2, BW_DGAMMA = 4, BW_DBETA = 8, BW_IN_PLACE = 16, BW_ARENA = 32,
+    BW_RAW_STATS = 64
+};
+/* fault % 16: 0 dy NULL, 1 x NULL, 2 mean NULL, 3 rstd NULL; BatchNorm: 4
+ * spatial just past the size limit, 5 spatial = SIZE_MAX; else none. */
+enum { BW_DY_NULL, BW_X_NULL, BW_MEAN_NULL, BW_RSTD_NULL, BW_HUGE, BW_HUGE_MAX };
+
+/* The pointers the call passes (faults applied; dx is dy in place). */
+typedef struct bw_ptrs {
+    const float *dy, *x, *g, *mean, *rstd;
+    float *dx, *dg, *db;
+    size_t dxs; /* dx's stride (dy's in place) */
+} bw_ptrs;
+
+static bw_ptrs bw_pointers(const call *c)
+{
+    bw_ptrs p;
+    const int f = c->u.bwd.fault;
+    p.dy = f == BW_DY_NULL ? NULL : P(c, c->u.bwd.dy);
+    p.x = f == BW_X_NULL ? NULL : P(c, c->u.bwd.x);
+    p.g = P(c, c->u.bwd.g);
+    p.mean = f == BW_MEAN_NULL ? NULL : P(c, c->u.bwd.mean);
+    p.rstd = f == BW_RSTD_NULL ? NULL : P(c, c->u.bwd.rstd);
+    /* in place: dx is dy (the buffer, even when the fault passes dy NULL) */
+    p.dx = c->u.bwd.in_place ? P(c, c->u.bwd.dy) : P(c, c->u.bwd.dx);
+    p.dg = P(c, c->u.bwd.dg);
+    p.db = P(c, c->u.bwd.db);
+    p.dxs = c->u.bwd.in_place ? c->u.bwd.dys : c->u.bwd.dxs;
+    return p;
+}
+
+static int bw_is_bn(const call *c) { return c->u.bwd.kind == BW_BN; }
+static size_t bw_groups(const call *c) { return bw_is_bn(c) ? c->u.bwd.c : c->u.bwd.rows; }
+static size_t bw_len(const call *c)
+{
+    return bw_is_bn(c) ? c->u.bwd.n * c->u.bwd.spatial : c->u.bwd.cols;
+}
+static size_t bw_features(const call *c) { return bw_is_bn(c) ? c->u.bwd.c : c->u.bwd.cols; }
+
+/* Where element k of group gi lies in dy, x and dx (dx stride dxs), and its
+ * feature (gamma's index). */
+typedef struct bw_at {
+    size_t dy, x, dx, f;
+} bw_at;
+
+static bw_at bw_index(const call *c, size_t gi, size_t k, size_t dxs)
+{
+    bw_at a;
+    if (bw_is_bn(c)) {
+        const size_t sp = c->u.bwd.spatial, nc = c->u.bwd.c, i = k / sp, s = k % sp;
+        a.dy = a.x = a.dx = c->u.bwd.layout == SIMDNORM_NHWC ? (i * sp + s) * nc + gi
+                                                             : (i * nc + gi) * sp + s;
+        a.f = gi;
+    } else {
+        a.dy = gi * c->u.bwd.dys + k;
+        a.x = gi * c->u.bwd.xs + k;
+        a.dx = gi * dxs + k;
+        a.f = k;
+    }
+    return a;
+}
+
+/* A group's forward statistics in float64 (m = 0 for RMSNorm, var its
+ * mean square) and as the forward saves them (each rounded once to float).
+ * x is the x buffer (its contents now, or before the call). */
+typedef struct bw_stats {
+    double m, sd;
+    float mean, rstd;
+} bw_stats;
+
+static bw_stats bw_group_stats(const call *c, const float *x, size_t gi)
+{
+    const size_t len = bw_len(c);
+    double sum = 0, sq = 0;
+    for (size_t k = 0; k < len; k++) {
+        const double v = x[bw_index(c, gi, k, 0).x];
+        sum += v;
+        sq += v * v;
+    }
+    bw_stats s;
+    double var;
+    if (c->u.bwd.kind == BW_RMS) {
+        s.m = 0;
+        var = sq / (double)len;
+    } else {
+        s.m = sum / (double)len;
+        double q = 0, d1 = 0;
+        for (size_t k = 0; k < len; k++) {
+            const double d = (double)x[bw_index(c, gi, k, 0).x] - s.m;
+            q += d * d;
+            d1 += d;
+        }
+        var = fmax(0.0, (q - d1 * d1 / (double)len) / (double)len);
+    }
+    s.sd = sqrt(var);
+    s.mean = (float)s.m;
+    s.rstd = (float)(1.0 / sqrt(var + (double)c->u.bwd.eps));
+    return s;
+}
+
+/* Whether the call's shape lets the fuzz target index every group (no size
+ * overflow, strides that reach the columns). */
+static int bw_shape_sane(const call *c)
+{
+    if (bw_is_bn(c))
+        return c->u.bwd.total != 0 || c->u.bwd.n * c->u.bwd.spatial * c->u.bwd.c == 0;
+    const size_t rows = c->u.bwd.rows, cols = c->u.bwd.cols;
+    return rows == 0 ||
+           (c->u.bwd.dys >= cols && c->u.bwd.xs >= cols && !size_overflows(rows, c->u.bwd.dys) &&
+            !size_overflows(rows, c->u.bwd.xs));
+}
+
+/* mean and rstd become the forward's statistics of x (float64, rounded once),
+ * unless BW_RAW_STATS keeps the fuzzed bits. In an arena the writes may
+ * change x or dy: the checks look at what the call saw. */
+static void prepare_bwd(call *c)
+{
+    if (c->u.bwd.raw || !bw_shape_sane(c) || bw_len(c) == 0 ||
+        (bw_is_bn(c) && c->u.bwd.total == 0))
+        return;
+    float *mean = P(c, c->u.bwd.mean), *rstd = P(c, c->u.bwd.rstd);
+    const float *x = P(c, c->u.bwd.x);
+    for (size_t gi = 0; gi < bw_groups(c); gi++) {
+        const bw_stats s = bw_group_stats(c, x, gi);
+        if (mean)
+            mean[gi] = s.mean;
+        rstd[gi] = s.rstd;
+    }
+}
+
+static simdnorm_status invoke_bwd(const call *c)
+{
+    const bw_ptrs p = bw_pointers(c);
+    switch (c->u.bwd.kind) {
+    case BW_LN:
+        return simdnorm_layer_norm_bwd_f32(c->u.bwd.rows, c->u.bwd.cols, p.dy, c->u.bwd.dys, p.x,
+                                           c->u.bwd.xs, p.g, p.mean, p.rstd, p.dx, p.dxs, p.dg,
+                                           p.db);
+    case BW_RMS:
+        return simdnorm_rms_norm_bwd_f32(c->u.bwd.rows, c->u.bwd.cols, p.dy, c->u.bwd.dys, p.x,
+                                         c->u.bwd.xs, p.g, p.rstd, p.dx, p.dxs, p.dg);
+    default:
+        return simdnorm_batch_norm_bwd_f32(c->u.bwd.layout, c->u.bwd.n, c->u.bwd.c,
+                                           c->u.bwd.spatial, p.dy, p.x, p.g, p.mean, p.rstd,
+                                           c->u.bwd.training, p.dx, p.dg, p.db);
+    }
+}
+
+static void mark_bwd(const call *c)
+{
+    const bw_ptrs p = bw_pointers(c);
+    if (p.dx) {
+        if (bw_is_bn(c))
+            mark(p.dx, c->u.bwd.total);
+        else
+            for (size_t r = 0; r < c->u.bwd.rows; r++)
+                mark(p.dx + r * p.dxs, c->u.bwd.cols);
+    }
+    if (p.dg)
+        mark(p.dg, bw_features(c));
+    if (p.db)
+        mark(p.db, bw_features(c));
+}
+
+/* Overlap of the call's buffers as DESIGN §5 counts it: bytes an output spans
+ * against bytes an input or another output spans, dx == dy (same stride) the
+ * one exception; outputs_only: outputs against outputs. Extents must be
+ * computable (no size overflow). */
+static int bw_overlap(const call *c, int outputs_only)
+{
+    const bw_ptrs p = bw_pointers(c);
+    size_t dyn, xn, dxn, gn = bw_features(c), sn = bw_groups(c);
+    if (bw_is_bn(c)) {
+        dyn = xn = dxn = c->u.bwd.total;
+    } else {
+        const size_t rows = c->u.bwd.rows, cols = c->u.bwd.cols;
+        dyn = rows ? extent(rows, cols, c->u.bwd.dys) : 0;
+        xn = rows ? extent(rows, cols, c->u.bwd.xs) : 0;
+        dxn = rows ? extent(rows, cols, p.dxs) : 0;
+    }
+    const float *ins[5] = {p.dy, p.x, p.g, p.mean, p.rstd};
+    const size_t inn[5] = {dyn, xn, gn, sn, sn};
+    const float *outs[3] = {p.dx, p.dg, p.db};
+    const size_t outn[3] = {dxn, gn, gn};
+    const int in_place = p.dx && p.dx == p.dy && (bw_is_bn(c) || p.dxs == c->u.bwd.dys);
+    int overlap = 0;
+    for (int o = 0; o < 3; o++) {
+        for (int i = 0; i < 5 && !outputs_only; i++)
+            if (!(o == 0 && i == 0 && in_place))
+                overlap |= bytes_intersect(outs[o], outn[o], ins[i], inn[i]);
+        for (int q = o + 1; q < 3; q++)
+            overlap |= bytes_intersect(outs[o], outn[o], outs[q], outn[q]);
+    }
+    return overlap;
+}
+
+/* The statuses DESIGN §5 allows. `must`: errors that apply (one of them is
+ * returned, in no particular order); `may`: checks the contract leaves open:
+ * the stride of an absent dx, and everything but dgamma against dbeta when
+ * there is nothing to reduce (rows == 0, BatchNorm with fixed statistics and
+ * n*spatial == 0: dgamma/dbeta are zeroed and, README "Backward", nothing
+ * else is read). SIMDNORM_ERR_NOMEM is never allowed: the fuzzed calls need
+ * at most a few MiB of scratch. */
+static unsigned model_bwd(const call *c)
+{
+    const bw_ptrs p = bw_pointers(c);
+    unsigned must = 0, may = 0;
+    const int null = !p.dy || !p.x || (c->u.bwd.kind != BW_RMS && !p.mean) || !p.rstd;
+    if (null)
+        must |= ALLOW(SIMDNORM_ERR_NULL);
+    int shape, empty;
+    if (bw_is_bn(c)) {
+        const size_t n = c->u.bwd.n, ch = c->u.bwd.c, sp = c->u.bwd.spatial;
+        if (c->u.bwd.layout != SIMDNORM_NCHW && c->u.bwd.layout != SIMDNORM_NHWC)
+            must |= ALLOW(SIMDNORM_ERR_PARAM);
+        if (ch == 0) /* a no-op, as the forward's */
+            return must & ALLOW(SIMDNORM_ERR_PARAM) ? must & ALLOW(SIMDNORM_ERR_PARAM)
+                                                     : ALLOW(SIMDNORM_OK);
+        const unsigned __int128 elems = (unsigned __int128)n * sp * ch;
+        const int overflow = elems * sizeof(float) > (unsigned __int128)PTRDIFF_MAX;
+        const int count0 = (unsigned __int128)n * sp == 0;
+        shape = overflow || (c->u.bwd.training && count0);
+        empty = !c->u.bwd.training && count0;
+    } else {
+        const size_t rows = c->u.bwd.rows, cols = c->u.bwd.cols;
+        shape = cols == 0 || c->u.bwd.dys < cols || c->u.bwd.xs < cols ||
+                size_overflows(rows, c->u.bwd.dys) || size_overflows(rows, c->u.bwd.xs) ||
+                (p.dx && (p.dxs < cols || size_overflows(rows, p.dxs)));
+        if (!p.dx && (c->u.bwd.dxs < cols || size_overflows(rows, c->u.bwd.dxs)))
+            may |= ALLOW(SIMDNORM_ERR_SHAPE);
+        empty = rows == 0;
+    }
+    if (shape)
+        must |= ALLOW(SIMDNORM_ERR_SHAPE);
+    if (!shape && bw_overlap(c, 0))
+        must |= ALLOW(SIMDNORM_ERR_OVERLAP);
+    if (empty) {
+        const unsigned open =
+            ALLOW(SIMDNORM_ERR_NULL) | ALLOW(SIMDNORM_ERR_SHAPE) | ALLOW(SIMDNORM_ERR_OVERLAP);
+        may |= must & open;
+        must &= ~open;
+        if (bw_overlap(c, 1))
+            must |= ALLOW(SIMDNORM_ERR_OVERLAP);
+    }
+    return must ? must | may : ALLOW(SIMDNORM_OK) | may;
+}
+
+/* got against a float64 value and an absolute bound: a NaN never, Inf (of
+ * the sign) only where the value could be beyond FLT_MAX within the bound. */
+/* README "Backward": the sums add float rounds of 8 terms, which can
+ * overflow when a term exceeds FLT_MAX/8 (a documented limit). */
+#define BW_TERM_MAX ((double)FLT_MAX / 8)
+
+static int within(double got, double want, double bound)
+{
+    if (isnan(got))
+        return 0;
+    if (isinf(got))
+        return fabs(want) + bound > FLT_MAX && (got > 0) == (want > 0);
+    return fabs(got - want) <= bound;
+}
+
+/* Whether a group's saved statistics are the forward's (recomputed from x
+ * as the call saw it) and inside the accuracy promise of DESIGN §4.6:
+ * finite, and |mean|/std <= 1e4 (RMSNorm has no mean to cancel). */
+static int bw_group_promised(const call *c, const float *x0, const float *mean0,
+                             const float *rstd0, size_t gi)
+{
+    const bw_stats s = bw_group_stats(c, x0, gi);
+    if (mean0 && bits_of(mean0[gi]) != bits_of(s.mean))
+        return 0;
+    if (bits_of(rstd0[gi]) != bits_of(s.rstd))
+        return 0;
+    if (!isfinite(s.mean) || !isfinite(s.rstd))
+        return 0;
+    return c->u.bwd.kind == BW_RMS || fabs(s.m) <= 1e4 * s.sd;
+}
+
+/* The float64 reference (API.md "Backward", the formulas in the terms of the
+ * saved statistics the call got):
+ *   xhat = (x - mean) * rstd, g = dy * gamma, a = avg(g), b = avg(g * xhat)
+ *   dx = rstd * (g - a - xhat * b)   (RMSNorm: no a, mean 0; BatchNorm with
+ *   fixed statistics: g * rstd), dgamma = sum dy * xhat, dbeta = sum dy.
+ * Everywhere: NaNs canonical, NaN where the reference is NaN. Where DESIGN
+ * promises accuracy (finite inputs, the forward's statistics with |mean|/std
+ * <= 1e4, every term of the formula within float range - x - mean included,
+ * which xhat's two float roundings need; the summed terms g, g*xhat, dy,
+ * dy*xhat within BW_TERM_MAX):
+ *   |dx - ref| <= 1e-5 * max|ref| over the group + 2^-20 * rstd * (|g| +
+ *       avg|g| + |xhat| * avg|g * xhat|) (+ a subnormal floor). The second
+ *       term is 16 roundings of the element's own terms: where they cancel
+ *       (e.g. LayerNorm over 2 columns, whose gradient is 0 up to the
+ *       rounding of the statistics) no float computation does better, and
+ *       1e-5 of max|ref| alone would fail every implementation;
+ *   |dgamma - ref| <= 1e-5 * sum |dy * xhat|, |dbeta - ref| <= 1e-5 * sum |dy|
+ *       (+ a subnormal floor); an empty sum is exactly 0.
+ * The subnormal floors: a value of the formula (g, xhat, rstd*avg(g)) that
+ * is subnormal in float is off by up to 2^-150, absolute; times what
+ * multiplies it (rstd, dy, rstd*avg(g*xhat)), and 2^-140 for that. */
+static void check_bwd(const call *c, const float *const *before)
+{
+    const bw_ptrs p = bw_pointers(c);
+    const size_t groups = bw_groups(c), len = bw_len(c), feats = bw_features(c);
+    const int kind = c->u.bwd.kind;
+    const int fixed = kind == BW_BN && c->u.bwd.training == 0;
+    if (!bw_is_bn(c) && c->u.bwd.rows == 0) {
+        for (size_t f = 0; f < feats; f++)
+            if ((p.dg && p.dg[f] != 0.0f) || (p.db && p.db[f] != 0.0f))
+                FAIL("%s rows 0: dgamma/dbeta[%zu] = %g/%g, not 0", c->name, f,
+                     p.dg ? p.dg[f] : 0.0f, p.db ? p.db[f] : 0.0f);
+        return;
+    }
+    if (bw_is_bn(c) && len == 0) {
+        for (size_t f = 0; f < feats; f++)
+            if ((p.dg && p.dg[f] != 0.0f) || (p.db && p.db[f] != 0.0f))
+                FAIL("%s n*spatial 0: dgamma/dbeta[%zu] = %g/%g, not 0", c->name, f,
+                     p.dg ? p.dg[f] : 0.0f, p.db ? p.db[f] : 0.0f);
+        return;
+    }
+    if (groups == 0) /* BatchNorm c == 0: a no-op (n*spatial may be huge) */
+        return;
+    /* inputs as the call saw them (in place, dy is now dx) */
+    const float *dy0 = initial(before, p.dy), *x0 = initial(before, p.x);
+    const float *g0 = p.g ? initial(before, p.g) : NULL;
+    const float *mean0 = p.mean ? initial(before, p.mean) : NULL;
+    const float *rstd0 = initial(before, p.rstd);
+    unsigned char *promised = calloc(groups ? groups : 1, 1);
+    double *ref = malloc((len ? len : 1) * sizeof(double));
+    if (!promised || !ref)
+        FAIL("out of memory");
+    for (size_t gi = 0; gi < groups; gi++) {
+        promised[gi] = !c->u.bwd.raw && bw_group_promised(c, x0, mean0, rstd0, gi);
+        if (!p.dx)
+            continue;
+        const double mean = mean0 ? mean0[gi] : 0.0, rstd = rstd0[gi];
+        int finite = isfinite(mean) && isfinite(rstd);
+        double a = 0, b = 0, abs_g = 0, abs_gx = 0;
+        for (size_t k = 0; k < len; k++) {
+            const bw_at at = bw_index(c, gi, k, p.dxs);
+            const double gam = g0 ? g0[at.f] : 1.0;
+            const double g = dy0[at.dy] * gam, xh = (x0[at.x] - mean) * rstd;
+            finite &= isfinite(dy0[at.dy]) && isfinite(x0[at.x]) && isfinite(gam);
+            a += g;
+            b += g * xh;
+            abs_g += fabs(g);
+            abs_gx += fabs(g * xh);
+        }
+        a /= (double)len;
+        b /= (double)len;
+        abs_g /= (double)len;
+        abs_gx /= (double)len;
+        if (kind == BW_RMS)
+            a = 0;
+        double max_ref = 0, max_xh = 0;
+        int in_range = fixed || (fabs(a) <= FLT_MAX && fabs(b) <= FLT_MAX);
+        for (size_t k = 0; k < len; k++) {
+            const bw_at at = bw_index(c, gi, k, p.dxs);
+            const double gam = g0 ? g0[at.f] : 1.0;
+            const double g = dy0[at.dy] * gam, xh = (x0[at.x] - mean) * rstd;
+            ref[k] = fixed ? g * rstd : rstd * (g - a - xh * b);
+            max_ref = fmax(max_ref, fabs(ref[k]));
+            max_xh = fmax(max_xh, fabs(xh));
+            if (fixed) {
+                in_range &= fabs(g) <= BW_TERM_MAX;
+                continue;
+            }
+            in_range &= fabs(x0[at.x] - mean) <= FLT_MAX;
+            const double terms = fabs(g) + abs_g + fabs(xh) * abs_gx;
+            in_range &= fabs(g) <= BW_TERM_MAX && fabs(xh) <= FLT_MAX &&
+                        fabs(g * xh) <= BW_TERM_MAX && fabs(xh * b) <= FLT_MAX &&
+                        rstd * terms <= FLT_MAX;
+        }
+        const int check = finite && in_range && promised[gi];
+        for (size_t k = 0; k < len; k++) {
+            const bw_at at = bw_index(c, gi, k, p.dxs);
+            const float got = p.dx[at.dx];
+            check_nan_canonical("dx", got);
+            if (isnan(ref[k]) && !isnan(got))
+                FAIL("%s group %zu element %zu: dx %g where the float64 formula gives NaN "
+                     "(dy %g x %g mean %g rstd %g)", c->name, gi, k, got, dy0[at.dy], x0[at.x],
+                     mean, rstd);
+            if (!check)
+                continue;
+            const double gam = g0 ? g0[at.f] : 1.0;
+            const double g = dy0[at.dy] * gam, xh = (x0[at.x] - mean) * rstd;
+            const double terms = fixed ? fabs(g) : fabs(g) + abs_g + fabs(xh) * abs_gx;
+            const double bound = 1e-5 * max_ref + 0x1p-20 * rstd * terms +
+                                 0x1p-140 * (1.0 + rstd * (1.0 + max_xh + abs_g + abs_gx));
+            if (!within(got, ref[k], bound))
+                FAIL("%s group %zu of %zu elements, element %zu (mean %.9g rstd %.9g, dy %.9g "
+                     "x %.9g gamma %.9g): dx %.9g, reference %.17g, bound %.3g (max |ref| %.3g)",
+                     c->name, gi, len, k, mean, rstd, dy0[at.dy], x0[at.x], gam, got, ref[k],
+                     bound, max_ref);
+        }
+    }
+    free(ref);
+    /* dgamma and dbeta: feature f sums over the groups (rows) or is its own
+     * group (a BatchNorm channel) */
+    for (size_t f = 0; f < feats && (p.dg || p.db); f++) {
+        double sg = 0, sb = 0, ag = 0, ab = 0, adyr = 0;
+        int fin_g = 1, fin_b = 1, prom = 1;
+        const size_t g_lo = bw_is_bn(c) ? f : 0, g_hi = bw_is_bn(c) ? f + 1 : groups;
+        const size_t k_lo = bw_is_bn(c) ? 0 : f, k_hi = bw_is_bn(c) ? len : f + 1;
+        for (size_t gi = g_lo; gi < g_hi; gi++) {
+            const double mean = mean0 ? mean0[gi] : 0.0, rstd = rstd0[gi];
+            prom &= promised[gi];
+            for (size_t k = k_lo; k < k_hi; k++) {
+                const bw_at at = bw_index(c, gi, k, 0);
+                const double dy = dy0[at.dy], t = dy * ((x0[at.x] - mean) * rstd);
+                fin_b &= isfinite(dy) && fabs(dy) <= BW_TERM_MAX;
+                fin_g &= isfinite(dy) && isfinite(x0[at.x]) && isfinite(mean) &&
+                         isfinite(rstd) && fabs(t) <= BW_TERM_MAX &&
+                         fabs(x0[at.x] - mean) <= FLT_MAX;
+                sg += t;
+                sb += dy;
+                ag += fabs(t);
+                ab += fabs(dy);
+                adyr += fabs(dy) * (1.0 + fabs(rstd));
+            }
+        }
+        if (p.dg) {
+            check_nan_canonical("dgamma", p.dg[f]);
+            if (isnan(sg) && !isnan(p.dg[f]))
+                FAIL("%s dgamma[%zu] %g where the float64 formula gives NaN", c->name, f,
+                     p.dg[f]);
+            if (fin_g && prom && !within(p.dg[f], sg, 1e-5 * ag + 0x1p-140 * (1.0 + adyr)))
+                FAIL("%s dgamma[%zu] %.9g, reference %.17g (sum |terms| %.3g)", c->name, f,
+                     p.dg[f], sg, ag);
+        }
+        if (p.db) {
+            check_nan_canonical("dbeta", p.db[f]);
+            if (isnan(sb) && !isnan(p.db[f]))
+                FAIL("%s dbeta[%zu] %g where the float64 formula gives NaN", c->name, f,
+                     p.db[f]);
+            if (fin_b && !within(p.db[f], sb, 1e-5 * ab + 0x1p-140))
+                FAIL("%s dbeta[%zu] %.9g, reference %.17g (sum |dy| %.3g)", c->name, f, p.db[f],
+                     sb, ab);
+        }
+    }
+    free(promised);
+}
+
+/* The call again on fresh copies of the inputs, each one float past an
+ * allocation's start (another alignment, no aliasing between inputs), with
+ * every output given, on another thread count (1, or 3 when the default is
+ * 1; calls over 512 KiB use them): in place if the call was out of place (or
+ * had no dx), out of place if it was in place; for BatchNorm with spatial ==
+ * 1 also in the other layout. Every output the call had must come out with
+ * the same bits. */
+static void check_bwd_variants(const call *c)
+{
+    const bw_ptrs p = bw_pointers(c);
+    const size_t groups = bw_groups(c), feats = bw_features(c);
+    size_t dyn, xn;
+    if (groups == 0 || bw_len(c) == 0)
+        return; /* nothing computed (dgamma/dbeta zeroed: check_bwd) */
+    if (bw_is_bn(c)) {
+        dyn = xn = c->u.bwd.total;
+    } else {
+        dyn = extent(c->u.bwd.rows, c->u.bwd.cols, c->u.bwd.dys);
+        xn = extent(c->u.bwd.rows, c->u.bwd.cols, c->u.bwd.xs);
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        simdnorm_layout layout = c->u.bwd.layout;
+        const char *how = c->u.bwd.in_place ? "out of place, another alignment and thread count"
+                                            : "in place, another alignment and thread count";
+        if (pass == 1) {
+            if (!bw_is_bn(c) || c->u.bwd.spatial != 1 || c->u.bwd.total == 0)
+                break;
+            layout = layout == SIMDNORM_NCHW ? SIMDNORM_NHWC : SIMDNORM_NCHW;
+            how = "in the other layout (spatial 1)";
+        }
+        float *dy = shifted_copy(init_of(p.dy), dyn), *x = shifted_copy(init_of(p.x), xn);
+        float *g = shifted_copy(init_of(p.g), feats);
+        float *mean = shifted_copy(init_of(p.mean), groups);
+        float *rstd = shifted_copy(init_of(p.rstd), groups);
+        float *dxo = c->u.bwd.in_place ? xmalloc_floats(dyn + 1) : NULL;
+        float *dg = xmalloc_floats(feats + 1), *db = xmalloc_floats(feats + 1);
+#define SH(q) ((q) ? (q) + 1 : NULL)
+        float *dx = dxo ? dxo + 1 : dy + 1; /* out of place: dx has dy's stride */
+        const int threads = simdnorm_get_num_threads();
+        if (simdnorm_set_num_threads(threads > 1 ? 1 : 3) != SIMDNORM_OK)
+            FAIL("simdnorm_set_num_threads failed");
+        simdnorm_status st;
+        switch (c->u.bwd.kind) {
+        case BW_LN:
+            st = simdnorm_layer_norm_bwd_f32(c->u.bwd.rows, c->u.bwd.cols, dy + 1, c->u.bwd.dys,
+                                             x + 1, c->u.bwd.xs, SH(g), SH(mean), SH(rstd), dx,
+                                             c->u.bwd.dys, dg + 1, db + 1);
+            break;
+        case BW_RMS:
+            st = simdnorm_rms_norm_bwd_f32(c->u.bwd.rows, c->u.bwd.cols, dy + 1, c->u.bwd.dys,
+                                           x + 1, c->u.bwd.xs, SH(g), SH(rstd), dx, c->u.bwd.dys,
+                                           dg + 1);
+            break;
+        default:
+            st = simdnorm_batch_norm_bwd_f32(layout, c->u.bwd.n, c->u.bwd.c, c->u.bwd.spatial,
+                                             dy + 1, x + 1, SH(g), SH(mean), SH(rstd),
+                                             c->u.bwd.training, dx, dg + 1, db + 1);
+            break;
+        }
+        simdnorm_set_num_threads(threads);
+        if (st != SIMDNORM_OK)
+            FAIL("%s %s: status %d", c->name, how, st);
+        if (p.dx) {
+            if (bw_is_bn(c)) {
+                compare_floats(c, "dx", how, dx, p.dx, c->u.bwd.total);
+            } else {
+                for (size_t r = 0; r < c->u.bwd.rows; r++)
+                    if (memcmp(dx + r * c->u.bwd.dys, p.dx + r * p.dxs,
+                               c->u.bwd.cols * sizeof(float)) != 0)
+                        FAIL("%s: dx row %zu differs %s", c->name, r, how);
+            }
+        }
+        compare_floats(c, "dgamma", how, dg + 1, p.dg, feats);
+        if (c->u.bwd.kind != BW_RMS)
+            compare_floats(c, "dbeta", how, db + 1, p.db, feats);
+#undef SH
+        free(dy);
+        free(x);
+        free(g);
+        free(mean);
+        free(rstd);
+        free(dxo);
+        free(dg);
+        free(db);
+    }
+}
+
+/* Rows of a backward call: u8 v < 200: v % 9, else 9 + 37*(v - 200) (up to
+ * 2044, past any block of rows a canonical dgamma order is likely to use);
+ * rows shrink until each matrix spans at most 2^18 floats. */
+static size_t bw_rows_for(unsigned v) { return v < 200 ? v % 9 : 9 + 37 * (size_t)(v - 200); }
+
+static const int bw_training_table[8] = {0, 1, -1, 2, INT_MIN, INT_MAX, 256, 0};
+
+/* Add the buffers (inputs dy, x, gamma, mean, rstd; outputs dx, dgamma,
+ * dbeta) and read the arena offsets. dyn/xn/dxn: their lengths in floats. */
+static void bw_add_bufs(call *c, reader *r, unsigned flags, size_t dyn, size_t xn, size_t dxn)
+{
+    const int rms = c->u.bwd.kind == BW_RMS;
+    const size_t feats = bw_features(c), groups = bw_groups(c);
+    c->u.bwd.in_place = (flags & BW_IN_PLACE) != 0;
+    c->u.bwd.raw = (flags & BW_RAW_STATS) != 0;
+    c->arena = (flags & BW_ARENA) != 0;
+    c->u.bwd.dy = add_buf(c, dyn, 0);
+    c->u.bwd.x = add_buf(c, xn, 0);
+    c->u.bwd.g = (flags & BW_GAMMA) ? add_buf(c, feats, 0) : -1;
+    /* mean and rstd are inputs: data (or the forward's statistics) */
+    c->u.bwd.mean = rms ? -1 : add_buf(c, groups, 0);
+    c->u.bwd.rstd = add_buf(c, groups, 0);
+    c->u.bwd.dx = (flags & BW_DX) && !c->u.bwd.in_place ? add_buf(c, dxn, 1) : -1;
+    c->u.bwd.dg = (flags & BW_DGAMMA) ? add_buf(c, feats, 1) : -1;
+    c->u.bwd.db = (flags & BW_DBETA) && !rms ? add_buf(c, feats, 1) : -1;
+    if (c->arena) {
+        size_t total = 0;
+        for (int i = 0; i < c->nb; i++)
+            total += c->b[i].len;
+        const int order[8] = {c->u.bwd.dy, c->u.bwd.x, c->u.bwd.g, c->u.bwd.mean,
+                              c->u.bwd.rstd, c->u.bwd.dx, c->u.bwd.dg, c->u.bwd.db};
+        for (int i = 0; i < 8; i++) {
+            const size_t off = take_u16(r) % (total + 1);
+            if (order[i] >= 0)
+                c->b[order[i]].offset = off;
+        }
+    }
+}
+
+static void bw_common(call *c, int kind, const char *name)
+{
+    c->name = name;
+    c->model = model_bwd;
+    c->invoke = invoke_bwd;
+    c->mark_outputs = mark_bwd;
+    c->check_ok = check_bwd;
+    c->check_variants = check_bwd_variants;
+    c->prepare = prepare_bwd;
+    c->u.bwd.kind = kind;
+}
+
+/* LayerNorm/RMSNorm backward, after the op byte: u8 rows (bw_rows_for), u16
+ * cols (as the forward's), u8 dy, x, dx stride modes (stride_for), u8 flags
+ * (BW_*), u8 fault (% 16, BW_DY_NULL...; 2 is none for RMSNorm), u8 eps
+ * (eps_for; of the statistics prepare_bwd writes), 8 x u16 arena offsets when
+ * BW_ARENA (dy, x, gamma, mean, rstd, dx, dgamma, dbeta), then the data. */
+static void decode_rows_bwd(call *c, reader *r, int rms)
+{
+    bw_common(c, rms ? BW_RMS : BW_LN, rms ? "simdnorm_rms_norm_bwd_f32"
+                                           : "simdnorm_layer_norm_bwd_f32");
+    size_t rows = bw_rows_for(take_u8(r));
+    const unsigned cv = take_u16(r);
+    const size_t cols = (cv & 0x8000) ? (cv & 0x1fff) : cv % 130;
+    const size_t dys = stride_for(take_u8(r), cols), xs = stride_for(take_u8(r), cols);
+    const size_t dxs = stride_for(take_u8(r), cols);
+    const unsigned flags = take_u8(r);
+    c->u.bwd.fault = (int)(take_u8(r) % 16);
+    if (c->u.bwd.fault >= BW_HUGE || (rms && c->u.bwd.fault == BW_MEAN_NULL))
+        c->u.bwd.fault = -1;
+    c->u.bwd.eps = eps_for(take_u8(r), r);
+    /* at most 2^18 floats a matrix (huge strides overflow and get no memory) */
+    size_t smax = 1;
+    const size_t strides[3] = {dys, xs, dxs};
+    for (int i = 0; i < 3; i++)
+        if (strides[i] < ((size_t)1 << 20) && strides[i] > smax)
+            smax = strides[i];
+    if (rows > 1 && rows * smax > ((size_t)1 << 18))
+        rows = ((size_t)1 << 18) / smax;
+    c->u.bwd.rows = rows;
+    c->u.bwd.cols = cols;
+    c->u.bwd.dys = dys;
+    c->u.bwd.xs = xs;
+    c->u.bwd.dxs = (flags & BW_IN_PLACE) ? dys : dxs;
+    const size_t dyn = rows ? extent(rows, cols, dys) : 0;
+    const size_t xn = rows ? extent(rows, cols, xs) : 0;
+    const size_t dxn = rows ? extent(rows, cols, dxs) : 0;
+    bw_add_bufs(c, r, flags, dyn, xn, dxn);
+}
+
+static void decode_layer_norm_bwd(call *c, reader *r) { decode_rows_bwd(c, r, 0); }
+static void decode_rms_norm_bwd(call *c, reader *r) { decode_rows_bwd(c, r, 1); }
+
+/* BatchNorm backward, after the op byte: u8 layout (as the forward's), u8 n
+ * (v < 200: v % 5, else 5 + 5*(v - 200)), u8 c and u16 spatial (as the
+ * forward's), u8 flags (BW_*), u8 fault (% 16, BW_DY_NULL...), u8 eps, u8
+ * training (% 8 into 0, 1, -1, 2, INT_MIN, INT_MAX, 256, 0), 8 x u16 arena
+ * offsets when BW_ARENA, then the data. n*c*spatial is capped (c shrinks) at
+ * 2^17 floats. */
+static void decode_batch_norm_bwd(call *c, reader *r)
+{
+    bw_common(c, BW_BN, "simdnorm_batch_norm_bwd_f32");
+    const unsigned lv = take_u8(r);
+    const unsigned nv = take_u8(r);
+    const size_t n = nv < 200 ? nv % 5 : 5 + 5 * (size_t)(nv - 200);
+    const unsigned cv = take_u8(r);
+    size_t nc = cv < 192 ? cv % 24 : 24 + 5 * (size_t)(cv - 192);
+    const unsigned sv = take_u16(r);
+    size_t sp = (sv & 0x8000) ? (sv & 0x1fff) : sv % 40;
+    const unsigned flags = take_u8(r);
+    const int fault = (int)(take_u8(r) % 16);
+    c->u.bwd.layout = lv >= 248 ? (simdnorm_layout)(2 + lv % 4) : (simdnorm_layout)(lv & 1);
+    c->u.bwd.eps = eps_for(take_u8(r), r);
+    c->u.bwd.training = bw_training_table[take_u8(r) % 8];
+    c->u.bwd.fault = fault <= BW_HUGE_MAX ? fault : -1;
+    size_t tot;
+    if (fault == BW_HUGE || fault == BW_HUGE_MAX) {
+        const size_t nn = n ? n : 1, cc = nc ? nc : 1;
+        sp = fault == BW_HUGE_MAX ? SIZE_MAX : (size_t)PTRDIFF_MAX / sizeof(float) / nn / cc + 1;
+        tot = 0;
+    } else {
+        if (n * sp * nc > ((size_t)1 << 17))
+            nc = ((size_t)1 << 17) / (n * sp);
+        tot = n * sp * nc;
+    }
+    c->u.bwd.n = n;
+    c->u.bwd.c = nc;
+    c->u.bwd.spatial = sp;
+    c->u.bwd.total = tot;
+    bw_add_bufs(c, r, flags, tot, tot, tot);
+}
+
 /* ---- ISA control, status strings, version ----------------------------------- */
 
 static void fuzz_isa_control(reader *r)
@@ -1177,6 +1865,9 @@ static const op ops[] = {
     {"isa_control", NULL, fuzz_isa_control},
     {"batch_norm_train_f32", decode_batch_norm_train, NULL},
     {"batch_norm_infer_f32", decode_batch_norm_infer, NULL},
+    {"layer_norm_bwd_f32", decode_layer_norm_bwd, NULL},
+    {"rms_norm_bwd_f32", decode_rms_norm_bwd, NULL},
+    {"batch_norm_bwd_f32", decode_batch_norm_bwd, NULL},
 };
 #define N_OPS (sizeof ops / sizeof *ops)
 
