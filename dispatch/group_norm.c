@@ -275,12 +275,24 @@ static void nhwc_unit(const gn_fwd *a, size_t i, size_t g0, size_t g1)
     float *ys = a->y + i * sp * c;
     simdnorm_moments acc[GN_CHUNK], gacc[GN_CHUNK];
     gn_stats st[GN_CHUNK];
+    /* the merge of a group's channel at position j has the same weights in
+     * every group (counts j*sp and sp): computed once per unit (the same
+     * bits as simdnorm_moments_merge) */
+    simdnorm_merge_weights wpos[GN_CHUNK];
+    const size_t npos = cpg < GN_CHUNK ? cpg : GN_CHUNK;
+    for (size_t j = 1; j < npos && j < ce - cb; j++)
+        wpos[j] = simdnorm_merge_weights_of((double)j * (double)sp, (double)sp);
     for (size_t c0 = cb; c0 < ce; c0 += GN_CHUNK) {
         const size_t cw = ce - c0 < GN_CHUNK ? ce - c0 : GN_CHUNK;
         nhwc_channel_moments(a->k, xs, sp, c, c0, cw, acc);
         for (size_t j = 0; j < cw; j++) { /* the group's channels in order */
-            const size_t ch = c0 + j, gi = ch / cpg - g0;
-            gacc[gi] = ch % cpg == 0 ? acc[j] : simdnorm_moments_merge(gacc[gi], acc[j]);
+            const size_t ch = c0 + j, gi = ch / cpg - g0, pos = ch % cpg;
+            if (pos == 0)
+                gacc[gi] = acc[j];
+            else if (pos < npos)
+                gacc[gi] = simdnorm_moments_merge_with(gacc[gi], acc[j], wpos[pos]);
+            else
+                gacc[gi] = simdnorm_moments_merge(gacc[gi], acc[j]);
         }
     }
     for (size_t g = g0; g < g1; g++)
