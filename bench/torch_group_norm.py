@@ -10,7 +10,13 @@ read + y written, backward x and dy read + dx written. Each time is the best of
 --reps calls (after a warm-up call). Exits 0 and says so when torch is not
 importable (Debian: python3-torch, run with /usr/bin/python3).
 
-    python3 bench/torch_group_norm.py [--reps N] [--json out.json]
+With --simdnorm build/libsimdnorm.so the same calls of simdnorm (through
+ctypes, on the same tensors' memory: channels_last is NHWC) are timed in the
+same loop, each repetition alternating the two, and the table gets simdnorm's
+GB/s and the ratio: on a loaded machine the ratio of one run is the number to
+read, not GB/s from two separate runs.
+
+    /usr/bin/python3 bench/torch_group_norm.py [--reps N] [--simdnorm LIB] [--json out.json]
 """
 import argparse
 import json
@@ -30,10 +36,36 @@ def best_time(fn, reps):
     return best
 
 
+def load_simdnorm(path):
+    import ctypes
+    lib = ctypes.CDLL(path)
+    sz, fp, i = ctypes.c_size_t, ctypes.c_void_p, ctypes.c_int
+    lib.simdnorm_group_norm_f32.argtypes = [i, sz, sz, sz, sz, fp, fp, fp, ctypes.c_float, fp, fp, fp]
+    lib.simdnorm_group_norm_bwd_f32.argtypes = [i, sz, sz, sz, sz, fp, fp, fp, fp, fp, fp, fp, fp]
+    lib.simdnorm_set_num_threads(1)
+    return lib
+
+
+def best_pair(fa, fb, reps):
+    """Best time of fa and of fb over reps alternating rounds."""
+    fa()
+    fb()
+    ba = bb = float("inf")
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fa()
+        t1 = time.perf_counter()
+        fb()
+        t2 = time.perf_counter()
+        ba, bb = min(ba, t1 - t0), min(bb, t2 - t1)
+    return ba, bb
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--reps", type=int, default=20)
     ap.add_argument("--json", help="write the results here too")
+    ap.add_argument("--simdnorm", help="libsimdnorm.so: time simdnorm in the same loop")
     args = ap.parse_args()
     try:
         import torch
@@ -45,7 +77,11 @@ def main():
     aten = torch.ops.aten
     results = []
     print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} thread")
-    print(f"{'op':<12} {'shape':<24} {'g':>4} {'ms':>8} {'GB/s':>7}")
+    lib = load_simdnorm(args.simdnorm) if args.simdnorm else None
+    head = f"{'op':<12} {'shape':<24} {'g':>4} {'torch ms':>9} {'GB/s':>7}"
+    if lib:
+        head += f" {'simdnorm ms':>11} {'GB/s':>7} {'x torch':>7}"
+    print(head)
     for n, c, h, w, g in SHAPES:
         for layout in ("nchw", "nhwc"):
             fmt = torch.channels_last if layout == "nhwc" else torch.contiguous_format
@@ -65,13 +101,37 @@ def main():
                     aten.native_group_norm_backward(dy, x, mean, rstd, gamma, n, c, hw, g,
                                                     [True, True, True])
 
-                for op, fn, nbytes in (("gn_" + layout, fwd, 2 * elems * 4),
-                                       ("gn_bwd_" + layout, bwd, 3 * elems * 4)):
-                    t = best_time(fn, args.reps)
-                    gbs = nbytes / t / 1e9
+                ops = [("gn_" + layout, fwd, 2 * elems * 4), ("gn_bwd_" + layout, bwd, 3 * elems * 4)]
+                if lib:
+                    lay = 1 if layout == "nhwc" else 0
+                    y, m2, r2 = torch.empty_like(x), torch.empty(n * g), torch.empty(n * g)
+                    dx, dg, db = torch.empty_like(x), torch.empty(c), torch.empty(c)
+                    p = lambda t: t.data_ptr()
+
+                    def sfwd():
+                        lib.simdnorm_group_norm_f32(lay, n, c, hw, g, p(x), p(gamma), p(beta), 1e-5,
+                                                    p(y), p(m2), p(r2))
+
+                    def sbwd():
+                        lib.simdnorm_group_norm_bwd_f32(lay, n, c, hw, g, p(dy), p(x), p(gamma), p(m2),
+                                                        p(r2), p(dx), p(dg), p(db))
+                    sfwd()
+                    ops = [(ops[0][0], fwd, ops[0][2], sfwd), (ops[1][0], bwd, ops[1][2], sbwd)]
+                for o in ops:
+                    op, fn, nbytes = o[:3]
                     shape = f"n:{n}/c:{c}/s:{hw}"
-                    print(f"{op:<12} {shape:<24} {g:>4} {t * 1e3:8.3f} {gbs:7.2f}")
-                    results.append(dict(op=op, n=n, c=c, spatial=hw, groups=g, seconds=t, gbs=gbs))
+                    if lib:
+                        t, ts = best_pair(fn, o[3], args.reps)
+                    else:
+                        t, ts = best_time(fn, args.reps), None
+                    gbs = nbytes / t / 1e9
+                    line = f"{op:<12} {shape:<24} {g:>4} {t * 1e3:9.3f} {gbs:7.2f}"
+                    res = dict(op=op, n=n, c=c, spatial=hw, groups=g, seconds=t, gbs=gbs)
+                    if ts is not None:
+                        line += f" {ts * 1e3:11.3f} {nbytes / ts / 1e9:7.2f} {t / ts:7.2f}"
+                        res.update(simdnorm_seconds=ts, simdnorm_gbs=nbytes / ts / 1e9)
+                    print(line)
+                    results.append(res)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(dict(torch=torch.__version__, threads=1, results=results), f, indent=1)
