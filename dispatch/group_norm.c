@@ -21,7 +21,9 @@
  *    NHWC's order, within one sample); then the group's channels Chan-merged
  *    in channel order. This differs from NCHW's order (as BatchNorm's two
  *    layouts differ): the two layouts agree to DESIGN §4's bounds, not bit
- *    for bit (spatial == 1 is the same memory; it takes the NHWC path).
+ *    for bit (spatial == 1 is the same memory in both layouts, a [n, c]
+ *    matrix whose groups are contiguous: it takes the NCHW path, so a 2-D
+ *    GroupNorm's statistics are LayerNorm's too).
  *  - normalize: per channel ch of group g, the folded plan
  *    (SIMDNORM_PLAN_FOLDED) from the group's double mean and rstd and
  *    gamma[ch], beta[ch]; NCHW f32_normalize (or its streaming twin) per
@@ -527,7 +529,7 @@ SIMDNORM_API simdnorm_status simdnorm_group_norm_f32(simdnorm_layout layout, siz
     if (st != SIMDNORM_OK)
         return st;
     const size_t cpg = c / groups;
-    gn_fwd a = {.k = simdnorm_active_kernels(), .nhwc = layout == SIMDNORM_NHWC || spatial == 1,
+    gn_fwd a = {.k = simdnorm_active_kernels(), .nhwc = layout == SIMDNORM_NHWC && spatial > 1,
                 .n = n, .c = c, .sp = spatial, .groups = groups, .cpg = cpg,
                 .len = cpg * spatial, .eps = eps, .inv_len = 1.0 / (double)(cpg * spatial),
                 .x = x, .gamma = gamma, .beta = beta, .y = y, .mean = mean, .rstd = rstd};
@@ -805,7 +807,7 @@ SIMDNORM_API simdnorm_status simdnorm_group_norm_bwd_f32(simdnorm_layout layout,
         return st;
 
     const size_t cpg = c / groups, nc = n * c;
-    gn_bwd g = {.k = simdnorm_active_kernels(), .nhwc = layout == SIMDNORM_NHWC || spatial == 1,
+    gn_bwd g = {.k = simdnorm_active_kernels(), .nhwc = layout == SIMDNORM_NHWC && spatial > 1,
                 .n = n, .c = c, .sp = spatial, .groups = groups, .cpg = cpg, .len = cpg * spatial,
                 .inv_len = 1.0 / (double)(cpg * spatial), .dy = dy, .x = x, .gamma = gamma,
                 .mean = mean, .rstd = rstd, .dx = dx};

@@ -533,15 +533,19 @@ static void case_offset(void)
 }
 
 /* NCHW statistics are LayerNorm's over the [n*groups, (c/groups)*spatial]
- * matrix, bit for bit (rows of one block and longer). */
+ * matrix, bit for bit (rows of one block and longer; 2-D input in either
+ * layout). */
 static void case_layer_norm_stats(void)
 {
     static const struct {
         size_t n, c, sp, g;
-    } cases[] = {{2, 6, 10, 3}, {3, 4, 1500, 2}, {1, 8, 4096, 4}, {2, 3, 7, 1}, {1, 5, 2000, 1}};
+    } cases[] = {{2, 6, 10, 3}, {3, 4, 1500, 2}, {1, 8, 4096, 4}, {2, 3, 7, 1}, {1, 5, 2000, 1},
+                 {7, 12, 1, 3}, {3, 5000, 1, 1}};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         rng_seed(400 + i);
-        gp p = {SIMDNORM_NCHW, cases[i].n, cases[i].c, cases[i].sp, cases[i].g, 0, 0, 1, 0, 1e-5f};
+        /* spatial 1: the NHWC layout is the same memory, and the same statistics */
+        gp p = {cases[i].sp == 1 && i % 2 ? SIMDNORM_NHWC : SIMDNORM_NCHW, cases[i].n, cases[i].c,
+                cases[i].sp, cases[i].g, 0, 0, 1, 0, 1e-5f};
         gin in = make_inputs(&p, 2.0, 3.0);
         const size_t rows = pairs_of(&p), cols = total_of(&p) / rows;
         float *y = malloc(total_of(&p) * sizeof(float));
