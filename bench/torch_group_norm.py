@@ -12,9 +12,11 @@ importable (Debian: python3-torch, run with /usr/bin/python3).
 
 With --simdnorm build/libsimdnorm.so the same calls of simdnorm (through
 ctypes, on the same tensors' memory: channels_last is NHWC) are timed in the
-same loop, each repetition alternating the two, and the table gets simdnorm's
-GB/s and the ratio: on a loaded machine the ratio of one run is the number to
-read, not GB/s from two separate runs.
+same loop, each repetition alternating the two and a memcpy of the same bytes
+(libc, x + y moved: half of them copied), and the table gets simdnorm's GB/s,
+the ratio to PyTorch and simdnorm's fraction of that memcpy ("frac": the
+benchmark's frac_memcpy, from best times): on a loaded machine the ratios of
+one run are the numbers to read, not GB/s from separate runs.
 
     /usr/bin/python3 bench/torch_group_norm.py [--reps N] [--simdnorm LIB] [--json out.json]
 """
@@ -46,19 +48,17 @@ def load_simdnorm(path):
     return lib
 
 
-def best_pair(fa, fb, reps):
-    """Best time of fa and of fb over reps alternating rounds."""
-    fa()
-    fb()
-    ba = bb = float("inf")
+def best_rounds(fns, reps):
+    """Best time of each of fns over reps rounds that call them in turn."""
+    for f in fns:
+        f()
+    best = [float("inf")] * len(fns)
     for _ in range(reps):
-        t0 = time.perf_counter()
-        fa()
-        t1 = time.perf_counter()
-        fb()
-        t2 = time.perf_counter()
-        ba, bb = min(ba, t1 - t0), min(bb, t2 - t1)
-    return ba, bb
+        for k, f in enumerate(fns):
+            t0 = time.perf_counter()
+            f()
+            best[k] = min(best[k], time.perf_counter() - t0)
+    return best
 
 
 def main():
@@ -80,7 +80,7 @@ def main():
     lib = load_simdnorm(args.simdnorm) if args.simdnorm else None
     head = f"{'op':<12} {'shape':<24} {'g':>4} {'torch ms':>9} {'GB/s':>7}"
     if lib:
-        head += f" {'simdnorm ms':>11} {'GB/s':>7} {'x torch':>7}"
+        head += f" {'simdnorm ms':>11} {'GB/s':>7} {'x torch':>7} {'frac':>5}"
     print(head)
     for n, c, h, w, g in SHAPES:
         for layout in ("nchw", "nhwc"):
@@ -121,15 +121,22 @@ def main():
                     op, fn, nbytes = o[:3]
                     shape = f"n:{n}/c:{c}/s:{hw}"
                     if lib:
-                        t, ts = best_pair(fn, o[3], args.reps)
+                        import ctypes
+                        half = nbytes // 2  # a copy moving nbytes: read half, write half
+                        src, dst = torch.empty(half // 4 + 1), torch.empty(half // 4 + 1)
+                        src.fill_(1.0)
+                        dst.fill_(0.0)
+                        cp = lambda: ctypes.memmove(dst.data_ptr(), src.data_ptr(), half)
+                        t, ts, tc = best_rounds([fn, o[3], cp], args.reps)
                     else:
                         t, ts = best_time(fn, args.reps), None
                     gbs = nbytes / t / 1e9
                     line = f"{op:<12} {shape:<24} {g:>4} {t * 1e3:9.3f} {gbs:7.2f}"
                     res = dict(op=op, n=n, c=c, spatial=hw, groups=g, seconds=t, gbs=gbs)
                     if ts is not None:
-                        line += f" {ts * 1e3:11.3f} {nbytes / ts / 1e9:7.2f} {t / ts:7.2f}"
-                        res.update(simdnorm_seconds=ts, simdnorm_gbs=nbytes / ts / 1e9)
+                        line += f" {ts * 1e3:11.3f} {nbytes / ts / 1e9:7.2f} {t / ts:7.2f} {tc / ts:5.2f}"
+                        res.update(simdnorm_seconds=ts, simdnorm_gbs=nbytes / ts / 1e9,
+                                   memcpy_seconds=tc, frac_memcpy=tc / ts)
                     print(line)
                     results.append(res)
     if args.json:
