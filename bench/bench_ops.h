@@ -25,11 +25,18 @@ namespace simdnorm_bench {
 // except RMSNorm, which has no beta) from dy, x, gamma and the forward's
 // saved mean/rstd; BatchNorm with batch statistics (training = 1). They move
 // three tensors: x and dy read, dx written.
+//
+// GroupNorm (gn_*): simdnorm_group_norm_f32 with gamma, beta and the saved
+// mean/rstd (forward), and simdnorm_group_norm_bwd_f32 with dx, dgamma, dbeta
+// (backward, from the forward's statistics), NCHW and NHWC, on the shapes of
+// a Stable-Diffusion-class U-Net and InstanceNorm (groups == c); the peer is
+// PyTorch (bench/torch_group_norm.py, same shapes, printed beside).
 enum class Op {
     LayerNorm, RmsNorm, BnTrainNchw, BnTrainNhwc, BnInferNchw, BnInferNhwc,
     LayerNormGelu, LayerNormGeluUnfused, LayerNormResidual, LayerNormResidualUnfused,
     RmsNormResidual, RmsNormResidualUnfused, BnInferNhwcRelu, BnInferNhwcReluUnfused,
-    LayerNormBwd, RmsNormBwd, BnBwdNchw, BnBwdNhwc
+    LayerNormBwd, RmsNormBwd, BnBwdNchw, BnBwdNhwc,
+    GnNchw, GnNhwc, GnBwdNchw, GnBwdNhwc
 };
 
 inline const char *op_name(Op op)
@@ -53,6 +60,10 @@ inline const char *op_name(Op op)
     case Op::RmsNormBwd: return "rms_norm_bwd";
     case Op::BnBwdNchw: return "bn_bwd_nchw";
     case Op::BnBwdNhwc: return "bn_bwd_nhwc";
+    case Op::GnNchw: return "gn_nchw";
+    case Op::GnNhwc: return "gn_nhwc";
+    case Op::GnBwdNchw: return "gn_bwd_nchw";
+    case Op::GnBwdNhwc: return "gn_bwd_nhwc";
     }
     return "?";
 }
@@ -63,14 +74,22 @@ inline bool is_batch_norm(Op op)
            op == Op::BnInferNhwc || op == Op::BnInferNhwcRelu || op == Op::BnInferNhwcReluUnfused ||
            op == Op::BnBwdNchw || op == Op::BnBwdNhwc;
 }
+inline bool is_group_norm(Op op)
+{
+    return op == Op::GnNchw || op == Op::GnNhwc || op == Op::GnBwdNchw || op == Op::GnBwdNhwc;
+}
+// an (n, c, spatial) shape: BatchNorm or GroupNorm
+inline bool is_nc_shape(Op op) { return is_batch_norm(op) || is_group_norm(op); }
 inline bool is_nhwc(Op op)
 {
     return op == Op::BnTrainNhwc || op == Op::BnInferNhwc || op == Op::BnInferNhwcRelu ||
-           op == Op::BnInferNhwcReluUnfused || op == Op::BnBwdNhwc;
+           op == Op::BnInferNhwcReluUnfused || op == Op::BnBwdNhwc || op == Op::GnNhwc ||
+           op == Op::GnBwdNhwc;
 }
 inline bool is_backward(Op op)
 {
-    return op == Op::LayerNormBwd || op == Op::RmsNormBwd || op == Op::BnBwdNchw || op == Op::BnBwdNhwc;
+    return op == Op::LayerNormBwd || op == Op::RmsNormBwd || op == Op::BnBwdNchw ||
+           op == Op::BnBwdNhwc || op == Op::GnBwdNchw || op == Op::GnBwdNhwc;
 }
 inline bool has_residual(Op op)
 {
@@ -80,11 +99,13 @@ inline bool has_residual(Op op)
 inline bool is_training(Op op) { return op == Op::BnTrainNchw || op == Op::BnTrainNhwc; }
 
 // Row norms: rows x cols. BatchNorm: n x c x spatial (spatial 1 is 2-D).
+// GroupNorm: n x c x spatial and groups.
 struct Shape {
     Op op;
     size_t rows, cols;       // row norms
-    size_t n, c, spatial;    // BatchNorm
-    size_t elements() const { return is_batch_norm(op) ? n * c * spatial : rows * cols; }
+    size_t n, c, spatial;    // BatchNorm, GroupNorm
+    size_t groups;           // GroupNorm
+    size_t elements() const { return is_nc_shape(op) ? n * c * spatial : rows * cols; }
     // bytes of x read plus y written (BatchNorm training reads x twice, but
     // the contract is measured as x + y, like a copy; a residual is read
     // too). Backward: x and dy read, dx written.
@@ -94,11 +115,14 @@ struct Shape {
     }
     size_t vector_len() const
     {
-        const size_t v = is_batch_norm(op) ? c : cols;
+        const size_t v = is_nc_shape(op) ? (n * groups > c ? n * groups : c) : cols;
         return v > rows ? v : rows;
     }
     std::string label() const
     {
+        if (is_group_norm(op))
+            return "n:" + std::to_string(n) + "/c:" + std::to_string(c) + "/s:" + std::to_string(spatial) +
+                   "/g:" + std::to_string(groups);
         if (is_batch_norm(op))
             return "n:" + std::to_string(n) + "/c:" + std::to_string(c) + "/s:" + std::to_string(spatial);
         return "cols:" + std::to_string(cols) + "/rows:" + std::to_string(rows);
@@ -119,13 +143,13 @@ inline std::vector<Shape> shapes(bool full)
     }
     std::vector<Shape> out;
     for (Op op : {Op::LayerNorm, Op::RmsNorm, Op::LayerNormBwd, Op::RmsNormBwd}) {
-        out.push_back({op, 1, 8, 0, 0, 0});
-        out.push_back({op, 1, 4096, 0, 0, 0}); // decode
+        out.push_back({op, 1, 8, 0, 0, 0, 0});
+        out.push_back({op, 1, 4096, 0, 0, 0, 0}); // decode
         for (size_t c : cols)
             for (size_t b : x_bytes) {
                 const size_t rows = b / (sizeof(float) * c);
                 if (rows >= 1 && !(rows == 1 && c == 4096)) // the full sweep's 16 KiB x 4096 is the decode case
-                    out.push_back({op, rows, c, 0, 0, 0});
+                    out.push_back({op, rows, c, 0, 0, 0, 0});
             }
     }
     // BatchNorm: the CNN shapes of the issue (ResNet stages), a 2-D input,
@@ -141,7 +165,17 @@ inline std::vector<Shape> shapes(bool full)
                   Op::BnBwdNhwc})
         for (const Bn &b : bn)
             if (b.s > 1 || is_nhwc(op)) // 2-D once per mode
-                out.push_back({op, 0, 0, b.n, b.c, b.s});
+                out.push_back({op, 0, 0, b.n, b.c, b.s, 0});
+    // GroupNorm: Stable-Diffusion U-Net stages (groups 32) and InstanceNorm
+    // (groups == c), both layouts, forward and backward.
+    struct Gn {
+        size_t n, c, s, g;
+    };
+    const std::vector<Gn> gn = {{2, 320, 4096, 32}, {2, 640, 1024, 32}, {2, 1280, 256, 32},
+                                {1, 64, 65536, 64}};
+    for (Op op : {Op::GnNchw, Op::GnNhwc, Op::GnBwdNchw, Op::GnBwdNhwc})
+        for (const Gn &g : gn)
+            out.push_back({op, 0, 0, g.n, g.c, g.s, g.g});
     // The fused epilogues and their unfused baselines: Transformer rows (and
     // a 2-D BatchNorm of as many channels) in L2, L3 and DRAM.
     std::vector<size_t> fused_cols = {768, 4096};
@@ -153,7 +187,7 @@ inline std::vector<Shape> shapes(bool full)
         for (size_t c : fused_cols)
             for (size_t b : {256u << 10, 4u << 20, 64u << 20}) {
                 const size_t rows = b / (sizeof(float) * c);
-                out.push_back({op, rows, c, rows, c, 1});
+                out.push_back({op, rows, c, rows, c, 1, 0});
             }
     return out;
 }
@@ -245,6 +279,14 @@ inline simdnorm_status run_simdnorm(const Shape &s, const Buffers &b)
     case Op::BnBwdNhwc:
         return simdnorm_batch_norm_bwd_f32(lay, s.n, s.c, s.spatial, b.r, b.x, b.gamma, b.mean,
                                            b.rstd, 1, b.y, b.dgamma, b.dbeta);
+    case Op::GnNchw:
+    case Op::GnNhwc:
+        return simdnorm_group_norm_f32(lay, s.n, s.c, s.spatial, s.groups, b.x, b.gamma, b.beta,
+                                       1e-5f, b.y, b.mean, b.rstd);
+    case Op::GnBwdNchw:
+    case Op::GnBwdNhwc:
+        return simdnorm_group_norm_bwd_f32(lay, s.n, s.c, s.spatial, s.groups, b.r, b.x, b.gamma,
+                                           b.mean, b.rstd, b.y, b.dgamma, b.dbeta);
     }
     return SIMDNORM_ERR_PARAM;
 }
@@ -265,6 +307,11 @@ inline simdnorm_status prepare_simdnorm(const Shape &s, const Buffers &b)
         return simdnorm_batch_norm_train_f32(is_nhwc(s.op) ? SIMDNORM_NHWC : SIMDNORM_NCHW, s.n, s.c,
                                              s.spatial, b.x, b.gamma, b.beta, 1e-5f, 0.1f, nullptr,
                                              nullptr, b.y, b.mean, b.rstd);
+    case Op::GnBwdNchw:
+    case Op::GnBwdNhwc:
+        return simdnorm_group_norm_f32(is_nhwc(s.op) ? SIMDNORM_NHWC : SIMDNORM_NCHW, s.n, s.c,
+                                       s.spatial, s.groups, b.x, b.gamma, b.beta, 1e-5f, b.y, b.mean,
+                                       b.rstd);
     default:
         return SIMDNORM_OK;
     }

@@ -230,8 +230,8 @@ int simdnorm_fast_sumsq_ok(size_t n, double ss);
 /* ---- the normalize path: statistics -> plan -> normalize ----------------
  *
  * Every norm normalizes "spans" (a LayerNorm/RMSNorm row; a BatchNorm
- * plane or channel; next a GroupNorm channel of one sample, and the
- * backward's re-normalize) by the same three steps:
+ * plane or channel; a GroupNorm channel of one sample) by the same three
+ * steps:
  *
  *  1. statistics: a double mean and variance of the span or of the set it
  *     belongs to (simdnorm_span_moments, simdnorm_span_sumsq, the channel

@@ -269,6 +269,44 @@ SIMDNORM_API simdnorm_status simdnorm_batch_norm_bwd_f32(
     float *dx,                              /* optional; may be dy (in place) */
     float *dgamma, float *dbeta);           /* [c] each, optional; overwritten */
 
+/* ---- GroupNorm and InstanceNorm ---------------------------------------------
+ * Channels are split into `groups` equal groups of c/groups consecutive
+ * channels; statistics per (sample, group) over its (c/groups)*spatial
+ * elements, biased variance, rstd = 1/sqrt(var + eps); gamma/beta per
+ * channel (PyTorch's torch.nn.functional.group_norm):
+ *   y = (x - mean[i, g]) * rstd[i, g] * gamma[ch] + beta[ch].
+ * groups == c is InstanceNorm, groups == 1 LayerNorm over (C, spatial) with a
+ * per-channel affine. groups == 0 or not dividing c: SIMDNORM_ERR_SHAPE;
+ * spatial == 0 (with n, c >= 1): SIMDNORM_ERR_SHAPE; n == 0 or c == 0: a
+ * no-op (the backward writes zeros to dgamma/dbeta for n == 0). x, y, dy,
+ * dx: [n, c, spatial] (NCHW) or [n, spatial, c] (NHWC), dense. mean/rstd:
+ * [n*groups], index i*groups + g; saved as float (mean; 1/sqrt(var + eps)).
+ * Backward (native_group_norm_backward): with xhat = (x - mean)*rstd and
+ * g = dy*gamma[ch], averages over the group's elements:
+ *   dx = rstd * (g - avg(g) - xhat * avg(g * xhat)),
+ *   dgamma[ch] = sum dy * xhat,  dbeta[ch] = sum dy  (over samples and spatial).
+ * Every output is bit-for-bit the same on every ISA and for every thread
+ * count; NCHW's statistics are a LayerNorm row's, NHWC's are taken in a
+ * channel order of their own (README "GroupNorm"). y == x and dx == dy are
+ * in place; any other overlap of an output with an input or another output
+ * is SIMDNORM_ERR_OVERLAP. The backward (and nothing else) may return
+ * SIMDNORM_ERR_NOMEM for its scratch, before anything is written. */
+SIMDNORM_API simdnorm_status simdnorm_group_norm_f32(
+    simdnorm_layout layout, size_t n, size_t c, size_t spatial, size_t groups,
+    const float *x,
+    const float *gamma, const float *beta,  /* [c] each, optional */
+    float eps,
+    float *y,                               /* may be x (in place) */
+    float *mean, float *rstd);              /* [n*groups] each, optional: index i*groups + g */
+
+SIMDNORM_API simdnorm_status simdnorm_group_norm_bwd_f32(
+    simdnorm_layout layout, size_t n, size_t c, size_t spatial, size_t groups,
+    const float *dy, const float *x,
+    const float *gamma,                     /* optional */
+    const float *mean, const float *rstd,   /* [n*groups] each, required */
+    float *dx,                              /* optional; may be dy */
+    float *dgamma, float *dbeta);           /* [c] each, optional; overwritten */
+
 /* ---- threads ---------------------------------------------------------------
  * Large calls split their rows (BatchNorm: its fixed blocks and channels)
  * over OpenMP threads; results are bit-for-bit the same for every thread

@@ -106,13 +106,14 @@ static ctrl_t mode_value(const fpmode *m) { return m->set; }
 static int emulated(void) { return getenv("SIMDNORM_TEST_EMULATED") != NULL; }
 
 /* ---- the problems ------------------------------------------------------- */
-enum op { LN, RMS, LN_GELU, BN_TRAIN, BN_INFER, ACT, LN_BWD, RMS_BWD, BN_BWD, BN_BWD_FIXED };
+enum op { LN, RMS, LN_GELU, BN_TRAIN, BN_INFER, ACT, LN_BWD, RMS_BWD, BN_BWD, BN_BWD_FIXED,
+               GN, GN_BWD };
 enum { MAX_OUT = 5 };
 
 typedef struct problem {
     enum op op;
     simdnorm_layout layout;
-    size_t a, b, c; /* rows, cols; BN: n, c, spatial; ACT: n */
+    size_t a, b, c; /* rows, cols; BN, GN: n, c, spatial (GN: c/8 groups); ACT: n */
     const float *x, *g, *beta, *stat_mean, *stat_var;
     const float *dy, *mean, *rstd; /* the backward passes: saved or fixed statistics */
     int n_out;
@@ -153,6 +154,16 @@ static void set_lengths(problem *p)
     case BN_BWD_FIXED:
         p->n_out = 3; /* dx, dgamma, dbeta */
         p->len[0] = p->a * p->b * p->c, p->len[1] = p->len[2] = p->b;
+        break;
+    case GN:
+        p->n_out = 3; /* y, mean, rstd */
+        p->len[0] = p->a * p->b * p->c;
+        p->len[1] = p->len[2] = p->a * (p->b / 8);
+        break;
+    case GN_BWD:
+        p->n_out = 3; /* dx, dgamma, dbeta */
+        p->len[0] = p->a * p->b * p->c;
+        p->len[1] = p->len[2] = p->b;
         break;
     }
 }
@@ -202,6 +213,12 @@ static simdnorm_status call(const problem *p, float **o)
     case BN_BWD_FIXED:
         return simdnorm_batch_norm_bwd_f32(p->layout, p->a, p->b, p->c, p->dy, p->x, p->g, p->mean,
                                            p->rstd, p->op == BN_BWD, o[0], o[1], o[2]);
+    case GN:
+        return simdnorm_group_norm_f32(p->layout, p->a, p->b, p->c, p->b / 8, p->x, p->g,
+                                       p->beta, 1e-5f, o[0], o[1], o[2]);
+    case GN_BWD: /* dy = x; the statistics arrays as the saved mean and rstd */
+        return simdnorm_group_norm_bwd_f32(p->layout, p->a, p->b, p->c, p->b / 8, p->x, p->x,
+                                           p->g, p->stat_mean, p->stat_var, o[0], o[1], o[2]);
     }
     return SIMDNORM_ERR_PARAM;
 }
@@ -262,6 +279,8 @@ static const char *const out_names[][MAX_OUT] = {
     [RMS_BWD] = {"dx", "dgamma"},
     [BN_BWD] = {"dx", "dgamma", "dbeta"},
     [BN_BWD_FIXED] = {"dx", "dgamma", "dbeta"},
+    [GN] = {"y", "mean", "rstd"},
+    [GN_BWD] = {"dx", "dgamma", "dbeta"},
 };
 
 /* Run p in the default state on 1 thread, then in every mode on 1 and 2
@@ -362,6 +381,8 @@ static void make_problem(problem *p, enum op op, simdnorm_layout layout, const d
     case BN_INFER:
     case BN_BWD:
     case BN_BWD_FIXED:
+    case GN:
+    case GN_BWD:
         if (layout == SIMDNORM_NCHW)
             p->a = emu ? 2 : 8, p->b = 64, p->c = emu ? 640 : 1024;
         else /* NHWC threads take >= 128 channels each */
@@ -450,6 +471,10 @@ static const struct {
     {"batch_norm_bwd_nchw", BN_BWD, SIMDNORM_NCHW},
     {"batch_norm_bwd_nhwc", BN_BWD, SIMDNORM_NHWC},
     {"batch_norm_bwd_fixed_stats_nhwc", BN_BWD_FIXED, SIMDNORM_NHWC},
+    {"group_norm_nchw", GN, SIMDNORM_NCHW},
+    {"group_norm_nhwc", GN, SIMDNORM_NHWC},
+    {"group_norm_bwd_nchw", GN_BWD, SIMDNORM_NCHW},
+    {"group_norm_bwd_nhwc", GN_BWD, SIMDNORM_NHWC},
 };
 #define N_OPS (sizeof ops / sizeof *ops)
 

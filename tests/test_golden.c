@@ -1,7 +1,7 @@
 /* test_golden.c - golden output hashes: a fixed, seeded set of inputs for
  * every public function - LayerNorm, RMSNorm, BatchNorm training and
- * inference, the fused epilogues, the backward passes - (and the raw double
- * sums of the reduction kernels),
+ * inference, the fused epilogues, the backward passes, GroupNorm forward and
+ * backward - (and the raw double sums of the reduction kernels),
  * hashed bit for bit and compared with tests/golden_hashes.h. The same file
  * is asserted on x86 (scalar, AVX2, AVX-512) and on aarch64 (scalar, NEON):
  * results are identical across architectures, not only across the ISAs of
@@ -400,6 +400,65 @@ static void golden_backward(void)
     }
 }
 
+/* GroupNorm / InstanceNorm (issue 14), forward (y, mean, rstd) and backward
+ * (dx, dgamma, dbeta from the forward's statistics), both layouts, groups 1,
+ * between and c, groups longer than a block, NHWC groups wider than 256
+ * channels, NaN/Inf groups (kind 4). A block of its own in golden_hashes.h. */
+static void golden_group_norm(void)
+{
+    static const struct {
+        size_t n, c, sp, g[3];
+    } gshapes[] = {{2, 6, 50, {1, 3, 6}}, {1, 4, 5000, {1, 2, 4}}, {3, 300, 2, {1, 30, 300}},
+                   {4, 8, 1, {1, 2, 8}}};
+    char name[128];
+    for (size_t s = 0; s < sizeof gshapes / sizeof *gshapes; s++)
+        for (int layout = 0; layout < 2; layout++)
+            for (int gi = 0; gi < 3; gi++)
+                for (int kind = 0; kind < 5; kind += 2) {
+                    const size_t n = gshapes[s].n, c = gshapes[s].c, sp = gshapes[s].sp;
+                    const size_t groups = gshapes[s].g[gi], total = n * c * sp, pairs = n * groups;
+                    rng_seed(12000 + s * 31 + (size_t)layout * 7 + (size_t)gi * 3 + (size_t)kind);
+                    float *x = malloc(total * sizeof(float)), *y = malloc(total * sizeof(float));
+                    float *dy = malloc(total * sizeof(float)), *g = malloc(c * sizeof(float));
+                    float *b = malloc(c * sizeof(float)), *dg = malloc(c * sizeof(float));
+                    float *db = malloc(c * sizeof(float)), *m = malloc(pairs * sizeof(float));
+                    float *r = malloc(pairs * sizeof(float));
+                    fill_kind(x, total, c * sp, kind);
+                    fill_kind(dy, total, c * sp, 0);
+                    for (size_t j = 0; j < c; j++) {
+                        g[j] = (float)(0.5 + rng_unif());
+                        b[j] = (float)rng_normal();
+                    }
+                    const simdnorm_layout lay = layout ? SIMDNORM_NHWC : SIMDNORM_NCHW;
+                    const float *gp = kind == 2 ? NULL : g, *bp = kind == 2 ? NULL : b;
+                    CHECK(simdnorm_group_norm_f32(lay, n, c, sp, groups, x, gp, bp, 1e-5f, y, m, r) ==
+                              SIMDNORM_OK,
+                          "group_norm failed");
+                    uint64_t h = fnv(FNV_SEED, y, total * sizeof(float));
+                    h = fnv(fnv(h, m, pairs * sizeof(float)), r, pairs * sizeof(float));
+                    snprintf(name, sizeof name, "group_norm_%s_%zux%zux%zu_g%zu_kind%d",
+                             layout ? "nhwc" : "nchw", n, c, sp, groups, kind);
+                    record(name, h);
+                    CHECK(simdnorm_group_norm_bwd_f32(lay, n, c, sp, groups, dy, x, gp, m, r, y, dg,
+                                                      db) == SIMDNORM_OK,
+                          "group_norm_bwd failed");
+                    h = fnv(FNV_SEED, y, total * sizeof(float));
+                    h = fnv(fnv(h, dg, c * sizeof(float)), db, c * sizeof(float));
+                    snprintf(name, sizeof name, "group_norm_bwd_%s_%zux%zux%zu_g%zu_kind%d",
+                             layout ? "nhwc" : "nchw", n, c, sp, groups, kind);
+                    record(name, h);
+                    free(x);
+                    free(y);
+                    free(dy);
+                    free(g);
+                    free(b);
+                    free(dg);
+                    free(db);
+                    free(m);
+                    free(r);
+                }
+}
+
 /* Raw double sums of the reduction kernels: a change of summation order that
  * rounding to float would hide still shows here. */
 static void golden_kernels(const simdnorm_kernels *k)
@@ -434,6 +493,7 @@ int main(int argc, char **argv)
         golden_kernels(simdnorm_kernels_for(SIMDNORM_ISA_SCALAR));
         golden_fused();
         golden_backward();
+        golden_group_norm();
         return 0;
     }
     for (size_t i = 0; i < N_ARCH_ISAS; i++) {
@@ -444,6 +504,7 @@ int main(int argc, char **argv)
         golden_batch_norm();
         golden_fused();
         golden_backward();
+        golden_group_norm();
         CHECK(checked > 0, "no golden hash compared");
         h_end();
         if (!begin_isa_case("golden_hashes_kernel_sums", arch_isas[i]))

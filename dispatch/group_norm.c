@@ -1,0 +1,850 @@
+/* group_norm.c - public entry points of GroupNorm / InstanceNorm (forward and
+ * backward, NCHW and NHWC): validate everything, then per (sample, group)
+ * the statistics -> plan -> normalize path of internal.h (forward) and the
+ * backward kernels per (sample, channel) (backward). No kernel family of its
+ * own: the row reductions (simdnorm_span_moments), the channel reductions
+ * (f32_channel_moments), the normalize kernels and the backward kernels do
+ * all the work.
+ *
+ * Canonical orders (the same on every ISA and for every thread count):
+ *  - forward NCHW: a (sample, group) is one contiguous span of
+ *    len = (c/groups)*spatial floats; its moments are
+ *    simdnorm_span_moments of that span (blocks of SIMDNORM_BLOCK elements,
+ *    each fast or exact, Chan-merged in order): exactly the statistics of a
+ *    LayerNorm row of len elements. mean/rstd are saved as the row norms
+ *    save them (var = M2 * (1/len), rstd = 1/sqrt(var + eps)), so they are
+ *    bit for bit LayerNorm's over the [n*groups, len] matrix.
+ *  - forward NHWC: per (sample, channel), the sample's spatial rows in
+ *    blocks of SIMDNORM_BLOCK rows, each block's sums one double chain down
+ *    the rows about the block's first value (f32_channel_moments,
+ *    simdnorm_block_moments), blocks Chan-merged in row order (BatchNorm
+ *    NHWC's order, within one sample); then the group's channels Chan-merged
+ *    in channel order. This differs from NCHW's order (as BatchNorm's two
+ *    layouts differ): the two layouts agree to DESIGN §4's bounds, not bit
+ *    for bit (spatial == 1 is the same memory in both layouts, a [n, c]
+ *    matrix whose groups are contiguous: it takes the NCHW path, so a 2-D
+ *    GroupNorm's statistics are LayerNorm's too).
+ *  - normalize: per channel ch of group g, the folded plan
+ *    (SIMDNORM_PLAN_FOLDED) from the group's double mean and rstd and
+ *    gamma[ch], beta[ch]; NCHW f32_normalize (or its streaming twin) per
+ *    plane, NHWC f32_normalize_channels over the sample's rows with
+ *    per-channel shift/scale/offset; slow channels through
+ *    simdnorm_normalize_slow (NHWC: after the kernel wrote y = x there).
+ *    A group holding a NaN or Inf saves the plain float64 mean of its
+ *    elements, rstd NaN, and y NaN (its plan is slow); no other group is
+ *    touched.
+ *  - backward (PyTorch's native_group_norm_backward; g = dy*gamma_c,
+ *    xhat = (x - mean)*rstd with the group's saved float mean and rstd):
+ *    per (sample, channel) s1 = sum dy, s2 = sum dy*xhat - NCHW:
+ *    f32_bwd_sums over the plane (no gamma), NHWC: f32_bwd_channel_sums over
+ *    the sample's rows (one double chain per channel); per (sample, group)
+ *    S1 = sum gamma_c*s1_c, S2 = sum gamma_c*s2_c in double in channel
+ *    order; the coefficients w_c = (float)(rstd*gamma_c) and, through
+ *    simdnorm_bwd_coeffs, k = (float)(-(rstd*(S2/len))),
+ *    o = (float)(-(rstd*(S1/len))); dx = fmaf(dy, w_c, fmaf(xhat, k, o))
+ *    (f32_bwd_dx per plane, f32_bwd_dx_channels per sample).
+ *    dgamma_c = sum over samples of s2_c, dbeta_c = sum of s1_c, in double
+ *    in sample order (the per-sample sums are kept in a scratch array and
+ *    added after the parallel part).
+ *
+ * Threads. Forward: when there are at least as many (sample, group) pairs
+ * as threads, each thread takes whole pairs (NHWC: units of one sample's
+ * consecutive groups) and computes each pair's statistics and its
+ * normalize while the pair is in its caches. With fewer pairs than threads,
+ * three phases: the blocks' moments (NCHW: blocks of a span; NHWC: blocks
+ * of rows x chunks of channels) in parallel into a scratch array, the
+ * merges in the canonical order on the calling thread, then the normalize
+ * in parallel pieces (elementwise). Backward: whole pairs (NHWC: units of
+ * groups) per thread; with fewer pairs than threads, the sums per plane
+ * (NHWC: per chunk of channels) in parallel, the per-group coefficients on
+ * the calling thread, dx in parallel pieces. Every output is computed by
+ * the same operations in the same order on every path. */
+#include <stdlib.h>
+
+#include "fpenv.h"
+#include "internal.h"
+
+/* Channels of one NHWC step (its per-channel scratch, ~60 KiB, lives on the
+ * stack, as the row engine's 64 KiB). 512 rather than 256: a sample of
+ * (320 channels, 64x64) then goes in one step of whole rows, ~10% faster in
+ * alternating runs against PyTorch (bench/torch_group_norm.py). The results
+ * do not depend on it. */
+#define GN_CHUNK 512
+
+/* Below this many channels a whole-sample NHWC normalize views R rows as one
+ * row of c*R channels (the per-channel arrays repeated), as BatchNorm does. */
+#define GN_NARROW 64
+
+/* Planes shorter than this are normalized with plain stores even in a
+ * streaming call (BatchNorm's BN_STREAM_MIN_RUN). */
+#define GN_STREAM_MIN_RUN 64
+
+/* Elements of one part of a phased (elementwise) normalize or dx. */
+#define GN_PIECE 16384
+
+/* simdnorm_parallel_run on nt threads, or the body on the calling thread
+ * (already in the canonical state) when nt <= 1. */
+static void gn_run(int nt, size_t parts, simdnorm_range_fn body, void *ctx)
+{
+    if (nt <= 1)
+        body(ctx, 0, parts);
+    else
+        simdnorm_parallel_run(nt, parts, body, ctx);
+}
+
+/* The statistics of one (sample, group). */
+typedef struct gn_stats {
+    double mean, rstd;
+    int mag_ok;
+} gn_stats;
+
+/* ---- forward ------------------------------------------------------------- */
+
+typedef struct gn_fwd {
+    const simdnorm_kernels *k;
+    int nhwc;
+    size_t n, c, sp, groups, cpg, len; /* cpg: channels per group; len = cpg*sp */
+    double eps, inv_len;
+    const float *x, *gamma, *beta;
+    float *y, *mean, *rstd;
+    simdnorm_f32_normalize_fn normalize;              /* NCHW planes */
+    simdnorm_f32_normalize_channels_fn normalize_ch;  /* NHWC */
+    size_t gpu, units;      /* NHWC pair path: groups per unit, units per sample */
+    /* the phased path's scratch */
+    size_t nblk, nchunk, npiece;
+    simdnorm_moments *bm;   /* NCHW [pairs][nblk]; NHWC [n][nblk][c] */
+    gn_stats *st;           /* [pairs] */
+    float *shift, *scale, *offset; /* NHWC [n*c] */
+    unsigned char *slow;    /* NHWC [n*c] */
+} gn_fwd;
+
+/* The plain float64 mean of a pair holding a NaN or Inf (+-Inf or NaN in any
+ * order of the sum: finite float sums cannot overflow a double). */
+static float gn_plain_mean(const gn_fwd *a, size_t pair)
+{
+    double sum = 0.0;
+    if (!a->nhwc) {
+        const float *p = a->x + pair * a->len;
+        for (size_t e = 0; e < a->len; e++)
+            sum += p[e];
+    } else {
+        const size_t i = pair / a->groups, g = pair % a->groups;
+        const float *p = a->x + i * a->sp * a->c + g * a->cpg;
+        for (size_t r = 0; r < a->sp; r++)
+            for (size_t j = 0; j < a->cpg; j++)
+                sum += p[r * a->c + j];
+    }
+    return simdnorm_canonical_nan((float)(sum / (double)a->len));
+}
+
+/* A pair's statistics from its moments, as the row norms take them; saves
+ * mean and rstd. Reads x (non-finite pairs) before the pair is written. */
+static gn_stats gn_finish(const gn_fwd *a, size_t pair, simdnorm_moments m)
+{
+    const int finite = isfinite(m.mean) && isfinite(m.m2);
+    gn_stats s;
+    s.mean = m.mean;
+    s.rstd = 1.0 / sqrt((finite ? m.m2 * a->inv_len : NAN) + a->eps);
+    s.mag_ok = simdnorm_moments_mag_ok(m.mean, m.m2);
+    if (a->mean)
+        a->mean[pair] = finite ? (float)m.mean : gn_plain_mean(a, pair);
+    if (a->rstd)
+        a->rstd[pair] = simdnorm_canonical_nan((float)s.rstd);
+    return s;
+}
+
+static inline __attribute__((always_inline)) simdnorm_norm_plan
+gn_plan(const gn_fwd *a, const gn_stats *s, size_t ch)
+{
+    return simdnorm_plan_from_stats(SIMDNORM_PLAN_FOLDED | SIMDNORM_PLAN_NO_RSTD_F, s->mag_ok,
+                                    s->mean, s->rstd, a->gamma, a->beta, ch);
+}
+
+/* NCHW: elements [e0, e1) of the pair's span, plane piece by plane piece. */
+static void nchw_normalize(const gn_fwd *a, size_t pair, const gn_stats *s, size_t e0, size_t e1)
+{
+    const size_t g = pair % a->groups, base = pair * a->len;
+    while (e0 < e1) {
+        const size_t j = e0 / a->sp, pe = (j + 1) * a->sp, end = pe < e1 ? pe : e1;
+        const size_t ch = g * a->cpg + j;
+        const simdnorm_norm_plan p = gn_plan(a, s, ch);
+        simdnorm_apply_normalize_ch(a->k, a->normalize, &p, end - e0, a->x + base + e0, a->gamma,
+                                    a->beta, ch, SIMDNORM_ACT_NONE, a->y + base + e0);
+        e0 = end;
+    }
+}
+
+/* NCHW pair path: pairs [p0, p1), each its moments, then its normalize
+ * (the span is still in the caches). */
+static void nchw_pairs(void *ctx, size_t p0, size_t p1)
+{
+    const gn_fwd *a = ctx;
+    for (size_t p = p0; p < p1; p++) {
+        const simdnorm_moments m = simdnorm_span_moments(a->k, a->len, a->x + p * a->len);
+        const gn_stats s = gn_finish(a, p, m);
+        nchw_normalize(a, p, &s, 0, a->len);
+    }
+}
+
+/* NCHW phase 1: the moments of blocks u = pair*nblk + b (simdnorm_span_moments
+ * of a block is the block's moments inside a span, bit for bit). */
+static void nchw_blocks(void *ctx, size_t u0, size_t u1)
+{
+    const gn_fwd *a = ctx;
+    for (size_t u = u0; u < u1; u++) {
+        const size_t pair = u / a->nblk, off = (u % a->nblk) * SIMDNORM_BLOCK;
+        const size_t len = a->len - off < SIMDNORM_BLOCK ? a->len - off : SIMDNORM_BLOCK;
+        a->bm[u] = simdnorm_span_moments(a->k, len, a->x + pair * a->len + off);
+    }
+}
+
+/* NCHW phase 3: pieces u = pair*npiece + q. */
+static void nchw_pieces(void *ctx, size_t u0, size_t u1)
+{
+    const gn_fwd *a = ctx;
+    for (size_t u = u0; u < u1; u++) {
+        const size_t pair = u / a->npiece, e0 = (u % a->npiece) * GN_PIECE;
+        nchw_normalize(a, pair, &a->st[pair], e0, a->len - e0 < GN_PIECE ? a->len : e0 + GN_PIECE);
+    }
+}
+
+/* NHWC: the moments of channels [c0, c0+cw) (cw <= GN_CHUNK) of rows
+ * [0, rows) of xs (row r at xs + r*c), blocks of SIMDNORM_BLOCK rows merged
+ * in row order (BatchNorm NHWC's reduction; several blocks per kernel call
+ * when the chunk is narrow). */
+static void nhwc_channel_moments(const simdnorm_kernels *k, const float *xs, size_t rows, size_t c,
+                                 size_t c0, size_t cw, simdnorm_moments *acc)
+{
+    double s1[GN_CHUNK], s2[GN_CHUNK];
+    const size_t gmax = GN_CHUNK / cw;
+    size_t r0 = 0;
+    while (r0 < rows) {
+        size_t nb = (rows - r0) / SIMDNORM_BLOCK, len = SIMDNORM_BLOCK;
+        if (nb == 0) {
+            nb = 1;
+            len = rows - r0;
+        }
+        if (nb > gmax)
+            nb = gmax;
+        const float *xb = xs + r0 * c + c0;
+        k->f32_channel_moments(len, cw, xb, c, nb, SIMDNORM_BLOCK * c, s1, s2);
+        for (size_t b = 0; b < nb; b++, r0 += len) {
+            const float *xg = xb + b * SIMDNORM_BLOCK * c;
+            const double *g1 = s1 + b * cw, *g2 = s2 + b * cw;
+            const simdnorm_merge_weights w = simdnorm_merge_weights_of((double)r0, (double)len);
+            for (size_t j = 0; j < cw; j++) {
+                const simdnorm_moments bm = simdnorm_block_moments(len, xg[j], g1[j], g2[j]);
+                acc[j] = r0 == 0 ? bm : simdnorm_moments_merge_with(acc[j], bm, w);
+            }
+        }
+    }
+}
+
+/* NHWC: y = f(x) for channels [c0, c0+cw) of `rows` rows at x, y (stride c)
+ * with the kernel; `whole`: the rows hold exactly these channels (c0 == 0,
+ * cw == c), and narrow ones are viewed as wider rows. The arrays have
+ * GN_CHUNK entries. */
+static void nhwc_normalize_rows(const gn_fwd *a, const float *x, float *y, size_t rows, size_t c0,
+                                size_t cw, float *shift, float *scale, float *offset)
+{
+    const size_t c = a->c;
+    size_t done = 0;
+    if (cw == c && c < GN_NARROW) {
+        size_t unit = 16;
+        while (c % (16 / unit * 2) == 0 && unit > 1)
+            unit /= 2; /* unit = 16 / gcd(c, 16) */
+        size_t rep = (GN_NARROW + c * unit - 1) / (c * unit) * unit;
+        if (c * rep > GN_CHUNK)
+            rep = (GN_NARROW + c - 1) / c;
+        const size_t wide = c * rep;
+        for (size_t j = c; j < wide; j++) {
+            shift[j] = shift[j - c];
+            scale[j] = scale[j - c];
+            offset[j] = offset[j - c];
+        }
+        const size_t wide_rows = rows / rep;
+        if (wide_rows)
+            a->normalize_ch(wide_rows, wide, x, wide, shift, scale, offset, SIMDNORM_ACT_NONE, y);
+        done = wide_rows * rep;
+    }
+    if (done < rows)
+        a->normalize_ch(rows - done, cw, x + done * c + c0, c, shift, scale, offset,
+                        SIMDNORM_ACT_NONE, y + done * c + c0);
+}
+
+/* NHWC pair path: sample i, groups [g0, g1) (at most GN_CHUNK channels, or
+ * one group): statistics, then the normalize over the sample's rows. */
+static void nhwc_unit(const gn_fwd *a, size_t i, size_t g0, size_t g1)
+{
+    const size_t c = a->c, sp = a->sp, cpg = a->cpg, cb = g0 * cpg, ce = g1 * cpg;
+    const float *xs = a->x + i * sp * c;
+    float *ys = a->y + i * sp * c;
+    simdnorm_moments acc[GN_CHUNK], gacc[GN_CHUNK];
+    gn_stats st[GN_CHUNK];
+    /* the merge of a group's channel at position j has the same weights in
+     * every group (counts j*sp and sp): computed once per unit (the same
+     * bits as simdnorm_moments_merge) */
+    simdnorm_merge_weights wpos[GN_CHUNK];
+    const size_t npos = cpg < GN_CHUNK ? cpg : GN_CHUNK;
+    for (size_t j = 1; j < npos && j < ce - cb; j++)
+        wpos[j] = simdnorm_merge_weights_of((double)j * (double)sp, (double)sp);
+    for (size_t c0 = cb; c0 < ce; c0 += GN_CHUNK) {
+        const size_t cw = ce - c0 < GN_CHUNK ? ce - c0 : GN_CHUNK;
+        nhwc_channel_moments(a->k, xs, sp, c, c0, cw, acc);
+        for (size_t j = 0; j < cw; j++) { /* the group's channels in order */
+            const size_t ch = c0 + j, gi = ch / cpg - g0, pos = ch % cpg;
+            if (pos == 0)
+                gacc[gi] = acc[j];
+            else if (pos < npos)
+                gacc[gi] = simdnorm_moments_merge_with(gacc[gi], acc[j], wpos[pos]);
+            else
+                gacc[gi] = simdnorm_moments_merge(gacc[gi], acc[j]);
+        }
+    }
+    for (size_t g = g0; g < g1; g++)
+        st[g - g0] = gn_finish(a, i * a->groups + g, gacc[g - g0]);
+    float shift[GN_CHUNK], scale[GN_CHUNK], offset[GN_CHUNK];
+    for (size_t c0 = cb; c0 < ce; c0 += GN_CHUNK) {
+        const size_t cw = ce - c0 < GN_CHUNK ? ce - c0 : GN_CHUNK;
+        int any_slow = 0;
+        for (size_t j = 0; j < cw; j++) {
+            const size_t ch = c0 + j;
+            const simdnorm_norm_plan p = gn_plan(a, &st[ch / cpg - g0], ch);
+            shift[j] = p.shift;
+            scale[j] = p.scale;
+            offset[j] = p.offset;
+            any_slow |= !p.fast;
+        }
+        nhwc_normalize_rows(a, xs, ys, sp, c0, cw, shift, scale, offset);
+        if (any_slow) /* after the kernel wrote y = x there */
+            for (size_t j = 0; j < cw; j++) {
+                const size_t ch = c0 + j;
+                const simdnorm_norm_plan p = gn_plan(a, &st[ch / cpg - g0], ch);
+                if (!p.fast)
+                    simdnorm_normalize_slow(&p, sp, xs + ch, c, a->gamma, a->beta, ch, ys + ch, c);
+            }
+    }
+}
+
+/* NHWC pair path: units u = i*units + r, unit r of a sample being groups
+ * [r*gpu, min((r+1)*gpu, groups)). */
+static void nhwc_units(void *ctx, size_t u0, size_t u1)
+{
+    const gn_fwd *a = ctx;
+    for (size_t u = u0; u < u1; u++) {
+        const size_t i = u / a->units, g0 = (u % a->units) * a->gpu;
+        nhwc_unit(a, i, g0, a->groups - g0 < a->gpu ? a->groups : g0 + a->gpu);
+    }
+}
+
+/* NHWC phase 1: u = (i*nblk + b)*nchunk + q: block b (rows) of sample i,
+ * channels [q*GN_CHUNK, ...), its block moments into bm[(i*nblk + b)*c + ch]. */
+static void nhwc_blocks(void *ctx, size_t u0, size_t u1)
+{
+    const gn_fwd *a = ctx;
+    const size_t c = a->c;
+    for (size_t u = u0; u < u1; u++) {
+        const size_t q = u % a->nchunk, ib = u / a->nchunk, i = ib / a->nblk, b = ib % a->nblk;
+        const size_t c0 = q * GN_CHUNK, cw = c - c0 < GN_CHUNK ? c - c0 : GN_CHUNK;
+        const size_t r0 = b * SIMDNORM_BLOCK;
+        const size_t len = a->sp - r0 < SIMDNORM_BLOCK ? a->sp - r0 : SIMDNORM_BLOCK;
+        nhwc_channel_moments(a->k, a->x + (i * a->sp + r0) * c, len, c, c0, cw,
+                             a->bm + ib * c + c0);
+    }
+}
+
+/* NHWC phase 3: u = i*npiece + q: rows [q*rows_per, ...) of sample i, all
+ * channels, with the sample's arrays. */
+static void nhwc_pieces(void *ctx, size_t u0, size_t u1)
+{
+    const gn_fwd *a = ctx;
+    const size_t c = a->c, per = (a->sp + a->npiece - 1) / a->npiece;
+    for (size_t u = u0; u < u1; u++) {
+        const size_t i = u / a->npiece, r0 = (u % a->npiece) * per;
+        if (r0 >= a->sp)
+            continue;
+        const size_t rows = a->sp - r0 < per ? a->sp - r0 : per;
+        const float *x = a->x + (i * a->sp + r0) * c;
+        float *y = a->y + (i * a->sp + r0) * c;
+        a->normalize_ch(rows, c, x, c, a->shift + i * c, a->scale + i * c, a->offset + i * c,
+                        SIMDNORM_ACT_NONE, y);
+        for (size_t ch = 0; ch < c; ch++)
+            if (a->slow[i * c + ch]) {
+                const simdnorm_norm_plan p = gn_plan(a, &a->st[i * a->groups + ch / a->cpg], ch);
+                simdnorm_normalize_slow(&p, rows, x + ch, c, a->gamma, a->beta, ch, y + ch, c);
+            }
+    }
+}
+
+/* The phased forward (fewer pairs than nt threads): 0, or -1 when its
+ * scratch could not be allocated (the caller then takes the pair path). */
+static int gn_forward_phased(gn_fwd *a, int nt)
+{
+    const size_t pairs = a->n * a->groups, c = a->c;
+    if (!a->nhwc) {
+        a->nblk = (a->len + SIMDNORM_BLOCK - 1) / SIMDNORM_BLOCK;
+        a->npiece = (a->len + GN_PIECE - 1) / GN_PIECE;
+        void *mem = malloc(pairs * (a->nblk * sizeof(simdnorm_moments) + sizeof(gn_stats)));
+        if (!mem)
+            return -1;
+        a->bm = mem;
+        a->st = (gn_stats *)(a->bm + pairs * a->nblk);
+        simdnorm_parallel_run(nt, pairs * a->nblk, nchw_blocks, a);
+        for (size_t p = 0; p < pairs; p++) {
+            simdnorm_moments m = a->bm[p * a->nblk];
+            for (size_t b = 1; b < a->nblk; b++)
+                m = simdnorm_moments_merge(m, a->bm[p * a->nblk + b]);
+            a->st[p] = gn_finish(a, p, m);
+        }
+        simdnorm_parallel_run(nt, pairs * a->npiece, nchw_pieces, a);
+        free(mem);
+        return 0;
+    }
+    a->nblk = (a->sp + SIMDNORM_BLOCK - 1) / SIMDNORM_BLOCK;
+    a->nchunk = (c + GN_CHUNK - 1) / GN_CHUNK;
+    const size_t per_piece = GN_PIECE / c ? GN_PIECE / c : 1;
+    a->npiece = (a->sp + per_piece - 1) / per_piece;
+    const size_t nc = a->n * c;
+    void *mem = malloc(a->n * a->nblk * c * sizeof(simdnorm_moments) + pairs * sizeof(gn_stats) +
+                       nc * (3 * sizeof(float) + 1));
+    if (!mem)
+        return -1;
+    a->bm = mem;
+    a->st = (gn_stats *)(a->bm + a->n * a->nblk * c);
+    a->shift = (float *)(a->st + pairs);
+    a->scale = a->shift + nc;
+    a->offset = a->scale + nc;
+    a->slow = (unsigned char *)(a->offset + nc);
+    simdnorm_parallel_run(nt, a->n * a->nblk * a->nchunk, nhwc_blocks, a);
+    for (size_t i = 0; i < a->n; i++) {
+        simdnorm_moments g = {0.0, 0.0, 0.0};
+        for (size_t ch = 0; ch < c; ch++) {
+            const simdnorm_moments *b = a->bm + i * a->nblk * c + ch;
+            simdnorm_moments m = b[0];
+            for (size_t k = 1; k < a->nblk; k++) /* blocks in row order */
+                m = simdnorm_moments_merge(m, b[k * c]);
+            g = ch % a->cpg == 0 ? m : simdnorm_moments_merge(g, m); /* channels in order */
+            if (ch % a->cpg == a->cpg - 1)
+                a->st[i * a->groups + ch / a->cpg] = gn_finish(a, i * a->groups + ch / a->cpg, g);
+        }
+        for (size_t ch = 0; ch < c; ch++) {
+            const simdnorm_norm_plan p = gn_plan(a, &a->st[i * a->groups + ch / a->cpg], ch);
+            a->shift[i * c + ch] = p.shift;
+            a->scale[i * c + ch] = p.scale;
+            a->offset[i * c + ch] = p.offset;
+            a->slow[i * c + ch] = !p.fast;
+        }
+    }
+    simdnorm_parallel_run(nt, a->n * a->npiece, nhwc_pieces, a);
+    free(mem);
+    return 0;
+}
+
+static void gn_forward(gn_fwd *a)
+{
+    const size_t pairs = a->n * a->groups, total = a->n * a->c * a->sp;
+    const int stream = total > SIMDNORM_STREAM_BYTES / (2 * sizeof(float));
+    a->normalize = stream && a->sp >= GN_STREAM_MIN_RUN ? a->k->f32_normalize_stream
+                                                        : a->k->f32_normalize;
+    a->normalize_ch = stream ? a->k->f32_normalize_channels_stream : a->k->f32_normalize_channels;
+    /* x read twice (statistics, normalize), y written */
+    const int nt = simdnorm_threads_for(total * sizeof(float) * 3, (size_t)-1);
+    if ((size_t)nt > pairs && gn_forward_phased(a, nt) == 0)
+        return;
+    if (!a->nhwc) {
+        simdnorm_parallel_for(pairs, pairs, total * sizeof(float) * 3, nchw_pairs, a);
+        return;
+    }
+    /* units of whole groups, at most GN_CHUNK channels (or one group); more,
+     * smaller units when there are fewer than threads */
+    size_t gpu = a->cpg <= GN_CHUNK ? GN_CHUNK / a->cpg : 1;
+    if (gpu > a->groups)
+        gpu = a->groups;
+    size_t units = (a->groups + gpu - 1) / gpu;
+    if (a->n * units < (size_t)nt) {
+        size_t want = ((size_t)nt + a->n - 1) / a->n;
+        if (want > a->groups)
+            want = a->groups;
+        gpu = (a->groups + want - 1) / want;
+        units = (a->groups + gpu - 1) / gpu;
+    }
+    a->gpu = gpu;
+    a->units = units;
+    simdnorm_parallel_for(a->n * units, a->n * units, total * sizeof(float) * 3, nhwc_units, a);
+}
+
+/* ---- validation (DESIGN §5) ------------------------------------------------
+ * In order: parameters (eps; layout), groups (0 or not dividing c:
+ * SIMDNORM_ERR_SHAPE), empty output (n == 0 or c == 0: a no-op; the
+ * backward zeroes dgamma/dbeta for n == 0), NULL pointers, shape (spatial
+ * == 0: a reduction over no elements; n*c*spatial*sizeof(float) beyond
+ * PTRDIFF_MAX or the address space), overlap (an output with any input or
+ * another output, except y == x / dx == dy). */
+
+/* The shape of a call with n, c >= 1: 0 when spatial == 0 or the tensor's
+ * size overflows, else 1 with *total = n*c*spatial. */
+static int gn_total(size_t n, size_t c, size_t spatial, size_t *total)
+{
+    const size_t max_elems = (size_t)PTRDIFF_MAX / sizeof(float);
+    if (spatial == 0 || spatial > max_elems / n || c > max_elems / (n * spatial))
+        return 0;
+    *total = n * c * spatial;
+    return 1;
+}
+
+enum { GF_X, GF_GAMMA, GF_BETA, GF_Y, GF_MEAN, GF_RSTD, GF_ALL };
+
+SIMDNORM_API simdnorm_status simdnorm_group_norm_f32(simdnorm_layout layout, size_t n, size_t c,
+                                                     size_t spatial, size_t groups,
+                                                     const float *x, const float *gamma,
+                                                     const float *beta, float eps, float *y,
+                                                     float *mean, float *rstd)
+{
+    if (!simdnorm_eps_ok(eps) || (unsigned)layout > (unsigned)SIMDNORM_NHWC)
+        return SIMDNORM_ERR_PARAM;
+    if (groups == 0 || c % groups != 0)
+        return SIMDNORM_ERR_SHAPE;
+    if (n == 0 || c == 0)
+        return SIMDNORM_OK;
+    if (!x || !y)
+        return SIMDNORM_ERR_NULL;
+    size_t total, b[GF_ALL];
+    if (!gn_total(n, c, spatial, &total) ||
+        !simdnorm_matrix_span(x, 1, total, total, &b[GF_X]) ||
+        !simdnorm_matrix_span(gamma, 1, c, c, &b[GF_GAMMA]) ||
+        !simdnorm_matrix_span(beta, 1, c, c, &b[GF_BETA]) ||
+        !simdnorm_matrix_span(y, 1, total, total, &b[GF_Y]) ||
+        !simdnorm_matrix_span(mean, 1, n * groups, n * groups, &b[GF_MEAN]) ||
+        !simdnorm_matrix_span(rstd, 1, n * groups, n * groups, &b[GF_RSTD]))
+        return SIMDNORM_ERR_SHAPE;
+    const simdnorm_buffer buf[GF_ALL] = {
+        [GF_X] = {x, b[GF_X], 0, 0, 0},
+        [GF_GAMMA] = {gamma, b[GF_GAMMA], 0, 0, 0},
+        [GF_BETA] = {beta, b[GF_BETA], 0, 0, 0},
+        [GF_Y] = {y, b[GF_Y], 0, 1u << GF_X, 1},
+        [GF_MEAN] = {mean, b[GF_MEAN], 0, 0, 1},
+        [GF_RSTD] = {rstd, b[GF_RSTD], 0, 0, 1},
+    };
+    const simdnorm_status st = simdnorm_check_overlap(buf, GF_ALL);
+    if (st != SIMDNORM_OK)
+        return st;
+    const size_t cpg = c / groups;
+    gn_fwd a = {.k = simdnorm_active_kernels(), .nhwc = layout == SIMDNORM_NHWC && spatial > 1,
+                .n = n, .c = c, .sp = spatial, .groups = groups, .cpg = cpg,
+                .len = cpg * spatial, .eps = eps, .inv_len = 1.0 / (double)(cpg * spatial),
+                .x = x, .gamma = gamma, .beta = beta, .y = y, .mean = mean, .rstd = rstd};
+    const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
+    gn_forward(&a);
+    simdnorm_fpenv_leave(fe);
+    return SIMDNORM_OK;
+}
+
+/* ---- backward ------------------------------------------------------------ */
+
+typedef struct gn_bwd {
+    const simdnorm_kernels *k;
+    int nhwc;
+    size_t n, c, sp, groups, cpg, len;
+    double inv_len;
+    const float *dy, *x, *gamma, *mean, *rstd;
+    float *dx;
+    double *s1, *s2;               /* [n*c]: the (sample, channel) sums */
+    float *cm, *cr, *cw, *ck, *co; /* NHWC [n*c]: per channel mean, rstd, w, k, o */
+    float *pk, *po;                /* NCHW phased [pairs]: k, o */
+    size_t gpu, units, npiece;
+} gn_bwd;
+
+/* w_c = (float)(rstd*gamma_c) (rstd without gamma). */
+static float gn_w(const gn_bwd *b, size_t pair, size_t ch)
+{
+    return (float)((double)b->rstd[pair] * (b->gamma ? (double)b->gamma[ch] : 1.0));
+}
+
+/* A pair's k and o from its channels' sums: S1 = sum gamma_c*s1_c,
+ * S2 = sum gamma_c*s2_c in channel order (double). */
+static void gn_pair_coeffs(const gn_bwd *b, size_t pair, float *k, float *o)
+{
+    const size_t base = pair * b->cpg, g0 = (pair % b->groups) * b->cpg;
+    double S1 = 0.0, S2 = 0.0;
+    for (size_t j = 0; j < b->cpg; j++) {
+        const double gm = b->gamma ? (double)b->gamma[g0 + j] : 1.0;
+        S1 = j == 0 ? gm * b->s1[base + j] : S1 + gm * b->s1[base + j];
+        S2 = j == 0 ? gm * b->s2[base + j] : S2 + gm * b->s2[base + j];
+    }
+    float w;
+    simdnorm_bwd_coeffs(S1, S2, b->inv_len, (double)b->rstd[pair], &w, k, o);
+}
+
+/* NCHW pair path: pairs [p0, p1), each its planes' sums, then their dx. */
+static void bwd_nchw_pairs(void *ctx, size_t p0, size_t p1)
+{
+    const gn_bwd *b = ctx;
+    const size_t sp = b->sp;
+    for (size_t p = p0; p < p1; p++) {
+        const float mean = b->mean[p], rstd = b->rstd[p];
+        for (size_t j = 0; j < b->cpg; j++) {
+            const size_t q = p * b->cpg + j, off = q * sp; /* q = i*c + ch */
+            double s[2];
+            b->k->f32_bwd_sums(sp, b->dy + off, b->x + off, NULL, mean, rstd, s);
+            b->s1[q] = s[0];
+            b->s2[q] = s[1];
+        }
+        if (!b->dx)
+            continue;
+        float k, o;
+        gn_pair_coeffs(b, p, &k, &o);
+        for (size_t j = 0; j < b->cpg; j++) {
+            const size_t q = p * b->cpg + j, off = q * sp;
+            b->k->f32_bwd_dx(sp, b->dy + off, b->x + off, NULL, mean, rstd,
+                             gn_w(b, p, q % b->c), k, o, b->dx + off);
+        }
+    }
+}
+
+/* NCHW phase 1: the sums of planes [q0, q1). */
+static void bwd_nchw_planes(void *ctx, size_t q0, size_t q1)
+{
+    const gn_bwd *b = ctx;
+    for (size_t q = q0; q < q1; q++) {
+        const size_t p = q / b->cpg, off = q * b->sp;
+        double s[2];
+        b->k->f32_bwd_sums(b->sp, b->dy + off, b->x + off, NULL, b->mean[p], b->rstd[p], s);
+        b->s1[q] = s[0];
+        b->s2[q] = s[1];
+    }
+}
+
+/* NCHW phase 3: dx of plane pieces u = q*npiece + t. */
+static void bwd_nchw_pieces(void *ctx, size_t u0, size_t u1)
+{
+    const gn_bwd *b = ctx;
+    for (size_t u = u0; u < u1; u++) {
+        const size_t q = u / b->npiece, e0 = (u % b->npiece) * GN_PIECE, p = q / b->cpg;
+        const size_t len = b->sp - e0 < GN_PIECE ? b->sp - e0 : GN_PIECE, off = q * b->sp + e0;
+        b->k->f32_bwd_dx(len, b->dy + off, b->x + off, NULL, b->mean[p], b->rstd[p],
+                         gn_w(b, p, q % b->c), b->pk[p], b->po[p], b->dx + off);
+    }
+}
+
+/* NHWC: the per-channel mean and rstd of channels [cb, ce) of sample i. */
+static void bwd_nhwc_fill(const gn_bwd *b, size_t i, size_t cb, size_t ce)
+{
+    for (size_t ch = cb; ch < ce; ch++) {
+        const size_t p = i * b->groups + ch / b->cpg;
+        b->cm[i * b->c + ch] = b->mean[p];
+        b->cr[i * b->c + ch] = b->rstd[p];
+    }
+}
+
+/* NHWC: the coefficients of the channels of pair p. */
+static void bwd_nhwc_coeffs(const gn_bwd *b, size_t p)
+{
+    float k, o;
+    gn_pair_coeffs(b, p, &k, &o);
+    const size_t g0 = (p % b->groups) * b->cpg;
+    for (size_t j = 0; j < b->cpg; j++) {
+        const size_t q = p * b->cpg + j;
+        b->cw[q] = gn_w(b, p, g0 + j);
+        b->ck[q] = k;
+        b->co[q] = o;
+    }
+}
+
+/* NHWC pair path: units u = i*units + r (groups [r*gpu, ...) of sample i):
+ * the channels' sums over the sample's rows, then their dx. */
+static void bwd_nhwc_units(void *ctx, size_t u0, size_t u1)
+{
+    const gn_bwd *b = ctx;
+    const size_t c = b->c;
+    for (size_t u = u0; u < u1; u++) {
+        const size_t i = u / b->units, g0 = (u % b->units) * b->gpu;
+        const size_t g1 = b->groups - g0 < b->gpu ? b->groups : g0 + b->gpu;
+        const size_t cb = g0 * b->cpg, nc = (g1 - g0) * b->cpg, q = i * c + cb;
+        const size_t off = i * b->sp * c + cb;
+        bwd_nhwc_fill(b, i, cb, cb + nc);
+        b->k->f32_bwd_channel_sums(b->sp, nc, b->dy + off, b->x + off, c, b->cm + q, b->cr + q,
+                                   b->s1 + q, b->s2 + q);
+        if (!b->dx)
+            continue;
+        for (size_t g = g0; g < g1; g++)
+            bwd_nhwc_coeffs(b, i * b->groups + g);
+        b->k->f32_bwd_dx_channels(b->sp, nc, b->dy + off, b->x + off, c, b->cm + q, b->cr + q,
+                                  b->cw + q, b->ck + q, b->co + q, b->dx + off);
+    }
+}
+
+/* NHWC phase 1: u = i*nchunk + t: channels [t*GN_CHUNK, ...) of sample i. */
+static void bwd_nhwc_chunks(void *ctx, size_t u0, size_t u1)
+{
+    const gn_bwd *b = ctx;
+    const size_t c = b->c, nchunk = (c + GN_CHUNK - 1) / GN_CHUNK;
+    for (size_t u = u0; u < u1; u++) {
+        const size_t i = u / nchunk, cb = (u % nchunk) * GN_CHUNK;
+        const size_t nc = c - cb < GN_CHUNK ? c - cb : GN_CHUNK, q = i * c + cb;
+        const size_t off = i * b->sp * c + cb;
+        bwd_nhwc_fill(b, i, cb, cb + nc);
+        b->k->f32_bwd_channel_sums(b->sp, nc, b->dy + off, b->x + off, c, b->cm + q, b->cr + q,
+                                   b->s1 + q, b->s2 + q);
+    }
+}
+
+/* NHWC phase 3: u = i*npiece + t: rows [t*per, ...) of sample i. */
+static void bwd_nhwc_pieces(void *ctx, size_t u0, size_t u1)
+{
+    const gn_bwd *b = ctx;
+    const size_t c = b->c, per = (b->sp + b->npiece - 1) / b->npiece;
+    for (size_t u = u0; u < u1; u++) {
+        const size_t i = u / b->npiece, r0 = (u % b->npiece) * per;
+        if (r0 >= b->sp)
+            continue;
+        const size_t rows = b->sp - r0 < per ? b->sp - r0 : per;
+        const size_t off = (i * b->sp + r0) * c;
+        b->k->f32_bwd_dx_channels(rows, c, b->dy + off, b->x + off, c, b->cm + i * c,
+                                  b->cr + i * c, b->cw + i * c, b->ck + i * c, b->co + i * c,
+                                  b->dx + off);
+    }
+}
+
+static void gn_backward(gn_bwd *b, int nt)
+{
+    const size_t pairs = b->n * b->groups, nc = b->n * b->c;
+    const int phased = (size_t)nt > pairs;
+    if (!b->nhwc) {
+        if (!phased) {
+            gn_run(nt, pairs, bwd_nchw_pairs, b);
+            return;
+        }
+        gn_run(nt, nc, bwd_nchw_planes, b);
+        if (!b->dx)
+            return;
+        for (size_t p = 0; p < pairs; p++)
+            gn_pair_coeffs(b, p, &b->pk[p], &b->po[p]);
+        b->npiece = (b->sp + GN_PIECE - 1) / GN_PIECE;
+        gn_run(nt, nc * b->npiece, bwd_nchw_pieces, b);
+        return;
+    }
+    if (!phased) {
+        size_t gpu = b->cpg <= GN_CHUNK ? GN_CHUNK / b->cpg : 1;
+        if (gpu > b->groups)
+            gpu = b->groups;
+        size_t units = (b->groups + gpu - 1) / gpu;
+        if (b->n * units < (size_t)nt) {
+            size_t want = ((size_t)nt + b->n - 1) / b->n;
+            if (want > b->groups)
+                want = b->groups;
+            gpu = (b->groups + want - 1) / want;
+            units = (b->groups + gpu - 1) / gpu;
+        }
+        b->gpu = gpu;
+        b->units = units;
+        gn_run(nt, b->n * units, bwd_nhwc_units, b);
+        return;
+    }
+    gn_run(nt, b->n * ((b->c + GN_CHUNK - 1) / GN_CHUNK), bwd_nhwc_chunks, b);
+    if (!b->dx)
+        return;
+    for (size_t p = 0; p < pairs; p++)
+        bwd_nhwc_coeffs(b, p);
+    const size_t per = GN_PIECE / b->c ? GN_PIECE / b->c : 1;
+    b->npiece = (b->sp + per - 1) / per;
+    gn_run(nt, b->n * b->npiece, bwd_nhwc_pieces, b);
+}
+
+enum { GB_DY, GB_X, GB_GAMMA, GB_MEAN, GB_RSTD, GB_DX, GB_DGAMMA, GB_DBETA, GB_ALL };
+
+SIMDNORM_API simdnorm_status simdnorm_group_norm_bwd_f32(simdnorm_layout layout, size_t n,
+                                                         size_t c, size_t spatial, size_t groups,
+                                                         const float *dy, const float *x,
+                                                         const float *gamma, const float *mean,
+                                                         const float *rstd, float *dx,
+                                                         float *dgamma, float *dbeta)
+{
+    if ((unsigned)layout > (unsigned)SIMDNORM_NHWC)
+        return SIMDNORM_ERR_PARAM;
+    if (groups == 0 || c % groups != 0)
+        return SIMDNORM_ERR_SHAPE;
+    if (c == 0)
+        return SIMDNORM_OK;
+    if (n == 0) { /* sums over no samples */
+        size_t gb = 0, bb = 0;
+        if (!simdnorm_matrix_span(dgamma, 1, c, c, &gb) ||
+            !simdnorm_matrix_span(dbeta, 1, c, c, &bb))
+            return SIMDNORM_ERR_SHAPE;
+        if (simdnorm_overlaps(dgamma, gb, dbeta, bb))
+            return SIMDNORM_ERR_OVERLAP;
+        if (dgamma)
+            memset(dgamma, 0, c * sizeof(float));
+        if (dbeta)
+            memset(dbeta, 0, c * sizeof(float));
+        return SIMDNORM_OK;
+    }
+    if (!dy || !x || !mean || !rstd)
+        return SIMDNORM_ERR_NULL;
+    size_t total, b[GB_ALL];
+    const size_t pairs = n * groups;
+    if (!gn_total(n, c, spatial, &total) ||
+        !simdnorm_matrix_span(dy, 1, total, total, &b[GB_DY]) ||
+        !simdnorm_matrix_span(x, 1, total, total, &b[GB_X]) ||
+        !simdnorm_matrix_span(gamma, 1, c, c, &b[GB_GAMMA]) ||
+        !simdnorm_matrix_span(mean, 1, pairs, pairs, &b[GB_MEAN]) ||
+        !simdnorm_matrix_span(rstd, 1, pairs, pairs, &b[GB_RSTD]) ||
+        !simdnorm_matrix_span(dx, 1, total, total, &b[GB_DX]) ||
+        !simdnorm_matrix_span(dgamma, 1, c, c, &b[GB_DGAMMA]) ||
+        !simdnorm_matrix_span(dbeta, 1, c, c, &b[GB_DBETA]))
+        return SIMDNORM_ERR_SHAPE;
+    const simdnorm_buffer buf[GB_ALL] = {
+        [GB_DY] = {dy, b[GB_DY], 0, 0, 0},
+        [GB_X] = {x, b[GB_X], 0, 0, 0},
+        [GB_GAMMA] = {gamma, b[GB_GAMMA], 0, 0, 0},
+        [GB_MEAN] = {mean, b[GB_MEAN], 0, 0, 0},
+        [GB_RSTD] = {rstd, b[GB_RSTD], 0, 0, 0},
+        [GB_DX] = {dx, b[GB_DX], 0, 1u << GB_DY, 1},
+        [GB_DGAMMA] = {dgamma, b[GB_DGAMMA], 0, 0, 1},
+        [GB_DBETA] = {dbeta, b[GB_DBETA], 0, 0, 1},
+    };
+    const simdnorm_status st = simdnorm_check_overlap(buf, GB_ALL);
+    if (st != SIMDNORM_OK || (!dx && !dgamma && !dbeta))
+        return st;
+
+    const size_t cpg = c / groups, nc = n * c;
+    gn_bwd g = {.k = simdnorm_active_kernels(), .nhwc = layout == SIMDNORM_NHWC && spatial > 1,
+                .n = n, .c = c, .sp = spatial, .groups = groups, .cpg = cpg, .len = cpg * spatial,
+                .inv_len = 1.0 / (double)(cpg * spatial), .dy = dy, .x = x, .gamma = gamma,
+                .mean = mean, .rstd = rstd, .dx = dx};
+    /* dy, x read (twice: sums, dx), dx written */
+    const int nt = simdnorm_threads_for(total * sizeof(float) * (dx ? 4 : 2), (size_t)-1);
+    /* scratch: the sums; NHWC the per-channel arrays, NCHW phased k and o */
+    const size_t floats = g.nhwc ? 5 * nc : (size_t)nt > pairs ? 2 * pairs : 0;
+    void *mem = malloc(2 * nc * sizeof(double) + floats * sizeof(float));
+    if (!mem)
+        return SIMDNORM_ERR_NOMEM;
+    g.s1 = mem;
+    g.s2 = g.s1 + nc;
+    if (g.nhwc) {
+        g.cm = (float *)(g.s2 + nc);
+        g.cr = g.cm + nc;
+        g.cw = g.cr + nc;
+        g.ck = g.cw + nc;
+        g.co = g.ck + nc;
+    } else {
+        g.pk = (float *)(g.s2 + nc);
+        g.po = g.pk + pairs;
+    }
+    const simdnorm_fpenv fe = simdnorm_fpenv_enter();
+    gn_backward(&g, nt);
+    /* dgamma, dbeta: the per-sample sums in sample order */
+    for (size_t ch = 0; ch < c; ch++) {
+        double sg = g.s2[ch], sb = g.s1[ch];
+        for (size_t i = 1; i < n; i++) {
+            sg += g.s2[i * c + ch];
+            sb += g.s1[i * c + ch];
+        }
+        if (dgamma)
+            dgamma[ch] = simdnorm_canonical_nan((float)sg);
+        if (dbeta)
+            dbeta[ch] = simdnorm_canonical_nan((float)sb);
+    }
+    simdnorm_fpenv_leave(fe);
+    free(mem);
+    return SIMDNORM_OK;
+}
