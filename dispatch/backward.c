@@ -248,9 +248,20 @@ typedef struct bn_bwd_ctx {
     float *w, *kk, *o;
 } bn_bwd_ctx;
 
-/* The channel's dgamma, dbeta from its sums, and its dx coefficients. */
-static void bn_finish_channel(const bn_bwd_ctx *c, size_t ch, double s1, double s2, float *w,
-                              float *k, float *o)
+/* A coefficient the float kernels may take: NaN (it propagates as the
+ * formula does), 0, or a normal float. */
+static int bn_coeff_ok(double v)
+{
+    return v != v || v == 0.0 || (fabs(v) >= FLT_MIN && fabs(v) <= FLT_MAX);
+}
+
+/* The channel's dgamma, dbeta from its sums, and its dx coefficients;
+ * returns whether the float kernels may take the channel (w = rstd*gamma,
+ * k and o each 0, NaN or a normal float). Else - a w, k or o that would
+ * round to a subnormal, to 0 or to Inf - the channel's dx is
+ * bn_dx_slow's (plain double C: the same bits on every ISA). */
+static int bn_finish_channel(const bn_bwd_ctx *c, size_t ch, double s1, double s2, float *w,
+                             float *k, float *o)
 {
     if (c->dgamma)
         c->dgamma[ch] = simdnorm_canonical_nan((float)s2);
@@ -259,9 +270,29 @@ static void bn_finish_channel(const bn_bwd_ctx *c, size_t ch, double s1, double 
     const double wd = (double)c->rstd[ch] * (c->gamma ? (double)c->gamma[ch] : 1.0);
     if (c->training) {
         simdnorm_bwd_coeffs(s1, s2, c->inv_count, wd, w, k, o);
-    } else {
-        *w = (float)wd;
-        *k = *o = 0.0f;
+        return bn_coeff_ok(wd) && bn_coeff_ok(-(wd * (s2 * c->inv_count))) &&
+               bn_coeff_ok(-(wd * (s1 * c->inv_count)));
+    }
+    *w = (float)wd;
+    *k = *o = 0.0f;
+    return bn_coeff_ok(wd);
+}
+
+/* dx of one channel in double, element i at dy/x/dx + i*stride, i < len
+ * (an NCHW plane: stride 1; an NHWC channel: stride c): training
+ * dx = w*(dy - s1/N - xhat*(s2/N)) with xhat = (x - mean)*rstd, fixed
+ * statistics dx = dy*w (w = rstd*gamma), rounded once, NaN canonical. */
+static void bn_dx_slow(const bn_bwd_ctx *c, size_t ch, double s1, double s2, const float *dy,
+                       const float *x, size_t stride, size_t len, float *dx)
+{
+    const double wd = (double)c->rstd[ch] * (c->gamma ? (double)c->gamma[ch] : 1.0);
+    const double c1 = s1 * c->inv_count, c2 = s2 * c->inv_count;
+    const double mean = c->mean[ch], rstd = c->rstd[ch];
+    for (size_t i = 0; i < len; i++) {
+        const double d = dy[i * stride];
+        const double v = c->training ? wd * (d - c1 - ((double)x[i * stride] - mean) * rstd * c2)
+                                     : d * wd;
+        dx[i * stride] = simdnorm_canonical_nan((float)v);
     }
 }
 
@@ -282,12 +313,14 @@ static void bn_bwd_nchw_body(void *ctx, size_t c0, size_t c1)
                 s2 = s == 0 ? p[1] : s2 + p[1];
             }
         float w, k, o;
-        bn_finish_channel(c, ch, s1, s2, &w, &k, &o);
+        const int fast = bn_finish_channel(c, ch, s1, s2, &w, &k, &o);
         if (!c->dx)
             continue;
         for (size_t s = 0; s < c->n; s++) {
             const size_t off = s * plane_stride + ch * sp;
-            if (c->training)
+            if (!fast)
+                bn_dx_slow(c, ch, s1, s2, c->dy + off, c->x + off, 1, sp, c->dx + off);
+            else if (c->training)
                 c->k->f32_bwd_dx(sp, c->dy + off, c->x + off, NULL, mean, rstd, w, k, o,
                                  c->dx + off);
             else /* dx = g * rstd: fmaf(dy - 0, w, 0) */
@@ -295,6 +328,8 @@ static void bn_bwd_nchw_body(void *ctx, size_t c0, size_t c1)
         }
     }
 }
+
+static void bn_nhwc_dx(const bn_bwd_ctx *c, size_t c0, size_t nc, size_t rows);
 
 static void bn_bwd_nhwc_body(void *ctx, size_t u0, size_t u1)
 {
@@ -316,11 +351,32 @@ static void bn_bwd_nhwc_body(void *ctx, size_t u0, size_t u1)
                     c->s2[ch] += c->p2[ch];
                 }
         }
+    size_t slow = 0;
     for (size_t ch = c0; ch < c1; ch++)
-        bn_finish_channel(c, ch, sums ? c->s1[ch] : 0.0, sums ? c->s2[ch] : 0.0, &c->w[ch],
-                          &c->kk[ch], &c->o[ch]);
+        slow += !bn_finish_channel(c, ch, sums ? c->s1[ch] : 0.0, sums ? c->s2[ch] : 0.0,
+                                   &c->w[ch], &c->kk[ch], &c->o[ch]);
     if (!c->dx)
         return;
+    if (!slow) {
+        bn_nhwc_dx(c, c0, nc, rows);
+        return;
+    }
+    /* rare channels the float kernels cannot take: column by column, each
+     * channel by the kernel or by the double path (each reads its own dy
+     * before it writes it: in place stays right) */
+    for (size_t ch = c0; ch < c1; ch++) {
+        float w, k, o;
+        const double s1 = sums ? c->s1[ch] : 0.0, s2 = sums ? c->s2[ch] : 0.0;
+        if (bn_finish_channel(c, ch, s1, s2, &w, &k, &o))
+            bn_nhwc_dx(c, ch, 1, rows);
+        else
+            bn_dx_slow(c, ch, s1, s2, c->dy + ch, c->x + ch, c->c, rows, c->dx + ch);
+    }
+}
+
+/* The NHWC kernel pass of channels [c0, c0 + nc) over all rows. */
+static void bn_nhwc_dx(const bn_bwd_ctx *c, size_t c0, size_t nc, size_t rows)
+{
     if (c->training)
         c->k->f32_bwd_dx_channels(rows, nc, c->dy + c0, c->x + c0, c->c, c->mean + c0,
                                   c->rstd + c0, c->w + c0, c->kk + c0, c->o + c0, c->dx + c0);

@@ -397,10 +397,9 @@ seeds.update({
     "bnb_offset_1e3": bn_bwd(NCHW, 4, 3, 30, BW_ALL, offset=3, seed=53),
     "bnb_offset_1e6": bn_bwd(NHWC, 4, 3, 30, BW_ALL, offset=4, seed=54),
     "bnb_near_flt_max": bn_bwd(NCHW, 2, 4, 17, BW_ALL, mode=2, seed=55),
-    # Held back until BatchNorm's dx coefficient w = rstd*gamma stops being
-    # rounded to a subnormal float (channel 0 here: rstd 2.3e-28, gamma 1.5e-15,
-    # dx off by 2e-4 of the channel's largest |dx|); enable it with the fix:
-    # "bnb_wide_exponents": bn_bwd(NHWC, 2, 4, 17, BW_ALL, mode=1, seed=56),
+    # channel 0: rstd 2.3e-28, gamma 1.5e-15, w = rstd*gamma below FLT_MIN (the
+    # double path of backward.c's bn_dx_slow; it was rounded to a subnormal)
+    "bnb_wide_exponents": bn_bwd(NHWC, 2, 4, 17, BW_ALL, mode=1, seed=56),
     "bnb_few_values_eps_0": bn_bwd(NCHW, 3, 4, 8, BW_ALL, eps="0", mode=3, seed=57),
     # dy 48 then x 48 (2 x 4 x 6)
     "bnb_train_nan_inf": bn_bwd(NCHW, 2, 4, 6, BW_ALL,
