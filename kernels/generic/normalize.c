@@ -2,8 +2,8 @@
  * f32_normalize_stream) with the activation epilogue, and the epilogue on
  * its own (f32_activate), written once and compiled for every ISA against
  * its vector header (SIMDNORM_VEC_HEADER, kernels/vec/); for x86 also a
- * second time for scalar with SIMDNORM_VEC_NOFMA (the scalar_nofma kernels:
- * SLEEF's non-FMA functions). Every element is the same sequence of float
+ * second time for scalar with SIMDNORM_VEC_NOFMA (the scalar_nofma kernels,
+ * the same bits). Every element is the same sequence of float
  * operations in every lane of every ISA: the same bits. Any alignment;
  * nothing past element n-1 is read or written (the last partial vector
  * uses partial loads and stores); each vector of x is read before the same
@@ -15,8 +15,8 @@
 #include "generic/normalize.h"
 
 /* The plain call (act 0) and the activations in functions of their own:
- * the plain code stays what it was before activations existed (no stack
- * realignment for the SLEEF calls' spills), the entry points only branch. */
+ * the plain code stays what it was before activations existed, the entry
+ * points only branch. */
 static NOINLINE void normalize_plain(size_t n, const float *x, float shift, float scale,
                                      float offset, const float *gamma, const float *beta,
                                      float *y)

@@ -148,8 +148,8 @@ static ALWAYS_INLINE void normalize_affine(size_t n, const float *x, float shift
         normalize_span(n, x, shift, scale, offset, gamma, beta, y, 0, 0, act, stream);
 }
 
-/* The activations' loops, out of line (the SLEEF calls' spills stay out of
- * the plain loop's frame); the stream variant ends with a fence. */
+/* The activations' loops, out of line (their registers and tail calls stay
+ * out of the plain loop's frame); the stream variant ends with a fence. */
 static NOINLINE void normalize_act(size_t n, const float *x, float shift, float scale,
                                    float offset, const float *gamma, const float *beta, float *y,
                                    int act)

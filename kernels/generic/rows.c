@@ -44,8 +44,7 @@ static __attribute__((noinline)) vd row_sumsq(size_t n, const float *x)
 }
 
 /* Normalize row r of the job with its plan; act 0 inline, the activations
- * through the out-of-line loops (their SLEEF calls cost far more than a
- * call). */
+ * through the out-of-line loops. */
 static ALWAYS_INLINE void engine_normalize(const simdnorm_row_job *j, size_t r, const float *xr,
                                            float shift, float scale, float offset,
                                            const float *beta, int stream)
