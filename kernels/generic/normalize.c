@@ -21,7 +21,7 @@ static NOINLINE void normalize_plain(size_t n, const float *x, float shift, floa
                                      float offset, const float *gamma, const float *beta,
                                      float *y)
 {
-    normalize_affine(n, x, shift, scale, offset, gamma, beta, y, SIMDNORM_ACT_NONE, 0);
+    normalize_affine(n, x, shift, scale, offset, gamma, beta, y, SIMDNORM_ACT_NONE, 0, NULL);
 }
 
 /* Contract: kernels.h, f32_normalize. */
@@ -30,7 +30,7 @@ void SIMDNORM_KERNEL(f32_normalize)(size_t n, const float *x, float shift, float
                                     float *y)
 {
     if (act != SIMDNORM_ACT_NONE)
-        normalize_act(n, x, shift, scale, offset, gamma, beta, y, act);
+        normalize_act(n, x, shift, scale, offset, gamma, beta, y, act, NULL);
     else
         normalize_plain(n, x, shift, scale, offset, gamma, beta, y);
 }
@@ -40,7 +40,7 @@ static NOINLINE void normalize_plain_stream(size_t n, const float *x, float shif
                                             float offset, const float *gamma,
                                             const float *beta, float *y)
 {
-    normalize_affine(n, x, shift, scale, offset, gamma, beta, y, SIMDNORM_ACT_NONE, 1);
+    normalize_affine(n, x, shift, scale, offset, gamma, beta, y, SIMDNORM_ACT_NONE, 1, NULL);
 }
 
 /* Contract: kernels.h, f32_normalize_stream. As f32_normalize, with
@@ -50,7 +50,7 @@ void SIMDNORM_KERNEL(f32_normalize_stream)(size_t n, const float *x, float shift
                                            const float *beta, int act, float *y)
 {
     if (act != SIMDNORM_ACT_NONE)
-        normalize_act_stream(n, x, shift, scale, offset, gamma, beta, y, act);
+        normalize_act_stream(n, x, shift, scale, offset, gamma, beta, y, act, NULL);
     else
         normalize_plain_stream(n, x, shift, scale, offset, gamma, beta, y);
 }
