@@ -10,23 +10,23 @@
  * sum_j erf_p[j][i] s^j (row j: coefficient j of the 8 pieces, a table
  * for vf_lut8). Relative approximation errors:
  *   piece 0 (a in [0.0, 0.5)): 2^-25.1
- *   piece 1 (a in [0.5, 1.0)): 2^-26.2
- *   piece 2 (a in [1.0, 1.5)): 2^-26.4
- *   piece 3 (a in [1.5, 2.0)): 2^-27.1
- *   piece 4 (a in [2.0, 2.5)): 2^-25.2
- *   piece 5 (a in [2.5, 3.0)): 2^-25.7
- *   piece 6 (a in [3.0, 3.5)): 2^-27.4
- *   piece 7 (a in [3.5, 4.0)): 2^-24.6
+ *   piece 1 (a in [0.5, 1.0)): 2^-26.2, 2^-30.0 for s > 0.2
+ *   piece 2 (a in [1.0, 1.5)): 2^-26.4, 2^-29.9 for s > 0.2
+ *   piece 3 (a in [1.5, 2.0)): 2^-27.1, 2^-31.0 for s > 0.2
+ *   piece 4 (a in [2.0, 2.5)): 2^-25.3, 2^-29.2 for s > 0.2
+ *   piece 5 (a in [2.5, 3.0)): 2^-25.8, 2^-29.3 for s > 0.2
+ *   piece 6 (a in [3.0, 3.5)): 2^-26.0, 2^-27.9 for s > 0.2
+ *   piece 7 (a in [3.5, 4.0)): 2^-24.8, 2^-26.8 for s > 0.2
  */
 static const float simdnorm_erf_p[8][8] = {
     {0.0f, -0x1.44ed0cp-3f, -0x1.9a76a4p-4f, -0x1.74bcf8p-5f, -0x1.fcb21ep-7f, -0x1.096698p-8f, -0x1.aae05p-11f, -0x1.09ad7ap-13f},
-    {0x1.988454p-4f, -0x1.554228p-5f, -0x1.050ebp-4f, -0x1.5d1c18p-5f, -0x1.341c5cp-6f, -0x1.876f36p-8f, -0x1.71da8ap-10f, -0x1.080e88p-12f},
-    {-0x1.b88a1ep-23f, 0x1.ef7fa8p-6f, -0x1.09218p-8f, -0x1.ba465p-7f, -0x1.311ac8p-7f, -0x1.fc4cc2p-9f, -0x1.251ce6p-10f, -0x1.eb308ap-13f},
-    {-0x1.102fc2p-8f, 0x1.f04398p-7f, 0x1.cf77ep-8f, -0x1.f3f3cap-19f, -0x1.0dfe5ap-9f, -0x1.6acb04p-10f, -0x1.132cc6p-11f, -0x1.186c52p-13f},
-    {-0x1.5cd7a6p-17f, 0x1.399ee4p-10f, 0x1.2ba778p-9f, 0x1.29ce8cp-10f, 0x1.a29616p-15f, -0x1.0d7c1p-12f, -0x1.46b0aep-13f, -0x1.b43a6p-15f},
-    {0x1.71837cp-13f, -0x1.a90fa2p-12f, 0x1.6dad1cp-15f, 0x1.1426dap-12f, 0x1.af0e5ep-14f, 0x1.427fbp-18f, -0x1.a7c7ccp-16f, -0x1.af1ccep-17f},
-    {-0x1.3778bep-16f, -0x1.6c5e9ap-13f, -0x1.a9784p-15f, 0x1.755e18p-16f, 0x1.d914d8p-15f, 0x1.19e528p-17f, -0x1.40794p-19f, -0x1.a5412p-19f},
-    {0x1.f5036ap-20f, 0x1.485bcp-15f, -0x1.fd888ap-17f, -0x1.021212p-16f, -0x1.21d972p-17f, 0x1.1387e6p-18f, 0x1.e4378cp-20f, 0x1.ee4e9ep-23f},
+    {0x1.988454p-4f, -0x1.55427p-5f, -0x1.050e98p-4f, -0x1.5d1c0cp-5f, -0x1.341c3cp-6f, -0x1.876f5p-8f, -0x1.71da82p-10f, -0x1.080e96p-12f},
+    {-0x1.b88a1ep-23f, 0x1.ef8a6ap-6f, -0x1.093e6ap-8f, -0x1.ba4a02p-7f, -0x1.31201ep-7f, -0x1.fc4866p-9f, -0x1.251d62p-10f, -0x1.eb2d6cp-13f},
+    {-0x1.102fc2p-8f, 0x1.efb9b2p-7f, 0x1.d03384p-8f, -0x1.cd466p-21f, -0x1.0d68b6p-9f, -0x1.6b085ep-10f, -0x1.132768p-11f, -0x1.188628p-13f},
+    {-0x1.5cd7a6p-17f, 0x1.465a98p-10f, 0x1.274448p-9f, 0x1.27947ap-10f, 0x1.2b83ep-15f, -0x1.0a6d34p-12f, -0x1.46e902p-13f, -0x1.b2c8f4p-15f},
+    {0x1.71837cp-13f, -0x1.f542a6p-12f, 0x1.8b6baap-14f, 0x1.21662ap-12f, 0x1.06ecd2p-13f, 0x1.4e5f12p-23f, -0x1.a56b8cp-16f, -0x1.b9252ap-17f},
+    {-0x1.3778bep-16f, -0x1.f837fep-14f, -0x1.730b54p-14f, 0x1.b68542p-17f, 0x1.45ddc2p-15f, 0x1.93274ap-17f, -0x1.4cf272p-19f, -0x1.83d9ecp-19f},
+    {0x1.f5036ap-20f, 0x1.8de1bap-16f, -0x1.19db6p-18f, -0x1.acf478p-17f, -0x1.c13f3cp-19f, 0x1.94bdc2p-19f, 0x1.eaa266p-20f, 0x1.43c11ap-23f},
 };
 
 /* e^f ~ 1 + f (c[0] + c[1] f + ... + c[5] f^5) for |f| <= ln2/2 + 2^-12:
