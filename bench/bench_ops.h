@@ -36,7 +36,8 @@ enum class Op {
     LayerNormGelu, LayerNormGeluUnfused, LayerNormResidual, LayerNormResidualUnfused,
     RmsNormResidual, RmsNormResidualUnfused, BnInferNhwcRelu, BnInferNhwcReluUnfused,
     LayerNormBwd, RmsNormBwd, BnBwdNchw, BnBwdNhwc,
-    GnNchw, GnNhwc, GnBwdNchw, GnBwdNhwc
+    GnNchw, GnNhwc, GnBwdNchw, GnBwdNhwc,
+    LayerNormGeluTanh, LayerNormSilu
 };
 
 inline const char *op_name(Op op)
@@ -64,6 +65,8 @@ inline const char *op_name(Op op)
     case Op::GnNhwc: return "gn_nhwc";
     case Op::GnBwdNchw: return "gn_bwd_nchw";
     case Op::GnBwdNhwc: return "gn_bwd_nhwc";
+    case Op::LayerNormGeluTanh: return "layer_norm_gelu_tanh";
+    case Op::LayerNormSilu: return "layer_norm_silu";
     }
     return "?";
 }
@@ -177,13 +180,15 @@ inline std::vector<Shape> shapes(bool full)
         for (const Gn &g : gn)
             out.push_back({op, 0, 0, g.n, g.c, g.s, g.g});
     // The fused epilogues and their unfused baselines: Transformer rows (and
-    // a 2-D BatchNorm of as many channels) in L2, L3 and DRAM.
+    // a 2-D BatchNorm of as many channels) in L2, L3 and DRAM; the other
+    // two smooth activations fused (layer_norm_gelu_tanh, layer_norm_silu).
     std::vector<size_t> fused_cols = {768, 4096};
     if (full)
         fused_cols = {64, 768, 1024, 4096, 8192};
     for (Op op : {Op::LayerNormGelu, Op::LayerNormGeluUnfused, Op::LayerNormResidual,
                   Op::LayerNormResidualUnfused, Op::RmsNormResidual, Op::RmsNormResidualUnfused,
-                  Op::BnInferNhwcRelu, Op::BnInferNhwcReluUnfused})
+                  Op::BnInferNhwcRelu, Op::BnInferNhwcReluUnfused, Op::LayerNormGeluTanh,
+                  Op::LayerNormSilu})
         for (size_t c : fused_cols)
             for (size_t b : {256u << 10, 4u << 20, 64u << 20}) {
                 const size_t rows = b / (sizeof(float) * c);
@@ -230,6 +235,14 @@ inline simdnorm_status run_simdnorm(const Shape &s, const Buffers &b)
                                      nullptr);
     case Op::LayerNormGelu: {
         const simdnorm_norm_options o = {nullptr, 0, nullptr, SIMDNORM_ACT_GELU_ERF, nullptr, 0};
+        return simdnorm_layer_norm_ex_f32(s.rows, s.cols, b.x, s.cols, b.gamma, b.beta, 1e-5f,
+                                          b.y, s.cols, nullptr, nullptr, &o);
+    }
+    case Op::LayerNormGeluTanh:
+    case Op::LayerNormSilu: {
+        const simdnorm_activation a =
+            s.op == Op::LayerNormSilu ? SIMDNORM_ACT_SILU : SIMDNORM_ACT_GELU_TANH;
+        const simdnorm_norm_options o = {nullptr, 0, nullptr, a, nullptr, 0};
         return simdnorm_layer_norm_ex_f32(s.rows, s.cols, b.x, s.cols, b.gamma, b.beta, 1e-5f,
                                           b.y, s.cols, nullptr, nullptr, &o);
     }

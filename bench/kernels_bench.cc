@@ -256,6 +256,18 @@ void run_f32_activate(State &st, const K *k, const Span &s)
     set_counters(st, 2 * s.n, s.n);
 }
 
+// The activation epilogue alone, one activation: x read, y written
+// (f32_activate_act/<isa>/<act>/n:<n>; registered below).
+void run_activate_act(State &st, const K *k, int act, size_t n)
+{
+    Buffers &m = buffers();
+    for (auto _ : st) {
+        k->f32_activate(n, m.x, act, m.y);
+        benchmark::ClobberMemory();
+    }
+    set_counters(st, 2 * n, n);
+}
+
 // The residual add with residual and bias: x, r, b read, h written.
 void run_f32_add(State &st, const K *k, const Span &s)
 {
@@ -504,6 +516,23 @@ void register_all()
                         run_engine_dram(st, k, n, rms, stream);
                     })->UseRealTime();
                 }
+        static const struct {
+            const char *name;
+            int act;
+        } acts[] = {{"relu", SIMDNORM_ACT_RELU},
+                    {"gelu_erf", SIMDNORM_ACT_GELU_ERF},
+                    {"gelu_tanh", SIMDNORM_ACT_GELU_TANH},
+                    {"silu", SIMDNORM_ACT_SILU}};
+        for (const auto &a : acts)
+            for (size_t n : {768, 4096}) {
+                const std::string name = std::string("f32_activate_act/") +
+                                         simdnorm_isa_name(isa) + "/" + a.name + "/n:" +
+                                         std::to_string(n);
+                const int act = a.act;
+                benchmark::RegisterBenchmark(name.c_str(), [k, act, n](State &st) {
+                    run_activate_act(st, k, act, n);
+                });
+            }
         for (size_t off : {0, 32, 64, 128, 256, 1024}) {
             const std::string name = std::string("f32_normalize_4k_alias/") +
                                      simdnorm_isa_name(isa) + "/n:1024/y_minus_x:" +

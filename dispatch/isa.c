@@ -31,10 +31,11 @@ static const unsigned isa_levels[ISA_COUNT] = {SIMDNORM_ISAS(ISA_LEVEL_)};
  * passes its parent's table on unchanged (and is never selected). */
 static simdnorm_kernels tables[ISA_COUNT];
 #if defined(SIMDNORM_HAVE_SCALAR_NOFMA)
-/* The scalar ISA of an x86 CPU that cannot run FMA instructions: SLEEF's
- * FMA functions (purecfma) would raise SIGILL there, so its activations
- * come from the non-FMA ones (purec) - the one documented exception to
- * bitwise identity (kernels.h). Everything else is scalar's. */
+/* The scalar ISA of an x86 CPU that cannot run FMA instructions: its
+ * activation kernels are a second build of scalar's (SIMDNORM_VEC_NOFMA),
+ * which gives the same bits (C fmaf: libm's exact software fma there). It
+ * kept scalar's kernels off FMA instructions when the activations called
+ * SLEEF's FMA functions; everything else is scalar's. */
 static simdnorm_kernels table_scalar_nofma;
 #endif
 

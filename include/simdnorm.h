@@ -132,11 +132,9 @@ SIMDNORM_API simdnorm_status simdnorm_batch_norm_infer_f32(
  * The _ex functions are the plain ones with options; opt == NULL (or an
  * all-zero struct) gives exactly the plain function's results.
  *
- * Activation, applied to each output v of the norm (after gamma/beta), in
- * float, with SLEEF's deterministic 1-ULP erff/tanhf/expf, so the result is
- * bit-for-bit the same on every ISA (one exception: on an x86 CPU without
- * FMA the scalar code uses SLEEF's non-FMA functions, which can differ by
- * 1 ULP for GELU and SiLU):
+ * Activation, applied to each output v of the norm (after gamma/beta), as
+ * a fixed sequence of float operations, the same bits on every ISA and
+ * CPU, within 2 ULP of the exact function for every float v:
  *   SIMDNORM_ACT_RELU       v > 0 ? v : +0
  *   SIMDNORM_ACT_GELU_ERF   0.5 v (1 + erf(v / sqrt(2)))
  *   SIMDNORM_ACT_GELU_TANH  0.5 v (1 + tanh(sqrt(2/pi) (v + 0.044715 v^3)))

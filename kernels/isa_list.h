@@ -34,8 +34,9 @@
 #define SIMDNORM_KERNELS_neon(X, isa) SIMDNORM_KERNEL_FAMILIES(X, isa)
 
 /* The variant table of an x86 CPU without FMA: scalar's, with the kernels
- * that evaluate activations built against SLEEF's non-FMA functions
- * (kernels.h). */
+ * that evaluate activations built a second time (SIMDNORM_VEC_NOFMA) - the
+ * same code and the same bits since the activations are simdnorm's own
+ * (C fmaf is libm's exact software fma there; kernels.h). */
 #define SIMDNORM_KERNELS_scalar_nofma(X, isa)                                 \
     X(isa, f32_normalize) X(isa, f32_normalize_stream) X(isa, f32_activate)   \
     X(isa, f32_normalize_channels) X(isa, f32_normalize_channels_stream)       \

@@ -86,32 +86,27 @@ typedef simdnorm_f32_sumsq_exact_kernel *simdnorm_f32_sumsq_exact_fn;
 
 /* ---- The activation epilogue -------------------------------------------
  * act(v) of a float v, for act a simdnorm_activation, as a fixed sequence
- * of float operations, each one IEEE rounding (fmaf fused), with SLEEF's
- * deterministic 1-ULP functions ("finz", the FMA class: Sleef_finz_erff16_
- * u10avx512f, _erff8_u10avx2, _erff4_u10advsimd, _erff1_u10purecfma and
- * likewise expf, tanhf), which give the same bits on every ISA and
- * architecture. erff/tanhf/expf below are those functions:
+ * of float operations, each one exact or one IEEE rounding (fmaf fused),
+ * written once for every ISA (generic/act_math.h, the sequences in full,
+ * and README.md "Activations"), so every ISA and architecture, and the
+ * scalar_nofma kernels (C fmaf), give the same bits:
  *   NONE       v
  *   RELU       v > 0 ? v : +0                       (NaN stays NaN)
- *   GELU_ERF   h = 0.5f*v;  e = erff(v * SQRT1_2F);  fmaf(h, e, h)
- *   GELU_TANH  h = 0.5f*v;  p = fmaf((v*v) * 0.044715f, v, v);
- *              t = tanhf(p * SQRT2_PIF);  fmaf(h, t, h)
- *   SILU       v / (1.0f + expf(-v))
- * then a NaN is written as the canonical NaN. SQRT1_2F and SQRT2_PIF are
- * sqrt(1/2) and sqrt(2/pi) rounded to float. fmaf(h, e, h) is h*(1 + e)
- * rounded once.
- * The one exception: SLEEF's FMA functions execute FMA instructions, so on
- * an x86 CPU without FMA the scalar kernels use the non-FMA deterministic
- * functions (Sleef_cinz_*_purec) instead, through a second scalar table
- * (suffix scalar_nofma); their results differ from the FMA ones by at most
- * 1 ULP in rare cases (and only for GELU and SiLU). */
-#define SIMDNORM_SQRT1_2F 0x1.6a09e6p-1f
-#define SIMDNORM_SQRT2_PIF 0x1.988454p-1f
-#define SIMDNORM_GELU_TANH_C 0.044715f
-
+ *   GELU_ERF   v Phi(v) = v/2 + a D(a) = max(v, 0) - a Q(a), a = |v|,
+ *              Q(a) = erfc(a/sqrt2)/2, D = 1/2 - Q: for a < 4 a degree-7
+ *              polynomial of one of 8 pieces of a (D/2 on [0, 1/2), -a Q
+ *              beyond); for a >= 4 a Q(a) = e^(-a^2/2) S(1/a^2).
+ *   GELU_TANH  v sigma(w) = v / (1 + e^-w), w = v (A + B v^2), A = 2
+ *              sqrt(2/pi), B = 0.044715 A (0.5 v (1 + tanh(w/2))), w to
+ *              float precision as hi + lo in the exp's argument.
+ *   SILU       v / (1 + e^-v)
+ *   where e^-z = 2^k e^-g, g = z + k ln2, |g| <= ln2/2, e^-g a degree-6
+ *   polynomial, and 1 + e^-z is (1 + 2^k) - 2^k g q(-g), one rounding.
+ * then a NaN is written as the canonical NaN. The results are within 2 ULP
+ * of the exact function on every float input (tools/act-exhaustive). */
 /* Runs stmt with the identifier A bound to the activation act as a
  * compile-time constant: a kernel gets one inlined copy of its loop per
- * activation (SLEEF's calls stay out of line), and act 0 (or any value
+ * activation (their rare tails stay out of line), and act 0 (or any value
  * outside the enum, which the entry points reject) the plain loop. */
 #define SIMDNORM_WITH_CONST_ACT(act, A, stmt)                                 \
     switch (act) {                                                            \

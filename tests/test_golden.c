@@ -164,8 +164,10 @@ static void golden_batch_norm(void)
 /* The fused epilogues: LayerNorm/RMSNorm with residual, bias, h and every
  * activation, BatchNorm with every activation, and the activation on its
  * own. On a CPU without FMA (qemu Nehalem) the scalar GELU/SiLU results come
- * from SLEEF's non-FMA functions, the documented exception: those entries
- * carry the suffix _nofma, written by `test_golden --print` on such a CPU. */
+ * from the scalar_nofma kernels: those entries carry the suffix _nofma,
+ * written by `test_golden --print` on such a CPU - and equal to the entries
+ * without it since the activations are simdnorm's own (before, SLEEF's
+ * non-FMA functions could differ in the last bit). */
 static void golden_fused(void)
 {
     static const shape fshapes[] = {{5, 33}, {3, 768}, {2, 4097}};

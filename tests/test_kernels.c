@@ -2,7 +2,7 @@
  * (as dav1d's checkasm does) and compared bit for bit with the scalar
  * kernel: the double sums of the reductions too, on wide-range data where
  * any change of summation order or of fused vs unfused arithmetic shows;
- * the activation epilogues (SLEEF) and the residual add likewise. */
+ * the activation epilogues and the residual add likewise. */
 #include "common.h"
 #include "internal.h"
 
@@ -439,7 +439,7 @@ static void case_normalize_act(const simdnorm_kernels *k, const simdnorm_kernels
 }
 
 /* f32_normalize_channels with each activation, on fewer shapes than the
- * plain kernel (the scalar reference calls SLEEF per element). */
+ * plain kernel (the scalar reference evaluates one element at a time). */
 static void case_normalize_channels_act(const simdnorm_kernels *k, const simdnorm_kernels *ref)
 {
     static const size_t chans[] = {1, 3, 8, 15, 16, 17, 33, 64, 70, 129, 257};

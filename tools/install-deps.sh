@@ -9,8 +9,9 @@ case "$what" in
   bench|all) pkgs="$pkgs libbenchmark-dev libdnnl-dev python3-matplotlib" ;;
   *) echo "usage: $0 [test|bench|all]" >&2; exit 2 ;;
 esac
-# SLEEF, the vector math of the activation epilogues; the aarch64 cross build
-# links the arm64 package (multiarch, beside the amd64 one)
+# SLEEF: the activation test's independent reference and act-exhaustive's
+# old sequences (not the library's); the aarch64 cross build links the arm64
+# package (multiarch, beside the amd64 one)
 pkgs="$pkgs libsleef-dev"
 case "$what" in
   test|all) pkgs="$pkgs libsleef-dev:arm64" ;;

@@ -246,8 +246,7 @@ static ALWAYS_INLINE void normalize_channels(size_t rows, size_t channels, const
 }
 
 /* The plain call (act 0) and the activations in functions of their own:
- * the plain code stays what it was before activations existed (no stack
- * realignment for the SLEEF calls' spills). */
+ * the plain code stays what it was before activations existed. */
 static __attribute__((noinline)) void channels_plain(size_t rows, size_t channels,
                                                      const float *x, size_t stride,
                                                      const float *shift, const float *scale,

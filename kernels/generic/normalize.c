@@ -2,8 +2,8 @@
  * f32_normalize_stream) with the activation epilogue, and the epilogue on
  * its own (f32_activate), written once and compiled for every ISA against
  * its vector header (SIMDNORM_VEC_HEADER, kernels/vec/); for x86 also a
- * second time for scalar with SIMDNORM_VEC_NOFMA (the scalar_nofma kernels:
- * SLEEF's non-FMA functions). Every element is the same sequence of float
+ * second time for scalar with SIMDNORM_VEC_NOFMA (the scalar_nofma kernels,
+ * the same bits). Every element is the same sequence of float
  * operations in every lane of every ISA: the same bits. Any alignment;
  * nothing past element n-1 is read or written (the last partial vector
  * uses partial loads and stores); each vector of x is read before the same
@@ -15,13 +15,13 @@
 #include "generic/normalize.h"
 
 /* The plain call (act 0) and the activations in functions of their own:
- * the plain code stays what it was before activations existed (no stack
- * realignment for the SLEEF calls' spills), the entry points only branch. */
+ * the plain code stays what it was before activations existed, the entry
+ * points only branch. */
 static NOINLINE void normalize_plain(size_t n, const float *x, float shift, float scale,
                                      float offset, const float *gamma, const float *beta,
                                      float *y)
 {
-    normalize_affine(n, x, shift, scale, offset, gamma, beta, y, SIMDNORM_ACT_NONE, 0);
+    normalize_affine(n, x, shift, scale, offset, gamma, beta, y, SIMDNORM_ACT_NONE, 0, NULL);
 }
 
 /* Contract: kernels.h, f32_normalize. */
@@ -30,7 +30,7 @@ void SIMDNORM_KERNEL(f32_normalize)(size_t n, const float *x, float shift, float
                                     float *y)
 {
     if (act != SIMDNORM_ACT_NONE)
-        normalize_act(n, x, shift, scale, offset, gamma, beta, y, act);
+        normalize_act(n, x, shift, scale, offset, gamma, beta, y, act, NULL);
     else
         normalize_plain(n, x, shift, scale, offset, gamma, beta, y);
 }
@@ -40,7 +40,7 @@ static NOINLINE void normalize_plain_stream(size_t n, const float *x, float shif
                                             float offset, const float *gamma,
                                             const float *beta, float *y)
 {
-    normalize_affine(n, x, shift, scale, offset, gamma, beta, y, SIMDNORM_ACT_NONE, 1);
+    normalize_affine(n, x, shift, scale, offset, gamma, beta, y, SIMDNORM_ACT_NONE, 1, NULL);
 }
 
 /* Contract: kernels.h, f32_normalize_stream. As f32_normalize, with
@@ -50,7 +50,7 @@ void SIMDNORM_KERNEL(f32_normalize_stream)(size_t n, const float *x, float shift
                                            const float *beta, int act, float *y)
 {
     if (act != SIMDNORM_ACT_NONE)
-        normalize_act_stream(n, x, shift, scale, offset, gamma, beta, y, act);
+        normalize_act_stream(n, x, shift, scale, offset, gamma, beta, y, act, NULL);
     else
         normalize_plain_stream(n, x, shift, scale, offset, gamma, beta, y);
 }

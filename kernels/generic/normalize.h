@@ -29,11 +29,26 @@ static ALWAYS_INLINE vf normalize_vf(vf v, vf shift, vf scale, vf offset, vf g, 
     return act_vf(r, act);
 }
 
+/* Prefetch of the data the caller reads next (the row engine: the next
+ * batch's row, while this one's activation keeps the FP units busy; its
+ * statistics pass then reads the caches): pf[i] for the vector at i, one
+ * per vector (NULL: none). Not on scalar (one element per vector). */
+#if VF_N >= 4
+#define NORMALIZE_PREFETCH(pf, i)                                              \
+    do {                                                                       \
+        if (pf)                                                                \
+            __builtin_prefetch((pf) + (i));                                    \
+    } while (0)
+#else
+#define NORMALIZE_PREFETCH(pf, i) ((void)(pf))
+#endif
+
 /* The full vector of elements [i, i + VF_N). */
 static ALWAYS_INLINE vf normalize_full(size_t i, const float *x, vf shift, vf scale, vf offset,
                                       const float *gamma, const float *beta, int has_gamma,
-                                      int has_beta, int act)
+                                      int has_beta, int act, const float *pf)
 {
+    NORMALIZE_PREFETCH(pf, i);
     const vf g = has_gamma ? vf_loadu(gamma + i) : vf_zero();
     const vf b = has_beta ? vf_loadu(beta + i) : vf_zero();
     return normalize_vf(vf_loadu(x + i), shift, scale, offset, g, b, has_gamma, has_beta, act);
@@ -62,7 +77,7 @@ static ALWAYS_INLINE void normalize_part(size_t i, size_t c, const float *x, vf 
 static ALWAYS_INLINE void normalize_span(size_t n, const float *x, float shift_s, float scale_s,
                                          float offset_s, const float *gamma, const float *beta,
                                          float *y, int has_gamma, int has_beta, int act,
-                                         int stream)
+                                         int stream, const float *pf)
 {
     const vf shift = vf_set1(shift_s), scale = vf_set1(scale_s), offset = vf_set1(offset_s);
     size_t i = 0;
@@ -78,7 +93,7 @@ static ALWAYS_INLINE void normalize_span(size_t n, const float *x, float shift_s
         }
         for (; i + VF_N <= n; i += VF_N)
             vf_stream(y + i, normalize_full(i, x, shift, scale, offset, gamma, beta, has_gamma,
-                                            has_beta, act));
+                                            has_beta, act, pf));
     }
 #else
     (void)stream;
@@ -92,13 +107,13 @@ static ALWAYS_INLINE void normalize_span(size_t n, const float *x, float shift_s
 #pragma GCC unroll 8
         for (size_t u = 0; u < VF_NORMALIZE_UNROLL; u++)
             r[u] = normalize_full(i + u * VF_N, x, shift, scale, offset, gamma, beta, has_gamma,
-                                  has_beta, act);
+                                  has_beta, act, pf);
         for (; i + 2 * blk <= n; i += blk) {
             vf q[VF_NORMALIZE_UNROLL];
 #pragma GCC unroll 8
             for (size_t u = 0; u < VF_NORMALIZE_UNROLL; u++)
                 q[u] = normalize_full(i + blk + u * VF_N, x, shift, scale, offset, gamma, beta,
-                                      has_gamma, has_beta, act);
+                                      has_gamma, has_beta, act, pf);
 #pragma GCC unroll 8
             for (size_t u = 0; u < VF_NORMALIZE_UNROLL; u++) {
                 vf_storeu(y + i + u * VF_N, r[u]);
@@ -115,7 +130,7 @@ static ALWAYS_INLINE void normalize_span(size_t n, const float *x, float shift_s
 #pragma GCC unroll 8
         for (size_t u = 0; u < VF_NORMALIZE_UNROLL; u++)
             r[u] = normalize_full(i + u * VF_N, x, shift, scale, offset, gamma, beta, has_gamma,
-                                  has_beta, act);
+                                  has_beta, act, pf);
 #pragma GCC unroll 8
         for (size_t u = 0; u < VF_NORMALIZE_UNROLL; u++)
             vf_storeu(y + i + u * VF_N, r[u]);
@@ -123,7 +138,7 @@ static ALWAYS_INLINE void normalize_span(size_t n, const float *x, float shift_s
     if (VF_NORMALIZE_UNROLL > 1)
         for (; i + VF_N <= n; i += VF_N)
             vf_storeu(y + i, normalize_full(i, x, shift, scale, offset, gamma, beta, has_gamma,
-                                            has_beta, act));
+                                            has_beta, act, pf));
     if (i < n)
         normalize_part(i, n - i, x, shift, scale, offset, gamma, beta, y, has_gamma, has_beta,
                        act);
@@ -136,35 +151,36 @@ static ALWAYS_INLINE void normalize_span(size_t n, const float *x, float shift_s
 /* The four gamma/beta variants of one activation, each with constant flags. */
 static ALWAYS_INLINE void normalize_affine(size_t n, const float *x, float shift, float scale,
                                            float offset, const float *gamma, const float *beta,
-                                           float *y, int act, int stream)
+                                           float *y, int act, int stream, const float *pf)
 {
     if (gamma && beta)
-        normalize_span(n, x, shift, scale, offset, gamma, beta, y, 1, 1, act, stream);
+        normalize_span(n, x, shift, scale, offset, gamma, beta, y, 1, 1, act, stream, pf);
     else if (gamma)
-        normalize_span(n, x, shift, scale, offset, gamma, beta, y, 1, 0, act, stream);
+        normalize_span(n, x, shift, scale, offset, gamma, beta, y, 1, 0, act, stream, pf);
     else if (beta)
-        normalize_span(n, x, shift, scale, offset, gamma, beta, y, 0, 1, act, stream);
+        normalize_span(n, x, shift, scale, offset, gamma, beta, y, 0, 1, act, stream, pf);
     else
-        normalize_span(n, x, shift, scale, offset, gamma, beta, y, 0, 0, act, stream);
+        normalize_span(n, x, shift, scale, offset, gamma, beta, y, 0, 0, act, stream, pf);
 }
 
-/* The activations' loops, out of line (the SLEEF calls' spills stay out of
- * the plain loop's frame); the stream variant ends with a fence. */
+/* The activations' loops, out of line (their registers and tail calls stay
+ * out of the plain loop's frame); the stream variant ends with a fence. pf:
+ * a span of n floats to prefetch meanwhile, or NULL (NORMALIZE_PREFETCH). */
 static NOINLINE void normalize_act(size_t n, const float *x, float shift, float scale,
                                    float offset, const float *gamma, const float *beta, float *y,
-                                   int act)
+                                   int act, const float *pf)
 {
     SIMDNORM_WITH_CONST_ACT(act, A,
-                            normalize_affine(n, x, shift, scale, offset, gamma, beta, y, A, 0))
+                            normalize_affine(n, x, shift, scale, offset, gamma, beta, y, A, 0, pf))
 }
 
 #if VF_STREAM_ALIGN
 static NOINLINE void normalize_act_stream(size_t n, const float *x, float shift, float scale,
                                           float offset, const float *gamma, const float *beta,
-                                          float *y, int act)
+                                          float *y, int act, const float *pf)
 {
     SIMDNORM_WITH_CONST_ACT(act, A,
-                            normalize_affine(n, x, shift, scale, offset, gamma, beta, y, A, 1))
+                            normalize_affine(n, x, shift, scale, offset, gamma, beta, y, A, 1, pf))
 }
 
 #else

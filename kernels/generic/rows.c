@@ -44,20 +44,32 @@ static __attribute__((noinline)) vd row_sumsq(size_t n, const float *x)
 }
 
 /* Normalize row r of the job with its plan; act 0 inline, the activations
- * through the out-of-line loops (their SLEEF calls cost far more than a
- * call). */
+ * through the out-of-line loops, which prefetch pf (the same row of the
+ * next batch, or NULL) meanwhile: their arithmetic keeps the core busy
+ * while the next rows come from memory, and the next statistics pass reads
+ * them in cache (LayerNorm + GELU, 64 MiB: the activation's time was
+ * otherwise added to the memory-bound norm's). */
 static ALWAYS_INLINE void engine_normalize(const simdnorm_row_job *j, size_t r, const float *xr,
                                            float shift, float scale, float offset,
-                                           const float *beta, int stream)
+                                           const float *beta, int stream, const float *pf)
 {
     float *yr = j->y + r * j->y_stride;
     if (j->act == SIMDNORM_ACT_NONE)
         normalize_affine(j->cols, xr, shift, scale, offset, j->gamma, beta, yr,
-                         SIMDNORM_ACT_NONE, stream);
+                         SIMDNORM_ACT_NONE, stream, NULL);
     else if (stream)
-        normalize_act_stream(j->cols, xr, shift, scale, offset, j->gamma, beta, yr, j->act);
+        normalize_act_stream(j->cols, xr, shift, scale, offset, j->gamma, beta, yr, j->act, pf);
     else
-        normalize_act(j->cols, xr, shift, scale, offset, j->gamma, beta, yr, j->act);
+        normalize_act(j->cols, xr, shift, scale, offset, j->gamma, beta, yr, j->act, pf);
+}
+
+/* Row i of the batch after the one at r (NULL past r1): what the
+ * activation loops prefetch. */
+static ALWAYS_INLINE const float *next_row(const simdnorm_row_job *j, size_t r, size_t bn,
+                                           size_t i, size_t r1)
+{
+    return j->act != SIMDNORM_ACT_NONE && r + bn + i < r1 ? j->x + (r + bn + i) * j->x_stride
+                                                            : NULL;
 }
 
 /* simdnorm_head_shift of a row, its 8-element head summed in the vector
@@ -114,9 +126,10 @@ static ALWAYS_INLINE void layer_norm_rows(const simdnorm_row_job *j, size_t r0, 
     const size_t bn = batch_rows(n);
     for (size_t r = r0; r < r1; r += bn) {
         const size_t m = r1 - r < bn ? r1 - r : bn;
-        if (m == 1) {
+        if (m == 1 && j->act == SIMDNORM_ACT_NONE) {
             /* one row (a 1-row call, a decode step): the per-row finish in
-             * scalar double has the shorter dependency chain; same bits */
+             * scalar double has the shorter dependency chain; same bits.
+             * With an activation the batch path below, for its prefetch. */
             const float *x0 = j->x + r * j->x_stride;
             const float sh0 = row_shift(n, x0);
             vd a, b;
@@ -168,7 +181,8 @@ static ALWAYS_INLINE void layer_norm_rows(const simdnorm_row_job *j, size_t r0, 
                                           scale, offset);
         for (size_t i = 0; i < m; i++) {
             if (fast >> i & 1)
-                engine_normalize(j, r + i, xr[i], shift[i], scale[i], offset[i], j->beta, stream);
+                engine_normalize(j, r + i, xr[i], shift[i], scale[i], offset[i], j->beta, stream,
+                                 next_row(j, r, bn, i, r1));
             else
                 simdnorm_layer_norm_row_slow(j, r + i, sh[i], s1[i], s2[i]);
         }
@@ -185,7 +199,7 @@ static ALWAYS_INLINE void rms_norm_rows(const simdnorm_row_job *j, size_t r0, si
     const size_t bn = batch_rows(n);
     for (size_t r = r0; r < r1; r += bn) {
         const size_t m = r1 - r < bn ? r1 - r : bn;
-        if (m == 1) { /* one row: as in layer_norm_rows */
+        if (m == 1 && j->act == SIMDNORM_ACT_NONE) { /* one row: as in layer_norm_rows */
             simdnorm_rms_norm_row_slow(j, r, vd_fold(row_sumsq(n, j->x + r * j->x_stride)));
             continue;
         }
@@ -221,7 +235,8 @@ static ALWAYS_INLINE void rms_norm_rows(const simdnorm_row_job *j, size_t r0, si
                                           shift, scale, offset);
         for (size_t i = 0; i < m; i++) {
             if (fast >> i & 1)
-                engine_normalize(j, r + i, xr[i], shift[i], scale[i], offset[i], NULL, stream);
+                engine_normalize(j, r + i, xr[i], shift[i], scale[i], offset[i], NULL, stream,
+                                 next_row(j, r, bn, i, r1));
             else
                 simdnorm_rms_norm_row_slow(j, r + i, ss[i]);
         }

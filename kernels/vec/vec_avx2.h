@@ -5,7 +5,6 @@
 #define SIMDNORM_VEC_H
 
 #include <immintrin.h>
-#include <sleef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -87,9 +86,28 @@ static inline vf vf_canon_nan_of(vf r, vf probe)
     return _mm256_blendv_ps(r, _mm256_castsi256_ps(_mm256_set1_epi32((int)SIMDNORM_CANONICAL_NAN_BITS)),
                             _mm256_cmp_ps(probe, probe, _CMP_UNORD_Q));
 }
-static inline vf vf_erf(vf v) { return Sleef_finz_erff8_u10avx2(v); }
-static inline vf vf_tanh(vf v) { return Sleef_finz_tanhf8_u10avx2(v); }
-static inline vf vf_exp(vf v) { return Sleef_finz_expf8_u10avx2(v); }
+static inline vf vf_abs(vf v) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v); }
+static inline vf vf_min(vf a, vf b) { return _mm256_min_ps(a, b); }
+static inline vf vf_max(vf a, vf b) { return _mm256_max_ps(a, b); }
+static inline vf vf_fnma(vf a, vf b, vf c) { return _mm256_fnmadd_ps(a, b, c); }
+typedef __m256 vfmask;
+static inline vfmask vf_lt(vf a, vf b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
+static inline vfmask vf_ge(vf a, vf b) { return _mm256_cmp_ps(a, b, _CMP_GE_OQ); }
+static inline vfmask vf_nlt(vf a, vf b) { return _mm256_cmp_ps(a, b, _CMP_NLT_UQ); }
+static inline vfmask vfm_and(vfmask a, vfmask b) { return _mm256_and_ps(a, b); }
+static inline int vfm_any(vfmask m) { return _mm256_movemask_ps(m) != 0; }
+static inline vf vf_select(vfmask m, vf a, vf b) { return _mm256_blendv_ps(b, a, m); }
+typedef __m256i vi;
+static inline vi vi_set1(int32_t a) { return _mm256_set1_epi32(a); }
+static inline vi vi_add(vi a, vi b) { return _mm256_add_epi32(a, b); }
+static inline vi vi_shl(vi v, int n) { return _mm256_slli_epi32(v, n); }
+static inline vi vf_as_vi(vf v) { return _mm256_castps_si256(v); }
+static inline vf vi_as_vf(vi i) { return _mm256_castsi256_ps(i); }
+static inline vi vf_cvtt_vi(vf v) { return _mm256_cvttps_epi32(v); }
+static inline vf vi_cvt_vf(vi i) { return _mm256_cvtepi32_ps(i); }
+typedef __m256i vlut8;
+static inline vlut8 vlut8_of(vi i) { return i; }
+static inline vf vf_lut8(const float t[8], vlut8 l) { return _mm256_permutevar8x32_ps(_mm256_loadu_ps(t), l); }
 
 static inline vd vd_zero(void) { return _mm256_setzero_pd(); }
 static inline vd vd_set1(double a) { return _mm256_set1_pd(a); }

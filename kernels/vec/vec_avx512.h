@@ -6,7 +6,6 @@
 #define SIMDNORM_VEC_H
 
 #include <immintrin.h>
-#include <sleef.h>
 #include <stdint.h>
 
 #include "kernels.h"
@@ -42,9 +41,32 @@ static inline vf vf_canon_nan_of(vf r, vf probe)
     const __mmask16 nan = _mm512_cmp_ps_mask(probe, probe, _CMP_UNORD_Q);
     return _mm512_mask_mov_ps(r, nan, _mm512_castsi512_ps(_mm512_set1_epi32((int)SIMDNORM_CANONICAL_NAN_BITS)));
 }
-static inline vf vf_erf(vf v) { return Sleef_finz_erff16_u10avx512f(v); }
-static inline vf vf_tanh(vf v) { return Sleef_finz_tanhf16_u10avx512f(v); }
-static inline vf vf_exp(vf v) { return Sleef_finz_expf16_u10avx512f(v); }
+static inline vf vf_abs(vf v) { return _mm512_abs_ps(v); }
+static inline vf vf_min(vf a, vf b) { return _mm512_min_ps(a, b); }
+static inline vf vf_max(vf a, vf b) { return _mm512_max_ps(a, b); }
+static inline vf vf_fnma(vf a, vf b, vf c) { return _mm512_fnmadd_ps(a, b, c); }
+typedef __mmask16 vfmask;
+static inline vfmask vf_lt(vf a, vf b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
+static inline vfmask vf_ge(vf a, vf b) { return _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ); }
+static inline vfmask vf_nlt(vf a, vf b) { return _mm512_cmp_ps_mask(a, b, _CMP_NLT_UQ); }
+static inline vfmask vfm_and(vfmask a, vfmask b) { return (vfmask)(a & b); }
+static inline int vfm_any(vfmask m) { return m != 0; }
+static inline vf vf_select(vfmask m, vf a, vf b) { return _mm512_mask_blend_ps(m, b, a); }
+typedef __m512i vi;
+static inline vi vi_set1(int32_t a) { return _mm512_set1_epi32(a); }
+static inline vi vi_add(vi a, vi b) { return _mm512_add_epi32(a, b); }
+static inline vi vi_shl(vi v, int n) { return _mm512_slli_epi32(v, (unsigned)n); }
+static inline vi vf_as_vi(vf v) { return _mm512_castps_si512(v); }
+static inline vf vi_as_vf(vi i) { return _mm512_castsi512_ps(i); }
+static inline vi vf_cvtt_vi(vf v) { return _mm512_cvttps_epi32(v); }
+static inline vf vi_cvt_vf(vi i) { return _mm512_cvtepi32_ps(i); }
+/* The 8-entry table in both halves of a zmm: vpermps takes 4 index bits. */
+typedef __m512i vlut8;
+static inline vlut8 vlut8_of(vi i) { return i; }
+static inline vf vf_lut8(const float t[8], vlut8 l)
+{
+    return _mm512_permutexvar_ps(l, _mm512_broadcast_f32x8(_mm256_loadu_ps(t)));
+}
 
 static inline vd vd_zero(void) { return _mm512_setzero_pd(); }
 static inline vd vd_set1(double a) { return _mm512_set1_pd(a); }

@@ -7,7 +7,6 @@
 #define SIMDNORM_VEC_H
 
 #include <arm_neon.h>
-#include <sleef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -61,9 +60,41 @@ static inline vf vf_canon_nan_of(vf r, vf probe)
 {
     return vbslq_f32(vceqq_f32(probe, probe), r, vreinterpretq_f32_u32(vdupq_n_u32(SIMDNORM_CANONICAL_NAN_BITS)));
 }
-static inline vf vf_erf(vf v) { return Sleef_finz_erff4_u10advsimd(v); }
-static inline vf vf_tanh(vf v) { return Sleef_finz_tanhf4_u10advsimd(v); }
-static inline vf vf_exp(vf v) { return Sleef_finz_expf4_u10advsimd(v); }
+static inline vf vf_abs(vf v) { return vabsq_f32(v); }
+/* a < b ? a : b and a > b ? a : b exactly (vminq/vminnmq differ on NaN
+ * and on -0 vs +0). */
+static inline vf vf_min(vf a, vf b) { return vbslq_f32(vcltq_f32(a, b), a, b); }
+static inline vf vf_max(vf a, vf b) { return vbslq_f32(vcgtq_f32(a, b), a, b); }
+static inline vf vf_fnma(vf a, vf b, vf c) { return vfmsq_f32(c, a, b); }
+typedef uint32x4_t vfmask;
+static inline vfmask vf_lt(vf a, vf b) { return vcltq_f32(a, b); }
+static inline vfmask vf_ge(vf a, vf b) { return vcgeq_f32(a, b); }
+static inline vfmask vf_nlt(vf a, vf b) { return vmvnq_u32(vcltq_f32(a, b)); }
+static inline vfmask vfm_and(vfmask a, vfmask b) { return vandq_u32(a, b); }
+static inline int vfm_any(vfmask m) { return vmaxvq_u32(m) != 0; }
+static inline vf vf_select(vfmask m, vf a, vf b) { return vbslq_f32(m, a, b); }
+typedef int32x4_t vi;
+static inline vi vi_set1(int32_t a) { return vdupq_n_s32(a); }
+static inline vi vi_add(vi a, vi b) { return vaddq_s32(a, b); }
+#define vi_shl(v, n) vshlq_n_s32((v), (n)) /* the count must be a constant */
+static inline vi vf_as_vi(vf v) { return vreinterpretq_s32_f32(v); }
+static inline vf vi_as_vf(vi i) { return vreinterpretq_f32_s32(i); }
+static inline vi vf_cvtt_vi(vf v) { return vcvtq_s32_f32(v); }
+static inline vf vi_cvt_vf(vi i) { return vcvtq_f32_s32(i); }
+/* Lookups by tbl on the table's 32 bytes: lane index i becomes the byte
+ * indices 4i, 4i+1, 4i+2, 4i+3. */
+typedef uint8x16_t vlut8;
+static inline vlut8 vlut8_of(vi i)
+{
+    return vreinterpretq_u8_u32(vmlaq_n_u32(vdupq_n_u32(0x03020100u), vreinterpretq_u32_s32(i), 0x04040404u));
+}
+static inline vf vf_lut8(const float t[8], vlut8 l)
+{
+    uint8x16x2_t tb;
+    tb.val[0] = vreinterpretq_u8_f32(vld1q_f32(t));
+    tb.val[1] = vreinterpretq_u8_f32(vld1q_f32(t + 4));
+    return vreinterpretq_f32_u8(vqtbl2q_u8(tb, l));
+}
 
 static inline vd vd_zero(void) { return vdupq_n_f64(0.0); }
 static inline vd vd_set1(double a) { return vdupq_n_f64(a); }

@@ -19,7 +19,24 @@
  *   vf_neg(v)        the sign flipped; vf_max0(v): v > 0 ? v : +0 (NaN: any)
  *   vf_canon_nan_of(r, probe)  r, with the canonical NaN in the lanes where
  *                    probe is NaN
- *   vf_erf/tanh/exp  SLEEF's deterministic 1-ULP functions (kernels.h)
+ *   vf_abs(v)        v with the sign bit cleared
+ *   vf_min(a, b)     a < b ? a : b;  vf_max(a, b): a > b ? a : b (x86's
+ *                    minps/maxps: a NaN in either gives b)
+ *   vf_fnma(a, b, c) c - a*b rounded once (fmaf(-a, b, c))
+ *   vfmask, vf_lt/ge(a, b)  ordered comparisons (false where a lane is
+ *                    NaN); vf_nlt(a, b): !(a < b) (true where NaN);
+ *                    vfm_and(m, n); vfm_any(m): nonzero when some lane is
+ *                    true; vf_select(m, a, b): m ? a : b in each lane
+ *   vi               int32_t lanes, as many as a vf has: vi_set1, vi_add
+ *                    (wrapping), vi_shl(v, n) (bits shifted left by the
+ *                    constant n, 0 < n < 32); vf_as_vi, vi_as_vf: the same
+ *                    bits; vf_cvtt_vi(v): v truncated toward zero, for
+ *                    -2^31 < v < 2^31 (undefined elsewhere, NaN too);
+ *                    vi_cvt_vf(i): i as float, for |i| <= 2^24 (exact)
+ *   vlut8, vlut8_of(i)  a vi of indices 0 <= i < 8 prepared for lookups;
+ *                    vf_lut8(t, l): t[l] in each lane, t a float[8]
+ * (the activation sequences, generic/act_math.h, are made of these and
+ * the arithmetic above: every one exact or one IEEE rounding.)
  *   vf_widen(v, out) out[h] = the doubles of lanes h*VD_N .. h*VD_N+VD_N-1
  *   vd_*             as vf_* on doubles; vd_sqrt, vd_div correctly rounded
  *   vd_round_f32(v)  (double)(float)v; vd_store_f32(p, v, n): the n first
@@ -32,24 +49,14 @@
  *   vd_head8_sum(x)  ((x0+x1)+(x2+x3)) + ((x4+x5)+(x6+x7)) in double
  *
  * Built with SIMDNORM_VEC_NOFMA defined (the scalar_nofma kernels of an x86
- * CPU without FMA), the activations call SLEEF's non-FMA functions. */
+ * CPU without FMA) the code is the same: fmaf is C's (libm's exact software
+ * fma where the CPU has none), so both tables give the same bits. */
 #ifndef SIMDNORM_VEC_H
 #define SIMDNORM_VEC_H
 
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
-
-/* sleef.h declares the purecfma functions only where it sees FMA (__AVX2__,
- * aarch64); this file is generic C, compiled without -mfma so that it runs
- * on any x86-64, and the dispatcher gives a CPU without FMA the
- * scalar_nofma table, so the FMA functions run only where FMA exists. An
- * undeclared call would compile as returning int (the build has
- * -Werror=implicit-function-declaration). */
-#ifndef FP_FAST_FMA
-#define FP_FAST_FMA
-#endif
-#include <sleef.h>
 
 #include "kernels.h"
 
@@ -93,15 +100,38 @@ static inline vf vf_canon_nan_of(vf r, vf probe)
     }
     return r;
 }
-#if defined(SIMDNORM_VEC_NOFMA)
-static inline vf vf_erf(vf v) { return Sleef_cinz_erff1_u10purec(v); }
-static inline vf vf_tanh(vf v) { return Sleef_cinz_tanhf1_u10purec(v); }
-static inline vf vf_exp(vf v) { return Sleef_cinz_expf1_u10purec(v); }
-#else
-static inline vf vf_erf(vf v) { return Sleef_finz_erff1_u10purecfma(v); }
-static inline vf vf_tanh(vf v) { return Sleef_finz_tanhf1_u10purecfma(v); }
-static inline vf vf_exp(vf v) { return Sleef_finz_expf1_u10purecfma(v); }
-#endif
+static inline vf vf_abs(vf v) { return fabsf(v); }
+static inline vf vf_min(vf a, vf b) { return a < b ? a : b; }
+static inline vf vf_max(vf a, vf b) { return a > b ? a : b; }
+static inline vf vf_fnma(vf a, vf b, vf c) { return fmaf(-a, b, c); }
+typedef int vfmask;
+static inline vfmask vf_lt(vf a, vf b) { return a < b; }
+static inline vfmask vf_ge(vf a, vf b) { return a >= b; }
+static inline vfmask vf_nlt(vf a, vf b) { return !(a < b); }
+static inline vfmask vfm_and(vfmask a, vfmask b) { return a & b; }
+static inline int vfm_any(vfmask m) { return m != 0; }
+static inline vf vf_select(vfmask m, vf a, vf b) { return m ? a : b; }
+typedef int32_t vi;
+static inline vi vi_set1(int32_t a) { return a; }
+static inline vi vi_add(vi a, vi b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
+static inline vi vi_shl(vi v, int n) { return (int32_t)((uint32_t)v << n); }
+static inline vi vf_as_vi(vf v)
+{
+    vi i;
+    memcpy(&i, &v, sizeof i);
+    return i;
+}
+static inline vf vi_as_vf(vi i)
+{
+    vf v;
+    memcpy(&v, &i, sizeof v);
+    return v;
+}
+static inline vi vf_cvtt_vi(vf v) { return (int32_t)v; }
+static inline vf vi_cvt_vf(vi i) { return (float)i; }
+typedef int32_t vlut8;
+static inline vlut8 vlut8_of(vi i) { return i; }
+static inline vf vf_lut8(const float t[8], vlut8 l) { return t[l]; }
 
 static inline vd vd_zero(void) { return 0.0; }
 static inline vd vd_set1(double a) { return a; }

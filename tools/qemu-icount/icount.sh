@@ -10,9 +10,9 @@ build=${1:-build-arm}
 case "$build" in /*) lib=$build/libsimdnorm.a ;; *) lib=../../$build/libsimdnorm.a ;; esac
 tmp=$(mktemp -d)
 gcc -O2 -shared -fPIC icount.c -o "$tmp/libicount.so"
-# dynamically linked: Debian ships no static libsleef for arm64; the guest
-# loads the cross libc next to the cross ld.so (as cross/aarch64-linux-gnu.ini)
-aarch64-linux-gnu-gcc -O2 -I../../include lncall.c "$lib" -fopenmp -lsleef -lm -lpthread -o "$tmp/lncall"
+# dynamically linked: the guest loads the cross libc next to the cross ld.so
+# (as cross/aarch64-linux-gnu.ini)
+aarch64-linux-gnu-gcc -O2 -I../../include lncall.c "$lib" -fopenmp -lm -lpthread -o "$tmp/lncall"
 count() {
   qemu-aarch64 -L /usr/aarch64-linux-gnu -E LD_LIBRARY_PATH=/usr/aarch64-linux-gnu/lib:/usr/lib/aarch64-linux-gnu \
     -plugin "$tmp/libicount.so" -d plugin "$tmp/lncall" "$@" 2>&1 | sed -n 's/^insns: //p'
