@@ -237,31 +237,8 @@ static void nhwc_normalize_chunk(const simdnorm_kernels *k, const bn_call *a, si
     const size_t rows = a->n * a->spatial, c = a->c;
     const simdnorm_f32_normalize_channels_fn normalize =
         a->stream ? k->f32_normalize_channels_stream : k->f32_normalize_channels;
-    size_t done = 0;
-    if (cw == c && c < BN_NARROW) {
-        /* Narrow and dense: R rows as one row of c*R channels; c*R a
-         * multiple of 16 floats where that fits, so that every wide row of
-         * an aligned y starts on a 64-byte boundary (streaming stores). */
-        size_t unit = 16;
-        while (c % (16 / unit * 2) == 0 && unit > 1)
-            unit /= 2; /* unit = 16 / gcd(c, 16) */
-        size_t rep = (BN_NARROW + c * unit - 1) / (c * unit) * unit;
-        if (c * rep > BN_CHUNK)
-            rep = (BN_NARROW + c - 1) / c;
-        const size_t wide = c * rep;
-        for (size_t j = c; j < wide; j++) {
-            shift[j] = shift[j - c];
-            scale[j] = scale[j - c];
-            offset[j] = offset[j - c];
-        }
-        const size_t wide_rows = rows / rep;
-        if (wide_rows)
-            normalize(wide_rows, wide, a->x, wide, shift, scale, offset, act, a->y);
-        done = wide_rows * rep;
-    }
-    if (done < rows)
-        normalize(rows - done, cw, a->x + done * c + c0, c, shift, scale, offset, act,
-                  a->y + done * c + c0);
+    simdnorm_normalize_channels_rows(normalize, rows, c, c0, cw, a->x, a->y, shift, scale,
+                                     offset, act, BN_NARROW, BN_CHUNK);
 }
 
 /* The slow channels of a chunk, after the kernel wrote y = x there: the

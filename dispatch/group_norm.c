@@ -248,28 +248,8 @@ static void nhwc_normalize_rows(const gn_fwd *a, const float *x, float *y, size_
                                 size_t cw, float *shift, float *scale, float *offset)
 {
     const size_t c = a->c;
-    size_t done = 0;
-    if (cw == c && c < GN_NARROW) {
-        size_t unit = 16;
-        while (c % (16 / unit * 2) == 0 && unit > 1)
-            unit /= 2; /* unit = 16 / gcd(c, 16) */
-        size_t rep = (GN_NARROW + c * unit - 1) / (c * unit) * unit;
-        if (c * rep > GN_CHUNK)
-            rep = (GN_NARROW + c - 1) / c;
-        const size_t wide = c * rep;
-        for (size_t j = c; j < wide; j++) {
-            shift[j] = shift[j - c];
-            scale[j] = scale[j - c];
-            offset[j] = offset[j - c];
-        }
-        const size_t wide_rows = rows / rep;
-        if (wide_rows)
-            a->normalize_ch(wide_rows, wide, x, wide, shift, scale, offset, SIMDNORM_ACT_NONE, y);
-        done = wide_rows * rep;
-    }
-    if (done < rows)
-        a->normalize_ch(rows - done, cw, x + done * c + c0, c, shift, scale, offset,
-                        SIMDNORM_ACT_NONE, y + done * c + c0);
+    simdnorm_normalize_channels_rows(a->normalize_ch, rows, c, c0, cw, x, y, shift, scale,
+                                     offset, SIMDNORM_ACT_NONE, GN_NARROW, GN_CHUNK);
 }
 
 /* NHWC pair path: sample i, groups [g0, g1) (at most GN_CHUNK channels, or

@@ -423,6 +423,44 @@ static inline void simdnorm_apply_normalize(const simdnorm_kernels *k,
     simdnorm_apply_normalize_ch(k, normalize, p, n, x, gamma, beta, 0, act, y);
 }
 
+/* The NHWC normalize of channels [c0, c0 + cw) of a [rows, c] matrix
+ * (stride c) with per-channel shift/scale/offset arrays of `cap` entries
+ * (the first cw set). Narrow and dense (cw == c < narrow): R rows are one
+ * row of c*R channels, the arrays repeated R times (c*R a multiple of 16
+ * floats where that fits in cap, so every wide row of an aligned y starts
+ * on a 64-byte boundary for streaming stores); the rest row by row. Shared
+ * by BatchNorm and GroupNorm; the same bits either way (each element's
+ * operations do not depend on the row's width). */
+static inline void simdnorm_normalize_channels_rows(simdnorm_f32_normalize_channels_fn normalize,
+                                                    size_t rows, size_t c, size_t c0, size_t cw,
+                                                    const float *x, float *y, float *shift,
+                                                    float *scale, float *offset, int act,
+                                                    size_t narrow, size_t cap)
+{
+    size_t done = 0;
+    if (cw == c && c < narrow) {
+        size_t unit = 16;
+        while (c % (16 / unit * 2) == 0 && unit > 1)
+            unit /= 2; /* unit = 16 / gcd(c, 16) */
+        size_t rep = (narrow + c * unit - 1) / (c * unit) * unit;
+        if (c * rep > cap)
+            rep = (narrow + c - 1) / c;
+        const size_t wide = c * rep;
+        for (size_t j = c; j < wide; j++) {
+            shift[j] = shift[j - c];
+            scale[j] = scale[j - c];
+            offset[j] = offset[j - c];
+        }
+        const size_t wide_rows = rows / rep;
+        if (wide_rows)
+            normalize(wide_rows, wide, x, wide, shift, scale, offset, act, y);
+        done = wide_rows * rep;
+    }
+    if (done < rows)
+        normalize(rows - done, cw, x + done * c + c0, c, shift, scale, offset, act,
+                  y + done * c + c0);
+}
+
 /* Above this many bytes of x + y a call writes y with streaming
  * (non-temporal) stores: DESIGN §6 measured them winning only when x + y
  * exceed ~24 MiB and losing badly below ~16 MiB. */
