@@ -62,7 +62,7 @@ static size_t make_inputs(float *x, size_t cap)
         PUT((float)(32.0 * rng_unif() - 16.0));
     /* the sequences' boundaries and their neighbours (float steps) */
     static const float edges[] = {0.5f, 1.0f, 1.5f, 2.0f, 2.5f, 3.0f, 3.5f, 4.0f, 4.7f, 10.0f,
-                                  14.5f, 16.5f, 87.0f, 88.0f, 88.72f, 103.9f, 110.0f,
+                                  14.5f, 16.25f, 16.5f, 87.0f, 88.0f, 88.72f, 103.9f, 110.0f,
                                   0x1.fffffep1f, 0x1p-10f, 0x1p-126f, 0x1p-149f};
     for (size_t i = 0; i < sizeof edges / sizeof *edges; i++)
         for (int s = -1; s <= 1; s += 2) {

@@ -127,7 +127,8 @@ static ALWAYS_INLINE vf act_gelu_erf(vf x)
 /* ---- SiLU and GELU(tanh): x sigma(z) = x / (1 + e^-z) ------------------
  * SiLU z = x; GELU(tanh) z = w = x (A + B x^2) (= 2 sqrt(2/pi) (x +
  * 0.044715 x^3), so 0.5 x (1 + tanh(w/2)) = x sigma(w)): no cancellation.
- * Main (SiLU |x| < 16.5, GELU(tanh) |x| < 4.7, so |z| < 16.5 and k < 24):
+ * Main (SiLU |x| < 16.25, GELU(tanh) |x| < 4.7, so |z| < 16.25 and
+ *   |k| <= 23: 1 + 2^k is exact):
  *   k = round(-z log2e) (fma with MAGIC), g = z + k ln2 (fma, hi then lo),
  *   so e^-z = 2^k e^-g; d = (1 + 2^k) - (2^k g) q(-g) (fma; 1 + 2^k is
  *   exact for k < 24), r = x / d.
@@ -190,7 +191,7 @@ static ALWAYS_INLINE vf act_silu(vf x)
     vf g = vf_fma(kf, vf_set1(SIMDNORM_LN2HI), x);
     g = vf_fma(kf, vf_set1(SIMDNORM_LN2LO), g);
     vf r = vf_div(x, act_one_plus_exp(tk, g));
-    const vfmask tail = act_not_lt(vf_abs(x), vf_set1(16.5f));
+    const vfmask tail = act_not_lt(vf_abs(x), vf_set1(16.25f));
     if (vfm_any(tail))
         r = act_sigmoid_tail(x, x, vf_zero(), tail, r);
     return r;
