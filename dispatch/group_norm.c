@@ -531,6 +531,7 @@ typedef struct gn_bwd {
     double *s1, *s2;               /* [n*c]: the (sample, channel) sums */
     float *cm, *cr, *cw, *ck, *co; /* NHWC [n*c]: per channel mean, rstd, w, k, o */
     float *pk, *po;                /* NCHW phased [pairs]: k, o */
+    unsigned char *slow;           /* phased [pairs]: the pair takes gn_dx_slow */
     size_t gpu, units, npiece;
 } gn_bwd;
 
@@ -540,19 +541,62 @@ static float gn_w(const gn_bwd *b, size_t pair, size_t ch)
     return (float)((double)b->rstd[pair] * (b->gamma ? (double)b->gamma[ch] : 1.0));
 }
 
-/* A pair's k and o from its channels' sums: S1 = sum gamma_c*s1_c,
+/* A pair's sums from its channels' sums: S1 = sum gamma_c*s1_c,
  * S2 = sum gamma_c*s2_c in channel order (double). */
-static void gn_pair_coeffs(const gn_bwd *b, size_t pair, float *k, float *o)
+static void gn_pair_sums(const gn_bwd *b, size_t pair, double *S1, double *S2)
 {
     const size_t base = pair * b->cpg, g0 = (pair % b->groups) * b->cpg;
-    double S1 = 0.0, S2 = 0.0;
     for (size_t j = 0; j < b->cpg; j++) {
         const double gm = b->gamma ? (double)b->gamma[g0 + j] : 1.0;
-        S1 = j == 0 ? gm * b->s1[base + j] : S1 + gm * b->s1[base + j];
-        S2 = j == 0 ? gm * b->s2[base + j] : S2 + gm * b->s2[base + j];
+        *S1 = j == 0 ? gm * b->s1[base + j] : *S1 + gm * b->s1[base + j];
+        *S2 = j == 0 ? gm * b->s2[base + j] : *S2 + gm * b->s2[base + j];
     }
+}
+
+/* A coefficient the float kernels may take: NaN (it propagates as the
+ * formula does), 0, or a normal float (as BatchNorm's, backward.c). */
+static int gn_coeff_ok(double v)
+{
+    return v != v || v == 0.0 || (fabs(v) >= FLT_MIN && fabs(v) <= FLT_MAX);
+}
+
+/* A pair's k and o (simdnorm_bwd_coeffs with w = rstd); returns whether
+ * the float kernels may take the pair: k, o and every channel's
+ * w_c = rstd*gamma_c each 0, NaN or a normal float. Else - one of them
+ * would round to a subnormal, to 0 or to Inf - the pair's dx is
+ * gn_dx_slow's. */
+static int gn_pair_coeffs(const gn_bwd *b, size_t pair, float *k, float *o)
+{
+    double S1, S2;
+    gn_pair_sums(b, pair, &S1, &S2);
     float w;
-    simdnorm_bwd_coeffs(S1, S2, b->inv_len, (double)b->rstd[pair], &w, k, o);
+    const double rstd = (double)b->rstd[pair];
+    simdnorm_bwd_coeffs(S1, S2, b->inv_len, rstd, &w, k, o);
+    int ok = gn_coeff_ok(-(rstd * (S2 * b->inv_len))) && gn_coeff_ok(-(rstd * (S1 * b->inv_len)));
+    const size_t g0 = (pair % b->groups) * b->cpg;
+    for (size_t j = 0; j < b->cpg && ok; j++)
+        ok = gn_coeff_ok(rstd * (b->gamma ? (double)b->gamma[g0 + j] : 1.0));
+    return ok;
+}
+
+/* dx of channel ch of pair p in double, element i at dy/x/dx + i*stride,
+ * i < len (NCHW a plane or a piece of it: stride 1; NHWC: stride c):
+ * dx = rstd*(dy*gamma_c - S1/len - (x - mean)*rstd*(S2/len)), rounded once,
+ * NaN canonical: the same bits on every ISA. Reads each element before it
+ * writes it (in place). */
+static void gn_dx_slow(const gn_bwd *b, size_t p, size_t ch, const float *dy, const float *x,
+                       size_t stride, size_t len, float *dx)
+{
+    double S1, S2;
+    gn_pair_sums(b, p, &S1, &S2);
+    const double c1 = S1 * b->inv_len, c2 = S2 * b->inv_len;
+    const double mean = b->mean[p], rstd = b->rstd[p];
+    const double gm = b->gamma ? (double)b->gamma[ch] : 1.0;
+    for (size_t i = 0; i < len; i++) {
+        const double v =
+            rstd * ((double)dy[i * stride] * gm - c1 - ((double)x[i * stride] - mean) * rstd * c2);
+        dx[i * stride] = simdnorm_canonical_nan((float)v);
+    }
 }
 
 /* NCHW pair path: pairs [p0, p1), each its planes' sums, then their dx. */
@@ -572,11 +616,14 @@ static void bwd_nchw_pairs(void *ctx, size_t p0, size_t p1)
         if (!b->dx)
             continue;
         float k, o;
-        gn_pair_coeffs(b, p, &k, &o);
+        const int fast = gn_pair_coeffs(b, p, &k, &o);
         for (size_t j = 0; j < b->cpg; j++) {
             const size_t q = p * b->cpg + j, off = q * sp;
-            b->k->f32_bwd_dx(sp, b->dy + off, b->x + off, NULL, mean, rstd,
-                             gn_w(b, p, q % b->c), k, o, b->dx + off);
+            if (fast)
+                b->k->f32_bwd_dx(sp, b->dy + off, b->x + off, NULL, mean, rstd,
+                                 gn_w(b, p, q % b->c), k, o, b->dx + off);
+            else
+                gn_dx_slow(b, p, q % b->c, b->dy + off, b->x + off, 1, sp, b->dx + off);
         }
     }
 }
@@ -601,8 +648,11 @@ static void bwd_nchw_pieces(void *ctx, size_t u0, size_t u1)
     for (size_t u = u0; u < u1; u++) {
         const size_t q = u / b->npiece, e0 = (u % b->npiece) * GN_PIECE, p = q / b->cpg;
         const size_t len = b->sp - e0 < GN_PIECE ? b->sp - e0 : GN_PIECE, off = q * b->sp + e0;
-        b->k->f32_bwd_dx(len, b->dy + off, b->x + off, NULL, b->mean[p], b->rstd[p],
-                         gn_w(b, p, q % b->c), b->pk[p], b->po[p], b->dx + off);
+        if (b->slow[p])
+            gn_dx_slow(b, p, q % b->c, b->dy + off, b->x + off, 1, len, b->dx + off);
+        else
+            b->k->f32_bwd_dx(len, b->dy + off, b->x + off, NULL, b->mean[p], b->rstd[p],
+                             gn_w(b, p, q % b->c), b->pk[p], b->po[p], b->dx + off);
     }
 }
 
@@ -616,17 +666,45 @@ static void bwd_nhwc_fill(const gn_bwd *b, size_t i, size_t cb, size_t ce)
     }
 }
 
-/* NHWC: the coefficients of the channels of pair p. */
-static void bwd_nhwc_coeffs(const gn_bwd *b, size_t p)
+/* NHWC: the coefficients of the channels of pair p; whether the float
+ * kernels may take it (gn_pair_coeffs). */
+static int bwd_nhwc_coeffs(const gn_bwd *b, size_t p)
 {
     float k, o;
-    gn_pair_coeffs(b, p, &k, &o);
+    const int fast = gn_pair_coeffs(b, p, &k, &o);
     const size_t g0 = (p % b->groups) * b->cpg;
     for (size_t j = 0; j < b->cpg; j++) {
         const size_t q = p * b->cpg + j;
         b->cw[q] = gn_w(b, p, g0 + j);
         b->ck[q] = k;
         b->co[q] = o;
+    }
+    return fast;
+}
+
+/* NHWC dx of groups [g0, g1) of sample i over rows [r0, r0 + rows): the
+ * runs of pairs the float kernel may take in one call each, a pair whose
+ * coefficients it may not (slow[g - g0] != 0) channel by channel in double. */
+static void bwd_nhwc_dx(const gn_bwd *b, size_t i, size_t g0, size_t g1, size_t r0, size_t rows,
+                        const unsigned char *slow)
+{
+    const size_t c = b->c, base = (i * b->sp + r0) * c, q0 = i * c;
+    size_t g = g0;
+    while (g < g1) {
+        size_t e = g;
+        while (e < g1 && !slow[e - g0])
+            e++;
+        if (e > g) {
+            const size_t cb = g * b->cpg, off = base + cb;
+            b->k->f32_bwd_dx_channels(rows, (e - g) * b->cpg, b->dy + off, b->x + off, c,
+                                      b->cm + q0 + cb, b->cr + q0 + cb, b->cw + q0 + cb,
+                                      b->ck + q0 + cb, b->co + q0 + cb, b->dx + off);
+        }
+        if (e < g1)
+            for (size_t ch = e * b->cpg; ch < (e + 1) * b->cpg; ch++)
+                gn_dx_slow(b, i * b->groups + e, ch, b->dy + base + ch, b->x + base + ch, c, rows,
+                           b->dx + base + ch);
+        g = e + 1;
     }
 }
 
@@ -646,10 +724,15 @@ static void bwd_nhwc_units(void *ctx, size_t u0, size_t u1)
                                    b->s1 + q, b->s2 + q);
         if (!b->dx)
             continue;
+        unsigned char slow[GN_CHUNK]; /* g1 - g0 <= GN_CHUNK (gn_backward) */
+        int any = 0;
         for (size_t g = g0; g < g1; g++)
-            bwd_nhwc_coeffs(b, i * b->groups + g);
-        b->k->f32_bwd_dx_channels(b->sp, nc, b->dy + off, b->x + off, c, b->cm + q, b->cr + q,
-                                  b->cw + q, b->ck + q, b->co + q, b->dx + off);
+            any |= slow[g - g0] = (unsigned char)!bwd_nhwc_coeffs(b, i * b->groups + g);
+        if (!any)
+            b->k->f32_bwd_dx_channels(b->sp, nc, b->dy + off, b->x + off, c, b->cm + q,
+                                      b->cr + q, b->cw + q, b->ck + q, b->co + q, b->dx + off);
+        else
+            bwd_nhwc_dx(b, i, g0, g1, 0, b->sp, slow);
     }
 }
 
@@ -679,9 +762,14 @@ static void bwd_nhwc_pieces(void *ctx, size_t u0, size_t u1)
             continue;
         const size_t rows = b->sp - r0 < per ? b->sp - r0 : per;
         const size_t off = (i * b->sp + r0) * c;
-        b->k->f32_bwd_dx_channels(rows, c, b->dy + off, b->x + off, c, b->cm + i * c,
-                                  b->cr + i * c, b->cw + i * c, b->ck + i * c, b->co + i * c,
-                                  b->dx + off);
+        const unsigned char *slow = b->slow + i * b->groups;
+        if (!memchr(slow, 1, b->groups)) {
+            b->k->f32_bwd_dx_channels(rows, c, b->dy + off, b->x + off, c, b->cm + i * c,
+                                      b->cr + i * c, b->cw + i * c, b->ck + i * c,
+                                      b->co + i * c, b->dx + off);
+            continue;
+        }
+        bwd_nhwc_dx(b, i, 0, b->groups, r0, rows, slow);
     }
 }
 
@@ -698,7 +786,7 @@ static void gn_backward(gn_bwd *b, int nt)
         if (!b->dx)
             return;
         for (size_t p = 0; p < pairs; p++)
-            gn_pair_coeffs(b, p, &b->pk[p], &b->po[p]);
+            b->slow[p] = (unsigned char)!gn_pair_coeffs(b, p, &b->pk[p], &b->po[p]);
         b->npiece = (b->sp + GN_PIECE - 1) / GN_PIECE;
         gn_run(nt, nc * b->npiece, bwd_nchw_pieces, b);
         return;
@@ -724,7 +812,7 @@ static void gn_backward(gn_bwd *b, int nt)
     if (!b->dx)
         return;
     for (size_t p = 0; p < pairs; p++)
-        bwd_nhwc_coeffs(b, p);
+        b->slow[p] = (unsigned char)!bwd_nhwc_coeffs(b, p);
     const size_t per = GN_PIECE / b->c ? GN_PIECE / b->c : 1;
     b->npiece = (b->sp + per - 1) / per;
     gn_run(nt, b->n * b->npiece, bwd_nhwc_pieces, b);
@@ -795,7 +883,8 @@ SIMDNORM_API simdnorm_status simdnorm_group_norm_bwd_f32(simdnorm_layout layout,
     const int nt = simdnorm_threads_for(total * sizeof(float) * (dx ? 4 : 2), (size_t)-1);
     /* scratch: the sums; NHWC the per-channel arrays, NCHW phased k and o */
     const size_t floats = g.nhwc ? 5 * nc : (size_t)nt > pairs ? 2 * pairs : 0;
-    void *mem = malloc(2 * nc * sizeof(double) + floats * sizeof(float));
+    /* and the phased paths' per-pair slow flags (gn_pair_coeffs) */
+    void *mem = malloc(2 * nc * sizeof(double) + floats * sizeof(float) + pairs);
     if (!mem)
         return SIMDNORM_ERR_NOMEM;
     g.s1 = mem;
@@ -810,6 +899,7 @@ SIMDNORM_API simdnorm_status simdnorm_group_norm_bwd_f32(simdnorm_layout layout,
         g.pk = (float *)(g.s2 + nc);
         g.po = g.pk + pairs;
     }
+    g.slow = (unsigned char *)((float *)(g.s2 + nc) + floats);
     const simdnorm_fpenv fe = simdnorm_fpenv_enter();
     gn_backward(&g, nt);
     /* dgamma, dbeta: the per-sample sums in sample order */

@@ -724,6 +724,64 @@ static void case_threads(void)
     simdnorm_set_num_threads(saved);
 }
 
+/* Coefficients out of float range: x ~ 1e29 (rstd ~ 1e-29) and, in group
+ * 0, gamma ~ 1e-19, so w_c = rstd*gamma_c is below FLT_MIN while dx
+ * (~1e-33) and every other coefficient are normal floats. Such a pair takes
+ * the double path (gn_dx_slow), the others the kernels: against the float64
+ * reference, the same bits on 1 and 3 threads (the phased paths: fewer
+ * pairs than threads) and in place, and the same as scalar. */
+static void case_tiny_coeffs(void)
+{
+    static const struct {
+        size_t n, c, sp, g;
+    } shapes[] = {{2, 6, 50, 3}, {3, 12, 7, 4}, {1, 4, 40000, 2}, {1, 6, 30000, 3}};
+    const simdnorm_isa isa = simdnorm_active_isa();
+    const int saved = simdnorm_get_num_threads();
+    for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
+        for (int layout = 0; layout < 2; layout++) {
+            gp p = {layout ? SIMDNORM_NHWC : SIMDNORM_NCHW, shapes[s].n, shapes[s].c,
+                    shapes[s].sp, shapes[s].g, 1, 0, 1, 0, 1e-5f};
+            rng_seed(900 + s);
+            gin in = make_inputs(&p, 0.0, 1.0);
+            for (size_t e = 0; e < total_of(&p); e++) {
+                in.x[e] *= 1e29f;
+                in.dy[e] *= 1e15f;
+            }
+            for (size_t ch = 0; ch < p.c / p.groups; ch++)
+                in.gamma[ch] *= 1e-19f;
+            const size_t pairs = pairs_of(&p);
+            float *mean = malloc(pairs * sizeof(float)), *rstd = malloc(pairs * sizeof(float));
+            simdnorm_set_num_threads(1);
+            forward_stats(&p, &in, mean, rstd);
+            brun b1 = run_backward(&p, &in, mean, rstd, 7);
+            check_backward_ref(&p, &in, mean, rstd, &b1);
+            simdnorm_set_num_threads(3);
+            brun b3 = run_backward(&p, &in, mean, rstd, 7);
+            gp q = p;
+            q.in_place = 1;
+            brun bi = run_backward(&q, &in, mean, rstd, 7);
+            simdnorm_set_num_threads(saved);
+            CHECK(same_backward(&p, &b1, &b3), "%s shape %zu: 3 threads differ",
+                  layout ? "nhwc" : "nchw", s);
+            CHECK(same_backward(&p, &b1, &bi), "%s shape %zu: in place differs",
+                  layout ? "nhwc" : "nchw", s);
+            if (isa != SIMDNORM_ISA_SCALAR) {
+                simdnorm_set_isa(SIMDNORM_ISA_SCALAR);
+                brun bs = run_backward(&p, &in, mean, rstd, 7);
+                simdnorm_set_isa(isa);
+                CHECK(same_backward(&p, &b1, &bs), "%s shape %zu: differs from scalar",
+                      layout ? "nhwc" : "nchw", s);
+                free_brun(&bs);
+            }
+            free_brun(&b1);
+            free_brun(&b3);
+            free_brun(&bi);
+            free(mean);
+            free(rstd);
+            free_inputs(in);
+        }
+}
+
 /* ---- errors: every status, nothing written ---------------------------------- */
 
 static void case_errors(void)
@@ -872,6 +930,7 @@ int main(void)
         {"layouts_agree_2d", case_2d_layouts_agree},
         {"nan_inf_stay_in_their_group", case_nan_inf},
         {"threads_bitwise", case_threads},
+        {"tiny_coeffs_double_path", case_tiny_coeffs},
         {"errors_nothing_written", case_errors},
     };
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++)

@@ -38,6 +38,11 @@
  *   mean, rstd, dx, dgamma, dbeta), then the data as above (dy, x, gamma,
  *   mean, rstd in that order).
  *
+ * for GroupNorm (decode_group_norm, decode_group_norm_bwd): BatchNorm's
+ *   shape fields plus a u8 groups (gn_groups_for: a divisor of c, or any
+ *   0..15), u8 flags (GN_*; the backward BW_*), u8 fault, u8 eps, the arena
+ *   offsets, then the data.
+ *
  * An op is a decode_* that reads its shape and flags, adds its buffers
  * (add_buf, inputs then outputs) and sets the call's model (allowed
  * statuses), invoke (the call), mark_outputs (what an OK call may write), and
@@ -157,16 +162,24 @@ struct call {
             int x, y, g, b, s0, s1, smean, srstd;
         } bn;
         struct {
-            int kind;                      /* BW_LN, BW_RMS, BW_BN */
+            int kind;                      /* BW_LN, BW_RMS, BW_BN, BW_GN */
             size_t rows, cols, dys, xs, dxs; /* LayerNorm, RMSNorm */
-            simdnorm_layout layout;        /* BatchNorm */
+            simdnorm_layout layout;        /* BatchNorm, GroupNorm */
             size_t n, c, spatial, total;   /* total: floats of dy, x, dx (0 when huge) */
+            size_t groups;                 /* GroupNorm */
             int training;
             float eps;                     /* for the statistics prepare_bwd writes */
             int in_place, fault, raw;
             /* buffer indices, -1 when absent */
             int dy, x, g, mean, rstd, dx, dg, db;
         } bwd;
+        struct {
+            simdnorm_layout layout;
+            size_t n, c, spatial, groups, total; /* total: floats of x and y (0 when huge) */
+            float eps;
+            int in_place, fault;
+            int x, y, g, b, mean, rstd; /* buffer indices, -1 when absent */
+        } gn;
     } u;
 };
 
@@ -1151,12 +1164,309 @@ static void decode_bn(call *c, reader *r, int train)
 static void decode_batch_norm_train(call *c, reader *r) { decode_bn(c, r, 1); }
 static void decode_batch_norm_infer(call *c, reader *r) { decode_bn(c, r, 0); }
 
-/* ---- backward: LayerNorm, RMSNorm, BatchNorm gradients --------------------------
- * The three functions share one description: groups (a row; a channel) whose
- * elements the forward averaged over, each with its saved mean/rstd, and
- * features (a column; a channel) that dgamma/dbeta reduce over. */
+/* ---- GroupNorm ------------------------------------------------------------------
+ * A (sample, group) pair gi = i*groups + g holds cpg = c/groups channels of
+ * sample i; its element k is, NCHW, channel g*cpg + k/spatial at position
+ * k%spatial (the pair is one contiguous span), NHWC channel g*cpg + k%cpg
+ * at position k/cpg. */
 
-enum { BW_LN, BW_RMS, BW_BN };
+/* Where element k of pair gi lies in a dense [n, c, spatial] / [n, spatial,
+ * c] tensor, and its channel. */
+static size_t gn_at(simdnorm_layout layout, size_t c, size_t sp, size_t groups, size_t gi,
+                    size_t k, size_t *ch)
+{
+    const size_t cpg = c / groups, i = gi / groups, g = gi % groups;
+    if (layout == SIMDNORM_NHWC) {
+        *ch = g * cpg + k % cpg;
+        return (i * sp + k / cpg) * c + *ch;
+    }
+    *ch = g * cpg + k / sp;
+    return (i * c + *ch) * sp + k % sp;
+}
+
+/* groups from a byte: >= 240 any value 0..15 (0 and non-divisors are
+ * SIMDNORM_ERR_SHAPE), else one of c's divisors (c == 0: 1..4). */
+static size_t gn_groups_for(unsigned v, size_t c)
+{
+    if (v >= 240)
+        return v - 240;
+    if (c == 0)
+        return 1 + v % 4;
+    size_t nd = 0;
+    for (size_t d = 1; d <= c; d++)
+        nd += c % d == 0;
+    size_t want = v % nd;
+    for (size_t d = 1; d <= c; d++)
+        if (c % d == 0 && want-- == 0)
+            return d;
+    return 1;
+}
+
+enum {
+    GN_GAMMA = 1, GN_BETA = 2, GN_MEAN = 4, GN_RSTD = 8, GN_IN_PLACE = 16, GN_ARENA = 32
+};
+/* fault % 16: 0 x = NULL, 1 y = NULL, 2 spatial just past the size limit,
+ * 3 spatial = SIZE_MAX, else none. */
+enum { GN_X_NULL, GN_Y_NULL, GN_HUGE, GN_HUGE_MAX };
+
+static float *gn_y(const call *c) { return c->u.gn.in_place ? P(c, c->u.gn.x) : P(c, c->u.gn.y); }
+
+static simdnorm_status invoke_gn(const call *c)
+{
+    const float *x = c->u.gn.fault == GN_X_NULL ? NULL : P(c, c->u.gn.x);
+    float *y = c->u.gn.fault == GN_Y_NULL ? NULL : gn_y(c);
+    return simdnorm_group_norm_f32(c->u.gn.layout, c->u.gn.n, c->u.gn.c, c->u.gn.spatial,
+                                   c->u.gn.groups, x, P(c, c->u.gn.g), P(c, c->u.gn.b),
+                                   c->u.gn.eps, y, P(c, c->u.gn.mean), P(c, c->u.gn.rstd));
+}
+
+static size_t gn_pairs(const call *c) { return c->u.gn.n * c->u.gn.groups; }
+
+static void mark_gn(const call *c)
+{
+    mark(gn_y(c), c->u.gn.total);
+    if (c->u.gn.mean >= 0)
+        mark(P(c, c->u.gn.mean), gn_pairs(c));
+    if (c->u.gn.rstd >= 0)
+        mark(P(c, c->u.gn.rstd), gn_pairs(c));
+}
+
+/* The statuses DESIGN §5 and simdnorm.h allow: eps and layout
+ * (SIMDNORM_ERR_PARAM) and groups 0 or not dividing c (SIMDNORM_ERR_SHAPE)
+ * always; then n == 0 or c == 0 is a no-op; else x or y NULL, spatial 0 or
+ * a size past PTRDIFF_MAX, overlap (bytes; y == x is in place). */
+static unsigned model_gn(const call *c)
+{
+    const size_t n = c->u.gn.n, ch = c->u.gn.c, sp = c->u.gn.spatial, groups = c->u.gn.groups;
+    unsigned bad = 0;
+    if (!eps_valid(c->u.gn.eps) ||
+        (c->u.gn.layout != SIMDNORM_NCHW && c->u.gn.layout != SIMDNORM_NHWC))
+        bad |= ALLOW(SIMDNORM_ERR_PARAM);
+    if (groups == 0 || ch % groups != 0)
+        bad |= ALLOW(SIMDNORM_ERR_SHAPE);
+    if (n == 0 || ch == 0)
+        return bad ? bad : ALLOW(SIMDNORM_OK);
+    const float *x = c->u.gn.fault == GN_X_NULL ? NULL : P(c, c->u.gn.x);
+    const float *y = c->u.gn.fault == GN_Y_NULL ? NULL : gn_y(c);
+    if (!x || !y)
+        bad |= ALLOW(SIMDNORM_ERR_NULL);
+    const unsigned __int128 elems = (unsigned __int128)n * sp * ch;
+    const int shape_bad = sp == 0 || elems * sizeof(float) > (unsigned __int128)PTRDIFF_MAX;
+    if (shape_bad)
+        bad |= ALLOW(SIMDNORM_ERR_SHAPE);
+    if (!shape_bad && !(bad & (ALLOW(SIMDNORM_ERR_NULL) | ALLOW(SIMDNORM_ERR_SHAPE)))) {
+        const size_t tot = c->u.gn.total, pairs = gn_pairs(c);
+        const float *ins[3] = {x, P(c, c->u.gn.g), P(c, c->u.gn.b)};
+        const size_t inn[3] = {tot, ch, ch};
+        const float *outs[3] = {y, P(c, c->u.gn.mean), P(c, c->u.gn.rstd)};
+        const size_t outn[3] = {tot, pairs, pairs};
+        int overlap = 0;
+        for (int o = 0; o < 3; o++) {
+            for (int i = 0; i < 3; i++)
+                if (!(o == 0 && i == 0 && y == x))
+                    overlap |= bytes_intersect(outs[o], outn[o], ins[i], inn[i]);
+            for (int q = o + 1; q < 3; q++)
+                overlap |= bytes_intersect(outs[o], outn[o], outs[q], outn[q]);
+        }
+        if (overlap)
+            bad |= ALLOW(SIMDNORM_ERR_OVERLAP);
+    }
+    return bad ? bad : ALLOW(SIMDNORM_OK);
+}
+
+/* The float64 reference of DESIGN §4 per (sample, group), as the row norms'
+ * (check_rows): mean within 1e-6 of max(|mean|, std), rstd within 1e-6
+ * relative, y (no gamma/beta, std > 0, |mean| <= 1e6 std) within 1e-6 of
+ * max(1, |ref|); a pair with a NaN or Inf: mean the plain float64 mean, rstd
+ * and all its y NaN; NaNs canonical. */
+static void check_gn(const call *c, const float *const *before)
+{
+    const size_t pairs = gn_pairs(c), sp = c->u.gn.spatial, nc = c->u.gn.c;
+    const size_t len = nc / (c->u.gn.groups ? c->u.gn.groups : 1) * sp;
+    const double eps = c->u.gn.eps;
+    const int affine = c->u.gn.g >= 0 || c->u.gn.b >= 0;
+    if (c->u.gn.total == 0) /* a no-op: mark_gn let nothing change */
+        return;
+    const float *x0 = initial(before, P(c, c->u.gn.x));
+    const float *y = gn_y(c), *mean = P(c, c->u.gn.mean), *rstd = P(c, c->u.gn.rstd);
+    size_t ch;
+    for (size_t i = 0; i < c->u.gn.total; i++)
+        check_nan_canonical("y", y[i]);
+    for (size_t gi = 0; gi < pairs; gi++) {
+        int has_nan = 0, has_inf = 0;
+        double sum = 0;
+        for (size_t k = 0; k < len; k++) {
+            const float v = x0[gn_at(c->u.gn.layout, nc, sp, c->u.gn.groups, gi, k, &ch)];
+            has_nan |= isnan(v);
+            has_inf |= isinf(v);
+            sum += v;
+        }
+        const double m = sum / (double)len;
+        if (mean)
+            check_nan_canonical("mean", mean[gi]);
+        if (rstd)
+            check_nan_canonical("rstd", rstd[gi]);
+        if (has_nan || has_inf) {
+            if (mean && !(isnan(m) ? isnan(mean[gi]) : mean[gi] == (float)m))
+                FAIL("%s pair %zu with NaN/Inf: mean %g, reference %g", c->name, gi, mean[gi], m);
+            if (rstd && !isnan(rstd[gi]))
+                FAIL("%s pair %zu with NaN/Inf: rstd %g", c->name, gi, rstd[gi]);
+            for (size_t k = 0; k < len; k++) {
+                const size_t at = gn_at(c->u.gn.layout, nc, sp, c->u.gn.groups, gi, k, &ch);
+                if (!isnan(y[at]))
+                    FAIL("%s pair %zu with NaN/Inf: y[%zu] %g is not NaN", c->name, gi, at,
+                         y[at]);
+            }
+            continue;
+        }
+        double q = 0, d1 = 0;
+        for (size_t k = 0; k < len; k++) {
+            const double d =
+                (double)x0[gn_at(c->u.gn.layout, nc, sp, c->u.gn.groups, gi, k, &ch)] - m;
+            q += d * d;
+            d1 += d;
+        }
+        const double var = fmax(0.0, (q - d1 * d1 / (double)len) / (double)len), sd = sqrt(var);
+        if (mean && !(fabs((double)mean[gi] - m) <= 1e-6 * fmax(fabs(m), sd) + 0x1p-150))
+            FAIL("%s pair %zu of %zu elements: mean %.9g, reference %.17g", c->name, gi, len,
+                 mean[gi], m);
+        const double rs = 1.0 / sqrt(var + eps);
+        if (rstd) {
+            const double g = rstd[gi];
+            const int ok = rs > FLT_MAX   ? isinf(g) || g == FLT_MAX
+                           : rs < FLT_MIN ? fabs(g - rs) <= 0x1p-149 + 1e-6 * rs
+                                          : fabs(g - rs) <= 1e-6 * rs;
+            if (!ok)
+                FAIL("%s pair %zu of %zu elements, eps %g: rstd %.9g, reference %.17g", c->name,
+                     gi, len, eps, g, rs);
+        }
+        if (affine || !(sd > 0 && fabs(m) <= 1e6 * sd))
+            continue;
+        for (size_t k = 0; k < len; k++) {
+            const size_t at = gn_at(c->u.gn.layout, nc, sp, c->u.gn.groups, gi, k, &ch);
+            const double want = ((double)x0[at] - m) * rs;
+            if (!near_ref(y[at], want, 1e-6))
+                FAIL("%s pair %zu of %zu elements (eps %g, mean %.17g, sd %.17g): x[%zu] %.9g "
+                     "y %.9g, reference %.17g",
+                     c->name, gi, len, eps, m, sd, at, x0[at], y[at], want);
+        }
+    }
+}
+
+/* The call again on fresh copies shifted by one float, in place, on another
+ * thread count (1, or 3 when the default is 1); for spatial == 1 (the same
+ * memory in both layouts) also in the other layout: the same bits. */
+static void check_gn_variants(const call *c)
+{
+    if (c->u.gn.in_place || c->u.gn.total == 0)
+        return;
+    const size_t nc = c->u.gn.c, tot = c->u.gn.total, pairs = gn_pairs(c);
+    for (int pass = 0; pass < 2; pass++) {
+        simdnorm_layout layout = c->u.gn.layout;
+        const char *how = "in place at another alignment and thread count";
+        if (pass == 1) {
+            if (c->u.gn.spatial != 1)
+                break;
+            layout = layout == SIMDNORM_NCHW ? SIMDNORM_NHWC : SIMDNORM_NCHW;
+            how = "with the other layout (spatial 1)";
+        }
+        float *xc = shifted_copy(init_of(P(c, c->u.gn.x)), tot);
+        float *g = shifted_copy(P(c, c->u.gn.g), nc), *b = shifted_copy(P(c, c->u.gn.b), nc);
+        float *m = c->u.gn.mean >= 0 ? xmalloc_floats(pairs + 1) : NULL;
+        float *r = c->u.gn.rstd >= 0 ? xmalloc_floats(pairs + 1) : NULL;
+        const int threads = simdnorm_get_num_threads();
+        if (simdnorm_set_num_threads(threads > 1 ? 1 : 3) != SIMDNORM_OK)
+            FAIL("simdnorm_set_num_threads failed");
+#define SH(p) ((p) ? (p) + 1 : NULL)
+        const simdnorm_status st =
+            simdnorm_group_norm_f32(layout, c->u.gn.n, nc, c->u.gn.spatial, c->u.gn.groups,
+                                    xc + 1, SH(g), SH(b), c->u.gn.eps, xc + 1, SH(m), SH(r));
+        simdnorm_set_num_threads(threads);
+        if (st != SIMDNORM_OK)
+            FAIL("%s %s: status %d", c->name, how, st);
+        compare_floats(c, "y", how, xc + 1, gn_y(c), tot);
+        compare_floats(c, "mean", how, SH(m), P(c, c->u.gn.mean), pairs);
+        compare_floats(c, "rstd", how, SH(r), P(c, c->u.gn.rstd), pairs);
+#undef SH
+        free(xc);
+        free(g);
+        free(b);
+        free(m);
+        free(r);
+    }
+}
+
+/* GroupNorm, after the op byte: u8 layout (as BatchNorm's), u8 n % 5, u8 c
+ * (as BatchNorm's), u8 groups (gn_groups_for, after c is capped), u16
+ * spatial (as BatchNorm's), u8 flags (GN_*), u8 fault (% 16, GN_X_NULL...),
+ * u8 eps (eps_for), 6 x u16 arena offsets when GN_ARENA (x, y, gamma, beta,
+ * mean, rstd), then the data. n*c*spatial is capped (c shrinks) at 2^17. */
+static void decode_group_norm(call *c, reader *r)
+{
+    c->name = "simdnorm_group_norm_f32";
+    c->model = model_gn;
+    c->invoke = invoke_gn;
+    c->mark_outputs = mark_gn;
+    c->check_ok = check_gn;
+    c->check_variants = check_gn_variants;
+    const unsigned lv = take_u8(r);
+    const size_t n = take_u8(r) % 5;
+    const unsigned cv = take_u8(r);
+    size_t nc = cv < 192 ? cv % 24 : 24 + 5 * (size_t)(cv - 192);
+    const unsigned gv = take_u8(r);
+    const unsigned sv = take_u16(r);
+    size_t sp = (sv & 0x8000) ? (sv & 0x1fff) : sv % 40;
+    const unsigned flags = take_u8(r);
+    const int fault = (int)(take_u8(r) % 16);
+    c->u.gn.layout = lv >= 248 ? (simdnorm_layout)(2 + lv % 4) : (simdnorm_layout)(lv & 1);
+    c->u.gn.eps = eps_for(take_u8(r), r);
+    c->u.gn.fault = fault;
+    c->u.gn.in_place = (flags & GN_IN_PLACE) != 0;
+    c->arena = (flags & GN_ARENA) != 0;
+    size_t tot;
+    if (fault == GN_HUGE || fault == GN_HUGE_MAX) {
+        const size_t nn = n ? n : 1, cc = nc ? nc : 1;
+        sp = fault == GN_HUGE_MAX ? SIZE_MAX : (size_t)PTRDIFF_MAX / sizeof(float) / nn / cc + 1;
+        tot = 0;
+    } else {
+        if (n * sp * nc > ((size_t)1 << 17))
+            nc = ((size_t)1 << 17) / (n * sp);
+        tot = n * sp * nc;
+    }
+    const size_t groups = gn_groups_for(gv, nc);
+    c->u.gn.n = n;
+    c->u.gn.c = nc;
+    c->u.gn.groups = groups;
+    c->u.gn.spatial = sp;
+    c->u.gn.total = tot;
+    const size_t pairs = groups && nc % groups == 0 ? n * groups : 0;
+    c->u.gn.x = add_buf(c, tot, 0);
+    c->u.gn.y = c->u.gn.in_place ? -1 : add_buf(c, tot, 1);
+    c->u.gn.g = (flags & GN_GAMMA) ? add_buf(c, nc, 0) : -1;
+    c->u.gn.b = (flags & GN_BETA) ? add_buf(c, nc, 0) : -1;
+    c->u.gn.mean = (flags & GN_MEAN) ? add_buf(c, pairs, 1) : -1;
+    c->u.gn.rstd = (flags & GN_RSTD) ? add_buf(c, pairs, 1) : -1;
+    if (c->arena) {
+        size_t total = 0;
+        for (int i = 0; i < c->nb; i++)
+            total += c->b[i].len;
+        const int order[6] = {c->u.gn.x, c->u.gn.y, c->u.gn.g, c->u.gn.b, c->u.gn.mean,
+                              c->u.gn.rstd};
+        for (int i = 0; i < 6; i++) {
+            const size_t off = take_u16(r) % (total + 1);
+            if (order[i] >= 0)
+                c->b[order[i]].offset = off;
+        }
+    }
+}
+
+/* ---- backward: LayerNorm, RMSNorm, BatchNorm, GroupNorm gradients ---------------
+ * The four functions share one description: groups (a row; a channel; a
+ * (sample, group) pair) whose elements the forward averaged over, each with
+ * its saved mean/rstd, and features (a column; a channel) that dgamma/dbeta
+ * reduce over. BatchNorm and GroupNorm take dense tensors (total floats). */
+
+enum { BW_LN, BW_RMS, BW_BN, BW_GN };
 enum {
     BW_GAMMA = 1, BW_DX = 2, BW_DGAMMA = 4, BW_DBETA = 8, BW_IN_PLACE = 16, BW_ARENA = 32,
     BW_RAW_STATS = 64
@@ -1190,12 +1500,21 @@ static bw_ptrs bw_pointers(const call *c)
 }
 
 static int bw_is_bn(const call *c) { return c->u.bwd.kind == BW_BN; }
-static size_t bw_groups(const call *c) { return bw_is_bn(c) ? c->u.bwd.c : c->u.bwd.rows; }
+static int bw_is_gn(const call *c) { return c->u.bwd.kind == BW_GN; }
+static int bw_dense(const call *c) { return bw_is_bn(c) || bw_is_gn(c); }
+static size_t bw_groups(const call *c)
+{
+    return bw_is_gn(c) ? c->u.bwd.n * c->u.bwd.groups : bw_is_bn(c) ? c->u.bwd.c : c->u.bwd.rows;
+}
 static size_t bw_len(const call *c)
 {
+    if (bw_is_gn(c)) /* 0 when groups is refused (SIMDNORM_ERR_SHAPE) */
+        return c->u.bwd.groups == 0 || c->u.bwd.c % c->u.bwd.groups != 0
+                   ? 0
+                   : c->u.bwd.c / c->u.bwd.groups * c->u.bwd.spatial;
     return bw_is_bn(c) ? c->u.bwd.n * c->u.bwd.spatial : c->u.bwd.cols;
 }
-static size_t bw_features(const call *c) { return bw_is_bn(c) ? c->u.bwd.c : c->u.bwd.cols; }
+static size_t bw_features(const call *c) { return bw_dense(c) ? c->u.bwd.c : c->u.bwd.cols; }
 
 /* Where element k of group gi lies in dy, x and dx (dx stride dxs), and its
  * feature (gamma's index). */
@@ -1206,7 +1525,10 @@ typedef struct bw_at {
 static bw_at bw_index(const call *c, size_t gi, size_t k, size_t dxs)
 {
     bw_at a;
-    if (bw_is_bn(c)) {
+    if (bw_is_gn(c)) {
+        a.dy = a.x = a.dx = gn_at(c->u.bwd.layout, c->u.bwd.c, c->u.bwd.spatial, c->u.bwd.groups,
+                                  gi, k, &a.f);
+    } else if (bw_is_bn(c)) {
         const size_t sp = c->u.bwd.spatial, nc = c->u.bwd.c, i = k / sp, s = k % sp;
         a.dy = a.x = a.dx = c->u.bwd.layout == SIMDNORM_NHWC ? (i * sp + s) * nc + gi
                                                              : (i * nc + gi) * sp + s;
@@ -1262,7 +1584,7 @@ static bw_stats bw_group_stats(const call *c, const float *x, size_t gi)
  * overflow, strides that reach the columns). */
 static int bw_shape_sane(const call *c)
 {
-    if (bw_is_bn(c))
+    if (bw_dense(c))
         return c->u.bwd.total != 0 || c->u.bwd.n * c->u.bwd.spatial * c->u.bwd.c == 0;
     const size_t rows = c->u.bwd.rows, cols = c->u.bwd.cols;
     return rows == 0 ||
@@ -1276,7 +1598,7 @@ static int bw_shape_sane(const call *c)
 static void prepare_bwd(call *c)
 {
     if (c->u.bwd.raw || !bw_shape_sane(c) || bw_len(c) == 0 ||
-        (bw_is_bn(c) && c->u.bwd.total == 0))
+        (bw_dense(c) && c->u.bwd.total == 0))
         return;
     float *mean = P(c, c->u.bwd.mean), *rstd = P(c, c->u.bwd.rstd);
     const float *x = P(c, c->u.bwd.x);
@@ -1299,6 +1621,10 @@ static simdnorm_status invoke_bwd(const call *c)
     case BW_RMS:
         return simdnorm_rms_norm_bwd_f32(c->u.bwd.rows, c->u.bwd.cols, p.dy, c->u.bwd.dys, p.x,
                                          c->u.bwd.xs, p.g, p.rstd, p.dx, p.dxs, p.dg);
+    case BW_GN:
+        return simdnorm_group_norm_bwd_f32(c->u.bwd.layout, c->u.bwd.n, c->u.bwd.c,
+                                           c->u.bwd.spatial, c->u.bwd.groups, p.dy, p.x, p.g,
+                                           p.mean, p.rstd, p.dx, p.dg, p.db);
     default:
         return simdnorm_batch_norm_bwd_f32(c->u.bwd.layout, c->u.bwd.n, c->u.bwd.c,
                                            c->u.bwd.spatial, p.dy, p.x, p.g, p.mean, p.rstd,
@@ -1310,7 +1636,7 @@ static void mark_bwd(const call *c)
 {
     const bw_ptrs p = bw_pointers(c);
     if (p.dx) {
-        if (bw_is_bn(c))
+        if (bw_dense(c))
             mark(p.dx, c->u.bwd.total);
         else
             for (size_t r = 0; r < c->u.bwd.rows; r++)
@@ -1330,7 +1656,7 @@ static int bw_overlap(const call *c, int outputs_only)
 {
     const bw_ptrs p = bw_pointers(c);
     size_t dyn, xn, dxn, gn = bw_features(c), sn = bw_groups(c);
-    if (bw_is_bn(c)) {
+    if (bw_dense(c)) {
         dyn = xn = dxn = c->u.bwd.total;
     } else {
         const size_t rows = c->u.bwd.rows, cols = c->u.bwd.cols;
@@ -1342,7 +1668,7 @@ static int bw_overlap(const call *c, int outputs_only)
     const size_t inn[5] = {dyn, xn, gn, sn, sn};
     const float *outs[3] = {p.dx, p.dg, p.db};
     const size_t outn[3] = {dxn, gn, gn};
-    const int in_place = p.dx && p.dx == p.dy && (bw_is_bn(c) || p.dxs == c->u.bwd.dys);
+    const int in_place = p.dx && p.dx == p.dy && (bw_dense(c) || p.dxs == c->u.bwd.dys);
     int overlap = 0;
     for (int o = 0; o < 3; o++) {
         for (int i = 0; i < 5 && !outputs_only; i++)
@@ -1369,7 +1695,21 @@ static unsigned model_bwd(const call *c)
     if (null)
         must |= ALLOW(SIMDNORM_ERR_NULL);
     int shape, empty;
-    if (bw_is_bn(c)) {
+    if (bw_is_gn(c)) {
+        /* layout, groups (0 or not dividing c), then c == 0 a no-op and
+         * n == 0 zeroed dgamma/dbeta, then the rest */
+        const size_t n = c->u.bwd.n, ch = c->u.bwd.c, sp = c->u.bwd.spatial;
+        unsigned first = 0;
+        if (c->u.bwd.layout != SIMDNORM_NCHW && c->u.bwd.layout != SIMDNORM_NHWC)
+            first |= ALLOW(SIMDNORM_ERR_PARAM);
+        if (c->u.bwd.groups == 0 || ch % c->u.bwd.groups != 0)
+            first |= ALLOW(SIMDNORM_ERR_SHAPE);
+        if (first || ch == 0)
+            return first ? first : ALLOW(SIMDNORM_OK);
+        const unsigned __int128 elems = (unsigned __int128)n * sp * ch;
+        shape = n != 0 && (sp == 0 || elems * sizeof(float) > (unsigned __int128)PTRDIFF_MAX);
+        empty = n == 0;
+    } else if (bw_is_bn(c)) {
         const size_t n = c->u.bwd.n, ch = c->u.bwd.c, sp = c->u.bwd.spatial;
         if (c->u.bwd.layout != SIMDNORM_NCHW && c->u.bwd.layout != SIMDNORM_NHWC)
             must |= ALLOW(SIMDNORM_ERR_PARAM);
@@ -1463,7 +1803,14 @@ static void check_bwd(const call *c, const float *const *before)
     const size_t groups = bw_groups(c), len = bw_len(c), feats = bw_features(c);
     const int kind = c->u.bwd.kind;
     const int fixed = kind == BW_BN && c->u.bwd.training == 0;
-    if (!bw_is_bn(c) && c->u.bwd.rows == 0) {
+    if (bw_is_gn(c) && (c->u.bwd.c == 0 || c->u.bwd.n == 0)) {
+        for (size_t f = 0; f < feats; f++)
+            if ((p.dg && p.dg[f] != 0.0f) || (p.db && p.db[f] != 0.0f))
+                FAIL("%s n 0: dgamma/dbeta[%zu] = %g/%g, not 0", c->name, f,
+                     p.dg ? p.dg[f] : 0.0f, p.db ? p.db[f] : 0.0f);
+        return;
+    }
+    if (!bw_dense(c) && c->u.bwd.rows == 0) {
         for (size_t f = 0; f < feats; f++)
             if ((p.dg && p.dg[f] != 0.0f) || (p.db && p.db[f] != 0.0f))
                 FAIL("%s rows 0: dgamma/dbeta[%zu] = %g/%g, not 0", c->name, f,
@@ -1554,17 +1901,31 @@ static void check_bwd(const call *c, const float *const *before)
         }
     }
     free(ref);
-    /* dgamma and dbeta: feature f sums over the groups (rows) or is its own
-     * group (a BatchNorm channel) */
+    /* dgamma and dbeta: feature f sums over the groups (rows), is its own
+     * group (a BatchNorm channel), or (GroupNorm) sums its spatial elements
+     * in the pairs of its group, over the samples */
+    const size_t gpairs = bw_is_gn(c) ? c->u.bwd.groups : 1;
+    const size_t cpg = bw_is_gn(c) ? c->u.bwd.c / c->u.bwd.groups : 1;
     for (size_t f = 0; f < feats && (p.dg || p.db); f++) {
         double sg = 0, sb = 0, ag = 0, ab = 0, adyr = 0;
         int fin_g = 1, fin_b = 1, prom = 1;
-        const size_t g_lo = bw_is_bn(c) ? f : 0, g_hi = bw_is_bn(c) ? f + 1 : groups;
-        const size_t k_lo = bw_is_bn(c) ? 0 : f, k_hi = bw_is_bn(c) ? len : f + 1;
-        for (size_t gi = g_lo; gi < g_hi; gi++) {
+        size_t g_lo = bw_is_bn(c) ? f : 0, g_hi = bw_is_bn(c) ? f + 1 : groups;
+        size_t k_lo = bw_is_bn(c) ? 0 : f, k_hi = bw_is_bn(c) ? len : f + 1, g_step = 1;
+        if (bw_is_gn(c)) { /* pairs i*groups + f/cpg, their elements of channel f */
+            g_lo = f / cpg;
+            g_hi = groups;
+            g_step = gpairs;
+            k_lo = 0;
+            k_hi = c->u.bwd.spatial;
+        }
+        for (size_t gi = g_lo; gi < g_hi; gi += g_step) {
             const double mean = mean0 ? mean0[gi] : 0.0, rstd = rstd0[gi];
             prom &= promised[gi];
-            for (size_t k = k_lo; k < k_hi; k++) {
+            for (size_t kk = k_lo; kk < k_hi; kk++) {
+                /* GroupNorm: position kk of channel f in the pair */
+                const size_t k = !bw_is_gn(c) ? kk
+                                 : c->u.bwd.layout == SIMDNORM_NHWC ? kk * cpg + f % cpg
+                                                                    : (f % cpg) * c->u.bwd.spatial + kk;
                 const bw_at at = bw_index(c, gi, k, 0);
                 const double dy = dy0[at.dy], t = dy * ((x0[at.x] - mean) * rstd);
                 fin_b &= isfinite(dy) && fabs(dy) <= BW_TERM_MAX;
@@ -1614,7 +1975,7 @@ static void check_bwd_variants(const call *c)
     size_t dyn, xn;
     if (groups == 0 || bw_len(c) == 0)
         return; /* nothing computed (dgamma/dbeta zeroed: check_bwd) */
-    if (bw_is_bn(c)) {
+    if (bw_dense(c)) {
         dyn = xn = c->u.bwd.total;
     } else {
         dyn = extent(c->u.bwd.rows, c->u.bwd.cols, c->u.bwd.dys);
@@ -1625,7 +1986,7 @@ static void check_bwd_variants(const call *c)
         const char *how = c->u.bwd.in_place ? "out of place, another alignment and thread count"
                                             : "in place, another alignment and thread count";
         if (pass == 1) {
-            if (!bw_is_bn(c) || c->u.bwd.spatial != 1 || c->u.bwd.total == 0)
+            if (!bw_dense(c) || c->u.bwd.spatial != 1 || c->u.bwd.total == 0)
                 break;
             layout = layout == SIMDNORM_NCHW ? SIMDNORM_NHWC : SIMDNORM_NCHW;
             how = "in the other layout (spatial 1)";
@@ -1653,6 +2014,11 @@ static void check_bwd_variants(const call *c)
                                            x + 1, c->u.bwd.xs, SH(g), SH(rstd), dx, c->u.bwd.dys,
                                            dg + 1);
             break;
+        case BW_GN:
+            st = simdnorm_group_norm_bwd_f32(layout, c->u.bwd.n, c->u.bwd.c, c->u.bwd.spatial,
+                                             c->u.bwd.groups, dy + 1, x + 1, SH(g), SH(mean),
+                                             SH(rstd), dx, dg + 1, db + 1);
+            break;
         default:
             st = simdnorm_batch_norm_bwd_f32(layout, c->u.bwd.n, c->u.bwd.c, c->u.bwd.spatial,
                                              dy + 1, x + 1, SH(g), SH(mean), SH(rstd),
@@ -1663,7 +2029,7 @@ static void check_bwd_variants(const call *c)
         if (st != SIMDNORM_OK)
             FAIL("%s %s: status %d", c->name, how, st);
         if (p.dx) {
-            if (bw_is_bn(c)) {
+            if (bw_dense(c)) {
                 compare_floats(c, "dx", how, dx, p.dx, c->u.bwd.total);
             } else {
                 for (size_t r = 0; r < c->u.bwd.rows; r++)
@@ -1818,6 +2184,46 @@ static void decode_batch_norm_bwd(call *c, reader *r)
     bw_add_bufs(c, r, flags, tot, tot, tot);
 }
 
+/* GroupNorm backward, after the op byte: u8 layout, u8 n, u8 c, u16 spatial
+ * (as BatchNorm's backward), u8 groups (gn_groups_for, after c is capped),
+ * u8 flags (BW_*), u8 fault (% 16, BW_DY_NULL...), u8 eps, 8 x u16 arena
+ * offsets when BW_ARENA, then the data. n*c*spatial is capped (c shrinks)
+ * at 2^17 floats. */
+static void decode_group_norm_bwd(call *c, reader *r)
+{
+    bw_common(c, BW_GN, "simdnorm_group_norm_bwd_f32");
+    const unsigned lv = take_u8(r);
+    const unsigned nv = take_u8(r);
+    const size_t n = nv < 200 ? nv % 5 : 5 + 5 * (size_t)(nv - 200);
+    const unsigned cv = take_u8(r);
+    size_t nc = cv < 192 ? cv % 24 : 24 + 5 * (size_t)(cv - 192);
+    const unsigned sv = take_u16(r);
+    size_t sp = (sv & 0x8000) ? (sv & 0x1fff) : sv % 40;
+    const unsigned gv = take_u8(r);
+    const unsigned flags = take_u8(r);
+    const int fault = (int)(take_u8(r) % 16);
+    c->u.bwd.layout = lv >= 248 ? (simdnorm_layout)(2 + lv % 4) : (simdnorm_layout)(lv & 1);
+    c->u.bwd.eps = eps_for(take_u8(r), r);
+    c->u.bwd.training = 1;
+    c->u.bwd.fault = fault <= BW_HUGE_MAX ? fault : -1;
+    size_t tot;
+    if (fault == BW_HUGE || fault == BW_HUGE_MAX) {
+        const size_t nn = n ? n : 1, cc = nc ? nc : 1;
+        sp = fault == BW_HUGE_MAX ? SIZE_MAX : (size_t)PTRDIFF_MAX / sizeof(float) / nn / cc + 1;
+        tot = 0;
+    } else {
+        if (n * sp * nc > ((size_t)1 << 17))
+            nc = ((size_t)1 << 17) / (n * sp);
+        tot = n * sp * nc;
+    }
+    c->u.bwd.n = n;
+    c->u.bwd.c = nc;
+    c->u.bwd.groups = gn_groups_for(gv, nc);
+    c->u.bwd.spatial = sp;
+    c->u.bwd.total = tot;
+    bw_add_bufs(c, r, flags, tot, tot, tot);
+}
+
 /* ---- ISA control, status strings, version ----------------------------------- */
 
 static void fuzz_isa_control(reader *r)
@@ -1868,6 +2274,8 @@ static const op ops[] = {
     {"layer_norm_bwd_f32", decode_layer_norm_bwd, NULL},
     {"rms_norm_bwd_f32", decode_rms_norm_bwd, NULL},
     {"batch_norm_bwd_f32", decode_batch_norm_bwd, NULL},
+    {"group_norm_f32", decode_group_norm, NULL},
+    {"group_norm_bwd_f32", decode_group_norm_bwd, NULL},
 };
 #define N_OPS (sizeof ops / sizeof *ops)
 

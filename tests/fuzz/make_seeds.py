@@ -10,6 +10,7 @@ import struct
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
 OP_LN, OP_RMS, OP_ISA, OP_BN_TRAIN, OP_BN_INFER = 0, 1, 2, 3, 4
 OP_LN_BWD, OP_RMS_BWD, OP_BN_BWD = 5, 6, 7
+OP_GN, OP_GN_BWD = 8, 9
 GAMMA, BETA, MEAN, RSTD, IN_PLACE, ARENA = 1, 2, 4, 8, 16, 32
 EPS = {"0": 0, "1e-12": 1, "1e-6": 2, "1e-5": 3, "1": 5, "FLT_MAX": 7, "-1e-5": 9,
        "nan": 10, "inf": 11}
@@ -439,6 +440,131 @@ seeds.update({
     # fixed statistics, n*spatial 0: gamma 3, mean 3, rstd 3, dgamma 3, dbeta 3
     "bnb_fixed_n0_arena_dgamma_is_dbeta": bn_bwd(NCHW, 0, 3, 4, BW_ALL | BW_ARENA, training=0,
                                                  offsets=(0, 0, 0, 3, 6, 0, 9, 10)),
+})
+# ---- GroupNorm (decode_group_norm, decode_group_norm_bwd) ----
+GN_GAMMA, GN_BETA, GN_MEAN, GN_RSTD, GN_IN_PLACE, GN_ARENA = 1, 2, 4, 8, 16, 32
+GN_ALL = GN_GAMMA | GN_BETA | GN_MEAN | GN_RSTD
+GN_STATS = GN_MEAN | GN_RSTD
+GN_NO_FAULT, GN_X_NULL, GN_Y_NULL, GN_HUGE, GN_HUGE_MAX = 8, 0, 1, 2, 3
+
+
+def groups_field(c, groups, raw=False):
+    """gn_groups_for: a divisor of c by its index, or (raw) any 0..15."""
+    if raw:
+        return 240 + groups
+    if c == 0:
+        return groups - 1
+    divisors = [d for d in range(1, c + 1) if c % d == 0]
+    return divisors.index(groups)
+
+
+def gn(layout, n, c, spatial, groups, flags, eps="1e-5", fault=GN_NO_FAULT, raw=False,
+       offsets=None, mode=0, scale_exp=48, offset=0, seed=1, patches=()):
+    b = struct.pack("<BBBBBHBBB", OP_GN, layout, n, c_field(c), groups_field(c, groups, raw),
+                    spatial_field(spatial), flags, fault, EPS[eps])
+    if flags & GN_ARENA:
+        b += struct.pack("<6H", *offsets)
+    return b + data_field(mode, scale_exp, offset, seed, patches)
+
+
+def gn_bwd(layout, n, c, spatial, groups, flags, eps="1e-5", fault=BW_NO_FAULT, raw=False,
+           offsets=None, mode=0, scale_exp=48, offset=0, seed=1, patches=()):
+    b = struct.pack("<BBBBHBBBB", OP_GN_BWD, layout, n_field(n), c_field(c),
+                    spatial_field(spatial), groups_field(c, groups, raw), flags, fault, EPS[eps])
+    if flags & BW_ARENA:
+        b += struct.pack("<8H", *offsets)
+    return b + data_field(mode, scale_exp, offset, seed, patches)
+
+
+seeds.update({
+    "gn_nchw_basic": gn(NCHW, 2, 8, 9, 4, GN_ALL),
+    "gn_nhwc_basic": gn(NHWC, 2, 8, 9, 4, GN_ALL, seed=70),
+    "gn_nchw_no_affine": gn(NCHW, 3, 6, 17, 3, GN_STATS, seed=71),
+    "gn_nhwc_no_affine": gn(NHWC, 3, 6, 17, 2, GN_STATS, seed=72),
+    "gn_instance_nchw": gn(NCHW, 2, 5, 33, 5, GN_STATS, seed=73),
+    "gn_instance_nhwc": gn(NHWC, 2, 5, 33, 5, GN_STATS, seed=74),
+    "gn_groups_1_nhwc": gn(NHWC, 2, 12, 7, 1, GN_STATS, seed=75),
+    "gn_nhwc_wide": gn(NHWC, 2, 339, 3, 113, GN_STATS, seed=76),
+    "gn_nhwc_wide_groups": gn(NHWC, 1, 320, 40, 32, GN_ALL, seed=77),
+    "gn_nchw_long": gn(NCHW, 1, 4, 5000, 2, GN_STATS, seed=78),
+    "gn_nhwc_long": gn(NHWC, 1, 8, 4200, 2, GN_STATS, seed=79),
+    "gn_spatial_1": gn(NHWC, 4, 12, 1, 3, GN_STATS, seed=80),
+    "gn_offset_1e6": gn(NCHW, 2, 4, 30, 2, GN_STATS, offset=4, seed=81),
+    "gn_nhwc_offset_1e6": gn(NHWC, 2, 4, 30, 2, GN_STATS, offset=4, seed=82),
+    "gn_near_flt_max": gn(NHWC, 2, 6, 11, 3, GN_STATS, mode=2, seed=83),
+    "gn_wide_exponents": gn(NCHW, 2, 6, 11, 2, GN_STATS, mode=1, seed=84),
+    "gn_few_values_eps_0": gn(NHWC, 2, 4, 8, 4, GN_STATS, eps="0", mode=3, seed=85),
+    # x is 2 x 4 x 6 = 48
+    "gn_nan_inf": gn(NCHW, 2, 4, 6, 2, GN_STATS, patches=[(1, NAN), (30, INF)]),
+    "gn_nhwc_nan_inf": gn(NHWC, 2, 4, 6, 2, GN_STATS, patches=[(2, NAN), (33, -INF)]),
+    "gn_in_place": gn(NHWC, 3, 6, 5, 3, GN_ALL | GN_IN_PLACE, seed=86),
+    "gn_in_place_nchw": gn(NCHW, 3, 6, 5, 2, GN_ALL | GN_IN_PLACE, seed=87),
+    "gn_groups_0": gn(NCHW, 2, 6, 4, 0, GN_STATS, raw=True),
+    "gn_groups_not_dividing": gn(NHWC, 2, 6, 4, 4, GN_STATS, raw=True),
+    "gn_groups_0_n0": gn(NCHW, 0, 6, 4, 0, GN_STATS, raw=True),
+    "gn_n0": gn(NCHW, 0, 6, 4, 2, GN_STATS, fault=GN_X_NULL),
+    "gn_c0": gn(NHWC, 2, 0, 4, 3, GN_STATS, fault=GN_X_NULL),
+    "gn_spatial_0": gn(NCHW, 2, 6, 0, 2, GN_STATS),
+    "gn_layout_bad": gn(LAYOUT_BAD, 2, 6, 4, 2, GN_STATS),
+    "gn_eps_nan": gn(NCHW, 2, 6, 4, 2, GN_STATS, eps="nan"),
+    "gn_x_null": gn(NCHW, 2, 6, 4, 2, GN_STATS, fault=GN_X_NULL),
+    "gn_y_null": gn(NHWC, 2, 6, 4, 2, GN_STATS, fault=GN_Y_NULL),
+    "gn_huge": gn(NCHW, 3, 6, 4, 2, GN_STATS, fault=GN_HUGE),
+    "gn_huge_max": gn(NHWC, 3, 6, 4, 2, GN_STATS, fault=GN_HUGE_MAX),
+    # arena, 2 x 6 x 4, groups 2: x 48, y 48, gamma 6, beta 6, mean 4, rstd 4
+    "gn_arena_disjoint": gn(NCHW, 2, 6, 4, 2, GN_ALL | GN_ARENA,
+                            offsets=(0, 48, 96, 102, 108, 112)),
+    "gn_arena_in_place": gn(NHWC, 2, 6, 4, 2, GN_ALL | GN_ARENA,
+                            offsets=(0, 0, 96, 102, 108, 112)),
+    "gn_arena_y_overlaps_x": gn(NCHW, 2, 6, 4, 2, GN_ALL | GN_ARENA,
+                                offsets=(0, 10, 96, 102, 108, 112)),
+    "gn_arena_mean_on_gamma": gn(NHWC, 2, 6, 4, 2, GN_ALL | GN_ARENA,
+                                 offsets=(0, 48, 96, 102, 98, 112)),
+    "gn_arena_mean_is_rstd": gn(NCHW, 2, 6, 4, 2, GN_ALL | GN_ARENA,
+                                offsets=(0, 48, 96, 102, 108, 108)),
+    "gnb_nchw_basic": gn_bwd(NCHW, 2, 8, 9, 4, BW_ALL),
+    "gnb_nhwc_basic": gn_bwd(NHWC, 2, 8, 9, 4, BW_ALL, seed=90),
+    "gnb_no_gamma": gn_bwd(NCHW, 3, 6, 17, 3, BW_OUT, seed=91),
+    "gnb_instance_nhwc": gn_bwd(NHWC, 2, 5, 33, 5, BW_ALL, seed=92),
+    "gnb_groups_1": gn_bwd(NHWC, 2, 12, 7, 1, BW_ALL, seed=93),
+    "gnb_nhwc_wide": gn_bwd(NHWC, 2, 339, 3, 3, BW_ALL, seed=94),
+    "gnb_nchw_long": gn_bwd(NCHW, 1, 4, 5000, 2, BW_ALL, seed=95),
+    "gnb_many": gn_bwd(NHWC, 280, 24, 5, 8, BW_ALL, seed=96),
+    "gnb_many_nchw": gn_bwd(NCHW, 280, 24, 5, 6, BW_ALL | BW_IN_PLACE, seed=97),
+    "gnb_spatial_1": gn_bwd(NCHW, 4, 12, 1, 4, BW_ALL, seed=98),
+    "gnb_offset_1e3": gn_bwd(NHWC, 2, 4, 30, 2, BW_ALL, offset=3, seed=99),
+    "gnb_near_flt_max": gn_bwd(NCHW, 2, 4, 17, 2, BW_ALL, mode=2, seed=100),
+    # dy 48 then x 48 (2 x 4 x 6)
+    "gnb_nan_inf": gn_bwd(NCHW, 2, 4, 6, 2, BW_ALL, patches=[(1, NAN), (48 + 30, INF)]),
+    "gnb_nhwc_nan_inf": gn_bwd(NHWC, 2, 4, 6, 2, BW_ALL, patches=[(9, INF), (48 + 7, -INF)]),
+    "gnb_in_place": gn_bwd(NHWC, 3, 6, 5, 3, BW_ALL | BW_IN_PLACE, seed=101),
+    "gnb_raw_stats": gn_bwd(NCHW, 2, 4, 6, 2, BW_ALL | BW_RAW, seed=102),
+    "gnb_dx_only": gn_bwd(NHWC, 2, 6, 4, 2, BW_DX, seed=103),
+    "gnb_no_outputs": gn_bwd(NCHW, 2, 6, 4, 2, BW_GAMMA),
+    "gnb_n0": gn_bwd(NCHW, 0, 6, 4, 2, BW_ALL, fault=BW_DY_NULL),
+    "gnb_c0": gn_bwd(NHWC, 2, 0, 4, 2, BW_ALL, fault=BW_X_NULL),
+    "gnb_groups_0": gn_bwd(NCHW, 2, 6, 4, 0, BW_ALL, raw=True),
+    "gnb_groups_not_dividing": gn_bwd(NHWC, 2, 6, 4, 5, BW_ALL, raw=True),
+    "gnb_spatial_0": gn_bwd(NCHW, 2, 6, 0, 2, BW_ALL),
+    "gnb_layout_bad": gn_bwd(LAYOUT_BAD, 2, 6, 4, 2, BW_ALL),
+    "gnb_dy_null": gn_bwd(NCHW, 2, 6, 4, 2, BW_ALL, fault=BW_DY_NULL),
+    "gnb_mean_null": gn_bwd(NHWC, 2, 6, 4, 2, BW_ALL, fault=BW_MEAN_NULL),
+    "gnb_rstd_null": gn_bwd(NCHW, 2, 6, 4, 2, BW_ALL, fault=BW_RSTD_NULL),
+    "gnb_huge": gn_bwd(NCHW, 3, 6, 4, 2, BW_ALL, fault=BW_HUGE),
+    "gnb_huge_max": gn_bwd(NHWC, 4, 6, 4, 2, BW_ALL, fault=BW_HUGE_MAX),
+    # arena, 2 x 6 x 4, groups 2: dy 48, x 48, gamma 6, mean 4, rstd 4, dx 48,
+    # dgamma 6, dbeta 6
+    "gnb_arena_disjoint": gn_bwd(NCHW, 2, 6, 4, 2, BW_ALL | BW_ARENA,
+                                 offsets=(0, 48, 96, 102, 106, 110, 158, 164)),
+    "gnb_arena_in_place": gn_bwd(NHWC, 2, 6, 4, 2, BW_ALL | BW_ARENA,
+                                 offsets=(0, 48, 96, 102, 106, 0, 158, 164)),
+    "gnb_arena_dx_overlaps_x": gn_bwd(NCHW, 2, 6, 4, 2, BW_ALL | BW_ARENA,
+                                      offsets=(0, 48, 96, 102, 106, 50, 158, 164)),
+    "gnb_arena_dgamma_is_dbeta": gn_bwd(NHWC, 2, 6, 4, 2, BW_ALL | BW_ARENA,
+                                        offsets=(0, 48, 96, 102, 106, 110, 158, 158)),
+    # n 0: gamma 6, dgamma 6, dbeta 6 (the rest empty)
+    "gnb_n0_arena_dgamma_is_dbeta": gn_bwd(NCHW, 0, 6, 4, 2, BW_ALL | BW_ARENA,
+                                           offsets=(0, 0, 0, 0, 0, 0, 6, 8)),
 })
 for v in (-1, 0, 1, 2, 3, 4, 100):
     seeds["isa_%d" % v if v >= 0 else "isa_minus_1"] = struct.pack("<Bb", OP_ISA, v)
