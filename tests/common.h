@@ -66,6 +66,24 @@ static inline guarded_buf guarded(size_t n)
 }
 static inline void guarded_free(guarded_buf g) { munmap(g.base, g.len); }
 
+/* n floats starting `mis` floats (mod 16) past a 64-byte boundary. mis == 0:
+ * guarded(n), the last float against the guard page. Otherwise the span
+ * ends 1..16 floats before the guard page (guarded(n) alone fixes the start
+ * by n, whatever the offset a caller adds), so a misaligned start is really
+ * misaligned. */
+static inline float *guarded_at(guarded_buf *g, size_t n, size_t mis)
+{
+    if (mis % 16 == 0) {
+        *g = guarded(n);
+        return g->p;
+    }
+    *g = guarded(n + 16);
+    float *p = g->p;
+    while (((uintptr_t)p % 64) != (mis % 16) * sizeof(float))
+        p++;
+    return p;
+}
+
 /* ---- bits ------------------------------------------------------------- */
 static inline uint32_t fbits(float v)
 {

@@ -20,7 +20,7 @@ typedef struct bn_problem {
     int running;      /* training: pass running_mean/var */
     int in_place;     /* y = x */
     float eps, momentum;
-    size_t misalign;  /* floats added to the start of x and y */
+    size_t misalign;  /* x and y start this many floats past a 64-byte line */
     size_t y_tail;    /* sentinel floats after y */
 } bn_problem;
 
@@ -88,19 +88,18 @@ static void free_inputs(bn_inputs in)
     free(in.rvar);
 }
 
-/* A guarded copy of src[0..n) starting `misalign` floats into its buffer. */
+/* A guarded copy of src[0..n) starting `misalign` floats past a 64-byte
+ * boundary (guarded_at). */
 static float *gcopy(guarded_buf *g, const float *src, size_t n, size_t misalign)
 {
-    *g = guarded(n + misalign);
-    float *p = g->p + misalign;
+    float *p = guarded_at(g, n, misalign);
     memcpy(p, src, n * sizeof(float));
     return p;
 }
 
 static float *gsentinel(guarded_buf *g, size_t n, size_t misalign)
 {
-    *g = guarded(n + misalign);
-    float *p = g->p + misalign;
+    float *p = guarded_at(g, n, misalign);
     for (size_t i = 0; i < n; i++)
         p[i] = from_bits(SENTINEL_BITS);
     return p;

@@ -12,7 +12,7 @@ typedef struct problem {
     float eps;
     int in_place;              /* y = x (requires ys == xs) */
     size_t y_tail;             /* sentinel floats after y's last row */
-    size_t misalign;           /* floats added to x and y start (0..15) */
+    size_t misalign;           /* x and y start this many floats past a 64-byte line (0..15) */
 } problem;
 
 typedef struct run {
@@ -30,15 +30,13 @@ static run make_run(const problem *p, const float *data, const float *gamma,
     memset(&r, 0, sizeof r);
     r.x_len = (p->rows - 1) * p->xs + p->cols;
     r.y_len = p->in_place ? r.x_len : (p->rows - 1) * p->ys + p->cols + p->y_tail;
-    /* misalign shifts the start; the end stays at the guard page */
-    r.xb = guarded(r.x_len + p->misalign);
-    r.x = r.xb.p + p->misalign;
+    /* misalign: the start's offset from a 64-byte boundary (guarded_at) */
+    r.x = guarded_at(&r.xb, r.x_len, p->misalign);
     memcpy(r.x, data, r.x_len * sizeof(float));
     if (p->in_place) {
         r.y = r.x;
     } else {
-        r.yb = guarded(r.y_len + p->misalign);
-        r.y = r.yb.p + p->misalign;
+        r.y = guarded_at(&r.yb, r.y_len, p->misalign);
         for (size_t i = 0; i < r.y_len; i++)
             r.y[i] = from_bits(SENTINEL_BITS);
     }
