@@ -31,7 +31,11 @@ static ALWAYS_INLINE vf bwd_dx(vf g, vf xhat, vf w, vf k, vf o, int has_mean)
 /* One round [i, end) of a span's sums: float lane sums p += g (only with a
  * mean: RMSNorm needs no s1) and q = fmaf(g, xhat, q), flushed into the
  * double lanes s, q (first: assigned). Absent lanes of the partial last
- * step get g = xhat = +0, which leave a sum that started at +0 unchanged. */
+ * step get g = +0 and xhat = -0: p + (+0) leaves p (a float sum from +0
+ * that adds g is never -0) and fmaf(+0, -0, r) = r + (-0) leaves r, also
+ * when r is -0 (products below the subnormal range round to -0), so a lane
+ * that an ISA's register holds but the span does not reach sums exactly as
+ * on an ISA that skips it (scalar). */
 static ALWAYS_INLINE void bwd_round(const float *dy, const float *x, const float *gamma,
                                     size_t i, size_t end, vf mean, vf rstd, vd s[LANE_VD],
                                     vd q[LANE_VD], int first, int has_gamma, int has_mean)
@@ -63,7 +67,12 @@ static ALWAYS_INLINE void bwd_round(const float *dy, const float *x, const float
                 bwd_g(vf_load_part(dy + e, c), has_gamma ? vf_load_part(gamma + e, c) : vf_zero(),
                       has_gamma),
                 c);
-            const vf xh = vf_keep_first(bwd_xhat(vf_load_part(x + e, c), mean, rstd, has_mean), c);
+            /* absent lanes: xh = -0, so the fma adds g*xh = +0*-0 = -0, which
+             * leaves every r - a -0 one too - unchanged (+0 would turn -0,
+             * an underflowed negative product's sum, into +0 where the
+             * narrower ISAs add nothing) */
+            const vf xh = vf_neg(
+                vf_keep_first(vf_neg(bwd_xhat(vf_load_part(x + e, c), mean, rstd, has_mean)), c));
             if (has_mean)
                 p[j] = vf_add(p[j], g);
             r[j] = vf_fma(g, xh, r[j]);
