@@ -140,7 +140,7 @@ static void leaf_nonfinite(const float *x, size_t len, size_t stride, double *me
  * f32_channel_moments and simdnorm_block_moments give one row (+0 sums, a
  * -0 mean made +0; NaN sums for a NaN or Inf). */
 static void bn_walk(const simdnorm_kernels *k, const bn_call *a, size_t c0, size_t cw, size_t g0,
-                    simdnorm_tree *t, double *mean, double *m2)
+                    simdnorm_tree *t, double *mean, double *m2, int rule)
 {
     const size_t n = a->n, c = a->c, sp = a->spatial;
     const double spd = (double)sp;
@@ -240,9 +240,32 @@ static void bn_walk(const simdnorm_kernels *k, const bn_call *a, size_t c0, size
             unsigned lv = 0;
             for (unsigned mrg = simdnorm_tree_push(t, g0 + i, 0); mrg > 0; mrg--, d--, lv++) {
                 const double cn = simdnorm_tree_count(lv, spd);
-                simdnorm_bn_merge_slots(cw, cn, cn, mean + (d - 1) * cw, m2 + (d - 1) * cw,
-                                        mean + d * cw, m2 + d * cw);
+                if (rule)
+                    simdnorm_bn_merge_slots(cw, cn, cn, mean + (d - 1) * cw, m2 + (d - 1) * cw,
+                                            mean + d * cw, m2 + d * cw);
+                else
+                    simdnorm_bn_merge_slots_finite(cw, cn, cn, mean + (d - 1) * cw,
+                                                   m2 + (d - 1) * cw, mean + d * cw, m2 + d * cw);
             }
+        }
+    }
+    if (rule)
+        return;
+    /* A channel with a NaN or Inf (a NaN M2 in some node): walked again
+     * alone with the non-finite rule, whose finite merges are the same
+     * operations. */
+    for (size_t j = 0; j < cw; j++) {
+        int bad = 0;
+        for (size_t d = 0; d < t->top; d++)
+            bad |= m2[d * cw + j] != m2[d * cw + j];
+        if (!bad)
+            continue;
+        double rm[SIMDNORM_TREE_MAX], rq[SIMDNORM_TREE_MAX];
+        simdnorm_tree t1;
+        bn_walk(k, a, c0 + j, 1, g0, &t1, rm, rq, 1);
+        for (size_t d = 0; d < t->top; d++) {
+            mean[d * cw + j] = rm[d];
+            m2[d * cw + j] = rq[d];
         }
     }
 }
@@ -261,7 +284,7 @@ static void chunk_moments(const simdnorm_kernels *k, const bn_call *a, size_t c0
     simdnorm_tree t;
     const size_t h = simdnorm_tree_height(0, a->n);
     double *mean = buf, *m2 = buf + h * cw;
-    bn_walk(k, a, c0, cw, 0, &t, mean, m2);
+    bn_walk(k, a, c0, cw, 0, &t, mean, m2, 0);
     simdnorm_bn_fold_slots(&t, cw, (double)a->spatial, mean, m2);
     const double count = (double)a->n * (double)a->spatial;
     for (size_t j = 0; j < cw; j++) {
@@ -478,7 +501,7 @@ static void nhwc_stats_samples(void *ctx, size_t r0, size_t r1)
         tr.top = 0;
         for (size_t c0 = 0; c0 < c; c0 += chunk) {
             const size_t cw = c - c0 < chunk ? c - c0 : chunk;
-            bn_walk(t->k, &sub, c0, cw, i0, &tr, buf, buf + h * cw);
+            bn_walk(t->k, &sub, c0, cw, i0, &tr, buf, buf + h * cw, 0);
             for (size_t d = 0; d < tr.top; d++)
                 for (size_t j = 0; j < cw; j++) {
                     t->mean[(t->base[r] + d) * c + c0 + j] = buf[d * cw + j];
@@ -850,7 +873,7 @@ static void moments_range(void *ctx, size_t p0, size_t p1)
     for (size_t p = p0; p < p1; p++) {
         const size_t c0 = p * j->chunk, cw = c - c0 < j->chunk ? c - c0 : j->chunk;
         double *mean = buf, *m2 = buf + h * cw;
-        bn_walk(j->k, a, c0, cw, j->g0, &t, mean, m2);
+        bn_walk(j->k, a, c0, cw, j->g0, &t, mean, m2, 0);
         if (j->root) {
             simdnorm_bn_fold_slots(&t, cw, (double)a->spatial, mean, m2);
             const double count = (double)a->n * (double)a->spatial;

@@ -297,6 +297,24 @@ static inline void simdnorm_bn_merge_slots(size_t cw, double ca, double cb,
     }
 }
 
+/* The same merge for slots known to hold finite moments only: Chan's
+ * operations alone (no select: the loop vectorizes), bit for bit what
+ * simdnorm_bn_merge_slots gives finite inputs. A NaN M2 in an input shows
+ * as a NaN M2 in the output (its mean is then not the rule's): callers
+ * redo such a channel with simdnorm_bn_merge_slots. */
+static inline void simdnorm_bn_merge_slots_finite(size_t cw, double ca, double cb,
+                                                  double *__restrict ma, double *__restrict qa,
+                                                  const double *__restrict mb,
+                                                  const double *__restrict qb)
+{
+    const simdnorm_merge_weights w = simdnorm_merge_weights_of(ca, cb);
+    for (size_t j = 0; j < cw; j++) {
+        const double delta = mb[j] - ma[j];
+        qa[j] = qa[j] + qb[j] + delta * delta * w.wab;
+        ma[j] = ma[j] + delta * w.wb;
+    }
+}
+
 /* The root of a forward stack: right fold of slots [0, t->top) into slot 0
  * (slot d at mean + d*cw, m2 + d*cw; its count 2^level[d] * sp). */
 void simdnorm_bn_fold_slots(const simdnorm_tree *t, size_t cw, double sp, double *mean,
