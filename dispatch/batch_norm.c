@@ -147,7 +147,31 @@ static void bn_walk(const simdnorm_kernels *k, const bn_call *a, size_t c0, size
     float shift[BN_CHUNK];
     double s1[BN_CHUNK], s2[BN_CHUNK];
     t->top = 0;
+    const simdnorm_merge_weights w11 = simdnorm_merge_weights_of(1.0, 1.0);
     for (size_t i = 0; i < n;) {
+        if (a->nhwc && sp == 1 && !rule && ((g0 + i) & 1) == 0 && n - i >= 2) {
+            /* 2-D, a pair of rows starting on an even sample: their node
+             * (level 1) directly - the two leaves {x + 0, x - x} and
+             * simdnorm_bn_merge_slots_finite's operations, in registers */
+            size_t d = t->top;
+            double *restrict lm = mean + d * cw, *restrict lq = m2 + d * cw;
+            const float *x0 = a->x + i * c + c0, *x1 = x0 + c;
+            for (size_t j = 0; j < cw; j++) {
+                const double la = (double)x0[j] + 0.0, qa = (double)x0[j] - (double)x0[j];
+                const double lb = (double)x1[j] + 0.0, qb = (double)x1[j] - (double)x1[j];
+                const double delta = lb - la;
+                lq[j] = qa + qb + delta * delta * w11.wab;
+                lm[j] = la + delta * w11.wb;
+            }
+            unsigned lv = 1;
+            for (unsigned mrg = simdnorm_tree_push(t, g0 + i, 1); mrg > 0; mrg--, d--, lv++) {
+                const double cn = simdnorm_tree_count(lv, spd);
+                simdnorm_bn_merge_slots_finite(cw, cn, cn, mean + (d - 1) * cw, m2 + (d - 1) * cw,
+                                               mean + d * cw, m2 + d * cw);
+            }
+            i += 2;
+            continue;
+        }
         size_t cnt = 1; /* samples whose leaves the kernel gave now */
         if (a->nhwc && sp > 1 && sp < SIMDNORM_BLOCK) {
             cnt = BN_CHUNK / cw < n - i ? BN_CHUNK / cw : n - i;
