@@ -576,14 +576,15 @@ static void nhwc_stats_samples(void *ctx, size_t r0, size_t r1)
 }
 
 /* Channel split: units [u0, u1) of BN_NHWC_UNIT channels, each channel's
- * moments (chunk_moments) into mean/m2 [c]. */
+ * moments (chunk_moments) into mean/m2 [c]; units (0, 0): all channels on
+ * this thread, in chunks as wide as the tree allows (no unit boundary). */
 static void nhwc_stats_units(void *ctx, size_t u0, size_t u1)
 {
     const nhwc_train *t = ctx;
     const bn_call *a = t->a;
     const size_t c = a->c, chunk = train_chunk(a);
     simdnorm_moments acc[BN_CHUNK];
-    const size_t ce = u1 * BN_NHWC_UNIT < c ? u1 * BN_NHWC_UNIT : c;
+    const size_t ce = u1 == 0 ? c : u1 * BN_NHWC_UNIT < c ? u1 * BN_NHWC_UNIT : c;
     for (size_t c0 = u0 * BN_NHWC_UNIT; c0 < ce; c0 += chunk) {
         const size_t cw = ce - c0 < chunk ? ce - c0 : chunk;
         chunk_moments(t->k, a, c0, cw, acc);
@@ -682,7 +683,7 @@ static int train_nhwc(const simdnorm_kernels *k, const bn_call *a, size_t bytes)
     } else if (nt > 1) {
         simdnorm_parallel_run(nt, units, nhwc_stats_units, &t);
     } else {
-        nhwc_stats_units(&t, 0, units);
+        nhwc_stats_units(&t, 0, 0);
     }
 
     int any_slow = 0;
