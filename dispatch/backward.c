@@ -242,10 +242,18 @@ typedef struct bn_bwd_ctx {
     const float *dy, *x, *gamma, *mean, *rstd;
     float *dx, *dgamma, *dbeta;
     double inv_count;
-    /* NHWC scratch, [c] each: the channel sums, one sample's sums, the
-     * coefficients (fixed statistics: w, and zeros for shift and offset) */
+    /* NHWC scratch: the channel sums [c] each, the tree's slots
+     * [height][c] each (slot d of channel ch at d*c + ch), the coefficients
+     * [c] each (fixed statistics: w, and zeros for shift and offset) */
     double *s1, *s2, *p1, *p2;
     float *w, *kk, *o;
+    /* the sample tree: samples are global g0 + s; given1/given2 (the
+     * batch's sums, from simdnorm_bn_bwd_from_sums) replace the walk;
+     * nodes1/nodes2 (simdnorm_bn_node_sums): write the walk's maximal nodes
+     * there ([k*c + ch]) and stop */
+    size_t g0, height;
+    const double *given1, *given2;
+    double *nodes1, *nodes2;
 } bn_bwd_ctx;
 
 /* A coefficient the float kernels may take: NaN (it propagates as the
@@ -304,14 +312,38 @@ static void bn_bwd_nchw_body(void *ctx, size_t c0, size_t c1)
     for (size_t ch = c0; ch < c1; ch++) {
         const float mean = c->mean[ch], rstd = c->rstd[ch];
         double s1 = 0.0, s2 = 0.0;
-        if (sums)
+        if (c->given1) {
+            s1 = c->given1[ch];
+            s2 = c->given2[ch];
+        } else if (sums) {
+            /* the sample tree (internal.h): leaves the planes' sums,
+             * merged left + right */
+            simdnorm_tree t;
+            double q1[SIMDNORM_TREE_MAX], q2[SIMDNORM_TREE_MAX];
+            t.top = 0;
             for (size_t s = 0; s < c->n; s++) {
                 double p[2];
                 const size_t off = s * plane_stride + ch * sp;
                 c->k->f32_bwd_sums(sp, c->dy + off, c->x + off, NULL, mean, rstd, p);
-                s1 = s == 0 ? p[0] : s1 + p[0];
-                s2 = s == 0 ? p[1] : s2 + p[1];
+                size_t d = t.top;
+                q1[d] = p[0];
+                q2[d] = p[1];
+                for (unsigned m = simdnorm_tree_push(&t, c->g0 + s, 0); m > 0; m--, d--) {
+                    q1[d - 1] = q1[d - 1] + q1[d];
+                    q2[d - 1] = q2[d - 1] + q2[d];
+                }
             }
+            if (c->nodes1) {
+                for (size_t d = 0; d < t.top; d++) {
+                    c->nodes1[d * c->c + ch] = q1[d];
+                    c->nodes2[d * c->c + ch] = q2[d];
+                }
+                continue;
+            }
+            simdnorm_bn_fold_sums_slots(&t, 1, q1, q2);
+            s1 = q1[0];
+            s2 = q2[0];
+        }
         float w, k, o;
         const int fast = bn_finish_channel(c, ch, s1, s2, &w, &k, &o);
         if (!c->dx)
@@ -338,19 +370,50 @@ static void bn_bwd_nhwc_body(void *ctx, size_t u0, size_t u1)
     const size_t c1 = c1m < c->c ? c1m : c->c, nc = c1 - c0, rows = c->n * c->spatial;
     const size_t sample = c->spatial * c->c;
     const int sums = c->training || c->dgamma || c->dbeta;
-    if (sums)
-        for (size_t s = 0; s < c->n; s++) {
-            const int first = s == 0;
-            c->k->f32_bwd_channel_sums(c->spatial, nc, c->dy + s * sample + c0,
-                                       c->x + s * sample + c0, c->c, c->mean + c0, c->rstd + c0,
-                                       first ? c->s1 + c0 : c->p1 + c0,
-                                       first ? c->s2 + c0 : c->p2 + c0);
-            if (!first)
-                for (size_t ch = c0; ch < c1; ch++) {
-                    c->s1[ch] += c->p1[ch];
-                    c->s2[ch] += c->p2[ch];
-                }
+    if (c->given1) {
+        for (size_t ch = c0; ch < c1; ch++) {
+            c->s1[ch] = c->given1[ch];
+            c->s2[ch] = c->given2[ch];
         }
+    } else if (sums) {
+        /* the sample tree (internal.h): leaves the samples' sums, merged
+         * left + right, slot d of channel ch at p1/p2[d*c + ch] */
+        const size_t cc = c->c;
+        simdnorm_tree t;
+        t.top = 0;
+        for (size_t s = 0; s < c->n; s++) {
+            size_t d = t.top;
+            c->k->f32_bwd_channel_sums(c->spatial, nc, c->dy + s * sample + c0,
+                                       c->x + s * sample + c0, cc, c->mean + c0, c->rstd + c0,
+                                       c->p1 + d * cc + c0, c->p2 + d * cc + c0);
+            for (unsigned m = simdnorm_tree_push(&t, c->g0 + s, 0); m > 0; m--, d--) {
+                double *a1 = c->p1 + (d - 1) * cc, *a2 = c->p2 + (d - 1) * cc;
+                const double *b1 = c->p1 + d * cc, *b2 = c->p2 + d * cc;
+                for (size_t ch = c0; ch < c1; ch++) {
+                    a1[ch] = a1[ch] + b1[ch];
+                    a2[ch] = a2[ch] + b2[ch];
+                }
+            }
+        }
+        if (c->nodes1) {
+            for (size_t d = 0; d < t.top; d++)
+                for (size_t ch = c0; ch < c1; ch++) {
+                    c->nodes1[d * cc + ch] = c->p1[d * cc + ch];
+                    c->nodes2[d * cc + ch] = c->p2[d * cc + ch];
+                }
+            return;
+        }
+        /* the root: slot 0 + (slot 1 + (...)), this thread's channels */
+        for (size_t ch = c0; ch < c1; ch++) {
+            double r1 = c->p1[(t.top - 1) * cc + ch], r2 = c->p2[(t.top - 1) * cc + ch];
+            for (size_t d = t.top - 1; d-- > 0;) {
+                r1 = c->p1[d * cc + ch] + r1;
+                r2 = c->p2[d * cc + ch] + r2;
+            }
+            c->s1[ch] = r1;
+            c->s2[ch] = r2;
+        }
+    }
     size_t slow = 0;
     for (size_t ch = c0; ch < c1; ch++)
         slow += !bn_finish_channel(c, ch, sums ? c->s1[ch] : 0.0, sums ? c->s2[ch] : 0.0,
@@ -383,6 +446,40 @@ static void bn_nhwc_dx(const bn_bwd_ctx *c, size_t c0, size_t nc, size_t rows)
     else /* dx = g * rstd: fmaf(dy - 0, w, 0); kk and o are zeros here */
         c->k->f32_normalize_channels(rows, nc, c->dy + c0, c->c, c->kk + c0, c->w + c0,
                                      c->o + c0, 0, c->dx + c0);
+}
+
+/* A validated BatchNorm backward (or its node sums): scratch, then the
+ * threads (NCHW: channels; NHWC: units of BN_BWD_NHWC_UNIT channels).
+ * total: the batch's element count (the averages' N). */
+static simdnorm_status bn_bwd_run(bn_bwd_ctx *ctx, double total)
+{
+    const size_t c = ctx->c, count = ctx->n * ctx->spatial;
+    const size_t bytes = count * c * sizeof(float) * (ctx->dx ? 4 : 2);
+    void *mem = NULL;
+    if (ctx->nhwc) {
+        const size_t h = simdnorm_tree_height(ctx->g0, ctx->n);
+        mem = malloc(c * ((2 + 2 * h) * sizeof(double) + 3 * sizeof(float)));
+        if (!mem)
+            return SIMDNORM_ERR_NOMEM;
+        ctx->s1 = mem;
+        ctx->s2 = ctx->s1 + c;
+        ctx->p1 = ctx->s2 + c;
+        ctx->p2 = ctx->p1 + h * c;
+        ctx->w = (float *)(ctx->p2 + h * c);
+        ctx->kk = ctx->w + c;
+        ctx->o = ctx->kk + c;
+    }
+    const simdnorm_fpenv saved = simdnorm_fpenv_enter();
+    ctx->inv_count = 1.0 / total; /* under the canonical environment */
+    if (ctx->nhwc) {
+        const size_t units = (c + BN_BWD_NHWC_UNIT - 1) / BN_BWD_NHWC_UNIT;
+        simdnorm_parallel_for(units, units, bytes, bn_bwd_nhwc_body, ctx);
+    } else {
+        simdnorm_parallel_for(c, c, bytes, bn_bwd_nchw_body, ctx);
+    }
+    simdnorm_fpenv_leave(saved);
+    free(mem);
+    return SIMDNORM_OK;
 }
 
 SIMDNORM_API simdnorm_status simdnorm_batch_norm_bwd_f32(simdnorm_layout layout, size_t n,
@@ -431,29 +528,44 @@ SIMDNORM_API simdnorm_status simdnorm_batch_norm_bwd_f32(simdnorm_layout layout,
                       .training = training != 0, .n = n, .c = c, .spatial = spatial, .dy = dy,
                       .x = x, .gamma = gamma, .mean = mean, .rstd = rstd, .dx = dx,
                       .dgamma = dgamma, .dbeta = dbeta, .inv_count = 0.0};
-    const size_t bytes = count * c * sizeof(float) * (dx ? 4 : 2);
-    void *mem = NULL;
-    if (ctx.nhwc) {
-        mem = malloc(c * (4 * sizeof(double) + 3 * sizeof(float)));
-        if (!mem)
-            return SIMDNORM_ERR_NOMEM;
-        ctx.s1 = mem;
-        ctx.s2 = ctx.s1 + c;
-        ctx.p1 = ctx.s2 + c;
-        ctx.p2 = ctx.p1 + c;
-        ctx.w = (float *)(ctx.p2 + c);
-        ctx.kk = ctx.w + c;
-        ctx.o = ctx.kk + c;
+    return bn_bwd_run(&ctx, (double)count);
+}
+
+/* ---- what simdnorm_mpi needs (internal.h) ---------------------------------- */
+
+size_t simdnorm_bn_node_sums(simdnorm_layout layout, size_t n, size_t c, size_t spatial,
+                             const float *dy, const float *x, const float *mean,
+                             const float *rstd, size_t g0, double *s1, double *s2)
+{
+    bn_bwd_ctx ctx = {.k = simdnorm_active_kernels(), .nhwc = layout == SIMDNORM_NHWC || spatial == 1,
+                      .training = 1, .n = n, .c = c, .spatial = spatial, .dy = dy, .x = x,
+                      .mean = mean, .rstd = rstd, .g0 = g0, .nodes1 = s1, .nodes2 = s2};
+    if (bn_bwd_run(&ctx, (double)(n * spatial)) != SIMDNORM_OK)
+        return 0;
+    size_t first[SIMDNORM_TREE_MAX];
+    unsigned char level[SIMDNORM_TREE_MAX];
+    return simdnorm_tree_nodes(g0, n, first, level);
+}
+
+simdnorm_status simdnorm_bn_bwd_from_sums(simdnorm_layout layout, size_t n, size_t c,
+                                          size_t spatial, double total, const float *dy,
+                                          const float *x, const float *gamma, const float *mean,
+                                          const float *rstd, const double *s1, const double *s2,
+                                          float *dx, float *dgamma, float *dbeta)
+{
+    bn_bwd_ctx ctx = {.k = simdnorm_active_kernels(), .nhwc = layout == SIMDNORM_NHWC || spatial == 1,
+                      .training = 1, .n = n, .c = c, .spatial = spatial, .dy = dy, .x = x,
+                      .gamma = gamma, .mean = mean, .rstd = rstd, .dx = n * spatial != 0 ? dx : NULL,
+                      .dgamma = dgamma, .dbeta = dbeta, .given1 = s1, .given2 = s2};
+    if (n * spatial == 0) {
+        const simdnorm_fpenv saved = simdnorm_fpenv_enter();
+        ctx.inv_count = 1.0 / total;
+        for (size_t ch = 0; ch < c; ch++) {
+            float w, k, o;
+            (void)bn_finish_channel(&ctx, ch, s1[ch], s2[ch], &w, &k, &o);
+        }
+        simdnorm_fpenv_leave(saved);
+        return SIMDNORM_OK;
     }
-    const simdnorm_fpenv saved = simdnorm_fpenv_enter();
-    ctx.inv_count = 1.0 / (double)count; /* under the canonical environment */
-    if (ctx.nhwc) {
-        const size_t units = (c + BN_BWD_NHWC_UNIT - 1) / BN_BWD_NHWC_UNIT;
-        simdnorm_parallel_for(units, units, bytes, bn_bwd_nhwc_body, &ctx);
-    } else {
-        simdnorm_parallel_for(c, c, bytes, bn_bwd_nchw_body, &ctx);
-    }
-    simdnorm_fpenv_leave(saved);
-    free(mem);
-    return SIMDNORM_OK;
+    return bn_bwd_run(&ctx, total);
 }

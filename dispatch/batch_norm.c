@@ -98,25 +98,266 @@ typedef struct bn_call {
     const float *mean, *var; /* inference */
     double eps, momentum;
     float *running_mean, *running_var, *y, *save_mean, *save_rstd;
+    const simdnorm_moments *given; /* training from given moments, else NULL */
 } bn_call;
 
-/* The plain float64 mean of a channel holding a NaN or Inf (+-Inf or NaN,
- * as the reference formula gives it). */
-static double plain_mean(const bn_call *a, size_t ch)
+/* ---- the statistics: the sample tree (internal.h) -------------------------- */
+
+/* The tree slots (means and M2s of a chunk's channels) live on the stack,
+ * at most this many bytes: chunks get narrower for very deep trees. */
+#define BN_TREE_BYTES (48u << 10)
+
+/* Channels per statistics chunk for a tree of `height` slots. */
+static size_t tree_chunk(size_t height)
+{
+    const size_t cw = BN_TREE_BYTES / (height * 2 * sizeof(double));
+    return cw < BN_CHUNK ? (cw ? cw : 1) : BN_CHUNK;
+}
+
+/* A leaf holding a NaN or Inf: its mean becomes the plain float64 mean of
+ * its len elements (x[i*stride]: +-Inf or NaN), its M2 NaN (the tree's
+ * non-finite rule). */
+static void leaf_nonfinite(const float *x, size_t len, size_t stride, double *mean, double *m2)
 {
     double sum = 0.0;
-    if (a->nhwc) {
-        const size_t rows = a->n * a->spatial;
-        for (size_t r = 0; r < rows; r++)
-            sum += a->x[r * a->c + ch];
-    } else {
-        for (size_t i = 0; i < a->n; i++) {
-            const float *plane = a->x + (i * a->c + ch) * a->spatial;
-            for (size_t s = 0; s < a->spatial; s++)
-                sum += plane[s];
+    for (size_t r = 0; r < len; r++)
+        sum += x[r * stride];
+    *mean = sum / (double)len;
+    *m2 = NAN;
+}
+
+/* The walk over the n samples of x (global sample index g0 + i) for the
+ * channels [c0, c0 + cw), cw <= BN_CHUNK: each sample's leaf, pushed and
+ * merged (internal.h); on return t holds the range's maximal nodes, slot d
+ * at mean + d*cw and m2 + d*cw (simdnorm_tree_height(g0, n) slots).
+ * Leaves: NCHW the plane's simdnorm_span_moments (one f32_moments_rows call
+ * for the chunk's planes of a sample when a plane is one block, finished
+ * as simdnorm_span_moments finishes it); NHWC the sample's spatial rows,
+ * blocks of SIMDNORM_BLOCK rows from the sample's first row by
+ * f32_channel_moments (several samples' single blocks in one call when a
+ * sample is shorter than a block), simdnorm_block_moments, Chan-merged in
+ * row order; spatial 1 (2-D) the value itself, {1, x + 0, x - x} - what
+ * f32_channel_moments and simdnorm_block_moments give one row (+0 sums, a
+ * -0 mean made +0; NaN sums for a NaN or Inf). */
+static void bn_walk(const simdnorm_kernels *k, const bn_call *a, size_t c0, size_t cw, size_t g0,
+                    simdnorm_tree *t, double *mean, double *m2, int rule)
+{
+    const size_t n = a->n, c = a->c, sp = a->spatial;
+    const double spd = (double)sp;
+    float shift[BN_CHUNK];
+    double s1[BN_CHUNK], s2[BN_CHUNK];
+    t->top = 0;
+    const simdnorm_merge_weights w1 = simdnorm_merge_weights_of(1.0, 1.0),
+                                 w2 = simdnorm_merge_weights_of(2.0, 2.0),
+                                 w4 = simdnorm_merge_weights_of(4.0, 4.0);
+    for (size_t i = 0; i < n;) {
+        const size_t gi = g0 + i;
+        if (a->nhwc && sp == 1 && !rule && (gi & 1) == 0 && n - i >= 2) {
+            /* 2-D: 8 rows starting on a multiple of 8 (else 2 rows on an
+             * even index) become their tree node (level 3, else 1) in
+             * registers - the leaves {x + 0, x - x} and
+             * simdnorm_bn_merge_slots_finite's operations, node by node */
+            const unsigned lev = (gi & 7) == 0 && n - i >= 8 ? 3 : 1;
+            size_t d = t->top;
+            double *restrict lm = mean + d * cw, *restrict lq = m2 + d * cw;
+            const float *xr = a->x + i * c + c0;
+#define BN_PAIR(u, v, m, q)                                                      \
+    do {                                                                         \
+        const double lu_ = (double)(u) + 0.0, qu_ = (double)(u) - (double)(u);   \
+        const double lv_ = (double)(v) + 0.0, qv_ = (double)(v) - (double)(v);   \
+        const double d_ = lv_ - lu_;                                             \
+        q = qu_ + qv_ + d_ * d_ * w1.wab;                                        \
+        m = lu_ + d_ * w1.wb;                                                    \
+    } while (0)
+#define BN_MERGE(ma, qa, mb, qb, w)                                              \
+    do {                                                                         \
+        const double d_ = (mb) - (ma);                                           \
+        qa = (qa) + (qb) + d_ * d_ * (w).wab;                                    \
+        ma = (ma) + d_ * (w).wb;                                                 \
+    } while (0)
+            if (lev == 3) {
+                for (size_t j = 0; j < cw; j++) {
+                    double m0, q0, m1, q1, m2_, q2, m3, q3;
+                    BN_PAIR(xr[j], xr[c + j], m0, q0);
+                    BN_PAIR(xr[2 * c + j], xr[3 * c + j], m1, q1);
+                    BN_MERGE(m0, q0, m1, q1, w2);
+                    BN_PAIR(xr[4 * c + j], xr[5 * c + j], m2_, q2);
+                    BN_PAIR(xr[6 * c + j], xr[7 * c + j], m3, q3);
+                    BN_MERGE(m2_, q2, m3, q3, w2);
+                    BN_MERGE(m0, q0, m2_, q2, w4);
+                    lm[j] = m0;
+                    lq[j] = q0;
+                }
+            } else {
+                for (size_t j = 0; j < cw; j++) {
+                    double m0, q0;
+                    BN_PAIR(xr[j], xr[c + j], m0, q0);
+                    lm[j] = m0;
+                    lq[j] = q0;
+                }
+            }
+#undef BN_PAIR
+#undef BN_MERGE
+            unsigned lv = lev;
+            for (unsigned mrg = simdnorm_tree_push(t, gi, lev); mrg > 0; mrg--, d--, lv++) {
+                const double cn = simdnorm_tree_count(lv, spd);
+                simdnorm_bn_merge_slots_finite(cw, cn, cn, mean + (d - 1) * cw, m2 + (d - 1) * cw,
+                                               mean + d * cw, m2 + d * cw);
+            }
+            i += (size_t)1 << lev;
+            continue;
+        }
+        size_t cnt = 1; /* samples whose leaves the kernel gave now */
+        if (a->nhwc && sp > 1 && sp < SIMDNORM_BLOCK) {
+            cnt = BN_CHUNK / cw < n - i ? BN_CHUNK / cw : n - i;
+            k->f32_channel_moments(sp, cw, a->x + i * sp * c + c0, c, cnt, sp * c, s1, s2);
+        }
+        for (size_t g = 0; g < cnt; g++, i++) {
+            size_t d = t->top;
+            double *lm = mean + d * cw, *lq = m2 + d * cw;
+            if (a->nhwc) {
+                const float *xs = a->x + i * sp * c + c0; /* the sample's first row */
+                if (sp == 1) {
+                    for (size_t j = 0; j < cw; j++) {
+                        lm[j] = (double)xs[j] + 0.0;
+                        lq[j] = (double)xs[j] - (double)xs[j];
+                    }
+                } else if (sp < SIMDNORM_BLOCK) {
+                    for (size_t j = 0; j < cw; j++) {
+                        const simdnorm_moments bm =
+                            simdnorm_block_moments(sp, xs[j], s1[g * cw + j], s2[g * cw + j]);
+                        lm[j] = bm.mean;
+                        lq[j] = bm.m2;
+                    }
+                } else {
+                    const size_t gmax = BN_CHUNK / cw, nfull = sp / SIMDNORM_BLOCK;
+                    for (size_t r0 = 0; r0 < sp;) {
+                        size_t groups = 1, len = sp - r0;
+                        if (r0 / SIMDNORM_BLOCK < nfull) {
+                            len = SIMDNORM_BLOCK;
+                            groups = nfull - r0 / SIMDNORM_BLOCK;
+                            if (groups > gmax)
+                                groups = gmax;
+                        }
+                        const float *xb = xs + r0 * c;
+                        k->f32_channel_moments(len, cw, xb, c, groups, SIMDNORM_BLOCK * c, s1, s2);
+                        for (size_t b = 0; b < groups; b++, r0 += len) {
+                            const float *xg = xb + b * SIMDNORM_BLOCK * c;
+                            /* every channel merges r0 and len rows here */
+                            const simdnorm_merge_weights w =
+                                simdnorm_merge_weights_of((double)r0, (double)len);
+                            for (size_t j = 0; j < cw; j++) {
+                                const simdnorm_moments bm = simdnorm_block_moments(
+                                    len, xg[j], s1[b * cw + j], s2[b * cw + j]);
+                                if (r0 == 0) {
+                                    lm[j] = bm.mean;
+                                    lq[j] = bm.m2;
+                                } else {
+                                    const simdnorm_moments acc = {(double)r0, lm[j], lq[j]};
+                                    const simdnorm_moments r =
+                                        simdnorm_moments_merge_with(acc, bm, w);
+                                    lm[j] = r.mean;
+                                    lq[j] = r.m2;
+                                }
+                            }
+                        }
+                    }
+                }
+                if (sp > 1)
+                    for (size_t j = 0; j < cw; j++)
+                        if (!(isfinite(lm[j]) && isfinite(lq[j])))
+                            leaf_nonfinite(xs + j, sp, c, &lm[j], &lq[j]);
+            } else {
+                const float *xi = a->x + (i * c + c0) * sp;
+                if (sp <= SIMDNORM_BLOCK) {
+                    /* The chunk's planes of sample i are cw rows of sp
+                     * elements: one f32_moments_rows call gives each plane
+                     * bit for bit the fast sums simdnorm_span_moments would
+                     * take, and simdnorm_finish_block finishes them as it
+                     * would. */
+                    for (size_t j = 0; j < cw; j++)
+                        shift[j] = simdnorm_head_shift(sp, xi + j * sp);
+                    k->f32_moments_rows(cw, sp, xi, sp, shift, s1, s2);
+                    for (size_t j = 0; j < cw; j++) {
+                        const double s[2] = {s1[j], s2[j]};
+                        const simdnorm_moments pm =
+                            simdnorm_finish_block(k, sp, xi + j * sp, shift[j], s);
+                        lm[j] = pm.mean;
+                        lq[j] = pm.m2;
+                    }
+                } else {
+                    for (size_t j = 0; j < cw; j++) {
+                        const simdnorm_moments pm = simdnorm_span_moments(k, sp, xi + j * sp);
+                        lm[j] = pm.mean;
+                        lq[j] = pm.m2;
+                    }
+                }
+                for (size_t j = 0; j < cw; j++)
+                    if (!(isfinite(lm[j]) && isfinite(lq[j])))
+                        leaf_nonfinite(xi + j * sp, sp, 1, &lm[j], &lq[j]);
+            }
+            unsigned lv = 0;
+            for (unsigned mrg = simdnorm_tree_push(t, g0 + i, 0); mrg > 0; mrg--, d--, lv++) {
+                const double cn = simdnorm_tree_count(lv, spd);
+                if (rule)
+                    simdnorm_bn_merge_slots(cw, cn, cn, mean + (d - 1) * cw, m2 + (d - 1) * cw,
+                                            mean + d * cw, m2 + d * cw);
+                else
+                    simdnorm_bn_merge_slots_finite(cw, cn, cn, mean + (d - 1) * cw,
+                                                   m2 + (d - 1) * cw, mean + d * cw, m2 + d * cw);
+            }
         }
     }
-    return sum / ((double)a->n * (double)a->spatial);
+    if (rule)
+        return;
+    /* A channel with a NaN or Inf (a NaN M2 in some node): walked again
+     * alone with the non-finite rule, whose finite merges are the same
+     * operations. */
+    for (size_t j = 0; j < cw; j++) {
+        int bad = 0;
+        for (size_t d = 0; d < t->top; d++)
+            bad |= m2[d * cw + j] != m2[d * cw + j];
+        if (!bad)
+            continue;
+        double rm[SIMDNORM_TREE_MAX], rq[SIMDNORM_TREE_MAX];
+        simdnorm_tree t1;
+        bn_walk(k, a, c0 + j, 1, g0, &t1, rm, rq, 1);
+        for (size_t d = 0; d < t->top; d++) {
+            mean[d * cw + j] = rm[d];
+            m2[d * cw + j] = rq[d];
+        }
+    }
+}
+
+/* The batch moments of channels [c0, c0 + cw) (cw <= tree_chunk of the
+ * height from 0) into acc: the walk from sample 0 and its fold; or the
+ * given moments. */
+static void chunk_moments(const simdnorm_kernels *k, const bn_call *a, size_t c0, size_t cw,
+                          simdnorm_moments *acc)
+{
+    if (a->given) {
+        memcpy(acc, a->given + c0, cw * sizeof *acc);
+        return;
+    }
+    double buf[BN_TREE_BYTES / sizeof(double)];
+    simdnorm_tree t;
+    const size_t h = simdnorm_tree_height(0, a->n);
+    double *mean = buf, *m2 = buf + h * cw;
+    bn_walk(k, a, c0, cw, 0, &t, mean, m2, 0);
+    simdnorm_bn_fold_slots(&t, cw, (double)a->spatial, mean, m2);
+    const double count = (double)a->n * (double)a->spatial;
+    for (size_t j = 0; j < cw; j++) {
+        acc[j].count = count;
+        acc[j].mean = mean[j];
+        acc[j].m2 = m2[j];
+    }
+}
+
+/* Channels per chunk of a training call: BN_CHUNK, fewer when the tree's
+ * slots would not fit BN_TREE_BYTES (given moments: no tree). */
+static size_t train_chunk(const bn_call *a)
+{
+    return a->train && !a->given ? tree_chunk(simdnorm_tree_height(0, a->n)) : BN_CHUNK;
 }
 
 /* Training: the plan of a channel from its moments (internal.h, folded
@@ -131,13 +372,13 @@ train_plan(const bn_call *a, size_t ch, simdnorm_moments m)
 }
 
 /* Training: from a channel's moments, its saved and running statistics and
- * its plan (internal.h, folded rule). Reads x (plain_mean) only for a non-finite
- * channel, before that channel is normalized. */
+ * its plan (internal.h, folded rule). A non-finite channel's moments carry
+ * the plain float64 mean (the tree's non-finite rule), saved as is. */
 static inline __attribute__((always_inline)) simdnorm_norm_plan
 train_channel(const bn_call *a, size_t ch, simdnorm_moments m)
 {
     const int finite = isfinite(m.mean) && isfinite(m.m2);
-    const double mean = finite ? m.mean : plain_mean(a, ch);
+    const double mean = m.mean;
     const simdnorm_norm_plan p = train_plan(a, ch, m);
     if (a->save_mean)
         a->save_mean[ch] = simdnorm_canonical_nan((float)mean);
@@ -170,49 +411,19 @@ infer_channel(const bn_call *a, size_t ch)
  * planes of each sample one after the other): on the machine of DESIGN §6
  * the statistics of one channel at a time (its planes a whole sample apart)
  * read memory at half the speed, which costs more than a second read from
- * memory saves. Planes of a channel still merge in sample order. */
+ * memory saves. The statistics: chunk_moments (the sample tree). */
 static void run_nchw(const simdnorm_kernels *k, const bn_call *a, size_t cb, size_t ce)
 {
     const size_t n = a->n, c = a->c, sp = a->spatial;
     const simdnorm_f32_normalize_fn normalize =
         a->stream && sp >= BN_STREAM_MIN_RUN ? k->f32_normalize_stream : k->f32_normalize;
     simdnorm_moments acc[BN_CHUNK];
-    float shift[BN_CHUNK];
-    double s1[BN_CHUNK], s2[BN_CHUNK];
     simdnorm_norm_plan p[BN_CHUNK];
-    for (size_t c0 = cb; c0 < ce; c0 += BN_CHUNK) {
-        const size_t cw = ce - c0 < BN_CHUNK ? ce - c0 : BN_CHUNK;
-        if (a->train) {
-            for (size_t i = 0; i < n; i++) {
-                /* every channel merges i*sp and sp elements here */
-                const simdnorm_merge_weights w =
-                    simdnorm_merge_weights_of((double)i * (double)sp, (double)sp);
-                const float *xi = a->x + (i * c + c0) * sp;
-                if (sp <= SIMDNORM_BLOCK) {
-                    /* The chunk's planes of sample i are cw rows of sp
-                     * elements: one f32_moments_rows call gives each plane
-                     * bit for bit the fast sums simdnorm_span_moments would
-                     * take, and simdnorm_finish_block finishes them as it
-                     * would. The kernel runs for all
-                     * planes first, so the scalar finishes and merges of
-                     * different planes overlap (same arithmetic, same bits). */
-                    for (size_t j = 0; j < cw; j++)
-                        shift[j] = simdnorm_head_shift(sp, xi + j * sp);
-                    k->f32_moments_rows(cw, sp, xi, sp, shift, s1, s2);
-                    for (size_t j = 0; j < cw; j++) {
-                        const double s[2] = {s1[j], s2[j]};
-                        const simdnorm_moments pm =
-                            simdnorm_finish_block(k, sp, xi + j * sp, shift[j], s);
-                        acc[j] = i == 0 ? pm : simdnorm_moments_merge_with(acc[j], pm, w);
-                    }
-                } else {
-                    for (size_t j = 0; j < cw; j++) {
-                        const simdnorm_moments pm = simdnorm_span_moments(k, sp, xi + j * sp);
-                        acc[j] = i == 0 ? pm : simdnorm_moments_merge_with(acc[j], pm, w);
-                    }
-                }
-            }
-        }
+    const size_t chunk = train_chunk(a);
+    for (size_t c0 = cb; c0 < ce; c0 += chunk) {
+        const size_t cw = ce - c0 < chunk ? ce - c0 : chunk;
+        if (a->train)
+            chunk_moments(k, a, c0, cw, acc);
         for (size_t j = 0; j < cw; j++)
             p[j] = a->train ? train_channel(a, c0 + j, acc[j]) : infer_channel(a, c0 + j);
         for (size_t i = 0; i < n; i++)
@@ -271,44 +482,15 @@ static void nhwc_activate_chunk(const simdnorm_kernels *k, const bn_call *a, siz
 
 static void run_nhwc(const simdnorm_kernels *k, const bn_call *a, size_t cb, size_t ce)
 {
-    const size_t rows = a->n * a->spatial, c = a->c;
-    double s1[BN_CHUNK], s2[BN_CHUNK];
     simdnorm_moments acc[BN_CHUNK];
     simdnorm_norm_plan p[BN_CHUNK];
     float shift[BN_CHUNK], scale[BN_CHUNK], offset[BN_CHUNK];
-    for (size_t c0 = cb; c0 < ce; c0 += BN_CHUNK) {
-        const size_t cw = ce - c0 < BN_CHUNK ? ce - c0 : BN_CHUNK;
+    const size_t chunk = train_chunk(a);
+    for (size_t c0 = cb; c0 < ce; c0 += chunk) {
+        const size_t cw = ce - c0 < chunk ? ce - c0 : chunk;
         int any_slow = 0;
-        if (a->train) {
-            /* Full blocks go to the kernel several at a time when the chunk
-             * is narrow (its results fill s1/s2: groups*cw <= BN_CHUNK), so
-             * that a kernel has independent chains to interleave; the blocks
-             * are still merged one by one in row order. */
-            const size_t gmax = BN_CHUNK / cw;
-            size_t r0 = 0;
-            while (r0 < rows) {
-                size_t groups = (rows - r0) / SIMDNORM_BLOCK, len = SIMDNORM_BLOCK;
-                if (groups == 0) {
-                    groups = 1;
-                    len = rows - r0;
-                }
-                if (groups > gmax)
-                    groups = gmax;
-                const float *xb = a->x + r0 * c + c0;
-                k->f32_channel_moments(len, cw, xb, c, groups, SIMDNORM_BLOCK * c, s1, s2);
-                for (size_t g = 0; g < groups; g++, r0 += len) {
-                    const float *xg = xb + g * SIMDNORM_BLOCK * c;
-                    const double *g1 = s1 + g * cw, *g2 = s2 + g * cw;
-                    /* every channel merges r0 and len rows here */
-                    const simdnorm_merge_weights w =
-                        simdnorm_merge_weights_of((double)r0, (double)len);
-                    for (size_t j = 0; j < cw; j++) {
-                        const simdnorm_moments bm = simdnorm_block_moments(len, xg[j], g1[j], g2[j]);
-                        acc[j] = r0 == 0 ? bm : simdnorm_moments_merge_with(acc[j], bm, w);
-                    }
-                }
-            }
-        }
+        if (a->train)
+            chunk_moments(k, a, c0, cw, acc);
         for (size_t j = 0; j < cw; j++) {
             p[j] = a->train ? train_channel(a, c0 + j, acc[j]) : infer_channel(a, c0 + j);
             shift[j] = p[j].shift;
@@ -329,21 +511,19 @@ static void run_nhwc(const simdnorm_kernels *k, const bn_call *a, size_t cb, siz
     }
 }
 
-/* ---- NHWC training: blocks of rows over threads --------------------------
- * The statistics pass splits the M = n*spatial rows by their blocks of
- * SIMDNORM_BLOCK rows: each thread runs f32_channel_moments over its blocks
- * and keeps every block's sums (s1, s2 per channel and block) in a scratch
- * array; the calling thread then turns each block's sums into its moments
- * (simdnorm_block_moments' operations) and Chan-merges them in row order,
- * channel after channel in lockstep (the same double operations per
- * channel as a merge done block by block: the bits do not depend on the
- * thread count). When there are too few blocks to share, the channels are
- * cut into units of BN_NHWC_UNIT too (each thread then reads a slice of
- * every row). The normalize pass splits the rows: every thread normalizes
- * all channels of its rows, the same rows its statistics came from where
- * the splits match. */
+/* ---- NHWC training: samples (or channels) over threads ------------------
+ * The statistics pass splits the samples into one contiguous range per
+ * thread: each thread walks its range (bn_walk from the range's first
+ * global index) and keeps the maximal aligned nodes it ends with, all
+ * channels; the calling thread pushes every thread's nodes in sample order
+ * onto one stack and folds (simdnorm_bn_fold_node_moments) - the tree's
+ * own merges, so the bits do not depend on the thread count (the MPI
+ * library reduces its ranks the same way). With fewer samples than
+ * threads the channels are cut into units of BN_NHWC_UNIT instead (each
+ * thread walks all samples of its channels). The normalize pass splits the
+ * rows: every thread normalizes all channels of its rows. */
 
-/* Channels of one statistics unit when blocks are too few for the threads. */
+/* Channels of one statistics unit when samples are too few for the threads. */
 #define BN_NHWC_UNIT 128
 
 /* Scratch up to this many bytes lives on the stack, more is malloc'ed. */
@@ -352,72 +532,65 @@ static void run_nhwc(const simdnorm_kernels *k, const bn_call *a, size_t cb, siz
 typedef struct nhwc_train {
     const simdnorm_kernels *k;
     const bn_call *a;
-    size_t rows, nb, nfull; /* rows; blocks; full blocks */
-    size_t unit;            /* channels per statistics unit */
+    size_t rows;
     size_t rep;             /* normalize: rows seen as one wide row (1: none) */
-    double *s1, *s2;        /* unit u's sums at nb*c0, block b's at + b*cw */
+    size_t nt;              /* sample split: its ranges; 0: channel units */
+    size_t *base, *count;   /* sample split: range r's first node slot, its nodes */
+    size_t *first;          /* node descriptors, at base[r] + k */
+    unsigned char *level;
+    double *mean, *m2;      /* channel moments [c]; sample split: nodes [slot][c] */
     float *shift, *scale, *offset; /* per channel, repeated rep times */
     int act;
 } nhwc_train;
 
-/* Statistics parts [p0, p1): part p is block p % nb of unit p / nb. */
-static void nhwc_stats_range(void *ctx, size_t p0, size_t p1)
+/* Sample split: ranges [r0, r1), range r = samples [r*n/nt, (r+1)*n/nt). */
+static void nhwc_stats_samples(void *ctx, size_t r0, size_t r1)
 {
     const nhwc_train *t = ctx;
     const bn_call *a = t->a;
-    const size_t c = a->c, nb = t->nb;
-    for (size_t p = p0; p < p1;) {
-        const size_t u = p / nb, b = p % nb;
-        const size_t be = p1 - p < nb - b ? b + (p1 - p) : nb;
-        const size_t c0 = u * t->unit, cw = c - c0 < t->unit ? c - c0 : t->unit;
-        double *o1 = t->s1 + nb * c0, *o2 = t->s2 + nb * c0;
-        const size_t fe = be < t->nfull ? be : t->nfull;
-        if (b < fe)
-            t->k->f32_channel_moments(SIMDNORM_BLOCK, cw, a->x + b * SIMDNORM_BLOCK * c + c0, c,
-                                      fe - b, SIMDNORM_BLOCK * c, o1 + b * cw, o2 + b * cw);
-        if (be > fe) /* the short last block */
-            t->k->f32_channel_moments(t->rows - fe * SIMDNORM_BLOCK, cw,
-                                      a->x + fe * SIMDNORM_BLOCK * c + c0, c, 1, 0, o1 + fe * cw,
-                                      o2 + fe * cw);
-        p += be - b;
+    const size_t c = a->c;
+    double buf[BN_TREE_BYTES / sizeof(double)];
+    for (size_t r = r0; r < r1; r++) {
+        const size_t i0 = r * a->n / t->nt, i1 = (r + 1) * a->n / t->nt;
+        bn_call sub = *a;
+        sub.n = i1 - i0;
+        sub.x = a->x + i0 * a->spatial * c;
+        const size_t h = simdnorm_tree_height(i0, sub.n), chunk = tree_chunk(h);
+        simdnorm_tree tr;
+        tr.top = 0;
+        for (size_t c0 = 0; c0 < c; c0 += chunk) {
+            const size_t cw = c - c0 < chunk ? c - c0 : chunk;
+            bn_walk(t->k, &sub, c0, cw, i0, &tr, buf, buf + h * cw, 0);
+            for (size_t d = 0; d < tr.top; d++)
+                for (size_t j = 0; j < cw; j++) {
+                    t->mean[(t->base[r] + d) * c + c0 + j] = buf[d * cw + j];
+                    t->m2[(t->base[r] + d) * c + c0 + j] = buf[(h + d) * cw + j];
+                }
+        }
+        t->count[r] = tr.top;
+        for (size_t d = 0; d < tr.top; d++) {
+            t->first[t->base[r] + d] = tr.first[d];
+            t->level[t->base[r] + d] = tr.level[d];
+        }
     }
 }
 
-/* Blocks -> channel moments, in place: unit u's block-0 slots end up
- * holding each channel's mean (s1) and M2 (s2). Per channel exactly
- * simdnorm_block_moments and simdnorm_moments_merge_with, blocks in row
- * order. */
-static void nhwc_merge_blocks(const nhwc_train *t)
+/* Channel split: units [u0, u1) of BN_NHWC_UNIT channels, each channel's
+ * moments (chunk_moments) into mean/m2 [c]; units (0, 0): all channels on
+ * this thread, in chunks as wide as the tree allows (no unit boundary). */
+static void nhwc_stats_units(void *ctx, size_t u0, size_t u1)
 {
+    const nhwc_train *t = ctx;
     const bn_call *a = t->a;
-    const size_t c = a->c, nb = t->nb, rows = t->rows;
-    for (size_t c0 = 0; c0 < c; c0 += t->unit) {
-        const size_t cw = c - c0 < t->unit ? c - c0 : t->unit;
-        double *restrict m1 = t->s1 + nb * c0, *restrict m2 = t->s2 + nb * c0;
-        const float *restrict k0 = a->x + c0;
-        const double len0 = (double)(rows < SIMDNORM_BLOCK ? rows : SIMDNORM_BLOCK);
+    const size_t c = a->c, chunk = train_chunk(a);
+    simdnorm_moments acc[BN_CHUNK];
+    const size_t ce = u1 == 0 ? c : u1 * BN_NHWC_UNIT < c ? u1 * BN_NHWC_UNIT : c;
+    for (size_t c0 = u0 * BN_NHWC_UNIT; c0 < ce; c0 += chunk) {
+        const size_t cw = ce - c0 < chunk ? ce - c0 : chunk;
+        chunk_moments(t->k, a, c0, cw, acc);
         for (size_t j = 0; j < cw; j++) {
-            const double dm = m1[j] / len0;
-            const double q = m2[j] - m1[j] * dm;
-            m1[j] = (double)k0[j] + dm;
-            m2[j] = q < 0.0 ? 0.0 : q;
-        }
-        for (size_t b = 1; b < nb; b++) {
-            const size_t r0 = b * SIMDNORM_BLOCK;
-            const size_t len = rows - r0 < SIMDNORM_BLOCK ? rows - r0 : SIMDNORM_BLOCK;
-            const simdnorm_merge_weights w = simdnorm_merge_weights_of((double)r0, (double)len);
-            const double dlen = (double)len;
-            const double *restrict g1 = m1 + b * cw, *restrict g2 = m2 + b * cw;
-            const float *restrict kb = a->x + r0 * c + c0;
-            for (size_t j = 0; j < cw; j++) {
-                const double dm = g1[j] / dlen;
-                const double bmean = (double)kb[j] + dm;
-                const double q = g2[j] - g1[j] * dm;
-                const double bm2 = q < 0.0 ? 0.0 : q;
-                const double delta = bmean - m1[j];
-                m1[j] = m1[j] + delta * w.wb;
-                m2[j] = m2[j] + bm2 + delta * delta * w.wab;
-            }
+            t->mean[c0 + j] = acc[j].mean;
+            t->m2[c0 + j] = acc[j].m2;
         }
     }
 }
@@ -450,46 +623,78 @@ static void nhwc_normalize_range(void *ctx, size_t p0, size_t p1)
 static int train_nhwc(const simdnorm_kernels *k, const bn_call *a, size_t bytes)
 {
     const size_t rows = a->n * a->spatial, c = a->c;
-    nhwc_train t = {k, a, rows, (rows + SIMDNORM_BLOCK - 1) / SIMDNORM_BLOCK,
-                    rows / SIMDNORM_BLOCK, c, 1, NULL, NULL, NULL, NULL, NULL, a->act};
-    /* threads: by blocks, and by units of channels too when the blocks
-     * are fewer than four per thread */
-    const size_t units_max = (c + BN_NHWC_UNIT - 1) / BN_NHWC_UNIT;
-    const int nt = simdnorm_threads_for(bytes, t.nb * units_max);
-    if (nt > 1 && t.nb < 4 * (size_t)nt && units_max > 1)
-        t.unit = BN_NHWC_UNIT;
-    const size_t units = (c + t.unit - 1) / t.unit;
+    nhwc_train t = {k, a, rows, 1, 0, NULL, NULL, NULL, NULL, NULL, NULL,
+                    NULL, NULL, NULL, a->act};
+    /* threads: by samples, or by units of channels when the samples are
+     * fewer than the threads */
+    const size_t units = (c + BN_NHWC_UNIT - 1) / BN_NHWC_UNIT;
+    const int nt = a->given ? 1
+                            : simdnorm_threads_for(bytes, a->n > units ? a->n : units);
+    size_t slots = 0;
+    if (nt > 1 && a->n >= (size_t)nt) {
+        t.nt = (size_t)nt;
+        for (size_t r = 0; r < t.nt; r++) {
+            const size_t i0 = r * a->n / t.nt, i1 = (r + 1) * a->n / t.nt;
+            slots += simdnorm_tree_height(i0, i1 - i0);
+        }
+    }
     const size_t nf = c < BN_CHUNK ? BN_CHUNK : c;
-    const size_t need = 2 * t.nb * c * sizeof(double) + 3 * nf * sizeof(float);
+    const size_t need = (t.nt ? 2 * slots * c : 2 * c) * sizeof(double) +
+                        (2 * t.nt + slots) * sizeof(size_t) + 3 * nf * sizeof(float) + slots;
     _Alignas(64) unsigned char stack[BN_STACK_SCRATCH];
     void *mem = need <= sizeof stack ? (void *)stack : malloc(need);
     if (!mem)
         return 0;
-    t.s1 = mem;
-    t.s2 = t.s1 + t.nb * c;
-    t.shift = (float *)(t.s2 + t.nb * c);
+    t.mean = mem;
+    t.m2 = t.mean + (t.nt ? slots * c : c);
+    t.base = (size_t *)(t.m2 + (t.nt ? slots * c : c));
+    t.count = t.base + t.nt;
+    t.first = t.count + t.nt;
+    t.shift = (float *)(t.first + slots);
     t.scale = t.shift + nf;
     t.offset = t.scale + nf;
+    t.level = (unsigned char *)(t.offset + nf);
 
-    const size_t parts = t.nb * units;
-    if (nt > 1)
-        simdnorm_parallel_run(nt, parts, nhwc_stats_range, &t);
-    else
-        nhwc_stats_range(&t, 0, parts);
-    nhwc_merge_blocks(&t);
+    if (a->given) {
+        for (size_t ch = 0; ch < c; ch++) {
+            t.mean[ch] = a->given[ch].mean;
+            t.m2[ch] = a->given[ch].m2;
+        }
+    } else if (t.nt) {
+        for (size_t r = 0, b = 0; r < t.nt; r++) {
+            const size_t i0 = r * a->n / t.nt, i1 = (r + 1) * a->n / t.nt;
+            t.base[r] = b;
+            b += simdnorm_tree_height(i0, i1 - i0);
+        }
+        simdnorm_parallel_run(nt, t.nt, nhwc_stats_samples, &t);
+        /* the ranges' nodes, contiguous in sample order, then the fold */
+        size_t total = 0;
+        for (size_t r = 0; r < t.nt; r++)
+            for (size_t d = 0; d < t.count[r]; d++, total++) {
+                const size_t from = t.base[r] + d;
+                if (from != total) {
+                    memmove(t.mean + total * c, t.mean + from * c, c * sizeof(double));
+                    memmove(t.m2 + total * c, t.m2 + from * c, c * sizeof(double));
+                    t.first[total] = t.first[from];
+                    t.level[total] = t.level[from];
+                }
+            }
+        simdnorm_bn_fold_node_moments(total, t.first, t.level, c, a->spatial, t.mean, t.m2);
+    } else if (nt > 1) {
+        simdnorm_parallel_run(nt, units, nhwc_stats_units, &t);
+    } else {
+        nhwc_stats_units(&t, 0, 0);
+    }
 
     int any_slow = 0;
-    for (size_t c0 = 0; c0 < c; c0 += t.unit) {
-        const size_t cw = c - c0 < t.unit ? c - c0 : t.unit;
-        const double *m1 = t.s1 + t.nb * c0, *m2 = t.s2 + t.nb * c0;
-        for (size_t j = 0; j < cw; j++) {
-            const simdnorm_moments m = {(double)rows, m1[j], m2[j]};
-            const simdnorm_norm_plan p = train_channel(a, c0 + j, m);
-            t.shift[c0 + j] = p.shift;
-            t.scale[c0 + j] = p.scale;
-            t.offset[c0 + j] = p.offset;
-            any_slow |= !p.fast;
-        }
+    for (size_t ch = 0; ch < c; ch++) {
+        const simdnorm_moments m = {a->given ? a->given[ch].count : (double)rows, t.mean[ch],
+                                    t.m2[ch]};
+        const simdnorm_norm_plan p = train_channel(a, ch, m);
+        t.shift[ch] = p.shift;
+        t.scale[ch] = p.scale;
+        t.offset[ch] = p.offset;
+        any_slow |= !p.fast;
     }
     /* A slow channel is computed after the kernel wrote y = x there (so the
      * slow pass can read x in place); the activation then runs as a pass of
@@ -522,16 +727,13 @@ static int train_nhwc(const simdnorm_kernels *k, const bn_call *a, size_t bytes)
         nhwc_normalize_range(&t, 0, nparts);
 
     if (any_slow) {
-        for (size_t c0 = 0; c0 < c; c0 += t.unit) {
-            const size_t cw = c - c0 < t.unit ? c - c0 : t.unit;
-            const double *m1 = t.s1 + t.nb * c0, *m2 = t.s2 + t.nb * c0;
-            for (size_t j = 0; j < cw; j++) {
-                const simdnorm_moments m = {(double)rows, m1[j], m2[j]};
-                const simdnorm_norm_plan p = train_plan(a, c0 + j, m);
-                if (!p.fast)
-                    simdnorm_normalize_slow(&p, rows, a->x + c0 + j, c, a->gamma, a->beta,
-                                            c0 + j, a->y + c0 + j, c);
-            }
+        for (size_t ch = 0; ch < c; ch++) {
+            const simdnorm_moments m = {a->given ? a->given[ch].count : (double)rows,
+                                        t.mean[ch], t.m2[ch]};
+            const simdnorm_norm_plan p = train_plan(a, ch, m);
+            if (!p.fast)
+                simdnorm_normalize_slow(&p, rows, a->x + ch, c, a->gamma, a->beta, ch,
+                                        a->y + ch, c);
         }
         if (a->act != SIMDNORM_ACT_NONE)
             k->f32_activate(rows * c, a->y, a->act, a->y);
@@ -656,7 +858,7 @@ simdnorm_status simdnorm_batch_norm_train_ex_f32(
 {
     bn_call a = {1, layout == SIMDNORM_NHWC, 0, SIMDNORM_ACT_NONE, n, c, spatial, x, gamma,
                  beta, NULL, NULL, eps, momentum, running_mean, running_var, y, save_mean,
-                 save_rstd};
+                 save_rstd, NULL};
     int done;
     const simdnorm_status st = check_bn(&a, layout, eps, momentum, opt, &done);
     if (st != SIMDNORM_OK || done)
@@ -675,7 +877,7 @@ simdnorm_status simdnorm_batch_norm_infer_ex_f32(
     float *y, const simdnorm_norm_options *opt)
 {
     bn_call a = {0, layout == SIMDNORM_NHWC, 0, SIMDNORM_ACT_NONE, n, c, spatial, x, gamma,
-                 beta, mean, var, eps, 0.0, NULL, NULL, y, NULL, NULL};
+                 beta, mean, var, eps, 0.0, NULL, NULL, y, NULL, NULL, NULL};
     int done;
     const simdnorm_status st = check_bn(&a, layout, eps, 0.0f, opt, &done);
     if (st != SIMDNORM_OK || done)
@@ -705,4 +907,186 @@ simdnorm_status simdnorm_batch_norm_infer_f32(
 {
     return simdnorm_batch_norm_infer_ex_f32(layout, n, c, spatial, x, gamma, beta, mean, var,
                                             eps, y, NULL);
+}
+
+/* ---- mergeable moments (simdnorm.h) ----------------------------------------- */
+
+/* The per-channel walk of channel chunks [p0, p1) of `chunk` channels from
+ * global sample g0: root = 1 (single batch: fold, write m) or 0 (nodes:
+ * write node k's channel ch at mean/m2[k*c + ch]). */
+typedef struct bn_moments_job {
+    const simdnorm_kernels *k;
+    const bn_call *a;
+    size_t chunk, g0;
+    int root;
+    simdnorm_moments *m;
+    double *mean, *m2;
+} bn_moments_job;
+
+static void moments_range(void *ctx, size_t p0, size_t p1)
+{
+    const bn_moments_job *j = ctx;
+    const bn_call *a = j->a;
+    const size_t c = a->c, h = simdnorm_tree_height(j->g0, a->n);
+    double buf[BN_TREE_BYTES / sizeof(double)];
+    simdnorm_tree t;
+    for (size_t p = p0; p < p1; p++) {
+        const size_t c0 = p * j->chunk, cw = c - c0 < j->chunk ? c - c0 : j->chunk;
+        double *mean = buf, *m2 = buf + h * cw;
+        bn_walk(j->k, a, c0, cw, j->g0, &t, mean, m2, 0);
+        if (j->root) {
+            simdnorm_bn_fold_slots(&t, cw, (double)a->spatial, mean, m2);
+            const double count = (double)a->n * (double)a->spatial;
+            for (size_t i = 0; i < cw; i++) {
+                j->m[c0 + i].count = count;
+                j->m[c0 + i].mean = mean[i];
+                j->m[c0 + i].m2 = m2[i];
+            }
+        } else {
+            for (size_t d = 0; d < t.top; d++)
+                for (size_t i = 0; i < cw; i++) {
+                    j->mean[d * c + c0 + i] = mean[d * cw + i];
+                    j->m2[d * c + c0 + i] = m2[d * cw + i];
+                }
+        }
+    }
+}
+
+/* Runs moments_range over all channel chunks (threads take whole chunks). */
+static void moments_run(bn_moments_job *j)
+{
+    bn_call *a = (bn_call *)j->a;
+    a->nhwc = a->nhwc || a->spatial == 1;
+    j->k = simdnorm_active_kernels();
+    j->chunk = tree_chunk(simdnorm_tree_height(j->g0, a->n));
+    const size_t parts = (a->c + j->chunk - 1) / j->chunk;
+    simdnorm_parallel_for(parts, parts, a->n * a->spatial * a->c * sizeof(float), moments_range,
+                          j);
+}
+
+SIMDNORM_API simdnorm_status simdnorm_batch_norm_moments_f32(simdnorm_layout layout, size_t n,
+                                                             size_t c, size_t spatial,
+                                                             const float *x, simdnorm_moments *m)
+{
+    if (layout != SIMDNORM_NCHW && layout != SIMDNORM_NHWC)
+        return SIMDNORM_ERR_PARAM;
+    if (c == 0)
+        return SIMDNORM_OK;
+    if (!m)
+        return SIMDNORM_ERR_NULL;
+    const size_t max_elems = (size_t)PTRDIFF_MAX / sizeof(float);
+    if (n != 0 && spatial > max_elems / n)
+        return SIMDNORM_ERR_SHAPE;
+    const size_t rows = n * spatial;
+    if (rows != 0 && c > max_elems / rows)
+        return SIMDNORM_ERR_SHAPE;
+    if (c > (size_t)PTRDIFF_MAX / sizeof(simdnorm_moments))
+        return SIMDNORM_ERR_SHAPE;
+    if (rows != 0 && !x)
+        return SIMDNORM_ERR_NULL;
+    size_t xb = 0, mb = 0;
+    if ((rows && !simdnorm_matrix_span(x, 1, rows * c, rows * c, &xb)) ||
+        (uintptr_t)m > UINTPTR_MAX - c * sizeof(simdnorm_moments))
+        return SIMDNORM_ERR_SHAPE;
+    mb = c * sizeof(simdnorm_moments);
+    if (rows && simdnorm_overlaps(x, xb, m, mb))
+        return SIMDNORM_ERR_OVERLAP;
+    if (rows == 0) {
+        memset(m, 0, mb);
+        return SIMDNORM_OK;
+    }
+    bn_call a = {1, layout == SIMDNORM_NHWC, 0, SIMDNORM_ACT_NONE, n, c, spatial, x, NULL,
+                 NULL, NULL, NULL, 0.0, 0.0, NULL, NULL, NULL, NULL, NULL, NULL};
+    bn_moments_job j = {NULL, &a, 0, 0, 1, m, NULL, NULL};
+    const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
+    moments_run(&j);
+    for (size_t ch = 0; ch < c; ch++) {
+        m[ch].mean = simdnorm_canonical_nan_d(m[ch].mean);
+        m[ch].m2 = simdnorm_canonical_nan_d(m[ch].m2);
+    }
+    simdnorm_fpenv_leave(fe);
+    return SIMDNORM_OK;
+}
+
+size_t simdnorm_bn_node_moments(simdnorm_layout layout, size_t n, size_t c, size_t spatial,
+                                const float *x, size_t g0, double *mean, double *m2)
+{
+    bn_call a = {1, layout == SIMDNORM_NHWC, 0, SIMDNORM_ACT_NONE, n, c, spatial, x, NULL,
+                 NULL, NULL, NULL, 0.0, 0.0, NULL, NULL, NULL, NULL, NULL, NULL};
+    bn_moments_job j = {NULL, &a, 0, g0, 0, NULL, mean, m2};
+    const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
+    moments_run(&j);
+    simdnorm_fpenv_leave(fe);
+    size_t first[SIMDNORM_TREE_MAX];
+    unsigned char level[SIMDNORM_TREE_MAX];
+    return simdnorm_tree_nodes(g0, n, first, level);
+}
+
+/* Validation of train_from_moments: as check_bn for training, except that
+ * n*spatial may be 0 (x, y then unused) and the moments are checked
+ * (counts finite and >= 1, >= 2 with running statistics) and are an input
+ * for the overlap rule. */
+static simdnorm_status check_from_moments(const bn_call *a, simdnorm_layout layout, float eps,
+                                          float momentum)
+{
+    if (!simdnorm_eps_ok(eps) || !(momentum >= 0.0f && momentum <= 1.0f))
+        return SIMDNORM_ERR_PARAM;
+    if (layout != SIMDNORM_NCHW && layout != SIMDNORM_NHWC)
+        return SIMDNORM_ERR_PARAM;
+    if (a->c == 0)
+        return SIMDNORM_OK;
+    const size_t max_elems = (size_t)PTRDIFF_MAX / sizeof(float);
+    if (a->n != 0 && a->spatial > max_elems / a->n)
+        return SIMDNORM_ERR_SHAPE;
+    const size_t rows = a->n * a->spatial;
+    if (!a->given || (rows && (!a->x || !a->y)) || !a->running_mean != !a->running_var)
+        return SIMDNORM_ERR_NULL;
+    if ((rows && a->c > max_elems / rows) ||
+        a->c > (size_t)PTRDIFF_MAX / sizeof(simdnorm_moments) ||
+        (uintptr_t)a->given > UINTPTR_MAX - a->c * sizeof(simdnorm_moments))
+        return SIMDNORM_ERR_SHAPE;
+    for (size_t ch = 0; ch < a->c; ch++) {
+        const double cnt = a->given[ch].count;
+        if (!(isfinite(cnt) && cnt >= 1.0))
+            return SIMDNORM_ERR_PARAM;
+    }
+    if (a->running_mean)
+        for (size_t ch = 0; ch < a->c; ch++)
+            if (a->given[ch].count < 2.0)
+                return SIMDNORM_ERR_SHAPE;
+    const size_t total = rows * a->c;
+    simdnorm_buffer buf[9] = {
+        {rows ? a->x : NULL, 0, 0, 0, 0}, {a->gamma, 0, 0, 0, 0}, {a->beta, 0, 0, 0, 0},
+        {a->given, 0, 0, 0, 0},           {rows ? a->y : NULL, 0, 0, 1u << 0, 1},
+        {a->save_mean, 0, 0, 0, 1},       {a->save_rstd, 0, 0, 0, 1},
+        {a->running_mean, 0, 0, 0, 1},    {a->running_var, 0, 0, 0, 1},
+    };
+    for (int i = 0; i < 9; i++) {
+        const size_t len = i == 0 || i == 4 ? total : i == 3 ? a->c * 6 : a->c;
+        if (buf[i].p && !simdnorm_matrix_span(buf[i].p, 1, len, len, &buf[i].bytes))
+            return SIMDNORM_ERR_SHAPE;
+    }
+    return simdnorm_check_overlap(buf, 9);
+}
+
+SIMDNORM_API simdnorm_status simdnorm_batch_norm_train_from_moments_f32(
+    simdnorm_layout layout, size_t n, size_t c, size_t spatial, const float *x,
+    const simdnorm_moments *m, const float *gamma, const float *beta, float eps, float momentum,
+    float *running_mean, float *running_var, float *y, float *save_mean, float *save_rstd)
+{
+    bn_call a = {1, layout == SIMDNORM_NHWC, 0, SIMDNORM_ACT_NONE, n, c, spatial, x, gamma,
+                 beta, NULL, NULL, eps, momentum, running_mean, running_var, y, save_mean,
+                 save_rstd, m};
+    const simdnorm_status st = check_from_moments(&a, layout, eps, momentum);
+    if (st != SIMDNORM_OK || c == 0)
+        return st;
+    const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
+    if (n * spatial == 0) {
+        for (size_t ch = 0; ch < c; ch++)
+            (void)train_channel(&a, ch, m[ch]);
+    } else {
+        run(&a);
+    }
+    simdnorm_fpenv_leave(fe);
+    return SIMDNORM_OK;
 }

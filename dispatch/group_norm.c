@@ -263,7 +263,7 @@ static void nhwc_unit(const gn_fwd *a, size_t i, size_t g0, size_t g1)
     gn_stats st[GN_CHUNK];
     /* the merge of a group's channel at position j has the same weights in
      * every group (counts j*sp and sp): computed once per unit (the same
-     * bits as simdnorm_moments_merge) */
+     * bits as simdnorm_mom_merge) */
     simdnorm_merge_weights wpos[GN_CHUNK];
     const size_t npos = cpg < GN_CHUNK ? cpg : GN_CHUNK;
     for (size_t j = 1; j < npos && j < ce - cb; j++)
@@ -278,7 +278,7 @@ static void nhwc_unit(const gn_fwd *a, size_t i, size_t g0, size_t g1)
             else if (pos < npos)
                 gacc[gi] = simdnorm_moments_merge_with(gacc[gi], acc[j], wpos[pos]);
             else
-                gacc[gi] = simdnorm_moments_merge(gacc[gi], acc[j]);
+                gacc[gi] = simdnorm_mom_merge(gacc[gi], acc[j]);
         }
     }
     for (size_t g = g0; g < g1; g++)
@@ -373,7 +373,7 @@ static int gn_forward_phased(gn_fwd *a, int nt)
         for (size_t p = 0; p < pairs; p++) {
             simdnorm_moments m = a->bm[p * a->nblk];
             for (size_t b = 1; b < a->nblk; b++)
-                m = simdnorm_moments_merge(m, a->bm[p * a->nblk + b]);
+                m = simdnorm_mom_merge(m, a->bm[p * a->nblk + b]);
             a->st[p] = gn_finish(a, p, m);
         }
         simdnorm_parallel_run(nt, pairs * a->npiece, nchw_pieces, a);
@@ -402,8 +402,8 @@ static int gn_forward_phased(gn_fwd *a, int nt)
             const simdnorm_moments *b = a->bm + i * a->nblk * c + ch;
             simdnorm_moments m = b[0];
             for (size_t k = 1; k < a->nblk; k++) /* blocks in row order */
-                m = simdnorm_moments_merge(m, b[k * c]);
-            g = ch % a->cpg == 0 ? m : simdnorm_moments_merge(g, m); /* channels in order */
+                m = simdnorm_mom_merge(m, b[k * c]);
+            g = ch % a->cpg == 0 ? m : simdnorm_mom_merge(g, m); /* channels in order */
             if (ch % a->cpg == a->cpg - 1)
                 a->st[i * a->groups + ch / a->cpg] = gn_finish(a, i * a->groups + ch / a->cpg, g);
         }

@@ -147,10 +147,8 @@ simdnorm_check_overlap(const simdnorm_buffer *b, size_t n)
 
 /* ---- statistics (stats.c) ---------------------------------------------- */
 
-/* count, mean and sum of squared deviations (M2) of a set of floats. */
-typedef struct simdnorm_moments {
-    double count, mean, m2;
-} simdnorm_moments;
+/* count, mean and sum of squared deviations (M2) of a set of floats: the
+ * public simdnorm_moments (simdnorm.h) is the one type. */
 
 /* Moments of x[0..n) (n >= 1): blocks of SIMDNORM_BLOCK elements, each
  * taken by the fast or, where it cannot meet the contract, the exact kernel
@@ -170,13 +168,14 @@ double simdnorm_span_sumsq(const simdnorm_kernels *k, size_t n, const float *x);
  * (f32_channel_moments) reductions. */
 simdnorm_moments simdnorm_block_moments(size_t len, float shift, double s1, double s2);
 
-/* Chan's merge: the moments of the union of a and b, in that order. */
-simdnorm_moments simdnorm_moments_merge(simdnorm_moments a, simdnorm_moments b);
+/* Chan's merge: the moments of the union of a and b, in that order (the
+ * public simdnorm_moments_merge is BatchNorm's array form, simdnorm_bn_merge). */
+simdnorm_moments simdnorm_mom_merge(simdnorm_moments a, simdnorm_moments b);
 
 /* The merge's weights depend only on the two counts: n = ca + cb,
  * wb = cb/n, wab = ca*cb/n. A caller that merges many pairs with the same
  * counts (all channels of one BatchNorm sample or block) computes them once;
- * simdnorm_moments_merge is exactly merge_with(a, b, weights(a.count,
+ * simdnorm_mom_merge is exactly merge_with(a, b, weights(a.count,
  * b.count)), so the results are the same bits. */
 typedef struct simdnorm_merge_weights {
     double n, wb, wab;
@@ -203,6 +202,162 @@ static inline simdnorm_moments simdnorm_moments_merge_with(simdnorm_moments a,
     return m;
 }
 
+/* ---- BatchNorm's sample tree (bn_tree.c) ------------------------------------
+ * The canonical order of BatchNorm's batch reductions (training forward
+ * statistics, backward sums): a fixed binary tree over the global sample
+ * indices. A leaf is one sample's per-channel result; the node over samples
+ * [j*2^k, (j+1)*2^k) is merge(left half, right half), a node with an empty
+ * half is its other half, and the root over [0, 2^K) (2^K >= n) is the
+ * batch's. Forward merge: Chan's (simdnorm_moments_merge_with, weights from
+ * the two counts) with the non-finite rule below; backward: double +.
+ *
+ * Walking samples in order with a stack of "complete" nodes (whole aligned
+ * subtrees) computes it: push a node, then while the two top nodes are
+ * siblings (same level k, the lower one starting on an even multiple of
+ * 2^k) merge them; at the end the stack holds the maximal aligned complete
+ * nodes of the range walked, and the root is their right fold
+ * (s[0] + (s[1] + (... + s[top-1]))) - exactly the tree with its empty
+ * halves dropped. A range [g0, g0 + n) of global indices ends with the
+ * maximal aligned nodes of that range (simdnorm_tree_nodes); pushing every
+ * range's nodes, in sample order, onto one stack and folding gives the same
+ * root bits as one walk over [0, N): threads, micro-batches and MPI ranks
+ * all reduce this way.
+ *
+ * Non-finite rule (forward): a leaf whose channel holds a NaN or Inf gets
+ * m2 = NaN and as mean its plain float64 mean (+-Inf or NaN); a merge whose
+ * M2 comes out NaN (an input had a NaN M2: finite data never gives one)
+ * takes mean = a.mean + b.mean - so the root's mean is what the plain
+ * float64 mean of the whole channel is (+Inf, -Inf or NaN), whatever the
+ * split. */
+
+/* The most nodes a stack holds: maximal nodes of any range of 64-bit
+ * indices, plus the one pushed. */
+#define SIMDNORM_TREE_MAX 130
+
+typedef struct simdnorm_tree {
+    size_t top;                            /* nodes on the stack */
+    size_t first[SIMDNORM_TREE_MAX];       /* node d covers [first, first + 2^level) */
+    unsigned char level[SIMDNORM_TREE_MAX];
+} simdnorm_tree;
+
+/* Stack slots a walk over n samples from global index g0 needs: the
+ * maximal nodes of the range plus one (from 0: bit length of n plus one). */
+static inline size_t simdnorm_tree_height(size_t g0, size_t n)
+{
+    size_t bits = 0;
+    while (bits < 64 && (n >> bits) != 0)
+        bits++;
+    return g0 == 0 ? bits + 1 : 2 * bits + 2;
+}
+
+/* Pushes the node [first, first + 2^level) (its data already in slot
+ * t->top) and merges siblings on the stack; returns how many merges the
+ * caller must do now, the i-th (i = 0, 1, ...) being slot d-1 = merge(slot
+ * d-1, slot d) for d = (the old t->top) - i, between two nodes of level
+ * level + i. */
+static inline unsigned simdnorm_tree_push(simdnorm_tree *t, size_t first, unsigned level)
+{
+    size_t d = t->top;
+    unsigned m = 0;
+    while (d > 0 && t->level[d - 1] == level && ((t->first[d - 1] >> level) & 1) == 0 &&
+           t->first[d - 1] + ((size_t)1 << level) == first) {
+        first = t->first[--d];
+        level++;
+        m++;
+    }
+    t->first[d] = first;
+    t->level[d] = (unsigned char)level;
+    t->top = d + 1;
+    return m;
+}
+
+/* The maximal aligned nodes of [g0, g0 + n) in order (what a walk over that
+ * range leaves on its stack): writes first[], level[], returns how many (at
+ * most SIMDNORM_TREE_MAX - 1). */
+size_t simdnorm_tree_nodes(size_t g0, size_t n, size_t *first, unsigned char *level);
+
+/* Elements of a node of `level` over samples of sp elements: exact in
+ * double (a power-of-two scaling). */
+static inline double simdnorm_tree_count(unsigned level, double sp) { return ldexp(sp, (int)level); }
+
+/* The forward merge of slot b into slot a for cw channels (means and M2s;
+ * counts ca, cb >= 1): Chan's merge_with per channel with the non-finite
+ * rule. */
+static inline void simdnorm_bn_merge_slots(size_t cw, double ca, double cb,
+                                           double *__restrict ma, double *__restrict qa,
+                                           const double *__restrict mb, const double *__restrict qb)
+{
+    const simdnorm_merge_weights w = simdnorm_merge_weights_of(ca, cb);
+    for (size_t j = 0; j < cw; j++) {
+        const double delta = mb[j] - ma[j];
+        const double mean = ma[j] + delta * w.wb;
+        const double q = qa[j] + qb[j] + delta * delta * w.wab;
+        ma[j] = q == q ? mean : ma[j] + mb[j];
+        qa[j] = q;
+    }
+}
+
+/* The same merge for slots known to hold finite moments only: Chan's
+ * operations alone (no select: the loop vectorizes), bit for bit what
+ * simdnorm_bn_merge_slots gives finite inputs. A NaN M2 in an input shows
+ * as a NaN M2 in the output (its mean is then not the rule's): callers
+ * redo such a channel with simdnorm_bn_merge_slots. */
+static inline void simdnorm_bn_merge_slots_finite(size_t cw, double ca, double cb,
+                                                  double *__restrict ma, double *__restrict qa,
+                                                  const double *__restrict mb,
+                                                  const double *__restrict qb)
+{
+    const simdnorm_merge_weights w = simdnorm_merge_weights_of(ca, cb);
+    for (size_t j = 0; j < cw; j++) {
+        const double delta = mb[j] - ma[j];
+        qa[j] = qa[j] + qb[j] + delta * delta * w.wab;
+        ma[j] = ma[j] + delta * w.wb;
+    }
+}
+
+/* The root of a forward stack: right fold of slots [0, t->top) into slot 0
+ * (slot d at mean + d*cw, m2 + d*cw; its count 2^level[d] * sp). */
+void simdnorm_bn_fold_slots(const simdnorm_tree *t, size_t cw, double sp, double *mean,
+                            double *m2);
+
+/* The same for the backward's sums (slot 0 = s[0] + (s[1] + ...)). */
+void simdnorm_bn_fold_sums_slots(const simdnorm_tree *t, size_t cw, double *s1, double *s2);
+
+/* ---- what simdnorm_mpi needs (hidden; the MPI library links the static
+ * core). Nodes are the maximal aligned nodes of the caller's global range
+ * [g0, g0 + n) (simdnorm_tree_nodes), node k's channel ch at [k*c + ch].
+ * Arguments are validated by the caller (sizes, pointers, overlaps). */
+
+/* Forward: each node's per-channel mean and M2 (its count is 2^level *
+ * spatial); returns the node count. n >= 1. */
+size_t simdnorm_bn_node_moments(simdnorm_layout layout, size_t n, size_t c, size_t spatial,
+                                const float *x, size_t g0, double *mean, double *m2);
+
+/* Backward (training): each node's per-channel sums s1 = sum dy,
+ * s2 = sum dy*xhat; returns the node count. n >= 1. */
+size_t simdnorm_bn_node_sums(simdnorm_layout layout, size_t n, size_t c, size_t spatial,
+                             const float *dy, const float *x, const float *mean,
+                             const float *rstd, size_t g0, double *s1, double *s2);
+
+/* The root from every range's nodes in sample order (first[k], level[k];
+ * data of node k at [k*c], count >= 1), in place: the arrays serve as the
+ * stack (slot d <= node k), the root ends in [0, c) - forward the
+ * per-channel mean and M2, backward s1 and s2. */
+void simdnorm_bn_fold_node_moments(size_t count, const size_t *first, const unsigned char *level,
+                                   size_t c, size_t spatial, double *mean, double *m2);
+void simdnorm_bn_fold_node_sums(size_t count, const size_t *first, const unsigned char *level,
+                                size_t c, double *s1, double *s2);
+
+/* BatchNorm training backward of n local samples with the batch's sums
+ * (s1, s2 [c], of `total` elements): dx, dgamma, dbeta as
+ * simdnorm_batch_norm_bwd_f32 (training) gives them for the whole batch.
+ * Validated by the caller; n may be 0 (only dgamma/dbeta). */
+simdnorm_status simdnorm_bn_bwd_from_sums(simdnorm_layout layout, size_t n, size_t c,
+                                          size_t spatial, double total, const float *dy,
+                                          const float *x, const float *gamma, const float *mean,
+                                          const float *rstd, const double *s1, const double *s2,
+                                          float *dx, float *dgamma, float *dbeta);
+
 /* The canonical NaN for NaN, else v. Inline: BatchNorm calls it several
  * times per channel. */
 static inline float simdnorm_canonical_nan(float v)
@@ -214,6 +369,17 @@ static inline float simdnorm_canonical_nan(float v)
     return v;
 }
 
+
+/* The canonical double NaN (0x7ff8000000000000) for NaN, else v: the
+ * public moments' NaN. */
+static inline double simdnorm_canonical_nan_d(double v)
+{
+    if (v != v) {
+        const uint64_t bits = 0x7ff8000000000000ull;
+        memcpy(&v, &bits, sizeof v);
+    }
+    return v;
+}
 
 /* The moments of one block x[0..n) (n <= SIMDNORM_BLOCK) from its fast sums
  * `fast` = f32_moments(n, x, shift) about shift = simdnorm_head_shift(n, x):

@@ -6,7 +6,7 @@
 
 #include "internal.h"
 
-simdnorm_moments simdnorm_moments_merge(simdnorm_moments a, simdnorm_moments b)
+simdnorm_moments simdnorm_mom_merge(simdnorm_moments a, simdnorm_moments b)
 {
     return simdnorm_moments_merge_with(a, b, simdnorm_merge_weights_of(a.count, b.count));
 }
@@ -97,7 +97,7 @@ simdnorm_moments simdnorm_span_moments(const simdnorm_kernels *k, size_t n,
     for (size_t off = 0; off < n; off += SIMDNORM_BLOCK) {
         const size_t len = n - off < SIMDNORM_BLOCK ? n - off : SIMDNORM_BLOCK;
         const simdnorm_moments b = block_moments(k, len, x + off);
-        total = off == 0 ? b : simdnorm_moments_merge(total, b);
+        total = off == 0 ? b : simdnorm_mom_merge(total, b);
     }
     return total;
 }

@@ -128,6 +128,57 @@ SIMDNORM_API simdnorm_status simdnorm_batch_norm_infer_f32(
     float eps,
     float *y);
 
+/* ---- Mergeable moments (BatchNorm statistics in pieces) ---------------------
+ * The per-channel statistics of a BatchNorm batch as count, mean and M2
+ * (the sum of squared deviations from the mean), in double. The batch
+ * reduction of BatchNorm (training forward and backward) follows a fixed
+ * binary tree over the samples (README "BatchNorm"): leaves are single
+ * samples, the node over samples [j*2^k, (j+1)*2^k) merges its two halves
+ * (Chan's formula), so any split of a batch by whole samples into
+ * aligned pieces reassembles to the same bits (simdnorm_mpi.h does that
+ * across processes). A channel with a NaN or Inf has m2 NaN and as mean the
+ * plain float64 mean of its elements (+-Inf or NaN); NaN outputs are
+ * canonical (0x7ff8000000000000). */
+typedef struct simdnorm_moments {
+    double count, mean, m2;                 /* m2: sum of squared deviations */
+} simdnorm_moments;
+
+/* Per-channel moments of one batch, as the BatchNorm training forward
+ * computes them (the root of its sample tree; m[ch].count = n*spatial).
+ * n*spatial == 0 gives the empty moments {0, 0, 0} (x may then be NULL);
+ * c == 0 is a no-op. m must not overlap x. */
+SIMDNORM_API simdnorm_status simdnorm_batch_norm_moments_f32(
+    simdnorm_layout layout, size_t n, size_t c, size_t spatial,
+    const float *x, simdnorm_moments *m);   /* [c] */
+
+/* out[i] = a[i] merged with b[i] (a's elements before b's), Chan's formula
+ * with BatchNorm's rule for a NaN/Inf channel; a side with count 0 is the
+ * identity (out[i] is the other side, exactly). out may be a or b (exact
+ * alias); a partial overlap is SIMDNORM_ERR_OVERLAP. Every count must be
+ * finite and >= 0 (SIMDNORM_ERR_PARAM). Merging the moments of samples
+ * [0, 2^k) with those of the next m <= 2^k samples gives bit for bit the
+ * moments of the whole (a node of the tree); other splits give the same
+ * statistics up to rounding. */
+SIMDNORM_API simdnorm_status simdnorm_moments_merge(size_t c, const simdnorm_moments *a,
+                                                    const simdnorm_moments *b,
+                                                    simdnorm_moments *out);
+
+/* BatchNorm training forward with given per-channel moments (e.g. merged
+ * across processes) instead of those of x; everything else as
+ * simdnorm_batch_norm_train_f32: y from x normalized with the given
+ * statistics, save_mean/save_rstd and running statistics from them.
+ * train_from_moments(x, moments_of(x)) is bit for bit
+ * simdnorm_batch_norm_train_f32(x). Every m[i].count must be finite and
+ * >= 1 (SIMDNORM_ERR_PARAM); m[i].count >= 2 where running statistics are
+ * given (SIMDNORM_ERR_SHAPE). n*spatial may be 0 (x and y may then be NULL):
+ * only the saved and running statistics are written. */
+SIMDNORM_API simdnorm_status simdnorm_batch_norm_train_from_moments_f32(
+    simdnorm_layout layout, size_t n, size_t c, size_t spatial,
+    const float *x, const simdnorm_moments *m,
+    const float *gamma, const float *beta, float eps, float momentum,
+    float *running_mean, float *running_var,
+    float *y, float *save_mean, float *save_rstd);
+
 /* ---- Fused epilogues: residual add and activation ---------------------------
  * The _ex functions are the plain ones with options; opt == NULL (or an
  * all-zero struct) gives exactly the plain function's results.

@@ -114,6 +114,36 @@ static void golden_rows(void)
             }
 }
 
+/* BatchNorm's per-channel moments (simdnorm_batch_norm_moments_f32), their
+ * double bits: the sample tree's order (README "BatchNorm"), many samples,
+ * both layouts, planes shorter and longer than a block, 2-D, NaN/Inf. */
+static void golden_moments(void)
+{
+    static const struct {
+        size_t n, c, sp;
+    } mshapes[] = {{33, 5, 50}, {100, 7, 1}, {37, 3, 300}, {6, 19, 9}, {64, 2, 3}};
+    char name[96];
+    for (size_t s = 0; s < sizeof mshapes / sizeof *mshapes; s++)
+        for (int layout = 0; layout < 2; layout++)
+            for (int kind = 0; kind < 5; kind += 4) {
+                const size_t n = mshapes[s].n, c = mshapes[s].c, sp = mshapes[s].sp, total = n * c * sp;
+                rng_seed(700 + s * 7 + (size_t)layout * 3 + (size_t)kind);
+                float *x = malloc(total * sizeof(float));
+                simdnorm_moments *m = malloc(c * sizeof *m);
+                fill_kind(x, total, c * sp, kind);
+                if (kind == 4)
+                    x[total / 2] = -INFINITY;
+                const simdnorm_layout lay = layout ? SIMDNORM_NHWC : SIMDNORM_NCHW;
+                CHECK(simdnorm_batch_norm_moments_f32(lay, n, c, sp, x, m) == SIMDNORM_OK,
+                      "batch_norm_moments failed");
+                snprintf(name, sizeof name, "batch_norm_moments_%s_%zux%zux%zu_kind%d",
+                         layout ? "nhwc" : "nchw", n, c, sp, kind);
+                record(name, fnv(FNV_SEED, m, c * sizeof *m));
+                free(x);
+                free(m);
+            }
+}
+
 /* BatchNorm, training (with saved and running statistics) and inference,
  * both layouts, planes shorter and longer than a block. */
 static void golden_batch_norm(void)
@@ -492,6 +522,7 @@ int main(int argc, char **argv)
         printf("/* golden_hashes.h - written by `test_golden --print` (scalar ISA). */\n");
         golden_rows();
         golden_batch_norm();
+        golden_moments();
         golden_kernels(simdnorm_kernels_for(SIMDNORM_ISA_SCALAR));
         golden_fused();
         golden_backward();
@@ -504,6 +535,7 @@ int main(int argc, char **argv)
         checked = 0;
         golden_rows();
         golden_batch_norm();
+        golden_moments();
         golden_fused();
         golden_backward();
         golden_group_norm();

@@ -23,6 +23,11 @@ esac
 case "$what" in
   test|all) pkgs="$pkgs valgrind clang libclang-rt-dev python3-torch" ;;
 esac
+# Open MPI: the simdnorm_mpi library, its mpirun tests (tests/test_mpi.c) and
+# examples/mpi; without it those are not built
+case "$what" in
+  test|all) pkgs="$pkgs libopenmpi-dev openmpi-bin" ;;
+esac
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -33,8 +33,12 @@ installed_files() {
     "$prefix/bin/simdnorm-info"; do
     [ -e "$f" ] || { echo "missing $f"; return 1; }
   done
-  # the one public header, nothing from dispatch/ or kernels/
-  [ "$(ls "$prefix/include")" = simdnorm.h ] || { ls "$prefix/include"; return 1; }
+  # the public header(s), nothing from dispatch/ or kernels/ (simdnorm_mpi.h
+  # comes with the MPI library, built when MPI is found)
+  local hdrs
+  hdrs=$(ls "$prefix/include" | tr '\n' ' ')
+  [ "$hdrs" = "simdnorm.h " ] || { [ "$hdrs" = "simdnorm.h simdnorm_mpi.h " ] &&
+    [ -e "$libdir/libsimdnorm_mpi.so" ]; } || { echo "$hdrs"; return 1; }
 }
 case_run installed_files installed_files
 
@@ -104,5 +108,24 @@ meson_consumer_pkg_config() {
     LD_LIBRARY_PATH=$libdir "$tmp/consumer-build/consumer"
 }
 case_run meson_consumer_finds_installed_copy meson_consumer_pkg_config
+
+mpi_program() {
+  # examples/mpi through pkg-config simdnorm_mpi (which requires simdnorm
+  # and ompi-c), on two ranks; the library exports its two functions only
+  local exported
+  exported=$(nm -D --defined-only "$libdir/libsimdnorm_mpi.so" | awk '{print $3}' | sort | tr '\n' ' ')
+  [ "$exported" = "simdnorm_sync_batch_norm_bwd_f32 simdnorm_sync_batch_norm_train_f32 " ] ||
+    { echo "exported: $exported"; return 1; }
+  # shellcheck disable=SC2046
+  $cc -std=c99 -Wall -Wextra -Werror "$src/examples/mpi/train_step.c" -o "$tmp/train_step" \
+    $(pkg-config --cflags --libs simdnorm_mpi) || return 1
+  LD_LIBRARY_PATH=$libdir mpirun --oversubscribe --allow-run-as-root -np 2 \
+    -x LD_LIBRARY_PATH -x OMP_NUM_THREADS=1 "$tmp/train_step"
+}
+if [ -e "$libdir/libsimdnorm_mpi.so" ] && command -v mpirun >/dev/null; then
+  case_run mpi_program_via_pkg_config mpi_program
+else
+  case_skip mpi_program_via_pkg_config "simdnorm_mpi not built (no MPI)"
+fi
 
 case_summary

@@ -1,0 +1,315 @@
+/* mpi.c - simdnorm_mpi: BatchNorm across MPI ranks (include/simdnorm_mpi.h),
+ * bit for bit one process over the whole batch. Built into its own library
+ * with the core linked statically (its hidden internal functions: the
+ * sample tree's nodes and folds, internal.h); only the two functions
+ * below are exported (simdnorm_mpi.map).
+ *
+ * One call:
+ *  1. every rank checks its own arguments as the single-process function
+ *     would (a rank without samples may pass NULL tensors);
+ *  2. MPI_Allgather of a header {status, n_local, c, spatial, layout, eps,
+ *     momentum}: every rank learns every rank's sample offset and derives
+ *     the same verdict (the first failing rank's status, or a mismatch);
+ *  3. scratch for every rank's nodes, MPI_Allreduce (MIN) of "allocated",
+ *     so that an allocation failure is every rank's SIMDNORM_ERR_NOMEM;
+ *  4. the rank's maximal aligned nodes (simdnorm_bn_node_moments / _sums)
+ *     written in place into its slot of the receive buffer, MPI_Allgatherv;
+ *  5. every rank folds all nodes in rank (= sample) order to the root
+ *     (simdnorm_bn_fold_node_*) and finishes its own samples with it
+ *     (simdnorm_batch_norm_train_from_moments_f32 / simdnorm_bn_bwd_from_sums).
+ * Nothing is written before step 5, and step 5 cannot fail. */
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "simdnorm_mpi.h"
+
+enum { H_STATUS, H_N, H_C, H_SPATIAL, H_LAYOUT, H_EPS, H_MOMENTUM, H_PAD, H_LEN };
+
+/* Ranks whose headers fit on the stack (64 bytes each). */
+#define HDR_STACK 256
+
+static int64_t float_bits(float v)
+{
+    uint32_t u;
+    memcpy(&u, &v, sizeof u);
+    return (int64_t)u;
+}
+
+/* The rank's own arguments, as the single-process training forward checks
+ * them, except that n_local may be 0 (x, y unused then) and the batch-size
+ * rule is the whole batch's (checked after the exchange). */
+static simdnorm_status check_train_local(simdnorm_layout layout, size_t n, size_t c,
+                                         size_t spatial, const float *x, const float *gamma,
+                                         const float *beta, float eps, float momentum,
+                                         const float *running_mean, const float *running_var,
+                                         const float *y, const float *save_mean,
+                                         const float *save_rstd)
+{
+    if (!simdnorm_eps_ok(eps) || !(momentum >= 0.0f && momentum <= 1.0f))
+        return SIMDNORM_ERR_PARAM;
+    if (layout != SIMDNORM_NCHW && layout != SIMDNORM_NHWC)
+        return SIMDNORM_ERR_PARAM;
+    if (c == 0)
+        return SIMDNORM_OK;
+    const size_t max_elems = (size_t)PTRDIFF_MAX / sizeof(float);
+    if (n != 0 && spatial > max_elems / n)
+        return SIMDNORM_ERR_SHAPE;
+    const size_t rows = n * spatial;
+    if ((rows && (!x || !y)) || !running_mean != !running_var)
+        return SIMDNORM_ERR_NULL;
+    if ((rows && c > max_elems / rows) || c > (size_t)INT_MAX / (2 * SIMDNORM_TREE_MAX))
+        return SIMDNORM_ERR_SHAPE;
+    const size_t total = rows * c;
+    simdnorm_buffer buf[8] = {
+        {rows ? x : NULL, 0, 0, 0, 0}, {gamma, 0, 0, 0, 0},        {beta, 0, 0, 0, 0},
+        {rows ? y : NULL, 0, 0, 1u << 0, 1}, {save_mean, 0, 0, 0, 1}, {save_rstd, 0, 0, 0, 1},
+        {running_mean, 0, 0, 0, 1},    {running_var, 0, 0, 0, 1},
+    };
+    for (int i = 0; i < 8; i++) {
+        const size_t len = i == 0 || i == 3 ? total : c;
+        if (buf[i].p && !simdnorm_matrix_span(buf[i].p, 1, len, len, &buf[i].bytes))
+            return SIMDNORM_ERR_SHAPE;
+    }
+    return simdnorm_check_overlap(buf, 8);
+}
+
+/* The rank's own arguments, as the single-process backward (training)
+ * checks them; n_local may be 0 (dy, x, dx unused then). */
+static simdnorm_status check_bwd_local(simdnorm_layout layout, size_t n, size_t c,
+                                       size_t spatial, const float *dy, const float *x,
+                                       const float *gamma, const float *mean, const float *rstd,
+                                       const float *dx, const float *dgamma, const float *dbeta)
+{
+    if (layout != SIMDNORM_NCHW && layout != SIMDNORM_NHWC)
+        return SIMDNORM_ERR_PARAM;
+    if (c == 0)
+        return SIMDNORM_OK;
+    const size_t max_elems = (size_t)PTRDIFF_MAX / sizeof(float);
+    if (n != 0 && spatial > max_elems / n)
+        return SIMDNORM_ERR_SHAPE;
+    const size_t rows = n * spatial;
+    if (!mean || !rstd || (rows && (!dy || !x)))
+        return SIMDNORM_ERR_NULL;
+    if ((rows && c > max_elems / rows) || c > (size_t)INT_MAX / (2 * SIMDNORM_TREE_MAX))
+        return SIMDNORM_ERR_SHAPE;
+    const size_t total = rows * c;
+    simdnorm_buffer buf[8] = {
+        {rows ? dy : NULL, 0, 0, 0, 0}, {rows ? x : NULL, 0, 0, 0, 0}, {gamma, 0, 0, 0, 0},
+        {mean, 0, 0, 0, 0},             {rstd, 0, 0, 0, 0},
+        {rows ? dx : NULL, 0, 0, 1u << 0, 1}, {dgamma, 0, 0, 0, 1}, {dbeta, 0, 0, 0, 1},
+    };
+    for (int i = 0; i < 8; i++) {
+        const size_t len = i == 0 || i == 1 || i == 5 ? total : c;
+        if (buf[i].p && !simdnorm_matrix_span(buf[i].p, 1, len, len, &buf[i].bytes))
+            return SIMDNORM_ERR_SHAPE;
+    }
+    return simdnorm_check_overlap(buf, 8);
+}
+
+/* One call's exchange state. */
+typedef struct sync_call {
+    MPI_Comm comm;
+    int size, rank;
+    int64_t *hdr;          /* [size][H_LEN] */
+    int64_t hdr_stack[HDR_STACK * H_LEN];
+    size_t g0, total_n;    /* this rank's first global sample; the batch's n */
+    size_t nodes, mine;    /* all ranks' nodes; this rank's */
+    int *counts, *displs;  /* Allgatherv, in doubles */
+    size_t *first;         /* every node's descriptor, rank order */
+    unsigned char *level;
+    double *recv;          /* rank r's slot: [a: mine*c][b: mine*c] */
+    double *a, *b;         /* contiguous per node [k*c]: mean/m2 or s1/s2 */
+    void *mem;
+} sync_call;
+
+/* Steps 2-3: the header exchange and its verdict, then the scratch and the
+ * agreement on it. Returns the status every rank returns. */
+static simdnorm_status exchange_header(sync_call *s, simdnorm_status local, size_t n, size_t c,
+                                       size_t spatial, simdnorm_layout layout, float eps,
+                                       float momentum, size_t min_batch)
+{
+    const MPI_Comm comm = s->comm;
+    memset(s, 0, sizeof *s);
+    s->comm = comm;
+    if (MPI_Comm_size(comm, &s->size) != MPI_SUCCESS || MPI_Comm_rank(comm, &s->rank) != MPI_SUCCESS)
+        return SIMDNORM_ERR_PARAM;
+    const int64_t mine[H_LEN] = {local, (int64_t)n, (int64_t)c, (int64_t)spatial,
+                                 (int64_t)layout, float_bits(eps), float_bits(momentum), 0};
+    /* the headers: on the stack up to HDR_STACK ranks, else malloc'ed (a
+     * rank that cannot allocate them cannot take part: it returns
+     * SIMDNORM_ERR_NOMEM and the others wait - the one case without an
+     * agreed status) */
+    s->hdr = (size_t)s->size <= HDR_STACK ? s->hdr_stack : malloc((size_t)s->size * sizeof mine);
+    if (!s->hdr)
+        return SIMDNORM_ERR_NOMEM;
+    if (MPI_Allgather(mine, H_LEN, MPI_INT64_T, s->hdr, H_LEN, MPI_INT64_T, s->comm) !=
+        MPI_SUCCESS)
+        return SIMDNORM_ERR_PARAM;
+    /* the verdict, the same on every rank */
+    simdnorm_status st = SIMDNORM_OK;
+    size_t total = 0;
+    int total_overflow = 0;
+    for (int r = 0; r < s->size; r++) {
+        const int64_t *h = s->hdr + (size_t)r * H_LEN;
+        if (st == SIMDNORM_OK && h[H_STATUS] != SIMDNORM_OK)
+            st = (simdnorm_status)h[H_STATUS];
+        if (r == s->rank)
+            s->g0 = total;
+        total_overflow |= __builtin_add_overflow(total, (size_t)h[H_N], &total);
+    }
+    if (st != SIMDNORM_OK)
+        return st;
+    for (int r = 1; r < s->size; r++) {
+        const int64_t *h = s->hdr + (size_t)r * H_LEN;
+        if (h[H_C] != s->hdr[H_C] || h[H_SPATIAL] != s->hdr[H_SPATIAL])
+            return SIMDNORM_ERR_SHAPE;
+        if (h[H_LAYOUT] != s->hdr[H_LAYOUT] || h[H_EPS] != s->hdr[H_EPS] ||
+            h[H_MOMENTUM] != s->hdr[H_MOMENTUM])
+            return SIMDNORM_ERR_PARAM;
+    }
+    if (c == 0)
+        return SIMDNORM_OK;
+    const size_t max_elems = (size_t)PTRDIFF_MAX / sizeof(float);
+    if (total_overflow || (total != 0 && spatial > max_elems / total) ||
+        (total * spatial != 0 && c > max_elems / (total * spatial)) ||
+        total * spatial < min_batch)
+        return SIMDNORM_ERR_SHAPE;
+    s->total_n = total;
+
+    /* every rank's nodes */
+    size_t nodes = 0;
+    for (size_t r = 0, g = 0; r < (size_t)s->size; r++) {
+        const size_t nr = (size_t)s->hdr[r * H_LEN + H_N];
+        size_t f[SIMDNORM_TREE_MAX];
+        unsigned char l[SIMDNORM_TREE_MAX];
+        nodes += simdnorm_tree_nodes(g, nr, f, l);
+        g += nr;
+    }
+    s->nodes = nodes;
+    /* recv: 2*nodes*c doubles (at least 3*c: it holds the batch's moments
+     * afterwards), a and b: nodes*c each */
+    const size_t recv_len = (2 * nodes < 3 ? 3 : 2 * nodes) * c;
+    const size_t need = (recv_len + 2 * nodes * c) * sizeof(double) + nodes * sizeof(size_t) +
+                        (size_t)s->size * 2 * sizeof(int) + nodes;
+    s->mem = malloc(need ? need : 1);
+    int ok = s->mem != NULL, all_ok = 0;
+    if (MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, s->comm) != MPI_SUCCESS)
+        return SIMDNORM_ERR_PARAM;
+    if (!all_ok)
+        return SIMDNORM_ERR_NOMEM;
+    s->recv = s->mem;
+    s->a = s->recv + recv_len;
+    s->b = s->a + nodes * c;
+    s->first = (size_t *)(s->b + nodes * c);
+    s->counts = (int *)(s->first + nodes);
+    s->displs = s->counts + s->size;
+    s->level = (unsigned char *)(s->displs + s->size);
+    size_t k = 0, g = 0;
+    for (int r = 0; r < s->size; r++) {
+        const size_t nr = (size_t)s->hdr[(size_t)r * H_LEN + H_N];
+        const size_t cnt = simdnorm_tree_nodes(g, nr, s->first + k, s->level + k);
+        s->counts[r] = (int)(2 * cnt * c);
+        s->displs[r] = (int)(2 * k * c);
+        if (r == s->rank)
+            s->mine = cnt;
+        k += cnt;
+        g += nr;
+    }
+    return SIMDNORM_OK;
+}
+
+/* Step 4's exchange and the unpacking into s->a, s->b ([k*c] per node). */
+static simdnorm_status exchange_nodes(sync_call *s, size_t c)
+{
+    if ((size_t)s->displs[s->size - 1] + (size_t)s->counts[s->size - 1] > (size_t)INT_MAX)
+        return SIMDNORM_ERR_SHAPE;
+    if (MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, s->recv, s->counts, s->displs,
+                       MPI_DOUBLE, s->comm) != MPI_SUCCESS)
+        return SIMDNORM_ERR_PARAM;
+    for (int r = 0; r < s->size; r++) {
+        const size_t cnt = (size_t)s->counts[r] / (2 * c), k0 = (size_t)s->displs[r] / (2 * c);
+        const double *src = s->recv + s->displs[r];
+        memcpy(s->a + k0 * c, src, cnt * c * sizeof(double));
+        memcpy(s->b + k0 * c, src + cnt * c, cnt * c * sizeof(double));
+    }
+    return SIMDNORM_OK;
+}
+
+static void sync_free(sync_call *s)
+{
+    if (s->hdr != s->hdr_stack)
+        free(s->hdr);
+    free(s->mem);
+}
+
+SIMDNORM_API simdnorm_status simdnorm_sync_batch_norm_train_f32(
+    MPI_Comm comm, simdnorm_layout layout, size_t n_local, size_t c, size_t spatial,
+    const float *x, const float *gamma, const float *beta, float eps, float momentum,
+    float *running_mean, float *running_var, float *y, float *save_mean, float *save_rstd)
+{
+    const simdnorm_status local =
+        check_train_local(layout, n_local, c, spatial, x, gamma, beta, eps, momentum,
+                          running_mean, running_var, y, save_mean, save_rstd);
+    sync_call s;
+    s.comm = comm;
+    simdnorm_status st =
+        exchange_header(&s, local, n_local, c, spatial, layout, eps, momentum, 2);
+    if (st != SIMDNORM_OK || c == 0) {
+        sync_free(&s);
+        return st;
+    }
+    double *mine = s.recv + s.displs[s.rank];
+    if (s.mine)
+        (void)simdnorm_bn_node_moments(layout, n_local, c, spatial, x, s.g0, mine,
+                                       mine + s.mine * c);
+    st = exchange_nodes(&s, c);
+    if (st == SIMDNORM_OK) {
+        simdnorm_bn_fold_node_moments(s.nodes, s.first, s.level, c, spatial, s.a, s.b);
+        /* the batch's moments, in the recv buffer (no longer needed) */
+        simdnorm_moments *m = (simdnorm_moments *)(void *)s.recv;
+        const double count = (double)s.total_n * (double)spatial;
+        for (size_t ch = 0; ch < c; ch++) {
+            m[ch].count = count;
+            m[ch].mean = s.a[ch];
+            m[ch].m2 = s.b[ch];
+        }
+        st = simdnorm_batch_norm_train_from_moments_f32(layout, n_local, c, spatial, x, m, gamma,
+                                                        beta, eps, momentum, running_mean,
+                                                        running_var, y, save_mean, save_rstd);
+    }
+    sync_free(&s);
+    return st;
+}
+
+SIMDNORM_API simdnorm_status simdnorm_sync_batch_norm_bwd_f32(
+    MPI_Comm comm, simdnorm_layout layout, size_t n_local, size_t c, size_t spatial,
+    const float *dy, const float *x, const float *gamma, const float *mean, const float *rstd,
+    float *dx, float *dgamma, float *dbeta)
+{
+    const simdnorm_status local = check_bwd_local(layout, n_local, c, spatial, dy, x, gamma, mean,
+                                                  rstd, dx, dgamma, dbeta);
+    sync_call s;
+    s.comm = comm;
+    simdnorm_status st = exchange_header(&s, local, n_local, c, spatial, layout, 0.0f, 0.0f, 1);
+    if (st != SIMDNORM_OK || c == 0) {
+        sync_free(&s);
+        return st;
+    }
+    double *mine = s.recv + s.displs[s.rank];
+    if (s.mine)
+        (void)simdnorm_bn_node_sums(layout, n_local, c, spatial, dy, x, mean, rstd, s.g0, mine,
+                                    mine + s.mine * c);
+    st = exchange_nodes(&s, c);
+    if (st == SIMDNORM_OK) {
+        simdnorm_bn_fold_node_sums(s.nodes, s.first, s.level, c, s.a, s.b);
+        if (dx || dgamma || dbeta)
+            st = simdnorm_bn_bwd_from_sums(layout, n_local, c, spatial,
+                                           (double)(s.total_n * spatial), dy, x, gamma, mean,
+                                           rstd, s.a, s.b, dx, dgamma, dbeta);
+    }
+    sync_free(&s);
+    return st;
+}

@@ -1,0 +1,68 @@
+/* simdnorm_mpi.h - BatchNorm across MPI processes (library simdnorm_mpi,
+ * pkg-config simdnorm_mpi; built when MPI is found). Every rank of `comm`
+ * calls with its own slice of the batch: n_local whole samples (0 allowed),
+ * the ranks' slices concatenated in rank order being the batch. Every
+ * rank's outputs are bit for bit those of one single-process call of
+ * simdnorm.h over the whole batch, for any number of ranks and any split
+ * by whole samples (README "Across processes"): the batch reductions follow
+ * a fixed tree over global sample indices, each rank sends the maximal
+ * aligned nodes of its range, every rank folds the same nodes.
+ *
+ * Collective: every rank of comm must call, with the same c, spatial,
+ * layout, eps and momentum (gamma, beta and the running statistics are the
+ * caller's business: give every rank the same values, as data-parallel
+ * training does, and every rank's updated running statistics are the same).
+ * Errors are agreed on: every rank returns the same status - the first
+ * failing rank's own (in rank order), else SIMDNORM_ERR_SHAPE for c or
+ * spatial differing across ranks or a batch too small (training:
+ * N*spatial < 2; backward: N*spatial < 1), SIMDNORM_ERR_PARAM for layout,
+ * eps or momentum differing or an MPI error (an MPI error handler that
+ * returns) - and then nothing is written on any rank. Where a rank has no
+ * samples, its x, y, dy, dx may be NULL.
+ *
+ * Communication per call: an MPI_Allgather of a 64-byte header, an
+ * MPI_Allreduce of one int (the ranks agree that their scratch was
+ * allocated), and an MPI_Allgatherv in which each rank sends 16*c bytes per
+ * node of its range (at most 2*log2(n_local) + 2 nodes; forward: each
+ * node's mean and M2 per channel, backward: its two sums). The threads of
+ * the calls are the library's own (OMP_NUM_THREADS); the library links
+ * its own copy of simdnorm (simdnorm_set_isa / simdnorm_set_num_threads of
+ * libsimdnorm do not reach it; SIMDNORM_ISA does, and no result depends on
+ * either). */
+#ifndef SIMDNORM_MPI_H
+#define SIMDNORM_MPI_H
+
+#include <mpi.h>
+
+#include "simdnorm.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* BatchNorm training forward (simdnorm_batch_norm_train_f32) of the whole
+ * batch: x, y [n_local, c, spatial] (NCHW) or [n_local, spatial, c] (NHWC)
+ * of this rank; gamma, beta, running_mean, running_var, save_mean,
+ * save_rstd [c] each, as simdnorm_batch_norm_train_f32 takes them; the
+ * saved and running statistics are the batch's, the same on every rank. */
+SIMDNORM_API simdnorm_status simdnorm_sync_batch_norm_train_f32(
+    MPI_Comm comm, simdnorm_layout layout, size_t n_local, size_t c, size_t spatial,
+    const float *x, const float *gamma, const float *beta, float eps, float momentum,
+    float *running_mean, float *running_var,
+    float *y, float *save_mean, float *save_rstd);
+
+/* BatchNorm training backward (simdnorm_batch_norm_bwd_f32 with training
+ * != 0) of the whole batch: dx of this rank's samples, dgamma and dbeta
+ * [c] of the batch (the same on every rank); mean, rstd: the forward's
+ * save_mean/save_rstd. dx, dgamma, dbeta optional (NULL: not written). */
+SIMDNORM_API simdnorm_status simdnorm_sync_batch_norm_bwd_f32(
+    MPI_Comm comm, simdnorm_layout layout, size_t n_local, size_t c, size_t spatial,
+    const float *dy, const float *x, const float *gamma,
+    const float *mean, const float *rstd,   /* the forward's save_mean/save_rstd */
+    float *dx, float *dgamma, float *dbeta);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SIMDNORM_MPI_H */
