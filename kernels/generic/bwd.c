@@ -149,9 +149,9 @@ static ALWAYS_INLINE vf bwd_dx_at(size_t i, const sx *dy, const sx *x, const flo
 static ALWAYS_INLINE void bwd_store(sx *p, vf v, int stream)
 {
     if (stream)
-        vx_stream(p, v);
+        vx_stream_c(p, v);
     else
-        vx_storeu(p, v);
+        vx_storeu_c(p, v);
 }
 
 static ALWAYS_INLINE void bwd_dx_span(size_t n, const sx *dy, const sx *x,
@@ -179,7 +179,7 @@ static ALWAYS_INLINE void bwd_dx_span(size_t n, const sx *dy, const sx *x,
         const vf g = bwd_g(vx_load_part(dy + i, c),
                            has_gamma ? vf_load_part(gamma + i, c) : vf_zero(), has_gamma);
         const vf xh = bwd_xhat(vx_load_part(x + i, c), m, r, has_mean);
-        vx_store_part(dx + i, bwd_dx(g, xh, wv, kv, ov, has_mean), c);
+        vx_store_part_c(dx + i, bwd_dx(g, xh, wv, kv, ov, has_mean), c);
     }
 }
 
@@ -403,7 +403,7 @@ static ALWAYS_INLINE void bwd_block_cols(const simdnorm_bwd_job *jb, const bwd_b
                 if (l == VF_N)
                     bwd_store(dxr + c, t, stream);
                 else
-                    vx_store_part(dxr + c, t, l);
+                    vx_store_part_c(dxr + c, t, l);
             }
             bg[v] = vf_fma(d, xh, bg[v]);
             bb[v] = vf_add(bb[v], d);

@@ -74,9 +74,9 @@ static ALWAYS_INLINE void activate(size_t n, const sx *x, int act, sx *y)
 {
     size_t i = 0;
     for (; i + VF_N <= n; i += VF_N)
-        vx_storeu(y + i, act_vf(vx_loadu(x + i), act));
+        vx_storeu_c(y + i, act_vf(vx_loadu(x + i), act));
     if (i < n)
-        vx_store_part(y + i, act_vf(vx_load_part(x + i, n - i), act), n - i);
+        vx_store_part_c(y + i, act_vf(vx_load_part(x + i, n - i), act), n - i);
 }
 
 /* Contract: kernels.h, f32_activate. */

@@ -63,7 +63,7 @@ static ALWAYS_INLINE void normalize_part(size_t i, size_t c, const sx *x, vf shi
 {
     const vf g = has_gamma ? vf_load_part(gamma + i, c) : vf_zero();
     const vf b = has_beta ? vf_load_part(beta + i, c) : vf_zero();
-    vx_store_part(y + i, normalize_vf(vx_load_part(x + i, c), shift, scale, offset, g, b,
+    vx_store_part_c(y + i, normalize_vf(vx_load_part(x + i, c), shift, scale, offset, g, b,
                                       has_gamma, has_beta, act), c);
 }
 
@@ -94,7 +94,7 @@ static ALWAYS_INLINE void normalize_span(size_t n, const sx *x, float shift_s, f
             i = h;
         }
         for (; i + VF_N <= n; i += VF_N)
-            vx_stream(y + i, normalize_full(i, x, shift, scale, offset, gamma, beta, has_gamma,
+            vx_stream_c(y + i, normalize_full(i, x, shift, scale, offset, gamma, beta, has_gamma,
                                             has_beta, act, pf));
     }
 #else
@@ -118,13 +118,13 @@ static ALWAYS_INLINE void normalize_span(size_t n, const sx *x, float shift_s, f
                                       has_gamma, has_beta, act, pf);
 #pragma GCC unroll 8
             for (size_t u = 0; u < VF_NORMALIZE_UNROLL; u++) {
-                vx_storeu(y + i + u * VF_N, r[u]);
+                vx_storeu_c(y + i + u * VF_N, r[u]);
                 r[u] = q[u];
             }
         }
 #pragma GCC unroll 8
         for (size_t u = 0; u < VF_NORMALIZE_UNROLL; u++)
-            vx_storeu(y + i + u * VF_N, r[u]);
+            vx_storeu_c(y + i + u * VF_N, r[u]);
         i += blk;
     }
     for (; i + blk <= n; i += blk) {
@@ -135,11 +135,11 @@ static ALWAYS_INLINE void normalize_span(size_t n, const sx *x, float shift_s, f
                                   has_beta, act, pf);
 #pragma GCC unroll 8
         for (size_t u = 0; u < VF_NORMALIZE_UNROLL; u++)
-            vx_storeu(y + i + u * VF_N, r[u]);
+            vx_storeu_c(y + i + u * VF_N, r[u]);
     }
     if (VF_NORMALIZE_UNROLL > 1)
         for (; i + VF_N <= n; i += VF_N)
-            vx_storeu(y + i, normalize_full(i, x, shift, scale, offset, gamma, beta, has_gamma,
+            vx_storeu_c(y + i, normalize_full(i, x, shift, scale, offset, gamma, beta, has_gamma,
                                             has_beta, act, pf));
     if (i < n)
         normalize_part(i, n - i, x, shift, scale, offset, gamma, beta, y, has_gamma, has_beta,

@@ -84,12 +84,20 @@ static ALWAYS_INLINE float row_shift(size_t n, const sx *x)
 #if SX_IS_F32
     return n >= 8 ? (float)(vd_head8_sum(x) * 0.125) : simdnorm_head_shift(n, x);
 #else
-    /* the head widened (exact), then the same sum */
+    /* the head widened (exact) by the vector loads, then the same sum */
     float h[8];
-    const size_t c = n < 8 ? n : 8;
-    for (size_t i = 0; i < c; i++)
+    if (n >= 8) {
+#if VF_N > 8
+        vf_store_part(h, vx_load_part(x, 8), 8);
+#else
+        for (size_t i = 0; i < 8; i += VF_N)
+            vf_storeu(h + i, vx_loadu(x + i));
+#endif
+        return (float)(vd_head8_sum(h) * 0.125);
+    }
+    for (size_t i = 0; i < n; i++)
         h[i] = SX_STORAGE == 1 ? simdnorm_bf16_widen1(x[i]) : simdnorm_f16_widen1(x[i]);
-    return c == 8 ? (float)(vd_head8_sum(h) * 0.125) : simdnorm_head_shift(c, h);
+    return simdnorm_head_shift(n, h);
 #endif
 }
 

@@ -12,6 +12,8 @@
  *   SIMDNORM_SKERNEL(f)  the kernel name: simdnorm_<storage>_<f>_<isa>
  *   vx_loadu, vx_load_part          elements widened to a vf (vec_scalar.h)
  *   vx_storeu, vx_store_part, vx_stream  a vf narrowed and stored
+ *   vx_storeu_c, vx_store_part_c, vx_stream_c   the same for a vf whose
+ *                        NaNs are canonical (every kernel output: cheaper)
  *   VX_STREAM_ALIGN      the alignment (bytes) vx_stream needs
  *   JX, JY (row job), BDY, BX, BDX (backward job)   the job's pointers of
  *                        this storage */
@@ -35,6 +37,9 @@ typedef uint16_t sx;
 #define vx_storeu(p, v) VX_(storeu)((p), (v))
 #define vx_store_part(p, v, n) VX_(store_part)((p), (v), (n))
 #define vx_stream(p, v) VX_(stream)((p), (v))
+#define vx_storeu_c(p, v) VX_(storeu_c)((p), (v))
+#define vx_store_part_c(p, v, n) VX_(store_part_c)((p), (v), (n))
+#define vx_stream_c(p, v) VX_(stream_c)((p), (v))
 #define VX_STREAM_ALIGN (VF_STREAM_ALIGN / 2)
 #define JX(j) ((j)->xh)
 #define JY(j) ((j)->yh)
@@ -51,6 +56,9 @@ typedef float sx;
 #define vx_storeu(p, v) vf_storeu((p), (v))
 #define vx_store_part(p, v, n) vf_store_part((p), (v), (n))
 #define vx_stream(p, v) vf_stream((p), (v))
+#define vx_storeu_c(p, v) vf_storeu((p), (v))
+#define vx_store_part_c(p, v, n) vf_store_part((p), (v), (n))
+#define vx_stream_c(p, v) vf_stream((p), (v))
 #define VX_STREAM_ALIGN VF_STREAM_ALIGN
 #define JX(j) ((j)->x)
 #define JY(j) ((j)->y)

@@ -216,7 +216,18 @@ static inline __m128i vbf16_narrow_(vf v)
                            _mm256_castps_si256(_mm256_cmp_ps(v, v, _CMP_UNORD_Q)));
     return _mm_packus_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
 }
+/* The rounding alone, for values whose NaNs are the canonical float NaN
+ * (every kernel output): 0x7fc00000 narrows to 0x7fc0 by itself. */
+static inline __m128i vbf16_narrow_c_(vf v)
+{
+    const __m256i b = _mm256_castps_si256(v);
+    const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(b, 16), _mm256_set1_epi32(1));
+    const __m256i r = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(b, _mm256_set1_epi32(0x7fff)), lsb), 16);
+    return _mm_packus_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
+}
 static inline vf vfp16_widen_(__m128i h) { return _mm256_cvtph_ps(h); }
+/* vcvtps2ph turns the canonical float NaN into 0x7e00 by itself. */
+static inline __m128i vfp16_narrow_c_(vf v) { return _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
 static inline __m128i vfp16_narrow_(vf v)
 {
     const __m128i r = _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
@@ -242,5 +253,16 @@ static inline __m128i vfp16_narrow_(vf v)
     static inline void pre##_stream(uint16_t *p, vf v) { _mm_stream_si128((__m128i *)(void *)p, pre##_narrow_(v)); }
 VEC_HALF_IO_(vbf16)
 VEC_HALF_IO_(vfp16)
+#define VEC_HALF_STORE_C_(pre)                                                                        \
+    static inline void pre##_storeu_c(uint16_t *p, vf v) { _mm_storeu_si128((__m128i *)(void *)p, pre##_narrow_c_(v)); } \
+    static inline void pre##_store_part_c(uint16_t *p, vf v, size_t n)                                \
+    {                                                                                                 \
+        uint16_t t[8];                                                                                \
+        _mm_storeu_si128((__m128i *)(void *)t, pre##_narrow_c_(v));                                   \
+        memcpy(p, t, (n < 8 ? n : 8) * sizeof(uint16_t));                                            \
+    }                                                                                                 \
+    static inline void pre##_stream_c(uint16_t *p, vf v) { _mm_stream_si128((__m128i *)(void *)p, pre##_narrow_c_(v)); }
+VEC_HALF_STORE_C_(vbf16)
+VEC_HALF_STORE_C_(vfp16)
 
 #endif

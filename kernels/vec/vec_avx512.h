@@ -197,7 +197,17 @@ static inline __m256i vbf16_narrow_(vf v)
     r = _mm512_mask_mov_epi32(r, _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), _mm512_set1_epi32((int)SIMDNORM_BF16_CANONICAL_NAN));
     return _mm512_cvtepi32_epi16(r);
 }
+/* The rounding alone, for values whose NaNs are the canonical float NaN
+ * 0x7fc00000 (every kernel output is): it narrows to 0x7fc0 by itself. */
+static inline __m256i vbf16_narrow_c_(vf v)
+{
+    const __m512i b = _mm512_castps_si512(v);
+    const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(b, 16), _mm512_set1_epi32(1));
+    return _mm512_cvtepi32_epi16(_mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(b, _mm512_set1_epi32(0x7fff)), lsb), 16));
+}
 static inline vf vfp16_widen_(__m256i h) { return _mm512_cvtph_ps(h); }
+/* vcvtps2ph turns the canonical float NaN into 0x7e00 by itself. */
+static inline __m256i vfp16_narrow_c_(vf v) { return _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
 static inline __m256i vfp16_narrow_(vf v)
 {
     const __m256i r = _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
@@ -211,5 +221,11 @@ static inline __m256i vfp16_narrow_(vf v)
     static inline void pre##_stream(uint16_t *p, vf v) { _mm256_stream_si256((__m256i *)(void *)p, pre##_narrow_(v)); }
 VEC_HALF_IO_(vbf16)
 VEC_HALF_IO_(vfp16)
+#define VEC_HALF_STORE_C_(pre)                                                                        \
+    static inline void pre##_storeu_c(uint16_t *p, vf v) { _mm256_storeu_si256((__m256i *)(void *)p, pre##_narrow_c_(v)); } \
+    static inline void pre##_store_part_c(uint16_t *p, vf v, size_t n) { _mm256_mask_storeu_epi16(p, vf_mask_(n), pre##_narrow_c_(v)); } \
+    static inline void pre##_stream_c(uint16_t *p, vf v) { _mm256_stream_si256((__m256i *)(void *)p, pre##_narrow_c_(v)); }
+VEC_HALF_STORE_C_(vbf16)
+VEC_HALF_STORE_C_(vfp16)
 
 #endif

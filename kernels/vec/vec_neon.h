@@ -224,5 +224,13 @@ static inline uint16x4_t vfp16_narrow_(vf v)
     static inline void pre##_stream(uint16_t *p, vf v) { vst1_u16(p, pre##_narrow_(v)); }
 VEC_HALF_IO_(vbf16)
 VEC_HALF_IO_(vfp16)
+/* Stores of values whose NaNs are canonical (every kernel output): the
+ * same functions (the NaN select is one instruction here). */
+#define vbf16_storeu_c vbf16_storeu
+#define vbf16_store_part_c vbf16_store_part
+#define vbf16_stream_c vbf16_stream
+#define vfp16_storeu_c vfp16_storeu
+#define vfp16_store_part_c vfp16_store_part
+#define vfp16_stream_c vfp16_stream
 
 #endif

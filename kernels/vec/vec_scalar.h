@@ -248,5 +248,16 @@ static inline void vfp16_store_part(uint16_t *p, vf v, size_t n)
         *p = simdnorm_f16_narrow1(v);
 }
 static inline void vfp16_stream(uint16_t *p, vf v) { *p = simdnorm_f16_narrow1(v); }
+/*   vbf16_storeu_c, ..._store_part_c, ..._stream_c (and vfp16_*): the stores
+ *                    for values whose every NaN is the canonical float NaN
+ *                    0x7fc00000 (kernel outputs): the same results, an ISA
+ *                    may skip its NaN select (both roundings narrow that NaN
+ *                    to the canonical 16-bit one by themselves) */
+#define vbf16_storeu_c vbf16_storeu
+#define vbf16_store_part_c vbf16_store_part
+#define vbf16_stream_c vbf16_stream
+#define vfp16_storeu_c vfp16_storeu
+#define vfp16_store_part_c vfp16_store_part
+#define vfp16_stream_c vfp16_stream
 
 #endif
