@@ -47,7 +47,28 @@ struct Pool {
     float *s1 = nullptr, *s2 = nullptr, *s3 = nullptr, *s4 = nullptr;
     float *r = nullptr;
     float *mean = nullptr, *rstd = nullptr, *var = nullptr, *dg = nullptr, *db = nullptr;
-    size_t n = 0, vec = 0;
+    uint16_t *xbf16 = nullptr, *xf16 = nullptr, *yh = nullptr;
+    size_t n = 0, vec = 0, nh = 0;
+    // the 16-bit ops' buffers: x narrowed to bf16 and to f16 (the library's
+    // conversions), y
+    void reserve_half(size_t elems)
+    {
+        if (elems <= nh)
+            return;
+        nh = elems;
+        for (uint16_t **p : {&xbf16, &xf16, &yh})
+            *p = reinterpret_cast<uint16_t *>(fresh(reinterpret_cast<float *>(*p), (nh + 1) / 2));
+        std::mt19937 rng(43);
+        std::normal_distribution<float> nd(0.5f, 2.0f);
+        std::vector<float> t(1 << 16);
+        for (size_t i = 0; i < nh; i += t.size()) {
+            const size_t m = std::min(t.size(), nh - i);
+            for (size_t j = 0; j < m; j++)
+                t[j] = nd(rng);
+            simdnorm_convert_f32_to_bf16(m, t.data(), xbf16 + i);
+            simdnorm_convert_f32_to_f16(m, t.data(), xf16 + i);
+        }
+    }
     void reserve(size_t elems, size_t vec_elems)
     {
         if (elems <= n && vec_elems <= vec)
@@ -75,7 +96,7 @@ struct Pool {
     }
     simdnorm_bench::Buffers buffers() const
     {
-        return {x, y, g, b, s1, s2, s3, s4, r, mean, rstd, var, dg, db};
+        return {x, y, g, b, s1, s2, s3, s4, r, mean, rstd, var, dg, db, xbf16, xf16, yh};
     }
     static float *fresh(float *old, size_t elems)
     {
@@ -269,17 +290,21 @@ void register_all(bool full, const std::vector<int> &thread_counts)
 
     // Every buffer at its final size before anything keeps a pointer to it
     // (the oneDNN memory objects do).
-    size_t max_elems = 0, max_vec = 0;
+    size_t max_elems = 0, max_vec = 0, max_half = 0;
     for (const Shape &s : shapes(full)) {
         // the copy rooflines copy bytes_moved / 2 from x to y
-        max_elems = std::max({max_elems, s.elements(), s.bytes_moved() / (2 * sizeof(float))});
+        max_elems = std::max({max_elems, is_half(s.op) ? 0 : s.elements(),
+                              s.bytes_moved() / (2 * sizeof(float))});
+        if (is_half(s.op))
+            max_half = std::max(max_half, s.elements());
         max_vec = std::max(max_vec, s.vector_len());
     }
     pool.reserve(max_elems, max_vec);
+    pool.reserve_half(max_half);
 
     for (int threads : thread_counts)
     for (const Shape &s : shapes(full)) {
-        const size_t x_bytes = s.elements() * sizeof(float);
+        const size_t x_bytes = s.elements() * elem_size(s.op);
         const std::string tail = "/" + s.label() + "/x:" + size_label(x_bytes) +
                                  "/threads:" + std::to_string(threads);
 
@@ -328,7 +353,13 @@ void register_all(bool full, const std::vector<int> &thread_counts)
             benchmark::RegisterBenchmark((std::string("onednn_") + op_name(s.op) + tail).c_str(),
                                          [s, threads](benchmark::State &st) {
                                              use_threads(threads);
-                                             const auto peer = make_onednn(s, pool.buffers());
+                                             std::function<void()> peer;
+                                             try {
+                                                 peer = make_onednn(s, pool.buffers());
+                                             } catch (const std::exception &e) {
+                                                 st.SkipWithError(e.what());
+                                                 return;
+                                             }
                                              for (auto _ : st) {
                                                  peer();
                                                  benchmark::ClobberMemory();

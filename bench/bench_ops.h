@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -37,7 +38,8 @@ enum class Op {
     RmsNormResidual, RmsNormResidualUnfused, BnInferNhwcRelu, BnInferNhwcReluUnfused,
     LayerNormBwd, RmsNormBwd, BnBwdNchw, BnBwdNhwc,
     GnNchw, GnNhwc, GnBwdNchw, GnBwdNhwc,
-    LayerNormGeluTanh, LayerNormSilu
+    LayerNormGeluTanh, LayerNormSilu,
+    LayerNormBf16, RmsNormBf16, LayerNormF16, RmsNormF16
 };
 
 inline const char *op_name(Op op)
@@ -67,6 +69,10 @@ inline const char *op_name(Op op)
     case Op::GnBwdNhwc: return "gn_bwd_nhwc";
     case Op::LayerNormGeluTanh: return "layer_norm_gelu_tanh";
     case Op::LayerNormSilu: return "layer_norm_silu";
+    case Op::LayerNormBf16: return "layer_norm_bf16";
+    case Op::RmsNormBf16: return "rms_norm_bf16";
+    case Op::LayerNormF16: return "layer_norm_f16";
+    case Op::RmsNormF16: return "rms_norm_f16";
     }
     return "?";
 }
@@ -100,6 +106,14 @@ inline bool has_residual(Op op)
            op == Op::RmsNormResidual || op == Op::RmsNormResidualUnfused;
 }
 inline bool is_training(Op op) { return op == Op::BnTrainNchw || op == Op::BnTrainNhwc; }
+// The 16-bit storage twins (x and y bf16 / f16, float32 math): their bytes
+// are the 16-bit bytes moved, compared with a copy of as many bytes.
+inline bool is_half(Op op)
+{
+    return op == Op::LayerNormBf16 || op == Op::RmsNormBf16 || op == Op::LayerNormF16 ||
+           op == Op::RmsNormF16;
+}
+inline size_t elem_size(Op op) { return is_half(op) ? 2 : sizeof(float); }
 
 // Row norms: rows x cols. BatchNorm: n x c x spatial (spatial 1 is 2-D).
 // GroupNorm: n x c x spatial and groups.
@@ -114,7 +128,7 @@ struct Shape {
     // too). Backward: x and dy read, dx written.
     size_t bytes_moved() const
     {
-        return (has_residual(op) || is_backward(op) ? 3 : 2) * elements() * sizeof(float);
+        return (has_residual(op) || is_backward(op) ? 3 : 2) * elements() * elem_size(op);
     }
     size_t vector_len() const
     {
@@ -155,6 +169,16 @@ inline std::vector<Shape> shapes(bool full)
                     out.push_back({op, rows, c, 0, 0, 0, 0});
             }
     }
+    // The 16-bit twins (issue 15) beside float32: the same feature sizes at
+    // the same bytes of x (x:4MiB is 4 MiB of bf16, twice the elements of
+    // float32's 4 MiB), so frac compares at equal memory footprint.
+    std::vector<size_t> half_cols = {64, 768, 4096};
+    if (full)
+        half_cols = {64, 768, 1024, 4096, 8192};
+    for (Op op : {Op::LayerNormBf16, Op::RmsNormBf16, Op::LayerNormF16, Op::RmsNormF16})
+        for (size_t c : half_cols)
+            for (size_t b : {256u << 10, 4u << 20, 64u << 20})
+                out.push_back({op, b / (2 * c), c, 0, 0, 0, 0});
     // BatchNorm: the CNN shapes of the issue (ResNet stages), a 2-D input,
     // and each at L2 / L3 / DRAM sizes by batch.
     struct Bn {
@@ -204,6 +228,7 @@ struct Buffers {
     float *x, *y, *gamma, *beta, *s1, *s2, *s3, *s4;
     float *r; // a residual matrix as large as x
     float *mean, *rstd, *var, *dgamma, *dbeta;
+    uint16_t *xbf16, *xf16, *yh; // the 16-bit ops' x (bf16, f16: x narrowed) and y
 };
 
 // The unfused residual add: y = (x + r) + bias, row by row.
@@ -300,6 +325,18 @@ inline simdnorm_status run_simdnorm(const Shape &s, const Buffers &b)
     case Op::GnBwdNhwc:
         return simdnorm_group_norm_bwd_f32(lay, s.n, s.c, s.spatial, s.groups, b.r, b.x, b.gamma,
                                            b.mean, b.rstd, b.y, b.dgamma, b.dbeta);
+    case Op::LayerNormBf16:
+        return simdnorm_layer_norm_bf16(s.rows, s.cols, b.xbf16, s.cols, b.gamma, b.beta, 1e-5f,
+                                        b.yh, s.cols, nullptr, nullptr);
+    case Op::RmsNormBf16:
+        return simdnorm_rms_norm_bf16(s.rows, s.cols, b.xbf16, s.cols, b.gamma, 1e-5f, b.yh, s.cols,
+                                      nullptr);
+    case Op::LayerNormF16:
+        return simdnorm_layer_norm_f16(s.rows, s.cols, b.xf16, s.cols, b.gamma, b.beta, 1e-5f, b.yh,
+                                       s.cols, nullptr, nullptr);
+    case Op::RmsNormF16:
+        return simdnorm_rms_norm_f16(s.rows, s.cols, b.xf16, s.cols, b.gamma, 1e-5f, b.yh, s.cols,
+                                     nullptr);
     }
     return SIMDNORM_ERR_PARAM;
 }
@@ -334,11 +371,14 @@ inline simdnorm_status prepare_simdnorm(const Shape &s, const Buffers &b)
 // Whether oneDNN has the op (2.6 has no RMSNorm).
 inline bool has_onednn(const Shape &s)
 {
-    return s.op == Op::LayerNorm || s.op == Op::BnTrainNchw || s.op == Op::BnTrainNhwc ||
+    return s.op == Op::LayerNorm || s.op == Op::LayerNormBf16 || s.op == Op::BnTrainNchw || s.op == Op::BnTrainNhwc ||
            s.op == Op::BnInferNchw || s.op == Op::BnInferNhwc || s.op == Op::LayerNormBwd ||
            s.op == Op::BnBwdNchw || s.op == Op::BnBwdNhwc;
 }
-// The same op on oneDNN (forward_inference LayerNorm with scale and shift;
+// The same op on oneDNN (forward_inference LayerNorm with scale and shift,
+// float32 or - layer_norm_bf16 - bf16 src/dst with float32 scale and shift,
+// where this CPU's oneDNN implements it (else it throws; the benchmark then
+// reports an error);
 // BatchNorm forward_training / forward_inference with global stats, scale and
 // shift, in the same layout; the backward ops with prop_kind::backward, scale
 // and shift, so diff_scale and diff_shift are computed, after one

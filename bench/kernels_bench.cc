@@ -465,13 +465,151 @@ void run_engine_dram(State &st, const K *k, size_t n, int rms, int stream)
     }
     Buffers &m = buffers();
     const simdnorm_row_job j = {k, n, x, m.gamma, rms ? nullptr : m.beta, n, n, y, nullptr,
-                                nullptr, 1e-5, 1.0 / (double)n, SIMDNORM_ACT_NONE, stream};
+                                nullptr, 1e-5, 1.0 / (double)n, SIMDNORM_ACT_NONE, stream,
+                                nullptr, nullptr};
     for (auto _ : st) {
         (rms ? k->f32_rms_norm_rows : k->f32_layer_norm_rows)(&j, 0, rows);
         benchmark::ClobberMemory();
     }
     set_counters(st, 2 * rows * n, rows * n);
 }
+
+// ---- 16-bit storage families (kernels.h "16-bit storage") -----------------
+// The bf16_/f16_ kernels on 16-bit copies of the float buffers (x, r, y
+// narrowed once), counted in bytes: 16-bit elements move half a float's.
+struct HalfBuffers {
+    uint16_t *x, *r, *y;
+    explicit HalfBuffers(simdnorm_bf16_narrow_fn narrow)
+    {
+        Buffers &m = buffers();
+        x = static_cast<uint16_t *>(std::aligned_alloc(64, kMaxElems * sizeof(uint16_t)));
+        r = static_cast<uint16_t *>(std::aligned_alloc(64, kMaxElems * sizeof(uint16_t)));
+        y = static_cast<uint16_t *>(std::aligned_alloc(64, kMaxElems * sizeof(uint16_t)));
+        narrow(kMaxElems, m.x, x);
+        narrow(kMaxElems, m.r, r);
+        narrow(kMaxElems, m.y, y);
+    }
+};
+
+void set_counters_bytes(benchmark::State &st, size_t bytes, size_t elems)
+{
+    const double it = (double)st.iterations();
+    st.SetBytesProcessed((int64_t)((double)bytes * it));
+    st.counters["elems/s"] = benchmark::Counter((double)elems * it, benchmark::Counter::kIsRate);
+}
+
+#define KB_HALF_RUNNERS_(S)                                                                     \
+    HalfBuffers &half_##S(const K *k)                                                           \
+    {                                                                                           \
+        static HalfBuffers b(k->S##_narrow);                                                    \
+        return b;                                                                               \
+    }                                                                                           \
+    void run_##S##_widen(State &st, const K *k, const Span &s)                                  \
+    {                                                                                           \
+        HalfBuffers &h = half_##S(k);                                                           \
+        for (auto _ : st) {                                                                     \
+            k->S##_widen(s.n, h.x, buffers().y);                                                \
+            benchmark::ClobberMemory();                                                         \
+        }                                                                                       \
+        set_counters_bytes(st, 6 * s.n, s.n);                                                   \
+    }                                                                                           \
+    void run_##S##_narrow(State &st, const K *k, const Span &s)                                 \
+    {                                                                                           \
+        HalfBuffers &h = half_##S(k);                                                           \
+        for (auto _ : st) {                                                                     \
+            k->S##_narrow(s.n, buffers().x, h.y);                                               \
+            benchmark::ClobberMemory();                                                         \
+        }                                                                                       \
+        set_counters_bytes(st, 6 * s.n, s.n);                                                   \
+    }                                                                                           \
+    void run_##S##_normalize(State &st, const K *k, const Span &s)                              \
+    {                                                                                           \
+        HalfBuffers &h = half_##S(k);                                                           \
+        Buffers &m = buffers();                                                                 \
+        for (auto _ : st) {                                                                     \
+            k->S##_normalize(s.n, h.x, 0.5f, 0.5f, 0.01f, m.gamma, m.beta, SIMDNORM_ACT_NONE,   \
+                             h.y);                                                              \
+            benchmark::ClobberMemory();                                                         \
+        }                                                                                       \
+        set_counters_bytes(st, 12 * s.n, s.n);                                                  \
+    }                                                                                           \
+    void run_##S##_normalize_stream(State &st, const K *k, const Span &s)                       \
+    {                                                                                           \
+        HalfBuffers &h = half_##S(k);                                                           \
+        Buffers &m = buffers();                                                                 \
+        for (auto _ : st) {                                                                     \
+            k->S##_normalize_stream(s.n, h.x, 0.5f, 0.5f, 0.01f, m.gamma, m.beta,               \
+                                    SIMDNORM_ACT_NONE, h.y);                                    \
+            benchmark::ClobberMemory();                                                         \
+        }                                                                                       \
+        set_counters_bytes(st, 12 * s.n, s.n);                                                  \
+    }                                                                                           \
+    void run_##S##_activate(State &st, const K *k, const Span &s)                               \
+    {                                                                                           \
+        HalfBuffers &h = half_##S(k);                                                           \
+        for (auto _ : st) {                                                                     \
+            k->S##_activate(s.n, h.x, SIMDNORM_ACT_GELU_ERF, h.y);                              \
+            benchmark::ClobberMemory();                                                         \
+        }                                                                                       \
+        set_counters_bytes(st, 4 * s.n, s.n);                                                   \
+    }                                                                                           \
+    void run_##S##_add(State &st, const K *k, const Span &s)                                    \
+    {                                                                                           \
+        HalfBuffers &h = half_##S(k);                                                           \
+        Buffers &m = buffers();                                                                 \
+        for (auto _ : st) {                                                                     \
+            k->S##_add(s.n, h.x, h.r, m.b, m.y);                                                \
+            benchmark::ClobberMemory();                                                         \
+        }                                                                                       \
+        set_counters_bytes(st, 12 * s.n, s.n);                                                  \
+    }                                                                                           \
+    void run_##S##_rows(State &st, const K *k, const Rows &s, int rms)                          \
+    {                                                                                           \
+        HalfBuffers &h = half_##S(k);                                                           \
+        simdnorm_row_job j = row_job(k, s, rms);                                                \
+        j.x = nullptr;                                                                          \
+        j.y = nullptr;                                                                          \
+        j.xh = h.x;                                                                             \
+        j.yh = h.y;                                                                             \
+        for (auto _ : st) {                                                                     \
+            (rms ? k->S##_rms_norm_rows : k->S##_layer_norm_rows)(&j, 0, s.rows);               \
+            benchmark::ClobberMemory();                                                         \
+        }                                                                                       \
+        set_counters_bytes(st, 4 * s.elems(), s.elems());                                       \
+    }                                                                                           \
+    void run_##S##_layer_norm_rows(State &st, const K *k, const Rows &s)                        \
+    {                                                                                           \
+        run_##S##_rows(st, k, s, 0);                                                            \
+    }                                                                                           \
+    void run_##S##_rms_norm_rows(State &st, const K *k, const Rows &s)                          \
+    {                                                                                           \
+        run_##S##_rows(st, k, s, 1);                                                            \
+    }                                                                                           \
+    void run_##S##_norm_bwd_rows(State &st, const K *k, const Rows &s)                          \
+    {                                                                                           \
+        HalfBuffers &h = half_##S(k);                                                           \
+        Buffers &m = buffers();                                                                 \
+        simdnorm_bwd_job j;                                                                     \
+        std::memset(&j, 0, sizeof j);                                                           \
+        j.cols = s.n;                                                                           \
+        j.dyh = h.r;                                                                            \
+        j.xh = h.x;                                                                             \
+        j.gamma = m.gamma;                                                                      \
+        j.mean = m.shift;                                                                       \
+        j.rstd = m.scale;                                                                       \
+        j.dy_stride = j.x_stride = j.dx_stride = s.n;                                           \
+        j.dxh = h.y;                                                                            \
+        j.acc_g = m.s1;                                                                         \
+        j.acc_b = m.s2;                                                                         \
+        j.inv_cols = 1.0 / (double)s.n;                                                         \
+        for (auto _ : st) {                                                                     \
+            k->S##_norm_bwd_rows(&j, 0, s.rows);                                                \
+            benchmark::ClobberMemory();                                                         \
+        }                                                                                       \
+        set_counters_bytes(st, 6 * s.elems(), s.elems());                                       \
+    }
+KB_HALF_RUNNERS_(bf16)
+KB_HALF_RUNNERS_(f16)
 
 // ---- registration ----------------------------------------------------------
 

@@ -15,7 +15,7 @@ dnnl::engine &engine()
     return e;
 }
 
-dnnl::memory mem(const dnnl::memory::desc &md, float *p) { return dnnl::memory(md, engine(), p); }
+dnnl::memory mem(const dnnl::memory::desc &md, void *p) { return dnnl::memory(md, engine(), p); }
 
 using Args = std::unordered_map<int, dnnl::memory>;
 
@@ -119,6 +119,20 @@ std::function<void()> make_onednn(const Shape &s, const Buffers &b)
     if (is_batch_norm(s.op))
         return make_batch_norm(s, b);
     const memory::dims dims = {(memory::dim)s.rows, (memory::dim)s.cols};
+    const memory::desc vec_md0({(memory::dim)s.cols}, dt::f32, tag::a);
+    if (s.op == Op::LayerNormBf16) {
+        /* bf16 src and dst, float32 scale and shift (oneDNN's bf16 LayerNorm) */
+        const memory::desc md(dims, dt::bf16, tag::ab);
+        const layer_normalization_forward::primitive_desc pd(
+            layer_normalization_forward::desc(prop_kind::forward_inference, md, 1e-5f,
+                                              normalization_flags::use_scale |
+                                                  normalization_flags::use_shift),
+            engine());
+        return runner(layer_normalization_forward(pd),
+                      {{DNNL_ARG_SRC, mem(md, b.xbf16)}, {DNNL_ARG_DST, mem(md, b.yh)},
+                       {DNNL_ARG_SCALE, mem(vec_md0, b.gamma)},
+                       {DNNL_ARG_SHIFT, mem(vec_md0, b.beta)}});
+    }
     const memory::desc data_md(dims, dt::f32, tag::ab);
     const memory::desc vec_md({(memory::dim)s.cols}, dt::f32, tag::a);
     const auto scale_shift = normalization_flags::use_scale | normalization_flags::use_shift;

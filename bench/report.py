@@ -203,6 +203,54 @@ def summary(rows, title, goals):
                 print(f"  per call    {shape:<16} {r['ns']:7.1f} ns{dnn} {goal_s}")
 
 
+# issue 15 "16-bit storage": each 16-bit twin's frac (of its 16-bit bytes,
+# against the copy limit of as many bytes) at 4 MiB and 64 MiB of x within
+# HALF_FRAC_SLACK of its float32 function's frac at the same feature size and
+# x bytes (single thread, per ISA); and >= VS_ONEDNN_GEOMEAN x oneDNN's bf16
+# LayerNorm, geomean over the shapes both ran.
+HALF_OPS = {"layer_norm_bf16": "layer_norm", "rms_norm_bf16": "rms_norm",
+            "layer_norm_f16": "layer_norm", "rms_norm_f16": "rms_norm"}
+HALF_FRAC_SLACK = 0.1
+
+
+def half_summary(rows):
+    one = [r for r in rows if r["threads"] == 1]
+    idx = {(r["op"], r["who"], cols_of(r["shape"]), r["x"]): r for r in one}
+    isas = [i for i in ISAS if any(r["who"] == i and r["op"] in HALF_OPS for r in one)]
+    if not isas:
+        return
+    print("\n16-bit storage: summary against the goals of issue 15 (single thread)")
+    for isa in isas:
+        print(f"{isa}:")
+        for op, f32op in HALF_OPS.items():
+            for cls in ("4MiB", "64MiB"):
+                member = dict(CLASSES)[cls]
+                pairs = []
+                for r in one:
+                    if r["op"] != op or r["who"] != isa or not member(r["x"]):
+                        continue
+                    base = idx.get((f32op, isa, cols_of(r["shape"]), r["x"]))
+                    if base:
+                        pairs.append((r, base))
+                if not pairs:
+                    continue
+                worst = min(pairs, key=lambda p: p[0]["frac"] - p[1]["frac"])
+                d = worst[0]["frac"] - worst[1]["frac"]
+                print(f"  frac vs f32 {op:<16} {cls:>6}: worst {worst[0]['frac']:.2f} vs "
+                      f"{worst[1]['frac']:.2f} ({d:+.2f}) at cols {cols_of(worst[0]['shape'])} over "
+                      f"{len(pairs)} shapes (goal >= f32 - {HALF_FRAC_SLACK}) "
+                      f"{verdict(d >= -HALF_FRAC_SLACK - 1e-9)}")
+        peers = {(r["shape"], r["x"]): r for r in one if r["who"] == "onednn" and r["op"] == "layer_norm_bf16"}
+        ratios = [peers[(r["shape"], r["x"])]["ns"] / r["ns"] for r in one
+                  if r["who"] == isa and r["op"] == "layer_norm_bf16" and (r["shape"], r["x"]) in peers]
+        if ratios:
+            geo = math.exp(sum(math.log(v) for v in ratios) / len(ratios))
+            print(f"  vs oneDNN bf16 layer_norm geomean {geo:5.2f}x over {len(ratios):2d} shapes "
+                  f"(goal >= {VS_ONEDNN_GEOMEAN}x) {verdict(geo >= VS_ONEDNN_GEOMEAN)}")
+        else:
+            print("  vs oneDNN bf16 layer_norm: no oneDNN bf16 results (not built, or not run on this CPU)")
+
+
 def scaling(rows):
     """Speed-up from the fewest to each other thread count, per op, shape and
     implementation, when the run had several thread counts."""
@@ -321,6 +369,7 @@ def main():
     table(rows)
     summary(rows, "summary against the goals", FORWARD)
     summary(rows, "backward: summary against the goals of issue 13", BACKWARD)
+    half_summary(rows)
     scaling(rows)
     fused(rows)
     if a.png:

@@ -52,23 +52,24 @@ static simdnorm_status zero_params(size_t cols, float *dgamma, float *dbeta)
 
 enum { RB_DY, RB_X, RB_GAMMA, RB_MEAN, RB_RSTD, RB_DX, RB_DGAMMA, RB_DBETA, RB_ALL };
 
-static simdnorm_status check_norm_bwd(size_t rows, size_t cols, const float *dy, size_t dy_stride,
-                                      const float *x, size_t x_stride, const float *gamma,
+/* dy, x, dx of es bytes per element (4; 2 for the 16-bit twins). */
+static simdnorm_status check_norm_bwd(size_t rows, size_t cols, const void *dy, size_t dy_stride,
+                                      const void *x, size_t x_stride, const float *gamma,
                                       const float *mean, const float *rstd, int rms,
-                                      const float *dx, size_t dx_stride, const float *dgamma,
-                                      const float *dbeta)
+                                      const void *dx, size_t dx_stride, const float *dgamma,
+                                      const float *dbeta, size_t es)
 {
     if (!dy || !x || !rstd || (!rms && !mean))
         return SIMDNORM_ERR_NULL;
     if (cols == 0 || dy_stride < cols || x_stride < cols || (dx && dx_stride < cols))
         return SIMDNORM_ERR_SHAPE;
     size_t b[RB_ALL];
-    if (!simdnorm_matrix_span(dy, rows, cols, dy_stride, &b[RB_DY]) ||
-        !simdnorm_matrix_span(x, rows, cols, x_stride, &b[RB_X]) ||
+    if (!simdnorm_matrix_span_es(dy, rows, cols, dy_stride, es, &b[RB_DY]) ||
+        !simdnorm_matrix_span_es(x, rows, cols, x_stride, es, &b[RB_X]) ||
         !simdnorm_matrix_span(gamma, 1, cols, cols, &b[RB_GAMMA]) ||
         !simdnorm_matrix_span(rms ? NULL : mean, 1, rows, rows, &b[RB_MEAN]) ||
         !simdnorm_matrix_span(rstd, 1, rows, rows, &b[RB_RSTD]) ||
-        !simdnorm_matrix_span(dx, rows, cols, dx ? dx_stride : cols, &b[RB_DX]) ||
+        !simdnorm_matrix_span_es(dx, rows, cols, dx ? dx_stride : cols, es, &b[RB_DX]) ||
         !simdnorm_matrix_span(dgamma, 1, cols, cols, &b[RB_DGAMMA]) ||
         !simdnorm_matrix_span(dbeta, 1, cols, cols, &b[RB_DBETA]))
         return SIMDNORM_ERR_SHAPE;
@@ -91,6 +92,7 @@ static simdnorm_status check_norm_bwd(size_t rows, size_t cols, const float *dy,
  * dbeta when asked). */
 typedef struct norm_bwd_ctx {
     const simdnorm_kernels *k;
+    simdnorm_f32_norm_bwd_rows_fn rows_fn; /* the storage's: f32_, bf16_, f16_norm_bwd_rows */
     simdnorm_bwd_job job;
     size_t rows, nb, nch;
     int want_g, want_b, one_thread;
@@ -107,7 +109,7 @@ static void norm_bwd_dx_body(void *ctx, size_t b0, size_t b1)
 {
     const norm_bwd_ctx *c = ctx;
     const size_t r1 = b1 * SIMDNORM_BWD_ROWS;
-    c->k->f32_norm_bwd_rows(&c->job, b0 * SIMDNORM_BWD_ROWS, r1 < c->rows ? r1 : c->rows);
+    c->rows_fn(&c->job, b0 * SIMDNORM_BWD_ROWS, r1 < c->rows ? r1 : c->rows);
 }
 
 static void norm_bwd_chunk_body(void *ctx, size_t c0, size_t c1)
@@ -120,7 +122,7 @@ static void norm_bwd_chunk_body(void *ctx, size_t c0, size_t c1)
         simdnorm_bwd_job jb = c->job;
         jb.acc_g = c->want_g ? acc : NULL;
         jb.acc_b = c->want_b ? acc + (c->want_g ? cols : 0) : NULL;
-        c->k->f32_norm_bwd_rows(&jb, chunk_row(c, ch), chunk_row(c, ch + 1));
+        c->rows_fn(&jb, chunk_row(c, ch), chunk_row(c, ch + 1));
         if (c->one_thread) { /* the running total, in chunk order */
             if (ch == 0)
                 memcpy(c->total, acc, nacc * cols * sizeof(double));
@@ -137,34 +139,48 @@ static void store_params(size_t cols, const double *acc, float *out)
         out[j] = simdnorm_canonical_nan((float)acc[j]);
 }
 
-static simdnorm_status norm_bwd(int rms, size_t rows, size_t cols, const float *dy,
-                                size_t dy_stride, const float *x, size_t x_stride,
+/* storage 0: float32 dy, x, dx; 1: bf16; 2: f16 (16-bit twins: the
+ * bf16_/f16_norm_bwd_rows kernels, the same sums and bits on the widened
+ * values, dx narrowed once). */
+static simdnorm_status norm_bwd(int rms, int storage, size_t rows, size_t cols, const void *dy,
+                                size_t dy_stride, const void *x, size_t x_stride,
                                 const float *gamma, const float *mean, const float *rstd,
-                                float *dx, size_t dx_stride, float *dgamma, float *dbeta)
+                                void *dx, size_t dx_stride, float *dgamma, float *dbeta)
 {
     if (rows == 0)
         return cols == 0 ? SIMDNORM_OK : zero_params(cols, dgamma, dbeta);
+    const size_t es = storage ? sizeof(uint16_t) : sizeof(float);
     const simdnorm_status st = check_norm_bwd(rows, cols, dy, dy_stride, x, x_stride, gamma, mean,
-                                              rstd, rms, dx, dx_stride, dgamma, dbeta);
+                                              rstd, rms, dx, dx_stride, dgamma, dbeta, es);
     if (st != SIMDNORM_OK || (!dx && !dgamma && !dbeta))
         return st;
     norm_bwd_ctx c;
     c.k = simdnorm_active_kernels();
-    c.job = (simdnorm_bwd_job){.cols = cols, .dy = dy, .x = x, .gamma = gamma,
-                               .mean = rms ? NULL : mean, .rstd = rstd, .dy_stride = dy_stride,
-                               .x_stride = x_stride, .dx_stride = dx_stride, .dx = dx,
-                               .inv_cols = 0.0};
+    c.job = (simdnorm_bwd_job){.cols = cols, .gamma = gamma, .mean = rms ? NULL : mean,
+                               .rstd = rstd, .dy_stride = dy_stride, .x_stride = x_stride,
+                               .dx_stride = dx_stride, .inv_cols = 0.0};
+    if (storage) {
+        c.job.dyh = dy;
+        c.job.xh = x;
+        c.job.dxh = dx;
+        c.rows_fn = storage == 1 ? c.k->bf16_norm_bwd_rows : c.k->f16_norm_bwd_rows;
+    } else {
+        c.job.dy = dy;
+        c.job.x = x;
+        c.job.dx = dx;
+        c.rows_fn = c.k->f32_norm_bwd_rows;
+    }
     c.rows = rows;
     c.nb = (rows + SIMDNORM_BWD_ROWS - 1) / SIMDNORM_BWD_ROWS;
     c.want_g = dgamma != NULL;
     c.want_b = dbeta != NULL;
     /* bytes read and written: dy, x (and dx) */
-    const size_t bytes = rows * cols * sizeof(float) * (dx ? 3 : 2);
+    const size_t bytes = rows * cols * es * (dx ? 3 : 2);
     /* dx with streaming stores when the three tensors exceed the caches
      * (the forward's SIMDNORM_STREAM_BYTES rule) and every row of dx starts
      * on a cache line */
     c.job.stream = dx && bytes > SIMDNORM_STREAM_BYTES && ((uintptr_t)dx & 63) == 0 &&
-                   (dx_stride & 15) == 0 && cols >= 128;
+                   (dx_stride * es) % 64 == 0 && cols * es >= 512;
     simdnorm_status ret = SIMDNORM_OK;
     /* every floating-point operation under the canonical environment (a
      * caller's rounding mode or unmasked inexact trap must not reach it) */
@@ -217,8 +233,8 @@ SIMDNORM_API simdnorm_status simdnorm_layer_norm_bwd_f32(size_t rows, size_t col
                                                          float *dx, size_t dx_stride,
                                                          float *dgamma, float *dbeta)
 {
-    return norm_bwd(0, rows, cols, dy, dy_stride, x, x_stride, gamma, mean, rstd, dx, dx_stride,
-                    dgamma, dbeta);
+    return norm_bwd(0, 0, rows, cols, dy, dy_stride, x, x_stride, gamma, mean, rstd, dx,
+                    dx_stride, dgamma, dbeta);
 }
 
 SIMDNORM_API simdnorm_status simdnorm_rms_norm_bwd_f32(size_t rows, size_t cols, const float *dy,
@@ -227,9 +243,30 @@ SIMDNORM_API simdnorm_status simdnorm_rms_norm_bwd_f32(size_t rows, size_t cols,
                                                        const float *rstd, float *dx,
                                                        size_t dx_stride, float *dgamma)
 {
-    return norm_bwd(1, rows, cols, dy, dy_stride, x, x_stride, gamma, NULL, rstd, dx, dx_stride,
-                    dgamma, NULL);
+    return norm_bwd(1, 0, rows, cols, dy, dy_stride, x, x_stride, gamma, NULL, rstd, dx,
+                    dx_stride, dgamma, NULL);
 }
+
+/* The 16-bit twins (include/simdnorm.h "16-bit storage"). */
+#define BWD_HALF_TWINS_(S, N)                                                                    \
+    SIMDNORM_API simdnorm_status simdnorm_layer_norm_bwd_##S(                                    \
+        size_t rows, size_t cols, const simdnorm_##S *dy, size_t dy_stride,                      \
+        const simdnorm_##S *x, size_t x_stride, const float *gamma, const float *mean,           \
+        const float *rstd, simdnorm_##S *dx, size_t dx_stride, float *dgamma, float *dbeta)      \
+    {                                                                                            \
+        return norm_bwd(0, N, rows, cols, dy, dy_stride, x, x_stride, gamma, mean, rstd, dx,      \
+                        dx_stride, dgamma, dbeta);                                               \
+    }                                                                                            \
+    SIMDNORM_API simdnorm_status simdnorm_rms_norm_bwd_##S(                                      \
+        size_t rows, size_t cols, const simdnorm_##S *dy, size_t dy_stride,                      \
+        const simdnorm_##S *x, size_t x_stride, const float *gamma, const float *rstd,           \
+        simdnorm_##S *dx, size_t dx_stride, float *dgamma)                                       \
+    {                                                                                            \
+        return norm_bwd(1, N, rows, cols, dy, dy_stride, x, x_stride, gamma, NULL, rstd, dx,      \
+                        dx_stride, dgamma, NULL);                                                \
+    }
+BWD_HALF_TWINS_(bf16, 1)
+BWD_HALF_TWINS_(f16, 2)
 
 /* ---- BatchNorm ----------------------------------------------------------- */
 

@@ -19,12 +19,13 @@ enum {
     SIMDNORM_CPU_OS_YMM = 1u << 7,
     SIMDNORM_CPU_OS_ZMM = 1u << 8,
     SIMDNORM_CPU_NEON = 1u << 9,
+    SIMDNORM_CPU_F16C = 1u << 10, /* the 16-bit conversions of the AVX2 kernels */
 };
 
 /* What each ISA needs (kernels/isa_list.h). FMA instructions are
  * VEX-encoded: they need the OS to save the YMM state too. */
 #define SIMDNORM_CPU_LEVEL_AVX2                                               \
-    (SIMDNORM_CPU_AVX | SIMDNORM_CPU_FMA | SIMDNORM_CPU_AVX2 | SIMDNORM_CPU_OS_YMM)
+    (SIMDNORM_CPU_AVX | SIMDNORM_CPU_FMA | SIMDNORM_CPU_AVX2 | SIMDNORM_CPU_F16C | SIMDNORM_CPU_OS_YMM)
 #define SIMDNORM_CPU_LEVEL_AVX512                                             \
     (SIMDNORM_CPU_LEVEL_AVX2 | SIMDNORM_CPU_AVX512F | SIMDNORM_CPU_AVX512BW | \
      SIMDNORM_CPU_AVX512DQ | SIMDNORM_CPU_AVX512VL | SIMDNORM_CPU_OS_ZMM)
@@ -38,7 +39,7 @@ unsigned simdnorm_cpu_detect_arch(void);
 unsigned simdnorm_cpu_features(void);
 
 /* Names of the feature bits, for printing: index = bit number. */
-extern const char *const simdnorm_cpu_feature_names[10];
+extern const char *const simdnorm_cpu_feature_names[11];
 
 /* How many ISAs the list has (kernels/isa_list.h); simdnorm_isa values
  * are 0 .. simdnorm_isa_count() - 1. */

@@ -23,6 +23,8 @@ unsigned simdnorm_cpu_detect_arch(void)
         f |= SIMDNORM_CPU_AVX;
     if ((c >> 12) & 1)
         f |= SIMDNORM_CPU_FMA;
+    if ((c >> 29) & 1)
+        f |= SIMDNORM_CPU_F16C;
     if (osxsave) {
         const uint64_t xcr0 = read_xcr0();
         if ((xcr0 & 0x6) == 0x6) /* SSE and AVX (YMM upper) state */

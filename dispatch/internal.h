@@ -94,6 +94,21 @@ static inline int simdnorm_matrix_span(const void *p, size_t rows, size_t cols, 
     return 1;
 }
 
+/* simdnorm_matrix_span for elements of es bytes (16-bit storage: es = 2;
+ * strides and cols in elements, the span in bytes). */
+static inline int simdnorm_matrix_span_es(const void *p, size_t rows, size_t cols, size_t stride,
+                                          size_t es, size_t *span)
+{
+    size_t elems;
+    if (__builtin_mul_overflow(rows, stride, &elems) || elems > (size_t)PTRDIFF_MAX / es)
+        return 0;
+    const size_t bytes = p ? ((rows - 1) * stride + cols) * es : 0;
+    if ((uintptr_t)p > UINTPTR_MAX - bytes)
+        return 0;
+    *span = bytes;
+    return 1;
+}
+
 /* Whether [a, a+abytes) and [b, b+bbytes) intersect; NULL or empty never do. */
 static inline int simdnorm_overlaps(const void *a, size_t abytes, const void *b, size_t bbytes)
 {

@@ -58,9 +58,9 @@ static void build_tables(void)
 #endif
 }
 
-const char *const simdnorm_cpu_feature_names[10] = {
+const char *const simdnorm_cpu_feature_names[11] = {
     "avx", "fma", "avx2", "avx512f", "avx512bw", "avx512dq", "avx512vl",
-    "os_ymm", "os_zmm", "neon"};
+    "os_ymm", "os_zmm", "neon", "f16c"};
 
 int simdnorm_isa_count(void) { return ISA_COUNT; }
 

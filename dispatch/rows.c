@@ -3,21 +3,40 @@
  * everything, then per row one statistics pass and one normalize pass (the
  * row is still in cache for the second), after the add when there is one. */
 #include <math.h>
+#include <stdlib.h>
 
 #include "fpenv.h"
 #include "internal.h"
 
-/* The shape checks of the options (residual, bias, h), after those of the
- * plain arguments: strides >= cols, spans (set in *rb, *biasb, *hb). */
-static simdnorm_status check_options_shape(size_t rows, size_t cols,
-                                           const simdnorm_norm_options *o, size_t *rb,
-                                           size_t *biasb, size_t *hb)
+/* The options of a call as validation sees them, whatever the storage of
+ * residual and h (float32 or 16-bit: es bytes per element). */
+typedef struct opt_view {
+    const void *residual;
+    size_t residual_stride;
+    const float *bias;
+    simdnorm_activation activation;
+    const void *h;
+    size_t h_stride;
+} opt_view;
+
+static inline opt_view view_of(const simdnorm_norm_options *o)
 {
-    const float *res = o->residual, *bias = o->bias, *h = o->h;
+    const opt_view v = {o->residual, o->residual_stride, o->bias, o->activation, o->h, o->h_stride};
+    return v;
+}
+
+/* The shape checks of the options (residual, bias, h), after those of the
+ * plain arguments: strides >= cols, spans (set in *rb, *biasb, *hb; residual
+ * and h of es bytes per element). */
+static simdnorm_status check_options_shape(size_t rows, size_t cols, const opt_view *o, size_t es,
+                                           size_t *rb, size_t *biasb, size_t *hb)
+{
+    const void *res = o->residual, *h = o->h;
+    const float *bias = o->bias;
     const size_t rs = o->residual_stride, hs = o->h_stride;
     *rb = *biasb = *hb = 0;
-    if ((res && (rs < cols || !simdnorm_matrix_span(res, rows, cols, rs, rb))) ||
-        (h && (hs < cols || !simdnorm_matrix_span(h, rows, cols, hs, hb))) ||
+    if ((res && (rs < cols || !simdnorm_matrix_span_es(res, rows, cols, rs, es, rb))) ||
+        (h && (hs < cols || !simdnorm_matrix_span_es(h, rows, cols, hs, es, hb))) ||
         (bias && !simdnorm_matrix_span(bias, 1, cols, cols, biasb)))
         return SIMDNORM_ERR_SHAPE;
     return SIMDNORM_OK;
@@ -34,11 +53,12 @@ enum { B_X, B_GAMMA, B_BETA, B_Y, B_OUT1, B_OUT2, B_RES, B_BIAS, B_H, B_ALL,
  * options' h). y may be exactly x (in place) or the residual, h exactly x or
  * the residual; no other output may overlap an input or another output.
  * *done is set when rows == 0. A call without options (or with only an
- * activation) lists the plain buffers only. */
+ * activation) lists the plain buffers only. x, y, residual and h have es
+ * bytes per element (4, or 2 for the 16-bit twins: overlaps in bytes). */
 static inline __attribute__((always_inline)) simdnorm_status
-check_rows(size_t rows, size_t cols, const float *x, size_t x_stride, const float *gamma,
-           const float *beta, float eps, const float *y, size_t y_stride, const float *out1,
-           const float *out2, const simdnorm_norm_options *o, int *done)
+check_rows(size_t rows, size_t cols, const void *x, size_t x_stride, const float *gamma,
+           const float *beta, float eps, const void *y, size_t y_stride, const float *out1,
+           const float *out2, const opt_view *o, size_t es, int *done)
 {
     *done = 0;
     if (!simdnorm_eps_ok(eps) || (o && !simdnorm_act_ok(o->activation)))
@@ -52,8 +72,8 @@ check_rows(size_t rows, size_t cols, const float *x, size_t x_stride, const floa
     if (cols == 0 || x_stride < cols || y_stride < cols)
         return SIMDNORM_ERR_SHAPE;
     size_t xb, yb, gb, bb, o1b, o2b;
-    if (!simdnorm_matrix_span(x, rows, cols, x_stride, &xb) ||
-        !simdnorm_matrix_span(y, rows, cols, y_stride, &yb) ||
+    if (!simdnorm_matrix_span_es(x, rows, cols, x_stride, es, &xb) ||
+        !simdnorm_matrix_span_es(y, rows, cols, y_stride, es, &yb) ||
         !simdnorm_matrix_span(gamma, 1, cols, cols, &gb) ||
         !simdnorm_matrix_span(beta, 1, cols, cols, &bb) ||
         !simdnorm_matrix_span(out1, 1, rows, rows, &o1b) ||
@@ -61,7 +81,7 @@ check_rows(size_t rows, size_t cols, const float *x, size_t x_stride, const floa
         return SIMDNORM_ERR_SHAPE;
     const int opts = o && (o->residual || o->bias || o->h);
     size_t rb = 0, biasb = 0, hb = 0;
-    if (opts && check_options_shape(rows, cols, o, &rb, &biasb, &hb) != SIMDNORM_OK)
+    if (opts && check_options_shape(rows, cols, o, es, &rb, &biasb, &hb) != SIMDNORM_OK)
         return SIMDNORM_ERR_SHAPE;
     const simdnorm_buffer buf[B_ALL] = {
         [B_X] = {x, xb, x_stride, 0, 0},
@@ -367,7 +387,7 @@ static inline __attribute__((always_inline)) row_job make_job(int rms, size_t ro
     const int big = rows * cols > SIMDNORM_STREAM_BYTES / (2 * sizeof(float));
     const simdnorm_row_job e = {k, cols, x, gamma, beta, x_stride, y_stride, y, mean, rstd,
                                 eps, j.inv_cols, j.act,
-                                engine_streams(rows, cols, y, y_stride) ? 2 : 0};
+                                engine_streams(rows, cols, y, y_stride) ? 2 : 0, NULL, NULL};
     j.e = e;
     if (j.add) {
         if (2 * cols > SCRATCH_FLOATS && !o->h)
@@ -407,7 +427,7 @@ run_plain_engine(int rms, size_t rows, size_t cols, const float *x, size_t x_str
     const simdnorm_row_job e = {simdnorm_active_kernels(), cols, x, gamma, beta, x_stride,
                                 y_stride, y, mean, rstd, eps, 1.0 / (double)cols,
                                 SIMDNORM_ACT_NONE,
-                                engine_streams(rows, cols, y, y_stride) ? 2 : 0};
+                                engine_streams(rows, cols, y, y_stride) ? 2 : 0, NULL, NULL};
     simdnorm_parallel_for(rows, rows, bytes, rms ? rms_norm_engine_range : layer_norm_engine_range,
                           (void *)&e);
 }
@@ -421,8 +441,10 @@ layer_norm(size_t rows, size_t cols, const float *x, size_t x_stride, const floa
            const simdnorm_norm_options *opt)
 {
     int done;
+    const opt_view v = opt ? view_of(opt) : (opt_view){NULL, 0, NULL, SIMDNORM_ACT_NONE, NULL, 0};
     const simdnorm_status st = check_rows(rows, cols, x, x_stride, gamma, beta, eps, y,
-                                          y_stride, mean, rstd, opt, &done);
+                                          y_stride, mean, rstd, opt ? &v : NULL, sizeof(float),
+                                          &done);
     if (st != SIMDNORM_OK || done)
         return st;
     const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
@@ -442,8 +464,10 @@ rms_norm(size_t rows, size_t cols, const float *x, size_t x_stride, const float 
          float eps, float *y, size_t y_stride, float *rstd, const simdnorm_norm_options *opt)
 {
     int done;
+    const opt_view v = opt ? view_of(opt) : (opt_view){NULL, 0, NULL, SIMDNORM_ACT_NONE, NULL, 0};
     const simdnorm_status st = check_rows(rows, cols, x, x_stride, gamma, NULL, eps, y,
-                                          y_stride, rstd, NULL, opt, &done);
+                                          y_stride, rstd, NULL, opt ? &v : NULL, sizeof(float),
+                                          &done);
     if (st != SIMDNORM_OK || done)
         return st;
     const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
@@ -489,3 +513,272 @@ simdnorm_status simdnorm_rms_norm_f32(size_t rows, size_t cols, const float *x,
 {
     return rms_norm(rows, cols, x, x_stride, gamma, eps, y, y_stride, rstd, NULL);
 }
+
+/* ---- 16-bit storage (bf16, f16): the twins ---------------------------------
+ * storage 1: bf16, 2: f16 (the kernels' SX_STORAGE). Two paths, the same
+ * bits as the float32 function on the widened inputs, narrowed once:
+ *  - rows of one block without residual/bias/h: the 16-bit row engine
+ *    (bf16_/f16_layer_norm_rows, rms_norm_rows), which reads x and writes y
+ *    in 16 bits directly; its rare rows come to simdnorm_*_row_slow_half;
+ *  - everything else (a residual, bias or h; rows longer than a block):
+ *    groups of rows whose h = x (+ residual) (+ bias) the 16-bit add kernel
+ *    forms in a float scratch (the float32 function's h: the norm reads it
+ *    in float, not narrowed), copied narrowed to the caller's h; the float32
+ *    row path (make_job, run_rows) normalizes the scratch into a second float
+ *    scratch, narrowed once into y. The scratch stays in L1/L2 (64 KiB on
+ *    the worker's stack; rows longer than 8192 elements: 2*cols floats per
+ *    thread from malloc, SIMDNORM_ERR_NOMEM before anything is written). */
+
+static simdnorm_bf16_widen_fn half_widen(const simdnorm_kernels *k, int storage)
+{
+    return storage == 1 ? k->bf16_widen : k->f16_widen;
+}
+static simdnorm_bf16_narrow_fn half_narrow(const simdnorm_kernels *k, int storage)
+{
+    return storage == 1 ? k->bf16_narrow : k->f16_narrow;
+}
+
+/* A row's plan applied to a 16-bit row: a fast plan by the 16-bit
+ * normalize kernel on x directly; a slow one by the float slow path on the
+ * widened row xs (overwritten: the float result), the activation, and one
+ * narrowing into y. */
+static void half_apply(const simdnorm_kernels *k, int storage, int stream,
+                       const simdnorm_norm_plan *p, size_t n, const uint16_t *x, float *xs,
+                       const float *gamma, const float *beta, int act, uint16_t *y)
+{
+    if (p->fast) {
+        const simdnorm_bf16_normalize_fn f =
+            storage == 1 ? (stream ? k->bf16_normalize_stream : k->bf16_normalize)
+                         : (stream ? k->f16_normalize_stream : k->f16_normalize);
+        f(n, x, p->shift, p->scale, p->offset, gamma, beta, act, y);
+        return;
+    }
+    simdnorm_normalize_slow(p, n, xs, 1, gamma, beta, 0, xs, 1);
+    if (act != SIMDNORM_ACT_NONE)
+        k->f32_activate(n, xs, act, xs);
+    half_narrow(k, storage)(n, xs, y);
+}
+
+/* The 16-bit engines' rare rows (kernels.h): simdnorm_layer_norm_row_slow
+ * on the row widened into a float scratch (rows of one block: 16 KiB). */
+void simdnorm_layer_norm_row_slow_half(const simdnorm_row_job *e, int storage, size_t r,
+                                       float shift, double s1, double s2)
+{
+    float xs[SIMDNORM_BLOCK];
+    const uint16_t *xr = e->xh + r * e->x_stride;
+    half_widen(e->k, storage)(e->cols, xr, xs);
+    const double s[2] = {s1, s2};
+    const simdnorm_moments mo = simdnorm_finish_block(e->k, e->cols, xs, shift, s);
+    const int finite = isfinite(mo.mean) && isfinite(mo.m2);
+    const double var = finite ? mo.m2 * e->inv_cols : NAN;
+    const float mean_f = finite ? (float)mo.mean : nonfinite_mean(e->cols, xs);
+    const simdnorm_norm_plan plan = simdnorm_plan_normalize(e->cols, mo.mean, var, e->eps);
+    half_apply(e->k, storage, e->stream != 0, &plan, e->cols, xr, xs, e->gamma, e->beta, e->act,
+               e->yh + r * e->y_stride);
+    if (e->mean)
+        e->mean[r] = mean_f;
+    if (e->rstd)
+        e->rstd[r] = plan.rstd_f;
+}
+
+void simdnorm_rms_norm_row_slow_half(const simdnorm_row_job *e, int storage, size_t r, double ss)
+{
+    float xs[SIMDNORM_BLOCK];
+    const uint16_t *xr = e->xh + r * e->x_stride;
+    int widened = 0;
+    double q = ss;
+    if (!simdnorm_fast_sumsq_ok(e->cols, ss)) {
+        half_widen(e->k, storage)(e->cols, xr, xs);
+        widened = 1;
+        q = simdnorm_span_sumsq(e->k, e->cols, xs);
+    }
+    const simdnorm_norm_plan plan = simdnorm_plan_normalize(e->cols, 0.0, q * e->inv_cols, e->eps);
+    if (!plan.fast && !widened)
+        half_widen(e->k, storage)(e->cols, xr, xs);
+    half_apply(e->k, storage, e->stream != 0, &plan, e->cols, xr, xs, e->gamma, NULL, e->act,
+               e->yh + r * e->y_stride);
+    if (e->rstd)
+        e->rstd[r] = plan.rstd_f;
+}
+
+/* The 16-bit engine over a range of rows. */
+typedef struct half_engine_call {
+    simdnorm_row_job e;
+    simdnorm_f32_layer_norm_rows_fn fn;
+} half_engine_call;
+
+static void half_engine_range(void *ctx, size_t r0, size_t r1)
+{
+    const half_engine_call *c = (const half_engine_call *)ctx;
+    c->fn(&c->e, r0, r1);
+}
+
+/* engine_streams for 16-bit y: x + y beyond SIMDNORM_STREAM_BYTES, every
+ * row of y on a cache line (64-byte aligned, stride a multiple of 32
+ * elements), rows of at least 256 elements (the same 512 bytes). */
+static inline int half_engine_streams(size_t rows, size_t cols, const uint16_t *y,
+                                      size_t y_stride)
+{
+    return rows * cols > SIMDNORM_STREAM_BYTES / (2 * sizeof(uint16_t)) &&
+           ((uintptr_t)y & 63) == 0 && (y_stride & 31) == 0 && cols >= 256;
+}
+
+/* One call of the scratch path. */
+typedef struct half_call {
+    const simdnorm_kernels *k;
+    int rms, storage, act;
+    size_t rows, cols, nparts;
+    const uint16_t *x, *res;
+    size_t x_stride, res_stride, y_stride, h_stride;
+    const float *gamma, *beta, *bias;
+    float eps;
+    uint16_t *y, *h;
+    float *mean, *rstd;
+    float *heap; /* nparts * 2 * cols floats, or NULL: the stack scratch */
+} half_call;
+
+/* Rows [r, r+m) through the float scratch hs (h) and ys (y), m*cols
+ * floats each. All of the group's x and residual are read before any of
+ * its y (or h) is written, so y == x or residual, h == x or residual work. */
+static void half_group(const half_call *c, size_t r, size_t m, float *hs, float *ys)
+{
+    const simdnorm_bf16_add_fn add = c->storage == 1 ? c->k->bf16_add : c->k->f16_add;
+    const simdnorm_bf16_narrow_fn narrow = half_narrow(c->k, c->storage);
+    const size_t n = c->cols;
+    for (size_t i = 0; i < m; i++)
+        add(n, c->x + (r + i) * c->x_stride, c->res ? c->res + (r + i) * c->res_stride : NULL,
+            c->bias, hs + i * n);
+    if (c->h)
+        for (size_t i = 0; i < m; i++)
+            narrow(n, hs + i * n, c->h + (r + i) * c->h_stride);
+    const simdnorm_norm_options o = {NULL, 0, NULL, (simdnorm_activation)c->act, NULL, 0};
+    const row_job j = make_job(c->rms, m, n, hs, n, c->gamma, c->beta, c->eps, ys, n,
+                               c->mean ? c->mean + r : NULL, c->rstd ? c->rstd + r : NULL, &o);
+    run_rows(&j, 0, m);
+    for (size_t i = 0; i < m; i++)
+        narrow(n, ys + i * n, c->y + (r + i) * c->y_stride);
+}
+
+/* Parts [p0, p1) of the call: part p is rows [p*rows/nparts,
+ * (p+1)*rows/nparts) with scratch of its own. */
+static void half_parts(void *ctx, size_t p0, size_t p1)
+{
+    const half_call *c = (const half_call *)ctx;
+    _Alignas(64) float stack[SCRATCH_FLOATS];
+    for (size_t p = p0; p < p1; p++) {
+        const size_t r0 = p * c->rows / c->nparts, r1 = (p + 1) * c->rows / c->nparts;
+        float *hs = c->heap ? c->heap + p * 2 * c->cols : stack;
+        size_t group = c->heap ? 1 : SCRATCH_FLOATS / (2 * c->cols);
+        if (group > GROUP)
+            group = GROUP;
+        for (size_t r = r0; r < r1; r += group) {
+            const size_t m = r1 - r < group ? r1 - r : group;
+            half_group(c, r, m, hs, hs + m * c->cols);
+        }
+    }
+}
+
+/* The body of the 16-bit twins (x, y, residual, h: 16-bit of the storage). */
+static simdnorm_status half_norm(int rms, int storage, size_t rows, size_t cols,
+                                 const uint16_t *x, size_t x_stride, const float *gamma,
+                                 const float *beta, float eps, uint16_t *y, size_t y_stride,
+                                 float *mean, float *rstd, const opt_view *o)
+{
+    int done;
+    const simdnorm_status st = check_rows(rows, cols, x, x_stride, gamma, beta, eps, y, y_stride,
+                                          rms ? rstd : mean, rms ? NULL : rstd, o,
+                                          sizeof(uint16_t), &done);
+    if (st != SIMDNORM_OK || done)
+        return st;
+    const simdnorm_kernels *k = simdnorm_active_kernels();
+    const int add = o && (o->residual || o->bias || o->h);
+    const int act = o ? (int)o->activation : SIMDNORM_ACT_NONE;
+    const size_t bytes = rows * cols * 2 * sizeof(uint16_t);
+    if (!add && cols <= SIMDNORM_BLOCK) {
+        half_engine_call c;
+        memset(&c, 0, sizeof c);
+        c.e.k = k;
+        c.e.cols = cols;
+        c.e.gamma = gamma;
+        c.e.beta = rms ? NULL : beta;
+        c.e.x_stride = x_stride;
+        c.e.y_stride = y_stride;
+        c.e.mean = rms ? NULL : mean;
+        c.e.rstd = rstd;
+        c.e.eps = eps;
+        c.e.inv_cols = 1.0 / (double)cols;
+        c.e.act = act;
+        c.e.stream = half_engine_streams(rows, cols, y, y_stride) ? 2 : 0;
+        c.e.xh = x;
+        c.e.yh = y;
+        c.fn = storage == 1 ? (rms ? k->bf16_rms_norm_rows : k->bf16_layer_norm_rows)
+                            : (rms ? k->f16_rms_norm_rows : k->f16_layer_norm_rows);
+        const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
+        simdnorm_parallel_for(rows, rows, bytes, half_engine_range, &c);
+        simdnorm_fpenv_leave(fe);
+        return SIMDNORM_OK;
+    }
+    const int nt = simdnorm_threads_for(bytes, rows);
+    half_call c = {k, rms, storage, act, rows, cols, nt < 1 ? 1 : (size_t)nt, x,
+                   add ? (const uint16_t *)o->residual : NULL, x_stride,
+                   add ? o->residual_stride : 0, y_stride, add ? o->h_stride : 0, gamma,
+                   rms ? NULL : beta, add ? o->bias : NULL, eps, y,
+                   add ? (uint16_t *)(uintptr_t)o->h : NULL, rms ? NULL : mean, rstd, NULL};
+    if (2 * cols > SCRATCH_FLOATS) {
+        c.heap = malloc(c.nparts * 2 * cols * sizeof(float));
+        if (!c.heap)
+            return SIMDNORM_ERR_NOMEM;
+    }
+    const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
+    if (c.nparts <= 1)
+        half_parts(&c, 0, 1);
+    else
+        simdnorm_parallel_run(nt, c.nparts, half_parts, &c);
+    simdnorm_fpenv_leave(fe);
+    free(c.heap);
+    return SIMDNORM_OK;
+}
+
+#define HALF_TWINS_(S, N)                                                                       \
+    static inline opt_view view_##S(const simdnorm_norm_options_##S *o)                          \
+    {                                                                                           \
+        const opt_view v = {o->residual, o->residual_stride, o->bias, o->activation, o->h,       \
+                            o->h_stride};                                                       \
+        return v;                                                                               \
+    }                                                                                           \
+    simdnorm_status simdnorm_layer_norm_##S(size_t rows, size_t cols, const simdnorm_##S *x,     \
+                                            size_t x_stride, const float *gamma,                \
+                                            const float *beta, float eps, simdnorm_##S *y,      \
+                                            size_t y_stride, float *mean, float *rstd)          \
+    {                                                                                           \
+        return half_norm(0, N, rows, cols, x, x_stride, gamma, beta, eps, y, y_stride, mean,     \
+                         rstd, NULL);                                                           \
+    }                                                                                           \
+    simdnorm_status simdnorm_rms_norm_##S(size_t rows, size_t cols, const simdnorm_##S *x,       \
+                                          size_t x_stride, const float *gamma, float eps,       \
+                                          simdnorm_##S *y, size_t y_stride, float *rstd)        \
+    {                                                                                           \
+        return half_norm(1, N, rows, cols, x, x_stride, gamma, NULL, eps, y, y_stride, NULL,     \
+                         rstd, NULL);                                                           \
+    }                                                                                           \
+    simdnorm_status simdnorm_layer_norm_ex_##S(                                                 \
+        size_t rows, size_t cols, const simdnorm_##S *x, size_t x_stride, const float *gamma,   \
+        const float *beta, float eps, simdnorm_##S *y, size_t y_stride, float *mean,            \
+        float *rstd, const simdnorm_norm_options_##S *opt)                                      \
+    {                                                                                           \
+        const opt_view v = opt ? view_##S(opt) : (opt_view){NULL, 0, NULL, SIMDNORM_ACT_NONE, NULL, 0}; \
+        return half_norm(0, N, rows, cols, x, x_stride, gamma, beta, eps, y, y_stride, mean,     \
+                         rstd, opt ? &v : NULL);                                                \
+    }                                                                                           \
+    simdnorm_status simdnorm_rms_norm_ex_##S(size_t rows, size_t cols, const simdnorm_##S *x,    \
+                                             size_t x_stride, const float *gamma, float eps,    \
+                                             simdnorm_##S *y, size_t y_stride, float *rstd,     \
+                                             const simdnorm_norm_options_##S *opt)              \
+    {                                                                                           \
+        const opt_view v = opt ? view_##S(opt) : (opt_view){NULL, 0, NULL, SIMDNORM_ACT_NONE, NULL, 0}; \
+        return half_norm(1, N, rows, cols, x, x_stride, gamma, NULL, eps, y, y_stride, NULL,     \
+                         rstd, opt ? &v : NULL);                                                \
+    }
+
+HALF_TWINS_(bf16, 1)
+HALF_TWINS_(f16, 2)

@@ -4,6 +4,7 @@
 #define SIMDNORM_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #if defined(_WIN32) && defined(SIMDNORM_BUILDING_DLL)
 #define SIMDNORM_API __declspec(dllexport)
@@ -38,7 +39,7 @@ typedef enum simdnorm_status {
     SIMDNORM_ERR_PARAM,        /* eps < 0 or not finite, momentum outside [0,1], bad enum */
     SIMDNORM_ERR_ISA,          /* ISA not compiled in or not runnable on this CPU/OS */
     SIMDNORM_ERR_OVERLAP,      /* an output partly overlaps an input or another output */
-    SIMDNORM_ERR_NOMEM         /* scratch memory could not be allocated (backward only) */
+    SIMDNORM_ERR_NOMEM         /* scratch memory could not be allocated (backward; 16-bit twins of long rows) */
 } simdnorm_status;
 
 /* A static, human-readable message; never NULL (unknown values get one too). */
@@ -355,6 +356,111 @@ SIMDNORM_API simdnorm_status simdnorm_group_norm_bwd_f32(
     const float *mean, const float *rstd,   /* [n*groups] each, required */
     float *dx,                              /* optional; may be dy */
     float *dgamma, float *dbeta);           /* [c] each, optional; overwritten */
+
+/* ---- 16-bit storage (bf16, f16), float32 math --------------------------------
+ * Tensors of activations (x, y, dy, dx, residual, h) stored as 16-bit bit
+ * patterns: bfloat16 (the top half of a float32) or IEEE 754 binary16.
+ * Every function below is the twin of the float32 function of the same name
+ * with _f32: the same parameters, with exactly those tensors 16-bit; gamma,
+ * beta, bias and every statistic (mean, rstd, dgamma, dbeta) stay float32.
+ * Strides count elements. Contract (bit for bit, every ISA, every thread
+ * count): a twin's 16-bit outputs are the float32 function's outputs on the
+ * widened inputs, each narrowed once, round to nearest even (overflow to
+ * +-Inf, NaN as the canonical 0x7fc0 / 0x7e00); its float outputs are the
+ * float32 function's bits. Overlaps are counted in bytes; a 16-bit y (dx,
+ * h) may be exactly its 16-bit x (dy, x or residual) for in place, as in
+ * the float32 functions. The twins that go through the float32 path row by
+ * row (options with a residual, bias or h; rows longer than 4096 elements)
+ * may return SIMDNORM_ERR_NOMEM for rows longer than 8192 elements, before
+ * anything is written. */
+typedef uint16_t simdnorm_bf16; /* bfloat16, as bits */
+typedef uint16_t simdnorm_f16;  /* IEEE 754 binary16, as bits */
+
+/* Conversions of n values (n == 0: a no-op). Widening is exact (a NaN is
+ * written as the canonical float NaN 0x7fc00000); narrowing rounds to
+ * nearest even, subnormals included, overflow to +-Inf, NaN canonical
+ * (0x7fc0, 0x7e00). x and y must not overlap (SIMDNORM_ERR_OVERLAP);
+ * NULL with n > 0: SIMDNORM_ERR_NULL. The same bits on every ISA. */
+SIMDNORM_API simdnorm_status simdnorm_convert_f32_to_bf16(size_t n, const float *x, simdnorm_bf16 *y);
+SIMDNORM_API simdnorm_status simdnorm_convert_bf16_to_f32(size_t n, const simdnorm_bf16 *x, float *y);
+SIMDNORM_API simdnorm_status simdnorm_convert_f32_to_f16(size_t n, const float *x, simdnorm_f16 *y);
+SIMDNORM_API simdnorm_status simdnorm_convert_f16_to_f32(size_t n, const simdnorm_f16 *x, float *y);
+
+/* ---- bf16: the 16-bit storage twins (bfloat16) -------------------------------- */
+typedef struct simdnorm_norm_options_bf16 {
+    const simdnorm_bf16 *residual;   /* optional [rows, cols], bf16 */
+    size_t residual_stride;         /* elements between rows of residual */
+    const float *bias;              /* optional [cols], float32, added after residual */
+    simdnorm_activation activation; /* applied to y */
+    simdnorm_bf16 *h;                /* optional output [rows, cols], bf16: x + residual + bias */
+    size_t h_stride;                /* elements between rows of h */
+} simdnorm_norm_options_bf16;
+
+SIMDNORM_API simdnorm_status simdnorm_layer_norm_bf16(
+    size_t rows, size_t cols, const simdnorm_bf16 *x, size_t x_stride,
+    const float *gamma, const float *beta, float eps,
+    simdnorm_bf16 *y, size_t y_stride, float *mean, float *rstd);
+SIMDNORM_API simdnorm_status simdnorm_rms_norm_bf16(
+    size_t rows, size_t cols, const simdnorm_bf16 *x, size_t x_stride,
+    const float *gamma, float eps, simdnorm_bf16 *y, size_t y_stride, float *rstd);
+SIMDNORM_API simdnorm_status simdnorm_layer_norm_ex_bf16(
+    size_t rows, size_t cols, const simdnorm_bf16 *x, size_t x_stride,
+    const float *gamma, const float *beta, float eps,
+    simdnorm_bf16 *y, size_t y_stride, float *mean, float *rstd,
+    const simdnorm_norm_options_bf16 *opt);
+SIMDNORM_API simdnorm_status simdnorm_rms_norm_ex_bf16(
+    size_t rows, size_t cols, const simdnorm_bf16 *x, size_t x_stride,
+    const float *gamma, float eps, simdnorm_bf16 *y, size_t y_stride, float *rstd,
+    const simdnorm_norm_options_bf16 *opt);
+SIMDNORM_API simdnorm_status simdnorm_activate_bf16(
+    size_t n, const simdnorm_bf16 *x, simdnorm_activation act, simdnorm_bf16 *y);
+SIMDNORM_API simdnorm_status simdnorm_layer_norm_bwd_bf16(
+    size_t rows, size_t cols, const simdnorm_bf16 *dy, size_t dy_stride,
+    const simdnorm_bf16 *x, size_t x_stride, const float *gamma,
+    const float *mean, const float *rstd,
+    simdnorm_bf16 *dx, size_t dx_stride, float *dgamma, float *dbeta);
+SIMDNORM_API simdnorm_status simdnorm_rms_norm_bwd_bf16(
+    size_t rows, size_t cols, const simdnorm_bf16 *dy, size_t dy_stride,
+    const simdnorm_bf16 *x, size_t x_stride, const float *gamma, const float *rstd,
+    simdnorm_bf16 *dx, size_t dx_stride, float *dgamma);
+
+/* ---- f16: the 16-bit storage twins (IEEE binary16) -------------------------------- */
+typedef struct simdnorm_norm_options_f16 {
+    const simdnorm_f16 *residual;   /* optional [rows, cols], f16 */
+    size_t residual_stride;         /* elements between rows of residual */
+    const float *bias;              /* optional [cols], float32, added after residual */
+    simdnorm_activation activation; /* applied to y */
+    simdnorm_f16 *h;                /* optional output [rows, cols], f16: x + residual + bias */
+    size_t h_stride;                /* elements between rows of h */
+} simdnorm_norm_options_f16;
+
+SIMDNORM_API simdnorm_status simdnorm_layer_norm_f16(
+    size_t rows, size_t cols, const simdnorm_f16 *x, size_t x_stride,
+    const float *gamma, const float *beta, float eps,
+    simdnorm_f16 *y, size_t y_stride, float *mean, float *rstd);
+SIMDNORM_API simdnorm_status simdnorm_rms_norm_f16(
+    size_t rows, size_t cols, const simdnorm_f16 *x, size_t x_stride,
+    const float *gamma, float eps, simdnorm_f16 *y, size_t y_stride, float *rstd);
+SIMDNORM_API simdnorm_status simdnorm_layer_norm_ex_f16(
+    size_t rows, size_t cols, const simdnorm_f16 *x, size_t x_stride,
+    const float *gamma, const float *beta, float eps,
+    simdnorm_f16 *y, size_t y_stride, float *mean, float *rstd,
+    const simdnorm_norm_options_f16 *opt);
+SIMDNORM_API simdnorm_status simdnorm_rms_norm_ex_f16(
+    size_t rows, size_t cols, const simdnorm_f16 *x, size_t x_stride,
+    const float *gamma, float eps, simdnorm_f16 *y, size_t y_stride, float *rstd,
+    const simdnorm_norm_options_f16 *opt);
+SIMDNORM_API simdnorm_status simdnorm_activate_f16(
+    size_t n, const simdnorm_f16 *x, simdnorm_activation act, simdnorm_f16 *y);
+SIMDNORM_API simdnorm_status simdnorm_layer_norm_bwd_f16(
+    size_t rows, size_t cols, const simdnorm_f16 *dy, size_t dy_stride,
+    const simdnorm_f16 *x, size_t x_stride, const float *gamma,
+    const float *mean, const float *rstd,
+    simdnorm_f16 *dx, size_t dx_stride, float *dgamma, float *dbeta);
+SIMDNORM_API simdnorm_status simdnorm_rms_norm_bwd_f16(
+    size_t rows, size_t cols, const simdnorm_f16 *dy, size_t dy_stride,
+    const simdnorm_f16 *x, size_t x_stride, const float *gamma, const float *rstd,
+    simdnorm_f16 *dx, size_t dx_stride, float *dgamma);
 
 /* ---- threads ---------------------------------------------------------------
  * Large calls split their rows (BatchNorm: its fixed blocks and channels)

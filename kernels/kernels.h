@@ -221,6 +221,10 @@ typedef struct simdnorm_row_job {
     float *y, *mean, *rstd;
     double eps, inv_cols;
     int act, stream;
+    /* 16-bit storage (the bf16_ and f16_ engines): x and y as 16-bit
+     * elements, strides in elements; x, y above unused (NULL) there. */
+    const uint16_t *xh;
+    uint16_t *yh;
 } simdnorm_row_job;
 
 /* f32_layer_norm_rows / f32_rms_norm_rows: rows [r0, r1) of a LayerNorm
@@ -250,6 +254,13 @@ typedef simdnorm_f32_rms_norm_rows_kernel *simdnorm_f32_rms_norm_rows_fn;
 void simdnorm_layer_norm_row_slow(const simdnorm_row_job *j, size_t r, float shift, double s1,
                                   double s2);
 void simdnorm_rms_norm_row_slow(const simdnorm_row_job *j, size_t r, double ss);
+/* The same for the 16-bit engines (storage 1: bf16, 2: f16; dispatch/rows.c):
+ * the row widened into a float scratch for the statistics' rare retries
+ * and the slow normalize, whose float result is narrowed once; a fast plan
+ * normalizes the 16-bit row directly (bf16_normalize / f16_normalize). */
+void simdnorm_layer_norm_row_slow_half(const simdnorm_row_job *j, int storage, size_t r,
+                                       float shift, double s1, double s2);
+void simdnorm_rms_norm_row_slow_half(const simdnorm_row_job *j, int storage, size_t r, double ss);
 
 /* The first shift of a block of n >= 1 elements: the mean of its first (up
  * to) 8 elements, a pairwise sum times a rounded reciprocal (no division on
@@ -350,6 +361,10 @@ typedef struct simdnorm_bwd_job {
     int stream; /* 1: write the full vectors of dx with streaming stores (dx
                  * and every row of it start on a cache line), one fence at
                  * the end of the kernel call */
+    /* 16-bit storage (bf16_/f16_norm_bwd_rows): dy, x, dx as 16-bit
+     * elements, strides in elements; dy, x, dx above unused there. */
+    const uint16_t *dyh, *xh;
+    uint16_t *dxh;
 } simdnorm_bwd_job;
 /* f32_norm_bwd_rows: rows [r0, r1) of a row-norm backward, in blocks of
  * SIMDNORM_BWD_ROWS rows starting at r0 (the caller starts r0 on a multiple
@@ -371,6 +386,67 @@ typedef simdnorm_f32_normalize_kernel simdnorm_f32_normalize_stream_kernel;
 typedef simdnorm_f32_normalize_fn simdnorm_f32_normalize_stream_fn;
 typedef simdnorm_f32_normalize_channels_kernel simdnorm_f32_normalize_channels_stream_kernel;
 typedef simdnorm_f32_normalize_channels_fn simdnorm_f32_normalize_channels_stream_fn;
+
+/* ---- 16-bit storage: bf16 and f16 families --------------------------------
+ * The families that read or write activation tensors are compiled once
+ * more per 16-bit storage type (kernels/meson.build: the same generic
+ * sources with SIMDNORM_STORAGE_BF16 / SIMDNORM_STORAGE_F16), named
+ * <storage>_<family>. Their contracts are the float32 families' with x, y
+ * (dy, dx, residual) 16-bit: every element is widened in registers (exact),
+ * the float32 family's float operations run unchanged on it, and every
+ * 16-bit output element is narrowed once in registers, round to nearest
+ * even, NaN canonical (kernels/half.h; the vector headers' vbf16_* and
+ * vfp16_*). So each output is bit for bit the float32 family's output on
+ * the widened inputs, narrowed. Strides and lengths count elements; any
+ * alignment; nothing past the last element is read or written; the
+ * in-place rules of the float32 families hold (y == x exactly).
+ *   <s>_widen(n, x, y)     y_i = x_i as float (NaN: the canonical float NaN)
+ *   <s>_narrow(n, x, y)    y_i = x_i rounded to 16 bits
+ *   <s>_normalize(_stream), <s>_activate   as f32_normalize(_stream),
+ *                          f32_activate; gamma, beta float
+ *   <s>_add(n, x, r, b, h) as f32_add with x, r 16-bit, b and h float (h is
+ *                          the float input of the norm that follows)
+ *   <s>_layer_norm_rows, <s>_rms_norm_rows   the row engine on the job's
+ *                          xh/yh (rows of one block; the rare rows through
+ *                          simdnorm_*_row_slow_half)
+ *   <s>_norm_bwd_rows      f32_norm_bwd_rows on the job's dyh/xh/dxh */
+#define SIMDNORM_HALF_TYPES_(s, T)                                                                \
+    typedef void simdnorm_##s##_widen_kernel(size_t n, const T *x, float *y);                     \
+    typedef simdnorm_##s##_widen_kernel *simdnorm_##s##_widen_fn;                                 \
+    typedef void simdnorm_##s##_narrow_kernel(size_t n, const float *x, T *y);                    \
+    typedef simdnorm_##s##_narrow_kernel *simdnorm_##s##_narrow_fn;                               \
+    typedef void simdnorm_##s##_normalize_kernel(size_t n, const T *x, float shift, float scale,  \
+                                                 float offset, const float *gamma,                \
+                                                 const float *beta, int act, T *y);               \
+    typedef simdnorm_##s##_normalize_kernel *simdnorm_##s##_normalize_fn;                         \
+    typedef simdnorm_##s##_normalize_kernel simdnorm_##s##_normalize_stream_kernel;               \
+    typedef simdnorm_##s##_normalize_fn simdnorm_##s##_normalize_stream_fn;                       \
+    typedef void simdnorm_##s##_activate_kernel(size_t n, const T *x, int act, T *y);             \
+    typedef simdnorm_##s##_activate_kernel *simdnorm_##s##_activate_fn;                           \
+    typedef void simdnorm_##s##_add_kernel(size_t n, const T *x, const T *r, const float *b,      \
+                                           float *h);                                             \
+    typedef simdnorm_##s##_add_kernel *simdnorm_##s##_add_fn;                                     \
+    typedef simdnorm_f32_layer_norm_rows_kernel simdnorm_##s##_layer_norm_rows_kernel;            \
+    typedef simdnorm_f32_layer_norm_rows_fn simdnorm_##s##_layer_norm_rows_fn;                    \
+    typedef simdnorm_f32_rms_norm_rows_kernel simdnorm_##s##_rms_norm_rows_kernel;                \
+    typedef simdnorm_f32_rms_norm_rows_fn simdnorm_##s##_rms_norm_rows_fn;                        \
+    typedef simdnorm_f32_norm_bwd_rows_kernel simdnorm_##s##_norm_bwd_rows_kernel;                \
+    typedef simdnorm_f32_norm_bwd_rows_fn simdnorm_##s##_norm_bwd_rows_fn;
+SIMDNORM_HALF_TYPES_(bf16, simdnorm_bf16)
+SIMDNORM_HALF_TYPES_(f16, simdnorm_f16)
+
+/* The families of one 16-bit storage s (s##_<family>): part of the one list
+ * below, once per storage type. */
+#define SIMDNORM_HALF_FAMILIES(X, a, s)                                       \
+    X(a, s##_widen)                                                           \
+    X(a, s##_narrow)                                                          \
+    X(a, s##_normalize)                                                       \
+    X(a, s##_normalize_stream)                                                \
+    X(a, s##_activate)                                                        \
+    X(a, s##_add)                                                             \
+    X(a, s##_layer_norm_rows)                                                 \
+    X(a, s##_rms_norm_rows)                                                   \
+    X(a, s##_norm_bwd_rows)
 
 /* ---- The one list of kernel families -------------------------------------
  * SIMDNORM_KERNEL_FAMILIES(X, a) calls X(a, family) for every family above;
@@ -398,7 +474,9 @@ typedef simdnorm_f32_normalize_channels_fn simdnorm_f32_normalize_channels_strea
     X(a, f32_bwd_dx)                                                          \
     X(a, f32_bwd_channel_sums)                                                \
     X(a, f32_bwd_dx_channels)                                                 \
-    X(a, f32_norm_bwd_rows)
+    X(a, f32_norm_bwd_rows)                                                   \
+    SIMDNORM_HALF_FAMILIES(X, a, bf16)                                        \
+    SIMDNORM_HALF_FAMILIES(X, a, f16)
 
 /* One table per ISA: a pointer per family, filled once by the dispatcher
  * (dispatch/isa.c: the parent's table, then the ISA's own kernels) before

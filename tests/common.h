@@ -84,6 +84,20 @@ static inline float *guarded_at(guarded_buf *g, size_t n, size_t mis)
     return p;
 }
 
+/* n 16-bit elements (bf16/f16 storage) ending exactly at a PROT_NONE page. */
+typedef struct guarded_h {
+    guarded_buf g;
+    uint16_t *p;
+} guarded_h;
+static inline guarded_h guarded16(size_t n)
+{
+    guarded_h h;
+    h.g = guarded((n + 1) / 2);
+    h.p = (uint16_t *)(void *)((char *)h.g.p + (n + 1) / 2 * sizeof(float) - n * sizeof(uint16_t));
+    return h;
+}
+static inline void guarded16_free(guarded_h h) { guarded_free(h.g); }
+
 /* ---- bits ------------------------------------------------------------- */
 static inline uint32_t fbits(float v)
 {

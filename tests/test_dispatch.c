@@ -28,7 +28,7 @@ static int cpuinfo_best(simdnorm_isa *out)
     if (!f)
         return 0;
     static char line[8192];
-    int found = 0, avx2 = 0, fma = 0, f512 = 0, bw = 0, dq = 0, vl = 0, asimd = 0;
+    int found = 0, avx2 = 0, fma = 0, f16c = 0, f512 = 0, bw = 0, dq = 0, vl = 0, asimd = 0;
     while (fgets(line, sizeof line, f)) {
         if (strncmp(line, "flags", 5) != 0 && strncmp(line, "Features", 8) != 0)
             continue;
@@ -36,6 +36,7 @@ static int cpuinfo_best(simdnorm_isa *out)
         for (char *tok = strtok(strchr(line, ':') + 1, " \t\n"); tok; tok = strtok(NULL, " \t\n")) {
             avx2 |= !strcmp(tok, "avx2");
             fma |= !strcmp(tok, "fma");
+            f16c |= !strcmp(tok, "f16c");
             f512 |= !strcmp(tok, "avx512f");
             bw |= !strcmp(tok, "avx512bw");
             dq |= !strcmp(tok, "avx512dq");
@@ -51,9 +52,10 @@ static int cpuinfo_best(simdnorm_isa *out)
     *out = asimd ? SIMDNORM_ISA_NEON : SIMDNORM_ISA_SCALAR;
 #else
     (void)asimd;
-    *out = (avx2 && fma && f512 && bw && dq && vl) ? SIMDNORM_ISA_AVX512
-           : (avx2 && fma)                         ? SIMDNORM_ISA_AVX2
-                                                   : SIMDNORM_ISA_SCALAR;
+    /* the AVX2 level includes F16C (the 16-bit conversions) */
+    *out = (avx2 && fma && f16c && f512 && bw && dq && vl) ? SIMDNORM_ISA_AVX512
+           : (avx2 && fma && f16c)                         ? SIMDNORM_ISA_AVX2
+                                                           : SIMDNORM_ISA_SCALAR;
 #endif
     return 1;
 }

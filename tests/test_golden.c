@@ -1,7 +1,7 @@
 /* test_golden.c - golden output hashes: a fixed, seeded set of inputs for
  * every public function - LayerNorm, RMSNorm, BatchNorm training and
  * inference, the fused epilogues, the backward passes, GroupNorm forward and
- * backward - (and the raw double sums of the reduction kernels),
+ * backward, the bf16/f16 twins - (and the raw double sums of the reduction kernels),
  * hashed bit for bit and compared with tests/golden_hashes.h. The same file
  * is asserted on x86 (scalar, AVX2, AVX-512) and on aarch64 (scalar, NEON):
  * results are identical across architectures, not only across the ISAs of
@@ -11,6 +11,7 @@
 #include "common.h"
 #include "cpu.h"
 #include "internal.h"
+#include "half.h"
 
 typedef struct golden {
     const char *name;
@@ -493,6 +494,93 @@ static void golden_group_norm(void)
 
 /* Raw double sums of the reduction kernels: a change of summation order that
  * rounding to float would hide still shows here. */
+/* The 16-bit storage twins (bf16, f16): forward, the options (residual,
+ * bias, h, an activation), the activation alone, the backward; inputs of
+ * fill_kind narrowed to 16 bits (kernels/half.h), outputs hashed as stored. */
+static void golden_half(void)
+{
+    static const shape hs[] = {{3, 1}, {5, 33}, {4, 64}, {3, 768}, {2, 4097}, {1, 9000}};
+    char name[96];
+    for (int st = 1; st <= 2; st++)
+        for (size_t s = 0; s < sizeof hs / sizeof *hs; s++)
+            for (int kind = 0; kind < 5; kind++) {
+                const size_t rows = hs[s].rows, cols = hs[s].cols, n = rows * cols;
+                const char *sn = st == 1 ? "bf16" : "f16";
+                rng_seed(91 + s * 131 + (size_t)kind * 17 + (size_t)st);
+                float *xf = malloc(n * sizeof(float)), *g = malloc(cols * sizeof(float)),
+                      *b = malloc(cols * sizeof(float)), *dg = malloc(cols * sizeof(float)),
+                      *db = malloc(cols * sizeof(float));
+                uint16_t *x = malloc(n * 2), *r = malloc(n * 2), *y = malloc(n * 2),
+                         *h = malloc(n * 2), *dy = malloc(n * 2);
+                float mean[8], rstd[8];
+                fill_kind(xf, n, cols, kind);
+                for (size_t i = 0; i < n; i++)
+                    x[i] = st == 1 ? simdnorm_bf16_narrow1(xf[i]) : simdnorm_f16_narrow1(xf[i]);
+                for (size_t i = 0; i < n; i++) {
+                    const float v = (float)rng_normal();
+                    r[i] = st == 1 ? simdnorm_bf16_narrow1(v) : simdnorm_f16_narrow1(v);
+                    dy[i] = st == 1 ? simdnorm_bf16_narrow1(0.5f * v) : simdnorm_f16_narrow1(0.5f * v);
+                }
+                for (size_t j = 0; j < cols; j++) {
+                    g[j] = (float)(0.5 + rng_unif());
+                    b[j] = (float)rng_normal();
+                }
+                simdnorm_status e1, e2;
+                if (st == 1) {
+                    e1 = simdnorm_layer_norm_bf16(rows, cols, x, cols, g, b, 1e-5f, y, cols, mean, rstd);
+                } else {
+                    e1 = simdnorm_layer_norm_f16(rows, cols, x, cols, g, b, 1e-5f, y, cols, mean, rstd);
+                }
+                CHECK(e1 == SIMDNORM_OK, "%s layer_norm failed", sn);
+                uint64_t hh = fnv(fnv(fnv(FNV_SEED, y, n * 2), mean, rows * 4), rstd, rows * 4);
+                snprintf(name, sizeof name, "%s_layer_norm_%zux%zu_kind%d", sn, rows, cols, kind);
+                record(name, hh);
+                e1 = st == 1 ? simdnorm_rms_norm_bf16(rows, cols, x, cols, g, 1e-5f, y, cols, rstd)
+                             : simdnorm_rms_norm_f16(rows, cols, x, cols, g, 1e-5f, y, cols, rstd);
+                CHECK(e1 == SIMDNORM_OK, "%s rms_norm failed", sn);
+                hh = fnv(fnv(FNV_SEED, y, n * 2), rstd, rows * 4);
+                snprintf(name, sizeof name, "%s_rms_norm_%zux%zu_kind%d", sn, rows, cols, kind);
+                record(name, hh);
+                if (st == 1) {
+                    const simdnorm_norm_options_bf16 o = {r, cols, b, SIMDNORM_ACT_GELU_TANH, h, cols};
+                    e1 = simdnorm_layer_norm_ex_bf16(rows, cols, x, cols, g, NULL, 1e-5f, y, cols,
+                                                     mean, rstd, &o);
+                } else {
+                    const simdnorm_norm_options_f16 o = {r, cols, b, SIMDNORM_ACT_GELU_TANH, h, cols};
+                    e1 = simdnorm_layer_norm_ex_f16(rows, cols, x, cols, g, NULL, 1e-5f, y, cols,
+                                                    mean, rstd, &o);
+                }
+                CHECK(e1 == SIMDNORM_OK, "%s layer_norm_ex failed", sn);
+                hh = fnv(fnv(fnv(fnv(FNV_SEED, y, n * 2), h, n * 2), mean, rows * 4), rstd, rows * 4);
+                snprintf(name, sizeof name, "%s_layer_norm_ex_%zux%zu_kind%d", sn, rows, cols, kind);
+                record(name, hh);
+                e1 = st == 1 ? simdnorm_activate_bf16(n, x, SIMDNORM_ACT_SILU, y)
+                             : simdnorm_activate_f16(n, x, SIMDNORM_ACT_SILU, y);
+                CHECK(e1 == SIMDNORM_OK, "%s activate failed", sn);
+                snprintf(name, sizeof name, "%s_activate_silu_%zux%zu_kind%d", sn, rows, cols, kind);
+                record(name, fnv(FNV_SEED, y, n * 2));
+                /* the backward from this forward's statistics (mean, rstd above) */
+                e2 = st == 1 ? simdnorm_layer_norm_bwd_bf16(rows, cols, dy, cols, x, cols, g, mean,
+                                                            rstd, y, cols, dg, db)
+                             : simdnorm_layer_norm_bwd_f16(rows, cols, dy, cols, x, cols, g, mean,
+                                                           rstd, y, cols, dg, db);
+                CHECK(e2 == SIMDNORM_OK, "%s layer_norm_bwd failed", sn);
+                hh = fnv(fnv(fnv(FNV_SEED, y, n * 2), dg, cols * 4), db, cols * 4);
+                snprintf(name, sizeof name, "%s_layer_norm_bwd_%zux%zu_kind%d", sn, rows, cols, kind);
+                record(name, hh);
+                free(xf);
+                free(g);
+                free(b);
+                free(dg);
+                free(db);
+                free(x);
+                free(r);
+                free(y);
+                free(h);
+                free(dy);
+            }
+}
+
 static void golden_kernels(const simdnorm_kernels *k)
 {
     static const size_t lens[] = {1, 31, 32, 33, 255, 256, 257, 1000, 4096, 100003};
@@ -527,6 +615,7 @@ int main(int argc, char **argv)
         golden_fused();
         golden_backward();
         golden_group_norm();
+        golden_half();
         return 0;
     }
     for (size_t i = 0; i < N_ARCH_ISAS; i++) {
@@ -539,6 +628,7 @@ int main(int argc, char **argv)
         golden_fused();
         golden_backward();
         golden_group_norm();
+        golden_half();
         CHECK(checked > 0, "no golden hash compared");
         h_end();
         if (!begin_isa_case("golden_hashes_kernel_sums", arch_isas[i]))

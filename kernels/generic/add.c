@@ -4,9 +4,11 @@
  * lane of every ISA: the same bits. Any alignment; nothing past element n-1
  * is read or written (the last partial vector uses partial loads and
  * stores); each vector is loaded before it is stored, so h == x or h == r
- * works. */
+ * works. Compiled once per storage type (generic/storage.h): x and r of
+ * that type (bf16_add, f16_add: widened on load), b and h float. */
 #include SIMDNORM_VEC_HEADER
 #include "generic/lanes.h"
+#include "generic/storage.h"
 
 /* (v + r) + b, r or b skipped by the constant flags, NaN lanes canonical. */
 static ALWAYS_INLINE vf add_vf(vf v, vf r, vf b, int has_r, int has_b)
@@ -18,17 +20,17 @@ static ALWAYS_INLINE vf add_vf(vf v, vf r, vf b, int has_r, int has_b)
     return vf_canon_nan_of(v, v);
 }
 
-static ALWAYS_INLINE void add_span(size_t n, const float *x, const float *r, const float *b,
+static ALWAYS_INLINE void add_span(size_t n, const sx *x, const sx *r, const float *b,
                                    float *h, int has_r, int has_b)
 {
     size_t i = 0;
     for (; i + VF_N <= n; i += VF_N)
-        vf_storeu(h + i, add_vf(vf_loadu(x + i), has_r ? vf_loadu(r + i) : vf_zero(),
+        vf_storeu(h + i, add_vf(vx_loadu(x + i), has_r ? vx_loadu(r + i) : vf_zero(),
                                 has_b ? vf_loadu(b + i) : vf_zero(), has_r, has_b));
     if (i < n) {
         const size_t c = n - i;
-        vf_store_part(h + i, add_vf(vf_load_part(x + i, c),
-                                    has_r ? vf_load_part(r + i, c) : vf_zero(),
+        vf_store_part(h + i, add_vf(vx_load_part(x + i, c),
+                                    has_r ? vx_load_part(r + i, c) : vf_zero(),
                                     has_b ? vf_load_part(b + i, c) : vf_zero(), has_r, has_b),
                       c);
     }
@@ -36,7 +38,7 @@ static ALWAYS_INLINE void add_span(size_t n, const float *x, const float *r, con
 
 /* Contract: kernels.h, f32_add. The four r/b variants, each with constant
  * flags. */
-void SIMDNORM_KERNEL(f32_add)(size_t n, const float *x, const float *r, const float *b, float *h)
+void SIMDNORM_SKERNEL(add)(size_t n, const sx *x, const sx *r, const float *b, float *h)
 {
     if (r && b)
         add_span(n, x, r, b, h, 1, 1);

@@ -5,9 +5,14 @@
  * (generic/lanes.h), so every ISA computes the same operations in the same
  * order; the dx and dgamma/dbeta steps are elementwise (and column-wise down
  * a fixed block of rows), so the vector width cannot change them. Any
- * alignment; nothing past a span's last element is read or written. */
+ * alignment; nothing past a span's last element is read or written.
+ * The row-norm backward (f32_norm_bwd_rows) is compiled once more per
+ * 16-bit storage type (generic/storage.h): bf16_/f16_norm_bwd_rows read dy
+ * and x widened and write dx narrowed; the other families are float32
+ * only. */
 #include SIMDNORM_VEC_HEADER
 #include "generic/lanes.h"
+#include "generic/storage.h"
 
 /* g = dy * gamma (dy without gamma); xhat = (x - mean) * rstd, or x * rstd
  * without a mean (RMSNorm). */
@@ -36,7 +41,7 @@ static ALWAYS_INLINE vf bwd_dx(vf g, vf xhat, vf w, vf k, vf o, int has_mean)
  * when r is -0 (products below the subnormal range round to -0), so a lane
  * that an ISA's register holds but the span does not reach sums exactly as
  * on an ISA that skips it (scalar). */
-static ALWAYS_INLINE void bwd_round(const float *dy, const float *x, const float *gamma,
+static ALWAYS_INLINE void bwd_round(const sx *dy, const sx *x, const float *gamma,
                                     size_t i, size_t end, vf mean, vf rstd, vd s[LANE_VD],
                                     vd q[LANE_VD], int first, int has_gamma, int has_mean)
 {
@@ -48,9 +53,9 @@ static ALWAYS_INLINE void bwd_round(const float *dy, const float *x, const float
 #pragma GCC unroll 32
         for (size_t j = 0; j < LANE_VF; j++) {
             const size_t e = i + j * VF_N;
-            const vf g = bwd_g(vf_loadu(dy + e), has_gamma ? vf_loadu(gamma + e) : vf_zero(),
+            const vf g = bwd_g(vx_loadu(dy + e), has_gamma ? vf_loadu(gamma + e) : vf_zero(),
                                has_gamma);
-            const vf xh = bwd_xhat(vf_loadu(x + e), mean, rstd, has_mean);
+            const vf xh = bwd_xhat(vx_loadu(x + e), mean, rstd, has_mean);
             if (has_mean)
                 p[j] = vf_add(p[j], g);
             r[j] = vf_fma(g, xh, r[j]);
@@ -64,7 +69,7 @@ static ALWAYS_INLINE void bwd_round(const float *dy, const float *x, const float
             if (c == 0)
                 break;
             const vf g = vf_keep_first(
-                bwd_g(vf_load_part(dy + e, c), has_gamma ? vf_load_part(gamma + e, c) : vf_zero(),
+                bwd_g(vx_load_part(dy + e, c), has_gamma ? vf_load_part(gamma + e, c) : vf_zero(),
                       has_gamma),
                 c);
             /* absent lanes: xh = -0, so the fma adds g*xh = +0*-0 = -0, which
@@ -72,7 +77,7 @@ static ALWAYS_INLINE void bwd_round(const float *dy, const float *x, const float
              * an underflowed negative product's sum, into +0 where the
              * narrower ISAs add nothing) */
             const vf xh = vf_neg(
-                vf_keep_first(vf_neg(bwd_xhat(vf_load_part(x + e, c), mean, rstd, has_mean)), c));
+                vf_keep_first(vf_neg(bwd_xhat(vx_load_part(x + e, c), mean, rstd, has_mean)), c));
             if (has_mean)
                 p[j] = vf_add(p[j], g);
             r[j] = vf_fma(g, xh, r[j]);
@@ -94,7 +99,7 @@ static ALWAYS_INLINE void bwd_round(const float *dy, const float *x, const float
 /* s1 (with a mean), s2 of one span, n >= 1: the first round peeled (it
  * assigns the double lanes), then full rounds BWD_ROUNDS at a time, then
  * the rest one by one. */
-static ALWAYS_INLINE void bwd_sums(size_t n, const float *dy, const float *x, const float *gamma,
+static ALWAYS_INLINE void bwd_sums(size_t n, const sx *dy, const sx *x, const float *gamma,
                                    float mean, float rstd, double out[2], int has_gamma,
                                    int has_mean)
 {
@@ -116,9 +121,9 @@ static ALWAYS_INLINE void bwd_sums(size_t n, const float *dy, const float *x, co
 #pragma GCC unroll 32
                 for (size_t j = 0; j < LANE_VF; j++) {
                     const size_t o = i + t * ROUND_ELEMS + e + j * VF_N;
-                    const vf g = bwd_g(vf_loadu(dy + o),
+                    const vf g = bwd_g(vx_loadu(dy + o),
                                        has_gamma ? vf_loadu(gamma + o) : vf_zero(), has_gamma);
-                    const vf xh = bwd_xhat(vf_loadu(x + o), m, r, has_mean);
+                    const vf xh = bwd_xhat(vx_loadu(x + o), m, r, has_mean);
                     if (has_mean)
                         p[t][j] = vf_add(p[t][j], g);
                     u[t][j] = vf_fma(g, xh, u[t][j]);
@@ -141,26 +146,26 @@ static ALWAYS_INLINE void bwd_sums(size_t n, const float *dy, const float *x, co
 /* dx of one span, n >= 1. Software-pipelined as normalize.h's loop: the
  * next vector's loads come before this one's store, so a dx just after dy
  * or x modulo 4 KiB (4K aliasing) does not stall every vector. */
-static ALWAYS_INLINE vf bwd_dx_at(size_t i, const float *dy, const float *x, const float *gamma,
+static ALWAYS_INLINE vf bwd_dx_at(size_t i, const sx *dy, const sx *x, const float *gamma,
                                   vf m, vf r, vf w, vf k, vf o, int has_gamma, int has_mean)
 {
-    const vf g = bwd_g(vf_loadu(dy + i), has_gamma ? vf_loadu(gamma + i) : vf_zero(), has_gamma);
-    return bwd_dx(g, bwd_xhat(vf_loadu(x + i), m, r, has_mean), w, k, o, has_mean);
+    const vf g = bwd_g(vx_loadu(dy + i), has_gamma ? vf_loadu(gamma + i) : vf_zero(), has_gamma);
+    return bwd_dx(g, bwd_xhat(vx_loadu(x + i), m, r, has_mean), w, k, o, has_mean);
 }
 
 /* stream: full vectors written with streaming stores (dx aligned to a
  * cache line; the caller fences). */
-static ALWAYS_INLINE void bwd_store(float *p, vf v, int stream)
+static ALWAYS_INLINE void bwd_store(sx *p, vf v, int stream)
 {
     if (stream)
-        vf_stream(p, v);
+        vx_stream_c(p, v);
     else
-        vf_storeu(p, v);
+        vx_storeu_c(p, v);
 }
 
-static ALWAYS_INLINE void bwd_dx_span(size_t n, const float *dy, const float *x,
+static ALWAYS_INLINE void bwd_dx_span(size_t n, const sx *dy, const sx *x,
                                       const float *gamma, float mean, float rstd, float w,
-                                      float k, float o, float *dx, int has_gamma, int has_mean,
+                                      float k, float o, sx *dx, int has_gamma, int has_mean,
                                       int stream)
 {
     const vf m = vf_set1(mean), r = vf_set1(rstd), wv = vf_set1(w), kv = vf_set1(k),
@@ -180,13 +185,14 @@ static ALWAYS_INLINE void bwd_dx_span(size_t n, const float *dy, const float *x,
     }
     if (i < n) {
         const size_t c = n - i;
-        const vf g = bwd_g(vf_load_part(dy + i, c),
+        const vf g = bwd_g(vx_load_part(dy + i, c),
                            has_gamma ? vf_load_part(gamma + i, c) : vf_zero(), has_gamma);
-        const vf xh = bwd_xhat(vf_load_part(x + i, c), m, r, has_mean);
-        vf_store_part(dx + i, bwd_dx(g, xh, wv, kv, ov, has_mean), c);
+        const vf xh = bwd_xhat(vx_load_part(x + i, c), m, r, has_mean);
+        vx_store_part_c(dx + i, bwd_dx(g, xh, wv, kv, ov, has_mean), c);
     }
 }
 
+#if SX_IS_F32 /* the families only the float32 BatchNorm/GroupNorm take */
 /* Contract: kernels.h, f32_bwd_sums. */
 void SIMDNORM_KERNEL(f32_bwd_sums)(size_t n, const float *dy, const float *x, const float *gamma,
                                    float mean, float rstd, double out[2])
@@ -337,6 +343,7 @@ void SIMDNORM_KERNEL(f32_bwd_dx_channels)(size_t rows, size_t channels, const fl
     if (c < channels)
         bwd_dx_channels_tile(rows, c, 1, channels - c, dy, x, stride, mean, rstd, w, k, o, dx);
 }
+#endif /* SX_IS_F32 */
 
 /* ---- the row-norm backward over blocks of rows -------------------------- */
 
@@ -368,8 +375,8 @@ static ALWAYS_INLINE void bwd_acc_add(double *acc, vf b, size_t c)
 /* A block's row parameters, in local arrays (no store can alias them). */
 typedef struct bwd_block {
     size_t m;
-    const float *dy[SIMDNORM_BWD_ROWS], *x[SIMDNORM_BWD_ROWS];
-    float *dx[SIMDNORM_BWD_ROWS];
+    const sx *dy[SIMDNORM_BWD_ROWS], *x[SIMDNORM_BWD_ROWS];
+    sx *dx[SIMDNORM_BWD_ROWS];
     float mean[SIMDNORM_BWD_ROWS], rstd[SIMDNORM_BWD_ROWS], w[SIMDNORM_BWD_ROWS],
         k[SIMDNORM_BWD_ROWS], o[SIMDNORM_BWD_ROWS];
 } bwd_block;
@@ -392,20 +399,20 @@ static ALWAYS_INLINE void bwd_block_cols(const simdnorm_bwd_job *jb, const bwd_b
     for (size_t r = 0; r < bk->m; r++) {
         const vf mr = vf_set1(bk->mean[r]), rr = vf_set1(bk->rstd[r]), wr = vf_set1(bk->w[r]),
                  kr = vf_set1(bk->k[r]), orr = vf_set1(bk->o[r]);
-        const float *dyr = bk->dy[r] + j, *xr = bk->x[r] + j;
-        float *dxr = bk->dx[r] ? bk->dx[r] + j : NULL;
+        const sx *dyr = bk->dy[r] + j, *xr = bk->x[r] + j;
+        sx *dxr = bk->dx[r] ? bk->dx[r] + j : NULL;
 #pragma GCC unroll 8
         for (size_t v = 0; v < nv; v++) {
             const size_t l = v + 1 == nv ? cl : VF_N, c = v * VF_N;
-            const vf d = l == VF_N ? vf_loadu(dyr + c) : vf_load_part(dyr + c, l);
-            const vf xh = bwd_xhat(l == VF_N ? vf_loadu(xr + c) : vf_load_part(xr + c, l), mr, rr,
+            const vf d = l == VF_N ? vx_loadu(dyr + c) : vx_load_part(dyr + c, l);
+            const vf xh = bwd_xhat(l == VF_N ? vx_loadu(xr + c) : vx_load_part(xr + c, l), mr, rr,
                                    has_mean);
             if (dxr) {
                 const vf t = bwd_dx(bwd_g(d, gm[v], has_gamma), xh, wr, kr, orr, has_mean);
                 if (l == VF_N)
                     bwd_store(dxr + c, t, stream);
                 else
-                    vf_store_part(dxr + c, t, l);
+                    vx_store_part_c(dxr + c, t, l);
             }
             bg[v] = vf_fma(d, xh, bg[v]);
             bb[v] = vf_add(bb[v], d);
@@ -431,9 +438,9 @@ static ALWAYS_INLINE void norm_bwd_rows(const simdnorm_bwd_job *jb, size_t r0, s
         bk.m = r1 - b < SIMDNORM_BWD_ROWS ? r1 - b : SIMDNORM_BWD_ROWS;
         for (size_t r = 0; r < bk.m; r++) {
             const size_t row = b + r;
-            bk.dy[r] = jb->dy + row * jb->dy_stride;
-            bk.x[r] = jb->x + row * jb->x_stride;
-            bk.dx[r] = jb->dx ? jb->dx + row * jb->dx_stride : NULL;
+            bk.dy[r] = BDY(jb) + row * jb->dy_stride;
+            bk.x[r] = BX(jb) + row * jb->x_stride;
+            bk.dx[r] = BDX(jb) ? BDX(jb) + row * jb->dx_stride : NULL;
             bk.mean[r] = has_mean ? jb->mean[row] : 0.0f;
             bk.rstd[r] = jb->rstd[row];
             double s[2];
@@ -473,10 +480,10 @@ static ALWAYS_INLINE void norm_bwd_rows_variants(const simdnorm_bwd_job *jb, siz
 }
 
 /* Contract: kernels.h, f32_norm_bwd_rows. */
-void SIMDNORM_KERNEL(f32_norm_bwd_rows)(const simdnorm_bwd_job *jb, size_t r0, size_t r1)
+void SIMDNORM_SKERNEL(norm_bwd_rows)(const simdnorm_bwd_job *jb, size_t r0, size_t r1)
 {
 #if VF_STREAM_ALIGN
-    if (jb->stream && jb->dx) {
+    if (jb->stream && BDX(jb)) {
         norm_bwd_rows_variants(jb, r0, r1, 1);
         vf_stream_fence();
         return;

@@ -7,6 +7,7 @@
  * read (the last, partial step of 32 elements uses partial loads). */
 #include SIMDNORM_VEC_HEADER
 #include "generic/lanes.h"
+#include "generic/storage.h"
 
 #include "generic/reduce.h"
 

@@ -7,27 +7,30 @@
  * operations in every lane of every ISA: the same bits. Any alignment;
  * nothing past element n-1 is read or written (the last partial vector
  * uses partial loads and stores); each vector of x is read before the same
- * vector of y is written, so y == x works. */
+ * vector of y is written, so y == x works. Compiled once per storage type
+ * (generic/storage.h): f32_*, bf16_*, f16_* - x, y of that type, widened on
+ * load and narrowed (nearest even, NaN canonical) on store. */
 #include SIMDNORM_VEC_HEADER
 #include "generic/lanes.h"
 #include "generic/act.h"
+#include "generic/storage.h"
 
 #include "generic/normalize.h"
 
 /* The plain call (act 0) and the activations in functions of their own:
  * the plain code stays what it was before activations existed, the entry
  * points only branch. */
-static NOINLINE void normalize_plain(size_t n, const float *x, float shift, float scale,
+static NOINLINE void normalize_plain(size_t n, const sx *x, float shift, float scale,
                                      float offset, const float *gamma, const float *beta,
-                                     float *y)
+                                     sx *y)
 {
     normalize_affine(n, x, shift, scale, offset, gamma, beta, y, SIMDNORM_ACT_NONE, 0, NULL);
 }
 
 /* Contract: kernels.h, f32_normalize. */
-void SIMDNORM_KERNEL(f32_normalize)(size_t n, const float *x, float shift, float scale,
+void SIMDNORM_SKERNEL(normalize)(size_t n, const sx *x, float shift, float scale,
                                     float offset, const float *gamma, const float *beta, int act,
-                                    float *y)
+                                    sx *y)
 {
     if (act != SIMDNORM_ACT_NONE)
         normalize_act(n, x, shift, scale, offset, gamma, beta, y, act, NULL);
@@ -36,18 +39,18 @@ void SIMDNORM_KERNEL(f32_normalize)(size_t n, const float *x, float shift, float
 }
 
 #if VF_STREAM_ALIGN
-static NOINLINE void normalize_plain_stream(size_t n, const float *x, float shift, float scale,
+static NOINLINE void normalize_plain_stream(size_t n, const sx *x, float shift, float scale,
                                             float offset, const float *gamma,
-                                            const float *beta, float *y)
+                                            const float *beta, sx *y)
 {
     normalize_affine(n, x, shift, scale, offset, gamma, beta, y, SIMDNORM_ACT_NONE, 1, NULL);
 }
 
 /* Contract: kernels.h, f32_normalize_stream. As f32_normalize, with
  * non-temporal stores of y's aligned full vectors, then a store fence. */
-void SIMDNORM_KERNEL(f32_normalize_stream)(size_t n, const float *x, float shift, float scale,
+void SIMDNORM_SKERNEL(normalize_stream)(size_t n, const sx *x, float shift, float scale,
                                            float offset, const float *gamma,
-                                           const float *beta, int act, float *y)
+                                           const float *beta, int act, sx *y)
 {
     if (act != SIMDNORM_ACT_NONE)
         normalize_act_stream(n, x, shift, scale, offset, gamma, beta, y, act, NULL);
@@ -57,27 +60,27 @@ void SIMDNORM_KERNEL(f32_normalize_stream)(size_t n, const float *x, float shift
 #else
 /* Contract: kernels.h, f32_normalize_stream. No streaming stores on this
  * ISA: the plain kernel. */
-void SIMDNORM_KERNEL(f32_normalize_stream)(size_t n, const float *x, float shift, float scale,
+void SIMDNORM_SKERNEL(normalize_stream)(size_t n, const sx *x, float shift, float scale,
                                            float offset, const float *gamma,
-                                           const float *beta, int act, float *y)
+                                           const float *beta, int act, sx *y)
 {
-    SIMDNORM_KERNEL(f32_normalize)(n, x, shift, scale, offset, gamma, beta, act, y);
+    SIMDNORM_SKERNEL(normalize)(n, x, shift, scale, offset, gamma, beta, act, y);
 }
 #endif
 
 /* act(x_i) for i < n, one vector per step, the last partial one through
  * partial loads and stores. */
-static ALWAYS_INLINE void activate(size_t n, const float *x, int act, float *y)
+static ALWAYS_INLINE void activate(size_t n, const sx *x, int act, sx *y)
 {
     size_t i = 0;
     for (; i + VF_N <= n; i += VF_N)
-        vf_storeu(y + i, act_vf(vf_loadu(x + i), act));
+        vx_storeu_c(y + i, act_vf(vx_loadu(x + i), act));
     if (i < n)
-        vf_store_part(y + i, act_vf(vf_load_part(x + i, n - i), act), n - i);
+        vx_store_part_c(y + i, act_vf(vx_load_part(x + i, n - i), act), n - i);
 }
 
 /* Contract: kernels.h, f32_activate. */
-void SIMDNORM_KERNEL(f32_activate)(size_t n, const float *x, int act, float *y)
+void SIMDNORM_SKERNEL(activate)(size_t n, const sx *x, int act, sx *y)
 {
     SIMDNORM_WITH_CONST_ACT(act, A, activate(n, x, A, y))
 }

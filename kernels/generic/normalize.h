@@ -1,7 +1,9 @@
 /* normalize.h - the normalize-scale-shift loop of one span, written once
  * for every ISA against its vector header; the f32_normalize kernels
  * (generic/normalize.c) and the row engine (generic/rows.c) inline it.
- * Include after the vector header, generic/lanes.h and generic/act.h. */
+ * Include after the vector header, generic/lanes.h, generic/act.h and
+ * generic/storage.h: x and y are of the build's storage type (loaded
+ * widened, stored narrowed: vx_*), gamma and beta float. */
 #ifndef SIMDNORM_GENERIC_NORMALIZE_H
 #define SIMDNORM_GENERIC_NORMALIZE_H
 
@@ -44,24 +46,24 @@ static ALWAYS_INLINE vf normalize_vf(vf v, vf shift, vf scale, vf offset, vf g, 
 #endif
 
 /* The full vector of elements [i, i + VF_N). */
-static ALWAYS_INLINE vf normalize_full(size_t i, const float *x, vf shift, vf scale, vf offset,
+static ALWAYS_INLINE vf normalize_full(size_t i, const sx *x, vf shift, vf scale, vf offset,
                                       const float *gamma, const float *beta, int has_gamma,
-                                      int has_beta, int act, const float *pf)
+                                      int has_beta, int act, const sx *pf)
 {
     NORMALIZE_PREFETCH(pf, i);
     const vf g = has_gamma ? vf_loadu(gamma + i) : vf_zero();
     const vf b = has_beta ? vf_loadu(beta + i) : vf_zero();
-    return normalize_vf(vf_loadu(x + i), shift, scale, offset, g, b, has_gamma, has_beta, act);
+    return normalize_vf(vx_loadu(x + i), shift, scale, offset, g, b, has_gamma, has_beta, act);
 }
 
 /* Elements [i, i + c), 1 <= c < VF_N: partial loads and store. */
-static ALWAYS_INLINE void normalize_part(size_t i, size_t c, const float *x, vf shift, vf scale,
+static ALWAYS_INLINE void normalize_part(size_t i, size_t c, const sx *x, vf shift, vf scale,
                                          vf offset, const float *gamma, const float *beta,
-                                         float *y, int has_gamma, int has_beta, int act)
+                                         sx *y, int has_gamma, int has_beta, int act)
 {
     const vf g = has_gamma ? vf_load_part(gamma + i, c) : vf_zero();
     const vf b = has_beta ? vf_load_part(beta + i, c) : vf_zero();
-    vf_store_part(y + i, normalize_vf(vf_load_part(x + i, c), shift, scale, offset, g, b,
+    vx_store_part_c(y + i, normalize_vf(vx_load_part(x + i, c), shift, scale, offset, g, b,
                                       has_gamma, has_beta, act), c);
 }
 
@@ -74,17 +76,17 @@ static ALWAYS_INLINE void normalize_part(size_t i, size_t c, const float *x, vf 
  * just after x modulo 4 KiB, a store of y followed by a load of the next
  * x looks dependent to the CPU (4K aliasing) and stalls; loading a block
  * ahead pays that once per block, not once per vector. */
-static ALWAYS_INLINE void normalize_span(size_t n, const float *x, float shift_s, float scale_s,
+static ALWAYS_INLINE void normalize_span(size_t n, const sx *x, float shift_s, float scale_s,
                                          float offset_s, const float *gamma, const float *beta,
-                                         float *y, int has_gamma, int has_beta, int act,
-                                         int stream, const float *pf)
+                                         sx *y, int has_gamma, int has_beta, int act,
+                                         int stream, const sx *pf)
 {
     const vf shift = vf_set1(shift_s), scale = vf_set1(scale_s), offset = vf_set1(offset_s);
     size_t i = 0;
 #if VF_STREAM_ALIGN
-    if (stream && ((uintptr_t)y % sizeof(float)) == 0) {
-        const size_t mis = ((uintptr_t)y % VF_STREAM_ALIGN) / sizeof(float);
-        const size_t a = VF_STREAM_ALIGN / sizeof(float);
+    if (stream && ((uintptr_t)y % sizeof(sx)) == 0) {
+        const size_t mis = ((uintptr_t)y % VX_STREAM_ALIGN) / sizeof(sx);
+        const size_t a = VX_STREAM_ALIGN / sizeof(sx);
         const size_t h = mis == 0 ? 0 : a - mis < n ? a - mis : n;
         if (h) {
             normalize_part(0, h, x, shift, scale, offset, gamma, beta, y, has_gamma, has_beta,
@@ -92,7 +94,7 @@ static ALWAYS_INLINE void normalize_span(size_t n, const float *x, float shift_s
             i = h;
         }
         for (; i + VF_N <= n; i += VF_N)
-            vf_stream(y + i, normalize_full(i, x, shift, scale, offset, gamma, beta, has_gamma,
+            vx_stream_c(y + i, normalize_full(i, x, shift, scale, offset, gamma, beta, has_gamma,
                                             has_beta, act, pf));
     }
 #else
@@ -116,13 +118,13 @@ static ALWAYS_INLINE void normalize_span(size_t n, const float *x, float shift_s
                                       has_gamma, has_beta, act, pf);
 #pragma GCC unroll 8
             for (size_t u = 0; u < VF_NORMALIZE_UNROLL; u++) {
-                vf_storeu(y + i + u * VF_N, r[u]);
+                vx_storeu_c(y + i + u * VF_N, r[u]);
                 r[u] = q[u];
             }
         }
 #pragma GCC unroll 8
         for (size_t u = 0; u < VF_NORMALIZE_UNROLL; u++)
-            vf_storeu(y + i + u * VF_N, r[u]);
+            vx_storeu_c(y + i + u * VF_N, r[u]);
         i += blk;
     }
     for (; i + blk <= n; i += blk) {
@@ -133,11 +135,11 @@ static ALWAYS_INLINE void normalize_span(size_t n, const float *x, float shift_s
                                   has_beta, act, pf);
 #pragma GCC unroll 8
         for (size_t u = 0; u < VF_NORMALIZE_UNROLL; u++)
-            vf_storeu(y + i + u * VF_N, r[u]);
+            vx_storeu_c(y + i + u * VF_N, r[u]);
     }
     if (VF_NORMALIZE_UNROLL > 1)
         for (; i + VF_N <= n; i += VF_N)
-            vf_storeu(y + i, normalize_full(i, x, shift, scale, offset, gamma, beta, has_gamma,
+            vx_storeu_c(y + i, normalize_full(i, x, shift, scale, offset, gamma, beta, has_gamma,
                                             has_beta, act, pf));
     if (i < n)
         normalize_part(i, n - i, x, shift, scale, offset, gamma, beta, y, has_gamma, has_beta,
@@ -149,9 +151,9 @@ static ALWAYS_INLINE void normalize_span(size_t n, const float *x, float shift_s
 }
 
 /* The four gamma/beta variants of one activation, each with constant flags. */
-static ALWAYS_INLINE void normalize_affine(size_t n, const float *x, float shift, float scale,
+static ALWAYS_INLINE void normalize_affine(size_t n, const sx *x, float shift, float scale,
                                            float offset, const float *gamma, const float *beta,
-                                           float *y, int act, int stream, const float *pf)
+                                           sx *y, int act, int stream, const sx *pf)
 {
     if (gamma && beta)
         normalize_span(n, x, shift, scale, offset, gamma, beta, y, 1, 1, act, stream, pf);
@@ -166,18 +168,18 @@ static ALWAYS_INLINE void normalize_affine(size_t n, const float *x, float shift
 /* The activations' loops, out of line (their registers and tail calls stay
  * out of the plain loop's frame); the stream variant ends with a fence. pf:
  * a span of n floats to prefetch meanwhile, or NULL (NORMALIZE_PREFETCH). */
-static NOINLINE void normalize_act(size_t n, const float *x, float shift, float scale,
-                                   float offset, const float *gamma, const float *beta, float *y,
-                                   int act, const float *pf)
+static NOINLINE void normalize_act(size_t n, const sx *x, float shift, float scale,
+                                   float offset, const float *gamma, const float *beta, sx *y,
+                                   int act, const sx *pf)
 {
     SIMDNORM_WITH_CONST_ACT(act, A,
                             normalize_affine(n, x, shift, scale, offset, gamma, beta, y, A, 0, pf))
 }
 
 #if VF_STREAM_ALIGN
-static NOINLINE void normalize_act_stream(size_t n, const float *x, float shift, float scale,
+static NOINLINE void normalize_act_stream(size_t n, const sx *x, float shift, float scale,
                                           float offset, const float *gamma, const float *beta,
-                                          float *y, int act, const float *pf)
+                                          sx *y, int act, const sx *pf)
 {
     SIMDNORM_WITH_CONST_ACT(act, A,
                             normalize_affine(n, x, shift, scale, offset, gamma, beta, y, A, 1, pf))

@@ -1,7 +1,8 @@
 /* reduce.h - the fast reductions' lane sums of one span, written once for
  * every ISA against its vector header: the f32_moments / f32_sumsq kernels
  * (generic/moments.c) and the row engine (generic/rows.c) inline them.
- * Include after the vector header and generic/lanes.h. */
+ * Include after the vector header, generic/lanes.h and generic/storage.h
+ * (x is of the build's storage type, widened in registers). */
 #ifndef SIMDNORM_GENERIC_REDUCE_H
 #define SIMDNORM_GENERIC_REDUCE_H
 
@@ -24,7 +25,7 @@
  * double lanes s, q (first: assigned; a constant where it is inlined). In
  * the partial last step d is forced to +0 in absent lanes (adding +0 leaves
  * a lane sum that started at +0 unchanged). */
-static ALWAYS_INLINE void moments_round(const float *x, size_t i, size_t end, vf k,
+static ALWAYS_INLINE void moments_round(const sx *x, size_t i, size_t end, vf k,
                                         vd s[LANE_VD], vd q[LANE_VD], int first)
 {
     vf p[LANE_VF], r[LANE_VF];
@@ -34,7 +35,7 @@ static ALWAYS_INLINE void moments_round(const float *x, size_t i, size_t end, vf
     for (; i + SIMDNORM_LANES <= end; i += SIMDNORM_LANES) {
 #pragma GCC unroll 32
         for (size_t j = 0; j < LANE_VF; j++) {
-            const vf d = vf_sub(vf_loadu(x + i + j * VF_N), k);
+            const vf d = vf_sub(vx_loadu(x + i + j * VF_N), k);
             p[j] = vf_add(p[j], d);
             r[j] = vf_fma(d, d, r[j]);
         }
@@ -46,7 +47,7 @@ static ALWAYS_INLINE void moments_round(const float *x, size_t i, size_t end, vf
             const size_t c = lanes_in_reg(j, rem, VF_N);
             if (c == 0)
                 break;
-            const vf v = c == VF_N ? vf_loadu(x + i + j * VF_N) : vf_load_part(x + i + j * VF_N, c);
+            const vf v = c == VF_N ? vx_loadu(x + i + j * VF_N) : vx_load_part(x + i + j * VF_N, c);
             const vf d = vf_keep_first(vf_sub(v, k), c);
             p[j] = vf_add(p[j], d);
             r[j] = vf_fma(d, d, r[j]);
@@ -60,7 +61,7 @@ static ALWAYS_INLINE void moments_round(const float *x, size_t i, size_t end, vf
  * with d = x - shift in float, per round in float, into double lanes. The
  * first round is peeled (it assigns the double lanes), then full rounds
  * VF_MOMENTS_ROUNDS at a time, then the rest one by one. */
-static ALWAYS_INLINE void moments_lanes(size_t n, const float *x, float shift, vd s[LANE_VD],
+static ALWAYS_INLINE void moments_lanes(size_t n, const sx *x, float shift, vd s[LANE_VD],
                                         vd q[LANE_VD])
 {
     const vf k = vf_set1(shift);
@@ -79,7 +80,7 @@ static ALWAYS_INLINE void moments_lanes(size_t n, const float *x, float shift, v
             for (size_t t = 0; t < VF_MOMENTS_ROUNDS; t++)
 #pragma GCC unroll 32
                 for (size_t j = 0; j < LANE_VF; j++) {
-                    const vf d = vf_sub(vf_loadu(x + i + t * ROUND_ELEMS + e + j * VF_N), k);
+                    const vf d = vf_sub(vx_loadu(x + i + t * ROUND_ELEMS + e + j * VF_N), k);
                     p[t][j] = vf_add(p[t][j], d);
                     r[t][j] = vf_fma(d, d, r[t][j]);
                 }
@@ -96,7 +97,7 @@ static ALWAYS_INLINE void moments_lanes(size_t n, const float *x, float shift, v
 
 /* One round of the fast sum of squares' lanes: r = fmaf(x, x, r); absent
  * lanes load as +0, and fmaf(0, 0, r) == r. */
-static ALWAYS_INLINE void sumsq_round(const float *x, size_t i, size_t end, vd q[LANE_VD],
+static ALWAYS_INLINE void sumsq_round(const sx *x, size_t i, size_t end, vd q[LANE_VD],
                                       int first)
 {
     vf r[LANE_VF];
@@ -106,7 +107,7 @@ static ALWAYS_INLINE void sumsq_round(const float *x, size_t i, size_t end, vd q
     for (; i + SIMDNORM_LANES <= end; i += SIMDNORM_LANES) {
 #pragma GCC unroll 32
         for (size_t j = 0; j < LANE_VF; j++) {
-            const vf v = vf_loadu(x + i + j * VF_N);
+            const vf v = vx_loadu(x + i + j * VF_N);
             r[j] = vf_fma(v, v, r[j]);
         }
     }
@@ -117,7 +118,7 @@ static ALWAYS_INLINE void sumsq_round(const float *x, size_t i, size_t end, vd q
             const size_t c = lanes_in_reg(j, rem, VF_N);
             if (c == 0)
                 break;
-            const vf v = c == VF_N ? vf_loadu(x + i + j * VF_N) : vf_load_part(x + i + j * VF_N, c);
+            const vf v = c == VF_N ? vx_loadu(x + i + j * VF_N) : vx_load_part(x + i + j * VF_N, c);
             r[j] = vf_fma(v, v, r[j]);
         }
     }
@@ -126,7 +127,7 @@ static ALWAYS_INLINE void sumsq_round(const float *x, size_t i, size_t end, vd q
 
 /* The fast sum of squares' lanes of one span (n >= 1), rounds as
  * moments_lanes. */
-static ALWAYS_INLINE void sumsq_lanes(size_t n, const float *x, vd q[LANE_VD])
+static ALWAYS_INLINE void sumsq_lanes(size_t n, const sx *x, vd q[LANE_VD])
 {
     size_t i = n < ROUND_ELEMS ? n : ROUND_ELEMS;
     sumsq_round(x, 0, i, q, 1);
@@ -143,7 +144,7 @@ static ALWAYS_INLINE void sumsq_lanes(size_t n, const float *x, vd q[LANE_VD])
             for (size_t t = 0; t < VF_SUMSQ_ROUNDS; t++)
 #pragma GCC unroll 32
                 for (size_t j = 0; j < LANE_VF; j++) {
-                    const vf v = vf_loadu(x + i + t * ROUND_ELEMS + e + j * VF_N);
+                    const vf v = vx_loadu(x + i + t * ROUND_ELEMS + e + j * VF_N);
                     r[t][j] = vf_fma(v, v, r[t][j]);
                 }
 #pragma GCC unroll 8

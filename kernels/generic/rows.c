@@ -13,13 +13,18 @@
  * take goes to the plain-C per-row path (simdnorm_*_row_slow), and so does
  * a batch of one row: for one row the lane-parallel finish (the fold across
  * rows, vector division and square root) only lengthens the chain (1x8
- * LayerNorm, AVX-512: ~61 ns before the engine, ~95 ns through it). */
+ * LayerNorm, AVX-512: ~61 ns before the engine, ~95 ns through it).
+ * Compiled once per storage type (generic/storage.h): the bf16_/f16_
+ * engines read the job's 16-bit xh (widened in registers) and write its yh
+ * (narrowed once), with the float operations of the f32 engine; their rare
+ * rows go to simdnorm_*_row_slow_half. */
 #include <float.h>
 #include <math.h>
 
 #include SIMDNORM_VEC_HEADER
 #include "generic/lanes.h"
 #include "generic/act.h"
+#include "generic/storage.h"
 #include "generic/normalize.h"
 #include "generic/reduce.h"
 
@@ -27,7 +32,7 @@
  * where the header has no vd_fold_rows), out of line: inlined into the
  * batch loop, GCC spilled the 32 lanes' registers inside the hot loop
  * (1x4096 RMSNorm ran at half speed). */
-static __attribute__((noinline)) void row_moments(size_t n, const float *x, float shift, vd *v1,
+static __attribute__((noinline)) void row_moments(size_t n, const sx *x, float shift, vd *v1,
                                                   vd *v2)
 {
     vd s[LANE_VD], q[LANE_VD];
@@ -36,7 +41,7 @@ static __attribute__((noinline)) void row_moments(size_t n, const float *x, floa
     *v2 = lanes_fold_to_reg(q);
 }
 
-static __attribute__((noinline)) vd row_sumsq(size_t n, const float *x)
+static __attribute__((noinline)) vd row_sumsq(size_t n, const sx *x)
 {
     vd q[LANE_VD];
     sumsq_lanes(n, x, q);
@@ -49,11 +54,11 @@ static __attribute__((noinline)) vd row_sumsq(size_t n, const float *x)
  * while the next rows come from memory, and the next statistics pass reads
  * them in cache (LayerNorm + GELU, 64 MiB: the activation's time was
  * otherwise added to the memory-bound norm's). */
-static ALWAYS_INLINE void engine_normalize(const simdnorm_row_job *j, size_t r, const float *xr,
+static ALWAYS_INLINE void engine_normalize(const simdnorm_row_job *j, size_t r, const sx *xr,
                                            float shift, float scale, float offset,
-                                           const float *beta, int stream, const float *pf)
+                                           const float *beta, int stream, const sx *pf)
 {
-    float *yr = j->y + r * j->y_stride;
+    sx *yr = JY(j) + r * j->y_stride;
     if (j->act == SIMDNORM_ACT_NONE)
         normalize_affine(j->cols, xr, shift, scale, offset, j->gamma, beta, yr,
                          SIMDNORM_ACT_NONE, stream, NULL);
@@ -65,19 +70,48 @@ static ALWAYS_INLINE void engine_normalize(const simdnorm_row_job *j, size_t r, 
 
 /* Row i of the batch after the one at r (NULL past r1): what the
  * activation loops prefetch. */
-static ALWAYS_INLINE const float *next_row(const simdnorm_row_job *j, size_t r, size_t bn,
+static ALWAYS_INLINE const sx *next_row(const simdnorm_row_job *j, size_t r, size_t bn,
                                            size_t i, size_t r1)
 {
-    return j->act != SIMDNORM_ACT_NONE && r + bn + i < r1 ? j->x + (r + bn + i) * j->x_stride
+    return j->act != SIMDNORM_ACT_NONE && r + bn + i < r1 ? JX(j) + (r + bn + i) * j->x_stride
                                                             : NULL;
 }
 
 /* simdnorm_head_shift of a row, its 8-element head summed in the vector
  * header (the same pairwise double additions). */
-static ALWAYS_INLINE float row_shift(size_t n, const float *x)
+static ALWAYS_INLINE float row_shift(size_t n, const sx *x)
 {
+#if SX_IS_F32
     return n >= 8 ? (float)(vd_head8_sum(x) * 0.125) : simdnorm_head_shift(n, x);
+#else
+    /* the head widened (exact) by the vector loads, then the same sum */
+    float h[VF_N > 8 ? VF_N : 8];
+    if (n >= 8) {
+#if VF_N > 8
+        /* a whole-vector store: the head sum's loads are forwarded from it
+         * (from a masked store they are not: 20 % of a 64-column row) */
+        vf_storeu(h, vx_load_part(x, 8));
+#else
+        for (size_t i = 0; i < 8; i += VF_N)
+            vf_storeu(h + i, vx_loadu(x + i));
+#endif
+        return (float)(vd_head8_sum(h) * 0.125);
+    }
+    for (size_t i = 0; i < n; i++)
+        h[i] = SX_STORAGE == 1 ? simdnorm_bf16_widen1(x[i]) : simdnorm_f16_widen1(x[i]);
+    return simdnorm_head_shift(n, h);
+#endif
 }
+
+/* The per-row path of the rare rows (kernels.h): plain C in dispatch/. */
+#if SX_IS_F32
+#define ROW_SLOW_LN(j, r, sh, s1, s2) simdnorm_layer_norm_row_slow((j), (r), (sh), (s1), (s2))
+#define ROW_SLOW_RMS(j, r, ss) simdnorm_rms_norm_row_slow((j), (r), (ss))
+#else
+#define ROW_SLOW_LN(j, r, sh, s1, s2)                                         \
+    simdnorm_layer_norm_row_slow_half((j), SX_STORAGE, (r), (sh), (s1), (s2))
+#define ROW_SLOW_RMS(j, r, ss) simdnorm_rms_norm_row_slow_half((j), SX_STORAGE, (r), (ss))
+#endif
 
 /* Rows per batch: VD_N, or fewer when VD_N rows of x would not stay in
  * the L1 cache (16 KiB of them) until they are normalized - the batch
@@ -86,7 +120,7 @@ static ALWAYS_INLINE float row_shift(size_t n, const float *x)
  * one row takes the per-row path. Same bits whatever the batch. */
 static ALWAYS_INLINE size_t batch_rows(size_t n)
 {
-    const size_t fit = ((size_t)16 << 10) / (n * sizeof(float));
+    const size_t fit = ((size_t)16 << 10) / (n * sizeof(sx));
     return fit >= VD_N ? VD_N : fit >= 1 ? fit : 1;
 }
 
@@ -130,18 +164,18 @@ static ALWAYS_INLINE void layer_norm_rows(const simdnorm_row_job *j, size_t r0, 
             /* one row (a 1-row call, a decode step): the per-row finish in
              * scalar double has the shorter dependency chain; same bits.
              * With an activation the batch path below, for its prefetch. */
-            const float *x0 = j->x + r * j->x_stride;
+            const sx *x0 = JX(j) + r * j->x_stride;
             const float sh0 = row_shift(n, x0);
             vd a, b;
             row_moments(n, x0, sh0, &a, &b);
-            simdnorm_layer_norm_row_slow(j, r, sh0, vd_fold(a), vd_fold(b));
+            ROW_SLOW_LN(j, r, sh0, vd_fold(a), vd_fold(b));
             continue;
         }
         float sh[VD_N];
         double shd[VD_N], s1[VD_N], s2[VD_N];
-        const float *xr[VD_N];
+        const sx *xr[VD_N];
         for (size_t i = 0; i < VD_N; i++) {
-            xr[i] = j->x + (r + (i < m ? i : 0)) * j->x_stride;
+            xr[i] = JX(j) + (r + (i < m ? i : 0)) * j->x_stride;
             sh[i] = i < m ? row_shift(n, xr[i]) : 0.0f;
             shd[i] = (double)sh[i];
         }
@@ -184,7 +218,7 @@ static ALWAYS_INLINE void layer_norm_rows(const simdnorm_row_job *j, size_t r0, 
                 engine_normalize(j, r + i, xr[i], shift[i], scale[i], offset[i], j->beta, stream,
                                  next_row(j, r, bn, i, r1));
             else
-                simdnorm_layer_norm_row_slow(j, r + i, sh[i], s1[i], s2[i]);
+                ROW_SLOW_LN(j, r + i, sh[i], s1[i], s2[i]);
         }
     }
 }
@@ -200,13 +234,13 @@ static ALWAYS_INLINE void rms_norm_rows(const simdnorm_row_job *j, size_t r0, si
     for (size_t r = r0; r < r1; r += bn) {
         const size_t m = r1 - r < bn ? r1 - r : bn;
         if (m == 1 && j->act == SIMDNORM_ACT_NONE) { /* one row: as in layer_norm_rows */
-            simdnorm_rms_norm_row_slow(j, r, vd_fold(row_sumsq(n, j->x + r * j->x_stride)));
+            ROW_SLOW_RMS(j, r, vd_fold(row_sumsq(n, JX(j) + r * j->x_stride)));
             continue;
         }
         double ss[VD_N];
-        const float *xr[VD_N];
+        const sx *xr[VD_N];
         for (size_t i = 0; i < VD_N; i++)
-            xr[i] = j->x + (r + (i < m ? i : 0)) * j->x_stride;
+            xr[i] = JX(j) + (r + (i < m ? i : 0)) * j->x_stride;
 #if defined(VD_HAS_FOLD_ROWS)
         vd v[VD_N];
         for (size_t i = 0; i < VD_N; i++) {
@@ -238,14 +272,14 @@ static ALWAYS_INLINE void rms_norm_rows(const simdnorm_row_job *j, size_t r0, si
                 engine_normalize(j, r + i, xr[i], shift[i], scale[i], offset[i], NULL, stream,
                                  next_row(j, r, bn, i, r1));
             else
-                simdnorm_rms_norm_row_slow(j, r + i, ss[i]);
+                ROW_SLOW_RMS(j, r + i, ss[i]);
         }
     }
 }
 
 /* Contract: kernels.h, f32_layer_norm_rows. One store fence at the end
  * when y was streamed. */
-void SIMDNORM_KERNEL(f32_layer_norm_rows)(const simdnorm_row_job *j, size_t r0, size_t r1)
+void SIMDNORM_SKERNEL(layer_norm_rows)(const simdnorm_row_job *j, size_t r0, size_t r1)
 {
 #if VF_STREAM_ALIGN
     if (j->stream) {
@@ -258,7 +292,7 @@ void SIMDNORM_KERNEL(f32_layer_norm_rows)(const simdnorm_row_job *j, size_t r0, 
 }
 
 /* Contract: kernels.h, f32_rms_norm_rows. */
-void SIMDNORM_KERNEL(f32_rms_norm_rows)(const simdnorm_row_job *j, size_t r0, size_t r1)
+void SIMDNORM_SKERNEL(rms_norm_rows)(const simdnorm_row_job *j, size_t r0, size_t r1)
 {
 #if VF_STREAM_ALIGN
     if (j->stream) {

@@ -198,4 +198,71 @@ static inline vc vc_addk(vc x, vc nk) { return _mm256_fmadd_pd(x, _mm256_set1_pd
 #define VF_MOMENTS_ROUNDS 1
 #define VF_SUMSQ_ROUNDS 2
 
+/* ---- 16-bit storage (contract: vec_scalar.h) ----
+ * bf16: widen = vpmovzxwd + shift (exact); narrow = round to nearest even
+ * on the integer bits (as vec_avx512.h), NaN lanes 0x7fc0, vpackusdw.
+ * f16: F16C's vcvtph2ps / vcvtps2ph with the rounding in the immediate
+ * (nearest even; the AVX2 level requires F16C, dispatch/cpu.h), NaN lanes
+ * 0x7e00. Partial loads and stores by a small stack buffer (no vmaskmov,
+ * see above). */
+#include "half.h"
+static inline vf vbf16_widen_(__m128i h) { return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16)); }
+static inline __m128i vbf16_narrow_(vf v)
+{
+    const __m256i b = _mm256_castps_si256(v);
+    const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(b, 16), _mm256_set1_epi32(1));
+    __m256i r = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(b, _mm256_set1_epi32(0x7fff)), lsb), 16);
+    r = _mm256_blendv_epi8(r, _mm256_set1_epi32((int)SIMDNORM_BF16_CANONICAL_NAN),
+                           _mm256_castps_si256(_mm256_cmp_ps(v, v, _CMP_UNORD_Q)));
+    return _mm_packus_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
+}
+/* The rounding alone, for values whose NaNs are the canonical float NaN
+ * (every kernel output): 0x7fc00000 narrows to 0x7fc0 by itself. */
+static inline __m128i vbf16_narrow_c_(vf v)
+{
+    const __m256i b = _mm256_castps_si256(v);
+    const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(b, 16), _mm256_set1_epi32(1));
+    const __m256i r = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(b, _mm256_set1_epi32(0x7fff)), lsb), 16);
+    return _mm_packus_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
+}
+static inline vf vfp16_widen_(__m128i h) { return _mm256_cvtph_ps(h); }
+/* vcvtps2ph turns the canonical float NaN into 0x7e00 by itself. */
+static inline __m128i vfp16_narrow_c_(vf v) { return _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+static inline __m128i vfp16_narrow_(vf v)
+{
+    const __m128i r = _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    const __m256i m = _mm256_castps_si256(_mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+    const __m128i m16 = _mm_packs_epi32(_mm256_castsi256_si128(m), _mm256_extracti128_si256(m, 1));
+    return _mm_blendv_epi8(r, _mm_set1_epi16((short)SIMDNORM_F16_CANONICAL_NAN), m16);
+}
+#define VEC_HALF_IO_(pre)                                                                             \
+    static inline vf pre##_loadu(const uint16_t *p) { return pre##_widen_(_mm_loadu_si128((const __m128i *)(const void *)p)); } \
+    static inline vf pre##_load_part(const uint16_t *p, size_t n)                                     \
+    {                                                                                                 \
+        uint16_t t[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                                     \
+        memcpy(t, p, (n < 8 ? n : 8) * sizeof(uint16_t));                                             \
+        return pre##_widen_(_mm_loadu_si128((const __m128i *)(const void *)t));                       \
+    }                                                                                                 \
+    static inline void pre##_storeu(uint16_t *p, vf v) { _mm_storeu_si128((__m128i *)(void *)p, pre##_narrow_(v)); } \
+    static inline void pre##_store_part(uint16_t *p, vf v, size_t n)                                  \
+    {                                                                                                 \
+        uint16_t t[8];                                                                                \
+        _mm_storeu_si128((__m128i *)(void *)t, pre##_narrow_(v));                                     \
+        memcpy(p, t, (n < 8 ? n : 8) * sizeof(uint16_t));                                            \
+    }                                                                                                 \
+    static inline void pre##_stream(uint16_t *p, vf v) { _mm_stream_si128((__m128i *)(void *)p, pre##_narrow_(v)); }
+VEC_HALF_IO_(vbf16)
+VEC_HALF_IO_(vfp16)
+#define VEC_HALF_STORE_C_(pre)                                                                        \
+    static inline void pre##_storeu_c(uint16_t *p, vf v) { _mm_storeu_si128((__m128i *)(void *)p, pre##_narrow_c_(v)); } \
+    static inline void pre##_store_part_c(uint16_t *p, vf v, size_t n)                                \
+    {                                                                                                 \
+        uint16_t t[8];                                                                                \
+        _mm_storeu_si128((__m128i *)(void *)t, pre##_narrow_c_(v));                                   \
+        memcpy(p, t, (n < 8 ? n : 8) * sizeof(uint16_t));                                            \
+    }                                                                                                 \
+    static inline void pre##_stream_c(uint16_t *p, vf v) { _mm_stream_si128((__m128i *)(void *)p, pre##_narrow_c_(v)); }
+VEC_HALF_STORE_C_(vbf16)
+VEC_HALF_STORE_C_(vfp16)
+
 #endif

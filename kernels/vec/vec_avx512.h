@@ -178,4 +178,59 @@ static inline vc vc_addk(vc x, vc nk) { return _mm512_fmadd_pd(x, _mm512_set1_pd
 #define VF_MOMENTS_ROUNDS 4
 #define VF_SUMSQ_ROUNDS 4
 
+/* ---- 16-bit storage (contract: vec_scalar.h) ----
+ * bf16: widen = vpmovzxwd + shift left 16 (exact); narrow = round to
+ * nearest even on the integer bits, (b + 0x7fff + ((b >> 16) & 1)) >> 16,
+ * NaN lanes set to 0x7fc0, vpmovdw. Not AVX512-BF16's vcvtneps2bf16: it
+ * flushes subnormal inputs and outputs to zero (and the AVX-512 level does
+ * not include it). f16: vcvtph2ps (exact, subnormals too) and vcvtps2ph
+ * with the rounding in the immediate (nearest even; subnormal results and
+ * overflow to Inf as IEEE; MXCSR's FTZ/DAZ are off inside every call,
+ * fpenv.h), NaN lanes set to 0x7e00 (the instruction keeps the payload). */
+#include "half.h"
+static inline vf vbf16_widen_(__m256i h) { return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16)); }
+static inline __m256i vbf16_narrow_(vf v)
+{
+    const __m512i b = _mm512_castps_si512(v);
+    const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(b, 16), _mm512_set1_epi32(1));
+    __m512i r = _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(b, _mm512_set1_epi32(0x7fff)), lsb), 16);
+    r = _mm512_mask_mov_epi32(r, _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), _mm512_set1_epi32((int)SIMDNORM_BF16_CANONICAL_NAN));
+    return _mm512_cvtepi32_epi16(r);
+}
+/* The rounding alone, for values whose NaNs are the canonical float NaN
+ * 0x7fc00000 (every kernel output is): it narrows to 0x7fc0 by itself. */
+static inline __m256i vbf16_narrow_c_(vf v)
+{
+    const __m512i b = _mm512_castps_si512(v);
+    const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(b, 16), _mm512_set1_epi32(1));
+    /* the high halves of the rounded words (odd 16-bit elements) gathered
+     * by one vpermw, instead of a shift and vpmovdw */
+    const __m512i odd = _mm512_set_epi16(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1,
+                                         31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+    return _mm512_castsi512_si256(_mm512_permutexvar_epi16(
+        odd, _mm512_add_epi32(_mm512_add_epi32(b, _mm512_set1_epi32(0x7fff)), lsb)));
+}
+static inline vf vfp16_widen_(__m256i h) { return _mm512_cvtph_ps(h); }
+/* vcvtps2ph turns the canonical float NaN into 0x7e00 by itself. */
+static inline __m256i vfp16_narrow_c_(vf v) { return _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+static inline __m256i vfp16_narrow_(vf v)
+{
+    const __m256i r = _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    return _mm256_mask_mov_epi16(r, _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), _mm256_set1_epi16((short)SIMDNORM_F16_CANONICAL_NAN));
+}
+#define VEC_HALF_IO_(pre)                                                                             \
+    static inline vf pre##_loadu(const uint16_t *p) { return pre##_widen_(_mm256_loadu_si256((const __m256i *)(const void *)p)); } \
+    static inline vf pre##_load_part(const uint16_t *p, size_t n) { return pre##_widen_(_mm256_maskz_loadu_epi16(vf_mask_(n), p)); } \
+    static inline void pre##_storeu(uint16_t *p, vf v) { _mm256_storeu_si256((__m256i *)(void *)p, pre##_narrow_(v)); } \
+    static inline void pre##_store_part(uint16_t *p, vf v, size_t n) { _mm256_mask_storeu_epi16(p, vf_mask_(n), pre##_narrow_(v)); } \
+    static inline void pre##_stream(uint16_t *p, vf v) { _mm256_stream_si256((__m256i *)(void *)p, pre##_narrow_(v)); }
+VEC_HALF_IO_(vbf16)
+VEC_HALF_IO_(vfp16)
+#define VEC_HALF_STORE_C_(pre)                                                                        \
+    static inline void pre##_storeu_c(uint16_t *p, vf v) { _mm256_storeu_si256((__m256i *)(void *)p, pre##_narrow_c_(v)); } \
+    static inline void pre##_store_part_c(uint16_t *p, vf v, size_t n) { _mm256_mask_storeu_epi16(p, vf_mask_(n), pre##_narrow_c_(v)); } \
+    static inline void pre##_stream_c(uint16_t *p, vf v) { _mm256_stream_si256((__m256i *)(void *)p, pre##_narrow_c_(v)); }
+VEC_HALF_STORE_C_(vbf16)
+VEC_HALF_STORE_C_(vfp16)
+
 #endif

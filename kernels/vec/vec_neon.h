@@ -183,4 +183,54 @@ static inline vc vc_fma(vc a, vc b, vc c) { return vfmaq_f64(c, a, b); }
 static inline vc vc_neg(vc v) { return vnegq_f64(v); }
 static inline vc vc_addk(vc x, vc nk) { return vaddq_f64(x, nk); }
 
+/* ---- 16-bit storage (contract: vec_scalar.h) ----
+ * bf16: widen = ushll #16 (exact); narrow = round to nearest even on the
+ * integer bits (as vec_avx512.h), NaN lanes 0x7fc0, xtn. (BFCVTN, where a
+ * CPU has FEAT_BF16, rounds by FPCR and flushes by FPCR.FZ; the integer
+ * sequence needs no feature.) f16: FCVTL / FCVTN (AArch64 baseline;
+ * nearest even under the canonical FPCR of every call, fpenv.h), NaN lanes
+ * 0x7e00. */
+#include "half.h"
+static inline vf vbf16_widen_(uint16x4_t h) { return vreinterpretq_f32_u32(vshll_n_u16(h, 16)); }
+static inline uint16x4_t vbf16_narrow_(vf v)
+{
+    const uint32x4_t b = vreinterpretq_u32_f32(v);
+    const uint32x4_t lsb = vandq_u32(vshrq_n_u32(b, 16), vdupq_n_u32(1));
+    uint32x4_t r = vshrq_n_u32(vaddq_u32(vaddq_u32(b, vdupq_n_u32(0x7fff)), lsb), 16);
+    r = vbslq_u32(vceqq_f32(v, v), r, vdupq_n_u32(SIMDNORM_BF16_CANONICAL_NAN));
+    return vmovn_u32(r);
+}
+static inline vf vfp16_widen_(uint16x4_t h) { return vcvt_f32_f16(vreinterpret_f16_u16(h)); }
+static inline uint16x4_t vfp16_narrow_(vf v)
+{
+    const uint16x4_t r = vreinterpret_u16_f16(vcvt_f16_f32(v));
+    return vbsl_u16(vmovn_u32(vceqq_f32(v, v)), r, vdup_n_u16((uint16_t)SIMDNORM_F16_CANONICAL_NAN));
+}
+#define VEC_HALF_IO_(pre)                                                                             \
+    static inline vf pre##_loadu(const uint16_t *p) { return pre##_widen_(vld1_u16(p)); }            \
+    static inline vf pre##_load_part(const uint16_t *p, size_t n)                                     \
+    {                                                                                                 \
+        uint16_t t[4] = {0, 0, 0, 0};                                                                 \
+        memcpy(t, p, (n < 4 ? n : 4) * sizeof(uint16_t));                                             \
+        return pre##_widen_(vld1_u16(t));                                                             \
+    }                                                                                                 \
+    static inline void pre##_storeu(uint16_t *p, vf v) { vst1_u16(p, pre##_narrow_(v)); }            \
+    static inline void pre##_store_part(uint16_t *p, vf v, size_t n)                                  \
+    {                                                                                                 \
+        uint16_t t[4];                                                                                \
+        vst1_u16(t, pre##_narrow_(v));                                                                \
+        memcpy(p, t, (n < 4 ? n : 4) * sizeof(uint16_t));                                             \
+    }                                                                                                 \
+    static inline void pre##_stream(uint16_t *p, vf v) { vst1_u16(p, pre##_narrow_(v)); }
+VEC_HALF_IO_(vbf16)
+VEC_HALF_IO_(vfp16)
+/* Stores of values whose NaNs are canonical (every kernel output): the
+ * same functions (the NaN select is one instruction here). */
+#define vbf16_storeu_c vbf16_storeu
+#define vbf16_store_part_c vbf16_store_part
+#define vbf16_stream_c vbf16_stream
+#define vfp16_storeu_c vfp16_storeu
+#define vfp16_store_part_c vfp16_store_part
+#define vfp16_stream_c vfp16_stream
+
 #endif

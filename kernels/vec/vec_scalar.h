@@ -215,4 +215,49 @@ static inline vc vc_fma(vc a, vc b, vc c) { return fma(a, b, c); }
 static inline vc vc_neg(vc v) { return -v; }
 static inline vc vc_addk(vc x, vc nk) { return x + nk; }
 
+/* ---- 16-bit storage (kernels.h "16-bit storage"; kernels/half.h) ----
+ *   vbf16_loadu(p), vfp16_loadu(p)   VF_N 16-bit elements at p (any
+ *                    alignment) widened to a vf: exact for every non-NaN
+ *                    value (a NaN stays some NaN)
+ *   vbf16_load_part(p, n), ..._store_part(p, v, n)   lanes j < n, as
+ *                    vf_load_part / vf_store_part (+0 in the other lanes;
+ *                    nothing at p[n] or after is touched)
+ *   vbf16_storeu(p, v), vfp16_storeu(p, v)   v narrowed to VF_N 16-bit
+ *                    elements, round to nearest even, subnormals kept,
+ *                    overflow to +-Inf, NaN canonical (0x7fc0 / 0x7e00):
+ *                    kernels/half.h's simdnorm_*_narrow1 in every lane
+ *   vbf16_stream(p, v), vfp16_stream   the same with a non-temporal store
+ *                    (p aligned to VF_STREAM_ALIGN / 2 bytes)
+ * The scalar build is kernels/half.h itself. */
+#include "half.h"
+static inline vf vbf16_loadu(const uint16_t *p) { return simdnorm_bf16_widen1(*p); }
+static inline vf vbf16_load_part(const uint16_t *p, size_t n) { return n ? simdnorm_bf16_widen1(*p) : 0.0f; }
+static inline void vbf16_storeu(uint16_t *p, vf v) { *p = simdnorm_bf16_narrow1(v); }
+static inline void vbf16_store_part(uint16_t *p, vf v, size_t n)
+{
+    if (n)
+        *p = simdnorm_bf16_narrow1(v);
+}
+static inline void vbf16_stream(uint16_t *p, vf v) { *p = simdnorm_bf16_narrow1(v); }
+static inline vf vfp16_loadu(const uint16_t *p) { return simdnorm_f16_widen1(*p); }
+static inline vf vfp16_load_part(const uint16_t *p, size_t n) { return n ? simdnorm_f16_widen1(*p) : 0.0f; }
+static inline void vfp16_storeu(uint16_t *p, vf v) { *p = simdnorm_f16_narrow1(v); }
+static inline void vfp16_store_part(uint16_t *p, vf v, size_t n)
+{
+    if (n)
+        *p = simdnorm_f16_narrow1(v);
+}
+static inline void vfp16_stream(uint16_t *p, vf v) { *p = simdnorm_f16_narrow1(v); }
+/*   vbf16_storeu_c, ..._store_part_c, ..._stream_c (and vfp16_*): the stores
+ *                    for values whose every NaN is the canonical float NaN
+ *                    0x7fc00000 (kernel outputs): the same results, an ISA
+ *                    may skip its NaN select (both roundings narrow that NaN
+ *                    to the canonical 16-bit one by themselves) */
+#define vbf16_storeu_c vbf16_storeu
+#define vbf16_store_part_c vbf16_store_part
+#define vbf16_stream_c vbf16_stream
+#define vfp16_storeu_c vfp16_storeu
+#define vfp16_store_part_c vfp16_store_part
+#define vfp16_stream_c vfp16_stream
+
 #endif

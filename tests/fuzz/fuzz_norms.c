@@ -15,7 +15,7 @@
  * so a read or write past any end is caught too.
  *
  * Input layout (bytes past the end read as 0, so any input is valid):
- *   u8 op                     index into ops[] (modulo)
+ *   u8 op                     index into ops[] (modulo; seeds use the index)
  * then per op; for the row norms (decode_rows):
  *   u8 rows % 9, u16 cols (bit 15 set: cols = bits 0..12, else cols % 130),
  *   u8 x stride mode, u8 y stride mode (stride_for), u8 flags (ROW_*),
@@ -42,6 +42,7 @@
  *   shape fields plus a u8 groups (gn_groups_for: a divisor of c, or any
  *   0..15), u8 flags (GN_*; the backward BW_*), u8 fault, u8 eps, the arena
  *   offsets, then the data.
+ * for the 16-bit twins (fuzz_half, op 10): its comment has the layout.
  *
  * An op is a decode_* that reads its shape and flags, adds its buffers
  * (add_buf, inputs then outputs) and sets the call's model (allowed
@@ -2270,6 +2271,256 @@ typedef struct op {
     void (*direct)(reader *r);          /* a check that runs by itself */
 } op;
 
+/* ---- the 16-bit storage twins (direct) ----------------------------------------
+ * One twin call (LayerNorm, RMSNorm, their _ex forms, the activation, the
+ * LayerNorm/RMSNorm backward; bf16 or f16) on every ISA, checked against its
+ * float32 function on an analogous call: every 16-bit tensor lies in one
+ * arena of 16-bit elements at fuzzed element offsets (so they may overlap),
+ * the float tensors (gamma, beta, bias, mean, rstd, dgamma, dbeta) in a float
+ * arena; the analogous call has a float arena with the 16-bit arena widened
+ * at the same element offsets (the same overlaps) and the same float arena.
+ *  - the twin's status equals the float32 function's;
+ *  - on an error no byte of either arena changed;
+ *  - on OK every 16-bit element is the float32 call's result narrowed where
+ *    that call changed it, else unchanged, and the float arena is the float32
+ *    call's bit for bit;
+ *  - status and both arenas are equal on every ISA.
+ * Layout: u8 kind % 7, u8 storage, u8 rows % 7, u16 cols (bit 15: % 9000,
+ * else % 300), u8 x/y stride modes (cols + v % 4; >= 250: cols - 1), u8
+ * flags, u8 act, u8 eps (eps_for), 6 x u8 element offsets / 4 (x, y, r, h
+ * and the in-place/overlap choices), u32 seed, u8 data mode. */
+enum { HF_GAMMA = 1, HF_BETA = 2, HF_STATS = 4, HF_RES = 8, HF_BIAS = 16, HF_H = 32,
+       HF_IN_PLACE = 64, HF_NULL = 128 };
+
+static uint16_t hf_narrow(int s, float v)
+{
+    const uint32_t b = bits_of(v);
+    if (s == 1) {
+        if ((b & 0x7fffffffu) > 0x7f800000u)
+            return 0x7fc0;
+        return (uint16_t)((b + 0x7fffu + ((b >> 16) & 1u)) >> 16);
+    }
+    /* binary16 by the FP unit: (_Float16) is not everywhere; the value
+     * rounded to 11 bits by scaling (exact for the grid; ties to even) */
+    const uint16_t sign = (uint16_t)((b >> 16) & 0x8000u);
+    const uint32_t a = b & 0x7fffffffu;
+    if (a > 0x7f800000u)
+        return 0x7e00;
+    if (a >= 0x477ff000u)
+        return (uint16_t)(sign | 0x7c00u);
+    if (a == 0)
+        return sign;
+    const float f = from_bits(a);
+    int e;
+    frexpf(f, &e); /* f = m * 2^e, 0.5 <= m < 1 */
+    const int q = e - 11 < -24 ? -24 : e - 11; /* the binary16 quantum exponent */
+    const float units = nearbyintf(ldexpf(f, -q)); /* canonical FP state: nearest even */
+    const uint32_t u = (uint32_t)units;            /* units of 2^q */
+    if (q == -24)
+        return (uint16_t)(sign | u); /* subnormal (or the smallest normal at 1024) */
+    const uint32_t exp16 = (uint32_t)(q + 25) + (u >> 11); /* u in [1024, 2048] */
+    const uint32_t man = u >= 2048 ? 0 : u - 1024;
+    return (uint16_t)(sign | exp16 << 10 | man);
+}
+static float hf_widen(int s, uint16_t h)
+{
+    if (s == 1)
+        return (h & 0x7fffu) > 0x7f80u ? from_bits(0x7fc00000u) : from_bits((uint32_t)h << 16);
+    const int e = (h >> 10) & 0x1f, m = h & 0x3ff;
+    const float sign = (h & 0x8000u) ? -1.0f : 1.0f;
+    if (e == 31)
+        return m ? from_bits(0x7fc00000u) : sign * INFINITY;
+    return sign * (e ? ldexpf((float)(1024 + m), e - 25) : ldexpf((float)m, -24));
+}
+
+typedef struct hf_call {
+    int kind, s, act;
+    size_t rows, cols, xs, ys, n;
+    unsigned flags;
+    float eps;
+    size_t ox, oy, or_, oh; /* element offsets in the 16-bit arena */
+    size_t h16;             /* its elements */
+} hf_call;
+
+/* float arena slots (each cols or rows floats; disjoint) */
+enum { HF_G, HF_B, HF_BIASV, HF_MEAN, HF_RSTD, HF_DG, HF_DB, HF_NSLOT };
+
+static simdnorm_status hf_invoke(const hf_call *h, int half, void *arena16, float *fa)
+{
+    const size_t cols = h->cols, rows = h->rows;
+    float *slot[HF_NSLOT];
+    for (int i = 0; i < HF_NSLOT; i++)
+        slot[i] = fa + (size_t)i * (cols > rows ? cols : rows);
+    const float *g = h->flags & HF_GAMMA ? slot[HF_G] : NULL, *b = h->flags & HF_BETA ? slot[HF_B] : NULL;
+    float *mean = h->flags & HF_STATS ? slot[HF_MEAN] : NULL, *rstd = h->flags & HF_STATS ? slot[HF_RSTD] : NULL;
+    const int inpl = (h->flags & HF_IN_PLACE) != 0;
+    uint16_t *a16 = arena16;
+    float *a32 = arena16;
+#define HP(o) (half ? (void *)(a16 + (o)) : (void *)(a32 + (o)))
+    void *x = h->flags & HF_NULL ? NULL : HP(h->ox);
+    void *y = inpl ? HP(h->ox) : HP(h->oy);
+    const size_t ys = inpl ? h->xs : h->ys;
+    void *res = h->flags & HF_RES ? HP(h->or_) : NULL, *hh = h->flags & HF_H ? HP(h->oh) : NULL;
+    const float *bias = h->flags & HF_BIAS ? slot[HF_BIASV] : NULL;
+    const simdnorm_activation act = (simdnorm_activation)h->act;
+    switch (h->kind) {
+    case 0:
+    case 1:
+        if (!half)
+            return h->kind ? simdnorm_rms_norm_f32(rows, cols, x, h->xs, g, h->eps, y, ys, rstd)
+                           : simdnorm_layer_norm_f32(rows, cols, x, h->xs, g, b, h->eps, y, ys, mean, rstd);
+        if (h->s == 1)
+            return h->kind ? simdnorm_rms_norm_bf16(rows, cols, x, h->xs, g, h->eps, y, ys, rstd)
+                           : simdnorm_layer_norm_bf16(rows, cols, x, h->xs, g, b, h->eps, y, ys, mean, rstd);
+        return h->kind ? simdnorm_rms_norm_f16(rows, cols, x, h->xs, g, h->eps, y, ys, rstd)
+                       : simdnorm_layer_norm_f16(rows, cols, x, h->xs, g, b, h->eps, y, ys, mean, rstd);
+    case 2:
+    case 3: {
+        const int rms = h->kind == 3;
+        if (!half) {
+            const simdnorm_norm_options o = {res, h->xs, bias, act, hh, h->ys};
+            return rms ? simdnorm_rms_norm_ex_f32(rows, cols, x, h->xs, g, h->eps, y, ys, rstd, &o)
+                       : simdnorm_layer_norm_ex_f32(rows, cols, x, h->xs, g, b, h->eps, y, ys, mean, rstd, &o);
+        }
+        if (h->s == 1) {
+            const simdnorm_norm_options_bf16 o = {res, h->xs, bias, act, hh, h->ys};
+            return rms ? simdnorm_rms_norm_ex_bf16(rows, cols, x, h->xs, g, h->eps, y, ys, rstd, &o)
+                       : simdnorm_layer_norm_ex_bf16(rows, cols, x, h->xs, g, b, h->eps, y, ys, mean, rstd, &o);
+        }
+        const simdnorm_norm_options_f16 o = {res, h->xs, bias, act, hh, h->ys};
+        return rms ? simdnorm_rms_norm_ex_f16(rows, cols, x, h->xs, g, h->eps, y, ys, rstd, &o)
+                   : simdnorm_layer_norm_ex_f16(rows, cols, x, h->xs, g, b, h->eps, y, ys, mean, rstd, &o);
+    }
+    case 4: {
+        const size_t n = rows * cols;
+        if (!half)
+            return simdnorm_activate_f32(n, x, act, y);
+        return h->s == 1 ? simdnorm_activate_bf16(n, x, act, y) : simdnorm_activate_f16(n, x, act, y);
+    }
+    default: {
+        /* backward: dy at the residual's place, dx at y's (in place: dx == dy) */
+        const int rms = h->kind == 6;
+        void *dy = HP(h->or_), *dx = inpl ? dy : (h->flags & HF_H ? NULL : y);
+        const size_t dxs = inpl ? h->xs : ys;
+        float *dg = h->flags & HF_BIAS ? slot[HF_DG] : NULL, *db = slot[HF_DB];
+        const float *mn = slot[HF_MEAN], *rs = slot[HF_RSTD];
+        if (!half)
+            return rms ? simdnorm_rms_norm_bwd_f32(rows, cols, dy, h->xs, x, h->xs, g, rs, dx, dxs, dg)
+                       : simdnorm_layer_norm_bwd_f32(rows, cols, dy, h->xs, x, h->xs, g, mn, rs, dx, dxs, dg, db);
+        if (h->s == 1)
+            return rms ? simdnorm_rms_norm_bwd_bf16(rows, cols, dy, h->xs, x, h->xs, g, rs, dx, dxs, dg)
+                       : simdnorm_layer_norm_bwd_bf16(rows, cols, dy, h->xs, x, h->xs, g, mn, rs, dx, dxs, dg, db);
+        return rms ? simdnorm_rms_norm_bwd_f16(rows, cols, dy, h->xs, x, h->xs, g, rs, dx, dxs, dg)
+                   : simdnorm_layer_norm_bwd_f16(rows, cols, dy, h->xs, x, h->xs, g, mn, rs, dx, dxs, dg, db);
+    }
+    }
+#undef HP
+}
+
+static void fuzz_half(reader *r)
+{
+    hf_call h;
+    memset(&h, 0, sizeof h);
+    h.kind = (int)(take_u8(r) % 7);
+    h.s = 1 + (int)(take_u8(r) % 2);
+    h.rows = take_u8(r) % 7;
+    const unsigned cv = take_u16(r);
+    h.cols = (cv & 0x8000) ? (cv & 0x7fff) % 9000 : cv % 300;
+    const unsigned xsv = take_u8(r), ysv = take_u8(r);
+    h.xs = xsv >= 250 && h.cols ? h.cols - 1 : h.cols + xsv % 4;
+    h.ys = ysv >= 250 && h.cols ? h.cols - 1 : h.cols + ysv % 4;
+    h.flags = take_u8(r);
+    h.act = (int)(take_u8(r) % 6); /* 5: an invalid activation */
+    h.eps = eps_for(take_u8(r), r);
+    const size_t span = h.rows ? (h.rows - 1) * (h.xs > h.ys ? h.xs : h.ys) + h.cols : 0;
+    /* offsets: separate places, or (u8 >= 200) inside another tensor */
+    size_t off[4];
+    for (int i = 0; i < 4; i++) {
+        const unsigned v = take_u8(r);
+        off[i] = v >= 200 ? (size_t)(v - 200) % (span + 1) : (size_t)i * (span + 8) + v % 4;
+    }
+    h.ox = off[0];
+    h.oy = off[1];
+    h.or_ = off[2];
+    h.oh = off[3];
+    h.h16 = 4 * (span + 8) + span + 64;
+    const size_t vec = (h.cols > h.rows ? h.cols : h.rows) + 1;
+    uint64_t seed = take_u32(r) | 1;
+    const unsigned mode = take_u8(r) % 3;
+    uint16_t *a16 = malloc(h.h16 * 2), *first16 = malloc(h.h16 * 2), *init16 = malloc(h.h16 * 2);
+    float *a32 = malloc(h.h16 * 4), *init32 = malloc(h.h16 * 4);
+    float *fa = malloc(HF_NSLOT * vec * 4), *fa_init = malloc(HF_NSLOT * vec * 4),
+          *fa_first = malloc(HF_NSLOT * vec * 4), *fa32 = malloc(HF_NSLOT * vec * 4);
+    if (!a16 || !first16 || !init16 || !a32 || !init32 || !fa || !fa_init || !fa_first || !fa32)
+        FAIL("out of memory");
+    for (size_t i = 0; i < h.h16; i++) {
+        const double v = mode == 0 ? rng_normal(&seed) * 3.0 + 1.0
+                         : mode == 1 ? rng_normal(&seed) * ldexp(1.0, (int)(rng_next(&seed) % 60) - 30)
+                                     : 0.0;
+        init16[i] = mode == 2 ? (uint16_t)rng_next(&seed) : hf_narrow(h.s, (float)v);
+    }
+    for (size_t i = 0; i < HF_NSLOT * vec; i++)
+        fa_init[i] = (float)(rng_normal(&seed) * 0.5 + 1.0); /* rstd, gamma: positive-ish */
+    /* the float32 analogue: the widened arena, the same float arena */
+    for (size_t i = 0; i < h.h16; i++)
+        init32[i] = hf_widen(h.s, init16[i]);
+    memcpy(a32, init32, h.h16 * 4);
+    memcpy(fa32, fa_init, HF_NSLOT * vec * 4);
+    const simdnorm_status want = hf_invoke(&h, 0, a32, fa32);
+    simdnorm_status first = SIMDNORM_OK;
+    for (int k = 0; k < n_isas; k++) {
+        memcpy(a16, init16, h.h16 * 2);
+        memcpy(fa, fa_init, HF_NSLOT * vec * 4);
+        if (simdnorm_set_isa(isas[k]) != SIMDNORM_OK)
+            FAIL("cannot select %s", simdnorm_isa_name(isas[k]));
+        const simdnorm_status st = hf_invoke(&h, 1, a16, fa);
+        const char *isa = simdnorm_isa_name(isas[k]);
+        if (st != want)
+            FAIL("half kind %d storage %d on %s: status %d, the float32 function's %d", h.kind, h.s,
+                 isa, st, want);
+        if (k == 0) {
+            first = st;
+            memcpy(first16, a16, h.h16 * 2);
+            memcpy(fa_first, fa, HF_NSLOT * vec * 4);
+        } else if (memcmp(first16, a16, h.h16 * 2) != 0 || memcmp(fa_first, fa, HF_NSLOT * vec * 4) != 0) {
+            FAIL("half kind %d storage %d: memory differs on %s and %s", h.kind, h.s, isa,
+                 simdnorm_isa_name(isas[0]));
+        }
+    }
+    if (verbose < 0)
+        verbose = getenv("FUZZ_NORMS_VERBOSE") != NULL;
+    if (verbose)
+        printf("  half kind %d storage %d %zux%zu: %s\n", h.kind, h.s, h.rows, h.cols,
+               simdnorm_status_str(first));
+    if (first != SIMDNORM_OK) {
+        if (memcmp(first16, init16, h.h16 * 2) != 0 || memcmp(fa_first, fa_init, HF_NSLOT * vec * 4) != 0)
+            FAIL("half kind %d storage %d: status %d but memory changed", h.kind, h.s, first);
+    } else {
+        for (size_t i = 0; i < h.h16; i++) {
+            const int changed = bits_of(a32[i]) != bits_of(init32[i]);
+            const uint16_t expect = changed ? hf_narrow(h.s, a32[i]) : init16[i];
+            if (first16[i] != expect &&
+                !(isnan(a32[i]) && first16[i] == (h.s == 1 ? 0x7fc0 : 0x7e00)))
+                FAIL("half kind %d storage %d %zux%zu: element %zu is %04x, the float32 call "
+                     "gives %08x (narrowed %04x, before %04x)", h.kind, h.s, h.rows, h.cols, i,
+                     first16[i], bits_of(a32[i]), hf_narrow(h.s, a32[i]), init16[i]);
+        }
+        for (size_t i = 0; i < HF_NSLOT * vec; i++)
+            if (bits_of(fa_first[i]) != bits_of(fa32[i]))
+                FAIL("half kind %d storage %d: float output %zu is %08x, the float32 call's %08x",
+                     h.kind, h.s, i, bits_of(fa_first[i]), bits_of(fa32[i]));
+    }
+    free(a16);
+    free(first16);
+    free(init16);
+    free(a32);
+    free(init32);
+    free(fa);
+    free(fa_init);
+    free(fa_first);
+    free(fa32);
+}
+
 static const op ops[] = {
     {"layer_norm_f32", decode_layer_norm, NULL},
     {"rms_norm_f32", decode_rms_norm, NULL},
@@ -2281,6 +2532,7 @@ static const op ops[] = {
     {"batch_norm_bwd_f32", decode_batch_norm_bwd, NULL},
     {"group_norm_f32", decode_group_norm, NULL},
     {"group_norm_bwd_f32", decode_group_norm_bwd, NULL},
+    {"half_twins", NULL, fuzz_half},
 };
 #define N_OPS (sizeof ops / sizeof *ops)
 

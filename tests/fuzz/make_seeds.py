@@ -569,6 +569,35 @@ seeds.update({
 for v in (-1, 0, 1, 2, 3, 4, 100):
     seeds["isa_%d" % v if v >= 0 else "isa_minus_1"] = struct.pack("<Bb", OP_ISA, v)
 
+# the 16-bit twins (fuzz_half, op 10): u8 kind (0 LayerNorm, 1 RMSNorm, 2/3
+# their _ex, 4 activate, 5/6 the backward), u8 storage (0 bf16, 1 f16), u8
+# rows, u16 cols, u8 x/y stride modes, u8 flags (HF_*), u8 act, u8 eps, 4 x
+# u8 offsets (>= 200: inside another tensor), u32 seed, u8 data mode.
+OP_HALF = 10
+HF_GAMMA, HF_BETA, HF_STATS, HF_RES, HF_BIAS, HF_H, HF_IN_PLACE, HF_NULL = 1, 2, 4, 8, 16, 32, 64, 128
+
+
+def half_call(kind, storage, rows, cols, flags, act=0, eps=EPS["1e-5"], xs=0, ys=0,
+              offsets=(0, 0, 0, 0), seed=15, mode=0):
+    return struct.pack("<BBBBHBBBBB4BIB", OP_HALF, kind, storage, rows, cols, xs, ys, flags, act,
+                       eps, *offsets, seed, mode)
+
+
+ALLF = HF_GAMMA | HF_BETA | HF_STATS
+for st, sn in ((0, "bf16"), (1, "f16")):
+    for kind, kn in enumerate(("ln", "rms", "ln_ex", "rms_ex", "act", "ln_bwd", "rms_bwd")):
+        seeds["half_%s_%s" % (sn, kn)] = half_call(kind, st, 3, 37, ALLF | HF_RES | HF_BIAS, act=2)
+        seeds["half_%s_%s_in_place" % (sn, kn)] = half_call(kind, st, 4, 64, ALLF | HF_IN_PLACE | HF_RES | HF_H,
+                                                            act=4, xs=1, mode=2)
+        seeds["half_%s_%s_overlap" % (sn, kn)] = half_call(kind, st, 2, 9, ALLF | HF_RES | HF_H,
+                                                           offsets=(0, 203, 2, 3))
+    seeds["half_%s_ln_long" % sn] = half_call(0, st, 2, 0x8000 | 5000, ALLF, mode=1)
+    seeds["half_%s_ln_ex_heap" % sn] = half_call(2, st, 2, 0x8000 | 8500, ALLF | HF_RES | HF_H, act=1)
+    seeds["half_%s_null" % sn] = half_call(0, st, 2, 8, ALLF | HF_NULL)
+    seeds["half_%s_stride" % sn] = half_call(1, st, 2, 8, ALLF, xs=255)
+    seeds["half_%s_bad_act" % sn] = half_call(3, st, 2, 8, ALLF | HF_RES, act=5)
+    seeds["half_%s_eps_nan" % sn] = half_call(0, st, 2, 8, ALLF, eps=EPS["nan"] if "nan" in EPS else 250)
+
 os.makedirs(OUT, exist_ok=True)
 # regress_*: inputs libFuzzer found (committed by hand, not written here): kept
 for name in os.listdir(OUT):

@@ -50,7 +50,7 @@ def cpuinfo_available():
     if "asimd" in flags:
         return ["scalar", "neon"]
     out = ["scalar"]
-    if {"avx", "avx2", "fma"} <= flags:
+    if {"avx", "avx2", "fma", "f16c"} <= flags:  # the AVX2 level includes F16C
         out.append("avx2")
         if {"avx512f", "avx512bw", "avx512dq", "avx512vl"} <= flags:
             out.append("avx512")

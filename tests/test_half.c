@@ -1,0 +1,625 @@
+/* test_half.c - the 16-bit storage API (include/simdnorm.h "16-bit
+ * storage"), on every ISA this CPU runs:
+ *  - the conversions: all 65,536 patterns of each format widened, against a
+ *    reference written here from the formats' definitions; narrowing of
+ *    every rounding case of every 16-bit value (the value, the halfway points
+ *    to its neighbours and the floats just below and above them, ties both
+ *    ways), subnormals, the overflow boundary, NaNs with payloads, +-0, +-Inf;
+ *  - every twin against its contract, bit for bit: the float32 function on
+ *    the widened inputs, each 16-bit output narrowed once (round to nearest
+ *    even), the float outputs (mean, rstd, dgamma, dbeta) equal - with
+ *    strides, in place, the options, rows longer than a block, buffers that
+ *    end at a PROT_NONE page, 1 and 2 threads;
+ *  - the errors: every status of the entry points, overlaps counted in bytes,
+ *    nothing written. */
+#include "common.h"
+#include "half.h"
+
+/* ---- references written from the formats (not kernels/half.h) ---------- */
+
+static uint32_t ref_widen_bits(int s, uint16_t h)
+{
+    if (s == 1) {
+        if ((h & 0x7fffu) > 0x7f80u)
+            return 0x7fc00000u;
+        return (uint32_t)h << 16;
+    }
+    const int e = (h >> 10) & 0x1f, m = h & 0x3ff;
+    const double sign = (h & 0x8000u) ? -1.0 : 1.0;
+    double v;
+    if (e == 31) {
+        if (m)
+            return 0x7fc00000u;
+        v = sign * INFINITY;
+    } else if (e == 0) {
+        v = sign * ldexp((double)m, -24);
+    } else {
+        v = sign * ldexp((double)(1024 + m), e - 25);
+    }
+    return fbits((float)v); /* exact: every binary16 value is a float */
+}
+
+static float ref_widen(int s, uint16_t h) { return from_bits(ref_widen_bits(s, h)); }
+
+static uint16_t canon16(int s) { return s == 1 ? 0x7fc0 : 0x7e00; }
+static uint16_t inf16(int s) { return s == 1 ? 0x7f80 : 0x7c00; }
+
+/* ---- conversions ------------------------------------------------------ */
+
+/* Narrowing cases with their expected results, built from each 16-bit
+ * value a (non-negative, finite) and its successor b (the next pattern,
+ * Inf after the largest): a itself, the midpoint (exact in float: 9 or 12
+ * significant bits), the floats just below and above it, each of both
+ * signs. */
+typedef struct ncase {
+    float f;
+    uint16_t want;
+} ncase;
+
+static size_t build_narrow_cases(int s, ncase *c)
+{
+    size_t n = 0;
+    const uint16_t inf = inf16(s);
+    for (uint32_t a = 0; a < inf; a++) {
+        const uint16_t b = (uint16_t)(a + 1);
+        const double fa = ref_widen(s, (uint16_t)a);
+        /* b == Inf: the midpoint is the overflow threshold, one ulp of a's
+         * binade above a */
+        const double fb = b == inf ? fa + (fa - ref_widen(s, (uint16_t)(a - 1))) : ref_widen(s, b);
+        const float mid = (float)((fa + fb) / 2);
+        const uint16_t even = (a & 1) ? b : (uint16_t)a;
+        const ncase cs[4] = {{(float)fa, (uint16_t)a},
+                             {mid, even},
+                             {nextafterf(mid, 0.0f), (uint16_t)a},
+                             {nextafterf(mid, INFINITY), b}};
+        for (int i = 0; i < 4; i++) {
+            c[n++] = cs[i];
+            c[n].f = -cs[i].f;
+            c[n++].want = (uint16_t)(cs[i].want | 0x8000u);
+        }
+    }
+    /* specials: +-Inf, NaNs with payloads (and signalling), the largest
+     * floats, float subnormals */
+    static const uint32_t nan_bits[] = {0x7fc00000u, 0xffc00000u, 0x7f800001u, 0xff800001u,
+                                        0x7fa5a5a5u, 0xffffffffu, 0x7fffffffu, 0x7fc12345u};
+    c[n++] = (ncase){INFINITY, inf};
+    c[n++] = (ncase){-INFINITY, (uint16_t)(inf | 0x8000u)};
+    for (size_t i = 0; i < sizeof nan_bits / sizeof *nan_bits; i++)
+        c[n++] = (ncase){from_bits(nan_bits[i]), canon16(s)};
+    c[n++] = (ncase){FLT_MAX, inf};
+    c[n++] = (ncase){-FLT_MAX, (uint16_t)(inf | 0x8000u)};
+    c[n++] = (ncase){from_bits(1), s == 1 ? 0 : 0};                 /* smallest float subnormal */
+    c[n++] = (ncase){-from_bits(1), 0x8000};
+    return n;
+}
+
+static void case_conversions(simdnorm_isa isa)
+{
+    if (!begin_isa_case("conversions_exhaustive", isa))
+        return;
+    ncase *cases = malloc((size_t)8 * 65536 * sizeof(ncase) + 64 * sizeof(ncase));
+    float *f = malloc((size_t)8 * 65536 * sizeof(float) + 64 * sizeof(float));
+    uint16_t *h = malloc((size_t)8 * 65536 * sizeof(uint16_t) + 64 * sizeof(uint16_t));
+    for (int s = 1; s <= 2; s++) {
+        /* widening: all 65,536 patterns */
+        for (uint32_t i = 0; i < 65536; i++)
+            h[i] = (uint16_t)i;
+        CHECK((s == 1 ? simdnorm_convert_bf16_to_f32(65536, h, f)
+                      : simdnorm_convert_f16_to_f32(65536, h, f)) == SIMDNORM_OK,
+              "widen failed");
+        size_t bad = 0;
+        for (uint32_t i = 0; i < 65536; i++)
+            bad += fbits(f[i]) != ref_widen_bits(s, (uint16_t)i);
+        CHECK(bad == 0, "storage %d: %zu of 65536 patterns widen wrong", s, bad);
+        /* narrowing: every rounding case */
+        const size_t n = build_narrow_cases(s, cases);
+        for (size_t i = 0; i < n; i++)
+            f[i] = cases[i].f;
+        CHECK((s == 1 ? simdnorm_convert_f32_to_bf16(n, f, h) : simdnorm_convert_f32_to_f16(n, f, h)) ==
+                  SIMDNORM_OK, "narrow failed");
+        bad = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (h[i] != cases[i].want && bad++ < 3)
+                printf("  storage %d: %a (0x%08x) -> 0x%04x, want 0x%04x\n", s, (double)cases[i].f,
+                       fbits(cases[i].f), h[i], cases[i].want);
+        }
+        CHECK(bad == 0, "storage %d: %zu of %zu narrowing cases wrong", s, bad, n);
+        /* the portable reference of the kernels agrees too */
+        bad = 0;
+        for (size_t i = 0; i < n; i++)
+            bad += (s == 1 ? simdnorm_bf16_narrow1(cases[i].f) : simdnorm_f16_narrow1(cases[i].f)) !=
+                   cases[i].want;
+        CHECK(bad == 0, "storage %d: kernels/half.h narrows %zu cases wrong", s, bad);
+        /* n == 0 with NULL pointers: OK */
+        CHECK(simdnorm_convert_f32_to_bf16(0, NULL, NULL) == SIMDNORM_OK &&
+                  simdnorm_convert_f16_to_f32(0, NULL, NULL) == SIMDNORM_OK,
+              "n == 0 must be a no-op");
+    }
+    free(cases);
+    free(f);
+    free(h);
+    h_end();
+}
+
+/* ---- the twins against the float32 functions ---------------------------- */
+
+static uint16_t narrow1(int s, float v) { return s == 1 ? simdnorm_bf16_narrow1(v) : simdnorm_f16_narrow1(v); }
+
+static void widen_n(int s, size_t n, const uint16_t *h, float *f)
+{
+    for (size_t i = 0; i < n; i++)
+        f[i] = ref_widen(s, h[i]);
+}
+
+/* rows of 16-bit data: kind 0 normal, 1 offset (far from 0 in units of the
+ * spread), 2 with a NaN row and an Inf row, 3 tiny (subnormal in f16). */
+static void fill16(int s, uint16_t *h, size_t rows, size_t cols, size_t stride, int kind)
+{
+    for (size_t r = 0; r < rows; r++)
+        for (size_t j = 0; j < (r + 1 < rows ? stride : cols); j++) {
+            double v = rng_normal();
+            if (kind == 1)
+                v = 300.0 + 0.5 * v;
+            if (kind == 3)
+                v *= 1e-6;
+            h[r * stride + j] = narrow1(s, (float)v);
+        }
+    if (kind == 2 && rows >= 3) {
+        h[cols / 2] = narrow1(s, NAN);
+        h[2 * stride + cols - 1] = narrow1(s, -INFINITY);
+    }
+}
+
+/* Whether the rows of the 16-bit y equal the narrowed float rows of yf. */
+static size_t rows_differ(int s, size_t rows, size_t cols, const uint16_t *y, size_t ys,
+                          const float *yf, size_t yfs)
+{
+    size_t bad = 0;
+    for (size_t r = 0; r < rows; r++)
+        for (size_t j = 0; j < cols; j++)
+            bad += y[r * ys + j] != narrow1(s, yf[r * yfs + j]);
+    return bad;
+}
+
+typedef struct fshape {
+    size_t rows, cols;
+} fshape;
+static const fshape fshapes[] = {{1, 1},  {3, 7},    {17, 64},  {5, 100}, {9, 768},
+                                 {2, 4096}, {3, 5000}, {2, 9000}, {40, 33}};
+#define N_FSHAPES (sizeof fshapes / sizeof *fshapes)
+
+static simdnorm_status twin_ln(int s, size_t rows, size_t cols, const uint16_t *x, size_t xs,
+                               const float *g, const float *b, uint16_t *y, size_t ys, float *mean,
+                               float *rstd)
+{
+    return s == 1 ? simdnorm_layer_norm_bf16(rows, cols, x, xs, g, b, 1e-5f, y, ys, mean, rstd)
+                  : simdnorm_layer_norm_f16(rows, cols, x, xs, g, b, 1e-5f, y, ys, mean, rstd);
+}
+static simdnorm_status twin_rms(int s, size_t rows, size_t cols, const uint16_t *x, size_t xs,
+                                const float *g, uint16_t *y, size_t ys, float *rstd)
+{
+    return s == 1 ? simdnorm_rms_norm_bf16(rows, cols, x, xs, g, 1e-5f, y, ys, rstd)
+                  : simdnorm_rms_norm_f16(rows, cols, x, xs, g, 1e-5f, y, ys, rstd);
+}
+
+static void case_forward(simdnorm_isa isa)
+{
+    if (!begin_isa_case("twins_forward", isa))
+        return;
+    for (int s = 1; s <= 2; s++)
+        for (size_t si = 0; si < N_FSHAPES; si++)
+            for (int kind = 0; kind < 4; kind++) {
+                const size_t rows = fshapes[si].rows, cols = fshapes[si].cols;
+                const size_t xs = cols + 3, ys = cols + 5, xn = (rows - 1) * xs + cols,
+                             yn = (rows - 1) * ys + cols;
+                rng_seed(300 + si * 17 + (size_t)kind * 5 + (size_t)s);
+                guarded_h xb = guarded16(xn), yb = guarded16(yn);
+                guarded_buf gb = guarded(cols), bb = guarded(cols);
+                float *xf = malloc(xn * sizeof(float)), *yf = malloc(yn * sizeof(float));
+                uint16_t *ip = malloc(xn * sizeof(uint16_t));
+                float m16[64], r16[64], mf[64], rf[64];
+                fill16(s, xb.p, rows, cols, xs, kind);
+                widen_n(s, xn, xb.p, xf);
+                fill_normal(gb.p, cols, 1.0, 0.2);
+                fill_normal(bb.p, cols, 0.0, 1.0);
+                for (int v = 0; v < 4; v++) {
+                    const float *g = v & 1 ? gb.p : NULL, *b = v & 2 ? bb.p : NULL;
+                    CHECK(simdnorm_layer_norm_f32(rows, cols, xf, xs, g, b, 1e-5f, yf, ys, mf, rf) ==
+                              SIMDNORM_OK, "f32 failed");
+                    CHECK(twin_ln(s, rows, cols, xb.p, xs, g, b, yb.p, ys, m16, r16) == SIMDNORM_OK,
+                          "twin failed");
+                    CHECK(rows_differ(s, rows, cols, yb.p, ys, yf, ys) == 0 &&
+                              memcmp(m16, mf, rows * 4) == 0 && memcmp(r16, rf, rows * 4) == 0,
+                          "storage %d %zux%zu kind %d variant %d: layer_norm differs", s, rows, cols,
+                          kind, v);
+                    /* in place: y == x, the same stride */
+                    memcpy(ip, xb.p, xn * sizeof(uint16_t));
+                    CHECK(twin_ln(s, rows, cols, ip, xs, g, b, ip, xs, NULL, NULL) == SIMDNORM_OK,
+                          "in place failed");
+                    CHECK(rows_differ(s, rows, cols, ip, xs, yf, ys) == 0,
+                          "storage %d %zux%zu kind %d variant %d: layer_norm in place differs", s,
+                          rows, cols, kind, v);
+                    if (v & 2)
+                        continue;
+                    CHECK(simdnorm_rms_norm_f32(rows, cols, xf, xs, g, 1e-5f, yf, ys, rf) ==
+                              SIMDNORM_OK, "f32 failed");
+                    CHECK(twin_rms(s, rows, cols, xb.p, xs, g, yb.p, ys, r16) == SIMDNORM_OK,
+                          "twin failed");
+                    CHECK(rows_differ(s, rows, cols, yb.p, ys, yf, ys) == 0 &&
+                              memcmp(r16, rf, rows * 4) == 0,
+                          "storage %d %zux%zu kind %d variant %d: rms_norm differs", s, rows, cols,
+                          kind, v);
+                }
+                free(xf);
+                free(yf);
+                free(ip);
+                guarded16_free(xb);
+                guarded16_free(yb);
+                guarded_free(gb);
+                guarded_free(bb);
+            }
+    h_end();
+}
+
+/* The _ex twins: residual, bias, h, activation in combinations, against
+ * simdnorm_*_ex_f32 on the widened x and residual. */
+static void case_ex(simdnorm_isa isa)
+{
+    if (!begin_isa_case("twins_ex", isa))
+        return;
+    static const simdnorm_activation acts[] = {SIMDNORM_ACT_NONE, SIMDNORM_ACT_GELU_ERF,
+                                               SIMDNORM_ACT_RELU, SIMDNORM_ACT_SILU};
+    for (int s = 1; s <= 2; s++)
+        for (size_t si = 0; si < N_FSHAPES; si++)
+            for (int v = 0; v < 16; v++) {
+                const size_t rows = fshapes[si].rows, cols = fshapes[si].cols, st = cols + 2,
+                             n = (rows - 1) * st + cols;
+                const int has_r = v & 1, has_b = (v >> 1) & 1, has_h = (v >> 2) & 1,
+                          rms = (v >> 3) & 1;
+                const simdnorm_activation act = acts[(size_t)v % 4];
+                rng_seed(900 + si * 31 + (size_t)v + (size_t)s * 7);
+                uint16_t *x = malloc(n * 2), *r = malloc(n * 2), *y = malloc(n * 2),
+                         *h = malloc(n * 2), *ip = malloc(n * 2), *ipr = malloc(n * 2);
+                float *xf = malloc(n * 4), *rf = malloc(n * 4), *yf = malloc(n * 4),
+                      *hf = malloc(n * 4), *g = malloc(cols * 4), *b = malloc(cols * 4),
+                      *bias = malloc(cols * 4);
+                float m16[64], r16[64], mf[64], rsf[64];
+                fill16(s, x, rows, cols, st, v & 3);
+                fill16(s, r, rows, cols, st, 0);
+                widen_n(s, n, x, xf);
+                widen_n(s, n, r, rf);
+                fill_normal(g, cols, 1.0, 0.2);
+                fill_normal(b, cols, 0.0, 1.0);
+                fill_normal(bias, cols, 0.0, 0.5);
+                const simdnorm_norm_options of = {has_r ? rf : NULL, st, has_b ? bias : NULL, act,
+                                                  has_h ? hf : NULL, st};
+                simdnorm_status e32 =
+                    rms ? simdnorm_rms_norm_ex_f32(rows, cols, xf, st, g, 1e-5f, yf, st, rsf, &of)
+                        : simdnorm_layer_norm_ex_f32(rows, cols, xf, st, g, b, 1e-5f, yf, st, mf,
+                                                     rsf, &of);
+                simdnorm_status e16;
+                if (s == 1) {
+                    const simdnorm_norm_options_bf16 o = {has_r ? r : NULL, st, has_b ? bias : NULL,
+                                                          act, has_h ? h : NULL, st};
+                    e16 = rms ? simdnorm_rms_norm_ex_bf16(rows, cols, x, st, g, 1e-5f, y, st, r16, &o)
+                              : simdnorm_layer_norm_ex_bf16(rows, cols, x, st, g, b, 1e-5f, y, st,
+                                                            m16, r16, &o);
+                } else {
+                    const simdnorm_norm_options_f16 o = {has_r ? r : NULL, st, has_b ? bias : NULL,
+                                                         act, has_h ? h : NULL, st};
+                    e16 = rms ? simdnorm_rms_norm_ex_f16(rows, cols, x, st, g, 1e-5f, y, st, r16, &o)
+                              : simdnorm_layer_norm_ex_f16(rows, cols, x, st, g, b, 1e-5f, y, st,
+                                                           m16, r16, &o);
+                }
+                CHECK(e32 == SIMDNORM_OK && e16 == SIMDNORM_OK, "status %d %d", e32, e16);
+                CHECK(rows_differ(s, rows, cols, y, st, yf, st) == 0 &&
+                          memcmp(r16, rsf, rows * 4) == 0 &&
+                          (rms || memcmp(m16, mf, rows * 4) == 0) &&
+                          (!has_h || rows_differ(s, rows, cols, h, st, hf, st) == 0),
+                      "storage %d %zux%zu variant %d: _ex differs", s, rows, cols, v);
+                /* in place: y == x and h == residual */
+                memcpy(ip, x, n * 2);
+                memcpy(ipr, r, n * 2);
+                if (s == 1) {
+                    const simdnorm_norm_options_bf16 o = {has_r ? ipr : NULL, st,
+                                                          has_b ? bias : NULL, act,
+                                                          has_h && has_r ? ipr : NULL, st};
+                    e16 = rms ? simdnorm_rms_norm_ex_bf16(rows, cols, ip, st, g, 1e-5f, ip, st, NULL, &o)
+                              : simdnorm_layer_norm_ex_bf16(rows, cols, ip, st, g, b, 1e-5f, ip, st,
+                                                            NULL, NULL, &o);
+                } else {
+                    const simdnorm_norm_options_f16 o = {has_r ? ipr : NULL, st,
+                                                         has_b ? bias : NULL, act,
+                                                         has_h && has_r ? ipr : NULL, st};
+                    e16 = rms ? simdnorm_rms_norm_ex_f16(rows, cols, ip, st, g, 1e-5f, ip, st, NULL, &o)
+                              : simdnorm_layer_norm_ex_f16(rows, cols, ip, st, g, b, 1e-5f, ip, st,
+                                                           NULL, NULL, &o);
+                }
+                CHECK(e16 == SIMDNORM_OK && rows_differ(s, rows, cols, ip, st, yf, st) == 0 &&
+                          (!(has_h && has_r) || rows_differ(s, rows, cols, ipr, st, hf, st) == 0),
+                      "storage %d %zux%zu variant %d: _ex in place differs", s, rows, cols, v);
+                free(x);
+                free(r);
+                free(y);
+                free(h);
+                free(ip);
+                free(ipr);
+                free(xf);
+                free(rf);
+                free(yf);
+                free(hf);
+                free(g);
+                free(b);
+                free(bias);
+            }
+    h_end();
+}
+
+/* The activation twins on all 65,536 inputs, every activation. */
+static void case_activate(simdnorm_isa isa)
+{
+    if (!begin_isa_case("twins_activate_exhaustive", isa))
+        return;
+    uint16_t *x = malloc(65536 * 2), *y = malloc(65536 * 2);
+    float *xf = malloc(65536 * 4), *yf = malloc(65536 * 4);
+    for (uint32_t i = 0; i < 65536; i++)
+        x[i] = (uint16_t)i;
+    for (int s = 1; s <= 2; s++) {
+        widen_n(s, 65536, x, xf);
+        for (int a = 0; a <= (int)SIMDNORM_ACT_SILU; a++) {
+            CHECK(simdnorm_activate_f32(65536, xf, (simdnorm_activation)a, yf) == SIMDNORM_OK, "f32");
+            CHECK((s == 1 ? simdnorm_activate_bf16(65536, x, (simdnorm_activation)a, y)
+                          : simdnorm_activate_f16(65536, x, (simdnorm_activation)a, y)) ==
+                      SIMDNORM_OK, "twin");
+            const size_t bad = rows_differ(s, 1, 65536, y, 65536, yf, 65536);
+            CHECK(bad == 0, "storage %d act %d: %zu of 65536 differ", s, a, bad);
+        }
+    }
+    free(x);
+    free(y);
+    free(xf);
+    free(yf);
+    h_end();
+}
+
+/* The backward twins: LayerNorm and RMSNorm, gamma, dx (in place too),
+ * dgamma/dbeta over enough rows for several chunks. */
+static void case_backward(simdnorm_isa isa)
+{
+    if (!begin_isa_case("twins_backward", isa))
+        return;
+    static const fshape bs[] = {{1, 1}, {3, 7}, {70, 64}, {9, 100}, {5, 768}, {2, 5000}, {130, 33}};
+    for (int s = 1; s <= 2; s++)
+        for (size_t si = 0; si < sizeof bs / sizeof *bs; si++)
+            for (int v = 0; v < 8; v++) {
+                const size_t rows = bs[si].rows, cols = bs[si].cols, st = cols + 1,
+                             n = (rows - 1) * st + cols;
+                const int rms = v & 1, has_g = (v >> 1) & 1, inplace = (v >> 2) & 1;
+                rng_seed(1300 + si * 13 + (size_t)v + (size_t)s);
+                uint16_t *dy = malloc(n * 2), *x = malloc(n * 2), *dx = malloc(n * 2);
+                float *dyf = malloc(n * 4), *xf = malloc(n * 4), *dxf = malloc(n * 4),
+                      *g = malloc(cols * 4), *mean = malloc(rows * 4), *rstd = malloc(rows * 4),
+                      *dg = malloc(cols * 4), *db = malloc(cols * 4), *dgf = malloc(cols * 4),
+                      *dbf = malloc(cols * 4);
+                fill16(s, dy, rows, cols, st, 0);
+                fill16(s, x, rows, cols, st, v & 2 ? 1 : 0);
+                widen_n(s, n, dy, dyf);
+                widen_n(s, n, x, xf);
+                fill_normal(g, cols, 1.0, 0.2);
+                simdnorm_layer_norm_f32(rows, cols, xf, st, NULL, NULL, 1e-5f, dxf, st, mean, rstd);
+                simdnorm_status e32, e16;
+                const float *gp = has_g ? g : NULL;
+                if (rms)
+                    e32 = simdnorm_rms_norm_bwd_f32(rows, cols, dyf, st, xf, st, gp, rstd, dxf, st, dgf);
+                else
+                    e32 = simdnorm_layer_norm_bwd_f32(rows, cols, dyf, st, xf, st, gp, mean, rstd,
+                                                      dxf, st, dgf, dbf);
+                uint16_t *out = inplace ? dy : dx;
+                if (s == 1)
+                    e16 = rms ? simdnorm_rms_norm_bwd_bf16(rows, cols, dy, st, x, st, gp, rstd, out,
+                                                           st, dg)
+                              : simdnorm_layer_norm_bwd_bf16(rows, cols, dy, st, x, st, gp, mean,
+                                                             rstd, out, st, dg, db);
+                else
+                    e16 = rms ? simdnorm_rms_norm_bwd_f16(rows, cols, dy, st, x, st, gp, rstd, out,
+                                                          st, dg)
+                              : simdnorm_layer_norm_bwd_f16(rows, cols, dy, st, x, st, gp, mean,
+                                                            rstd, out, st, dg, db);
+                CHECK(e32 == SIMDNORM_OK && e16 == SIMDNORM_OK, "status %d %d", e32, e16);
+                CHECK(rows_differ(s, rows, cols, out, st, dxf, st) == 0 &&
+                          memcmp(dg, dgf, cols * 4) == 0 && (rms || memcmp(db, dbf, cols * 4) == 0),
+                      "storage %d %zux%zu variant %d: backward differs", s, rows, cols, v);
+                free(dy);
+                free(x);
+                free(dx);
+                free(dyf);
+                free(xf);
+                free(dxf);
+                free(g);
+                free(mean);
+                free(rstd);
+                free(dg);
+                free(db);
+                free(dgf);
+                free(dbf);
+            }
+    h_end();
+}
+
+/* One thread and two: the same bits (calls large enough to split). */
+static void case_threads(void)
+{
+    h_begin("twins_thread_count");
+    if (getenv("SIMDNORM_TEST_EMULATED")) {
+        /* qemu-aarch64 user mode here: a second OpenMP worker never
+         * finishes (simdnorm_layer_norm_f32 too); the native runs test it */
+        h_skip("emulated");
+        return;
+    }
+    const size_t rows = 512, cols = 1024, n = rows * cols;
+    uint16_t *x = malloc(n * 2), *y1 = malloc(n * 2), *y2 = malloc(n * 2), *r = malloc(n * 2);
+    float *g = malloc(cols * 4), m1[512], m2[512], s1[512], s2[512], dg1[1024], dg2[1024],
+          db1[1024], db2[1024];
+    rng_seed(77);
+    fill16(1, x, rows, cols, cols, 0);
+    fill16(1, r, rows, cols, cols, 1);
+    fill_normal(g, cols, 1.0, 0.2);
+    const simdnorm_norm_options_bf16 o = {r, cols, NULL, SIMDNORM_ACT_GELU_TANH, NULL, 0};
+    const int saved = simdnorm_get_num_threads();
+    for (int t = 1; t <= 2; t++) {
+        simdnorm_set_num_threads(t);
+        uint16_t *y = t == 1 ? y1 : y2;
+        float *m = t == 1 ? m1 : m2, *s = t == 1 ? s1 : s2;
+        simdnorm_layer_norm_bf16(rows, cols, x, cols, g, NULL, 1e-5f, y, cols, m, s);
+        simdnorm_layer_norm_ex_bf16(rows, cols, x, cols, g, NULL, 1e-5f, y, cols, m, s, &o);
+        simdnorm_layer_norm_bwd_bf16(rows, cols, r, cols, x, cols, g, m, s, y, cols,
+                                     t == 1 ? dg1 : dg2, t == 1 ? db1 : db2);
+    }
+    simdnorm_set_num_threads(saved);
+    CHECK(memcmp(y1, y2, n * 2) == 0 && memcmp(m1, m2, sizeof m1) == 0 &&
+              memcmp(s1, s2, sizeof s1) == 0 && memcmp(dg1, dg2, sizeof dg1) == 0 &&
+              memcmp(db1, db2, sizeof db1) == 0,
+          "1 and 2 threads differ");
+    free(x);
+    free(y1);
+    free(y2);
+    free(r);
+    free(g);
+    h_end();
+}
+
+/* ---- errors: every status, overlaps in bytes, nothing written ----------- */
+
+enum { ROWS = 4, COLS = 8, ARENA = 2048 };
+static unsigned char arena[ARENA], before[ARENA];
+#define A16(off) ((uint16_t *)(void *)(arena + (off)))
+#define AF(off) ((float *)(void *)(arena + (off)))
+
+static void reset_arena(void)
+{
+    for (size_t i = 0; i < ARENA; i++)
+        arena[i] = (unsigned char)(i * 7 + 3);
+    /* x, residual as sane bf16 values */
+    for (size_t i = 0; i < 64; i++)
+        A16(0)[i] = A16(512)[i] = simdnorm_bf16_narrow1((float)i * 0.25f);
+    memcpy(before, arena, sizeof arena);
+}
+
+static void expect(const char *name, simdnorm_status want, simdnorm_status got)
+{
+    h_begin("errors_%s", name);
+    CHECK(got == want, "status %d (%s), want %d (%s)", got, simdnorm_status_str(got), want,
+          simdnorm_status_str(want));
+    if (want != SIMDNORM_OK)
+        CHECK(memcmp(arena, before, sizeof arena) == 0, "a byte was written");
+    h_end();
+}
+
+#define X16 A16(0)       /* ROWS*COLS bf16: bytes [0, 64) */
+#define Y16 A16(256)     /* bytes [256, 320) */
+#define R16 A16(512)
+#define H16 A16(768)
+#define GAM AF(1024)
+#define BET AF(1088)
+#define MEAN AF(1152)
+#define RSTD AF(1184)
+#define DG AF(1280)
+#define DB AF(1344)
+
+static void case_errors(void)
+{
+#define E(name, want, call)                                                                      \
+    do {                                                                                         \
+        reset_arena();                                                                           \
+        expect(name, want, call);                                                                \
+    } while (0)
+    /* the baseline is OK (and writes) */
+    E("baseline_ok", SIMDNORM_OK,
+      simdnorm_layer_norm_bf16(ROWS, COLS, X16, COLS, GAM, BET, 1e-5f, Y16, COLS, MEAN, RSTD));
+    E("null_x", SIMDNORM_ERR_NULL,
+      simdnorm_layer_norm_bf16(ROWS, COLS, NULL, COLS, GAM, BET, 1e-5f, Y16, COLS, MEAN, RSTD));
+    E("null_y", SIMDNORM_ERR_NULL,
+      simdnorm_rms_norm_f16(ROWS, COLS, X16, COLS, GAM, 1e-5f, NULL, COLS, RSTD));
+    E("stride_lt_cols", SIMDNORM_ERR_SHAPE,
+      simdnorm_layer_norm_f16(ROWS, COLS, X16, COLS - 1, GAM, BET, 1e-5f, Y16, COLS, MEAN, RSTD));
+    E("cols_0", SIMDNORM_ERR_SHAPE,
+      simdnorm_rms_norm_bf16(ROWS, 0, X16, COLS, GAM, 1e-5f, Y16, COLS, RSTD));
+    E("eps_negative", SIMDNORM_ERR_PARAM,
+      simdnorm_layer_norm_bf16(ROWS, COLS, X16, COLS, GAM, BET, -1.0f, Y16, COLS, MEAN, RSTD));
+    E("size_overflow", SIMDNORM_ERR_SHAPE,
+      simdnorm_layer_norm_bf16((size_t)1 << 62, COLS, X16, COLS, GAM, BET, 1e-5f, Y16, COLS, MEAN,
+                               RSTD));
+    E("rows_0_noop", SIMDNORM_OK,
+      simdnorm_layer_norm_bf16(0, COLS, NULL, COLS, NULL, NULL, 1e-5f, NULL, COLS, NULL, NULL));
+    /* overlaps, in bytes: y one 16-bit element into x overlaps */
+    E("overlap_y_x_2_bytes", SIMDNORM_ERR_OVERLAP,
+      simdnorm_layer_norm_bf16(ROWS, COLS, X16, COLS, GAM, BET, 1e-5f, X16 + 1, COLS, MEAN, RSTD));
+    /* ... y just after x's 64 bytes does not (as floats, it would) */
+    E("adjacent_y_ok", SIMDNORM_OK,
+      simdnorm_layer_norm_bf16(ROWS, COLS, X16, COLS, GAM, BET, 1e-5f, X16 + ROWS * COLS, COLS,
+                               MEAN, RSTD));
+    E("in_place_ok", SIMDNORM_OK,
+      simdnorm_rms_norm_f16(ROWS, COLS, X16, COLS, GAM, 1e-5f, X16, COLS, RSTD));
+    E("in_place_other_stride", SIMDNORM_ERR_OVERLAP,
+      simdnorm_rms_norm_f16(2, COLS, X16, COLS, GAM, 1e-5f, X16, COLS + 1, RSTD));
+    E("overlap_mean_y", SIMDNORM_ERR_OVERLAP,
+      simdnorm_layer_norm_bf16(ROWS, COLS, X16, COLS, GAM, BET, 1e-5f, Y16, COLS,
+                               (float *)(void *)(Y16 + 2), RSTD));
+    {
+        const simdnorm_norm_options_bf16 o = {R16, COLS, NULL, SIMDNORM_ACT_NONE, Y16 + 3, COLS};
+        E("ex_overlap_h_y", SIMDNORM_ERR_OVERLAP,
+          simdnorm_layer_norm_ex_bf16(ROWS, COLS, X16, COLS, GAM, BET, 1e-5f, Y16, COLS, MEAN,
+                                      RSTD, &o));
+        const simdnorm_norm_options_bf16 o2 = {R16, COLS - 1, NULL, SIMDNORM_ACT_NONE, H16, COLS};
+        E("ex_residual_stride", SIMDNORM_ERR_SHAPE,
+          simdnorm_layer_norm_ex_bf16(ROWS, COLS, X16, COLS, GAM, BET, 1e-5f, Y16, COLS, MEAN,
+                                      RSTD, &o2));
+        const simdnorm_norm_options_bf16 o3 = {R16, COLS, NULL, (simdnorm_activation)99, H16, COLS};
+        E("ex_bad_activation", SIMDNORM_ERR_PARAM,
+          simdnorm_layer_norm_ex_bf16(ROWS, COLS, X16, COLS, GAM, BET, 1e-5f, Y16, COLS, MEAN,
+                                      RSTD, &o3));
+        const simdnorm_norm_options_f16 o4 = {R16, COLS, NULL, SIMDNORM_ACT_RELU, R16, COLS};
+        E("ex_h_is_residual_ok", SIMDNORM_OK,
+          simdnorm_rms_norm_ex_f16(ROWS, COLS, X16, COLS, GAM, 1e-5f, Y16, COLS, RSTD, &o4));
+        const simdnorm_norm_options_f16 o5 = {R16 + 1, COLS, NULL, SIMDNORM_ACT_NONE, H16, COLS};
+        E("ex_overlap_y_residual", SIMDNORM_ERR_OVERLAP,
+          simdnorm_rms_norm_ex_f16(ROWS, COLS, X16, COLS, GAM, 1e-5f, R16, COLS, RSTD, &o5));
+    }
+    /* conversions and activation */
+    E("convert_null", SIMDNORM_ERR_NULL, simdnorm_convert_f32_to_bf16(4, NULL, Y16));
+    E("convert_overlap", SIMDNORM_ERR_OVERLAP,
+      simdnorm_convert_bf16_to_f32(8, X16, (float *)(void *)(X16 + 4)));
+    E("convert_overlap_narrow", SIMDNORM_ERR_OVERLAP,
+      simdnorm_convert_f32_to_f16(8, AF(1024), A16(1024 + 16)));
+    E("activate_param", SIMDNORM_ERR_PARAM,
+      simdnorm_activate_bf16(8, X16, (simdnorm_activation)-1, Y16));
+    E("activate_overlap", SIMDNORM_ERR_OVERLAP,
+      simdnorm_activate_f16(8, X16, SIMDNORM_ACT_RELU, X16 + 1));
+    E("activate_in_place_ok", SIMDNORM_OK, simdnorm_activate_f16(8, X16, SIMDNORM_ACT_RELU, X16));
+    /* backward */
+    E("bwd_null_rstd", SIMDNORM_ERR_NULL,
+      simdnorm_layer_norm_bwd_bf16(ROWS, COLS, R16, COLS, X16, COLS, GAM, MEAN, NULL, Y16, COLS,
+                                   DG, DB));
+    E("bwd_overlap_dx_x", SIMDNORM_ERR_OVERLAP,
+      simdnorm_layer_norm_bwd_bf16(ROWS, COLS, R16, COLS, X16, COLS, GAM, MEAN, RSTD, X16 + 5,
+                                   COLS, DG, DB));
+    E("bwd_dx_stride", SIMDNORM_ERR_SHAPE,
+      simdnorm_rms_norm_bwd_f16(ROWS, COLS, R16, COLS, X16, COLS, GAM, RSTD, Y16, COLS - 1, DG));
+    E("bwd_in_place_ok", SIMDNORM_OK,
+      simdnorm_rms_norm_bwd_f16(ROWS, COLS, R16, COLS, X16, COLS, GAM, RSTD, R16, COLS, DG));
+#undef E
+}
+
+int main(void)
+{
+    for (size_t i = 0; i < N_ARCH_ISAS; i++) {
+        case_conversions(arch_isas[i]);
+        case_forward(arch_isas[i]);
+        case_ex(arch_isas[i]);
+        case_activate(arch_isas[i]);
+        case_backward(arch_isas[i]);
+    }
+    case_threads();
+    case_errors();
+    return h_summary();
+}
