@@ -1232,7 +1232,8 @@ static void half_engine_case(const simdnorm_kernels *k, int s, int rms)
             const size_t n = lens[li], stride = n + 3, xn = (rows - 1) * stride + n;
             for (int v = 0; v < 4; v++) {
                 rng_seed(7700 + n * 131 + rows * 7 + (size_t)v);
-                float *xf = malloc(xn * sizeof(float)), *yw = malloc(rows * n * sizeof(float));
+                /* calloc: the gaps between rows are narrowed too */
+                float *xf = calloc(xn, sizeof(float)), *yw = malloc(rows * n * sizeof(float));
                 guarded_h xb = guarded16(xn), yb = guarded16(rows * n);
                 guarded_buf gb = guarded(n), bb = guarded(n);
                 uint16_t *want = malloc(rows * n * sizeof(uint16_t));
@@ -1303,7 +1304,7 @@ static void half_bwd_case(const simdnorm_kernels *k, int s)
             guarded_h dyb = guarded16(len), xb = guarded16(len), dxb = guarded16(len);
             guarded_buf gb = guarded(n), mb = guarded(rows), rb = guarded(rows);
             float *dys = malloc(len * sizeof(float)), *xs = malloc(len * sizeof(float)),
-                  *dxs = malloc(len * sizeof(float));
+                  *dxs = calloc(len, sizeof(float)); /* gaps narrowed into want */
             uint16_t *want = malloc(len * sizeof(uint16_t));
             double *acc = malloc(4 * n * sizeof(double));
             fill_half(s, dyb.p, len, 0.0, 1.0);
