@@ -1066,6 +1066,122 @@ static void case_f32_normalize_channels(const simdnorm_kernels *k, const simdnor
 #define case_f32_activate case_activate
 #define case_f32_add case_add
 
+/* ---- BatchNorm's sample tree: f32_bn_rows_nodes, f64_chan_merge --------
+ * Against the contract written out in plain double C (every ISA, scalar
+ * included) and bit for bit against scalar, NaN results as NaN (their sign
+ * is not part of the contract: kernels.h); odd channel counts (vector
+ * tails), strides, NaN/Inf/huge/-0/subnormal values; guard pages after
+ * every array. */
+static void tree_merge_def(double *ma, double *qa, double mb, double qb, double wb, double wab)
+{
+    const double d = mb - *ma;
+    *qa = (*qa + qb) + (d * d) * wab;
+    *ma = *ma + d * wb;
+}
+
+/* Floats with the special values sprinkled in (about one in 7). */
+static void fill_tree(float *x, size_t n)
+{
+    static const float special[] = {NAN, INFINITY, -INFINITY, FLT_MAX, -FLT_MAX, -0.0f, 0.0f,
+                                    1e-45f, -3e38f, 0x1p127f};
+    fill_wide(x, n);
+    for (size_t i = 0; i < n; i++)
+        if (rng_u64() % 7 == 0)
+            x[i] = special[rng_u64() % (sizeof special / sizeof *special)];
+}
+
+static void case_f32_bn_rows_nodes(const simdnorm_kernels *k, const simdnorm_kernels *ref)
+{
+    static const size_t chans[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 63, 64, 65, 127, 255, 256};
+    for (unsigned lev = 1; lev <= 3; lev++)
+        for (size_t ci = 0; ci < sizeof chans / sizeof *chans; ci++)
+            for (size_t extra = 0; extra < 3; extra += 2) {
+                const size_t cw = chans[ci], stride = cw + extra, rows = (size_t)1 << lev;
+                const size_t len = (rows - 1) * stride + cw;
+                rng_seed(9700 + lev * 1000 + cw * 3 + extra);
+                guarded_buf xb = guarded(len), mb = guarded(2 * cw), qb = guarded(2 * cw);
+                fill_tree(xb.p, len);
+                double *mean = (double *)(void *)mb.p, *m2 = (double *)(void *)qb.p;
+                double *rm = malloc(cw * sizeof(double)), *rq = malloc(cw * sizeof(double));
+                k->f32_bn_rows_nodes(lev, cw, xb.p, stride, mean, m2);
+                ref->f32_bn_rows_nodes(lev, cw, xb.p, stride, rm, rq);
+                size_t bad_def = 0, bad_ref = 0;
+                for (size_t j = 0; j < cw; j++) {
+                    double dm[8], dq[8];
+                    for (size_t r = 0; r < rows; r++) {
+                        const double v = xb.p[r * stride + j];
+                        dm[r] = v + 0.0;
+                        dq[r] = v - v;
+                    }
+                    for (unsigned l = 0; l < lev; l++)
+                        for (size_t r = 0; r < rows; r += (size_t)2 << l) {
+                            const simdnorm_merge_weights w =
+                                simdnorm_merge_weights_of(ldexp(1.0, (int)l), ldexp(1.0, (int)l));
+                            tree_merge_def(&dm[r], &dq[r], dm[r + ((size_t)1 << l)],
+                                           dq[r + ((size_t)1 << l)], w.wb, w.wab);
+                        }
+                    bad_def += !same_double(dm[0], mean[j]) || !same_double(dq[0], m2[j]);
+                    bad_ref += !same_double(rm[j], mean[j]) || !same_double(rq[j], m2[j]);
+                }
+                CHECK(bad_def == 0, "lev %u channels %zu stride %zu: %zu channels differ from the "
+                      "definition", lev, cw, stride, bad_def);
+                CHECK(bad_ref == 0, "lev %u channels %zu stride %zu: %zu channels differ from "
+                      "scalar", lev, cw, stride, bad_ref);
+                free(rm);
+                free(rq);
+                guarded_free(xb);
+                guarded_free(mb);
+                guarded_free(qb);
+            }
+}
+
+static void case_f64_chan_merge(const simdnorm_kernels *k, const simdnorm_kernels *ref)
+{
+    static const double counts[][2] = {{1, 1}, {2, 2}, {8, 8}, {3, 5}, {4096, 17}, {1e9, 3}};
+    static const double special[] = {NAN, INFINITY, -INFINITY, 1e300, -1e300, DBL_MAX, -0.0,
+                                     4.9e-324, 1e-300};
+    for (size_t cw = 1; cw <= 70; cw += (cw < 20 ? 1 : 7))
+        for (size_t wi = 0; wi < sizeof counts / sizeof *counts; wi++) {
+            rng_seed(9900 + cw * 11 + wi);
+            const simdnorm_merge_weights w = simdnorm_merge_weights_of(counts[wi][0], counts[wi][1]);
+            guarded_buf ab = guarded(2 * cw), qab = guarded(2 * cw), bb = guarded(2 * cw),
+                        qbb = guarded(2 * cw);
+            double *ma = (double *)(void *)ab.p, *qa = (double *)(void *)qab.p;
+            double *mb = (double *)(void *)bb.p, *qb = (double *)(void *)qbb.p;
+            double *ma0 = malloc(4 * cw * sizeof(double)), *qa0 = ma0 + cw, *rm = qa0 + cw,
+                   *rq = rm + cw;
+            for (size_t j = 0; j < cw; j++) {
+                double v[4];
+                for (size_t t = 0; t < 4; t++) {
+                    v[t] = rng_normal() * ldexp(1.0, (int)(rng_u64() % 161) - 80);
+                    if (rng_u64() % 6 == 0)
+                        v[t] = special[rng_u64() % (sizeof special / sizeof *special)];
+                }
+                ma0[j] = ma[j] = rm[j] = v[0];
+                qa0[j] = qa[j] = rq[j] = fabs(v[1]);
+                mb[j] = v[2];
+                qb[j] = fabs(v[3]);
+            }
+            k->f64_chan_merge(cw, w.wb, w.wab, ma, qa, mb, qb);
+            ref->f64_chan_merge(cw, w.wb, w.wab, rm, rq, mb, qb);
+            size_t bad_def = 0, bad_ref = 0;
+            for (size_t j = 0; j < cw; j++) {
+                double dm = ma0[j], dq = qa0[j];
+                tree_merge_def(&dm, &dq, mb[j], qb[j], w.wb, w.wab);
+                bad_def += !same_double(dm, ma[j]) || !same_double(dq, qa[j]);
+                bad_ref += !same_double(rm[j], ma[j]) || !same_double(rq[j], qa[j]);
+            }
+            CHECK(bad_def == 0, "channels %zu counts %g, %g: %zu channels differ from the "
+                  "definition", cw, counts[wi][0], counts[wi][1], bad_def);
+            CHECK(bad_ref == 0, "channels %zu counts %g, %g: %zu channels differ from scalar", cw,
+                  counts[wi][0], counts[wi][1], bad_ref);
+            free(ma0);
+            guarded_buf bufs[] = {ab, qab, bb, qbb};
+            for (size_t i = 0; i < 4; i++)
+                guarded_free(bufs[i]);
+        }
+}
+
 int main(void)
 {
     const simdnorm_kernels *ref = simdnorm_kernels_for(SIMDNORM_ISA_SCALAR);
@@ -1080,7 +1196,8 @@ int main(void)
             if (isa == SIMDNORM_ISA_SCALAR && cases[c].fn != case_f32_layer_norm_rows &&
                 cases[c].fn != case_f32_rms_norm_rows && cases[c].fn != case_f32_bwd_sums &&
                 cases[c].fn != case_f32_bwd_dx && cases[c].fn != case_f32_bwd_channel_sums &&
-                cases[c].fn != case_f32_bwd_dx_channels && cases[c].fn != case_f32_norm_bwd_rows)
+                cases[c].fn != case_f32_bwd_dx_channels && cases[c].fn != case_f32_norm_bwd_rows &&
+                cases[c].fn != case_f32_bn_rows_nodes && cases[c].fn != case_f64_chan_merge)
                 continue; /* the reference itself (cases with a written-out definition run on
                            * scalar too) */
             h_begin("%s_bitwise[%s]", cases[c].name, simdnorm_isa_name(isa));
