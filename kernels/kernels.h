@@ -388,10 +388,23 @@ typedef simdnorm_f32_norm_bwd_rows_kernel *simdnorm_f32_norm_bwd_rows_fn;
  * operand order): a NaN M2 only tells the caller that the channel holds a
  * NaN or Inf, and the caller redoes such a channel with the non-finite rule
  * (dispatch/batch_norm.c, bn_walk), so no NaN of these kernels is
- * returned. */
+ * returned; the backward's NaN sums become canonical NaNs (dgamma, dbeta,
+ * dx). */
 typedef void simdnorm_f32_bn_rows_nodes_kernel(unsigned lev, size_t cw, const float *x,
                                               size_t stride, double *mean, double *m2);
 typedef simdnorm_f32_bn_rows_nodes_kernel *simdnorm_f32_bn_rows_nodes_fn;
+/* f32_bn_bwd_rows_nodes: the backward's level-lev node (lev 1, 2 or 3) of
+ * a 2-D BatchNorm's tree over the 2^lev consecutive rows dy/x + r*stride:
+ * leaves f32_bwd_channel_sums of one row (s1 = 0 + (double)dy, s2 =
+ * fma((double)dy, (double)xhat, 0), xhat = (x - mean[c]) * rstd[c] in
+ * float), a node left + right in double. Writes s1[0..cw), s2[0..cw);
+ * reads the rows' first cw floats and mean, rstd [0..cw); cw >= 1, any
+ * alignment. */
+typedef void simdnorm_f32_bn_bwd_rows_nodes_kernel(unsigned lev, size_t cw, const float *dy,
+                                                  const float *x, size_t stride,
+                                                  const float *mean, const float *rstd,
+                                                  double *s1, double *s2);
+typedef simdnorm_f32_bn_bwd_rows_nodes_kernel *simdnorm_f32_bn_bwd_rows_nodes_fn;
 typedef void simdnorm_f64_chan_merge_kernel(size_t cw, double wb, double wab, double *ma,
                                            double *qa, const double *mb, const double *qb);
 typedef simdnorm_f64_chan_merge_kernel *simdnorm_f64_chan_merge_fn;
@@ -430,6 +443,7 @@ typedef simdnorm_f32_normalize_channels_fn simdnorm_f32_normalize_channels_strea
     X(a, f32_bwd_dx_channels)                                                 \
     X(a, f32_norm_bwd_rows)                                                   \
     X(a, f32_bn_rows_nodes)                                                   \
+    X(a, f32_bn_bwd_rows_nodes)                                               \
     X(a, f64_chan_merge)
 
 /* One table per ISA: a pointer per family, filled once by the dispatcher

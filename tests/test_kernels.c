@@ -1066,7 +1066,8 @@ static void case_f32_normalize_channels(const simdnorm_kernels *k, const simdnor
 #define case_f32_activate case_activate
 #define case_f32_add case_add
 
-/* ---- BatchNorm's sample tree: f32_bn_rows_nodes, f64_chan_merge --------
+/* ---- BatchNorm's sample tree: f32_bn_rows_nodes, f32_bn_bwd_rows_nodes,
+ * f64_chan_merge ----------------------------------------------------------
  * Against the contract written out in plain double C (every ISA, scalar
  * included) and bit for bit against scalar, NaN results as NaN (their sign
  * is not part of the contract: kernels.h); odd channel counts (vector
@@ -1135,6 +1136,57 @@ static void case_f32_bn_rows_nodes(const simdnorm_kernels *k, const simdnorm_ker
             }
 }
 
+static void case_f32_bn_bwd_rows_nodes(const simdnorm_kernels *k, const simdnorm_kernels *ref)
+{
+    static const size_t chans[] = {1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 33, 63, 64, 65, 129};
+    for (unsigned lev = 1; lev <= 3; lev++)
+        for (size_t ci = 0; ci < sizeof chans / sizeof *chans; ci++)
+            for (size_t extra = 0; extra < 3; extra += 2) {
+                const size_t cw = chans[ci], stride = cw + extra, rows = (size_t)1 << lev;
+                const size_t len = (rows - 1) * stride + cw;
+                rng_seed(9800 + lev * 1000 + cw * 3 + extra);
+                guarded_buf dyb = guarded(len), xb = guarded(len), mnb = guarded(cw),
+                            rsb = guarded(cw), ab = guarded(2 * cw), bb = guarded(2 * cw);
+                fill_tree(dyb.p, len);
+                fill_bwd(xb.p, len, 2.0);
+                for (size_t i = 0; i < len; i++)
+                    if (rng_u64() % 9 == 0)
+                        xb.p[i] = dyb.p[(i * 7) % len];
+                fill_bwd(mnb.p, cw, 0.5);
+                for (size_t j = 0; j < cw; j++)
+                    rsb.p[j] = (float)(rng_unif() + 0.5);
+                double *s1 = (double *)(void *)ab.p, *s2 = (double *)(void *)bb.p;
+                double *r1 = malloc(2 * cw * sizeof(double)), *r2 = r1 + cw;
+                k->f32_bn_bwd_rows_nodes(lev, cw, dyb.p, xb.p, stride, mnb.p, rsb.p, s1, s2);
+                ref->f32_bn_bwd_rows_nodes(lev, cw, dyb.p, xb.p, stride, mnb.p, rsb.p, r1, r2);
+                size_t bad_def = 0, bad_ref = 0;
+                for (size_t j = 0; j < cw; j++) {
+                    double d1[8], d2[8];
+                    for (size_t r = 0; r < rows; r++) {
+                        const size_t i = r * stride + j;
+                        const float xh = (xb.p[i] - mnb.p[j]) * rsb.p[j];
+                        d1[r] = 0.0 + (double)dyb.p[i];
+                        d2[r] = fma((double)dyb.p[i], (double)xh, 0.0);
+                    }
+                    for (unsigned l = 0; l < lev; l++)
+                        for (size_t r = 0; r < rows; r += (size_t)2 << l) {
+                            d1[r] = d1[r] + d1[r + ((size_t)1 << l)];
+                            d2[r] = d2[r] + d2[r + ((size_t)1 << l)];
+                        }
+                    bad_def += !same_double(d1[0], s1[j]) || !same_double(d2[0], s2[j]);
+                    bad_ref += !same_double(r1[j], s1[j]) || !same_double(r2[j], s2[j]);
+                }
+                CHECK(bad_def == 0, "lev %u channels %zu stride %zu: %zu channels differ from the "
+                      "definition", lev, cw, stride, bad_def);
+                CHECK(bad_ref == 0, "lev %u channels %zu stride %zu: %zu channels differ from "
+                      "scalar", lev, cw, stride, bad_ref);
+                free(r1);
+                guarded_buf bufs[] = {dyb, xb, mnb, rsb, ab, bb};
+                for (size_t i = 0; i < 6; i++)
+                    guarded_free(bufs[i]);
+            }
+}
+
 static void case_f64_chan_merge(const simdnorm_kernels *k, const simdnorm_kernels *ref)
 {
     static const double counts[][2] = {{1, 1}, {2, 2}, {8, 8}, {3, 5}, {4096, 17}, {1e9, 3}};
@@ -1197,7 +1249,8 @@ int main(void)
                 cases[c].fn != case_f32_rms_norm_rows && cases[c].fn != case_f32_bwd_sums &&
                 cases[c].fn != case_f32_bwd_dx && cases[c].fn != case_f32_bwd_channel_sums &&
                 cases[c].fn != case_f32_bwd_dx_channels && cases[c].fn != case_f32_norm_bwd_rows &&
-                cases[c].fn != case_f32_bn_rows_nodes && cases[c].fn != case_f64_chan_merge)
+                cases[c].fn != case_f32_bn_rows_nodes && cases[c].fn != case_f32_bn_bwd_rows_nodes &&
+                cases[c].fn != case_f64_chan_merge)
                 continue; /* the reference itself (cases with a written-out definition run on
                            * scalar too) */
             h_begin("%s_bitwise[%s]", cases[c].name, simdnorm_isa_name(isa));
