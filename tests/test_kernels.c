@@ -1091,60 +1091,17 @@ static void fill_tree(float *x, size_t n)
             x[i] = special[rng_u64() % (sizeof special / sizeof *special)];
 }
 
-static void case_f32_bn_rows_nodes(const simdnorm_kernels *k, const simdnorm_kernels *ref)
+/* f32_bn_rows_nodes (bwd 0: x, mean/M2) or f32_bn_bwd_rows_nodes (bwd 1:
+ * dy, x, the channels' mean/rstd; s1/s2), every level and channel count. */
+static void rows_nodes_case(const simdnorm_kernels *k, const simdnorm_kernels *ref, int bwd)
 {
-    static const size_t chans[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 63, 64, 65, 127, 255, 256};
+    static const size_t chans[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 63, 64, 65, 127, 129, 256};
     for (unsigned lev = 1; lev <= 3; lev++)
         for (size_t ci = 0; ci < sizeof chans / sizeof *chans; ci++)
             for (size_t extra = 0; extra < 3; extra += 2) {
                 const size_t cw = chans[ci], stride = cw + extra, rows = (size_t)1 << lev;
                 const size_t len = (rows - 1) * stride + cw;
-                rng_seed(9700 + lev * 1000 + cw * 3 + extra);
-                guarded_buf xb = guarded(len), mb = guarded(2 * cw), qb = guarded(2 * cw);
-                fill_tree(xb.p, len);
-                double *mean = (double *)(void *)mb.p, *m2 = (double *)(void *)qb.p;
-                double *rm = malloc(cw * sizeof(double)), *rq = malloc(cw * sizeof(double));
-                k->f32_bn_rows_nodes(lev, cw, xb.p, stride, mean, m2);
-                ref->f32_bn_rows_nodes(lev, cw, xb.p, stride, rm, rq);
-                size_t bad_def = 0, bad_ref = 0;
-                for (size_t j = 0; j < cw; j++) {
-                    double dm[8], dq[8];
-                    for (size_t r = 0; r < rows; r++) {
-                        const double v = xb.p[r * stride + j];
-                        dm[r] = v + 0.0;
-                        dq[r] = v - v;
-                    }
-                    for (unsigned l = 0; l < lev; l++)
-                        for (size_t r = 0; r < rows; r += (size_t)2 << l) {
-                            const simdnorm_merge_weights w =
-                                simdnorm_merge_weights_of(ldexp(1.0, (int)l), ldexp(1.0, (int)l));
-                            tree_merge_def(&dm[r], &dq[r], dm[r + ((size_t)1 << l)],
-                                           dq[r + ((size_t)1 << l)], w.wb, w.wab);
-                        }
-                    bad_def += !same_double(dm[0], mean[j]) || !same_double(dq[0], m2[j]);
-                    bad_ref += !same_double(rm[j], mean[j]) || !same_double(rq[j], m2[j]);
-                }
-                CHECK(bad_def == 0, "lev %u channels %zu stride %zu: %zu channels differ from the "
-                      "definition", lev, cw, stride, bad_def);
-                CHECK(bad_ref == 0, "lev %u channels %zu stride %zu: %zu channels differ from "
-                      "scalar", lev, cw, stride, bad_ref);
-                free(rm);
-                free(rq);
-                guarded_free(xb);
-                guarded_free(mb);
-                guarded_free(qb);
-            }
-}
-
-static void case_f32_bn_bwd_rows_nodes(const simdnorm_kernels *k, const simdnorm_kernels *ref)
-{
-    static const size_t chans[] = {1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 33, 63, 64, 65, 129};
-    for (unsigned lev = 1; lev <= 3; lev++)
-        for (size_t ci = 0; ci < sizeof chans / sizeof *chans; ci++)
-            for (size_t extra = 0; extra < 3; extra += 2) {
-                const size_t cw = chans[ci], stride = cw + extra, rows = (size_t)1 << lev;
-                const size_t len = (rows - 1) * stride + cw;
-                rng_seed(9800 + lev * 1000 + cw * 3 + extra);
+                rng_seed(9700 + (size_t)bwd * 100 + lev * 1000 + cw * 3 + extra);
                 guarded_buf dyb = guarded(len), xb = guarded(len), mnb = guarded(cw),
                             rsb = guarded(cw), ab = guarded(2 * cw), bb = guarded(2 * cw);
                 fill_tree(dyb.p, len);
@@ -1155,36 +1112,60 @@ static void case_f32_bn_bwd_rows_nodes(const simdnorm_kernels *k, const simdnorm
                 fill_bwd(mnb.p, cw, 0.5);
                 for (size_t j = 0; j < cw; j++)
                     rsb.p[j] = (float)(rng_unif() + 0.5);
-                double *s1 = (double *)(void *)ab.p, *s2 = (double *)(void *)bb.p;
-                double *r1 = malloc(2 * cw * sizeof(double)), *r2 = r1 + cw;
-                k->f32_bn_bwd_rows_nodes(lev, cw, dyb.p, xb.p, stride, mnb.p, rsb.p, s1, s2);
-                ref->f32_bn_bwd_rows_nodes(lev, cw, dyb.p, xb.p, stride, mnb.p, rsb.p, r1, r2);
+                const float *x = bwd ? xb.p : dyb.p; /* the forward's x: the special values */
+                double *a = (double *)(void *)ab.p, *b = (double *)(void *)bb.p;
+                double *ra = malloc(2 * cw * sizeof(double)), *rb = ra + cw;
+                if (bwd) {
+                    k->f32_bn_bwd_rows_nodes(lev, cw, dyb.p, x, stride, mnb.p, rsb.p, a, b);
+                    ref->f32_bn_bwd_rows_nodes(lev, cw, dyb.p, x, stride, mnb.p, rsb.p, ra, rb);
+                } else {
+                    k->f32_bn_rows_nodes(lev, cw, x, stride, a, b);
+                    ref->f32_bn_rows_nodes(lev, cw, x, stride, ra, rb);
+                }
                 size_t bad_def = 0, bad_ref = 0;
                 for (size_t j = 0; j < cw; j++) {
-                    double d1[8], d2[8];
+                    double da[8], db[8];
                     for (size_t r = 0; r < rows; r++) {
                         const size_t i = r * stride + j;
-                        const float xh = (xb.p[i] - mnb.p[j]) * rsb.p[j];
-                        d1[r] = 0.0 + (double)dyb.p[i];
-                        d2[r] = fma((double)dyb.p[i], (double)xh, 0.0);
+                        const double v = bwd ? dyb.p[i] : x[i];
+                        const float xh = (x[i] - mnb.p[j]) * rsb.p[j];
+                        da[r] = bwd ? 0.0 + v : v + 0.0;
+                        db[r] = bwd ? fma(v, (double)xh, 0.0) : v - v;
                     }
                     for (unsigned l = 0; l < lev; l++)
                         for (size_t r = 0; r < rows; r += (size_t)2 << l) {
-                            d1[r] = d1[r] + d1[r + ((size_t)1 << l)];
-                            d2[r] = d2[r] + d2[r + ((size_t)1 << l)];
+                            const size_t h = r + ((size_t)1 << l);
+                            const double cnt = ldexp(1.0, (int)l);
+                            const simdnorm_merge_weights w = simdnorm_merge_weights_of(cnt, cnt);
+                            if (!bwd) {
+                                tree_merge_def(&da[r], &db[r], da[h], db[h], w.wb, w.wab);
+                            } else {
+                                da[r] = da[r] + da[h];
+                                db[r] = db[r] + db[h];
+                            }
                         }
-                    bad_def += !same_double(d1[0], s1[j]) || !same_double(d2[0], s2[j]);
-                    bad_ref += !same_double(r1[j], s1[j]) || !same_double(r2[j], s2[j]);
+                    bad_def += !same_double(da[0], a[j]) || !same_double(db[0], b[j]);
+                    bad_ref += !same_double(ra[j], a[j]) || !same_double(rb[j], b[j]);
                 }
                 CHECK(bad_def == 0, "lev %u channels %zu stride %zu: %zu channels differ from the "
                       "definition", lev, cw, stride, bad_def);
                 CHECK(bad_ref == 0, "lev %u channels %zu stride %zu: %zu channels differ from "
                       "scalar", lev, cw, stride, bad_ref);
-                free(r1);
+                free(ra);
                 guarded_buf bufs[] = {dyb, xb, mnb, rsb, ab, bb};
                 for (size_t i = 0; i < 6; i++)
                     guarded_free(bufs[i]);
             }
+}
+
+static void case_f32_bn_rows_nodes(const simdnorm_kernels *k, const simdnorm_kernels *ref)
+{
+    rows_nodes_case(k, ref, 0);
+}
+
+static void case_f32_bn_bwd_rows_nodes(const simdnorm_kernels *k, const simdnorm_kernels *ref)
+{
+    rows_nodes_case(k, ref, 1);
 }
 
 static void case_f64_chan_merge(const simdnorm_kernels *k, const simdnorm_kernels *ref)
