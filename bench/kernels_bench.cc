@@ -405,6 +405,43 @@ void run_f32_bwd_dx_channels(State &st, const K *k, const Channels &s)
     set_counters(st, 3 * s.elems(), s.elems());
 }
 
+// BatchNorm's 2-D tree: the level-3 nodes of all rows (8 at a time), x
+// read, a node's means and M2s (doubles) written.
+void run_f32_bn_rows_nodes(State &st, const K *k, const Channels &s)
+{
+    Buffers &m = buffers();
+    for (auto _ : st) {
+        for (size_t r = 0; r + 8 <= s.rows; r += 8)
+            k->f32_bn_rows_nodes(3, s.channels, m.x + r * s.channels, s.channels, m.s1, m.s2);
+        benchmark::ClobberMemory();
+    }
+    set_counters(st, s.elems() + s.rows / 8 * 4 * s.channels, s.elems());
+}
+
+// The backward's 2-D tree: the level-3 nodes of all rows, dy and x read.
+void run_f32_bn_bwd_rows_nodes(State &st, const K *k, const Channels &s)
+{
+    Buffers &m = buffers();
+    for (auto _ : st) {
+        for (size_t r = 0; r + 8 <= s.rows; r += 8)
+            k->f32_bn_bwd_rows_nodes(3, s.channels, m.r + r * s.channels, m.x + r * s.channels,
+                                     s.channels, m.shift, m.scale, m.s1, m.s2);
+        benchmark::ClobberMemory();
+    }
+    set_counters(st, 2 * s.elems() + s.rows / 8 * 4 * s.channels, s.elems());
+}
+
+// The tree's slot merge of n channels: two nodes read, one written.
+void run_f64_chan_merge(State &st, const K *k, const Span &s)
+{
+    Buffers &m = buffers();
+    for (auto _ : st) {
+        k->f64_chan_merge(s.n, 0.5, 2.0, m.s1, m.s2, m.s1 + s.n, m.s2 + s.n);
+        benchmark::ClobberMemory();
+    }
+    set_counters(st, 12 * s.n, s.n);
+}
+
 // The row-norm backward over all rows, dx and the dgamma/dbeta partials.
 void run_f32_norm_bwd_rows(State &st, const K *k, const Rows &s)
 {

@@ -418,12 +418,26 @@ static void bn_bwd_nhwc_body(void *ctx, size_t u0, size_t u1)
         const size_t cc = c->c;
         simdnorm_tree t;
         t.top = 0;
-        for (size_t s = 0; s < c->n; s++) {
+        for (size_t s = 0; s < c->n;) {
             size_t d = t.top;
-            c->k->f32_bwd_channel_sums(c->spatial, nc, c->dy + s * sample + c0,
-                                       c->x + s * sample + c0, cc, c->mean + c0, c->rstd + c0,
-                                       c->p1 + d * cc + c0, c->p2 + d * cc + c0);
-            for (unsigned m = simdnorm_tree_push(&t, c->g0 + s, 0); m > 0; m--, d--) {
+            const size_t gs = c->g0 + s;
+            unsigned lev = 0;
+            if (c->spatial == 1 && (gs & 1) == 0 && c->n - s >= 2) {
+                /* 2-D: 8 rows starting on a multiple of 8 (else 2 rows on
+                 * an even index) become their tree node (level 3, else 1)
+                 * in registers: the leaves' f32_bwd_channel_sums and their
+                 * sums left + right */
+                lev = (gs & 7) == 0 && c->n - s >= 8 ? 3 : 1;
+                c->k->f32_bn_bwd_rows_nodes(lev, nc, c->dy + s * cc + c0, c->x + s * cc + c0,
+                                            cc, c->mean + c0, c->rstd + c0,
+                                            c->p1 + d * cc + c0, c->p2 + d * cc + c0);
+            } else {
+                c->k->f32_bwd_channel_sums(c->spatial, nc, c->dy + s * sample + c0,
+                                           c->x + s * sample + c0, cc, c->mean + c0,
+                                           c->rstd + c0, c->p1 + d * cc + c0, c->p2 + d * cc + c0);
+            }
+            s += (size_t)1 << lev;
+            for (unsigned m = simdnorm_tree_push(&t, gs, lev); m > 0; m--, d--) {
                 double *a1 = c->p1 + (d - 1) * cc, *a2 = c->p2 + (d - 1) * cc;
                 const double *b1 = c->p1 + d * cc, *b2 = c->p2 + d * cc;
                 for (size_t ch = c0; ch < c1; ch++) {

@@ -147,62 +147,21 @@ static void bn_walk(const simdnorm_kernels *k, const bn_call *a, size_t c0, size
     float shift[BN_CHUNK];
     double s1[BN_CHUNK], s2[BN_CHUNK];
     t->top = 0;
-    const simdnorm_merge_weights w1 = simdnorm_merge_weights_of(1.0, 1.0),
-                                 w2 = simdnorm_merge_weights_of(2.0, 2.0),
-                                 w4 = simdnorm_merge_weights_of(4.0, 4.0);
     for (size_t i = 0; i < n;) {
         const size_t gi = g0 + i;
         if (a->nhwc && sp == 1 && !rule && (gi & 1) == 0 && n - i >= 2) {
             /* 2-D: 8 rows starting on a multiple of 8 (else 2 rows on an
              * even index) become their tree node (level 3, else 1) in
-             * registers - the leaves {x + 0, x - x} and
-             * simdnorm_bn_merge_slots_finite's operations, node by node */
+             * registers (f32_bn_rows_nodes: the leaves {x + 0, x - x} and
+             * simdnorm_bn_merge_slots_finite's operations, node by node) */
             const unsigned lev = (gi & 7) == 0 && n - i >= 8 ? 3 : 1;
             size_t d = t->top;
-            double *restrict lm = mean + d * cw, *restrict lq = m2 + d * cw;
-            const float *xr = a->x + i * c + c0;
-#define BN_PAIR(u, v, m, q)                                                      \
-    do {                                                                         \
-        const double lu_ = (double)(u) + 0.0, qu_ = (double)(u) - (double)(u);   \
-        const double lv_ = (double)(v) + 0.0, qv_ = (double)(v) - (double)(v);   \
-        const double d_ = lv_ - lu_;                                             \
-        q = qu_ + qv_ + d_ * d_ * w1.wab;                                        \
-        m = lu_ + d_ * w1.wb;                                                    \
-    } while (0)
-#define BN_MERGE(ma, qa, mb, qb, w)                                              \
-    do {                                                                         \
-        const double d_ = (mb) - (ma);                                           \
-        qa = (qa) + (qb) + d_ * d_ * (w).wab;                                    \
-        ma = (ma) + d_ * (w).wb;                                                 \
-    } while (0)
-            if (lev == 3) {
-                for (size_t j = 0; j < cw; j++) {
-                    double m0, q0, m1, q1, m2_, q2, m3, q3;
-                    BN_PAIR(xr[j], xr[c + j], m0, q0);
-                    BN_PAIR(xr[2 * c + j], xr[3 * c + j], m1, q1);
-                    BN_MERGE(m0, q0, m1, q1, w2);
-                    BN_PAIR(xr[4 * c + j], xr[5 * c + j], m2_, q2);
-                    BN_PAIR(xr[6 * c + j], xr[7 * c + j], m3, q3);
-                    BN_MERGE(m2_, q2, m3, q3, w2);
-                    BN_MERGE(m0, q0, m2_, q2, w4);
-                    lm[j] = m0;
-                    lq[j] = q0;
-                }
-            } else {
-                for (size_t j = 0; j < cw; j++) {
-                    double m0, q0;
-                    BN_PAIR(xr[j], xr[c + j], m0, q0);
-                    lm[j] = m0;
-                    lq[j] = q0;
-                }
-            }
-#undef BN_PAIR
-#undef BN_MERGE
+            k->f32_bn_rows_nodes(lev, cw, a->x + i * c + c0, c, mean + d * cw, m2 + d * cw);
             unsigned lv = lev;
             for (unsigned mrg = simdnorm_tree_push(t, gi, lev); mrg > 0; mrg--, d--, lv++) {
                 const double cn = simdnorm_tree_count(lv, spd);
-                simdnorm_bn_merge_slots_finite(cw, cn, cn, mean + (d - 1) * cw, m2 + (d - 1) * cw,
-                                               mean + d * cw, m2 + d * cw);
+                simdnorm_bn_merge_slots_finite(k, cw, cn, cn, mean + (d - 1) * cw,
+                                               m2 + (d - 1) * cw, mean + d * cw, m2 + d * cw);
             }
             i += (size_t)1 << lev;
             continue;
@@ -303,7 +262,7 @@ static void bn_walk(const simdnorm_kernels *k, const bn_call *a, size_t c0, size
                     simdnorm_bn_merge_slots(cw, cn, cn, mean + (d - 1) * cw, m2 + (d - 1) * cw,
                                             mean + d * cw, m2 + d * cw);
                 else
-                    simdnorm_bn_merge_slots_finite(cw, cn, cn, mean + (d - 1) * cw,
+                    simdnorm_bn_merge_slots_finite(k, cw, cn, cn, mean + (d - 1) * cw,
                                                    m2 + (d - 1) * cw, mean + d * cw, m2 + d * cw);
             }
         }

@@ -313,21 +313,17 @@ static inline void simdnorm_bn_merge_slots(size_t cw, double ca, double cb,
 }
 
 /* The same merge for slots known to hold finite moments only: Chan's
- * operations alone (no select: the loop vectorizes), bit for bit what
- * simdnorm_bn_merge_slots gives finite inputs. A NaN M2 in an input shows
- * as a NaN M2 in the output (its mean is then not the rule's): callers
- * redo such a channel with simdnorm_bn_merge_slots. */
-static inline void simdnorm_bn_merge_slots_finite(size_t cw, double ca, double cb,
-                                                  double *__restrict ma, double *__restrict qa,
-                                                  const double *__restrict mb,
-                                                  const double *__restrict qb)
+ * operations alone (no select), bit for bit what simdnorm_bn_merge_slots
+ * gives finite inputs, in the ISA's double vector lanes (the kernel
+ * f64_chan_merge of k). A NaN M2 in an input shows as a NaN M2 in the
+ * output (its mean is then not the rule's): callers redo such a channel
+ * with simdnorm_bn_merge_slots. */
+static inline void simdnorm_bn_merge_slots_finite(const simdnorm_kernels *k, size_t cw, double ca,
+                                                  double cb, double *ma, double *qa,
+                                                  const double *mb, const double *qb)
 {
     const simdnorm_merge_weights w = simdnorm_merge_weights_of(ca, cb);
-    for (size_t j = 0; j < cw; j++) {
-        const double delta = mb[j] - ma[j];
-        qa[j] = qa[j] + qb[j] + delta * delta * w.wab;
-        ma[j] = ma[j] + delta * w.wb;
-    }
+    k->f64_chan_merge(cw, w.wb, w.wab, ma, qa, mb, qb);
 }
 
 /* The root of a forward stack: right fold of slots [0, t->top) into slot 0

@@ -381,6 +381,49 @@ typedef struct simdnorm_bwd_job {
 typedef void simdnorm_f32_norm_bwd_rows_kernel(const simdnorm_bwd_job *j, size_t r0, size_t r1);
 typedef simdnorm_f32_norm_bwd_rows_kernel *simdnorm_f32_norm_bwd_rows_fn;
 
+/* ---- BatchNorm's sample tree (dispatch/internal.h) ----------------------
+ * Chan's merge of a node b into a node a, per channel, the operations of
+ * simdnorm_moments_merge_with in its order, every one an IEEE double
+ * operation of its own (no fma):
+ *   d = mb - ma,  qa = (qa + qb) + (d*d)*wab,  ma = ma + d*wb.
+ * f32_bn_rows_nodes: the level-lev node (lev 1, 2 or 3) of a 2-D
+ * BatchNorm's tree over the 2^lev consecutive samples (rows) x + r*stride,
+ * r < 2^lev, for channels [0, cw): leaves {(double)x + 0, (double)x -
+ * (double)x} (what f32_channel_moments and simdnorm_block_moments give one
+ * row: a -0 mean made +0, NaN M2 for a NaN or Inf), a node of level k + 1
+ * the merge of its halves with wb = 0.5, wab = 2^(k-1) (exactly
+ * simdnorm_merge_weights_of(2^k, 2^k)). Writes mean[0..cw), m2[0..cw);
+ * reads the rows' first cw floats; cw >= 1, any alignment.
+ * f64_chan_merge: the merge for j < cw, ma[j], qa[j] updated with mb[j],
+ * qb[j] and the weights wb, wab (simdnorm_merge_weights_of(ca, cb)) - the
+ * finite merge of simdnorm_bn_merge_slots_finite. a and b must not
+ * overlap; any alignment; nothing past cw read or written.
+ * Every value is the same bits on every ISA except a NaN's sign and payload
+ * (which operand's NaN an x86 add passes on depends on the compiler's
+ * operand order): a NaN M2 only tells the caller that the channel holds a
+ * NaN or Inf, and the caller redoes such a channel with the non-finite rule
+ * (dispatch/batch_norm.c, bn_walk), so no NaN of these kernels is
+ * returned; the backward's NaN sums become canonical NaNs (dgamma, dbeta,
+ * dx). */
+typedef void simdnorm_f32_bn_rows_nodes_kernel(unsigned lev, size_t cw, const float *x,
+                                              size_t stride, double *mean, double *m2);
+typedef simdnorm_f32_bn_rows_nodes_kernel *simdnorm_f32_bn_rows_nodes_fn;
+/* f32_bn_bwd_rows_nodes: the backward's level-lev node (lev 1, 2 or 3) of
+ * a 2-D BatchNorm's tree over the 2^lev consecutive rows dy/x + r*stride:
+ * leaves f32_bwd_channel_sums of one row (s1 = 0 + (double)dy, s2 =
+ * fma((double)dy, (double)xhat, 0), xhat = (x - mean[c]) * rstd[c] in
+ * float), a node left + right in double. Writes s1[0..cw), s2[0..cw);
+ * reads the rows' first cw floats and mean, rstd [0..cw); cw >= 1, any
+ * alignment. */
+typedef void simdnorm_f32_bn_bwd_rows_nodes_kernel(unsigned lev, size_t cw, const float *dy,
+                                                  const float *x, size_t stride,
+                                                  const float *mean, const float *rstd,
+                                                  double *s1, double *s2);
+typedef simdnorm_f32_bn_bwd_rows_nodes_kernel *simdnorm_f32_bn_bwd_rows_nodes_fn;
+typedef void simdnorm_f64_chan_merge_kernel(size_t cw, double wb, double wab, double *ma,
+                                           double *qa, const double *mb, const double *qb);
+typedef simdnorm_f64_chan_merge_kernel *simdnorm_f64_chan_merge_fn;
+
 /* The stream variants have their plain kernels' types. */
 typedef simdnorm_f32_normalize_kernel simdnorm_f32_normalize_stream_kernel;
 typedef simdnorm_f32_normalize_fn simdnorm_f32_normalize_stream_fn;
@@ -475,6 +518,9 @@ SIMDNORM_HALF_TYPES_(f16, simdnorm_f16)
     X(a, f32_bwd_channel_sums)                                                \
     X(a, f32_bwd_dx_channels)                                                 \
     X(a, f32_norm_bwd_rows)                                                   \
+    X(a, f32_bn_rows_nodes)                                                   \
+    X(a, f32_bn_bwd_rows_nodes)                                               \
+    X(a, f64_chan_merge)                                                      \
     SIMDNORM_HALF_FAMILIES(X, a, bf16)                                        \
     SIMDNORM_HALF_FAMILIES(X, a, f16)
 

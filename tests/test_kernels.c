@@ -1430,6 +1430,155 @@ static void case_f32_normalize_channels(const simdnorm_kernels *k, const simdnor
 #define case_f32_activate case_activate
 #define case_f32_add case_add
 
+/* ---- BatchNorm's sample tree: f32_bn_rows_nodes, f32_bn_bwd_rows_nodes,
+ * f64_chan_merge ----------------------------------------------------------
+ * Against the contract written out in plain double C (every ISA, scalar
+ * included) and bit for bit against scalar, NaN results as NaN (their sign
+ * is not part of the contract: kernels.h); odd channel counts (vector
+ * tails), strides, NaN/Inf/huge/-0/subnormal values; guard pages after
+ * every array. */
+static void tree_merge_def(double *ma, double *qa, double mb, double qb, double wb, double wab)
+{
+    const double d = mb - *ma;
+    *qa = (*qa + qb) + (d * d) * wab;
+    *ma = *ma + d * wb;
+}
+
+/* Floats with the special values sprinkled in (about one in 7). */
+static void fill_tree(float *x, size_t n)
+{
+    static const float special[] = {NAN, INFINITY, -INFINITY, FLT_MAX, -FLT_MAX, -0.0f, 0.0f,
+                                    1e-45f, -3e38f, 0x1p127f};
+    fill_wide(x, n);
+    for (size_t i = 0; i < n; i++)
+        if (rng_u64() % 7 == 0)
+            x[i] = special[rng_u64() % (sizeof special / sizeof *special)];
+}
+
+/* f32_bn_rows_nodes (bwd 0: x, mean/M2) or f32_bn_bwd_rows_nodes (bwd 1:
+ * dy, x, the channels' mean/rstd; s1/s2), every level and channel count. */
+static void rows_nodes_case(const simdnorm_kernels *k, const simdnorm_kernels *ref, int bwd)
+{
+    static const size_t chans[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 63, 64, 65, 127, 129, 256};
+    for (unsigned lev = 1; lev <= 3; lev++)
+        for (size_t ci = 0; ci < sizeof chans / sizeof *chans; ci++)
+            for (size_t extra = 0; extra < 3; extra += 2) {
+                const size_t cw = chans[ci], stride = cw + extra, rows = (size_t)1 << lev;
+                const size_t len = (rows - 1) * stride + cw;
+                rng_seed(9700 + (size_t)bwd * 100 + lev * 1000 + cw * 3 + extra);
+                guarded_buf dyb = guarded(len), xb = guarded(len), mnb = guarded(cw),
+                            rsb = guarded(cw), ab = guarded(2 * cw), bb = guarded(2 * cw);
+                fill_tree(dyb.p, len);
+                fill_bwd(xb.p, len, 2.0);
+                for (size_t i = 0; i < len; i++)
+                    if (rng_u64() % 9 == 0)
+                        xb.p[i] = dyb.p[(i * 7) % len];
+                fill_bwd(mnb.p, cw, 0.5);
+                for (size_t j = 0; j < cw; j++)
+                    rsb.p[j] = (float)(rng_unif() + 0.5);
+                const float *x = bwd ? xb.p : dyb.p; /* the forward's x: the special values */
+                double *a = (double *)(void *)ab.p, *b = (double *)(void *)bb.p;
+                double *ra = malloc(2 * cw * sizeof(double)), *rb = ra + cw;
+                if (bwd) {
+                    k->f32_bn_bwd_rows_nodes(lev, cw, dyb.p, x, stride, mnb.p, rsb.p, a, b);
+                    ref->f32_bn_bwd_rows_nodes(lev, cw, dyb.p, x, stride, mnb.p, rsb.p, ra, rb);
+                } else {
+                    k->f32_bn_rows_nodes(lev, cw, x, stride, a, b);
+                    ref->f32_bn_rows_nodes(lev, cw, x, stride, ra, rb);
+                }
+                size_t bad_def = 0, bad_ref = 0;
+                for (size_t j = 0; j < cw; j++) {
+                    double da[8], db[8];
+                    for (size_t r = 0; r < rows; r++) {
+                        const size_t i = r * stride + j;
+                        const double v = bwd ? dyb.p[i] : x[i];
+                        const float xh = (x[i] - mnb.p[j]) * rsb.p[j];
+                        da[r] = bwd ? 0.0 + v : v + 0.0;
+                        db[r] = bwd ? fma(v, (double)xh, 0.0) : v - v;
+                    }
+                    for (unsigned l = 0; l < lev; l++)
+                        for (size_t r = 0; r < rows; r += (size_t)2 << l) {
+                            const size_t h = r + ((size_t)1 << l);
+                            const double cnt = ldexp(1.0, (int)l);
+                            const simdnorm_merge_weights w = simdnorm_merge_weights_of(cnt, cnt);
+                            if (!bwd) {
+                                tree_merge_def(&da[r], &db[r], da[h], db[h], w.wb, w.wab);
+                            } else {
+                                da[r] = da[r] + da[h];
+                                db[r] = db[r] + db[h];
+                            }
+                        }
+                    bad_def += !same_double(da[0], a[j]) || !same_double(db[0], b[j]);
+                    bad_ref += !same_double(ra[j], a[j]) || !same_double(rb[j], b[j]);
+                }
+                CHECK(bad_def == 0, "lev %u channels %zu stride %zu: %zu channels differ from the "
+                      "definition", lev, cw, stride, bad_def);
+                CHECK(bad_ref == 0, "lev %u channels %zu stride %zu: %zu channels differ from "
+                      "scalar", lev, cw, stride, bad_ref);
+                free(ra);
+                guarded_buf bufs[] = {dyb, xb, mnb, rsb, ab, bb};
+                for (size_t i = 0; i < 6; i++)
+                    guarded_free(bufs[i]);
+            }
+}
+
+static void case_f32_bn_rows_nodes(const simdnorm_kernels *k, const simdnorm_kernels *ref)
+{
+    rows_nodes_case(k, ref, 0);
+}
+
+static void case_f32_bn_bwd_rows_nodes(const simdnorm_kernels *k, const simdnorm_kernels *ref)
+{
+    rows_nodes_case(k, ref, 1);
+}
+
+static void case_f64_chan_merge(const simdnorm_kernels *k, const simdnorm_kernels *ref)
+{
+    static const double counts[][2] = {{1, 1}, {2, 2}, {8, 8}, {3, 5}, {4096, 17}, {1e9, 3}};
+    static const double special[] = {NAN, INFINITY, -INFINITY, 1e300, -1e300, DBL_MAX, -0.0,
+                                     4.9e-324, 1e-300};
+    for (size_t cw = 1; cw <= 70; cw += (cw < 20 ? 1 : 7))
+        for (size_t wi = 0; wi < sizeof counts / sizeof *counts; wi++) {
+            rng_seed(9900 + cw * 11 + wi);
+            const simdnorm_merge_weights w = simdnorm_merge_weights_of(counts[wi][0], counts[wi][1]);
+            guarded_buf ab = guarded(2 * cw), qab = guarded(2 * cw), bb = guarded(2 * cw),
+                        qbb = guarded(2 * cw);
+            double *ma = (double *)(void *)ab.p, *qa = (double *)(void *)qab.p;
+            double *mb = (double *)(void *)bb.p, *qb = (double *)(void *)qbb.p;
+            double *ma0 = malloc(4 * cw * sizeof(double)), *qa0 = ma0 + cw, *rm = qa0 + cw,
+                   *rq = rm + cw;
+            for (size_t j = 0; j < cw; j++) {
+                double v[4];
+                for (size_t t = 0; t < 4; t++) {
+                    v[t] = rng_normal() * ldexp(1.0, (int)(rng_u64() % 161) - 80);
+                    if (rng_u64() % 6 == 0)
+                        v[t] = special[rng_u64() % (sizeof special / sizeof *special)];
+                }
+                ma0[j] = ma[j] = rm[j] = v[0];
+                qa0[j] = qa[j] = rq[j] = fabs(v[1]);
+                mb[j] = v[2];
+                qb[j] = fabs(v[3]);
+            }
+            k->f64_chan_merge(cw, w.wb, w.wab, ma, qa, mb, qb);
+            ref->f64_chan_merge(cw, w.wb, w.wab, rm, rq, mb, qb);
+            size_t bad_def = 0, bad_ref = 0;
+            for (size_t j = 0; j < cw; j++) {
+                double dm = ma0[j], dq = qa0[j];
+                tree_merge_def(&dm, &dq, mb[j], qb[j], w.wb, w.wab);
+                bad_def += !same_double(dm, ma[j]) || !same_double(dq, qa[j]);
+                bad_ref += !same_double(rm[j], ma[j]) || !same_double(rq[j], qa[j]);
+            }
+            CHECK(bad_def == 0, "channels %zu counts %g, %g: %zu channels differ from the "
+                  "definition", cw, counts[wi][0], counts[wi][1], bad_def);
+            CHECK(bad_ref == 0, "channels %zu counts %g, %g: %zu channels differ from scalar", cw,
+                  counts[wi][0], counts[wi][1], bad_ref);
+            free(ma0);
+            guarded_buf bufs[] = {ab, qab, bb, qbb};
+            for (size_t i = 0; i < 4; i++)
+                guarded_free(bufs[i]);
+        }
+}
+
 int main(void)
 {
     const simdnorm_kernels *ref = simdnorm_kernels_for(SIMDNORM_ISA_SCALAR);
@@ -1445,7 +1594,9 @@ int main(void)
                 cases[c].fn != case_f32_layer_norm_rows &&
                 cases[c].fn != case_f32_rms_norm_rows && cases[c].fn != case_f32_bwd_sums &&
                 cases[c].fn != case_f32_bwd_dx && cases[c].fn != case_f32_bwd_channel_sums &&
-                cases[c].fn != case_f32_bwd_dx_channels && cases[c].fn != case_f32_norm_bwd_rows)
+                cases[c].fn != case_f32_bwd_dx_channels && cases[c].fn != case_f32_norm_bwd_rows &&
+                cases[c].fn != case_f32_bn_rows_nodes && cases[c].fn != case_f32_bn_bwd_rows_nodes &&
+                cases[c].fn != case_f64_chan_merge)
                 continue; /* the reference itself (cases with a written-out definition run on
                            * scalar too) */
             h_begin("%s_bitwise[%s]", cases[c].name, simdnorm_isa_name(isa));

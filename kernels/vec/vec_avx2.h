@@ -128,6 +128,12 @@ static inline void vd_store_part(double *p, vd v, size_t n)
 }
 typedef __m256d vdmask;
 static inline vd vd_loadu(const double *p) { return _mm256_loadu_pd(p); }
+static inline vd vd_load_part(const double *p, size_t n)
+{
+    double t[4] = {0.0, 0.0, 0.0, 0.0};
+    memcpy(t, p, n * sizeof(double));
+    return _mm256_loadu_pd(t);
+}
 static inline vd vd_mul(vd a, vd b) { return _mm256_mul_pd(a, b); }
 static inline vd vd_div(vd a, vd b) { return _mm256_div_pd(a, b); }
 static inline vd vd_sqrt(vd a) { return _mm256_sqrt_pd(a); }

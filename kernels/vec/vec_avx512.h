@@ -78,6 +78,7 @@ static inline void vd_storeu(double *p, vd v) { _mm512_storeu_pd(p, v); }
 static inline void vd_store_part(double *p, vd v, size_t n) { _mm512_mask_storeu_pd(p, (__mmask8)((1u << n) - 1), v); }
 typedef __mmask8 vdmask;
 static inline vd vd_loadu(const double *p) { return _mm512_loadu_pd(p); }
+static inline vd vd_load_part(const double *p, size_t n) { return _mm512_maskz_loadu_pd((__mmask8)((1u << n) - 1), p); }
 static inline vd vd_mul(vd a, vd b) { return _mm512_mul_pd(a, b); }
 static inline vd vd_div(vd a, vd b) { return _mm512_div_pd(a, b); }
 static inline vd vd_sqrt(vd a) { return _mm512_sqrt_pd(a); }

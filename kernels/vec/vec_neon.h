@@ -116,6 +116,10 @@ static inline void vd_store_part(double *p, vd v, size_t n)
 }
 typedef uint64x2_t vdmask;
 static inline vd vd_loadu(const double *p) { return vld1q_f64(p); }
+static inline vd vd_load_part(const double *p, size_t n)
+{
+    return n >= 2 ? vld1q_f64(p) : n ? vld1q_lane_f64(p, vdupq_n_f64(0.0), 0) : vdupq_n_f64(0.0);
+}
 static inline vd vd_mul(vd a, vd b) { return vmulq_f64(a, b); }
 static inline vd vd_div(vd a, vd b) { return vdivq_f64(a, b); }
 static inline vd vd_sqrt(vd a) { return vsqrtq_f64(a); }

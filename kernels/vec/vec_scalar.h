@@ -39,6 +39,7 @@
  * the arithmetic above: every one exact or one IEEE rounding.)
  *   vf_widen(v, out) out[h] = the doubles of lanes h*VD_N .. h*VD_N+VD_N-1
  *   vd_*             as vf_* on doubles; vd_sqrt, vd_div correctly rounded
+ *                    (vd_loadu, vd_load_part, vd_storeu, vd_store_part too)
  *   vd_round_f32(v)  (double)(float)v; vd_store_f32(p, v, n): the n first
  *                    lanes rounded to float, stored at p[0..n)
  *   vdmask, vd_lt/le/ge  ordered comparisons (false where a lane is NaN);
@@ -147,6 +148,7 @@ static inline void vd_store_part(double *p, vd v, size_t n)
 }
 typedef int vdmask;
 static inline vd vd_loadu(const double *p) { return *p; }
+static inline vd vd_load_part(const double *p, size_t n) { return n ? *p : 0.0; }
 static inline vd vd_mul(vd a, vd b) { return a * b; }
 static inline vd vd_div(vd a, vd b) { return a / b; }
 static inline vd vd_sqrt(vd a) { return sqrt(a); }
