@@ -27,6 +27,7 @@ left alone (their forward may differ).
 """
 import numbers
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -48,10 +49,24 @@ def uses_library(*tensors):
     return True
 
 
-# Outputs (y, dx) are allocated by torch (torch.empty_like) and written by the
-# library through NumPy views: torch's allocator keeps its large blocks
-# mapped, where fresh NumPy arrays of 4 MiB faulted in ~1000 new pages per
-# forward+backward on the development VM (2.7 ms against 1.3 ms at 1024x1024).
+# Outputs (y, dx) are allocated here and written by the library through
+# NumPy views. The first touch of a fresh page is what large calls cost most
+# (~2 us per 4 KiB page on the development VM). Below 32 MiB glibc's malloc
+# reuses its heap, and torch's allocations (torch.empty_like) come back
+# mapped, where fresh NumPy arrays of 4 MiB faulted in ~1000 pages per
+# forward+backward (1024x1024: 2.7 ms against 1.3 ms). From 32 MiB on (glibc's
+# largest mmap threshold) every allocation is a fresh mapping: NumPy asks for
+# transparent huge pages there (madvise), ~540 faults for 64 MiB where
+# torch's allocation takes 16385.
+_HUGE = 32 << 20
+
+
+def _empty_like(x):
+    if x.numel() * 4 >= _HUGE:
+        return torch.from_numpy(np.empty(tuple(x.shape), np.float32))
+    return torch.empty_like(x)
+
+
 def _np(t):
     """The NumPy view of a CPU float32 contiguous tensor (no copy)."""
     return None if t is None else t.detach().numpy()
@@ -82,7 +97,7 @@ def _t(a, shape=None):
 class _LayerNormFn(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, weight, bias, cols, eps):
-        y = torch.empty_like(x)
+        y = _empty_like(x)
         _, mean, rstd = _c.layer_norm(_np(x).reshape(-1, cols), _flat(weight), _flat(bias), eps,
                                       out=_np(y).reshape(-1, cols), return_stats=True)
         ctx.cols = cols
@@ -95,7 +110,7 @@ class _LayerNormFn(torch.autograd.Function):
         x, weight, bias, mean, rstd = ctx.saved_tensors
         cols = ctx.cols
         need_dx, need_dw, need_db = ctx.needs_input_grad[:3]
-        dx = torch.empty_like(x) if need_dx else None
+        dx = _empty_like(x) if need_dx else None
         _, dw, db = _c.layer_norm_bwd(
             _np(_grad_in(dy)).reshape(-1, cols), _np(x).reshape(-1, cols), _np(mean), _np(rstd),
             _flat(weight), out=_flat2(dx, cols), compute_dx=need_dx,
@@ -125,7 +140,7 @@ class LayerNorm(nn.LayerNorm):
 class _RMSNormFn(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, weight, cols, eps):
-        y = torch.empty_like(x)
+        y = _empty_like(x)
         _, rstd = _c.rms_norm(_np(x).reshape(-1, cols), _flat(weight), eps,
                               out=_flat2(y, cols), return_stats=True)
         ctx.cols = cols
@@ -138,7 +153,7 @@ class _RMSNormFn(torch.autograd.Function):
         x, weight, rstd = ctx.saved_tensors
         cols = ctx.cols
         need_dx, need_dw = ctx.needs_input_grad[:2]
-        dx = torch.empty_like(x) if need_dx else None
+        dx = _empty_like(x) if need_dx else None
         _, dw = _c.rms_norm_bwd(
             _np(_grad_in(dy)).reshape(-1, cols), _np(x).reshape(-1, cols), _np(rstd),
             _flat(weight), out=_flat2(dx, cols), compute_dx=need_dx,
@@ -194,7 +209,7 @@ class _BatchNormFn(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, weight, bias, running_mean, running_var, training, momentum, eps):
         xn = _np(x)
-        y = torch.empty_like(x)
+        y = _empty_like(x)
         if training:
             _, mean, rstd = _c.batch_norm_train(
                 xn, _np(weight), _np(bias), eps, momentum, running_mean=_np(running_mean),
@@ -213,7 +228,7 @@ class _BatchNormFn(torch.autograd.Function):
     def backward(ctx, dy):
         x, weight, bias, mean, rstd = ctx.saved_tensors
         need_dx, need_dw, need_db = ctx.needs_input_grad[:3]
-        dx = torch.empty_like(x) if need_dx else None
+        dx = _empty_like(x) if need_dx else None
         _, dw, db = _c.batch_norm_bwd(
             _np(_grad_in(dy)), _np(x), _np(mean), _np(rstd), _np(weight), ctx.training,
             out=_np(dx), compute_dx=need_dx, compute_dgamma=need_dw and weight is not None,
@@ -263,7 +278,7 @@ class BatchNorm2d(_SimdBatchNorm, nn.BatchNorm2d):
 class _GroupNormFn(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, weight, bias, groups, eps):
-        y = torch.empty_like(x)
+        y = _empty_like(x)
         _, mean, rstd = _c.group_norm(_np(x), groups, _np(weight), _np(bias), eps, out=_np(y),
                                       return_stats=True)
         ctx.groups = groups
@@ -275,7 +290,7 @@ class _GroupNormFn(torch.autograd.Function):
     def backward(ctx, dy):
         x, weight, bias, mean, rstd = ctx.saved_tensors
         need_dx, need_dw, need_db = ctx.needs_input_grad[:3]
-        dx = torch.empty_like(x) if need_dx else None
+        dx = _empty_like(x) if need_dx else None
         _, dw, db = _c.group_norm_bwd(
             _np(_grad_in(dy)), _np(x), _np(mean), _np(rstd), ctx.groups, _np(weight),
             out=_np(dx), compute_dx=need_dx, compute_dgamma=need_dw and weight is not None,
