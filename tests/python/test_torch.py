@@ -260,3 +260,20 @@ def test_isas_bitwise_through_torch():
         ln.zero_grad()
     for o in outs[1:]:
         assert all(torch.equal(a, b) for a, b in zip(outs[0], o))
+
+
+def test_numpy_allocated_outputs(monkeypatch):
+    """Outputs from _HUGE bytes on are NumPy-allocated (huge pages): same results."""
+    stock = nn.LayerNorm(64)
+    randomize(stock)
+    ours = swapped(stock)
+    x = torch.randn(16, 64)
+    want = fwd_bwd(ours, x)
+    monkeypatch.setattr(snt, "_HUGE", 64)
+    got = fwd_bwd(ours, x)
+    assert torch.equal(got[0], want[0]) and torch.equal(got[1], want[1])
+    gn = snt.GroupNorm(2, 4)
+    bn = snt.BatchNorm2d(4)
+    xg = torch.randn(2, 4, 3, 3)
+    compare(nn.GroupNorm(2, 4), gn, xg, "GroupNorm numpy-allocated")
+    compare(nn.BatchNorm2d(4), bn, xg, "BatchNorm numpy-allocated")
