@@ -44,9 +44,13 @@ CC=clang run_suite build-test-fuzz -Db_sanitize=address,undefined -Db_lundef=fal
 # with Debian's python3 (its NumPy and torch; the python3 first on PATH may be
 # another one), and pytest runs tests/python; its JUnit XML enters the closing
 # line. A failed build or a crashed pytest leaves no XML: one failed case.
+# (meson-python 0.12 reconfigures a given build dir whenever its native file
+# .mesonpy-native-file.ini, written into the source tree, is unchanged - and
+# fails on a dir without a build tree: then both go.)
 PY=/usr/bin/python3
 mkdir -p build-python
 rm -f build-python/pytest.xml
+[ -f build-python/build/build.ninja ] || rm -rf build-python/build .mesonpy-native-file.ini
 if $PY -m pip install --no-build-isolation --no-deps --upgrade --target build-python/site \
     --config-settings=builddir=build-python/build . >build-python/pip.log 2>&1; then
   PYTHONPATH="$PWD/build-python/site" $PY -m pytest -q -p no:cacheprovider tests/python \
