@@ -41,12 +41,21 @@ __all__ = ["LayerNorm", "RMSNorm", "BatchNorm1d", "BatchNorm2d", "GroupNorm", "s
 
 def uses_library(*tensors):
     """True when these tensors (None allowed) go to simdnorm: CPU, float32, contiguous."""
+    f32 = torch.float32
     for t in tensors:
-        if t is None:
-            continue
-        if t.device.type != "cpu" or t.dtype != torch.float32 or not t.is_contiguous():
+        if t is not None and (not t.is_cpu or t.dtype is not f32 or not t.is_contiguous()):
             return False
     return True
+
+
+def _needs_graph(*tensors):
+    """True when autograd records this call (then the autograd.Function runs)."""
+    if not torch.is_grad_enabled():
+        return False
+    for t in tensors:
+        if t is not None and t.requires_grad:
+            return True
+    return False
 
 
 # Outputs (y, dx) are allocated here and written by the library through
@@ -73,7 +82,7 @@ def _np(t):
 
 
 def _flat(t):
-    return None if t is None else t.detach().reshape(-1).numpy()
+    return None if t is None else t.detach().numpy().reshape(-1)
 
 
 def _flat2(t, cols):
@@ -131,6 +140,11 @@ class LayerNorm(nn.LayerNorm):
             cols = 1
             for s in shape:
                 cols *= s
+            if not _needs_graph(input, self.weight, bias):
+                y = _empty_like(input)
+                _c.layer_norm(_np(input).reshape(-1, cols), _flat(self.weight), _flat(bias),
+                              float(self.eps), out=_flat2(y, cols))
+                return y
             return _LayerNormFn.apply(input, self.weight, bias, cols, float(self.eps))
         return F.layer_norm(input, self.normalized_shape, self.weight, bias, self.eps)
 
@@ -197,6 +211,11 @@ class RMSNorm(nn.Module):
             cols = 1
             for s in shape:
                 cols *= s
+            if not _needs_graph(input, self.weight):
+                y = _empty_like(input)
+                _c.rms_norm(_np(input).reshape(-1, cols), _flat(self.weight), float(eps),
+                            out=_flat2(y, cols))
+                return y
             return _RMSNormFn.apply(input, self.weight, cols, float(eps))
         dims = tuple(range(-len(shape), 0))
         y = input * torch.rsqrt(input.pow(2).mean(dims, keepdim=True) + eps)
@@ -205,20 +224,31 @@ class RMSNorm(nn.Module):
 
 # ---- BatchNorm -----------------------------------------------------------------
 
+def _bn_forward(x, weight, bias, running_mean, running_var, training, momentum, eps, stats):
+    """y, and (stats) the mean and rstd the backward takes."""
+    xn = _np(x)
+    y = _empty_like(x)
+    mean = rstd = None
+    if training:
+        r = _c.batch_norm_train(
+            xn, _np(weight), _np(bias), eps, momentum, running_mean=_np(running_mean),
+            running_var=_np(running_var), out=_np(y), return_stats=stats)
+        if stats:
+            _, mean, rstd = r
+    else:
+        _c.batch_norm_infer(xn, _np(running_mean), _np(running_var), _np(weight),
+                            _np(bias), eps, out=_np(y))
+        if stats:
+            mean = running_mean.detach().clone().numpy()
+            rstd = torch.rsqrt(running_var.detach().double() + eps).float().numpy()
+    return y, mean, rstd
+
+
 class _BatchNormFn(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, weight, bias, running_mean, running_var, training, momentum, eps):
-        xn = _np(x)
-        y = _empty_like(x)
-        if training:
-            _, mean, rstd = _c.batch_norm_train(
-                xn, _np(weight), _np(bias), eps, momentum, running_mean=_np(running_mean),
-                running_var=_np(running_var), out=_np(y), return_stats=True)
-        else:
-            _c.batch_norm_infer(xn, _np(running_mean), _np(running_var), _np(weight),
-                                _np(bias), eps, out=_np(y))
-            mean = running_mean.detach().clone().numpy()
-            rstd = torch.rsqrt(running_var.detach().double() + eps).float().numpy()
+        y, mean, rstd = _bn_forward(x, weight, bias, running_mean, running_var, training,
+                                    momentum, eps, True)
         ctx.training = bool(training)
         ctx.save_for_backward(x, weight, bias, torch.from_numpy(mean), torch.from_numpy(rstd))
         return y
@@ -260,6 +290,9 @@ class _SimdBatchNorm:
         rm = self.running_mean if use_running else None
         rv = self.running_var if use_running else None
         if uses_library(input, self.weight, self.bias, rm, rv) and (bn_training or rm is not None):
+            if not _needs_graph(input, self.weight, self.bias):
+                return _bn_forward(input, self.weight, self.bias, rm, rv, bn_training,
+                                   float(factor), float(self.eps), False)[0]
             return _BatchNormFn.apply(input, self.weight, self.bias, rm, rv, bn_training,
                                       float(factor), float(self.eps))
         return F.batch_norm(input, rm, rv, self.weight, self.bias, bn_training, factor, self.eps)
@@ -304,6 +337,11 @@ class GroupNorm(nn.GroupNorm):
     def forward(self, input):
         if uses_library(input, self.weight, self.bias) and input.dim() >= 2 \
                 and input.shape[1] == self.num_channels:
+            if not _needs_graph(input, self.weight, self.bias):
+                y = _empty_like(input)
+                _c.group_norm(_np(input), int(self.num_groups), _np(self.weight), _np(self.bias),
+                              float(self.eps), out=_np(y))
+                return y
             return _GroupNormFn.apply(input, self.weight, self.bias, int(self.num_groups),
                                       float(self.eps))
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)

@@ -277,3 +277,22 @@ def test_numpy_allocated_outputs(monkeypatch):
     xg = torch.randn(2, 4, 3, 3)
     compare(nn.GroupNorm(2, 4), gn, xg, "GroupNorm numpy-allocated")
     compare(nn.BatchNorm2d(4), bn, xg, "BatchNorm numpy-allocated")
+
+
+def test_no_grad_paths_equal_autograd_paths():
+    """Without autograd (inference) the modules call the library directly: same bits."""
+    mods = [(snt.LayerNorm(32), (4, 32)), (snt.RMSNorm(32), (4, 32)),
+            (snt.GroupNorm(4, 8), (2, 8, 5)), (snt.BatchNorm1d(8), (6, 8, 5)),
+            (snt.BatchNorm2d(8), (2, 8, 3, 3))]
+    for m, shape in mods:
+        randomize(m)
+        x = torch.randn(shape)
+        for train in (True, False):
+            m.train(train)
+            m2 = copy.deepcopy(m)
+            y_graph = m(x.clone().requires_grad_(True)).detach()
+            with torch.no_grad():
+                y_plain = m2(x)
+            assert torch.equal(y_graph, y_plain), (type(m).__name__, train)
+            for a, b in zip(m.buffers(), m2.buffers()):
+                assert torch.equal(a, b)
