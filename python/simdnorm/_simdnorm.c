@@ -257,8 +257,8 @@ static const dtype_ops *ops_of(PyObject *o, const char *what)
     }
     for (i = 0; i < N_DTYPES; i++)
         if (PyArray_TYPE((PyArrayObject *)o) == dtype_table[i].type_num) return &dtype_table[i];
-    PyErr_Format(PyExc_TypeError, "%s: unsupported dtype %R (supported: float32)", what,
-                 (PyObject *)PyArray_DESCR((PyArrayObject *)o));
+    PyErr_Format(PyExc_TypeError, "%s: unsupported dtype %R (simdnorm.dtypes lists the supported ones)",
+                 what, (PyObject *)PyArray_DESCR((PyArrayObject *)o));
     return NULL;
 }
 
