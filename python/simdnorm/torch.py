@@ -10,11 +10,12 @@ answers; only ``forward`` differs. ``RMSNorm`` has the arguments and the
 meaning ``torch.finfo(x.dtype).eps``.
 
 Which tensors go to the library: a forward whose input, weight, bias (and
-running statistics) are all CPU float32 contiguous tensors runs simdnorm's
-forward, and its backward simdnorm's backward functions (a
+running statistics) are all CPU float32 contiguous tensors (BatchNorm2d and
+GroupNorm: also a 4-D channels_last input, as the library's NHWC layout)
+runs simdnorm's forward, and its backward simdnorm's backward functions (a
 torch.autograd.Function; double backward is not supported and raises
 torch's "marked with @once_differentiable" error). Anything else (CUDA,
-float64, half, non-contiguous, channels_last memory) falls back to PyTorch's
+float64, half, other non-contiguous memory) falls back to PyTorch's
 own op (torch.nn.functional.layer_norm, batch_norm, group_norm; for RMSNorm
 the formula in torch operations), with PyTorch's results and errors.
 
@@ -70,10 +71,48 @@ def _needs_graph(*tensors):
 _HUGE = 32 << 20
 
 
-def _empty_like(x):
+def _empty_like(x, layout="NCHW"):
+    """An uninitialized float32 tensor of x's shape: contiguous, or channels_last
+    for layout 'NHWC' (a 4-D x)."""
     if x.numel() * 4 >= _HUGE:
+        if layout == "NHWC":
+            n, c, h, w = x.shape
+            return torch.from_numpy(np.empty((n, h, w, c), np.float32)).permute(0, 3, 1, 2)
         return torch.from_numpy(np.empty(tuple(x.shape), np.float32))
+    if layout == "NHWC":
+        return torch.empty_like(x, memory_format=torch.channels_last)
     return torch.empty_like(x)
+
+
+def _layout_of(x):
+    """How the library takes an [N, C, *] tensor: 'NCHW' when contiguous, 'NHWC'
+    when a 4-D channels_last tensor, None otherwise (or when not CPU float32)."""
+    if not x.is_cpu or x.dtype is not torch.float32:
+        return None
+    if x.is_contiguous():
+        return "NCHW"
+    if x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last):
+        return "NHWC"
+    return None
+
+
+def _np_nc(t, layout):
+    """The NumPy view of an [N, C, *] tensor in the library's layout: [N, C, *]
+    (NCHW) or, for channels_last, its memory order [N, H, W, C] (NHWC)."""
+    if t is None:
+        return None
+    if layout == "NHWC":
+        return t.detach().permute(0, 2, 3, 1).numpy()
+    return t.detach().numpy()
+
+
+def _grad_nc(dy, layout):
+    """dy in the layout of the forward's x."""
+    if dy.dtype is not torch.float32:
+        dy = dy.float()
+    if layout == "NHWC":
+        return dy.contiguous(memory_format=torch.channels_last)
+    return dy.contiguous()
 
 
 def _np(t):
@@ -224,20 +263,22 @@ class RMSNorm(nn.Module):
 
 # ---- BatchNorm -----------------------------------------------------------------
 
-def _bn_forward(x, weight, bias, running_mean, running_var, training, momentum, eps, stats):
+def _bn_forward(x, weight, bias, running_mean, running_var, training, momentum, eps, stats,
+                layout):
     """y, and (stats) the mean and rstd the backward takes."""
-    xn = _np(x)
-    y = _empty_like(x)
+    xn = _np_nc(x, layout)
+    y = _empty_like(x, layout)
     mean = rstd = None
     if training:
         r = _c.batch_norm_train(
             xn, _np(weight), _np(bias), eps, momentum, running_mean=_np(running_mean),
-            running_var=_np(running_var), out=_np(y), return_stats=stats)
+            running_var=_np(running_var), layout=layout, out=_np_nc(y, layout),
+            return_stats=stats)
         if stats:
             _, mean, rstd = r
     else:
         _c.batch_norm_infer(xn, _np(running_mean), _np(running_var), _np(weight),
-                            _np(bias), eps, out=_np(y))
+                            _np(bias), eps, layout=layout, out=_np_nc(y, layout))
         if stats:
             mean = running_mean.detach().clone().numpy()
             rstd = torch.rsqrt(running_var.detach().double() + eps).float().numpy()
@@ -246,10 +287,12 @@ def _bn_forward(x, weight, bias, running_mean, running_var, training, momentum, 
 
 class _BatchNormFn(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, weight, bias, running_mean, running_var, training, momentum, eps):
+    def forward(ctx, x, weight, bias, running_mean, running_var, training, momentum, eps,
+                layout):
         y, mean, rstd = _bn_forward(x, weight, bias, running_mean, running_var, training,
-                                    momentum, eps, True)
+                                    momentum, eps, True, layout)
         ctx.training = bool(training)
+        ctx.layout = layout
         ctx.save_for_backward(x, weight, bias, torch.from_numpy(mean), torch.from_numpy(rstd))
         return y
 
@@ -258,12 +301,14 @@ class _BatchNormFn(torch.autograd.Function):
     def backward(ctx, dy):
         x, weight, bias, mean, rstd = ctx.saved_tensors
         need_dx, need_dw, need_db = ctx.needs_input_grad[:3]
-        dx = _empty_like(x) if need_dx else None
+        layout = ctx.layout
+        dx = _empty_like(x, layout) if need_dx else None
         _, dw, db = _c.batch_norm_bwd(
-            _np(_grad_in(dy)), _np(x), _np(mean), _np(rstd), _np(weight), ctx.training,
-            out=_np(dx), compute_dx=need_dx, compute_dgamma=need_dw and weight is not None,
+            _np_nc(_grad_nc(dy, layout), layout), _np_nc(x, layout), _np(mean), _np(rstd),
+            _np(weight), ctx.training, layout=layout, out=_np_nc(dx, layout),
+            compute_dx=need_dx, compute_dgamma=need_dw and weight is not None,
             compute_dbeta=need_db and bias is not None)
-        return dx, _t(dw), _t(db), None, None, None, None, None
+        return dx, _t(dw), _t(db), None, None, None, None, None, None
 
 
 class _SimdBatchNorm:
@@ -289,12 +334,14 @@ class _SimdBatchNorm:
         use_running = not self.training or self.track_running_stats
         rm = self.running_mean if use_running else None
         rv = self.running_var if use_running else None
-        if uses_library(input, self.weight, self.bias, rm, rv) and (bn_training or rm is not None):
+        layout = _layout_of(input)
+        if layout is not None and uses_library(self.weight, self.bias, rm, rv) \
+                and (bn_training or rm is not None):
             if not _needs_graph(input, self.weight, self.bias):
                 return _bn_forward(input, self.weight, self.bias, rm, rv, bn_training,
-                                   float(factor), float(self.eps), False)[0]
+                                   float(factor), float(self.eps), False, layout)[0]
             return _BatchNormFn.apply(input, self.weight, self.bias, rm, rv, bn_training,
-                                      float(factor), float(self.eps))
+                                      float(factor), float(self.eps), layout)
         return F.batch_norm(input, rm, rv, self.weight, self.bias, bn_training, factor, self.eps)
 
 
@@ -303,18 +350,20 @@ class BatchNorm1d(_SimdBatchNorm, nn.BatchNorm1d):
 
 
 class BatchNorm2d(_SimdBatchNorm, nn.BatchNorm2d):
-    """torch.nn.BatchNorm2d computed by simdnorm ([N, C, H, W], NCHW memory)."""
+    """torch.nn.BatchNorm2d computed by simdnorm ([N, C, H, W]: contiguous, or
+    channels_last memory as the library's NHWC layout)."""
 
 
 # ---- GroupNorm -------------------------------------------------------------------
 
 class _GroupNormFn(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, weight, bias, groups, eps):
-        y = _empty_like(x)
-        _, mean, rstd = _c.group_norm(_np(x), groups, _np(weight), _np(bias), eps, out=_np(y),
-                                      return_stats=True)
+    def forward(ctx, x, weight, bias, groups, eps, layout):
+        y = _empty_like(x, layout)
+        _, mean, rstd = _c.group_norm(_np_nc(x, layout), groups, _np(weight), _np(bias), eps,
+                                      layout=layout, out=_np_nc(y, layout), return_stats=True)
         ctx.groups = groups
+        ctx.layout = layout
         ctx.save_for_backward(x, weight, bias, torch.from_numpy(mean), torch.from_numpy(rstd))
         return y
 
@@ -323,27 +372,32 @@ class _GroupNormFn(torch.autograd.Function):
     def backward(ctx, dy):
         x, weight, bias, mean, rstd = ctx.saved_tensors
         need_dx, need_dw, need_db = ctx.needs_input_grad[:3]
-        dx = _empty_like(x) if need_dx else None
+        layout = ctx.layout
+        dx = _empty_like(x, layout) if need_dx else None
         _, dw, db = _c.group_norm_bwd(
-            _np(_grad_in(dy)), _np(x), _np(mean), _np(rstd), ctx.groups, _np(weight),
-            out=_np(dx), compute_dx=need_dx, compute_dgamma=need_dw and weight is not None,
+            _np_nc(_grad_nc(dy, layout), layout), _np_nc(x, layout), _np(mean), _np(rstd),
+            ctx.groups, _np(weight), layout=layout, out=_np_nc(dx, layout),
+            compute_dx=need_dx, compute_dgamma=need_dw and weight is not None,
             compute_dbeta=need_db and bias is not None)
-        return dx, _t(dw), _t(db), None, None
+        return dx, _t(dw), _t(db), None, None, None
 
 
 class GroupNorm(nn.GroupNorm):
-    """torch.nn.GroupNorm computed by simdnorm ([N, C, *], NCHW memory)."""
+    """torch.nn.GroupNorm computed by simdnorm ([N, C, *] contiguous, or a 4-D
+    channels_last tensor as the library's NHWC layout)."""
 
     def forward(self, input):
-        if uses_library(input, self.weight, self.bias) and input.dim() >= 2 \
+        layout = _layout_of(input) if input.dim() >= 2 else None
+        if layout is not None and uses_library(self.weight, self.bias) \
                 and input.shape[1] == self.num_channels:
             if not _needs_graph(input, self.weight, self.bias):
-                y = _empty_like(input)
-                _c.group_norm(_np(input), int(self.num_groups), _np(self.weight), _np(self.bias),
-                              float(self.eps), out=_np(y))
+                y = _empty_like(input, layout)
+                _c.group_norm(_np_nc(input, layout), int(self.num_groups), _np(self.weight),
+                              _np(self.bias), float(self.eps), layout=layout,
+                              out=_np_nc(y, layout))
                 return y
             return _GroupNormFn.apply(input, self.weight, self.bias, int(self.num_groups),
-                                      float(self.eps))
+                                      float(self.eps), layout)
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
 
