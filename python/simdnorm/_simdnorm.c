@@ -1137,25 +1137,143 @@ static PyObject *py_status_str(PyObject *self, PyObject *arg)
     return PyUnicode_FromString(simdnorm_status_str((simdnorm_status)v));
 }
 
+PyDoc_STRVAR(doc_layer_norm,
+    "layer_norm($module, /, x, gamma=None, beta=None, eps=1e-05, *, residual=None, bias=None, activation=None, h=None, out=None, return_stats=False)\n"
+    "--\n"
+    "\n"
+    "LayerNorm of each row (the last axis) of x, any leading shape:\n"
+    "y = act((h - mean) / sqrt(var + eps) * gamma + beta), h = x (+ residual) (+ bias).\n"
+    "\n"
+    "gamma, beta, bias: float32 [cols] or None. residual: like x. activation:\n"
+    "None, 'relu', 'gelu' (erf), 'gelu_tanh', 'silu'. h: True to return h, or\n"
+    "an array to write it into. out: the array to write y into (out=x: in place).\n"
+    "Returns y; with return_stats, (y, mean, rstd) (shape x.shape[:-1]); h last\n"
+    "when asked for. simdnorm_layer_norm_ex_f32.");
+
+PyDoc_STRVAR(doc_rms_norm,
+    "rms_norm($module, /, x, gamma=None, eps=1e-05, *, residual=None, bias=None, activation=None, h=None, out=None, return_stats=False)\n"
+    "--\n"
+    "\n"
+    "RMSNorm of each row (the last axis): y = act(h / sqrt(mean(h^2) + eps) * gamma).\n"
+    "Options as layer_norm; with return_stats, (y, rstd). simdnorm_rms_norm_ex_f32.");
+
+PyDoc_STRVAR(doc_layer_norm_bwd,
+    "layer_norm_bwd($module, /, dy, x, mean, rstd, gamma=None, *, out=None, compute_dx=True, compute_dgamma=True, compute_dbeta=True)\n"
+    "--\n"
+    "\n"
+    "LayerNorm gradients from the forward's saved mean and rstd:\n"
+    "returns (dx, dgamma, dbeta), None for those not computed. out: dx's array\n"
+    "(out=dy: in place). simdnorm_layer_norm_bwd_f32.");
+
+PyDoc_STRVAR(doc_rms_norm_bwd,
+    "rms_norm_bwd($module, /, dy, x, rstd, gamma=None, *, out=None, compute_dx=True, compute_dgamma=True)\n"
+    "--\n"
+    "\n"
+    "RMSNorm gradients from the forward's saved rstd: returns (dx, dgamma).\n"
+    "simdnorm_rms_norm_bwd_f32.");
+
+PyDoc_STRVAR(doc_batch_norm_train,
+    "batch_norm_train($module, /, x, gamma=None, beta=None, eps=1e-05, momentum=0.1, *, running_mean=None, running_var=None, layout='NCHW', activation=None, out=None, return_stats=False)\n"
+    "--\n"
+    "\n"
+    "BatchNorm training forward of x [N, C, *] (layout 'NCHW') or [N, *, C]\n"
+    "('NHWC'): per-channel batch statistics; running_mean/running_var (float32\n"
+    "[C], C-contiguous, writeable) are updated in place as PyTorch does. Returns\n"
+    "y; with return_stats, (y, save_mean, save_rstd). simdnorm_batch_norm_train_ex_f32.");
+
+PyDoc_STRVAR(doc_batch_norm_infer,
+    "batch_norm_infer($module, /, x, mean, var, gamma=None, beta=None, eps=1e-05, *, layout='NCHW', activation=None, out=None)\n"
+    "--\n"
+    "\n"
+    "BatchNorm inference with the given (running) mean and var. Returns y.\n"
+    "simdnorm_batch_norm_infer_ex_f32.");
+
+PyDoc_STRVAR(doc_batch_norm_bwd,
+    "batch_norm_bwd($module, /, dy, x, mean, rstd, gamma=None, training=True, *, layout='NCHW', out=None, compute_dx=True, compute_dgamma=True, compute_dbeta=True)\n"
+    "--\n"
+    "\n"
+    "BatchNorm gradients: mean/rstd are save_mean/save_rstd (training=True) or\n"
+    "the running mean and 1/sqrt(running_var + eps) (training=False: fixed\n"
+    "statistics). Returns (dx, dgamma, dbeta). simdnorm_batch_norm_bwd_f32.");
+
+PyDoc_STRVAR(doc_group_norm,
+    "group_norm($module, /, x, groups, gamma=None, beta=None, eps=1e-05, *, layout='NCHW', out=None, return_stats=False)\n"
+    "--\n"
+    "\n"
+    "GroupNorm of x [N, C, *] ('NCHW') or [N, *, C] ('NHWC'): statistics per\n"
+    "(sample, group of C/groups channels); gamma/beta per channel. Returns y;\n"
+    "with return_stats, (y, mean, rstd) of shape (N, groups). simdnorm_group_norm_f32.");
+
+PyDoc_STRVAR(doc_group_norm_bwd,
+    "group_norm_bwd($module, /, dy, x, mean, rstd, groups, gamma=None, *, layout='NCHW', out=None, compute_dx=True, compute_dgamma=True, compute_dbeta=True)\n"
+    "--\n"
+    "\n"
+    "GroupNorm gradients from the forward's saved mean/rstd (N*groups values).\n"
+    "Returns (dx, dgamma, dbeta). simdnorm_group_norm_bwd_f32.");
+
+PyDoc_STRVAR(doc_activate,
+    "activate($module, /, x, activation, *, out=None)\n"
+    "--\n"
+    "\n"
+    "The activation alone, elementwise, the same bits as the fused epilogue:\n"
+    "activation None, 'relu', 'gelu', 'gelu_tanh' or 'silu'. simdnorm_activate_f32.");
+
+PyDoc_STRVAR(doc_active_isa,
+    "active_isa($module, /)\n"
+    "--\n"
+    "\n"
+    "The ISA that calls use now: 'scalar', 'avx2', 'avx512' or 'neon'.");
+
+PyDoc_STRVAR(doc_available_isas,
+    "available_isas($module, /)\n"
+    "--\n"
+    "\n"
+    "The ISAs compiled in and runnable on this CPU and OS.");
+
+PyDoc_STRVAR(doc_set_isa,
+    "set_isa($module, name, /)\n"
+    "--\n"
+    "\n"
+    "Force an ISA for all later calls (process-wide); ValueError if unknown or\n"
+    "not available here. Results are the same bits on every ISA.");
+
+PyDoc_STRVAR(doc_set_num_threads,
+    "set_num_threads($module, n, /)\n"
+    "--\n"
+    "\n"
+    "Threads for the library's later calls (n >= 1); results do not depend on it.");
+
+PyDoc_STRVAR(doc_get_num_threads,
+    "get_num_threads($module, /)\n"
+    "--\n"
+    "\n"
+    "The library's thread count (default: OpenMP's, OMP_NUM_THREADS).");
+
+PyDoc_STRVAR(doc_status_str,
+    "status_str($module, status, /)\n"
+    "--\n"
+    "\n"
+    "simdnorm_status_str: the message of a status code.");
+
 #define KW (PyCFunction)(void (*)(void))
 
 static PyMethodDef methods[] = {
-    {"layer_norm", KW py_layer_norm, METH_VARARGS | METH_KEYWORDS, NULL},
-    {"rms_norm", KW py_rms_norm, METH_VARARGS | METH_KEYWORDS, NULL},
-    {"layer_norm_bwd", KW py_layer_norm_bwd, METH_VARARGS | METH_KEYWORDS, NULL},
-    {"rms_norm_bwd", KW py_rms_norm_bwd, METH_VARARGS | METH_KEYWORDS, NULL},
-    {"batch_norm_train", KW py_batch_norm_train, METH_VARARGS | METH_KEYWORDS, NULL},
-    {"batch_norm_infer", KW py_batch_norm_infer, METH_VARARGS | METH_KEYWORDS, NULL},
-    {"batch_norm_bwd", KW py_batch_norm_bwd, METH_VARARGS | METH_KEYWORDS, NULL},
-    {"group_norm", KW py_group_norm, METH_VARARGS | METH_KEYWORDS, NULL},
-    {"group_norm_bwd", KW py_group_norm_bwd, METH_VARARGS | METH_KEYWORDS, NULL},
-    {"activate", KW py_activate, METH_VARARGS | METH_KEYWORDS, NULL},
-    {"active_isa", py_active_isa, METH_NOARGS, NULL},
-    {"available_isas", py_available_isas, METH_NOARGS, NULL},
-    {"set_isa", py_set_isa, METH_O, NULL},
-    {"set_num_threads", py_set_num_threads, METH_O, NULL},
-    {"get_num_threads", py_get_num_threads, METH_NOARGS, NULL},
-    {"status_str", py_status_str, METH_O, NULL},
+    {"layer_norm", KW py_layer_norm, METH_VARARGS | METH_KEYWORDS, doc_layer_norm},
+    {"rms_norm", KW py_rms_norm, METH_VARARGS | METH_KEYWORDS, doc_rms_norm},
+    {"layer_norm_bwd", KW py_layer_norm_bwd, METH_VARARGS | METH_KEYWORDS, doc_layer_norm_bwd},
+    {"rms_norm_bwd", KW py_rms_norm_bwd, METH_VARARGS | METH_KEYWORDS, doc_rms_norm_bwd},
+    {"batch_norm_train", KW py_batch_norm_train, METH_VARARGS | METH_KEYWORDS, doc_batch_norm_train},
+    {"batch_norm_infer", KW py_batch_norm_infer, METH_VARARGS | METH_KEYWORDS, doc_batch_norm_infer},
+    {"batch_norm_bwd", KW py_batch_norm_bwd, METH_VARARGS | METH_KEYWORDS, doc_batch_norm_bwd},
+    {"group_norm", KW py_group_norm, METH_VARARGS | METH_KEYWORDS, doc_group_norm},
+    {"group_norm_bwd", KW py_group_norm_bwd, METH_VARARGS | METH_KEYWORDS, doc_group_norm_bwd},
+    {"activate", KW py_activate, METH_VARARGS | METH_KEYWORDS, doc_activate},
+    {"active_isa", py_active_isa, METH_NOARGS, doc_active_isa},
+    {"available_isas", py_available_isas, METH_NOARGS, doc_available_isas},
+    {"set_isa", py_set_isa, METH_O, doc_set_isa},
+    {"set_num_threads", py_set_num_threads, METH_O, doc_set_num_threads},
+    {"get_num_threads", py_get_num_threads, METH_NOARGS, doc_get_num_threads},
+    {"status_str", py_status_str, METH_O, doc_status_str},
     {NULL, NULL, 0, NULL},
 };
 

@@ -306,3 +306,13 @@ def test_gil_released_threads(rng):
     for t in ts:
         t.join()
     assert all(np.array_equal(a, b) for a, b in zip(got, want))
+
+
+def test_docstrings_and_signatures():
+    import inspect
+    for name in simdnorm.__all__:
+        f = getattr(simdnorm, name)
+        if callable(f):
+            assert f.__doc__, name
+            inspect.signature(f)                  # the text signature parses
+    assert "return_stats" in inspect.signature(simdnorm.layer_norm).parameters
