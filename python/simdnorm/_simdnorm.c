@@ -542,18 +542,18 @@ static int nc_dims(PyArrayObject *x, simdnorm_layout l, size_t *n, size_t *c, si
     return 0;
 }
 
-/* Result: the non-NULL items (new references are stolen) as a tuple, or the only one. */
-static PyObject *pack(int k, PyObject **items, int n_items)
+/* Result: the items (new references, stolen; None for absent outputs) as a
+ * tuple, or the only one. */
+static PyObject *pack(PyObject **items, int n_items)
 {
     PyObject *t;
-    int i, j = 0;
-    (void)k;
+    int i;
     if (n_items == 1) return items[0];
     if (!(t = PyTuple_New(n_items))) {
         for (i = 0; i < n_items; i++) Py_XDECREF(items[i]);
         return NULL;
     }
-    for (i = 0; i < n_items; i++) PyTuple_SET_ITEM(t, j++, items[i]);
+    for (i = 0; i < n_items; i++) PyTuple_SET_ITEM(t, i, items[i]);
     return t;
 }
 
@@ -649,7 +649,7 @@ static PyObject *row_norm(int rms, PyObject *args, PyObject *kw)
             items[k++] = ret_or_none(rstd);
         }
         if (H.arr) items[k++] = ret_or_none(H.arr);
-        result = pack(0, items, k);
+        result = pack(items, k);
     }
 done:
     Py_XDECREF(X.arr);
@@ -736,7 +736,7 @@ static PyObject *row_norm_bwd(int rms, PyObject *args, PyObject *kw)
         items[k++] = ret_or_none(DX.arr);
         items[k++] = ret_or_none(dg);
         if (!rms) items[k++] = ret_or_none(db);
-        result = pack(0, items, k);
+        result = pack(items, k);
     }
 done:
     Py_XDECREF(DY.arr);
@@ -808,7 +808,7 @@ static PyObject *py_batch_norm_train(PyObject *self, PyObject *args, PyObject *k
     }
     if (want_stats) {
         PyObject *items[3] = {ret_or_none(y), ret_or_none(sm), ret_or_none(sr)};
-        result = pack(0, items, 3);
+        result = pack(items, 3);
     } else
         result = ret_or_none(y);
 done:
@@ -928,7 +928,7 @@ static PyObject *nc_bwd(int group, PyObject *args, PyObject *kw)
     }
     {
         PyObject *items[3] = {ret_or_none(dx), ret_or_none(dg), ret_or_none(db)};
-        result = pack(0, items, 3);
+        result = pack(items, 3);
     }
 done:
     Py_XDECREF(dy);
@@ -999,7 +999,7 @@ static PyObject *py_group_norm(PyObject *self, PyObject *args, PyObject *kw)
     }
     if (want_stats) {
         PyObject *items[3] = {ret_or_none(y), ret_or_none(m), ret_or_none(r)};
-        result = pack(0, items, 3);
+        result = pack(items, 3);
     } else
         result = ret_or_none(y);
 done:
