@@ -320,3 +320,40 @@ def test_channels_last_goes_to_nhwc(make):
     assert y.is_contiguous(memory_format=torch.channels_last)
     with torch.no_grad():
         assert torch.equal(b(x), y.detach())       # the no-autograd path: same bits
+
+
+@pytest.mark.parametrize("make,shape", [(lambda: nn.BatchNorm2d(4), (2, 4, 3, 3)),
+                                        (lambda: nn.GroupNorm(2, 4), (2, 4, 5)),
+                                        (lambda: nn.BatchNorm1d(4), (5, 4))])
+def test_float64_and_strided_fall_back(make, shape):
+    stock = make()
+    randomize(stock)
+    ours = swapped(stock)
+    x = torch.randn(shape, dtype=torch.float64)
+    ours_d, stock_d = ours.double(), stock.double()
+    y = ours_d(x.clone().requires_grad_(True))
+    assert "Fn" not in type(y.grad_fn).__name__                 # PyTorch's op
+    torch.testing.assert_close(y, stock_d(x), rtol=1e-12, atol=1e-12)
+    xs = torch.randn((shape[0] * 2,) + shape[1:])[::2]          # a non-contiguous batch
+    assert not xs.is_contiguous() and snt._layout_of(xs) is None
+    compare(stock.float(), ours.float(), xs, "strided")
+
+
+def test_swap_keeps_mode_flags_and_nested_modules():
+    inner = nn.Sequential(nn.Linear(3, 4), nn.LayerNorm(4))
+    model = nn.ModuleDict({"a": inner, "b": nn.BatchNorm1d(4, momentum=None, eps=1e-3)})
+    model["a"][1].weight.requires_grad_(False)
+    model.eval()
+
+    class MyLN(nn.LayerNorm):                                    # a subclass: left alone
+        pass
+
+    model["c"] = MyLN(4)
+    out = snt.swap_modules(model)
+    assert out is model
+    assert type(model["a"][1]) is snt.LayerNorm and type(model["c"]) is MyLN
+    assert type(model["b"]) is snt.BatchNorm1d
+    assert model["b"].momentum is None and model["b"].eps == 1e-3
+    assert not model["a"][1].weight.requires_grad and model["a"][1].bias.requires_grad
+    assert not model["a"][1].training and not model["b"].training
+    assert isinstance(snt.swap_modules(nn.GroupNorm(2, 4)), snt.GroupNorm)   # a bare module
