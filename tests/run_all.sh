@@ -3,8 +3,9 @@
 # every test - native ISAs, qemu-x86_64 as Nehalem (no AVX2) and Haswell (no
 # AVX-512), the aarch64 cross build (scalar, NEON) under qemu-aarch64, the
 # native build again under ASan+UBSan (gcc and clang), the thread test under
-# TSan, and 60 s of libFuzzer - and closes with one line "N passed, N failed,
-# N skipped" counting the test cases of every build; exits non-zero on any
+# TSan, 60 s of libFuzzer, and the Python package's pytest - and closes
+# with one line "N passed, N failed, N skipped" counting the test cases of
+# every build and of pytest; exits non-zero on any
 # failure. docs/SHIPPING.md lists the builds and how to run one alone.
 set -u
 cd "$(dirname "$0")/.."
@@ -38,4 +39,24 @@ TEST_ARGS="--suite threads" run_suite build-test-tsan -Db_sanitize=thread -Db_lu
 CC=clang run_suite build-test-fuzz -Db_sanitize=address,undefined -Db_lundef=false \
   "-Dc_args=-fsanitize=fuzzer-no-link -fno-sanitize-recover=all" -Dfuzz=enabled \
   -Dtest_emulated=false -Dbench=disabled
+# The Python package (README "Python"): pip builds it through meson-python
+# (build dir build-python/build, kept between runs) into build-python/site
+# with Debian's python3 (its NumPy and torch; the python3 first on PATH may be
+# another one), and pytest runs tests/python; its JUnit XML enters the closing
+# line. A failed build or a crashed pytest leaves no XML: one failed case.
+# (meson-python 0.12 reconfigures a given build dir whenever its native file
+# .mesonpy-native-file.ini, written into the source tree, is unchanged - and
+# fails on a dir without a build tree: then both go.)
+PY=/usr/bin/python3
+mkdir -p build-python
+rm -f build-python/pytest.xml
+[ -f build-python/build/build.ninja ] || rm -rf build-python/build .mesonpy-native-file.ini
+if $PY -m pip install --no-build-isolation --no-deps --upgrade --target build-python/site \
+    --config-settings=builddir=build-python/build . >build-python/pip.log 2>&1; then
+  PYTHONPATH="$PWD/build-python/site" $PY -m pytest -q -p no:cacheprovider tests/python \
+    --junitxml=build-python/pytest.xml >build-python/pytest.log 2>&1
+else
+  tail -n 40 build-python/pip.log
+fi
+logs+=("build-python/pytest.xml")
 python3 tests/summarize.py "${logs[@]}"

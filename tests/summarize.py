@@ -3,17 +3,48 @@
 meson test logs (meson-logs/testlog.json) into one closing line. A test that
 prints no such line (a smoke run of a tool) is one case, passed, failed or
 skipped (exit status 77) by its exit status; a test that crashed or timed out before its summary line
-counts as one failed case."""
+counts as one failed case. A path ending in .xml is pytest's JUnit XML (the
+Python package's tests): its tests, failures + errors and skips are added;
+a missing XML file (the package did not build, or pytest crashed) is one
+failed case."""
 import json
+import os
 import re
 import sys
+import xml.etree.ElementTree as ET
 
 SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?$")
+
+
+def junit_counts(path):
+    """passed, failed, skipped of a JUnit XML file; (0, 1, 0) when it is missing or unreadable."""
+    if not os.path.exists(path):
+        print(f"{path}: missing (build or pytest failed)")
+        return 0, 1, 0
+    try:
+        root = ET.parse(path).getroot()
+    except ET.ParseError as e:
+        print(f"{path}: unreadable ({e})")
+        return 0, 1, 0
+    suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+    tests = failed = skipped = 0
+    for s in suites:
+        tests += int(s.get("tests", 0))
+        failed += int(s.get("failures", 0)) + int(s.get("errors", 0))
+        skipped += int(s.get("skipped", 0))
+    if tests == 0:
+        return 0, 1, 0
+    return tests - failed - skipped, failed, skipped
 
 
 def main(paths):
     passed = failed = skipped = 0
     for path in paths:
+        if path.endswith(".xml"):
+            p, fl, s = junit_counts(path)
+            print(f"{path}: pytest: {p} passed, {fl} failed, {s} skipped")
+            passed, failed, skipped = passed + p, failed + fl, skipped + s
+            continue
         label = path.split("/meson-logs/")[0]
         with open(path) as f:
             for line in f:

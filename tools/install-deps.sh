@@ -28,6 +28,12 @@ esac
 case "$what" in
   test|all) pkgs="$pkgs libopenmpi-dev openmpi-bin" ;;
 esac
+# the Python package (python/, pyproject.toml): pip builds it through
+# meson-python with Debian's python3 (headers, NumPy), pytest tests it
+# (tests/python) against NumPy and python3-torch
+case "$what" in
+  test|all) pkgs="$pkgs python3-dev python3-pip python3-numpy python3-mesonpy python3-pytest" ;;
+esac
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
