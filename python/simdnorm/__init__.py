@@ -2,8 +2,9 @@
 (forward and backward), bit-for-bit identical on every ISA and thread count.
 
 NumPy functions (this module) and PyTorch modules (``simdnorm.torch``). Arrays
-are float32 (``simdnorm.dtypes`` lists the storage types this build takes);
-gamma, beta, bias and statistics are float32 arrays.
+are float32, float16 or bfloat16 (``ml_dtypes``, when installed;
+``simdnorm.dtypes`` lists what this process takes; BatchNorm and GroupNorm
+take float32 only); gamma, beta, bias and statistics are float32 arrays.
 
 Row norms (``layer_norm``, ``rms_norm`` and their backward) normalize the last
 axis of an array of any leading shape. Rows that are already laid out for the
