@@ -2,27 +2,33 @@
  * NCHW and NHWC): validate everything, then per channel a statistics pass
  * and a normalize pass through the active kernel table.
  *
- * Reduction order (fixed by blocks; the same on every ISA, and the order a
- * thread split will keep):
- *  - NCHW (spatial > 1): each plane x[i][ch][0..spatial) goes through
+ * Reduction order (the same on every ISA, thread count and split of the
+ * batch by samples - the last for simdnorm_mpi): BatchNorm's sample tree
+ * (internal.h, "BatchNorm's sample tree"; README "Across processes"). A
+ * leaf is one sample's per-channel moments, computed from that sample
+ * alone; the node over samples [j*2^k, (j+1)*2^k) Chan-merges its two
+ * halves; bn_walk walks the samples in order with a stack of complete nodes
+ * and right-folds the stack at the end. The leaves:
+ *  - NCHW (spatial > 1): the plane x[i][ch][0..spatial) through
  *    simdnorm_span_moments (f32_moments over blocks of SIMDNORM_BLOCK
- *    elements, each shifted by its first element, Chan-merged in order), and
- *    the planes of a channel are Chan-merged (simdnorm_moments_merge, its
- *    weights computed once per sample) in sample order i = 0..n-1. Both
- *    passes walk memory in order, BN_CHUNK channels at a time (all channels
- *    when c <= BN_CHUNK).
- *  - NHWC, and any 2-D input (spatial == 1, where the two layouts are the
- *    same memory): the M = n*spatial rows of c channels are cut into blocks of
- *    SIMDNORM_BLOCK rows (the last one shorter). In a block, f32_channel_moments
- *    accumulates every channel in double, sequentially down the rows, shifted
- *    by the block's first row: s1 += d, s2 = fma(d, d, s2); the block's
- *    moments are then mean = K + s1/len, M2 = s2 - s1*(s1/len) clamped at 0
- *    (simdnorm_block_moments, as for a span), and blocks are Chan-merged in
- *    row order. Training keeps every block's sums in a scratch array (on
- *    the stack when small), so that threads can take blocks of rows and the
- *    merge still runs in row order (train_nhwc); inference processes
- *    channels in chunks of BN_CHUNK with the per-channel scratch on the
- *    stack.
+ *    elements, each shifted by its first element, Chan-merged in order;
+ *    one f32_moments_rows call for a chunk's planes when a plane is one
+ *    block).
+ *  - NHWC (spatial > 1): the sample's spatial rows in blocks of
+ *    SIMDNORM_BLOCK rows counted from the sample's first row:
+ *    f32_channel_moments accumulates every channel in double, sequentially
+ *    down the rows, shifted by the block's first row (s1 += d,
+ *    s2 = fma(d, d, s2)); simdnorm_block_moments gives the block's mean and
+ *    M2; a sample's blocks are Chan-merged in row order.
+ *  - 2-D (spatial == 1, either layout): the value itself, {x + 0, x - x};
+ *    f32_bn_rows_nodes builds 8 rows' (or 2 rows') node in double vector
+ *    lanes, f64_chan_merge the merges above it (the same operations).
+ * Channels go in chunks of BN_CHUNK (fewer for very deep trees: the slots
+ * live on the stack, BN_TREE_BYTES). NHWC training with several threads
+ * splits the samples: each thread walks its range of the tree into its own
+ * slots and the ranges' nodes are folded in order on the calling thread
+ * (train_nhwc; if its scratch cannot be allocated, run_nhwc on one thread,
+ * the same bits).
  *  Training reads x twice (statistics, then normalize) and writes y once;
  *  inference reads x once and writes y once. When x + y exceed
  *  BN_STREAM_BYTES the normalize uses the streaming kernels (non-temporal
