@@ -42,7 +42,8 @@
  *   shape fields plus a u8 groups (gn_groups_for: a divisor of c, or any
  *   0..15), u8 flags (GN_*; the backward BW_*), u8 fault, u8 eps, the arena
  *   offsets, then the data.
- * for the 16-bit twins (fuzz_half, op 10): its comment has the layout.
+ * for the 16-bit twins (fuzz_half, op 10) and the mergeable moments
+ *   (fuzz_moments, op 11): their comments have the layouts.
  *
  * An op is a decode_* that reads its shape and flags, adds its buffers
  * (add_buf, inputs then outputs) and sets the call's model (allowed
@@ -2521,6 +2522,179 @@ static void fuzz_half(reader *r)
     free(fa32);
 }
 
+/* ---- the mergeable moments (op 11) ------------------------------------------
+ * Input: u8 layout (bit 0: NHWC), u8 n % 40, u8 c % 24, u16 spatial % 300,
+ * u8 flags (MO_*), u8 eps (eps_for), u8 momentum (momentum_for), u8 data
+ * mode, u32 seed, then (u16 index, u32 float bits) patches to the end.
+ * On every ISA, from the same x:
+ *  - simdnorm_batch_norm_moments_f32 is OK, count n*spatial, the same bits
+ *    on every ISA, NaNs canonical, and (finite x) mean and M2 near the
+ *    float64 reference;
+ *  - API.md's promise: the moments of samples [0, 2^k) merged with those of
+ *    the next m <= 2^k samples are bit for bit the moments of the whole
+ *    (k the largest with 2^k < n); a side with count 0 is the identity;
+ *  - train_from_moments(x, moments(x)) returns the status and writes the
+ *    bits of simdnorm_batch_norm_train_f32(x) (n*spatial >= 1). */
+enum { MO_GAMMA = 1, MO_BETA = 2, MO_RUNNING = 4, MO_STATS = 8 };
+
+typedef struct mo_out {
+    float *y, *rm, *rv, *sm, *sr;
+} mo_out;
+
+static simdnorm_status mo_train(int from, simdnorm_layout l, size_t n, size_t c, size_t sp,
+                                const float *x, const simdnorm_moments *m, const float *g,
+                                const float *b, float eps, float mom, unsigned flags,
+                                const mo_out *o)
+{
+    float *rm = flags & MO_RUNNING ? o->rm : NULL, *rv = flags & MO_RUNNING ? o->rv : NULL;
+    float *sm = flags & MO_STATS ? o->sm : NULL, *sr = flags & MO_STATS ? o->sr : NULL;
+    return from ? simdnorm_batch_norm_train_from_moments_f32(l, n, c, sp, x, m, g, b, eps, mom, rm,
+                                                             rv, o->y, sm, sr)
+                : simdnorm_batch_norm_train_f32(l, n, c, sp, x, g, b, eps, mom, rm, rv, o->y, sm,
+                                                sr);
+}
+
+static int same_bits(const void *a, const void *b, size_t bytes) { return memcmp(a, b, bytes) == 0; }
+
+static void fuzz_moments(reader *r)
+{
+    const simdnorm_layout l = take_u8(r) & 1 ? SIMDNORM_NHWC : SIMDNORM_NCHW;
+    const size_t n = take_u8(r) % 40, c = take_u8(r) % 24 + 1, sp = take_u16(r) % 300;
+    const unsigned flags = take_u8(r);
+    const float eps = eps_for(take_u8(r), r), mom = momentum_for(take_u8(r), r);
+    const unsigned mode = take_u8(r) % 3;
+    uint64_t seed = take_u32(r) | 1;
+    const size_t len = n * c * sp, per = c * sp; /* floats of x, of one sample */
+    float *x = xmalloc_floats(len + 1), *g = xmalloc_floats(c), *b = xmalloc_floats(c);
+    const double off = rng_normal(&seed) * (mode == 1 ? 1e4 : 2.0);
+    for (size_t i = 0; i < len; i++)
+        x[i] = mode == 2 ? (float)(rng_normal(&seed) * ldexp(1.0, (int)(rng_next(&seed) % 40) - 20))
+                         : (float)(off + rng_normal(&seed) * 3.0);
+    for (size_t j = 0; j < c; j++) {
+        g[j] = (float)(rng_normal(&seed) * 0.5 + 1.0);
+        b[j] = (float)rng_normal(&seed);
+    }
+    while (r->n >= 6 && len) { /* patches: NaN, Inf, huge values where the input says */
+        const size_t at = take_u16(r) % len;
+        x[at] = from_bits(take_u32(r));
+    }
+    simdnorm_moments *m0 = malloc(c * sizeof *m0), *m = malloc(c * sizeof *m),
+                     *ma = malloc(c * sizeof *ma), *mb = malloc(c * sizeof *mb);
+    mo_out o[2];
+    for (int k = 0; k < 2; k++) {
+        o[k].y = xmalloc_floats(len + 1);
+        o[k].rm = xmalloc_floats(c);
+        o[k].rv = xmalloc_floats(c);
+        o[k].sm = xmalloc_floats(c);
+        o[k].sr = xmalloc_floats(c);
+    }
+    if (!m0 || !m || !ma || !mb)
+        FAIL("out of memory");
+    const float *gp = flags & MO_GAMMA ? g : NULL, *bp = flags & MO_BETA ? b : NULL;
+    for (int k = 0; k < n_isas; k++) {
+        if (simdnorm_set_isa(isas[k]) != SIMDNORM_OK)
+            FAIL("cannot select %s", simdnorm_isa_name(isas[k]));
+        const char *isa = simdnorm_isa_name(isas[k]);
+        simdnorm_status st = simdnorm_batch_norm_moments_f32(l, n, c, sp, x, m);
+        if (st != SIMDNORM_OK)
+            FAIL("moments %zu,%zu,%zu on %s: status %d", n, c, sp, isa, st);
+        for (size_t j = 0; j < c; j++) {
+            if (m[j].count != (double)(n * sp))
+                FAIL("moments on %s: channel %zu count %g, want %zu", isa, j, m[j].count, n * sp);
+            static const uint64_t canon = 0x7ff8000000000000ull; /* internal.h */
+            if ((isnan(m[j].mean) && !same_bits(&m[j].mean, &canon, 8)) ||
+                (isnan(m[j].m2) && !same_bits(&m[j].m2, &canon, 8)))
+                FAIL("moments on %s: channel %zu NaN not canonical", isa, j);
+        }
+        if (k == 0)
+            memcpy(m0, m, c * sizeof *m);
+        else if (!same_bits(m, m0, c * sizeof *m))
+            FAIL("moments %zu,%zu,%zu: %s differs from %s", n, c, sp, isa,
+                 simdnorm_isa_name(isas[0]));
+        /* the tree's node: [0, 2^k) then the rest (at most 2^k samples) */
+        if (n >= 2) {
+            size_t h = 1;
+            while (2 * h < n)
+                h *= 2;
+            const size_t fa = h * per; /* a sample is contiguous in both layouts */
+            if (simdnorm_batch_norm_moments_f32(l, h, c, sp, x, ma) != SIMDNORM_OK ||
+                simdnorm_batch_norm_moments_f32(l, n - h, c, sp, x + fa, mb) != SIMDNORM_OK ||
+                simdnorm_moments_merge(c, ma, mb, ma) != SIMDNORM_OK)
+                FAIL("moments of the halves on %s: an error", isa);
+            if (!same_bits(ma, m, c * sizeof *m))
+                FAIL("moments %zu,%zu,%zu on %s: [0,%zu) merged with [%zu,%zu) differs from the "
+                     "whole's", n, c, sp, isa, h, h, n);
+        }
+        /* the empty side is the identity, exactly */
+        memset(mb, 0, c * sizeof *mb);
+        if (simdnorm_moments_merge(c, m, mb, ma) != SIMDNORM_OK || !same_bits(ma, m, c * sizeof *m) ||
+            simdnorm_moments_merge(c, mb, m, ma) != SIMDNORM_OK || !same_bits(ma, m, c * sizeof *m))
+            FAIL("moments on %s: merging an empty side changed the bits", isa);
+        /* train_from_moments(x, moments(x)) == train(x) */
+        if (n * sp >= 1) {
+            for (int t = 0; t < 2; t++) {
+                for (size_t i = 0; i <= len; i++)
+                    o[t].y[i] = from_bits(SENTINEL);
+                for (size_t j = 0; j < c; j++) {
+                    o[t].rm[j] = (float)j * 0.25f;
+                    o[t].rv[j] = 1.0f + (float)j;
+                    o[t].sm[j] = o[t].sr[j] = from_bits(SENTINEL);
+                }
+            }
+            const simdnorm_status s0 = mo_train(0, l, n, c, sp, x, NULL, gp, bp, eps, mom, flags, &o[0]);
+            const simdnorm_status s1 = mo_train(1, l, n, c, sp, x, m, gp, bp, eps, mom, flags, &o[1]);
+            if (s0 != s1)
+                FAIL("train %zu,%zu,%zu on %s: status %d, from its moments %d", n, c, sp, isa, s0, s1);
+            if (!same_bits(o[0].y, o[1].y, (len + 1) * 4) || !same_bits(o[0].rm, o[1].rm, c * 4) ||
+                !same_bits(o[0].rv, o[1].rv, c * 4) || !same_bits(o[0].sm, o[1].sm, c * 4) ||
+                !same_bits(o[0].sr, o[1].sr, c * 4))
+                FAIL("train %zu,%zu,%zu on %s (status %d): the outputs from its moments differ",
+                     n, c, sp, isa, s0);
+        }
+    }
+    /* the float64 reference, for finite x */
+    for (size_t j = 0; j < c && n * sp != 0; j++) {
+        double sum = 0.0, maxdev = 0.0, q = 0.0;
+        int finite = 1;
+        for (size_t i = 0; i < n; i++)
+            for (size_t s = 0; s < sp; s++) {
+                const float v = l == SIMDNORM_NHWC ? x[(i * sp + s) * c + j] : x[(i * c + j) * sp + s];
+                finite &= isfinite(v);
+                sum += v;
+            }
+        if (!finite)
+            continue;
+        const double mean = sum / (double)(n * sp);
+        for (size_t i = 0; i < n; i++)
+            for (size_t s = 0; s < sp; s++) {
+                const double d =
+                    (l == SIMDNORM_NHWC ? x[(i * sp + s) * c + j] : x[(i * c + j) * sp + s]) - mean;
+                q += d * d;
+                maxdev = fabs(d) > maxdev ? fabs(d) : maxdev;
+            }
+        if (!isfinite(q))
+            continue;
+        if (!(fabs(m0[j].mean - mean) <= 1e-4 * maxdev + 1e-12 * fabs(mean)) ||
+            !(fabs(m0[j].m2 - q) <= 1e-4 * q + 1e-9 * (double)(n * sp) * maxdev * maxdev))
+            FAIL("moments %zu,%zu,%zu channel %zu: mean %.17g m2 %.17g, float64 %.17g %.17g", n,
+                 c, sp, j, m0[j].mean, m0[j].m2, mean, q);
+    }
+    for (int k = 0; k < 2; k++) {
+        free(o[k].y);
+        free(o[k].rm);
+        free(o[k].rv);
+        free(o[k].sm);
+        free(o[k].sr);
+    }
+    free(x);
+    free(g);
+    free(b);
+    free(m0);
+    free(m);
+    free(ma);
+    free(mb);
+}
+
 static const op ops[] = {
     {"layer_norm_f32", decode_layer_norm, NULL},
     {"rms_norm_f32", decode_rms_norm, NULL},
@@ -2533,6 +2707,7 @@ static const op ops[] = {
     {"group_norm_f32", decode_group_norm, NULL},
     {"group_norm_bwd_f32", decode_group_norm_bwd, NULL},
     {"half_twins", NULL, fuzz_half},
+    {"moments", NULL, fuzz_moments},
 };
 #define N_OPS (sizeof ops / sizeof *ops)
 

@@ -598,6 +598,30 @@ for st, sn in ((0, "bf16"), (1, "f16")):
     seeds["half_%s_bad_act" % sn] = half_call(3, st, 2, 8, ALLF | HF_RES, act=5)
     seeds["half_%s_eps_nan" % sn] = half_call(0, st, 2, 8, ALLF, eps=EPS["nan"] if "nan" in EPS else 250)
 
+# the mergeable moments (fuzz_moments, op 11): u8 layout, n, c, u16 spatial,
+# u8 flags (MO_*), eps, momentum, data mode, u32 seed, then patches
+OP_MOMENTS = 11
+MO_GAMMA, MO_BETA, MO_RUNNING, MO_STATS = 1, 2, 4, 8
+MO_ALL = MO_GAMMA | MO_BETA | MO_RUNNING | MO_STATS
+
+
+def moments_call(layout, n, c, spatial, flags=MO_ALL, mode=0, seed=21, patches=()):
+    b = struct.pack("<BBBBHBBBBI", OP_MOMENTS, layout, n, c - 1, spatial, flags, EPS["1e-5"],
+                    MOMENTUM["0.1"], mode, seed)
+    for index, value in patches:
+        b += struct.pack("<Hf", index, value)
+    return b
+
+
+for lay, ln in ((0, "nchw"), (1, "nhwc")):
+    seeds["moments_%s" % ln] = moments_call(lay, 7, 5, 33)
+    seeds["moments_%s_pow2" % ln] = moments_call(lay, 16, 3, 10, mode=1)
+    seeds["moments_%s_2d" % ln] = moments_call(lay, 37, 23, 1, flags=MO_STATS)
+    seeds["moments_%s_one_sample" % ln] = moments_call(lay, 1, 4, 1, flags=MO_ALL)
+    seeds["moments_%s_empty" % ln] = moments_call(lay, 0, 4, 9)
+    seeds["moments_%s_wide" % ln] = moments_call(lay, 3, 2, 299, mode=2, flags=MO_GAMMA)
+    seeds["moments_%s_nan_inf" % ln] = moments_call(lay, 9, 3, 5, patches=[(4, NAN), (70, INF)])
+
 os.makedirs(OUT, exist_ok=True)
 # regress_*: inputs libFuzzer found (committed by hand, not written here): kept
 for name in os.listdir(OUT):
