@@ -533,13 +533,14 @@ static simdnorm_status bn_bwd_run(bn_bwd_ctx *ctx, double total)
     return SIMDNORM_OK;
 }
 
-SIMDNORM_API simdnorm_status simdnorm_batch_norm_bwd_f32(simdnorm_layout layout, size_t n,
-                                                         size_t c, size_t spatial,
-                                                         const float *dy, const float *x,
-                                                         const float *gamma, const float *mean,
-                                                         const float *rstd, int training,
-                                                         float *dx, float *dgamma, float *dbeta)
+/* storage: dy, x, dx float32 (0) or 16-bit (the twins: 1 bf16, 2 f16),
+ * computed on a float scratch of dy and x widened (dx in place on dy's). */
+static simdnorm_status bn_bwd(int storage, simdnorm_layout layout, size_t n, size_t c,
+                              size_t spatial, const void *dy, const void *x, const float *gamma,
+                              const float *mean, const float *rstd, int training, void *dx,
+                              float *dgamma, float *dbeta)
 {
+    const size_t es = storage ? 2 : sizeof(float);
     if ((unsigned)layout > (unsigned)SIMDNORM_NHWC)
         return SIMDNORM_ERR_PARAM;
     if (c == 0)
@@ -552,9 +553,9 @@ SIMDNORM_API simdnorm_status simdnorm_batch_norm_bwd_f32(simdnorm_layout layout,
     if (!dy || !x || !mean || !rstd)
         return SIMDNORM_ERR_NULL;
     size_t b[BB_ALL];
-    if (!simdnorm_matrix_span(dy, count, c, c, &b[BB_DY]) ||
-        !simdnorm_matrix_span(x, count, c, c, &b[BB_X]) ||
-        !simdnorm_matrix_span(dx, count, c, c, &b[BB_DX]) ||
+    if (!simdnorm_matrix_span_es(dy, count, c, c, es, &b[BB_DY]) ||
+        !simdnorm_matrix_span_es(x, count, c, c, es, &b[BB_X]) ||
+        !simdnorm_matrix_span_es(dx, count, c, c, es, &b[BB_DX]) ||
         !simdnorm_matrix_span(gamma, 1, c, c, &b[BB_GAMMA]) ||
         !simdnorm_matrix_span(mean, 1, c, c, &b[BB_MEAN]) ||
         !simdnorm_matrix_span(rstd, 1, c, c, &b[BB_RSTD]) ||
@@ -579,7 +580,51 @@ SIMDNORM_API simdnorm_status simdnorm_batch_norm_bwd_f32(simdnorm_layout layout,
                       .training = training != 0, .n = n, .c = c, .spatial = spatial, .dy = dy,
                       .x = x, .gamma = gamma, .mean = mean, .rstd = rstd, .dx = dx,
                       .dgamma = dgamma, .dbeta = dbeta, .inv_count = 0.0};
-    return bn_bwd_run(&ctx, (double)count);
+    if (!storage)
+        return bn_bwd_run(&ctx, (double)count);
+    const size_t total = count * c;
+    const void *in[2] = {dy, x};
+    const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
+    float *sc = simdnorm_half_widen_in(storage, total, 2, in);
+    simdnorm_status r = SIMDNORM_ERR_NOMEM;
+    if (sc) {
+        ctx.dy = sc;
+        ctx.x = sc + total;
+        ctx.dx = dx ? sc : NULL;
+        r = bn_bwd_run(&ctx, (double)count);
+        simdnorm_half_narrow_out(storage, total, sc, r == SIMDNORM_OK ? dx : NULL);
+    }
+    simdnorm_fpenv_leave(fe);
+    return r;
+}
+
+SIMDNORM_API simdnorm_status simdnorm_batch_norm_bwd_f32(simdnorm_layout layout, size_t n,
+                                                         size_t c, size_t spatial,
+                                                         const float *dy, const float *x,
+                                                         const float *gamma, const float *mean,
+                                                         const float *rstd, int training,
+                                                         float *dx, float *dgamma, float *dbeta)
+{
+    return bn_bwd(0, layout, n, c, spatial, dy, x, gamma, mean, rstd, training, dx, dgamma,
+                  dbeta);
+}
+simdnorm_status simdnorm_batch_norm_bwd_bf16(simdnorm_layout layout, size_t n, size_t c,
+                                             size_t spatial, const simdnorm_bf16 *dy,
+                                             const simdnorm_bf16 *x, const float *gamma,
+                                             const float *mean, const float *rstd, int training,
+                                             simdnorm_bf16 *dx, float *dgamma, float *dbeta)
+{
+    return bn_bwd(1, layout, n, c, spatial, dy, x, gamma, mean, rstd, training, dx, dgamma,
+                  dbeta);
+}
+simdnorm_status simdnorm_batch_norm_bwd_f16(simdnorm_layout layout, size_t n, size_t c,
+                                            size_t spatial, const simdnorm_f16 *dy,
+                                            const simdnorm_f16 *x, const float *gamma,
+                                            const float *mean, const float *rstd, int training,
+                                            simdnorm_f16 *dx, float *dgamma, float *dbeta)
+{
+    return bn_bwd(2, layout, n, c, spatial, dy, x, gamma, mean, rstd, training, dx, dgamma,
+                  dbeta);
 }
 
 /* ---- what simdnorm_mpi needs (internal.h) ---------------------------------- */

@@ -105,6 +105,7 @@ typedef struct bn_call {
     double eps, momentum;
     float *running_mean, *running_var, *y, *save_mean, *save_rstd;
     const simdnorm_moments *given; /* training from given moments, else NULL */
+    int storage; /* x and y: 0 float32; 16-bit (the twins): 1 bf16, 2 f16 */
 } bn_call;
 
 /* ---- the statistics: the sample tree (internal.h) -------------------------- */
@@ -760,7 +761,8 @@ static simdnorm_status check_bn(const bn_call *a, simdnorm_layout layout, float 
     };
     for (int i = 0; i < 10; i++) {
         const size_t len = i == 0 || i == 5 ? total : a->c;
-        if (!simdnorm_matrix_span(buf[i].p, 1, len, len, &buf[i].bytes))
+        const size_t es = (i == 0 || i == 5) && a->storage ? 2 : sizeof(float);
+        if (!simdnorm_matrix_span_es(buf[i].p, 1, len, len, es, &buf[i].bytes))
             return SIMDNORM_ERR_SHAPE;
     }
     return simdnorm_check_overlap(buf, 10);
@@ -815,25 +817,69 @@ static void run(bn_call *a)
     simdnorm_parallel_for((c + unit - 1) / unit, c / unit, bytes, bn_range, &sp);
 }
 
+/* Validation, then run: a 16-bit call (a->storage) runs on a float scratch
+ * holding x widened, normalized in place there and narrowed into y. */
+static simdnorm_status bn_entry(bn_call *a, simdnorm_layout layout, float eps, float momentum,
+                                const simdnorm_norm_options *opt)
+{
+    int done;
+    const simdnorm_status st = check_bn(a, layout, eps, momentum, opt, &done);
+    if (st != SIMDNORM_OK || done)
+        return st;
+    if (opt)
+        a->act = (int)opt->activation;
+    simdnorm_status r = SIMDNORM_OK;
+    const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
+    if (a->storage) {
+        const size_t total = a->n * a->c * a->spatial;
+        const void *in[1] = {a->x};
+        void *out = a->y;
+        float *s = simdnorm_half_widen_in(a->storage, total, 1, in);
+        if (s) {
+            a->x = a->y = s;
+            run(a);
+            simdnorm_half_narrow_out(a->storage, total, s, out);
+        } else {
+            r = SIMDNORM_ERR_NOMEM;
+        }
+    } else {
+        run(a);
+    }
+    simdnorm_fpenv_leave(fe);
+    return r;
+}
+
+static simdnorm_status bn_train(int storage, simdnorm_layout layout, size_t n, size_t c,
+                                size_t spatial, const void *x, const float *gamma,
+                                const float *beta, float eps, float momentum,
+                                float *running_mean, float *running_var, void *y,
+                                float *save_mean, float *save_rstd,
+                                const simdnorm_norm_options *opt)
+{
+    bn_call a = {1, layout == SIMDNORM_NHWC, 0, SIMDNORM_ACT_NONE, n, c, spatial, x, gamma,
+                 beta, NULL, NULL, eps, momentum, running_mean, running_var, y, save_mean,
+                 save_rstd, NULL, storage};
+    return bn_entry(&a, layout, eps, momentum, opt);
+}
+
+static simdnorm_status bn_infer(int storage, simdnorm_layout layout, size_t n, size_t c,
+                                size_t spatial, const void *x, const float *gamma,
+                                const float *beta, const float *mean, const float *var,
+                                float eps, void *y, const simdnorm_norm_options *opt)
+{
+    bn_call a = {0, layout == SIMDNORM_NHWC, 0, SIMDNORM_ACT_NONE, n, c, spatial, x, gamma,
+                 beta, mean, var, eps, 0.0, NULL, NULL, y, NULL, NULL, NULL, storage};
+    return bn_entry(&a, layout, eps, 0.0f, opt);
+}
+
 simdnorm_status simdnorm_batch_norm_train_ex_f32(
     simdnorm_layout layout, size_t n, size_t c, size_t spatial, const float *x,
     const float *gamma, const float *beta, float eps, float momentum,
     float *running_mean, float *running_var, float *y, float *save_mean, float *save_rstd,
     const simdnorm_norm_options *opt)
 {
-    bn_call a = {1, layout == SIMDNORM_NHWC, 0, SIMDNORM_ACT_NONE, n, c, spatial, x, gamma,
-                 beta, NULL, NULL, eps, momentum, running_mean, running_var, y, save_mean,
-                 save_rstd, NULL};
-    int done;
-    const simdnorm_status st = check_bn(&a, layout, eps, momentum, opt, &done);
-    if (st != SIMDNORM_OK || done)
-        return st;
-    if (opt)
-        a.act = (int)opt->activation;
-    const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
-    run(&a);
-    simdnorm_fpenv_leave(fe);
-    return SIMDNORM_OK;
+    return bn_train(0, layout, n, c, spatial, x, gamma, beta, eps, momentum, running_mean,
+                    running_var, y, save_mean, save_rstd, opt);
 }
 
 simdnorm_status simdnorm_batch_norm_infer_ex_f32(
@@ -841,18 +887,7 @@ simdnorm_status simdnorm_batch_norm_infer_ex_f32(
     const float *gamma, const float *beta, const float *mean, const float *var, float eps,
     float *y, const simdnorm_norm_options *opt)
 {
-    bn_call a = {0, layout == SIMDNORM_NHWC, 0, SIMDNORM_ACT_NONE, n, c, spatial, x, gamma,
-                 beta, mean, var, eps, 0.0, NULL, NULL, y, NULL, NULL, NULL};
-    int done;
-    const simdnorm_status st = check_bn(&a, layout, eps, 0.0f, opt, &done);
-    if (st != SIMDNORM_OK || done)
-        return st;
-    if (opt)
-        a.act = (int)opt->activation;
-    const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
-    run(&a);
-    simdnorm_fpenv_leave(fe);
-    return SIMDNORM_OK;
+    return bn_infer(0, layout, n, c, spatial, x, gamma, beta, mean, var, eps, y, opt);
 }
 
 simdnorm_status simdnorm_batch_norm_train_f32(
@@ -929,9 +964,8 @@ static void moments_run(bn_moments_job *j)
                           j);
 }
 
-SIMDNORM_API simdnorm_status simdnorm_batch_norm_moments_f32(simdnorm_layout layout, size_t n,
-                                                             size_t c, size_t spatial,
-                                                             const float *x, simdnorm_moments *m)
+static simdnorm_status bn_moments(int storage, simdnorm_layout layout, size_t n, size_t c,
+                                  size_t spatial, const void *x, simdnorm_moments *m)
 {
     if (layout != SIMDNORM_NCHW && layout != SIMDNORM_NHWC)
         return SIMDNORM_ERR_PARAM;
@@ -950,7 +984,8 @@ SIMDNORM_API simdnorm_status simdnorm_batch_norm_moments_f32(simdnorm_layout lay
     if (rows != 0 && !x)
         return SIMDNORM_ERR_NULL;
     size_t xb = 0, mb = 0;
-    if ((rows && !simdnorm_matrix_span(x, 1, rows * c, rows * c, &xb)) ||
+    if ((rows && !simdnorm_matrix_span_es(x, 1, rows * c, rows * c, storage ? 2 : sizeof(float),
+                                          &xb)) ||
         (uintptr_t)m > UINTPTR_MAX - c * sizeof(simdnorm_moments))
         return SIMDNORM_ERR_SHAPE;
     mb = c * sizeof(simdnorm_moments);
@@ -961,23 +996,41 @@ SIMDNORM_API simdnorm_status simdnorm_batch_norm_moments_f32(simdnorm_layout lay
         return SIMDNORM_OK;
     }
     bn_call a = {1, layout == SIMDNORM_NHWC, 0, SIMDNORM_ACT_NONE, n, c, spatial, x, NULL,
-                 NULL, NULL, NULL, 0.0, 0.0, NULL, NULL, NULL, NULL, NULL, NULL};
+                 NULL, NULL, NULL, 0.0, 0.0, NULL, NULL, NULL, NULL, NULL, NULL, 0};
     bn_moments_job j = {NULL, &a, 0, 0, 1, m, NULL, NULL};
     const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
+    float *s = NULL;
+    if (storage) { /* the twins: x widened into a scratch */
+        const void *in[1] = {x};
+        s = simdnorm_half_widen_in(storage, rows * c, 1, in);
+        if (!s) {
+            simdnorm_fpenv_leave(fe);
+            return SIMDNORM_ERR_NOMEM;
+        }
+        a.x = s;
+    }
     moments_run(&j);
     for (size_t ch = 0; ch < c; ch++) {
         m[ch].mean = simdnorm_canonical_nan_d(m[ch].mean);
         m[ch].m2 = simdnorm_canonical_nan_d(m[ch].m2);
     }
+    free(s);
     simdnorm_fpenv_leave(fe);
     return SIMDNORM_OK;
+}
+
+SIMDNORM_API simdnorm_status simdnorm_batch_norm_moments_f32(simdnorm_layout layout, size_t n,
+                                                             size_t c, size_t spatial,
+                                                             const float *x, simdnorm_moments *m)
+{
+    return bn_moments(0, layout, n, c, spatial, x, m);
 }
 
 size_t simdnorm_bn_node_moments(simdnorm_layout layout, size_t n, size_t c, size_t spatial,
                                 const float *x, size_t g0, double *mean, double *m2)
 {
     bn_call a = {1, layout == SIMDNORM_NHWC, 0, SIMDNORM_ACT_NONE, n, c, spatial, x, NULL,
-                 NULL, NULL, NULL, 0.0, 0.0, NULL, NULL, NULL, NULL, NULL, NULL};
+                 NULL, NULL, NULL, 0.0, 0.0, NULL, NULL, NULL, NULL, NULL, NULL, 0};
     bn_moments_job j = {NULL, &a, 0, g0, 0, NULL, mean, m2};
     const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
     moments_run(&j);
@@ -1028,10 +1081,46 @@ static simdnorm_status check_from_moments(const bn_call *a, simdnorm_layout layo
     };
     for (int i = 0; i < 9; i++) {
         const size_t len = i == 0 || i == 4 ? total : i == 3 ? a->c * 6 : a->c;
-        if (buf[i].p && !simdnorm_matrix_span(buf[i].p, 1, len, len, &buf[i].bytes))
+        const size_t es = (i == 0 || i == 4) && a->storage ? 2 : sizeof(float);
+        if (buf[i].p && !simdnorm_matrix_span_es(buf[i].p, 1, len, len, es, &buf[i].bytes))
             return SIMDNORM_ERR_SHAPE;
     }
     return simdnorm_check_overlap(buf, 9);
+}
+
+static simdnorm_status bn_from_moments(int storage, simdnorm_layout layout, size_t n, size_t c,
+                                       size_t spatial, const void *x, const simdnorm_moments *m,
+                                       const float *gamma, const float *beta, float eps,
+                                       float momentum, float *running_mean, float *running_var,
+                                       void *y, float *save_mean, float *save_rstd)
+{
+    bn_call a = {1, layout == SIMDNORM_NHWC, 0, SIMDNORM_ACT_NONE, n, c, spatial, x, gamma,
+                 beta, NULL, NULL, eps, momentum, running_mean, running_var, y, save_mean,
+                 save_rstd, m, storage};
+    const simdnorm_status st = check_from_moments(&a, layout, eps, momentum);
+    if (st != SIMDNORM_OK || c == 0)
+        return st;
+    simdnorm_status r = SIMDNORM_OK;
+    const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
+    if (n * spatial == 0) {
+        for (size_t ch = 0; ch < c; ch++)
+            (void)train_channel(&a, ch, m[ch]);
+    } else if (storage) { /* the twins: as bn_entry */
+        const size_t total = n * c * spatial;
+        const void *in[1] = {x};
+        float *s = simdnorm_half_widen_in(storage, total, 1, in);
+        if (s) {
+            a.x = a.y = s;
+            run(&a);
+            simdnorm_half_narrow_out(storage, total, s, y);
+        } else {
+            r = SIMDNORM_ERR_NOMEM;
+        }
+    } else {
+        run(&a);
+    }
+    simdnorm_fpenv_leave(fe);
+    return r;
 }
 
 SIMDNORM_API simdnorm_status simdnorm_batch_norm_train_from_moments_f32(
@@ -1039,19 +1128,73 @@ SIMDNORM_API simdnorm_status simdnorm_batch_norm_train_from_moments_f32(
     const simdnorm_moments *m, const float *gamma, const float *beta, float eps, float momentum,
     float *running_mean, float *running_var, float *y, float *save_mean, float *save_rstd)
 {
-    bn_call a = {1, layout == SIMDNORM_NHWC, 0, SIMDNORM_ACT_NONE, n, c, spatial, x, gamma,
-                 beta, NULL, NULL, eps, momentum, running_mean, running_var, y, save_mean,
-                 save_rstd, m};
-    const simdnorm_status st = check_from_moments(&a, layout, eps, momentum);
-    if (st != SIMDNORM_OK || c == 0)
-        return st;
-    const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
-    if (n * spatial == 0) {
-        for (size_t ch = 0; ch < c; ch++)
-            (void)train_channel(&a, ch, m[ch]);
-    } else {
-        run(&a);
-    }
-    simdnorm_fpenv_leave(fe);
-    return SIMDNORM_OK;
+    return bn_from_moments(0, layout, n, c, spatial, x, m, gamma, beta, eps, momentum,
+                           running_mean, running_var, y, save_mean, save_rstd);
 }
+
+/* ---- the 16-bit twins (simdnorm.h "16-bit storage"; half.c) ---------------- */
+
+/* The float32 options a twin's 16-bit options stand for, for validation
+ * (BatchNorm takes only the activation: the other fields' presence is
+ * checked) - NULL for NULL. */
+#define BN_OPT16(opt, o)                                                       \
+    ((opt) ? ((o).residual = (const float *)(const void *)(opt)->residual,    \
+              (o).residual_stride = (opt)->residual_stride, (o).bias = (opt)->bias, \
+              (o).activation = (opt)->activation, (o).h = (float *)(void *)(opt)->h, \
+              (o).h_stride = (opt)->h_stride, &(o))                           \
+           : NULL)
+
+#define BN_TWINS(T, ST)                                                        \
+    simdnorm_status simdnorm_batch_norm_train_ex_##T(                          \
+        simdnorm_layout layout, size_t n, size_t c, size_t spatial, const simdnorm_##T *x, \
+        const float *gamma, const float *beta, float eps, float momentum,      \
+        float *running_mean, float *running_var, simdnorm_##T *y, float *save_mean, \
+        float *save_rstd, const simdnorm_norm_options_##T *opt)                \
+    {                                                                          \
+        simdnorm_norm_options o;                                               \
+        return bn_train(ST, layout, n, c, spatial, x, gamma, beta, eps, momentum, running_mean, \
+                        running_var, y, save_mean, save_rstd, BN_OPT16(opt, o)); \
+    }                                                                          \
+    simdnorm_status simdnorm_batch_norm_train_##T(                             \
+        simdnorm_layout layout, size_t n, size_t c, size_t spatial, const simdnorm_##T *x, \
+        const float *gamma, const float *beta, float eps, float momentum,      \
+        float *running_mean, float *running_var, simdnorm_##T *y, float *save_mean, \
+        float *save_rstd)                                                      \
+    {                                                                          \
+        return bn_train(ST, layout, n, c, spatial, x, gamma, beta, eps, momentum, running_mean, \
+                        running_var, y, save_mean, save_rstd, NULL);           \
+    }                                                                          \
+    simdnorm_status simdnorm_batch_norm_infer_ex_##T(                          \
+        simdnorm_layout layout, size_t n, size_t c, size_t spatial, const simdnorm_##T *x, \
+        const float *gamma, const float *beta, const float *mean, const float *var, float eps, \
+        simdnorm_##T *y, const simdnorm_norm_options_##T *opt)                 \
+    {                                                                          \
+        simdnorm_norm_options o;                                               \
+        return bn_infer(ST, layout, n, c, spatial, x, gamma, beta, mean, var, eps, y, \
+                        BN_OPT16(opt, o));                                     \
+    }                                                                          \
+    simdnorm_status simdnorm_batch_norm_infer_##T(                             \
+        simdnorm_layout layout, size_t n, size_t c, size_t spatial, const simdnorm_##T *x, \
+        const float *gamma, const float *beta, const float *mean, const float *var, float eps, \
+        simdnorm_##T *y)                                                       \
+    {                                                                          \
+        return bn_infer(ST, layout, n, c, spatial, x, gamma, beta, mean, var, eps, y, NULL); \
+    }                                                                          \
+    simdnorm_status simdnorm_batch_norm_moments_##T(simdnorm_layout layout, size_t n, size_t c, \
+                                                    size_t spatial, const simdnorm_##T *x, \
+                                                    simdnorm_moments *m)       \
+    {                                                                          \
+        return bn_moments(ST, layout, n, c, spatial, x, m);                    \
+    }                                                                          \
+    simdnorm_status simdnorm_batch_norm_train_from_moments_##T(                \
+        simdnorm_layout layout, size_t n, size_t c, size_t spatial, const simdnorm_##T *x, \
+        const simdnorm_moments *m, const float *gamma, const float *beta, float eps, \
+        float momentum, float *running_mean, float *running_var, simdnorm_##T *y, \
+        float *save_mean, float *save_rstd)                                    \
+    {                                                                          \
+        return bn_from_moments(ST, layout, n, c, spatial, x, m, gamma, beta, eps, momentum, \
+                               running_mean, running_var, y, save_mean, save_rstd); \
+    }
+
+BN_TWINS(bf16, 1)
+BN_TWINS(f16, 2)

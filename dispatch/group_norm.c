@@ -474,12 +474,14 @@ static int gn_total(size_t n, size_t c, size_t spatial, size_t *total)
 
 enum { GF_X, GF_GAMMA, GF_BETA, GF_Y, GF_MEAN, GF_RSTD, GF_ALL };
 
-SIMDNORM_API simdnorm_status simdnorm_group_norm_f32(simdnorm_layout layout, size_t n, size_t c,
-                                                     size_t spatial, size_t groups,
-                                                     const float *x, const float *gamma,
-                                                     const float *beta, float eps, float *y,
-                                                     float *mean, float *rstd)
+/* storage: x, y float32 (0) or 16-bit (the twins: 1 bf16, 2 f16), computed
+ * on a float scratch of x widened, normalized in place there, narrowed into y. */
+static simdnorm_status gn_forward_entry(int storage, simdnorm_layout layout, size_t n, size_t c,
+                                        size_t spatial, size_t groups, const void *x,
+                                        const float *gamma, const float *beta, float eps,
+                                        void *y, float *mean, float *rstd)
 {
+    const size_t es = storage ? 2 : sizeof(float);
     if (!simdnorm_eps_ok(eps) || (unsigned)layout > (unsigned)SIMDNORM_NHWC)
         return SIMDNORM_ERR_PARAM;
     if (groups == 0 || c % groups != 0)
@@ -490,10 +492,10 @@ SIMDNORM_API simdnorm_status simdnorm_group_norm_f32(simdnorm_layout layout, siz
         return SIMDNORM_ERR_NULL;
     size_t total, b[GF_ALL];
     if (!gn_total(n, c, spatial, &total) ||
-        !simdnorm_matrix_span(x, 1, total, total, &b[GF_X]) ||
+        !simdnorm_matrix_span_es(x, 1, total, total, es, &b[GF_X]) ||
         !simdnorm_matrix_span(gamma, 1, c, c, &b[GF_GAMMA]) ||
         !simdnorm_matrix_span(beta, 1, c, c, &b[GF_BETA]) ||
-        !simdnorm_matrix_span(y, 1, total, total, &b[GF_Y]) ||
+        !simdnorm_matrix_span_es(y, 1, total, total, es, &b[GF_Y]) ||
         !simdnorm_matrix_span(mean, 1, n * groups, n * groups, &b[GF_MEAN]) ||
         !simdnorm_matrix_span(rstd, 1, n * groups, n * groups, &b[GF_RSTD]))
         return SIMDNORM_ERR_SHAPE;
@@ -513,10 +515,46 @@ SIMDNORM_API simdnorm_status simdnorm_group_norm_f32(simdnorm_layout layout, siz
                 .n = n, .c = c, .sp = spatial, .groups = groups, .cpg = cpg,
                 .len = cpg * spatial, .eps = eps, .inv_len = 1.0 / (double)(cpg * spatial),
                 .x = x, .gamma = gamma, .beta = beta, .y = y, .mean = mean, .rstd = rstd};
+    simdnorm_status r = SIMDNORM_OK;
     const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
-    gn_forward(&a);
+    if (storage) {
+        const void *in[1] = {x};
+        float *sc = simdnorm_half_widen_in(storage, total, 1, in);
+        if (sc) {
+            a.x = a.y = sc;
+            gn_forward(&a);
+            simdnorm_half_narrow_out(storage, total, sc, y);
+        } else {
+            r = SIMDNORM_ERR_NOMEM;
+        }
+    } else {
+        gn_forward(&a);
+    }
     simdnorm_fpenv_leave(fe);
-    return SIMDNORM_OK;
+    return r;
+}
+
+SIMDNORM_API simdnorm_status simdnorm_group_norm_f32(simdnorm_layout layout, size_t n, size_t c,
+                                                     size_t spatial, size_t groups,
+                                                     const float *x, const float *gamma,
+                                                     const float *beta, float eps, float *y,
+                                                     float *mean, float *rstd)
+{
+    return gn_forward_entry(0, layout, n, c, spatial, groups, x, gamma, beta, eps, y, mean, rstd);
+}
+simdnorm_status simdnorm_group_norm_bf16(simdnorm_layout layout, size_t n, size_t c,
+                                         size_t spatial, size_t groups, const simdnorm_bf16 *x,
+                                         const float *gamma, const float *beta, float eps,
+                                         simdnorm_bf16 *y, float *mean, float *rstd)
+{
+    return gn_forward_entry(1, layout, n, c, spatial, groups, x, gamma, beta, eps, y, mean, rstd);
+}
+simdnorm_status simdnorm_group_norm_f16(simdnorm_layout layout, size_t n, size_t c,
+                                        size_t spatial, size_t groups, const simdnorm_f16 *x,
+                                        const float *gamma, const float *beta, float eps,
+                                        simdnorm_f16 *y, float *mean, float *rstd)
+{
+    return gn_forward_entry(2, layout, n, c, spatial, groups, x, gamma, beta, eps, y, mean, rstd);
 }
 
 /* ---- backward ------------------------------------------------------------ */
@@ -820,13 +858,14 @@ static void gn_backward(gn_bwd *b, int nt)
 
 enum { GB_DY, GB_X, GB_GAMMA, GB_MEAN, GB_RSTD, GB_DX, GB_DGAMMA, GB_DBETA, GB_ALL };
 
-SIMDNORM_API simdnorm_status simdnorm_group_norm_bwd_f32(simdnorm_layout layout, size_t n,
-                                                         size_t c, size_t spatial, size_t groups,
-                                                         const float *dy, const float *x,
-                                                         const float *gamma, const float *mean,
-                                                         const float *rstd, float *dx,
-                                                         float *dgamma, float *dbeta)
+/* storage: as gn_forward_entry; dx in place on the scratch's dy. */
+static simdnorm_status gn_backward_entry(int storage, simdnorm_layout layout, size_t n, size_t c,
+                                         size_t spatial, size_t groups, const void *dy,
+                                         const void *x, const float *gamma, const float *mean,
+                                         const float *rstd, void *dx, float *dgamma,
+                                         float *dbeta)
 {
+    const size_t es = storage ? 2 : sizeof(float);
     if ((unsigned)layout > (unsigned)SIMDNORM_NHWC)
         return SIMDNORM_ERR_PARAM;
     if (groups == 0 || c % groups != 0)
@@ -851,12 +890,12 @@ SIMDNORM_API simdnorm_status simdnorm_group_norm_bwd_f32(simdnorm_layout layout,
     size_t total, b[GB_ALL];
     const size_t pairs = n * groups;
     if (!gn_total(n, c, spatial, &total) ||
-        !simdnorm_matrix_span(dy, 1, total, total, &b[GB_DY]) ||
-        !simdnorm_matrix_span(x, 1, total, total, &b[GB_X]) ||
+        !simdnorm_matrix_span_es(dy, 1, total, total, es, &b[GB_DY]) ||
+        !simdnorm_matrix_span_es(x, 1, total, total, es, &b[GB_X]) ||
         !simdnorm_matrix_span(gamma, 1, c, c, &b[GB_GAMMA]) ||
         !simdnorm_matrix_span(mean, 1, pairs, pairs, &b[GB_MEAN]) ||
         !simdnorm_matrix_span(rstd, 1, pairs, pairs, &b[GB_RSTD]) ||
-        !simdnorm_matrix_span(dx, 1, total, total, &b[GB_DX]) ||
+        !simdnorm_matrix_span_es(dx, 1, total, total, es, &b[GB_DX]) ||
         !simdnorm_matrix_span(dgamma, 1, c, c, &b[GB_DGAMMA]) ||
         !simdnorm_matrix_span(dbeta, 1, c, c, &b[GB_DBETA]))
         return SIMDNORM_ERR_SHAPE;
@@ -901,6 +940,19 @@ SIMDNORM_API simdnorm_status simdnorm_group_norm_bwd_f32(simdnorm_layout layout,
     }
     g.slow = (unsigned char *)((float *)(g.s2 + nc) + floats);
     const simdnorm_fpenv fe = simdnorm_fpenv_enter();
+    float *sc = NULL;
+    if (storage) {
+        const void *in[2] = {dy, x};
+        sc = simdnorm_half_widen_in(storage, total, 2, in);
+        if (!sc) {
+            simdnorm_fpenv_leave(fe);
+            free(mem);
+            return SIMDNORM_ERR_NOMEM;
+        }
+        g.dy = sc;
+        g.x = sc + total;
+        g.dx = dx ? sc : NULL;
+    }
     gn_backward(&g, nt);
     /* dgamma, dbeta: the per-sample sums in sample order */
     for (size_t ch = 0; ch < c; ch++) {
@@ -914,7 +966,39 @@ SIMDNORM_API simdnorm_status simdnorm_group_norm_bwd_f32(simdnorm_layout layout,
         if (dbeta)
             dbeta[ch] = simdnorm_canonical_nan((float)sb);
     }
+    if (storage)
+        simdnorm_half_narrow_out(storage, total, sc, dx);
     simdnorm_fpenv_leave(fe);
     free(mem);
     return SIMDNORM_OK;
+}
+
+SIMDNORM_API simdnorm_status simdnorm_group_norm_bwd_f32(simdnorm_layout layout, size_t n,
+                                                         size_t c, size_t spatial, size_t groups,
+                                                         const float *dy, const float *x,
+                                                         const float *gamma, const float *mean,
+                                                         const float *rstd, float *dx,
+                                                         float *dgamma, float *dbeta)
+{
+    return gn_backward_entry(0, layout, n, c, spatial, groups, dy, x, gamma, mean, rstd, dx,
+                             dgamma, dbeta);
+}
+simdnorm_status simdnorm_group_norm_bwd_bf16(simdnorm_layout layout, size_t n, size_t c,
+                                             size_t spatial, size_t groups,
+                                             const simdnorm_bf16 *dy, const simdnorm_bf16 *x,
+                                             const float *gamma, const float *mean,
+                                             const float *rstd, simdnorm_bf16 *dx,
+                                             float *dgamma, float *dbeta)
+{
+    return gn_backward_entry(1, layout, n, c, spatial, groups, dy, x, gamma, mean, rstd, dx,
+                             dgamma, dbeta);
+}
+simdnorm_status simdnorm_group_norm_bwd_f16(simdnorm_layout layout, size_t n, size_t c,
+                                            size_t spatial, size_t groups, const simdnorm_f16 *dy,
+                                            const simdnorm_f16 *x, const float *gamma,
+                                            const float *mean, const float *rstd,
+                                            simdnorm_f16 *dx, float *dgamma, float *dbeta)
+{
+    return gn_backward_entry(2, layout, n, c, spatial, groups, dy, x, gamma, mean, rstd, dx,
+                             dgamma, dbeta);
 }

@@ -423,6 +423,50 @@ SIMDNORM_API simdnorm_status simdnorm_rms_norm_bwd_bf16(
     size_t rows, size_t cols, const simdnorm_bf16 *dy, size_t dy_stride,
     const simdnorm_bf16 *x, size_t x_stride, const float *gamma, const float *rstd,
     simdnorm_bf16 *dx, size_t dx_stride, float *dgamma);
+/* BatchNorm, its moments and GroupNorm (x, y, dy, dx bf16): validated as
+ * the float32 functions (byte ranges), then computed on a float scratch of
+ * the widened tensors (malloc'ed: SIMDNORM_ERR_NOMEM, before anything is
+ * written, if it cannot be had). */
+SIMDNORM_API simdnorm_status simdnorm_batch_norm_train_bf16(
+    simdnorm_layout layout, size_t n, size_t c, size_t spatial, const simdnorm_bf16 *x,
+    const float *gamma, const float *beta, float eps, float momentum,
+    float *running_mean, float *running_var, simdnorm_bf16 *y,
+    float *save_mean, float *save_rstd);
+SIMDNORM_API simdnorm_status simdnorm_batch_norm_infer_bf16(
+    simdnorm_layout layout, size_t n, size_t c, size_t spatial, const simdnorm_bf16 *x,
+    const float *gamma, const float *beta, const float *mean, const float *var,
+    float eps, simdnorm_bf16 *y);
+SIMDNORM_API simdnorm_status simdnorm_batch_norm_train_ex_bf16(
+    simdnorm_layout layout, size_t n, size_t c, size_t spatial, const simdnorm_bf16 *x,
+    const float *gamma, const float *beta, float eps, float momentum,
+    float *running_mean, float *running_var, simdnorm_bf16 *y,
+    float *save_mean, float *save_rstd, const simdnorm_norm_options_bf16 *opt);
+SIMDNORM_API simdnorm_status simdnorm_batch_norm_infer_ex_bf16(
+    simdnorm_layout layout, size_t n, size_t c, size_t spatial, const simdnorm_bf16 *x,
+    const float *gamma, const float *beta, const float *mean, const float *var,
+    float eps, simdnorm_bf16 *y, const simdnorm_norm_options_bf16 *opt);
+SIMDNORM_API simdnorm_status simdnorm_batch_norm_moments_bf16(
+    simdnorm_layout layout, size_t n, size_t c, size_t spatial, const simdnorm_bf16 *x,
+    simdnorm_moments *m);
+SIMDNORM_API simdnorm_status simdnorm_batch_norm_train_from_moments_bf16(
+    simdnorm_layout layout, size_t n, size_t c, size_t spatial, const simdnorm_bf16 *x,
+    const simdnorm_moments *m, const float *gamma, const float *beta, float eps,
+    float momentum, float *running_mean, float *running_var, simdnorm_bf16 *y,
+    float *save_mean, float *save_rstd);
+SIMDNORM_API simdnorm_status simdnorm_batch_norm_bwd_bf16(
+    simdnorm_layout layout, size_t n, size_t c, size_t spatial,
+    const simdnorm_bf16 *dy, const simdnorm_bf16 *x, const float *gamma,
+    const float *mean, const float *rstd, int training,
+    simdnorm_bf16 *dx, float *dgamma, float *dbeta);
+SIMDNORM_API simdnorm_status simdnorm_group_norm_bf16(
+    simdnorm_layout layout, size_t n, size_t c, size_t spatial, size_t groups,
+    const simdnorm_bf16 *x, const float *gamma, const float *beta, float eps,
+    simdnorm_bf16 *y, float *mean, float *rstd);
+SIMDNORM_API simdnorm_status simdnorm_group_norm_bwd_bf16(
+    simdnorm_layout layout, size_t n, size_t c, size_t spatial, size_t groups,
+    const simdnorm_bf16 *dy, const simdnorm_bf16 *x, const float *gamma,
+    const float *mean, const float *rstd,
+    simdnorm_bf16 *dx, float *dgamma, float *dbeta);
 
 /* ---- f16: the 16-bit storage twins (IEEE binary16) -------------------------------- */
 typedef struct simdnorm_norm_options_f16 {
@@ -461,6 +505,50 @@ SIMDNORM_API simdnorm_status simdnorm_rms_norm_bwd_f16(
     size_t rows, size_t cols, const simdnorm_f16 *dy, size_t dy_stride,
     const simdnorm_f16 *x, size_t x_stride, const float *gamma, const float *rstd,
     simdnorm_f16 *dx, size_t dx_stride, float *dgamma);
+/* BatchNorm, its moments and GroupNorm (x, y, dy, dx f16): validated as
+ * the float32 functions (byte ranges), then computed on a float scratch of
+ * the widened tensors (malloc'ed: SIMDNORM_ERR_NOMEM, before anything is
+ * written, if it cannot be had). */
+SIMDNORM_API simdnorm_status simdnorm_batch_norm_train_f16(
+    simdnorm_layout layout, size_t n, size_t c, size_t spatial, const simdnorm_f16 *x,
+    const float *gamma, const float *beta, float eps, float momentum,
+    float *running_mean, float *running_var, simdnorm_f16 *y,
+    float *save_mean, float *save_rstd);
+SIMDNORM_API simdnorm_status simdnorm_batch_norm_infer_f16(
+    simdnorm_layout layout, size_t n, size_t c, size_t spatial, const simdnorm_f16 *x,
+    const float *gamma, const float *beta, const float *mean, const float *var,
+    float eps, simdnorm_f16 *y);
+SIMDNORM_API simdnorm_status simdnorm_batch_norm_train_ex_f16(
+    simdnorm_layout layout, size_t n, size_t c, size_t spatial, const simdnorm_f16 *x,
+    const float *gamma, const float *beta, float eps, float momentum,
+    float *running_mean, float *running_var, simdnorm_f16 *y,
+    float *save_mean, float *save_rstd, const simdnorm_norm_options_f16 *opt);
+SIMDNORM_API simdnorm_status simdnorm_batch_norm_infer_ex_f16(
+    simdnorm_layout layout, size_t n, size_t c, size_t spatial, const simdnorm_f16 *x,
+    const float *gamma, const float *beta, const float *mean, const float *var,
+    float eps, simdnorm_f16 *y, const simdnorm_norm_options_f16 *opt);
+SIMDNORM_API simdnorm_status simdnorm_batch_norm_moments_f16(
+    simdnorm_layout layout, size_t n, size_t c, size_t spatial, const simdnorm_f16 *x,
+    simdnorm_moments *m);
+SIMDNORM_API simdnorm_status simdnorm_batch_norm_train_from_moments_f16(
+    simdnorm_layout layout, size_t n, size_t c, size_t spatial, const simdnorm_f16 *x,
+    const simdnorm_moments *m, const float *gamma, const float *beta, float eps,
+    float momentum, float *running_mean, float *running_var, simdnorm_f16 *y,
+    float *save_mean, float *save_rstd);
+SIMDNORM_API simdnorm_status simdnorm_batch_norm_bwd_f16(
+    simdnorm_layout layout, size_t n, size_t c, size_t spatial,
+    const simdnorm_f16 *dy, const simdnorm_f16 *x, const float *gamma,
+    const float *mean, const float *rstd, int training,
+    simdnorm_f16 *dx, float *dgamma, float *dbeta);
+SIMDNORM_API simdnorm_status simdnorm_group_norm_f16(
+    simdnorm_layout layout, size_t n, size_t c, size_t spatial, size_t groups,
+    const simdnorm_f16 *x, const float *gamma, const float *beta, float eps,
+    simdnorm_f16 *y, float *mean, float *rstd);
+SIMDNORM_API simdnorm_status simdnorm_group_norm_bwd_f16(
+    simdnorm_layout layout, size_t n, size_t c, size_t spatial, size_t groups,
+    const simdnorm_f16 *dy, const simdnorm_f16 *x, const float *gamma,
+    const float *mean, const float *rstd,
+    simdnorm_f16 *dx, float *dgamma, float *dbeta);
 
 /* ---- threads ---------------------------------------------------------------
  * Large calls split their rows (BatchNorm: its fixed blocks and channels)

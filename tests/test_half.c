@@ -446,6 +446,162 @@ static void case_backward(simdnorm_isa isa)
     h_end();
 }
 
+/* BatchNorm (train, _ex with an activation, infer, moments,
+ * train_from_moments, backward with batch and fixed statistics) and
+ * GroupNorm (forward, backward): each twin against its float32 function on
+ * the widened tensors, both layouts, in place included. */
+typedef struct cshape {
+    size_t n, c, sp, groups;
+} cshape;
+
+static size_t n_differ(int s, size_t n, const uint16_t *y, const float *yf)
+{
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++)
+        bad += y[i] != narrow1(s, yf[i]);
+    return bad;
+}
+
+#define TWIN(s, f, ...) ((s) == 1 ? f##_bf16(__VA_ARGS__) : f##_f16(__VA_ARGS__))
+
+static void case_channels(simdnorm_isa isa)
+{
+    if (!begin_isa_case("twins_channels", isa))
+        return;
+    /* (n, c, spatial, groups): c <= 64 and n*groups <= 256 (the outputs' arrays) */
+    static const cshape cs[] = {{2, 3, 5, 3},  {4, 16, 49, 4}, {3, 64, 1, 8},
+                                {2, 8, 300, 2}, {5, 32, 7, 32}, {1, 4, 2, 1}};
+    for (int s = 1; s <= 2; s++)
+        for (size_t si = 0; si < sizeof cs / sizeof *cs; si++)
+            for (int v = 0; v < 6; v++) {
+                const size_t n = cs[si].n, c = cs[si].c, sp = cs[si].sp, G = cs[si].groups,
+                             t = n * c * sp;
+                const simdnorm_layout L = v & 1 ? SIMDNORM_NHWC : SIMDNORM_NCHW;
+                const int kind = v >> 1; /* 0 normal, 1 offset, 2 a NaN and an Inf */
+                rng_seed(2100 + si * 31 + (size_t)v * 3 + (size_t)s);
+                uint16_t *x = malloc(t * 2), *dy = malloc(t * 2), *y = malloc(t * 2),
+                         *ip = malloc(t * 2);
+                float *xf = malloc(t * 4), *dyf = malloc(t * 4), *yf = malloc(t * 4),
+                      *g = malloc(c * 4), *b = malloc(c * 4), f16o[8][256], f32o[8][256];
+                simdnorm_moments m16[64], m32[64];
+                fill16(s, x, n * c, sp, sp, kind);
+                fill16(s, dy, n * c, sp, sp, 0);
+                widen_n(s, t, x, xf);
+                widen_n(s, t, dy, dyf);
+                fill_normal(g, c, 1.0, 0.2);
+                fill_normal(b, c, 0.0, 1.0);
+                for (int k = 0; k < 8; k++)
+                    for (size_t ch = 0; ch < 256; ch++)
+                        f16o[k][ch] = f32o[k][ch] = 0.5f + (float)ch;
+#define OUTS_EQ() (memcmp(f16o, f32o, sizeof f16o) == 0)
+                /* train, with running statistics */
+                CHECK(simdnorm_batch_norm_train_f32(L, n, c, sp, xf, g, b, 1e-5f, 0.1f, f32o[0],
+                                                    f32o[1], yf, f32o[2], f32o[3]) == SIMDNORM_OK &&
+                          TWIN(s, simdnorm_batch_norm_train, L, n, c, sp, x, g, b, 1e-5f, 0.1f,
+                               f16o[0], f16o[1], y, f16o[2], f16o[3]) == SIMDNORM_OK,
+                      "train status");
+                CHECK(n_differ(s, t, y, yf) == 0 && OUTS_EQ(),
+                      "storage %d (%zu,%zu,%zu) v%d: batch_norm_train differs", s, n, c, sp, v);
+                memcpy(ip, x, t * 2); /* in place */
+                CHECK(TWIN(s, simdnorm_batch_norm_train, L, n, c, sp, ip, g, b, 1e-5f, 0.1f, NULL,
+                           NULL, ip, NULL, NULL) == SIMDNORM_OK && n_differ(s, t, ip, yf) == 0,
+                      "storage %d (%zu,%zu,%zu) v%d: batch_norm_train in place differs", s, n, c,
+                      sp, v);
+                /* _ex with an activation */
+                {
+                    const simdnorm_norm_options o = {NULL, 0, NULL, SIMDNORM_ACT_GELU_TANH, NULL, 0};
+                    const simdnorm_norm_options_bf16 ob = {NULL, 0, NULL, SIMDNORM_ACT_GELU_TANH,
+                                                           NULL, 0};
+                    const simdnorm_norm_options_f16 oh = {NULL, 0, NULL, SIMDNORM_ACT_GELU_TANH,
+                                                          NULL, 0};
+                    CHECK(simdnorm_batch_norm_train_ex_f32(L, n, c, sp, xf, g, NULL, 1e-5f, 0.1f,
+                                                           NULL, NULL, yf, f32o[4], f32o[5],
+                                                           &o) == SIMDNORM_OK,
+                          "ex status");
+                    const simdnorm_status e =
+                        s == 1 ? simdnorm_batch_norm_train_ex_bf16(L, n, c, sp, x, g, NULL, 1e-5f,
+                                                                   0.1f, NULL, NULL, y, f16o[4],
+                                                                   f16o[5], &ob)
+                               : simdnorm_batch_norm_train_ex_f16(L, n, c, sp, x, g, NULL, 1e-5f,
+                                                                  0.1f, NULL, NULL, y, f16o[4],
+                                                                  f16o[5], &oh);
+                    CHECK(e == SIMDNORM_OK && n_differ(s, t, y, yf) == 0 && OUTS_EQ(),
+                          "storage %d (%zu,%zu,%zu) v%d: batch_norm_train_ex differs", s, n, c, sp,
+                          v);
+                }
+                /* infer with the running statistics just updated */
+                CHECK(simdnorm_batch_norm_infer_f32(L, n, c, sp, xf, g, b, f32o[0], f32o[1], 1e-5f,
+                                                    yf) == SIMDNORM_OK &&
+                          TWIN(s, simdnorm_batch_norm_infer, L, n, c, sp, x, g, b, f32o[0],
+                               f32o[1], 1e-5f, y) == SIMDNORM_OK &&
+                          n_differ(s, t, y, yf) == 0,
+                      "storage %d (%zu,%zu,%zu) v%d: batch_norm_infer differs", s, n, c, sp, v);
+                /* moments, then training from them */
+                CHECK(simdnorm_batch_norm_moments_f32(L, n, c, sp, xf, m32) == SIMDNORM_OK &&
+                          TWIN(s, simdnorm_batch_norm_moments, L, n, c, sp, x, m16) ==
+                              SIMDNORM_OK &&
+                          memcmp(m16, m32, c * sizeof *m16) == 0,
+                      "storage %d (%zu,%zu,%zu) v%d: moments differ", s, n, c, sp, v);
+                if (n * sp >= 2) {
+                    CHECK(simdnorm_batch_norm_train_from_moments_f32(L, n, c, sp, xf, m32, g, b,
+                                                                     1e-5f, 0.1f, f32o[6],
+                                                                     f32o[7], yf, NULL, NULL) ==
+                                  SIMDNORM_OK &&
+                              TWIN(s, simdnorm_batch_norm_train_from_moments, L, n, c, sp, x, m16,
+                                   g, b, 1e-5f, 0.1f, f16o[6], f16o[7], y, NULL, NULL) ==
+                                  SIMDNORM_OK &&
+                              n_differ(s, t, y, yf) == 0 && OUTS_EQ(),
+                          "storage %d (%zu,%zu,%zu) v%d: train_from_moments differs", s, n, c, sp,
+                          v);
+                }
+                /* backward, batch and fixed statistics (the saved ones) */
+                for (int tr = 0; tr <= 1; tr++) {
+                    CHECK(simdnorm_batch_norm_bwd_f32(L, n, c, sp, dyf, xf, g, f32o[2], f32o[3], tr,
+                                                      yf, f32o[4], f32o[5]) == SIMDNORM_OK &&
+                              TWIN(s, simdnorm_batch_norm_bwd, L, n, c, sp, dy, x, g, f32o[2],
+                                   f32o[3], tr, y, f16o[4], f16o[5]) == SIMDNORM_OK &&
+                              n_differ(s, t, y, yf) == 0 && OUTS_EQ(),
+                          "storage %d (%zu,%zu,%zu) v%d training %d: batch_norm_bwd differs", s,
+                          n, c, sp, v, tr);
+                    memcpy(ip, dy, t * 2); /* dx == dy */
+                    CHECK(TWIN(s, simdnorm_batch_norm_bwd, L, n, c, sp, ip, x, g, f32o[2], f32o[3],
+                               tr, ip, NULL, NULL) == SIMDNORM_OK &&
+                              n_differ(s, t, ip, yf) == 0,
+                          "storage %d (%zu,%zu,%zu) v%d training %d: bwd in place differs", s, n,
+                          c, sp, v, tr);
+                }
+                /* GroupNorm forward and backward */
+                CHECK(simdnorm_group_norm_f32(L, n, c, sp, G, xf, g, b, 1e-5f, yf, f32o[0],
+                                              f32o[1]) == SIMDNORM_OK &&
+                          TWIN(s, simdnorm_group_norm, L, n, c, sp, G, x, g, b, 1e-5f, y, f16o[0],
+                               f16o[1]) == SIMDNORM_OK &&
+                          n_differ(s, t, y, yf) == 0 && OUTS_EQ(),
+                      "storage %d (%zu,%zu,%zu) groups %zu v%d: group_norm differs", s, n, c, sp,
+                      G, v);
+                memcpy(ip, x, t * 2);
+                CHECK(TWIN(s, simdnorm_group_norm, L, n, c, sp, G, ip, g, b, 1e-5f, ip, NULL,
+                           NULL) == SIMDNORM_OK && n_differ(s, t, ip, yf) == 0,
+                      "storage %d (%zu,%zu,%zu) v%d: group_norm in place differs", s, n, c, sp, v);
+                CHECK(simdnorm_group_norm_bwd_f32(L, n, c, sp, G, dyf, xf, g, f32o[0], f32o[1], yf,
+                                                  f32o[2], f32o[3]) == SIMDNORM_OK &&
+                          TWIN(s, simdnorm_group_norm_bwd, L, n, c, sp, G, dy, x, g, f32o[0],
+                               f32o[1], y, f16o[2], f16o[3]) == SIMDNORM_OK &&
+                          n_differ(s, t, y, yf) == 0 && OUTS_EQ(),
+                      "storage %d (%zu,%zu,%zu) v%d: group_norm_bwd differs", s, n, c, sp, v);
+#undef OUTS_EQ
+                free(x);
+                free(dy);
+                free(y);
+                free(ip);
+                free(xf);
+                free(dyf);
+                free(yf);
+                free(g);
+                free(b);
+            }
+    h_end();
+}
+
 /* One thread and two: the same bits (calls large enough to split). */
 static void case_threads(void)
 {
@@ -607,6 +763,54 @@ static void case_errors(void)
       simdnorm_rms_norm_bwd_f16(ROWS, COLS, R16, COLS, X16, COLS, GAM, RSTD, Y16, COLS - 1, DG));
     E("bwd_in_place_ok", SIMDNORM_OK,
       simdnorm_rms_norm_bwd_f16(ROWS, COLS, R16, COLS, X16, COLS, GAM, RSTD, R16, COLS, DG));
+    /* the channel norms' twins: x as (n, c, spatial) = (2, 4, 4), 64 bytes */
+    E("bn_baseline_ok", SIMDNORM_OK,
+      simdnorm_batch_norm_train_bf16(SIMDNORM_NCHW, 2, 4, 4, X16, GAM, BET, 1e-5f, 0.1f, NULL,
+                                     NULL, Y16, MEAN, RSTD));
+    E("bn_null_x", SIMDNORM_ERR_NULL,
+      simdnorm_batch_norm_train_f16(SIMDNORM_NCHW, 2, 4, 4, NULL, GAM, BET, 1e-5f, 0.1f, NULL,
+                                    NULL, Y16, MEAN, RSTD));
+    E("bn_overlap_y_x_2_bytes", SIMDNORM_ERR_OVERLAP,
+      simdnorm_batch_norm_train_bf16(SIMDNORM_NHWC, 2, 4, 4, X16, GAM, BET, 1e-5f, 0.1f, NULL,
+                                     NULL, X16 + 1, MEAN, RSTD));
+    E("bn_adjacent_y_ok", SIMDNORM_OK,
+      simdnorm_batch_norm_infer_f16(SIMDNORM_NCHW, 2, 4, 4, X16, GAM, BET, MEAN, RSTD, 1e-5f,
+                                    X16 + 32));
+    E("bn_in_place_ok", SIMDNORM_OK,
+      simdnorm_batch_norm_infer_bf16(SIMDNORM_NHWC, 2, 4, 4, X16, GAM, BET, MEAN, RSTD, 1e-5f,
+                                     X16));
+    E("bn_overlap_save_y", SIMDNORM_ERR_OVERLAP,
+      simdnorm_batch_norm_train_bf16(SIMDNORM_NCHW, 2, 4, 4, X16, GAM, BET, 1e-5f, 0.1f, NULL,
+                                     NULL, Y16, (float *)(void *)(Y16 + 30), RSTD));
+    {
+        const simdnorm_norm_options_bf16 o = {R16, COLS, NULL, SIMDNORM_ACT_NONE, NULL, 0};
+        E("bn_ex_residual_param", SIMDNORM_ERR_PARAM,
+          simdnorm_batch_norm_train_ex_bf16(SIMDNORM_NCHW, 2, 4, 4, X16, GAM, BET, 1e-5f, 0.1f,
+                                            NULL, NULL, Y16, MEAN, RSTD, &o));
+    }
+    E("bn_moments_overlap_m_x", SIMDNORM_ERR_OVERLAP,
+      simdnorm_batch_norm_moments_f16(SIMDNORM_NCHW, 2, 4, 4, X16,
+                                      (simdnorm_moments *)(void *)(arena + 48)));
+    E("bn_bwd_overlap_dx_x", SIMDNORM_ERR_OVERLAP,
+      simdnorm_batch_norm_bwd_bf16(SIMDNORM_NCHW, 2, 4, 4, R16, X16, GAM, MEAN, RSTD, 1,
+                                   X16 + 31, DG, DB));
+    E("bn_bwd_in_place_ok", SIMDNORM_OK,
+      simdnorm_batch_norm_bwd_f16(SIMDNORM_NHWC, 2, 4, 4, R16, X16, GAM, MEAN, RSTD, 0, R16, DG,
+                                  DB));
+    E("gn_groups_shape", SIMDNORM_ERR_SHAPE,
+      simdnorm_group_norm_bf16(SIMDNORM_NCHW, 2, 4, 4, 3, X16, GAM, BET, 1e-5f, Y16, MEAN, RSTD));
+    E("gn_overlap_y_x", SIMDNORM_ERR_OVERLAP,
+      simdnorm_group_norm_f16(SIMDNORM_NHWC, 2, 4, 4, 2, X16, GAM, BET, 1e-5f, X16 + 31, MEAN,
+                              RSTD));
+    E("gn_adjacent_y_ok", SIMDNORM_OK,
+      simdnorm_group_norm_f16(SIMDNORM_NHWC, 2, 4, 4, 2, X16, GAM, BET, 1e-5f, X16 + 32, MEAN,
+                              RSTD));
+    E("gn_bwd_null_mean", SIMDNORM_ERR_NULL,
+      simdnorm_group_norm_bwd_bf16(SIMDNORM_NCHW, 2, 4, 4, 2, R16, X16, GAM, NULL, RSTD, Y16, DG,
+                                   DB));
+    E("gn_bwd_in_place_ok", SIMDNORM_OK,
+      simdnorm_group_norm_bwd_bf16(SIMDNORM_NCHW, 2, 4, 4, 2, R16, X16, GAM, MEAN, RSTD, R16, DG,
+                                   DB));
 #undef E
 }
 
@@ -618,6 +822,7 @@ int main(void)
         case_ex(arch_isas[i]);
         case_activate(arch_isas[i]);
         case_backward(arch_isas[i]);
+        case_channels(arch_isas[i]);
     }
     case_threads();
     case_errors();
