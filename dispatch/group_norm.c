@@ -513,10 +513,14 @@ static simdnorm_status gn_forward_entry(int storage, simdnorm_layout layout, siz
     const size_t cpg = c / groups;
     gn_fwd a = {.k = simdnorm_active_kernels(), .nhwc = layout == SIMDNORM_NHWC && spatial > 1,
                 .n = n, .c = c, .sp = spatial, .groups = groups, .cpg = cpg,
-                .len = cpg * spatial, .eps = eps, .inv_len = 1.0 / (double)(cpg * spatial),
+                .len = cpg * spatial, .eps = eps,
                 .x = x, .gamma = gamma, .beta = beta, .y = y, .mean = mean, .rstd = rstd};
     simdnorm_status r = SIMDNORM_OK;
     const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
+    /* every floating-point operation under the canonical environment (at
+     * -O0 this division ran before it and trapped on a caller's unmasked
+     * inexact exception: test_fpenv) */
+    a.inv_len = 1.0 / (double)(cpg * spatial);
     if (storage) {
         const void *in[1] = {x};
         float *sc = simdnorm_half_widen_in(storage, total, 1, in);
@@ -916,7 +920,7 @@ static simdnorm_status gn_backward_entry(int storage, simdnorm_layout layout, si
     const size_t cpg = c / groups, nc = n * c;
     gn_bwd g = {.k = simdnorm_active_kernels(), .nhwc = layout == SIMDNORM_NHWC && spatial > 1,
                 .n = n, .c = c, .sp = spatial, .groups = groups, .cpg = cpg, .len = cpg * spatial,
-                .inv_len = 1.0 / (double)(cpg * spatial), .dy = dy, .x = x, .gamma = gamma,
+                .dy = dy, .x = x, .gamma = gamma,
                 .mean = mean, .rstd = rstd, .dx = dx};
     /* dy, x read (twice: sums, dx), dx written */
     const int nt = simdnorm_threads_for(total * sizeof(float) * (dx ? 4 : 2), (size_t)-1);
@@ -940,6 +944,7 @@ static simdnorm_status gn_backward_entry(int storage, simdnorm_layout layout, si
     }
     g.slow = (unsigned char *)((float *)(g.s2 + nc) + floats);
     const simdnorm_fpenv fe = simdnorm_fpenv_enter();
+    g.inv_len = 1.0 / (double)(cpg * spatial); /* under the canonical environment */
     float *sc = NULL;
     if (storage) {
         const void *in[2] = {dy, x};
