@@ -3,8 +3,8 @@
 
 NumPy functions (this module) and PyTorch modules (``simdnorm.torch``). Arrays
 are float32, float16 or bfloat16 (``ml_dtypes``, when installed;
-``simdnorm.dtypes`` lists what this process takes; BatchNorm and GroupNorm
-take float32 only); gamma, beta, bias and statistics are float32 arrays.
+``simdnorm.dtypes`` lists what this process takes); gamma, beta, bias and
+statistics are float32 arrays.
 
 Row norms (``layer_norm``, ``rms_norm`` and their backward) normalize the last
 axis of an array of any leading shape. Rows that are already laid out for the

@@ -14,10 +14,8 @@
  * Dtypes: one row of `dtype_table` per storage type. A row is a set of
  * wrappers with void-pointer tensors generated from the library's functions
  * of that suffix: SN_ROW_OPS (LayerNorm, RMSNorm, their backward, activate)
- * for every storage type, SN_CHANNEL_OPS (BatchNorm, GroupNorm) for float32
- * only - the library has no 16-bit BatchNorm/GroupNorm twins yet, so those
- * entries are NULL in the float16 and bfloat16 rows and the functions raise
- * TypeError for them. float16 is NumPy's own type; bfloat16 has no NumPy
+ * and SN_CHANNEL_OPS (BatchNorm, GroupNorm), for every storage type.
+ * float16 is NumPy's own type; bfloat16 has no NumPy
  * type number of its own: ml_dtypes' bfloat16 gets one at run time, looked
  * up when the module is imported (without ml_dtypes the row matches
  * nothing and simdnorm.dtypes does not list it). */
@@ -137,7 +135,7 @@ typedef struct dtype_ops {
         return simdnorm_activate_##S(n, (const T *)x, a, (T *)y);                      \
     }
 
-/* The BatchNorm and GroupNorm wrappers (float32 only). */
+/* The BatchNorm and GroupNorm wrappers. */
 #define SN_CHANNEL_OPS(S, T, OPT)                                                      \
     static simdnorm_status bnt_##S(simdnorm_layout l, size_t n, size_t c, size_t sp,   \
                                    const void *x, const float *g, const float *b,      \
@@ -191,20 +189,19 @@ typedef struct dtype_ops {
 #define SN_DTYPE_ROW(S, NAME, TYPENUM)                                                 \
     { NAME, TYPENUM, ln_##S, rms_##S, bnt_##S, bni_##S, lnb_##S, rmsb_##S, bnb_##S,    \
       gn_##S, gnb_##S, act_##S }
-#define SN_HALF_ROW(S, NAME, TYPENUM)                                                  \
-    { NAME, TYPENUM, ln_##S, rms_##S, NULL, NULL, lnb_##S, rmsb_##S, NULL, NULL, NULL, \
-      act_##S }
 
 SN_ROW_OPS(f32, float, simdnorm_norm_options)
 SN_CHANNEL_OPS(f32, float, simdnorm_norm_options)
 SN_ROW_OPS(f16, simdnorm_f16, simdnorm_norm_options_f16)
+SN_CHANNEL_OPS(f16, simdnorm_f16, simdnorm_norm_options_f16)
 SN_ROW_OPS(bf16, simdnorm_bf16, simdnorm_norm_options_bf16)
+SN_CHANNEL_OPS(bf16, simdnorm_bf16, simdnorm_norm_options_bf16)
 
 /* Not const: bfloat16's type number is set at import (-1 matches no array). */
 static dtype_ops dtype_table[] = {
     SN_DTYPE_ROW(f32, "float32", NPY_FLOAT32),
-    SN_HALF_ROW(f16, "float16", NPY_FLOAT16),
-    SN_HALF_ROW(bf16, "bfloat16", -1),
+    SN_DTYPE_ROW(f16, "float16", NPY_FLOAT16),
+    SN_DTYPE_ROW(bf16, "bfloat16", -1),
 };
 #define BF16_ROW 2
 #define N_DTYPES (sizeof dtype_table / sizeof dtype_table[0])
@@ -274,19 +271,11 @@ static const dtype_ops *ops_of(PyObject *o, const char *what)
     return NULL;
 }
 
-/* ops_of for BatchNorm and GroupNorm: TypeError for a storage type whose
- * row has no channel functions (the 16-bit ones: the library has no 16-bit
- * BatchNorm/GroupNorm twins yet). */
+/* ops_of for BatchNorm and GroupNorm (every row has their functions). */
 static const dtype_ops *channel_ops_of(PyObject *o, const char *fn)
 {
-    const dtype_ops *ops = ops_of(o, "x");
-    if (ops && !ops->bn_train) {
-        PyErr_Format(PyExc_TypeError,
-                     "%s: x has dtype %s; BatchNorm and GroupNorm take float32 only "
-                     "(the library has no 16-bit twins of them yet)", fn, ops->name);
-        return NULL;
-    }
-    return ops;
+    (void)fn;
+    return ops_of(o, "x");
 }
 
 /* o must be an ndarray of exactly x's dtype. */

@@ -1,8 +1,8 @@
 """The 16-bit dtypes (float16; bfloat16 when ml_dtypes is installed): every
 output bit for bit the float32 function's on the widened input, narrowed
 once (the library's contract for its 16-bit twins, README "16-bit storage"),
-float32 statistics and gradients of gamma/beta equal; BatchNorm and GroupNorm
-(float32 only in the library) raise TypeError."""
+float32 statistics and gradients of gamma/beta equal - the row norms and
+the channel norms (BatchNorm, GroupNorm)."""
 import numpy as np
 import pytest
 
@@ -139,13 +139,44 @@ def test_bitwise_across_isas(rng, dt):
 
 
 @pytest.mark.parametrize("dt", HALF)
-def test_channel_norms_reject_16_bit(rng, dt):
-    x = rand(rng, dt, 2, 4, 3)
-    s = np.ones(4, F32)
-    for call in (lambda: simdnorm.batch_norm_train(x),
-                 lambda: simdnorm.batch_norm_infer(x, s, s, s, s),
-                 lambda: simdnorm.batch_norm_bwd(x, x, s, s),
-                 lambda: simdnorm.group_norm(x, 2),
-                 lambda: simdnorm.group_norm_bwd(x, x, np.ones(4, F32), np.ones(4, F32), 2)):
-        with pytest.raises(TypeError, match="float32 only"):
-            call()
+@pytest.mark.parametrize("layout,shape", [("NCHW", (3, 4, 10)), ("NHWC", (2, 5, 6)),
+                                          ("NCHW", (8, 3))])
+def test_batch_norm_16_bit(rng, dt, layout, shape):
+    x, dy = rand(rng, dt, *shape, scale=2, shift=1), rand(rng, dt, *shape)
+    xf, dyf = x.astype(F32), dy.astype(F32)
+    c = shape[1] if layout == "NCHW" else shape[-1]
+    g, b = rand(rng, F32, c), rand(rng, F32, c)
+    rm, rv = np.zeros(c, F32), np.ones(c, F32)
+    rmf, rvf = rm.copy(), rv.copy()
+    y, sm, sr = simdnorm.batch_norm_train(x, g, b, 1e-5, 0.1, running_mean=rm, running_var=rv,
+                                          layout=layout, activation="silu", return_stats=True)
+    yf, smf, srf = simdnorm.batch_norm_train(xf, g, b, 1e-5, 0.1, running_mean=rmf,
+                                             running_var=rvf, layout=layout, activation="silu",
+                                             return_stats=True)
+    same(y, yf, "y")
+    for a, r in ((sm, smf), (sr, srf), (rm, rmf), (rv, rvf)):
+        assert a.tobytes() == r.tobytes()
+    same(simdnorm.batch_norm_infer(x, rm, rv, g, b, 1e-5, layout=layout),
+         simdnorm.batch_norm_infer(xf, rm, rv, g, b, 1e-5, layout=layout), "infer")
+    for training in (True, False):
+        got = simdnorm.batch_norm_bwd(dy, x, sm, sr, g, training, layout=layout)
+        ref = simdnorm.batch_norm_bwd(dyf, xf, sm, sr, g, training, layout=layout)
+        same(got[0], ref[0], "dx")
+        assert got[1].tobytes() == ref[1].tobytes() and got[2].tobytes() == ref[2].tobytes()
+
+
+@pytest.mark.parametrize("dt", HALF)
+@pytest.mark.parametrize("layout,shape,groups", [("NCHW", (2, 6, 5), 3), ("NHWC", (2, 3, 3, 6), 2)])
+def test_group_norm_16_bit(rng, dt, layout, shape, groups):
+    x, dy = rand(rng, dt, *shape, scale=2, shift=1), rand(rng, dt, *shape)
+    xf, dyf = x.astype(F32), dy.astype(F32)
+    c = shape[1] if layout == "NCHW" else shape[-1]
+    g, b = rand(rng, F32, c), rand(rng, F32, c)
+    y, m, r = simdnorm.group_norm(x, groups, g, b, 1e-5, layout=layout, return_stats=True)
+    yf, mf, rf = simdnorm.group_norm(xf, groups, g, b, 1e-5, layout=layout, return_stats=True)
+    same(y, yf, "y")
+    assert m.tobytes() == mf.tobytes() and r.tobytes() == rf.tobytes()
+    got = simdnorm.group_norm_bwd(dy, x, m, r, groups, g, layout=layout)
+    ref = simdnorm.group_norm_bwd(dyf, xf, m, r, groups, g, layout=layout)
+    same(got[0], ref[0], "dx")
+    assert got[1].tobytes() == ref[1].tobytes() and got[2].tobytes() == ref[2].tobytes()
