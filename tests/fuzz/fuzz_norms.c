@@ -2289,7 +2289,14 @@ typedef struct op {
  * Layout: u8 kind % 7, u8 storage, u8 rows % 7, u16 cols (bit 15: % 9000,
  * else % 300), u8 x/y stride modes (cols + v % 4; >= 250: cols - 1), u8
  * flags, u8 act, u8 eps (eps_for), 6 x u8 element offsets / 4 (x, y, r, h
- * and the in-place/overlap choices), u32 seed, u8 data mode. */
+ * and the in-place/overlap choices), u32 seed, u8 data mode.
+ * The channel norms' twins: storage bit 7 set makes the kind 7 + kind % 5 -
+ * 7 BatchNorm training (_ex: the activation; HF_RES: running statistics),
+ * 8 inference (_ex), 9 backward (HF_RES: batch statistics), 10 GroupNorm,
+ * 11 its backward (groups 1 + act % 4, which may not divide c) - with
+ * (n, c, spatial) = (rows, cols, 1 + x stride mode % 4) and the layout
+ * from the y stride mode's bit 0; dense tensors, the same offsets and
+ * flags (HF_NULL: x NULL; HF_IN_PLACE: y on x, dx on dy). */
 enum { HF_GAMMA = 1, HF_BETA = 2, HF_STATS = 4, HF_RES = 8, HF_BIAS = 16, HF_H = 32,
        HF_IN_PLACE = 64, HF_NULL = 128 };
 
@@ -2341,13 +2348,20 @@ typedef struct hf_call {
     float eps;
     size_t ox, oy, or_, oh; /* element offsets in the 16-bit arena */
     size_t h16;             /* its elements */
+    size_t sp, groups;      /* the channel kinds (7-11): spatial, GroupNorm's groups */
+    simdnorm_layout layout;
 } hf_call;
+
+static simdnorm_status hf_invoke_channels(const hf_call *h, int half, void *arena16, float *fa,
+                                          size_t vec);
 
 /* float arena slots (each cols or rows floats; disjoint) */
 enum { HF_G, HF_B, HF_BIASV, HF_MEAN, HF_RSTD, HF_DG, HF_DB, HF_NSLOT };
 
-static simdnorm_status hf_invoke(const hf_call *h, int half, void *arena16, float *fa)
+static simdnorm_status hf_invoke(const hf_call *h, int half, void *arena16, float *fa, size_t vec)
 {
+    if (h->kind >= 7)
+        return hf_invoke_channels(h, half, arena16, fa, vec);
     const size_t cols = h->cols, rows = h->rows;
     float *slot[HF_NSLOT];
     for (int i = 0; i < HF_NSLOT; i++)
@@ -2418,12 +2432,72 @@ static simdnorm_status hf_invoke(const hf_call *h, int half, void *arena16, floa
 #undef HP
 }
 
+/* The channel kinds: float slots of vec floats each (c, or n*groups). */
+static simdnorm_status hf_invoke_channels(const hf_call *h, int half, void *arena16, float *fa,
+                                          size_t vec)
+{
+    const size_t n = h->rows, c = h->cols, sp = h->sp;
+    float *slot[HF_NSLOT];
+    for (int i = 0; i < HF_NSLOT; i++)
+        slot[i] = fa + (size_t)i * vec;
+    const float *g = h->flags & HF_GAMMA ? slot[HF_G] : NULL, *b = h->flags & HF_BETA ? slot[HF_B] : NULL;
+    float *mean = h->flags & HF_STATS ? slot[HF_MEAN] : NULL, *rstd = h->flags & HF_STATS ? slot[HF_RSTD] : NULL;
+    const int inpl = (h->flags & HF_IN_PLACE) != 0, flag_r = (h->flags & HF_RES) != 0;
+    uint16_t *a16 = arena16;
+    float *a32 = arena16;
+#define HP(o) (half ? (void *)(a16 + (o)) : (void *)(a32 + (o)))
+    void *x = h->flags & HF_NULL ? NULL : HP(h->ox);
+    void *y = inpl ? HP(h->ox) : HP(h->oy);
+    void *dy = HP(h->or_), *dx = inpl ? dy : y;
+    const simdnorm_activation act = (simdnorm_activation)h->act;
+    const simdnorm_layout L = h->layout;
+    float *rm = flag_r ? slot[HF_DG] : NULL, *rv = flag_r ? slot[HF_DB] : NULL;
+    float *dg = h->flags & HF_BIAS ? slot[HF_DG] : NULL, *db = slot[HF_DB];
+    const float *mn = slot[HF_MEAN], *rs = slot[HF_RSTD];
+    const simdnorm_norm_options o = {NULL, 0, NULL, act, NULL, 0};
+    const simdnorm_norm_options_bf16 ob = {NULL, 0, NULL, act, NULL, 0};
+    const simdnorm_norm_options_f16 oh = {NULL, 0, NULL, act, NULL, 0};
+    switch (h->kind) {
+    case 7:
+        if (!half)
+            return simdnorm_batch_norm_train_ex_f32(L, n, c, sp, x, g, b, h->eps, 0.25f, rm, rv, y,
+                                                    mean, rstd, &o);
+        return h->s == 1 ? simdnorm_batch_norm_train_ex_bf16(L, n, c, sp, x, g, b, h->eps, 0.25f, rm,
+                                                             rv, y, mean, rstd, &ob)
+                         : simdnorm_batch_norm_train_ex_f16(L, n, c, sp, x, g, b, h->eps, 0.25f, rm,
+                                                            rv, y, mean, rstd, &oh);
+    case 8:
+        if (!half)
+            return simdnorm_batch_norm_infer_ex_f32(L, n, c, sp, x, g, b, mn, rs, h->eps, y, &o);
+        return h->s == 1 ? simdnorm_batch_norm_infer_ex_bf16(L, n, c, sp, x, g, b, mn, rs, h->eps, y, &ob)
+                         : simdnorm_batch_norm_infer_ex_f16(L, n, c, sp, x, g, b, mn, rs, h->eps, y, &oh);
+    case 9:
+        if (!half)
+            return simdnorm_batch_norm_bwd_f32(L, n, c, sp, dy, x, g, mn, rs, flag_r, dx, dg, db);
+        return h->s == 1 ? simdnorm_batch_norm_bwd_bf16(L, n, c, sp, dy, x, g, mn, rs, flag_r, dx, dg, db)
+                         : simdnorm_batch_norm_bwd_f16(L, n, c, sp, dy, x, g, mn, rs, flag_r, dx, dg, db);
+    case 10:
+        if (!half)
+            return simdnorm_group_norm_f32(L, n, c, sp, h->groups, x, g, b, h->eps, y, mean, rstd);
+        return h->s == 1 ? simdnorm_group_norm_bf16(L, n, c, sp, h->groups, x, g, b, h->eps, y, mean, rstd)
+                         : simdnorm_group_norm_f16(L, n, c, sp, h->groups, x, g, b, h->eps, y, mean, rstd);
+    default:
+        if (!half)
+            return simdnorm_group_norm_bwd_f32(L, n, c, sp, h->groups, dy, x, g, mn, rs, dx, dg, db);
+        return h->s == 1
+                   ? simdnorm_group_norm_bwd_bf16(L, n, c, sp, h->groups, dy, x, g, mn, rs, dx, dg, db)
+                   : simdnorm_group_norm_bwd_f16(L, n, c, sp, h->groups, dy, x, g, mn, rs, dx, dg, db);
+    }
+#undef HP
+}
+
 static void fuzz_half(reader *r)
 {
     hf_call h;
     memset(&h, 0, sizeof h);
-    h.kind = (int)(take_u8(r) % 7);
-    h.s = 1 + (int)(take_u8(r) % 2);
+    const unsigned kv = take_u8(r), sv = take_u8(r);
+    h.kind = sv & 0x80 ? 7 + (int)(kv % 5) : (int)(kv % 7);
+    h.s = 1 + (int)(sv % 2);
     h.rows = take_u8(r) % 7;
     const unsigned cv = take_u16(r);
     h.cols = (cv & 0x8000) ? (cv & 0x7fff) % 9000 : cv % 300;
@@ -2433,7 +2507,13 @@ static void fuzz_half(reader *r)
     h.flags = take_u8(r);
     h.act = (int)(take_u8(r) % 6); /* 5: an invalid activation */
     h.eps = eps_for(take_u8(r), r);
-    const size_t span = h.rows ? (h.rows - 1) * (h.xs > h.ys ? h.xs : h.ys) + h.cols : 0;
+    size_t span = h.rows ? (h.rows - 1) * (h.xs > h.ys ? h.xs : h.ys) + h.cols : 0;
+    if (h.kind >= 7) { /* dense (n, c, spatial) */
+        h.sp = 1 + xsv % 4;
+        h.layout = ysv & 1 ? SIMDNORM_NHWC : SIMDNORM_NCHW;
+        h.groups = 1 + (size_t)h.act % 4;
+        span = h.rows * h.cols * h.sp;
+    }
     /* offsets: separate places, or (u8 >= 200) inside another tensor */
     size_t off[4];
     for (int i = 0; i < 4; i++) {
@@ -2445,7 +2525,8 @@ static void fuzz_half(reader *r)
     h.or_ = off[2];
     h.oh = off[3];
     h.h16 = 4 * (span + 8) + span + 64;
-    const size_t vec = (h.cols > h.rows ? h.cols : h.rows) + 1;
+    /* float slots: cols or rows floats; the channel kinds' n*groups <= 4*rows */
+    const size_t vec = (h.cols > 4 * h.rows ? h.cols : 4 * h.rows) + 1;
     uint64_t seed = take_u32(r) | 1;
     const unsigned mode = take_u8(r) % 3;
     uint16_t *a16 = malloc(h.h16 * 2), *first16 = malloc(h.h16 * 2), *init16 = malloc(h.h16 * 2);
@@ -2467,14 +2548,14 @@ static void fuzz_half(reader *r)
         init32[i] = hf_widen(h.s, init16[i]);
     memcpy(a32, init32, h.h16 * 4);
     memcpy(fa32, fa_init, HF_NSLOT * vec * 4);
-    const simdnorm_status want = hf_invoke(&h, 0, a32, fa32);
+    const simdnorm_status want = hf_invoke(&h, 0, a32, fa32, vec);
     simdnorm_status first = SIMDNORM_OK;
     for (int k = 0; k < n_isas; k++) {
         memcpy(a16, init16, h.h16 * 2);
         memcpy(fa, fa_init, HF_NSLOT * vec * 4);
         if (simdnorm_set_isa(isas[k]) != SIMDNORM_OK)
             FAIL("cannot select %s", simdnorm_isa_name(isas[k]));
-        const simdnorm_status st = hf_invoke(&h, 1, a16, fa);
+        const simdnorm_status st = hf_invoke(&h, 1, a16, fa, vec);
         const char *isa = simdnorm_isa_name(isas[k]);
         if (st != want)
             FAIL("half kind %d storage %d on %s: status %d, the float32 function's %d", h.kind, h.s,

@@ -597,6 +597,19 @@ for st, sn in ((0, "bf16"), (1, "f16")):
     seeds["half_%s_stride" % sn] = half_call(1, st, 2, 8, ALLF, xs=255)
     seeds["half_%s_bad_act" % sn] = half_call(3, st, 2, 8, ALLF | HF_RES, act=5)
     seeds["half_%s_eps_nan" % sn] = half_call(0, st, 2, 8, ALLF, eps=EPS["nan"] if "nan" in EPS else 250)
+    # the channel norms' twins: storage | 0x80, kind 0-4 = BatchNorm train,
+    # infer, backward, GroupNorm, its backward; (n, c, spatial) = (rows,
+    # cols, 1 + xs % 4), ys bit 0: NHWC; groups 1 + act % 4
+    for kind, kn in enumerate(("bn_train", "bn_infer", "bn_bwd", "gn", "gn_bwd")):
+        sc = st | 0x80
+        seeds["half_%s_%s" % (sn, kn)] = half_call(kind, sc, 3, 12, ALLF | HF_RES | HF_BIAS, act=1, xs=2)
+        seeds["half_%s_%s_nhwc_in_place" % (sn, kn)] = half_call(kind, sc, 4, 9, ALLF | HF_IN_PLACE | HF_RES,
+                                                                 act=2, xs=3, ys=1, mode=2)
+        seeds["half_%s_%s_overlap" % (sn, kn)] = half_call(kind, sc, 2, 8, ALLF | HF_RES,
+                                                           offsets=(0, 203, 2, 3))
+    seeds["half_%s_gn_groups_shape" % sn] = half_call(3, st | 0x80, 2, 6, ALLF, act=3)
+    seeds["half_%s_bn_null" % sn] = half_call(0, st | 0x80, 2, 8, ALLF | HF_NULL)
+    seeds["half_%s_bn_one_value" % sn] = half_call(0, st | 0x80, 1, 5, ALLF | HF_RES)
 
 # the mergeable moments (fuzz_moments, op 11): u8 layout, n, c, u16 spatial,
 # u8 flags (MO_*), eps, momentum, data mode, u32 seed, then patches
