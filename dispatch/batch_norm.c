@@ -817,6 +817,14 @@ static void run(bn_call *a)
     simdnorm_parallel_for((c + unit - 1) / unit, c / unit, bytes, bn_range, &sp);
 }
 
+/* run() of a 16-bit call on its float scratch s (simdnorm_half_in_place). */
+static void run_on_scratch(void *ctx, float *s)
+{
+    bn_call *a = ctx;
+    a->x = a->y = s;
+    run(a);
+}
+
 /* Validation, then run: a 16-bit call (a->storage) runs on a float scratch
  * holding x widened, normalized in place there and narrowed into y. */
 static simdnorm_status bn_entry(bn_call *a, simdnorm_layout layout, float eps, float momentum,
@@ -830,21 +838,11 @@ static simdnorm_status bn_entry(bn_call *a, simdnorm_layout layout, float eps, f
         a->act = (int)opt->activation;
     simdnorm_status r = SIMDNORM_OK;
     const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
-    if (a->storage) {
-        const size_t total = a->n * a->c * a->spatial;
-        const void *in[1] = {a->x};
-        void *out = a->y;
-        float *s = simdnorm_half_widen_in(a->storage, total, 1, in);
-        if (s) {
-            a->x = a->y = s;
-            run(a);
-            simdnorm_half_narrow_out(a->storage, total, s, out);
-        } else {
-            r = SIMDNORM_ERR_NOMEM;
-        }
-    } else {
+    if (a->storage)
+        r = simdnorm_half_in_place(a->storage, a->n * a->c * a->spatial, a->x, a->y,
+                                   run_on_scratch, a);
+    else
         run(a);
-    }
     simdnorm_fpenv_leave(fe);
     return r;
 }
@@ -1106,16 +1104,7 @@ static simdnorm_status bn_from_moments(int storage, simdnorm_layout layout, size
         for (size_t ch = 0; ch < c; ch++)
             (void)train_channel(&a, ch, m[ch]);
     } else if (storage) { /* the twins: as bn_entry */
-        const size_t total = n * c * spatial;
-        const void *in[1] = {x};
-        float *s = simdnorm_half_widen_in(storage, total, 1, in);
-        if (s) {
-            a.x = a.y = s;
-            run(&a);
-            simdnorm_half_narrow_out(storage, total, s, y);
-        } else {
-            r = SIMDNORM_ERR_NOMEM;
-        }
+        r = simdnorm_half_in_place(storage, n * c * spatial, x, y, run_on_scratch, &a);
     } else {
         run(&a);
     }

@@ -474,6 +474,14 @@ static int gn_total(size_t n, size_t c, size_t spatial, size_t *total)
 
 enum { GF_X, GF_GAMMA, GF_BETA, GF_Y, GF_MEAN, GF_RSTD, GF_ALL };
 
+/* gn_forward of a 16-bit call on its float scratch s (simdnorm_half_in_place). */
+static void gn_forward_on_scratch(void *ctx, float *s)
+{
+    gn_fwd *a = ctx;
+    a->x = a->y = s;
+    gn_forward(a);
+}
+
 /* storage: x, y float32 (0) or 16-bit (the twins: 1 bf16, 2 f16), computed
  * on a float scratch of x widened, normalized in place there, narrowed into y. */
 static simdnorm_status gn_forward_entry(int storage, simdnorm_layout layout, size_t n, size_t c,
@@ -521,19 +529,10 @@ static simdnorm_status gn_forward_entry(int storage, simdnorm_layout layout, siz
      * -O0 this division ran before it and trapped on a caller's unmasked
      * inexact exception: test_fpenv) */
     a.inv_len = 1.0 / (double)(cpg * spatial);
-    if (storage) {
-        const void *in[1] = {x};
-        float *sc = simdnorm_half_widen_in(storage, total, 1, in);
-        if (sc) {
-            a.x = a.y = sc;
-            gn_forward(&a);
-            simdnorm_half_narrow_out(storage, total, sc, y);
-        } else {
-            r = SIMDNORM_ERR_NOMEM;
-        }
-    } else {
+    if (storage)
+        r = simdnorm_half_in_place(storage, total, x, y, gn_forward_on_scratch, &a);
+    else
         gn_forward(&a);
-    }
     simdnorm_fpenv_leave(fe);
     return r;
 }

@@ -133,3 +133,15 @@ void simdnorm_half_narrow_out(int storage, size_t n, float *s, void *out)
     }
     free(s);
 }
+
+simdnorm_status simdnorm_half_in_place(int storage, size_t n, const void *x, void *y,
+                                       void (*run)(void *ctx, float *s), void *ctx)
+{
+    const void *in[1] = {x};
+    float *s = simdnorm_half_widen_in(storage, n, 1, in);
+    if (!s)
+        return SIMDNORM_ERR_NOMEM;
+    run(ctx, s);
+    simdnorm_half_narrow_out(storage, n, s, y);
+    return SIMDNORM_OK;
+}

@@ -341,6 +341,11 @@ void simdnorm_bn_fold_sums_slots(const simdnorm_tree *t, size_t cw, double *s1, 
  * into out (when not NULL) and frees it. Inside simdnorm_fpenv_enter. */
 float *simdnorm_half_widen_in(int storage, size_t n, int tensors, const void *const *in);
 void simdnorm_half_narrow_out(int storage, size_t n, float *s, void *out);
+/* The forward twins' whole path: x widened into a scratch s, run(ctx, s)
+ * computes the float32 result in place there, s narrowed into y.
+ * SIMDNORM_ERR_NOMEM (nothing written) without a scratch. */
+simdnorm_status simdnorm_half_in_place(int storage, size_t n, const void *x, void *y,
+                                       void (*run)(void *ctx, float *s), void *ctx);
 
 /* ---- what simdnorm_mpi needs (hidden; the MPI library links the static
  * core). Nodes are the maximal aligned nodes of the caller's global range
