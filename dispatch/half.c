@@ -108,17 +108,34 @@ simdnorm_status simdnorm_activate_f16(size_t n, const simdnorm_f16 *x, simdnorm_
 /* The float scratch of `tensors` tensors of n elements each, the 16-bit
  * inputs in[0..tensors) widened into it in order; NULL if it cannot be
  * allocated (the caller returns SIMDNORM_ERR_NOMEM, nothing written). */
+/* op 0: widen n 16-bit x into float y; 1: narrow n float x into 16-bit y
+ * (validated by the caller), under the canonical FP environment. */
+static void half_convert(int op, int storage, size_t n, const void *x, void *y)
+{
+    const half_elems_call c = {simdnorm_active_kernels(), op, storage, 0, n, x, y};
+    const size_t units = (n + HALF_UNIT - 1) / HALF_UNIT;
+    const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
+    simdnorm_parallel_for(units, units, n * 6, half_elems_range, (void *)&c);
+    simdnorm_fpenv_leave(fe);
+}
+
+void simdnorm_half_widen(int storage, size_t n, const void *x, float *y)
+{
+    half_convert(0, storage, n, x, y);
+}
+
+void simdnorm_half_narrow(int storage, size_t n, const float *x, void *y)
+{
+    half_convert(1, storage, n, x, y);
+}
+
 float *simdnorm_half_widen_in(int storage, size_t n, int tensors, const void *const *in)
 {
     float *s = malloc(n * (size_t)tensors * sizeof(float));
     if (!s)
         return NULL;
-    const simdnorm_kernels *k = simdnorm_active_kernels();
-    for (int t = 0; t < tensors; t++) {
-        const half_elems_call c = {k, 0, storage, 0, n, in[t], s + (size_t)t * n};
-        const size_t units = (n + HALF_UNIT - 1) / HALF_UNIT;
-        simdnorm_parallel_for(units, units, n * 6, half_elems_range, (void *)&c);
-    }
+    for (int t = 0; t < tensors; t++)
+        simdnorm_half_widen(storage, n, in[t], s + (size_t)t * n);
     return s;
 }
 
@@ -126,11 +143,8 @@ float *simdnorm_half_widen_in(int storage, size_t n, int tensors, const void *co
  * NULL), then frees s. */
 void simdnorm_half_narrow_out(int storage, size_t n, float *s, void *out)
 {
-    if (out) {
-        const half_elems_call c = {simdnorm_active_kernels(), 1, storage, 0, n, s, out};
-        const size_t units = (n + HALF_UNIT - 1) / HALF_UNIT;
-        simdnorm_parallel_for(units, units, n * 6, half_elems_range, (void *)&c);
-    }
+    if (out)
+        simdnorm_half_narrow(storage, n, s, out);
     free(s);
 }
 

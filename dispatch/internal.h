@@ -340,6 +340,9 @@ void simdnorm_bn_fold_sums_slots(const simdnorm_tree *t, size_t cw, double *s1, 
  * order (NULL: no memory); simdnorm_half_narrow_out: narrows n floats of it
  * into out (when not NULL) and frees it. Inside simdnorm_fpenv_enter. */
 float *simdnorm_half_widen_in(int storage, size_t n, int tensors, const void *const *in);
+/* n elements converted without allocation (the MPI twins' agreed scratch). */
+void simdnorm_half_widen(int storage, size_t n, const void *x, float *y);
+void simdnorm_half_narrow(int storage, size_t n, const float *x, void *y);
 void simdnorm_half_narrow_out(int storage, size_t n, float *s, void *out);
 /* The forward twins' whole path: x widened into a scratch s, run(ctx, s)
  * computes the float32 result in place there, s narrowed into y.

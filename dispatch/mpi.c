@@ -41,11 +41,11 @@ static int64_t float_bits(float v)
 /* The rank's own arguments, as the single-process training forward checks
  * them, except that n_local may be 0 (x, y unused then) and the batch-size
  * rule is the whole batch's (checked after the exchange). */
-static simdnorm_status check_train_local(simdnorm_layout layout, size_t n, size_t c,
-                                         size_t spatial, const float *x, const float *gamma,
+static simdnorm_status check_train_local(size_t es, simdnorm_layout layout, size_t n, size_t c,
+                                         size_t spatial, const void *x, const float *gamma,
                                          const float *beta, float eps, float momentum,
                                          const float *running_mean, const float *running_var,
-                                         const float *y, const float *save_mean,
+                                         const void *y, const float *save_mean,
                                          const float *save_rstd)
 {
     if (!simdnorm_eps_ok(eps) || !(momentum >= 0.0f && momentum <= 1.0f))
@@ -69,8 +69,10 @@ static simdnorm_status check_train_local(simdnorm_layout layout, size_t n, size_
         {running_mean, 0, 0, 0, 1},    {running_var, 0, 0, 0, 1},
     };
     for (int i = 0; i < 8; i++) {
-        const size_t len = i == 0 || i == 3 ? total : c;
-        if (buf[i].p && !simdnorm_matrix_span(buf[i].p, 1, len, len, &buf[i].bytes))
+        const int act = i == 0 || i == 3;
+        const size_t len = act ? total : c;
+        if (buf[i].p &&
+            !simdnorm_matrix_span_es(buf[i].p, 1, len, len, act ? es : sizeof(float), &buf[i].bytes))
             return SIMDNORM_ERR_SHAPE;
     }
     return simdnorm_check_overlap(buf, 8);
@@ -78,10 +80,10 @@ static simdnorm_status check_train_local(simdnorm_layout layout, size_t n, size_
 
 /* The rank's own arguments, as the single-process backward (training)
  * checks them; n_local may be 0 (dy, x, dx unused then). */
-static simdnorm_status check_bwd_local(simdnorm_layout layout, size_t n, size_t c,
-                                       size_t spatial, const float *dy, const float *x,
+static simdnorm_status check_bwd_local(size_t es, simdnorm_layout layout, size_t n, size_t c,
+                                       size_t spatial, const void *dy, const void *x,
                                        const float *gamma, const float *mean, const float *rstd,
-                                       const float *dx, const float *dgamma, const float *dbeta)
+                                       const void *dx, const float *dgamma, const float *dbeta)
 {
     if (layout != SIMDNORM_NCHW && layout != SIMDNORM_NHWC)
         return SIMDNORM_ERR_PARAM;
@@ -102,8 +104,10 @@ static simdnorm_status check_bwd_local(simdnorm_layout layout, size_t n, size_t 
         {rows ? dx : NULL, 0, 0, 1u << 0, 1}, {dgamma, 0, 0, 0, 1}, {dbeta, 0, 0, 0, 1},
     };
     for (int i = 0; i < 8; i++) {
-        const size_t len = i == 0 || i == 1 || i == 5 ? total : c;
-        if (buf[i].p && !simdnorm_matrix_span(buf[i].p, 1, len, len, &buf[i].bytes))
+        const int act = i == 0 || i == 1 || i == 5;
+        const size_t len = act ? total : c;
+        if (buf[i].p &&
+            !simdnorm_matrix_span_es(buf[i].p, 1, len, len, act ? es : sizeof(float), &buf[i].bytes))
             return SIMDNORM_ERR_SHAPE;
     }
     return simdnorm_check_overlap(buf, 8);
@@ -122,6 +126,7 @@ typedef struct sync_call {
     unsigned char *level;
     double *recv;          /* rank r's slot: [a: mine*c][b: mine*c] */
     double *a, *b;         /* contiguous per node [k*c]: mean/m2 or s1/s2 */
+    float *scratch;        /* the 16-bit twins: this rank's tensors widened */
     void *mem;
 } sync_call;
 
@@ -129,7 +134,7 @@ typedef struct sync_call {
  * agreement on it. Returns the status every rank returns. */
 static simdnorm_status exchange_header(sync_call *s, simdnorm_status local, size_t n, size_t c,
                                        size_t spatial, simdnorm_layout layout, float eps,
-                                       float momentum, size_t min_batch)
+                                       float momentum, size_t min_batch, size_t scratch_floats)
 {
     const MPI_Comm comm = s->comm;
     memset(s, 0, sizeof *s);
@@ -193,7 +198,8 @@ static simdnorm_status exchange_header(sync_call *s, simdnorm_status local, size
      * afterwards), a and b: nodes*c each */
     const size_t recv_len = (2 * nodes < 3 ? 3 : 2 * nodes) * c;
     const size_t need = (recv_len + 2 * nodes * c) * sizeof(double) + nodes * sizeof(size_t) +
-                        (size_t)s->size * 2 * sizeof(int) + nodes;
+                        (size_t)s->size * 2 * sizeof(int) + nodes +
+                        scratch_floats * sizeof(float) + sizeof(float);
     s->mem = malloc(need ? need : 1);
     int ok = s->mem != NULL, all_ok = 0;
     if (MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, s->comm) != MPI_SUCCESS)
@@ -207,6 +213,9 @@ static simdnorm_status exchange_header(sync_call *s, simdnorm_status local, size
     s->counts = (int *)(s->first + nodes);
     s->displs = s->counts + s->size;
     s->level = (unsigned char *)(s->displs + s->size);
+    /* the scratch after the levels, float-aligned */
+    s->scratch = (float *)(void *)((uintptr_t)(s->level + nodes + sizeof(float) - 1) &
+                                   ~(uintptr_t)(sizeof(float) - 1));
     size_t k = 0, g = 0;
     for (int r = 0; r < s->size; r++) {
         const size_t nr = (size_t)s->hdr[(size_t)r * H_LEN + H_N];
@@ -245,21 +254,33 @@ static void sync_free(sync_call *s)
     free(s->mem);
 }
 
-SIMDNORM_API simdnorm_status simdnorm_sync_batch_norm_train_f32(
-    MPI_Comm comm, simdnorm_layout layout, size_t n_local, size_t c, size_t spatial,
-    const float *x, const float *gamma, const float *beta, float eps, float momentum,
-    float *running_mean, float *running_var, float *y, float *save_mean, float *save_rstd)
+/* storage: x, y float32 (0) or 16-bit (the twins: 1 bf16, 2 f16; x widened
+ * into the agreed scratch, the rank's samples normalized in place there and
+ * narrowed into y). */
+static simdnorm_status sync_train(int storage, MPI_Comm comm, simdnorm_layout layout,
+                                  size_t n_local, size_t c, size_t spatial, const void *x16,
+                                  const float *gamma, const float *beta, float eps,
+                                  float momentum, float *running_mean, float *running_var,
+                                  void *y16, float *save_mean, float *save_rstd)
 {
     const simdnorm_status local =
-        check_train_local(layout, n_local, c, spatial, x, gamma, beta, eps, momentum,
-                          running_mean, running_var, y, save_mean, save_rstd);
+        check_train_local(storage ? 2 : sizeof(float), layout, n_local, c, spatial, x16, gamma,
+                          beta, eps, momentum, running_mean, running_var, y16, save_mean,
+                          save_rstd);
+    const size_t total = local == SIMDNORM_OK ? n_local * spatial * c : 0;
     sync_call s;
     s.comm = comm;
-    simdnorm_status st =
-        exchange_header(&s, local, n_local, c, spatial, layout, eps, momentum, 2);
+    simdnorm_status st = exchange_header(&s, local, n_local, c, spatial, layout, eps, momentum, 2,
+                                         storage ? total : 0);
     if (st != SIMDNORM_OK || c == 0) {
         sync_free(&s);
         return st;
+    }
+    const float *x = x16;
+    float *y = y16;
+    if (storage && total) {
+        simdnorm_half_widen(storage, total, x16, s.scratch);
+        x = y = s.scratch;
     }
     double *mine = s.recv + s.displs[s.rank];
     if (s.mine)
@@ -279,24 +300,69 @@ SIMDNORM_API simdnorm_status simdnorm_sync_batch_norm_train_f32(
         st = simdnorm_batch_norm_train_from_moments_f32(layout, n_local, c, spatial, x, m, gamma,
                                                         beta, eps, momentum, running_mean,
                                                         running_var, y, save_mean, save_rstd);
+        if (st == SIMDNORM_OK && storage && total)
+            simdnorm_half_narrow(storage, total, s.scratch, y16);
     }
     sync_free(&s);
     return st;
 }
 
-SIMDNORM_API simdnorm_status simdnorm_sync_batch_norm_bwd_f32(
+SIMDNORM_API simdnorm_status simdnorm_sync_batch_norm_train_f32(
     MPI_Comm comm, simdnorm_layout layout, size_t n_local, size_t c, size_t spatial,
-    const float *dy, const float *x, const float *gamma, const float *mean, const float *rstd,
-    float *dx, float *dgamma, float *dbeta)
+    const float *x, const float *gamma, const float *beta, float eps, float momentum,
+    float *running_mean, float *running_var, float *y, float *save_mean, float *save_rstd)
 {
-    const simdnorm_status local = check_bwd_local(layout, n_local, c, spatial, dy, x, gamma, mean,
-                                                  rstd, dx, dgamma, dbeta);
+    return sync_train(0, comm, layout, n_local, c, spatial, x, gamma, beta, eps, momentum,
+                      running_mean, running_var, y, save_mean, save_rstd);
+}
+
+SIMDNORM_API simdnorm_status simdnorm_sync_batch_norm_train_bf16(
+    MPI_Comm comm, simdnorm_layout layout, size_t n_local, size_t c, size_t spatial,
+    const simdnorm_bf16 *x, const float *gamma, const float *beta, float eps, float momentum,
+    float *running_mean, float *running_var, simdnorm_bf16 *y, float *save_mean,
+    float *save_rstd)
+{
+    return sync_train(1, comm, layout, n_local, c, spatial, x, gamma, beta, eps, momentum,
+                      running_mean, running_var, y, save_mean, save_rstd);
+}
+
+SIMDNORM_API simdnorm_status simdnorm_sync_batch_norm_train_f16(
+    MPI_Comm comm, simdnorm_layout layout, size_t n_local, size_t c, size_t spatial,
+    const simdnorm_f16 *x, const float *gamma, const float *beta, float eps, float momentum,
+    float *running_mean, float *running_var, simdnorm_f16 *y, float *save_mean,
+    float *save_rstd)
+{
+    return sync_train(2, comm, layout, n_local, c, spatial, x, gamma, beta, eps, momentum,
+                      running_mean, running_var, y, save_mean, save_rstd);
+}
+
+/* storage: as sync_train; dy and x widened into the agreed scratch, dx in
+ * place on dy's part of it, narrowed into dx. */
+static simdnorm_status sync_bwd(int storage, MPI_Comm comm, simdnorm_layout layout,
+                                size_t n_local, size_t c, size_t spatial, const void *dy16,
+                                const void *x16, const float *gamma, const float *mean,
+                                const float *rstd, void *dx16, float *dgamma, float *dbeta)
+{
+    const simdnorm_status local = check_bwd_local(storage ? 2 : sizeof(float), layout, n_local,
+                                                  c, spatial, dy16, x16, gamma, mean, rstd, dx16,
+                                                  dgamma, dbeta);
+    const size_t total = local == SIMDNORM_OK ? n_local * spatial * c : 0;
     sync_call s;
     s.comm = comm;
-    simdnorm_status st = exchange_header(&s, local, n_local, c, spatial, layout, 0.0f, 0.0f, 1);
+    simdnorm_status st = exchange_header(&s, local, n_local, c, spatial, layout, 0.0f, 0.0f, 1,
+                                         storage ? 2 * total : 0);
     if (st != SIMDNORM_OK || c == 0) {
         sync_free(&s);
         return st;
+    }
+    const float *dy = dy16, *x = x16;
+    float *dx = dx16;
+    if (storage && total) {
+        simdnorm_half_widen(storage, total, dy16, s.scratch);
+        simdnorm_half_widen(storage, total, x16, s.scratch + total);
+        dy = s.scratch;
+        x = s.scratch + total;
+        dx = dx16 ? s.scratch : NULL;
     }
     double *mine = s.recv + s.displs[s.rank];
     if (s.mine)
@@ -309,7 +375,36 @@ SIMDNORM_API simdnorm_status simdnorm_sync_batch_norm_bwd_f32(
             st = simdnorm_bn_bwd_from_sums(layout, n_local, c, spatial,
                                            (double)(s.total_n * spatial), dy, x, gamma, mean,
                                            rstd, s.a, s.b, dx, dgamma, dbeta);
+        if (st == SIMDNORM_OK && storage && total && dx16)
+            simdnorm_half_narrow(storage, total, s.scratch, dx16);
     }
     sync_free(&s);
     return st;
+}
+
+SIMDNORM_API simdnorm_status simdnorm_sync_batch_norm_bwd_f32(
+    MPI_Comm comm, simdnorm_layout layout, size_t n_local, size_t c, size_t spatial,
+    const float *dy, const float *x, const float *gamma, const float *mean, const float *rstd,
+    float *dx, float *dgamma, float *dbeta)
+{
+    return sync_bwd(0, comm, layout, n_local, c, spatial, dy, x, gamma, mean, rstd, dx, dgamma,
+                    dbeta);
+}
+
+SIMDNORM_API simdnorm_status simdnorm_sync_batch_norm_bwd_bf16(
+    MPI_Comm comm, simdnorm_layout layout, size_t n_local, size_t c, size_t spatial,
+    const simdnorm_bf16 *dy, const simdnorm_bf16 *x, const float *gamma, const float *mean,
+    const float *rstd, simdnorm_bf16 *dx, float *dgamma, float *dbeta)
+{
+    return sync_bwd(1, comm, layout, n_local, c, spatial, dy, x, gamma, mean, rstd, dx, dgamma,
+                    dbeta);
+}
+
+SIMDNORM_API simdnorm_status simdnorm_sync_batch_norm_bwd_f16(
+    MPI_Comm comm, simdnorm_layout layout, size_t n_local, size_t c, size_t spatial,
+    const simdnorm_f16 *dy, const simdnorm_f16 *x, const float *gamma, const float *mean,
+    const float *rstd, simdnorm_f16 *dx, float *dgamma, float *dbeta)
+{
+    return sync_bwd(2, comm, layout, n_local, c, spatial, dy, x, gamma, mean, rstd, dx, dgamma,
+                    dbeta);
 }

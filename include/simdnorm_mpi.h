@@ -61,6 +61,32 @@ SIMDNORM_API simdnorm_status simdnorm_sync_batch_norm_bwd_f32(
     const float *mean, const float *rstd,   /* the forward's save_mean/save_rstd */
     float *dx, float *dgamma, float *dbeta);
 
+/* The 16-bit twins (simdnorm.h "16-bit storage"): x, y, dy, dx bf16 or f16,
+ * everything else as above; the rank's tensors are widened into a float
+ * scratch that is part of the call's agreed allocation (a rank that cannot
+ * have it makes every rank return SIMDNORM_ERR_NOMEM). Each rank's outputs
+ * are bit for bit those of the single-process twin over the whole batch. */
+SIMDNORM_API simdnorm_status simdnorm_sync_batch_norm_train_bf16(
+    MPI_Comm comm, simdnorm_layout layout, size_t n_local, size_t c, size_t spatial,
+    const simdnorm_bf16 *x, const float *gamma, const float *beta, float eps, float momentum,
+    float *running_mean, float *running_var,
+    simdnorm_bf16 *y, float *save_mean, float *save_rstd);
+SIMDNORM_API simdnorm_status simdnorm_sync_batch_norm_bwd_bf16(
+    MPI_Comm comm, simdnorm_layout layout, size_t n_local, size_t c, size_t spatial,
+    const simdnorm_bf16 *dy, const simdnorm_bf16 *x, const float *gamma,
+    const float *mean, const float *rstd,
+    simdnorm_bf16 *dx, float *dgamma, float *dbeta);
+SIMDNORM_API simdnorm_status simdnorm_sync_batch_norm_train_f16(
+    MPI_Comm comm, simdnorm_layout layout, size_t n_local, size_t c, size_t spatial,
+    const simdnorm_f16 *x, const float *gamma, const float *beta, float eps, float momentum,
+    float *running_mean, float *running_var,
+    simdnorm_f16 *y, float *save_mean, float *save_rstd);
+SIMDNORM_API simdnorm_status simdnorm_sync_batch_norm_bwd_f16(
+    MPI_Comm comm, simdnorm_layout layout, size_t n_local, size_t c, size_t spatial,
+    const simdnorm_f16 *dy, const simdnorm_f16 *x, const float *gamma,
+    const float *mean, const float *rstd,
+    simdnorm_f16 *dx, float *dgamma, float *dbeta);
+
 #ifdef __cplusplus
 }
 #endif

@@ -3,7 +3,8 @@
  * libsimdnorm, and checks that its slice of the synchronized call's outputs
  * (y, saved and running statistics; dx, dgamma, dbeta) are those bits, for
  * uneven splits, empty ranks, NCHW/NHWC/2-D, with and without running
- * statistics and affine parameters, NaN/Inf channels. Odd ranks run the
+ * statistics and affine parameters, NaN/Inf channels; the 16-bit twins
+ * against the single-process twins. Odd ranks run the
  * scalar kernels (SIMDNORM_ISA=scalar), even ranks the best ISA. Then the
  * agreed errors: mismatched c, spatial, layout or eps across ranks, a bad
  * pointer or a too-small batch on one rank: every rank returns the same
@@ -181,6 +182,79 @@ static void one_case(const shape *sh, int pattern, int variant, int kind)
     free(yl), free(dxl), free(sm), free(sr), free(rm), free(rv), free(dg), free(db);
 }
 
+/* The 16-bit twins (storage 1 bf16, 2 f16): this rank's slice of the
+ * synchronized twin equals the single-process twin over the whole batch. */
+static void twin_case(const shape *sh, int pattern, int storage)
+{
+    const size_t n = sh->n, c = sh->c, sp = sh->sp, per = c * sp, total = n * per;
+    seed(5000 + (uint64_t)pattern * 31 + (uint64_t)storage + n * c * sp);
+    uint16_t *x = malloc(total * 2), *dy = malloc(total * 2), *y1 = malloc(total * 2),
+             *dx1 = malloc(total * 2);
+    float *f = calloc(total ? total : 1, sizeof(float));
+    for (size_t i = 0; i < total; i++)
+        f[i] = (float)(3.0 + 2.0 * normal());
+    if (storage == 1)
+        simdnorm_convert_f32_to_bf16(total, f, x);
+    else
+        simdnorm_convert_f32_to_f16(total, f, x);
+    for (size_t i = 0; i < total; i++)
+        f[i] = (float)normal();
+    if (storage == 1)
+        simdnorm_convert_f32_to_bf16(total, f, dy);
+    else
+        simdnorm_convert_f32_to_f16(total, f, dy);
+    float g[300], b[300], rm1[300], rv1[300], sm1[300], sr1[300], dg1[300], db1[300];
+    float rm[300], rv[300], sm[300], sr[300], dg[300], db[300];
+    for (size_t j = 0; j < c; j++) {
+        g[j] = (float)(0.5 + unif());
+        b[j] = (float)normal();
+        rm[j] = rm1[j] = (float)normal();
+        rv[j] = rv1[j] = (float)(0.5 + unif());
+    }
+    simdnorm_status st;
+    if (storage == 1) {
+        st = simdnorm_batch_norm_train_bf16(sh->lay, n, c, sp, x, g, b, 1e-5f, 0.1f, rm1, rv1, y1,
+                                            sm1, sr1);
+        st |= simdnorm_batch_norm_bwd_bf16(sh->lay, n, c, sp, dy, x, g, sm1, sr1, 1, dx1, dg1, db1);
+    } else {
+        st = simdnorm_batch_norm_train_f16(sh->lay, n, c, sp, x, g, b, 1e-5f, 0.1f, rm1, rv1, y1,
+                                           sm1, sr1);
+        st |= simdnorm_batch_norm_bwd_f16(sh->lay, n, c, sp, dy, x, g, sm1, sr1, 1, dx1, dg1, db1);
+    }
+    CHECK(st == SIMDNORM_OK, "single-process twins");
+    size_t cnt[64], g0 = 0;
+    split(n, pattern, cnt);
+    for (int r = 0; r < rank; r++)
+        g0 += cnt[r];
+    const size_t nl = cnt[rank];
+    uint16_t *yl = malloc(nl * per * 2 + 2), *dxl = malloc(nl * per * 2 + 2);
+    const uint16_t *xl = nl ? x + g0 * per : NULL, *dyl = nl ? dy + g0 * per : NULL;
+    simdnorm_status s1, s2;
+    if (storage == 1) {
+        s1 = simdnorm_sync_batch_norm_train_bf16(MPI_COMM_WORLD, sh->lay, nl, c, sp, xl, g, b,
+                                                 1e-5f, 0.1f, rm, rv, nl ? yl : NULL, sm, sr);
+        s2 = simdnorm_sync_batch_norm_bwd_bf16(MPI_COMM_WORLD, sh->lay, nl, c, sp, dyl, xl, g, sm1,
+                                               sr1, nl ? dxl : NULL, dg, db);
+    } else {
+        s1 = simdnorm_sync_batch_norm_train_f16(MPI_COMM_WORLD, sh->lay, nl, c, sp, xl, g, b,
+                                                1e-5f, 0.1f, rm, rv, nl ? yl : NULL, sm, sr);
+        s2 = simdnorm_sync_batch_norm_bwd_f16(MPI_COMM_WORLD, sh->lay, nl, c, sp, dyl, xl, g, sm1,
+                                              sr1, nl ? dxl : NULL, dg, db);
+    }
+    const char *lname = sh->lay == SIMDNORM_NHWC ? "nhwc" : "nchw";
+    CHECK(s1 == SIMDNORM_OK && s2 == SIMDNORM_OK, "twin statuses %d %d", s1, s2);
+    CHECK(memcmp(yl, y1 + g0 * per, nl * per * 2) == 0 && memcmp(sm, sm1, c * 4) == 0 &&
+              memcmp(sr, sr1, c * 4) == 0 && memcmp(rm, rm1, c * 4) == 0 &&
+              memcmp(rv, rv1, c * 4) == 0,
+          "%s %zux%zux%zu pattern %d storage %d: the train twin differs", lname, n, c, sp,
+          pattern, storage);
+    CHECK(memcmp(dxl, dx1 + g0 * per, nl * per * 2) == 0 && memcmp(dg, dg1, c * 4) == 0 &&
+              memcmp(db, db1, c * 4) == 0,
+          "%s %zux%zux%zu pattern %d storage %d: the bwd twin differs", lname, n, c, sp, pattern,
+          storage);
+    free(x), free(dy), free(y1), free(dx1), free(f), free(yl), free(dxl);
+}
+
 /* One rank deviates (`who`), every rank must return `want` and write
  * nothing. what: 0 c, 1 layout, 2 spatial, 3 eps, 4 x NULL, 5 tiny batch,
  * 6 backward mean NULL, 7 backward c. */
@@ -251,6 +325,12 @@ int main(int argc, char **argv)
                     one_case(&shapes[s], pattern, variant, kind);
                     cases++;
                 }
+    for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
+        for (int pattern = 0; pattern < 4; pattern++)
+            for (int storage = 1; storage <= 2; storage++) {
+                twin_case(&shapes[s], pattern, storage);
+                cases++;
+            }
     int ecases = 0;
     if (size >= 2) {
         for (int who = 0; who < size; who += size - 1) {
