@@ -1881,6 +1881,12 @@ static void check_bwd(const call *c, const float *const *before)
             in_range &= fabs(g) <= BW_TERM_MAX && fabs(xh) <= FLT_MAX &&
                         fabs(g * xh) <= BW_TERM_MAX && fabs(xh * b) <= FLT_MAX &&
                         rstd * terms <= FLT_MAX;
+            /* BatchNorm and GroupNorm sum dy and dy*xhat per channel and
+             * apply the channel's gamma in double afterwards: their float
+             * rounds' terms are those (README "Backward", the limits) */
+            if (kind == BW_BN || kind == BW_GN)
+                in_range &= fabs(dy0[at.dy]) <= BW_TERM_MAX &&
+                            fabs(dy0[at.dy] * xh) <= BW_TERM_MAX;
         }
         const int check = finite && in_range && promised[gi];
         for (size_t k = 0; k < len; k++) {
