@@ -602,6 +602,84 @@ static void golden_kernels(const simdnorm_kernels *k)
     }
 }
 
+/* The channel norms' 16-bit twins: BatchNorm training (with running
+ * statistics) and its backward, GroupNorm and its backward, both layouts,
+ * inputs of fill_kind narrowed to 16 bits, outputs hashed as stored. */
+static void golden_half_channels(void)
+{
+    static const struct {
+        size_t n, c, sp, groups;
+    } cs[] = {{4, 16, 49, 4}, {3, 64, 1, 8}, {2, 8, 300, 2}};
+    char name[128];
+    for (int st = 1; st <= 2; st++)
+        for (size_t s = 0; s < sizeof cs / sizeof *cs; s++)
+            for (int layout = 0; layout < 2; layout++) {
+                const size_t n = cs[s].n, c = cs[s].c, sp = cs[s].sp, G = cs[s].groups,
+                             t = n * c * sp;
+                const char *sn = st == 1 ? "bf16" : "f16";
+                const simdnorm_layout lay = layout ? SIMDNORM_NHWC : SIMDNORM_NCHW;
+                rng_seed(13000 + s * 17 + (size_t)layout * 5 + (size_t)st);
+                float *xf = malloc(t * sizeof(float)), *st8 = malloc(8 * c * sizeof(float));
+                uint16_t *x = malloc(t * 2), *dy = malloc(t * 2), *y = malloc(t * 2);
+                fill_kind(xf, t, c * sp, 1);
+                for (size_t i = 0; i < t; i++) {
+                    x[i] = st == 1 ? simdnorm_bf16_narrow1(xf[i]) : simdnorm_f16_narrow1(xf[i]);
+                    const float v = (float)rng_normal();
+                    dy[i] = st == 1 ? simdnorm_bf16_narrow1(v) : simdnorm_f16_narrow1(v);
+                }
+                float *g = st8, *b = st8 + c, *rm = st8 + 2 * c, *rv = st8 + 3 * c,
+                      *sm = st8 + 4 * c, *sr = st8 + 5 * c, *dg = st8 + 6 * c, *db = st8 + 7 * c;
+                for (size_t j = 0; j < c; j++) {
+                    g[j] = (float)(0.5 + rng_unif());
+                    b[j] = (float)rng_normal();
+                    rm[j] = 0.0f;
+                    rv[j] = 1.0f;
+                }
+                simdnorm_status e =
+                    st == 1 ? simdnorm_batch_norm_train_bf16(lay, n, c, sp, x, g, b, 1e-5f, 0.1f, rm,
+                                                             rv, y, sm, sr)
+                            : simdnorm_batch_norm_train_f16(lay, n, c, sp, x, g, b, 1e-5f, 0.1f, rm,
+                                                            rv, y, sm, sr);
+                CHECK(e == SIMDNORM_OK, "batch_norm_train twin failed");
+                uint64_t h = fnv(fnv(FNV_SEED, y, t * 2), rm, 4 * c * sizeof(float));
+                snprintf(name, sizeof name, "batch_norm_train_%s_%s_%zux%zux%zu", sn,
+                         layout ? "nhwc" : "nchw", n, c, sp);
+                record(name, h);
+                e = st == 1 ? simdnorm_batch_norm_bwd_bf16(lay, n, c, sp, dy, x, g, sm, sr, 1, y, dg,
+                                                           db)
+                            : simdnorm_batch_norm_bwd_f16(lay, n, c, sp, dy, x, g, sm, sr, 1, y, dg,
+                                                          db);
+                CHECK(e == SIMDNORM_OK, "batch_norm_bwd twin failed");
+                h = fnv(fnv(FNV_SEED, y, t * 2), dg, 2 * c * sizeof(float));
+                snprintf(name, sizeof name, "batch_norm_bwd_%s_%s_%zux%zux%zu", sn,
+                         layout ? "nhwc" : "nchw", n, c, sp);
+                record(name, h);
+                /* GroupNorm: mean and rstd [n*G] (<= c here) at sm and sr */
+                e = st == 1 ? simdnorm_group_norm_bf16(lay, n, c, sp, G, x, g, b, 1e-5f, y, sm, sr)
+                            : simdnorm_group_norm_f16(lay, n, c, sp, G, x, g, b, 1e-5f, y, sm, sr);
+                CHECK(e == SIMDNORM_OK, "group_norm twin failed");
+                h = fnv(fnv(fnv(FNV_SEED, y, t * 2), sm, n * G * sizeof(float)), sr,
+                        n * G * sizeof(float));
+                snprintf(name, sizeof name, "group_norm_%s_%s_%zux%zux%zu_g%zu", sn,
+                         layout ? "nhwc" : "nchw", n, c, sp, G);
+                record(name, h);
+                e = st == 1 ? simdnorm_group_norm_bwd_bf16(lay, n, c, sp, G, dy, x, g, sm, sr, y,
+                                                           dg, db)
+                            : simdnorm_group_norm_bwd_f16(lay, n, c, sp, G, dy, x, g, sm, sr, y,
+                                                          dg, db);
+                CHECK(e == SIMDNORM_OK, "group_norm_bwd twin failed");
+                h = fnv(fnv(FNV_SEED, y, t * 2), dg, 2 * c * sizeof(float));
+                snprintf(name, sizeof name, "group_norm_bwd_%s_%s_%zux%zux%zu_g%zu", sn,
+                         layout ? "nhwc" : "nchw", n, c, sp, G);
+                record(name, h);
+                free(xf);
+                free(st8);
+                free(x);
+                free(dy);
+                free(y);
+            }
+}
+
 int main(int argc, char **argv)
 {
     print_mode = argc > 1 && strcmp(argv[1], "--print") == 0;
@@ -616,6 +694,7 @@ int main(int argc, char **argv)
         golden_backward();
         golden_group_norm();
         golden_half();
+        golden_half_channels();
         return 0;
     }
     for (size_t i = 0; i < N_ARCH_ISAS; i++) {
@@ -629,6 +708,7 @@ int main(int argc, char **argv)
         golden_backward();
         golden_group_norm();
         golden_half();
+        golden_half_channels();
         CHECK(checked > 0, "no golden hash compared");
         h_end();
         if (!begin_isa_case("golden_hashes_kernel_sums", arch_isas[i]))

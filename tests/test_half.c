@@ -636,6 +636,27 @@ static void case_threads(void)
               memcmp(s1, s2, sizeof s1) == 0 && memcmp(dg1, dg2, sizeof dg1) == 0 &&
               memcmp(db1, db2, sizeof db1) == 0,
           "1 and 2 threads differ");
+    /* the channel twins: BatchNorm (16, 64, 16x16) train + bwd, GroupNorm
+     * g=8 + bwd, NHWC, x and r reused as (n, c, spatial) tensors */
+    for (int t = 1; t <= 2; t++) {
+        simdnorm_set_num_threads(t);
+        uint16_t *y = t == 1 ? y1 : y2;
+        float *m = t == 1 ? m1 : m2, *sd = t == 1 ? s1 : s2, *dg = t == 1 ? dg1 : dg2,
+              *db = t == 1 ? db1 : db2;
+        simdnorm_batch_norm_train_bf16(SIMDNORM_NHWC, 16, 64, 256, x, g, NULL, 1e-5f, 0.1f, NULL,
+                                       NULL, y, m, sd);
+        simdnorm_batch_norm_bwd_bf16(SIMDNORM_NHWC, 16, 64, 256, r, x, g, m, sd, 1,
+                                     y + 16 * 64 * 256, dg, db);
+        simdnorm_group_norm_bf16(SIMDNORM_NHWC, 16, 64, 256, 8, x, g, NULL, 1e-5f, y, m + 64,
+                                 sd + 64);
+        simdnorm_group_norm_bwd_bf16(SIMDNORM_NHWC, 16, 64, 256, 8, r, x, g, m + 64, sd + 64,
+                                     y + 16 * 64 * 256, dg + 64, db + 64);
+    }
+    simdnorm_set_num_threads(saved);
+    CHECK(memcmp(y1, y2, n * 2) == 0 && memcmp(m1, m2, sizeof m1) == 0 &&
+              memcmp(s1, s2, sizeof s1) == 0 && memcmp(dg1, dg2, sizeof dg1) == 0 &&
+              memcmp(db1, db2, sizeof db1) == 0,
+          "the channel twins: 1 and 2 threads differ");
     free(x);
     free(y1);
     free(y2);

@@ -271,13 +271,6 @@ static const dtype_ops *ops_of(PyObject *o, const char *what)
     return NULL;
 }
 
-/* ops_of for BatchNorm and GroupNorm (every row has their functions). */
-static const dtype_ops *channel_ops_of(PyObject *o, const char *fn)
-{
-    (void)fn;
-    return ops_of(o, "x");
-}
-
 /* o must be an ndarray of exactly x's dtype. */
 static int check_same_dtype(PyObject *o, const char *what, const dtype_ops *ops)
 {
@@ -803,7 +796,7 @@ static PyObject *py_batch_norm_train(PyObject *self, PyObject *args, PyObject *k
                                      &want_stats))
         return NULL;
     if (parse_activation(acto, &act) < 0 || parse_layout(lo, &layout) < 0) return NULL;
-    if (!(ops = channel_ops_of(xo, "batch_norm_train"))) return NULL;
+    if (!(ops = ops_of(xo, "x"))) return NULL;
     if (nc_dims((PyArrayObject *)xo, layout, &n, &c, &sp) < 0) return NULL;
     if (dense_in(xo, "x", ops, &x) < 0 || vec_in(go, "gamma", c, &g) < 0 ||
         vec_in(bo, "beta", c, &b) < 0 || vec_inout(rmo, "running_mean", c, &rm) < 0 ||
@@ -858,7 +851,7 @@ static PyObject *py_batch_norm_infer(PyObject *self, PyObject *args, PyObject *k
                                      &vo, &go, &bo, &eps, &lo, &acto, &outo))
         return NULL;
     if (parse_activation(acto, &act) < 0 || parse_layout(lo, &layout) < 0) return NULL;
-    if (!(ops = channel_ops_of(xo, "batch_norm_infer"))) return NULL;
+    if (!(ops = ops_of(xo, "x"))) return NULL;
     if (nc_dims((PyArrayObject *)xo, layout, &n, &c, &sp) < 0) return NULL;
     if (dense_in(xo, "x", ops, &x) < 0 || vec_required(mo, "mean", c, &m) < 0 ||
         vec_required(vo, "var", c, &v) < 0 || vec_in(go, "gamma", c, &g) < 0 ||
@@ -917,7 +910,7 @@ static PyObject *nc_bwd(int group, PyObject *args, PyObject *kw)
         return NULL;
     }
     if (parse_layout(lo, &layout) < 0) return NULL;
-    if (!(ops = channel_ops_of(xo, fn))) return NULL;
+    if (!(ops = ops_of(xo, "x"))) return NULL;
     if (check_same_dtype(dyo, "dy", ops) < 0 || check_shape_as(dyo, "dy", (PyArrayObject *)xo) < 0)
         return NULL;
     if (nc_dims((PyArrayObject *)xo, layout, &n, &c, &sp) < 0) return NULL;
@@ -996,7 +989,7 @@ static PyObject *py_group_norm(PyObject *self, PyObject *args, PyObject *kw)
         return NULL;
     }
     if (parse_layout(lo, &layout) < 0) return NULL;
-    if (!(ops = channel_ops_of(xo, "group_norm"))) return NULL;
+    if (!(ops = ops_of(xo, "x"))) return NULL;
     if (nc_dims((PyArrayObject *)xo, layout, &n, &c, &sp) < 0) return NULL;
     if (dense_in(xo, "x", ops, &x) < 0 || vec_in(go, "gamma", c, &g) < 0 ||
         vec_in(bo, "beta", c, &b) < 0 || dense_out(outo, "out", ops, (PyArrayObject *)xo, &y) < 0)
