@@ -237,9 +237,9 @@ typedef struct simdnorm_row_job {
  * double vector lanes - divisions, square roots, the fast/exact verdict as
  * a mask - and normalizes each row in place of an indirect call; a row
  * the vector finish does not take (a shift more than one standard
- * deviation off, overflow, underflow, NaN/Inf, a plan that is not fast),
- * and a batch of a single row, go to simdnorm_layer_norm_row_slow /
- * simdnorm_rms_norm_row_slow.
+ * deviation off, overflow, underflow, NaN/Inf, a plan that is not fast)
+ * goes to simdnorm_layer_norm_row_slow / simdnorm_rms_norm_row_slow. A
+ * batch of a single row is finished in scalar double (the same operations).
  * Reads rows r0..r1-1 of x (and gamma, beta), writes the same rows of y
  * and of mean, rstd; in place (y == x, same stride) allowed. */
 typedef void simdnorm_f32_layer_norm_rows_kernel(const simdnorm_row_job *j, size_t r0, size_t r1);

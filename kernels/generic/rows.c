@@ -10,10 +10,13 @@
  * the same double operations, lane by lane, so every bit is what the
  * per-row definition gives. Each row is then normalized by the inlined
  * normalize loop (generic/normalize.h). A row the vector finish does not
- * take goes to the plain-C per-row path (simdnorm_*_row_slow), and so does
- * a batch of one row: for one row the lane-parallel finish (the fold across
- * rows, vector division and square root) only lengthens the chain (1x8
- * LayerNorm, AVX-512: ~61 ns before the engine, ~95 ns through it).
+ * take goes to the plain-C per-row path (simdnorm_*_row_slow). A batch of
+ * one row (a 1-row call, a decode step; every row from 2049 floats on) is
+ * finished in scalar double in the kernel instead (one_row_plan): for one
+ * row the lane-parallel finish (the fold across rows, vector division and
+ * square root) only lengthens the chain (1x8 LayerNorm, AVX-512: ~61 ns
+ * before the engine, ~95 ns through it), and the per-row path's calls
+ * (the verdict, the plan, an indirect normalize) cost as much again.
  * Compiled once per storage type (generic/storage.h): the bf16_/f16_
  * engines read the job's 16-bit xh (widened in registers) and write its yh
  * (narrowed once), with the float operations of the f32 engine; their rare
@@ -150,6 +153,66 @@ static ALWAYS_INLINE unsigned engine_plan(const simdnorm_row_job *j, size_t r, s
     return ok & vdm_bits(fast);
 }
 
+/* engine_plan for a single row, in scalar double: the same operations on
+ * one lane (IEEE double division and square root are correctly rounded
+ * in either), so the same bits. Returns whether the row is fast; then its
+ * shift, scale, offset are set and its mean and rstd stored (a slow row
+ * stores its own). */
+static ALWAYS_INLINE int one_row_plan(const simdnorm_row_job *j, size_t r, double mean,
+                                      double var, float *shift, float *scale, float *offset)
+{
+    const double rstd = 1.0 / sqrt(var + j->eps);
+    const double rf = (double)(float)rstd;
+    if (!(fabs(mean) < 0x1p125 && var * (double)j->cols < 0x1p250 && rf >= FLT_MIN &&
+          rf <= FLT_MAX))
+        return 0;
+    const double sh = (double)(float)mean;
+    const double lo = (double)(float)(mean - sh);
+    *shift = (float)sh;
+    *scale = (float)rf;
+    *offset = (float)(-lo * rf);
+    if (j->mean)
+        j->mean[r] = (float)mean;
+    if (j->rstd)
+        j->rstd[r] = (float)rf;
+    return 1;
+}
+
+/* Row r of a LayerNorm alone: its fast sums, the verdict of
+ * judge_fast_sums and one_row_plan in scalar double, the inlined
+ * normalize; a row they do not take goes to the per-row path. */
+static ALWAYS_INLINE void layer_norm_one_row(const simdnorm_row_job *j, size_t r, int stream)
+{
+    const size_t n = j->cols;
+    const sx *xr = JX(j) + r * j->x_stride;
+    const float sh = row_shift(n, xr);
+    vd a, b;
+    row_moments(n, xr, sh, &a, &b);
+    const double s1 = vd_fold(a), s2 = vd_fold(b);
+    const double dm = s1 * j->inv_cols, c = s1 * dm, m2 = s2 - c;
+    float shift, scale, offset;
+    if (fabs(s1) < (double)INFINITY && fabs(s2) < (double)INFINITY && c <= m2 &&
+        m2 >= 0x1p-60 * (double)n &&
+        one_row_plan(j, r, (double)sh + dm, m2 * j->inv_cols, &shift, &scale, &offset))
+        engine_normalize(j, r, xr, shift, scale, offset, j->beta, stream, NULL);
+    else
+        ROW_SLOW_LN(j, r, sh, s1, s2);
+}
+
+/* Row r of an RMSNorm alone, as layer_norm_one_row (simdnorm_fast_sumsq_ok). */
+static ALWAYS_INLINE void rms_norm_one_row(const simdnorm_row_job *j, size_t r, int stream)
+{
+    const size_t n = j->cols;
+    const sx *xr = JX(j) + r * j->x_stride;
+    const double ss = vd_fold(row_sumsq(n, xr));
+    float shift, scale, offset;
+    if (fabs(ss) < (double)INFINITY && ss >= 0x1p-60 * (double)n &&
+        one_row_plan(j, r, 0.0, ss * j->inv_cols, &shift, &scale, &offset))
+        engine_normalize(j, r, xr, shift, scale, offset, NULL, stream, NULL);
+    else
+        ROW_SLOW_RMS(j, r, ss);
+}
+
 /* Rows [r0, r1) of a LayerNorm, in batches of VD_N. */
 static ALWAYS_INLINE void layer_norm_rows(const simdnorm_row_job *j, size_t r0, size_t r1,
                                           int stream)
@@ -161,14 +224,10 @@ static ALWAYS_INLINE void layer_norm_rows(const simdnorm_row_job *j, size_t r0, 
     for (size_t r = r0; r < r1; r += bn) {
         const size_t m = r1 - r < bn ? r1 - r : bn;
         if (m == 1 && j->act == SIMDNORM_ACT_NONE) {
-            /* one row (a 1-row call, a decode step): the per-row finish in
-             * scalar double has the shorter dependency chain; same bits.
-             * With an activation the batch path below, for its prefetch. */
-            const sx *x0 = JX(j) + r * j->x_stride;
-            const float sh0 = row_shift(n, x0);
-            vd a, b;
-            row_moments(n, x0, sh0, &a, &b);
-            ROW_SLOW_LN(j, r, sh0, vd_fold(a), vd_fold(b));
+            /* one row: the scalar finish has the shorter dependency chain;
+             * same bits. With an activation the batch path below, for its
+             * prefetch of the next row. */
+            layer_norm_one_row(j, r, stream);
             continue;
         }
         float sh[VD_N];
@@ -234,7 +293,7 @@ static ALWAYS_INLINE void rms_norm_rows(const simdnorm_row_job *j, size_t r0, si
     for (size_t r = r0; r < r1; r += bn) {
         const size_t m = r1 - r < bn ? r1 - r : bn;
         if (m == 1 && j->act == SIMDNORM_ACT_NONE) { /* one row: as in layer_norm_rows */
-            ROW_SLOW_RMS(j, r, vd_fold(row_sumsq(n, JX(j) + r * j->x_stride)));
+            rms_norm_one_row(j, r, stream);
             continue;
         }
         double ss[VD_N];
