@@ -25,7 +25,7 @@
  * double lanes s, q (first: assigned; a constant where it is inlined). In
  * the partial last step d is forced to +0 in absent lanes (adding +0 leaves
  * a lane sum that started at +0 unchanged). */
-static ALWAYS_INLINE void moments_round(const sx *x, size_t i, size_t end, vf k,
+static ALWAYS_INLINE void moments_round(const sx *x, size_t i, size_t end, vf nk,
                                         vd s[LANE_VD], vd q[LANE_VD], int first)
 {
     vf p[LANE_VF], r[LANE_VF];
@@ -35,7 +35,7 @@ static ALWAYS_INLINE void moments_round(const sx *x, size_t i, size_t end, vf k,
     for (; i + SIMDNORM_LANES <= end; i += SIMDNORM_LANES) {
 #pragma GCC unroll 32
         for (size_t j = 0; j < LANE_VF; j++) {
-            const vf d = vf_sub(vx_loadu(x + i + j * VF_N), k);
+            const vf d = vf_addk(vx_loadu(x + i + j * VF_N), nk);
             p[j] = vf_add(p[j], d);
             r[j] = vf_fma(d, d, r[j]);
         }
@@ -48,7 +48,7 @@ static ALWAYS_INLINE void moments_round(const sx *x, size_t i, size_t end, vf k,
             if (c == 0)
                 break;
             const vf v = c == VF_N ? vx_loadu(x + i + j * VF_N) : vx_load_part(x + i + j * VF_N, c);
-            const vf d = vf_keep_first(vf_sub(v, k), c);
+            const vf d = vf_keep_first(vf_addk(v, nk), c);
             p[j] = vf_add(p[j], d);
             r[j] = vf_fma(d, d, r[j]);
         }
@@ -58,15 +58,17 @@ static ALWAYS_INLINE void moments_round(const sx *x, size_t i, size_t end, vf k,
 }
 
 /* The fast family's lane sums of one span (n >= 1): s (sum d), q (sum d^2)
- * with d = x - shift in float, per round in float, into double lanes. The
+ * with d = x - shift in float (vf_addk of -shift: the same rounding; on
+ * x86 on the FMA pipes, which leaves the adders the sums and flushes), per
+ * round in float, into double lanes. The
  * first round is peeled (it assigns the double lanes), then full rounds
  * VF_MOMENTS_ROUNDS at a time, then the rest one by one. */
 static ALWAYS_INLINE void moments_lanes(size_t n, const sx *x, float shift, vd s[LANE_VD],
                                         vd q[LANE_VD])
 {
-    const vf k = vf_set1(shift);
+    const vf nk = vf_set1(-shift);
     size_t i = n < ROUND_ELEMS ? n : ROUND_ELEMS;
-    moments_round(x, 0, i, k, s, q, 1);
+    moments_round(x, 0, i, nk, s, q, 1);
 #if VF_MOMENTS_ROUNDS > 1
     for (; n - i >= VF_MOMENTS_ROUNDS * ROUND_ELEMS; i += VF_MOMENTS_ROUNDS * ROUND_ELEMS) {
         vf p[VF_MOMENTS_ROUNDS][LANE_VF], r[VF_MOMENTS_ROUNDS][LANE_VF];
@@ -80,7 +82,7 @@ static ALWAYS_INLINE void moments_lanes(size_t n, const sx *x, float shift, vd s
             for (size_t t = 0; t < VF_MOMENTS_ROUNDS; t++)
 #pragma GCC unroll 32
                 for (size_t j = 0; j < LANE_VF; j++) {
-                    const vf d = vf_sub(vx_loadu(x + i + t * ROUND_ELEMS + e + j * VF_N), k);
+                    const vf d = vf_addk(vx_loadu(x + i + t * ROUND_ELEMS + e + j * VF_N), nk);
                     p[t][j] = vf_add(p[t][j], d);
                     r[t][j] = vf_fma(d, d, r[t][j]);
                 }
@@ -92,7 +94,7 @@ static ALWAYS_INLINE void moments_lanes(size_t n, const sx *x, float shift, vd s
     }
 #endif
     for (; i < n; i += ROUND_ELEMS)
-        moments_round(x, i, n - i < ROUND_ELEMS ? n : i + ROUND_ELEMS, k, s, q, 0);
+        moments_round(x, i, n - i < ROUND_ELEMS ? n : i + ROUND_ELEMS, nk, s, q, 0);
 }
 
 /* One round of the fast sum of squares' lanes: r = fmaf(x, x, r); absent

@@ -78,6 +78,8 @@ static inline vf vf_sub(vf a, vf b) { return _mm256_sub_ps(a, b); }
 static inline vf vf_mul(vf a, vf b) { return _mm256_mul_ps(a, b); }
 static inline vf vf_div(vf a, vf b) { return _mm256_div_ps(a, b); }
 static inline vf vf_fma(vf a, vf b, vf c) { return _mm256_fmadd_ps(a, b, c); }
+/* On the FMA pipes, as in vec_avx512.h */
+static inline vf vf_addk(vf x, vf nk) { return _mm256_fmadd_ps(x, _mm256_set1_ps(1.0f), nk); }
 static inline vf vf_keep_first(vf v, size_t n) { return _mm256_and_ps(v, _mm256_castsi256_ps(vf_mask_(n))); }
 static inline vf vf_neg(vf v) { return _mm256_xor_ps(v, _mm256_set1_ps(-0.0f)); }
 static inline vf vf_max0(vf v) { return _mm256_max_ps(v, _mm256_setzero_ps()); }

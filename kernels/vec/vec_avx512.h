@@ -33,6 +33,10 @@ static inline vf vf_sub(vf a, vf b) { return _mm512_sub_ps(a, b); }
 static inline vf vf_mul(vf a, vf b) { return _mm512_mul_ps(a, b); }
 static inline vf vf_div(vf a, vf b) { return _mm512_div_ps(a, b); }
 static inline vf vf_fma(vf a, vf b, vf c) { return _mm512_fmadd_ps(a, b, c); }
+/* On the FMA pipes: Zen 5 adds on two pipes and fuses on two others, and
+ * the moments' x - K, sum and widening flushes all queue on the adders
+ * (f32_moments 4096 floats: see generic/reduce.h). */
+static inline vf vf_addk(vf x, vf nk) { return _mm512_fmadd_ps(x, _mm512_set1_ps(1.0f), nk); }
 static inline vf vf_keep_first(vf v, size_t n) { return _mm512_maskz_mov_ps(vf_mask_(n), v); }
 static inline vf vf_neg(vf v) { return _mm512_xor_ps(v, _mm512_set1_ps(-0.0f)); }
 static inline vf vf_max0(vf v) { return _mm512_max_ps(v, _mm512_setzero_ps()); }

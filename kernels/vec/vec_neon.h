@@ -49,6 +49,7 @@ static inline vf vf_sub(vf a, vf b) { return vsubq_f32(a, b); }
 static inline vf vf_mul(vf a, vf b) { return vmulq_f32(a, b); }
 static inline vf vf_div(vf a, vf b) { return vdivq_f32(a, b); }
 static inline vf vf_fma(vf a, vf b, vf c) { return vfmaq_f32(c, a, b); }
+static inline vf vf_addk(vf x, vf nk) { return vaddq_f32(x, nk); } /* one pipe kind for both */
 static inline vf vf_keep_first(vf v, size_t n)
 {
     return vreinterpretq_f32_u32(vandq_u32(vreinterpretq_u32_f32(v), vf_mask_(n)));

@@ -15,6 +15,8 @@
  *                    vf_stream_fence() orders them (an sfence)
  *   vf_add/sub/mul/div  one IEEE rounding each; vf_fma(a, b, c) = a*b + c
  *                    rounded once (fmaf)
+ *   vf_addk(x, nk)   x + nk, one rounding (= x - K for nk = -K, to the
+ *                    bit); where the FMA units are free, as fma(x, 1, nk)
  *   vf_keep_first(v, n)  v in lanes j < n, +0 in the others
  *   vf_neg(v)        the sign flipped; vf_max0(v): v > 0 ? v : +0 (NaN: any)
  *   vf_canon_nan_of(r, probe)  r, with the canonical NaN in the lanes where
@@ -90,6 +92,7 @@ static inline vf vf_sub(vf a, vf b) { return a - b; }
 static inline vf vf_mul(vf a, vf b) { return a * b; }
 static inline vf vf_div(vf a, vf b) { return a / b; }
 static inline vf vf_fma(vf a, vf b, vf c) { return fmaf(a, b, c); }
+static inline vf vf_addk(vf x, vf nk) { return x + nk; }
 static inline vf vf_keep_first(vf v, size_t n) { return n ? v : 0.0f; }
 static inline vf vf_neg(vf v) { return -v; }
 static inline vf vf_max0(vf v) { return v > 0.0f ? v : 0.0f; }
