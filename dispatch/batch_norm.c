@@ -825,6 +825,18 @@ static void run_on_scratch(void *ctx, float *s)
     run(a);
 }
 
+/* run() of samples [s0, s0 + m) of a 16-bit inference on their float
+ * scratch s (simdnorm_half_by_samples: inference is elementwise, with the
+ * given statistics). */
+static void infer_on_scratch(void *ctx, size_t s0, size_t m, float *s)
+{
+    (void)s0;
+    bn_call a = *(const bn_call *)ctx;
+    a.n = m;
+    a.x = a.y = s;
+    run(&a);
+}
+
 /* Validation, then run: a 16-bit call (a->storage) runs on a float scratch
  * holding x widened, normalized in place there and narrowed into y. */
 static simdnorm_status bn_entry(bn_call *a, simdnorm_layout layout, float eps, float momentum,
@@ -838,7 +850,10 @@ static simdnorm_status bn_entry(bn_call *a, simdnorm_layout layout, float eps, f
         a->act = (int)opt->activation;
     simdnorm_status r = SIMDNORM_OK;
     const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
-    if (a->storage)
+    if (a->storage && !a->train)
+        r = simdnorm_half_by_samples(a->storage, a->n, a->c * a->spatial, a->x, a->y,
+                                     infer_on_scratch, a);
+    else if (a->storage)
         r = simdnorm_half_in_place(a->storage, a->n * a->c * a->spatial, a->x, a->y,
                                    run_on_scratch, a);
     else

@@ -474,16 +474,21 @@ static int gn_total(size_t n, size_t c, size_t spatial, size_t *total)
 
 enum { GF_X, GF_GAMMA, GF_BETA, GF_Y, GF_MEAN, GF_RSTD, GF_ALL };
 
-/* gn_forward of a 16-bit call on its float scratch s (simdnorm_half_in_place). */
-static void gn_forward_on_scratch(void *ctx, float *s)
+/* gn_forward of samples [s0, s0 + m) of a 16-bit call on their float
+ * scratch s (simdnorm_half_by_samples: a sample's statistics are its own). */
+static void gn_forward_on_scratch(void *ctx, size_t s0, size_t m, float *s)
 {
-    gn_fwd *a = ctx;
-    a->x = a->y = s;
-    gn_forward(a);
+    gn_fwd a = *(const gn_fwd *)ctx;
+    a.n = m;
+    a.x = a.y = s;
+    a.mean = a.mean ? a.mean + s0 * a.groups : NULL;
+    a.rstd = a.rstd ? a.rstd + s0 * a.groups : NULL;
+    gn_forward(&a);
 }
 
 /* storage: x, y float32 (0) or 16-bit (the twins: 1 bf16, 2 f16), computed
- * on a float scratch of x widened, normalized in place there, narrowed into y. */
+ * in chunks of samples on a float scratch of x widened, normalized in place
+ * there, narrowed into y. */
 static simdnorm_status gn_forward_entry(int storage, simdnorm_layout layout, size_t n, size_t c,
                                         size_t spatial, size_t groups, const void *x,
                                         const float *gamma, const float *beta, float eps,
@@ -530,7 +535,7 @@ static simdnorm_status gn_forward_entry(int storage, simdnorm_layout layout, siz
      * inexact exception: test_fpenv) */
     a.inv_len = 1.0 / (double)(cpg * spatial);
     if (storage)
-        r = simdnorm_half_in_place(storage, total, x, y, gn_forward_on_scratch, &a);
+        r = simdnorm_half_by_samples(storage, n, c * spatial, x, y, gn_forward_on_scratch, &a);
     else
         gn_forward(&a);
     simdnorm_fpenv_leave(fe);

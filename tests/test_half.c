@@ -602,6 +602,80 @@ static void case_channels(simdnorm_isa isa)
     h_end();
 }
 
+/* The twins of GroupNorm and BatchNorm inference run in chunks of whole
+ * samples of at most SIMDNORM_HALF_CHUNK = 128 Ki floats (dispatch/
+ * internal.h): samples of 160 Ki floats (one per chunk, 3 chunks) and of
+ * 48 Ki floats (two per chunk: 2, 2, 1) - the saved statistics of each
+ * chunk's samples at their own index, in place included - against the
+ * float32 functions. Native runs only: the chunking is in dispatch/, the
+ * same on every ISA (each of which runs it here), and these tensors are
+ * large for qemu and valgrind. */
+static void case_sample_chunks(simdnorm_isa isa)
+{
+    if (!begin_isa_case("twins_sample_chunks", isa))
+        return;
+    if (getenv("SIMDNORM_TEST_EMULATED")) {
+        h_skip("emulated");
+        return;
+    }
+    static const cshape cs[] = {{3, 8, 20480, 4}, {5, 4, 12288, 2}};
+    for (int s = 1; s <= 2; s++)
+        for (size_t si = 0; si < sizeof cs / sizeof *cs; si++)
+            for (int v = 0; v < 2; v++) {
+                const size_t n = cs[si].n, c = cs[si].c, sp = cs[si].sp, G = cs[si].groups,
+                             t = n * c * sp;
+                const simdnorm_layout L = v ? SIMDNORM_NHWC : SIMDNORM_NCHW;
+                rng_seed(4100 + si * 7 + (size_t)v * 3 + (size_t)s);
+                uint16_t *x = malloc(t * 2), *y = malloc(t * 2), *ip = malloc(t * 2);
+                float *xf = malloc(t * 4), *yf = malloc(t * 4), g[8], b[8], rm[8], rv[8],
+                      mf[32], rf[32], mh[32], rh[32];
+                /* each sample its own offset and scale: a statistic from the
+                 * wrong sample, or an output in the wrong chunk, shows */
+                for (size_t i = 0; i < n; i++)
+                    fill16(s, x + i * c * sp, c, sp, sp, (int)(i % 2));
+                widen_n(s, t, x, xf);
+                fill_normal(g, c, 1.0, 0.2);
+                fill_normal(b, c, 0.0, 1.0);
+                fill_normal(rm, c, 0.5, 1.0);
+                fill_normal(rv, c, 2.0, 0.5);
+                for (size_t i = 0; i < 32; i++)
+                    mf[i] = rf[i] = mh[i] = rh[i] = -1.0f - (float)i;
+                CHECK(simdnorm_group_norm_f32(L, n, c, sp, G, xf, g, b, 1e-5f, yf, mf, rf) ==
+                              SIMDNORM_OK &&
+                          TWIN(s, simdnorm_group_norm, L, n, c, sp, G, x, g, b, 1e-5f, y, mh,
+                               rh) == SIMDNORM_OK &&
+                          n_differ(s, t, y, yf) == 0 && memcmp(mf, mh, sizeof mf) == 0 &&
+                          memcmp(rf, rh, sizeof rf) == 0,
+                      "storage %d (%zu,%zu,%zu) v%d: group_norm in chunks differs", s, n, c, sp,
+                      v);
+                memcpy(ip, x, t * 2);
+                CHECK(TWIN(s, simdnorm_group_norm, L, n, c, sp, G, ip, g, b, 1e-5f, ip, NULL,
+                           NULL) == SIMDNORM_OK && n_differ(s, t, ip, yf) == 0,
+                      "storage %d (%zu,%zu,%zu) v%d: group_norm in chunks, in place, differs", s,
+                      n, c, sp, v);
+                CHECK(simdnorm_batch_norm_infer_f32(L, n, c, sp, xf, g, b, rm, rv, 1e-5f, yf) ==
+                              SIMDNORM_OK &&
+                          TWIN(s, simdnorm_batch_norm_infer, L, n, c, sp, x, g, b, rm, rv, 1e-5f,
+                               y) == SIMDNORM_OK &&
+                          n_differ(s, t, y, yf) == 0,
+                      "storage %d (%zu,%zu,%zu) v%d: batch_norm_infer in chunks differs", s, n, c,
+                      sp, v);
+                memcpy(ip, x, t * 2);
+                CHECK(TWIN(s, simdnorm_batch_norm_infer, L, n, c, sp, ip, g, b, rm, rv, 1e-5f,
+                           ip) == SIMDNORM_OK &&
+                          n_differ(s, t, ip, yf) == 0,
+                      "storage %d (%zu,%zu,%zu) v%d: batch_norm_infer in chunks, in place, "
+                      "differs",
+                      s, n, c, sp, v);
+                free(x);
+                free(y);
+                free(ip);
+                free(xf);
+                free(yf);
+            }
+    h_end();
+}
+
 /* One thread and two: the same bits (calls large enough to split). */
 static void case_threads(void)
 {
@@ -844,6 +918,7 @@ int main(void)
         case_activate(arch_isas[i]);
         case_backward(arch_isas[i]);
         case_channels(arch_isas[i]);
+        case_sample_chunks(arch_isas[i]);
     }
     case_threads();
     case_errors();
