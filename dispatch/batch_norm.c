@@ -837,6 +837,76 @@ static void infer_on_scratch(void *ctx, size_t s0, size_t m, float *s)
     run(&a);
 }
 
+/* run() of samples [s0, s0 + m) of a 16-bit call whose statistics are
+ * known (a->given: the training forward's second pass, train_from_moments)
+ * on their float scratch s (simdnorm_half_by_samples): elementwise given
+ * them; the running statistics are updated by the first chunk only (the
+ * saved ones are the same in every chunk). */
+static void given_on_scratch(void *ctx, size_t s0, size_t m, float *s)
+{
+    bn_call a = *(const bn_call *)ctx;
+    a.n = m;
+    a.x = a.y = s;
+    if (s0 != 0)
+        a.running_mean = a.running_var = NULL;
+    run(&a);
+}
+
+/* The 16-bit training forward in two passes over chunks of whole samples
+ * (at most SIMDNORM_HALF_CHUNK floats, or one sample): first each chunk's
+ * maximal aligned nodes of the sample tree (simdnorm_bn_node_moments), all
+ * folded in sample order to the batch's moments - what simdnorm_mpi does
+ * with its ranks' nodes, the same bits as one walk over the batch - then
+ * each chunk normalized from them (given_on_scratch: train_from_moments,
+ * bit for bit the plain training call). x is read twice and y written
+ * once in 16 bits; the float scratch holds one chunk, which stays in the
+ * cache (the whole tensor widened was a 25 MB scratch for (32,64,56,56)).
+ * SIMDNORM_ERR_NOMEM before anything is written. */
+static simdnorm_status train_half(bn_call *a)
+{
+    const size_t n = a->n, c = a->c, per = c * a->spatial;
+    size_t k = SIMDNORM_HALF_CHUNK / per;
+    k = k == 0 ? 1 : k < n ? k : n;
+    size_t nodes = 0;
+    for (size_t s0 = 0; s0 < n; s0 += k) {
+        size_t f[SIMDNORM_TREE_MAX];
+        unsigned char l[SIMDNORM_TREE_MAX];
+        nodes += simdnorm_tree_nodes(s0, n - s0 < k ? n - s0 : k, f, l);
+    }
+    /* mean, m2 [nodes*c] | moments [c] | first [nodes] | scratch [k*per] | level [nodes] */
+    const size_t fl = k * per;
+    size_t dl, bytes;
+    if (__builtin_mul_overflow(2 * nodes, c, &dl) ||
+        __builtin_mul_overflow(dl + c * 3, sizeof(double), &bytes) ||
+        __builtin_add_overflow(bytes, fl * sizeof(float) + nodes * (sizeof(size_t) + 1), &bytes))
+        return SIMDNORM_ERR_NOMEM;
+    void *mem = malloc(bytes);
+    if (!mem)
+        return SIMDNORM_ERR_NOMEM;
+    double *mean = mem, *m2 = mean + nodes * c;
+    simdnorm_moments *m = (simdnorm_moments *)(void *)(m2 + nodes * c);
+    size_t *first = (size_t *)(void *)(m + c);
+    float *s = (float *)(void *)(first + nodes);
+    unsigned char *level = (unsigned char *)(s + fl);
+    const simdnorm_layout layout = a->nhwc ? SIMDNORM_NHWC : SIMDNORM_NCHW;
+    for (size_t s0 = 0, j = 0; s0 < n; s0 += k) {
+        const size_t mm = n - s0 < k ? n - s0 : k;
+        simdnorm_half_widen(a->storage, mm * per, (const uint16_t *)a->x + s0 * per, s);
+        (void)simdnorm_tree_nodes(s0, mm, first + j, level + j);
+        j += simdnorm_bn_node_moments(layout, mm, c, a->spatial, s, s0, mean + j * c,
+                                      m2 + j * c);
+    }
+    simdnorm_bn_fold_node_moments(nodes, first, level, c, a->spatial, mean, m2);
+    for (size_t ch = 0; ch < c; ch++)
+        m[ch] = (simdnorm_moments){(double)n * (double)a->spatial, mean[ch], m2[ch]};
+    a->given = m;
+    const simdnorm_status r =
+        simdnorm_half_by_samples(a->storage, n, per, a->x, a->y, given_on_scratch, a);
+    a->given = NULL;
+    free(mem);
+    return r;
+}
+
 /* Validation, then run: a 16-bit call (a->storage) runs on a float scratch
  * holding x widened, normalized in place there and narrowed into y. */
 static simdnorm_status bn_entry(bn_call *a, simdnorm_layout layout, float eps, float momentum,
@@ -853,6 +923,8 @@ static simdnorm_status bn_entry(bn_call *a, simdnorm_layout layout, float eps, f
     if (a->storage && !a->train)
         r = simdnorm_half_by_samples(a->storage, a->n, a->c * a->spatial, a->x, a->y,
                                      infer_on_scratch, a);
+    else if (a->storage && a->n * a->spatial > 0)
+        r = train_half(a);
     else if (a->storage)
         r = simdnorm_half_in_place(a->storage, a->n * a->c * a->spatial, a->x, a->y,
                                    run_on_scratch, a);
@@ -1118,8 +1190,8 @@ static simdnorm_status bn_from_moments(int storage, simdnorm_layout layout, size
     if (n * spatial == 0) {
         for (size_t ch = 0; ch < c; ch++)
             (void)train_channel(&a, ch, m[ch]);
-    } else if (storage) { /* the twins: as bn_entry */
-        r = simdnorm_half_in_place(storage, n * c * spatial, x, y, run_on_scratch, &a);
+    } else if (storage) { /* the twins: in chunks of samples, as train_half's second pass */
+        r = simdnorm_half_by_samples(storage, n, c * spatial, x, y, given_on_scratch, &a);
     } else {
         run(&a);
     }

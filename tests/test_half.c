@@ -602,12 +602,14 @@ static void case_channels(simdnorm_isa isa)
     h_end();
 }
 
-/* The twins of GroupNorm and BatchNorm inference run in chunks of whole
- * samples of at most SIMDNORM_HALF_CHUNK = 128 Ki floats (dispatch/
- * internal.h): samples of 160 Ki floats (one per chunk, 3 chunks) and of
- * 48 Ki floats (two per chunk: 2, 2, 1) - the saved statistics of each
- * chunk's samples at their own index, in place included - against the
- * float32 functions. Native runs only: the chunking is in dispatch/, the
+/* The twins of GroupNorm, BatchNorm inference, training (two passes: the
+ * chunks' sample-tree nodes folded, then train_from_moments per chunk) and
+ * train_from_moments run in chunks of whole samples of at most
+ * SIMDNORM_HALF_CHUNK = 128 Ki floats (dispatch/internal.h): samples of 160
+ * Ki floats (one per chunk, 3 chunks) and of 48 Ki floats (two per chunk:
+ * 2, 2, 1) - the saved statistics of each chunk's samples at their own
+ * index, the running statistics updated once, a NaN and an Inf in one
+ * variant, in place included - against the float32 functions. Native runs only: the chunking is in dispatch/, the
  * same on every ISA (each of which runs it here), and these tensors are
  * large for qemu and valgrind. */
 static void case_sample_chunks(simdnorm_isa isa)
@@ -621,18 +623,18 @@ static void case_sample_chunks(simdnorm_isa isa)
     static const cshape cs[] = {{3, 8, 20480, 4}, {5, 4, 12288, 2}};
     for (int s = 1; s <= 2; s++)
         for (size_t si = 0; si < sizeof cs / sizeof *cs; si++)
-            for (int v = 0; v < 2; v++) {
+            for (int v = 0; v < 4; v++) {
                 const size_t n = cs[si].n, c = cs[si].c, sp = cs[si].sp, G = cs[si].groups,
                              t = n * c * sp;
-                const simdnorm_layout L = v ? SIMDNORM_NHWC : SIMDNORM_NCHW;
+                const simdnorm_layout L = v & 1 ? SIMDNORM_NHWC : SIMDNORM_NCHW;
                 rng_seed(4100 + si * 7 + (size_t)v * 3 + (size_t)s);
                 uint16_t *x = malloc(t * 2), *y = malloc(t * 2), *ip = malloc(t * 2);
                 float *xf = malloc(t * 4), *yf = malloc(t * 4), g[8], b[8], rm[8], rv[8],
                       mf[32], rf[32], mh[32], rh[32];
                 /* each sample its own offset and scale: a statistic from the
                  * wrong sample, or an output in the wrong chunk, shows */
-                for (size_t i = 0; i < n; i++)
-                    fill16(s, x + i * c * sp, c, sp, sp, (int)(i % 2));
+                for (size_t i = 0; i < n; i++) /* v >= 2: sample 1 a NaN and an Inf */
+                    fill16(s, x + i * c * sp, c, sp, sp, v >= 2 && i == 1 ? 2 : (int)(i % 2));
                 widen_n(s, t, x, xf);
                 fill_normal(g, c, 1.0, 0.2);
                 fill_normal(b, c, 0.0, 1.0);
@@ -653,6 +655,48 @@ static void case_sample_chunks(simdnorm_isa isa)
                            NULL) == SIMDNORM_OK && n_differ(s, t, ip, yf) == 0,
                       "storage %d (%zu,%zu,%zu) v%d: group_norm in chunks, in place, differs", s,
                       n, c, sp, v);
+                {
+                    /* training: saved and running statistics, then in place */
+                    float rm32[8], rv32[8], rm16[8], rv16[8];
+                    memcpy(rm32, rm, sizeof rm32);
+                    memcpy(rv32, rv, sizeof rv32);
+                    memcpy(rm16, rm, sizeof rm16);
+                    memcpy(rv16, rv, sizeof rv16);
+                    CHECK(simdnorm_batch_norm_train_f32(L, n, c, sp, xf, g, b, 1e-5f, 0.1f, rm32,
+                                                        rv32, yf, mf, rf) == SIMDNORM_OK &&
+                              TWIN(s, simdnorm_batch_norm_train, L, n, c, sp, x, g, b, 1e-5f, 0.1f,
+                                   rm16, rv16, y, mh, rh) == SIMDNORM_OK &&
+                              n_differ(s, t, y, yf) == 0 && memcmp(mf, mh, sizeof mf) == 0 &&
+                              memcmp(rf, rh, sizeof rf) == 0 &&
+                              memcmp(rm32, rm16, sizeof rm32) == 0 &&
+                              memcmp(rv32, rv16, sizeof rv32) == 0,
+                          "storage %d (%zu,%zu,%zu) v%d: batch_norm_train in chunks differs", s, n,
+                          c, sp, v);
+                    memcpy(ip, x, t * 2);
+                    CHECK(TWIN(s, simdnorm_batch_norm_train, L, n, c, sp, ip, g, b, 1e-5f, 0.1f,
+                               NULL, NULL, ip, NULL, NULL) == SIMDNORM_OK &&
+                              n_differ(s, t, ip, yf) == 0,
+                          "storage %d (%zu,%zu,%zu) v%d: batch_norm_train in chunks, in place, "
+                          "differs",
+                          s, n, c, sp, v);
+                    /* train_from_moments with the batch's own moments */
+                    simdnorm_moments mo[8];
+                    memcpy(rm32, rm, sizeof rm32);
+                    memcpy(rv32, rv, sizeof rv32);
+                    memcpy(rm16, rm, sizeof rm16);
+                    memcpy(rv16, rv, sizeof rv16);
+                    CHECK(simdnorm_batch_norm_moments_f32(L, n, c, sp, xf, mo) == SIMDNORM_OK &&
+                              simdnorm_batch_norm_train_from_moments_f32(
+                                  L, n, c, sp, xf, mo, g, b, 1e-5f, 0.1f, rm32, rv32, yf, NULL,
+                                  NULL) == SIMDNORM_OK &&
+                              TWIN(s, simdnorm_batch_norm_train_from_moments, L, n, c, sp, x, mo,
+                                   g, b, 1e-5f, 0.1f, rm16, rv16, y, NULL, NULL) == SIMDNORM_OK &&
+                              n_differ(s, t, y, yf) == 0 &&
+                              memcmp(rm32, rm16, sizeof rm32) == 0 &&
+                              memcmp(rv32, rv16, sizeof rv32) == 0,
+                          "storage %d (%zu,%zu,%zu) v%d: train_from_moments in chunks differs", s,
+                          n, c, sp, v);
+                }
                 CHECK(simdnorm_batch_norm_infer_f32(L, n, c, sp, xf, g, b, rm, rv, 1e-5f, yf) ==
                               SIMDNORM_OK &&
                           TWIN(s, simdnorm_batch_norm_infer, L, n, c, sp, x, g, b, rm, rv, 1e-5f,
