@@ -141,6 +141,24 @@ static inline int begin_isa_case(const char *name, simdnorm_isa isa)
         h_skip("this CPU cannot run it");
         return 0;
     }
+    /* SIMDNORM_TEST_ISAS=a,b: only those ISAs' cases run (the valgrind runs
+     * of the programs that test the dispatch level: tests/ship/meson.build) */
+    const char *only = getenv("SIMDNORM_TEST_ISAS");
+    if (only && *only) {
+        const char *n = simdnorm_isa_name(isa), *p = only;
+        const size_t len = strlen(n);
+        int listed = 0;
+        while (*p && !listed) {
+            const char *e = strchr(p, ',');
+            const size_t l = e ? (size_t)(e - p) : strlen(p);
+            listed = l == len && strncmp(p, n, len) == 0;
+            p += l + (e != NULL);
+        }
+        if (!listed) {
+            h_skip("not in SIMDNORM_TEST_ISAS");
+            return 0;
+        }
+    }
     if (simdnorm_set_isa(isa) != SIMDNORM_OK || simdnorm_active_isa() != isa) {
         CHECK(0, "could not select %s", simdnorm_isa_name(isa));
         h_end();
