@@ -852,17 +852,15 @@ static void given_on_scratch(void *ctx, size_t s0, size_t m, float *s)
     run(&a);
 }
 
-/* The 16-bit training forward in two passes over chunks of whole samples
- * (at most SIMDNORM_HALF_CHUNK floats, or one sample): first each chunk's
+/* The batch moments m[c] of a 16-bit call (a->storage, a->x; a->n >= 1,
+ * a->spatial >= 1) in chunks of whole samples (at most SIMDNORM_HALF_CHUNK
+ * floats, or one sample): each chunk widened into a float scratch, its
  * maximal aligned nodes of the sample tree (simdnorm_bn_node_moments), all
- * folded in sample order to the batch's moments - what simdnorm_mpi does
- * with its ranks' nodes, the same bits as one walk over the batch - then
- * each chunk normalized from them (given_on_scratch: train_from_moments,
- * bit for bit the plain training call). x is read twice and y written
- * once in 16 bits; the float scratch holds one chunk, which stays in the
- * cache (the whole tensor widened was a 25 MB scratch for (32,64,56,56)).
+ * folded in sample order (simdnorm_bn_fold_node_moments) - what
+ * simdnorm_mpi does with its ranks' nodes, the same bits as one walk over
+ * the batch. x is read once in 16 bits; the scratch stays in the cache.
  * SIMDNORM_ERR_NOMEM before anything is written. */
-static simdnorm_status train_half(bn_call *a)
+static simdnorm_status half_batch_moments(const bn_call *a, simdnorm_moments *m)
 {
     const size_t n = a->n, c = a->c, per = c * a->spatial;
     size_t k = SIMDNORM_HALF_CHUNK / per;
@@ -873,19 +871,18 @@ static simdnorm_status train_half(bn_call *a)
         unsigned char l[SIMDNORM_TREE_MAX];
         nodes += simdnorm_tree_nodes(s0, n - s0 < k ? n - s0 : k, f, l);
     }
-    /* mean, m2 [nodes*c] | moments [c] | first [nodes] | scratch [k*per] | level [nodes] */
+    /* mean, m2 [nodes*c] | first [nodes] | scratch [k*per] | level [nodes] */
     const size_t fl = k * per;
     size_t dl, bytes;
     if (__builtin_mul_overflow(2 * nodes, c, &dl) ||
-        __builtin_mul_overflow(dl + c * 3, sizeof(double), &bytes) ||
+        __builtin_mul_overflow(dl, sizeof(double), &bytes) ||
         __builtin_add_overflow(bytes, fl * sizeof(float) + nodes * (sizeof(size_t) + 1), &bytes))
         return SIMDNORM_ERR_NOMEM;
     void *mem = malloc(bytes);
     if (!mem)
         return SIMDNORM_ERR_NOMEM;
     double *mean = mem, *m2 = mean + nodes * c;
-    simdnorm_moments *m = (simdnorm_moments *)(void *)(m2 + nodes * c);
-    size_t *first = (size_t *)(void *)(m + c);
+    size_t *first = (size_t *)(void *)(m2 + nodes * c);
     float *s = (float *)(void *)(first + nodes);
     unsigned char *level = (unsigned char *)(s + fl);
     const simdnorm_layout layout = a->nhwc ? SIMDNORM_NHWC : SIMDNORM_NCHW;
@@ -899,11 +896,29 @@ static simdnorm_status train_half(bn_call *a)
     simdnorm_bn_fold_node_moments(nodes, first, level, c, a->spatial, mean, m2);
     for (size_t ch = 0; ch < c; ch++)
         m[ch] = (simdnorm_moments){(double)n * (double)a->spatial, mean[ch], m2[ch]};
-    a->given = m;
-    const simdnorm_status r =
-        simdnorm_half_by_samples(a->storage, n, per, a->x, a->y, given_on_scratch, a);
-    a->given = NULL;
     free(mem);
+    return SIMDNORM_OK;
+}
+
+/* The 16-bit training forward in two passes over chunks of whole samples:
+ * the batch's moments (half_batch_moments), then each chunk normalized from
+ * them (given_on_scratch: train_from_moments, bit for bit the plain
+ * training call). x is read twice and y written once in 16 bits; the float
+ * scratch holds one chunk (the whole tensor widened was a 25 MB scratch for
+ * (32,64,56,56)). SIMDNORM_ERR_NOMEM before anything is written. */
+static simdnorm_status train_half(bn_call *a)
+{
+    simdnorm_moments *m = malloc(a->c * sizeof *m);
+    if (!m)
+        return SIMDNORM_ERR_NOMEM;
+    simdnorm_status r = half_batch_moments(a, m);
+    if (r == SIMDNORM_OK) {
+        a->given = m;
+        r = simdnorm_half_by_samples(a->storage, a->n, a->c * a->spatial, a->x, a->y,
+                                     given_on_scratch, a);
+        a->given = NULL;
+    }
+    free(m);
     return r;
 }
 
@@ -1084,22 +1099,20 @@ static simdnorm_status bn_moments(int storage, simdnorm_layout layout, size_t n,
                  NULL, NULL, NULL, 0.0, 0.0, NULL, NULL, NULL, NULL, NULL, NULL, 0};
     bn_moments_job j = {NULL, &a, 0, 0, 1, m, NULL, NULL};
     const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
-    float *s = NULL;
-    if (storage) { /* the twins: x widened into a scratch */
-        const void *in[1] = {x};
-        s = simdnorm_half_widen_in(storage, rows * c, 1, in);
-        if (!s) {
+    if (storage) { /* the twins: in chunks of samples */
+        a.storage = storage;
+        const simdnorm_status r = half_batch_moments(&a, m);
+        if (r != SIMDNORM_OK) {
             simdnorm_fpenv_leave(fe);
-            return SIMDNORM_ERR_NOMEM;
+            return r;
         }
-        a.x = s;
+    } else {
+        moments_run(&j);
     }
-    moments_run(&j);
     for (size_t ch = 0; ch < c; ch++) {
         m[ch].mean = simdnorm_canonical_nan_d(m[ch].mean);
         m[ch].m2 = simdnorm_canonical_nan_d(m[ch].m2);
     }
-    free(s);
     simdnorm_fpenv_leave(fe);
     return SIMDNORM_OK;
 }

@@ -602,9 +602,9 @@ static void case_channels(simdnorm_isa isa)
     h_end();
 }
 
-/* The twins of GroupNorm, BatchNorm inference, training (two passes: the
- * chunks' sample-tree nodes folded, then train_from_moments per chunk) and
- * train_from_moments run in chunks of whole samples of at most
+/* The twins of GroupNorm, BatchNorm inference, moments, training (two
+ * passes: the chunks' sample-tree nodes folded, then train_from_moments
+ * per chunk) and train_from_moments run in chunks of whole samples of at most
  * SIMDNORM_HALF_CHUNK = 128 Ki floats (dispatch/internal.h): samples of 160
  * Ki floats (one per chunk, 3 chunks) and of 48 Ki floats (two per chunk:
  * 2, 2, 1) - the saved statistics of each chunk's samples at their own
@@ -679,14 +679,19 @@ static void case_sample_chunks(simdnorm_isa isa)
                           "storage %d (%zu,%zu,%zu) v%d: batch_norm_train in chunks, in place, "
                           "differs",
                           s, n, c, sp, v);
-                    /* train_from_moments with the batch's own moments */
-                    simdnorm_moments mo[8];
+                    /* the moments twin, then train_from_moments with them */
+                    simdnorm_moments mo[8], mo16[8];
                     memcpy(rm32, rm, sizeof rm32);
                     memcpy(rv32, rv, sizeof rv32);
                     memcpy(rm16, rm, sizeof rm16);
                     memcpy(rv16, rv, sizeof rv16);
                     CHECK(simdnorm_batch_norm_moments_f32(L, n, c, sp, xf, mo) == SIMDNORM_OK &&
-                              simdnorm_batch_norm_train_from_moments_f32(
+                              TWIN(s, simdnorm_batch_norm_moments, L, n, c, sp, x, mo16) ==
+                                  SIMDNORM_OK &&
+                              memcmp(mo, mo16, c * sizeof *mo) == 0,
+                          "storage %d (%zu,%zu,%zu) v%d: moments in chunks differ", s, n, c, sp,
+                          v);
+                    CHECK(simdnorm_batch_norm_train_from_moments_f32(
                                   L, n, c, sp, xf, mo, g, b, 1e-5f, 0.1f, rm32, rv32, yf, NULL,
                                   NULL) == SIMDNORM_OK &&
                               TWIN(s, simdnorm_batch_norm_train_from_moments, L, n, c, sp, x, mo,
