@@ -817,14 +817,6 @@ static void run(bn_call *a)
     simdnorm_parallel_for((c + unit - 1) / unit, c / unit, bytes, bn_range, &sp);
 }
 
-/* run() of a 16-bit call on its float scratch s (simdnorm_half_in_place). */
-static void run_on_scratch(void *ctx, float *s)
-{
-    bn_call *a = ctx;
-    a->x = a->y = s;
-    run(a);
-}
-
 /* run() of samples [s0, s0 + m) of a 16-bit inference on their float
  * scratch s (simdnorm_half_by_samples: inference is elementwise, with the
  * given statistics). */
@@ -863,8 +855,7 @@ static void given_on_scratch(void *ctx, size_t s0, size_t m, float *s)
 static simdnorm_status half_batch_moments(const bn_call *a, simdnorm_moments *m)
 {
     const size_t n = a->n, c = a->c, per = c * a->spatial;
-    size_t k = SIMDNORM_HALF_CHUNK / per;
-    k = k == 0 ? 1 : k < n ? k : n;
+    const size_t k = simdnorm_half_chunk_samples(n, per);
     size_t nodes = 0;
     for (size_t s0 = 0; s0 < n; s0 += k) {
         size_t f[SIMDNORM_TREE_MAX];
@@ -938,11 +929,8 @@ static simdnorm_status bn_entry(bn_call *a, simdnorm_layout layout, float eps, f
     if (a->storage && !a->train)
         r = simdnorm_half_by_samples(a->storage, a->n, a->c * a->spatial, a->x, a->y,
                                      infer_on_scratch, a);
-    else if (a->storage && a->n * a->spatial > 0)
+    else if (a->storage) /* training: check_bn ensured n * spatial >= 2 */
         r = train_half(a);
-    else if (a->storage)
-        r = simdnorm_half_in_place(a->storage, a->n * a->c * a->spatial, a->x, a->y,
-                                   run_on_scratch, a);
     else
         run(a);
     simdnorm_fpenv_leave(fe);

@@ -153,8 +153,7 @@ simdnorm_status simdnorm_half_by_samples(int storage, size_t n, size_t per, cons
                                          void (*run)(void *ctx, size_t s0, size_t m, float *s),
                                          void *ctx)
 {
-    size_t k = SIMDNORM_HALF_CHUNK / per;
-    k = k == 0 ? 1 : k < n ? k : n;
+    const size_t k = simdnorm_half_chunk_samples(n, per);
     float *s = malloc(k * per * sizeof(float));
     if (!s)
         return SIMDNORM_ERR_NOMEM;
@@ -165,17 +164,5 @@ simdnorm_status simdnorm_half_by_samples(int storage, size_t n, size_t per, cons
         simdnorm_half_narrow(storage, m * per, s, (uint16_t *)y + s0 * per);
     }
     free(s);
-    return SIMDNORM_OK;
-}
-
-simdnorm_status simdnorm_half_in_place(int storage, size_t n, const void *x, void *y,
-                                       void (*run)(void *ctx, float *s), void *ctx)
-{
-    const void *in[1] = {x};
-    float *s = simdnorm_half_widen_in(storage, n, 1, in);
-    if (!s)
-        return SIMDNORM_ERR_NOMEM;
-    run(ctx, s);
-    simdnorm_half_narrow_out(storage, n, s, y);
     return SIMDNORM_OK;
 }

@@ -355,15 +355,16 @@ void simdnorm_half_narrow_out(int storage, size_t n, float *s, void *out);
  * and written once in 16 bits. SIMDNORM_ERR_NOMEM (nothing written)
  * without a scratch. */
 #define SIMDNORM_HALF_CHUNK ((size_t)128 << 10)
+/* Samples per chunk: as many as fit SIMDNORM_HALF_CHUNK, at least 1, at most n. */
+static inline size_t simdnorm_half_chunk_samples(size_t n, size_t per)
+{
+    const size_t k = SIMDNORM_HALF_CHUNK / per;
+    return k == 0 ? 1 : k < n ? k : n;
+}
 simdnorm_status simdnorm_half_by_samples(int storage, size_t n, size_t per, const void *x,
                                          void *y,
                                          void (*run)(void *ctx, size_t s0, size_t m, float *s),
                                          void *ctx);
-/* The forward twins' whole path: x widened into a scratch s, run(ctx, s)
- * computes the float32 result in place there, s narrowed into y.
- * SIMDNORM_ERR_NOMEM (nothing written) without a scratch. */
-simdnorm_status simdnorm_half_in_place(int storage, size_t n, const void *x, void *y,
-                                       void (*run)(void *ctx, float *s), void *ctx);
 
 /* ---- what simdnorm_mpi needs (hidden; the MPI library links the static
  * core). Nodes are the maximal aligned nodes of the caller's global range
