@@ -151,17 +151,29 @@ using K = simdnorm_kernels;
 using State = benchmark::State;
 
 // The span reductions: read n.
-void run_f32_moments(State &st, const K *k, const Span &s)
+void run_moments_with(State &st, simdnorm_f32_moments_fn fn, const Span &s)
 {
     Buffers &m = buffers();
     const float shift = simdnorm_head_shift(s.n, m.x);
     double out[2];
     for (auto _ : st) {
-        k->f32_moments(s.n, m.x, shift, out);
+        fn(s.n, m.x, shift, out);
         benchmark::DoNotOptimize(out);
         benchmark::ClobberMemory();
     }
     set_counters(st, s.n, s.n);
+}
+
+void run_f32_moments(State &st, const K *k, const Span &s)
+{
+    run_moments_with(st, k->f32_moments, s);
+}
+
+// In cache the in-order form is slower than the interleaved one where the
+// ISA interleaves rounds (AVX-512 moments, AVX2/AVX-512 sumsq).
+void run_f32_moments_seq(State &st, const K *k, const Span &s)
+{
+    run_moments_with(st, k->f32_moments_seq, s);
 }
 
 void run_f32_moments_exact(State &st, const K *k, const Span &s)
@@ -177,14 +189,24 @@ void run_f32_moments_exact(State &st, const K *k, const Span &s)
     set_counters(st, s.n, s.n);
 }
 
-void run_f32_sumsq(State &st, const K *k, const Span &s)
+void run_sumsq_with(State &st, simdnorm_f32_sumsq_fn fn, const Span &s)
 {
     Buffers &m = buffers();
     for (auto _ : st) {
-        double ss = k->f32_sumsq(s.n, m.x);
+        double ss = fn(s.n, m.x);
         benchmark::DoNotOptimize(ss);
     }
     set_counters(st, s.n, s.n);
+}
+
+void run_f32_sumsq(State &st, const K *k, const Span &s)
+{
+    run_sumsq_with(st, k->f32_sumsq, s);
+}
+
+void run_f32_sumsq_seq(State &st, const K *k, const Span &s)
+{
+    run_sumsq_with(st, k->f32_sumsq_seq, s);
 }
 
 void run_f32_sumsq_exact(State &st, const K *k, const Span &s)
@@ -486,8 +508,9 @@ void run_normalize_alias(State &st, const K *k, size_t off)
 }
 
 // The row engine on 64 MiB of x (rows of n floats, y its own 64 MiB),
-// with plain or streaming stores of y (job.stream 0 or 2): the measurements
-// behind the streaming rule of dispatch/rows.c (engine_streams). Buffers are
+// with plain or streaming stores of y (job.stream 0 or 2), from memory (as
+// dispatch/rows.c sets it for such calls): the measurements behind the
+// streaming rule of dispatch/rows.c (engine_streams). Buffers are
 // allocated (and pre-faulted) on first use.
 void run_engine_dram(State &st, const K *k, size_t n, int rms, int stream)
 {
@@ -503,7 +526,7 @@ void run_engine_dram(State &st, const K *k, size_t n, int rms, int stream)
     Buffers &m = buffers();
     const simdnorm_row_job j = {k, n, x, m.gamma, rms ? nullptr : m.beta, n, n, y, nullptr,
                                 nullptr, 1e-5, 1.0 / (double)n, SIMDNORM_ACT_NONE, stream,
-                                nullptr, nullptr};
+                                nullptr, nullptr, 1};
     for (auto _ : st) {
         (rms ? k->f32_rms_norm_rows : k->f32_layer_norm_rows)(&j, 0, rows);
         benchmark::ClobberMemory();

@@ -176,6 +176,12 @@ simdnorm_moments simdnorm_span_moments(const simdnorm_kernels *k, size_t n,
  * where float squares overflowed or underflowed. */
 double simdnorm_span_sumsq(const simdnorm_kernels *k, size_t n, const float *x);
 
+/* The same, the same bits, for spans read from memory: the fast sums
+ * reading x in order (f32_moments_seq, f32_sumsq_seq). */
+simdnorm_moments simdnorm_span_moments_mem(const simdnorm_kernels *k, size_t n,
+                                           const float *x);
+double simdnorm_span_sumsq_mem(const simdnorm_kernels *k, size_t n, const float *x);
+
 /* The moments of one block of len values from its shifted sums
  * s1 = sum (x - shift), s2 = sum (x - shift)^2, shift being one of the
  * values (the block's first): mean = shift + s1/len, M2 = s2 - s1*(s1/len)

@@ -178,11 +178,14 @@ static const float *source_row(const row_job *j, size_t r, float *scratch)
 /* Rows [r0, r1) of a LayerNorm, software-pipelined: the statistics of row
  * r+1 are taken before row r is normalized, so the CPU overlaps row r's
  * scalar finish (divisions, square root) with row r+1's reduction. Row r+1
- * is not yet written, in place or not. */
+ * is not yet written, in place or not. A call from memory sums rows of x
+ * in order (simdnorm_span_moments_mem; h formed in scratch is in cache). */
 static void layer_norm_rows(const row_job *j, size_t r0, size_t r1, float *scratch)
 {
     const float *xr = source_row(j, r0, scratch);
-    simdnorm_moments m = simdnorm_span_moments(j->k, j->cols, xr);
+    simdnorm_moments (*const moments)(const simdnorm_kernels *, size_t, const float *) =
+        j->e.from_memory && !j->add ? simdnorm_span_moments_mem : simdnorm_span_moments;
+    simdnorm_moments m = moments(j->k, j->cols, xr);
     for (size_t r = r0; r < r1; r++) {
         const int finite = isfinite(m.mean) && isfinite(m.m2);
         /* A row with NaN/Inf: var is NaN, so rstd and all of y are NaN. */
@@ -192,7 +195,7 @@ static void layer_norm_rows(const row_job *j, size_t r0, size_t r1, float *scrat
         const float *next = NULL;
         if (r + 1 < r1) {
             next = source_row(j, r + 1, scratch);
-            m = simdnorm_span_moments(j->k, j->cols, next);
+            m = moments(j->k, j->cols, next);
         }
         simdnorm_apply_normalize(j->k, j->normalize, &plan, j->cols, xr, j->gamma, j->beta,
                                  j->act, j->y + r * j->y_stride);
@@ -210,14 +213,16 @@ static void layer_norm_rows(const row_job *j, size_t r0, size_t r1, float *scrat
 static void rms_norm_rows(const row_job *j, size_t r0, size_t r1, float *scratch)
 {
     const float *xr = source_row(j, r0, scratch);
-    double ss = simdnorm_span_sumsq(j->k, j->cols, xr);
+    double (*const sumsq)(const simdnorm_kernels *, size_t, const float *) =
+        j->e.from_memory && !j->add ? simdnorm_span_sumsq_mem : simdnorm_span_sumsq;
+    double ss = sumsq(j->k, j->cols, xr);
     for (size_t r = r0; r < r1; r++) {
         const simdnorm_norm_plan plan =
             simdnorm_plan_normalize(j->cols, 0.0, ss * j->inv_cols, j->eps);
         const float *next = NULL;
         if (r + 1 < r1) {
             next = source_row(j, r + 1, scratch);
-            ss = simdnorm_span_sumsq(j->k, j->cols, next);
+            ss = sumsq(j->k, j->cols, next);
         }
         simdnorm_apply_normalize(j->k, j->normalize, &plan, j->cols, xr, j->gamma, NULL, j->act,
                                  j->y + r * j->y_stride);
@@ -338,6 +343,13 @@ static inline int engine_streams(size_t rows, size_t cols, const float *y, size_
            ((uintptr_t)y & 63) == 0 && (y_stride & 15) == 0 && cols >= 128;
 }
 
+/* Whether x comes from memory (row job's from_memory): x + y exceed
+ * SIMDNORM_STREAM_BYTES, as for streaming. */
+static inline int engine_from_memory(size_t rows, size_t cols)
+{
+    return rows * cols > SIMDNORM_STREAM_BYTES / (2 * sizeof(float));
+}
+
 /* Streaming stores when x + y exceed SIMDNORM_STREAM_BYTES and rows hold at
  * least 1024 floats; ordinary stores otherwise. Same bits either way.
  * Measured here at 64 MiB (single thread, AVX-512, frac of memcpy): 4096
@@ -387,7 +399,8 @@ static inline __attribute__((always_inline)) row_job make_job(int rms, size_t ro
     const int big = rows * cols > SIMDNORM_STREAM_BYTES / (2 * sizeof(float));
     const simdnorm_row_job e = {k, cols, x, gamma, beta, x_stride, y_stride, y, mean, rstd,
                                 eps, j.inv_cols, j.act,
-                                engine_streams(rows, cols, y, y_stride) ? 2 : 0, NULL, NULL};
+                                engine_streams(rows, cols, y, y_stride) ? 2 : 0, NULL, NULL,
+                                engine_from_memory(rows, cols)};
     j.e = e;
     if (j.add) {
         if (2 * cols > SCRATCH_FLOATS && !o->h)
@@ -427,7 +440,8 @@ run_plain_engine(int rms, size_t rows, size_t cols, const float *x, size_t x_str
     const simdnorm_row_job e = {simdnorm_active_kernels(), cols, x, gamma, beta, x_stride,
                                 y_stride, y, mean, rstd, eps, 1.0 / (double)cols,
                                 SIMDNORM_ACT_NONE,
-                                engine_streams(rows, cols, y, y_stride) ? 2 : 0, NULL, NULL};
+                                engine_streams(rows, cols, y, y_stride) ? 2 : 0, NULL, NULL,
+                                engine_from_memory(rows, cols)};
     simdnorm_parallel_for(rows, rows, bytes, rms ? rms_norm_engine_range : layer_norm_engine_range,
                           (void *)&e);
 }
@@ -709,6 +723,7 @@ static simdnorm_status half_norm(int rms, int storage, size_t rows, size_t cols,
         c.e.inv_cols = 1.0 / (double)cols;
         c.e.act = act;
         c.e.stream = half_engine_streams(rows, cols, y, y_stride) ? 2 : 0;
+        c.e.from_memory = rows * cols > SIMDNORM_STREAM_BYTES / (2 * sizeof(uint16_t));
         c.e.xh = x;
         c.e.yh = y;
         c.fn = storage == 1 ? (rms ? k->bf16_rms_norm_rows : k->bf16_layer_norm_rows)

@@ -77,11 +77,12 @@ simdnorm_moments simdnorm_finish_block(const simdnorm_kernels *k, size_t n, cons
     return simdnorm_block_moments(n, x[0], s[0], s[1]);
 }
 
-static simdnorm_moments block_moments(const simdnorm_kernels *k, size_t n, const float *x)
+static simdnorm_moments block_moments(const simdnorm_kernels *k, simdnorm_f32_moments_fn fast,
+                                      size_t n, const float *x)
 {
     const float shift = simdnorm_head_shift(n, x);
     double s[2];
-    k->f32_moments(n, x, shift, s);
+    fast(n, x, shift, s);
     return simdnorm_finish_block(k, n, x, shift, s);
 }
 
@@ -90,24 +91,43 @@ int simdnorm_fast_sumsq_ok(size_t n, double ss)
     return isfinite(ss) && ss >= 0x1p-60 * (double)n;
 }
 
-simdnorm_moments simdnorm_span_moments(const simdnorm_kernels *k, size_t n,
-                                       const float *x)
+static simdnorm_moments span_moments(const simdnorm_kernels *k, simdnorm_f32_moments_fn fast,
+                                     size_t n, const float *x)
 {
     simdnorm_moments total = {0.0, 0.0, 0.0};
     for (size_t off = 0; off < n; off += SIMDNORM_BLOCK) {
         const size_t len = n - off < SIMDNORM_BLOCK ? n - off : SIMDNORM_BLOCK;
-        const simdnorm_moments b = block_moments(k, len, x + off);
+        const simdnorm_moments b = block_moments(k, fast, len, x + off);
         total = off == 0 ? b : simdnorm_mom_merge(total, b);
     }
     return total;
 }
 
-double simdnorm_span_sumsq(const simdnorm_kernels *k, size_t n, const float *x)
+simdnorm_moments simdnorm_span_moments(const simdnorm_kernels *k, size_t n, const float *x)
 {
-    const double ss = k->f32_sumsq(n, x);
+    return span_moments(k, k->f32_moments, n, x);
+}
+
+simdnorm_moments simdnorm_span_moments_mem(const simdnorm_kernels *k, size_t n, const float *x)
+{
+    return span_moments(k, k->f32_moments_seq, n, x);
+}
+
+static double span_sumsq(const simdnorm_kernels *k, double ss, size_t n, const float *x)
+{
     if (simdnorm_fast_sumsq_ok(n, ss))
         return ss;
     return k->f32_sumsq_exact(n, x);
+}
+
+double simdnorm_span_sumsq(const simdnorm_kernels *k, size_t n, const float *x)
+{
+    return span_sumsq(k, k->f32_sumsq(n, x), n, x);
+}
+
+double simdnorm_span_sumsq_mem(const simdnorm_kernels *k, size_t n, const float *x)
+{
+    return span_sumsq(k, k->f32_sumsq_seq(n, x), n, x);
 }
 
 /* Row plans: u rounded to float, then gamma/beta per element exactly as

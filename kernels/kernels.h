@@ -59,6 +59,15 @@ typedef simdnorm_f32_moments_kernel *simdnorm_f32_moments_fn;
 typedef double simdnorm_f32_sumsq_kernel(size_t n, const float *x);
 typedef simdnorm_f32_sumsq_kernel *simdnorm_f32_sumsq_fn;
 
+/* f32_moments_seq / f32_sumsq_seq: f32_moments / f32_sumsq, the same
+ * outputs bit for bit, reading x in order, one round at a time: for spans
+ * that come from memory, where the interleaved rounds' reads (R places 1 KiB
+ * apart) defeat the hardware prefetchers (generic/reduce.h). */
+typedef simdnorm_f32_moments_kernel simdnorm_f32_moments_seq_kernel;
+typedef simdnorm_f32_moments_fn simdnorm_f32_moments_seq_fn;
+typedef simdnorm_f32_sumsq_kernel simdnorm_f32_sumsq_seq_kernel;
+typedef simdnorm_f32_sumsq_fn simdnorm_f32_sumsq_seq_fn;
+
 /* f32_moments_rows / f32_sumsq_rows: f32_moments / f32_sumsq of each of
  * `rows` rows of n elements (1 <= n), row r at x + r*stride, bit for bit
  * what the one-row kernel gives for that row (about shift[r]): s1[r], s2[r]
@@ -225,6 +234,10 @@ typedef struct simdnorm_row_job {
      * elements, strides in elements; x, y above unused (NULL) there. */
     const uint16_t *xh;
     uint16_t *yh;
+    /* 1: x comes from memory (the call's x + y exceed the caches; set
+     * whenever stream is): the sums read each row in order and rows of
+     * 512 elements or more go one at a time (generic/rows.c). Same bits. */
+    int from_memory;
 } simdnorm_row_job;
 
 /* f32_layer_norm_rows / f32_rms_norm_rows: rows [r0, r1) of a LayerNorm
@@ -500,6 +513,8 @@ SIMDNORM_HALF_TYPES_(f16, simdnorm_f16)
 #define SIMDNORM_KERNEL_FAMILIES(X, a)                                        \
     X(a, f32_moments)                                                         \
     X(a, f32_sumsq)                                                           \
+    X(a, f32_moments_seq)                                                     \
+    X(a, f32_sumsq_seq)                                                       \
     X(a, f32_moments_rows)                                                    \
     X(a, f32_sumsq_rows)                                                      \
     X(a, f32_moments_exact)                                                   \

@@ -30,10 +30,12 @@ static size_t length_at(size_t i) /* 1..300, then the extra lengths */
 #define N_LENGTHS (300 + sizeof extra_lengths / sizeof *extra_lengths)
 
 /* The reductions of one span: fast and exact moments, fast and exact sums
- * of squares (which: 0..3), bitwise against scalar. */
+ * of squares (which: 0..3), bitwise against scalar; the in-order fast forms
+ * (4, 5) bitwise against scalar's interleaved ones. */
 static void reduction_case(const simdnorm_kernels *k, const simdnorm_kernels *ref, int which)
 {
-    static const char *const names[4] = {"moments", "moments_exact", "sumsq", "sumsq_exact"};
+    static const char *const names[6] = {"moments",     "moments_exact", "sumsq",
+                                         "sumsq_exact", "moments_seq",   "sumsq_seq"};
     for (size_t li = 0; li < N_LENGTHS; li++) {
         const size_t n = length_at(li);
         rng_seed(1000 + n);
@@ -54,9 +56,17 @@ static void reduction_case(const simdnorm_kernels *k, const simdnorm_kernels *re
             got[0] = k->f32_sumsq(n, xb.p);
             want[0] = ref->f32_sumsq(n, xb.p);
             break;
-        default:
+        case 3:
             got[0] = k->f32_sumsq_exact(n, xb.p);
             want[0] = ref->f32_sumsq_exact(n, xb.p);
+            break;
+        case 4: /* the in-order form: f32_moments' bits */
+            k->f32_moments_seq(n, xb.p, shift, got);
+            ref->f32_moments(n, xb.p, shift, want);
+            break;
+        default:
+            got[0] = k->f32_sumsq_seq(n, xb.p);
+            want[0] = ref->f32_sumsq(n, xb.p);
             break;
         }
         CHECK(dbits(got[0]) == dbits(want[0]) && dbits(got[1]) == dbits(want[1]),
@@ -81,6 +91,14 @@ static void case_f32_sumsq(const simdnorm_kernels *k, const simdnorm_kernels *re
 static void case_f32_sumsq_exact(const simdnorm_kernels *k, const simdnorm_kernels *ref)
 {
     reduction_case(k, ref, 3);
+}
+static void case_f32_moments_seq(const simdnorm_kernels *k, const simdnorm_kernels *ref)
+{
+    reduction_case(k, ref, 4);
+}
+static void case_f32_sumsq_seq(const simdnorm_kernels *k, const simdnorm_kernels *ref)
+{
+    reduction_case(k, ref, 5);
 }
 
 /* The batched reductions (f32_moments_rows, f32_sumsq_rows): every row count
@@ -681,21 +699,26 @@ static void engine_case(const simdnorm_kernels *k, const simdnorm_kernels *ref, 
                 const int act = v == 3 ? SIMDNORM_ACT_GELU_ERF : SIMDNORM_ACT_NONE;
                 const double eps = 1e-5;
                 engine_reference(ref, rms, rows, n, xb.p, stride, g, b, eps, act, yw, mw, rw);
-                for (int stream = 0; stream <= 2; stream += 2) {
+                /* plain stores; from memory (in-order sums, long rows one
+                 * at a time); streaming (always from memory) */
+                for (int mode = 0; mode < 3; mode++) {
+                    const int stream = mode == 2 ? 2 : 0;
+                    memset(y, 0xff, rows * n * sizeof(float));
                     simdnorm_row_job e = {k, n, xb.p, g, rms ? NULL : b, stride, n, y,
                                           rms ? NULL : mean, rstd, eps, 1.0 / (double)n, act, stream,
-                                          NULL, NULL};
+                                          NULL, NULL, mode > 0};
                     (rms ? k->f32_rms_norm_rows : k->f32_layer_norm_rows)(&e, 0, rows);
                     CHECK(memcmp(y, yw, rows * n * sizeof(float)) == 0 &&
                               memcmp(rstd, rw, rows * sizeof(float)) == 0 &&
                               (rms || memcmp(mean, mw, rows * sizeof(float)) == 0),
-                          "n %zu rows %zu variant %d stream %d: differs from the per-row definition",
-                          n, rows, v, stream);
+                          "n %zu rows %zu variant %d stream %d from_memory %d: differs from the "
+                          "per-row definition",
+                          n, rows, v, stream, mode > 0);
                 }
                 /* in place, rows [1, rows) only: row 0 untouched */
                 memcpy(ip, xb.p, xn * sizeof(float));
                 simdnorm_row_job e = {k, n, ip, g, rms ? NULL : b, stride, stride, ip,
-                                      NULL, rstd, eps, 1.0 / (double)n, act, 0, NULL, NULL};
+                                      NULL, rstd, eps, 1.0 / (double)n, act, 0, NULL, NULL, 0};
                 (rms ? k->f32_rms_norm_rows : k->f32_layer_norm_rows)(&e, 1, rows);
                 int same = memcmp(ip, xb.p, n * sizeof(float)) == 0;
                 for (size_t r = 1; r < rows; r++)
@@ -1247,7 +1270,7 @@ static void half_engine_case(const simdnorm_kernels *k, int s, int rms)
                 const int act = v == 3 ? SIMDNORM_ACT_GELU_ERF : SIMDNORM_ACT_NONE;
                 simdnorm_row_job e = {k, n, xf, g, rms ? NULL : b, stride, n, yw,
                                       rms ? NULL : mw, rw, 1e-5, 1.0 / (double)n, act, 0,
-                                      NULL, NULL};
+                                      NULL, NULL, 0};
                 (rms ? k->f32_rms_norm_rows : k->f32_layer_norm_rows)(&e, 0, rows);
                 href_narrow_n(s, rows * n, yw, want);
                 e.x = NULL;
@@ -1266,10 +1289,12 @@ static void half_engine_case(const simdnorm_kernels *k, int s, int rms)
                     uint16_t *ay = aligned_alloc(64, rows * n * sizeof(uint16_t));
                     e.yh = ay;
                     e.stream = 2;
+                    e.from_memory = 1;
                     (rms ? HK(k, s, rms_norm_rows) : HK(k, s, layer_norm_rows))(&e, 0, rows);
                     CHECK(memcmp(ay, want, rows * n * sizeof(uint16_t)) == 0,
                           "n %zu rows %zu variant %d: streaming differs", n, rows, v);
                     e.stream = 0;
+                    e.from_memory = 0;
                     free(ay);
                 }
                 uint16_t *ip = malloc(xn * sizeof(uint16_t));
@@ -1277,6 +1302,7 @@ static void half_engine_case(const simdnorm_kernels *k, int s, int rms)
                 e.xh = ip;
                 e.yh = ip;
                 e.y_stride = stride;
+                e.from_memory = v & 1; /* in-order sums and single rows too */
                 (rms ? HK(k, s, rms_norm_rows) : HK(k, s, layer_norm_rows))(&e, 0, rows);
                 int same = 1;
                 for (size_t r = 0; r < rows; r++)

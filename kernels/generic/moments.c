@@ -1,5 +1,5 @@
 /* moments.c - the reduction kernels (kernels.h: f32_moments, f32_sumsq, their
- * _rows forms, f32_moments_exact, f32_sumsq_exact), written once and
+ * _seq and _rows forms, f32_moments_exact, f32_sumsq_exact), written once and
  * compiled for every ISA against its vector header (SIMDNORM_VEC_HEADER,
  * kernels/vec/). The canonical lanes and rounds are laid on the ISA's
  * registers by generic/lanes.h, so every ISA computes the same operations
@@ -25,6 +25,23 @@ double SIMDNORM_KERNEL(f32_sumsq)(size_t n, const float *x)
 {
     vd q[LANE_VD];
     sumsq_lanes(n, x, q);
+    return lanes_fold(q);
+}
+
+/* Contract: kernels.h, f32_moments_seq. */
+void SIMDNORM_KERNEL(f32_moments_seq)(size_t n, const float *x, float shift, double out[2])
+{
+    vd s[LANE_VD], q[LANE_VD];
+    moments_lanes_seq(n, x, shift, s, q);
+    out[0] = lanes_fold(s);
+    out[1] = lanes_fold(q);
+}
+
+/* Contract: kernels.h, f32_sumsq_seq. */
+double SIMDNORM_KERNEL(f32_sumsq_seq)(size_t n, const float *x)
+{
+    vd q[LANE_VD];
+    sumsq_lanes_seq(n, x, q);
     return lanes_fold(q);
 }
 

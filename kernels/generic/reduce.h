@@ -62,15 +62,18 @@ static ALWAYS_INLINE void moments_round(const sx *x, size_t i, size_t end, vf nk
  * x86 on the FMA pipes, which leaves the adders the sums and flushes), per
  * round in float, into double lanes. The
  * first round is peeled (it assigns the double lanes), then full rounds
- * VF_MOMENTS_ROUNDS at a time, then the rest one by one. */
-static ALWAYS_INLINE void moments_lanes(size_t n, const sx *x, float shift, vd s[LANE_VD],
-                                        vd q[LANE_VD])
+ * VF_MOMENTS_ROUNDS at a time (interleave, a constant where inlined: else
+ * one by one - the same bits; see moments_lanes_seq), then the rest one by
+ * one. */
+static ALWAYS_INLINE void moments_lanes_with(size_t n, const sx *x, float shift, vd s[LANE_VD],
+                                             vd q[LANE_VD], int interleave)
 {
+    (void)interleave;
     const vf nk = vf_set1(-shift);
     size_t i = n < ROUND_ELEMS ? n : ROUND_ELEMS;
     moments_round(x, 0, i, nk, s, q, 1);
 #if VF_MOMENTS_ROUNDS > 1
-    for (; n - i >= VF_MOMENTS_ROUNDS * ROUND_ELEMS; i += VF_MOMENTS_ROUNDS * ROUND_ELEMS) {
+    for (; interleave && n - i >= VF_MOMENTS_ROUNDS * ROUND_ELEMS; i += VF_MOMENTS_ROUNDS * ROUND_ELEMS) {
         vf p[VF_MOMENTS_ROUNDS][LANE_VF], r[VF_MOMENTS_ROUNDS][LANE_VF];
 #pragma GCC unroll 8
         for (size_t t = 0; t < VF_MOMENTS_ROUNDS; t++)
@@ -95,6 +98,24 @@ static ALWAYS_INLINE void moments_lanes(size_t n, const sx *x, float shift, vd s
 #endif
     for (; i < n; i += ROUND_ELEMS)
         moments_round(x, i, n - i < ROUND_ELEMS ? n : i + ROUND_ELEMS, nk, s, q, 0);
+}
+
+static ALWAYS_INLINE void moments_lanes(size_t n, const sx *x, float shift, vd s[LANE_VD],
+                                        vd q[LANE_VD])
+{
+    moments_lanes_with(n, x, shift, s, q, 1);
+}
+
+/* moments_lanes one round at a time, reading x in order: for spans that
+ * come from memory. The interleaved rounds read R places 1 KiB apart at
+ * once, which the hardware prefetchers do not follow (Zen 5, LayerNorm of
+ * 4096-float rows at 64 MiB, AVX-512: 0.38 of the copy limit interleaved,
+ * 0.64 in order, as AVX2 whose moments do not interleave; bench/ab.py,
+ * commit message). In cache the interleaved form is the fast one. */
+static ALWAYS_INLINE void moments_lanes_seq(size_t n, const sx *x, float shift, vd s[LANE_VD],
+                                            vd q[LANE_VD])
+{
+    moments_lanes_with(n, x, shift, s, q, 0);
 }
 
 /* One round of the fast sum of squares' lanes: r = fmaf(x, x, r); absent
@@ -129,12 +150,13 @@ static ALWAYS_INLINE void sumsq_round(const sx *x, size_t i, size_t end, vd q[LA
 
 /* The fast sum of squares' lanes of one span (n >= 1), rounds as
  * moments_lanes. */
-static ALWAYS_INLINE void sumsq_lanes(size_t n, const sx *x, vd q[LANE_VD])
+static ALWAYS_INLINE void sumsq_lanes_with(size_t n, const sx *x, vd q[LANE_VD], int interleave)
 {
+    (void)interleave;
     size_t i = n < ROUND_ELEMS ? n : ROUND_ELEMS;
     sumsq_round(x, 0, i, q, 1);
 #if VF_SUMSQ_ROUNDS > 1
-    for (; n - i >= VF_SUMSQ_ROUNDS * ROUND_ELEMS; i += VF_SUMSQ_ROUNDS * ROUND_ELEMS) {
+    for (; interleave && n - i >= VF_SUMSQ_ROUNDS * ROUND_ELEMS; i += VF_SUMSQ_ROUNDS * ROUND_ELEMS) {
         vf r[VF_SUMSQ_ROUNDS][LANE_VF];
 #pragma GCC unroll 8
         for (size_t t = 0; t < VF_SUMSQ_ROUNDS; t++)
@@ -156,6 +178,17 @@ static ALWAYS_INLINE void sumsq_lanes(size_t n, const sx *x, vd q[LANE_VD])
 #endif
     for (; i < n; i += ROUND_ELEMS)
         sumsq_round(x, i, n - i < ROUND_ELEMS ? n : i + ROUND_ELEMS, q, 0);
+}
+
+static ALWAYS_INLINE void sumsq_lanes(size_t n, const sx *x, vd q[LANE_VD])
+{
+    sumsq_lanes_with(n, x, q, 1);
+}
+
+/* sumsq_lanes in order (moments_lanes_seq). */
+static ALWAYS_INLINE void sumsq_lanes_seq(size_t n, const sx *x, vd q[LANE_VD])
+{
+    sumsq_lanes_with(n, x, q, 0);
 }
 
 #endif

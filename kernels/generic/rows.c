@@ -51,6 +51,39 @@ static __attribute__((noinline)) vd row_sumsq(size_t n, const sx *x)
     return lanes_fold_to_reg(q);
 }
 
+/* The same sums reading x in order (reduce.h, moments_lanes_seq): for the
+ * rows of a streaming call, which come from memory. */
+static __attribute__((noinline)) void row_moments_seq(size_t n, const sx *x, float shift, vd *v1,
+                                                      vd *v2)
+{
+    vd s[LANE_VD], q[LANE_VD];
+    moments_lanes_seq(n, x, shift, s, q);
+    *v1 = lanes_fold_to_reg(s);
+    *v2 = lanes_fold_to_reg(q);
+}
+
+static __attribute__((noinline)) vd row_sumsq_seq(size_t n, const sx *x)
+{
+    vd q[LANE_VD];
+    sumsq_lanes_seq(n, x, q);
+    return lanes_fold_to_reg(q);
+}
+
+/* A row's sums for a call whose x comes from memory (mem) or not. */
+static ALWAYS_INLINE void row_moments_for(int mem, size_t n, const sx *x, float shift, vd *v1,
+                                          vd *v2)
+{
+    if (mem)
+        row_moments_seq(n, x, shift, v1, v2);
+    else
+        row_moments(n, x, shift, v1, v2);
+}
+
+static ALWAYS_INLINE vd row_sumsq_for(int mem, size_t n, const sx *x)
+{
+    return mem ? row_sumsq_seq(n, x) : row_sumsq(n, x);
+}
+
 /* Normalize row r of the job with its plan; act 0 inline, the activations
  * through the out-of-line loops, which prefetch pf (the same row of the
  * next batch, or NULL) meanwhile: their arithmetic keeps the core busy
@@ -119,10 +152,17 @@ static ALWAYS_INLINE float row_shift(size_t n, const sx *x)
 /* Rows per batch: VD_N, or fewer when VD_N rows of x would not stay in
  * the L1 cache (16 KiB of them) until they are normalized - the batch
  * takes all its rows' sums before it writes any (4096-float rows in
- * batches of 8 ran 10-15 % slower in cache than row by row). A batch of
- * one row takes the per-row path. Same bits whatever the batch. */
-static ALWAYS_INLINE size_t batch_rows(size_t n)
+ * batches of 8 ran 10-15 % slower in cache than row by row). From memory
+ * (mem: the job's from_memory) rows of 512 elements or more go one at a
+ * time: a batch reads all its rows, then writes all of them, and the reads
+ * of memory stall while it writes (LayerNorm of 768 / 1000-float rows at
+ * 64 MiB, AVX-512: 0.6-0.7 of the copy limit in batches of 5 / 4, about
+ * 0.9 row by row; bench/ab.py, commit message). A batch of one row takes
+ * the lone-row finish. Same bits whatever the batch. */
+static ALWAYS_INLINE size_t batch_rows(size_t n, int mem)
 {
+    if (mem && n >= 512)
+        return 1;
     const size_t fit = ((size_t)16 << 10) / (n * sizeof(sx));
     return fit >= VD_N ? VD_N : fit >= 1 ? fit : 1;
 }
@@ -187,7 +227,7 @@ static ALWAYS_INLINE void layer_norm_one_row(const simdnorm_row_job *j, size_t r
     const sx *xr = JX(j) + r * j->x_stride;
     const float sh = row_shift(n, xr);
     vd a, b;
-    row_moments(n, xr, sh, &a, &b);
+    row_moments_for(j->from_memory, n, xr, sh, &a, &b);
     const double s1 = vd_fold(a), s2 = vd_fold(b);
     const double dm = s1 * j->inv_cols, c = s1 * dm, m2 = s2 - c;
     float shift, scale, offset;
@@ -204,7 +244,7 @@ static ALWAYS_INLINE void rms_norm_one_row(const simdnorm_row_job *j, size_t r, 
 {
     const size_t n = j->cols;
     const sx *xr = JX(j) + r * j->x_stride;
-    const double ss = vd_fold(row_sumsq(n, xr));
+    const double ss = vd_fold(row_sumsq_for(j->from_memory, n, xr));
     float shift, scale, offset;
     if (fabs(ss) < (double)INFINITY && ss >= 0x1p-60 * (double)n &&
         one_row_plan(j, r, 0.0, ss * j->inv_cols, &shift, &scale, &offset))
@@ -220,7 +260,8 @@ static ALWAYS_INLINE void layer_norm_rows(const simdnorm_row_job *j, size_t r0, 
     const size_t n = j->cols;
     const vd inv_n = vd_set1(j->inv_cols), tiny = vd_set1(0x1p-60 * (double)n);
     const vd inf = vd_set1((double)INFINITY);
-    const size_t bn = batch_rows(n);
+    const int mem = j->from_memory;
+    const size_t bn = batch_rows(n, mem);
     for (size_t r = r0; r < r1; r += bn) {
         const size_t m = r1 - r < bn ? r1 - r : bn;
         if (m == 1 && j->act == SIMDNORM_ACT_NONE) {
@@ -242,7 +283,7 @@ static ALWAYS_INLINE void layer_norm_rows(const simdnorm_row_job *j, size_t r0, 
         vd v1[VD_N], v2[VD_N];
         for (size_t i = 0; i < VD_N; i++) {
             if (i < m) {
-                row_moments(n, xr[i], sh[i], &v1[i], &v2[i]);
+                row_moments_for(mem, n, xr[i], sh[i], &v1[i], &v2[i]);
             } else {
                 v1[i] = v2[i] = vd_zero(); /* no row: its lanes are never used */
             }
@@ -254,7 +295,7 @@ static ALWAYS_INLINE void layer_norm_rows(const simdnorm_row_job *j, size_t r0, 
         for (size_t i = 0; i < VD_N; i++) {
             if (i < m) {
                 vd a, b;
-                row_moments(n, xr[i], sh[i], &a, &b);
+                row_moments_for(mem, n, xr[i], sh[i], &a, &b);
                 s1[i] = vd_fold(a);
                 s2[i] = vd_fold(b);
             } else {
@@ -289,7 +330,8 @@ static ALWAYS_INLINE void rms_norm_rows(const simdnorm_row_job *j, size_t r0, si
     const size_t n = j->cols;
     const vd inv_n = vd_set1(j->inv_cols), tiny = vd_set1(0x1p-60 * (double)n);
     const vd inf = vd_set1((double)INFINITY);
-    const size_t bn = batch_rows(n);
+    const int mem = j->from_memory;
+    const size_t bn = batch_rows(n, mem);
     for (size_t r = r0; r < r1; r += bn) {
         const size_t m = r1 - r < bn ? r1 - r : bn;
         if (m == 1 && j->act == SIMDNORM_ACT_NONE) { /* one row: as in layer_norm_rows */
@@ -304,7 +346,7 @@ static ALWAYS_INLINE void rms_norm_rows(const simdnorm_row_job *j, size_t r0, si
         vd v[VD_N];
         for (size_t i = 0; i < VD_N; i++) {
             if (i < m) {
-                v[i] = row_sumsq(n, xr[i]);
+                v[i] = row_sumsq_for(mem, n, xr[i]);
             } else {
                 v[i] = vd_zero();
             }
@@ -314,7 +356,7 @@ static ALWAYS_INLINE void rms_norm_rows(const simdnorm_row_job *j, size_t r0, si
 #else
         for (size_t i = 0; i < VD_N; i++) {
             if (i < m) {
-                ss[i] = vd_fold(row_sumsq(n, xr[i]));
+                ss[i] = vd_fold(row_sumsq_for(mem, n, xr[i]));
             } else {
                 ss[i] = 0.0;
             }
