@@ -534,6 +534,60 @@ static void case_large_streaming(void)
     free(y2);
 }
 
+/* Calls from memory (x + y > 24 MiB): the row engine's in-order sums, rows
+ * of >= 512 floats one at a time and streaming stores of rows off the cache
+ * lines (1000 floats), and the per-row path's in-order block sums (4097
+ * floats: two blocks) - bitwise the rows that small calls, which run in
+ * cache, give. A NaN row and a row 1e6 off zero (the slow paths) included.
+ * Vector ISAs only (scalar has neither interleaved sums nor streaming
+ * stores; these sizes are slow under valgrind). */
+static void case_large_from_memory(void)
+{
+    static const size_t widths[] = {1000, 4097};
+    for (size_t wi = 0; wi < sizeof widths / sizeof *widths; wi++) {
+        const size_t cols = widths[wi], rows = ((size_t)13 << 20) / (cols * sizeof(float)) + 3;
+        const size_t n = rows * cols;
+        rng_seed(71 + wi);
+        float *x = malloc(n * sizeof(float)), *y = malloc(n * sizeof(float));
+        float *y2 = malloc(n * sizeof(float)), *g = malloc(cols * sizeof(float));
+        float *b = malloc(cols * sizeof(float));
+        float *st = malloc(4 * rows * sizeof(float));
+        float *mean = st, *rstd = st + rows, *mean2 = st + 2 * rows, *rstd2 = st + 3 * rows;
+        fill_normal(x, n, 3.0, 2.0);
+        fill_normal(g, cols, 1.0, 0.2);
+        fill_normal(b, cols, 0.0, 0.2);
+        x[5 * cols + 7] = NAN;
+        for (size_t i = 0; i < cols; i++)
+            x[9 * cols + i] += 1e6f;
+        for (int rms = 0; rms < 2; rms++) {
+            if (rms)
+                simdnorm_rms_norm_f32(rows, cols, x, cols, g, 1e-5f, y, cols, rstd);
+            else
+                simdnorm_layer_norm_f32(rows, cols, x, cols, g, b, 1e-5f, y, cols, mean, rstd);
+            for (size_t r0 = 0; r0 < rows; r0 += 64) {
+                const size_t m = rows - r0 < 64 ? rows - r0 : 64;
+                if (rms)
+                    simdnorm_rms_norm_f32(m, cols, x + r0 * cols, cols, g, 1e-5f, y2 + r0 * cols,
+                                          cols, rstd2 + r0);
+                else
+                    simdnorm_layer_norm_f32(m, cols, x + r0 * cols, cols, g, b, 1e-5f,
+                                            y2 + r0 * cols, cols, mean2 + r0, rstd2 + r0);
+            }
+            CHECK(memcmp(y, y2, n * sizeof(float)) == 0 &&
+                      memcmp(rstd, rstd2, rows * sizeof(float)) == 0 &&
+                      (rms || memcmp(mean, mean2, rows * sizeof(float)) == 0),
+                  "%s, %zu x %zu: the large call differs from 64-row calls", rms ? "rms" : "ln",
+                  rows, cols);
+        }
+        free(x);
+        free(y);
+        free(y2);
+        free(g);
+        free(b);
+        free(st);
+    }
+}
+
 /* ---- BatchNorm -------------------------------------------------------- */
 
 /* Training and inference, both layouts (and 2-D), every activation: against
@@ -789,6 +843,15 @@ int main(void)
                 cases[c].fn();
                 h_end();
             }
+    for (size_t i = 0; i < N_ARCH_ISAS; i++) {
+        if (arch_isas[i] == SIMDNORM_ISA_SCALAR) {
+            h_begin("large_from_memory_rows_bitwise[scalar]");
+            h_skip("scalar: no interleaved sums, no streaming stores");
+        } else if (begin_isa_case("large_from_memory_rows_bitwise", arch_isas[i])) {
+            case_large_from_memory();
+            h_end();
+        }
+    }
     h_begin("nofma_scalar_kernels_meet_the_reference");
 #if defined(SIMDNORM_HAVE_SCALAR_NOFMA)
     case_nofma_scalar_kernels();
