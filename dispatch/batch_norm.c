@@ -146,6 +146,23 @@ static void leaf_nonfinite(const float *x, size_t len, size_t stride, double *me
  * row order; spatial 1 (2-D) the value itself, {1, x + 0, x - x} - what
  * f32_channel_moments and simdnorm_block_moments give one row (+0 sums, a
  * -0 mean made +0; NaN sums for a NaN or Inf). */
+/* Planes of at least this many elements of a call from memory (a->stream:
+ * x + y beyond BN_STREAM_BYTES) take their fast sums in order, plane by
+ * plane (f32_moments_seq: f32_moments_rows' bits), not interleaved
+ * (reduce.h): the interleaved rounds' reads defeat the prefetchers. */
+#define BN_SEQ_MIN_PLANE 512
+
+static void planes_moments_seq(const simdnorm_kernels *k, size_t cw, size_t sp, const float *x,
+                               const float *shift, double *s1, double *s2)
+{
+    for (size_t j = 0; j < cw; j++) {
+        double o[2];
+        k->f32_moments_seq(sp, x + j * sp, shift[j], o);
+        s1[j] = o[0];
+        s2[j] = o[1];
+    }
+}
+
 static void bn_walk(const simdnorm_kernels *k, const bn_call *a, size_t c0, size_t cw, size_t g0,
                     simdnorm_tree *t, double *mean, double *m2, int rule)
 {
@@ -243,7 +260,10 @@ static void bn_walk(const simdnorm_kernels *k, const bn_call *a, size_t c0, size
                      * would. */
                     for (size_t j = 0; j < cw; j++)
                         shift[j] = simdnorm_head_shift(sp, xi + j * sp);
-                    k->f32_moments_rows(cw, sp, xi, sp, shift, s1, s2);
+                    if (a->stream && sp >= BN_SEQ_MIN_PLANE)
+                        planes_moments_seq(k, cw, sp, xi, shift, s1, s2);
+                    else
+                        k->f32_moments_rows(cw, sp, xi, sp, shift, s1, s2);
                     for (size_t j = 0; j < cw; j++) {
                         const double s[2] = {s1[j], s2[j]};
                         const simdnorm_moments pm =
@@ -253,7 +273,9 @@ static void bn_walk(const simdnorm_kernels *k, const bn_call *a, size_t c0, size
                     }
                 } else {
                     for (size_t j = 0; j < cw; j++) {
-                        const simdnorm_moments pm = simdnorm_span_moments(k, sp, xi + j * sp);
+                        const simdnorm_moments pm =
+                            a->stream ? simdnorm_span_moments_mem(k, sp, xi + j * sp)
+                                      : simdnorm_span_moments(k, sp, xi + j * sp);
                         lm[j] = pm.mean;
                         lq[j] = pm.m2;
                     }
@@ -1085,6 +1107,7 @@ static simdnorm_status bn_moments(int storage, simdnorm_layout layout, size_t n,
     }
     bn_call a = {1, layout == SIMDNORM_NHWC, 0, SIMDNORM_ACT_NONE, n, c, spatial, x, NULL,
                  NULL, NULL, NULL, 0.0, 0.0, NULL, NULL, NULL, NULL, NULL, NULL, 0};
+    a.stream = rows * c > BN_STREAM_BYTES / (2 * sizeof(float)); /* from memory: planes_moments_seq */
     bn_moments_job j = {NULL, &a, 0, 0, 1, m, NULL, NULL};
     const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
     if (storage) { /* the twins: in chunks of samples */

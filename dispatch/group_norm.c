@@ -109,6 +109,8 @@ typedef struct gn_fwd {
     float *y, *mean, *rstd;
     simdnorm_f32_normalize_fn normalize;              /* NCHW planes */
     simdnorm_f32_normalize_channels_fn normalize_ch;  /* NHWC */
+    /* NCHW spans' moments: in order (the _mem form) for a call from memory */
+    simdnorm_moments (*span_moments)(const simdnorm_kernels *, size_t, const float *);
     size_t gpu, units;      /* NHWC pair path: groups per unit, units per sample */
     /* the phased path's scratch */
     size_t nblk, nchunk, npiece;
@@ -180,7 +182,7 @@ static void nchw_pairs(void *ctx, size_t p0, size_t p1)
 {
     const gn_fwd *a = ctx;
     for (size_t p = p0; p < p1; p++) {
-        const simdnorm_moments m = simdnorm_span_moments(a->k, a->len, a->x + p * a->len);
+        const simdnorm_moments m = a->span_moments(a->k, a->len, a->x + p * a->len);
         const gn_stats s = gn_finish(a, p, m);
         nchw_normalize(a, p, &s, 0, a->len);
     }
@@ -194,7 +196,7 @@ static void nchw_blocks(void *ctx, size_t u0, size_t u1)
     for (size_t u = u0; u < u1; u++) {
         const size_t pair = u / a->nblk, off = (u % a->nblk) * SIMDNORM_BLOCK;
         const size_t len = a->len - off < SIMDNORM_BLOCK ? a->len - off : SIMDNORM_BLOCK;
-        a->bm[u] = simdnorm_span_moments(a->k, len, a->x + pair * a->len + off);
+        a->bm[u] = a->span_moments(a->k, len, a->x + pair * a->len + off);
     }
 }
 
@@ -427,6 +429,7 @@ static void gn_forward(gn_fwd *a)
     a->normalize = stream && a->sp >= GN_STREAM_MIN_RUN ? a->k->f32_normalize_stream
                                                         : a->k->f32_normalize;
     a->normalize_ch = stream ? a->k->f32_normalize_channels_stream : a->k->f32_normalize_channels;
+    a->span_moments = stream ? simdnorm_span_moments_mem : simdnorm_span_moments;
     /* x read twice (statistics, normalize), y written */
     const int nt = simdnorm_threads_for(total * sizeof(float) * 3, (size_t)-1);
     if ((size_t)nt > pairs && gn_forward_phased(a, nt) == 0)

@@ -178,22 +178,29 @@ static const float *source_row(const row_job *j, size_t r, float *scratch)
 /* Rows [r0, r1) of a LayerNorm, software-pipelined: the statistics of row
  * r+1 are taken before row r is normalized, so the CPU overlaps row r's
  * scalar finish (divisions, square root) with row r+1's reduction. Row r+1
- * is not yet written, in place or not. A call from memory sums rows of x
- * in order (simdnorm_span_moments_mem; h formed in scratch is in cache). */
+ * is not yet written, in place or not. A call from memory (without an add:
+ * h formed in scratch is in cache) goes row by row instead, the sums
+ * reading x in order (simdnorm_span_moments_mem): reading the next row
+ * between a row's sums and its normalize left both out of L1. */
 static void layer_norm_rows(const row_job *j, size_t r0, size_t r1, float *scratch)
 {
     const float *xr = source_row(j, r0, scratch);
+    const int mem = j->e.from_memory && !j->add;
     simdnorm_moments (*const moments)(const simdnorm_kernels *, size_t, const float *) =
-        j->e.from_memory && !j->add ? simdnorm_span_moments_mem : simdnorm_span_moments;
+        mem ? simdnorm_span_moments_mem : simdnorm_span_moments;
     simdnorm_moments m = moments(j->k, j->cols, xr);
     for (size_t r = r0; r < r1; r++) {
+        if (mem && r > r0) {
+            xr = j->x + r * j->x_stride;
+            m = moments(j->k, j->cols, xr);
+        }
         const int finite = isfinite(m.mean) && isfinite(m.m2);
         /* A row with NaN/Inf: var is NaN, so rstd and all of y are NaN. */
         const double var = finite ? m.m2 * j->inv_cols : NAN;
         const float mean_f = finite ? (float)m.mean : nonfinite_mean(j->cols, xr);
         const simdnorm_norm_plan plan = simdnorm_plan_normalize(j->cols, m.mean, var, j->eps);
         const float *next = NULL;
-        if (r + 1 < r1) {
+        if (!mem && r + 1 < r1) {
             next = source_row(j, r + 1, scratch);
             m = moments(j->k, j->cols, next);
         }
@@ -203,7 +210,8 @@ static void layer_norm_rows(const row_job *j, size_t r0, size_t r1, float *scrat
             j->mean[r] = mean_f;
         if (j->rstd)
             j->rstd[r] = plan.rstd_f;
-        xr = next;
+        if (!mem)
+            xr = next;
     }
 }
 
@@ -213,14 +221,19 @@ static void layer_norm_rows(const row_job *j, size_t r0, size_t r1, float *scrat
 static void rms_norm_rows(const row_job *j, size_t r0, size_t r1, float *scratch)
 {
     const float *xr = source_row(j, r0, scratch);
+    const int mem = j->e.from_memory && !j->add;
     double (*const sumsq)(const simdnorm_kernels *, size_t, const float *) =
-        j->e.from_memory && !j->add ? simdnorm_span_sumsq_mem : simdnorm_span_sumsq;
+        mem ? simdnorm_span_sumsq_mem : simdnorm_span_sumsq;
     double ss = sumsq(j->k, j->cols, xr);
     for (size_t r = r0; r < r1; r++) {
+        if (mem && r > r0) {
+            xr = j->x + r * j->x_stride;
+            ss = sumsq(j->k, j->cols, xr);
+        }
         const simdnorm_norm_plan plan =
             simdnorm_plan_normalize(j->cols, 0.0, ss * j->inv_cols, j->eps);
         const float *next = NULL;
-        if (r + 1 < r1) {
+        if (!mem && r + 1 < r1) {
             next = source_row(j, r + 1, scratch);
             ss = sumsq(j->k, j->cols, next);
         }
@@ -228,7 +241,8 @@ static void rms_norm_rows(const row_job *j, size_t r0, size_t r1, float *scratch
                                  j->y + r * j->y_stride);
         if (j->rstd)
             j->rstd[r] = plan.rstd_f;
-        xr = next;
+        if (!mem)
+            xr = next;
     }
 }
 

@@ -588,6 +588,63 @@ static void case_large_from_memory(void)
     }
 }
 
+/* BatchNorm and GroupNorm (NCHW) from memory: a training call's planes of
+ * 3136 floats (f32_moments_seq plane by plane) and of 2^20 floats (in-order
+ * block sums), bitwise what train_from_moments gives with the moments of
+ * 8-sample pieces (small calls: in cache) merged as the sample tree does;
+ * GroupNorm spans of 2048 and 2^18 floats against 64-sample calls. */
+static void case_large_from_memory_channels(void)
+{
+    static const struct {
+        size_t n, c, sp, groups;
+    } shapes[] = {{64, 16, 3136, 4}, {2, 2, (size_t)1 << 20, 1}, {1024, 4, 1024, 2},
+                  {4, 8, (size_t)1 << 17, 4}};
+    for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++) {
+        const size_t n = shapes[si].n, c = shapes[si].c, sp = shapes[si].sp, total = n * c * sp;
+        const size_t groups = shapes[si].groups, piece = n < 8 ? 1 : 8;
+        rng_seed(81 + si);
+        float *x = malloc(total * sizeof(float)), *y = malloc(total * sizeof(float));
+        float *y2 = malloc(total * sizeof(float)), *st = malloc(4 * n * c * sizeof(float));
+        simdnorm_moments *pm = malloc(n * c * sizeof(simdnorm_moments));
+        fill_normal(x, total, 3.0, 2.0);
+        x[sp + 5] = 1e6f; /* a plane far from the others' scale */
+        if (si < 2) { /* BatchNorm training */
+            simdnorm_batch_norm_train_f32(SIMDNORM_NCHW, n, c, sp, x, NULL, NULL, 1e-5f, 0.1f,
+                                          NULL, NULL, y, st, st + c);
+            const size_t np = n / piece;
+            for (size_t p = 0; p < np; p++)
+                simdnorm_batch_norm_moments_f32(SIMDNORM_NCHW, piece, c, sp,
+                                                x + p * piece * c * sp, pm + p * c);
+            for (size_t w = 1; w < np; w *= 2) /* the tree over the pieces */
+                for (size_t p = 0; p + w < np; p += 2 * w)
+                    simdnorm_moments_merge(c, pm + p * c, pm + (p + w) * c, pm + p * c);
+            simdnorm_batch_norm_train_from_moments_f32(SIMDNORM_NCHW, n, c, sp, x, pm, NULL, NULL,
+                                                       1e-5f, 0.1f, NULL, NULL, y2, st + 2 * c,
+                                                       st + 3 * c);
+            CHECK(memcmp(st, st + 2 * c, 2 * c * sizeof(float)) == 0 &&
+                      memcmp(y, y2, total * sizeof(float)) == 0,
+                  "BatchNorm (%zu, %zu, %zu): the large call differs from merged pieces", n, c, sp);
+        } else { /* GroupNorm */
+            const size_t gs = n < 64 ? 1 : 64;
+            simdnorm_group_norm_f32(SIMDNORM_NCHW, n, c, sp, groups, x, NULL, NULL, 1e-5f, y, st,
+                                    st + n * groups);
+            for (size_t s0 = 0; s0 < n; s0 += gs)
+                simdnorm_group_norm_f32(SIMDNORM_NCHW, gs, c, sp, groups, x + s0 * c * sp, NULL,
+                                        NULL, 1e-5f, y2 + s0 * c * sp, st + 2 * n * groups + s0 * groups,
+                                        st + 3 * n * groups + s0 * groups);
+            CHECK(memcmp(st, st + 2 * n * groups, 2 * n * groups * sizeof(float)) == 0 &&
+                      memcmp(y, y2, total * sizeof(float)) == 0,
+                  "GroupNorm (%zu, %zu, %zu, %zu): the large call differs from small ones", n, c,
+                  sp, groups);
+        }
+        free(x);
+        free(y);
+        free(y2);
+        free(st);
+        free(pm);
+    }
+}
+
 /* ---- BatchNorm -------------------------------------------------------- */
 
 /* Training and inference, both layouts (and 2-D), every activation: against
@@ -845,10 +902,11 @@ int main(void)
             }
     for (size_t i = 0; i < N_ARCH_ISAS; i++) {
         if (arch_isas[i] == SIMDNORM_ISA_SCALAR) {
-            h_begin("large_from_memory_rows_bitwise[scalar]");
+            h_begin("large_from_memory_bitwise[scalar]");
             h_skip("scalar: no interleaved sums, no streaming stores");
-        } else if (begin_isa_case("large_from_memory_rows_bitwise", arch_isas[i])) {
+        } else if (begin_isa_case("large_from_memory_bitwise", arch_isas[i])) {
             case_large_from_memory();
+            case_large_from_memory_channels();
             h_end();
         }
     }
