@@ -384,15 +384,25 @@ void run_f32_rms_norm_rows(State &st, const K *k, const Rows &s)
 // The backward kernels (kernels.h "Backward"): dy = r, x, gamma; mean and
 // rstd 0.5 (the shift/scale vectors). Sums read dy, x, gamma; dx reads
 // them and writes dx.
-void run_f32_bwd_sums(State &st, const K *k, const Span &s)
+void run_bwd_sums_with(State &st, simdnorm_f32_bwd_sums_fn fn, const Span &s)
 {
     Buffers &m = buffers();
     double out[2];
     for (auto _ : st) {
-        k->f32_bwd_sums(s.n, m.r, m.x, m.gamma, 0.5f, 0.5f, out);
+        fn(s.n, m.r, m.x, m.gamma, 0.5f, 0.5f, out);
         benchmark::DoNotOptimize(out);
     }
     set_counters(st, 3 * s.n, s.n);
+}
+
+void run_f32_bwd_sums(State &st, const K *k, const Span &s)
+{
+    run_bwd_sums_with(st, k->f32_bwd_sums, s);
+}
+
+void run_f32_bwd_sums_seq(State &st, const K *k, const Span &s)
+{
+    run_bwd_sums_with(st, k->f32_bwd_sums_seq, s);
 }
 
 void run_f32_bwd_dx(State &st, const K *k, const Span &s)

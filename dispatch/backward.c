@@ -181,6 +181,7 @@ static simdnorm_status norm_bwd(int rms, int storage, size_t rows, size_t cols, 
      * on a cache line */
     c.job.stream = dx && bytes > SIMDNORM_STREAM_BYTES && ((uintptr_t)dx & 63) == 0 &&
                    (dx_stride * es) % 64 == 0 && cols * es >= 512;
+    c.job.from_memory = bytes > SIMDNORM_STREAM_BYTES;
     simdnorm_status ret = SIMDNORM_OK;
     /* every floating-point operation under the canonical environment (a
      * caller's rounding mode or unmasked inexact trap must not reach it) */
@@ -291,6 +292,8 @@ typedef struct bn_bwd_ctx {
     size_t g0, height;
     const double *given1, *given2;
     double *nodes1, *nodes2;
+    /* NCHW planes' sums: in order (f32_bwd_sums_seq) for a call from memory */
+    simdnorm_f32_bwd_sums_fn plane_sums;
 } bn_bwd_ctx;
 
 /* A coefficient the float kernels may take: NaN (it propagates as the
@@ -361,7 +364,7 @@ static void bn_bwd_nchw_body(void *ctx, size_t c0, size_t c1)
             for (size_t s = 0; s < c->n; s++) {
                 double p[2];
                 const size_t off = s * plane_stride + ch * sp;
-                c->k->f32_bwd_sums(sp, c->dy + off, c->x + off, NULL, mean, rstd, p);
+                c->plane_sums(sp, c->dy + off, c->x + off, NULL, mean, rstd, p);
                 size_t d = t.top;
                 q1[d] = p[0];
                 q2[d] = p[1];
@@ -506,6 +509,9 @@ static simdnorm_status bn_bwd_run(bn_bwd_ctx *ctx, double total)
 {
     const size_t c = ctx->c, count = ctx->n * ctx->spatial;
     const size_t bytes = count * c * sizeof(float) * (ctx->dx ? 4 : 2);
+    ctx->plane_sums = count * c * 2 * sizeof(float) > SIMDNORM_STREAM_BYTES
+                          ? ctx->k->f32_bwd_sums_seq
+                          : ctx->k->f32_bwd_sums;
     void *mem = NULL;
     if (ctx->nhwc) {
         const size_t h = simdnorm_tree_height(ctx->g0, ctx->n);

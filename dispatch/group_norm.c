@@ -582,6 +582,8 @@ typedef struct gn_bwd {
     float *pk, *po;                /* NCHW phased [pairs]: k, o */
     unsigned char *slow;           /* phased [pairs]: the pair takes gn_dx_slow */
     size_t gpu, units, npiece;
+    /* NCHW planes' sums: in order (f32_bwd_sums_seq) for a call from memory */
+    simdnorm_f32_bwd_sums_fn plane_sums;
 } gn_bwd;
 
 /* w_c = (float)(rstd*gamma_c) (rstd without gamma). */
@@ -658,7 +660,7 @@ static void bwd_nchw_pairs(void *ctx, size_t p0, size_t p1)
         for (size_t j = 0; j < b->cpg; j++) {
             const size_t q = p * b->cpg + j, off = q * sp; /* q = i*c + ch */
             double s[2];
-            b->k->f32_bwd_sums(sp, b->dy + off, b->x + off, NULL, mean, rstd, s);
+            b->plane_sums(sp, b->dy + off, b->x + off, NULL, mean, rstd, s);
             b->s1[q] = s[0];
             b->s2[q] = s[1];
         }
@@ -684,7 +686,7 @@ static void bwd_nchw_planes(void *ctx, size_t q0, size_t q1)
     for (size_t q = q0; q < q1; q++) {
         const size_t p = q / b->cpg, off = q * b->sp;
         double s[2];
-        b->k->f32_bwd_sums(b->sp, b->dy + off, b->x + off, NULL, b->mean[p], b->rstd[p], s);
+        b->plane_sums(b->sp, b->dy + off, b->x + off, NULL, b->mean[p], b->rstd[p], s);
         b->s1[q] = s[0];
         b->s2[q] = s[1];
     }
@@ -826,6 +828,9 @@ static void gn_backward(gn_bwd *b, int nt)
 {
     const size_t pairs = b->n * b->groups, nc = b->n * b->c;
     const int phased = (size_t)nt > pairs;
+    b->plane_sums = nc * b->sp * 2 * sizeof(float) > SIMDNORM_STREAM_BYTES
+                        ? b->k->f32_bwd_sums_seq
+                        : b->k->f32_bwd_sums;
     if (!b->nhwc) {
         if (!phased) {
             gn_run(nt, pairs, bwd_nchw_pairs, b);

@@ -329,6 +329,10 @@ typedef void simdnorm_f32_bwd_sums_kernel(size_t n, const float *dy, const float
                                          const float *gamma, float mean, float rstd,
                                          double out[2]);
 typedef simdnorm_f32_bwd_sums_kernel *simdnorm_f32_bwd_sums_fn;
+/* f32_bwd_sums_seq: f32_bwd_sums, the same bits, reading in order (one
+ * round at a time): for spans from memory (f32_moments_seq). */
+typedef simdnorm_f32_bwd_sums_kernel simdnorm_f32_bwd_sums_seq_kernel;
+typedef simdnorm_f32_bwd_sums_fn simdnorm_f32_bwd_sums_seq_fn;
 /* f32_bwd_dx: dx of one span (the LayerNorm/BatchNorm sequence above) from
  * its float coefficients; gamma per element or NULL. Reads dy, x, gamma,
  * writes dx [0..n); dx == dy allowed (in place), any alignment. */
@@ -378,6 +382,9 @@ typedef struct simdnorm_bwd_job {
      * elements, strides in elements; dy, x, dx above unused there. */
     const uint16_t *dyh, *xh;
     uint16_t *dxh;
+    /* 1: the rows come from memory (the call's tensors exceed the caches):
+     * the row sums read in order (f32_bwd_sums_seq's). Same bits. */
+    int from_memory;
 } simdnorm_bwd_job;
 /* f32_norm_bwd_rows: rows [r0, r1) of a row-norm backward, in blocks of
  * SIMDNORM_BWD_ROWS rows starting at r0 (the caller starts r0 on a multiple
@@ -529,6 +536,7 @@ SIMDNORM_HALF_TYPES_(f16, simdnorm_f16)
     X(a, f32_layer_norm_rows)                                                 \
     X(a, f32_rms_norm_rows)                                                   \
     X(a, f32_bwd_sums)                                                        \
+    X(a, f32_bwd_sums_seq)                                                    \
     X(a, f32_bwd_dx)                                                          \
     X(a, f32_bwd_channel_sums)                                                \
     X(a, f32_bwd_dx_channels)                                                 \

@@ -578,6 +578,25 @@ static void case_large_from_memory(void)
                       (rms || memcmp(mean, mean2, rows * sizeof(float)) == 0),
                   "%s, %zu x %zu: the large call differs from 64-row calls", rms ? "rms" : "ln",
                   rows, cols);
+            /* the backward's dx (in-order row sums), dy = y: into y2, then
+             * the 64-row calls in place on y */
+            if (rms)
+                simdnorm_rms_norm_bwd_f32(rows, cols, y, cols, x, cols, g, rstd, y2, cols, NULL);
+            else
+                simdnorm_layer_norm_bwd_f32(rows, cols, y, cols, x, cols, g, mean, rstd, y2, cols,
+                                            NULL, NULL);
+            for (size_t r0 = 0; r0 < rows; r0 += 64) {
+                const size_t m = rows - r0 < 64 ? rows - r0 : 64, o = r0 * cols;
+                if (rms)
+                    simdnorm_rms_norm_bwd_f32(m, cols, y + o, cols, x + o, cols, g, rstd + r0,
+                                              y + o, cols, NULL);
+                else
+                    simdnorm_layer_norm_bwd_f32(m, cols, y + o, cols, x + o, cols, g, mean + r0,
+                                                rstd + r0, y + o, cols, NULL, NULL);
+            }
+            CHECK(memcmp(y, y2, n * sizeof(float)) == 0,
+                  "%s backward, %zu x %zu: the large call's dx differs from 64-row calls",
+                  rms ? "rms" : "ln", rows, cols);
         }
         free(x);
         free(y);

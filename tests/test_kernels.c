@@ -792,9 +792,10 @@ static void fill_bwd(float *p, size_t n, double scale)
         p[i] = (float)(rng_normal() * scale);
 }
 
-static void case_f32_bwd_sums(const simdnorm_kernels *k, const simdnorm_kernels *ref)
+/* f32_bwd_sums (seq 0) or its in-order form f32_bwd_sums_seq (1) against
+ * the written-out definition. */
+static void bwd_sums_case(const simdnorm_kernels *k, int seq)
 {
-    (void)ref;
     for (size_t li = 0; li < N_LENGTHS; li++) {
         const size_t n = length_at(li);
         rng_seed(9000 + n);
@@ -807,7 +808,7 @@ static void case_f32_bwd_sums(const simdnorm_kernels *k, const simdnorm_kernels 
         for (int v = 0; v < 2; v++) {
             const float *g = v ? gb.p : NULL;
             double got[2], want[2];
-            k->f32_bwd_sums(n, dyb.p, xb.p, g, 0.25f, 1.5f, got);
+            (seq ? k->f32_bwd_sums_seq : k->f32_bwd_sums)(n, dyb.p, xb.p, g, 0.25f, 1.5f, got);
             bwd_sums_def(n, dyb.p, xb.p, g, 0.25f, 1.5f, 1, want);
             CHECK(dbits(got[0]) == dbits(want[0]) && dbits(got[1]) == dbits(want[1]),
                   "n %zu gamma %d: (%.17g, %.17g), definition (%.17g, %.17g)", n, v, got[0],
@@ -817,6 +818,18 @@ static void case_f32_bwd_sums(const simdnorm_kernels *k, const simdnorm_kernels 
         guarded_free(xb);
         guarded_free(gb);
     }
+}
+
+static void case_f32_bwd_sums(const simdnorm_kernels *k, const simdnorm_kernels *ref)
+{
+    (void)ref;
+    bwd_sums_case(k, 0);
+}
+
+static void case_f32_bwd_sums_seq(const simdnorm_kernels *k, const simdnorm_kernels *ref)
+{
+    (void)ref;
+    bwd_sums_case(k, 1);
 }
 
 static void case_f32_bwd_dx(const simdnorm_kernels *k, const simdnorm_kernels *ref)
@@ -953,7 +966,7 @@ static void case_f32_bwd_dx_channels(const simdnorm_kernels *k, const simdnorm_k
 static void case_f32_norm_bwd_rows(const simdnorm_kernels *k, const simdnorm_kernels *ref)
 {
     (void)ref;
-    static const size_t lens[] = {1, 2, 7, 16, 17, 33, 64, 100, 257, 768, 1000};
+    static const size_t lens[] = {1, 2, 7, 16, 17, 33, 64, 100, 257, 768, 1000, 1500};
     const int emulated = getenv("SIMDNORM_TEST_EMULATED") != NULL;
     for (size_t li = 0; li < sizeof lens / sizeof *lens; li++)
         for (size_t rows = 1; rows <= 20; rows += (rows < 10 && !emulated ? 1 : 9)) {
@@ -1017,7 +1030,8 @@ static void case_f32_norm_bwd_rows(const simdnorm_kernels *k, const simdnorm_ker
                                            .dx_stride = stride, .dx = dx,
                                            .acc_g = sums ? acc : NULL,
                                            .acc_b = sums && !rms ? acc + n : NULL,
-                                           .inv_cols = 1.0 / (double)n};
+                                           .inv_cols = 1.0 / (double)n,
+                                           .from_memory = inplace}; /* in-order sums too */
                     k->f32_norm_bwd_rows(&jb, 0, rows);
                     size_t bad = 0;
                     for (size_t i = 0; i < len; i++)
@@ -1051,6 +1065,7 @@ static void case_f32_norm_bwd_rows(const simdnorm_kernels *k, const simdnorm_ker
                     jb.dx = ax;
                     jb.dx_stride = st16;
                     jb.stream = 1;
+                    jb.from_memory = 1;
                     jb.acc_g = v ? a2 : NULL;
                     jb.acc_b = v ? a2 + n : NULL;
                     k->f32_norm_bwd_rows(&jb, 0, rows);
@@ -1619,6 +1634,7 @@ int main(void)
             if (isa == SIMDNORM_ISA_SCALAR && strncmp(cases[c].name, "f32_", 4) == 0 &&
                 cases[c].fn != case_f32_layer_norm_rows &&
                 cases[c].fn != case_f32_rms_norm_rows && cases[c].fn != case_f32_bwd_sums &&
+                cases[c].fn != case_f32_bwd_sums_seq &&
                 cases[c].fn != case_f32_bwd_dx && cases[c].fn != case_f32_bwd_channel_sums &&
                 cases[c].fn != case_f32_bwd_dx_channels && cases[c].fn != case_f32_norm_bwd_rows &&
                 cases[c].fn != case_f32_bn_rows_nodes && cases[c].fn != case_f32_bn_bwd_rows_nodes &&

@@ -97,18 +97,20 @@ static ALWAYS_INLINE void bwd_round(const sx *dy, const sx *x, const float *gamm
 #define BWD_ROUNDS VF_MOMENTS_ROUNDS
 
 /* s1 (with a mean), s2 of one span, n >= 1: the first round peeled (it
- * assigns the double lanes), then full rounds BWD_ROUNDS at a time, then
- * the rest one by one. */
+ * assigns the double lanes), then full rounds BWD_ROUNDS at a time (where
+ * interleave: else one by one, reading in order, for spans from memory -
+ * reduce.h's moments_lanes_seq; the same bits), then the rest one by one. */
 static ALWAYS_INLINE void bwd_sums(size_t n, const sx *dy, const sx *x, const float *gamma,
                                    float mean, float rstd, double out[2], int has_gamma,
-                                   int has_mean)
+                                   int has_mean, int interleave)
 {
+    (void)interleave;
     const vf m = vf_set1(mean), r = vf_set1(rstd);
     vd s[LANE_VD], q[LANE_VD];
     size_t i = n < ROUND_ELEMS ? n : ROUND_ELEMS;
     bwd_round(dy, x, gamma, 0, i, m, r, s, q, 1, has_gamma, has_mean);
 #if BWD_ROUNDS > 1
-    for (; n - i >= BWD_ROUNDS * ROUND_ELEMS; i += BWD_ROUNDS * ROUND_ELEMS) {
+    for (; interleave && n - i >= BWD_ROUNDS * ROUND_ELEMS; i += BWD_ROUNDS * ROUND_ELEMS) {
         vf p[BWD_ROUNDS][LANE_VF], u[BWD_ROUNDS][LANE_VF];
 #pragma GCC unroll 8
         for (size_t t = 0; t < BWD_ROUNDS; t++)
@@ -198,9 +200,19 @@ void SIMDNORM_KERNEL(f32_bwd_sums)(size_t n, const float *dy, const float *x, co
                                    float mean, float rstd, double out[2])
 {
     if (gamma)
-        bwd_sums(n, dy, x, gamma, mean, rstd, out, 1, 1);
+        bwd_sums(n, dy, x, gamma, mean, rstd, out, 1, 1, 1);
     else
-        bwd_sums(n, dy, x, gamma, mean, rstd, out, 0, 1);
+        bwd_sums(n, dy, x, gamma, mean, rstd, out, 0, 1, 1);
+}
+
+/* Contract: kernels.h, f32_bwd_sums_seq. */
+void SIMDNORM_KERNEL(f32_bwd_sums_seq)(size_t n, const float *dy, const float *x,
+                                       const float *gamma, float mean, float rstd, double out[2])
+{
+    if (gamma)
+        bwd_sums(n, dy, x, gamma, mean, rstd, out, 1, 1, 0);
+    else
+        bwd_sums(n, dy, x, gamma, mean, rstd, out, 0, 1, 0);
 }
 
 /* Contract: kernels.h, f32_bwd_dx. */
@@ -445,7 +457,7 @@ static ALWAYS_INLINE void norm_bwd_rows(const simdnorm_bwd_job *jb, size_t r0, s
             bk.rstd[r] = jb->rstd[row];
             double s[2];
             bwd_sums(n, bk.dy[r], bk.x[r], jb->gamma, bk.mean[r], bk.rstd[r], s, has_gamma,
-                     has_mean);
+                     has_mean, !jb->from_memory);
             simdnorm_bwd_coeffs(s[0], s[1], jb->inv_cols, (double)bk.rstd[r], &bk.w[r], &bk.k[r],
                                 &bk.o[r]);
             if (!cols_pass && bk.dx[r]) /* no column sums: dx row by row, from L1 */
