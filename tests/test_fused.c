@@ -649,7 +649,8 @@ static void case_large_from_memory_channels(void)
                                     st + n * groups);
             for (size_t s0 = 0; s0 < n; s0 += gs)
                 simdnorm_group_norm_f32(SIMDNORM_NCHW, gs, c, sp, groups, x + s0 * c * sp, NULL,
-                                        NULL, 1e-5f, y2 + s0 * c * sp, st + 2 * n * groups + s0 * groups,
+                                        NULL, 1e-5f, y2 + s0 * c * sp,
+                                        st + 2 * n * groups + s0 * groups,
                                         st + 3 * n * groups + s0 * groups);
             CHECK(memcmp(st, st + 2 * n * groups, 2 * n * groups * sizeof(float)) == 0 &&
                       memcmp(y, y2, total * sizeof(float)) == 0,

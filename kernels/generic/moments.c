@@ -11,38 +11,45 @@
 
 #include "generic/reduce.h"
 
+/* One span's moments / sum of squares, the rounds interleaved or in order. */
+static ALWAYS_INLINE void span_moments(size_t n, const float *x, float shift, double out[2],
+                                       int interleave)
+{
+    vd s[LANE_VD], q[LANE_VD];
+    moments_lanes_with(n, x, shift, s, q, interleave);
+    out[0] = lanes_fold(s);
+    out[1] = lanes_fold(q);
+}
+
+static ALWAYS_INLINE double span_sumsq(size_t n, const float *x, int interleave)
+{
+    vd q[LANE_VD];
+    sumsq_lanes_with(n, x, q, interleave);
+    return lanes_fold(q);
+}
+
 /* Contract: kernels.h, f32_moments. */
 void SIMDNORM_KERNEL(f32_moments)(size_t n, const float *x, float shift, double out[2])
 {
-    vd s[LANE_VD], q[LANE_VD];
-    moments_lanes(n, x, shift, s, q);
-    out[0] = lanes_fold(s);
-    out[1] = lanes_fold(q);
+    span_moments(n, x, shift, out, 1);
 }
 
 /* Contract: kernels.h, f32_sumsq. */
 double SIMDNORM_KERNEL(f32_sumsq)(size_t n, const float *x)
 {
-    vd q[LANE_VD];
-    sumsq_lanes(n, x, q);
-    return lanes_fold(q);
+    return span_sumsq(n, x, 1);
 }
 
 /* Contract: kernels.h, f32_moments_seq. */
 void SIMDNORM_KERNEL(f32_moments_seq)(size_t n, const float *x, float shift, double out[2])
 {
-    vd s[LANE_VD], q[LANE_VD];
-    moments_lanes_seq(n, x, shift, s, q);
-    out[0] = lanes_fold(s);
-    out[1] = lanes_fold(q);
+    span_moments(n, x, shift, out, 0);
 }
 
 /* Contract: kernels.h, f32_sumsq_seq. */
 double SIMDNORM_KERNEL(f32_sumsq_seq)(size_t n, const float *x)
 {
-    vd q[LANE_VD];
-    sumsq_lanes_seq(n, x, q);
-    return lanes_fold(q);
+    return span_sumsq(n, x, 0);
 }
 
 /* Contract: kernels.h, f32_moments_rows. Where the vector header folds

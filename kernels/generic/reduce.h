@@ -62,9 +62,13 @@ static ALWAYS_INLINE void moments_round(const sx *x, size_t i, size_t end, vf nk
  * x86 on the FMA pipes, which leaves the adders the sums and flushes), per
  * round in float, into double lanes. The
  * first round is peeled (it assigns the double lanes), then full rounds
- * VF_MOMENTS_ROUNDS at a time (interleave, a constant where inlined: else
- * one by one - the same bits; see moments_lanes_seq), then the rest one by
- * one. */
+ * VF_MOMENTS_ROUNDS at a time where interleave, then the rest one by one.
+ * interleave 0 reads x in order, one round at a time - the same bits - for
+ * spans that come from memory: the interleaved rounds read R places 1 KiB
+ * apart at once, which the hardware prefetchers do not follow (Zen 5,
+ * LayerNorm of 4096-float rows at 64 MiB, AVX-512: 0.38 of the copy limit
+ * interleaved, 0.64 in order, as AVX2 whose moments do not interleave;
+ * commit 8f28df4). In cache the interleaved form is the fast one. */
 static ALWAYS_INLINE void moments_lanes_with(size_t n, const sx *x, float shift, vd s[LANE_VD],
                                              vd q[LANE_VD], int interleave)
 {
@@ -73,7 +77,8 @@ static ALWAYS_INLINE void moments_lanes_with(size_t n, const sx *x, float shift,
     size_t i = n < ROUND_ELEMS ? n : ROUND_ELEMS;
     moments_round(x, 0, i, nk, s, q, 1);
 #if VF_MOMENTS_ROUNDS > 1
-    for (; interleave && n - i >= VF_MOMENTS_ROUNDS * ROUND_ELEMS; i += VF_MOMENTS_ROUNDS * ROUND_ELEMS) {
+    for (; interleave && n - i >= VF_MOMENTS_ROUNDS * ROUND_ELEMS;
+         i += VF_MOMENTS_ROUNDS * ROUND_ELEMS) {
         vf p[VF_MOMENTS_ROUNDS][LANE_VF], r[VF_MOMENTS_ROUNDS][LANE_VF];
 #pragma GCC unroll 8
         for (size_t t = 0; t < VF_MOMENTS_ROUNDS; t++)
@@ -104,18 +109,6 @@ static ALWAYS_INLINE void moments_lanes(size_t n, const sx *x, float shift, vd s
                                         vd q[LANE_VD])
 {
     moments_lanes_with(n, x, shift, s, q, 1);
-}
-
-/* moments_lanes one round at a time, reading x in order: for spans that
- * come from memory. The interleaved rounds read R places 1 KiB apart at
- * once, which the hardware prefetchers do not follow (Zen 5, LayerNorm of
- * 4096-float rows at 64 MiB, AVX-512: 0.38 of the copy limit interleaved,
- * 0.64 in order, as AVX2 whose moments do not interleave; bench/ab.py,
- * commit message). In cache the interleaved form is the fast one. */
-static ALWAYS_INLINE void moments_lanes_seq(size_t n, const sx *x, float shift, vd s[LANE_VD],
-                                            vd q[LANE_VD])
-{
-    moments_lanes_with(n, x, shift, s, q, 0);
 }
 
 /* One round of the fast sum of squares' lanes: r = fmaf(x, x, r); absent
@@ -156,7 +149,8 @@ static ALWAYS_INLINE void sumsq_lanes_with(size_t n, const sx *x, vd q[LANE_VD],
     size_t i = n < ROUND_ELEMS ? n : ROUND_ELEMS;
     sumsq_round(x, 0, i, q, 1);
 #if VF_SUMSQ_ROUNDS > 1
-    for (; interleave && n - i >= VF_SUMSQ_ROUNDS * ROUND_ELEMS; i += VF_SUMSQ_ROUNDS * ROUND_ELEMS) {
+    for (; interleave && n - i >= VF_SUMSQ_ROUNDS * ROUND_ELEMS;
+         i += VF_SUMSQ_ROUNDS * ROUND_ELEMS) {
         vf r[VF_SUMSQ_ROUNDS][LANE_VF];
 #pragma GCC unroll 8
         for (size_t t = 0; t < VF_SUMSQ_ROUNDS; t++)
@@ -183,12 +177,6 @@ static ALWAYS_INLINE void sumsq_lanes_with(size_t n, const sx *x, vd q[LANE_VD],
 static ALWAYS_INLINE void sumsq_lanes(size_t n, const sx *x, vd q[LANE_VD])
 {
     sumsq_lanes_with(n, x, q, 1);
-}
-
-/* sumsq_lanes in order (moments_lanes_seq). */
-static ALWAYS_INLINE void sumsq_lanes_seq(size_t n, const sx *x, vd q[LANE_VD])
-{
-    sumsq_lanes_with(n, x, q, 0);
 }
 
 #endif

@@ -32,41 +32,47 @@
 #include "generic/reduce.h"
 
 /* One row's fast sums up to the in-register halvings (and all of them
- * where the header has no vd_fold_rows), out of line: inlined into the
- * batch loop, GCC spilled the 32 lanes' registers inside the hot loop
- * (1x4096 RMSNorm ran at half speed). */
+ * where the header has no vd_fold_rows), the rounds interleaved or in
+ * order (reduce.h, moments_lanes_with), inlined into the out-of-line
+ * functions below: inlined into the batch loop, GCC spilled the 32 lanes'
+ * registers inside the hot loop (1x4096 RMSNorm ran at half speed). */
+static ALWAYS_INLINE void row_moments_with(size_t n, const sx *x, float shift, vd *v1, vd *v2,
+                                           int interleave)
+{
+    vd s[LANE_VD], q[LANE_VD];
+    moments_lanes_with(n, x, shift, s, q, interleave);
+    *v1 = lanes_fold_to_reg(s);
+    *v2 = lanes_fold_to_reg(q);
+}
+
+static ALWAYS_INLINE vd row_sumsq_with(size_t n, const sx *x, int interleave)
+{
+    vd q[LANE_VD];
+    sumsq_lanes_with(n, x, q, interleave);
+    return lanes_fold_to_reg(q);
+}
+
 static __attribute__((noinline)) void row_moments(size_t n, const sx *x, float shift, vd *v1,
                                                   vd *v2)
 {
-    vd s[LANE_VD], q[LANE_VD];
-    moments_lanes(n, x, shift, s, q);
-    *v1 = lanes_fold_to_reg(s);
-    *v2 = lanes_fold_to_reg(q);
+    row_moments_with(n, x, shift, v1, v2, 1);
 }
 
 static __attribute__((noinline)) vd row_sumsq(size_t n, const sx *x)
 {
-    vd q[LANE_VD];
-    sumsq_lanes(n, x, q);
-    return lanes_fold_to_reg(q);
+    return row_sumsq_with(n, x, 1);
 }
 
-/* The same sums reading x in order (reduce.h, moments_lanes_seq): for the
- * rows of a streaming call, which come from memory. */
+/* In order: for the rows of a call from memory. */
 static __attribute__((noinline)) void row_moments_seq(size_t n, const sx *x, float shift, vd *v1,
                                                       vd *v2)
 {
-    vd s[LANE_VD], q[LANE_VD];
-    moments_lanes_seq(n, x, shift, s, q);
-    *v1 = lanes_fold_to_reg(s);
-    *v2 = lanes_fold_to_reg(q);
+    row_moments_with(n, x, shift, v1, v2, 0);
 }
 
 static __attribute__((noinline)) vd row_sumsq_seq(size_t n, const sx *x)
 {
-    vd q[LANE_VD];
-    sumsq_lanes_seq(n, x, q);
-    return lanes_fold_to_reg(q);
+    return row_sumsq_with(n, x, 0);
 }
 
 /* A row of one round (n <= ROUND_ELEMS): moments_lanes' only step, its
