@@ -646,14 +646,15 @@ static void half_engine_range(void *ctx, size_t r0, size_t r1)
     c->fn(&c->e, r0, r1);
 }
 
-/* engine_streams for 16-bit y: x + y beyond SIMDNORM_STREAM_BYTES, every
- * row of y on a cache line (64-byte aligned, stride a multiple of 32
- * elements), rows of at least 256 elements (the same 512 bytes). */
+/* engine_streams for 16-bit y: x + y beyond SIMDNORM_STREAM_BYTES, and
+ * every row of y on a cache line (64-byte aligned, stride a multiple of 32
+ * elements) with at least 256 elements (the same 512 bytes), or rows of at
+ * least 1024 elements (the same 2 KiB) wherever they start. */
 static inline int half_engine_streams(size_t rows, size_t cols, const uint16_t *y,
                                       size_t y_stride)
 {
     return rows * cols > SIMDNORM_STREAM_BYTES / (2 * sizeof(uint16_t)) &&
-           ((uintptr_t)y & 63) == 0 && (y_stride & 31) == 0 && cols >= 256;
+           ((((uintptr_t)y & 63) == 0 && (y_stride & 31) == 0 && cols >= 256) || cols >= 1024);
 }
 
 /* One call of the scratch path. */
