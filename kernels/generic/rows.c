@@ -186,7 +186,7 @@ static ALWAYS_INLINE float row_shift(size_t n, const sx *x)
  * time: a batch reads all its rows, then writes all of them, and the reads
  * of memory stall while it writes (LayerNorm of 768 / 1000-float rows at
  * 64 MiB, AVX-512: 0.6-0.7 of the copy limit in batches of 5 / 4, about
- * 0.9 row by row; bench/ab.py, commit message). A batch of one row takes
+ * 0.9 row by row; the in-process loop of commit 8f28df4). A batch of one row takes
  * the lone-row finish. Same bits whatever the batch. */
 static ALWAYS_INLINE size_t batch_rows(size_t n, int mem)
 {
