@@ -509,9 +509,8 @@ static simdnorm_status bn_bwd_run(bn_bwd_ctx *ctx, double total)
 {
     const size_t c = ctx->c, count = ctx->n * ctx->spatial;
     const size_t bytes = count * c * sizeof(float) * (ctx->dx ? 4 : 2);
-    ctx->plane_sums = count * c * 2 * sizeof(float) > SIMDNORM_STREAM_BYTES
-                          ? ctx->k->f32_bwd_sums_seq
-                          : ctx->k->f32_bwd_sums;
+    ctx->plane_sums = simdnorm_from_memory(count * c, sizeof(float)) ? ctx->k->f32_bwd_sums_seq
+                                                                      : ctx->k->f32_bwd_sums;
     void *mem = NULL;
     if (ctx->nhwc) {
         const size_t h = simdnorm_tree_height(ctx->g0, ctx->n);

@@ -1107,7 +1107,7 @@ static simdnorm_status bn_moments(int storage, simdnorm_layout layout, size_t n,
     }
     bn_call a = {1, layout == SIMDNORM_NHWC, 0, SIMDNORM_ACT_NONE, n, c, spatial, x, NULL,
                  NULL, NULL, NULL, 0.0, 0.0, NULL, NULL, NULL, NULL, NULL, NULL, 0};
-    a.stream = rows * c > BN_STREAM_BYTES / (2 * sizeof(float)); /* from memory: planes_moments_seq */
+    a.stream = simdnorm_from_memory(rows * c, sizeof(float)); /* planes_moments_seq */
     bn_moments_job j = {NULL, &a, 0, 0, 1, m, NULL, NULL};
     const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
     if (storage) { /* the twins: in chunks of samples */

@@ -425,7 +425,7 @@ static int gn_forward_phased(gn_fwd *a, int nt)
 static void gn_forward(gn_fwd *a)
 {
     const size_t pairs = a->n * a->groups, total = a->n * a->c * a->sp;
-    const int stream = total > SIMDNORM_STREAM_BYTES / (2 * sizeof(float));
+    const int stream = simdnorm_from_memory(total, sizeof(float));
     a->normalize = stream && a->sp >= GN_STREAM_MIN_RUN ? a->k->f32_normalize_stream
                                                         : a->k->f32_normalize;
     a->normalize_ch = stream ? a->k->f32_normalize_channels_stream : a->k->f32_normalize_channels;
@@ -828,9 +828,8 @@ static void gn_backward(gn_bwd *b, int nt)
 {
     const size_t pairs = b->n * b->groups, nc = b->n * b->c;
     const int phased = (size_t)nt > pairs;
-    b->plane_sums = nc * b->sp * 2 * sizeof(float) > SIMDNORM_STREAM_BYTES
-                        ? b->k->f32_bwd_sums_seq
-                        : b->k->f32_bwd_sums;
+    b->plane_sums = simdnorm_from_memory(nc * b->sp, sizeof(float)) ? b->k->f32_bwd_sums_seq
+                                                                     : b->k->f32_bwd_sums;
     if (!b->nhwc) {
         if (!phased) {
             gn_run(nt, pairs, bwd_nchw_pairs, b);

@@ -681,4 +681,13 @@ static inline void simdnorm_normalize_channels_rows(simdnorm_f32_normalize_chann
  * exceed ~24 MiB and losing badly below ~16 MiB. */
 #define SIMDNORM_STREAM_BYTES ((size_t)24 << 20)
 
+/* Whether a call whose x and y hold elems elements of es bytes each comes
+ * from memory: x + y beyond SIMDNORM_STREAM_BYTES. Such calls stream their
+ * outputs (where rows allow) and take their sums in order (the _seq / _mem
+ * forms, ARCHITECTURE.md "From memory"). */
+static inline int simdnorm_from_memory(size_t elems, size_t es)
+{
+    return elems > SIMDNORM_STREAM_BYTES / (2 * es);
+}
+
 #endif /* SIMDNORM_INTERNAL_H */

@@ -358,15 +358,8 @@ static void run_rows(const row_job *j, size_t r0, size_t r1)
  * 8.7, 8.0 - hence 128; 768 7.8, 7.3 / 9.4, 8.4. */
 static inline int engine_streams(size_t rows, size_t cols, const float *y, size_t y_stride)
 {
-    return rows * cols > SIMDNORM_STREAM_BYTES / (2 * sizeof(float)) &&
+    return simdnorm_from_memory(rows * cols, sizeof(float)) &&
            ((((uintptr_t)y & 63) == 0 && (y_stride & 15) == 0 && cols >= 128) || cols >= 512);
-}
-
-/* Whether x comes from memory (row job's from_memory): x + y exceed
- * SIMDNORM_STREAM_BYTES, as for streaming. */
-static inline int engine_from_memory(size_t rows, size_t cols)
-{
-    return rows * cols > SIMDNORM_STREAM_BYTES / (2 * sizeof(float));
 }
 
 /* Streaming stores when x + y exceed SIMDNORM_STREAM_BYTES and rows hold at
@@ -377,7 +370,7 @@ static inline int engine_from_memory(size_t rows, size_t cols)
  * the read-for-ownership it saves). */
 static simdnorm_f32_normalize_fn pick_normalize(const simdnorm_kernels *k, size_t rows, size_t cols)
 {
-    const int big = rows * cols > SIMDNORM_STREAM_BYTES / (2 * sizeof(float));
+    const int big = simdnorm_from_memory(rows * cols, sizeof(float));
     return big && cols >= 1024 ? k->f32_normalize_stream : k->f32_normalize;
 }
 
@@ -415,11 +408,11 @@ static inline __attribute__((always_inline)) row_job make_job(int rms, size_t ro
         j.hd = o->h ? o->h : y;
         j.hd_stride = o->h ? o->h_stride : y_stride;
     }
-    const int big = rows * cols > SIMDNORM_STREAM_BYTES / (2 * sizeof(float));
+    const int big = simdnorm_from_memory(rows * cols, sizeof(float));
     const simdnorm_row_job e = {k, cols, x, gamma, beta, x_stride, y_stride, y, mean, rstd,
                                 eps, j.inv_cols, j.act,
                                 engine_streams(rows, cols, y, y_stride) ? 2 : 0, NULL, NULL,
-                                engine_from_memory(rows, cols)};
+                                simdnorm_from_memory(rows * cols, sizeof(float))};
     j.e = e;
     if (j.add) {
         if (2 * cols > SCRATCH_FLOATS && !o->h)
@@ -460,7 +453,7 @@ run_plain_engine(int rms, size_t rows, size_t cols, const float *x, size_t x_str
                                 y_stride, y, mean, rstd, eps, 1.0 / (double)cols,
                                 SIMDNORM_ACT_NONE,
                                 engine_streams(rows, cols, y, y_stride) ? 2 : 0, NULL, NULL,
-                                engine_from_memory(rows, cols)};
+                                simdnorm_from_memory(rows * cols, sizeof(float))};
     simdnorm_parallel_for(rows, rows, bytes, rms ? rms_norm_engine_range : layer_norm_engine_range,
                           (void *)&e);
 }
@@ -653,7 +646,7 @@ static void half_engine_range(void *ctx, size_t r0, size_t r1)
 static inline int half_engine_streams(size_t rows, size_t cols, const uint16_t *y,
                                       size_t y_stride)
 {
-    return rows * cols > SIMDNORM_STREAM_BYTES / (2 * sizeof(uint16_t)) &&
+    return simdnorm_from_memory(rows * cols, sizeof(uint16_t)) &&
            ((((uintptr_t)y & 63) == 0 && (y_stride & 31) == 0 && cols >= 256) || cols >= 1024);
 }
 
@@ -743,7 +736,7 @@ static simdnorm_status half_norm(int rms, int storage, size_t rows, size_t cols,
         c.e.inv_cols = 1.0 / (double)cols;
         c.e.act = act;
         c.e.stream = half_engine_streams(rows, cols, y, y_stride) ? 2 : 0;
-        c.e.from_memory = rows * cols > SIMDNORM_STREAM_BYTES / (2 * sizeof(uint16_t));
+        c.e.from_memory = simdnorm_from_memory(rows * cols, sizeof(uint16_t));
         c.e.xh = x;
         c.e.yh = y;
         c.fn = storage == 1 ? (rms ? k->bf16_rms_norm_rows : k->bf16_layer_norm_rows)
