@@ -25,8 +25,18 @@ where it exists) by the simdnorm module with the same arguments, and copies
 the parameters and buffers (new tensors; build the optimizer after swapping),
 the requires_grad flags and the train/eval mode. Subclasses of those types are
 left alone (their forward may differ).
+
+Outputs (y, dx) of 1 MiB or more come from a cache of freed buffers: a
+buffer returns to it when the last tensor on it is freed and is handed out
+again for an output of the same size (a training loop's fresh outputs
+otherwise fault their pages in on every call). At most
+``SIMDNORM_TORCH_CACHE_MIB`` (default 256) MiB of freed buffers are kept;
+``empty_cache()`` frees them.
 """
 import numbers
+import os
+import threading
+import weakref
 
 import numpy as np
 import torch
@@ -37,7 +47,7 @@ from torch.autograd.function import once_differentiable
 from . import _simdnorm as _c
 
 __all__ = ["LayerNorm", "RMSNorm", "BatchNorm1d", "BatchNorm2d", "GroupNorm", "swap_modules",
-           "uses_library"]
+           "uses_library", "empty_cache"]
 
 
 def uses_library(*tensors):
@@ -60,25 +70,81 @@ def _needs_graph(*tensors):
 
 
 # Outputs (y, dx) are allocated here and written by the library through
-# NumPy views. The first touch of a fresh page is what large calls cost most
-# (~2 us per 4 KiB page on the development VM). Below 32 MiB glibc's malloc
-# reuses its heap, and torch's allocations (torch.empty_like) come back
-# mapped, where fresh NumPy arrays of 4 MiB faulted in ~1000 pages per
-# forward+backward (1024x1024: 2.7 ms against 1.3 ms). From 32 MiB on (glibc's
-# largest mmap threshold) every allocation is a fresh mapping: NumPy asks for
-# transparent huge pages there (madvise), ~540 faults for 64 MiB where
-# torch's allocation takes 16385.
-_HUGE = 32 << 20
+# NumPy views. The first touch of a fresh page is what large calls cost most:
+# glibc gives freed blocks of this size back to the kernel (munmap, or the
+# heap trimmed), so every forward's y and backward's dx faulted its pages in
+# again - 0.35 ms of a 4 MiB call's 0.58 ms forward and 0.84 ms backward
+# inside a module's forward+backward loop (1024x1024, AVX-512, one thread,
+# the library calls timed inside the loop; README "Python"). Outputs of _CACHE_MIN
+# bytes or more therefore come from a cache of freed buffers, as PyTorch's
+# CUDA caching allocator does for device memory: a buffer returns to the
+# cache when the last tensor (or NumPy array) on it is freed (weakref
+# finalizer on its NumPy view, which torch.from_numpy keeps alive), and is
+# handed out again for an output of the same size. At most _cache.limit
+# bytes of freed buffers are kept (SIMDNORM_TORCH_CACHE_MIB, default 256;
+# 0 keeps none); empty_cache() drops them. New buffers are NumPy arrays:
+# from 4 MiB on NumPy asks for transparent huge pages (madvise; a fresh
+# 64 MiB torch tensor took 16385 page faults here, NumPy's ~540). Below
+# _CACHE_MIN torch.empty_like: glibc's heap reuses such blocks.
+_CACHE_MIN = 1 << 20
+
+
+class _OutputCache:
+    """Freed float32 output buffers by element count, for reuse."""
+
+    def __init__(self, limit):
+        self.limit = limit
+        self.free = {}              # elements -> [1-D float32 arrays]
+        self.bytes = 0
+        # reentrant: a finalizer (give) can run inside take's allocations
+        self.lock = threading.RLock()
+
+    def take(self, shape):
+        """An uninitialized C-contiguous float32 array of this shape."""
+        n = 1
+        for s in shape:
+            n *= s
+        base = None
+        with self.lock:
+            lst = self.free.get(n)
+            if lst:
+                base = lst.pop()
+                self.bytes -= base.nbytes
+        if base is None:
+            base = np.empty(n, np.float32)
+        view = base.reshape(shape)
+        weakref.finalize(view, self.give, base).atexit = False
+        return view
+
+    def give(self, base):
+        with self.lock:
+            if self.bytes + base.nbytes <= self.limit:
+                self.free.setdefault(base.size, []).append(base)
+                self.bytes += base.nbytes
+
+    def clear(self):
+        with self.lock:
+            self.free = {}
+            self.bytes = 0
+
+
+_cache = _OutputCache(int(os.environ.get("SIMDNORM_TORCH_CACHE_MIB", "256")) << 20)
+
+
+def empty_cache():
+    """Frees the output buffers the modules keep for reuse (see the module's
+    docstring); tensors still in use are not affected."""
+    _cache.clear()
 
 
 def _empty_like(x, layout="NCHW"):
     """An uninitialized float32 tensor of x's shape: contiguous, or channels_last
     for layout 'NHWC' (a 4-D x)."""
-    if x.numel() * 4 >= _HUGE:
+    if x.numel() * 4 >= _CACHE_MIN:
         if layout == "NHWC":
             n, c, h, w = x.shape
-            return torch.from_numpy(np.empty((n, h, w, c), np.float32)).permute(0, 3, 1, 2)
-        return torch.from_numpy(np.empty(tuple(x.shape), np.float32))
+            return torch.from_numpy(_cache.take((n, h, w, c))).permute(0, 3, 1, 2)
+        return torch.from_numpy(_cache.take(tuple(x.shape)))
     if layout == "NHWC":
         return torch.empty_like(x, memory_format=torch.channels_last)
     return torch.empty_like(x)

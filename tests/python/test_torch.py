@@ -266,21 +266,51 @@ def test_isas_bitwise_through_torch():
         assert all(torch.equal(a, b) for a, b in zip(outs[0], o))
 
 
-def test_numpy_allocated_outputs(monkeypatch):
-    """Outputs from _HUGE bytes on are NumPy-allocated (huge pages): same results."""
+def test_cached_outputs(monkeypatch):
+    """Outputs from _CACHE_MIN bytes on come from the cache of freed buffers:
+    same results, a buffer is handed out again only once every tensor on it
+    is gone, and empty_cache / a zero limit keep none."""
     stock = nn.LayerNorm(64)
     randomize(stock)
     ours = swapped(stock)
     x = torch.randn(16, 64)
     want = fwd_bwd(ours, x)
-    monkeypatch.setattr(snt, "_HUGE", 64)
+    monkeypatch.setattr(snt, "_CACHE_MIN", 64)
+    snt.empty_cache()
     got = fwd_bwd(ours, x)
     assert torch.equal(got[0], want[0]) and torch.equal(got[1], want[1])
     gn = snt.GroupNorm(2, 4)
     bn = snt.BatchNorm2d(4)
     xg = torch.randn(2, 4, 3, 3)
-    compare(nn.GroupNorm(2, 4), gn, xg, "GroupNorm numpy-allocated")
-    compare(nn.BatchNorm2d(4), bn, xg, "BatchNorm numpy-allocated")
+    compare(nn.GroupNorm(2, 4), gn, xg, "GroupNorm cached outputs")
+    compare(nn.BatchNorm2d(4), bn, xg, "BatchNorm cached outputs")
+    compare(nn.BatchNorm2d(4), snt.BatchNorm2d(4), xg.contiguous(memory_format=torch.channels_last),
+            "BatchNorm NHWC cached outputs")
+    with torch.no_grad():
+        snt.empty_cache()
+        x1, x2 = torch.randn(16, 64), torch.randn(16, 64)
+        r1, r2 = ours(x1).clone(), ours(x2).clone()   # clones: torch-allocated
+        close(r1, stock(x1), "cached LayerNorm")
+        y1 = ours(x1)
+        y2 = ours(x2)                  # y1 alive: another buffer
+        assert y2.data_ptr() != y1.data_ptr()
+        assert torch.equal(y1, r1) and torch.equal(y2, r2)
+        p1 = y1.data_ptr()
+        view = y1[3:]                  # a view keeps the buffer
+        del y1
+        y3 = ours(x2)
+        assert y3.data_ptr() != p1 and torch.equal(view, r1[3:]) and torch.equal(y3, r2)
+        del view
+        y4 = ours(x2)                  # y1's buffer, free now
+        assert y4.data_ptr() == p1 and torch.equal(y4, r2)
+        freed = ours(x1).data_ptr()    # freed at once
+        assert ours(x2).data_ptr() == freed
+        assert snt._cache.bytes > 0
+        snt.empty_cache()
+        assert snt._cache.bytes == 0
+        monkeypatch.setattr(snt._cache, "limit", 0)
+        assert torch.equal(ours(x1), r1)
+        assert snt._cache.bytes == 0
 
 
 def test_no_grad_paths_equal_autograd_paths():
