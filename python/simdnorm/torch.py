@@ -33,6 +33,7 @@ otherwise fault their pages in on every call). At most
 ``SIMDNORM_TORCH_CACHE_MIB`` (default 256) MiB of freed buffers are kept;
 ``empty_cache()`` frees them.
 """
+import math
 import numbers
 import os
 import threading
@@ -70,20 +71,14 @@ def _needs_graph(*tensors):
 
 
 # Outputs (y, dx) are allocated here and written by the library through
-# NumPy views. The first touch of a fresh page is what large calls cost most:
-# glibc gives freed blocks of this size back to the kernel (munmap, or the
-# heap trimmed), so every forward's y and backward's dx faulted its pages in
-# again - 0.35 ms of a 4 MiB call's 0.58 ms forward and 0.84 ms backward
-# inside a module's forward+backward loop (1024x1024, AVX-512, one thread,
-# the library calls timed inside the loop; README "Python"). Outputs of _CACHE_MIN
-# bytes or more therefore come from a cache of freed buffers, as PyTorch's
-# CUDA caching allocator does for device memory: a buffer returns to the
-# cache when the last tensor (or NumPy array) on it is freed (weakref
-# finalizer on its NumPy view, which torch.from_numpy keeps alive), and is
-# handed out again for an output of the same size. At most _cache.limit
-# bytes of freed buffers are kept (SIMDNORM_TORCH_CACHE_MIB, default 256;
-# 0 keeps none); empty_cache() drops them. New buffers are NumPy arrays:
-# from 4 MiB on NumPy asks for transparent huge pages (madvise; a fresh
+# NumPy views. Outputs of _CACHE_MIN bytes or more come from _cache (the
+# module docstring): glibc gives freed blocks of this size back to the kernel
+# (munmap, or the heap trimmed), so in a forward+backward loop every y and dx
+# faulted its pages in again - 0.35 ms of a 4 MiB call's 0.58 ms forward and
+# 0.84 ms backward (1024x1024, AVX-512, one thread; README "Python"). A buffer
+# returns to the cache through a weakref finalizer on its NumPy view, which
+# torch.from_numpy keeps alive as long as any tensor on it. New buffers are
+# NumPy arrays: from 4 MiB on NumPy asks for transparent huge pages (a fresh
 # 64 MiB torch tensor took 16385 page faults here, NumPy's ~540). Below
 # _CACHE_MIN torch.empty_like: glibc's heap reuses such blocks.
 _CACHE_MIN = 1 << 20
@@ -101,9 +96,7 @@ class _OutputCache:
 
     def take(self, shape):
         """An uninitialized C-contiguous float32 array of this shape."""
-        n = 1
-        for s in shape:
-            n *= s
+        n = math.prod(shape)
         base = None
         with self.lock:
             lst = self.free.get(n)
