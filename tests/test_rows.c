@@ -256,6 +256,26 @@ static void case_large_odd_lengths(void)
     }
 }
 
+/* In place (y = x, stride xs) equals out of place, bit for bit, for both
+ * norms with gamma and beta. */
+static void check_in_place(problem p, const inputs *in)
+{
+    for (int rms = 0; rms < 2; rms++) {
+        problem a = p, b = p;
+        a.rms = b.rms = rms;
+        a.gamma = b.gamma = a.beta = b.beta = 1;
+        b.in_place = 1;
+        run ra = make_run(&a, in->x, in->gamma, in->beta);
+        run rb = make_run(&b, in->x, in->gamma, in->beta);
+        CHECK(call(&a, &ra) == SIMDNORM_OK && call(&b, &rb) == SIMDNORM_OK, "call failed");
+        for (size_t row = 0; row < p.rows; row++)
+            CHECK(memcmp(ra.y + row * a.ys, rb.y + row * b.xs, p.cols * sizeof(float)) == 0,
+                  "in place differs from out of place: cols %zu row %zu", p.cols, row);
+        free_run(&ra);
+        free_run(&rb);
+    }
+}
+
 static void case_strides_misaligned_in_place(void)
 {
     static const size_t cols[] = {1, 7, 33, 64, 100, 257};
@@ -274,26 +294,47 @@ static void case_strides_misaligned_in_place(void)
             p.misalign = mis * 5; /* 0, 5, 10, 15 floats off any alignment */
             p.y_tail = 4;
             check_all_variants(p, &in);
-            /* in place equals out of place, bit for bit */
-            for (int rms = 0; rms < 2; rms++) {
-                problem a = p, b = p;
-                a.rms = b.rms = rms;
-                a.gamma = b.gamma = a.beta = b.beta = 1;
-                b.in_place = 1;
-                run ra = make_run(&a, in.x, in.gamma, in.beta);
-                run rb = make_run(&b, in.x, in.gamma, in.beta);
-                CHECK(call(&a, &ra) == SIMDNORM_OK && call(&b, &rb) == SIMDNORM_OK,
-                      "call failed");
-                for (size_t row = 0; row < rows; row++)
-                    CHECK(memcmp(ra.y + row * a.ys, rb.y + row * b.xs,
-                                 cols[c] * sizeof(float)) == 0,
-                          "in place differs from out of place: cols %zu row %zu", cols[c], row);
-                free_run(&ra);
-                free_run(&rb);
-            }
+            check_in_place(p, &in);
             free_inputs(in);
         }
     }
+}
+
+/* Short rows (8 to 65 floats) in many batches: the row engine's short-row
+ * path (ISAs of 8-float vectors or wider: straight code per vector count,
+ * the next batch's statistics before this one's normalize, whole-vector
+ * loads past a row's end into the next row, the partial last vector as
+ * the vector that ends at the row's end). Against scalar and the
+ * reference, in place against out of place, packed and strided, with a NaN
+ * row and a row 1e6 off zero among them (the per-row path inside a batch);
+ * x's last row ends at a guard page. */
+static void case_short_rows_batches(void)
+{
+    static const size_t cols[] = {8, 9, 15, 16, 17, 31, 32, 33, 40, 47, 48, 63, 64, 65};
+    static const size_t rowss[] = {2, 9, 17, 34};
+    for (size_t c = 0; c < sizeof cols / sizeof *cols; c++)
+        for (size_t k = 0; k < sizeof rowss / sizeof *rowss; k++)
+            for (size_t gap = 0; gap < 4; gap += 3) {
+                const size_t n = cols[c], rows = rowss[k], xs = n + gap;
+                rng_seed(n * 1000 + rows * 10 + gap);
+                inputs in = make_inputs(rows, n, xs, 0.5, 2.0);
+                if (rows > 8) {
+                    in.x[5 * xs + n / 2] = NAN;
+                    for (size_t i = 0; i < n; i++)
+                        in.x[7 * xs + i] += 1e6f;
+                }
+                problem p = {0};
+                p.rows = rows;
+                p.cols = n;
+                p.xs = xs;
+                p.ys = n + gap;
+                p.stats = 1;
+                p.eps = 1e-5f;
+                p.y_tail = 4;
+                check_all_variants(p, &in);
+                check_in_place(p, &in);
+                free_inputs(in);
+            }
 }
 
 /* |mean|/std = 1e6: naive E[x^2]-E[x]^2 and a mean rounded to float fail. */
@@ -480,6 +521,7 @@ int main(void)
         {"lengths_1_to_300_guard_page", case_lengths_1_to_300},
         {"large_odd_lengths", case_large_odd_lengths},
         {"strides_misaligned_in_place", case_strides_misaligned_in_place},
+        {"short_rows_batches", case_short_rows_batches},
         {"offset_1e6_std_1", case_offset_1e6},
         {"near_flt_max_and_subnormal", case_near_flt_max},
         {"fallback_paths_outliers_overflow_underflow", case_fallback_paths},

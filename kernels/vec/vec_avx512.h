@@ -89,9 +89,15 @@ static inline vd vd_sqrt(vd a) { return _mm512_sqrt_pd(a); }
 static inline vd vd_neg(vd a) { return _mm512_xor_pd(a, _mm512_set1_pd(-0.0)); }
 static inline vd vd_abs(vd a) { return _mm512_abs_pd(a); }
 static inline vd vd_round_f32(vd a) { return _mm512_cvtps_pd(_mm512_cvtpd_ps(a)); }
+/* A whole vector unmasked: the row engine reads its lanes back at once,
+ * and loads are not forwarded from a masked store (RMSNorm of 33-float
+ * rows in cache 1-4 % faster; a throwaway loop, best of 60 calls). */
 static inline void vd_store_f32(float *p, vd v, size_t n)
 {
-    _mm256_mask_storeu_ps(p, (__mmask8)((1u << n) - 1), _mm512_cvtpd_ps(v));
+    if (n >= 8)
+        _mm256_storeu_ps(p, _mm512_cvtpd_ps(v));
+    else
+        _mm256_mask_storeu_ps(p, (__mmask8)((1u << n) - 1), _mm512_cvtpd_ps(v));
 }
 static inline vdmask vd_lt(vd a, vd b) { return _mm512_cmp_pd_mask(a, b, _CMP_LT_OQ); }
 static inline vdmask vd_le(vd a, vd b) { return _mm512_cmp_pd_mask(a, b, _CMP_LE_OQ); }
