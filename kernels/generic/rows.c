@@ -124,7 +124,7 @@ static ALWAYS_INLINE int short_rows_ok(size_t n)
  * of up to 40 floats, still bound by the core there. Measured (LayerNorm,
  * 64 MiB of x, one thread, without / with the pipe, ns a row, AVX-512 /
  * AVX2; a throwaway loop alternating the two libraries, best of 60 calls):
- * 33 floats 23.1 -> 22.3 / 26.9 -> 22.3; 40 21.6 -> 20.3 / 24.5 -> 22.3;
+ * 33 floats 23.6 -> 22.3 / 26.9 -> 22.3; 40 21.6 -> 20.3 / 24.5 -> 22.3;
  * 48 22.0 -> 23.3 / 25.2 -> 25.5; 64 28.7 -> 34.9 / 31.7 -> 34.6 (33 and
  * 64: `python3 bench/ab.py` on layer_norm/.../cols:33|64/rows:508400|262144). */
 static ALWAYS_INLINE int short_rows_pipe(const simdnorm_row_job *j)
@@ -636,10 +636,8 @@ void SIMDNORM_SKERNEL(layer_norm_rows)(const simdnorm_row_job *j, size_t r0, siz
         return;
     }
 #endif
-    if (short_rows_ok(j->cols) && short_rows_pipe(j))
-        layer_norm_rows(j, r0, r1, 0, 1, 1);
-    else if (short_rows_ok(j->cols))
-        layer_norm_rows(j, r0, r1, 0, 1, 0);
+    if (short_rows_ok(j->cols))
+        layer_norm_rows(j, r0, r1, 0, 1, short_rows_pipe(j)); /* pipe at run time: one copy less */
     else
         layer_norm_rows(j, r0, r1, 0, 0, 0);
 }
@@ -654,10 +652,8 @@ void SIMDNORM_SKERNEL(rms_norm_rows)(const simdnorm_row_job *j, size_t r0, size_
         return;
     }
 #endif
-    if (short_rows_ok(j->cols) && short_rows_pipe(j))
-        rms_norm_rows(j, r0, r1, 0, 1, 1);
-    else if (short_rows_ok(j->cols))
-        rms_norm_rows(j, r0, r1, 0, 1, 0);
+    if (short_rows_ok(j->cols))
+        rms_norm_rows(j, r0, r1, 0, 1, short_rows_pipe(j)); /* pipe at run time: one copy less */
     else
         rms_norm_rows(j, r0, r1, 0, 0, 0);
 }
