@@ -966,7 +966,10 @@ static void case_f32_bwd_dx_channels(const simdnorm_kernels *k, const simdnorm_k
 static void case_f32_norm_bwd_rows(const simdnorm_kernels *k, const simdnorm_kernels *ref)
 {
     (void)ref;
-    static const size_t lens[] = {1, 2, 7, 16, 17, 33, 64, 100, 257, 768, 1000, 1500};
+    /* 8..64: the short rows' vector counts (AVX2 1..8, AVX-512 1..4), a
+     * full and a partial last vector */
+    static const size_t lens[] = {1,  2,  7,  8,  9,  16,  17,  24,  33,  40,
+                                  48, 57, 63, 64, 65, 100, 257, 768, 1000, 1500};
     const int emulated = getenv("SIMDNORM_TEST_EMULATED") != NULL;
     for (size_t li = 0; li < sizeof lens / sizeof *lens; li++)
         for (size_t rows = 1; rows <= 20; rows += (rows < 10 && !emulated ? 1 : 9)) {
@@ -1045,6 +1048,18 @@ static void case_f32_norm_bwd_rows(const simdnorm_kernels *k, const simdnorm_ker
                                     (!rms && dbits(acc[n + j]) != dbits(wb[j]));
                         CHECK(badg == 0, "n %zu rows %zu variant %d: %zu dgamma/dbeta partials "
                                          "differ", n, rows, v, badg);
+                        /* without dx: the same partials */
+                        for (size_t j = 0; j < 2 * n; j++)
+                            acc[j] = 0.25;
+                        jb.dx = NULL;
+                        jb.dy = dyb.p;
+                        k->f32_norm_bwd_rows(&jb, 0, rows);
+                        badg = 0;
+                        for (size_t j = 0; j < n; j++)
+                            badg += dbits(acc[j]) != dbits(wg[j]) ||
+                                    (!rms && dbits(acc[n + j]) != dbits(wb[j]));
+                        CHECK(badg == 0, "n %zu rows %zu variant %d: %zu partials differ "
+                                         "without dx", n, rows, v, badg);
                     }
                 }
             }
@@ -1351,7 +1366,7 @@ static void half_engine_case(const simdnorm_kernels *k, int s, int rms)
 
 static void half_bwd_case(const simdnorm_kernels *k, int s)
 {
-    static const size_t lens[] = {1, 2, 7, 16, 17, 33, 64, 100, 257, 768, 1000};
+    static const size_t lens[] = {1, 2, 7, 8, 16, 17, 24, 33, 40, 57, 64, 100, 257, 768, 1000};
     for (size_t li = 0; li < sizeof lens / sizeof *lens; li++)
         for (size_t rows = 1; rows <= 20; rows += rows < 10 ? 3 : 9) {
             const size_t n = lens[li], stride = n + 5, len = (rows - 1) * stride + n;

@@ -440,10 +440,176 @@ static ALWAYS_INLINE void bwd_block_cols(const simdnorm_bwd_job *jb, const bwd_b
     }
 }
 
+/* ---- short rows (generic/lanes.h: VF_N <= n <= 2 * SIMDNORM_LANES) ------
+ * A block's sums and its column pass as straight code for the row's vector
+ * count V: the general path above runs three column passes over the block
+ * for a 33-float row (a partial load and store in the last) and folds each
+ * row's sums alone. The same operations on every element, so the same bits:
+ *  - sums (short_bwd_sums): bwd_round's only step. The last vector of a row
+ *    that is not the range's last (more: row + 1 < r1 is this call's) is
+ *    read whole - into the next row, which nothing has written yet (in
+ *    place, a block's dx is written after all of its sums, and the next
+ *    block starts past it) - and the lanes past n are dropped as bwd_round's
+ *    partial step drops them (g = +0, xhat = -0); gamma's last vector is a
+ *    partial load (gamma ends at n).
+ *  - column pass (short_bwd_cols): the last vector is the VF_N columns that
+ *    end at n, so nothing past a row is read or written; a column's dx and
+ *    its block sums are the same operations wherever the vector starts.
+ *    That vector's loads come before the stores of the vector it overlaps
+ *    (in place, the overlap still holds dy), and only its own columns (the
+ *    last cl lanes) enter acc_g/acc_b. */
+
+/* s1 (with a mean) and s2 of one short row as bwd_round leaves them, the
+ * halvings across registers done (lanes_fold_to_reg): vd_fold finishes
+ * them. gs: gamma's V vectors (the last one partial) or zeros. */
+static ALWAYS_INLINE void short_bwd_sums(size_t V, size_t n, const sx *dy, const sx *x,
+                                         const vf *gs, float mean, float rstd, int more,
+                                         int has_gamma, int has_mean, vd *v1, vd *v2)
+{
+    const vf m = vf_set1(mean), rs = vf_set1(rstd);
+    vf p[LANE_VF], r[LANE_VF];
+    vd s[LANE_VD], q[LANE_VD];
+#pragma GCC unroll 32
+    for (size_t j = 0; j < LANE_VF; j++)
+        p[j] = r[j] = vf_zero();
+#pragma GCC unroll 32
+    for (size_t k = 0; k < V; k++) {
+        const size_t c = k + 1 < V ? VF_N : n - k * VF_N, e = k * VF_N;
+        const int whole = c == VF_N || more;
+        vf g = bwd_g(whole ? vx_loadu(dy + e) : vx_load_part(dy + e, c), gs[k], has_gamma);
+        vf xh = bwd_xhat(whole ? vx_loadu(x + e) : vx_load_part(x + e, c), m, rs, has_mean);
+        if (c < VF_N) {
+            g = vf_keep_first(g, c);
+            xh = vf_neg(vf_keep_first(vf_neg(xh), c));
+        }
+        if (has_mean)
+            p[k % LANE_VF] = vf_add(p[k % LANE_VF], g);
+        r[k % LANE_VF] = vf_fma(g, xh, r[k % LANE_VF]);
+    }
+    if (has_mean) {
+        lanes_flush(p, s, 1);
+        *v1 = lanes_fold_to_reg(s);
+    } else {
+        *v1 = vd_zero();
+    }
+    lanes_flush(r, q, 1);
+    *v2 = lanes_fold_to_reg(q);
+}
+
+/* Vectors [k0, k1) of the block's short rows (V vectors, the last one the
+ * VF_N columns ending at n): dx where the job writes it, and the block's
+ * column sums added into acc_g/acc_b. gc: gamma at the same offsets. */
+static ALWAYS_INLINE void short_bwd_cols(size_t V, size_t k0, size_t k1, size_t n,
+                                         const simdnorm_bwd_job *jb, const bwd_block *bk,
+                                         const vf *gc, int has_gamma, int has_mean)
+{
+    const size_t last = n - VF_N;
+    vf bg[SHORT_VMAX], bb[SHORT_VMAX];
+#pragma GCC unroll 8
+    for (size_t k = k0; k < k1; k++)
+        bg[k] = bb[k] = vf_zero();
+    for (size_t r = 0; r < bk->m; r++) {
+        const vf mr = vf_set1(bk->mean[r]), rr = vf_set1(bk->rstd[r]), wr = vf_set1(bk->w[r]),
+                 kr = vf_set1(bk->k[r]), orr = vf_set1(bk->o[r]);
+        const sx *dyr = bk->dy[r], *xr = bk->x[r];
+        sx *dxr = bk->dx[r];
+        vf dl = vf_zero(), xl = vf_zero();
+        if (k1 == V) { /* the last vector's loads before any store */
+            dl = vx_loadu(dyr + last);
+            xl = vx_loadu(xr + last);
+        }
+#pragma GCC unroll 8
+        for (size_t k = k0; k < k1; k++) {
+            const vf d = k + 1 < V ? vx_loadu(dyr + k * VF_N) : dl;
+            const vf xh = bwd_xhat(k + 1 < V ? vx_loadu(xr + k * VF_N) : xl, mr, rr, has_mean);
+            if (dxr)
+                vx_storeu_c(dxr + (k + 1 < V ? k * VF_N : last),
+                            bwd_dx(bwd_g(d, gc[k], has_gamma), xh, wr, kr, orr, has_mean));
+            bg[k] = vf_fma(d, xh, bg[k]);
+            bb[k] = vf_add(bb[k], d);
+        }
+    }
+#pragma GCC unroll 8
+    for (size_t k = k0; k < k1; k++) {
+        const size_t from = k + 1 < V ? 0 : (V - 1) * VF_N - last; /* the lanes of its own columns */
+        double *acc[2] = {jb->acc_g, jb->acc_b};
+        const vf b2[2] = {bg[k], bb[k]};
+        for (size_t a = 0; a < 2; a++) {
+            if (!acc[a])
+                continue;
+            if (from == 0) {
+                bwd_acc_add(acc[a] + (k + 1 < V ? k * VF_N : last), b2[a], VF_N);
+            } else {
+                float t[VF_N];
+                vf_storeu(t, b2[a]);
+                for (size_t l = from; l < VF_N; l++)
+                    acc[a][last + l] += (double)t[l];
+            }
+        }
+    }
+}
+
+/* Rows [r0, r1) of short rows of V vectors: norm_bwd_rows' blocks. */
+static ALWAYS_INLINE void short_bwd_rows(size_t V, const simdnorm_bwd_job *jb, size_t r0,
+                                         size_t r1, int has_gamma, int has_mean)
+{
+    const size_t n = jb->cols, cl = n - (V - 1) * VF_N;
+    /* columns of a tile of the column pass; the last tile holds the last
+     * two vectors (the overlapping pair) */
+    const size_t tile = V < BWD_TILE ? V : BWD_TILE;
+    vf gs[SHORT_VMAX], gc[SHORT_VMAX];
+#pragma GCC unroll 8
+    for (size_t k = 0; k < V; k++) {
+        const size_t e = k * VF_N;
+        gs[k] = !has_gamma                ? vf_zero()
+                : k + 1 < V || cl == VF_N ? vf_loadu(jb->gamma + e)
+                                          : vf_load_part(jb->gamma + e, cl);
+        gc[k] = has_gamma ? vf_loadu(jb->gamma + (k + 1 < V ? e : n - VF_N)) : vf_zero();
+    }
+    for (size_t b = r0; b < r1; b += SIMDNORM_BWD_ROWS) {
+        bwd_block bk;
+        bk.m = r1 - b < SIMDNORM_BWD_ROWS ? r1 - b : SIMDNORM_BWD_ROWS;
+        vd v1[SIMDNORM_BWD_ROWS], v2[SIMDNORM_BWD_ROWS];
+        double s1[SIMDNORM_BWD_ROWS], s2[SIMDNORM_BWD_ROWS];
+        for (size_t r = 0; r < bk.m; r++) {
+            const size_t row = b + r;
+            bk.dy[r] = BDY(jb) + row * jb->dy_stride;
+            bk.x[r] = BX(jb) + row * jb->x_stride;
+            bk.dx[r] = BDX(jb) ? BDX(jb) + row * jb->dx_stride : NULL;
+            bk.mean[r] = has_mean ? jb->mean[row] : 0.0f;
+            bk.rstd[r] = jb->rstd[row];
+            short_bwd_sums(V, n, bk.dy[r], bk.x[r], gs, bk.mean[r], bk.rstd[r], row + 1 < r1,
+                           has_gamma, has_mean, &v1[r], &v2[r]);
+        }
+#if defined(VD_HAS_FOLD_ROWS)
+        _Static_assert(VD_N == SIMDNORM_BWD_ROWS, "one fold_rows per block");
+        for (size_t r = bk.m; r < SIMDNORM_BWD_ROWS; r++)
+            v1[r] = v2[r] = vd_zero(); /* no row: its lanes are never used */
+        vd_storeu(s1, vd_fold_rows(v1));
+        vd_storeu(s2, vd_fold_rows(v2));
+#else
+        for (size_t r = 0; r < bk.m; r++) {
+            s1[r] = vd_fold(v1[r]);
+            s2[r] = vd_fold(v2[r]);
+        }
+#endif
+        for (size_t r = 0; r < bk.m; r++)
+            simdnorm_bwd_coeffs(has_mean ? s1[r] : 0.0, s2[r], jb->inv_cols, (double)bk.rstd[r],
+                                &bk.w[r], &bk.k[r], &bk.o[r]);
+        if (V > tile)
+            short_bwd_cols(V, 0, V - tile, n, jb, &bk, gc, has_gamma, has_mean);
+        short_bwd_cols(V, V - tile, V, n, jb, &bk, gc, has_gamma, has_mean);
+    }
+}
+
 static ALWAYS_INLINE void norm_bwd_rows(const simdnorm_bwd_job *jb, size_t r0, size_t r1,
                                         int has_gamma, int has_mean, int stream)
 {
     const size_t n = jb->cols;
+    if (!stream && short_rows_ok(n)) { /* (short rows never stream: under 128 floats) */
+        SHORT_WITH_V(n, short_bwd_rows(V, jb, r0, r1, has_gamma, has_mean));
+        return;
+    }
     const int cols_pass = jb->acc_g || jb->acc_b;
     for (size_t b = r0; b < r1; b += SIMDNORM_BWD_ROWS) {
         bwd_block bk;

@@ -61,4 +61,32 @@ static ALWAYS_INLINE size_t lanes_in_reg(size_t j, size_t r, size_t width)
     return r <= j * width ? 0 : r - j * width >= width ? width : r - j * width;
 }
 
+/* Short rows (VF_N <= n <= 2 * SIMDNORM_LANES; AVX2 and AVX-512, whose
+ * vectors hold at least 8 floats): every canonical lane holds at most two of
+ * the row's elements, so a row is at most SHORT_VMAX vectors and the row
+ * engine (rows.c) and the backward (bwd.c) write its loops as straight code
+ * for each vector count V. */
+#define SHORT_VMAX (2 * LANE_VF)
+
+static ALWAYS_INLINE int short_rows_ok(size_t n)
+{
+    return VF_N >= 8 && n >= VF_N && n <= 2 * SIMDNORM_LANES;
+}
+
+/* Runs stmt with V bound to a short row's vector count, ceil(n / VF_N), as
+ * a compile-time constant: the loops below unroll to straight code. */
+#define SHORT_WITH_V(n, stmt)                                                  \
+    do {                                                                       \
+    switch (((n) + VF_N - 1) / VF_N) {                                         \
+    case 1: { enum { V = 1 }; stmt; } break;                                   \
+    case 2: { enum { V = 2 }; stmt; } break;                                   \
+    case 3: { enum { V = 3 }; stmt; } break;                                   \
+    case 4: { enum { V = 4 }; stmt; } break;                                   \
+    case 5: { enum { V = 5 < SHORT_VMAX ? 5 : SHORT_VMAX }; stmt; } break;     \
+    case 6: { enum { V = 6 < SHORT_VMAX ? 6 : SHORT_VMAX }; stmt; } break;     \
+    case 7: { enum { V = 7 < SHORT_VMAX ? 7 : SHORT_VMAX }; stmt; } break;     \
+    default: { enum { V = 8 < SHORT_VMAX ? 8 : SHORT_VMAX }; stmt; } break;    \
+    }                                                                          \
+    } while (0)
+
 #endif

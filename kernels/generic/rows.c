@@ -96,9 +96,9 @@ static __attribute__((noinline)) vd row_sumsq_short(size_t n, const sx *x)
 }
 
 /* ---- Short rows: VF_N <= n <= 2 * SIMDNORM_LANES --------------------------
- * Every canonical lane holds at most two of the row's elements, so a row is
- * at most SHORT_VMAX vectors and its sums, its normalize and its tails are
- * inlined into the batch loop as straight code for each vector count V
+ * A row is at most SHORT_VMAX vectors (generic/lanes.h) and its sums, its
+ * normalize and its tails are inlined into the batch loop as straight code
+ * for each vector count V
  * (the general path's per-row call, its round loop and its partial loads
  * were a third of a 33-float row's instructions: AVX2 343 -> 232 a row,
  * `ROWS=248 valgrind --tool=callgrind tools/qemu-icount/lncall 33 200 avx2
@@ -111,13 +111,8 @@ static __attribute__((noinline)) vd row_sumsq_short(size_t n, const sx *x)
  * normalize never reads or writes past the row: its last, partial vector
  * is taken as the VF_N elements that end at n, computed before any store
  * (in place the overlap still holds x) and stored last, rewriting the
- * overlap with the same values. */
-#define SHORT_VMAX (2 * LANE_VF)
-
-static ALWAYS_INLINE int short_rows_ok(size_t n)
-{
-    return VF_N >= 8 && n >= VF_N && n <= 2 * SIMDNORM_LANES;
-}
+ * overlap with the same values. SHORT_VMAX, short_rows_ok and SHORT_WITH_V:
+ * generic/lanes.h. */
 
 /* Whether short rows take the next batch's statistics before this batch's
  * normalize (layer_norm_rows' pipe): in cache always; from memory for rows
@@ -131,22 +126,6 @@ static ALWAYS_INLINE int short_rows_pipe(const simdnorm_row_job *j)
 {
     return !j->from_memory || j->cols <= 40;
 }
-
-/* Runs stmt with V bound to a short row's vector count, ceil(n / VF_N), as
- * a compile-time constant: the loops below unroll to straight code. */
-#define SHORT_WITH_V(n, stmt)                                                  \
-    do {                                                                       \
-    switch (((n) + VF_N - 1) / VF_N) {                                         \
-    case 1: { enum { V = 1 }; stmt; } break;                                   \
-    case 2: { enum { V = 2 }; stmt; } break;                                   \
-    case 3: { enum { V = 3 }; stmt; } break;                                   \
-    case 4: { enum { V = 4 }; stmt; } break;                                   \
-    case 5: { enum { V = 5 < SHORT_VMAX ? 5 : SHORT_VMAX }; stmt; } break;     \
-    case 6: { enum { V = 6 < SHORT_VMAX ? 6 : SHORT_VMAX }; stmt; } break;     \
-    case 7: { enum { V = 7 < SHORT_VMAX ? 7 : SHORT_VMAX }; stmt; } break;     \
-    default: { enum { V = 8 < SHORT_VMAX ? 8 : SHORT_VMAX }; stmt; } break;    \
-    }                                                                          \
-    } while (0)
 
 /* moments_round(x, 0, n, -shift) and the halvings across registers of a
  * short row of V vectors; more: the lanes past n may be read (see above). */
