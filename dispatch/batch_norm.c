@@ -400,11 +400,49 @@ infer_channel(const bn_call *a, size_t ch)
  * the statistics of one channel at a time (its planes a whole sample apart)
  * read memory at half the speed, which costs more than a second read from
  * memory saves. The statistics: chunk_moments (the sample tree). */
+/* Elements of a slow plane of a 16-bit call widened at a time. */
+#define BN_HALF_PIECE 1024
+
+/* A plane of a 16-bit NCHW call (a->storage), read and written in 16 bits:
+ * a fast plan through the storage's normalize kernel, the twin of the
+ * f32_normalize call simdnorm_apply_normalize_ch makes (kernels.h "16-bit
+ * storage": f32_normalize's output on the widened plane, narrowed); a slow
+ * one in pieces widened into a float buffer, simdnorm_apply_normalize_ch
+ * there (elementwise: a piece's elements get the whole plane's
+ * operations), narrowed. So every output is the float32 call's, narrowed
+ * once - what the widened scratch gave (simdnorm_half_by_samples), without
+ * the scratch's two extra passes. */
+static void half_plane(const simdnorm_kernels *k, const bn_call *a, const simdnorm_norm_plan *p,
+                       size_t sp, size_t off, size_t ch, int stream)
+{
+    if (p->fast) {
+        const float *g = p->folded ? NULL : a->gamma, *b = p->folded ? NULL : a->beta;
+        if (a->storage == 1)
+            (stream ? k->bf16_normalize_stream : k->bf16_normalize)(
+                sp, (const simdnorm_bf16 *)(const void *)a->x + off, p->shift, p->scale,
+                p->offset, g, b, a->act, (simdnorm_bf16 *)(void *)a->y + off);
+        else
+            (stream ? k->f16_normalize_stream : k->f16_normalize)(
+                sp, (const simdnorm_f16 *)(const void *)a->x + off, p->shift, p->scale,
+                p->offset, g, b, a->act, (simdnorm_f16 *)(void *)a->y + off);
+        return;
+    }
+    float buf[BN_HALF_PIECE];
+    for (size_t e = 0; e < sp; e += BN_HALF_PIECE) {
+        const size_t m = sp - e < BN_HALF_PIECE ? sp - e : BN_HALF_PIECE;
+        simdnorm_half_widen(a->storage, m, (const uint16_t *)(const void *)a->x + off + e, buf);
+        simdnorm_apply_normalize_ch(k, k->f32_normalize, p, m, buf, a->gamma, a->beta, ch,
+                                    a->act, buf);
+        simdnorm_half_narrow(a->storage, m, buf, (uint16_t *)(void *)a->y + off + e);
+    }
+}
+
 static void run_nchw(const simdnorm_kernels *k, const bn_call *a, size_t cb, size_t ce)
 {
     const size_t n = a->n, c = a->c, sp = a->spatial;
+    const int stream = a->stream && sp >= BN_STREAM_MIN_RUN;
     const simdnorm_f32_normalize_fn normalize =
-        a->stream && sp >= BN_STREAM_MIN_RUN ? k->f32_normalize_stream : k->f32_normalize;
+        stream ? k->f32_normalize_stream : k->f32_normalize;
     simdnorm_moments acc[BN_CHUNK];
     simdnorm_norm_plan p[BN_CHUNK];
     const size_t chunk = train_chunk(a);
@@ -417,10 +455,11 @@ static void run_nchw(const simdnorm_kernels *k, const bn_call *a, size_t cb, siz
         for (size_t i = 0; i < n; i++)
             for (size_t j = 0; j < cw; j++) {
                 const size_t off = (i * c + c0 + j) * sp;
-                const float *xp = a->x + off;
-                float *yp = a->y + off;
-                simdnorm_apply_normalize_ch(k, normalize, &p[j], sp, xp, a->gamma, a->beta,
-                                            c0 + j, a->act, yp);
+                if (a->storage)
+                    half_plane(k, a, &p[j], sp, off, c0 + j, stream);
+                else
+                    simdnorm_apply_normalize_ch(k, normalize, &p[j], sp, a->x + off, a->gamma,
+                                                a->beta, c0 + j, a->act, a->y + off);
             }
     }
 }
@@ -829,9 +868,10 @@ static void run(bn_call *a)
 {
     const simdnorm_kernels *k = simdnorm_active_kernels();
     a->nhwc = a->nhwc || a->spatial == 1;
-    a->stream = a->n * a->c * a->spatial > BN_STREAM_BYTES / (2 * sizeof(float));
+    const size_t es = a->storage ? 2 : sizeof(float);
+    a->stream = simdnorm_from_memory(a->n * a->c * a->spatial, es);
     const size_t c = a->c, unit = a->nhwc ? BN_NHWC_MIN_CHANNELS : 1;
-    const size_t bytes = a->n * a->spatial * c * sizeof(float) * (a->train ? 3 : 2);
+    const size_t bytes = a->n * a->spatial * c * es * (a->train ? 3 : 2);
     if (a->train && a->nhwc && train_nhwc(k, a, bytes))
         return;
     bn_split sp = {k, a, unit};
@@ -848,6 +888,7 @@ static void infer_on_scratch(void *ctx, size_t s0, size_t m, float *s)
     bn_call a = *(const bn_call *)ctx;
     a.n = m;
     a.x = a.y = s;
+    a.storage = 0; /* the scratch is float */
     run(&a);
 }
 
@@ -861,6 +902,7 @@ static void given_on_scratch(void *ctx, size_t s0, size_t m, float *s)
     bn_call a = *(const bn_call *)ctx;
     a.n = m;
     a.x = a.y = s;
+    a.storage = 0; /* the scratch is float */
     if (s0 != 0)
         a.running_mean = a.running_var = NULL;
     run(&a);
@@ -913,12 +955,23 @@ static simdnorm_status half_batch_moments(const bn_call *a, simdnorm_moments *m)
     return SIMDNORM_OK;
 }
 
-/* The 16-bit training forward in two passes over chunks of whole samples:
- * the batch's moments (half_batch_moments), then each chunk normalized from
- * them (given_on_scratch: train_from_moments, bit for bit the plain
- * training call). x is read twice and y written once in 16 bits; the float
- * scratch holds one chunk (the whole tensor widened was a 25 MB scratch for
- * (32,64,56,56)). SIMDNORM_ERR_NOMEM before anything is written. */
+/* Whether a 16-bit call normalizes its x in 16 bits (run_nchw's
+ * half_plane: NCHW planes, spatial > 1), not on a widened float scratch
+ * (simdnorm_half_by_samples: NHWC and 2-D, whose channel kernels are float
+ * only). */
+static int half_direct(const bn_call *a)
+{
+    return !a->nhwc && a->spatial > 1;
+}
+
+/* The 16-bit training forward in two passes: the batch's moments
+ * (half_batch_moments, over chunks of whole samples widened), then the
+ * normalize from them (train_from_moments, bit for bit the plain training
+ * call): NCHW in 16 bits (half_direct), else each chunk on its float
+ * scratch (given_on_scratch). x is read twice and y written once in 16
+ * bits; a float scratch holds one chunk (the whole tensor widened was a 25
+ * MB scratch for (32,64,56,56)). SIMDNORM_ERR_NOMEM before anything is
+ * written. */
 static simdnorm_status train_half(bn_call *a)
 {
     simdnorm_moments *m = malloc(a->c * sizeof *m);
@@ -927,16 +980,20 @@ static simdnorm_status train_half(bn_call *a)
     simdnorm_status r = half_batch_moments(a, m);
     if (r == SIMDNORM_OK) {
         a->given = m;
-        r = simdnorm_half_by_samples(a->storage, a->n, a->c * a->spatial, a->x, a->y,
-                                     given_on_scratch, a);
+        if (half_direct(a))
+            run(a);
+        else
+            r = simdnorm_half_by_samples(a->storage, a->n, a->c * a->spatial, a->x, a->y,
+                                         given_on_scratch, a);
         a->given = NULL;
     }
     free(m);
     return r;
 }
 
-/* Validation, then run: a 16-bit call (a->storage) runs on a float scratch
- * holding x widened, normalized in place there and narrowed into y. */
+/* Validation, then run: a 16-bit call (a->storage) that is not
+ * half_direct runs on a float scratch holding x widened, normalized in
+ * place there and narrowed into y. */
 static simdnorm_status bn_entry(bn_call *a, simdnorm_layout layout, float eps, float momentum,
                                 const simdnorm_norm_options *opt)
 {
@@ -948,11 +1005,11 @@ static simdnorm_status bn_entry(bn_call *a, simdnorm_layout layout, float eps, f
         a->act = (int)opt->activation;
     simdnorm_status r = SIMDNORM_OK;
     const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
-    if (a->storage && !a->train)
+    if (a->storage && a->train) /* check_bn ensured n * spatial >= 2 */
+        r = train_half(a);
+    else if (a->storage && !half_direct(a))
         r = simdnorm_half_by_samples(a->storage, a->n, a->c * a->spatial, a->x, a->y,
                                      infer_on_scratch, a);
-    else if (a->storage) /* training: check_bn ensured n * spatial >= 2 */
-        r = train_half(a);
     else
         run(a);
     simdnorm_fpenv_leave(fe);
@@ -1214,7 +1271,7 @@ static simdnorm_status bn_from_moments(int storage, simdnorm_layout layout, size
     if (n * spatial == 0) {
         for (size_t ch = 0; ch < c; ch++)
             (void)train_channel(&a, ch, m[ch]);
-    } else if (storage) { /* the twins: in chunks of samples, as train_half's second pass */
+    } else if (storage && !half_direct(&a)) { /* as train_half's second pass */
         r = simdnorm_half_by_samples(storage, n, c * spatial, x, y, given_on_scratch, &a);
     } else {
         run(&a);

@@ -725,6 +725,73 @@ static void case_sample_chunks(simdnorm_isa isa)
     h_end();
 }
 
+/* BatchNorm NCHW from memory (x + y beyond 24 MiB in 16 bits: the 16-bit
+ * normalize kernels' streaming forms, dispatch/batch_norm.c half_plane):
+ * training (plain and with an activation) and inference against the
+ * float32 functions on the widened tensor, a NaN making one channel slow,
+ * 1 and 2 threads. Native runs only (large for qemu and valgrind). */
+static void case_bn_from_memory(simdnorm_isa isa)
+{
+    if (!begin_isa_case("twins_bn_from_memory", isa))
+        return;
+    if (getenv("SIMDNORM_TEST_EMULATED")) {
+        h_skip("emulated");
+        return;
+    }
+    const size_t n = 2, c = 4, sp = (size_t)1 << 20, t = n * c * sp;
+    uint16_t *x = malloc(t * 2), *y = malloc(t * 2);
+    float *xf = malloc(t * 4), *yf = malloc(t * 4), g[4], b[4], rm[4], rv[4];
+    const int saved = simdnorm_get_num_threads();
+    for (int s = 1; s <= 2; s++) {
+        rng_seed(5200 + (size_t)s);
+        fill16(s, x, n * c, sp, sp, 0);
+        x[(c + 1) * sp + 12345] = narrow1(s, NAN); /* sample 1, channel 1: slow */
+        widen_n(s, t, x, xf);
+        fill_normal(g, c, 1.0, 0.2);
+        fill_normal(b, c, 0.0, 1.0);
+        fill_normal(rm, c, 0.5, 1.0);
+        fill_normal(rv, c, 2.0, 0.5);
+        for (int th = 1; th <= 2; th++) {
+            simdnorm_set_num_threads(th);
+            float mf[4], rf[4], mh[4], rh[4];
+            CHECK(simdnorm_batch_norm_train_f32(SIMDNORM_NCHW, n, c, sp, xf, g, b, 1e-5f, 0.1f,
+                                                NULL, NULL, yf, mf, rf) == SIMDNORM_OK &&
+                      TWIN(s, simdnorm_batch_norm_train, SIMDNORM_NCHW, n, c, sp, x, g, b, 1e-5f,
+                           0.1f, NULL, NULL, y, mh, rh) == SIMDNORM_OK &&
+                      n_differ(s, t, y, yf) == 0 && memcmp(mf, mh, sizeof mf) == 0 &&
+                      memcmp(rf, rh, sizeof rf) == 0,
+                  "storage %d, %d threads: batch_norm_train from memory differs", s, th);
+            const simdnorm_norm_options of = {NULL, 0, NULL, SIMDNORM_ACT_SILU, NULL, 0};
+            const simdnorm_norm_options_bf16 ob = {NULL, 0, NULL, SIMDNORM_ACT_SILU, NULL, 0};
+            const simdnorm_norm_options_f16 oh = {NULL, 0, NULL, SIMDNORM_ACT_SILU, NULL, 0};
+            CHECK(simdnorm_batch_norm_train_ex_f32(SIMDNORM_NCHW, n, c, sp, xf, g, NULL, 1e-5f,
+                                                   0.1f, NULL, NULL, yf, NULL, NULL,
+                                                   &of) == SIMDNORM_OK &&
+                      (s == 1 ? simdnorm_batch_norm_train_ex_bf16(SIMDNORM_NCHW, n, c, sp, x, g,
+                                                                  NULL, 1e-5f, 0.1f, NULL, NULL,
+                                                                  y, NULL, NULL, &ob)
+                              : simdnorm_batch_norm_train_ex_f16(SIMDNORM_NCHW, n, c, sp, x, g,
+                                                                 NULL, 1e-5f, 0.1f, NULL, NULL,
+                                                                 y, NULL, NULL, &oh)) ==
+                          SIMDNORM_OK &&
+                      n_differ(s, t, y, yf) == 0,
+                  "storage %d, %d threads: batch_norm_train_ex from memory differs", s, th);
+            CHECK(simdnorm_batch_norm_infer_f32(SIMDNORM_NCHW, n, c, sp, xf, g, b, rm, rv, 1e-5f,
+                                                yf) == SIMDNORM_OK &&
+                      TWIN(s, simdnorm_batch_norm_infer, SIMDNORM_NCHW, n, c, sp, x, g, b, rm, rv,
+                           1e-5f, y) == SIMDNORM_OK &&
+                      n_differ(s, t, y, yf) == 0,
+                  "storage %d, %d threads: batch_norm_infer from memory differs", s, th);
+        }
+    }
+    simdnorm_set_num_threads(saved);
+    free(x);
+    free(y);
+    free(xf);
+    free(yf);
+    h_end();
+}
+
 /* One thread and two: the same bits (calls large enough to split). */
 static void case_threads(void)
 {
@@ -968,6 +1035,7 @@ int main(void)
         case_backward(arch_isas[i]);
         case_channels(arch_isas[i]);
         case_sample_chunks(arch_isas[i]);
+        case_bn_from_memory(arch_isas[i]);
     }
     case_threads();
     case_errors();
