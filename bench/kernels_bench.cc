@@ -677,6 +677,29 @@ void set_counters_bytes(benchmark::State &st, size_t bytes, size_t elems)
             benchmark::ClobberMemory();                                                         \
         }                                                                                       \
         set_counters_bytes(st, 6 * s.elems(), s.elems());                                       \
+    }                                                                                           \
+    void run_##S##_moments_rows(State &st, const K *k, const Rows &s)                           \
+    {                                                                                           \
+        HalfBuffers &h = half_##S(k);                                                           \
+        Buffers &m = buffers();                                                                 \
+        for (size_t r = 0; r < s.rows; r++)                                                     \
+            m.row_shift[r] = 0.25f;                                                             \
+        for (auto _ : st) {                                                                     \
+            k->S##_moments_rows(s.rows, s.n, h.x, s.n, m.row_shift, m.s1, m.s2);                \
+            benchmark::ClobberMemory();                                                         \
+        }                                                                                       \
+        set_counters_bytes(st, 2 * s.elems(), s.elems());                                       \
+    }                                                                                           \
+    void run_##S##_moments_seq(State &st, const K *k, const Span &s)                            \
+    {                                                                                           \
+        HalfBuffers &h = half_##S(k);                                                           \
+        double out[2];                                                                          \
+        for (auto _ : st) {                                                                     \
+            k->S##_moments_seq(s.n, h.x, 0.25f, out);                                           \
+            benchmark::DoNotOptimize(out);                                                      \
+            benchmark::ClobberMemory();                                                         \
+        }                                                                                       \
+        set_counters_bytes(st, 2 * s.n, s.n);                                                   \
     }
 KB_HALF_RUNNERS_(bf16)
 KB_HALF_RUNNERS_(f16)

@@ -81,6 +81,7 @@
 #include <stdlib.h>
 
 #include "fpenv.h"
+#include "half.h"
 #include "internal.h"
 
 /* Channels per chunk: the per-channel scratch lives on the stack. */
@@ -161,6 +162,67 @@ static void planes_moments_seq(const simdnorm_kernels *k, size_t cw, size_t sp, 
         s1[j] = o[0];
         s2[j] = o[1];
     }
+}
+
+/* A non-finite 16-bit leaf (x[i*stride], len elements): leaf_nonfinite's
+ * plain float64 mean of the widened values. */
+static void leaf_nonfinite_half(int storage, const uint16_t *x, size_t len, double *mean,
+                                double *m2)
+{
+    double sum = 0.0;
+    for (size_t r = 0; r < len; r++)
+        sum += storage == 1 ? simdnorm_bf16_widen1(x[r]) : simdnorm_f16_widen1(x[r]);
+    *mean = sum / (double)len;
+    *m2 = NAN;
+}
+
+/* The leaves of the cw consecutive 16-bit NCHW planes at x + off
+ * (a->spatial elements each) into lm/lq, read in 16 bits by the storage's
+ * moments kernels: bn_walk's float leaves (simdnorm_head_shift, one
+ * <s>_moments_rows call for planes of one block - per plane <s>_moments_seq
+ * from memory - and simdnorm_finish_block; simdnorm_span_moments for longer
+ * planes; the non-finite rule's plain mean) in their 16-bit forms, the
+ * same bits as the float32 call on the widened tensor. */
+static void half_planes_leaves(const simdnorm_kernels *k, const bn_call *a, size_t off, size_t cw,
+                               double *lm, double *lq)
+{
+    const size_t sp = a->spatial;
+    const int st = a->storage;
+    const uint16_t *x = (const uint16_t *)(const void *)a->x + off;
+    float buf[SIMDNORM_BLOCK]; /* a block that needs the float slow sums */
+    if (sp > SIMDNORM_BLOCK) {
+        for (size_t j = 0; j < cw; j++) {
+            const simdnorm_moments pm =
+                simdnorm_span_moments_half(k, st, sp, x + j * sp, a->stream, buf);
+            lm[j] = pm.mean;
+            lq[j] = pm.m2;
+        }
+    } else {
+        float shift[BN_CHUNK];
+        double s1[BN_CHUNK], s2[BN_CHUNK];
+        for (size_t j = 0; j < cw; j++)
+            shift[j] = simdnorm_head_shift_half(k, st, sp, x + j * sp);
+        if (a->stream && sp >= BN_SEQ_MIN_PLANE) {
+            for (size_t j = 0; j < cw; j++) {
+                double o[2];
+                (st == 1 ? k->bf16_moments_seq : k->f16_moments_seq)(sp, x + j * sp, shift[j], o);
+                s1[j] = o[0];
+                s2[j] = o[1];
+            }
+        } else {
+            (st == 1 ? k->bf16_moments_rows : k->f16_moments_rows)(cw, sp, x, sp, shift, s1, s2);
+        }
+        for (size_t j = 0; j < cw; j++) {
+            const double sums[2] = {s1[j], s2[j]};
+            const simdnorm_moments pm =
+                simdnorm_finish_block_half(k, st, sp, x + j * sp, shift[j], sums, buf);
+            lm[j] = pm.mean;
+            lq[j] = pm.m2;
+        }
+    }
+    for (size_t j = 0; j < cw; j++)
+        if (!(isfinite(lm[j]) && isfinite(lq[j])))
+            leaf_nonfinite_half(st, x + j * sp, sp, &lm[j], &lq[j]);
 }
 
 static void bn_walk(const simdnorm_kernels *k, const bn_call *a, size_t c0, size_t cw, size_t g0,
@@ -250,6 +312,8 @@ static void bn_walk(const simdnorm_kernels *k, const bn_call *a, size_t c0, size
                     for (size_t j = 0; j < cw; j++)
                         if (!(isfinite(lm[j]) && isfinite(lq[j])))
                             leaf_nonfinite(xs + j, sp, c, &lm[j], &lq[j]);
+            } else if (a->storage) {
+                half_planes_leaves(k, a, (i * c + c0) * sp, cw, lm, lq);
             } else {
                 const float *xi = a->x + (i * c + c0) * sp;
                 if (sp <= SIMDNORM_BLOCK) {
@@ -955,6 +1019,23 @@ static simdnorm_status half_batch_moments(const bn_call *a, simdnorm_moments *m)
     return SIMDNORM_OK;
 }
 
+/* The batch moments m[c] of a 16-bit NCHW call (half_direct): the sample
+ * tree's walk over the 16-bit planes themselves (bn_walk,
+ * half_planes_leaves), chunks of channels as the float32 call's; from
+ * memory (x beyond half of SIMDNORM_STREAM_BYTES in 16 bits) the planes'
+ * sums in order. x is read once, in 16 bits. On the calling thread. */
+static simdnorm_status half_nchw_moments(const bn_call *a, simdnorm_moments *m)
+{
+    bn_call b = *a;
+    b.given = NULL;
+    b.stream = simdnorm_from_memory(a->n * a->c * a->spatial, 2);
+    const simdnorm_kernels *k = simdnorm_active_kernels();
+    const size_t chunk = tree_chunk(simdnorm_tree_height(0, a->n));
+    for (size_t c0 = 0; c0 < a->c; c0 += chunk)
+        chunk_moments(k, &b, c0, a->c - c0 < chunk ? a->c - c0 : chunk, m + c0);
+    return SIMDNORM_OK;
+}
+
 /* Whether a 16-bit call normalizes its x in 16 bits (run_nchw's
  * half_plane: NCHW planes, spatial > 1), not on a widened float scratch
  * (simdnorm_half_by_samples: NHWC and 2-D, whose channel kernels are float
@@ -977,7 +1058,7 @@ static simdnorm_status train_half(bn_call *a)
     simdnorm_moments *m = malloc(a->c * sizeof *m);
     if (!m)
         return SIMDNORM_ERR_NOMEM;
-    simdnorm_status r = half_batch_moments(a, m);
+    simdnorm_status r = half_direct(a) ? half_nchw_moments(a, m) : half_batch_moments(a, m);
     if (r == SIMDNORM_OK) {
         a->given = m;
         if (half_direct(a))
@@ -1169,7 +1250,8 @@ static simdnorm_status bn_moments(int storage, simdnorm_layout layout, size_t n,
     const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
     if (storage) { /* the twins: in chunks of samples */
         a.storage = storage;
-        const simdnorm_status r = half_batch_moments(&a, m);
+        const simdnorm_status r =
+            half_direct(&a) ? half_nchw_moments(&a, m) : half_batch_moments(&a, m);
         if (r != SIMDNORM_OK) {
             simdnorm_fpenv_leave(fe);
             return r;

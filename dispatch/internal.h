@@ -172,6 +172,20 @@ simdnorm_check_overlap(const simdnorm_buffer *b, size_t n)
 simdnorm_moments simdnorm_span_moments(const simdnorm_kernels *k, size_t n,
                                        const float *x);
 
+/* The 16-bit forms (storage 1 bf16, 2 f16; x holds 16-bit elements) of
+ * simdnorm_head_shift, simdnorm_finish_block (n <= SIMDNORM_BLOCK) and
+ * simdnorm_span_moments (mem: the in-order sums, as _mem), through the
+ * storage's moments kernels: the same operations on the same (widened)
+ * values, the same bits as the float forms on the widened span. Only a
+ * block whose fast sums cannot meet the contract is widened, into buf
+ * (SIMDNORM_BLOCK floats), and finished there in float. */
+float simdnorm_head_shift_half(const simdnorm_kernels *k, int storage, size_t n, const void *x);
+simdnorm_moments simdnorm_finish_block_half(const simdnorm_kernels *k, int storage, size_t n,
+                                            const void *x, float shift, const double fast[2],
+                                            float *buf);
+simdnorm_moments simdnorm_span_moments_half(const simdnorm_kernels *k, int storage, size_t n,
+                                            const void *x, int mem, float *buf);
+
 /* Sum of squares of x[0..n) (n >= 1): the fast kernel, or the exact one
  * where float squares overflowed or underflowed. */
 double simdnorm_span_sumsq(const simdnorm_kernels *k, size_t n, const float *x);

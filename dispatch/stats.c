@@ -113,6 +113,56 @@ simdnorm_moments simdnorm_span_moments_mem(const simdnorm_kernels *k, size_t n, 
     return span_moments(k, k->f32_moments_seq, n, x);
 }
 
+/* ---- the same on 16-bit spans (BatchNorm's NCHW twins) ---------------- */
+
+static void half_widen_k(const simdnorm_kernels *k, int storage, size_t n, const void *x,
+                         float *y)
+{
+    if (storage == 1)
+        k->bf16_widen(n, (const simdnorm_bf16 *)x, y);
+    else
+        k->f16_widen(n, (const simdnorm_f16 *)x, y);
+}
+
+float simdnorm_head_shift_half(const simdnorm_kernels *k, int storage, size_t n, const void *x)
+{
+    float h[8];
+    const size_t m = n < 8 ? n : 8; /* simdnorm_head_shift reads at most 8 */
+    half_widen_k(k, storage, m, x, h);
+    return simdnorm_head_shift(m, h);
+}
+
+simdnorm_moments simdnorm_finish_block_half(const simdnorm_kernels *k, int storage, size_t n,
+                                            const void *x, float shift, const double fast[2],
+                                            float *buf)
+{
+    simdnorm_moments b;
+    if (judge_fast_sums((double)n, shift, fast, &b) == FAST_OK)
+        return b;
+    half_widen_k(k, storage, n, x, buf);
+    return simdnorm_finish_block(k, n, buf, shift, fast);
+}
+
+simdnorm_moments simdnorm_span_moments_half(const simdnorm_kernels *k, int storage, size_t n,
+                                            const void *x, int mem, float *buf)
+{
+    simdnorm_moments total = {0.0, 0.0, 0.0};
+    for (size_t off = 0; off < n; off += SIMDNORM_BLOCK) {
+        const size_t len = n - off < SIMDNORM_BLOCK ? n - off : SIMDNORM_BLOCK;
+        const uint16_t *xb = (const uint16_t *)x + off;
+        const float shift = simdnorm_head_shift_half(k, storage, len, xb);
+        double s[2];
+        if (mem)
+            (storage == 1 ? k->bf16_moments_seq : k->f16_moments_seq)(len, xb, shift, s);
+        else
+            (storage == 1 ? k->bf16_moments_rows : k->f16_moments_rows)(1, len, xb, len, &shift,
+                                                                        &s[0], &s[1]);
+        const simdnorm_moments b = simdnorm_finish_block_half(k, storage, len, xb, shift, s, buf);
+        total = off == 0 ? b : simdnorm_mom_merge(total, b);
+    }
+    return total;
+}
+
 static double span_sumsq(const simdnorm_kernels *k, double ss, size_t n, const float *x)
 {
     if (simdnorm_fast_sumsq_ok(n, ss))

@@ -472,7 +472,9 @@ typedef simdnorm_f32_normalize_channels_fn simdnorm_f32_normalize_channels_strea
  *   <s>_layer_norm_rows, <s>_rms_norm_rows   the row engine on the job's
  *                          xh/yh (rows of one block; the rare rows through
  *                          simdnorm_*_row_slow_half)
- *   <s>_norm_bwd_rows      f32_norm_bwd_rows on the job's dyh/xh/dxh */
+ *   <s>_norm_bwd_rows      f32_norm_bwd_rows on the job's dyh/xh/dxh
+ *   <s>_moments_rows, <s>_moments_seq   as f32_moments_rows, f32_moments_seq
+ *                          (BatchNorm's NCHW statistics) */
 #define SIMDNORM_HALF_TYPES_(s, T)                                                                \
     typedef void simdnorm_##s##_widen_kernel(size_t n, const T *x, float *y);                     \
     typedef simdnorm_##s##_widen_kernel *simdnorm_##s##_widen_fn;                                 \
@@ -494,7 +496,14 @@ typedef simdnorm_f32_normalize_channels_fn simdnorm_f32_normalize_channels_strea
     typedef simdnorm_f32_rms_norm_rows_kernel simdnorm_##s##_rms_norm_rows_kernel;                \
     typedef simdnorm_f32_rms_norm_rows_fn simdnorm_##s##_rms_norm_rows_fn;                        \
     typedef simdnorm_f32_norm_bwd_rows_kernel simdnorm_##s##_norm_bwd_rows_kernel;                \
-    typedef simdnorm_f32_norm_bwd_rows_fn simdnorm_##s##_norm_bwd_rows_fn;
+    typedef simdnorm_f32_norm_bwd_rows_fn simdnorm_##s##_norm_bwd_rows_fn;                        \
+    typedef void simdnorm_##s##_moments_rows_kernel(size_t rows, size_t n, const T *x,            \
+                                                    size_t stride, const float *shift,           \
+                                                    double *s1, double *s2);                     \
+    typedef simdnorm_##s##_moments_rows_kernel *simdnorm_##s##_moments_rows_fn;                   \
+    typedef void simdnorm_##s##_moments_seq_kernel(size_t n, const T *x, float shift,             \
+                                                   double out[2]);                               \
+    typedef simdnorm_##s##_moments_seq_kernel *simdnorm_##s##_moments_seq_fn;
 SIMDNORM_HALF_TYPES_(bf16, simdnorm_bf16)
 SIMDNORM_HALF_TYPES_(f16, simdnorm_f16)
 
@@ -509,7 +518,9 @@ SIMDNORM_HALF_TYPES_(f16, simdnorm_f16)
     X(a, s##_add)                                                             \
     X(a, s##_layer_norm_rows)                                                 \
     X(a, s##_rms_norm_rows)                                                   \
-    X(a, s##_norm_bwd_rows)
+    X(a, s##_norm_bwd_rows)                                                   \
+    X(a, s##_moments_rows)                                                    \
+    X(a, s##_moments_seq)
 
 /* ---- The one list of kernel families -------------------------------------
  * SIMDNORM_KERNEL_FAMILIES(X, a) calls X(a, family) for every family above;

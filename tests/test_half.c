@@ -725,11 +725,14 @@ static void case_sample_chunks(simdnorm_isa isa)
     h_end();
 }
 
-/* BatchNorm NCHW from memory (x + y beyond 24 MiB in 16 bits: the 16-bit
- * normalize kernels' streaming forms, dispatch/batch_norm.c half_plane):
- * training (plain and with an activation) and inference against the
- * float32 functions on the widened tensor, a NaN making one channel slow,
- * 1 and 2 threads. Native runs only (large for qemu and valgrind). */
+/* BatchNorm NCHW from memory (x + y beyond 24 MiB in 16 bits: the
+ * statistics' in-order sums - planes longer than a block, and planes of
+ * 512..4096 elements - and the normalize's streaming kernels;
+ * dispatch/batch_norm.c half_planes_leaves, half_plane): training (plain
+ * and with an activation) and inference against the float32 functions on
+ * the widened tensor, a NaN making one channel slow and one constant plane
+ * (its fast sums underflow: the exact sums on the widened block), 1 and 2
+ * threads. Native runs only (large for qemu and valgrind). */
 static void case_bn_from_memory(simdnorm_isa isa)
 {
     if (!begin_isa_case("twins_bn_from_memory", isa))
@@ -738,57 +741,73 @@ static void case_bn_from_memory(simdnorm_isa isa)
         h_skip("emulated");
         return;
     }
-    const size_t n = 2, c = 4, sp = (size_t)1 << 20, t = n * c * sp;
-    uint16_t *x = malloc(t * 2), *y = malloc(t * 2);
-    float *xf = malloc(t * 4), *yf = malloc(t * 4), g[4], b[4], rm[4], rv[4];
+    static const cshape cs[] = {{2, 4, (size_t)1 << 20, 1}, {2, 1024, 4096, 1}};
     const int saved = simdnorm_get_num_threads();
-    for (int s = 1; s <= 2; s++) {
-        rng_seed(5200 + (size_t)s);
-        fill16(s, x, n * c, sp, sp, 0);
-        x[(c + 1) * sp + 12345] = narrow1(s, NAN); /* sample 1, channel 1: slow */
-        widen_n(s, t, x, xf);
-        fill_normal(g, c, 1.0, 0.2);
-        fill_normal(b, c, 0.0, 1.0);
-        fill_normal(rm, c, 0.5, 1.0);
-        fill_normal(rv, c, 2.0, 0.5);
-        for (int th = 1; th <= 2; th++) {
-            simdnorm_set_num_threads(th);
-            float mf[4], rf[4], mh[4], rh[4];
-            CHECK(simdnorm_batch_norm_train_f32(SIMDNORM_NCHW, n, c, sp, xf, g, b, 1e-5f, 0.1f,
-                                                NULL, NULL, yf, mf, rf) == SIMDNORM_OK &&
-                      TWIN(s, simdnorm_batch_norm_train, SIMDNORM_NCHW, n, c, sp, x, g, b, 1e-5f,
-                           0.1f, NULL, NULL, y, mh, rh) == SIMDNORM_OK &&
-                      n_differ(s, t, y, yf) == 0 && memcmp(mf, mh, sizeof mf) == 0 &&
-                      memcmp(rf, rh, sizeof rf) == 0,
-                  "storage %d, %d threads: batch_norm_train from memory differs", s, th);
-            const simdnorm_norm_options of = {NULL, 0, NULL, SIMDNORM_ACT_SILU, NULL, 0};
-            const simdnorm_norm_options_bf16 ob = {NULL, 0, NULL, SIMDNORM_ACT_SILU, NULL, 0};
-            const simdnorm_norm_options_f16 oh = {NULL, 0, NULL, SIMDNORM_ACT_SILU, NULL, 0};
-            CHECK(simdnorm_batch_norm_train_ex_f32(SIMDNORM_NCHW, n, c, sp, xf, g, NULL, 1e-5f,
-                                                   0.1f, NULL, NULL, yf, NULL, NULL,
-                                                   &of) == SIMDNORM_OK &&
-                      (s == 1 ? simdnorm_batch_norm_train_ex_bf16(SIMDNORM_NCHW, n, c, sp, x, g,
-                                                                  NULL, 1e-5f, 0.1f, NULL, NULL,
-                                                                  y, NULL, NULL, &ob)
-                              : simdnorm_batch_norm_train_ex_f16(SIMDNORM_NCHW, n, c, sp, x, g,
-                                                                 NULL, 1e-5f, 0.1f, NULL, NULL,
-                                                                 y, NULL, NULL, &oh)) ==
-                          SIMDNORM_OK &&
-                      n_differ(s, t, y, yf) == 0,
-                  "storage %d, %d threads: batch_norm_train_ex from memory differs", s, th);
-            CHECK(simdnorm_batch_norm_infer_f32(SIMDNORM_NCHW, n, c, sp, xf, g, b, rm, rv, 1e-5f,
-                                                yf) == SIMDNORM_OK &&
-                      TWIN(s, simdnorm_batch_norm_infer, SIMDNORM_NCHW, n, c, sp, x, g, b, rm, rv,
-                           1e-5f, y) == SIMDNORM_OK &&
-                      n_differ(s, t, y, yf) == 0,
-                  "storage %d, %d threads: batch_norm_infer from memory differs", s, th);
+    for (size_t si = 0; si < sizeof cs / sizeof *cs; si++) {
+        const size_t n = cs[si].n, c = cs[si].c, sp = cs[si].sp, t = n * c * sp;
+        uint16_t *x = malloc(t * 2), *y = malloc(t * 2);
+        float *xf = malloc(t * 4), *yf = malloc(t * 4), *g = malloc(c * 4), *b = malloc(c * 4),
+              *rm = malloc(c * 4), *rv = malloc(c * 4), *st = malloc(4 * c * 4);
+        float *mf = st, *rf = st + c, *mh = st + 2 * c, *rh = st + 3 * c;
+        for (int s = 1; s <= 2; s++) {
+            rng_seed(5200 + si * 7 + (size_t)s);
+            fill16(s, x, n * c, sp, sp, 0);
+            x[(c + 1) * sp + 12345 % sp] = narrow1(s, NAN); /* sample 1, channel 1: slow */
+            for (size_t i = 0; i < sp; i++)                 /* sample 0, channel 2: constant */
+                x[2 * sp + i] = narrow1(s, 3.0f);
+            widen_n(s, t, x, xf);
+            fill_normal(g, c, 1.0, 0.2);
+            fill_normal(b, c, 0.0, 1.0);
+            fill_normal(rm, c, 0.5, 1.0);
+            fill_normal(rv, c, 2.0, 0.5);
+            for (int th = 1; th <= 2; th++) {
+                simdnorm_set_num_threads(th);
+                CHECK(simdnorm_batch_norm_train_f32(SIMDNORM_NCHW, n, c, sp, xf, g, b, 1e-5f,
+                                                    0.1f, NULL, NULL, yf, mf, rf) ==
+                              SIMDNORM_OK &&
+                          TWIN(s, simdnorm_batch_norm_train, SIMDNORM_NCHW, n, c, sp, x, g, b,
+                               1e-5f, 0.1f, NULL, NULL, y, mh, rh) == SIMDNORM_OK &&
+                          n_differ(s, t, y, yf) == 0 && memcmp(mf, mh, c * 4) == 0 &&
+                          memcmp(rf, rh, c * 4) == 0,
+                      "storage %d (%zu,%zu,%zu), %d threads: batch_norm_train from memory differs",
+                      s, n, c, sp, th);
+                const simdnorm_norm_options of = {NULL, 0, NULL, SIMDNORM_ACT_SILU, NULL, 0};
+                const simdnorm_norm_options_bf16 ob = {NULL, 0, NULL, SIMDNORM_ACT_SILU, NULL, 0};
+                const simdnorm_norm_options_f16 oh = {NULL, 0, NULL, SIMDNORM_ACT_SILU, NULL, 0};
+                CHECK(simdnorm_batch_norm_train_ex_f32(SIMDNORM_NCHW, n, c, sp, xf, g, NULL,
+                                                       1e-5f, 0.1f, NULL, NULL, yf, NULL, NULL,
+                                                       &of) == SIMDNORM_OK &&
+                          (s == 1 ? simdnorm_batch_norm_train_ex_bf16(SIMDNORM_NCHW, n, c, sp, x,
+                                                                      g, NULL, 1e-5f, 0.1f, NULL,
+                                                                      NULL, y, NULL, NULL, &ob)
+                                  : simdnorm_batch_norm_train_ex_f16(SIMDNORM_NCHW, n, c, sp, x,
+                                                                     g, NULL, 1e-5f, 0.1f, NULL,
+                                                                     NULL, y, NULL, NULL, &oh)) ==
+                              SIMDNORM_OK &&
+                          n_differ(s, t, y, yf) == 0,
+                      "storage %d (%zu,%zu,%zu), %d threads: batch_norm_train_ex from memory "
+                      "differs",
+                      s, n, c, sp, th);
+                CHECK(simdnorm_batch_norm_infer_f32(SIMDNORM_NCHW, n, c, sp, xf, g, b, rm, rv,
+                                                    1e-5f, yf) == SIMDNORM_OK &&
+                          TWIN(s, simdnorm_batch_norm_infer, SIMDNORM_NCHW, n, c, sp, x, g, b, rm,
+                               rv, 1e-5f, y) == SIMDNORM_OK &&
+                          n_differ(s, t, y, yf) == 0,
+                      "storage %d (%zu,%zu,%zu), %d threads: batch_norm_infer from memory differs",
+                      s, n, c, sp, th);
+            }
         }
+        free(x);
+        free(y);
+        free(xf);
+        free(yf);
+        free(g);
+        free(b);
+        free(rm);
+        free(rv);
+        free(st);
     }
     simdnorm_set_num_threads(saved);
-    free(x);
-    free(y);
-    free(xf);
-    free(yf);
     h_end();
 }
 

@@ -1429,6 +1429,47 @@ static void half_bwd_case(const simdnorm_kernels *k, int s)
         }
 }
 
+/* <s>_moments_rows / <s>_moments_seq against the same ISA's
+ * f32_moments_rows / f32_moments_seq on the widened rows: lengths across
+ * the steps, rounds and the block size, strided rows, shifts near the data
+ * and far from it, NaN/Inf elements (fill_half); the last row ends at a
+ * guard page. */
+static void half_moments_case(const simdnorm_kernels *k, int s, int seq)
+{
+    static const size_t lens[] = {1, 7, 8, 31, 33, 64, 196, 255, 256, 257, 600, 1024, 1500, 3136,
+                                  4096};
+    for (size_t li = 0; li < sizeof lens / sizeof *lens; li++) {
+        const size_t n = lens[li], rows = 11, stride = n + (li & 1) * 5,
+                     total = (rows - 1) * stride + n;
+        rng_seed(5300 + n);
+        guarded_h xb = guarded16(total);
+        float *xs = malloc(total * sizeof(float)), shift[11];
+        double a1[11], a2[11], b1[11], b2[11];
+        fill_half(s, xb.p, total, 0.25, 2.0);
+        href_widen_n(s, total, xb.p, xs);
+        for (size_t r = 0; r < rows; r++)
+            shift[r] = r % 3 == 2 ? 1e4f : 0.125f * (float)r;
+        if (seq) {
+            for (size_t r = 0; r < rows; r++) {
+                double o[2];
+                HK(k, s, moments_seq)(n, xb.p + r * stride, shift[r], o);
+                a1[r] = o[0];
+                a2[r] = o[1];
+                k->f32_moments_seq(n, xs + r * stride, shift[r], o);
+                b1[r] = o[0];
+                b2[r] = o[1];
+            }
+        } else {
+            HK(k, s, moments_rows)(rows, n, xb.p, stride, shift, a1, a2);
+            k->f32_moments_rows(rows, n, xs, stride, shift, b1, b2);
+        }
+        CHECK(memcmp(a1, b1, sizeof a1) == 0 && memcmp(a2, b2, sizeof a2) == 0,
+              "n %zu stride %zu: the sums differ", n, stride);
+        free(xs);
+        guarded16_free(xb);
+    }
+}
+
 #define HALF_CASES_(S, N)                                                                        \
     static void case_##S##_widen(const simdnorm_kernels *k, const simdnorm_kernels *ref)         \
     {                                                                                            \
@@ -1476,6 +1517,16 @@ static void half_bwd_case(const simdnorm_kernels *k, int s)
     {                                                                                            \
         (void)ref;                                                                               \
         half_bwd_case(k, N);                                                                     \
+    }                                                                                            \
+    static void case_##S##_moments_rows(const simdnorm_kernels *k, const simdnorm_kernels *ref)  \
+    {                                                                                            \
+        (void)ref;                                                                               \
+        half_moments_case(k, N, 0);                                                              \
+    }                                                                                            \
+    static void case_##S##_moments_seq(const simdnorm_kernels *k, const simdnorm_kernels *ref)   \
+    {                                                                                            \
+        (void)ref;                                                                               \
+        half_moments_case(k, N, 1);                                                              \
     }
 HALF_CASES_(bf16, 1)
 HALF_CASES_(f16, 2)

@@ -4,7 +4,10 @@
  * kernels/vec/). The canonical lanes and rounds are laid on the ISA's
  * registers by generic/lanes.h, so every ISA computes the same operations
  * in the same order: the same bits. Any alignment; nothing past x[n-1] is
- * read (the last, partial step of 32 elements uses partial loads). */
+ * read (the last, partial step of 32 elements uses partial loads).
+ * Compiled once more per 16-bit storage (generic/storage.h): the
+ * bf16_/f16_moments_rows and _moments_seq kernels, x widened in registers;
+ * the other families are float32 only. */
 #include SIMDNORM_VEC_HEADER
 #include "generic/lanes.h"
 #include "generic/storage.h"
@@ -12,7 +15,7 @@
 #include "generic/reduce.h"
 
 /* One span's moments / sum of squares, the rounds interleaved or in order. */
-static ALWAYS_INLINE void span_moments(size_t n, const float *x, float shift, double out[2],
+static ALWAYS_INLINE void span_moments(size_t n, const sx *x, float shift, double out[2],
                                        int interleave)
 {
     vd s[LANE_VD], q[LANE_VD];
@@ -21,43 +24,18 @@ static ALWAYS_INLINE void span_moments(size_t n, const float *x, float shift, do
     out[1] = lanes_fold(q);
 }
 
-static ALWAYS_INLINE double span_sumsq(size_t n, const float *x, int interleave)
-{
-    vd q[LANE_VD];
-    sumsq_lanes_with(n, x, q, interleave);
-    return lanes_fold(q);
-}
-
-/* Contract: kernels.h, f32_moments. */
-void SIMDNORM_KERNEL(f32_moments)(size_t n, const float *x, float shift, double out[2])
-{
-    span_moments(n, x, shift, out, 1);
-}
-
-/* Contract: kernels.h, f32_sumsq. */
-double SIMDNORM_KERNEL(f32_sumsq)(size_t n, const float *x)
-{
-    return span_sumsq(n, x, 1);
-}
-
-/* Contract: kernels.h, f32_moments_seq. */
-void SIMDNORM_KERNEL(f32_moments_seq)(size_t n, const float *x, float shift, double out[2])
+/* Contract: kernels.h, f32_moments_seq (<storage>_moments_seq). */
+void SIMDNORM_SKERNEL(moments_seq)(size_t n, const sx *x, float shift, double out[2])
 {
     span_moments(n, x, shift, out, 0);
 }
 
-/* Contract: kernels.h, f32_sumsq_seq. */
-double SIMDNORM_KERNEL(f32_sumsq_seq)(size_t n, const float *x)
-{
-    return span_sumsq(n, x, 0);
-}
-
-/* Contract: kernels.h, f32_moments_rows. Where the vector header folds
- * VD_N rows at once (vd_fold_rows), groups of VD_N rows share the
- * in-register halvings, the part of a short row's reduction that costs
- * most; a short group pads with zero rows, never stored. */
-void SIMDNORM_KERNEL(f32_moments_rows)(size_t rows, size_t n, const float *x, size_t stride,
-                                       const float *shift, double *s1, double *s2)
+/* Contract: kernels.h, f32_moments_rows (<storage>_moments_rows). Where the
+ * vector header folds VD_N rows at once (vd_fold_rows), groups of VD_N rows
+ * share the in-register halvings, the part of a short row's reduction that
+ * costs most; a short group pads with zero rows, never stored. */
+void SIMDNORM_SKERNEL(moments_rows)(size_t rows, size_t n, const sx *x, size_t stride,
+                                    const float *shift, double *s1, double *s2)
 {
 #if defined(VD_HAS_FOLD_ROWS)
     for (size_t g = 0; g < rows; g += VD_N) {
@@ -84,6 +62,32 @@ void SIMDNORM_KERNEL(f32_moments_rows)(size_t rows, size_t n, const float *x, si
         s2[r] = lanes_fold(q);
     }
 #endif
+}
+
+#if SX_IS_F32 /* the float32-only families */
+static ALWAYS_INLINE double span_sumsq(size_t n, const float *x, int interleave)
+{
+    vd q[LANE_VD];
+    sumsq_lanes_with(n, x, q, interleave);
+    return lanes_fold(q);
+}
+
+/* Contract: kernels.h, f32_moments. */
+void SIMDNORM_KERNEL(f32_moments)(size_t n, const float *x, float shift, double out[2])
+{
+    span_moments(n, x, shift, out, 1);
+}
+
+/* Contract: kernels.h, f32_sumsq. */
+double SIMDNORM_KERNEL(f32_sumsq)(size_t n, const float *x)
+{
+    return span_sumsq(n, x, 1);
+}
+
+/* Contract: kernels.h, f32_sumsq_seq. */
+double SIMDNORM_KERNEL(f32_sumsq_seq)(size_t n, const float *x)
+{
+    return span_sumsq(n, x, 0);
 }
 
 /* Contract: kernels.h, f32_sumsq_rows (grouped as f32_moments_rows). */
@@ -196,3 +200,4 @@ double SIMDNORM_KERNEL(f32_sumsq_exact)(size_t n, const float *x)
     }
     return lanes_fold(q);
 }
+#endif /* SX_IS_F32 */
