@@ -393,6 +393,18 @@ typedef struct bwd_block {
         k[SIMDNORM_BWD_ROWS], o[SIMDNORM_BWD_ROWS];
 } bwd_block;
 
+/* Row r of the block bk holds the job's row `row`: its pointers (dx NULL
+ * where the job writes none), mean (0 without one) and rstd. */
+static ALWAYS_INLINE void bwd_block_row(const simdnorm_bwd_job *jb, bwd_block *bk, size_t r,
+                                        size_t row, int has_mean)
+{
+    bk->dy[r] = BDY(jb) + row * jb->dy_stride;
+    bk->x[r] = BX(jb) + row * jb->x_stride;
+    bk->dx[r] = BDX(jb) ? BDX(jb) + row * jb->dx_stride : NULL;
+    bk->mean[r] = has_mean ? jb->mean[row] : 0.0f;
+    bk->rstd[r] = jb->rstd[row];
+}
+
 /* Columns [j, j + nv*VF_N) of the block's m rows (the last vector partial,
  * cl lanes): dx, and the block's dgamma/dbeta float sums row by row in
  * order, then added as doubles into acc_g, acc_b. */
@@ -580,11 +592,7 @@ static ALWAYS_INLINE void short_bwd_rows(size_t V, const simdnorm_bwd_job *jb, s
         double s1[SIMDNORM_BWD_ROWS], s2[SIMDNORM_BWD_ROWS];
         for (size_t r = 0; r < bk.m; r++) {
             const size_t row = b + r;
-            bk.dy[r] = BDY(jb) + row * jb->dy_stride;
-            bk.x[r] = BX(jb) + row * jb->x_stride;
-            bk.dx[r] = BDX(jb) ? BDX(jb) + row * jb->dx_stride : NULL;
-            bk.mean[r] = has_mean ? jb->mean[row] : 0.0f;
-            bk.rstd[r] = jb->rstd[row];
+            bwd_block_row(jb, &bk, r, row, has_mean);
             short_bwd_sums(V, n, bk.dy[r], bk.x[r], gs, bk.mean[r], bk.rstd[r], row + 1 < r1,
                            has_mean, &v1[r], &v2[r]);
         }
@@ -616,12 +624,7 @@ static ALWAYS_INLINE void norm_bwd_rows(const simdnorm_bwd_job *jb, size_t r0, s
         bwd_block bk;
         bk.m = r1 - b < SIMDNORM_BWD_ROWS ? r1 - b : SIMDNORM_BWD_ROWS;
         for (size_t r = 0; r < bk.m; r++) {
-            const size_t row = b + r;
-            bk.dy[r] = BDY(jb) + row * jb->dy_stride;
-            bk.x[r] = BX(jb) + row * jb->x_stride;
-            bk.dx[r] = BDX(jb) ? BDX(jb) + row * jb->dx_stride : NULL;
-            bk.mean[r] = has_mean ? jb->mean[row] : 0.0f;
-            bk.rstd[r] = jb->rstd[row];
+            bwd_block_row(jb, &bk, r, b + r, has_mean);
             double s[2];
             bwd_sums(n, bk.dy[r], bk.x[r], jb->gamma, bk.mean[r], bk.rstd[r], s, has_gamma,
                      has_mean, !jb->from_memory);
