@@ -85,9 +85,15 @@ std::function<void()> make_batch_norm(const Shape &s, const Buffers &b)
         dims = {(memory::dim)s.n, (memory::dim)s.c, h, (memory::dim)s.spatial / h};
         t = is_nhwc(s.op) ? tag::nhwc : tag::nchw;
     }
-    const memory::desc data_md(dims, dt::f32, t);
+    const bool half = is_half(s.op); // bf16 src and dst
+    const memory::desc data_md(dims, half ? dt::bf16 : dt::f32, t);
     const memory::desc vec_md({(memory::dim)s.c}, dt::f32, tag::a);
     const auto scale_shift = normalization_flags::use_scale | normalization_flags::use_shift;
+    Args fwd = forward_args(data_md, vec_md, b);
+    if (half) {
+        fwd[DNNL_ARG_SRC] = mem(data_md, b.xbf16);
+        fwd[DNNL_ARG_DST] = mem(data_md, b.yh);
+    }
     if (is_backward(s.op)) {
         const batch_normalization_forward::primitive_desc fwd_pd(
             batch_normalization_forward::desc(prop_kind::forward_training, data_md, 1e-5f, scale_shift),
@@ -106,8 +112,7 @@ std::function<void()> make_batch_norm(const Shape &s, const Buffers &b)
         batch_normalization_forward::desc(train ? prop_kind::forward_training : prop_kind::forward_inference,
                                           data_md, 1e-5f, flags),
         engine());
-    return runner(batch_normalization_forward(pd),
-                  with_stats(forward_args(data_md, vec_md, b), vec_md, b.s3, b.s4));
+    return runner(batch_normalization_forward(pd), with_stats(fwd, vec_md, b.s3, b.s4));
 }
 } // namespace
 
