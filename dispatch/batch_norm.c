@@ -457,13 +457,6 @@ infer_channel(const bn_call *a, size_t ch)
                                     (double)a->mean[ch], rstd, a->gamma, a->beta, ch);
 }
 
-/* ---- NCHW: chunks of channels, planes in memory order -------------------- */
-
-/* Both passes go through memory in order (sample by sample, the chunk's
- * planes of each sample one after the other): on the machine of DESIGN §6
- * the statistics of one channel at a time (its planes a whole sample apart)
- * read memory at half the speed, which costs more than a second read from
- * memory saves. The statistics: chunk_moments (the sample tree). */
 /* Elements of a slow plane of a 16-bit call widened at a time. */
 #define BN_HALF_PIECE 1024
 
@@ -494,13 +487,21 @@ static void half_plane(const simdnorm_kernels *k, const bn_call *a, const simdno
     float buf[BN_HALF_PIECE];
     for (size_t e = 0; e < sp; e += BN_HALF_PIECE) {
         const size_t m = sp - e < BN_HALF_PIECE ? sp - e : BN_HALF_PIECE;
-        simdnorm_half_widen(a->storage, m, (const uint16_t *)(const void *)a->x + off + e, buf);
+        simdnorm_half_widen_k(k, a->storage, m, (const uint16_t *)(const void *)a->x + off + e,
+                              buf);
         simdnorm_apply_normalize_ch(k, k->f32_normalize, p, m, buf, a->gamma, a->beta, ch,
                                     a->act, buf);
-        simdnorm_half_narrow(a->storage, m, buf, (uint16_t *)(void *)a->y + off + e);
+        simdnorm_half_narrow_k(k, a->storage, m, buf, (uint16_t *)(void *)a->y + off + e);
     }
 }
 
+/* ---- NCHW: chunks of channels, planes in memory order -------------------- */
+
+/* Both passes go through memory in order (sample by sample, the chunk's
+ * planes of each sample one after the other): on the machine of DESIGN §6
+ * the statistics of one channel at a time (its planes a whole sample apart)
+ * read memory at half the speed, which costs more than a second read from
+ * memory saves. The statistics: chunk_moments (the sample tree). */
 static void run_nchw(const simdnorm_kernels *k, const bn_call *a, size_t cb, size_t ce)
 {
     const size_t n = a->n, c = a->c, sp = a->spatial;
@@ -1046,8 +1047,8 @@ static int half_direct(const bn_call *a)
 }
 
 /* The 16-bit training forward in two passes: the batch's moments
- * (half_batch_moments, over chunks of whole samples widened), then the
- * normalize from them (train_from_moments, bit for bit the plain training
+ * (half_nchw_moments from the 16-bit planes, else half_batch_moments over
+ * chunks of whole samples widened), then the normalize from them (train_from_moments, bit for bit the plain training
  * call): NCHW in 16 bits (half_direct), else each chunk on its float
  * scratch (given_on_scratch). x is read twice and y written once in 16
  * bits; a float scratch holds one chunk (the whole tensor widened was a 25

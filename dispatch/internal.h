@@ -360,6 +360,25 @@ void simdnorm_bn_fold_sums_slots(const simdnorm_tree *t, size_t cw, double *s1, 
  * order (NULL: no memory); simdnorm_half_narrow_out: narrows n floats of it
  * into out (when not NULL) and frees it. Inside simdnorm_fpenv_enter. */
 float *simdnorm_half_widen_in(int storage, size_t n, int tensors, const void *const *in);
+/* The storage's widen / narrow kernel of table k on n elements, on this
+ * thread (no thread split, no FP-environment switch: for short pieces
+ * inside a call). */
+static inline void simdnorm_half_widen_k(const simdnorm_kernels *k, int storage, size_t n,
+                                         const void *x, float *y)
+{
+    if (storage == 1)
+        k->bf16_widen(n, (const simdnorm_bf16 *)x, y);
+    else
+        k->f16_widen(n, (const simdnorm_f16 *)x, y);
+}
+static inline void simdnorm_half_narrow_k(const simdnorm_kernels *k, int storage, size_t n,
+                                          const float *x, void *y)
+{
+    if (storage == 1)
+        k->bf16_narrow(n, x, (simdnorm_bf16 *)y);
+    else
+        k->f16_narrow(n, x, (simdnorm_f16 *)y);
+}
 /* n elements converted without allocation (the MPI twins' agreed scratch). */
 void simdnorm_half_widen(int storage, size_t n, const void *x, float *y);
 void simdnorm_half_narrow(int storage, size_t n, const float *x, void *y);

@@ -115,20 +115,11 @@ simdnorm_moments simdnorm_span_moments_mem(const simdnorm_kernels *k, size_t n, 
 
 /* ---- the same on 16-bit spans (BatchNorm's NCHW twins) ---------------- */
 
-static void half_widen_k(const simdnorm_kernels *k, int storage, size_t n, const void *x,
-                         float *y)
-{
-    if (storage == 1)
-        k->bf16_widen(n, (const simdnorm_bf16 *)x, y);
-    else
-        k->f16_widen(n, (const simdnorm_f16 *)x, y);
-}
-
 float simdnorm_head_shift_half(const simdnorm_kernels *k, int storage, size_t n, const void *x)
 {
     float h[8];
     const size_t m = n < 8 ? n : 8; /* simdnorm_head_shift reads at most 8 */
-    half_widen_k(k, storage, m, x, h);
+    simdnorm_half_widen_k(k, storage, m, x, h);
     return simdnorm_head_shift(m, h);
 }
 
@@ -139,7 +130,7 @@ simdnorm_moments simdnorm_finish_block_half(const simdnorm_kernels *k, int stora
     simdnorm_moments b;
     if (judge_fast_sums((double)n, shift, fast, &b) == FAST_OK)
         return b;
-    half_widen_k(k, storage, n, x, buf);
+    simdnorm_half_widen_k(k, storage, n, x, buf);
     return simdnorm_finish_block(k, n, buf, shift, fast);
 }
 
