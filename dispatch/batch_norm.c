@@ -457,44 +457,6 @@ infer_channel(const bn_call *a, size_t ch)
                                     (double)a->mean[ch], rstd, a->gamma, a->beta, ch);
 }
 
-/* Elements of a slow plane of a 16-bit call widened at a time. */
-#define BN_HALF_PIECE 1024
-
-/* A plane of a 16-bit NCHW call (a->storage), read and written in 16 bits:
- * a fast plan through the storage's normalize kernel, the twin of the
- * f32_normalize call simdnorm_apply_normalize_ch makes (kernels.h "16-bit
- * storage": f32_normalize's output on the widened plane, narrowed); a slow
- * one in pieces widened into a float buffer, simdnorm_apply_normalize_ch
- * there (elementwise: a piece's elements get the whole plane's
- * operations), narrowed. So every output is the float32 call's, narrowed
- * once - what the widened scratch gave (simdnorm_half_by_samples), without
- * the scratch's two extra passes. */
-static void half_plane(const simdnorm_kernels *k, const bn_call *a, const simdnorm_norm_plan *p,
-                       size_t sp, size_t off, size_t ch, int stream)
-{
-    if (p->fast) {
-        const float *g = p->folded ? NULL : a->gamma, *b = p->folded ? NULL : a->beta;
-        if (a->storage == 1)
-            (stream ? k->bf16_normalize_stream : k->bf16_normalize)(
-                sp, (const simdnorm_bf16 *)(const void *)a->x + off, p->shift, p->scale,
-                p->offset, g, b, a->act, (simdnorm_bf16 *)(void *)a->y + off);
-        else
-            (stream ? k->f16_normalize_stream : k->f16_normalize)(
-                sp, (const simdnorm_f16 *)(const void *)a->x + off, p->shift, p->scale,
-                p->offset, g, b, a->act, (simdnorm_f16 *)(void *)a->y + off);
-        return;
-    }
-    float buf[BN_HALF_PIECE];
-    for (size_t e = 0; e < sp; e += BN_HALF_PIECE) {
-        const size_t m = sp - e < BN_HALF_PIECE ? sp - e : BN_HALF_PIECE;
-        simdnorm_half_widen_k(k, a->storage, m, (const uint16_t *)(const void *)a->x + off + e,
-                              buf);
-        simdnorm_apply_normalize_ch(k, k->f32_normalize, p, m, buf, a->gamma, a->beta, ch,
-                                    a->act, buf);
-        simdnorm_half_narrow_k(k, a->storage, m, buf, (uint16_t *)(void *)a->y + off + e);
-    }
-}
-
 /* ---- NCHW: chunks of channels, planes in memory order -------------------- */
 
 /* Both passes go through memory in order (sample by sample, the chunk's
@@ -520,8 +482,10 @@ static void run_nchw(const simdnorm_kernels *k, const bn_call *a, size_t cb, siz
         for (size_t i = 0; i < n; i++)
             for (size_t j = 0; j < cw; j++) {
                 const size_t off = (i * c + c0 + j) * sp;
-                if (a->storage)
-                    half_plane(k, a, &p[j], sp, off, c0 + j, stream);
+                if (a->storage) /* 16 bits in and out */
+                    simdnorm_apply_normalize_ch_half(
+                        k, a->storage, stream, &p[j], sp, (const uint16_t *)(const void *)a->x + off,
+                        a->gamma, a->beta, c0 + j, a->act, (uint16_t *)(void *)a->y + off);
                 else
                     simdnorm_apply_normalize_ch(k, normalize, &p[j], sp, a->x + off, a->gamma,
                                                 a->beta, c0 + j, a->act, a->y + off);
@@ -1037,8 +1001,8 @@ static simdnorm_status half_nchw_moments(const bn_call *a, simdnorm_moments *m)
     return SIMDNORM_OK;
 }
 
-/* Whether a 16-bit call normalizes its x in 16 bits (run_nchw's
- * half_plane: NCHW planes, spatial > 1), not on a widened float scratch
+/* Whether a 16-bit call normalizes its x in 16 bits (run_nchw through
+ * simdnorm_apply_normalize_ch_half: NCHW planes, spatial > 1), not on a widened float scratch
  * (simdnorm_half_by_samples: NHWC and 2-D, whose channel kernels are float
  * only). */
 static int half_direct(const bn_call *a)

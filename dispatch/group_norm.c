@@ -62,6 +62,7 @@
 #include <stdlib.h>
 
 #include "fpenv.h"
+#include "half.h"
 #include "internal.h"
 
 /* Channels of one NHWC step (its per-channel scratch, ~60 KiB, lives on the
@@ -111,6 +112,10 @@ typedef struct gn_fwd {
     simdnorm_f32_normalize_channels_fn normalize_ch;  /* NHWC */
     /* NCHW spans' moments: in order (the _mem form) for a call from memory */
     simdnorm_moments (*span_moments)(const simdnorm_kernels *, size_t, const float *);
+    /* 16-bit NCHW (the twins, 1 bf16, 2 f16; 0 float32): x and y hold 16-bit
+     * elements, read and written by the storage's kernels; mem: from memory
+     * (in-order sums, streaming normalize for planes of GN_STREAM_MIN_RUN) */
+    int storage, mem;
     size_t gpu, units;      /* NHWC pair path: groups per unit, units per sample */
     /* the phased path's scratch */
     size_t nblk, nchunk, npiece;
@@ -125,7 +130,11 @@ typedef struct gn_fwd {
 static float gn_plain_mean(const gn_fwd *a, size_t pair)
 {
     double sum = 0.0;
-    if (!a->nhwc) {
+    if (a->storage) { /* 16-bit NCHW */
+        const uint16_t *p = (const uint16_t *)(const void *)a->x + pair * a->len;
+        for (size_t e = 0; e < a->len; e++)
+            sum += a->storage == 1 ? simdnorm_bf16_widen1(p[e]) : simdnorm_f16_widen1(p[e]);
+    } else if (!a->nhwc) {
         const float *p = a->x + pair * a->len;
         for (size_t e = 0; e < a->len; e++)
             sum += p[e];
@@ -170,10 +179,29 @@ static void nchw_normalize(const gn_fwd *a, size_t pair, const gn_stats *s, size
         const size_t j = e0 / a->sp, pe = (j + 1) * a->sp, end = pe < e1 ? pe : e1;
         const size_t ch = g * a->cpg + j;
         const simdnorm_norm_plan p = gn_plan(a, s, ch);
-        simdnorm_apply_normalize_ch(a->k, a->normalize, &p, end - e0, a->x + base + e0, a->gamma,
-                                    a->beta, ch, SIMDNORM_ACT_NONE, a->y + base + e0);
+        if (a->storage)
+            simdnorm_apply_normalize_ch_half(
+                a->k, a->storage, a->mem && a->sp >= GN_STREAM_MIN_RUN, &p, end - e0,
+                (const uint16_t *)(const void *)a->x + base + e0, a->gamma, a->beta, ch,
+                SIMDNORM_ACT_NONE, (uint16_t *)(void *)a->y + base + e0);
+        else
+            simdnorm_apply_normalize_ch(a->k, a->normalize, &p, end - e0, a->x + base + e0,
+                                        a->gamma, a->beta, ch, SIMDNORM_ACT_NONE,
+                                        a->y + base + e0);
         e0 = end;
     }
+}
+
+/* The moments of the NCHW span of len elements at element off of x (a
+ * 16-bit call's through the storage's moments kernels, the same bits). */
+static simdnorm_moments gn_span(const gn_fwd *a, size_t off, size_t len)
+{
+    if (a->storage) {
+        float buf[SIMDNORM_BLOCK]; /* a block that needs the float slow sums */
+        return simdnorm_span_moments_half(a->k, a->storage, len,
+                                          (const uint16_t *)(const void *)a->x + off, a->mem, buf);
+    }
+    return a->span_moments(a->k, len, a->x + off);
 }
 
 /* NCHW pair path: pairs [p0, p1), each its moments, then its normalize
@@ -182,7 +210,7 @@ static void nchw_pairs(void *ctx, size_t p0, size_t p1)
 {
     const gn_fwd *a = ctx;
     for (size_t p = p0; p < p1; p++) {
-        const simdnorm_moments m = a->span_moments(a->k, a->len, a->x + p * a->len);
+        const simdnorm_moments m = gn_span(a, p * a->len, a->len);
         const gn_stats s = gn_finish(a, p, m);
         nchw_normalize(a, p, &s, 0, a->len);
     }
@@ -196,7 +224,7 @@ static void nchw_blocks(void *ctx, size_t u0, size_t u1)
     for (size_t u = u0; u < u1; u++) {
         const size_t pair = u / a->nblk, off = (u % a->nblk) * SIMDNORM_BLOCK;
         const size_t len = a->len - off < SIMDNORM_BLOCK ? a->len - off : SIMDNORM_BLOCK;
-        a->bm[u] = a->span_moments(a->k, len, a->x + pair * a->len + off);
+        a->bm[u] = gn_span(a, pair * a->len + off, len);
     }
 }
 
@@ -425,17 +453,19 @@ static int gn_forward_phased(gn_fwd *a, int nt)
 static void gn_forward(gn_fwd *a)
 {
     const size_t pairs = a->n * a->groups, total = a->n * a->c * a->sp;
-    const int stream = simdnorm_from_memory(total, sizeof(float));
+    const size_t es = a->storage ? 2 : sizeof(float);
+    const int stream = simdnorm_from_memory(total, es);
+    a->mem = stream;
     a->normalize = stream && a->sp >= GN_STREAM_MIN_RUN ? a->k->f32_normalize_stream
                                                         : a->k->f32_normalize;
     a->normalize_ch = stream ? a->k->f32_normalize_channels_stream : a->k->f32_normalize_channels;
     a->span_moments = stream ? simdnorm_span_moments_mem : simdnorm_span_moments;
     /* x read twice (statistics, normalize), y written */
-    const int nt = simdnorm_threads_for(total * sizeof(float) * 3, (size_t)-1);
+    const int nt = simdnorm_threads_for(total * es * 3, (size_t)-1);
     if ((size_t)nt > pairs && gn_forward_phased(a, nt) == 0)
         return;
     if (!a->nhwc) {
-        simdnorm_parallel_for(pairs, pairs, total * sizeof(float) * 3, nchw_pairs, a);
+        simdnorm_parallel_for(pairs, pairs, total * es * 3, nchw_pairs, a);
         return;
     }
     /* units of whole groups, at most GN_CHUNK channels (or one group); more,
@@ -484,14 +514,17 @@ static void gn_forward_on_scratch(void *ctx, size_t s0, size_t m, float *s)
     gn_fwd a = *(const gn_fwd *)ctx;
     a.n = m;
     a.x = a.y = s;
+    a.storage = 0; /* the scratch is float */
     a.mean = a.mean ? a.mean + s0 * a.groups : NULL;
     a.rstd = a.rstd ? a.rstd + s0 * a.groups : NULL;
     gn_forward(&a);
 }
 
-/* storage: x, y float32 (0) or 16-bit (the twins: 1 bf16, 2 f16), computed
- * in chunks of samples on a float scratch of x widened, normalized in place
- * there, narrowed into y. */
+/* storage: x, y float32 (0) or 16-bit (the twins: 1 bf16, 2 f16): NCHW (and
+ * spatial 1) read and written in 16 bits by the storage's moments and
+ * normalize kernels (gn_span, nchw_normalize); NHWC in chunks of samples on
+ * a float scratch of x widened, normalized in place there, narrowed into
+ * y. */
 static simdnorm_status gn_forward_entry(int storage, simdnorm_layout layout, size_t n, size_t c,
                                         size_t spatial, size_t groups, const void *x,
                                         const float *gamma, const float *beta, float eps,
@@ -530,14 +563,15 @@ static simdnorm_status gn_forward_entry(int storage, simdnorm_layout layout, siz
     gn_fwd a = {.k = simdnorm_active_kernels(), .nhwc = layout == SIMDNORM_NHWC && spatial > 1,
                 .n = n, .c = c, .sp = spatial, .groups = groups, .cpg = cpg,
                 .len = cpg * spatial, .eps = eps,
-                .x = x, .gamma = gamma, .beta = beta, .y = y, .mean = mean, .rstd = rstd};
+                .x = x, .gamma = gamma, .beta = beta, .y = y, .mean = mean, .rstd = rstd,
+                .storage = storage};
     simdnorm_status r = SIMDNORM_OK;
     const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
     /* every floating-point operation under the canonical environment (at
      * -O0 this division ran before it and trapped on a caller's unmasked
      * inexact exception: test_fpenv) */
     a.inv_len = 1.0 / (double)(cpg * spatial);
-    if (storage)
+    if (storage && a.nhwc)
         r = simdnorm_half_by_samples(storage, n, c * spatial, x, y, gn_forward_on_scratch, &a);
     else
         gn_forward(&a);

@@ -671,6 +671,18 @@ static inline void simdnorm_apply_normalize(const simdnorm_kernels *k,
     simdnorm_apply_normalize_ch(k, normalize, p, n, x, gamma, beta, 0, act, y);
 }
 
+/* simdnorm_apply_normalize_ch on n 16-bit elements (storage 1 bf16, 2 f16;
+ * stream: the normalize kernel's streaming form): a fast plan through the
+ * storage's normalize kernel (kernels.h "16-bit storage": f32_normalize's
+ * output on the widened span, narrowed), a slow one in pieces of 1024
+ * elements widened on the stack, the float path there, narrowed - every
+ * output the float32 call's, narrowed once (BatchNorm's and GroupNorm's
+ * NCHW planes). */
+void simdnorm_apply_normalize_ch_half(const simdnorm_kernels *k, int storage, int stream,
+                                      const simdnorm_norm_plan *p, size_t n, const void *x,
+                                      const float *gamma, const float *beta, size_t ch, int act,
+                                      void *y);
+
 /* The NHWC normalize of channels [c0, c0 + cw) of a [rows, c] matrix
  * (stride c) with per-channel shift/scale/offset arrays of `cap` entries
  * (the first cw set). Narrow and dense (cw == c < narrow): R rows are one

@@ -154,6 +154,32 @@ simdnorm_moments simdnorm_span_moments_half(const simdnorm_kernels *k, int stora
     return total;
 }
 
+void simdnorm_apply_normalize_ch_half(const simdnorm_kernels *k, int storage, int stream,
+                                      const simdnorm_norm_plan *p, size_t n, const void *x,
+                                      const float *gamma, const float *beta, size_t ch, int act,
+                                      void *y)
+{
+    if (p->fast) {
+        const float *g = p->folded ? NULL : gamma, *b = p->folded ? NULL : beta;
+        if (storage == 1)
+            (stream ? k->bf16_normalize_stream : k->bf16_normalize)(
+                n, (const simdnorm_bf16 *)x, p->shift, p->scale, p->offset, g, b, act,
+                (simdnorm_bf16 *)y);
+        else
+            (stream ? k->f16_normalize_stream : k->f16_normalize)(
+                n, (const simdnorm_f16 *)x, p->shift, p->scale, p->offset, g, b, act,
+                (simdnorm_f16 *)y);
+        return;
+    }
+    float buf[1024];
+    for (size_t e = 0; e < n; e += 1024) {
+        const size_t m = n - e < 1024 ? n - e : 1024;
+        simdnorm_half_widen_k(k, storage, m, (const uint16_t *)x + e, buf);
+        simdnorm_apply_normalize_ch(k, k->f32_normalize, p, m, buf, gamma, beta, ch, act, buf);
+        simdnorm_half_narrow_k(k, storage, m, buf, (uint16_t *)y + e);
+    }
+}
+
 static double span_sumsq(const simdnorm_kernels *k, double ss, size_t n, const float *x)
 {
     if (simdnorm_fast_sumsq_ok(n, ss))

@@ -725,14 +725,17 @@ static void case_sample_chunks(simdnorm_isa isa)
     h_end();
 }
 
-/* BatchNorm NCHW from memory (x + y beyond 24 MiB in 16 bits: the
- * statistics' in-order sums - planes longer than a block, and planes of
- * 512..4096 elements - and the normalize's streaming kernels;
- * dispatch/batch_norm.c half_planes_leaves, half_plane): training (plain
- * and with an activation) and inference against the float32 functions on
- * the widened tensor, a NaN making one channel slow and one constant plane
- * (its fast sums underflow: the exact sums on the widened block), 1 and 2
- * threads. Native runs only (large for qemu and valgrind). */
+/* BatchNorm and GroupNorm NCHW from memory (x + y beyond 24 MiB in 16
+ * bits: the statistics' in-order sums - planes longer than a block, and
+ * planes of 512..4096 elements - and the normalize's streaming kernels;
+ * dispatch/batch_norm.c half_planes_leaves, stats.c
+ * simdnorm_apply_normalize_ch_half, group_norm.c gn_span): BatchNorm
+ * training (plain and with an activation) and inference, GroupNorm with one
+ * group (also on one sample: the phased path with two threads), against the
+ * float32 functions on the widened tensor, a NaN making one channel slow
+ * and one constant plane (its fast sums underflow: the exact sums on the
+ * widened block), 1 and 2 threads. Native runs only (large for qemu and
+ * valgrind). */
 static void case_bn_from_memory(simdnorm_isa isa)
 {
     if (!begin_isa_case("twins_bn_from_memory", isa))
@@ -795,6 +798,20 @@ static void case_bn_from_memory(simdnorm_isa isa)
                           n_differ(s, t, y, yf) == 0,
                       "storage %d (%zu,%zu,%zu), %d threads: batch_norm_infer from memory differs",
                       s, n, c, sp, th);
+                /* GroupNorm, one group: the whole batch (pairs over the
+                 * threads, from memory) and its first sample (one pair, so
+                 * two threads take the phased path, in cache) */
+                for (size_t q = 0; q < 2; q++) {
+                    const size_t nn = q ? 1 : n, tt = nn * c * sp;
+                    CHECK(simdnorm_group_norm_f32(SIMDNORM_NCHW, nn, c, sp, 1, xf, g, b, 1e-5f, yf,
+                                                  mf, rf) == SIMDNORM_OK &&
+                              TWIN(s, simdnorm_group_norm, SIMDNORM_NCHW, nn, c, sp, 1, x, g, b,
+                                   1e-5f, y, mh, rh) == SIMDNORM_OK &&
+                              n_differ(s, tt, y, yf) == 0 && memcmp(mf, mh, nn * 4) == 0 &&
+                              memcmp(rf, rh, nn * 4) == 0,
+                          "storage %d (%zu,%zu,%zu), %d threads: group_norm differs", s, nn, c, sp,
+                          th);
+                }
             }
         }
         free(x);
