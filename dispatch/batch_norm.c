@@ -81,7 +81,6 @@
 #include <stdlib.h>
 
 #include "fpenv.h"
-#include "half.h"
 #include "internal.h"
 
 /* Channels per chunk: the per-channel scratch lives on the stack. */
@@ -164,18 +163,6 @@ static void planes_moments_seq(const simdnorm_kernels *k, size_t cw, size_t sp, 
     }
 }
 
-/* A non-finite 16-bit leaf (x[i*stride], len elements): leaf_nonfinite's
- * plain float64 mean of the widened values. */
-static void leaf_nonfinite_half(int storage, const uint16_t *x, size_t len, double *mean,
-                                double *m2)
-{
-    double sum = 0.0;
-    for (size_t r = 0; r < len; r++)
-        sum += storage == 1 ? simdnorm_bf16_widen1(x[r]) : simdnorm_f16_widen1(x[r]);
-    *mean = sum / (double)len;
-    *m2 = NAN;
-}
-
 /* The leaves of the cw consecutive 16-bit NCHW planes at x + off
  * (a->spatial elements each) into lm/lq, read in 16 bits by the storage's
  * moments kernels: bn_walk's float leaves (simdnorm_head_shift, one
@@ -221,8 +208,10 @@ static void half_planes_leaves(const simdnorm_kernels *k, const bn_call *a, size
         }
     }
     for (size_t j = 0; j < cw; j++)
-        if (!(isfinite(lm[j]) && isfinite(lq[j])))
-            leaf_nonfinite_half(st, x + j * sp, sp, &lm[j], &lq[j]);
+        if (!(isfinite(lm[j]) && isfinite(lq[j]))) { /* leaf_nonfinite's rule */
+            lm[j] = simdnorm_half_sum(st, sp, x + j * sp) / (double)sp;
+            lq[j] = NAN;
+        }
 }
 
 static void bn_walk(const simdnorm_kernels *k, const bn_call *a, size_t c0, size_t cw, size_t g0,

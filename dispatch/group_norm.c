@@ -62,7 +62,6 @@
 #include <stdlib.h>
 
 #include "fpenv.h"
-#include "half.h"
 #include "internal.h"
 
 /* Channels of one NHWC step (its per-channel scratch, ~60 KiB, lives on the
@@ -131,9 +130,8 @@ static float gn_plain_mean(const gn_fwd *a, size_t pair)
 {
     double sum = 0.0;
     if (a->storage) { /* 16-bit NCHW */
-        const uint16_t *p = (const uint16_t *)(const void *)a->x + pair * a->len;
-        for (size_t e = 0; e < a->len; e++)
-            sum += a->storage == 1 ? simdnorm_bf16_widen1(p[e]) : simdnorm_f16_widen1(p[e]);
+        sum = simdnorm_half_sum(a->storage, a->len,
+                                (const uint16_t *)(const void *)a->x + pair * a->len);
     } else if (!a->nhwc) {
         const float *p = a->x + pair * a->len;
         for (size_t e = 0; e < a->len; e++)

@@ -671,6 +671,11 @@ static inline void simdnorm_apply_normalize(const simdnorm_kernels *k,
     simdnorm_apply_normalize_ch(k, normalize, p, n, x, gamma, beta, 0, act, y);
 }
 
+/* The plain float64 sum, in order, of n 16-bit elements widened (storage 1
+ * bf16, 2 f16): the non-finite rule's mean of a 16-bit BatchNorm leaf or
+ * GroupNorm pair. */
+double simdnorm_half_sum(int storage, size_t n, const void *x);
+
 /* simdnorm_apply_normalize_ch on n 16-bit elements (storage 1 bf16, 2 f16;
  * stream: the normalize kernel's streaming form): a fast plan through the
  * storage's normalize kernel (kernels.h "16-bit storage": f32_normalize's

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "half.h"
 #include "internal.h"
 
 simdnorm_moments simdnorm_mom_merge(simdnorm_moments a, simdnorm_moments b)
@@ -152,6 +153,15 @@ simdnorm_moments simdnorm_span_moments_half(const simdnorm_kernels *k, int stora
         total = off == 0 ? b : simdnorm_mom_merge(total, b);
     }
     return total;
+}
+
+double simdnorm_half_sum(int storage, size_t n, const void *x)
+{
+    const uint16_t *h = x;
+    double sum = 0.0;
+    for (size_t i = 0; i < n; i++)
+        sum += storage == 1 ? simdnorm_bf16_widen1(h[i]) : simdnorm_f16_widen1(h[i]);
+    return sum;
 }
 
 void simdnorm_apply_normalize_ch_half(const simdnorm_kernels *k, int storage, int stream,
