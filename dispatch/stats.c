@@ -114,7 +114,7 @@ simdnorm_moments simdnorm_span_moments_mem(const simdnorm_kernels *k, size_t n, 
     return span_moments(k, k->f32_moments_seq, n, x);
 }
 
-/* ---- the same on 16-bit spans (BatchNorm's NCHW twins) ---------------- */
+/* ---- the same on 16-bit spans (the NCHW BatchNorm/GroupNorm twins) ---- */
 
 float simdnorm_head_shift_half(const simdnorm_kernels *k, int storage, size_t n, const void *x)
 {
