@@ -39,7 +39,8 @@ enum class Op {
     LayerNormBwd, RmsNormBwd, BnBwdNchw, BnBwdNhwc,
     GnNchw, GnNhwc, GnBwdNchw, GnBwdNhwc,
     LayerNormGeluTanh, LayerNormSilu,
-    LayerNormBf16, RmsNormBf16, LayerNormF16, RmsNormF16, BnTrainNchwBf16, BnInferNchwBf16
+    LayerNormBf16, RmsNormBf16, LayerNormF16, RmsNormF16, BnTrainNchwBf16, BnInferNchwBf16,
+    BnTrainNhwcBf16, BnInferNhwcBf16
 };
 
 inline const char *op_name(Op op)
@@ -75,6 +76,8 @@ inline const char *op_name(Op op)
     case Op::RmsNormF16: return "rms_norm_f16";
     case Op::BnTrainNchwBf16: return "bn_train_nchw_bf16";
     case Op::BnInferNchwBf16: return "bn_infer_nchw_bf16";
+    case Op::BnTrainNhwcBf16: return "bn_train_nhwc_bf16";
+    case Op::BnInferNhwcBf16: return "bn_infer_nhwc_bf16";
     }
     return "?";
 }
@@ -84,7 +87,7 @@ inline bool is_batch_norm(Op op)
     return op == Op::BnTrainNchw || op == Op::BnTrainNhwc || op == Op::BnInferNchw ||
            op == Op::BnInferNhwc || op == Op::BnInferNhwcRelu || op == Op::BnInferNhwcReluUnfused ||
            op == Op::BnBwdNchw || op == Op::BnBwdNhwc || op == Op::BnTrainNchwBf16 ||
-           op == Op::BnInferNchwBf16;
+           op == Op::BnInferNchwBf16 || op == Op::BnTrainNhwcBf16 || op == Op::BnInferNhwcBf16;
 }
 inline bool is_group_norm(Op op)
 {
@@ -96,7 +99,7 @@ inline bool is_nhwc(Op op)
 {
     return op == Op::BnTrainNhwc || op == Op::BnInferNhwc || op == Op::BnInferNhwcRelu ||
            op == Op::BnInferNhwcReluUnfused || op == Op::BnBwdNhwc || op == Op::GnNhwc ||
-           op == Op::GnBwdNhwc;
+           op == Op::GnBwdNhwc || op == Op::BnTrainNhwcBf16 || op == Op::BnInferNhwcBf16;
 }
 inline bool is_backward(Op op)
 {
@@ -110,14 +113,16 @@ inline bool has_residual(Op op)
 }
 inline bool is_training(Op op)
 {
-    return op == Op::BnTrainNchw || op == Op::BnTrainNhwc || op == Op::BnTrainNchwBf16;
+    return op == Op::BnTrainNchw || op == Op::BnTrainNhwc || op == Op::BnTrainNchwBf16 ||
+           op == Op::BnTrainNhwcBf16;
 }
 // The 16-bit storage twins (x and y bf16 / f16, float32 math): their bytes
 // are the 16-bit bytes moved, compared with a copy of as many bytes.
 inline bool is_half(Op op)
 {
     return op == Op::LayerNormBf16 || op == Op::RmsNormBf16 || op == Op::LayerNormF16 ||
-           op == Op::RmsNormF16 || op == Op::BnTrainNchwBf16 || op == Op::BnInferNchwBf16;
+           op == Op::RmsNormF16 || op == Op::BnTrainNchwBf16 || op == Op::BnInferNchwBf16 ||
+           op == Op::BnTrainNhwcBf16 || op == Op::BnInferNhwcBf16;
 }
 inline size_t elem_size(Op op) { return is_half(op) ? 2 : sizeof(float); }
 
@@ -199,12 +204,13 @@ inline std::vector<Shape> shapes(bool full)
         for (const Bn &b : bn)
             if (b.s > 1 || is_nhwc(op)) // 2-D once per mode
                 out.push_back({op, 0, 0, b.n, b.c, b.s, 0});
-    // The bf16 BatchNorm twins (NCHW, read and written in 16 bits) on the
-    // same (n, c, spatial) as float32: half the bytes; beside oneDNN's bf16
+    // The bf16 BatchNorm twins (read and written in 16 bits) on the same
+    // (n, c, spatial) as float32: half the bytes; beside oneDNN's bf16
     // BatchNorm.
-    for (Op op : {Op::BnTrainNchwBf16, Op::BnInferNchwBf16})
+    for (Op op : {Op::BnTrainNchwBf16, Op::BnInferNchwBf16, Op::BnTrainNhwcBf16,
+                  Op::BnInferNhwcBf16})
         for (const Bn &b : bn)
-            if (b.s > 1)
+            if (b.s > 1 || is_nhwc(op)) // 2-D once per mode
                 out.push_back({op, 0, 0, b.n, b.c, b.s, 0});
     // GroupNorm: Stable-Diffusion U-Net stages (groups 32) and InstanceNorm
     // (groups == c), both layouts, forward and backward.
@@ -266,10 +272,12 @@ inline simdnorm_status run_simdnorm(const Shape &s, const Buffers &b)
         return simdnorm_batch_norm_infer_f32(lay, s.n, s.c, s.spatial, b.x, b.gamma, b.beta, b.s1,
                                              b.s2, 1e-5f, b.y);
     case Op::BnTrainNchwBf16:
-        return simdnorm_batch_norm_train_bf16(SIMDNORM_NCHW, s.n, s.c, s.spatial, b.xbf16, b.gamma,
+    case Op::BnTrainNhwcBf16:
+        return simdnorm_batch_norm_train_bf16(lay, s.n, s.c, s.spatial, b.xbf16, b.gamma,
                                               b.beta, 1e-5f, 0.1f, b.s1, b.s2, b.yh, b.s3, b.s4);
     case Op::BnInferNchwBf16:
-        return simdnorm_batch_norm_infer_bf16(SIMDNORM_NCHW, s.n, s.c, s.spatial, b.xbf16, b.gamma,
+    case Op::BnInferNhwcBf16:
+        return simdnorm_batch_norm_infer_bf16(lay, s.n, s.c, s.spatial, b.xbf16, b.gamma,
                                               b.beta, b.s1, b.s2, 1e-5f, b.yh);
     case Op::LayerNorm:
         return simdnorm_layer_norm_f32(s.rows, s.cols, b.x, s.cols, b.gamma, b.beta, 1e-5f, b.y,
@@ -393,7 +401,8 @@ inline bool has_onednn(const Shape &s)
     return s.op == Op::LayerNorm || s.op == Op::LayerNormBf16 || s.op == Op::BnTrainNchw || s.op == Op::BnTrainNhwc ||
            s.op == Op::BnInferNchw || s.op == Op::BnInferNhwc || s.op == Op::LayerNormBwd ||
            s.op == Op::BnBwdNchw || s.op == Op::BnBwdNhwc || s.op == Op::BnTrainNchwBf16 ||
-           s.op == Op::BnInferNchwBf16;
+           s.op == Op::BnInferNchwBf16 || s.op == Op::BnTrainNhwcBf16 ||
+           s.op == Op::BnInferNhwcBf16;
 }
 // The same op on oneDNN (forward_inference LayerNorm with scale and shift,
 // float32 or - layer_norm_bf16 - bf16 src/dst with float32 scale and shift,

@@ -700,6 +700,36 @@ void set_counters_bytes(benchmark::State &st, size_t bytes, size_t elems)
             benchmark::ClobberMemory();                                                         \
         }                                                                                       \
         set_counters_bytes(st, 2 * s.n, s.n);                                                   \
+    }                                                                                           \
+    void run_##S##_channels(State &st, simdnorm_##S##_normalize_channels_fn fn, const K *k,     \
+                            const Channels &s)                                                  \
+    {                                                                                           \
+        HalfBuffers &h = half_##S(k);                                                           \
+        Buffers &m = buffers();                                                                 \
+        for (auto _ : st) {                                                                     \
+            fn(s.rows, s.channels, h.x, s.channels, m.shift, m.scale, m.offset,                 \
+               SIMDNORM_ACT_NONE, h.y);                                                         \
+            benchmark::ClobberMemory();                                                         \
+        }                                                                                       \
+        set_counters_bytes(st, 4 * s.elems() + 12 * s.channels, s.elems());                     \
+    }                                                                                           \
+    void run_##S##_channel_moments(State &st, const K *k, const Channels &s)                    \
+    {                                                                                           \
+        HalfBuffers &h = half_##S(k);                                                           \
+        Buffers &m = buffers();                                                                 \
+        for (auto _ : st) {                                                                     \
+            k->S##_channel_moments(s.rows, s.channels, h.x, s.channels, 1, s.elems(), m.s1, m.s2); \
+            benchmark::ClobberMemory();                                                         \
+        }                                                                                       \
+        set_counters_bytes(st, 2 * s.elems(), s.elems());                                       \
+    }                                                                                           \
+    void run_##S##_normalize_channels(State &st, const K *k, const Channels &s)                 \
+    {                                                                                           \
+        run_##S##_channels(st, k->S##_normalize_channels, k, s);                                \
+    }                                                                                           \
+    void run_##S##_normalize_channels_stream(State &st, const K *k, const Channels &s)          \
+    {                                                                                           \
+        run_##S##_channels(st, k->S##_normalize_channels_stream, k, s);                         \
     }
 KB_HALF_RUNNERS_(bf16)
 KB_HALF_RUNNERS_(f16)

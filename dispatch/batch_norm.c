@@ -491,10 +491,8 @@ static void nhwc_normalize_chunk(const simdnorm_kernels *k, const bn_call *a, si
                                  int act)
 {
     const size_t rows = a->n * a->spatial, c = a->c;
-    const simdnorm_f32_normalize_channels_fn normalize =
-        a->stream ? k->f32_normalize_channels_stream : k->f32_normalize_channels;
-    simdnorm_normalize_channels_rows(normalize, rows, c, c0, cw, a->x, a->y, shift, scale,
-                                     offset, act, BN_NARROW, BN_CHUNK);
+    simdnorm_normalize_channels_rows(k, a->storage, a->stream, rows, c, c0, cw, a->x, a->y,
+                                     shift, scale, offset, act, BN_NARROW, BN_CHUNK);
 }
 
 /* The slow channels of a chunk, after the kernel wrote y = x there: the
@@ -545,7 +543,8 @@ static void run_nhwc(const simdnorm_kernels *k, const bn_call *a, size_t cb, siz
         }
         /* A slow channel is computed after the kernel wrote y = x there (so
          * the slow pass can read x in place); the activation then runs as a
-         * pass of its own over the chunk, on the same float values. */
+         * pass of its own over the chunk, on the same float values. (A
+         * 16-bit call comes here only with every plan fast: half_direct.) */
         nhwc_normalize_chunk(k, a, c0, cw, shift, scale, offset,
                              any_slow ? SIMDNORM_ACT_NONE : a->act);
         if (any_slow) {
@@ -647,20 +646,19 @@ static void nhwc_normalize_range(void *ctx, size_t p0, size_t p1)
     const nhwc_train *t = ctx;
     const bn_call *a = t->a;
     const size_t c = a->c;
-    const simdnorm_f32_normalize_channels_fn normalize =
-        a->stream ? t->k->f32_normalize_channels_stream : t->k->f32_normalize_channels;
     const size_t r0 = p0 * t->rep, r1 = p1 * t->rep < t->rows ? p1 * t->rep : t->rows;
     size_t done = r0;
     if (t->rep > 1) {
         const size_t wide_rows = (r1 - r0) / t->rep, wide = c * t->rep;
         if (wide_rows)
-            normalize(wide_rows, wide, a->x + r0 * c, wide, t->shift, t->scale, t->offset,
-                      t->act, a->y + r0 * c);
+            simdnorm_normalize_channels_st(t->k, a->storage, a->stream, wide_rows, wide, a->x,
+                                           a->y, r0 * c, wide, t->shift, t->scale, t->offset,
+                                           t->act);
         done += wide_rows * t->rep;
     }
     if (done < r1)
-        normalize(r1 - done, c, a->x + done * c, c, t->shift, t->scale, t->offset, t->act,
-                  a->y + done * c);
+        simdnorm_normalize_channels_st(t->k, a->storage, a->stream, r1 - done, c, a->x, a->y,
+                                       done * c, c, t->shift, t->scale, t->offset, t->act);
 }
 
 /* Training, NHWC: 0 if the scratch could not be allocated (the caller
@@ -743,7 +741,8 @@ static int train_nhwc(const simdnorm_kernels *k, const bn_call *a, size_t bytes)
     }
     /* A slow channel is computed after the kernel wrote y = x there (so the
      * slow pass can read x in place); the activation then runs as a pass of
-     * its own, on the same float values. */
+     * its own, on the same float values. (A 16-bit call comes here only
+     * with every plan fast: half_direct.) */
     if (any_slow)
         t.act = SIMDNORM_ACT_NONE;
     if (c < BN_NARROW) {
@@ -990,13 +989,35 @@ static simdnorm_status half_nchw_moments(const bn_call *a, simdnorm_moments *m)
     return SIMDNORM_OK;
 }
 
-/* Whether a 16-bit call normalizes its x in 16 bits (run_nchw through
- * simdnorm_apply_normalize_ch_half: NCHW planes, spatial > 1), not on a widened float scratch
- * (simdnorm_half_by_samples: NHWC and 2-D, whose channel kernels are float
- * only). */
-static int half_direct(const bn_call *a)
+/* Whether a 16-bit call's statistics come from its 16-bit planes
+ * (half_nchw_moments: NCHW, spatial > 1), not from chunks of whole samples
+ * widened into a float scratch (half_batch_moments: NHWC and 2-D, whose
+ * channel moments kernel is float only). */
+static int half_direct_moments(const bn_call *a)
 {
     return !a->nhwc && a->spatial > 1;
+}
+
+/* Whether a 16-bit call normalizes its x in 16 bits - run() on the 16-bit
+ * tensors: NCHW planes through simdnorm_apply_normalize_ch_half, NHWC (and
+ * 2-D) through the storage's channel normalize kernel with the activation
+ * fused - not on a widened float scratch (simdnorm_half_by_samples). NHWC
+ * takes it only when every channel's plan is fast: a slow NHWC channel is
+ * computed after the kernel wrote y = x there and the activation follows as
+ * a pass of its own over y, which needs y in float (a NaN or Inf channel,
+ * or one whose statistics fail the fast plan's magnitude test: rare). A
+ * training call asks once its moments are known (a->given). */
+static int half_direct(const bn_call *a)
+{
+    if (!a->nhwc && a->spatial > 1)
+        return 1;
+    for (size_t ch = 0; ch < a->c; ch++) {
+        const simdnorm_norm_plan p =
+            a->train ? train_plan(a, ch, a->given[ch]) : infer_channel(a, ch);
+        if (!p.fast)
+            return 0;
+    }
+    return 1;
 }
 
 /* The 16-bit training forward in two passes: the batch's moments
@@ -1012,7 +1033,8 @@ static simdnorm_status train_half(bn_call *a)
     simdnorm_moments *m = malloc(a->c * sizeof *m);
     if (!m)
         return SIMDNORM_ERR_NOMEM;
-    simdnorm_status r = half_direct(a) ? half_nchw_moments(a, m) : half_batch_moments(a, m);
+    simdnorm_status r =
+        half_direct_moments(a) ? half_nchw_moments(a, m) : half_batch_moments(a, m);
     if (r == SIMDNORM_OK) {
         a->given = m;
         if (half_direct(a))
@@ -1205,7 +1227,7 @@ static simdnorm_status bn_moments(int storage, simdnorm_layout layout, size_t n,
     if (storage) { /* the twins: in chunks of samples */
         a.storage = storage;
         const simdnorm_status r =
-            half_direct(&a) ? half_nchw_moments(&a, m) : half_batch_moments(&a, m);
+            half_direct_moments(&a) ? half_nchw_moments(&a, m) : half_batch_moments(&a, m);
         if (r != SIMDNORM_OK) {
             simdnorm_fpenv_leave(fe);
             return r;

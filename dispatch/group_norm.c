@@ -108,7 +108,6 @@ typedef struct gn_fwd {
     const float *x, *gamma, *beta;
     float *y, *mean, *rstd;
     simdnorm_f32_normalize_fn normalize;              /* NCHW planes */
-    simdnorm_f32_normalize_channels_fn normalize_ch;  /* NHWC */
     /* NCHW spans' moments: in order (the _mem form) for a call from memory */
     simdnorm_moments (*span_moments)(const simdnorm_kernels *, size_t, const float *);
     /* 16-bit NCHW (the twins, 1 bf16, 2 f16; 0 float32): x and y hold 16-bit
@@ -276,8 +275,8 @@ static void nhwc_normalize_rows(const gn_fwd *a, const float *x, float *y, size_
                                 size_t cw, float *shift, float *scale, float *offset)
 {
     const size_t c = a->c;
-    simdnorm_normalize_channels_rows(a->normalize_ch, rows, c, c0, cw, x, y, shift, scale,
-                                     offset, SIMDNORM_ACT_NONE, GN_NARROW, GN_CHUNK);
+    simdnorm_normalize_channels_rows(a->k, a->storage, a->mem, rows, c, c0, cw, x, y, shift,
+                                     scale, offset, SIMDNORM_ACT_NONE, GN_NARROW, GN_CHUNK);
 }
 
 /* NHWC pair path: sample i, groups [g0, g1) (at most GN_CHUNK channels, or
@@ -374,8 +373,9 @@ static void nhwc_pieces(void *ctx, size_t u0, size_t u1)
         const size_t rows = a->sp - r0 < per ? a->sp - r0 : per;
         const float *x = a->x + (i * a->sp + r0) * c;
         float *y = a->y + (i * a->sp + r0) * c;
-        a->normalize_ch(rows, c, x, c, a->shift + i * c, a->scale + i * c, a->offset + i * c,
-                        SIMDNORM_ACT_NONE, y);
+        simdnorm_normalize_channels_st(a->k, a->storage, a->mem, rows, c, x, y, 0, c,
+                                       a->shift + i * c, a->scale + i * c, a->offset + i * c,
+                                       SIMDNORM_ACT_NONE);
         for (size_t ch = 0; ch < c; ch++)
             if (a->slow[i * c + ch]) {
                 const simdnorm_norm_plan p = gn_plan(a, &a->st[i * a->groups + ch / a->cpg], ch);
@@ -456,7 +456,6 @@ static void gn_forward(gn_fwd *a)
     a->mem = stream;
     a->normalize = stream && a->sp >= GN_STREAM_MIN_RUN ? a->k->f32_normalize_stream
                                                         : a->k->f32_normalize;
-    a->normalize_ch = stream ? a->k->f32_normalize_channels_stream : a->k->f32_normalize_channels;
     a->span_moments = stream ? simdnorm_span_moments_mem : simdnorm_span_moments;
     /* x read twice (statistics, normalize), y written */
     const int nt = simdnorm_threads_for(total * es * 3, (size_t)-1);

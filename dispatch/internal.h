@@ -688,19 +688,46 @@ void simdnorm_apply_normalize_ch_half(const simdnorm_kernels *k, int storage, in
                                       const float *gamma, const float *beta, size_t ch, int act,
                                       void *y);
 
+/* One call of a storage's channel normalize kernel (kernels.h:
+ * f32_normalize_channels, or its bf16_/f16_ twin for storage 1/2 - 16-bit
+ * x and y, the float32 kernel's outputs narrowed; stream: the streaming
+ * form, the same bits) on the [rows, channels] matrix whose row r starts
+ * at element off + r*stride of x and of y. */
+static inline void simdnorm_normalize_channels_st(const simdnorm_kernels *k, int storage,
+                                                  int stream, size_t rows, size_t channels,
+                                                  const void *x, void *y, size_t off,
+                                                  size_t stride, const float *shift,
+                                                  const float *scale, const float *offset,
+                                                  int act)
+{
+    if (storage == 0)
+        (stream ? k->f32_normalize_channels_stream : k->f32_normalize_channels)(
+            rows, channels, (const float *)x + off, stride, shift, scale, offset, act,
+            (float *)y + off);
+    else if (storage == 1)
+        (stream ? k->bf16_normalize_channels_stream : k->bf16_normalize_channels)(
+            rows, channels, (const simdnorm_bf16 *)x + off, stride, shift, scale, offset, act,
+            (simdnorm_bf16 *)y + off);
+    else
+        (stream ? k->f16_normalize_channels_stream : k->f16_normalize_channels)(
+            rows, channels, (const simdnorm_f16 *)x + off, stride, shift, scale, offset, act,
+            (simdnorm_f16 *)y + off);
+}
+
 /* The NHWC normalize of channels [c0, c0 + cw) of a [rows, c] matrix
- * (stride c) with per-channel shift/scale/offset arrays of `cap` entries
- * (the first cw set). Narrow and dense (cw == c < narrow): R rows are one
- * row of c*R channels, the arrays repeated R times (c*R a multiple of 16
- * floats where that fits in cap, so every wide row of an aligned y starts
- * on a 64-byte boundary for streaming stores); the rest row by row. Shared
- * by BatchNorm and GroupNorm; the same bits either way (each element's
- * operations do not depend on the row's width). */
-static inline void simdnorm_normalize_channels_rows(simdnorm_f32_normalize_channels_fn normalize,
-                                                    size_t rows, size_t c, size_t c0, size_t cw,
-                                                    const float *x, float *y, float *shift,
-                                                    float *scale, float *offset, int act,
-                                                    size_t narrow, size_t cap)
+ * (stride c; x, y of the storage: simdnorm_normalize_channels_st) with
+ * per-channel shift/scale/offset arrays of `cap` entries (the first cw
+ * set). Narrow and dense (cw == c < narrow): R rows are one row of c*R
+ * channels, the arrays repeated R times (c*R a multiple of 16 floats where
+ * that fits in cap, so every wide row of an aligned y starts on a 64-byte
+ * boundary for streaming stores); the rest row by row. Shared by BatchNorm
+ * and GroupNorm; the same bits either way (each element's operations do
+ * not depend on the row's width). */
+static inline void simdnorm_normalize_channels_rows(const simdnorm_kernels *k, int storage,
+                                                    int stream, size_t rows, size_t c, size_t c0,
+                                                    size_t cw, const void *x, void *y,
+                                                    float *shift, float *scale, float *offset,
+                                                    int act, size_t narrow, size_t cap)
 {
     size_t done = 0;
     if (cw == c && c < narrow) {
@@ -718,12 +745,13 @@ static inline void simdnorm_normalize_channels_rows(simdnorm_f32_normalize_chann
         }
         const size_t wide_rows = rows / rep;
         if (wide_rows)
-            normalize(wide_rows, wide, x, wide, shift, scale, offset, act, y);
+            simdnorm_normalize_channels_st(k, storage, stream, wide_rows, wide, x, y, 0, wide,
+                                           shift, scale, offset, act);
         done = wide_rows * rep;
     }
     if (done < rows)
-        normalize(rows - done, cw, x + done * c + c0, c, shift, scale, offset, act,
-                  y + done * c + c0);
+        simdnorm_normalize_channels_st(k, storage, stream, rows - done, cw, x, y, done * c + c0,
+                                       c, shift, scale, offset, act);
 }
 
 /* Above this many bytes of x + y a call writes y with streaming

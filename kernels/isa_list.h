@@ -45,7 +45,8 @@
 /* ... and their 16-bit storage twins (kernels.h "16-bit storage"). */
 #define SIMDNORM_KERNELS_nofma_half_(X, isa, s)                               \
     X(isa, s##_normalize) X(isa, s##_normalize_stream) X(isa, s##_activate)   \
-    X(isa, s##_layer_norm_rows) X(isa, s##_rms_norm_rows)
+    X(isa, s##_layer_norm_rows) X(isa, s##_rms_norm_rows)                    \
+    X(isa, s##_normalize_channels) X(isa, s##_normalize_channels_stream)
 
 /* SIMDNORM_IF_<ENUM>(...): its arguments where the ISA is compiled in (the
  * build defines SIMDNORM_HAVE_<ENUM>), nothing elsewhere. */

@@ -474,7 +474,13 @@ typedef simdnorm_f32_normalize_channels_fn simdnorm_f32_normalize_channels_strea
  *                          simdnorm_*_row_slow_half)
  *   <s>_norm_bwd_rows      f32_norm_bwd_rows on the job's dyh/xh/dxh
  *   <s>_moments_rows, <s>_moments_seq   as f32_moments_rows, f32_moments_seq
- *                          (BatchNorm's NCHW statistics) */
+ *                          (BatchNorm's NCHW statistics)
+ *   <s>_channel_moments    as f32_channel_moments (each element widened to
+ *                          double; BatchNorm's and GroupNorm's NHWC
+ *                          statistics)
+ *   <s>_normalize_channels(_stream)   as f32_normalize_channels(_stream);
+ *                          shift, scale, offset float (BatchNorm's and
+ *                          GroupNorm's NHWC normalize) */
 #define SIMDNORM_HALF_TYPES_(s, T)                                                                \
     typedef void simdnorm_##s##_widen_kernel(size_t n, const T *x, float *y);                     \
     typedef simdnorm_##s##_widen_kernel *simdnorm_##s##_widen_fn;                                 \
@@ -503,7 +509,18 @@ typedef simdnorm_f32_normalize_channels_fn simdnorm_f32_normalize_channels_strea
     typedef simdnorm_##s##_moments_rows_kernel *simdnorm_##s##_moments_rows_fn;                   \
     typedef void simdnorm_##s##_moments_seq_kernel(size_t n, const T *x, float shift,             \
                                                    double out[2]);                               \
-    typedef simdnorm_##s##_moments_seq_kernel *simdnorm_##s##_moments_seq_fn;
+    typedef simdnorm_##s##_moments_seq_kernel *simdnorm_##s##_moments_seq_fn;                     \
+    typedef void simdnorm_##s##_channel_moments_kernel(size_t rows, size_t channels, const T *x,  \
+                                                       size_t stride, size_t groups,              \
+                                                       size_t group_stride, double *s1,           \
+                                                       double *s2);                               \
+    typedef simdnorm_##s##_channel_moments_kernel *simdnorm_##s##_channel_moments_fn;             \
+    typedef void simdnorm_##s##_normalize_channels_kernel(                                        \
+        size_t rows, size_t channels, const T *x, size_t stride, const float *shift,              \
+        const float *scale, const float *offset, int act, T *y);                                  \
+    typedef simdnorm_##s##_normalize_channels_kernel *simdnorm_##s##_normalize_channels_fn;       \
+    typedef simdnorm_##s##_normalize_channels_kernel simdnorm_##s##_normalize_channels_stream_kernel; \
+    typedef simdnorm_##s##_normalize_channels_fn simdnorm_##s##_normalize_channels_stream_fn;
 SIMDNORM_HALF_TYPES_(bf16, simdnorm_bf16)
 SIMDNORM_HALF_TYPES_(f16, simdnorm_f16)
 
@@ -520,7 +537,10 @@ SIMDNORM_HALF_TYPES_(f16, simdnorm_f16)
     X(a, s##_rms_norm_rows)                                                   \
     X(a, s##_norm_bwd_rows)                                                   \
     X(a, s##_moments_rows)                                                    \
-    X(a, s##_moments_seq)
+    X(a, s##_moments_seq)                                                     \
+    X(a, s##_channel_moments)                                                 \
+    X(a, s##_normalize_channels)                                              \
+    X(a, s##_normalize_channels_stream)
 
 /* ---- The one list of kernel families -------------------------------------
  * SIMDNORM_KERNEL_FAMILIES(X, a) calls X(a, family) for every family above;

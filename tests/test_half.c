@@ -734,7 +734,9 @@ static void case_sample_chunks(simdnorm_isa isa)
  * group (also on one sample: the phased path with two threads), against the
  * float32 functions on the widened tensor, a NaN making one channel slow
  * and one constant plane (its fast sums underflow: the exact sums on the
- * widened block), 1 and 2 threads. Native runs only (large for qemu and
+ * widened block), 1 and 2 threads. BatchNorm again in NHWC without the NaN
+ * (every channel fast: the 16-bit channel normalize kernels, streaming;
+ * batch_norm.c half_direct). Native runs only (large for qemu and
  * valgrind). */
 static void case_bn_from_memory(simdnorm_isa isa)
 {
@@ -763,45 +765,52 @@ static void case_bn_from_memory(simdnorm_isa isa)
             fill_normal(b, c, 0.0, 1.0);
             fill_normal(rm, c, 0.5, 1.0);
             fill_normal(rv, c, 2.0, 0.5);
+            for (int lay = 0; lay < 2; lay++)
             for (int th = 1; th <= 2; th++) {
                 simdnorm_set_num_threads(th);
-                CHECK(simdnorm_batch_norm_train_f32(SIMDNORM_NCHW, n, c, sp, xf, g, b, 1e-5f,
+                const simdnorm_layout L = lay ? SIMDNORM_NHWC : SIMDNORM_NCHW;
+                if (lay && th == 1) { /* NHWC: no NaN (every channel fast) */
+                    const size_t at = (c + 1) * sp + 12345 % sp;
+                    x[at] = narrow1(s, 1.0f);
+                    xf[at] = 1.0f;
+                }
+                CHECK(simdnorm_batch_norm_train_f32(L, n, c, sp, xf, g, b, 1e-5f,
                                                     0.1f, NULL, NULL, yf, mf, rf) ==
                               SIMDNORM_OK &&
-                          TWIN(s, simdnorm_batch_norm_train, SIMDNORM_NCHW, n, c, sp, x, g, b,
+                          TWIN(s, simdnorm_batch_norm_train, L, n, c, sp, x, g, b,
                                1e-5f, 0.1f, NULL, NULL, y, mh, rh) == SIMDNORM_OK &&
                           n_differ(s, t, y, yf) == 0 && memcmp(mf, mh, c * 4) == 0 &&
                           memcmp(rf, rh, c * 4) == 0,
-                      "storage %d (%zu,%zu,%zu), %d threads: batch_norm_train from memory differs",
-                      s, n, c, sp, th);
+                      "storage %d (%zu,%zu,%zu) %s, %d threads: batch_norm_train from memory differs",
+                      s, n, c, sp, lay ? "NHWC" : "NCHW", th);
                 const simdnorm_norm_options of = {NULL, 0, NULL, SIMDNORM_ACT_SILU, NULL, 0};
                 const simdnorm_norm_options_bf16 ob = {NULL, 0, NULL, SIMDNORM_ACT_SILU, NULL, 0};
                 const simdnorm_norm_options_f16 oh = {NULL, 0, NULL, SIMDNORM_ACT_SILU, NULL, 0};
-                CHECK(simdnorm_batch_norm_train_ex_f32(SIMDNORM_NCHW, n, c, sp, xf, g, NULL,
+                CHECK(simdnorm_batch_norm_train_ex_f32(L, n, c, sp, xf, g, NULL,
                                                        1e-5f, 0.1f, NULL, NULL, yf, NULL, NULL,
                                                        &of) == SIMDNORM_OK &&
-                          (s == 1 ? simdnorm_batch_norm_train_ex_bf16(SIMDNORM_NCHW, n, c, sp, x,
+                          (s == 1 ? simdnorm_batch_norm_train_ex_bf16(L, n, c, sp, x,
                                                                       g, NULL, 1e-5f, 0.1f, NULL,
                                                                       NULL, y, NULL, NULL, &ob)
-                                  : simdnorm_batch_norm_train_ex_f16(SIMDNORM_NCHW, n, c, sp, x,
+                                  : simdnorm_batch_norm_train_ex_f16(L, n, c, sp, x,
                                                                      g, NULL, 1e-5f, 0.1f, NULL,
                                                                      NULL, y, NULL, NULL, &oh)) ==
                               SIMDNORM_OK &&
                           n_differ(s, t, y, yf) == 0,
-                      "storage %d (%zu,%zu,%zu), %d threads: batch_norm_train_ex from memory "
+                      "storage %d (%zu,%zu,%zu) %s, %d threads: batch_norm_train_ex from memory "
                       "differs",
-                      s, n, c, sp, th);
-                CHECK(simdnorm_batch_norm_infer_f32(SIMDNORM_NCHW, n, c, sp, xf, g, b, rm, rv,
+                      s, n, c, sp, lay ? "NHWC" : "NCHW", th);
+                CHECK(simdnorm_batch_norm_infer_f32(L, n, c, sp, xf, g, b, rm, rv,
                                                     1e-5f, yf) == SIMDNORM_OK &&
-                          TWIN(s, simdnorm_batch_norm_infer, SIMDNORM_NCHW, n, c, sp, x, g, b, rm,
+                          TWIN(s, simdnorm_batch_norm_infer, L, n, c, sp, x, g, b, rm,
                                rv, 1e-5f, y) == SIMDNORM_OK &&
                           n_differ(s, t, y, yf) == 0,
-                      "storage %d (%zu,%zu,%zu), %d threads: batch_norm_infer from memory differs",
-                      s, n, c, sp, th);
+                      "storage %d (%zu,%zu,%zu) %s, %d threads: batch_norm_infer from memory differs",
+                      s, n, c, sp, lay ? "NHWC" : "NCHW", th);
                 /* GroupNorm, one group: the whole batch (pairs over the
                  * threads, from memory) and its first sample (one pair, so
                  * two threads take the phased path, in cache) */
-                for (size_t q = 0; q < 2; q++) {
+                for (size_t q = 0; q < 2 && !lay; q++) {
                     const size_t nn = q ? 1 : n, tt = nn * c * sp;
                     CHECK(simdnorm_group_norm_f32(SIMDNORM_NCHW, nn, c, sp, 1, xf, g, b, 1e-5f, yf,
                                                   mf, rf) == SIMDNORM_OK &&

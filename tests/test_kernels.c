@@ -1470,6 +1470,106 @@ static void half_moments_case(const simdnorm_kernels *k, int s, int seq)
     }
 }
 
+/* <s>_normalize_channels(_stream) against the same ISA's
+ * f32_normalize_channels on the widened matrix, narrowed: channel counts
+ * across the tiles and tails, strides with gaps (never written), each
+ * activation, NaN/Inf elements (fill_half) and parameters, in place; the
+ * last row ends at a guard page. */
+static void half_channels_case(const simdnorm_kernels *k, int s, int stream)
+{
+    static const size_t chans[] = {1, 3, 8, 15, 16, 17, 33, 64, 70, 129, 257};
+    static const size_t rows_[] = {1, 3, 33};
+    static const int hacts[] = {SIMDNORM_ACT_NONE, SIMDNORM_ACT_RELU, SIMDNORM_ACT_GELU_TANH,
+                                SIMDNORM_ACT_SILU};
+    const uint16_t sentinel = 0x1234;
+    for (size_t ci = 0; ci < sizeof chans / sizeof *chans; ci++)
+        for (size_t ri = 0; ri < sizeof rows_ / sizeof *rows_; ri++) {
+            const size_t ch = chans[ci], rows = rows_[ri], stride = ch + ri * 3;
+            const size_t len = (rows - 1) * stride + ch;
+            rng_seed(6100 + ch * 31 + rows);
+            guarded_h xb = guarded16(len), yb = guarded16(len);
+            float *xs = malloc(len * sizeof(float)), *ys = malloc(len * sizeof(float));
+            float sh[257], sc[257], of[257];
+            uint16_t *want = malloc(len * sizeof(uint16_t));
+            fill_half(s, xb.p, len, 0.5, 2.0);
+            href_widen_n(s, len, xb.p, xs);
+            for (size_t c = 0; c < ch; c++) {
+                sh[c] = (float)(rng_normal() * 0.1);
+                sc[c] = (float)(rng_unif() + 0.5);
+                of[c] = (float)rng_normal();
+            }
+            if (ch >= 8) {
+                sh[5] = INFINITY;
+                of[7] = -INFINITY;
+            }
+            for (size_t a = 0; a < sizeof hacts / sizeof *hacts; a++) {
+                k->f32_normalize_channels(rows, ch, xs, stride, sh, sc, of, hacts[a], ys);
+                for (size_t i = 0; i < len; i++)
+                    want[i] = i % stride < ch ? href_narrow(s, ys[i]) : sentinel;
+                for (size_t i = 0; i < len; i++)
+                    yb.p[i] = sentinel;
+                (stream ? HK(k, s, normalize_channels_stream) : HK(k, s, normalize_channels))(
+                    rows, ch, xb.p, stride, sh, sc, of, hacts[a], yb.p);
+                CHECK(memcmp(yb.p, want, len * sizeof(uint16_t)) == 0,
+                      "rows %zu channels %zu stride %zu act %d: y differs (or a gap written)",
+                      rows, ch, stride, hacts[a]);
+                memcpy(yb.p, xb.p, len * sizeof(uint16_t)); /* in place */
+                (stream ? HK(k, s, normalize_channels_stream) : HK(k, s, normalize_channels))(
+                    rows, ch, yb.p, stride, sh, sc, of, hacts[a], yb.p);
+                size_t bad = 0;
+                for (size_t i = 0; i < len; i++)
+                    bad += i % stride < ch ? yb.p[i] != want[i] : yb.p[i] != xb.p[i];
+                CHECK(bad == 0, "rows %zu channels %zu act %d: in place differs", rows, ch,
+                      hacts[a]);
+            }
+            free(xs);
+            free(ys);
+            free(want);
+            guarded16_free(xb);
+            guarded16_free(yb);
+        }
+}
+
+/* <s>_channel_moments against the same ISA's f32_channel_moments on the
+ * widened matrix: channel counts across the slots, tiles and tails, row
+ * counts across the tile rows, strides with gaps, one block and several
+ * (few channels: blocks in lanes), NaN/Inf elements (fill_half); the last
+ * element ends at a guard page. */
+static void half_channel_moments_case(const simdnorm_kernels *k, int s)
+{
+    static const size_t chans[] = {1, 3, 4, 5, 8, 9, 16, 17, 33, 64, 70, 129, 257, 300};
+    static const size_t rows_[] = {1, 7, 33, 100};
+    static const size_t groups_[] = {1, 3};
+    for (size_t ci = 0; ci < sizeof chans / sizeof *chans; ci++)
+        for (size_t ri = 0; ri < sizeof rows_ / sizeof *rows_; ri++)
+            for (size_t gi = 0; gi < 2; gi++) {
+                const size_t ch = chans[ci], rows = rows_[ri], groups = groups_[gi];
+                const size_t stride = ch + (ri & 1) * 3, gstride = rows * stride + gi * 5;
+                const size_t len = (groups - 1) * gstride + (rows - 1) * stride + ch;
+                rng_seed(6200 + ch * 31 + rows * 7 + groups);
+                guarded_h xb = guarded16(len);
+                float *xs = malloc(len * sizeof(float));
+                double *a1 = malloc(groups * ch * sizeof(double)),
+                       *a2 = malloc(groups * ch * sizeof(double)),
+                       *b1 = malloc(groups * ch * sizeof(double)),
+                       *b2 = malloc(groups * ch * sizeof(double));
+                fill_half(s, xb.p, len, 0.25, 2.0);
+                href_widen_n(s, len, xb.p, xs);
+                HK(k, s, channel_moments)(rows, ch, xb.p, stride, groups, gstride, a1, a2);
+                k->f32_channel_moments(rows, ch, xs, stride, groups, gstride, b1, b2);
+                CHECK(memcmp(a1, b1, groups * ch * sizeof(double)) == 0 &&
+                          memcmp(a2, b2, groups * ch * sizeof(double)) == 0,
+                      "rows %zu channels %zu stride %zu groups %zu: the sums differ", rows, ch,
+                      stride, groups);
+                free(xs);
+                free(a1);
+                free(a2);
+                free(b1);
+                free(b2);
+                guarded16_free(xb);
+            }
+}
+
 #define HALF_CASES_(S, N)                                                                        \
     static void case_##S##_widen(const simdnorm_kernels *k, const simdnorm_kernels *ref)         \
     {                                                                                            \
@@ -1527,6 +1627,24 @@ static void half_moments_case(const simdnorm_kernels *k, int s, int seq)
     {                                                                                            \
         (void)ref;                                                                               \
         half_moments_case(k, N, 1);                                                              \
+    }                                                                                            \
+    static void case_##S##_channel_moments(const simdnorm_kernels *k,                            \
+                                           const simdnorm_kernels *ref)                          \
+    {                                                                                            \
+        (void)ref;                                                                               \
+        half_channel_moments_case(k, N);                                                         \
+    }                                                                                            \
+    static void case_##S##_normalize_channels(const simdnorm_kernels *k,                         \
+                                              const simdnorm_kernels *ref)                       \
+    {                                                                                            \
+        (void)ref;                                                                               \
+        half_channels_case(k, N, 0);                                                             \
+    }                                                                                            \
+    static void case_##S##_normalize_channels_stream(const simdnorm_kernels *k,                  \
+                                                     const simdnorm_kernels *ref)                \
+    {                                                                                            \
+        (void)ref;                                                                               \
+        half_channels_case(k, N, 1);                                                             \
     }
 HALF_CASES_(bf16, 1)
 HALF_CASES_(f16, 2)

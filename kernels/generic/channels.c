@@ -7,13 +7,17 @@
  * results are the same bits whatever the lanes; only the tiling, set by the
  * header's CH_* sizes, differs. Built with SIMDNORM_VEC_NOFMA (the
  * scalar_nofma kernels, built by kernels/meson.build) it defines only the
- * normalize kernels. */
+ * normalize kernels. Compiled once per storage type (generic/storage.h):
+ * the normalize kernels as f32_*, bf16_*, f16_* (x, y of that type, widened
+ * on load, narrowed on store; the moments widen each element to double
+ * from its storage type). */
 #include <stdint.h>
 #include <string.h>
 
 #include SIMDNORM_VEC_HEADER
 #include "generic/lanes.h"
 #include "generic/act.h"
+#include "generic/storage.h"
 
 /* stmt with the enum constant N = nv, 1 <= nv <= max <= 8: a tile's loops
  * over its registers unroll completely and its arrays live in registers.
@@ -54,7 +58,7 @@
  * live in SLOT-lane slots of local arrays between tiles; absent lanes
  * compute on zeros and are never stored. */
 static ALWAYS_INLINE void moments_tile(int nv, int all_partial, size_t last, size_t vstep,
-                                       size_t rows, const float *x, size_t stride,
+                                       size_t rows, const sx *x, size_t stride,
                                        const double *negk, double *s1, double *s2)
 {
     vc a[CH_MOM_SLOTS * SLOT_VC], q[CH_MOM_SLOTS * SLOT_VC], nk[CH_MOM_SLOTS * SLOT_VC];
@@ -65,10 +69,10 @@ static ALWAYS_INLINE void moments_tile(int nv, int all_partial, size_t last, siz
         q[v] = vc_load(s2 + VC_N * v);
     }
     for (size_t r = 0; r < rows; r++) {
-        const float *xr = x + r * stride;
+        const sx *xr = x + r * stride;
 #pragma GCC unroll 8
         for (int v = 0; v < nv; v++) {
-            const float *p = xr + (size_t)v * vstep;
+            const sx *p = xr + (size_t)v * vstep;
 #pragma GCC unroll 4
             for (int h = 0; h < SLOT_VC; h++) {
                 /* registers of a partial slot with no lane present keep
@@ -78,8 +82,8 @@ static ALWAYS_INLINE void moments_tile(int nv, int all_partial, size_t last, siz
                     continue;
                 const int l = v * SLOT_VC + h;
                 const vc xv = all_partial || v == nv - 1
-                                  ? vc_load_widen_part(p + h * VC_N, lanes_in_reg((size_t)h, last, VC_N))
-                                  : vc_load_widen(p + h * VC_N);
+                                  ? vcx_load_widen_part(p + h * VC_N, lanes_in_reg((size_t)h, last, VC_N))
+                                  : vcx_load_widen(p + h * VC_N);
                 const vc d = vc_addk(xv, nk[l]);
                 a[l] = vc_add(a[l], d);
                 q[l] = vc_fma(d, d, q[l]);
@@ -95,11 +99,11 @@ static ALWAYS_INLINE void moments_tile(int nv, int all_partial, size_t last, siz
 
 /* -K of one slot of w lanes (the others get -0 and never leave the
  * kernel), sums zeroed. */
-static inline void set_slot(double *negk, double *a, double *q, size_t w, const float *k)
+static inline void set_slot(double *negk, double *a, double *q, size_t w, const sx *k)
 {
 #pragma GCC unroll 4
     for (size_t h = 0; h < SLOT_VC; h++) {
-        vc_store(negk + h * VC_N, vc_neg(vc_load_widen_part(k + h * VC_N, lanes_in_reg(h, w, VC_N))));
+        vc_store(negk + h * VC_N, vc_neg(vcx_load_widen_part(k + h * VC_N, lanes_in_reg(h, w, VC_N))));
         vc_store(a + h * VC_N, vc_zero());
         vc_store(q + h * VC_N, vc_zero());
     }
@@ -109,7 +113,7 @@ static inline void set_slot(double *negk, double *a, double *q, size_t w, const 
  * last channel of a row is read. The sums live in local arrays padded to
  * whole slots and are copied to s1/s2 at the end, so nothing past
  * s1/s2[groups*channels-1] is written. */
-void SIMDNORM_KERNEL(f32_channel_moments)(size_t rows, size_t channels, const float *x,
+void SIMDNORM_SKERNEL(channel_moments)(size_t rows, size_t channels, const sx *x,
                                           size_t stride, size_t groups, size_t group_stride,
                                           double *s1, double *s2)
 {
@@ -117,7 +121,7 @@ void SIMDNORM_KERNEL(f32_channel_moments)(size_t rows, size_t channels, const fl
     if (channels <= SLOT && groups > 1) {
         for (size_t g0 = 0; g0 < groups; g0 += MOM_GROUP / SLOT) {
             const size_t gn = groups - g0 < MOM_GROUP / SLOT ? groups - g0 : MOM_GROUP / SLOT;
-            const float *xg = x + g0 * group_stride;
+            const sx *xg = x + g0 * group_stride;
             for (size_t g = 0; g < gn; g++)
                 set_slot(negk + SLOT * g, a + SLOT * g, q + SLOT * g, channels,
                          xg + g * group_stride);
@@ -140,14 +144,14 @@ void SIMDNORM_KERNEL(f32_channel_moments)(size_t rows, size_t channels, const fl
         return;
     }
     for (size_t g = 0; g < groups; g++) {
-        const float *xg = x + g * group_stride;
+        const sx *xg = x + g * group_stride;
         for (size_t g0 = 0; g0 < channels; g0 += MOM_GROUP) {
             const size_t gw = channels - g0 < MOM_GROUP ? channels - g0 : MOM_GROUP;
             for (size_t c = 0; c < gw; c += SLOT)
                 set_slot(negk + c, a + c, q + c, gw - c < SLOT ? gw - c : SLOT, xg + g0 + c);
             for (size_t r0 = 0; r0 < rows; r0 += CH_MOM_TILE_ROWS) {
                 const size_t rn = rows - r0 < CH_MOM_TILE_ROWS ? rows - r0 : CH_MOM_TILE_ROWS;
-                const float *xt = xg + r0 * stride + g0;
+                const sx *xt = xg + r0 * stride + g0;
                 for (size_t c = 0; c < gw; c += SLOT * CH_MOM_SLOTS) {
                     const size_t w = gw - c < SLOT * CH_MOM_SLOTS ? gw - c : SLOT * CH_MOM_SLOTS;
                     const int nv = (int)((w + SLOT - 1) / SLOT);
@@ -169,11 +173,11 @@ void SIMDNORM_KERNEL(f32_channel_moments)(size_t rows, size_t channels, const fl
  * A tile is up to CH_NRM_VECS vf of channels whose shift/scale/offset stay
  * in registers while it walks down CH_NRM_TILE_ROWS rows (all rows when the
  * matrix is no wider than one tile). The last vector of a row may be
- * partial (vf_load_tail/vf_store_tail). Streaming (stream, where the ISA has
- * streaming stores): rows of y that start on a VF_STREAM_ALIGN boundary
+ * partial (vx_load_part/vx_store_part_c). Streaming (stream, where the ISA
+ * has streaming stores): rows of y that start on a VX_STREAM_ALIGN boundary
  * store their full vectors non-temporally; every full vector of such a row
  * is aligned, as a tile starts a whole number of vectors into the row and
- * VF_STREAM_ALIGN is one vector's bytes. */
+ * VX_STREAM_ALIGN is one vector's bytes (VF_N elements of the storage). */
 #if VF_STREAM_ALIGN != 0 && VF_STREAM_ALIGN != VF_N * 4
 #error "channels.c: streaming stores assume VF_STREAM_ALIGN == sizeof(vf)"
 #endif
@@ -183,9 +187,9 @@ static ALWAYS_INLINE vf normalize_vf(vf v, vf sh, vf sc, vf of, int act)
     return act_vf(vf_fma(vf_sub(v, sh), sc, of), act);
 }
 
-static ALWAYS_INLINE void normalize_tile(int nv, size_t last, size_t rows, const float *x,
+static ALWAYS_INLINE void normalize_tile(int nv, size_t last, size_t rows, const sx *x,
                                          size_t stride, const float *shift, const float *scale,
-                                         const float *offset, float *y, int act, int stream)
+                                         const float *offset, sx *y, int act, int stream)
 {
     vf sh[CH_NRM_VECS], sc[CH_NRM_VECS], of[CH_NRM_VECS];
 #pragma GCC unroll 8
@@ -196,36 +200,36 @@ static ALWAYS_INLINE void normalize_tile(int nv, size_t last, size_t rows, const
         of[v] = vf_load_part(offset + VF_N * v, w);
     }
     for (size_t r = 0; r < rows; r++) {
-        const float *xr = x + r * stride;
-        float *yr = y + r * stride;
+        const sx *xr = x + r * stride;
+        sx *yr = y + r * stride;
         const int nt = VF_STREAM_ALIGN != 0 && stream &&
-                       ((uintptr_t)yr & (VF_STREAM_ALIGN ? VF_STREAM_ALIGN - 1 : 0)) == 0;
+                       ((uintptr_t)yr & (VX_STREAM_ALIGN ? VX_STREAM_ALIGN - 1 : 0)) == 0;
 #pragma GCC unroll 8
         for (int v = 0; v < nv - 1; v++) {
-            const vf out = normalize_vf(vf_loadu(xr + VF_N * v), sh[v], sc[v], of[v], act);
+            const vf out = normalize_vf(vx_loadu(xr + VF_N * v), sh[v], sc[v], of[v], act);
             if (nt)
-                vf_stream(yr + VF_N * v, out);
+                vx_stream_c(yr + VF_N * v, out);
             else
-                vf_storeu(yr + VF_N * v, out);
+                vx_storeu_c(yr + VF_N * v, out);
         }
         const int v = nv - 1;
         if (last == VF_N) {
-            const vf out = normalize_vf(vf_loadu(xr + VF_N * v), sh[v], sc[v], of[v], act);
+            const vf out = normalize_vf(vx_loadu(xr + VF_N * v), sh[v], sc[v], of[v], act);
             if (nt)
-                vf_stream(yr + VF_N * v, out);
+                vx_stream_c(yr + VF_N * v, out);
             else
-                vf_storeu(yr + VF_N * v, out);
+                vx_storeu_c(yr + VF_N * v, out);
         } else {
-            vf_store_part(yr + VF_N * v,
-                          normalize_vf(vf_load_part(xr + VF_N * v, last), sh[v], sc[v], of[v], act),
+            vx_store_part_c(yr + VF_N * v,
+                          normalize_vf(vx_load_part(xr + VF_N * v, last), sh[v], sc[v], of[v], act),
                           last);
         }
     }
 }
 
-static ALWAYS_INLINE void normalize_channels(size_t rows, size_t channels, const float *x,
+static ALWAYS_INLINE void normalize_channels(size_t rows, size_t channels, const sx *x,
                                              size_t stride, const float *shift,
-                                             const float *scale, const float *offset, float *y,
+                                             const float *scale, const float *offset, sx *y,
                                              int act, int stream)
 {
     const size_t tile = (size_t)VF_N * CH_NRM_VECS;
@@ -236,8 +240,8 @@ static ALWAYS_INLINE void normalize_channels(size_t rows, size_t channels, const
             const size_t w = channels - c < tile ? channels - c : tile;
             const int nv = (int)((w + VF_N - 1) / VF_N);
             const size_t last = w - VF_N * (size_t)(nv - 1);
-            const float *xc = x + r0 * stride + c;
-            float *yc = y + r0 * stride + c;
+            const sx *xc = x + r0 * stride + c;
+            sx *yc = y + r0 * stride + c;
             WITH_CONST_NV(nv, CH_NRM_VECS, N,
                           normalize_tile(N, last, rn, xc, stride, shift + c, scale + c,
                                          offset + c, yc, act, stream))
@@ -248,17 +252,17 @@ static ALWAYS_INLINE void normalize_channels(size_t rows, size_t channels, const
 /* The plain call (act 0) and the activations in functions of their own:
  * the plain code stays what it was before activations existed. */
 static __attribute__((noinline)) void channels_plain(size_t rows, size_t channels,
-                                                     const float *x, size_t stride,
+                                                     const sx *x, size_t stride,
                                                      const float *shift, const float *scale,
-                                                     const float *offset, float *y)
+                                                     const float *offset, sx *y)
 {
     normalize_channels(rows, channels, x, stride, shift, scale, offset, y, SIMDNORM_ACT_NONE, 0);
 }
 
-static __attribute__((noinline)) void channels_act(size_t rows, size_t channels, const float *x,
+static __attribute__((noinline)) void channels_act(size_t rows, size_t channels, const sx *x,
                                                    size_t stride, const float *shift,
                                                    const float *scale, const float *offset,
-                                                   float *y, int act)
+                                                   sx *y, int act)
 {
     SIMDNORM_WITH_CONST_ACT(act, A, normalize_channels(rows, channels, x, stride, shift, scale,
                                                        offset, y, A, 0))
@@ -267,10 +271,10 @@ static __attribute__((noinline)) void channels_act(size_t rows, size_t channels,
 /* Contract: kernels.h, f32_normalize_channels. Nothing past the last
  * channel of a row is read or written; each element is read before its y
  * is written, so y == x works. */
-void SIMDNORM_KERNEL(f32_normalize_channels)(size_t rows, size_t channels, const float *x,
+void SIMDNORM_SKERNEL(normalize_channels)(size_t rows, size_t channels, const sx *x,
                                              size_t stride, const float *shift,
                                              const float *scale, const float *offset, int act,
-                                             float *y)
+                                             sx *y)
 {
     if (act != SIMDNORM_ACT_NONE)
         channels_act(rows, channels, x, stride, shift, scale, offset, y, act);
@@ -280,15 +284,15 @@ void SIMDNORM_KERNEL(f32_normalize_channels)(size_t rows, size_t channels, const
 
 #if VF_STREAM_ALIGN != 0
 static __attribute__((noinline)) void
-channels_plain_stream(size_t rows, size_t channels, const float *x, size_t stride,
-                      const float *shift, const float *scale, const float *offset, float *y)
+channels_plain_stream(size_t rows, size_t channels, const sx *x, size_t stride,
+                      const float *shift, const float *scale, const float *offset, sx *y)
 {
     normalize_channels(rows, channels, x, stride, shift, scale, offset, y, SIMDNORM_ACT_NONE, 1);
 }
 
 static __attribute__((noinline)) void
-channels_act_stream(size_t rows, size_t channels, const float *x, size_t stride,
-                    const float *shift, const float *scale, const float *offset, float *y, int act)
+channels_act_stream(size_t rows, size_t channels, const sx *x, size_t stride,
+                    const float *shift, const float *scale, const float *offset, sx *y, int act)
 {
     SIMDNORM_WITH_CONST_ACT(act, A, normalize_channels(rows, channels, x, stride, shift, scale,
                                                        offset, y, A, 1))
@@ -297,10 +301,10 @@ channels_act_stream(size_t rows, size_t channels, const float *x, size_t stride,
 /* Contract: kernels.h, f32_normalize_channels_stream: full vectors of rows
  * that start on a VF_STREAM_ALIGN boundary are stored non-temporally; the
  * call ends with a store fence. */
-void SIMDNORM_KERNEL(f32_normalize_channels_stream)(size_t rows, size_t channels,
-                                                    const float *x, size_t stride,
+void SIMDNORM_SKERNEL(normalize_channels_stream)(size_t rows, size_t channels,
+                                                    const sx *x, size_t stride,
                                                     const float *shift, const float *scale,
-                                                    const float *offset, int act, float *y)
+                                                    const float *offset, int act, sx *y)
 {
     if (act != SIMDNORM_ACT_NONE)
         channels_act_stream(rows, channels, x, stride, shift, scale, offset, y, act);
@@ -311,12 +315,12 @@ void SIMDNORM_KERNEL(f32_normalize_channels_stream)(size_t rows, size_t channels
 #else
 /* Contract: kernels.h, f32_normalize_channels_stream: no streaming stores
  * on this ISA, the plain kernel. */
-void SIMDNORM_KERNEL(f32_normalize_channels_stream)(size_t rows, size_t channels,
-                                                    const float *x, size_t stride,
+void SIMDNORM_SKERNEL(normalize_channels_stream)(size_t rows, size_t channels,
+                                                    const sx *x, size_t stride,
                                                     const float *shift, const float *scale,
-                                                    const float *offset, int act, float *y)
+                                                    const float *offset, int act, sx *y)
 {
-    SIMDNORM_KERNEL(f32_normalize_channels)(rows, channels, x, stride, shift, scale, offset, act,
+    SIMDNORM_SKERNEL(normalize_channels)(rows, channels, x, stride, shift, scale, offset, act,
                                             y);
 }
 #endif

@@ -14,6 +14,8 @@
  *   vx_storeu, vx_store_part, vx_stream  a vf narrowed and stored
  *   vx_storeu_c, vx_store_part_c, vx_stream_c   the same for a vf whose
  *                        NaNs are canonical (every kernel output: cheaper)
+ *   vcx_load_widen, vcx_load_widen_part   VC_N elements widened to a vc
+ *                        of doubles (the channel moments; vec_scalar.h)
  *   VX_STREAM_ALIGN      the alignment (bytes) vx_stream needs
  *   JX, JY (row job), BDY, BX, BDX (backward job)   the job's pointers of
  *                        this storage */
@@ -40,6 +42,8 @@ typedef uint16_t sx;
 #define vx_storeu_c(p, v) VX_(storeu_c)((p), (v))
 #define vx_store_part_c(p, v, n) VX_(store_part_c)((p), (v), (n))
 #define vx_stream_c(p, v) VX_(stream_c)((p), (v))
+#define vcx_load_widen(p) VX_(load_vc)(p)
+#define vcx_load_widen_part(p, n) VX_(load_vc_part)((p), (n))
 #define VX_STREAM_ALIGN (VF_STREAM_ALIGN / 2)
 #define JX(j) ((j)->xh)
 #define JY(j) ((j)->yh)
@@ -59,6 +63,8 @@ typedef float sx;
 #define vx_storeu_c(p, v) vf_storeu((p), (v))
 #define vx_store_part_c(p, v, n) vf_store_part((p), (v), (n))
 #define vx_stream_c(p, v) vf_stream((p), (v))
+#define vcx_load_widen(p) vc_load_widen(p)
+#define vcx_load_widen_part(p, n) vc_load_widen_part((p), (n))
 #define VX_STREAM_ALIGN VF_STREAM_ALIGN
 #define JX(j) ((j)->x)
 #define JY(j) ((j)->y)

@@ -273,4 +273,20 @@ VEC_HALF_IO_(vfp16)
 VEC_HALF_STORE_C_(vbf16)
 VEC_HALF_STORE_C_(vfp16)
 
+/* VC_N = 4 16-bit elements as doubles (the channel moments), the partial
+ * ones through a small stack buffer. */
+static inline __m128i vh_load4_(const uint16_t *p) { return _mm_loadl_epi64((const __m128i *)(const void *)p); }
+static inline __m128i vh_load4_part_(const uint16_t *p, size_t n)
+{
+    uint16_t t[4] = {0, 0, 0, 0};
+    memcpy(t, p, (n < 4 ? n : 4) * sizeof(uint16_t));
+    return vh_load4_(t);
+}
+static inline vc vbf16_vc_(__m128i h) { return _mm256_cvtps_pd(_mm_castsi128_ps(_mm_slli_epi32(_mm_cvtepu16_epi32(h), 16))); }
+static inline vc vfp16_vc_(__m128i h) { return _mm256_cvtps_pd(_mm_cvtph_ps(h)); }
+static inline vc vbf16_load_vc(const uint16_t *p) { return vbf16_vc_(vh_load4_(p)); }
+static inline vc vbf16_load_vc_part(const uint16_t *p, size_t n) { return vbf16_vc_(vh_load4_part_(p, n)); }
+static inline vc vfp16_load_vc(const uint16_t *p) { return vfp16_vc_(vh_load4_(p)); }
+static inline vc vfp16_load_vc_part(const uint16_t *p, size_t n) { return vfp16_vc_(vh_load4_part_(p, n)); }
+
 #endif

@@ -244,4 +244,13 @@ VEC_HALF_IO_(vfp16)
 VEC_HALF_STORE_C_(vbf16)
 VEC_HALF_STORE_C_(vfp16)
 
+/* VC_N = 8 16-bit elements as doubles (the channel moments); partial ones
+ * by a masked load. */
+static inline vc vbf16_vc_(__m128i h) { return _mm512_cvtps_pd(_mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16))); }
+static inline vc vfp16_vc_(__m128i h) { return _mm512_cvtps_pd(_mm512_castps512_ps256(_mm512_cvtph_ps(_mm256_castsi128_si256(h)))); }
+static inline vc vbf16_load_vc(const uint16_t *p) { return vbf16_vc_(_mm_loadu_si128((const __m128i *)(const void *)p)); }
+static inline vc vbf16_load_vc_part(const uint16_t *p, size_t n) { return vbf16_vc_(_mm_maskz_loadu_epi16((__mmask8)((1u << n) - 1), p)); }
+static inline vc vfp16_load_vc(const uint16_t *p) { return vfp16_vc_(_mm_loadu_si128((const __m128i *)(const void *)p)); }
+static inline vc vfp16_load_vc_part(const uint16_t *p, size_t n) { return vfp16_vc_(_mm_maskz_loadu_epi16((__mmask8)((1u << n) - 1), p)); }
+
 #endif

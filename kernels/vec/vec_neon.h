@@ -238,4 +238,17 @@ VEC_HALF_IO_(vfp16)
 #define vfp16_store_part_c vfp16_store_part
 #define vfp16_stream_c vfp16_stream
 
+/* VC_N = 2 16-bit elements as doubles (the channel moments), through the
+ * low half of a widened vf. */
+static inline uint16x4_t vh_load2_(const uint16_t *p, size_t n)
+{
+    uint16_t t[4] = {0, 0, 0, 0};
+    memcpy(t, p, (n < 2 ? n : 2) * sizeof(uint16_t));
+    return vld1_u16(t);
+}
+static inline vc vbf16_load_vc(const uint16_t *p) { return vcvt_f64_f32(vget_low_f32(vbf16_widen_(vh_load2_(p, 2)))); }
+static inline vc vbf16_load_vc_part(const uint16_t *p, size_t n) { return vcvt_f64_f32(vget_low_f32(vbf16_widen_(vh_load2_(p, n)))); }
+static inline vc vfp16_load_vc(const uint16_t *p) { return vcvt_f64_f32(vget_low_f32(vfp16_widen_(vh_load2_(p, 2)))); }
+static inline vc vfp16_load_vc_part(const uint16_t *p, size_t n) { return vcvt_f64_f32(vget_low_f32(vfp16_widen_(vh_load2_(p, n)))); }
+
 #endif

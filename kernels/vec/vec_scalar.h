@@ -265,4 +265,15 @@ static inline void vfp16_stream(uint16_t *p, vf v) { *p = simdnorm_f16_narrow1(v
 #define vfp16_store_part_c vfp16_store_part
 #define vfp16_stream_c vfp16_stream
 
+/*   vbf16_load_vc(p), vfp16_load_vc(p)   VC_N 16-bit elements at p (any
+ *                    alignment) widened to a vc of doubles (the channel
+ *                    moments of 16-bit data): exact, a NaN stays some NaN
+ *   vbf16_load_vc_part(p, n), vfp16_load_vc_part(p, n)   elements j < n
+ *                    (n <= VC_N), +0 in the other lanes, nothing at p[n] or
+ *                    after read */
+static inline vc vbf16_load_vc(const uint16_t *p) { return (double)simdnorm_bf16_widen1(*p); }
+static inline vc vbf16_load_vc_part(const uint16_t *p, size_t n) { return n ? (double)simdnorm_bf16_widen1(*p) : 0.0; }
+static inline vc vfp16_load_vc(const uint16_t *p) { return (double)simdnorm_f16_widen1(*p); }
+static inline vc vfp16_load_vc_part(const uint16_t *p, size_t n) { return n ? (double)simdnorm_f16_widen1(*p) : 0.0; }
+
 #endif
