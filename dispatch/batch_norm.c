@@ -133,6 +133,45 @@ static void leaf_nonfinite(const float *x, size_t len, size_t stride, double *me
     *m2 = NAN;
 }
 
+/* ---- x of either storage (bn_call.x holds 16-bit elements when
+ * a->storage): the NHWC walk's accesses at element offsets ---------------- */
+
+/* x[off] as float (a 16-bit element widened). */
+static inline float x_at(const bn_call *a, size_t off)
+{
+    return a->storage ? simdnorm_half_at(a->storage, a->x, off) : a->x[off];
+}
+
+/* leaf_nonfinite of the len elements x[off + r*stride]. */
+static void leaf_nonfinite_at(const bn_call *a, size_t off, size_t len, size_t stride,
+                              double *mean, double *m2)
+{
+    if (!a->storage) {
+        leaf_nonfinite(a->x + off, len, stride, mean, m2);
+        return;
+    }
+    *mean = simdnorm_half_sum(a->storage, len, (const uint16_t *)(const void *)a->x + off,
+                              stride) /
+            (double)len;
+    *m2 = NAN;
+}
+
+/* The storage's channel moments kernel (f32_channel_moments or its 16-bit
+ * twin: the same sums of the widened elements) on cw channels of `rows`
+ * rows (stride a->c) from element off, `groups` blocks gstride apart. */
+static void channel_moments_at(const simdnorm_kernels *k, const bn_call *a, size_t rows,
+                               size_t cw, size_t off, size_t groups, size_t gstride, double *s1,
+                               double *s2)
+{
+    const uint16_t *h = (const uint16_t *)(const void *)a->x + off;
+    if (a->storage == 1)
+        k->bf16_channel_moments(rows, cw, h, a->c, groups, gstride, s1, s2);
+    else if (a->storage == 2)
+        k->f16_channel_moments(rows, cw, h, a->c, groups, gstride, s1, s2);
+    else
+        k->f32_channel_moments(rows, cw, a->x + off, a->c, groups, gstride, s1, s2);
+}
+
 /* The walk over the n samples of x (global sample index g0 + i) for the
  * channels [c0, c0 + cw), cw <= BN_CHUNK: each sample's leaf, pushed and
  * merged (internal.h); on return t holds the range's maximal nodes, slot d
@@ -209,7 +248,7 @@ static void half_planes_leaves(const simdnorm_kernels *k, const bn_call *a, size
     }
     for (size_t j = 0; j < cw; j++)
         if (!(isfinite(lm[j]) && isfinite(lq[j]))) { /* leaf_nonfinite's rule */
-            lm[j] = simdnorm_half_sum(st, sp, x + j * sp) / (double)sp;
+            lm[j] = simdnorm_half_sum(st, sp, x + j * sp, 1) / (double)sp;
             lq[j] = NAN;
         }
 }
@@ -244,22 +283,23 @@ static void bn_walk(const simdnorm_kernels *k, const bn_call *a, size_t c0, size
         size_t cnt = 1; /* samples whose leaves the kernel gave now */
         if (a->nhwc && sp > 1 && sp < SIMDNORM_BLOCK) {
             cnt = BN_CHUNK / cw < n - i ? BN_CHUNK / cw : n - i;
-            k->f32_channel_moments(sp, cw, a->x + i * sp * c + c0, c, cnt, sp * c, s1, s2);
+            channel_moments_at(k, a, sp, cw, i * sp * c + c0, cnt, sp * c, s1, s2);
         }
         for (size_t g = 0; g < cnt; g++, i++) {
             size_t d = t->top;
             double *lm = mean + d * cw, *lq = m2 + d * cw;
             if (a->nhwc) {
-                const float *xs = a->x + i * sp * c + c0; /* the sample's first row */
+                const size_t xs = i * sp * c + c0; /* the sample's first row (offset) */
                 if (sp == 1) {
                     for (size_t j = 0; j < cw; j++) {
-                        lm[j] = (double)xs[j] + 0.0;
-                        lq[j] = (double)xs[j] - (double)xs[j];
+                        const double v = (double)x_at(a, xs + j);
+                        lm[j] = v + 0.0;
+                        lq[j] = v - v;
                     }
                 } else if (sp < SIMDNORM_BLOCK) {
                     for (size_t j = 0; j < cw; j++) {
-                        const simdnorm_moments bm =
-                            simdnorm_block_moments(sp, xs[j], s1[g * cw + j], s2[g * cw + j]);
+                        const simdnorm_moments bm = simdnorm_block_moments(
+                            sp, x_at(a, xs + j), s1[g * cw + j], s2[g * cw + j]);
                         lm[j] = bm.mean;
                         lq[j] = bm.m2;
                     }
@@ -273,16 +313,16 @@ static void bn_walk(const simdnorm_kernels *k, const bn_call *a, size_t c0, size
                             if (groups > gmax)
                                 groups = gmax;
                         }
-                        const float *xb = xs + r0 * c;
-                        k->f32_channel_moments(len, cw, xb, c, groups, SIMDNORM_BLOCK * c, s1, s2);
+                        const size_t xb = xs + r0 * c;
+                        channel_moments_at(k, a, len, cw, xb, groups, SIMDNORM_BLOCK * c, s1, s2);
                         for (size_t b = 0; b < groups; b++, r0 += len) {
-                            const float *xg = xb + b * SIMDNORM_BLOCK * c;
+                            const size_t xg = xb + b * SIMDNORM_BLOCK * c;
                             /* every channel merges r0 and len rows here */
                             const simdnorm_merge_weights w =
                                 simdnorm_merge_weights_of((double)r0, (double)len);
                             for (size_t j = 0; j < cw; j++) {
                                 const simdnorm_moments bm = simdnorm_block_moments(
-                                    len, xg[j], s1[b * cw + j], s2[b * cw + j]);
+                                    len, x_at(a, xg + j), s1[b * cw + j], s2[b * cw + j]);
                                 if (r0 == 0) {
                                     lm[j] = bm.mean;
                                     lq[j] = bm.m2;
@@ -300,7 +340,7 @@ static void bn_walk(const simdnorm_kernels *k, const bn_call *a, size_t c0, size
                 if (sp > 1)
                     for (size_t j = 0; j < cw; j++)
                         if (!(isfinite(lm[j]) && isfinite(lq[j])))
-                            leaf_nonfinite(xs + j, sp, c, &lm[j], &lq[j]);
+                            leaf_nonfinite_at(a, xs + j, sp, c, &lm[j], &lq[j]);
             } else if (a->storage) {
                 half_planes_leaves(k, a, (i * c + c0) * sp, cw, lm, lq);
             } else {
@@ -972,12 +1012,13 @@ static simdnorm_status half_batch_moments(const bn_call *a, simdnorm_moments *m)
     return SIMDNORM_OK;
 }
 
-/* The batch moments m[c] of a 16-bit NCHW call (half_direct): the sample
- * tree's walk over the 16-bit planes themselves (bn_walk,
- * half_planes_leaves), chunks of channels as the float32 call's; from
- * memory (x beyond half of SIMDNORM_STREAM_BYTES in 16 bits) the planes'
- * sums in order. x is read once, in 16 bits. On the calling thread. */
-static simdnorm_status half_nchw_moments(const bn_call *a, simdnorm_moments *m)
+/* The batch moments m[c] of a 16-bit call whose walk reads 16 bits
+ * (half_direct_moments): the sample tree's walk over the 16-bit tensor
+ * itself (bn_walk: NCHW half_planes_leaves, NHWC the 16-bit channel
+ * moments), chunks of channels as the float32 call's; from memory (x
+ * beyond half of SIMDNORM_STREAM_BYTES in 16 bits) NCHW planes' sums in
+ * order. x is read once, in 16 bits. On the calling thread. */
+static simdnorm_status half_walk_moments(const bn_call *a, simdnorm_moments *m)
 {
     bn_call b = *a;
     b.given = NULL;
@@ -989,13 +1030,13 @@ static simdnorm_status half_nchw_moments(const bn_call *a, simdnorm_moments *m)
     return SIMDNORM_OK;
 }
 
-/* Whether a 16-bit call's statistics come from its 16-bit planes
- * (half_nchw_moments: NCHW, spatial > 1), not from chunks of whole samples
- * widened into a float scratch (half_batch_moments: NHWC and 2-D, whose
- * channel moments kernel is float only). */
+/* Whether a 16-bit call's statistics come from the 16-bit tensor itself
+ * (half_walk_moments: spatial > 1, either layout), not from chunks of whole
+ * samples widened into a float scratch (half_batch_moments: 2-D, whose
+ * rows' tree kernel f32_bn_rows_nodes is float only). */
 static int half_direct_moments(const bn_call *a)
 {
-    return !a->nhwc && a->spatial > 1;
+    return a->spatial > 1;
 }
 
 /* Whether a 16-bit call normalizes its x in 16 bits - run() on the 16-bit
@@ -1021,7 +1062,7 @@ static int half_direct(const bn_call *a)
 }
 
 /* The 16-bit training forward in two passes: the batch's moments
- * (half_nchw_moments from the 16-bit planes, else half_batch_moments over
+ * (half_walk_moments from the 16-bit planes, else half_batch_moments over
  * chunks of whole samples widened), then the normalize from them (train_from_moments, bit for bit the plain training
  * call): NCHW in 16 bits (half_direct), else each chunk on its float
  * scratch (given_on_scratch). x is read twice and y written once in 16
@@ -1034,7 +1075,7 @@ static simdnorm_status train_half(bn_call *a)
     if (!m)
         return SIMDNORM_ERR_NOMEM;
     simdnorm_status r =
-        half_direct_moments(a) ? half_nchw_moments(a, m) : half_batch_moments(a, m);
+        half_direct_moments(a) ? half_walk_moments(a, m) : half_batch_moments(a, m);
     if (r == SIMDNORM_OK) {
         a->given = m;
         if (half_direct(a))
@@ -1227,7 +1268,7 @@ static simdnorm_status bn_moments(int storage, simdnorm_layout layout, size_t n,
     if (storage) { /* the twins: in chunks of samples */
         a.storage = storage;
         const simdnorm_status r =
-            half_direct_moments(&a) ? half_nchw_moments(&a, m) : half_batch_moments(&a, m);
+            half_direct_moments(&a) ? half_walk_moments(&a, m) : half_batch_moments(&a, m);
         if (r != SIMDNORM_OK) {
             simdnorm_fpenv_leave(fe);
             return r;

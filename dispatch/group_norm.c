@@ -110,9 +110,10 @@ typedef struct gn_fwd {
     simdnorm_f32_normalize_fn normalize;              /* NCHW planes */
     /* NCHW spans' moments: in order (the _mem form) for a call from memory */
     simdnorm_moments (*span_moments)(const simdnorm_kernels *, size_t, const float *);
-    /* 16-bit NCHW (the twins, 1 bf16, 2 f16; 0 float32): x and y hold 16-bit
+    /* 16-bit (the twins, 1 bf16, 2 f16; 0 float32): x and y hold 16-bit
      * elements, read and written by the storage's kernels; mem: from memory
-     * (in-order sums, streaming normalize for planes of GN_STREAM_MIN_RUN) */
+     * (in-order sums, streaming normalize: NCHW for planes of
+     * GN_STREAM_MIN_RUN) */
     int storage, mem;
     size_t gpu, units;      /* NHWC pair path: groups per unit, units per sample */
     /* the phased path's scratch */
@@ -128,9 +129,15 @@ typedef struct gn_fwd {
 static float gn_plain_mean(const gn_fwd *a, size_t pair)
 {
     double sum = 0.0;
-    if (a->storage) { /* 16-bit NCHW */
+    if (a->storage && !a->nhwc) {
         sum = simdnorm_half_sum(a->storage, a->len,
-                                (const uint16_t *)(const void *)a->x + pair * a->len);
+                                (const uint16_t *)(const void *)a->x + pair * a->len, 1);
+    } else if (a->storage) { /* NHWC: rows in order, the group's channels in each */
+        const size_t i = pair / a->groups, g = pair % a->groups;
+        const size_t off = i * a->sp * a->c + g * a->cpg;
+        for (size_t r = 0; r < a->sp; r++)
+            for (size_t j = 0; j < a->cpg; j++)
+                sum += simdnorm_half_at(a->storage, a->x, off + r * a->c + j);
     } else if (!a->nhwc) {
         const float *p = a->x + pair * a->len;
         for (size_t e = 0; e < a->len; e++)
@@ -235,13 +242,35 @@ static void nchw_pieces(void *ctx, size_t u0, size_t u1)
     }
 }
 
-/* NHWC: the moments of channels [c0, c0+cw) (cw <= GN_CHUNK) of rows
- * [0, rows) of xs (row r at xs + r*c), blocks of SIMDNORM_BLOCK rows merged
- * in row order (BatchNorm NHWC's reduction; several blocks per kernel call
- * when the chunk is narrow). */
-static void nhwc_channel_moments(const simdnorm_kernels *k, const float *xs, size_t rows, size_t c,
-                                 size_t c0, size_t cw, simdnorm_moments *acc)
+/* NHWC: the storage's channel moments kernel (f32_channel_moments or its
+ * 16-bit twin) on cw channels of `rows` rows (stride c) from element off of
+ * x, `groups` blocks gstride apart. */
+static void gn_channel_kernel(const gn_fwd *a, size_t rows, size_t cw, size_t off, size_t groups,
+                              size_t gstride, double *s1, double *s2)
 {
+    const uint16_t *h = (const uint16_t *)(const void *)a->x + off;
+    if (a->storage == 1)
+        a->k->bf16_channel_moments(rows, cw, h, a->c, groups, gstride, s1, s2);
+    else if (a->storage == 2)
+        a->k->f16_channel_moments(rows, cw, h, a->c, groups, gstride, s1, s2);
+    else
+        a->k->f32_channel_moments(rows, cw, a->x + off, a->c, groups, gstride, s1, s2);
+}
+
+/* x[off] as float (a 16-bit element widened). */
+static inline float gn_x_at(const gn_fwd *a, size_t off)
+{
+    return a->storage ? simdnorm_half_at(a->storage, a->x, off) : a->x[off];
+}
+
+/* NHWC: the moments of channels [c0, c0+cw) (cw <= GN_CHUNK) of rows
+ * [0, rows) from element xs of x (row r at xs + r*c), blocks of
+ * SIMDNORM_BLOCK rows merged in row order (BatchNorm NHWC's reduction;
+ * several blocks per kernel call when the chunk is narrow). */
+static void nhwc_channel_moments(const gn_fwd *a, size_t xs, size_t rows, size_t c0, size_t cw,
+                                 simdnorm_moments *acc)
+{
+    const size_t c = a->c;
     double s1[GN_CHUNK], s2[GN_CHUNK];
     const size_t gmax = GN_CHUNK / cw;
     size_t r0 = 0;
@@ -253,30 +282,47 @@ static void nhwc_channel_moments(const simdnorm_kernels *k, const float *xs, siz
         }
         if (nb > gmax)
             nb = gmax;
-        const float *xb = xs + r0 * c + c0;
-        k->f32_channel_moments(len, cw, xb, c, nb, SIMDNORM_BLOCK * c, s1, s2);
+        const size_t xb = xs + r0 * c + c0;
+        gn_channel_kernel(a, len, cw, xb, nb, SIMDNORM_BLOCK * c, s1, s2);
         for (size_t b = 0; b < nb; b++, r0 += len) {
-            const float *xg = xb + b * SIMDNORM_BLOCK * c;
+            const size_t xg = xb + b * SIMDNORM_BLOCK * c;
             const double *g1 = s1 + b * cw, *g2 = s2 + b * cw;
             const simdnorm_merge_weights w = simdnorm_merge_weights_of((double)r0, (double)len);
             for (size_t j = 0; j < cw; j++) {
-                const simdnorm_moments bm = simdnorm_block_moments(len, xg[j], g1[j], g2[j]);
+                const simdnorm_moments bm =
+                    simdnorm_block_moments(len, gn_x_at(a, xg + j), g1[j], g2[j]);
                 acc[j] = r0 == 0 ? bm : simdnorm_moments_merge_with(acc[j], bm, w);
             }
         }
     }
 }
 
-/* NHWC: y = f(x) for channels [c0, c0+cw) of `rows` rows at x, y (stride c)
- * with the kernel; `whole`: the rows hold exactly these channels (c0 == 0,
- * cw == c), and narrow ones are viewed as wider rows. The arrays have
- * GN_CHUNK entries. */
-static void nhwc_normalize_rows(const gn_fwd *a, const float *x, float *y, size_t rows, size_t c0,
-                                size_t cw, float *shift, float *scale, float *offset)
+/* NHWC: y = f(x) for channels [c0, c0+cw) of `rows` rows from element off
+ * of x and y (stride c) with the storage's kernel; `whole`: the rows hold
+ * exactly these channels (c0 == 0, cw == c), and narrow ones are viewed as
+ * wider rows. The arrays have GN_CHUNK entries. */
+static void nhwc_normalize_rows(const gn_fwd *a, size_t off, size_t rows, size_t c0, size_t cw,
+                                float *shift, float *scale, float *offset)
 {
-    const size_t c = a->c;
-    simdnorm_normalize_channels_rows(a->k, a->storage, a->mem, rows, c, c0, cw, x, y, shift,
-                                     scale, offset, SIMDNORM_ACT_NONE, GN_NARROW, GN_CHUNK);
+    const size_t es = a->storage ? 2 : sizeof(float);
+    simdnorm_normalize_channels_rows(a->k, a->storage, a->mem, rows, a->c, c0, cw,
+                                     (const char *)(const void *)a->x + off * es,
+                                     (char *)(void *)a->y + off * es, shift, scale, offset,
+                                     SIMDNORM_ACT_NONE, GN_NARROW, GN_CHUNK);
+}
+
+/* NHWC: a slow channel's column (rows elements from element off of x and
+ * y, stride c) through the slow path, after the kernel wrote y = x there. */
+static void nhwc_slow_column(const gn_fwd *a, const simdnorm_norm_plan *p, size_t rows,
+                             size_t off, size_t ch)
+{
+    if (a->storage)
+        simdnorm_normalize_slow_half(p, a->storage, rows,
+                                     (const uint16_t *)(const void *)a->x + off, a->c, a->gamma,
+                                     a->beta, ch, (uint16_t *)(void *)a->y + off, a->c);
+    else
+        simdnorm_normalize_slow(p, rows, a->x + off, a->c, a->gamma, a->beta, ch, a->y + off,
+                                a->c);
 }
 
 /* NHWC pair path: sample i, groups [g0, g1) (at most GN_CHUNK channels, or
@@ -284,8 +330,7 @@ static void nhwc_normalize_rows(const gn_fwd *a, const float *x, float *y, size_
 static void nhwc_unit(const gn_fwd *a, size_t i, size_t g0, size_t g1)
 {
     const size_t c = a->c, sp = a->sp, cpg = a->cpg, cb = g0 * cpg, ce = g1 * cpg;
-    const float *xs = a->x + i * sp * c;
-    float *ys = a->y + i * sp * c;
+    const size_t xs = i * sp * c; /* the sample's first element */
     simdnorm_moments acc[GN_CHUNK], gacc[GN_CHUNK];
     gn_stats st[GN_CHUNK];
     /* the merge of a group's channel at position j has the same weights in
@@ -297,7 +342,7 @@ static void nhwc_unit(const gn_fwd *a, size_t i, size_t g0, size_t g1)
         wpos[j] = simdnorm_merge_weights_of((double)j * (double)sp, (double)sp);
     for (size_t c0 = cb; c0 < ce; c0 += GN_CHUNK) {
         const size_t cw = ce - c0 < GN_CHUNK ? ce - c0 : GN_CHUNK;
-        nhwc_channel_moments(a->k, xs, sp, c, c0, cw, acc);
+        nhwc_channel_moments(a, xs, sp, c0, cw, acc);
         for (size_t j = 0; j < cw; j++) { /* the group's channels in order */
             const size_t ch = c0 + j, gi = ch / cpg - g0, pos = ch % cpg;
             if (pos == 0)
@@ -322,13 +367,13 @@ static void nhwc_unit(const gn_fwd *a, size_t i, size_t g0, size_t g1)
             offset[j] = p.offset;
             any_slow |= !p.fast;
         }
-        nhwc_normalize_rows(a, xs, ys, sp, c0, cw, shift, scale, offset);
+        nhwc_normalize_rows(a, xs, sp, c0, cw, shift, scale, offset);
         if (any_slow) /* after the kernel wrote y = x there */
             for (size_t j = 0; j < cw; j++) {
                 const size_t ch = c0 + j;
                 const simdnorm_norm_plan p = gn_plan(a, &st[ch / cpg - g0], ch);
                 if (!p.fast)
-                    simdnorm_normalize_slow(&p, sp, xs + ch, c, a->gamma, a->beta, ch, ys + ch, c);
+                    nhwc_slow_column(a, &p, sp, xs + ch, ch);
             }
     }
 }
@@ -355,8 +400,7 @@ static void nhwc_blocks(void *ctx, size_t u0, size_t u1)
         const size_t c0 = q * GN_CHUNK, cw = c - c0 < GN_CHUNK ? c - c0 : GN_CHUNK;
         const size_t r0 = b * SIMDNORM_BLOCK;
         const size_t len = a->sp - r0 < SIMDNORM_BLOCK ? a->sp - r0 : SIMDNORM_BLOCK;
-        nhwc_channel_moments(a->k, a->x + (i * a->sp + r0) * c, len, c, c0, cw,
-                             a->bm + ib * c + c0);
+        nhwc_channel_moments(a, (i * a->sp + r0) * c, len, c0, cw, a->bm + ib * c + c0);
     }
 }
 
@@ -371,15 +415,14 @@ static void nhwc_pieces(void *ctx, size_t u0, size_t u1)
         if (r0 >= a->sp)
             continue;
         const size_t rows = a->sp - r0 < per ? a->sp - r0 : per;
-        const float *x = a->x + (i * a->sp + r0) * c;
-        float *y = a->y + (i * a->sp + r0) * c;
-        simdnorm_normalize_channels_st(a->k, a->storage, a->mem, rows, c, x, y, 0, c,
+        const size_t off = (i * a->sp + r0) * c;
+        simdnorm_normalize_channels_st(a->k, a->storage, a->mem, rows, c, a->x, a->y, off, c,
                                        a->shift + i * c, a->scale + i * c, a->offset + i * c,
                                        SIMDNORM_ACT_NONE);
         for (size_t ch = 0; ch < c; ch++)
             if (a->slow[i * c + ch]) {
                 const simdnorm_norm_plan p = gn_plan(a, &a->st[i * a->groups + ch / a->cpg], ch);
-                simdnorm_normalize_slow(&p, rows, x + ch, c, a->gamma, a->beta, ch, y + ch, c);
+                nhwc_slow_column(a, &p, rows, off + ch, ch);
             }
     }
 }
@@ -504,24 +547,12 @@ static int gn_total(size_t n, size_t c, size_t spatial, size_t *total)
 
 enum { GF_X, GF_GAMMA, GF_BETA, GF_Y, GF_MEAN, GF_RSTD, GF_ALL };
 
-/* gn_forward of samples [s0, s0 + m) of a 16-bit call on their float
- * scratch s (simdnorm_half_by_samples: a sample's statistics are its own). */
-static void gn_forward_on_scratch(void *ctx, size_t s0, size_t m, float *s)
-{
-    gn_fwd a = *(const gn_fwd *)ctx;
-    a.n = m;
-    a.x = a.y = s;
-    a.storage = 0; /* the scratch is float */
-    a.mean = a.mean ? a.mean + s0 * a.groups : NULL;
-    a.rstd = a.rstd ? a.rstd + s0 * a.groups : NULL;
-    gn_forward(&a);
-}
-
-/* storage: x, y float32 (0) or 16-bit (the twins: 1 bf16, 2 f16): NCHW (and
- * spatial 1) read and written in 16 bits by the storage's moments and
- * normalize kernels (gn_span, nchw_normalize); NHWC in chunks of samples on
- * a float scratch of x widened, normalized in place there, narrowed into
- * y. */
+/* storage: x, y float32 (0) or 16-bit (the twins: 1 bf16, 2 f16): read and
+ * written in 16 bits by the storage's kernels - NCHW (and spatial 1) the
+ * moments and normalize kernels (gn_span, nchw_normalize), NHWC the channel
+ * moments and channel normalize kernels (nhwc_channel_moments,
+ * nhwc_normalize_rows), a slow channel's column widened on the stack
+ * (simdnorm_normalize_slow_half) - the float32 call's bits, narrowed. */
 static simdnorm_status gn_forward_entry(int storage, simdnorm_layout layout, size_t n, size_t c,
                                         size_t spatial, size_t groups, const void *x,
                                         const float *gamma, const float *beta, float eps,
@@ -562,18 +593,14 @@ static simdnorm_status gn_forward_entry(int storage, simdnorm_layout layout, siz
                 .len = cpg * spatial, .eps = eps,
                 .x = x, .gamma = gamma, .beta = beta, .y = y, .mean = mean, .rstd = rstd,
                 .storage = storage};
-    simdnorm_status r = SIMDNORM_OK;
     const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
     /* every floating-point operation under the canonical environment (at
      * -O0 this division ran before it and trapped on a caller's unmasked
      * inexact exception: test_fpenv) */
     a.inv_len = 1.0 / (double)(cpg * spatial);
-    if (storage && a.nhwc)
-        r = simdnorm_half_by_samples(storage, n, c * spatial, x, y, gn_forward_on_scratch, &a);
-    else
-        gn_forward(&a);
+    gn_forward(&a);
     simdnorm_fpenv_leave(fe);
-    return r;
+    return SIMDNORM_OK;
 }
 
 SIMDNORM_API simdnorm_status simdnorm_group_norm_f32(simdnorm_layout layout, size_t n, size_t c,

@@ -671,10 +671,13 @@ static inline void simdnorm_apply_normalize(const simdnorm_kernels *k,
     simdnorm_apply_normalize_ch(k, normalize, p, n, x, gamma, beta, 0, act, y);
 }
 
-/* The plain float64 sum, in order, of n 16-bit elements widened (storage 1
- * bf16, 2 f16): the non-finite rule's mean of a 16-bit BatchNorm leaf or
- * GroupNorm pair. */
-double simdnorm_half_sum(int storage, size_t n, const void *x);
+/* The plain float64 sum, in order, of n 16-bit elements x[i*stride]
+ * widened (storage 1 bf16, 2 f16): the non-finite rule's mean of a 16-bit
+ * BatchNorm leaf or GroupNorm pair. */
+double simdnorm_half_sum(int storage, size_t n, const void *x, size_t stride);
+
+/* The 16-bit element x[i] widened to float (storage 1 bf16, 2 f16). */
+float simdnorm_half_at(int storage, const void *x, size_t i);
 
 /* simdnorm_apply_normalize_ch on n 16-bit elements (storage 1 bf16, 2 f16;
  * stream: the normalize kernel's streaming form): a fast plan through the
@@ -687,6 +690,14 @@ void simdnorm_apply_normalize_ch_half(const simdnorm_kernels *k, int storage, in
                                       const simdnorm_norm_plan *p, size_t n, const void *x,
                                       const float *gamma, const float *beta, size_t ch, int act,
                                       void *y);
+
+/* simdnorm_normalize_slow on n 16-bit elements x[i*x_stride] (storage 1
+ * bf16, 2 f16) into y[i*y_stride]: in pieces of 1024 widened on the stack,
+ * each output narrowed once (the float32 call's outputs, narrowed). No
+ * activation. x == y allowed with equal strides. */
+void simdnorm_normalize_slow_half(const simdnorm_norm_plan *p, int storage, size_t n,
+                                  const void *x, size_t x_stride, const float *gamma,
+                                  const float *beta, size_t ch, void *y, size_t y_stride);
 
 /* One call of a storage's channel normalize kernel (kernels.h:
  * f32_normalize_channels, or its bf16_/f16_ twin for storage 1/2 - 16-bit

@@ -155,13 +155,20 @@ simdnorm_moments simdnorm_span_moments_half(const simdnorm_kernels *k, int stora
     return total;
 }
 
-double simdnorm_half_sum(int storage, size_t n, const void *x)
+double simdnorm_half_sum(int storage, size_t n, const void *x, size_t stride)
 {
     const uint16_t *h = x;
     double sum = 0.0;
     for (size_t i = 0; i < n; i++)
-        sum += storage == 1 ? simdnorm_bf16_widen1(h[i]) : simdnorm_f16_widen1(h[i]);
+        sum += storage == 1 ? simdnorm_bf16_widen1(h[i * stride])
+                            : simdnorm_f16_widen1(h[i * stride]);
     return sum;
+}
+
+float simdnorm_half_at(int storage, const void *x, size_t i)
+{
+    const uint16_t h = ((const uint16_t *)x)[i];
+    return storage == 1 ? simdnorm_bf16_widen1(h) : simdnorm_f16_widen1(h);
 }
 
 void simdnorm_apply_normalize_ch_half(const simdnorm_kernels *k, int storage, int stream,
@@ -187,6 +194,24 @@ void simdnorm_apply_normalize_ch_half(const simdnorm_kernels *k, int storage, in
         simdnorm_half_widen_k(k, storage, m, (const uint16_t *)x + e, buf);
         simdnorm_apply_normalize_ch(k, k->f32_normalize, p, m, buf, gamma, beta, ch, act, buf);
         simdnorm_half_narrow_k(k, storage, m, buf, (uint16_t *)y + e);
+    }
+}
+
+void simdnorm_normalize_slow_half(const simdnorm_norm_plan *p, int storage, size_t n,
+                                  const void *x, size_t x_stride, const float *gamma,
+                                  const float *beta, size_t ch, void *y, size_t y_stride)
+{
+    const uint16_t *xh = x;
+    uint16_t *yh = y;
+    float buf[1024];
+    for (size_t e = 0; e < n; e += 1024) {
+        const size_t m = n - e < 1024 ? n - e : 1024;
+        for (size_t i = 0; i < m; i++)
+            buf[i] = simdnorm_half_at(storage, xh, (e + i) * x_stride);
+        simdnorm_normalize_slow(p, m, buf, 1, gamma, beta, ch, buf, 1);
+        for (size_t i = 0; i < m; i++)
+            yh[(e + i) * y_stride] =
+                storage == 1 ? simdnorm_bf16_narrow1(buf[i]) : simdnorm_f16_narrow1(buf[i]);
     }
 }
 

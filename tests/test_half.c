@@ -734,9 +734,10 @@ static void case_sample_chunks(simdnorm_isa isa)
  * group (also on one sample: the phased path with two threads), against the
  * float32 functions on the widened tensor, a NaN making one channel slow
  * and one constant plane (its fast sums underflow: the exact sums on the
- * widened block), 1 and 2 threads. BatchNorm again in NHWC without the NaN
- * (every channel fast: the 16-bit channel normalize kernels, streaming;
- * batch_norm.c half_direct). Native runs only (large for qemu and
+ * widened block), 1 and 2 threads. Both again in NHWC without the NaN
+ * (BatchNorm: every channel fast, the 16-bit channel kernels, streaming;
+ * batch_norm.c half_direct; GroupNorm: group_norm.c nhwc_unit and the
+ * phased path). Native runs only (large for qemu and
  * valgrind). */
 static void case_bn_from_memory(simdnorm_isa isa)
 {
@@ -810,16 +811,16 @@ static void case_bn_from_memory(simdnorm_isa isa)
                 /* GroupNorm, one group: the whole batch (pairs over the
                  * threads, from memory) and its first sample (one pair, so
                  * two threads take the phased path, in cache) */
-                for (size_t q = 0; q < 2 && !lay; q++) {
+                for (size_t q = 0; q < 2; q++) {
                     const size_t nn = q ? 1 : n, tt = nn * c * sp;
-                    CHECK(simdnorm_group_norm_f32(SIMDNORM_NCHW, nn, c, sp, 1, xf, g, b, 1e-5f, yf,
+                    CHECK(simdnorm_group_norm_f32(L, nn, c, sp, 1, xf, g, b, 1e-5f, yf,
                                                   mf, rf) == SIMDNORM_OK &&
-                              TWIN(s, simdnorm_group_norm, SIMDNORM_NCHW, nn, c, sp, 1, x, g, b,
+                              TWIN(s, simdnorm_group_norm, L, nn, c, sp, 1, x, g, b,
                                    1e-5f, y, mh, rh) == SIMDNORM_OK &&
                               n_differ(s, tt, y, yf) == 0 && memcmp(mf, mh, nn * 4) == 0 &&
                               memcmp(rf, rh, nn * 4) == 0,
-                          "storage %d (%zu,%zu,%zu), %d threads: group_norm differs", s, nn, c, sp,
-                          th);
+                          "storage %d (%zu,%zu,%zu) %s, %d threads: group_norm differs", s, nn, c,
+                          sp, lay ? "NHWC" : "NCHW", th);
                 }
             }
         }

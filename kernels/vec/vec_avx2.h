@@ -274,13 +274,19 @@ VEC_HALF_STORE_C_(vbf16)
 VEC_HALF_STORE_C_(vfp16)
 
 /* VC_N = 4 16-bit elements as doubles (the channel moments), the partial
- * ones through a small stack buffer. */
+ * ones by element loads (no stack buffer: the few-channel NHWC statistics
+ * take every row's elements this way, and a store-forwarded buffer per row
+ * ran 5.9x slower at (8,3,224,224)). */
 static inline __m128i vh_load4_(const uint16_t *p) { return _mm_loadl_epi64((const __m128i *)(const void *)p); }
 static inline __m128i vh_load4_part_(const uint16_t *p, size_t n)
 {
-    uint16_t t[4] = {0, 0, 0, 0};
-    memcpy(t, p, (n < 4 ? n : 4) * sizeof(uint16_t));
-    return vh_load4_(t);
+    switch (n) {
+    case 0: return _mm_setzero_si128();
+    case 1: return _mm_cvtsi32_si128(p[0]);
+    case 2: return _mm_cvtsi32_si128((int)(p[0] | (uint32_t)p[1] << 16));
+    case 3: return _mm_insert_epi16(_mm_cvtsi32_si128((int)(p[0] | (uint32_t)p[1] << 16)), p[2], 2);
+    default: return vh_load4_(p);
+    }
 }
 static inline vc vbf16_vc_(__m128i h) { return _mm256_cvtps_pd(_mm_castsi128_ps(_mm_slli_epi32(_mm_cvtepu16_epi32(h), 16))); }
 static inline vc vfp16_vc_(__m128i h) { return _mm256_cvtps_pd(_mm_cvtph_ps(h)); }
