@@ -713,6 +713,59 @@ void set_counters_bytes(benchmark::State &st, size_t bytes, size_t elems)
         }                                                                                       \
         set_counters_bytes(st, 4 * s.elems() + 12 * s.channels, s.elems());                     \
     }                                                                                           \
+    void run_##S##_bwd_sums_with(State &st, simdnorm_##S##_bwd_sums_fn fn, const K *k,          \
+                                 const Span &s)                                                 \
+    {                                                                                           \
+        HalfBuffers &h = half_##S(k);                                                           \
+        Buffers &m = buffers();                                                                 \
+        double out[2];                                                                          \
+        for (auto _ : st) {                                                                     \
+            fn(s.n, h.r, h.x, m.gamma, 0.5f, 0.5f, out);                                        \
+            benchmark::DoNotOptimize(out);                                                      \
+            benchmark::ClobberMemory();                                                         \
+        }                                                                                       \
+        set_counters_bytes(st, 4 * s.n, s.n);                                                   \
+    }                                                                                           \
+    void run_##S##_bwd_sums(State &st, const K *k, const Span &s)                               \
+    {                                                                                           \
+        run_##S##_bwd_sums_with(st, k->S##_bwd_sums, k, s);                                     \
+    }                                                                                           \
+    void run_##S##_bwd_sums_seq(State &st, const K *k, const Span &s)                           \
+    {                                                                                           \
+        run_##S##_bwd_sums_with(st, k->S##_bwd_sums_seq, k, s);                                 \
+    }                                                                                           \
+    void run_##S##_bwd_dx(State &st, const K *k, const Span &s)                                 \
+    {                                                                                           \
+        HalfBuffers &h = half_##S(k);                                                           \
+        Buffers &m = buffers();                                                                 \
+        for (auto _ : st) {                                                                     \
+            k->S##_bwd_dx(s.n, h.r, h.x, m.gamma, 0.5f, 0.5f, 0.5f, 0.01f, -0.01f, h.y);        \
+            benchmark::ClobberMemory();                                                         \
+        }                                                                                       \
+        set_counters_bytes(st, 6 * s.n, s.n);                                                   \
+    }                                                                                           \
+    void run_##S##_bwd_channel_sums(State &st, const K *k, const Channels &s)                   \
+    {                                                                                           \
+        HalfBuffers &h = half_##S(k);                                                           \
+        Buffers &m = buffers();                                                                 \
+        for (auto _ : st) {                                                                     \
+            k->S##_bwd_channel_sums(s.rows, s.channels, h.r, h.x, s.channels, m.shift, m.scale, \
+                                    m.s1, m.s2);                                                \
+            benchmark::ClobberMemory();                                                         \
+        }                                                                                       \
+        set_counters_bytes(st, 4 * s.elems(), s.elems());                                       \
+    }                                                                                           \
+    void run_##S##_bwd_dx_channels(State &st, const K *k, const Channels &s)                    \
+    {                                                                                           \
+        HalfBuffers &h = half_##S(k);                                                           \
+        Buffers &m = buffers();                                                                 \
+        for (auto _ : st) {                                                                     \
+            k->S##_bwd_dx_channels(s.rows, s.channels, h.r, h.x, s.channels, m.shift, m.scale,  \
+                                   m.scale, m.offset, m.offset, h.y);                           \
+            benchmark::ClobberMemory();                                                         \
+        }                                                                                       \
+        set_counters_bytes(st, 6 * s.elems(), s.elems());                                       \
+    }                                                                                           \
     void run_##S##_channel_moments(State &st, const K *k, const Channels &s)                    \
     {                                                                                           \
         HalfBuffers &h = half_##S(k);                                                           \

@@ -276,6 +276,9 @@ enum { BB_DY, BB_X, BB_GAMMA, BB_MEAN, BB_RSTD, BB_DX, BB_DGAMMA, BB_DBETA, BB_A
 typedef struct bn_bwd_ctx {
     const simdnorm_kernels *k;
     int nhwc, training;
+    /* dy, x, dx: float32 (0) or 16-bit (1 bf16, 2 f16: the pointers hold
+     * 16-bit elements, read and written by the storage's kernels) */
+    int storage;
     size_t n, c, spatial;
     const float *dy, *x, *gamma, *mean, *rstd;
     float *dx, *dgamma, *dbeta;
@@ -293,7 +296,7 @@ typedef struct bn_bwd_ctx {
     const double *given1, *given2;
     double *nodes1, *nodes2;
     /* NCHW planes' sums: in order (f32_bwd_sums_seq) for a call from memory */
-    simdnorm_f32_bwd_sums_fn plane_sums;
+    int seq;
 } bn_bwd_ctx;
 
 /* A coefficient the float kernels may take: NaN (it propagates as the
@@ -326,21 +329,25 @@ static int bn_finish_channel(const bn_bwd_ctx *c, size_t ch, double s1, double s
     return bn_coeff_ok(wd);
 }
 
-/* dx of one channel in double, element i at dy/x/dx + i*stride, i < len
- * (an NCHW plane: stride 1; an NHWC channel: stride c): training
- * dx = w*(dy - s1/N - xhat*(s2/N)) with xhat = (x - mean)*rstd, fixed
- * statistics dx = dy*w (w = rstd*gamma), rounded once, NaN canonical. */
-static void bn_dx_slow(const bn_bwd_ctx *c, size_t ch, double s1, double s2, const float *dy,
-                       const float *x, size_t stride, size_t len, float *dx)
+/* dx of one channel in double, element i at element off + i*stride of
+ * dy/x/dx, i < len (an NCHW plane: stride 1; an NHWC channel: stride c):
+ * training dx = w*(dy - s1/N - xhat*(s2/N)) with xhat = (x - mean)*rstd,
+ * fixed statistics dx = dy*w (w = rstd*gamma), rounded once (a 16-bit dx
+ * narrowed once from that float), NaN canonical. */
+static void bn_dx_slow(const bn_bwd_ctx *c, size_t ch, double s1, double s2, size_t off,
+                       size_t stride, size_t len)
 {
     const double wd = (double)c->rstd[ch] * (c->gamma ? (double)c->gamma[ch] : 1.0);
     const double c1 = s1 * c->inv_count, c2 = s2 * c->inv_count;
     const double mean = c->mean[ch], rstd = c->rstd[ch];
     for (size_t i = 0; i < len; i++) {
-        const double d = dy[i * stride];
-        const double v = c->training ? wd * (d - c1 - ((double)x[i * stride] - mean) * rstd * c2)
-                                     : d * wd;
-        dx[i * stride] = simdnorm_canonical_nan((float)v);
+        const size_t e = off + i * stride;
+        const double d = simdnorm_st_get(c->storage, c->dy, e);
+        const double v =
+            c->training
+                ? wd * (d - c1 - ((double)simdnorm_st_get(c->storage, c->x, e) - mean) * rstd * c2)
+                : d * wd;
+        simdnorm_st_put(c->storage, c->dx, e, simdnorm_canonical_nan((float)v));
     }
 }
 
@@ -364,7 +371,8 @@ static void bn_bwd_nchw_body(void *ctx, size_t c0, size_t c1)
             for (size_t s = 0; s < c->n; s++) {
                 double p[2];
                 const size_t off = s * plane_stride + ch * sp;
-                c->plane_sums(sp, c->dy + off, c->x + off, NULL, mean, rstd, p);
+                simdnorm_bwd_sums_st(c->k, c->storage, c->seq, sp, c->dy, c->x, off, NULL, mean,
+                                     rstd, p);
                 size_t d = t.top;
                 q1[d] = p[0];
                 q2[d] = p[1];
@@ -391,17 +399,44 @@ static void bn_bwd_nchw_body(void *ctx, size_t c0, size_t c1)
         for (size_t s = 0; s < c->n; s++) {
             const size_t off = s * plane_stride + ch * sp;
             if (!fast)
-                bn_dx_slow(c, ch, s1, s2, c->dy + off, c->x + off, 1, sp, c->dx + off);
+                bn_dx_slow(c, ch, s1, s2, off, 1, sp);
             else if (c->training)
-                c->k->f32_bwd_dx(sp, c->dy + off, c->x + off, NULL, mean, rstd, w, k, o,
-                                 c->dx + off);
+                simdnorm_bwd_dx_st(c->k, c->storage, sp, c->dy, c->x, c->dx, off, NULL, mean,
+                                   rstd, w, k, o);
             else /* dx = g * rstd: fmaf(dy - 0, w, 0) */
-                c->k->f32_normalize(sp, c->dy + off, 0.0f, w, 0.0f, NULL, NULL, 0, c->dx + off);
+                simdnorm_normalize_st(c->k, c->storage, sp, c->dy, c->dx, off, 0.0f, w, 0.0f, 0);
         }
     }
 }
 
 static void bn_nhwc_dx(const bn_bwd_ctx *c, size_t c0, size_t nc, size_t rows);
+
+/* Channels of one piece of bn_bwd_rows_nodes_half (two stack buffers of 8
+ * rows of them: 16 KiB). */
+#define BN_BWD_NODE_CH 256
+
+/* A 16-bit 2-D call's level-lev node of the 2^lev rows from sample s,
+ * channels [c0, c0 + nc), into slot d: f32_bn_bwd_rows_nodes on the rows
+ * widened (exact) in pieces of BN_BWD_NODE_CH channels on the stack - the
+ * node the float32 call computes. */
+static void bn_bwd_rows_nodes_half(const bn_bwd_ctx *c, unsigned lev, size_t s, size_t c0,
+                                   size_t nc, size_t d)
+{
+    float bdy[8 * BN_BWD_NODE_CH], bx[8 * BN_BWD_NODE_CH];
+    const size_t rows = (size_t)1 << lev, cc = c->c;
+    const uint16_t *dy = (const uint16_t *)(const void *)c->dy,
+                   *x = (const uint16_t *)(const void *)c->x;
+    for (size_t j = 0; j < nc; j += BN_BWD_NODE_CH) {
+        const size_t w = nc - j < BN_BWD_NODE_CH ? nc - j : BN_BWD_NODE_CH;
+        for (size_t r = 0; r < rows; r++) {
+            const size_t off = (s + r) * cc + c0 + j;
+            simdnorm_half_widen_k(c->k, c->storage, w, dy + off, bdy + r * w);
+            simdnorm_half_widen_k(c->k, c->storage, w, x + off, bx + r * w);
+        }
+        c->k->f32_bn_bwd_rows_nodes(lev, w, bdy, bx, w, c->mean + c0 + j, c->rstd + c0 + j,
+                                    c->p1 + d * cc + c0 + j, c->p2 + d * cc + c0 + j);
+    }
+}
 
 static void bn_bwd_nhwc_body(void *ctx, size_t u0, size_t u1)
 {
@@ -429,15 +464,20 @@ static void bn_bwd_nhwc_body(void *ctx, size_t u0, size_t u1)
                 /* 2-D: 8 rows starting on a multiple of 8 (else 2 rows on
                  * an even index) become their tree node (level 3, else 1)
                  * in registers: the leaves' f32_bwd_channel_sums and their
-                 * sums left + right */
+                 * sums left + right (a 16-bit call's rows widened on the
+                 * stack first: bn_bwd_rows_nodes_half) */
                 lev = (gs & 7) == 0 && c->n - s >= 8 ? 3 : 1;
-                c->k->f32_bn_bwd_rows_nodes(lev, nc, c->dy + s * cc + c0, c->x + s * cc + c0,
-                                            cc, c->mean + c0, c->rstd + c0,
-                                            c->p1 + d * cc + c0, c->p2 + d * cc + c0);
+                if (c->storage)
+                    bn_bwd_rows_nodes_half(c, lev, s, c0, nc, d);
+                else
+                    c->k->f32_bn_bwd_rows_nodes(lev, nc, c->dy + s * cc + c0,
+                                                c->x + s * cc + c0, cc, c->mean + c0,
+                                                c->rstd + c0, c->p1 + d * cc + c0,
+                                                c->p2 + d * cc + c0);
             } else {
-                c->k->f32_bwd_channel_sums(c->spatial, nc, c->dy + s * sample + c0,
-                                           c->x + s * sample + c0, cc, c->mean + c0,
-                                           c->rstd + c0, c->p1 + d * cc + c0, c->p2 + d * cc + c0);
+                simdnorm_bwd_channel_sums_st(c->k, c->storage, c->spatial, nc, c->dy, c->x,
+                                             s * sample + c0, cc, c->mean + c0, c->rstd + c0,
+                                             c->p1 + d * cc + c0, c->p2 + d * cc + c0);
             }
             s += (size_t)1 << lev;
             for (unsigned m = simdnorm_tree_push(&t, gs, lev); m > 0; m--, d--) {
@@ -487,7 +527,7 @@ static void bn_bwd_nhwc_body(void *ctx, size_t u0, size_t u1)
         if (bn_finish_channel(c, ch, s1, s2, &w, &k, &o))
             bn_nhwc_dx(c, ch, 1, rows);
         else
-            bn_dx_slow(c, ch, s1, s2, c->dy + ch, c->x + ch, c->c, rows, c->dx + ch);
+            bn_dx_slow(c, ch, s1, s2, ch, c->c, rows);
     }
 }
 
@@ -495,11 +535,11 @@ static void bn_bwd_nhwc_body(void *ctx, size_t u0, size_t u1)
 static void bn_nhwc_dx(const bn_bwd_ctx *c, size_t c0, size_t nc, size_t rows)
 {
     if (c->training)
-        c->k->f32_bwd_dx_channels(rows, nc, c->dy + c0, c->x + c0, c->c, c->mean + c0,
-                                  c->rstd + c0, c->w + c0, c->kk + c0, c->o + c0, c->dx + c0);
+        simdnorm_bwd_dx_channels_st(c->k, c->storage, rows, nc, c->dy, c->x, c->dx, c0, c->c,
+                                    c->mean + c0, c->rstd + c0, c->w + c0, c->kk + c0, c->o + c0);
     else /* dx = g * rstd: fmaf(dy - 0, w, 0); kk and o are zeros here */
-        c->k->f32_normalize_channels(rows, nc, c->dy + c0, c->c, c->kk + c0, c->w + c0,
-                                     c->o + c0, 0, c->dx + c0);
+        simdnorm_normalize_channels_st(c->k, c->storage, 0, rows, nc, c->dy, c->dx, c0, c->c,
+                                       c->kk + c0, c->w + c0, c->o + c0, 0);
 }
 
 /* A validated BatchNorm backward (or its node sums): scratch, then the
@@ -508,9 +548,9 @@ static void bn_nhwc_dx(const bn_bwd_ctx *c, size_t c0, size_t nc, size_t rows)
 static simdnorm_status bn_bwd_run(bn_bwd_ctx *ctx, double total)
 {
     const size_t c = ctx->c, count = ctx->n * ctx->spatial;
-    const size_t bytes = count * c * sizeof(float) * (ctx->dx ? 4 : 2);
-    ctx->plane_sums = simdnorm_from_memory(count * c, sizeof(float)) ? ctx->k->f32_bwd_sums_seq
-                                                                      : ctx->k->f32_bwd_sums;
+    const size_t es = ctx->storage ? 2 : sizeof(float);
+    const size_t bytes = count * c * es * (ctx->dx ? 4 : 2);
+    ctx->seq = simdnorm_from_memory(count * c, es);
     void *mem = NULL;
     if (ctx->nhwc) {
         const size_t h = simdnorm_tree_height(ctx->g0, ctx->n);
@@ -539,7 +579,7 @@ static simdnorm_status bn_bwd_run(bn_bwd_ctx *ctx, double total)
 }
 
 /* storage: dy, x, dx float32 (0) or 16-bit (the twins: 1 bf16, 2 f16),
- * computed on a float scratch of dy and x widened (dx in place on dy's). */
+ * read and written in 16 bits by the storage's kernels (bn_bwd_ctx). */
 static simdnorm_status bn_bwd(int storage, simdnorm_layout layout, size_t n, size_t c,
                               size_t spatial, const void *dy, const void *x, const float *gamma,
                               const float *mean, const float *rstd, int training, void *dx,
@@ -585,22 +625,8 @@ static simdnorm_status bn_bwd(int storage, simdnorm_layout layout, size_t n, siz
                       .training = training != 0, .n = n, .c = c, .spatial = spatial, .dy = dy,
                       .x = x, .gamma = gamma, .mean = mean, .rstd = rstd, .dx = dx,
                       .dgamma = dgamma, .dbeta = dbeta, .inv_count = 0.0};
-    if (!storage)
-        return bn_bwd_run(&ctx, (double)count);
-    const size_t total = count * c;
-    const void *in[2] = {dy, x};
-    const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
-    float *sc = simdnorm_half_widen_in(storage, total, 2, in);
-    simdnorm_status r = SIMDNORM_ERR_NOMEM;
-    if (sc) {
-        ctx.dy = sc;
-        ctx.x = sc + total;
-        ctx.dx = dx ? sc : NULL;
-        r = bn_bwd_run(&ctx, (double)count);
-        simdnorm_half_narrow_out(storage, total, sc, r == SIMDNORM_OK ? dx : NULL);
-    }
-    simdnorm_fpenv_leave(fe);
-    return r;
+    ctx.storage = storage;
+    return bn_bwd_run(&ctx, (double)count);
 }
 
 SIMDNORM_API simdnorm_status simdnorm_batch_norm_bwd_f32(simdnorm_layout layout, size_t n,

@@ -725,6 +725,108 @@ static inline void simdnorm_normalize_channels_st(const simdnorm_kernels *k, int
             (simdnorm_f16 *)y + off);
 }
 
+/* The storage's kernel (storage 0: the f32_ family; 1, 2: its bf16_/f16_
+ * twin, the float32 family's outputs on the widened elements, narrowed) on
+ * dy, x, dx (y) from element off: BatchNorm's and GroupNorm's backward.
+ * seq: the in-order form (f32_bwd_sums_seq). */
+static inline void simdnorm_bwd_sums_st(const simdnorm_kernels *k, int storage, int seq, size_t n,
+                                        const void *dy, const void *x, size_t off,
+                                        const float *gamma, float mean, float rstd,
+                                        double out[2])
+{
+    if (storage == 0)
+        (seq ? k->f32_bwd_sums_seq : k->f32_bwd_sums)(n, (const float *)dy + off,
+                                                      (const float *)x + off, gamma, mean, rstd,
+                                                      out);
+    else if (storage == 1)
+        (seq ? k->bf16_bwd_sums_seq : k->bf16_bwd_sums)(n, (const simdnorm_bf16 *)dy + off,
+                                                        (const simdnorm_bf16 *)x + off, gamma,
+                                                        mean, rstd, out);
+    else
+        (seq ? k->f16_bwd_sums_seq : k->f16_bwd_sums)(n, (const simdnorm_f16 *)dy + off,
+                                                      (const simdnorm_f16 *)x + off, gamma, mean,
+                                                      rstd, out);
+}
+static inline void simdnorm_bwd_dx_st(const simdnorm_kernels *k, int storage, size_t n,
+                                      const void *dy, const void *x, void *dx, size_t off,
+                                      const float *gamma, float mean, float rstd, float w,
+                                      float kk, float o)
+{
+    if (storage == 0)
+        k->f32_bwd_dx(n, (const float *)dy + off, (const float *)x + off, gamma, mean, rstd, w,
+                      kk, o, (float *)dx + off);
+    else if (storage == 1)
+        k->bf16_bwd_dx(n, (const simdnorm_bf16 *)dy + off, (const simdnorm_bf16 *)x + off, gamma,
+                       mean, rstd, w, kk, o, (simdnorm_bf16 *)dx + off);
+    else
+        k->f16_bwd_dx(n, (const simdnorm_f16 *)dy + off, (const simdnorm_f16 *)x + off, gamma,
+                      mean, rstd, w, kk, o, (simdnorm_f16 *)dx + off);
+}
+static inline void simdnorm_bwd_channel_sums_st(const simdnorm_kernels *k, int storage,
+                                                size_t rows, size_t channels, const void *dy,
+                                                const void *x, size_t off, size_t stride,
+                                                const float *mean, const float *rstd, double *s1,
+                                                double *s2)
+{
+    if (storage == 0)
+        k->f32_bwd_channel_sums(rows, channels, (const float *)dy + off, (const float *)x + off,
+                                stride, mean, rstd, s1, s2);
+    else if (storage == 1)
+        k->bf16_bwd_channel_sums(rows, channels, (const simdnorm_bf16 *)dy + off,
+                                 (const simdnorm_bf16 *)x + off, stride, mean, rstd, s1, s2);
+    else
+        k->f16_bwd_channel_sums(rows, channels, (const simdnorm_f16 *)dy + off,
+                                (const simdnorm_f16 *)x + off, stride, mean, rstd, s1, s2);
+}
+static inline void simdnorm_bwd_dx_channels_st(const simdnorm_kernels *k, int storage, size_t rows,
+                                               size_t channels, const void *dy, const void *x,
+                                               void *dx, size_t off, size_t stride,
+                                               const float *mean, const float *rstd,
+                                               const float *w, const float *kk, const float *o)
+{
+    if (storage == 0)
+        k->f32_bwd_dx_channels(rows, channels, (const float *)dy + off, (const float *)x + off,
+                               stride, mean, rstd, w, kk, o, (float *)dx + off);
+    else if (storage == 1)
+        k->bf16_bwd_dx_channels(rows, channels, (const simdnorm_bf16 *)dy + off,
+                                (const simdnorm_bf16 *)x + off, stride, mean, rstd, w, kk, o,
+                                (simdnorm_bf16 *)dx + off);
+    else
+        k->f16_bwd_dx_channels(rows, channels, (const simdnorm_f16 *)dy + off,
+                               (const simdnorm_f16 *)x + off, stride, mean, rstd, w, kk, o,
+                               (simdnorm_f16 *)dx + off);
+}
+/* The storage's normalize kernel without gamma/beta (f32_normalize or its
+ * twin) on n elements from element off of x and y. */
+static inline void simdnorm_normalize_st(const simdnorm_kernels *k, int storage, size_t n,
+                                         const void *x, void *y, size_t off, float shift,
+                                         float scale, float offset, int act)
+{
+    if (storage == 0)
+        k->f32_normalize(n, (const float *)x + off, shift, scale, offset, NULL, NULL, act,
+                         (float *)y + off);
+    else if (storage == 1)
+        k->bf16_normalize(n, (const simdnorm_bf16 *)x + off, shift, scale, offset, NULL, NULL,
+                          act, (simdnorm_bf16 *)y + off);
+    else
+        k->f16_normalize(n, (const simdnorm_f16 *)x + off, shift, scale, offset, NULL, NULL, act,
+                         (simdnorm_f16 *)y + off);
+}
+/* Element i of a tensor of the storage as float (a 16-bit one widened),
+ * and v stored there (a 16-bit one narrowed once). */
+static inline float simdnorm_st_get(int storage, const void *p, size_t i)
+{
+    return storage ? simdnorm_half_at(storage, p, i) : ((const float *)p)[i];
+}
+void simdnorm_half_put(int storage, void *p, size_t i, float v);
+static inline void simdnorm_st_put(int storage, void *p, size_t i, float v)
+{
+    if (storage)
+        simdnorm_half_put(storage, p, i, v);
+    else
+        ((float *)p)[i] = v;
+}
+
 /* The NHWC normalize of channels [c0, c0 + cw) of a [rows, c] matrix
  * (stride c; x, y of the storage: simdnorm_normalize_channels_st) with
  * per-channel shift/scale/offset arrays of `cap` entries (the first cw

@@ -165,6 +165,11 @@ double simdnorm_half_sum(int storage, size_t n, const void *x, size_t stride)
     return sum;
 }
 
+void simdnorm_half_put(int storage, void *p, size_t i, float v)
+{
+    ((uint16_t *)p)[i] = storage == 1 ? simdnorm_bf16_narrow1(v) : simdnorm_f16_narrow1(v);
+}
+
 float simdnorm_half_at(int storage, const void *x, size_t i)
 {
     const uint16_t h = ((const uint16_t *)x)[i];

@@ -475,6 +475,9 @@ typedef simdnorm_f32_normalize_channels_fn simdnorm_f32_normalize_channels_strea
  *   <s>_norm_bwd_rows      f32_norm_bwd_rows on the job's dyh/xh/dxh
  *   <s>_moments_rows, <s>_moments_seq   as f32_moments_rows, f32_moments_seq
  *                          (BatchNorm's NCHW statistics)
+ *   <s>_bwd_sums(_seq), <s>_bwd_dx, <s>_bwd_channel_sums, <s>_bwd_dx_channels
+ *                          as the f32_ families (dy, x, dx 16-bit; BatchNorm's
+ *                          and GroupNorm's backward)
  *   <s>_channel_moments    as f32_channel_moments (each element widened to
  *                          double; BatchNorm's and GroupNorm's NHWC
  *                          statistics)
@@ -510,6 +513,25 @@ typedef simdnorm_f32_normalize_channels_fn simdnorm_f32_normalize_channels_strea
     typedef void simdnorm_##s##_moments_seq_kernel(size_t n, const T *x, float shift,             \
                                                    double out[2]);                               \
     typedef simdnorm_##s##_moments_seq_kernel *simdnorm_##s##_moments_seq_fn;                     \
+    typedef void simdnorm_##s##_bwd_sums_kernel(size_t n, const T *dy, const T *x,                \
+                                                const float *gamma, float mean, float rstd,       \
+                                                double out[2]);                                   \
+    typedef simdnorm_##s##_bwd_sums_kernel *simdnorm_##s##_bwd_sums_fn;                           \
+    typedef simdnorm_##s##_bwd_sums_kernel simdnorm_##s##_bwd_sums_seq_kernel;                    \
+    typedef simdnorm_##s##_bwd_sums_fn simdnorm_##s##_bwd_sums_seq_fn;                            \
+    typedef void simdnorm_##s##_bwd_dx_kernel(size_t n, const T *dy, const T *x,                  \
+                                              const float *gamma, float mean, float rstd,         \
+                                              float w, float k, float o, T *dx);                  \
+    typedef simdnorm_##s##_bwd_dx_kernel *simdnorm_##s##_bwd_dx_fn;                               \
+    typedef void simdnorm_##s##_bwd_channel_sums_kernel(size_t rows, size_t channels,             \
+                                                        const T *dy, const T *x, size_t stride,   \
+                                                        const float *mean, const float *rstd,     \
+                                                        double *s1, double *s2);                  \
+    typedef simdnorm_##s##_bwd_channel_sums_kernel *simdnorm_##s##_bwd_channel_sums_fn;           \
+    typedef void simdnorm_##s##_bwd_dx_channels_kernel(                                           \
+        size_t rows, size_t channels, const T *dy, const T *x, size_t stride, const float *mean,  \
+        const float *rstd, const float *w, const float *k, const float *o, T *dx);                \
+    typedef simdnorm_##s##_bwd_dx_channels_kernel *simdnorm_##s##_bwd_dx_channels_fn;             \
     typedef void simdnorm_##s##_channel_moments_kernel(size_t rows, size_t channels, const T *x,  \
                                                        size_t stride, size_t groups,              \
                                                        size_t group_stride, double *s1,           \
@@ -538,6 +560,11 @@ SIMDNORM_HALF_TYPES_(f16, simdnorm_f16)
     X(a, s##_norm_bwd_rows)                                                   \
     X(a, s##_moments_rows)                                                    \
     X(a, s##_moments_seq)                                                     \
+    X(a, s##_bwd_sums)                                                        \
+    X(a, s##_bwd_sums_seq)                                                    \
+    X(a, s##_bwd_dx)                                                          \
+    X(a, s##_bwd_channel_sums)                                                \
+    X(a, s##_bwd_dx_channels)                                                 \
     X(a, s##_channel_moments)                                                 \
     X(a, s##_normalize_channels)                                              \
     X(a, s##_normalize_channels_stream)

@@ -470,7 +470,8 @@ static void case_channels(simdnorm_isa isa)
         return;
     /* (n, c, spatial, groups): c <= 64 and n*groups <= 256 (the outputs' arrays) */
     static const cshape cs[] = {{2, 3, 5, 3},  {4, 16, 49, 4}, {3, 64, 1, 8},
-                                {2, 8, 300, 2}, {5, 32, 7, 32}, {1, 4, 2, 1}};
+                                {2, 8, 300, 2}, {5, 32, 7, 32}, {1, 4, 2, 1},
+                                {19, 24, 1, 4}}; /* 2-D: tree nodes of 8 and 2 rows */
     for (int s = 1; s <= 2; s++)
         for (size_t si = 0; si < sizeof cs / sizeof *cs; si++)
             for (int v = 0; v < 6; v++) {
@@ -737,7 +738,8 @@ static void case_sample_chunks(simdnorm_isa isa)
  * widened block), 1 and 2 threads. Both again in NHWC without the NaN
  * (BatchNorm: every channel fast, the 16-bit channel kernels, streaming;
  * batch_norm.c half_direct; GroupNorm: group_norm.c nhwc_unit and the
- * phased path). Native runs only (large for qemu and
+ * phased path). BatchNorm's backward (batch statistics, in place) in both
+ * layouts. Native runs only (large for qemu and
  * valgrind). */
 static void case_bn_from_memory(simdnorm_isa isa)
 {
@@ -753,7 +755,8 @@ static void case_bn_from_memory(simdnorm_isa isa)
         const size_t n = cs[si].n, c = cs[si].c, sp = cs[si].sp, t = n * c * sp;
         uint16_t *x = malloc(t * 2), *y = malloc(t * 2);
         float *xf = malloc(t * 4), *yf = malloc(t * 4), *g = malloc(c * 4), *b = malloc(c * 4),
-              *rm = malloc(c * 4), *rv = malloc(c * 4), *st = malloc(4 * c * 4);
+              *rm = malloc(c * 4), *rv = malloc(c * 4), *st = malloc(4 * c * 4),
+              *dg = malloc(4 * c * 4);
         float *mf = st, *rf = st + c, *mh = st + 2 * c, *rh = st + 3 * c;
         for (int s = 1; s <= 2; s++) {
             rng_seed(5200 + si * 7 + (size_t)s);
@@ -808,6 +811,17 @@ static void case_bn_from_memory(simdnorm_isa isa)
                           n_differ(s, t, y, yf) == 0,
                       "storage %d (%zu,%zu,%zu) %s, %d threads: batch_norm_infer from memory differs",
                       s, n, c, sp, lay ? "NHWC" : "NCHW", th);
+                /* the backward with the batch statistics saved above: dy
+                 * the inference output (widened for float32), dx in place
+                 * on dy (the 16-bit backward kernels, in-order sums) */
+                widen_n(s, t, y, yf);
+                CHECK(simdnorm_batch_norm_bwd_f32(L, n, c, sp, yf, xf, g, mf, rf, 1, yf, dg,
+                                                  dg + c) == SIMDNORM_OK &&
+                          TWIN(s, simdnorm_batch_norm_bwd, L, n, c, sp, y, x, g, mf, rf, 1, y,
+                               dg + 2 * c, dg + 3 * c) == SIMDNORM_OK &&
+                          n_differ(s, t, y, yf) == 0 && memcmp(dg, dg + 2 * c, 2 * c * 4) == 0,
+                      "storage %d (%zu,%zu,%zu) %s, %d threads: batch_norm_bwd from memory differs",
+                      s, n, c, sp, lay ? "NHWC" : "NCHW", th);
                 /* GroupNorm, one group: the whole batch (pairs over the
                  * threads, from memory) and its first sample (one pair, so
                  * two threads take the phased path, in cache) */
@@ -833,6 +847,7 @@ static void case_bn_from_memory(simdnorm_isa isa)
         free(rm);
         free(rv);
         free(st);
+        free(dg);
     }
     simdnorm_set_num_threads(saved);
     h_end();

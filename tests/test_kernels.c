@@ -1572,6 +1572,121 @@ static void half_channel_moments_case(const simdnorm_kernels *k, int s)
             }
 }
 
+/* The BatchNorm/GroupNorm backward families in 16 bits against the same
+ * ISA's float32 families on the widened dy and x: which 0 bwd_sums, 1
+ * bwd_sums_seq, 2 bwd_dx (spans of every length class, gamma or none, in
+ * place); 3 bwd_channel_sums, 4 bwd_dx_channels (channel counts across the
+ * tiles and tails, strides with gaps never written, in place). NaN/Inf
+ * elements (fill_half): NaN sums compare as NaN. Guard pages after dy, x,
+ * dx. */
+static void half_bwd_families_case(const simdnorm_kernels *k, int s, int which)
+{
+    if (which <= 2) {
+        for (size_t li = 0; li < N_LENGTHS; li++) {
+            const size_t n = length_at(li);
+            rng_seed(6300 + n + (size_t)which);
+            guarded_h db = guarded16(n), xb = guarded16(n), ob = guarded16(n);
+            guarded_buf gb = guarded(n);
+            float *dyf = malloc(n * sizeof(float)), *xf = malloc(n * sizeof(float)),
+                  *of = malloc(n * sizeof(float));
+            uint16_t *want = malloc(n * sizeof(uint16_t));
+            fill_half(s, db.p, n, 0.0, 1.0);
+            fill_half(s, xb.p, n, 0.5, 2.0);
+            fill_wide(gb.p, n);
+            href_widen_n(s, n, db.p, dyf);
+            href_widen_n(s, n, xb.p, xf);
+            for (int v = 0; v < 2; v++) {
+                const float *g = v ? gb.p : NULL;
+                if (which < 2) {
+                    double a[2], b[2];
+                    (which ? HK(k, s, bwd_sums_seq) : HK(k, s, bwd_sums))(n, db.p, xb.p, g, 0.25f,
+                                                                           1.5f, a);
+                    (which ? k->f32_bwd_sums_seq : k->f32_bwd_sums)(n, dyf, xf, g, 0.25f, 1.5f, b);
+                    CHECK(same_double(a[0], b[0]) && same_double(a[1], b[1]),
+                          "n %zu gamma %d: the sums differ", n, v);
+                } else {
+                    k->f32_bwd_dx(n, dyf, xf, g, 0.25f, 1.5f, 0.75f, -0.125f, 0.0625f, of);
+                    href_narrow_n(s, n, of, want);
+                    HK(k, s, bwd_dx)(n, db.p, xb.p, g, 0.25f, 1.5f, 0.75f, -0.125f, 0.0625f, ob.p);
+                    CHECK(memcmp(ob.p, want, n * sizeof(uint16_t)) == 0, "n %zu gamma %d: dx differs",
+                          n, v);
+                    memcpy(ob.p, db.p, n * sizeof(uint16_t)); /* in place: dx == dy */
+                    HK(k, s, bwd_dx)(n, ob.p, xb.p, g, 0.25f, 1.5f, 0.75f, -0.125f, 0.0625f, ob.p);
+                    CHECK(memcmp(ob.p, want, n * sizeof(uint16_t)) == 0,
+                          "n %zu gamma %d: dx in place differs", n, v);
+                }
+            }
+            free(dyf);
+            free(xf);
+            free(of);
+            free(want);
+            guarded16_free(db);
+            guarded16_free(xb);
+            guarded16_free(ob);
+            guarded_free(gb);
+        }
+        return;
+    }
+    static const size_t chans[] = {1, 3, 8, 15, 16, 17, 33, 64, 70, 129, 257};
+    static const size_t rows_[] = {1, 3, 33};
+    const uint16_t sentinel = 0x1234;
+    for (size_t ci = 0; ci < sizeof chans / sizeof *chans; ci++)
+        for (size_t ri = 0; ri < sizeof rows_ / sizeof *rows_; ri++) {
+            const size_t ch = chans[ci], rows = rows_[ri], stride = ch + ri * 3;
+            const size_t len = (rows - 1) * stride + ch;
+            rng_seed(6400 + ch * 31 + rows + (size_t)which);
+            guarded_h db = guarded16(len), xb = guarded16(len), ob = guarded16(len);
+            float *dyf = malloc(len * sizeof(float)), *xf = malloc(len * sizeof(float)),
+                  *of = malloc(len * sizeof(float));
+            uint16_t *want = malloc(len * sizeof(uint16_t));
+            float mean[257], rstd[257], w[257], kk[257], o[257];
+            double a1[257], a2[257], b1[257], b2[257];
+            fill_half(s, db.p, len, 0.0, 1.0);
+            fill_half(s, xb.p, len, 0.5, 2.0);
+            href_widen_n(s, len, db.p, dyf);
+            href_widen_n(s, len, xb.p, xf);
+            for (size_t c = 0; c < ch; c++) {
+                mean[c] = (float)(0.5 + 0.1 * rng_normal());
+                rstd[c] = (float)(rng_unif() + 0.5);
+                w[c] = (float)(rng_unif() + 0.25);
+                kk[c] = (float)(0.1 * rng_normal());
+                o[c] = (float)(0.01 * rng_normal());
+            }
+            if (which == 3) {
+                HK(k, s, bwd_channel_sums)(rows, ch, db.p, xb.p, stride, mean, rstd, a1, a2);
+                k->f32_bwd_channel_sums(rows, ch, dyf, xf, stride, mean, rstd, b1, b2);
+                size_t bad = 0;
+                for (size_t c = 0; c < ch; c++)
+                    bad += !same_double(a1[c], b1[c]) || !same_double(a2[c], b2[c]);
+                CHECK(bad == 0, "rows %zu channels %zu stride %zu: %zu sums differ", rows, ch,
+                      stride, bad);
+            } else {
+                k->f32_bwd_dx_channels(rows, ch, dyf, xf, stride, mean, rstd, w, kk, o, of);
+                for (size_t i = 0; i < len; i++)
+                    want[i] = i % stride < ch ? href_narrow(s, of[i]) : sentinel;
+                for (size_t i = 0; i < len; i++)
+                    ob.p[i] = sentinel;
+                HK(k, s, bwd_dx_channels)(rows, ch, db.p, xb.p, stride, mean, rstd, w, kk, o, ob.p);
+                CHECK(memcmp(ob.p, want, len * sizeof(uint16_t)) == 0,
+                      "rows %zu channels %zu stride %zu: dx differs (or a gap written)", rows, ch,
+                      stride);
+                memcpy(ob.p, db.p, len * sizeof(uint16_t)); /* in place: dx == dy */
+                HK(k, s, bwd_dx_channels)(rows, ch, ob.p, xb.p, stride, mean, rstd, w, kk, o, ob.p);
+                size_t bad = 0;
+                for (size_t i = 0; i < len; i++)
+                    bad += i % stride < ch ? ob.p[i] != want[i] : ob.p[i] != db.p[i];
+                CHECK(bad == 0, "rows %zu channels %zu: dx in place differs", rows, ch);
+            }
+            free(dyf);
+            free(xf);
+            free(of);
+            free(want);
+            guarded16_free(db);
+            guarded16_free(xb);
+            guarded16_free(ob);
+        }
+}
+
 #define HALF_CASES_(S, N)                                                                        \
     static void case_##S##_widen(const simdnorm_kernels *k, const simdnorm_kernels *ref)         \
     {                                                                                            \
@@ -1629,6 +1744,33 @@ static void half_channel_moments_case(const simdnorm_kernels *k, int s)
     {                                                                                            \
         (void)ref;                                                                               \
         half_moments_case(k, N, 1);                                                              \
+    }                                                                                            \
+    static void case_##S##_bwd_sums(const simdnorm_kernels *k, const simdnorm_kernels *ref)     \
+    {                                                                                            \
+        (void)ref;                                                                               \
+        half_bwd_families_case(k, N, 0);                                                         \
+    }                                                                                            \
+    static void case_##S##_bwd_sums_seq(const simdnorm_kernels *k, const simdnorm_kernels *ref) \
+    {                                                                                            \
+        (void)ref;                                                                               \
+        half_bwd_families_case(k, N, 1);                                                         \
+    }                                                                                            \
+    static void case_##S##_bwd_dx(const simdnorm_kernels *k, const simdnorm_kernels *ref)       \
+    {                                                                                            \
+        (void)ref;                                                                               \
+        half_bwd_families_case(k, N, 2);                                                         \
+    }                                                                                            \
+    static void case_##S##_bwd_channel_sums(const simdnorm_kernels *k,                           \
+                                            const simdnorm_kernels *ref)                         \
+    {                                                                                            \
+        (void)ref;                                                                               \
+        half_bwd_families_case(k, N, 3);                                                         \
+    }                                                                                            \
+    static void case_##S##_bwd_dx_channels(const simdnorm_kernels *k,                            \
+                                           const simdnorm_kernels *ref)                          \
+    {                                                                                            \
+        (void)ref;                                                                               \
+        half_bwd_families_case(k, N, 4);                                                         \
     }                                                                                            \
     static void case_##S##_channel_moments(const simdnorm_kernels *k,                            \
                                            const simdnorm_kernels *ref)                          \

@@ -194,10 +194,10 @@ static ALWAYS_INLINE void bwd_dx_span(size_t n, const sx *dy, const sx *x,
     }
 }
 
-#if SX_IS_F32 /* the families only the float32 BatchNorm/GroupNorm take */
+/* ---- BatchNorm's and GroupNorm's backward families (each storage) ---- */
 /* Contract: kernels.h, f32_bwd_sums. */
-void SIMDNORM_KERNEL(f32_bwd_sums)(size_t n, const float *dy, const float *x, const float *gamma,
-                                   float mean, float rstd, double out[2])
+void SIMDNORM_SKERNEL(bwd_sums)(size_t n, const sx *dy, const sx *x, const float *gamma,
+                                float mean, float rstd, double out[2])
 {
     if (gamma)
         bwd_sums(n, dy, x, gamma, mean, rstd, out, 1, 1, 1);
@@ -206,8 +206,8 @@ void SIMDNORM_KERNEL(f32_bwd_sums)(size_t n, const float *dy, const float *x, co
 }
 
 /* Contract: kernels.h, f32_bwd_sums_seq. */
-void SIMDNORM_KERNEL(f32_bwd_sums_seq)(size_t n, const float *dy, const float *x,
-                                       const float *gamma, float mean, float rstd, double out[2])
+void SIMDNORM_SKERNEL(bwd_sums_seq)(size_t n, const sx *dy, const sx *x, const float *gamma,
+                                    float mean, float rstd, double out[2])
 {
     if (gamma)
         bwd_sums(n, dy, x, gamma, mean, rstd, out, 1, 1, 0);
@@ -216,8 +216,8 @@ void SIMDNORM_KERNEL(f32_bwd_sums_seq)(size_t n, const float *dy, const float *x
 }
 
 /* Contract: kernels.h, f32_bwd_dx. */
-void SIMDNORM_KERNEL(f32_bwd_dx)(size_t n, const float *dy, const float *x, const float *gamma,
-                                 float mean, float rstd, float w, float k, float o, float *dx)
+void SIMDNORM_SKERNEL(bwd_dx)(size_t n, const sx *dy, const sx *x, const float *gamma, float mean,
+                              float rstd, float w, float k, float o, sx *dx)
 {
     if (gamma)
         bwd_dx_span(n, dy, x, gamma, mean, rstd, w, k, o, dx, 1, 1, 0);
@@ -234,7 +234,7 @@ void SIMDNORM_KERNEL(f32_bwd_dx)(size_t n, const float *dy, const float *x, cons
 /* Channels [c0, c0 + nv*VF_N) (the last vector partial, cl lanes, when
  * cl < VF_N) of f32_bwd_channel_sums. */
 static ALWAYS_INLINE void bwd_channel_sums_tile(size_t rows, size_t c0, size_t nv, size_t cl,
-                                                const float *dy, const float *x, size_t stride,
+                                                const sx *dy, const sx *x, size_t stride,
                                                 const float *mean, const float *rstd,
                                                 double *s1, double *s2)
 {
@@ -250,12 +250,12 @@ static ALWAYS_INLINE void bwd_channel_sums_tile(size_t rows, size_t c0, size_t n
             a1[v][h] = a2[v][h] = vd_zero();
     }
     for (size_t row = 0; row < rows; row++) {
-        const float *dyr = dy + row * stride, *xr = x + row * stride;
+        const sx *dyr = dy + row * stride, *xr = x + row * stride;
 #pragma GCC unroll 4
         for (size_t v = 0; v < nv; v++) {
             const size_t c = c0 + v * VF_N, l = v + 1 == nv ? cl : VF_N;
-            const vf d = l == VF_N ? vf_loadu(dyr + c) : vf_load_part(dyr + c, l);
-            const vf xv = l == VF_N ? vf_loadu(xr + c) : vf_load_part(xr + c, l);
+            const vf d = l == VF_N ? vx_loadu(dyr + c) : vx_load_part(dyr + c, l);
+            const vf xv = l == VF_N ? vx_loadu(xr + c) : vx_load_part(xr + c, l);
             vd dw[VD_PER_VF], xw[VD_PER_VF];
             vf_widen(d, dw);
             vf_widen(bwd_xhat(xv, m[v], r[v], 1), xw);
@@ -284,9 +284,9 @@ static ALWAYS_INLINE void bwd_channel_sums_tile(size_t rows, size_t c0, size_t n
 }
 
 /* Contract: kernels.h, f32_bwd_channel_sums. */
-void SIMDNORM_KERNEL(f32_bwd_channel_sums)(size_t rows, size_t channels, const float *dy,
-                                           const float *x, size_t stride, const float *mean,
-                                           const float *rstd, double *s1, double *s2)
+void SIMDNORM_SKERNEL(bwd_channel_sums)(size_t rows, size_t channels, const sx *dy, const sx *x,
+                                        size_t stride, const float *mean, const float *rstd,
+                                        double *s1, double *s2)
 {
     size_t c = 0;
     for (; c + BWD_CH_VECS * VF_N <= channels; c += BWD_CH_VECS * VF_N)
@@ -300,10 +300,10 @@ void SIMDNORM_KERNEL(f32_bwd_channel_sums)(size_t rows, size_t channels, const f
 /* Channels [c0, c0 + nv*VF_N) of f32_bwd_dx_channels (the last vector
  * partial, cl lanes). */
 static ALWAYS_INLINE void bwd_dx_channels_tile(size_t rows, size_t c0, size_t nv, size_t cl,
-                                               const float *dy, const float *x, size_t stride,
+                                               const sx *dy, const sx *x, size_t stride,
                                                const float *mean, const float *rstd,
                                                const float *w, const float *k, const float *o,
-                                               float *dx)
+                                               sx *dx)
 {
     vf m[BWD_CH_VECS], r[BWD_CH_VECS], wv[BWD_CH_VECS], kv[BWD_CH_VECS], ov[BWD_CH_VECS];
 #pragma GCC unroll 4
@@ -324,28 +324,27 @@ static ALWAYS_INLINE void bwd_dx_channels_tile(size_t rows, size_t c0, size_t nv
         }
     }
     for (size_t row = 0; row < rows; row++) {
-        const float *dyr = dy + row * stride, *xr = x + row * stride;
-        float *dxr = dx + row * stride;
+        const sx *dyr = dy + row * stride, *xr = x + row * stride;
+        sx *dxr = dx + row * stride;
 #pragma GCC unroll 4
         for (size_t v = 0; v < nv; v++) {
             const size_t c = c0 + v * VF_N, l = v + 1 == nv ? cl : VF_N;
             if (l == VF_N) {
-                const vf xh = bwd_xhat(vf_loadu(xr + c), m[v], r[v], 1);
-                vf_storeu(dxr + c, bwd_dx(vf_loadu(dyr + c), xh, wv[v], kv[v], ov[v], 1));
+                const vf xh = bwd_xhat(vx_loadu(xr + c), m[v], r[v], 1);
+                vx_storeu_c(dxr + c, bwd_dx(vx_loadu(dyr + c), xh, wv[v], kv[v], ov[v], 1));
             } else {
-                const vf xh = bwd_xhat(vf_load_part(xr + c, l), m[v], r[v], 1);
-                vf_store_part(dxr + c,
-                              bwd_dx(vf_load_part(dyr + c, l), xh, wv[v], kv[v], ov[v], 1), l);
+                const vf xh = bwd_xhat(vx_load_part(xr + c, l), m[v], r[v], 1);
+                vx_store_part_c(dxr + c,
+                                bwd_dx(vx_load_part(dyr + c, l), xh, wv[v], kv[v], ov[v], 1), l);
             }
         }
     }
 }
 
 /* Contract: kernels.h, f32_bwd_dx_channels. */
-void SIMDNORM_KERNEL(f32_bwd_dx_channels)(size_t rows, size_t channels, const float *dy,
-                                          const float *x, size_t stride, const float *mean,
-                                          const float *rstd, const float *w, const float *k,
-                                          const float *o, float *dx)
+void SIMDNORM_SKERNEL(bwd_dx_channels)(size_t rows, size_t channels, const sx *dy, const sx *x,
+                                       size_t stride, const float *mean, const float *rstd,
+                                       const float *w, const float *k, const float *o, sx *dx)
 {
     size_t c = 0;
     for (; c + BWD_CH_VECS * VF_N <= channels; c += BWD_CH_VECS * VF_N)
@@ -355,7 +354,7 @@ void SIMDNORM_KERNEL(f32_bwd_dx_channels)(size_t rows, size_t channels, const fl
     if (c < channels)
         bwd_dx_channels_tile(rows, c, 1, channels - c, dy, x, stride, mean, rstd, w, k, o, dx);
 }
-#endif /* SX_IS_F32 */
+/* (end of the BatchNorm/GroupNorm backward families) */
 
 /* ---- the row-norm backward over blocks of rows -------------------------- */
 
