@@ -641,7 +641,10 @@ typedef struct gn_bwd {
     unsigned char *slow;           /* phased [pairs]: the pair takes gn_dx_slow */
     size_t gpu, units, npiece;
     /* NCHW planes' sums: in order (f32_bwd_sums_seq) for a call from memory */
-    simdnorm_f32_bwd_sums_fn plane_sums;
+    int seq;
+    /* dy, x, dx: float32 (0) or 16-bit (1 bf16, 2 f16: the pointers hold
+     * 16-bit elements, read and written by the storage's kernels) */
+    int storage;
 } gn_bwd;
 
 /* w_c = (float)(rstd*gamma_c) (rstd without gamma). */
@@ -688,13 +691,14 @@ static int gn_pair_coeffs(const gn_bwd *b, size_t pair, float *k, float *o)
     return ok;
 }
 
-/* dx of channel ch of pair p in double, element i at dy/x/dx + i*stride,
- * i < len (NCHW a plane or a piece of it: stride 1; NHWC: stride c):
- * dx = rstd*(dy*gamma_c - S1/len - (x - mean)*rstd*(S2/len)), rounded once,
- * NaN canonical: the same bits on every ISA. Reads each element before it
- * writes it (in place). */
-static void gn_dx_slow(const gn_bwd *b, size_t p, size_t ch, const float *dy, const float *x,
-                       size_t stride, size_t len, float *dx)
+/* dx of channel ch of pair p in double, element i at element off +
+ * i*stride of dy/x/dx, i < len (NCHW a plane or a piece of it: stride 1;
+ * NHWC: stride c): dx = rstd*(dy*gamma_c - S1/len - (x - mean)*rstd*(S2/len)),
+ * rounded once (a 16-bit dx narrowed once from that float), NaN canonical:
+ * the same bits on every ISA. Reads each element before it writes it (in
+ * place). */
+static void gn_dx_slow(const gn_bwd *b, size_t p, size_t ch, size_t off, size_t stride,
+                       size_t len)
 {
     double S1, S2;
     gn_pair_sums(b, p, &S1, &S2);
@@ -702,9 +706,10 @@ static void gn_dx_slow(const gn_bwd *b, size_t p, size_t ch, const float *dy, co
     const double mean = b->mean[p], rstd = b->rstd[p];
     const double gm = b->gamma ? (double)b->gamma[ch] : 1.0;
     for (size_t i = 0; i < len; i++) {
-        const double v =
-            rstd * ((double)dy[i * stride] * gm - c1 - ((double)x[i * stride] - mean) * rstd * c2);
-        dx[i * stride] = simdnorm_canonical_nan((float)v);
+        const size_t e = off + i * stride;
+        const double v = rstd * ((double)simdnorm_st_get(b->storage, b->dy, e) * gm - c1 -
+                                 ((double)simdnorm_st_get(b->storage, b->x, e) - mean) * rstd * c2);
+        simdnorm_st_put(b->storage, b->dx, e, simdnorm_canonical_nan((float)v));
     }
 }
 
@@ -718,7 +723,8 @@ static void bwd_nchw_pairs(void *ctx, size_t p0, size_t p1)
         for (size_t j = 0; j < b->cpg; j++) {
             const size_t q = p * b->cpg + j, off = q * sp; /* q = i*c + ch */
             double s[2];
-            b->plane_sums(sp, b->dy + off, b->x + off, NULL, mean, rstd, s);
+            simdnorm_bwd_sums_st(b->k, b->storage, b->seq, sp, b->dy, b->x, off, NULL, mean,
+                                 rstd, s);
             b->s1[q] = s[0];
             b->s2[q] = s[1];
         }
@@ -729,10 +735,10 @@ static void bwd_nchw_pairs(void *ctx, size_t p0, size_t p1)
         for (size_t j = 0; j < b->cpg; j++) {
             const size_t q = p * b->cpg + j, off = q * sp;
             if (fast)
-                b->k->f32_bwd_dx(sp, b->dy + off, b->x + off, NULL, mean, rstd,
-                                 gn_w(b, p, q % b->c), k, o, b->dx + off);
+                simdnorm_bwd_dx_st(b->k, b->storage, sp, b->dy, b->x, b->dx, off, NULL, mean,
+                                   rstd, gn_w(b, p, q % b->c), k, o);
             else
-                gn_dx_slow(b, p, q % b->c, b->dy + off, b->x + off, 1, sp, b->dx + off);
+                gn_dx_slow(b, p, q % b->c, off, 1, sp);
         }
     }
 }
@@ -744,7 +750,8 @@ static void bwd_nchw_planes(void *ctx, size_t q0, size_t q1)
     for (size_t q = q0; q < q1; q++) {
         const size_t p = q / b->cpg, off = q * b->sp;
         double s[2];
-        b->plane_sums(b->sp, b->dy + off, b->x + off, NULL, b->mean[p], b->rstd[p], s);
+        simdnorm_bwd_sums_st(b->k, b->storage, b->seq, b->sp, b->dy, b->x, off, NULL, b->mean[p],
+                             b->rstd[p], s);
         b->s1[q] = s[0];
         b->s2[q] = s[1];
     }
@@ -758,10 +765,10 @@ static void bwd_nchw_pieces(void *ctx, size_t u0, size_t u1)
         const size_t q = u / b->npiece, e0 = (u % b->npiece) * GN_PIECE, p = q / b->cpg;
         const size_t len = b->sp - e0 < GN_PIECE ? b->sp - e0 : GN_PIECE, off = q * b->sp + e0;
         if (b->slow[p])
-            gn_dx_slow(b, p, q % b->c, b->dy + off, b->x + off, 1, len, b->dx + off);
+            gn_dx_slow(b, p, q % b->c, off, 1, len);
         else
-            b->k->f32_bwd_dx(len, b->dy + off, b->x + off, NULL, b->mean[p], b->rstd[p],
-                             gn_w(b, p, q % b->c), b->pk[p], b->po[p], b->dx + off);
+            simdnorm_bwd_dx_st(b->k, b->storage, len, b->dy, b->x, b->dx, off, NULL, b->mean[p],
+                               b->rstd[p], gn_w(b, p, q % b->c), b->pk[p], b->po[p]);
     }
 }
 
@@ -805,14 +812,13 @@ static void bwd_nhwc_dx(const gn_bwd *b, size_t i, size_t g0, size_t g1, size_t 
             e++;
         if (e > g) {
             const size_t cb = g * b->cpg, off = base + cb;
-            b->k->f32_bwd_dx_channels(rows, (e - g) * b->cpg, b->dy + off, b->x + off, c,
-                                      b->cm + q0 + cb, b->cr + q0 + cb, b->cw + q0 + cb,
-                                      b->ck + q0 + cb, b->co + q0 + cb, b->dx + off);
+            simdnorm_bwd_dx_channels_st(b->k, b->storage, rows, (e - g) * b->cpg, b->dy, b->x,
+                                        b->dx, off, c, b->cm + q0 + cb, b->cr + q0 + cb,
+                                        b->cw + q0 + cb, b->ck + q0 + cb, b->co + q0 + cb);
         }
         if (e < g1)
             for (size_t ch = e * b->cpg; ch < (e + 1) * b->cpg; ch++)
-                gn_dx_slow(b, i * b->groups + e, ch, b->dy + base + ch, b->x + base + ch, c, rows,
-                           b->dx + base + ch);
+                gn_dx_slow(b, i * b->groups + e, ch, base + ch, c, rows);
         g = e + 1;
     }
 }
@@ -829,8 +835,8 @@ static void bwd_nhwc_units(void *ctx, size_t u0, size_t u1)
         const size_t cb = g0 * b->cpg, nc = (g1 - g0) * b->cpg, q = i * c + cb;
         const size_t off = i * b->sp * c + cb;
         bwd_nhwc_fill(b, i, cb, cb + nc);
-        b->k->f32_bwd_channel_sums(b->sp, nc, b->dy + off, b->x + off, c, b->cm + q, b->cr + q,
-                                   b->s1 + q, b->s2 + q);
+        simdnorm_bwd_channel_sums_st(b->k, b->storage, b->sp, nc, b->dy, b->x, off, c, b->cm + q,
+                                     b->cr + q, b->s1 + q, b->s2 + q);
         if (!b->dx)
             continue;
         unsigned char slow[GN_CHUNK]; /* g1 - g0 <= GN_CHUNK (gn_backward) */
@@ -838,8 +844,8 @@ static void bwd_nhwc_units(void *ctx, size_t u0, size_t u1)
         for (size_t g = g0; g < g1; g++)
             any |= slow[g - g0] = (unsigned char)!bwd_nhwc_coeffs(b, i * b->groups + g);
         if (!any)
-            b->k->f32_bwd_dx_channels(b->sp, nc, b->dy + off, b->x + off, c, b->cm + q,
-                                      b->cr + q, b->cw + q, b->ck + q, b->co + q, b->dx + off);
+            simdnorm_bwd_dx_channels_st(b->k, b->storage, b->sp, nc, b->dy, b->x, b->dx, off, c,
+                                        b->cm + q, b->cr + q, b->cw + q, b->ck + q, b->co + q);
         else
             bwd_nhwc_dx(b, i, g0, g1, 0, b->sp, slow);
     }
@@ -855,8 +861,8 @@ static void bwd_nhwc_chunks(void *ctx, size_t u0, size_t u1)
         const size_t nc = c - cb < GN_CHUNK ? c - cb : GN_CHUNK, q = i * c + cb;
         const size_t off = i * b->sp * c + cb;
         bwd_nhwc_fill(b, i, cb, cb + nc);
-        b->k->f32_bwd_channel_sums(b->sp, nc, b->dy + off, b->x + off, c, b->cm + q, b->cr + q,
-                                   b->s1 + q, b->s2 + q);
+        simdnorm_bwd_channel_sums_st(b->k, b->storage, b->sp, nc, b->dy, b->x, off, c, b->cm + q,
+                                     b->cr + q, b->s1 + q, b->s2 + q);
     }
 }
 
@@ -873,9 +879,9 @@ static void bwd_nhwc_pieces(void *ctx, size_t u0, size_t u1)
         const size_t off = (i * b->sp + r0) * c;
         const unsigned char *slow = b->slow + i * b->groups;
         if (!memchr(slow, 1, b->groups)) {
-            b->k->f32_bwd_dx_channels(rows, c, b->dy + off, b->x + off, c, b->cm + i * c,
-                                      b->cr + i * c, b->cw + i * c, b->ck + i * c,
-                                      b->co + i * c, b->dx + off);
+            simdnorm_bwd_dx_channels_st(b->k, b->storage, rows, c, b->dy, b->x, b->dx, off, c,
+                                        b->cm + i * c, b->cr + i * c, b->cw + i * c,
+                                        b->ck + i * c, b->co + i * c);
             continue;
         }
         bwd_nhwc_dx(b, i, 0, b->groups, r0, rows, slow);
@@ -886,8 +892,7 @@ static void gn_backward(gn_bwd *b, int nt)
 {
     const size_t pairs = b->n * b->groups, nc = b->n * b->c;
     const int phased = (size_t)nt > pairs;
-    b->plane_sums = simdnorm_from_memory(nc * b->sp, sizeof(float)) ? b->k->f32_bwd_sums_seq
-                                                                     : b->k->f32_bwd_sums;
+    b->seq = simdnorm_from_memory(nc * b->sp, b->storage ? 2 : sizeof(float));
     if (!b->nhwc) {
         if (!phased) {
             gn_run(nt, pairs, bwd_nchw_pairs, b);
@@ -931,7 +936,8 @@ static void gn_backward(gn_bwd *b, int nt)
 
 enum { GB_DY, GB_X, GB_GAMMA, GB_MEAN, GB_RSTD, GB_DX, GB_DGAMMA, GB_DBETA, GB_ALL };
 
-/* storage: as gn_forward_entry; dx in place on the scratch's dy. */
+/* storage: dy, x, dx float32 (0) or 16-bit (1 bf16, 2 f16), read and
+ * written in 16 bits by the storage's backward kernels (gn_bwd.storage). */
 static simdnorm_status gn_backward_entry(int storage, simdnorm_layout layout, size_t n, size_t c,
                                          size_t spatial, size_t groups, const void *dy,
                                          const void *x, const float *gamma, const float *mean,
@@ -990,9 +996,9 @@ static simdnorm_status gn_backward_entry(int storage, simdnorm_layout layout, si
     gn_bwd g = {.k = simdnorm_active_kernels(), .nhwc = layout == SIMDNORM_NHWC && spatial > 1,
                 .n = n, .c = c, .sp = spatial, .groups = groups, .cpg = cpg, .len = cpg * spatial,
                 .dy = dy, .x = x, .gamma = gamma,
-                .mean = mean, .rstd = rstd, .dx = dx};
+                .mean = mean, .rstd = rstd, .dx = dx, .storage = storage};
     /* dy, x read (twice: sums, dx), dx written */
-    const int nt = simdnorm_threads_for(total * sizeof(float) * (dx ? 4 : 2), (size_t)-1);
+    const int nt = simdnorm_threads_for(total * es * (dx ? 4 : 2), (size_t)-1);
     /* scratch: the sums; NHWC the per-channel arrays, NCHW phased k and o */
     const size_t floats = g.nhwc ? 5 * nc : (size_t)nt > pairs ? 2 * pairs : 0;
     /* and the phased paths' per-pair slow flags (gn_pair_coeffs) */
@@ -1014,19 +1020,6 @@ static simdnorm_status gn_backward_entry(int storage, simdnorm_layout layout, si
     g.slow = (unsigned char *)((float *)(g.s2 + nc) + floats);
     const simdnorm_fpenv fe = simdnorm_fpenv_enter();
     g.inv_len = 1.0 / (double)(cpg * spatial); /* under the canonical environment */
-    float *sc = NULL;
-    if (storage) {
-        const void *in[2] = {dy, x};
-        sc = simdnorm_half_widen_in(storage, total, 2, in);
-        if (!sc) {
-            simdnorm_fpenv_leave(fe);
-            free(mem);
-            return SIMDNORM_ERR_NOMEM;
-        }
-        g.dy = sc;
-        g.x = sc + total;
-        g.dx = dx ? sc : NULL;
-    }
     gn_backward(&g, nt);
     /* dgamma, dbeta: the per-sample sums in sample order */
     for (size_t ch = 0; ch < c; ch++) {
@@ -1040,8 +1033,6 @@ static simdnorm_status gn_backward_entry(int storage, simdnorm_layout layout, si
         if (dbeta)
             dbeta[ch] = simdnorm_canonical_nan((float)sb);
     }
-    if (storage)
-        simdnorm_half_narrow_out(storage, total, sc, dx);
     simdnorm_fpenv_leave(fe);
     free(mem);
     return SIMDNORM_OK;

@@ -589,6 +589,23 @@ static void case_channels(simdnorm_isa isa)
                                f32o[1], y, f16o[2], f16o[3]) == SIMDNORM_OK &&
                           n_differ(s, t, y, yf) == 0 && OUTS_EQ(),
                       "storage %d (%zu,%zu,%zu) v%d: group_norm_bwd differs", s, n, c, sp, v);
+                {
+                    /* gamma_0 subnormal: w_0 = rstd*gamma_0 is no normal
+                     * float, so channel 0's pair takes the double path
+                     * (group_norm.c gn_dx_slow) */
+                    float *gs = malloc(c * 4);
+                    memcpy(gs, g, c * 4);
+                    gs[0] = 1e-39f;
+                    CHECK(simdnorm_group_norm_bwd_f32(L, n, c, sp, G, dyf, xf, gs, f32o[0],
+                                                      f32o[1], yf, f32o[2],
+                                                      f32o[3]) == SIMDNORM_OK &&
+                              TWIN(s, simdnorm_group_norm_bwd, L, n, c, sp, G, dy, x, gs,
+                                   f32o[0], f32o[1], y, f16o[2], f16o[3]) == SIMDNORM_OK &&
+                              n_differ(s, t, y, yf) == 0 && OUTS_EQ(),
+                          "storage %d (%zu,%zu,%zu) v%d: group_norm_bwd, slow pair, differs", s,
+                          n, c, sp, v);
+                    free(gs);
+                }
 #undef OUTS_EQ
                 free(x);
                 free(dy);
