@@ -270,7 +270,16 @@ static void bn_walk(const simdnorm_kernels *k, const bn_call *a, size_t c0, size
              * simdnorm_bn_merge_slots_finite's operations, node by node) */
             const unsigned lev = (gi & 7) == 0 && n - i >= 8 ? 3 : 1;
             size_t d = t->top;
-            k->f32_bn_rows_nodes(lev, cw, a->x + i * c + c0, c, mean + d * cw, m2 + d * cw);
+            if (a->storage) { /* the rows widened on the stack (exact) */
+                float rows[8 * BN_CHUNK];
+                for (size_t r = 0; r < ((size_t)1 << lev); r++)
+                    simdnorm_half_widen_k(k, a->storage, cw,
+                                          (const uint16_t *)(const void *)a->x + (i + r) * c + c0,
+                                          rows + r * cw);
+                k->f32_bn_rows_nodes(lev, cw, rows, cw, mean + d * cw, m2 + d * cw);
+            } else {
+                k->f32_bn_rows_nodes(lev, cw, a->x + i * c + c0, c, mean + d * cw, m2 + d * cw);
+            }
             unsigned lv = lev;
             for (unsigned mrg = simdnorm_tree_push(t, gi, lev); mrg > 0; mrg--, d--, lv++) {
                 const double cn = simdnorm_tree_count(lv, spd);
@@ -965,78 +974,23 @@ static void given_on_scratch(void *ctx, size_t s0, size_t m, float *s)
     run(&a);
 }
 
-/* The batch moments m[c] of a 16-bit call (a->storage, a->x; a->n >= 1,
- * a->spatial >= 1) in chunks of whole samples (at most SIMDNORM_HALF_CHUNK
- * floats, or one sample): each chunk widened into a float scratch, its
- * maximal aligned nodes of the sample tree (simdnorm_bn_node_moments), all
- * folded in sample order (simdnorm_bn_fold_node_moments) - what
- * simdnorm_mpi does with its ranks' nodes, the same bits as one walk over
- * the batch. x is read once in 16 bits; the scratch stays in the cache.
- * SIMDNORM_ERR_NOMEM before anything is written. */
-static simdnorm_status half_batch_moments(const bn_call *a, simdnorm_moments *m)
-{
-    const size_t n = a->n, c = a->c, per = c * a->spatial;
-    const size_t k = simdnorm_half_chunk_samples(n, per);
-    size_t nodes = 0;
-    for (size_t s0 = 0; s0 < n; s0 += k) {
-        size_t f[SIMDNORM_TREE_MAX];
-        unsigned char l[SIMDNORM_TREE_MAX];
-        nodes += simdnorm_tree_nodes(s0, n - s0 < k ? n - s0 : k, f, l);
-    }
-    /* mean, m2 [nodes*c] | first [nodes] | scratch [k*per] | level [nodes] */
-    const size_t fl = k * per;
-    size_t dl, bytes;
-    if (__builtin_mul_overflow(2 * nodes, c, &dl) ||
-        __builtin_mul_overflow(dl, sizeof(double), &bytes) ||
-        __builtin_add_overflow(bytes, fl * sizeof(float) + nodes * (sizeof(size_t) + 1), &bytes))
-        return SIMDNORM_ERR_NOMEM;
-    void *mem = malloc(bytes);
-    if (!mem)
-        return SIMDNORM_ERR_NOMEM;
-    double *mean = mem, *m2 = mean + nodes * c;
-    size_t *first = (size_t *)(void *)(m2 + nodes * c);
-    float *s = (float *)(void *)(first + nodes);
-    unsigned char *level = (unsigned char *)(s + fl);
-    const simdnorm_layout layout = a->nhwc ? SIMDNORM_NHWC : SIMDNORM_NCHW;
-    for (size_t s0 = 0, j = 0; s0 < n; s0 += k) {
-        const size_t mm = n - s0 < k ? n - s0 : k;
-        simdnorm_half_widen(a->storage, mm * per, (const uint16_t *)a->x + s0 * per, s);
-        (void)simdnorm_tree_nodes(s0, mm, first + j, level + j);
-        j += simdnorm_bn_node_moments(layout, mm, c, a->spatial, s, s0, mean + j * c,
-                                      m2 + j * c);
-    }
-    simdnorm_bn_fold_node_moments(nodes, first, level, c, a->spatial, mean, m2);
-    for (size_t ch = 0; ch < c; ch++)
-        m[ch] = (simdnorm_moments){(double)n * (double)a->spatial, mean[ch], m2[ch]};
-    free(mem);
-    return SIMDNORM_OK;
-}
-
-/* The batch moments m[c] of a 16-bit call whose walk reads 16 bits
- * (half_direct_moments): the sample tree's walk over the 16-bit tensor
- * itself (bn_walk: NCHW half_planes_leaves, NHWC the 16-bit channel
- * moments), chunks of channels as the float32 call's; from memory (x
- * beyond half of SIMDNORM_STREAM_BYTES in 16 bits) NCHW planes' sums in
- * order. x is read once, in 16 bits. On the calling thread. */
+/* The batch moments m[c] of a 16-bit call: the sample tree's walk over the
+ * 16-bit tensor itself (bn_walk: NCHW half_planes_leaves, NHWC the 16-bit
+ * channel moments, 2-D the tree kernel on rows widened on the stack),
+ * chunks of channels as the float32 call's; from memory (x beyond half of
+ * SIMDNORM_STREAM_BYTES in 16 bits) NCHW planes' sums in order. x is read
+ * once, in 16 bits. On the calling thread. */
 static simdnorm_status half_walk_moments(const bn_call *a, simdnorm_moments *m)
 {
     bn_call b = *a;
     b.given = NULL;
+    b.nhwc = a->nhwc || a->spatial == 1; /* as run(): 2-D takes the NHWC walk */
     b.stream = simdnorm_from_memory(a->n * a->c * a->spatial, 2);
     const simdnorm_kernels *k = simdnorm_active_kernels();
     const size_t chunk = tree_chunk(simdnorm_tree_height(0, a->n));
     for (size_t c0 = 0; c0 < a->c; c0 += chunk)
         chunk_moments(k, &b, c0, a->c - c0 < chunk ? a->c - c0 : chunk, m + c0);
     return SIMDNORM_OK;
-}
-
-/* Whether a 16-bit call's statistics come from the 16-bit tensor itself
- * (half_walk_moments: spatial > 1, either layout), not from chunks of whole
- * samples widened into a float scratch (half_batch_moments: 2-D, whose
- * rows' tree kernel f32_bn_rows_nodes is float only). */
-static int half_direct_moments(const bn_call *a)
-{
-    return a->spatial > 1;
 }
 
 /* Whether a 16-bit call normalizes its x in 16 bits - run() on the 16-bit
@@ -1062,20 +1016,18 @@ static int half_direct(const bn_call *a)
 }
 
 /* The 16-bit training forward in two passes: the batch's moments
- * (half_walk_moments from the 16-bit planes, else half_batch_moments over
- * chunks of whole samples widened), then the normalize from them (train_from_moments, bit for bit the plain training
- * call): NCHW in 16 bits (half_direct), else each chunk on its float
- * scratch (given_on_scratch). x is read twice and y written once in 16
- * bits; a float scratch holds one chunk (the whole tensor widened was a 25
- * MB scratch for (32,64,56,56)). SIMDNORM_ERR_NOMEM before anything is
+ * (half_walk_moments, from the 16-bit tensor), then the normalize from them
+ * (train_from_moments, bit for bit the plain training call): in 16 bits
+ * (half_direct), else - an NHWC/2-D call with a slow channel - each chunk of
+ * samples on its float scratch (given_on_scratch). x is read twice and y
+ * written once in 16 bits. SIMDNORM_ERR_NOMEM before anything is
  * written. */
 static simdnorm_status train_half(bn_call *a)
 {
     simdnorm_moments *m = malloc(a->c * sizeof *m);
     if (!m)
         return SIMDNORM_ERR_NOMEM;
-    simdnorm_status r =
-        half_direct_moments(a) ? half_walk_moments(a, m) : half_batch_moments(a, m);
+    simdnorm_status r = half_walk_moments(a, m);
     if (r == SIMDNORM_OK) {
         a->given = m;
         if (half_direct(a))
@@ -1265,10 +1217,9 @@ static simdnorm_status bn_moments(int storage, simdnorm_layout layout, size_t n,
     a.stream = simdnorm_from_memory(rows * c, sizeof(float)); /* planes_moments_seq */
     bn_moments_job j = {NULL, &a, 0, 0, 1, m, NULL, NULL};
     const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
-    if (storage) { /* the twins: in chunks of samples */
+    if (storage) { /* the twins: the walk over the 16-bit tensor */
         a.storage = storage;
-        const simdnorm_status r =
-            half_direct_moments(&a) ? half_walk_moments(&a, m) : half_batch_moments(&a, m);
+        const simdnorm_status r = half_walk_moments(&a, m);
         if (r != SIMDNORM_OK) {
             simdnorm_fpenv_leave(fe);
             return r;
