@@ -1687,109 +1687,34 @@ static void half_bwd_families_case(const simdnorm_kernels *k, int s, int which)
         }
 }
 
-#define HALF_CASES_(S, N)                                                                        \
-    static void case_##S##_widen(const simdnorm_kernels *k, const simdnorm_kernels *ref)         \
-    {                                                                                            \
-        (void)ref;                                                                               \
-        half_widen_case(k, N);                                                                   \
-    }                                                                                            \
-    static void case_##S##_narrow(const simdnorm_kernels *k, const simdnorm_kernels *ref)        \
-    {                                                                                            \
-        (void)ref;                                                                               \
-        half_narrow_case(k, N);                                                                  \
-    }                                                                                            \
-    static void case_##S##_normalize(const simdnorm_kernels *k, const simdnorm_kernels *ref)     \
-    {                                                                                            \
-        (void)ref;                                                                               \
-        half_normalize_case(k, N, 0);                                                            \
-    }                                                                                            \
-    static void case_##S##_normalize_stream(const simdnorm_kernels *k,                           \
-                                            const simdnorm_kernels *ref)                         \
-    {                                                                                            \
-        (void)ref;                                                                               \
-        half_normalize_case(k, N, 1);                                                            \
-    }                                                                                            \
-    static void case_##S##_activate(const simdnorm_kernels *k, const simdnorm_kernels *ref)      \
-    {                                                                                            \
-        (void)ref;                                                                               \
-        half_normalize_case(k, N, 2);                                                            \
-    }                                                                                            \
-    static void case_##S##_add(const simdnorm_kernels *k, const simdnorm_kernels *ref)           \
-    {                                                                                            \
-        (void)ref;                                                                               \
-        half_add_case(k, N);                                                                     \
-    }                                                                                            \
-    static void case_##S##_layer_norm_rows(const simdnorm_kernels *k,                            \
-                                           const simdnorm_kernels *ref)                          \
-    {                                                                                            \
-        (void)ref;                                                                               \
-        half_engine_case(k, N, 0);                                                               \
-    }                                                                                            \
-    static void case_##S##_rms_norm_rows(const simdnorm_kernels *k, const simdnorm_kernels *ref) \
-    {                                                                                            \
-        (void)ref;                                                                               \
-        half_engine_case(k, N, 1);                                                               \
-    }                                                                                            \
-    static void case_##S##_norm_bwd_rows(const simdnorm_kernels *k, const simdnorm_kernels *ref) \
-    {                                                                                            \
-        (void)ref;                                                                               \
-        half_bwd_case(k, N);                                                                     \
-    }                                                                                            \
-    static void case_##S##_moments_rows(const simdnorm_kernels *k, const simdnorm_kernels *ref)  \
-    {                                                                                            \
-        (void)ref;                                                                               \
-        half_moments_case(k, N, 0);                                                              \
-    }                                                                                            \
-    static void case_##S##_moments_seq(const simdnorm_kernels *k, const simdnorm_kernels *ref)   \
-    {                                                                                            \
-        (void)ref;                                                                               \
-        half_moments_case(k, N, 1);                                                              \
-    }                                                                                            \
-    static void case_##S##_bwd_sums(const simdnorm_kernels *k, const simdnorm_kernels *ref)     \
-    {                                                                                            \
-        (void)ref;                                                                               \
-        half_bwd_families_case(k, N, 0);                                                         \
-    }                                                                                            \
-    static void case_##S##_bwd_sums_seq(const simdnorm_kernels *k, const simdnorm_kernels *ref) \
-    {                                                                                            \
-        (void)ref;                                                                               \
-        half_bwd_families_case(k, N, 1);                                                         \
-    }                                                                                            \
-    static void case_##S##_bwd_dx(const simdnorm_kernels *k, const simdnorm_kernels *ref)       \
-    {                                                                                            \
-        (void)ref;                                                                               \
-        half_bwd_families_case(k, N, 2);                                                         \
-    }                                                                                            \
-    static void case_##S##_bwd_channel_sums(const simdnorm_kernels *k,                           \
-                                            const simdnorm_kernels *ref)                         \
-    {                                                                                            \
-        (void)ref;                                                                               \
-        half_bwd_families_case(k, N, 3);                                                         \
-    }                                                                                            \
-    static void case_##S##_bwd_dx_channels(const simdnorm_kernels *k,                            \
-                                           const simdnorm_kernels *ref)                          \
-    {                                                                                            \
-        (void)ref;                                                                               \
-        half_bwd_families_case(k, N, 4);                                                         \
-    }                                                                                            \
-    static void case_##S##_channel_moments(const simdnorm_kernels *k,                            \
-                                           const simdnorm_kernels *ref)                          \
-    {                                                                                            \
-        (void)ref;                                                                               \
-        half_channel_moments_case(k, N);                                                         \
-    }                                                                                            \
-    static void case_##S##_normalize_channels(const simdnorm_kernels *k,                         \
-                                              const simdnorm_kernels *ref)                       \
-    {                                                                                            \
-        (void)ref;                                                                               \
-        half_channels_case(k, N, 0);                                                             \
-    }                                                                                            \
-    static void case_##S##_normalize_channels_stream(const simdnorm_kernels *k,                  \
-                                                     const simdnorm_kernels *ref)                \
-    {                                                                                            \
-        (void)ref;                                                                               \
-        half_channels_case(k, N, 1);                                                             \
+/* One case_<storage>_<family> (kernels.h "16-bit storage"): the family's
+ * half_*_case on storage N. */
+#define HALF_CASE_(S, N, fam, call)                                                    \
+    static void case_##S##_##fam(const simdnorm_kernels *k, const simdnorm_kernels *ref) \
+    {                                                                                  \
+        (void)ref;                                                                     \
+        call;                                                                          \
     }
+#define HALF_CASES_(S, N)                                                              \
+    HALF_CASE_(S, N, widen, half_widen_case(k, N)) \
+    HALF_CASE_(S, N, narrow, half_narrow_case(k, N)) \
+    HALF_CASE_(S, N, normalize, half_normalize_case(k, N, 0)) \
+    HALF_CASE_(S, N, normalize_stream, half_normalize_case(k, N, 1)) \
+    HALF_CASE_(S, N, activate, half_normalize_case(k, N, 2)) \
+    HALF_CASE_(S, N, add, half_add_case(k, N)) \
+    HALF_CASE_(S, N, layer_norm_rows, half_engine_case(k, N, 0)) \
+    HALF_CASE_(S, N, rms_norm_rows, half_engine_case(k, N, 1)) \
+    HALF_CASE_(S, N, norm_bwd_rows, half_bwd_case(k, N)) \
+    HALF_CASE_(S, N, moments_rows, half_moments_case(k, N, 0)) \
+    HALF_CASE_(S, N, moments_seq, half_moments_case(k, N, 1)) \
+    HALF_CASE_(S, N, bwd_sums, half_bwd_families_case(k, N, 0)) \
+    HALF_CASE_(S, N, bwd_sums_seq, half_bwd_families_case(k, N, 1)) \
+    HALF_CASE_(S, N, bwd_dx, half_bwd_families_case(k, N, 2)) \
+    HALF_CASE_(S, N, bwd_channel_sums, half_bwd_families_case(k, N, 3)) \
+    HALF_CASE_(S, N, bwd_dx_channels, half_bwd_families_case(k, N, 4)) \
+    HALF_CASE_(S, N, channel_moments, half_channel_moments_case(k, N)) \
+    HALF_CASE_(S, N, normalize_channels, half_channels_case(k, N, 0)) \
+    HALF_CASE_(S, N, normalize_channels_stream, half_channels_case(k, N, 1))
 HALF_CASES_(bf16, 1)
 HALF_CASES_(f16, 2)
 
