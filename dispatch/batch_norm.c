@@ -572,6 +572,49 @@ static void nhwc_activate_chunk(const simdnorm_kernels *k, const bn_call *a, siz
         k->f32_activate(cw, a->y + r * c + c0, a->act, a->y + r * c + c0);
 }
 
+/* Rows per block of nhwc_half_slow_chunk (a block's slow columns, widened,
+ * live on the stack: BN_SLOW_ROWS * BN_CHUNK floats, 16 KiB). */
+#define BN_SLOW_ROWS 16
+
+/* A 16-bit call's NHWC normalize of channels [c0, c0 + cw) when some of
+ * them are slow (plans p; shift/scale/offset the kernel's arrays, the
+ * identity for a slow channel): in blocks of BN_SLOW_ROWS rows, the slow
+ * channels' x widened into a float block on the stack, the 16-bit kernel
+ * over all cw channels with the activation fused (a slow lane's y is
+ * overwritten next), then each slow channel from its widened x through the
+ * slow path and f32_activate, narrowed into y once. The float32 call's
+ * values: its kernel writes the fast channels without the activation and
+ * activates float y in a pass of its own (the same float operations). */
+static void nhwc_half_slow_chunk(const simdnorm_kernels *k, const bn_call *a, size_t c0,
+                                 size_t cw, const float *shift, const float *scale,
+                                 const float *offset, const simdnorm_norm_plan *p)
+{
+    const size_t rows = a->n * a->spatial, c = a->c;
+    size_t slow[BN_CHUNK], ns = 0;
+    for (size_t j = 0; j < cw; j++)
+        if (!p[j].fast)
+            slow[ns++] = j;
+    float col[BN_SLOW_ROWS * BN_CHUNK];
+    for (size_t r0 = 0; r0 < rows; r0 += BN_SLOW_ROWS) {
+        const size_t rn = rows - r0 < BN_SLOW_ROWS ? rows - r0 : BN_SLOW_ROWS;
+        for (size_t q = 0; q < ns; q++)
+            for (size_t r = 0; r < rn; r++)
+                col[q * BN_SLOW_ROWS + r] =
+                    simdnorm_half_at(a->storage, a->x, (r0 + r) * c + c0 + slow[q]);
+        simdnorm_normalize_channels_st(k, a->storage, a->stream, rn, cw, a->x, a->y,
+                                       r0 * c + c0, c, shift, scale, offset, a->act);
+        for (size_t q = 0; q < ns; q++) {
+            const size_t j = slow[q];
+            float *v = col + q * BN_SLOW_ROWS;
+            simdnorm_normalize_slow(&p[j], rn, v, 1, a->gamma, a->beta, c0 + j, v, 1);
+            if (a->act != SIMDNORM_ACT_NONE)
+                k->f32_activate(rn, v, a->act, v);
+            for (size_t r = 0; r < rn; r++)
+                simdnorm_half_put(a->storage, a->y, (r0 + r) * c + c0 + j, v[r]);
+        }
+    }
+}
+
 static void run_nhwc(const simdnorm_kernels *k, const bn_call *a, size_t cb, size_t ce)
 {
     simdnorm_moments acc[BN_CHUNK];
@@ -590,10 +633,13 @@ static void run_nhwc(const simdnorm_kernels *k, const bn_call *a, size_t cb, siz
             offset[j] = p[j].offset;
             any_slow |= !p[j].fast;
         }
+        if (any_slow && a->storage) {
+            nhwc_half_slow_chunk(k, a, c0, cw, shift, scale, offset, p);
+            continue;
+        }
         /* A slow channel is computed after the kernel wrote y = x there (so
          * the slow pass can read x in place); the activation then runs as a
-         * pass of its own over the chunk, on the same float values. (A
-         * 16-bit call comes here only with every plan fast: half_direct.) */
+         * pass of its own over the chunk, on the same float values. */
         nhwc_normalize_chunk(k, a, c0, cw, shift, scale, offset,
                              any_slow ? SIMDNORM_ACT_NONE : a->act);
         if (any_slow) {
@@ -788,10 +834,27 @@ static int train_nhwc(const simdnorm_kernels *k, const bn_call *a, size_t bytes)
         t.offset[ch] = p.offset;
         any_slow |= !p.fast;
     }
+    if (any_slow && a->storage) {
+        /* a 16-bit call with a slow channel: chunk by chunk on this thread,
+         * the slow channels widened on the stack (rare: a NaN or Inf, or
+         * statistics failing the fast plan's magnitude test) */
+        simdnorm_norm_plan p[BN_CHUNK];
+        for (size_t c0 = 0; c0 < c; c0 += BN_CHUNK) {
+            const size_t cw = c - c0 < BN_CHUNK ? c - c0 : BN_CHUNK;
+            for (size_t j = 0; j < cw; j++) {
+                const simdnorm_moments m = {a->given ? a->given[c0 + j].count : (double)rows,
+                                            t.mean[c0 + j], t.m2[c0 + j]};
+                p[j] = train_plan(a, c0 + j, m);
+            }
+            nhwc_half_slow_chunk(k, a, c0, cw, t.shift + c0, t.scale + c0, t.offset + c0, p);
+        }
+        if (mem != (void *)stack)
+            free(mem);
+        return 1;
+    }
     /* A slow channel is computed after the kernel wrote y = x there (so the
      * slow pass can read x in place); the activation then runs as a pass of
-     * its own, on the same float values. (A 16-bit call comes here only
-     * with every plan fast: half_direct.) */
+     * its own, on the same float values. */
     if (any_slow)
         t.act = SIMDNORM_ACT_NONE;
     if (c < BN_NARROW) {
@@ -945,35 +1008,6 @@ static void run(bn_call *a)
     simdnorm_parallel_for((c + unit - 1) / unit, c / unit, bytes, bn_range, &sp);
 }
 
-/* run() of samples [s0, s0 + m) of a 16-bit inference on their float
- * scratch s (simdnorm_half_by_samples: inference is elementwise, with the
- * given statistics). */
-static void infer_on_scratch(void *ctx, size_t s0, size_t m, float *s)
-{
-    (void)s0;
-    bn_call a = *(const bn_call *)ctx;
-    a.n = m;
-    a.x = a.y = s;
-    a.storage = 0; /* the scratch is float */
-    run(&a);
-}
-
-/* run() of samples [s0, s0 + m) of a 16-bit call whose statistics are
- * known (a->given: the training forward's second pass, train_from_moments)
- * on their float scratch s (simdnorm_half_by_samples): elementwise given
- * them; the running statistics are updated by the first chunk only (the
- * saved ones are the same in every chunk). */
-static void given_on_scratch(void *ctx, size_t s0, size_t m, float *s)
-{
-    bn_call a = *(const bn_call *)ctx;
-    a.n = m;
-    a.x = a.y = s;
-    a.storage = 0; /* the scratch is float */
-    if (s0 != 0)
-        a.running_mean = a.running_var = NULL;
-    run(&a);
-}
-
 /* The batch moments m[c] of a 16-bit call: the sample tree's walk over the
  * 16-bit tensor itself (bn_walk: NCHW half_planes_leaves, NHWC the 16-bit
  * channel moments, 2-D the tree kernel on rows widened on the stack),
@@ -993,34 +1027,11 @@ static simdnorm_status half_walk_moments(const bn_call *a, simdnorm_moments *m)
     return SIMDNORM_OK;
 }
 
-/* Whether a 16-bit call normalizes its x in 16 bits - run() on the 16-bit
- * tensors: NCHW planes through simdnorm_apply_normalize_ch_half, NHWC (and
- * 2-D) through the storage's channel normalize kernel with the activation
- * fused - not on a widened float scratch (simdnorm_half_by_samples). NHWC
- * takes it only when every channel's plan is fast: a slow NHWC channel is
- * computed after the kernel wrote y = x there and the activation follows as
- * a pass of its own over y, which needs y in float (a NaN or Inf channel,
- * or one whose statistics fail the fast plan's magnitude test: rare). A
- * training call asks once its moments are known (a->given). */
-static int half_direct(const bn_call *a)
-{
-    if (!a->nhwc && a->spatial > 1)
-        return 1;
-    for (size_t ch = 0; ch < a->c; ch++) {
-        const simdnorm_norm_plan p =
-            a->train ? train_plan(a, ch, a->given[ch]) : infer_channel(a, ch);
-        if (!p.fast)
-            return 0;
-    }
-    return 1;
-}
-
 /* The 16-bit training forward in two passes: the batch's moments
  * (half_walk_moments, from the 16-bit tensor), then the normalize from them
- * (train_from_moments, bit for bit the plain training call): in 16 bits
- * (half_direct), else - an NHWC/2-D call with a slow channel - each chunk of
- * samples on its float scratch (given_on_scratch). x is read twice and y
- * written once in 16 bits. SIMDNORM_ERR_NOMEM before anything is
+ * (run() given them: train_from_moments, bit for bit the plain training
+ * call), on the 16-bit tensors. x is read twice and y written once in 16
+ * bits. SIMDNORM_ERR_NOMEM (the moments' array) before anything is
  * written. */
 static simdnorm_status train_half(bn_call *a)
 {
@@ -1030,20 +1041,14 @@ static simdnorm_status train_half(bn_call *a)
     simdnorm_status r = half_walk_moments(a, m);
     if (r == SIMDNORM_OK) {
         a->given = m;
-        if (half_direct(a))
-            run(a);
-        else
-            r = simdnorm_half_by_samples(a->storage, a->n, a->c * a->spatial, a->x, a->y,
-                                         given_on_scratch, a);
+        run(a);
         a->given = NULL;
     }
     free(m);
     return r;
 }
 
-/* Validation, then run: a 16-bit call (a->storage) that is not
- * half_direct runs on a float scratch holding x widened, normalized in
- * place there and narrowed into y. */
+/* Validation, then run (a 16-bit training call: train_half). */
 static simdnorm_status bn_entry(bn_call *a, simdnorm_layout layout, float eps, float momentum,
                                 const simdnorm_norm_options *opt)
 {
@@ -1057,9 +1062,6 @@ static simdnorm_status bn_entry(bn_call *a, simdnorm_layout layout, float eps, f
     const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
     if (a->storage && a->train) /* check_bn ensured n * spatial >= 2 */
         r = train_half(a);
-    else if (a->storage && !half_direct(a))
-        r = simdnorm_half_by_samples(a->storage, a->n, a->c * a->spatial, a->x, a->y,
-                                     infer_on_scratch, a);
     else
         run(a);
     simdnorm_fpenv_leave(fe);
@@ -1316,18 +1318,15 @@ static simdnorm_status bn_from_moments(int storage, simdnorm_layout layout, size
     const simdnorm_status st = check_from_moments(&a, layout, eps, momentum);
     if (st != SIMDNORM_OK || c == 0)
         return st;
-    simdnorm_status r = SIMDNORM_OK;
     const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
     if (n * spatial == 0) {
         for (size_t ch = 0; ch < c; ch++)
             (void)train_channel(&a, ch, m[ch]);
-    } else if (storage && !half_direct(&a)) { /* as train_half's second pass */
-        r = simdnorm_half_by_samples(storage, n, c * spatial, x, y, given_on_scratch, &a);
     } else {
         run(&a);
     }
     simdnorm_fpenv_leave(fe);
-    return r;
+    return SIMDNORM_OK;
 }
 
 SIMDNORM_API simdnorm_status simdnorm_batch_norm_train_from_moments_f32(

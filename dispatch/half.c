@@ -147,22 +147,3 @@ void simdnorm_half_narrow_out(int storage, size_t n, float *s, void *out)
         simdnorm_half_narrow(storage, n, s, out);
     free(s);
 }
-
-simdnorm_status simdnorm_half_by_samples(int storage, size_t n, size_t per, const void *x,
-                                         void *y,
-                                         void (*run)(void *ctx, size_t s0, size_t m, float *s),
-                                         void *ctx)
-{
-    const size_t k = simdnorm_half_chunk_samples(n, per);
-    float *s = malloc(k * per * sizeof(float));
-    if (!s)
-        return SIMDNORM_ERR_NOMEM;
-    for (size_t s0 = 0; s0 < n; s0 += k) {
-        const size_t m = n - s0 < k ? n - s0 : k;
-        simdnorm_half_widen(storage, m * per, (const uint16_t *)x + s0 * per, s);
-        run(ctx, s0, m, s);
-        simdnorm_half_narrow(storage, m * per, s, (uint16_t *)y + s0 * per);
-    }
-    free(s);
-    return SIMDNORM_OK;
-}

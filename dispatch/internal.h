@@ -383,28 +383,6 @@ static inline void simdnorm_half_narrow_k(const simdnorm_kernels *k, int storage
 void simdnorm_half_widen(int storage, size_t n, const void *x, float *y);
 void simdnorm_half_narrow(int storage, size_t n, const float *x, void *y);
 void simdnorm_half_narrow_out(int storage, size_t n, float *s, void *out);
-/* The forward twins whose samples are independent (GroupNorm, BatchNorm
- * inference: sample i's outputs depend on sample i alone), in chunks of
- * whole samples: n samples of per elements each, sample-major in x and y;
- * for each chunk [s0, s0 + m) its part of x is widened into a scratch s
- * of at most SIMDNORM_HALF_CHUNK floats (or one sample), run(ctx, s0, m,
- * s) computes the float32 result of those m samples in place there, and
- * s is narrowed into their part of y (y == x allowed: a chunk's y covers
- * only its own x). The scratch stays in the L2 cache: the tensor is read
- * and written once in 16 bits. SIMDNORM_ERR_NOMEM (nothing written)
- * without a scratch. */
-#define SIMDNORM_HALF_CHUNK ((size_t)128 << 10)
-/* Samples per chunk: as many as fit SIMDNORM_HALF_CHUNK, at least 1, at most n. */
-static inline size_t simdnorm_half_chunk_samples(size_t n, size_t per)
-{
-    const size_t k = SIMDNORM_HALF_CHUNK / per;
-    return k == 0 ? 1 : k < n ? k : n;
-}
-simdnorm_status simdnorm_half_by_samples(int storage, size_t n, size_t per, const void *x,
-                                         void *y,
-                                         void (*run)(void *ctx, size_t s0, size_t m, float *s),
-                                         void *ctx);
-
 /* ---- what simdnorm_mpi needs (hidden; the MPI library links the static
  * core). Nodes are the maximal aligned nodes of the caller's global range
  * [g0, g0 + n) (simdnorm_tree_nodes), node k's channel ch at [k*c + ch].

@@ -620,16 +620,15 @@ static void case_channels(simdnorm_isa isa)
     h_end();
 }
 
-/* The twins of GroupNorm, BatchNorm inference, moments, training (two
- * passes: the chunks' sample-tree nodes folded, then train_from_moments
- * per chunk) and train_from_moments run in chunks of whole samples of at most
- * SIMDNORM_HALF_CHUNK = 128 Ki floats (dispatch/internal.h): samples of 160
- * Ki floats (one per chunk, 3 chunks) and of 48 Ki floats (two per chunk:
- * 2, 2, 1) - the saved statistics of each chunk's samples at their own
- * index, the running statistics updated once, a NaN and an Inf in one
- * variant, in place included - against the float32 functions. Native runs only: the chunking is in dispatch/, the
- * same on every ISA (each of which runs it here), and these tensors are
- * large for qemu and valgrind. */
+/* The twins of GroupNorm, BatchNorm inference, moments, training and
+ * train_from_moments on larger samples (160 Ki and 48 Ki elements; once
+ * they ran in chunks of whole samples on a float scratch, now on the 16-bit
+ * tensors): each sample its own offset, so a statistic from the wrong
+ * sample shows; the saved statistics at each sample's index, the running
+ * statistics updated once, a NaN and an Inf in one sample (slow channels:
+ * NHWC BatchNorm's slow channels widened block by block,
+ * batch_norm.c nhwc_half_slow_chunk), in place included - against the
+ * float32 functions. Native runs only: large for qemu and valgrind. */
 static void case_sample_chunks(simdnorm_isa isa)
 {
     if (!begin_isa_case("twins_sample_chunks", isa))
@@ -867,6 +866,100 @@ static void case_bn_from_memory(simdnorm_isa isa)
         free(dg);
     }
     simdnorm_set_num_threads(saved);
+    h_end();
+}
+
+/* BatchNorm NHWC and 2-D twins with finite slow channels (the float32
+ * path computes them after its kernel and activates float y in a pass of
+ * its own; the twins widen them block by block on the stack:
+ * batch_norm.c nhwc_half_slow_chunk): training with a channel near 1e38
+ * (its moments fail the magnitude test), inference with a given mean of
+ * 2e31 (past 2^103) and a subnormal gamma (scale not a normal float); no
+ * activation, ReLU and SiLU; in place - against the float32 functions on
+ * the widened tensor. */
+static void case_bn_slow_channels(simdnorm_isa isa)
+{
+    if (!begin_isa_case("twins_bn_slow_channels", isa))
+        return;
+    static const cshape cs[] = {{3, 20, 37, 1}, {50, 20, 1, 1}, {2, 300, 9, 1}};
+    static const int acts[] = {SIMDNORM_ACT_NONE, SIMDNORM_ACT_RELU, SIMDNORM_ACT_SILU};
+    for (int s = 1; s <= 2; s++)
+        for (size_t si = 0; si < sizeof cs / sizeof *cs; si++)
+            for (int train = 0; train < 2; train++) {
+                const size_t n = cs[si].n, c = cs[si].c, sp = cs[si].sp, t = n * c * sp;
+                rng_seed(7100 + si * 7 + (size_t)train * 3 + (size_t)s);
+                uint16_t *x = malloc(t * 2), *y = malloc(t * 2);
+                float *xf = malloc(t * 4), *yf = malloc(t * 4), *g = malloc(c * 4),
+                      *b = malloc(c * 4), *rm = malloc(c * 4), *rv = malloc(c * 4);
+                fill_normal(g, c, 1.0, 0.2);
+                fill_normal(b, c, 0.0, 1.0);
+                fill_normal(rm, c, 0.5, 0.2);
+                fill_normal(rv, c, 2.0, 0.2);
+                /* f16 tops out at 65504: its slow training channel is one
+                 * whose gamma is subnormal instead */
+                const double big = train ? (s == 1 ? 1e38 : 0.0) : 2e31;
+                for (size_t r = 0; r < n * sp; r++)
+                    for (size_t ch = 0; ch < c; ch++) {
+                        double v = 0.5 + rng_normal();
+                        if (ch == 3 && big > 0.0)
+                            v = big * (1.0 + 0.1 * rng_normal());
+                        x[r * c + ch] = narrow1(s, (float)v);
+                    }
+                widen_n(s, t, x, xf);
+                if (!train) {
+                    rm[3] = (float)big;
+                    rv[3] = 3e38f; /* y near 1e11 (f16: Inf) */
+                }
+                g[11] = 1e-39f;
+                if (s == 2 && train)
+                    g[3] = 1e-39f;
+                if (c > 200)
+                    g[200] = -1e-39f;
+                for (size_t ai = 0; ai < sizeof acts / sizeof *acts; ai++) {
+                    const simdnorm_norm_options of = {NULL, 0, NULL, acts[ai], NULL, 0};
+                    const simdnorm_norm_options_bf16 ob = {NULL, 0, NULL, acts[ai], NULL, 0};
+                    const simdnorm_norm_options_f16 oh = {NULL, 0, NULL, acts[ai], NULL, 0};
+                    simdnorm_status r32, r16;
+                    for (int inplace = 0; inplace < 2; inplace++) {
+                        uint16_t *out = y;
+                        if (inplace)
+                            memcpy(y, x, t * 2);
+                        const uint16_t *in = inplace ? y : x;
+                        if (train) {
+                            r32 = simdnorm_batch_norm_train_ex_f32(SIMDNORM_NHWC, n, c, sp, xf, g,
+                                                                   b, 1e-5f, 0.1f, NULL, NULL, yf,
+                                                                   NULL, NULL, &of);
+                            r16 = s == 1 ? simdnorm_batch_norm_train_ex_bf16(
+                                               SIMDNORM_NHWC, n, c, sp, in, g, b, 1e-5f, 0.1f,
+                                               NULL, NULL, out, NULL, NULL, &ob)
+                                         : simdnorm_batch_norm_train_ex_f16(
+                                               SIMDNORM_NHWC, n, c, sp, in, g, b, 1e-5f, 0.1f,
+                                               NULL, NULL, out, NULL, NULL, &oh);
+                        } else {
+                            r32 = simdnorm_batch_norm_infer_ex_f32(SIMDNORM_NHWC, n, c, sp, xf, g,
+                                                                   b, rm, rv, 1e-5f, yf, &of);
+                            r16 = s == 1 ? simdnorm_batch_norm_infer_ex_bf16(
+                                               SIMDNORM_NHWC, n, c, sp, in, g, b, rm, rv, 1e-5f,
+                                               out, &ob)
+                                         : simdnorm_batch_norm_infer_ex_f16(
+                                               SIMDNORM_NHWC, n, c, sp, in, g, b, rm, rv, 1e-5f,
+                                               out, &oh);
+                        }
+                        CHECK(r32 == SIMDNORM_OK && r16 == SIMDNORM_OK && n_differ(s, t, out, yf) == 0,
+                              "storage %d (%zu,%zu,%zu) %s act %d%s: slow channels differ", s, n,
+                              c, sp, train ? "train" : "infer", acts[ai],
+                              inplace ? " in place" : "");
+                    }
+                }
+                free(x);
+                free(y);
+                free(xf);
+                free(yf);
+                free(g);
+                free(b);
+                free(rm);
+                free(rv);
+            }
     h_end();
 }
 
@@ -1114,6 +1207,7 @@ int main(void)
         case_channels(arch_isas[i]);
         case_sample_chunks(arch_isas[i]);
         case_bn_from_memory(arch_isas[i]);
+        case_bn_slow_channels(arch_isas[i]);
     }
     case_threads();
     case_errors();
