@@ -1008,22 +1008,44 @@ static void run(bn_call *a)
     simdnorm_parallel_for((c + unit - 1) / unit, c / unit, bytes, bn_range, &sp);
 }
 
+/* half_walk_moments' parallel body: units [u0, u1) of `unit` channels,
+ * each walked in chunks the tree allows (chunk_moments). */
+typedef struct bn_walk_split {
+    const simdnorm_kernels *k;
+    const bn_call *b;
+    size_t unit, chunk;
+    simdnorm_moments *m;
+} bn_walk_split;
+
+static void walk_units(void *ctx, size_t u0, size_t u1)
+{
+    const bn_walk_split *w = ctx;
+    const size_t cb = u0 * w->unit, ce = u1 * w->unit < w->b->c ? u1 * w->unit : w->b->c;
+    for (size_t c0 = cb; c0 < ce; c0 += w->chunk)
+        chunk_moments(w->k, w->b, c0, ce - c0 < w->chunk ? ce - c0 : w->chunk, w->m + c0);
+}
+
 /* The batch moments m[c] of a 16-bit call: the sample tree's walk over the
  * 16-bit tensor itself (bn_walk: NCHW half_planes_leaves, NHWC the 16-bit
  * channel moments, 2-D the tree kernel on rows widened on the stack),
  * chunks of channels as the float32 call's; from memory (x beyond half of
  * SIMDNORM_STREAM_BYTES in 16 bits) NCHW planes' sums in order. x is read
- * once, in 16 bits. On the calling thread. */
+ * once, in 16 bits. Threads split the channels (NCHW: units of one channel;
+ * NHWC: units of BN_NHWC_MIN_CHANNELS, a thread reading whole cache lines
+ * of every row): each channel's walk is the same wherever it runs, so the
+ * bits do not depend on the thread count. */
 static simdnorm_status half_walk_moments(const bn_call *a, simdnorm_moments *m)
 {
     bn_call b = *a;
     b.given = NULL;
     b.nhwc = a->nhwc || a->spatial == 1; /* as run(): 2-D takes the NHWC walk */
     b.stream = simdnorm_from_memory(a->n * a->c * a->spatial, 2);
-    const simdnorm_kernels *k = simdnorm_active_kernels();
-    const size_t chunk = tree_chunk(simdnorm_tree_height(0, a->n));
-    for (size_t c0 = 0; c0 < a->c; c0 += chunk)
-        chunk_moments(k, &b, c0, a->c - c0 < chunk ? a->c - c0 : chunk, m + c0);
+    const size_t unit = b.nhwc ? BN_NHWC_MIN_CHANNELS : 1;
+    bn_walk_split w = {simdnorm_active_kernels(), &b, unit,
+                       tree_chunk(simdnorm_tree_height(0, a->n)), m};
+    /* at most c / unit threads: a short last unit gets none of its own */
+    simdnorm_parallel_for((a->c + unit - 1) / unit, a->c / unit ? a->c / unit : 1,
+                          a->n * a->c * a->spatial * 2, walk_units, &w);
     return SIMDNORM_OK;
 }
 
