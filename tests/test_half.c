@@ -753,7 +753,7 @@ static void case_sample_chunks(simdnorm_isa isa)
  * and one constant plane (its fast sums underflow: the exact sums on the
  * widened block), 1 and 2 threads. Both again in NHWC without the NaN
  * (BatchNorm: every channel fast, the 16-bit channel kernels, streaming;
- * batch_norm.c half_direct; GroupNorm: group_norm.c nhwc_unit and the
+ * batch_norm.c run_nhwc; GroupNorm: group_norm.c nhwc_unit and the
  * phased path). BatchNorm's backward (batch statistics, in place) in both
  * layouts. Native runs only (large for qemu and
  * valgrind). */
