@@ -136,12 +136,6 @@ static void leaf_nonfinite(const float *x, size_t len, size_t stride, double *me
 /* ---- x of either storage (bn_call.x holds 16-bit elements when
  * a->storage): the NHWC walk's accesses at element offsets ---------------- */
 
-/* x[off] as float (a 16-bit element widened). */
-static inline float x_at(const bn_call *a, size_t off)
-{
-    return a->storage ? simdnorm_half_at(a->storage, a->x, off) : a->x[off];
-}
-
 /* leaf_nonfinite of the len elements x[off + r*stride]. */
 static void leaf_nonfinite_at(const bn_call *a, size_t off, size_t len, size_t stride,
                               double *mean, double *m2)
@@ -154,22 +148,6 @@ static void leaf_nonfinite_at(const bn_call *a, size_t off, size_t len, size_t s
                               stride) /
             (double)len;
     *m2 = NAN;
-}
-
-/* The storage's channel moments kernel (f32_channel_moments or its 16-bit
- * twin: the same sums of the widened elements) on cw channels of `rows`
- * rows (stride a->c) from element off, `groups` blocks gstride apart. */
-static void channel_moments_at(const simdnorm_kernels *k, const bn_call *a, size_t rows,
-                               size_t cw, size_t off, size_t groups, size_t gstride, double *s1,
-                               double *s2)
-{
-    const uint16_t *h = (const uint16_t *)(const void *)a->x + off;
-    if (a->storage == 1)
-        k->bf16_channel_moments(rows, cw, h, a->c, groups, gstride, s1, s2);
-    else if (a->storage == 2)
-        k->f16_channel_moments(rows, cw, h, a->c, groups, gstride, s1, s2);
-    else
-        k->f32_channel_moments(rows, cw, a->x + off, a->c, groups, gstride, s1, s2);
 }
 
 /* The walk over the n samples of x (global sample index g0 + i) for the
@@ -292,7 +270,8 @@ static void bn_walk(const simdnorm_kernels *k, const bn_call *a, size_t c0, size
         size_t cnt = 1; /* samples whose leaves the kernel gave now */
         if (a->nhwc && sp > 1 && sp < SIMDNORM_BLOCK) {
             cnt = BN_CHUNK / cw < n - i ? BN_CHUNK / cw : n - i;
-            channel_moments_at(k, a, sp, cw, i * sp * c + c0, cnt, sp * c, s1, s2);
+            simdnorm_channel_moments_st(k, a->storage, sp, cw, a->x, i * sp * c + c0, c, cnt,
+                                        sp * c, s1, s2);
         }
         for (size_t g = 0; g < cnt; g++, i++) {
             size_t d = t->top;
@@ -301,14 +280,14 @@ static void bn_walk(const simdnorm_kernels *k, const bn_call *a, size_t c0, size
                 const size_t xs = i * sp * c + c0; /* the sample's first row (offset) */
                 if (sp == 1) {
                     for (size_t j = 0; j < cw; j++) {
-                        const double v = (double)x_at(a, xs + j);
+                        const double v = (double)simdnorm_st_get(a->storage, a->x, xs + j);
                         lm[j] = v + 0.0;
                         lq[j] = v - v;
                     }
                 } else if (sp < SIMDNORM_BLOCK) {
                     for (size_t j = 0; j < cw; j++) {
                         const simdnorm_moments bm = simdnorm_block_moments(
-                            sp, x_at(a, xs + j), s1[g * cw + j], s2[g * cw + j]);
+                            sp, simdnorm_st_get(a->storage, a->x, xs + j), s1[g * cw + j], s2[g * cw + j]);
                         lm[j] = bm.mean;
                         lq[j] = bm.m2;
                     }
@@ -323,7 +302,8 @@ static void bn_walk(const simdnorm_kernels *k, const bn_call *a, size_t c0, size
                                 groups = gmax;
                         }
                         const size_t xb = xs + r0 * c;
-                        channel_moments_at(k, a, len, cw, xb, groups, SIMDNORM_BLOCK * c, s1, s2);
+                        simdnorm_channel_moments_st(k, a->storage, len, cw, a->x, xb, c, groups,
+                                                    SIMDNORM_BLOCK * c, s1, s2);
                         for (size_t b = 0; b < groups; b++, r0 += len) {
                             const size_t xg = xb + b * SIMDNORM_BLOCK * c;
                             /* every channel merges r0 and len rows here */
@@ -331,7 +311,7 @@ static void bn_walk(const simdnorm_kernels *k, const bn_call *a, size_t c0, size
                                 simdnorm_merge_weights_of((double)r0, (double)len);
                             for (size_t j = 0; j < cw; j++) {
                                 const simdnorm_moments bm = simdnorm_block_moments(
-                                    len, x_at(a, xg + j), s1[b * cw + j], s2[b * cw + j]);
+                                    len, simdnorm_st_get(a->storage, a->x, xg + j), s1[b * cw + j], s2[b * cw + j]);
                                 if (r0 == 0) {
                                     lm[j] = bm.mean;
                                     lq[j] = bm.m2;

@@ -242,27 +242,6 @@ static void nchw_pieces(void *ctx, size_t u0, size_t u1)
     }
 }
 
-/* NHWC: the storage's channel moments kernel (f32_channel_moments or its
- * 16-bit twin) on cw channels of `rows` rows (stride c) from element off of
- * x, `groups` blocks gstride apart. */
-static void gn_channel_kernel(const gn_fwd *a, size_t rows, size_t cw, size_t off, size_t groups,
-                              size_t gstride, double *s1, double *s2)
-{
-    const uint16_t *h = (const uint16_t *)(const void *)a->x + off;
-    if (a->storage == 1)
-        a->k->bf16_channel_moments(rows, cw, h, a->c, groups, gstride, s1, s2);
-    else if (a->storage == 2)
-        a->k->f16_channel_moments(rows, cw, h, a->c, groups, gstride, s1, s2);
-    else
-        a->k->f32_channel_moments(rows, cw, a->x + off, a->c, groups, gstride, s1, s2);
-}
-
-/* x[off] as float (a 16-bit element widened). */
-static inline float gn_x_at(const gn_fwd *a, size_t off)
-{
-    return a->storage ? simdnorm_half_at(a->storage, a->x, off) : a->x[off];
-}
-
 /* NHWC: the moments of channels [c0, c0+cw) (cw <= GN_CHUNK) of rows
  * [0, rows) from element xs of x (row r at xs + r*c), blocks of
  * SIMDNORM_BLOCK rows merged in row order (BatchNorm NHWC's reduction;
@@ -283,14 +262,15 @@ static void nhwc_channel_moments(const gn_fwd *a, size_t xs, size_t rows, size_t
         if (nb > gmax)
             nb = gmax;
         const size_t xb = xs + r0 * c + c0;
-        gn_channel_kernel(a, len, cw, xb, nb, SIMDNORM_BLOCK * c, s1, s2);
+        simdnorm_channel_moments_st(a->k, a->storage, len, cw, a->x, xb, c, nb, SIMDNORM_BLOCK * c,
+                                    s1, s2);
         for (size_t b = 0; b < nb; b++, r0 += len) {
             const size_t xg = xb + b * SIMDNORM_BLOCK * c;
             const double *g1 = s1 + b * cw, *g2 = s2 + b * cw;
             const simdnorm_merge_weights w = simdnorm_merge_weights_of((double)r0, (double)len);
             for (size_t j = 0; j < cw; j++) {
                 const simdnorm_moments bm =
-                    simdnorm_block_moments(len, gn_x_at(a, xg + j), g1[j], g2[j]);
+                    simdnorm_block_moments(len, simdnorm_st_get(a->storage, a->x, xg + j), g1[j], g2[j]);
                 acc[j] = r0 == 0 ? bm : simdnorm_moments_merge_with(acc[j], bm, w);
             }
         }

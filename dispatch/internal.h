@@ -774,6 +774,25 @@ static inline void simdnorm_bwd_dx_channels_st(const simdnorm_kernels *k, int st
                                (const simdnorm_f16 *)x + off, stride, mean, rstd, w, kk, o,
                                (simdnorm_f16 *)dx + off);
 }
+/* The storage's channel moments kernel (f32_channel_moments or its twin)
+ * on the [rows, channels] matrix from element off of x (row stride
+ * `stride`), `groups` blocks gstride apart: BatchNorm's and GroupNorm's
+ * NHWC statistics. */
+static inline void simdnorm_channel_moments_st(const simdnorm_kernels *k, int storage,
+                                               size_t rows, size_t channels, const void *x,
+                                               size_t off, size_t stride, size_t groups,
+                                               size_t gstride, double *s1, double *s2)
+{
+    if (storage == 0)
+        k->f32_channel_moments(rows, channels, (const float *)x + off, stride, groups, gstride,
+                               s1, s2);
+    else if (storage == 1)
+        k->bf16_channel_moments(rows, channels, (const simdnorm_bf16 *)x + off, stride, groups,
+                                gstride, s1, s2);
+    else
+        k->f16_channel_moments(rows, channels, (const simdnorm_f16 *)x + off, stride, groups,
+                               gstride, s1, s2);
+}
 /* The storage's normalize kernel without gamma/beta (f32_normalize or its
  * twin) on n elements from element off of x and y. */
 static inline void simdnorm_normalize_st(const simdnorm_kernels *k, int storage, size_t n,
