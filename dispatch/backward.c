@@ -660,13 +660,14 @@ simdnorm_status simdnorm_batch_norm_bwd_f16(simdnorm_layout layout, size_t n, si
 
 /* ---- what simdnorm_mpi needs (internal.h) ---------------------------------- */
 
-size_t simdnorm_bn_node_sums(simdnorm_layout layout, size_t n, size_t c, size_t spatial,
-                             const float *dy, const float *x, const float *mean,
+size_t simdnorm_bn_node_sums(int storage, simdnorm_layout layout, size_t n, size_t c,
+                             size_t spatial, const void *dy, const void *x, const float *mean,
                              const float *rstd, size_t g0, double *s1, double *s2)
 {
     bn_bwd_ctx ctx = {.k = simdnorm_active_kernels(), .nhwc = layout == SIMDNORM_NHWC || spatial == 1,
-                      .training = 1, .n = n, .c = c, .spatial = spatial, .dy = dy, .x = x,
-                      .mean = mean, .rstd = rstd, .g0 = g0, .nodes1 = s1, .nodes2 = s2};
+                      .training = 1, .storage = storage, .n = n, .c = c, .spatial = spatial,
+                      .dy = dy, .x = x, .mean = mean, .rstd = rstd, .g0 = g0, .nodes1 = s1,
+                      .nodes2 = s2};
     if (bn_bwd_run(&ctx, (double)(n * spatial)) != SIMDNORM_OK)
         return 0;
     size_t first[SIMDNORM_TREE_MAX];
@@ -674,14 +675,15 @@ size_t simdnorm_bn_node_sums(simdnorm_layout layout, size_t n, size_t c, size_t 
     return simdnorm_tree_nodes(g0, n, first, level);
 }
 
-simdnorm_status simdnorm_bn_bwd_from_sums(simdnorm_layout layout, size_t n, size_t c,
-                                          size_t spatial, double total, const float *dy,
-                                          const float *x, const float *gamma, const float *mean,
+simdnorm_status simdnorm_bn_bwd_from_sums(int storage, simdnorm_layout layout, size_t n,
+                                          size_t c, size_t spatial, double total, const void *dy,
+                                          const void *x, const float *gamma, const float *mean,
                                           const float *rstd, const double *s1, const double *s2,
-                                          float *dx, float *dgamma, float *dbeta)
+                                          void *dx, float *dgamma, float *dbeta)
 {
     bn_bwd_ctx ctx = {.k = simdnorm_active_kernels(), .nhwc = layout == SIMDNORM_NHWC || spatial == 1,
-                      .training = 1, .n = n, .c = c, .spatial = spatial, .dy = dy, .x = x,
+                      .training = 1, .storage = storage, .n = n, .c = c, .spatial = spatial,
+                      .dy = dy, .x = x,
                       .gamma = gamma, .mean = mean, .rstd = rstd, .dx = n * spatial != 0 ? dx : NULL,
                       .dgamma = dgamma, .dbeta = dbeta, .given1 = s1, .given2 = s2};
     if (n * spatial == 0) {

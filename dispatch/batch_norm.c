@@ -1246,11 +1246,13 @@ SIMDNORM_API simdnorm_status simdnorm_batch_norm_moments_f32(simdnorm_layout lay
     return bn_moments(0, layout, n, c, spatial, x, m);
 }
 
-size_t simdnorm_bn_node_moments(simdnorm_layout layout, size_t n, size_t c, size_t spatial,
-                                const float *x, size_t g0, double *mean, double *m2)
+size_t simdnorm_bn_node_moments(int storage, simdnorm_layout layout, size_t n, size_t c,
+                                size_t spatial, const void *x, size_t g0, double *mean,
+                                double *m2)
 {
+    /* bn_walk reads a 16-bit x through the storage's kernels */
     bn_call a = {1, layout == SIMDNORM_NHWC, 0, SIMDNORM_ACT_NONE, n, c, spatial, x, NULL,
-                 NULL, NULL, NULL, 0.0, 0.0, NULL, NULL, NULL, NULL, NULL, NULL, 0};
+                 NULL, NULL, NULL, 0.0, 0.0, NULL, NULL, NULL, NULL, NULL, NULL, storage};
     bn_moments_job j = {NULL, &a, 0, g0, 0, NULL, mean, m2};
     const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
     moments_run(&j);

@@ -388,15 +388,20 @@ void simdnorm_half_narrow_out(int storage, size_t n, float *s, void *out);
  * [g0, g0 + n) (simdnorm_tree_nodes), node k's channel ch at [k*c + ch].
  * Arguments are validated by the caller (sizes, pointers, overlaps). */
 
+/* storage (these and simdnorm_bn_bwd_from_sums): the activation tensors
+ * (x, dy, dx) are float32 (0) or 16-bit (1 bf16, 2 f16), read and written in
+ * 16 bits by the storage's kernels, as the single-process twins do. */
+
 /* Forward: each node's per-channel mean and M2 (its count is 2^level *
  * spatial); returns the node count. n >= 1. */
-size_t simdnorm_bn_node_moments(simdnorm_layout layout, size_t n, size_t c, size_t spatial,
-                                const float *x, size_t g0, double *mean, double *m2);
+size_t simdnorm_bn_node_moments(int storage, simdnorm_layout layout, size_t n, size_t c,
+                                size_t spatial, const void *x, size_t g0, double *mean,
+                                double *m2);
 
 /* Backward (training): each node's per-channel sums s1 = sum dy,
  * s2 = sum dy*xhat; returns the node count. n >= 1. */
-size_t simdnorm_bn_node_sums(simdnorm_layout layout, size_t n, size_t c, size_t spatial,
-                             const float *dy, const float *x, const float *mean,
+size_t simdnorm_bn_node_sums(int storage, simdnorm_layout layout, size_t n, size_t c,
+                             size_t spatial, const void *dy, const void *x, const float *mean,
                              const float *rstd, size_t g0, double *s1, double *s2);
 
 /* The root from every range's nodes in sample order (first[k], level[k];
@@ -412,11 +417,11 @@ void simdnorm_bn_fold_node_sums(size_t count, const size_t *first, const unsigne
  * (s1, s2 [c], of `total` elements): dx, dgamma, dbeta as
  * simdnorm_batch_norm_bwd_f32 (training) gives them for the whole batch.
  * Validated by the caller; n may be 0 (only dgamma/dbeta). */
-simdnorm_status simdnorm_bn_bwd_from_sums(simdnorm_layout layout, size_t n, size_t c,
-                                          size_t spatial, double total, const float *dy,
-                                          const float *x, const float *gamma, const float *mean,
+simdnorm_status simdnorm_bn_bwd_from_sums(int storage, simdnorm_layout layout, size_t n,
+                                          size_t c, size_t spatial, double total, const void *dy,
+                                          const void *x, const float *gamma, const float *mean,
                                           const float *rstd, const double *s1, const double *s2,
-                                          float *dx, float *dgamma, float *dbeta);
+                                          void *dx, float *dgamma, float *dbeta);
 
 /* The canonical NaN for NaN, else v. Inline: BatchNorm calls it several
  * times per channel. */

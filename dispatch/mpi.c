@@ -16,7 +16,9 @@
  *     written in place into its slot of the receive buffer, MPI_Allgatherv;
  *  5. every rank folds all nodes in rank (= sample) order to the root
  *     (simdnorm_bn_fold_node_*) and finishes its own samples with it
- *     (simdnorm_batch_norm_train_from_moments_f32 / simdnorm_bn_bwd_from_sums).
+ *     (the storage's simdnorm_batch_norm_train_from_moments_* /
+ *     simdnorm_bn_bwd_from_sums: the 16-bit twins read and write their
+ *     tensors in 16 bits throughout, without a widened copy).
  * Nothing is written before step 5, and step 5 cannot fail. */
 #include <limits.h>
 #include <stdint.h>
@@ -126,7 +128,6 @@ typedef struct sync_call {
     unsigned char *level;
     double *recv;          /* rank r's slot: [a: mine*c][b: mine*c] */
     double *a, *b;         /* contiguous per node [k*c]: mean/m2 or s1/s2 */
-    float *scratch;        /* the 16-bit twins: this rank's tensors widened */
     void *mem;
 } sync_call;
 
@@ -134,7 +135,7 @@ typedef struct sync_call {
  * agreement on it. Returns the status every rank returns. */
 static simdnorm_status exchange_header(sync_call *s, simdnorm_status local, size_t n, size_t c,
                                        size_t spatial, simdnorm_layout layout, float eps,
-                                       float momentum, size_t min_batch, size_t scratch_floats)
+                                       float momentum, size_t min_batch)
 {
     const MPI_Comm comm = s->comm;
     memset(s, 0, sizeof *s);
@@ -198,8 +199,7 @@ static simdnorm_status exchange_header(sync_call *s, simdnorm_status local, size
      * afterwards), a and b: nodes*c each */
     const size_t recv_len = (2 * nodes < 3 ? 3 : 2 * nodes) * c;
     const size_t need = (recv_len + 2 * nodes * c) * sizeof(double) + nodes * sizeof(size_t) +
-                        (size_t)s->size * 2 * sizeof(int) + nodes +
-                        scratch_floats * sizeof(float) + sizeof(float);
+                        (size_t)s->size * 2 * sizeof(int) + nodes;
     s->mem = malloc(need ? need : 1);
     int ok = s->mem != NULL, all_ok = 0;
     if (MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, s->comm) != MPI_SUCCESS)
@@ -213,9 +213,6 @@ static simdnorm_status exchange_header(sync_call *s, simdnorm_status local, size
     s->counts = (int *)(s->first + nodes);
     s->displs = s->counts + s->size;
     s->level = (unsigned char *)(s->displs + s->size);
-    /* the scratch after the levels, float-aligned */
-    s->scratch = (float *)(void *)((uintptr_t)(s->level + nodes + sizeof(float) - 1) &
-                                   ~(uintptr_t)(sizeof(float) - 1));
     size_t k = 0, g = 0;
     for (int r = 0; r < s->size; r++) {
         const size_t nr = (size_t)s->hdr[(size_t)r * H_LEN + H_N];
@@ -254,37 +251,49 @@ static void sync_free(sync_call *s)
     free(s->mem);
 }
 
-/* storage: x, y float32 (0) or 16-bit (the twins: 1 bf16, 2 f16; x widened
- * into the agreed scratch, the rank's samples normalized in place there and
- * narrowed into y). */
-static simdnorm_status sync_train(int storage, MPI_Comm comm, simdnorm_layout layout,
-                                  size_t n_local, size_t c, size_t spatial, const void *x16,
+/* The batch's moments m[c] given: the rank's samples normalized, its
+ * statistics outputs written, as the single-process function from them. */
+static simdnorm_status train_from(int storage, simdnorm_layout layout, size_t n, size_t c,
+                                  size_t spatial, const void *x, const simdnorm_moments *m,
                                   const float *gamma, const float *beta, float eps,
                                   float momentum, float *running_mean, float *running_var,
-                                  void *y16, float *save_mean, float *save_rstd)
+                                  void *y, float *save_mean, float *save_rstd)
+{
+    if (storage == 1)
+        return simdnorm_batch_norm_train_from_moments_bf16(layout, n, c, spatial, x, m, gamma,
+                                                           beta, eps, momentum, running_mean,
+                                                           running_var, y, save_mean, save_rstd);
+    if (storage == 2)
+        return simdnorm_batch_norm_train_from_moments_f16(layout, n, c, spatial, x, m, gamma,
+                                                          beta, eps, momentum, running_mean,
+                                                          running_var, y, save_mean, save_rstd);
+    return simdnorm_batch_norm_train_from_moments_f32(layout, n, c, spatial, x, m, gamma, beta,
+                                                      eps, momentum, running_mean, running_var,
+                                                      y, save_mean, save_rstd);
+}
+
+/* storage: x, y float32 (0) or 16-bit (the twins: 1 bf16, 2 f16), read
+ * and written in 16 bits by the storage's kernels (no scratch copy). */
+static simdnorm_status sync_train(int storage, MPI_Comm comm, simdnorm_layout layout,
+                                  size_t n_local, size_t c, size_t spatial, const void *x,
+                                  const float *gamma, const float *beta, float eps,
+                                  float momentum, float *running_mean, float *running_var,
+                                  void *y, float *save_mean, float *save_rstd)
 {
     const simdnorm_status local =
-        check_train_local(storage ? 2 : sizeof(float), layout, n_local, c, spatial, x16, gamma,
-                          beta, eps, momentum, running_mean, running_var, y16, save_mean,
+        check_train_local(storage ? 2 : sizeof(float), layout, n_local, c, spatial, x, gamma,
+                          beta, eps, momentum, running_mean, running_var, y, save_mean,
                           save_rstd);
-    const size_t total = local == SIMDNORM_OK ? n_local * spatial * c : 0;
     sync_call s;
     s.comm = comm;
-    simdnorm_status st = exchange_header(&s, local, n_local, c, spatial, layout, eps, momentum, 2,
-                                         storage ? total : 0);
+    simdnorm_status st = exchange_header(&s, local, n_local, c, spatial, layout, eps, momentum, 2);
     if (st != SIMDNORM_OK || c == 0) {
         sync_free(&s);
         return st;
     }
-    const float *x = x16;
-    float *y = y16;
-    if (storage && total) {
-        simdnorm_half_widen(storage, total, x16, s.scratch);
-        x = y = s.scratch;
-    }
     double *mine = s.recv + s.displs[s.rank];
     if (s.mine)
-        (void)simdnorm_bn_node_moments(layout, n_local, c, spatial, x, s.g0, mine,
+        (void)simdnorm_bn_node_moments(storage, layout, n_local, c, spatial, x, s.g0, mine,
                                        mine + s.mine * c);
     st = exchange_nodes(&s, c);
     if (st == SIMDNORM_OK) {
@@ -297,11 +306,8 @@ static simdnorm_status sync_train(int storage, MPI_Comm comm, simdnorm_layout la
             m[ch].mean = s.a[ch];
             m[ch].m2 = s.b[ch];
         }
-        st = simdnorm_batch_norm_train_from_moments_f32(layout, n_local, c, spatial, x, m, gamma,
-                                                        beta, eps, momentum, running_mean,
-                                                        running_var, y, save_mean, save_rstd);
-        if (st == SIMDNORM_OK && storage && total)
-            simdnorm_half_narrow(storage, total, s.scratch, y16);
+        st = train_from(storage, layout, n_local, c, spatial, x, m, gamma, beta, eps, momentum,
+                        running_mean, running_var, y, save_mean, save_rstd);
     }
     sync_free(&s);
     return st;
@@ -336,47 +342,33 @@ SIMDNORM_API simdnorm_status simdnorm_sync_batch_norm_train_f16(
                       running_mean, running_var, y, save_mean, save_rstd);
 }
 
-/* storage: as sync_train; dy and x widened into the agreed scratch, dx in
- * place on dy's part of it, narrowed into dx. */
+/* storage: as sync_train (dy, x, dx). */
 static simdnorm_status sync_bwd(int storage, MPI_Comm comm, simdnorm_layout layout,
-                                size_t n_local, size_t c, size_t spatial, const void *dy16,
-                                const void *x16, const float *gamma, const float *mean,
-                                const float *rstd, void *dx16, float *dgamma, float *dbeta)
+                                size_t n_local, size_t c, size_t spatial, const void *dy,
+                                const void *x, const float *gamma, const float *mean,
+                                const float *rstd, void *dx, float *dgamma, float *dbeta)
 {
     const simdnorm_status local = check_bwd_local(storage ? 2 : sizeof(float), layout, n_local,
-                                                  c, spatial, dy16, x16, gamma, mean, rstd, dx16,
+                                                  c, spatial, dy, x, gamma, mean, rstd, dx,
                                                   dgamma, dbeta);
-    const size_t total = local == SIMDNORM_OK ? n_local * spatial * c : 0;
     sync_call s;
     s.comm = comm;
-    simdnorm_status st = exchange_header(&s, local, n_local, c, spatial, layout, 0.0f, 0.0f, 1,
-                                         storage ? 2 * total : 0);
+    simdnorm_status st = exchange_header(&s, local, n_local, c, spatial, layout, 0.0f, 0.0f, 1);
     if (st != SIMDNORM_OK || c == 0) {
         sync_free(&s);
         return st;
     }
-    const float *dy = dy16, *x = x16;
-    float *dx = dx16;
-    if (storage && total) {
-        simdnorm_half_widen(storage, total, dy16, s.scratch);
-        simdnorm_half_widen(storage, total, x16, s.scratch + total);
-        dy = s.scratch;
-        x = s.scratch + total;
-        dx = dx16 ? s.scratch : NULL;
-    }
     double *mine = s.recv + s.displs[s.rank];
     if (s.mine)
-        (void)simdnorm_bn_node_sums(layout, n_local, c, spatial, dy, x, mean, rstd, s.g0, mine,
-                                    mine + s.mine * c);
+        (void)simdnorm_bn_node_sums(storage, layout, n_local, c, spatial, dy, x, mean, rstd,
+                                    s.g0, mine, mine + s.mine * c);
     st = exchange_nodes(&s, c);
     if (st == SIMDNORM_OK) {
         simdnorm_bn_fold_node_sums(s.nodes, s.first, s.level, c, s.a, s.b);
         if (dx || dgamma || dbeta)
-            st = simdnorm_bn_bwd_from_sums(layout, n_local, c, spatial,
+            st = simdnorm_bn_bwd_from_sums(storage, layout, n_local, c, spatial,
                                            (double)(s.total_n * spatial), dy, x, gamma, mean,
                                            rstd, s.a, s.b, dx, dgamma, dbeta);
-        if (st == SIMDNORM_OK && storage && total && dx16)
-            simdnorm_half_narrow(storage, total, s.scratch, dx16);
     }
     sync_free(&s);
     return st;

@@ -62,10 +62,10 @@ SIMDNORM_API simdnorm_status simdnorm_sync_batch_norm_bwd_f32(
     float *dx, float *dgamma, float *dbeta);
 
 /* The 16-bit twins (simdnorm.h "16-bit storage"): x, y, dy, dx bf16 or f16,
- * everything else as above; the rank's tensors are widened into a float
- * scratch that is part of the call's agreed allocation (a rank that cannot
- * have it makes every rank return SIMDNORM_ERR_NOMEM). Each rank's outputs
- * are bit for bit those of the single-process twin over the whole batch. */
+ * everything else as above; the tensors are read and written in 16 bits
+ * (no widened copy: the call allocates what the float32 function does).
+ * Each rank's outputs are bit for bit those of the single-process twin over
+ * the whole batch. */
 SIMDNORM_API simdnorm_status simdnorm_sync_batch_norm_train_bf16(
     MPI_Comm comm, simdnorm_layout layout, size_t n_local, size_t c, size_t spatial,
     const simdnorm_bf16 *x, const float *gamma, const float *beta, float eps, float momentum,

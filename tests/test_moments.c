@@ -195,11 +195,11 @@ static void test_split_invariance(void)
                         for (size_t r = 0; r < k; r++) {
                             if (cnt[r]) {
                                 const size_t got = simdnorm_bn_node_moments(
-                                    lay, cnt[r], c, sp, x + g0 * per, g0, mean + nodes * c,
+                                    0, lay, cnt[r], c, sp, x + g0 * per, g0, mean + nodes * c,
                                     m2 + nodes * c);
                                 size_t got2 = got;
                                 if (train_ok)
-                                    got2 = simdnorm_bn_node_sums(lay, cnt[r], c, sp, dy + g0 * per,
+                                    got2 = simdnorm_bn_node_sums(0, lay, cnt[r], c, sp, dy + g0 * per,
                                                                  x + g0 * per, sm1, sr1, g0,
                                                                  q1 + nodes * c, q2 + nodes * c);
                                 const size_t want =
@@ -238,7 +238,7 @@ static void test_split_invariance(void)
                                           same_bits(rm2, rm1, c * 4) && same_bits(rv2, rv1, c * 4),
                                       "%zux%zux%zu %s kind %d split %zu: piece %zu saved/running",
                                       n, c, sp, layout ? "nhwc" : "nchw", kind, k, r);
-                                CHECK(simdnorm_bn_bwd_from_sums(lay, cnt[r], c, sp, (double)(n * sp),
+                                CHECK(simdnorm_bn_bwd_from_sums(0, lay, cnt[r], c, sp, (double)(n * sp),
                                                                 dy + g0 * per, x + g0 * per, g,
                                                                 sm1, sr1, q1, q2, dx2 + g0 * per,
                                                                 dg2, db2) == SIMDNORM_OK,
