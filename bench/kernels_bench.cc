@@ -701,6 +701,23 @@ void set_counters_bytes(benchmark::State &st, size_t bytes, size_t elems)
         }                                                                                       \
         set_counters_bytes(st, 2 * s.n, s.n);                                                   \
     }                                                                                           \
+    void run_##S##_sumsq_with(State &st, simdnorm_##S##_sumsq_fn fn, const K *k, const Span &s) \
+    {                                                                                           \
+        HalfBuffers &h = half_##S(k);                                                           \
+        for (auto _ : st) {                                                                     \
+            double ss = fn(s.n, h.x);                                                           \
+            benchmark::DoNotOptimize(ss);                                                       \
+        }                                                                                       \
+        set_counters_bytes(st, 2 * s.n, s.n);                                                   \
+    }                                                                                           \
+    void run_##S##_sumsq(State &st, const K *k, const Span &s)                                  \
+    {                                                                                           \
+        run_##S##_sumsq_with(st, k->S##_sumsq, k, s);                                           \
+    }                                                                                           \
+    void run_##S##_sumsq_seq(State &st, const K *k, const Span &s)                              \
+    {                                                                                           \
+        run_##S##_sumsq_with(st, k->S##_sumsq_seq, k, s);                                       \
+    }                                                                                           \
     void run_##S##_channels(State &st, simdnorm_##S##_normalize_channels_fn fn, const K *k,     \
                             const Channels &s)                                                  \
     {                                                                                           \

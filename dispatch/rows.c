@@ -541,12 +541,15 @@ simdnorm_status simdnorm_rms_norm_f32(size_t rows, size_t cols, const float *x,
 }
 
 /* ---- 16-bit storage (bf16, f16): the twins ---------------------------------
- * storage 1: bf16, 2: f16 (the kernels' SX_STORAGE). Two paths, the same
+ * storage 1: bf16, 2: f16 (the kernels' SX_STORAGE). Three paths, the same
  * bits as the float32 function on the widened inputs, narrowed once:
  *  - rows of one block without residual/bias/h: the 16-bit row engine
  *    (bf16_/f16_layer_norm_rows, rms_norm_rows), which reads x and writes y
  *    in 16 bits directly; its rare rows come to simdnorm_*_row_slow_half;
- *  - everything else (a residual, bias or h; rows longer than a block):
+ *  - longer rows without residual/bias/h: half_long_row, the float32 long
+ *    rows' steps (layer_norm_rows, rms_norm_rows) through the 16-bit
+ *    statistics and normalize kernels, x read and y written in 16 bits;
+ *  - a residual, bias or h:
  *    groups of rows whose h = x (+ residual) (+ bias) the 16-bit add kernel
  *    forms in a float scratch (the float32 function's h: the norm reads it
  *    in float, not narrowed), copied narrowed to the caller's h; the float32
@@ -650,7 +653,67 @@ static inline int half_engine_streams(size_t rows, size_t cols, const uint16_t *
            ((((uintptr_t)y & 63) == 0 && (y_stride & 31) == 0 && cols >= 256) || cols >= 1024);
 }
 
-/* One call of the scratch path. */
+/* A row longer than a block (no residual/bias/h) in 16 bits: the steps of
+ * layer_norm_rows / rms_norm_rows, the same operations on the widened
+ * values - the statistics by the storage's moments (in blocks,
+ * simdnorm_span_moments_half) or sum-of-squares kernel (the row whole), the
+ * plan, and the storage's normalize kernel over the row; a slow plan block
+ * by block through the float slow path on the block widened on the stack
+ * (elementwise: the same bits as over the row), narrowed once. An RMSNorm
+ * row whose fast sum of squares fails (simdnorm_fast_sumsq_ok) is widened
+ * whole into heap (cols floats) for f32_sumsq_exact. mem: the row's sums
+ * in order (a call from memory; the same bits). */
+static void half_long_row(const simdnorm_kernels *k, int rms, int storage, int stream, int mem,
+                          size_t cols, const uint16_t *xr, const float *gamma, const float *beta,
+                          float eps, int act, uint16_t *yr, float *mean_out, float *rstd_out,
+                          float *heap)
+{
+    _Alignas(64) float buf[SIMDNORM_BLOCK];
+    const double inv_cols = 1.0 / (double)cols;
+    simdnorm_norm_plan plan;
+    float mean_f = 0.0f;
+    if (rms) {
+        double ss = storage == 1 ? (mem ? k->bf16_sumsq_seq : k->bf16_sumsq)(cols, xr)
+                                 : (mem ? k->f16_sumsq_seq : k->f16_sumsq)(cols, xr);
+        if (!simdnorm_fast_sumsq_ok(cols, ss)) {
+            half_widen(k, storage)(cols, xr, heap);
+            ss = k->f32_sumsq_exact(cols, heap);
+        }
+        plan = simdnorm_plan_normalize(cols, 0.0, ss * inv_cols, eps);
+    } else {
+        const simdnorm_moments m = simdnorm_span_moments_half(k, storage, cols, xr, mem, buf);
+        const int finite = isfinite(m.mean) && isfinite(m.m2);
+        /* a row with NaN/Inf: var NaN, the saved mean the plain float64
+         * mean (nonfinite_mean) */
+        const double var = finite ? m.m2 * inv_cols : NAN;
+        mean_f = finite ? (float)m.mean
+                        : simdnorm_canonical_nan(
+                              (float)(simdnorm_half_sum(storage, cols, xr, 1) / (double)cols));
+        plan = simdnorm_plan_normalize(cols, m.mean, var, eps);
+    }
+    if (plan.fast) {
+        const simdnorm_bf16_normalize_fn f =
+            storage == 1 ? (stream ? k->bf16_normalize_stream : k->bf16_normalize)
+                         : (stream ? k->f16_normalize_stream : k->f16_normalize);
+        f(cols, xr, plan.shift, plan.scale, plan.offset, gamma, beta, act, yr);
+    } else {
+        for (size_t off = 0; off < cols; off += SIMDNORM_BLOCK) {
+            const size_t len = cols - off < SIMDNORM_BLOCK ? cols - off : SIMDNORM_BLOCK;
+            half_widen(k, storage)(len, xr + off, buf);
+            simdnorm_normalize_slow(&plan, len, buf, 1, gamma ? gamma + off : NULL,
+                                    beta ? beta + off : NULL, 0, buf, 1);
+            if (act != SIMDNORM_ACT_NONE)
+                k->f32_activate(len, buf, act, buf);
+            half_narrow(k, storage)(len, buf, yr + off);
+        }
+    }
+    if (mean_out)
+        *mean_out = mean_f;
+    if (rstd_out)
+        *rstd_out = plan.rstd_f;
+}
+
+/* One call of the scratch path (or, long: of half_long_row). */
 typedef struct half_call {
     const simdnorm_kernels *k;
     int rms, storage, act;
@@ -661,7 +724,9 @@ typedef struct half_call {
     float eps;
     uint16_t *y, *h;
     float *mean, *rstd;
-    float *heap; /* nparts * 2 * cols floats, or NULL: the stack scratch */
+    float *heap; /* nparts * 2 * cols floats, or NULL: the stack scratch
+                  * (long: nparts * cols floats, RMSNorm's rare rows) */
+    int long_rows, stream, mem; /* long: half_long_row's call */
 } half_call;
 
 /* Rows [r, r+m) through the float scratch hs (h) and ys (y), m*cols
@@ -691,6 +756,16 @@ static void half_group(const half_call *c, size_t r, size_t m, float *hs, float 
 static void half_parts(void *ctx, size_t p0, size_t p1)
 {
     const half_call *c = (const half_call *)ctx;
+    if (c->long_rows) {
+        for (size_t p = p0; p < p1; p++)
+            for (size_t r = p * c->rows / c->nparts; r < (p + 1) * c->rows / c->nparts; r++)
+                half_long_row(c->k, c->rms, c->storage, c->stream, c->mem, c->cols,
+                              c->x + r * c->x_stride, c->gamma, c->beta, c->eps, c->act,
+                              c->y + r * c->y_stride, c->mean ? c->mean + r : NULL,
+                              c->rstd ? c->rstd + r : NULL,
+                              c->heap ? c->heap + p * c->cols : NULL);
+        return;
+    }
     _Alignas(64) float stack[SCRATCH_FLOATS];
     for (size_t p = p0; p < p1; p++) {
         const size_t r0 = p * c->rows / c->nparts, r1 = (p + 1) * c->rows / c->nparts;
@@ -751,8 +826,19 @@ static simdnorm_status half_norm(int rms, int storage, size_t rows, size_t cols,
                    add ? (const uint16_t *)o->residual : NULL, x_stride,
                    add ? o->residual_stride : 0, y_stride, add ? o->h_stride : 0, gamma,
                    rms ? NULL : beta, add ? o->bias : NULL, eps, y,
-                   add ? (uint16_t *)(uintptr_t)o->h : NULL, rms ? NULL : mean, rstd, NULL};
-    if (2 * cols > SCRATCH_FLOATS) {
+                   add ? (uint16_t *)(uintptr_t)o->h : NULL, rms ? NULL : mean, rstd, NULL,
+                   !add, 0, 0};
+    if (c.long_rows) {
+        /* as the float32 call's long rows: streaming stores (pick_normalize)
+         * and the sums in order from memory */
+        c.mem = simdnorm_from_memory(rows * cols, sizeof(uint16_t));
+        c.stream = c.mem && cols >= 1024;
+        if (rms) {
+            c.heap = malloc(c.nparts * cols * sizeof(float));
+            if (!c.heap)
+                return SIMDNORM_ERR_NOMEM;
+        }
+    } else if (2 * cols > SCRATCH_FLOATS) {
         c.heap = malloc(c.nparts * 2 * cols * sizeof(float));
         if (!c.heap)
             return SIMDNORM_ERR_NOMEM;

@@ -474,7 +474,10 @@ typedef simdnorm_f32_normalize_channels_fn simdnorm_f32_normalize_channels_strea
  *                          simdnorm_*_row_slow_half)
  *   <s>_norm_bwd_rows      f32_norm_bwd_rows on the job's dyh/xh/dxh
  *   <s>_moments_rows, <s>_moments_seq   as f32_moments_rows, f32_moments_seq
- *                          (BatchNorm's NCHW statistics)
+ *                          (BatchNorm's NCHW statistics, the row norms'
+ *                          rows longer than a block)
+ *   <s>_sumsq, <s>_sumsq_seq   as f32_sumsq, f32_sumsq_seq (RMSNorm's rows
+ *                          longer than a block)
  *   <s>_bwd_sums(_seq), <s>_bwd_dx, <s>_bwd_channel_sums, <s>_bwd_dx_channels
  *                          as the f32_ families (dy, x, dx 16-bit; BatchNorm's
  *                          and GroupNorm's backward)
@@ -513,6 +516,10 @@ typedef simdnorm_f32_normalize_channels_fn simdnorm_f32_normalize_channels_strea
     typedef void simdnorm_##s##_moments_seq_kernel(size_t n, const T *x, float shift,             \
                                                    double out[2]);                               \
     typedef simdnorm_##s##_moments_seq_kernel *simdnorm_##s##_moments_seq_fn;                     \
+    typedef double simdnorm_##s##_sumsq_kernel(size_t n, const T *x);                             \
+    typedef simdnorm_##s##_sumsq_kernel *simdnorm_##s##_sumsq_fn;                                 \
+    typedef simdnorm_##s##_sumsq_kernel simdnorm_##s##_sumsq_seq_kernel;                          \
+    typedef simdnorm_##s##_sumsq_fn simdnorm_##s##_sumsq_seq_fn;                                  \
     typedef void simdnorm_##s##_bwd_sums_kernel(size_t n, const T *dy, const T *x,                \
                                                 const float *gamma, float mean, float rstd,       \
                                                 double out[2]);                                   \
@@ -560,6 +567,8 @@ SIMDNORM_HALF_TYPES_(f16, simdnorm_f16)
     X(a, s##_norm_bwd_rows)                                                   \
     X(a, s##_moments_rows)                                                    \
     X(a, s##_moments_seq)                                                     \
+    X(a, s##_sumsq)                                                           \
+    X(a, s##_sumsq_seq)                                                       \
     X(a, s##_bwd_sums)                                                        \
     X(a, s##_bwd_sums_seq)                                                    \
     X(a, s##_bwd_dx)                                                          \

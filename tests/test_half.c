@@ -162,6 +162,11 @@ static void fill16(int s, uint16_t *h, size_t rows, size_t cols, size_t stride, 
                 v = 300.0 + 0.5 * v;
             if (kind == 3)
                 v *= 1e-6;
+            /* the slow plans: bf16 rows near 1e38 (LayerNorm's magnitude
+             * test fails), zero rows and bf16 rows near 1e20 (RMSNorm's fast
+             * sum of squares underflows / overflows: the exact kernel) */
+            if (kind == 4)
+                v = r % 3 == 1 ? 0.0 : s == 1 ? (r % 3 ? 1e20 * v : 1e38 * (1.0 + 0.1 * v)) : v;
             h[r * stride + j] = narrow1(s, (float)v);
         }
     if (kind == 2 && rows >= 3) {
@@ -208,8 +213,10 @@ static void case_forward(simdnorm_isa isa)
         return;
     for (int s = 1; s <= 2; s++)
         for (size_t si = 0; si < N_FSHAPES; si++)
-            for (int kind = 0; kind < 4; kind++) {
+            for (int kind = 0; kind < 5; kind++) {
                 const size_t rows = fshapes[si].rows, cols = fshapes[si].cols;
+                if (kind == 4 && cols < 768)
+                    continue; /* the slow plans of long rows and the engine's */
                 const size_t xs = cols + 3, ys = cols + 5, xn = (rows - 1) * xs + cols,
                              yn = (rows - 1) * ys + cols;
                 rng_seed(300 + si * 17 + (size_t)kind * 5 + (size_t)s);
@@ -742,6 +749,55 @@ static void case_sample_chunks(simdnorm_isa isa)
     h_end();
 }
 
+/* LayerNorm and RMSNorm rows longer than a block from memory (x + y
+ * beyond 24 MiB in 16 bits: rows.c half_long_row with the in-order sums
+ * and the streaming normalize), with gamma and beta, against the float32
+ * functions on the widened rows, narrowed: fill16 kind 4's rows (bf16 near
+ * 1e38, zero, near 1e20: the slow plans and the exact sum of squares) and a
+ * NaN, 1 and 2 threads. Native runs only (large for qemu and valgrind). */
+static void case_rows_from_memory(simdnorm_isa isa)
+{
+    if (!begin_isa_case("twins_rows_from_memory", isa))
+        return;
+    if (getenv("SIMDNORM_TEST_EMULATED")) {
+        h_skip("emulated");
+        return;
+    }
+    const size_t rows = 720, cols = 9000, t = rows * cols; /* 6.48M elements */
+    uint16_t *x = malloc(t * 2), *y = malloc(t * 2);
+    float *xf = malloc(t * 4), *yf = malloc(t * 4), *g = malloc(cols * 4), *b = malloc(cols * 4);
+    float mf[720], rf[720], mh[720], rh[720];
+    const int saved = simdnorm_get_num_threads();
+    for (int s = 1; s <= 2; s++) {
+        rng_seed(5600 + (size_t)s);
+        fill16(s, x, 6, cols, cols, 4);              /* rows 0-5: the slow plans */
+        fill16(s, x + 6 * cols, rows - 6, cols, cols, 0);
+        x[10 * cols + 77] = narrow1(s, NAN);
+        widen_n(s, t, x, xf);
+        fill_normal(g, cols, 1.0, 0.2);
+        fill_normal(b, cols, 0.0, 1.0);
+        for (int th = 1; th <= 2; th++) {
+            simdnorm_set_num_threads(th);
+            CHECK(simdnorm_layer_norm_f32(rows, cols, xf, cols, g, b, 1e-5f, yf, cols, mf, rf) ==
+                      SIMDNORM_OK, "f32 failed");
+            CHECK(twin_ln(s, rows, cols, x, cols, g, b, y, cols, mh, rh) == SIMDNORM_OK,
+                  "twin failed");
+            CHECK(rows_differ(s, rows, cols, y, cols, yf, cols) == 0 &&
+                      memcmp(mh, mf, sizeof mf) == 0 && memcmp(rh, rf, sizeof rf) == 0,
+                  "storage %d, %d threads: layer_norm from memory differs", s, th);
+            CHECK(simdnorm_rms_norm_f32(rows, cols, xf, cols, g, 1e-5f, yf, cols, rf) ==
+                      SIMDNORM_OK, "f32 failed");
+            CHECK(twin_rms(s, rows, cols, x, cols, g, y, cols, rh) == SIMDNORM_OK, "twin failed");
+            CHECK(rows_differ(s, rows, cols, y, cols, yf, cols) == 0 &&
+                      memcmp(rh, rf, sizeof rf) == 0,
+                  "storage %d, %d threads: rms_norm from memory differs", s, th);
+        }
+    }
+    simdnorm_set_num_threads(saved);
+    free(x), free(y), free(xf), free(yf), free(g), free(b);
+    h_end();
+}
+
 /* BatchNorm and GroupNorm NCHW from memory (x + y beyond 24 MiB in 16
  * bits: the statistics' in-order sums - planes longer than a block, and
  * planes of 512..4096 elements - and the normalize's streaming kernels;
@@ -1207,6 +1263,7 @@ int main(void)
         case_channels(arch_isas[i]);
         case_sample_chunks(arch_isas[i]);
         case_bn_from_memory(arch_isas[i]);
+        case_rows_from_memory(arch_isas[i]);
         case_bn_slow_channels(arch_isas[i]);
     }
     case_threads();

@@ -1429,15 +1429,17 @@ static void half_bwd_case(const simdnorm_kernels *k, int s)
         }
 }
 
-/* <s>_moments_rows / <s>_moments_seq against the same ISA's
- * f32_moments_rows / f32_moments_seq on the widened rows: lengths across
- * the steps, rounds and the block size, strided rows, shifts near the data
- * and far from it, NaN/Inf elements (fill_half); the last row ends at a
- * guard page. */
+/* <s>_moments_rows / <s>_moments_seq (seq 0 / 1) and <s>_sumsq /
+ * <s>_sumsq_seq (seq 2 / 3, the sums in a1) against the same ISA's f32_
+ * families on the widened rows: lengths across the steps, rounds and the
+ * block size and past it (RMSNorm takes a long row's sum of squares
+ * whole), strided rows, shifts near the data and far from it, NaN/Inf
+ * elements (fill_half) in the even rows; the last row ends at a guard
+ * page. */
 static void half_moments_case(const simdnorm_kernels *k, int s, int seq)
 {
     static const size_t lens[] = {1, 7, 8, 31, 33, 64, 196, 255, 256, 257, 600, 1024, 1500, 3136,
-                                  4096};
+                                  4096, 4097, 9000};
     for (size_t li = 0; li < sizeof lens / sizeof *lens; li++) {
         const size_t n = lens[li], rows = 11, stride = n + (li & 1) * 5,
                      total = (rows - 1) * stride + n;
@@ -1446,10 +1448,23 @@ static void half_moments_case(const simdnorm_kernels *k, int s, int seq)
         float *xs = malloc(total * sizeof(float)), shift[11];
         double a1[11], a2[11], b1[11], b2[11];
         fill_half(s, xb.p, total, 0.25, 2.0);
+        /* odd rows finite: with a NaN or Inf every 48 elements, a long
+         * row's sums would be NaN whatever the kernel added */
+        for (size_t r = 1; r < rows; r += 2)
+            for (size_t i = 0; i < n; i++)
+                xb.p[r * stride + i] = href_narrow(s, (float)(0.25 + 2.0 * rng_normal()));
         href_widen_n(s, total, xb.p, xs);
         for (size_t r = 0; r < rows; r++)
             shift[r] = r % 3 == 2 ? 1e4f : 0.125f * (float)r;
-        if (seq) {
+        if (seq >= 2) {
+            for (size_t r = 0; r < rows; r++) {
+                const uint16_t *xr = xb.p + r * stride;
+                a1[r] = seq == 2 ? HK(k, s, sumsq)(n, xr) : HK(k, s, sumsq_seq)(n, xr);
+                b1[r] = seq == 2 ? k->f32_sumsq(n, xs + r * stride)
+                                 : k->f32_sumsq_seq(n, xs + r * stride);
+                a2[r] = b2[r] = 0.0;
+            }
+        } else if (seq) {
             for (size_t r = 0; r < rows; r++) {
                 double o[2];
                 HK(k, s, moments_seq)(n, xb.p + r * stride, shift[r], o);
@@ -1707,6 +1722,8 @@ static void half_bwd_families_case(const simdnorm_kernels *k, int s, int which)
     HALF_CASE_(S, N, norm_bwd_rows, half_bwd_case(k, N)) \
     HALF_CASE_(S, N, moments_rows, half_moments_case(k, N, 0)) \
     HALF_CASE_(S, N, moments_seq, half_moments_case(k, N, 1)) \
+    HALF_CASE_(S, N, sumsq, half_moments_case(k, N, 2)) \
+    HALF_CASE_(S, N, sumsq_seq, half_moments_case(k, N, 3)) \
     HALF_CASE_(S, N, bwd_sums, half_bwd_families_case(k, N, 0)) \
     HALF_CASE_(S, N, bwd_sums_seq, half_bwd_families_case(k, N, 1)) \
     HALF_CASE_(S, N, bwd_dx, half_bwd_families_case(k, N, 2)) \

@@ -6,8 +6,8 @@
  * in the same order: the same bits. Any alignment; nothing past x[n-1] is
  * read (the last, partial step of 32 elements uses partial loads).
  * Compiled once more per 16-bit storage (generic/storage.h): the
- * bf16_/f16_moments_rows and _moments_seq kernels, x widened in registers;
- * the other families are float32 only. */
+ * bf16_/f16_moments_rows, _moments_seq, _sumsq and _sumsq_seq kernels, x
+ * widened in registers; the other families are float32 only. */
 #include SIMDNORM_VEC_HEADER
 #include "generic/lanes.h"
 #include "generic/storage.h"
@@ -64,30 +64,31 @@ void SIMDNORM_SKERNEL(moments_rows)(size_t rows, size_t n, const sx *x, size_t s
 #endif
 }
 
-#if SX_IS_F32 /* the float32-only families */
-static ALWAYS_INLINE double span_sumsq(size_t n, const float *x, int interleave)
+static ALWAYS_INLINE double span_sumsq(size_t n, const sx *x, int interleave)
 {
     vd q[LANE_VD];
     sumsq_lanes_with(n, x, q, interleave);
     return lanes_fold(q);
 }
 
-/* Contract: kernels.h, f32_moments. */
-void SIMDNORM_KERNEL(f32_moments)(size_t n, const float *x, float shift, double out[2])
-{
-    span_moments(n, x, shift, out, 1);
-}
-
-/* Contract: kernels.h, f32_sumsq. */
-double SIMDNORM_KERNEL(f32_sumsq)(size_t n, const float *x)
+/* Contract: kernels.h, f32_sumsq (<storage>_sumsq). */
+double SIMDNORM_SKERNEL(sumsq)(size_t n, const sx *x)
 {
     return span_sumsq(n, x, 1);
 }
 
-/* Contract: kernels.h, f32_sumsq_seq. */
-double SIMDNORM_KERNEL(f32_sumsq_seq)(size_t n, const float *x)
+/* Contract: kernels.h, f32_sumsq_seq (<storage>_sumsq_seq). */
+double SIMDNORM_SKERNEL(sumsq_seq)(size_t n, const sx *x)
 {
     return span_sumsq(n, x, 0);
+}
+
+#if SX_IS_F32 /* the float32-only families */
+
+/* Contract: kernels.h, f32_moments. */
+void SIMDNORM_KERNEL(f32_moments)(size_t n, const float *x, float shift, double out[2])
+{
+    span_moments(n, x, shift, out, 1);
 }
 
 /* Contract: kernels.h, f32_sumsq_rows (grouped as f32_moments_rows). */
