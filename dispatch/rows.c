@@ -661,7 +661,8 @@ static inline int half_engine_streams(size_t rows, size_t cols, const uint16_t *
  * by block through the float slow path on the block widened on the stack
  * (elementwise: the same bits as over the row), narrowed once. An RMSNorm
  * row whose fast sum of squares fails (simdnorm_fast_sumsq_ok) is widened
- * whole into heap (cols floats) for f32_sumsq_exact. mem: the row's sums
+ * whole into heap (cols floats: half_parts' stack scratch, or malloc'ed
+ * for rows longer than it) for f32_sumsq_exact. mem: the row's sums
  * in order (a call from memory; the same bits). */
 static void half_long_row(const simdnorm_kernels *k, int rms, int storage, int stream, int mem,
                           size_t cols, const uint16_t *xr, const float *gamma, const float *beta,
@@ -725,7 +726,8 @@ typedef struct half_call {
     uint16_t *y, *h;
     float *mean, *rstd;
     float *heap; /* nparts * 2 * cols floats, or NULL: the stack scratch
-                  * (long: nparts * cols floats, RMSNorm's rare rows) */
+                  * (long: nparts * cols floats for RMSNorm's rare rows
+                  * longer than the stack scratch) */
     int long_rows, stream, mem; /* long: half_long_row's call */
 } half_call;
 
@@ -756,6 +758,7 @@ static void half_group(const half_call *c, size_t r, size_t m, float *hs, float 
 static void half_parts(void *ctx, size_t p0, size_t p1)
 {
     const half_call *c = (const half_call *)ctx;
+    _Alignas(64) float stack[SCRATCH_FLOATS];
     if (c->long_rows) {
         for (size_t p = p0; p < p1; p++)
             for (size_t r = p * c->rows / c->nparts; r < (p + 1) * c->rows / c->nparts; r++)
@@ -763,10 +766,9 @@ static void half_parts(void *ctx, size_t p0, size_t p1)
                               c->x + r * c->x_stride, c->gamma, c->beta, c->eps, c->act,
                               c->y + r * c->y_stride, c->mean ? c->mean + r : NULL,
                               c->rstd ? c->rstd + r : NULL,
-                              c->heap ? c->heap + p * c->cols : NULL);
+                              c->heap ? c->heap + p * c->cols : stack);
         return;
     }
-    _Alignas(64) float stack[SCRATCH_FLOATS];
     for (size_t p = p0; p < p1; p++) {
         const size_t r0 = p * c->rows / c->nparts, r1 = (p + 1) * c->rows / c->nparts;
         float *hs = c->heap ? c->heap + p * 2 * c->cols : stack;
@@ -833,7 +835,7 @@ static simdnorm_status half_norm(int rms, int storage, size_t rows, size_t cols,
          * and the sums in order from memory */
         c.mem = simdnorm_from_memory(rows * cols, sizeof(uint16_t));
         c.stream = c.mem && cols >= 1024;
-        if (rms) {
+        if (rms && cols > SCRATCH_FLOATS) { /* else the stack scratch */
             c.heap = malloc(c.nparts * cols * sizeof(float));
             if (!c.heap)
                 return SIMDNORM_ERR_NOMEM;

@@ -369,10 +369,9 @@ SIMDNORM_API simdnorm_status simdnorm_group_norm_bwd_f32(
  * +-Inf, NaN as the canonical 0x7fc0 / 0x7e00); its float outputs are the
  * float32 function's bits. Overlaps are counted in bytes; a 16-bit y (dx,
  * h) may be exactly its 16-bit x (dy, x or residual) for in place, as in
- * the float32 functions. The twins that go through the float32 path row by
- * row (options with a residual, bias or h; rows longer than 4096 elements)
- * may return SIMDNORM_ERR_NOMEM for rows longer than 8192 elements, before
- * anything is written. */
+ * the float32 functions. The row-norm twins may return SIMDNORM_ERR_NOMEM
+ * before anything is written: with a residual, bias or h for rows longer
+ * than 8192 elements, and RMSNorm for rows longer than 16384. */
 typedef uint16_t simdnorm_bf16; /* bfloat16, as bits */
 typedef uint16_t simdnorm_f16;  /* IEEE 754 binary16, as bits */
 
