@@ -673,7 +673,9 @@ static void nhwc_stats_samples(void *ctx, size_t r0, size_t r1)
         const size_t i0 = r * a->n / t->nt, i1 = (r + 1) * a->n / t->nt;
         bn_call sub = *a;
         sub.n = i1 - i0;
-        sub.x = a->x + i0 * a->spatial * c;
+        /* the range's first sample, in elements of the storage */
+        sub.x = (const float *)(const void *)((const char *)a->x +
+                                              i0 * a->spatial * c * (a->storage ? 2 : sizeof(float)));
         const size_t h = simdnorm_tree_height(i0, sub.n), chunk = tree_chunk(h);
         simdnorm_tree tr;
         tr.top = 0;
@@ -1029,7 +1031,8 @@ static simdnorm_status half_walk_moments(const bn_call *a, simdnorm_moments *m)
     return SIMDNORM_OK;
 }
 
-/* The 16-bit training forward in two passes: the batch's moments
+/* The 16-bit NCHW training forward (NHWC and 2-D: train_nhwc) in two
+ * passes: the batch's moments
  * (half_walk_moments, from the 16-bit tensor), then the normalize from them
  * (run() given them: train_from_moments, bit for bit the plain training
  * call), on the 16-bit tensors. x is read twice and y written once in 16
@@ -1062,8 +1065,11 @@ static simdnorm_status bn_entry(bn_call *a, simdnorm_layout layout, float eps, f
         a->act = (int)opt->activation;
     simdnorm_status r = SIMDNORM_OK;
     const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
-    if (a->storage && a->train) /* check_bn ensured n * spatial >= 2 */
-        r = train_half(a);
+    /* 16-bit NCHW training: train_half; NHWC and 2-D (spatial 1) training
+     * take train_nhwc as float32 does, the statistics over threads by
+     * samples (run) */
+    if (a->storage && a->train && !(a->nhwc || a->spatial == 1))
+        r = train_half(a); /* check_bn ensured n * spatial >= 2 */
     else
         run(a);
     simdnorm_fpenv_leave(fe);
