@@ -1142,6 +1142,19 @@ static void fill_half(int s, uint16_t *h, size_t n, double off, double scale)
     }
 }
 
+/* Elements [i*step, i*step + len) for i < count refilled finite (off +
+ * scale * normal): fill_half puts a NaN or Inf about every 48 elements, so
+ * every reduction over a few hundred of them is NaN whatever a kernel adds;
+ * the reductions' cases keep some spans (rows, or columns with step 1 and
+ * len 1) free of them. */
+static void finite_half(int s, uint16_t *h, size_t count, size_t step, size_t len, double off,
+                        double scale)
+{
+    for (size_t i = 0; i < count; i++)
+        for (size_t j = 0; j < len; j++)
+            h[i * step + j] = href_narrow(s, (float)(off + scale * rng_normal()));
+}
+
 static void half_widen_case(const simdnorm_kernels *k, int s)
 {
     /* all 65,536 patterns, and tails that end at a guard page */
@@ -1379,6 +1392,8 @@ static void half_bwd_case(const simdnorm_kernels *k, int s)
             double *acc = malloc(4 * n * sizeof(double));
             fill_half(s, dyb.p, len, 0.0, 1.0);
             fill_half(s, xb.p, len, 0.1, 2.0);
+            finite_half(s, dyb.p + stride, rows / 2, 2 * stride, n, 0.0, 1.0); /* odd rows */
+            finite_half(s, xb.p + stride, rows / 2, 2 * stride, n, 0.1, 2.0);
             fill_bwd(gb.p, n, 1.0);
             for (size_t r = 0; r < rows; r++) {
                 mb.p[r] = (float)(rng_normal() * 0.1);
@@ -1448,11 +1463,7 @@ static void half_moments_case(const simdnorm_kernels *k, int s, int seq)
         float *xs = malloc(total * sizeof(float)), shift[11];
         double a1[11], a2[11], b1[11], b2[11];
         fill_half(s, xb.p, total, 0.25, 2.0);
-        /* odd rows finite: with a NaN or Inf every 48 elements, a long
-         * row's sums would be NaN whatever the kernel added */
-        for (size_t r = 1; r < rows; r += 2)
-            for (size_t i = 0; i < n; i++)
-                xb.p[r * stride + i] = href_narrow(s, (float)(0.25 + 2.0 * rng_normal()));
+        finite_half(s, xb.p + stride, rows / 2, 2 * stride, n, 0.25, 2.0); /* odd rows */
         href_widen_n(s, total, xb.p, xs);
         for (size_t r = 0; r < rows; r++)
             shift[r] = r % 3 == 2 ? 1e4f : 0.125f * (float)r;
@@ -1570,6 +1581,9 @@ static void half_channel_moments_case(const simdnorm_kernels *k, int s)
                        *b1 = malloc(groups * ch * sizeof(double)),
                        *b2 = malloc(groups * ch * sizeof(double));
                 fill_half(s, xb.p, len, 0.25, 2.0);
+                for (size_t g = 0; g < groups; g++) /* odd channels finite */
+                    for (size_t r = 0; r < rows; r++)
+                        finite_half(s, xb.p + g * gstride + r * stride + 1, ch / 2, 2, 1, 0.25, 2.0);
                 href_widen_n(s, len, xb.p, xs);
                 HK(k, s, channel_moments)(rows, ch, xb.p, stride, groups, gstride, a1, a2);
                 k->f32_channel_moments(rows, ch, xs, stride, groups, gstride, b1, b2);
@@ -1607,6 +1621,10 @@ static void half_bwd_families_case(const simdnorm_kernels *k, int s, int which)
             uint16_t *want = malloc(n * sizeof(uint16_t));
             fill_half(s, db.p, n, 0.0, 1.0);
             fill_half(s, xb.p, n, 0.5, 2.0);
+            if (li & 1) { /* every other length finite */
+                finite_half(s, db.p, 1, n, n, 0.0, 1.0);
+                finite_half(s, xb.p, 1, n, n, 0.5, 2.0);
+            }
             fill_wide(gb.p, n);
             href_widen_n(s, n, db.p, dyf);
             href_widen_n(s, n, xb.p, xf);
@@ -1658,6 +1676,10 @@ static void half_bwd_families_case(const simdnorm_kernels *k, int s, int which)
             double a1[257], a2[257], b1[257], b2[257];
             fill_half(s, db.p, len, 0.0, 1.0);
             fill_half(s, xb.p, len, 0.5, 2.0);
+            for (size_t r = 0; r < rows; r++) { /* odd channels finite */
+                finite_half(s, db.p + r * stride + 1, ch / 2, 2, 1, 0.0, 1.0);
+                finite_half(s, xb.p + r * stride + 1, ch / 2, 2, 1, 0.5, 2.0);
+            }
             href_widen_n(s, len, db.p, dyf);
             href_widen_n(s, len, xb.p, xf);
             for (size_t c = 0; c < ch; c++) {
