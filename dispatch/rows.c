@@ -567,12 +567,13 @@ static simdnorm_bf16_narrow_fn half_narrow(const simdnorm_kernels *k, int storag
     return storage == 1 ? k->bf16_narrow : k->f16_narrow;
 }
 
-/* A row's plan applied to a 16-bit row: a fast plan by the 16-bit
- * normalize kernel on x directly; a slow one by the float slow path on the
- * widened row xs (overwritten: the float result), the activation, and one
- * narrowing into y. */
+/* A row's plan applied to a 16-bit row of n elements: a fast plan by the
+ * 16-bit normalize kernel on x directly; a slow one block by block - the
+ * block widened into buf (SIMDNORM_BLOCK floats), the float slow path, the
+ * activation, one narrowing into y (elementwise, so the same bits as over
+ * the whole row; in place, each block is read before it is written). */
 static void half_apply(const simdnorm_kernels *k, int storage, int stream,
-                       const simdnorm_norm_plan *p, size_t n, const uint16_t *x, float *xs,
+                       const simdnorm_norm_plan *p, size_t n, const uint16_t *x, float *buf,
                        const float *gamma, const float *beta, int act, uint16_t *y)
 {
     if (p->fast) {
@@ -582,10 +583,15 @@ static void half_apply(const simdnorm_kernels *k, int storage, int stream,
         f(n, x, p->shift, p->scale, p->offset, gamma, beta, act, y);
         return;
     }
-    simdnorm_normalize_slow(p, n, xs, 1, gamma, beta, 0, xs, 1);
-    if (act != SIMDNORM_ACT_NONE)
-        k->f32_activate(n, xs, act, xs);
-    half_narrow(k, storage)(n, xs, y);
+    for (size_t off = 0; off < n; off += SIMDNORM_BLOCK) {
+        const size_t len = n - off < SIMDNORM_BLOCK ? n - off : SIMDNORM_BLOCK;
+        half_widen(k, storage)(len, x + off, buf);
+        simdnorm_normalize_slow(p, len, buf, 1, gamma ? gamma + off : NULL,
+                                beta ? beta + off : NULL, 0, buf, 1);
+        if (act != SIMDNORM_ACT_NONE)
+            k->f32_activate(len, buf, act, buf);
+        half_narrow(k, storage)(len, buf, y + off);
+    }
 }
 
 /* The 16-bit engines' rare rows (kernels.h): simdnorm_layer_norm_row_slow
@@ -614,16 +620,12 @@ void simdnorm_rms_norm_row_slow_half(const simdnorm_row_job *e, int storage, siz
 {
     float xs[SIMDNORM_BLOCK];
     const uint16_t *xr = e->xh + r * e->x_stride;
-    int widened = 0;
     double q = ss;
     if (!simdnorm_fast_sumsq_ok(e->cols, ss)) {
         half_widen(e->k, storage)(e->cols, xr, xs);
-        widened = 1;
         q = simdnorm_span_sumsq(e->k, e->cols, xs);
     }
     const simdnorm_norm_plan plan = simdnorm_plan_normalize(e->cols, 0.0, q * e->inv_cols, e->eps);
-    if (!plan.fast && !widened)
-        half_widen(e->k, storage)(e->cols, xr, xs);
     half_apply(e->k, storage, e->stream != 0, &plan, e->cols, xr, xs, e->gamma, NULL, e->act,
                e->yh + r * e->y_stride);
     if (e->rstd)
@@ -657,9 +659,8 @@ static inline int half_engine_streams(size_t rows, size_t cols, const uint16_t *
  * layer_norm_rows / rms_norm_rows, the same operations on the widened
  * values - the statistics by the storage's moments (in blocks,
  * simdnorm_span_moments_half) or sum-of-squares kernel (the row whole), the
- * plan, and the storage's normalize kernel over the row; a slow plan block
- * by block through the float slow path on the block widened on the stack
- * (elementwise: the same bits as over the row), narrowed once. An RMSNorm
+ * plan, and half_apply (the storage's normalize kernel over the row, a
+ * slow plan block by block on the stack). An RMSNorm
  * row whose fast sum of squares fails (simdnorm_fast_sumsq_ok) is widened
  * whole into heap (cols floats: half_parts' stack scratch, or malloc'ed
  * for rows longer than it) for f32_sumsq_exact. mem: the row's sums
@@ -692,22 +693,7 @@ static void half_long_row(const simdnorm_kernels *k, int rms, int storage, int s
                               (float)(simdnorm_half_sum(storage, cols, xr, 1) / (double)cols));
         plan = simdnorm_plan_normalize(cols, m.mean, var, eps);
     }
-    if (plan.fast) {
-        const simdnorm_bf16_normalize_fn f =
-            storage == 1 ? (stream ? k->bf16_normalize_stream : k->bf16_normalize)
-                         : (stream ? k->f16_normalize_stream : k->f16_normalize);
-        f(cols, xr, plan.shift, plan.scale, plan.offset, gamma, beta, act, yr);
-    } else {
-        for (size_t off = 0; off < cols; off += SIMDNORM_BLOCK) {
-            const size_t len = cols - off < SIMDNORM_BLOCK ? cols - off : SIMDNORM_BLOCK;
-            half_widen(k, storage)(len, xr + off, buf);
-            simdnorm_normalize_slow(&plan, len, buf, 1, gamma ? gamma + off : NULL,
-                                    beta ? beta + off : NULL, 0, buf, 1);
-            if (act != SIMDNORM_ACT_NONE)
-                k->f32_activate(len, buf, act, buf);
-            half_narrow(k, storage)(len, buf, yr + off);
-        }
-    }
+    half_apply(k, storage, stream, &plan, cols, xr, buf, gamma, beta, act, yr);
     if (mean_out)
         *mean_out = mean_f;
     if (rstd_out)

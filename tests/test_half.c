@@ -246,6 +246,28 @@ static void case_forward(simdnorm_isa isa)
                     CHECK(rows_differ(s, rows, cols, ip, xs, yf, ys) == 0,
                           "storage %d %zux%zu kind %d variant %d: layer_norm in place differs", s,
                           rows, cols, kind, v);
+                    if (kind == 4 && v == 3) {
+                        /* the slow plans with an activation (the plain
+                         * options: rows.c half_apply's slow blocks) */
+                        const simdnorm_norm_options of = {NULL, 0, NULL, SIMDNORM_ACT_SILU, NULL, 0};
+                        CHECK(simdnorm_layer_norm_ex_f32(rows, cols, xf, xs, g, b, 1e-5f, yf, ys,
+                                                         NULL, NULL, &of) == SIMDNORM_OK,
+                              "f32 failed");
+                        simdnorm_status e16;
+                        if (s == 1) {
+                            const simdnorm_norm_options_bf16 o = {NULL, 0, NULL, SIMDNORM_ACT_SILU,
+                                                                  NULL, 0};
+                            e16 = simdnorm_layer_norm_ex_bf16(rows, cols, xb.p, xs, g, b, 1e-5f,
+                                                              yb.p, ys, NULL, NULL, &o);
+                        } else {
+                            const simdnorm_norm_options_f16 o = {NULL, 0, NULL, SIMDNORM_ACT_SILU,
+                                                                 NULL, 0};
+                            e16 = simdnorm_layer_norm_ex_f16(rows, cols, xb.p, xs, g, b, 1e-5f,
+                                                             yb.p, ys, NULL, NULL, &o);
+                        }
+                        CHECK(e16 == SIMDNORM_OK && rows_differ(s, rows, cols, yb.p, ys, yf, ys) == 0,
+                              "storage %d %zux%zu kind 4: layer_norm + SiLU differs", s, rows, cols);
+                    }
                     if (v & 2)
                         continue;
                     CHECK(simdnorm_rms_norm_f32(rows, cols, xf, xs, g, 1e-5f, yf, ys, rf) ==
