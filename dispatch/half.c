@@ -5,7 +5,6 @@
  * that the size allows, split in units of whole cache lines of the output
  * (element by element: no bit depends on the split). */
 #include "fpenv.h"
-#include <stdlib.h>
 
 #include "internal.h"
 
@@ -94,56 +93,4 @@ simdnorm_status simdnorm_activate_f16(size_t n, const simdnorm_f16 *x, simdnorm_
     if (!simdnorm_act_ok(act))
         return SIMDNORM_ERR_PARAM;
     return half_elems(2, 2, n, x, sizeof *x, y, sizeof *y, (int)act, 1);
-}
-
-/* ---- the channel norms' 16-bit twins (BatchNorm, GroupNorm) ----------------
- * They validate as their float32 functions do, with the 16-bit tensors'
- * byte ranges, then widen the 16-bit inputs into a float scratch (exact),
- * run the float32 path on it (in place where it writes an output of the
- * same shape) and narrow that output once into the caller's tensor: the
- * twin rule holds by construction. The cost is the scratch's traffic (the
- * row norms' twins read and write 16-bit in their kernels instead). Called
- * inside the caller's simdnorm_fpenv_enter, after validation. */
-
-/* The float scratch of `tensors` tensors of n elements each, the 16-bit
- * inputs in[0..tensors) widened into it in order; NULL if it cannot be
- * allocated (the caller returns SIMDNORM_ERR_NOMEM, nothing written). */
-/* op 0: widen n 16-bit x into float y; 1: narrow n float x into 16-bit y
- * (validated by the caller), under the canonical FP environment. */
-static void half_convert(int op, int storage, size_t n, const void *x, void *y)
-{
-    const half_elems_call c = {simdnorm_active_kernels(), op, storage, 0, n, x, y};
-    const size_t units = (n + HALF_UNIT - 1) / HALF_UNIT;
-    const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
-    simdnorm_parallel_for(units, units, n * 6, half_elems_range, (void *)&c);
-    simdnorm_fpenv_leave(fe);
-}
-
-void simdnorm_half_widen(int storage, size_t n, const void *x, float *y)
-{
-    half_convert(0, storage, n, x, y);
-}
-
-void simdnorm_half_narrow(int storage, size_t n, const float *x, void *y)
-{
-    half_convert(1, storage, n, x, y);
-}
-
-float *simdnorm_half_widen_in(int storage, size_t n, int tensors, const void *const *in)
-{
-    float *s = malloc(n * (size_t)tensors * sizeof(float));
-    if (!s)
-        return NULL;
-    for (int t = 0; t < tensors; t++)
-        simdnorm_half_widen(storage, n, in[t], s + (size_t)t * n);
-    return s;
-}
-
-/* Narrows n floats of the scratch s into the 16-bit out (when out is not
- * NULL), then frees s. */
-void simdnorm_half_narrow_out(int storage, size_t n, float *s, void *out)
-{
-    if (out)
-        simdnorm_half_narrow(storage, n, s, out);
-    free(s);
 }

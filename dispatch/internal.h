@@ -354,15 +354,10 @@ void simdnorm_bn_fold_slots(const simdnorm_tree *t, size_t cw, double sp, double
 /* The same for the backward's sums (slot 0 = s[0] + (s[1] + ...)). */
 void simdnorm_bn_fold_sums_slots(const simdnorm_tree *t, size_t cw, double *s1, double *s2);
 
-/* ---- the channel norms' 16-bit twins (dispatch/half.c) ----------------------
- * storage 1: bf16, 2: f16. simdnorm_half_widen_in: a float scratch of
- * tensors*n floats holding the 16-bit inputs in[0..tensors) widened, in
- * order (NULL: no memory); simdnorm_half_narrow_out: narrows n floats of it
- * into out (when not NULL) and frees it. Inside simdnorm_fpenv_enter. */
-float *simdnorm_half_widen_in(int storage, size_t n, int tensors, const void *const *in);
-/* The storage's widen / narrow kernel of table k on n elements, on this
- * thread (no thread split, no FP-environment switch: for short pieces
- * inside a call). */
+/* ---- 16-bit storage: widening and narrowing inside a call -------------------
+ * storage 1: bf16, 2: f16. The storage's widen / narrow kernel of table k
+ * on n elements, on this thread (no thread split, no FP-environment switch:
+ * for short pieces inside a call). */
 static inline void simdnorm_half_widen_k(const simdnorm_kernels *k, int storage, size_t n,
                                          const void *x, float *y)
 {
@@ -379,10 +374,6 @@ static inline void simdnorm_half_narrow_k(const simdnorm_kernels *k, int storage
     else
         k->f16_narrow(n, x, (simdnorm_f16 *)y);
 }
-/* n elements converted without allocation (the MPI twins' agreed scratch). */
-void simdnorm_half_widen(int storage, size_t n, const void *x, float *y);
-void simdnorm_half_narrow(int storage, size_t n, const float *x, void *y);
-void simdnorm_half_narrow_out(int storage, size_t n, float *s, void *out);
 /* ---- what simdnorm_mpi needs (hidden; the MPI library links the static
  * core). Nodes are the maximal aligned nodes of the caller's global range
  * [g0, g0 + n) (simdnorm_tree_nodes), node k's channel ch at [k*c + ch].
