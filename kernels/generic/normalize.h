@@ -56,6 +56,72 @@ static ALWAYS_INLINE vf normalize_full(size_t i, const sx *x, vf shift, vf scale
     return normalize_vf(vx_loadu(x + i), shift, scale, offset, g, b, has_gamma, has_beta, act);
 }
 
+#if VX_HAS_PAIR
+/* Elements [i, i + 2 VF_N) as a pair in the header's pair order (x, gamma
+ * and beta loaded in it; storage.h, VX_HAS_PAIR): the same operations as
+ * normalize_full on every element. */
+static ALWAYS_INLINE void normalize_pair(size_t i, const sx *x, vf shift, vf scale, vf offset,
+                                         const float *gamma, const float *beta, int has_gamma,
+                                         int has_beta, int act, const sx *pf, vf *r0, vf *r1)
+{
+    NORMALIZE_PREFETCH(pf, i);
+    vf v0, v1, g0 = vf_zero(), g1 = vf_zero(), b0 = vf_zero(), b1 = vf_zero();
+    vx_load_pair(x + i, &v0, &v1);
+    if (has_gamma)
+        vf_load_pair(gamma + i, &g0, &g1);
+    if (has_beta)
+        vf_load_pair(beta + i, &b0, &b1);
+    *r0 = normalize_vf(v0, shift, scale, offset, g0, b0, has_gamma, has_beta, act);
+    *r1 = normalize_vf(v1, shift, scale, offset, g1, b1, has_gamma, has_beta, act);
+}
+
+/* normalize_span's loops over pairs from element i (returned: where they
+ * stopped, fewer than 2 VF_N elements before n): stream as normalize_span
+ * (from a VF_STREAM_ALIGN boundary of y on; the element before it by the
+ * caller's vectors), else one pair loaded ahead of the store of the one
+ * before (normalize_span's 4K-aliasing note). */
+static ALWAYS_INLINE size_t normalize_pairs(size_t i, size_t n, const sx *x, vf shift, vf scale,
+                                            vf offset, const float *gamma, const float *beta,
+                                            sx *y, int has_gamma, int has_beta, int act,
+                                            int stream, const sx *pf)
+{
+    const size_t blk = 2 * VF_N;
+    vf r0, r1, q0, q1;
+#if VF_STREAM_ALIGN
+    if (stream) {
+        for (; i + blk <= n; i += blk) {
+            normalize_pair(i, x, shift, scale, offset, gamma, beta, has_gamma, has_beta, act, pf,
+                           &r0, &r1);
+            vx_stream_pair_c(y + i, r0, r1);
+        }
+        return i;
+    }
+#else
+    (void)stream;
+#endif
+    if (i + 2 * blk <= n) {
+        normalize_pair(i, x, shift, scale, offset, gamma, beta, has_gamma, has_beta, act, pf, &r0,
+                       &r1);
+        for (; i + 2 * blk <= n; i += blk) {
+            normalize_pair(i + blk, x, shift, scale, offset, gamma, beta, has_gamma, has_beta,
+                           act, pf, &q0, &q1);
+            vx_store_pair_c(y + i, r0, r1);
+            r0 = q0;
+            r1 = q1;
+        }
+        vx_store_pair_c(y + i, r0, r1);
+        i += blk;
+    }
+    if (i + blk <= n) {
+        normalize_pair(i, x, shift, scale, offset, gamma, beta, has_gamma, has_beta, act, pf, &r0,
+                       &r1);
+        vx_store_pair_c(y + i, r0, r1);
+        i += blk;
+    }
+    return i;
+}
+#endif
+
 /* Elements [i, i + c), 1 <= c < VF_N: partial loads and store. */
 static ALWAYS_INLINE void normalize_part(size_t i, size_t c, const sx *x, vf shift, vf scale,
                                          vf offset, const float *gamma, const float *beta,
@@ -93,12 +159,25 @@ static ALWAYS_INLINE void normalize_span(size_t n, const sx *x, float shift_s, f
                            act);
             i = h;
         }
+#if VX_HAS_PAIR
+        if (i + VF_N <= n && (uintptr_t)(y + i) % VF_STREAM_ALIGN) {
+            vx_stream_c(y + i, normalize_full(i, x, shift, scale, offset, gamma, beta, has_gamma,
+                                            has_beta, act, pf));
+            i += VF_N;
+        }
+        i = normalize_pairs(i, n, x, shift, scale, offset, gamma, beta, y, has_gamma, has_beta,
+                            act, 1, pf);
+#endif
         for (; i + VF_N <= n; i += VF_N)
             vx_stream_c(y + i, normalize_full(i, x, shift, scale, offset, gamma, beta, has_gamma,
                                             has_beta, act, pf));
     }
 #else
     (void)stream;
+#endif
+#if VX_HAS_PAIR
+    i = normalize_pairs(i, n, x, shift, scale, offset, gamma, beta, y, has_gamma, has_beta, act,
+                        0, pf);
 #endif
     /* software-pipelined: block b+1 is loaded (and computed) before block b
      * is stored, so a store never precedes a load of x within the next

@@ -17,6 +17,9 @@
  *   vcx_load_widen, vcx_load_widen_part   VC_N elements widened to a vc
  *                        of doubles (the channel moments; vec_scalar.h)
  *   VX_STREAM_ALIGN      the alignment (bytes) vx_stream needs
+ *   VX_HAS_PAIR, vx_load_pair, vx_store_pair_c, vx_stream_pair_c   the
+ *                        header's optional pairs of this storage (bf16 on
+ *                        AVX2; vec_scalar.h, VBF16_HAS_PAIR), 0 / absent
  *   JX, JY (row job), BDY, BX, BDX (backward job)   the job's pointers of
  *                        this storage */
 #ifndef SIMDNORM_GENERIC_STORAGE_H
@@ -45,6 +48,14 @@ typedef uint16_t sx;
 #define vcx_load_widen(p) VX_(load_vc)(p)
 #define vcx_load_widen_part(p, n) VX_(load_vc_part)((p), (n))
 #define VX_STREAM_ALIGN (VF_STREAM_ALIGN / 2)
+#if defined(SIMDNORM_STORAGE_BF16) && defined(VBF16_HAS_PAIR)
+#define VX_HAS_PAIR 1
+#define vx_load_pair(p, a, b) vbf16_load_pair((p), (a), (b))
+#define vx_store_pair_c(p, a, b) vbf16_store_pair_c((p), (a), (b))
+#define vx_stream_pair_c(p, a, b) vbf16_stream_pair_c((p), (a), (b))
+#else
+#define VX_HAS_PAIR 0
+#endif
 #define JX(j) ((j)->xh)
 #define JY(j) ((j)->yh)
 #define BDY(j) ((j)->dyh)
@@ -66,6 +77,7 @@ typedef float sx;
 #define vcx_load_widen(p) vc_load_widen(p)
 #define vcx_load_widen_part(p, n) vc_load_widen_part((p), (n))
 #define VX_STREAM_ALIGN VF_STREAM_ALIGN
+#define VX_HAS_PAIR 0
 #define JX(j) ((j)->x)
 #define JY(j) ((j)->y)
 #define BDY(j) ((j)->dy)

@@ -273,6 +273,40 @@ VEC_HALF_IO_(vfp16)
 VEC_HALF_STORE_C_(vbf16)
 VEC_HALF_STORE_C_(vfp16)
 
+/* bf16 pairs (contract: vec_scalar.h, VBF16_HAS_PAIR): 16 elements are
+ * widened by one load and two unpacks with zero into a = elements 0-3,
+ * 8-11 and b = 4-7, 12-15 (the unpacks stay within 128-bit lanes), and
+ * narrowed back by one vpackusdw, which interleaves them into element
+ * order: no cross-lane shuffle on either side (the single-vector narrow
+ * needs vextracti128 + vpackusdw, the widen vpmovzxwd + a shift); gamma
+ * and beta take that order by two vperm2f128. The rounding's low bit by a
+ * compare (no shift: shifts and shuffles share two of Zen's four vector
+ * pipes). A /tmp microbenchmark of LayerNorm's normalize of a 768-element
+ * bf16 row in L1 (Zen 3, gcc -O2): 0.189 ns an element one vector at a
+ * time, 0.151 in pairs (0.068 for float32). */
+#define VBF16_HAS_PAIR 1
+static inline __m256i vbf16_round_pair_(vf v)
+{   /* the rounded word, the bf16 in its high half (NaN: canonical only) */
+    const __m256i b = _mm256_castps_si256(v), bit = _mm256_set1_epi32(0x10000);
+    const __m256i odd = _mm256_cmpeq_epi32(_mm256_and_si256(b, bit), bit);
+    return _mm256_srli_epi32(_mm256_add_epi32(_mm256_sub_epi32(b, odd), _mm256_set1_epi32(0x7fff)), 16);
+}
+static inline void vbf16_load_pair(const uint16_t *p, vf *a, vf *b)
+{
+    const __m256i w = _mm256_loadu_si256((const __m256i *)(const void *)p), z = _mm256_setzero_si256();
+    *a = _mm256_castsi256_ps(_mm256_unpacklo_epi16(z, w));
+    *b = _mm256_castsi256_ps(_mm256_unpackhi_epi16(z, w));
+}
+static inline void vf_load_pair(const float *p, vf *a, vf *b)
+{
+    const vf lo = _mm256_loadu_ps(p), hi = _mm256_loadu_ps(p + 8);
+    *a = _mm256_permute2f128_ps(lo, hi, 0x20);
+    *b = _mm256_permute2f128_ps(lo, hi, 0x31);
+}
+static inline __m256i vbf16_narrow_pair_c_(vf a, vf b) { return _mm256_packus_epi32(vbf16_round_pair_(a), vbf16_round_pair_(b)); }
+static inline void vbf16_store_pair_c(uint16_t *p, vf a, vf b) { _mm256_storeu_si256((__m256i *)(void *)p, vbf16_narrow_pair_c_(a, b)); }
+static inline void vbf16_stream_pair_c(uint16_t *p, vf a, vf b) { _mm256_stream_si256((__m256i *)(void *)p, vbf16_narrow_pair_c_(a, b)); }
+
 /* VC_N = 4 16-bit elements as doubles (the channel moments), the partial
  * ones by element loads (no stack buffer: the few-channel NHWC statistics
  * take every row's elements this way, and a store-forwarded buffer per row

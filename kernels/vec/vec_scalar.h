@@ -265,6 +265,20 @@ static inline void vfp16_stream(uint16_t *p, vf v) { *p = simdnorm_f16_narrow1(v
 #define vfp16_store_part_c vfp16_store_part
 #define vfp16_stream_c vfp16_stream
 
+/* Optional, for an ISA whose elementwise loops run faster on two vectors
+ * in a permuted lane order than on one in element order (AVX2 bf16; not
+ * here): the header defines VBF16_HAS_PAIR and
+ *   vbf16_load_pair(p, &a, &b)   2 VF_N 16-bit elements at p (any
+ *                    alignment) widened into two vf in the header's pair
+ *                    order (a lane permutation of elements 0 .. 2 VF_N - 1)
+ *   vf_load_pair(p, &a, &b)      2 VF_N floats at p in the same order
+ *   vbf16_store_pair_c(p, a, b)  a and b (pair order, NaNs canonical)
+ *                    narrowed as vbf16_storeu_c and stored in element order
+ *   vbf16_stream_pair_c(p, a, b) the same, non-temporal (p aligned to
+ *                    VF_STREAM_ALIGN bytes)
+ * An elementwise loop (generic/normalize.h) computes the same operations on
+ * every element, so the same bits, in whichever lane. */
+
 /*   vbf16_load_vc(p), vfp16_load_vc(p)   VC_N 16-bit elements at p (any
  *                    alignment) widened to a vc of doubles (the channel
  *                    moments of 16-bit data): exact, a NaN stays some NaN
