@@ -175,7 +175,8 @@ static ALWAYS_INLINE vd short_row_sumsq(size_t V, size_t n, const sx *x, int mor
 }
 
 /* normalize_span of a short row of V vectors without activation or
- * streaming: the same per-element operations (normalize_full); a partial
+ * streaming: the same per-element operations (normalize_full, or
+ * normalize_pair for whole pairs where the storage has them); a partial
  * last vector as the VF_N elements ending at n (see above). */
 static ALWAYS_INLINE void short_row_normalize_with(size_t V, size_t n, const sx *x,
                                                   float shift_s, float scale_s, float offset_s,
@@ -185,6 +186,36 @@ static ALWAYS_INLINE void short_row_normalize_with(size_t V, size_t n, const sx 
     const vf shift = vf_set1(shift_s), scale = vf_set1(scale_s), offset = vf_set1(offset_s);
     const size_t last = n - VF_N; /* the last vector's start: (V-1) * VF_N when n fills it */
     vf out[SHORT_VMAX];
+#if VX_HAS_PAIR
+    /* In pairs (storage.h): vectors [0, Q) as whole pairs; then an odd V's
+     * last vector alone, an even V's last two as the pair of 2 VF_N
+     * elements ending at n (overlapping the pair before as the lone last
+     * vector does); V = 2: one vector at 0, one ending at n, as below. */
+    const size_t Q = V % 2 ? V - 1 : V >= 4 ? V - 2 : 0;
+#pragma GCC unroll 32
+    for (size_t k = 0; k < Q; k += 2)
+        normalize_pair(k * VF_N, x, shift, scale, offset, gamma, beta, has_gamma, has_beta,
+                       SIMDNORM_ACT_NONE, NULL, &out[k], &out[k + 1]);
+    if (V % 2 == 0 && V >= 4) {
+        normalize_pair(n - 2 * VF_N, x, shift, scale, offset, gamma, beta, has_gamma, has_beta,
+                       SIMDNORM_ACT_NONE, NULL, &out[V - 2], &out[V - 1]);
+    } else {
+#pragma GCC unroll 32
+        for (size_t k = Q; k < V; k++)
+            out[k] = normalize_full(k + 1 < V ? k * VF_N : last, x, shift, scale, offset, gamma,
+                                    beta, has_gamma, has_beta, SIMDNORM_ACT_NONE, NULL);
+    }
+#pragma GCC unroll 32
+    for (size_t k = 0; k < Q; k += 2)
+        vx_store_pair_c(y + k * VF_N, out[k], out[k + 1]);
+    if (V % 2 == 0 && V >= 4) {
+        vx_store_pair_c(y + n - 2 * VF_N, out[V - 2], out[V - 1]);
+    } else {
+#pragma GCC unroll 32
+        for (size_t k = Q; k < V; k++)
+            vx_storeu_c(y + (k + 1 < V ? k * VF_N : last), out[k]);
+    }
+#else
 #pragma GCC unroll 32
     for (size_t k = 0; k < V; k++)
         out[k] = normalize_full(k + 1 < V ? k * VF_N : last, x, shift, scale, offset, gamma, beta,
@@ -192,6 +223,7 @@ static ALWAYS_INLINE void short_row_normalize_with(size_t V, size_t n, const sx 
 #pragma GCC unroll 32
     for (size_t k = 0; k < V; k++)
         vx_storeu_c(y + (k + 1 < V ? k * VF_N : last), out[k]);
+#endif
 }
 
 static ALWAYS_INLINE void short_row_normalize(size_t n, const sx *x, float shift, float scale,

@@ -279,7 +279,8 @@ VEC_HALF_STORE_C_(vfp16)
  * narrowed back by one vpackusdw, which interleaves them into element
  * order: no cross-lane shuffle on either side (the single-vector narrow
  * needs vextracti128 + vpackusdw, the widen vpmovzxwd + a shift); gamma
- * and beta take that order by two vperm2f128. The rounding's low bit by a
+ * and beta take that order by two vperm2f128 (and a reduction's lane sums
+ * go back to element order by the same two, once a round). The rounding's low bit by a
  * compare (no shift: shifts and shuffles share two of Zen's four vector
  * pipes). A /tmp microbenchmark of LayerNorm's normalize of a 768-element
  * bf16 row in L1 (Zen 3, gcc -O2): 0.189 ns an element one vector at a
@@ -302,6 +303,12 @@ static inline void vf_load_pair(const float *p, vf *a, vf *b)
     const vf lo = _mm256_loadu_ps(p), hi = _mm256_loadu_ps(p + 8);
     *a = _mm256_permute2f128_ps(lo, hi, 0x20);
     *b = _mm256_permute2f128_ps(lo, hi, 0x31);
+}
+static inline void vf_pair_to_elements(vf *a, vf *b)
+{   /* the same exchange of 128-bit halves as vf_load_pair (its own inverse) */
+    const vf lo = _mm256_permute2f128_ps(*a, *b, 0x20), hi = _mm256_permute2f128_ps(*a, *b, 0x31);
+    *a = lo;
+    *b = hi;
 }
 static inline __m256i vbf16_narrow_pair_c_(vf a, vf b) { return _mm256_packus_epi32(vbf16_round_pair_(a), vbf16_round_pair_(b)); }
 static inline void vbf16_store_pair_c(uint16_t *p, vf a, vf b) { _mm256_storeu_si256((__m256i *)(void *)p, vbf16_narrow_pair_c_(a, b)); }

@@ -272,6 +272,8 @@ static inline void vfp16_stream(uint16_t *p, vf v) { *p = simdnorm_f16_narrow1(v
  *                    alignment) widened into two vf in the header's pair
  *                    order (a lane permutation of elements 0 .. 2 VF_N - 1)
  *   vf_load_pair(p, &a, &b)      2 VF_N floats at p in the same order
+ *   vf_pair_to_elements(&a, &b)  a pair-order pair put in element order
+ *                    (a = elements 0 .. VF_N - 1; the reductions' lanes)
  *   vbf16_store_pair_c(p, a, b)  a and b (pair order, NaNs canonical)
  *                    narrowed as vbf16_storeu_c and stored in element order
  *   vbf16_stream_pair_c(p, a, b) the same, non-temporal (p aligned to
