@@ -23,18 +23,71 @@
 /* Pairs (storage.h, VX_HAS_PAIR): a full step of LANE_VF vectors is read as
  * LANE_VF / 2 pairs, pair k into registers 2k and 2k + 1 in the header's
  * pair order - every lane still sums its own elements in order, only its
- * register position differs - and pairs_to_elements puts registers 2k,
+ * register position differs - and steps_to_elements puts registers 2k,
  * 2k + 1 back in element order before the partial step and the flush: the
  * same operations, the same bits. */
 #if VX_HAS_PAIR
 _Static_assert(LANE_VF % 2 == 0, "pairs fill whole register pairs");
-static ALWAYS_INLINE void pairs_to_elements(vf v[LANE_VF])
+#endif
+
+/* The registers of full steps in element order (a no-op without pairs). */
+static ALWAYS_INLINE void steps_to_elements(vf v[LANE_VF])
 {
+#if VX_HAS_PAIR
 #pragma GCC unroll 32
     for (size_t j = 0; j < LANE_VF; j += 2)
         vf_pair_to_elements(&v[j], &v[j + 1]);
-}
+#else
+    (void)v;
 #endif
+}
+
+/* One full step (SIMDNORM_LANES elements at x) of the fast moments into
+ * p (sum of d = x - shift, nk = -shift) and r (sum of d^2), by vectors or
+ * by pairs: the registers' lane order is then the pair order until
+ * steps_to_elements. */
+static ALWAYS_INLINE void moments_step(const sx *x, vf nk, vf p[LANE_VF], vf r[LANE_VF])
+{
+#if VX_HAS_PAIR
+#pragma GCC unroll 32
+    for (size_t j = 0; j < LANE_VF; j += 2) {
+        vf a, b;
+        vx_load_pair(x + j * VF_N, &a, &b);
+        const vf da = vf_addk(a, nk), db = vf_addk(b, nk);
+        p[j] = vf_add(p[j], da);
+        r[j] = vf_fma(da, da, r[j]);
+        p[j + 1] = vf_add(p[j + 1], db);
+        r[j + 1] = vf_fma(db, db, r[j + 1]);
+    }
+#else
+#pragma GCC unroll 32
+    for (size_t j = 0; j < LANE_VF; j++) {
+        const vf d = vf_addk(vx_loadu(x + j * VF_N), nk);
+        p[j] = vf_add(p[j], d);
+        r[j] = vf_fma(d, d, r[j]);
+    }
+#endif
+}
+
+/* One full step of the fast sum of squares into r, as moments_step. */
+static ALWAYS_INLINE void sumsq_step(const sx *x, vf r[LANE_VF])
+{
+#if VX_HAS_PAIR
+#pragma GCC unroll 32
+    for (size_t j = 0; j < LANE_VF; j += 2) {
+        vf a, b;
+        vx_load_pair(x + j * VF_N, &a, &b);
+        r[j] = vf_fma(a, a, r[j]);
+        r[j + 1] = vf_fma(b, b, r[j + 1]);
+    }
+#else
+#pragma GCC unroll 32
+    for (size_t j = 0; j < LANE_VF; j++) {
+        const vf v = vx_loadu(x + j * VF_N);
+        r[j] = vf_fma(v, v, r[j]);
+    }
+#endif
+}
 
 /* One round [i, end) (0 < end - i <= ROUND_ELEMS) of the fast moments:
  * float lane sums of d = x - shift (p) and d^2 (r, fmaf), flushed into the
@@ -48,31 +101,10 @@ static ALWAYS_INLINE void moments_round(const sx *x, size_t i, size_t end, vf nk
 #pragma GCC unroll 32
     for (size_t j = 0; j < LANE_VF; j++)
         p[j] = r[j] = vf_zero();
-    for (; i + SIMDNORM_LANES <= end; i += SIMDNORM_LANES) {
-#if VX_HAS_PAIR
-#pragma GCC unroll 32
-        for (size_t j = 0; j < LANE_VF; j += 2) {
-            vf a, b;
-            vx_load_pair(x + i + j * VF_N, &a, &b);
-            const vf da = vf_addk(a, nk), db = vf_addk(b, nk);
-            p[j] = vf_add(p[j], da);
-            r[j] = vf_fma(da, da, r[j]);
-            p[j + 1] = vf_add(p[j + 1], db);
-            r[j + 1] = vf_fma(db, db, r[j + 1]);
-        }
-#else
-#pragma GCC unroll 32
-        for (size_t j = 0; j < LANE_VF; j++) {
-            const vf d = vf_addk(vx_loadu(x + i + j * VF_N), nk);
-            p[j] = vf_add(p[j], d);
-            r[j] = vf_fma(d, d, r[j]);
-        }
-#endif
-    }
-#if VX_HAS_PAIR
-    pairs_to_elements(p);
-    pairs_to_elements(r);
-#endif
+    for (; i + SIMDNORM_LANES <= end; i += SIMDNORM_LANES)
+        moments_step(x + i, nk, p, r);
+    steps_to_elements(p);
+    steps_to_elements(r);
     if (i < end) {
         const size_t rem = end - i;
 #pragma GCC unroll 32
@@ -109,9 +141,6 @@ static ALWAYS_INLINE void moments_lanes_with(size_t n, const sx *x, float shift,
     const vf nk = vf_set1(-shift);
     size_t i = n < ROUND_ELEMS ? n : ROUND_ELEMS;
     moments_round(x, 0, i, nk, s, q, 1);
-#if VF_MOMENTS_ROUNDS > 1 && VX_HAS_PAIR
-#error "interleaved moment rounds read single vectors: add pairs there first"
-#endif
 #if VF_MOMENTS_ROUNDS > 1
     for (; interleave && n - i >= VF_MOMENTS_ROUNDS * ROUND_ELEMS;
          i += VF_MOMENTS_ROUNDS * ROUND_ELEMS) {
@@ -124,14 +153,11 @@ static ALWAYS_INLINE void moments_lanes_with(size_t n, const sx *x, float shift,
         for (size_t e = 0; e < ROUND_ELEMS; e += SIMDNORM_LANES)
 #pragma GCC unroll 8
             for (size_t t = 0; t < VF_MOMENTS_ROUNDS; t++)
-#pragma GCC unroll 32
-                for (size_t j = 0; j < LANE_VF; j++) {
-                    const vf d = vf_addk(vx_loadu(x + i + t * ROUND_ELEMS + e + j * VF_N), nk);
-                    p[t][j] = vf_add(p[t][j], d);
-                    r[t][j] = vf_fma(d, d, r[t][j]);
-                }
+                moments_step(x + i + t * ROUND_ELEMS + e, nk, p[t], r[t]);
 #pragma GCC unroll 8
         for (size_t t = 0; t < VF_MOMENTS_ROUNDS; t++) {
+            steps_to_elements(p[t]);
+            steps_to_elements(r[t]);
             lanes_flush(p[t], s, 0);
             lanes_flush(r[t], q, 0);
         }
@@ -156,26 +182,9 @@ static ALWAYS_INLINE void sumsq_round(const sx *x, size_t i, size_t end, vd q[LA
 #pragma GCC unroll 32
     for (size_t j = 0; j < LANE_VF; j++)
         r[j] = vf_zero();
-    for (; i + SIMDNORM_LANES <= end; i += SIMDNORM_LANES) {
-#if VX_HAS_PAIR
-#pragma GCC unroll 32
-        for (size_t j = 0; j < LANE_VF; j += 2) {
-            vf a, b;
-            vx_load_pair(x + i + j * VF_N, &a, &b);
-            r[j] = vf_fma(a, a, r[j]);
-            r[j + 1] = vf_fma(b, b, r[j + 1]);
-        }
-#else
-#pragma GCC unroll 32
-        for (size_t j = 0; j < LANE_VF; j++) {
-            const vf v = vx_loadu(x + i + j * VF_N);
-            r[j] = vf_fma(v, v, r[j]);
-        }
-#endif
-    }
-#if VX_HAS_PAIR
-    pairs_to_elements(r);
-#endif
+    for (; i + SIMDNORM_LANES <= end; i += SIMDNORM_LANES)
+        sumsq_step(x + i, r);
+    steps_to_elements(r);
     if (i < end) {
         const size_t rem = end - i;
 #pragma GCC unroll 32
@@ -209,26 +218,10 @@ static ALWAYS_INLINE void sumsq_lanes_with(size_t n, const sx *x, vd q[LANE_VD],
         for (size_t e = 0; e < ROUND_ELEMS; e += SIMDNORM_LANES)
 #pragma GCC unroll 8
             for (size_t t = 0; t < VF_SUMSQ_ROUNDS; t++)
-#if VX_HAS_PAIR
-#pragma GCC unroll 32
-                for (size_t j = 0; j < LANE_VF; j += 2) {
-                    vf a, b;
-                    vx_load_pair(x + i + t * ROUND_ELEMS + e + j * VF_N, &a, &b);
-                    r[t][j] = vf_fma(a, a, r[t][j]);
-                    r[t][j + 1] = vf_fma(b, b, r[t][j + 1]);
-                }
-#else
-#pragma GCC unroll 32
-                for (size_t j = 0; j < LANE_VF; j++) {
-                    const vf v = vx_loadu(x + i + t * ROUND_ELEMS + e + j * VF_N);
-                    r[t][j] = vf_fma(v, v, r[t][j]);
-                }
-#endif
+                sumsq_step(x + i + t * ROUND_ELEMS + e, r[t]);
 #pragma GCC unroll 8
         for (size_t t = 0; t < VF_SUMSQ_ROUNDS; t++) {
-#if VX_HAS_PAIR
-            pairs_to_elements(r[t]);
-#endif
+            steps_to_elements(r[t]);
             lanes_flush(r[t], q, 0);
         }
     }
