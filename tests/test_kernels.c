@@ -1020,8 +1020,11 @@ static void case_f32_norm_bwd_rows(const simdnorm_kernels *k, const simdnorm_ker
                         wb[j] += (double)bb;
                     }
                 }
-                /* the kernel, out of place, then in place */
-                for (int inplace = 0; inplace < 2; inplace++) {
+                /* the kernel, out of place, then in place; in cache, then
+                 * from memory (the row sums in order) with dx row by row
+                 * after the column sums */
+                for (int t = 0; t < 4; t++) {
+                    const int inplace = t & 1, mem = t >> 1;
                     for (size_t i = 0; i < len; i++)
                         dx[i] = inplace ? dyb.p[i] : from_bits(SENTINEL_BITS);
                     for (size_t j = 0; j < 2 * n; j++)
@@ -1034,13 +1037,13 @@ static void case_f32_norm_bwd_rows(const simdnorm_kernels *k, const simdnorm_ker
                                            .acc_g = sums ? acc : NULL,
                                            .acc_b = sums && !rms ? acc + n : NULL,
                                            .inv_cols = 1.0 / (double)n,
-                                           .from_memory = inplace}; /* in-order sums too */
+                                           .from_memory = mem, .dx_by_rows = mem};
                     k->f32_norm_bwd_rows(&jb, 0, rows);
                     size_t bad = 0;
                     for (size_t i = 0; i < len; i++)
                         bad += i % stride < n && fbits(dx[i]) != fbits(want[i]);
-                    CHECK(bad == 0, "n %zu rows %zu variant %d in place %d: %zu of dx differ", n,
-                          rows, v, inplace, bad);
+                    CHECK(bad == 0, "n %zu rows %zu variant %d in place %d from memory %d: %zu of "
+                                    "dx differ", n, rows, v, inplace, mem, bad);
                     if (sums) {
                         size_t badg = 0;
                         for (size_t j = 0; j < n; j++)
@@ -1081,6 +1084,7 @@ static void case_f32_norm_bwd_rows(const simdnorm_kernels *k, const simdnorm_ker
                     jb.dx_stride = st16;
                     jb.stream = 1;
                     jb.from_memory = 1;
+                    jb.dx_by_rows = 1;
                     jb.acc_g = v ? a2 : NULL;
                     jb.acc_b = v ? a2 + n : NULL;
                     k->f32_norm_bwd_rows(&jb, 0, rows);
@@ -1422,6 +1426,9 @@ static void half_bwd_case(const simdnorm_kernels *k, int s)
                 jb.dxh = dxb.p;
                 jb.acc_g = sums ? acc + 2 * n : NULL;
                 jb.acc_b = sums && !rms ? acc + 3 * n : NULL;
+                /* dx row by row after the column sums in half the variants
+                 * (v's parity: both ways for each flag) */
+                jb.dx_by_rows = (v ^ v >> 1 ^ v >> 2) & 1;
                 HK(k, s, norm_bwd_rows)(&jb, 0, rows);
                 size_t bad = 0;
                 for (size_t i = 0; i < len; i++)

@@ -405,11 +405,11 @@ static ALWAYS_INLINE void bwd_block_row(const simdnorm_bwd_job *jb, bwd_block *b
 }
 
 /* Columns [j, j + nv*VF_N) of the block's m rows (the last vector partial,
- * cl lanes): dx, and the block's dgamma/dbeta float sums row by row in
- * order, then added as doubles into acc_g, acc_b. */
+ * cl lanes): dx (with_dx), and the block's dgamma/dbeta float sums row by
+ * row in order, then added as doubles into acc_g, acc_b. */
 static ALWAYS_INLINE void bwd_block_cols(const simdnorm_bwd_job *jb, const bwd_block *bk,
                                          size_t j, size_t nv, size_t cl, int has_gamma,
-                                         int has_mean, int stream)
+                                         int has_mean, int with_dx, int stream)
 {
     vf gm[BWD_TILE], bg[BWD_TILE], bb[BWD_TILE];
 #pragma GCC unroll 8
@@ -423,7 +423,7 @@ static ALWAYS_INLINE void bwd_block_cols(const simdnorm_bwd_job *jb, const bwd_b
         const vf mr = vf_set1(bk->mean[r]), rr = vf_set1(bk->rstd[r]), wr = vf_set1(bk->w[r]),
                  kr = vf_set1(bk->k[r]), orr = vf_set1(bk->o[r]);
         const sx *dyr = bk->dy[r] + j, *xr = bk->x[r] + j;
-        sx *dxr = bk->dx[r] ? bk->dx[r] + j : NULL;
+        sx *dxr = with_dx && bk->dx[r] ? bk->dx[r] + j : NULL;
 #pragma GCC unroll 8
         for (size_t v = 0; v < nv; v++) {
             const size_t l = v + 1 == nv ? cl : VF_N, c = v * VF_N;
@@ -635,13 +635,23 @@ static ALWAYS_INLINE void norm_bwd_rows(const simdnorm_bwd_job *jb, size_t r0, s
         }
         if (!cols_pass)
             continue;
+        /* dx_by_rows (dispatch/backward.c says when): the column pass
+         * only reads, and dx follows row by row - the block's rows still in
+         * cache; in place, both passes read a row of dy before it is
+         * written */
+        const int cols_dx = !jb->dx_by_rows;
         size_t j = 0;
         for (; j + BWD_TILE * VF_N <= n; j += BWD_TILE * VF_N)
-            bwd_block_cols(jb, &bk, j, BWD_TILE, VF_N, has_gamma, has_mean, stream);
+            bwd_block_cols(jb, &bk, j, BWD_TILE, VF_N, has_gamma, has_mean, cols_dx, stream);
         for (; j + VF_N <= n; j += VF_N)
-            bwd_block_cols(jb, &bk, j, 1, VF_N, has_gamma, has_mean, stream);
+            bwd_block_cols(jb, &bk, j, 1, VF_N, has_gamma, has_mean, cols_dx, stream);
         if (j < n)
-            bwd_block_cols(jb, &bk, j, 1, n - j, has_gamma, has_mean, 0);
+            bwd_block_cols(jb, &bk, j, 1, n - j, has_gamma, has_mean, cols_dx, 0);
+        if (!cols_dx)
+            for (size_t r = 0; r < bk.m; r++)
+                if (bk.dx[r])
+                    bwd_dx_span(n, bk.dy[r], bk.x[r], jb->gamma, bk.mean[r], bk.rstd[r], bk.w[r],
+                                bk.k[r], bk.o[r], bk.dx[r], has_gamma, has_mean, stream);
     }
 }
 
