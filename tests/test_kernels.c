@@ -218,6 +218,9 @@ static void for_channel_shapes(void (*fn)(const simdnorm_kernels *, const simdno
         fn(k, ref, 40, ch, ch);
     }
     fn(k, ref, 4096, 17, 17); /* a whole block */
+    /* rows 4 KiB apart (float; 16-bit: 2048): taken in memory order */
+    fn(k, ref, 20, 100, 1024);
+    fn(k, ref, 20, 100, 2048);
 }
 
 static int same_double(double a, double b)
@@ -1517,7 +1520,9 @@ static void half_channels_case(const simdnorm_kernels *k, int s, int stream)
     const uint16_t sentinel = 0x1234;
     for (size_t ci = 0; ci < sizeof chans / sizeof *chans; ci++)
         for (size_t ri = 0; ri < sizeof rows_ / sizeof *rows_; ri++) {
-            const size_t ch = chans[ci], rows = rows_[ri], stride = ch + ri * 3;
+            /* 129 channels, 33 rows 4 KiB apart: taken in memory order */
+            const size_t ch = chans[ci], rows = rows_[ri],
+                         stride = ch == 129 && ri == 2 ? 2048 : ch + ri * 3;
             const size_t len = (rows - 1) * stride + ch;
             rng_seed(6100 + ch * 31 + rows);
             guarded_h xb = guarded16(len), yb = guarded16(len);
