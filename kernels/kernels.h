@@ -387,7 +387,8 @@ typedef struct simdnorm_bwd_job {
     int from_memory;
     /* 1: a block's dx is written row by row after its column sums, which
      * then only read (f32_norm_bwd_rows below); 0: by the column pass. The
-     * caller's choice (dispatch/backward.c); same bits. */
+     * caller's choice (dispatch/backward.c); same bits. Short rows
+     * (generic/lanes.h) take their own single pass either way. */
     int dx_by_rows;
 } simdnorm_bwd_job;
 /* f32_norm_bwd_rows: rows [r0, r1) of a row-norm backward, in blocks of
@@ -401,8 +402,9 @@ typedef struct simdnorm_bwd_job {
  * from +0, are added as doubles into acc_g[j], acc_b[j] (the block's xhat
  * are the dx pass's). A block's rows stay in cache between their sums and
  * their dx: the column pass over the block writes dx as it goes, or (job
- * dx_by_rows) only reads, and dx follows row by row. Reads the rows of dy, x, gamma, mean, rstd; writes the rows of
- * dx; dx == dy with equal strides allowed. */
+ * dx_by_rows) only reads, and dx follows row by row. Reads the rows of dy,
+ * x, gamma, mean, rstd; writes the rows of dx; dx == dy with equal strides
+ * allowed. */
 typedef void simdnorm_f32_norm_bwd_rows_kernel(const simdnorm_bwd_job *j, size_t r0, size_t r1);
 typedef simdnorm_f32_norm_bwd_rows_kernel *simdnorm_f32_norm_bwd_rows_fn;
 

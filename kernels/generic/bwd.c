@@ -404,6 +404,16 @@ static ALWAYS_INLINE void bwd_block_row(const simdnorm_bwd_job *jb, bwd_block *b
     bk->rstd[r] = jb->rstd[row];
 }
 
+/* dx of the block's row r (none where the job writes none), with its
+ * coefficients. */
+static ALWAYS_INLINE void bwd_block_row_dx(const simdnorm_bwd_job *jb, const bwd_block *bk,
+                                           size_t r, int has_gamma, int has_mean, int stream)
+{
+    if (bk->dx[r])
+        bwd_dx_span(jb->cols, bk->dy[r], bk->x[r], jb->gamma, bk->mean[r], bk->rstd[r],
+                    bk->w[r], bk->k[r], bk->o[r], bk->dx[r], has_gamma, has_mean, stream);
+}
+
 /* Columns [j, j + nv*VF_N) of the block's m rows (the last vector partial,
  * cl lanes): dx (with_dx), and the block's dgamma/dbeta float sums row by
  * row in order, then added as doubles into acc_g, acc_b. */
@@ -629,9 +639,8 @@ static ALWAYS_INLINE void norm_bwd_rows(const simdnorm_bwd_job *jb, size_t r0, s
                      has_mean, !jb->from_memory);
             simdnorm_bwd_coeffs(s[0], s[1], jb->inv_cols, (double)bk.rstd[r], &bk.w[r], &bk.k[r],
                                 &bk.o[r]);
-            if (!cols_pass && bk.dx[r]) /* no column sums: dx row by row, from L1 */
-                bwd_dx_span(n, bk.dy[r], bk.x[r], jb->gamma, bk.mean[r], bk.rstd[r], bk.w[r],
-                            bk.k[r], bk.o[r], bk.dx[r], has_gamma, has_mean, stream);
+            if (!cols_pass) /* no column sums: dx row by row, from L1 */
+                bwd_block_row_dx(jb, &bk, r, has_gamma, has_mean, stream);
         }
         if (!cols_pass)
             continue;
@@ -649,9 +658,7 @@ static ALWAYS_INLINE void norm_bwd_rows(const simdnorm_bwd_job *jb, size_t r0, s
             bwd_block_cols(jb, &bk, j, 1, n - j, has_gamma, has_mean, cols_dx, 0);
         if (!cols_dx)
             for (size_t r = 0; r < bk.m; r++)
-                if (bk.dx[r])
-                    bwd_dx_span(n, bk.dy[r], bk.x[r], jb->gamma, bk.mean[r], bk.rstd[r], bk.w[r],
-                                bk.k[r], bk.o[r], bk.dx[r], has_gamma, has_mean, stream);
+                bwd_block_row_dx(jb, &bk, r, has_gamma, has_mean, stream);
     }
 }
 

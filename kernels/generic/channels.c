@@ -239,7 +239,7 @@ static ALWAYS_INLINE void normalize_channels(size_t rows, size_t channels, const
      * offset in their pages, or in place), and from memory every load
      * waited for those stores (BatchNorm NHWC training, c = 1024, 64 MiB,
      * page-aligned x and y, AVX2, one thread, Zen 3, a /tmp throwaway, best
-     * of 6: 54.5 -> 35.9 ms, as with y 1 KiB further; a tile walked down
+     * of 6: 54.5 -> 36.9 ms, as with y 1 KiB further; a tile walked down
      * the rows was faster elsewhere: 1.08-1.42x the time in memory order
      * at bench/'s bn_{train,infer}_nhwc shapes). */
     const size_t tile_rows = channels <= tile                    ? rows
