@@ -915,52 +915,61 @@ static void case_f32_bwd_channel_sums(const simdnorm_kernels *k, const simdnorm_
         }
 }
 
+/* One shape of f32_bwd_dx_channels against the definition, and in place. */
+static void bwd_dx_channels_shape(const simdnorm_kernels *k, size_t ch, size_t rows,
+                                  size_t stride)
+{
+    const size_t len = (rows - 1) * stride + ch;
+    rng_seed(9300 + ch * 31 + rows);
+    guarded_buf dyb = guarded(len), xb = guarded(len), db = guarded(len);
+    guarded_buf pb = guarded(5 * ch);
+    fill_wide(dyb.p, len);
+    fill_bwd(xb.p, len, 2.0);
+    fill_bwd(pb.p, 5 * ch, 1.0);
+    if (len > 4)
+        xb.p[len / 2] = -INFINITY;
+    const float *mean = pb.p, *rstd = pb.p + ch, *w = pb.p + 2 * ch, *kk = pb.p + 3 * ch,
+                *o = pb.p + 4 * ch;
+    for (size_t i = 0; i < len; i++)
+        db.p[i] = from_bits(SENTINEL_BITS);
+    k->f32_bwd_dx_channels(rows, ch, dyb.p, xb.p, stride, mean, rstd, w, kk, o, db.p);
+    size_t bad = 0;
+    for (size_t i = 0; i < len; i++) {
+        const size_t c = i % stride;
+        const uint32_t want =
+            c >= ch ? SENTINEL_BITS
+                    : fbits(bwd_dx_def(dyb.p[i], xb.p[i], 1.0f, mean[c], rstd[c], w[c],
+                                       kk[c], o[c], 1));
+        bad += fbits(db.p[i]) != want;
+    }
+    CHECK(bad == 0, "rows %zu channels %zu: %zu of dx differ from the definition", rows,
+          ch, bad);
+    float *ip = malloc(len * sizeof(float));
+    memcpy(ip, dyb.p, len * sizeof(float));
+    k->f32_bwd_dx_channels(rows, ch, ip, xb.p, stride, mean, rstd, w, kk, o, ip);
+    for (size_t i = 0; i < len; i++)
+        if (i % stride >= ch)
+            ip[i] = from_bits(SENTINEL_BITS);
+    CHECK(memcmp(ip, db.p, len * sizeof(float)) == 0,
+          "rows %zu channels %zu: in place differs", rows, ch);
+    free(ip);
+    guarded_buf bufs[] = {dyb, xb, db, pb};
+    for (size_t i = 0; i < 4; i++)
+        guarded_free(bufs[i]);
+}
+
 static void case_f32_bwd_dx_channels(const simdnorm_kernels *k, const simdnorm_kernels *ref)
 {
     (void)ref;
     static const size_t chans[] = {1, 3, 8, 15, 16, 17, 33, 63, 64, 65, 70, 129, 257};
     static const size_t rows_[] = {1, 2, 5, 33};
     for (size_t ci = 0; ci < sizeof chans / sizeof *chans; ci++)
-        for (size_t ri = 0; ri < sizeof rows_ / sizeof *rows_; ri++) {
-            const size_t ch = chans[ci], rows = rows_[ri], stride = ch + ri;
-            const size_t len = (rows - 1) * stride + ch;
-            rng_seed(9300 + ch * 31 + rows);
-            guarded_buf dyb = guarded(len), xb = guarded(len), db = guarded(len);
-            guarded_buf pb = guarded(5 * ch);
-            fill_wide(dyb.p, len);
-            fill_bwd(xb.p, len, 2.0);
-            fill_bwd(pb.p, 5 * ch, 1.0);
-            if (len > 4)
-                xb.p[len / 2] = -INFINITY;
-            const float *mean = pb.p, *rstd = pb.p + ch, *w = pb.p + 2 * ch, *kk = pb.p + 3 * ch,
-                        *o = pb.p + 4 * ch;
-            for (size_t i = 0; i < len; i++)
-                db.p[i] = from_bits(SENTINEL_BITS);
-            k->f32_bwd_dx_channels(rows, ch, dyb.p, xb.p, stride, mean, rstd, w, kk, o, db.p);
-            size_t bad = 0;
-            for (size_t i = 0; i < len; i++) {
-                const size_t c = i % stride;
-                const uint32_t want =
-                    c >= ch ? SENTINEL_BITS
-                            : fbits(bwd_dx_def(dyb.p[i], xb.p[i], 1.0f, mean[c], rstd[c], w[c],
-                                               kk[c], o[c], 1));
-                bad += fbits(db.p[i]) != want;
-            }
-            CHECK(bad == 0, "rows %zu channels %zu: %zu of dx differ from the definition", rows,
-                  ch, bad);
-            float *ip = malloc(len * sizeof(float));
-            memcpy(ip, dyb.p, len * sizeof(float));
-            k->f32_bwd_dx_channels(rows, ch, ip, xb.p, stride, mean, rstd, w, kk, o, ip);
-            for (size_t i = 0; i < len; i++)
-                if (i % stride >= ch)
-                    ip[i] = from_bits(SENTINEL_BITS);
-            CHECK(memcmp(ip, db.p, len * sizeof(float)) == 0,
-                  "rows %zu channels %zu: in place differs", rows, ch);
-            free(ip);
-            guarded_buf bufs[] = {dyb, xb, db, pb};
-            for (size_t i = 0; i < 4; i++)
-                guarded_free(bufs[i]);
-        }
+        for (size_t ri = 0; ri < sizeof rows_ / sizeof *rows_; ri++)
+            bwd_dx_channels_shape(k, chans[ci], rows_[ri], chans[ci] + ri);
+    /* rows within a tile of a multiple of 4 KiB apart: in memory order */
+    bwd_dx_channels_shape(k, 129, 33, 1000);
+    bwd_dx_channels_shape(k, 129, 33, 1024);
+    bwd_dx_channels_shape(k, 129, 33, 1025);
 }
 
 /* The row-norm backward: every variant (LayerNorm/RMSNorm, gamma, dx,
@@ -1677,7 +1686,9 @@ static void half_bwd_families_case(const simdnorm_kernels *k, int s, int which)
     const uint16_t sentinel = 0x1234;
     for (size_t ci = 0; ci < sizeof chans / sizeof *chans; ci++)
         for (size_t ri = 0; ri < sizeof rows_ / sizeof *rows_; ri++) {
-            const size_t ch = chans[ci], rows = rows_[ri], stride = ch + ri * 3;
+            /* dx of 129 channels, 33 rows 4 KiB apart: in memory order */
+            const size_t ch = chans[ci], rows = rows_[ri],
+                         stride = which == 4 && ch == 129 && ri == 2 ? 2048 : ch + ri * 3;
             const size_t len = (rows - 1) * stride + ch;
             rng_seed(6400 + ch * 31 + rows + (size_t)which);
             guarded_h db = guarded16(len), xb = guarded16(len), ob = guarded16(len);
