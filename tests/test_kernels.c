@@ -221,6 +221,8 @@ static void for_channel_shapes(void (*fn)(const simdnorm_kernels *, const simdno
     /* rows 4 KiB apart (float; 16-bit: 2048): taken in memory order */
     fn(k, ref, 20, 100, 1024);
     fn(k, ref, 20, 100, 2048);
+    fn(k, ref, 20, 100, 1000); /* one row apart within a tile */
+    fn(k, ref, 20, 100, 512);  /* two rows apart */
 }
 
 static int same_double(double a, double b)

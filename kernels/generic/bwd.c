@@ -365,9 +365,9 @@ void SIMDNORM_SKERNEL(bwd_dx_channels)(size_t rows, size_t channels, const sx *d
     /* A tile walks CH_NRM_TILE_ROWS rows (the normalize's walk, the same
      * shape of work; a tile walked down all rows of the call took up to
      * 1.35x the time at bench/'s {bn,gn}_bwd_nhwc shapes, geomean 1.1x:
-     * python3 bench/ab.py), and rows
-     * lying within a tile's width of a multiple of 4 KiB from the next go
-     * one at a time, in memory order: a tile walked down them loaded each
+     * python3 bench/ab.py), and rows that alias (rows_alias_4k: one or
+     * two rows apart within a tile's width of a multiple of 4 KiB) go one
+     * at a time, in memory order: a tile walked down them loaded each
      * row's dy and x at nearly the offset modulo 4 KiB of the dx just
      * stored above it (4K aliasing where dy, x and dx share their page
      * offset, or in place), and those loads waited for the stores.
@@ -376,11 +376,11 @@ void SIMDNORM_SKERNEL(bwd_dx_channels)(size_t rows, size_t channels, const sx *d
      * 33.2 -> 19.6, c = 2048 32.7 -> 19.2, c = 1000 32.8 -> 22.9. Rows of
      * one tile or less still take one walk. Same bits: every element's
      * operations are unchanged. */
-    const size_t tile = (size_t)BWD_CH_VECS * VF_N, sb = (stride * sizeof(sx)) % 4096,
-                 tb = tile * sizeof(sx);
-    const size_t step = channels <= tile                 ? rows
-                        : sb < tb || 4096 - sb < tb      ? 1
-                                                         : (size_t)CH_NRM_TILE_ROWS;
+    const size_t tile = (size_t)BWD_CH_VECS * VF_N;
+    const size_t step = channels <= tile ? rows
+                        : rows_alias_4k(stride * sizeof(sx), tile * sizeof(sx))
+                            ? 1
+                            : (size_t)CH_NRM_TILE_ROWS;
     if (step >= rows) {
         bwd_dx_channels_rows(rows, channels, dy, x, stride, mean, rstd, w, k, o, dx);
         return;

@@ -233,18 +233,19 @@ static ALWAYS_INLINE void normalize_channels(size_t rows, size_t channels, const
                                              int act, int stream)
 {
     const size_t tile = (size_t)VF_N * CH_NRM_VECS;
-    /* Rows a multiple of 4 KiB apart go in memory order: a tile walked
-     * down them loaded each row's x at the offset modulo 4 KiB of the y
-     * just stored above it (4K aliasing where x and y start at the same
-     * offset in their pages, or in place), and from memory every load
-     * waited for those stores (BatchNorm NHWC training, c = 1024, 64 MiB,
-     * page-aligned x and y, AVX2, one thread, Zen 3, a /tmp throwaway, best
-     * of 6: 54.5 -> 36.9 ms, as with y 1 KiB further; a tile walked down
-     * the rows was faster elsewhere: 1.08-1.42x the time in memory order
-     * at bench/'s bn_{train,infer}_nhwc shapes). */
-    const size_t tile_rows = channels <= tile                    ? rows
-                             : (stride * sizeof(sx)) % 4096 == 0 ? 1
-                                                                 : CH_NRM_TILE_ROWS;
+    /* Rows that alias (rows_alias_4k) go in memory order: a tile walked
+     * down them loaded each row's x at nearly the offset modulo 4 KiB of
+     * the y just stored above it, and from memory every load waited for
+     * those stores (BatchNorm NHWC training, c = 1024, 64 MiB, page-aligned
+     * x and y, AVX2, one thread, Zen 3, a /tmp throwaway, best of 6: 54.5
+     * -> 36.9 ms; inference, 32x{512,1000}x(196x1024/c), 25 MiB: 3.9 /
+     * 4.7 -> see CHANGELOG); a tile walked down the rows was faster
+     * elsewhere: 1.08-1.42x the time in memory order at bench/'s
+     * bn_{train,infer}_nhwc shapes. */
+    const size_t tile_rows = channels <= tile ? rows
+                             : rows_alias_4k(stride * sizeof(sx), tile * sizeof(sx))
+                                 ? 1
+                                 : CH_NRM_TILE_ROWS;
     for (size_t r0 = 0; r0 < rows; r0 += tile_rows) {
         const size_t rn = rows - r0 < tile_rows ? rows - r0 : tile_rows;
         for (size_t c = 0; c < channels; c += tile) {

@@ -61,6 +61,22 @@ static ALWAYS_INLINE size_t lanes_in_reg(size_t j, size_t r, size_t width)
     return r <= j * width ? 0 : r - j * width >= width ? width : r - j * width;
 }
 
+/* Whether a tile of tile_bytes walked down rows stride_bytes apart would
+ * load a row at nearly the offset modulo 4 KiB of the row one or two above
+ * it, just stored (4K aliasing wherever the tensors share their page
+ * offset, or in place): the channel kernels then go in memory order (row
+ * by row). Rows 1000, 1024 (one apart) and 512 floats (two apart) alias;
+ * 256 floats alias four rows apart, where the stores have drained. */
+static ALWAYS_INLINE int rows_alias_4k(size_t stride_bytes, size_t tile_bytes)
+{
+    for (size_t k = 1; k <= 2; k++) {
+        const size_t d = k * stride_bytes % 4096;
+        if (d < tile_bytes || 4096 - d < tile_bytes)
+            return 1;
+    }
+    return 0;
+}
+
 /* Short rows (VF_N <= n <= 2 * SIMDNORM_LANES; AVX2 and AVX-512, whose
  * vectors hold at least 8 floats): every canonical lane holds at most two of
  * the row's elements, so a row is at most SHORT_VMAX vectors and the row
