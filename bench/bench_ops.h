@@ -195,8 +195,10 @@ inline std::vector<Shape> shapes(bool full)
     struct Bn {
         size_t n, c, s;
     };
+    // (32, 1024, 196): NHWC rows of 4 KiB in page-aligned buffers, where a
+    // tile of channels walked down the rows aliased (CHANGELOG).
     std::vector<Bn> bn = {{32, 64, 3136}, {32, 256, 196}, {256, 512, 1}, {2, 64, 3136},
-                          {1, 256, 196}, {8, 3, 50176}};
+                          {1, 256, 196}, {8, 3, 50176}, {32, 1024, 196}};
     if (full)
         bn.insert(bn.end(), {{8, 64, 3136}, {8, 256, 196}, {4096, 512, 1}, {64, 1000, 1}, {32, 17, 49}});
     for (Op op : {Op::BnTrainNchw, Op::BnTrainNhwc, Op::BnInferNchw, Op::BnInferNhwc, Op::BnBwdNchw,

@@ -738,18 +738,23 @@ static void nhwc_normalize_range(void *ctx, size_t p0, size_t p1)
                                        done * c, c, t->shift, t->scale, t->offset, t->act);
 }
 
-/* Training, NHWC: 0 if the scratch could not be allocated (the caller
- * then takes run_nhwc, the same bits on one thread). */
+/* Training, NHWC, and inference of rows wider than a chunk (run()): 0 if
+ * the scratch could not be allocated (the caller then takes run_nhwc, the
+ * same bits on one thread). Inference takes no statistics: each channel's
+ * plan is infer_channel's, and the normalize is the same pass over whole
+ * rows. */
 static int train_nhwc(const simdnorm_kernels *k, const bn_call *a, size_t bytes)
 {
     const size_t rows = a->n * a->spatial, c = a->c;
+    const int infer = !a->train;
     nhwc_train t = {k, a, rows, 1, 0, NULL, NULL, NULL, NULL, NULL, NULL,
                     NULL, NULL, NULL, a->act};
     /* threads: by samples, or by units of channels when the samples are
      * fewer than the threads */
     const size_t units = (c + BN_NHWC_UNIT - 1) / BN_NHWC_UNIT;
-    const int nt = a->given ? 1
-                            : simdnorm_threads_for(bytes, a->n > units ? a->n : units);
+    const int nt = a->given || infer
+                       ? 1
+                       : simdnorm_threads_for(bytes, a->n > units ? a->n : units);
     size_t slots = 0;
     if (nt > 1 && a->n >= (size_t)nt) {
         t.nt = (size_t)nt;
@@ -775,7 +780,9 @@ static int train_nhwc(const simdnorm_kernels *k, const bn_call *a, size_t bytes)
     t.offset = t.scale + nf;
     t.level = (unsigned char *)(t.offset + nf);
 
-    if (a->given) {
+    if (infer) {
+        /* no statistics */
+    } else if (a->given) {
         for (size_t ch = 0; ch < c; ch++) {
             t.mean[ch] = a->given[ch].mean;
             t.m2[ch] = a->given[ch].m2;
@@ -810,7 +817,7 @@ static int train_nhwc(const simdnorm_kernels *k, const bn_call *a, size_t bytes)
     for (size_t ch = 0; ch < c; ch++) {
         const simdnorm_moments m = {a->given ? a->given[ch].count : (double)rows, t.mean[ch],
                                     t.m2[ch]};
-        const simdnorm_norm_plan p = train_channel(a, ch, m);
+        const simdnorm_norm_plan p = infer ? infer_channel(a, ch) : train_channel(a, ch, m);
         t.shift[ch] = p.shift;
         t.scale[ch] = p.scale;
         t.offset[ch] = p.offset;
@@ -826,7 +833,7 @@ static int train_nhwc(const simdnorm_kernels *k, const bn_call *a, size_t bytes)
             for (size_t j = 0; j < cw; j++) {
                 const simdnorm_moments m = {a->given ? a->given[c0 + j].count : (double)rows,
                                             t.mean[c0 + j], t.m2[c0 + j]};
-                p[j] = train_plan(a, c0 + j, m);
+                p[j] = infer ? infer_channel(a, c0 + j) : train_plan(a, c0 + j, m);
             }
             nhwc_half_slow_chunk(k, a, c0, cw, t.shift + c0, t.scale + c0, t.offset + c0, p);
         }
@@ -868,7 +875,7 @@ static int train_nhwc(const simdnorm_kernels *k, const bn_call *a, size_t bytes)
         for (size_t ch = 0; ch < c; ch++) {
             const simdnorm_moments m = {a->given ? a->given[ch].count : (double)rows,
                                         t.mean[ch], t.m2[ch]};
-            const simdnorm_norm_plan p = train_plan(a, ch, m);
+            const simdnorm_norm_plan p = infer ? infer_channel(a, ch) : train_plan(a, ch, m);
             if (!p.fast)
                 simdnorm_normalize_slow(&p, rows, a->x + ch, c, a->gamma, a->beta, ch,
                                         a->y + ch, c);
@@ -983,7 +990,11 @@ static void run(bn_call *a)
     a->stream = simdnorm_from_memory(a->n * a->c * a->spatial, es);
     const size_t c = a->c, unit = a->nhwc ? BN_NHWC_MIN_CHANNELS : 1;
     const size_t bytes = a->n * a->spatial * c * es * (a->train ? 3 : 2);
-    if (a->train && a->nhwc && train_nhwc(k, a, bytes))
+    /* NHWC inference of rows wider than a chunk takes train_nhwc's
+     * normalize too: run_nhwc's chunks of BN_CHUNK channels each walked all
+     * rows, reading a slice of every row per pass (32x1024x14x14, Zen 3
+     * AVX2: 0.5-0.6x oneDNN's speed, in CHANGELOG) */
+    if (a->nhwc && (a->train || c > BN_CHUNK) && train_nhwc(k, a, bytes))
         return;
     bn_split sp = {k, a, unit};
     /* at most c / unit threads: a short last unit gets none of its own */

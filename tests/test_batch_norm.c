@@ -558,18 +558,21 @@ static void case_nan_inf_channels(void)
  * |mean| >= 2^103 and x near -FLT_MAX (x - mean overflows a float). */
 static void case_slow_channels(void)
 {
+    /* 300 channels: NHWC rows wider than a chunk (256) take the whole-row
+     * normalize in inference as in training */
+    for (int wide = 0; wide < 2; wide++)
     for (int layout = 0; layout < 2; layout++)
         for (int e = 0; e < 2; e++) {
             bn_problem p = {0};
             p.layout = layout ? SIMDNORM_NHWC : SIMDNORM_NCHW;
             p.n = 2;
-            p.c = 12;
+            p.c = wide ? 300 : 12;
             p.spatial = 37;
             p.train = 1;
             p.gamma = p.beta = p.save = p.running = 1;
             p.eps = e ? 1e-5f : 0.0f;
             p.momentum = 0.5f;
-            rng_seed(1100 + layout);
+            rng_seed(1100 + layout + 10 * wide);
             bn_inputs in = make_inputs(&p, 0.0, 1.0);
             for (size_t i = 0; i < p.n; i++)
                 for (size_t k = 0; k < p.spatial; k++) {
