@@ -195,7 +195,13 @@ static simdnorm_status norm_bwd(int rms, int storage, size_t rows, size_t cols, 
      * 11.5-12.0, 512 10.5-10.7 / 11.3-11.5 - hence 4 KiB. In cache the
      * column pass is the faster (4 MiB: 0.45-0.47 / 0.49-0.55 ms at 768,
      * 1000 and 4096 columns; 0.59 either way where rows alias): the row
-     * pass reads each of the block's rows a third time. */
+     * pass reads each of the block's rows a third time. In cache, rows
+     * that alias still cost (4097 columns at 4 MiB, dy, x, dx at one page
+     * offset: 0.80 ms; dx 256 bytes further 0.62, all three apart 0.53):
+     * about two thirds the dx stores against the next rows' loads, the
+     * rest the block's 8 rows x 3 tensors in the same L1 sets. Loading row
+     * r + 1 before row r's stores, or holding a narrow tile's dx for the
+     * next tile, ran slower (narrow tiles revisit the evicted lines). */
     c.job.dx_by_rows = dx && c.job.from_memory && cols * es >= 4096;
     simdnorm_status ret = SIMDNORM_OK;
     /* every floating-point operation under the canonical environment (a
