@@ -738,6 +738,15 @@ static void nhwc_normalize_range(void *ctx, size_t p0, size_t p1)
                                        done * c, c, t->shift, t->scale, t->offset, t->act);
 }
 
+/* Channel ch's moments in train_nhwc's scratch (or the given ones' count). */
+static simdnorm_moments nhwc_moments(const nhwc_train *t, size_t ch)
+{
+    const bn_call *a = t->a;
+    const simdnorm_moments m = {a->given ? a->given[ch].count : (double)t->rows, t->mean[ch],
+                                t->m2[ch]};
+    return m;
+}
+
 /* Training, NHWC, and inference of rows wider than a chunk (run()): 0 if
  * the scratch could not be allocated (the caller then takes run_nhwc, the
  * same bits on one thread). Inference takes no statistics: each channel's
@@ -815,9 +824,8 @@ static int train_nhwc(const simdnorm_kernels *k, const bn_call *a, size_t bytes)
 
     int any_slow = 0;
     for (size_t ch = 0; ch < c; ch++) {
-        const simdnorm_moments m = {a->given ? a->given[ch].count : (double)rows, t.mean[ch],
-                                    t.m2[ch]};
-        const simdnorm_norm_plan p = infer ? infer_channel(a, ch) : train_channel(a, ch, m);
+        const simdnorm_norm_plan p =
+            infer ? infer_channel(a, ch) : train_channel(a, ch, nhwc_moments(&t, ch));
         t.shift[ch] = p.shift;
         t.scale[ch] = p.scale;
         t.offset[ch] = p.offset;
@@ -830,11 +838,9 @@ static int train_nhwc(const simdnorm_kernels *k, const bn_call *a, size_t bytes)
         simdnorm_norm_plan p[BN_CHUNK];
         for (size_t c0 = 0; c0 < c; c0 += BN_CHUNK) {
             const size_t cw = c - c0 < BN_CHUNK ? c - c0 : BN_CHUNK;
-            for (size_t j = 0; j < cw; j++) {
-                const simdnorm_moments m = {a->given ? a->given[c0 + j].count : (double)rows,
-                                            t.mean[c0 + j], t.m2[c0 + j]};
-                p[j] = infer ? infer_channel(a, c0 + j) : train_plan(a, c0 + j, m);
-            }
+            for (size_t j = 0; j < cw; j++)
+                p[j] = infer ? infer_channel(a, c0 + j)
+                             : train_plan(a, c0 + j, nhwc_moments(&t, c0 + j));
             nhwc_half_slow_chunk(k, a, c0, cw, t.shift + c0, t.scale + c0, t.offset + c0, p);
         }
         if (mem != (void *)stack)
@@ -873,9 +879,8 @@ static int train_nhwc(const simdnorm_kernels *k, const bn_call *a, size_t bytes)
 
     if (any_slow) {
         for (size_t ch = 0; ch < c; ch++) {
-            const simdnorm_moments m = {a->given ? a->given[ch].count : (double)rows,
-                                        t.mean[ch], t.m2[ch]};
-            const simdnorm_norm_plan p = infer ? infer_channel(a, ch) : train_plan(a, ch, m);
+            const simdnorm_norm_plan p =
+                infer ? infer_channel(a, ch) : train_plan(a, ch, nhwc_moments(&t, ch));
             if (!p.fast)
                 simdnorm_normalize_slow(&p, rows, a->x + ch, c, a->gamma, a->beta, ch,
                                         a->y + ch, c);

@@ -374,17 +374,10 @@ void SIMDNORM_SKERNEL(bwd_dx_channels)(size_t rows, size_t channels, const sx *d
      * BatchNorm NHWC backward, 64 MiB of x, page-aligned buffers, one
      * thread, AVX2, Zen 3 (a /tmp throwaway, best of 6), ms: c = 1024
      * 33.2 -> 19.6, c = 2048 32.7 -> 19.2, c = 1000 32.8 -> 22.9. Rows of
-     * one tile or less still take one walk. Same bits: every element's
+     * one tile or less take one walk (channel_walk_rows). Same bits: every element's
      * operations are unchanged. */
-    const size_t tile = (size_t)BWD_CH_VECS * VF_N;
-    const size_t step = channels <= tile ? rows
-                        : rows_alias_4k(stride * sizeof(sx), tile * sizeof(sx))
-                            ? 1
-                            : (size_t)CH_NRM_TILE_ROWS;
-    if (step >= rows) {
-        bwd_dx_channels_rows(rows, channels, dy, x, stride, mean, rstd, w, k, o, dx);
-        return;
-    }
+    const size_t step = channel_walk_rows(rows, channels, stride, (size_t)BWD_CH_VECS * VF_N,
+                                          sizeof(sx), CH_NRM_TILE_ROWS);
     for (size_t r0 = 0; r0 < rows; r0 += step) {
         const size_t at = r0 * stride;
         bwd_dx_channels_rows(rows - r0 < step ? rows - r0 : step, channels, dy + at, x + at,

@@ -238,14 +238,13 @@ static ALWAYS_INLINE void normalize_channels(size_t rows, size_t channels, const
      * the y just stored above it, and from memory every load waited for
      * those stores (BatchNorm NHWC training, c = 1024, 64 MiB, page-aligned
      * x and y, AVX2, one thread, Zen 3, a /tmp throwaway, best of 6: 54.5
-     * -> 36.9 ms; inference, 32x{512,1000}x(196x1024/c), 25 MiB: 3.9 /
-     * 4.7 -> see CHANGELOG); a tile walked down the rows was faster
+     * -> 36.9 ms; inference, 32 x {512, 1000} x (196*1024/c), 25 MiB,
+     * with the whole-row inference: 3.94 / 4.68 -> 1.94 / 1.87 ms); a tile
+     * walked down the rows was faster
      * elsewhere: 1.08-1.42x the time in memory order at bench/'s
      * bn_{train,infer}_nhwc shapes. */
-    const size_t tile_rows = channels <= tile ? rows
-                             : rows_alias_4k(stride * sizeof(sx), tile * sizeof(sx))
-                                 ? 1
-                                 : CH_NRM_TILE_ROWS;
+    const size_t tile_rows =
+        channel_walk_rows(rows, channels, stride, tile, sizeof(sx), CH_NRM_TILE_ROWS);
     for (size_t r0 = 0; r0 < rows; r0 += tile_rows) {
         const size_t rn = rows - r0 < tile_rows ? rows - r0 : tile_rows;
         for (size_t c = 0; c < channels; c += tile) {

@@ -77,6 +77,18 @@ static ALWAYS_INLINE int rows_alias_4k(size_t stride_bytes, size_t tile_bytes)
     return 0;
 }
 
+/* Rows a tile of tile elements (es bytes each) walks before the next tile
+ * in the channel kernels: all of them where the rows are one tile or less,
+ * one (memory order) where rows alias, else tile_rows (the ISA's
+ * CH_NRM_TILE_ROWS). */
+static ALWAYS_INLINE size_t channel_walk_rows(size_t rows, size_t channels, size_t stride,
+                                              size_t tile, size_t es, size_t tile_rows)
+{
+    return channels <= tile                            ? rows
+           : rows_alias_4k(stride * es, tile * es)     ? 1
+                                                       : tile_rows;
+}
+
 /* Short rows (VF_N <= n <= 2 * SIMDNORM_LANES; AVX2 and AVX-512, whose
  * vectors hold at least 8 floats): every canonical lane holds at most two of
  * the row's elements, so a row is at most SHORT_VMAX vectors and the row
