@@ -415,15 +415,24 @@ void run_f32_bwd_dx(State &st, const K *k, const Span &s)
     set_counters(st, 4 * s.n, s.n);
 }
 
-void run_f32_bwd_channel_sums(State &st, const K *k, const Channels &s)
+void run_bwd_channel_sums_with(State &st, simdnorm_f32_bwd_channel_sums_fn fn, const Channels &s)
 {
     Buffers &m = buffers();
     for (auto _ : st) {
-        k->f32_bwd_channel_sums(s.rows, s.channels, m.r, m.x, s.channels, m.shift, m.scale, m.s1,
-                                m.s2);
+        fn(s.rows, s.channels, m.r, m.x, s.channels, m.shift, m.scale, m.s1, m.s2);
         benchmark::ClobberMemory();
     }
     set_counters(st, 2 * s.elems(), s.elems());
+}
+
+void run_f32_bwd_channel_sums(State &st, const K *k, const Channels &s)
+{
+    run_bwd_channel_sums_with(st, k->f32_bwd_channel_sums, s);
+}
+
+void run_f32_bwd_channel_sums_seq(State &st, const K *k, const Channels &s)
+{
+    run_bwd_channel_sums_with(st, k->f32_bwd_channel_sums_seq, s);
 }
 
 void run_f32_bwd_dx_channels(State &st, const K *k, const Channels &s)
@@ -761,16 +770,24 @@ void set_counters_bytes(benchmark::State &st, size_t bytes, size_t elems)
         }                                                                                       \
         set_counters_bytes(st, 6 * s.n, s.n);                                                   \
     }                                                                                           \
-    void run_##S##_bwd_channel_sums(State &st, const K *k, const Channels &s)                   \
+    void run_##S##_bwd_channel_sums_with(State &st, simdnorm_##S##_bwd_channel_sums_fn fn,      \
+                                         const K *k, const Channels &s)                         \
     {                                                                                           \
         HalfBuffers &h = half_##S(k);                                                           \
         Buffers &m = buffers();                                                                 \
         for (auto _ : st) {                                                                     \
-            k->S##_bwd_channel_sums(s.rows, s.channels, h.r, h.x, s.channels, m.shift, m.scale, \
-                                    m.s1, m.s2);                                                \
+            fn(s.rows, s.channels, h.r, h.x, s.channels, m.shift, m.scale, m.s1, m.s2);         \
             benchmark::ClobberMemory();                                                         \
         }                                                                                       \
         set_counters_bytes(st, 4 * s.elems(), s.elems());                                       \
+    }                                                                                           \
+    void run_##S##_bwd_channel_sums(State &st, const K *k, const Channels &s)                   \
+    {                                                                                           \
+        run_##S##_bwd_channel_sums_with(st, k->S##_bwd_channel_sums, k, s);                     \
+    }                                                                                           \
+    void run_##S##_bwd_channel_sums_seq(State &st, const K *k, const Channels &s)               \
+    {                                                                                           \
+        run_##S##_bwd_channel_sums_with(st, k->S##_bwd_channel_sums_seq, k, s);                 \
     }                                                                                           \
     void run_##S##_bwd_dx_channels(State &st, const K *k, const Channels &s)                    \
     {                                                                                           \

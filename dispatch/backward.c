@@ -316,7 +316,8 @@ typedef struct bn_bwd_ctx {
     size_t g0, height;
     const double *given1, *given2;
     double *nodes1, *nodes2;
-    /* NCHW planes' sums: in order (f32_bwd_sums_seq) for a call from memory */
+    /* a call from memory: the NCHW planes' sums in order (f32_bwd_sums_seq),
+     * NHWC samples' in blocks of rows (f32_bwd_channel_sums_seq) */
     int seq;
 } bn_bwd_ctx;
 
@@ -498,7 +499,7 @@ static void bn_bwd_nhwc_body(void *ctx, size_t u0, size_t u1)
             } else {
                 simdnorm_bwd_channel_sums_st(c->k, c->storage, c->spatial, nc, c->dy, c->x,
                                              s * sample + c0, cc, c->mean + c0, c->rstd + c0,
-                                             c->p1 + d * cc + c0, c->p2 + d * cc + c0);
+                                             c->p1 + d * cc + c0, c->p2 + d * cc + c0, c->seq);
             }
             s += (size_t)1 << lev;
             for (unsigned m = simdnorm_tree_push(&t, gs, lev); m > 0; m--, d--) {

@@ -620,7 +620,8 @@ typedef struct gn_bwd {
     float *pk, *po;                /* NCHW phased [pairs]: k, o */
     unsigned char *slow;           /* phased [pairs]: the pair takes gn_dx_slow */
     size_t gpu, units, npiece;
-    /* NCHW planes' sums: in order (f32_bwd_sums_seq) for a call from memory */
+    /* a call from memory: the NCHW planes' sums in order (f32_bwd_sums_seq),
+     * NHWC channels' in blocks of rows (f32_bwd_channel_sums_seq) */
     int seq;
     /* dy, x, dx: float32 (0) or 16-bit (1 bf16, 2 f16: the pointers hold
      * 16-bit elements, read and written by the storage's kernels) */
@@ -816,7 +817,7 @@ static void bwd_nhwc_units(void *ctx, size_t u0, size_t u1)
         const size_t off = i * b->sp * c + cb;
         bwd_nhwc_fill(b, i, cb, cb + nc);
         simdnorm_bwd_channel_sums_st(b->k, b->storage, b->sp, nc, b->dy, b->x, off, c, b->cm + q,
-                                     b->cr + q, b->s1 + q, b->s2 + q);
+                                     b->cr + q, b->s1 + q, b->s2 + q, b->seq);
         if (!b->dx)
             continue;
         unsigned char slow[GN_CHUNK]; /* g1 - g0 <= GN_CHUNK (gn_backward) */
@@ -842,7 +843,7 @@ static void bwd_nhwc_chunks(void *ctx, size_t u0, size_t u1)
         const size_t off = i * b->sp * c + cb;
         bwd_nhwc_fill(b, i, cb, cb + nc);
         simdnorm_bwd_channel_sums_st(b->k, b->storage, b->sp, nc, b->dy, b->x, off, c, b->cm + q,
-                                     b->cr + q, b->s1 + q, b->s2 + q);
+                                     b->cr + q, b->s1 + q, b->s2 + q, b->seq);
     }
 }
 

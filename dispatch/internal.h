@@ -736,21 +736,25 @@ static inline void simdnorm_bwd_dx_st(const simdnorm_kernels *k, int storage, si
         k->f16_bwd_dx(n, (const simdnorm_f16 *)dy + off, (const simdnorm_f16 *)x + off, gamma,
                       mean, rstd, w, kk, o, (simdnorm_f16 *)dx + off);
 }
+/* seq: the form for tensors from memory (f32_bwd_channel_sums_seq). */
 static inline void simdnorm_bwd_channel_sums_st(const simdnorm_kernels *k, int storage,
                                                 size_t rows, size_t channels, const void *dy,
                                                 const void *x, size_t off, size_t stride,
                                                 const float *mean, const float *rstd, double *s1,
-                                                double *s2)
+                                                double *s2, int seq)
 {
     if (storage == 0)
-        k->f32_bwd_channel_sums(rows, channels, (const float *)dy + off, (const float *)x + off,
-                                stride, mean, rstd, s1, s2);
+        (seq ? k->f32_bwd_channel_sums_seq : k->f32_bwd_channel_sums)(
+            rows, channels, (const float *)dy + off, (const float *)x + off, stride, mean, rstd,
+            s1, s2);
     else if (storage == 1)
-        k->bf16_bwd_channel_sums(rows, channels, (const simdnorm_bf16 *)dy + off,
-                                 (const simdnorm_bf16 *)x + off, stride, mean, rstd, s1, s2);
+        (seq ? k->bf16_bwd_channel_sums_seq : k->bf16_bwd_channel_sums)(
+            rows, channels, (const simdnorm_bf16 *)dy + off, (const simdnorm_bf16 *)x + off,
+            stride, mean, rstd, s1, s2);
     else
-        k->f16_bwd_channel_sums(rows, channels, (const simdnorm_f16 *)dy + off,
-                                (const simdnorm_f16 *)x + off, stride, mean, rstd, s1, s2);
+        (seq ? k->f16_bwd_channel_sums_seq : k->f16_bwd_channel_sums)(
+            rows, channels, (const simdnorm_f16 *)dy + off, (const simdnorm_f16 *)x + off, stride,
+            mean, rstd, s1, s2);
 }
 static inline void simdnorm_bwd_dx_channels_st(const simdnorm_kernels *k, int storage, size_t rows,
                                                size_t channels, const void *dy, const void *x,

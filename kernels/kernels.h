@@ -353,6 +353,12 @@ typedef void simdnorm_f32_bwd_channel_sums_kernel(size_t rows, size_t channels,
                                                  size_t stride, const float *mean,
                                                  const float *rstd, double *s1, double *s2);
 typedef simdnorm_f32_bwd_channel_sums_kernel *simdnorm_f32_bwd_channel_sums_fn;
+/* f32_bwd_channel_sums_seq: f32_bwd_channel_sums, the same bits, for
+ * tensors from memory: rows of 2 KiB or more are read in blocks of a few
+ * rows, every channel's chain parked in s1/s2 between blocks, instead of
+ * each tile of channels walking down all the rows. */
+typedef simdnorm_f32_bwd_channel_sums_kernel simdnorm_f32_bwd_channel_sums_seq_kernel;
+typedef simdnorm_f32_bwd_channel_sums_fn simdnorm_f32_bwd_channel_sums_seq_fn;
 /* f32_bwd_dx_channels: the NHWC dx of a [rows, channels] matrix, each
  * element the f32_bwd_dx sequence (no gamma array) with its channel's
  * mean[c], rstd[c], w[c], k[c], o[c]. Writes only the dx elements named;
@@ -485,7 +491,7 @@ typedef simdnorm_f32_normalize_channels_fn simdnorm_f32_normalize_channels_strea
  *                          rows longer than a block)
  *   <s>_sumsq, <s>_sumsq_seq   as f32_sumsq, f32_sumsq_seq (RMSNorm's rows
  *                          longer than a block)
- *   <s>_bwd_sums(_seq), <s>_bwd_dx, <s>_bwd_channel_sums, <s>_bwd_dx_channels
+ *   <s>_bwd_sums(_seq), <s>_bwd_dx, <s>_bwd_channel_sums(_seq), <s>_bwd_dx_channels
  *                          as the f32_ families (dy, x, dx 16-bit; BatchNorm's
  *                          and GroupNorm's backward)
  *   <s>_channel_moments    as f32_channel_moments (each element widened to
@@ -542,6 +548,8 @@ typedef simdnorm_f32_normalize_channels_fn simdnorm_f32_normalize_channels_strea
                                                         const float *mean, const float *rstd,     \
                                                         double *s1, double *s2);                  \
     typedef simdnorm_##s##_bwd_channel_sums_kernel *simdnorm_##s##_bwd_channel_sums_fn;           \
+    typedef simdnorm_##s##_bwd_channel_sums_kernel simdnorm_##s##_bwd_channel_sums_seq_kernel;    \
+    typedef simdnorm_##s##_bwd_channel_sums_fn simdnorm_##s##_bwd_channel_sums_seq_fn;            \
     typedef void simdnorm_##s##_bwd_dx_channels_kernel(                                           \
         size_t rows, size_t channels, const T *dy, const T *x, size_t stride, const float *mean,  \
         const float *rstd, const float *w, const float *k, const float *o, T *dx);                \
@@ -580,6 +588,7 @@ SIMDNORM_HALF_TYPES_(f16, simdnorm_f16)
     X(a, s##_bwd_sums_seq)                                                    \
     X(a, s##_bwd_dx)                                                          \
     X(a, s##_bwd_channel_sums)                                                \
+    X(a, s##_bwd_channel_sums_seq)                                            \
     X(a, s##_bwd_dx_channels)                                                 \
     X(a, s##_channel_moments)                                                 \
     X(a, s##_normalize_channels)                                              \
@@ -613,6 +622,7 @@ SIMDNORM_HALF_TYPES_(f16, simdnorm_f16)
     X(a, f32_bwd_sums_seq)                                                    \
     X(a, f32_bwd_dx)                                                          \
     X(a, f32_bwd_channel_sums)                                                \
+    X(a, f32_bwd_channel_sums_seq)                                            \
     X(a, f32_bwd_dx_channels)                                                 \
     X(a, f32_norm_bwd_rows)                                                   \
     X(a, f32_bn_rows_nodes)                                                   \

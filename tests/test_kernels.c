@@ -874,47 +874,77 @@ static void case_f32_bwd_dx(const simdnorm_kernels *k, const simdnorm_kernels *r
     }
 }
 
-/* The NHWC kernels on [rows, channels] with a row stride > channels. */
-static void case_f32_bwd_channel_sums(const simdnorm_kernels *k, const simdnorm_kernels *ref)
+/* One shape of f32_bwd_channel_sums (seq 0) or f32_bwd_channel_sums_seq
+ * (1) against the definition. */
+static void bwd_channel_sums_shape(const simdnorm_kernels *k, int seq, size_t ch, size_t rows,
+                                   size_t stride)
 {
-    (void)ref;
+    const size_t len = (rows - 1) * stride + ch;
+    rng_seed(9200 + ch * 31 + rows);
+    guarded_buf dyb = guarded(len), xb = guarded(len), mb = guarded(ch), rb = guarded(ch);
+    fill_wide(dyb.p, len);
+    fill_bwd(xb.p, len, 2.0);
+    fill_bwd(mb.p, ch, 0.5);
+    for (size_t c = 0; c < ch; c++)
+        rb.p[c] = (float)(rng_unif() + 0.5);
+    double *s1 = malloc((ch + 1) * sizeof(double)), *s2 = malloc((ch + 1) * sizeof(double));
+    s1[ch] = s2[ch] = -1.0;
+    (seq ? k->f32_bwd_channel_sums_seq : k->f32_bwd_channel_sums)(rows, ch, dyb.p, xb.p, stride,
+                                                                  mb.p, rb.p, s1, s2);
+    size_t bad = 0;
+    for (size_t c = 0; c < ch; c++) {
+        double a1 = 0.0, a2 = 0.0;
+        for (size_t r = 0; r < rows; r++) {
+            const size_t i = r * stride + c;
+            const float xh = (xb.p[i] - mb.p[c]) * rb.p[c];
+            a1 = a1 + (double)dyb.p[i];
+            a2 = fma((double)dyb.p[i], (double)xh, a2);
+        }
+        bad += dbits(a1) != dbits(s1[c]) || dbits(a2) != dbits(s2[c]);
+    }
+    CHECK(bad == 0, "rows %zu channels %zu stride %zu: %zu channels' sums differ from the "
+          "definition", rows, ch, stride, bad);
+    CHECK(s1[ch] == -1.0 && s2[ch] == -1.0, "rows %zu channels %zu: written past the end", rows,
+          ch);
+    free(s1);
+    free(s2);
+    guarded_buf bufs[] = {dyb, xb, mb, rb};
+    for (size_t i = 0; i < 4; i++)
+        guarded_free(bufs[i]);
+}
+
+/* The NHWC kernels on [rows, channels] with a row stride > channels; the
+ * _seq form also on rows of 2 KiB and more (strides of 512 floats and
+ * up), where tiles walk blocks of rows (bwd.c, SUM_SEQ_ROWS), with row
+ * counts below, at and past a block. */
+static void bwd_channel_sums_case(const simdnorm_kernels *k, int seq)
+{
     static const size_t chans[] = {1, 3, 8, 15, 16, 17, 33, 63, 64, 65, 70, 129, 257};
     static const size_t rows_[] = {1, 2, 5, 33};
     for (size_t ci = 0; ci < sizeof chans / sizeof *chans; ci++)
         for (size_t ri = 0; ri < sizeof rows_ / sizeof *rows_; ri++) {
-            const size_t ch = chans[ci], rows = rows_[ri], stride = ch + ri;
-            const size_t len = (rows - 1) * stride + ch;
-            rng_seed(9200 + ch * 31 + rows);
-            guarded_buf dyb = guarded(len), xb = guarded(len), mb = guarded(ch), rb = guarded(ch);
-            fill_wide(dyb.p, len);
-            fill_bwd(xb.p, len, 2.0);
-            fill_bwd(mb.p, ch, 0.5);
-            for (size_t c = 0; c < ch; c++)
-                rb.p[c] = (float)(rng_unif() + 0.5);
-            double *s1 = malloc((ch + 1) * sizeof(double)), *s2 = malloc((ch + 1) * sizeof(double));
-            s1[ch] = s2[ch] = -1.0;
-            k->f32_bwd_channel_sums(rows, ch, dyb.p, xb.p, stride, mb.p, rb.p, s1, s2);
-            size_t bad = 0;
-            for (size_t c = 0; c < ch; c++) {
-                double a1 = 0.0, a2 = 0.0;
-                for (size_t r = 0; r < rows; r++) {
-                    const size_t i = r * stride + c;
-                    const float xh = (xb.p[i] - mb.p[c]) * rb.p[c];
-                    a1 = a1 + (double)dyb.p[i];
-                    a2 = fma((double)dyb.p[i], (double)xh, a2);
-                }
-                bad += dbits(a1) != dbits(s1[c]) || dbits(a2) != dbits(s2[c]);
-            }
-            CHECK(bad == 0, "rows %zu channels %zu: %zu channels' sums differ from the definition",
-                  rows, ch, bad);
-            CHECK(s1[ch] == -1.0 && s2[ch] == -1.0, "rows %zu channels %zu: written past the end",
-                  rows, ch);
-            free(s1);
-            free(s2);
-            guarded_buf bufs[] = {dyb, xb, mb, rb};
-            for (size_t i = 0; i < 4; i++)
-                guarded_free(bufs[i]);
+            bwd_channel_sums_shape(k, seq, chans[ci], rows_[ri], chans[ci] + ri);
+            if (seq)
+                bwd_channel_sums_shape(k, seq, chans[ci], rows_[ri], 512 + ri * 7);
         }
+    if (seq) {
+        static const size_t walks[][3] = {{1000, 4, 1024}, {1000, 9, 1024}, {70, 131, 1024},
+                                          {65, 3, 4096}};
+        for (size_t i = 0; i < sizeof walks / sizeof *walks; i++)
+            bwd_channel_sums_shape(k, seq, walks[i][0], walks[i][1], walks[i][2]);
+    }
+}
+
+static void case_f32_bwd_channel_sums(const simdnorm_kernels *k, const simdnorm_kernels *ref)
+{
+    (void)ref;
+    bwd_channel_sums_case(k, 0);
+}
+
+static void case_f32_bwd_channel_sums_seq(const simdnorm_kernels *k, const simdnorm_kernels *ref)
+{
+    (void)ref;
+    bwd_channel_sums_case(k, 1);
 }
 
 /* One shape of f32_bwd_dx_channels against the definition, and in place. */
@@ -1627,7 +1657,7 @@ static void half_channel_moments_case(const simdnorm_kernels *k, int s)
 /* The BatchNorm/GroupNorm backward families in 16 bits against the same
  * ISA's float32 families on the widened dy and x: which 0 bwd_sums, 1
  * bwd_sums_seq, 2 bwd_dx (spans of every length class, gamma or none, in
- * place); 3 bwd_channel_sums, 4 bwd_dx_channels (channel counts across the
+ * place); 3 bwd_channel_sums, 5 its _seq form, 4 bwd_dx_channels (channel counts across the
  * tiles and tails, strides with gaps never written, in place). NaN/Inf
  * elements (fill_half): NaN sums compare as NaN. Guard pages after dy, x,
  * dx. */
@@ -1688,9 +1718,12 @@ static void half_bwd_families_case(const simdnorm_kernels *k, int s, int which)
     const uint16_t sentinel = 0x1234;
     for (size_t ci = 0; ci < sizeof chans / sizeof *chans; ci++)
         for (size_t ri = 0; ri < sizeof rows_ / sizeof *rows_; ri++) {
-            /* dx of 129 channels, 33 rows 4 KiB apart: in memory order */
+            /* dx of 129 channels, 33 rows 4 KiB apart: in memory order;
+             * the _seq sums on rows of 2 KiB and more (blocks of rows) */
             const size_t ch = chans[ci], rows = rows_[ri],
-                         stride = which == 4 && ch == 129 && ri == 2 ? 2048 : ch + ri * 3;
+                         stride = which == 4 && ch == 129 && ri == 2 ? 2048
+                                  : which == 5                       ? 1024 + ri * 5
+                                                                     : ch + ri * 3;
             const size_t len = (rows - 1) * stride + ch;
             rng_seed(6400 + ch * 31 + rows + (size_t)which);
             guarded_h db = guarded16(len), xb = guarded16(len), ob = guarded16(len);
@@ -1714,9 +1747,11 @@ static void half_bwd_families_case(const simdnorm_kernels *k, int s, int which)
                 kk[c] = (float)(0.1 * rng_normal());
                 o[c] = (float)(0.01 * rng_normal());
             }
-            if (which == 3) {
-                HK(k, s, bwd_channel_sums)(rows, ch, db.p, xb.p, stride, mean, rstd, a1, a2);
-                k->f32_bwd_channel_sums(rows, ch, dyf, xf, stride, mean, rstd, b1, b2);
+            if (which == 3 || which == 5) {
+                (which == 5 ? HK(k, s, bwd_channel_sums_seq) : HK(k, s, bwd_channel_sums))(
+                    rows, ch, db.p, xb.p, stride, mean, rstd, a1, a2);
+                (which == 5 ? k->f32_bwd_channel_sums_seq : k->f32_bwd_channel_sums)(
+                    rows, ch, dyf, xf, stride, mean, rstd, b1, b2);
                 size_t bad = 0;
                 for (size_t c = 0; c < ch; c++)
                     bad += !same_double(a1[c], b1[c]) || !same_double(a2[c], b2[c]);
@@ -1775,6 +1810,7 @@ static void half_bwd_families_case(const simdnorm_kernels *k, int s, int which)
     HALF_CASE_(S, N, bwd_sums_seq, half_bwd_families_case(k, N, 1)) \
     HALF_CASE_(S, N, bwd_dx, half_bwd_families_case(k, N, 2)) \
     HALF_CASE_(S, N, bwd_channel_sums, half_bwd_families_case(k, N, 3)) \
+    HALF_CASE_(S, N, bwd_channel_sums_seq, half_bwd_families_case(k, N, 5)) \
     HALF_CASE_(S, N, bwd_dx_channels, half_bwd_families_case(k, N, 4)) \
     HALF_CASE_(S, N, channel_moments, half_channel_moments_case(k, N)) \
     HALF_CASE_(S, N, normalize_channels, half_channels_case(k, N, 0)) \
@@ -1967,6 +2003,7 @@ int main(void)
                 cases[c].fn != case_f32_rms_norm_rows && cases[c].fn != case_f32_bwd_sums &&
                 cases[c].fn != case_f32_bwd_sums_seq &&
                 cases[c].fn != case_f32_bwd_dx && cases[c].fn != case_f32_bwd_channel_sums &&
+                cases[c].fn != case_f32_bwd_channel_sums_seq &&
                 cases[c].fn != case_f32_bwd_dx_channels && cases[c].fn != case_f32_norm_bwd_rows &&
                 cases[c].fn != case_f32_bn_rows_nodes && cases[c].fn != case_f32_bn_bwd_rows_nodes &&
                 cases[c].fn != case_f64_chan_merge)

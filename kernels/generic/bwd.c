@@ -231,6 +231,55 @@ void SIMDNORM_SKERNEL(bwd_dx)(size_t n, const sx *dy, const sx *x, const float *
  * (independent chains for the adds' latency). */
 #define BWD_CH_VECS 4
 
+/* f32_bwd_channel_sums' chains a1 (sum dy), a2 (sum dy * xhat) of the
+ * channels [c0, c0 + nv*VF_N) (the last vector partial, cl lanes) down rows
+ * [0, rows), with their mean m and rstd r. */
+static ALWAYS_INLINE void bwd_channel_sums_loop(size_t rows, size_t c0, size_t nv, size_t cl,
+                                                const sx *dy, const sx *x, size_t stride,
+                                                const vf *m, const vf *r,
+                                                vd a1[][VD_PER_VF], vd a2[][VD_PER_VF])
+{
+    for (size_t row = 0; row < rows; row++) {
+        const sx *dyr = dy + row * stride, *xr = x + row * stride;
+#pragma GCC unroll 4
+        for (size_t v = 0; v < nv; v++) {
+            const size_t c = c0 + v * VF_N, l = v + 1 == nv ? cl : VF_N;
+            const vf d = l == VF_N ? vx_loadu(dyr + c) : vx_load_part(dyr + c, l);
+            const vf xv = l == VF_N ? vx_loadu(xr + c) : vx_load_part(xr + c, l);
+            vd dw[VD_PER_VF], xw[VD_PER_VF];
+            vf_widen(d, dw);
+            vf_widen(bwd_xhat(xv, m[v], r[v], 1), xw);
+#pragma GCC unroll 2
+            for (size_t h = 0; h < VD_PER_VF; h++) {
+                a1[v][h] = vd_add(a1[v][h], dw[h]);
+                a2[v][h] = vd_fma(dw[h], xw[h], a2[v][h]);
+            }
+        }
+    }
+}
+
+/* Stores the chains of bwd_channel_sums_loop into s1, s2 [c0, ...). */
+static ALWAYS_INLINE void bwd_channel_sums_store(size_t c0, size_t nv, size_t cl,
+                                                 vd a1[][VD_PER_VF], vd a2[][VD_PER_VF],
+                                                 double *s1, double *s2)
+{
+#pragma GCC unroll 4
+    for (size_t v = 0; v < nv; v++) {
+        const size_t c = c0 + v * VF_N, l = v + 1 == nv ? cl : VF_N;
+#pragma GCC unroll 2
+        for (size_t h = 0; h < VD_PER_VF; h++) {
+            const size_t lo = h * VD_N, cnt = l <= lo ? 0 : l - lo >= VD_N ? VD_N : l - lo;
+            if (cnt == VD_N) {
+                vd_storeu(s1 + c + lo, a1[v][h]);
+                vd_storeu(s2 + c + lo, a2[v][h]);
+            } else if (cnt) {
+                vd_store_part(s1 + c + lo, a1[v][h], cnt);
+                vd_store_part(s2 + c + lo, a2[v][h], cnt);
+            }
+        }
+    }
+}
+
 /* Channels [c0, c0 + nv*VF_N) (the last vector partial, cl lanes, when
  * cl < VF_N) of f32_bwd_channel_sums. */
 static ALWAYS_INLINE void bwd_channel_sums_tile(size_t rows, size_t c0, size_t nv, size_t cl,
@@ -249,38 +298,8 @@ static ALWAYS_INLINE void bwd_channel_sums_tile(size_t rows, size_t c0, size_t n
         for (size_t h = 0; h < VD_PER_VF; h++)
             a1[v][h] = a2[v][h] = vd_zero();
     }
-    for (size_t row = 0; row < rows; row++) {
-        const sx *dyr = dy + row * stride, *xr = x + row * stride;
-#pragma GCC unroll 4
-        for (size_t v = 0; v < nv; v++) {
-            const size_t c = c0 + v * VF_N, l = v + 1 == nv ? cl : VF_N;
-            const vf d = l == VF_N ? vx_loadu(dyr + c) : vx_load_part(dyr + c, l);
-            const vf xv = l == VF_N ? vx_loadu(xr + c) : vx_load_part(xr + c, l);
-            vd dw[VD_PER_VF], xw[VD_PER_VF];
-            vf_widen(d, dw);
-            vf_widen(bwd_xhat(xv, m[v], r[v], 1), xw);
-#pragma GCC unroll 2
-            for (size_t h = 0; h < VD_PER_VF; h++) {
-                a1[v][h] = vd_add(a1[v][h], dw[h]);
-                a2[v][h] = vd_fma(dw[h], xw[h], a2[v][h]);
-            }
-        }
-    }
-#pragma GCC unroll 4
-    for (size_t v = 0; v < nv; v++) {
-        const size_t c = c0 + v * VF_N, l = v + 1 == nv ? cl : VF_N;
-#pragma GCC unroll 2
-        for (size_t h = 0; h < VD_PER_VF; h++) {
-            const size_t lo = h * VD_N, cnt = l <= lo ? 0 : l - lo >= VD_N ? VD_N : l - lo;
-            if (cnt == VD_N) {
-                vd_storeu(s1 + c + lo, a1[v][h]);
-                vd_storeu(s2 + c + lo, a2[v][h]);
-            } else if (cnt) {
-                vd_store_part(s1 + c + lo, a1[v][h], cnt);
-                vd_store_part(s2 + c + lo, a2[v][h], cnt);
-            }
-        }
-    }
+    bwd_channel_sums_loop(rows, c0, nv, cl, dy, x, stride, m, r, a1, a2);
+    bwd_channel_sums_store(c0, nv, cl, a1, a2, s1, s2);
 }
 
 /* Contract: kernels.h, f32_bwd_channel_sums. */
@@ -295,6 +314,78 @@ void SIMDNORM_SKERNEL(bwd_channel_sums)(size_t rows, size_t channels, const sx *
         bwd_channel_sums_tile(rows, c, 1, VF_N, dy, x, stride, mean, rstd, s1, s2);
     if (c < channels)
         bwd_channel_sums_tile(rows, c, 1, channels - c, dy, x, stride, mean, rstd, s1, s2);
+}
+
+/* Rows a tile of f32_bwd_channel_sums_seq walks before the next tile, and
+ * the row width from which it does (narrower rows: f32_bwd_channel_sums). */
+#define SUM_SEQ_ROWS 4
+#define SUM_SEQ_ROW_BYTES 2048
+
+/* Channels [c0, c0 + nv*VF_N) (the last vector partial, cl lanes) of
+ * f32_bwd_channel_sums_seq over rows [0, rows): bwd_channel_sums_tile's
+ * loop, its chains going on from s1/s2 (resume: a block of rows after the
+ * first) or from +0.0. A tile of its own, not a resume flag on
+ * bwd_channel_sums_tile: with the flag (0 on that path) gcc allocated the
+ * common path's loop differently and it ran 1.4-1.5x slower at BatchNorm
+ * NHWC 32x256x784 and 1.2x at GroupNorm 2x320x4096 (sums only, one
+ * thread, Zen 3 AVX2, /tmp throwaway, best of 3 rounds), shapes that never
+ * resume. */
+static ALWAYS_INLINE void bwd_channel_sums_tile_resume(size_t rows, size_t c0, size_t nv,
+                                                       size_t cl, const sx *dy, const sx *x,
+                                                       size_t stride, const float *mean,
+                                                       const float *rstd, double *s1, double *s2,
+                                                       int resume)
+{
+    vf m[BWD_CH_VECS], r[BWD_CH_VECS];
+    vd a1[BWD_CH_VECS][VD_PER_VF], a2[BWD_CH_VECS][VD_PER_VF];
+#pragma GCC unroll 4
+    for (size_t v = 0; v < nv; v++) {
+        const size_t c = c0 + v * VF_N, l = v + 1 == nv ? cl : VF_N;
+        m[v] = l == VF_N ? vf_loadu(mean + c) : vf_load_part(mean + c, l);
+        r[v] = l == VF_N ? vf_loadu(rstd + c) : vf_load_part(rstd + c, l);
+#pragma GCC unroll 2
+        for (size_t h = 0; h < VD_PER_VF; h++) {
+            const size_t lo = h * VD_N, cnt = l <= lo ? 0 : l - lo >= VD_N ? VD_N : l - lo;
+            a1[v][h] = !resume || !cnt   ? vd_zero()
+                       : cnt == VD_N     ? vd_loadu(s1 + c + lo)
+                                         : vd_load_part(s1 + c + lo, cnt);
+            a2[v][h] = !resume || !cnt   ? vd_zero()
+                       : cnt == VD_N     ? vd_loadu(s2 + c + lo)
+                                         : vd_load_part(s2 + c + lo, cnt);
+        }
+    }
+    bwd_channel_sums_loop(rows, c0, nv, cl, dy, x, stride, m, r, a1, a2);
+    bwd_channel_sums_store(c0, nv, cl, a1, a2, s1, s2);
+}
+
+/* Contract: kernels.h, f32_bwd_channel_sums_seq. Rows SUM_SEQ_ROW_BYTES
+ * or wider, more than one tile of channels: every tile walks a block of
+ * SUM_SEQ_ROWS rows, its sums parked in s1/s2, before the next block (a
+ * tile down all the rows read each row's slice on its own page: tensors
+ * from memory at half the speed); each channel's one chain still goes
+ * down the rows in order. */
+void SIMDNORM_SKERNEL(bwd_channel_sums_seq)(size_t rows, size_t channels, const sx *dy,
+                                            const sx *x, size_t stride, const float *mean,
+                                            const float *rstd, double *s1, double *s2)
+{
+    if (channels <= (size_t)BWD_CH_VECS * VF_N || stride * sizeof(sx) < SUM_SEQ_ROW_BYTES) {
+        SIMDNORM_SKERNEL(bwd_channel_sums)(rows, channels, dy, x, stride, mean, rstd, s1, s2);
+        return;
+    }
+    for (size_t r0 = 0; r0 < rows; r0 += SUM_SEQ_ROWS) {
+        const size_t nr = rows - r0 < SUM_SEQ_ROWS ? rows - r0 : SUM_SEQ_ROWS, at = r0 * stride;
+        const int resume = r0 > 0;
+        size_t c = 0;
+        for (; c + BWD_CH_VECS * VF_N <= channels; c += BWD_CH_VECS * VF_N)
+            bwd_channel_sums_tile_resume(nr, c, BWD_CH_VECS, VF_N, dy + at, x + at, stride, mean,
+                                         rstd, s1, s2, resume);
+        for (; c + VF_N <= channels; c += VF_N)
+            bwd_channel_sums_tile_resume(nr, c, 1, VF_N, dy + at, x + at, stride, mean, rstd, s1,
+                                         s2, resume);
+        if (c < channels)
+            bwd_channel_sums_tile_resume(nr, c, 1, channels - c, dy + at, x + at, stride, mean,
+                                         rstd, s1, s2, resume);
+    }
 }
 
 /* Channels [c0, c0 + nv*VF_N) of f32_bwd_dx_channels (the last vector
