@@ -998,8 +998,12 @@ static void run(bn_call *a)
     /* NHWC inference of rows wider than a chunk takes train_nhwc's
      * normalize too: run_nhwc's chunks of BN_CHUNK channels each walked all
      * rows, reading a slice of every row per pass (32x1024x14x14, Zen 3
-     * AVX2: 0.5-0.6x oneDNN's speed, in CHANGELOG) */
-    if (a->nhwc && (a->train || c > BN_CHUNK) && train_nhwc(k, a, bytes))
+     * AVX2: 0.5-0.6x oneDNN's speed, in CHANGELOG); so does inference whose
+     * channel units (below) would leave threads idle (c < 128: one thread),
+     * its rows split over the threads instead */
+    const int nt_rows = a->nhwc && !a->train ? simdnorm_threads_for(bytes, a->n * a->spatial) : 1;
+    if (a->nhwc && (a->train || c > BN_CHUNK || (nt_rows > 1 && (size_t)nt_rows > c / unit)) &&
+        train_nhwc(k, a, bytes))
         return;
     bn_split sp = {k, a, unit};
     /* at most c / unit threads: a short last unit gets none of its own */
