@@ -499,6 +499,8 @@ void run_f32_norm_bwd_rows(State &st, const K *k, const Rows &s)
     j.dx = m.y;
     j.acc_g = m.s1;
     j.acc_b = m.s2;
+    j.blk_g = m.offset; // scratch
+    j.blk_b = m.row_shift;
     j.inv_cols = 1.0 / (double)s.n;
     for (auto _ : st) {
         k->f32_norm_bwd_rows(&j, 0, s.rows);
@@ -680,6 +682,8 @@ void set_counters_bytes(benchmark::State &st, size_t bytes, size_t elems)
         j.dxh = h.y;                                                                            \
         j.acc_g = m.s1;                                                                         \
         j.acc_b = m.s2;                                                                         \
+        j.blk_g = m.offset; /* scratch */                                                       \
+        j.blk_b = m.row_shift;                                                                  \
         j.inv_cols = 1.0 / (double)s.n;                                                         \
         for (auto _ : st) {                                                                     \
             k->S##_norm_bwd_rows(&j, 0, s.rows);                                                \

@@ -97,6 +97,7 @@ typedef struct norm_bwd_ctx {
     size_t rows, nb, nch;
     int want_g, want_b, one_thread;
     double *total, *part; /* [nacc][cols] */
+    float *blk;           /* per chunk (nt > 1) or one set: [nacc][cols] */
 } norm_bwd_ctx;
 
 static size_t chunk_row(const norm_bwd_ctx *c, size_t ch)
@@ -122,6 +123,9 @@ static void norm_bwd_chunk_body(void *ctx, size_t c0, size_t c1)
         simdnorm_bwd_job jb = c->job;
         jb.acc_g = c->want_g ? acc : NULL;
         jb.acc_b = c->want_b ? acc + (c->want_g ? cols : 0) : NULL;
+        float *blk = c->one_thread ? c->blk : c->blk + ch * nacc * cols;
+        jb.blk_g = c->want_g ? blk : NULL;
+        jb.blk_b = c->want_b ? blk + (c->want_g ? cols : 0) : NULL;
         c->rows_fn(&jb, chunk_row(c, ch), chunk_row(c, ch + 1));
         if (c->one_thread) { /* the running total, in chunk order */
             if (ch == 0)
@@ -182,27 +186,6 @@ static simdnorm_status norm_bwd(int rms, int storage, size_t rows, size_t cols, 
     c.job.stream = dx && bytes > SIMDNORM_STREAM_BYTES && ((uintptr_t)dx & 63) == 0 &&
                    (dx_stride * es) % 64 == 0 && cols * es >= 512;
     c.job.from_memory = bytes > SIMDNORM_STREAM_BYTES;
-    /* From memory, rows of 4 KiB or more: each block's column pass takes
-     * the dgamma/dbeta sums only, and dx follows row by row. Writing dx in
-     * the column pass stalled its loads of the next rows wherever those
-     * lie at the same offset modulo 4 KiB (4K aliasing: rows of 1024, 2048
-     * or 4096 floats in page-aligned buffers), and the misses to memory
-     * waited behind them. LayerNorm backward (dx, dgamma, dbeta), 64 MiB of
-     * x, one thread, AVX2, Zen 3, page-aligned buffers (a /tmp throwaway,
-     * best of 8), ms, column pass / row by row: 4096 columns 32.2-33.2 /
-     * 13.3, 2048 31.7 / 12.1-12.8, 1536 12.3-12.7 / 12.2-12.3, 4097
-     * 17.5-17.6 / 16.6; 1000 13.6-14.1 / 13.9-14.8, 768 12.1-12.4 /
-     * 11.5-12.0, 512 10.5-10.7 / 11.3-11.5 - hence 4 KiB. In cache the
-     * column pass is the faster (4 MiB: 0.45-0.47 / 0.49-0.55 ms at 768,
-     * 1000 and 4096 columns; 0.59 either way where rows alias): the row
-     * pass reads each of the block's rows a third time. In cache, rows
-     * that alias still cost (4097 columns at 4 MiB, dy, x, dx at one page
-     * offset: 0.80 ms; dx 256 bytes further 0.62, all three apart 0.53):
-     * about two thirds the dx stores against the next rows' loads, the
-     * rest the block's 8 rows x 3 tensors in the same L1 sets. Loading row
-     * r + 1 before row r's stores, or holding a narrow tile's dx for the
-     * next tile, ran slower (narrow tiles revisit the evicted lines). */
-    c.job.dx_by_rows = dx && c.job.from_memory && cols * es >= 4096;
     simdnorm_status ret = SIMDNORM_OK;
     /* every floating-point operation under the canonical environment (a
      * caller's rounding mode or unmasked inexact trap must not reach it) */
@@ -220,12 +203,15 @@ static simdnorm_status norm_bwd(int rms, int storage, size_t rows, size_t cols, 
         c.one_thread = nt <= 1;
         /* one thread: total + current chunk; else one partial per chunk */
         const size_t sets = c.one_thread ? 2 : c.nch;
-        double *mem = malloc(sets * nacc * cols * sizeof(double));
+        /* and per set, the float column sums of the block in work (kernels.h,
+         * simdnorm_bwd_job) */
+        double *mem = malloc(sets * nacc * cols * (sizeof(double) + sizeof(float)));
         if (!mem) {
             ret = SIMDNORM_ERR_NOMEM;
         } else {
             c.total = mem;
             c.part = c.one_thread ? mem + nacc * cols : mem;
+            c.blk = (float *)(mem + sets * nacc * cols);
             if (c.one_thread) {
                 norm_bwd_chunk_body(&c, 0, c.nch);
             } else {

@@ -391,11 +391,9 @@ typedef struct simdnorm_bwd_job {
     /* 1: the rows come from memory (the call's tensors exceed the caches):
      * the row sums read in order (f32_bwd_sums_seq's). Same bits. */
     int from_memory;
-    /* 1: a block's dx is written row by row after its column sums, which
-     * then only read (f32_norm_bwd_rows below); 0: by the column pass. The
-     * caller's choice (dispatch/backward.c); same bits. Short rows
-     * (generic/lanes.h) take their own single pass either way. */
-    int dx_by_rows;
+    /* [cols] floats each, any contents, where acc_g / acc_b are given:
+     * the current block's float column sums (f32_norm_bwd_rows below). */
+    float *blk_g, *blk_b;
 } simdnorm_bwd_job;
 /* f32_norm_bwd_rows: rows [r0, r1) of a row-norm backward, in blocks of
  * SIMDNORM_BWD_ROWS rows starting at r0 (the caller starts r0 on a multiple
@@ -406,11 +404,9 @@ typedef struct simdnorm_bwd_job {
  * acc_g/acc_b are given: for each column j, each block's float sums
  *   bg = fmaf(dy, xhat, bg),  bb = bb + dy   over the block's rows in order,
  * from +0, are added as doubles into acc_g[j], acc_b[j] (the block's xhat
- * are the dx pass's). A block's rows stay in cache between their sums and
- * their dx: the column pass over the block writes dx as it goes, or (job
- * dx_by_rows) only reads, and dx follows row by row. Reads the rows of dy,
- * x, gamma, mean, rstd; writes the rows of dx; dx == dy with equal strides
- * allowed. */
+ * are the dx pass's; the sums are kept in blk_g/blk_b between rows). Reads
+ * the rows of dy, x, gamma, mean, rstd; writes the rows of dx and blk_g,
+ * blk_b; dx == dy with equal strides allowed. */
 typedef void simdnorm_f32_norm_bwd_rows_kernel(const simdnorm_bwd_job *j, size_t r0, size_t r1);
 typedef simdnorm_f32_norm_bwd_rows_kernel *simdnorm_f32_norm_bwd_rows_fn;
 

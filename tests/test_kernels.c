@@ -1030,6 +1030,11 @@ static void case_f32_norm_bwd_rows(const simdnorm_kernels *k, const simdnorm_ker
             }
             float *dx = malloc(len * sizeof(float)), *want = malloc(len * sizeof(float));
             double *acc = malloc(4 * n * sizeof(double));
+            /* the kernel's scratch: any contents on entry (NaN here), nothing
+             * outside [0, n) touched */
+            guarded_buf sgb = guarded(n), sbb = guarded(n);
+            for (size_t j = 0; j < n; j++)
+                sgb.p[j] = sbb.p[j] = from_bits(SENTINEL_BITS);
             for (int v = 0; v < 8; v++) {
                 const int rms = v & 1, has_g = (v >> 1) & 1, sums = (v >> 2) & 1;
                 /* the definition */
@@ -1065,8 +1070,7 @@ static void case_f32_norm_bwd_rows(const simdnorm_kernels *k, const simdnorm_ker
                     }
                 }
                 /* the kernel, out of place, then in place; in cache, then
-                 * from memory (the row sums in order) with dx row by row
-                 * after the column sums */
+                 * from memory (the row sums in order) */
                 for (int t = 0; t < 4; t++) {
                     const int inplace = t & 1, mem = t >> 1;
                     for (size_t i = 0; i < len; i++)
@@ -1081,7 +1085,8 @@ static void case_f32_norm_bwd_rows(const simdnorm_kernels *k, const simdnorm_ker
                                            .acc_g = sums ? acc : NULL,
                                            .acc_b = sums && !rms ? acc + n : NULL,
                                            .inv_cols = 1.0 / (double)n,
-                                           .from_memory = mem, .dx_by_rows = mem};
+                                           .from_memory = mem, .blk_g = sgb.p,
+                                           .blk_b = sbb.p};
                     k->f32_norm_bwd_rows(&jb, 0, rows);
                     size_t bad = 0;
                     for (size_t i = 0; i < len; i++)
@@ -1122,13 +1127,13 @@ static void case_f32_norm_bwd_rows(const simdnorm_kernels *k, const simdnorm_ker
                                            .mean = mb.p, .rstd = rb.p, .dy_stride = stride,
                                            .x_stride = stride, .dx_stride = n, .dx = dx,
                                            .acc_g = v ? acc : NULL, .acc_b = v ? acc + n : NULL,
-                                           .inv_cols = 1.0 / (double)n};
+                                           .inv_cols = 1.0 / (double)n, .blk_g = sgb.p,
+                                           .blk_b = sbb.p};
                     k->f32_norm_bwd_rows(&jb, 0, rows);
                     jb.dx = ax;
                     jb.dx_stride = st16;
                     jb.stream = 1;
                     jb.from_memory = 1;
-                    jb.dx_by_rows = 1;
                     jb.acc_g = v ? a2 : NULL;
                     jb.acc_b = v ? a2 + n : NULL;
                     k->f32_norm_bwd_rows(&jb, 0, rows);
@@ -1142,8 +1147,8 @@ static void case_f32_norm_bwd_rows(const simdnorm_kernels *k, const simdnorm_ker
             free(dx);
             free(want);
             free(acc);
-            guarded_buf bufs[] = {dyb, xb, gb, mb, rb};
-            for (size_t i = 0; i < 5; i++)
+            guarded_buf bufs[] = {dyb, xb, gb, mb, rb, sgb, sbb};
+            for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
                 guarded_free(bufs[i]);
         }
 }
@@ -1434,6 +1439,7 @@ static void half_bwd_case(const simdnorm_kernels *k, int s)
             rng_seed(9900 + n * 31 + rows);
             guarded_h dyb = guarded16(len), xb = guarded16(len), dxb = guarded16(len);
             guarded_buf gb = guarded(n), mb = guarded(rows), rb = guarded(rows);
+            guarded_buf sgb = guarded(n), sbb = guarded(n); /* the kernels' scratch */
             float *dys = malloc(len * sizeof(float)), *xs = malloc(len * sizeof(float)),
                   *dxs = calloc(len, sizeof(float)); /* gaps narrowed into want */
             uint16_t *want = malloc(len * sizeof(uint16_t));
@@ -1459,7 +1465,8 @@ static void half_bwd_case(const simdnorm_kernels *k, int s)
                                        .dx_stride = stride, .dx = dxs,
                                        .acc_g = sums ? acc : NULL,
                                        .acc_b = sums && !rms ? acc + n : NULL,
-                                       .inv_cols = 1.0 / (double)n};
+                                       .inv_cols = 1.0 / (double)n, .blk_g = sgb.p,
+                                       .blk_b = sbb.p};
                 k->f32_norm_bwd_rows(&jb, 0, rows);
                 for (size_t i = 0; i < len; i++)
                     want[i] = href_narrow(s, dxs[i]);
@@ -1470,9 +1477,9 @@ static void half_bwd_case(const simdnorm_kernels *k, int s)
                 jb.dxh = dxb.p;
                 jb.acc_g = sums ? acc + 2 * n : NULL;
                 jb.acc_b = sums && !rms ? acc + 3 * n : NULL;
-                /* dx row by row after the column sums in half the variants
-                 * (v's parity: both ways for each flag) */
-                jb.dx_by_rows = (v ^ v >> 1 ^ v >> 2) & 1;
+                /* the row sums in order in half the variants (v's parity:
+                 * both ways for each flag) */
+                jb.from_memory = (v ^ v >> 1 ^ v >> 2) & 1;
                 HK(k, s, norm_bwd_rows)(&jb, 0, rows);
                 size_t bad = 0;
                 for (size_t i = 0; i < len; i++)
@@ -1492,6 +1499,8 @@ static void half_bwd_case(const simdnorm_kernels *k, int s)
             guarded_free(gb);
             guarded_free(mb);
             guarded_free(rb);
+            guarded_free(sgb);
+            guarded_free(sbb);
         }
 }
 

@@ -496,14 +496,6 @@ static ALWAYS_INLINE void bwd_acc_add(double *acc, vf b, size_t c)
     }
 }
 
-/* Vectors of columns one tile of the column pass keeps its block sums of
- * in registers (two per vector). */
-#if VF_N >= 16
-#define BWD_TILE 8
-#else
-#define BWD_TILE 4
-#endif
-
 /* A block's row parameters, in local arrays (no store can alias them). */
 typedef struct bwd_block {
     size_t m;
@@ -533,53 +525,6 @@ static ALWAYS_INLINE void bwd_block_row_dx(const simdnorm_bwd_job *jb, const bwd
     if (bk->dx[r])
         bwd_dx_span(jb->cols, bk->dy[r], bk->x[r], jb->gamma, bk->mean[r], bk->rstd[r],
                     bk->w[r], bk->k[r], bk->o[r], bk->dx[r], has_gamma, has_mean, stream);
-}
-
-/* Columns [j, j + nv*VF_N) of the block's m rows (the last vector partial,
- * cl lanes): dx (with_dx), and the block's dgamma/dbeta float sums row by
- * row in order, then added as doubles into acc_g, acc_b. */
-static ALWAYS_INLINE void bwd_block_cols(const simdnorm_bwd_job *jb, const bwd_block *bk,
-                                         size_t j, size_t nv, size_t cl, int has_gamma,
-                                         int has_mean, int with_dx, int stream)
-{
-    vf gm[BWD_TILE], bg[BWD_TILE], bb[BWD_TILE];
-#pragma GCC unroll 8
-    for (size_t v = 0; v < nv; v++) {
-        const size_t l = v + 1 == nv ? cl : VF_N, c = j + v * VF_N;
-        gm[v] = has_gamma ? (l == VF_N ? vf_loadu(jb->gamma + c) : vf_load_part(jb->gamma + c, l))
-                          : vf_zero();
-        bg[v] = bb[v] = vf_zero();
-    }
-    for (size_t r = 0; r < bk->m; r++) {
-        const vf mr = vf_set1(bk->mean[r]), rr = vf_set1(bk->rstd[r]), wr = vf_set1(bk->w[r]),
-                 kr = vf_set1(bk->k[r]), orr = vf_set1(bk->o[r]);
-        const sx *dyr = bk->dy[r] + j, *xr = bk->x[r] + j;
-        sx *dxr = with_dx && bk->dx[r] ? bk->dx[r] + j : NULL;
-#pragma GCC unroll 8
-        for (size_t v = 0; v < nv; v++) {
-            const size_t l = v + 1 == nv ? cl : VF_N, c = v * VF_N;
-            const vf d = l == VF_N ? vx_loadu(dyr + c) : vx_load_part(dyr + c, l);
-            const vf xh = bwd_xhat(l == VF_N ? vx_loadu(xr + c) : vx_load_part(xr + c, l), mr, rr,
-                                   has_mean);
-            if (dxr) {
-                const vf t = bwd_dx(bwd_g(d, gm[v], has_gamma), xh, wr, kr, orr, has_mean);
-                if (l == VF_N)
-                    bwd_store(dxr + c, t, stream);
-                else
-                    vx_store_part_c(dxr + c, t, l);
-            }
-            bg[v] = vf_fma(d, xh, bg[v]);
-            bb[v] = vf_add(bb[v], d);
-        }
-    }
-#pragma GCC unroll 8
-    for (size_t v = 0; v < nv; v++) {
-        const size_t l = v + 1 == nv ? cl : VF_N, c = j + v * VF_N;
-        if (jb->acc_g)
-            bwd_acc_add(jb->acc_g + c, bg[v], l);
-        if (jb->acc_b)
-            bwd_acc_add(jb->acc_b + c, bb[v], l);
-    }
 }
 
 /* ---- short rows (generic/lanes.h: VF_N <= n <= 2 * SIMDNORM_LANES) ------
@@ -745,11 +690,170 @@ static ALWAYS_INLINE void short_bwd_rows(size_t V, const simdnorm_bwd_job *jb, s
     }
 }
 
+/* ---- rows longer than the short ones -------------------------------------- */
+
+/* One pass over one or two rows of a block (bwd_row_pass): their
+ * coefficients, pointers and the scratch sums (NULL: not asked). */
+typedef struct bwd_pair {
+    vf m[2], r[2], w[2], k[2], o[2];
+    const sx *dy[2], *x[2];
+    sx *dx[2];
+    float *sg, *sb;
+    const float *gamma;
+} bwd_pair;
+
+/* Columns [j, j + c) of the pair p (c = VF_N: a full vector). */
+static ALWAYS_INLINE void bwd_pair_at(const bwd_pair *p, size_t j, size_t c, size_t nr, int first,
+                                      int has_gamma, int has_mean, int stream)
+{
+    const int full = c == VF_N;
+    vf d[2], xh[2];
+    for (size_t q = 0; q < nr; q++) {
+        d[q] = full ? vx_loadu(p->dy[q] + j) : vx_load_part(p->dy[q] + j, c);
+        xh[q] = bwd_xhat(full ? vx_loadu(p->x[q] + j) : vx_load_part(p->x[q] + j, c), p->m[q],
+                         p->r[q], has_mean);
+    }
+    const vf gv = !has_gamma ? vf_zero()
+                  : full     ? vf_loadu(p->gamma + j)
+                             : vf_load_part(p->gamma + j, c);
+    float *sums[2] = {p->sg, p->sb};
+    for (size_t a = 0; a < 2; a++) {
+        float *sp = sums[a];
+        if (!sp)
+            continue;
+        vf t = first ? vf_zero() : full ? vf_loadu(sp + j) : vf_load_part(sp + j, c);
+        for (size_t q = 0; q < nr; q++)
+            t = a == 0 ? vf_fma(d[q], xh[q], t) : vf_add(t, d[q]);
+        if (full)
+            vf_storeu(sp + j, t);
+        else
+            vf_store_part(sp + j, t, c);
+    }
+    for (size_t q = 0; q < nr; q++) {
+        if (!p->dx[q])
+            continue;
+        const vf t =
+            bwd_dx(bwd_g(d[q], gv, has_gamma), xh[q], p->w[q], p->k[q], p->o[q], has_mean);
+        if (full)
+            bwd_store(p->dx[q] + j, t, stream);
+        else
+            vx_store_part_c(p->dx[q] + j, t, c);
+    }
+}
+
+/* Rows r .. r + nr - 1 (nr 1 or 2) of the block, their sums and
+ * coefficients known: dx (where the job writes it), and the block's column
+ * sums bg = fmaf(dy, xhat, bg), bb = bb + dy carried in the job's float
+ * scratch blk_g/blk_b from row to row, the rows in order (first: from +0).
+ * Each vector's loads come before its stores (in place, dx == dy). */
+static ALWAYS_INLINE void bwd_row_pass(const simdnorm_bwd_job *jb, const bwd_block *bk, size_t r,
+                                       size_t nr, int first, int has_gamma, int has_mean,
+                                       int stream)
+{
+    const size_t n = jb->cols;
+    bwd_pair p;
+    for (size_t q = 0; q < nr; q++) {
+        p.m[q] = vf_set1(bk->mean[r + q]);
+        p.r[q] = vf_set1(bk->rstd[r + q]);
+        p.w[q] = vf_set1(bk->w[r + q]);
+        p.k[q] = vf_set1(bk->k[r + q]);
+        p.o[q] = vf_set1(bk->o[r + q]);
+        p.dy[q] = bk->dy[r + q];
+        p.x[q] = bk->x[r + q];
+        p.dx[q] = bk->dx[r + q];
+    }
+    p.sg = jb->acc_g ? jb->blk_g : NULL;
+    p.sb = jb->acc_b ? jb->blk_b : NULL;
+    p.gamma = jb->gamma;
+    size_t j = 0;
+    for (; j + VF_N <= n; j += VF_N)
+        bwd_pair_at(&p, j, VF_N, nr, first, has_gamma, has_mean, stream);
+    if (j < n)
+        bwd_pair_at(&p, j, n - j, nr, first, has_gamma, has_mean, stream);
+}
+
+/* bwd_row_pass out of line, one function per gamma/mean/store variant
+ * (nr and first chosen inside). */
+#define BWD_ROW_PASS_FN_(G, M, S)                                                                \
+    static __attribute__((noinline)) void bwd_row_pass_##G##M##S(                               \
+        const simdnorm_bwd_job *jb, const bwd_block *bk, size_t r, size_t nr, int first)         \
+    {                                                                                            \
+        if (nr == 2 && first)                                                                    \
+            bwd_row_pass(jb, bk, r, 2, 1, G, M, S);                                              \
+        else if (nr == 2)                                                                        \
+            bwd_row_pass(jb, bk, r, 2, 0, G, M, S);                                              \
+        else if (first)                                                                          \
+            bwd_row_pass(jb, bk, r, 1, 1, G, M, S);                                              \
+        else                                                                                     \
+            bwd_row_pass(jb, bk, r, 1, 0, G, M, S);                                              \
+    }
+BWD_ROW_PASS_FN_(0, 0, 0)
+BWD_ROW_PASS_FN_(0, 1, 0)
+BWD_ROW_PASS_FN_(1, 0, 0)
+BWD_ROW_PASS_FN_(1, 1, 0)
+#if VF_STREAM_ALIGN
+BWD_ROW_PASS_FN_(0, 0, 1)
+BWD_ROW_PASS_FN_(0, 1, 1)
+BWD_ROW_PASS_FN_(1, 0, 1)
+BWD_ROW_PASS_FN_(1, 1, 1)
+#endif
+
+static ALWAYS_INLINE void bwd_row_pass_out(const simdnorm_bwd_job *jb, const bwd_block *bk,
+                                           size_t r, size_t nr, int first, int has_gamma,
+                                           int has_mean, int stream)
+{
+#if VF_STREAM_ALIGN
+    if (stream) {
+        (has_gamma ? (has_mean ? bwd_row_pass_111 : bwd_row_pass_101)
+                   : (has_mean ? bwd_row_pass_011 : bwd_row_pass_001))(jb, bk, r, nr, first);
+        return;
+    }
+#endif
+    (void)stream;
+    (has_gamma ? (has_mean ? bwd_row_pass_110 : bwd_row_pass_100)
+               : (has_mean ? bwd_row_pass_010 : bwd_row_pass_000))(jb, bk, r, nr, first);
+}
+
+/* The block's float column sums (blk_g/blk_b) added as doubles into
+ * acc_g/acc_b (those given). */
+static ALWAYS_INLINE void bwd_scratch_fold(const simdnorm_bwd_job *jb)
+{
+    const size_t n = jb->cols;
+    const float *blk[2] = {jb->blk_g, jb->blk_b};
+    double *acc[2] = {jb->acc_g, jb->acc_b};
+    for (size_t a = 0; a < 2; a++) {
+        if (!acc[a])
+            continue;
+        size_t j = 0;
+        for (; j + VF_N <= n; j += VF_N)
+            bwd_acc_add(acc[a] + j, vf_loadu(blk[a] + j), VF_N);
+        if (j < n)
+            bwd_acc_add(acc[a] + j, vf_load_part(blk[a] + j, n - j), n - j);
+    }
+}
+
+/* The blocks of rows [r0, r1): each row's sums, then its dx and the
+ * block's column sums (when asked) two rows at a time - a block's rows are
+ * read from memory once, by the sums, and again from L1 by the pass over
+ * the pair. A column pass over all rows of a block (the column sums in
+ * registers) held 8 rows x dy, x, dx in L1 at once: where rows lie a
+ * multiple of 4 KiB apart those share L1 sets, and the dx stores stalled
+ * the next rows' loads (4K aliasing). LayerNorm backward, 4 MiB of x, one
+ * thread, AVX2, Zen 3, page-aligned buffers (/tmp throwaway, best of 5 x
+ * 60 calls), ms, column pass / pairs: 1024 columns 0.582 / 0.450, 4096
+ * 0.600 / 0.450, 4097 0.762 / 0.524, 512 0.484 / 0.419, 768 0.451 / 0.425,
+ * 1000 0.459 / 0.466, 3000 0.464 / 0.456; RMSNorm 1024 0.528 / 0.337;
+ * bf16 1024 0.670 / 0.625. From memory (64 MiB) 0.95-1.07. One row at a
+ * time stores the scratch twice as often (1000 columns 0.482, 3000 0.529);
+ * four at a time ran slower than two. The pass is out of line
+ * (bwd_row_pass_out), and so are the short rows (short_bwd_rows_m0/m1):
+ * inlined into this function, gcc's allocation of the whole made the pass
+ * 2-6 % and the short rows from memory 1.2-1.3x slower. */
 static ALWAYS_INLINE void norm_bwd_rows(const simdnorm_bwd_job *jb, size_t r0, size_t r1,
                                         int has_gamma, int has_mean, int stream)
 {
     const size_t n = jb->cols;
-    const int cols_pass = jb->acc_g || jb->acc_b;
+    const int col_sums = jb->acc_g || jb->acc_b;
     for (size_t b = r0; b < r1; b += SIMDNORM_BWD_ROWS) {
         bwd_block bk;
         bk.m = r1 - b < SIMDNORM_BWD_ROWS ? r1 - b : SIMDNORM_BWD_ROWS;
@@ -760,27 +864,28 @@ static ALWAYS_INLINE void norm_bwd_rows(const simdnorm_bwd_job *jb, size_t r0, s
                      has_mean, !jb->from_memory);
             simdnorm_bwd_coeffs(s[0], s[1], jb->inv_cols, (double)bk.rstd[r], &bk.w[r], &bk.k[r],
                                 &bk.o[r]);
-            if (!cols_pass) /* no column sums: dx row by row, from L1 */
+            if (!col_sums) /* dx row by row, from L1 */
                 bwd_block_row_dx(jb, &bk, r, has_gamma, has_mean, stream);
+            else if (r % 2 == 1) /* rows r - 1, r */
+                bwd_row_pass_out(jb, &bk, r - 1, 2, r == 1, has_gamma, has_mean, stream);
+            else if (r + 1 == bk.m) /* the odd last row */
+                bwd_row_pass_out(jb, &bk, r, 1, r == 0, has_gamma, has_mean, stream);
         }
-        if (!cols_pass)
-            continue;
-        /* dx_by_rows (dispatch/backward.c says when): the column pass
-         * only reads, and dx follows row by row - the block's rows still in
-         * cache; in place, both passes read a row of dy before it is
-         * written */
-        const int cols_dx = !jb->dx_by_rows;
-        size_t j = 0;
-        for (; j + BWD_TILE * VF_N <= n; j += BWD_TILE * VF_N)
-            bwd_block_cols(jb, &bk, j, BWD_TILE, VF_N, has_gamma, has_mean, cols_dx, stream);
-        for (; j + VF_N <= n; j += VF_N)
-            bwd_block_cols(jb, &bk, j, 1, VF_N, has_gamma, has_mean, cols_dx, stream);
-        if (j < n)
-            bwd_block_cols(jb, &bk, j, 1, n - j, has_gamma, has_mean, cols_dx, 0);
-        if (!cols_dx)
-            for (size_t r = 0; r < bk.m; r++)
-                bwd_block_row_dx(jb, &bk, r, has_gamma, has_mean, stream);
+        if (col_sums)
+            bwd_scratch_fold(jb);
     }
+}
+
+/* short_bwd_rows out of line, with and without a mean. */
+static __attribute__((noinline)) void short_bwd_rows_m1(size_t v, const simdnorm_bwd_job *jb,
+                                                        size_t r0, size_t r1)
+{
+    short_bwd_rows(v, jb, r0, r1, 1);
+}
+static __attribute__((noinline)) void short_bwd_rows_m0(size_t v, const simdnorm_bwd_job *jb,
+                                                        size_t r0, size_t r1)
+{
+    short_bwd_rows(v, jb, r0, r1, 0);
 }
 
 /* The four gamma/mean variants of one store kind, each with constant flags. */
@@ -791,9 +896,9 @@ static ALWAYS_INLINE void norm_bwd_rows_variants(const simdnorm_bwd_job *jb, siz
     if (!stream && short_rows_ok(jb->cols)) { /* (short rows never stream: < 128 floats) */
         const size_t v = (jb->cols + VF_N - 1) / VF_N;
         if (mn)
-            short_bwd_rows(v, jb, r0, r1, 1);
+            short_bwd_rows_m1(v, jb, r0, r1);
         else
-            short_bwd_rows(v, jb, r0, r1, 0);
+            short_bwd_rows_m0(v, jb, r0, r1);
         return;
     }
     if (g && mn)
