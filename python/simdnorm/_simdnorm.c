@@ -1146,6 +1146,195 @@ static PyObject *py_status_str(PyObject *self, PyObject *arg)
     return PyUnicode_FromString(simdnorm_status_str((simdnorm_status)v));
 }
 
+/* ---- torch tensors (simdnorm.torch's LayerNorm and RMSNorm) --------------- */
+
+/* simdnorm.torch hands CPU float32 tensors to these private functions
+ * directly instead of through NumPy views: a view is a detach(), a numpy()
+ * and a reshape, about 2 us each, and a LayerNorm forward+backward took a
+ * dozen (README "Python"). They trust nothing: a tensor is used only when
+ * it answers is_cpu True, dtype torch.float32 (the object torch.py registers
+ * through _torch_init), is_contiguous() True and numel() as the call needs;
+ * only then is its data_ptr() read. Anything else is TypeError or
+ * ValueError, nothing written. Statistics travel as a NumPy float32 array
+ * [k, rows] (LayerNorm: mean, rstd; RMSNorm: rstd) that the forward returns
+ * and the backward takes back. */
+static PyObject *torch_float32;
+static PyObject *s_is_cpu, *s_dtype, *s_is_contiguous, *s_numel, *s_data_ptr;
+
+static PyObject *py_torch_init(PyObject *self, PyObject *dtype)
+{
+    (void)self;
+    if (!s_data_ptr && (!(s_is_cpu = PyUnicode_InternFromString("is_cpu")) ||
+                        !(s_dtype = PyUnicode_InternFromString("dtype")) ||
+                        !(s_is_contiguous = PyUnicode_InternFromString("is_contiguous")) ||
+                        !(s_numel = PyUnicode_InternFromString("numel")) ||
+                        !(s_data_ptr = PyUnicode_InternFromString("data_ptr"))))
+        return NULL;
+    Py_INCREF(dtype);
+    Py_XSETREF(torch_float32, dtype);
+    Py_RETURN_NONE;
+}
+
+/* 1 when o's attribute (call: its method's result) `name` is True, 0 when
+ * not, -1 with an exception. */
+static int torch_flag(PyObject *o, PyObject *name, int call)
+{
+    PyObject *v = call ? PyObject_CallMethodObjArgs(o, name, NULL) : PyObject_GetAttr(o, name);
+    int r;
+    if (!v) return -1;
+    r = v == Py_True;
+    Py_DECREF(v);
+    return r;
+}
+
+/* *p = the data of tensor o (None: NULL, where optional) after the checks
+ * above; *n = its numel, which must equal want unless want is (size_t)-1. */
+static int torch_tensor(PyObject *o, const char *what, int optional, size_t want, float **p,
+                        size_t *n)
+{
+    PyObject *v;
+    long long count;
+    int ok;
+    *p = NULL;
+    if (o == Py_None) {
+        if (optional) return 0;
+        PyErr_Format(PyExc_TypeError, "%s: a tensor is required", what);
+        return -1;
+    }
+    if (!torch_float32) {
+        PyErr_SetString(PyExc_RuntimeError, "simdnorm._simdnorm._torch_init was not called");
+        return -1;
+    }
+    /* no dtype attribute (not a tensor) reads as a wrong dtype */
+    if (!(v = PyObject_GetAttr(o, s_dtype))) PyErr_Clear();
+    ok = v && v == torch_float32;
+    Py_XDECREF(v);
+    if (!ok || (ok = torch_flag(o, s_is_cpu, 0)) != 1 ||
+        (ok = torch_flag(o, s_is_contiguous, 1)) != 1) {
+        if (ok == 0)
+            PyErr_Format(PyExc_TypeError, "%s: a contiguous CPU float32 tensor is required", what);
+        return -1;
+    }
+    if (!(v = PyObject_CallMethodObjArgs(o, s_numel, NULL))) return -1;
+    count = PyLong_AsLongLong(v);
+    Py_DECREF(v);
+    if (count < 0 || (want != (size_t)-1 && (size_t)count != want)) {
+        if (!PyErr_Occurred())
+            PyErr_Format(PyExc_ValueError, "%s: %lld elements, %zu expected", what, count, want);
+        return -1;
+    }
+    if (n) *n = (size_t)count;
+    if (!(v = PyObject_CallMethodObjArgs(o, s_data_ptr, NULL))) return -1;
+    *p = PyLong_AsVoidPtr(v);
+    Py_DECREF(v);
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+/* x: a tensor of rows of cols (cols > 0): its data, numel and rows. */
+static int torch_rows(PyObject *xo, Py_ssize_t cols, float **x, size_t *n, size_t *rows)
+{
+    if (cols <= 0) {
+        PyErr_Format(PyExc_ValueError, "cols: %zd", cols);
+        return -1;
+    }
+    if (torch_tensor(xo, "x", 0, (size_t)-1, x, n) < 0) return -1;
+    if (*n % (size_t)cols) {
+        PyErr_Format(PyExc_ValueError, "x: %zu elements, not rows of %zd", *n, cols);
+        return -1;
+    }
+    *rows = *n / (size_t)cols;
+    return 0;
+}
+
+/* _torch_row_norm(rms, x, weight, bias, y, cols, eps, stats): y = LayerNorm
+ * (rms 0) or RMSNorm (rms 1, bias None) of x's rows of cols; returns the
+ * statistics [k, rows] when stats is true, else None. */
+static PyObject *py_torch_row_norm(PyObject *self, PyObject *args)
+{
+    PyObject *xo, *go, *bo, *yo;
+    Py_ssize_t cols;
+    double eps;
+    int rms, want_stats;
+    float *x, *g, *b, *y;
+    size_t n, rows;
+    PyArrayObject *st = NULL;
+    float *mean = NULL, *rstd = NULL;
+    simdnorm_status s;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "pOOOOndp:_torch_row_norm", &rms, &xo, &go, &bo, &yo, &cols,
+                          &eps, &want_stats))
+        return NULL;
+    if (torch_rows(xo, cols, &x, &n, &rows) < 0) return NULL;
+    if (torch_tensor(go, "weight", 1, (size_t)cols, &g, NULL) < 0 ||
+        torch_tensor(bo, "bias", 1, (size_t)cols, &b, NULL) < 0 ||
+        torch_tensor(yo, "y", 0, n, &y, NULL) < 0)
+        return NULL;
+    if (rms && b) return PyErr_Format(PyExc_TypeError, "bias: RMSNorm has none");
+    if (want_stats) {
+        npy_intp dims[2] = {rms ? 1 : 2, (npy_intp)rows};
+        if (!(st = new_f32(2, dims))) return NULL;
+        rstd = (float *)PyArray_DATA(st) + (rms ? 0 : rows);
+        mean = rms ? NULL : (float *)PyArray_DATA(st);
+    }
+    Py_BEGIN_ALLOW_THREADS
+    s = rms ? simdnorm_rms_norm_f32(rows, (size_t)cols, x, (size_t)cols, g, (float)eps, y,
+                                    (size_t)cols, rstd)
+            : simdnorm_layer_norm_f32(rows, (size_t)cols, x, (size_t)cols, g, b, (float)eps, y,
+                                      (size_t)cols, mean, rstd);
+    Py_END_ALLOW_THREADS
+    if (s != SIMDNORM_OK) {
+        Py_XDECREF(st);
+        return raise_status(rms ? "rms_norm" : "layer_norm", s);
+    }
+    if (!st) Py_RETURN_NONE;
+    return (PyObject *)st;
+}
+
+/* _torch_row_norm_bwd(rms, dy, x, stats, weight, dx, dweight, dbias, cols):
+ * the backward of _torch_row_norm with the statistics it returned; dx,
+ * dweight, dbias (tensors to write, or None: not computed). */
+static PyObject *py_torch_row_norm_bwd(PyObject *self, PyObject *args)
+{
+    PyObject *dyo, *xo, *sto, *go, *dxo, *dgo, *dbo;
+    Py_ssize_t cols;
+    int rms;
+    float *dy, *x, *g, *dx, *dg, *db;
+    size_t n, rows;
+    PyArrayObject *st;
+    simdnorm_status s;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "pOOO!OOOOn:_torch_row_norm_bwd", &rms, &dyo, &xo,
+                          &PyArray_Type, &sto, &go, &dxo, &dgo, &dbo, &cols))
+        return NULL;
+    if (torch_rows(xo, cols, &x, &n, &rows) < 0) return NULL;
+    st = (PyArrayObject *)sto;
+    if (PyArray_TYPE(st) != NPY_FLOAT32)
+        return PyErr_Format(PyExc_TypeError, "stats: float32 required");
+    if (!PyArray_IS_C_CONTIGUOUS(st) || PyArray_NDIM(st) != 2 ||
+        PyArray_DIM(st, 0) != (rms ? 1 : 2) || PyArray_DIM(st, 1) != (npy_intp)rows)
+        return PyErr_Format(PyExc_ValueError, "stats: not the forward's statistics of %zu rows",
+                            rows);
+    if (torch_tensor(dyo, "dy", 0, n, &dy, NULL) < 0 ||
+        torch_tensor(go, "weight", 1, (size_t)cols, &g, NULL) < 0 ||
+        torch_tensor(dxo, "dx", 1, n, &dx, NULL) < 0 ||
+        torch_tensor(dgo, "dweight", 1, (size_t)cols, &dg, NULL) < 0 ||
+        torch_tensor(dbo, "dbias", 1, (size_t)cols, &db, NULL) < 0)
+        return NULL;
+    if (rms && db) return PyErr_Format(PyExc_TypeError, "dbias: RMSNorm has none");
+    {
+        const float *mean = (const float *)PyArray_DATA(st), *rstd = mean + (rms ? 0 : rows);
+        Py_BEGIN_ALLOW_THREADS
+        s = rms ? simdnorm_rms_norm_bwd_f32(rows, (size_t)cols, dy, (size_t)cols, x, (size_t)cols,
+                                            g, rstd, dx, (size_t)cols, dg)
+                : simdnorm_layer_norm_bwd_f32(rows, (size_t)cols, dy, (size_t)cols, x,
+                                              (size_t)cols, g, mean, rstd, dx, (size_t)cols, dg,
+                                              db);
+        Py_END_ALLOW_THREADS
+    }
+    if (s != SIMDNORM_OK) return raise_status(rms ? "rms_norm_bwd" : "layer_norm_bwd", s);
+    Py_RETURN_NONE;
+}
+
 PyDoc_STRVAR(doc_layer_norm,
     "layer_norm($module, /, x, gamma=None, beta=None, eps=1e-05, *, residual=None, bias=None, activation=None, h=None, out=None, return_stats=False)\n"
     "--\n"
@@ -1283,6 +1472,10 @@ static PyMethodDef methods[] = {
     {"set_num_threads", py_set_num_threads, METH_O, doc_set_num_threads},
     {"get_num_threads", py_get_num_threads, METH_NOARGS, doc_get_num_threads},
     {"status_str", py_status_str, METH_O, doc_status_str},
+    /* private: simdnorm.torch's (see "torch tensors" above) */
+    {"_torch_init", py_torch_init, METH_O, NULL},
+    {"_torch_row_norm", py_torch_row_norm, METH_VARARGS, NULL},
+    {"_torch_row_norm_bwd", py_torch_row_norm_bwd, METH_VARARGS, NULL},
     {NULL, NULL, 0, NULL},
 };
 

@@ -70,8 +70,8 @@ def _needs_graph(*tensors):
     return False
 
 
-# Outputs (y, dx) are allocated here and written by the library through
-# NumPy views. Outputs of _CACHE_MIN bytes or more come from _cache (the
+# Outputs (y, dx) are allocated here and written by the library (through
+# NumPy views, or for LayerNorm/RMSNorm their data_ptr). Outputs of _CACHE_MIN bytes or more come from _cache (the
 # module docstring): glibc gives freed blocks of this size back to the kernel
 # (munmap, or the heap trimmed), so in a forward+backward loop every y and dx
 # faulted its pages in again - 0.35 ms of a 4 MiB call's 0.58 ms forward and
@@ -199,78 +199,91 @@ def _t(a, shape=None):
     return t if shape is None else t.view(shape)
 
 
-# ---- LayerNorm ---------------------------------------------------------------
+# ---- LayerNorm and RMSNorm -------------------------------------------------------
+# Their tensors go to the library as they are (_c._torch_row_norm and _bwd
+# check each one and read its data_ptr), not through NumPy views: at 8 x 64 a
+# forward+backward spent ~25 us of its ~120 us making views (README "Python").
+# The statistics stay a NumPy array [k, rows] on ctx.
+
+_c._torch_init(torch.float32)
+
+
+def _fast_backward(fn):
+    """fn as an autograd.Function's backward, made once-differentiable: with
+    create_graph (grad mode on during the backward) through once_differentiable,
+    whose outputs raise its error when differentiated again; otherwise (grad mode
+    off, the common case) fn directly, without once_differentiable's no_grad
+    context and checks (~6 us a call)."""
+    slow = once_differentiable(fn)
+
+    def backward(ctx, *grads):
+        if torch.is_grad_enabled():
+            return slow(ctx, *grads)
+        return fn(ctx, *grads)
+    return backward
+
+
+def _row_norm_bwd(rms, ctx, dy):
+    """dx, dweight, dbias (LayerNorm) of a _LayerNormFn / _RMSNormFn forward."""
+    x, weight = ctx.saved_tensors
+    need = ctx.needs_input_grad
+    dx = _empty_like(x) if need[0] else None
+    dw = torch.empty_like(weight) if need[1] and weight is not None else None
+    db = None
+    if not rms and need[2] and ctx.bias_shape is not None:
+        db = torch.empty_like(weight) if weight is not None else torch.empty(ctx.bias_shape)
+    _c._torch_row_norm_bwd(rms, _grad_in(dy), x, ctx.stats, weight, dx, dw, db, ctx.cols)
+    return dx, dw, db
+
 
 class _LayerNormFn(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, weight, bias, cols, eps):
         y = _empty_like(x)
-        _, mean, rstd = _c.layer_norm(_np(x).reshape(-1, cols), _flat(weight), _flat(bias), eps,
-                                      out=_np(y).reshape(-1, cols), return_stats=True)
+        ctx.stats = _c._torch_row_norm(0, x, weight, bias, y, cols, eps, True)
         ctx.cols = cols
-        ctx.save_for_backward(x, weight, bias, torch.from_numpy(mean), torch.from_numpy(rstd))
+        ctx.bias_shape = None if bias is None else bias.shape
+        ctx.save_for_backward(x, weight)
         return y
 
     @staticmethod
-    @once_differentiable
+    @_fast_backward
     def backward(ctx, dy):
-        x, weight, bias, mean, rstd = ctx.saved_tensors
-        cols = ctx.cols
-        need_dx, need_dw, need_db = ctx.needs_input_grad[:3]
-        dx = _empty_like(x) if need_dx else None
-        _, dw, db = _c.layer_norm_bwd(
-            _np(_grad_in(dy)).reshape(-1, cols), _np(x).reshape(-1, cols), _np(mean), _np(rstd),
-            _flat(weight), out=_flat2(dx, cols), compute_dx=need_dx,
-            compute_dgamma=need_dw and weight is not None,
-            compute_dbeta=need_db and bias is not None)
-        return (dx, _t(dw, weight.shape if weight is not None else None),
-                _t(db, bias.shape if bias is not None else None), None, None)
+        return _row_norm_bwd(0, ctx, dy) + (None, None)
 
 
 class LayerNorm(nn.LayerNorm):
     """torch.nn.LayerNorm computed by simdnorm (see the module's docstring)."""
 
     def forward(self, input):
-        shape = tuple(self.normalized_shape)
-        bias = getattr(self, "bias", None)
-        if (uses_library(input, self.weight, bias) and input.dim() >= len(shape)
-                and tuple(input.shape[input.dim() - len(shape):]) == shape):
-            cols = 1
-            for s in shape:
-                cols *= s
-            if not _needs_graph(input, self.weight, bias):
+        shape = self.normalized_shape
+        # the parameters from their dict: nn.Module's __getattr__ costs ~0.45 us a lookup
+        params = self._parameters
+        weight, bias = params.get("weight"), params.get("bias")
+        if (uses_library(input, weight, bias) and input.dim() >= len(shape)
+                and input.shape[input.dim() - len(shape):] == shape):
+            cols = math.prod(shape)
+            if not _needs_graph(input, weight, bias):
                 y = _empty_like(input)
-                _c.layer_norm(_np(input).reshape(-1, cols), _flat(self.weight), _flat(bias),
-                              float(self.eps), out=_flat2(y, cols))
+                _c._torch_row_norm(0, input, weight, bias, y, cols, float(self.eps), False)
                 return y
-            return _LayerNormFn.apply(input, self.weight, bias, cols, float(self.eps))
-        return F.layer_norm(input, self.normalized_shape, self.weight, bias, self.eps)
+            return _LayerNormFn.apply(input, weight, bias, cols, float(self.eps))
+        return F.layer_norm(input, shape, weight, bias, self.eps)
 
-
-# ---- RMSNorm -----------------------------------------------------------------
 
 class _RMSNormFn(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, weight, cols, eps):
         y = _empty_like(x)
-        _, rstd = _c.rms_norm(_np(x).reshape(-1, cols), _flat(weight), eps,
-                              out=_flat2(y, cols), return_stats=True)
+        ctx.stats = _c._torch_row_norm(1, x, weight, None, y, cols, eps, True)
         ctx.cols = cols
-        ctx.save_for_backward(x, weight, torch.from_numpy(rstd))
+        ctx.save_for_backward(x, weight)
         return y
 
     @staticmethod
-    @once_differentiable
+    @_fast_backward
     def backward(ctx, dy):
-        x, weight, rstd = ctx.saved_tensors
-        cols = ctx.cols
-        need_dx, need_dw = ctx.needs_input_grad[:2]
-        dx = _empty_like(x) if need_dx else None
-        _, dw = _c.rms_norm_bwd(
-            _np(_grad_in(dy)).reshape(-1, cols), _np(x).reshape(-1, cols), _np(rstd),
-            _flat(weight), out=_flat2(dx, cols), compute_dx=need_dx,
-            compute_dgamma=need_dw and weight is not None)
-        return dx, _t(dw, weight.shape if weight is not None else None), None, None
+        return _row_norm_bwd(1, ctx, dy)[:2] + (None, None)
 
 
 class RMSNorm(nn.Module):
@@ -304,20 +317,18 @@ class RMSNorm(nn.Module):
     def forward(self, input):
         shape = self.normalized_shape
         eps = self.eps if self.eps is not None else torch.finfo(input.dtype).eps
-        if (uses_library(input, self.weight) and input.dim() >= len(shape)
-                and tuple(input.shape[input.dim() - len(shape):]) == shape):
-            cols = 1
-            for s in shape:
-                cols *= s
-            if not _needs_graph(input, self.weight):
+        weight = self._parameters.get("weight")
+        if (uses_library(input, weight) and input.dim() >= len(shape)
+                and input.shape[input.dim() - len(shape):] == shape):
+            cols = math.prod(shape)
+            if not _needs_graph(input, weight):
                 y = _empty_like(input)
-                _c.rms_norm(_np(input).reshape(-1, cols), _flat(self.weight), float(eps),
-                            out=_flat2(y, cols))
+                _c._torch_row_norm(1, input, weight, None, y, cols, float(eps), False)
                 return y
-            return _RMSNormFn.apply(input, self.weight, cols, float(eps))
+            return _RMSNormFn.apply(input, weight, cols, float(eps))
         dims = tuple(range(-len(shape), 0))
         y = input * torch.rsqrt(input.pow(2).mean(dims, keepdim=True) + eps)
-        return y * self.weight if self.weight is not None else y
+        return y * weight if weight is not None else y
 
 
 # ---- BatchNorm -----------------------------------------------------------------

@@ -175,7 +175,8 @@ def test_double_backward_is_refused():
     ours = snt.LayerNorm(8)
     x = torch.randn(3, 8, requires_grad=True)
     (g,) = torch.autograd.grad(ours(x).pow(2).sum(), x, create_graph=True)
-    with pytest.raises(RuntimeError):
+    # once_differentiable's error (a gradient without a graph would raise another)
+    with pytest.raises(RuntimeError, match="once_differentiable"):
         g.sum().backward()
 
 
@@ -387,3 +388,70 @@ def test_swap_keeps_mode_flags_and_nested_modules():
     assert not model["a"][1].weight.requires_grad and model["a"][1].bias.requires_grad
     assert not model["a"][1].training and not model["b"].training
     assert isinstance(snt.swap_modules(nn.GroupNorm(2, 4)), snt.GroupNorm)   # a bare module
+
+
+def test_frozen_parameters_and_rms_double_backward():
+    """The backward computes only the gradients autograd asks for (a frozen
+    weight or bias), and RMSNorm refuses double backward as LayerNorm does."""
+    for freeze in ("weight", "bias"):
+        stock = nn.LayerNorm(24)
+        randomize(stock)
+        ours = swapped(stock)
+        for m in (stock, ours):
+            getattr(m, freeze).requires_grad_(False)
+        compare(stock, ours, torch.randn(5, 24), "LayerNorm, frozen " + freeze)
+        assert getattr(ours, freeze).grad is None
+    rms = snt.RMSNorm(16)
+    rms.weight.requires_grad_(False)
+    x = torch.randn(4, 16, requires_grad=True)
+    rms(x).sum().backward()
+    assert x.grad is not None and rms.weight.grad is None
+    rms.weight.requires_grad_(True)
+    (g,) = torch.autograd.grad(rms(x).pow(2).sum(), x, create_graph=True)
+    with pytest.raises(RuntimeError, match="once_differentiable"):
+        g.sum().backward()
+
+
+def test_private_tensor_calls_check_their_tensors():
+    """simdnorm.torch's private entry points take tensors, not NumPy views;
+    each checks every tensor (CPU, float32, contiguous, its element count)
+    before reading its data_ptr, and writes nothing when one is wrong."""
+    from simdnorm import _simdnorm as c
+    x, g, b = torch.randn(6, 8), torch.randn(8), torch.randn(8)
+    sentinel = torch.full((6, 8), 7.0)
+
+    def fwd(*, rms=0, x=x, g=g, b=b, y=None, cols=8):
+        y = sentinel.clone() if y is None else y
+        return c._torch_row_norm(rms, x, g, b, y, cols, 1e-5, True), y
+
+    stats, y = fwd()
+    ref = torch.nn.functional.layer_norm(x, (8,), g, b, 1e-5)
+    close(y, ref, "_torch_row_norm")
+    assert stats.shape == (2, 6)
+    bad = [(TypeError, dict(x=x.double())), (TypeError, dict(x=x.t().contiguous().t())),
+           (TypeError, dict(x=x.tolist())), (TypeError, dict(x=torch.empty(6, 8, device="meta"))),
+           (TypeError, dict(g=g.half())), (ValueError, dict(g=torch.randn(9))),
+           (ValueError, dict(y=torch.full((5, 8), 7.0))), (ValueError, dict(cols=5)),
+           (ValueError, dict(cols=0)), (TypeError, dict(rms=1)),   # RMSNorm with a bias
+           (TypeError, dict(x=None))]
+    for exc, kw in bad:
+        y = kw.pop("y", None)
+        y = sentinel.clone() if y is None else y
+        with pytest.raises(exc):
+            fwd(y=y, **kw)
+        assert torch.equal(y, torch.full(y.shape, 7.0)), kw
+    dy = torch.randn(6, 8)
+    dx, dg, db = sentinel.clone(), torch.full((8,), 7.0), torch.full((8,), 7.0)
+    for exc, args in [(ValueError, (dy, x, stats[:1].copy(), g)), (ValueError, (dy, x, stats.T.copy(), g)),
+                      (TypeError, (dy, x, stats.astype("float64"), g)), (TypeError, (dy, x, stats.tolist(), g)),
+                      (ValueError, (dy[:5], x, stats, g)), (TypeError, (dy.double(), x, stats, g))]:
+        with pytest.raises(exc):
+            c._torch_row_norm_bwd(0, *args, dx, dg, db, 8)
+        assert torch.equal(dx, sentinel) and torch.equal(dg, torch.full((8,), 7.0))
+    c._torch_row_norm_bwd(0, dy, x, stats, g, dx, dg, db, 8)
+    xr = x.clone().requires_grad_(True)
+    gr, br = g.clone().requires_grad_(True), b.clone().requires_grad_(True)
+    torch.nn.functional.layer_norm(xr, (8,), gr, br, 1e-5).backward(dy)
+    close(dx, xr.grad, "_torch_row_norm_bwd dx")
+    close(dg, gr.grad, "_torch_row_norm_bwd dweight")
+    close(db, br.grad, "_torch_row_norm_bwd dbias")
