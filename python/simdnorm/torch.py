@@ -70,6 +70,26 @@ def _needs_graph(*tensors):
     return False
 
 
+# The private tensor entry points (_torch_row_norm, _as_array) compare a
+# tensor's dtype with this object.
+_c._torch_init(torch.float32)
+
+
+def _fast_backward(fn):
+    """fn as an autograd.Function's backward, made once-differentiable: with
+    create_graph (grad mode on during the backward) through once_differentiable,
+    whose outputs raise its error when differentiated again; otherwise (grad mode
+    off, the common case) fn directly, without once_differentiable's no_grad
+    context and checks (~6 us a call)."""
+    slow = once_differentiable(fn)
+
+    def backward(ctx, *grads):
+        if torch.is_grad_enabled():
+            return slow(ctx, *grads)
+        return fn(ctx, *grads)
+    return backward
+
+
 # Outputs (y, dx) are allocated here and written by the library (through
 # NumPy views, or for LayerNorm/RMSNorm their data_ptr). Outputs of _CACHE_MIN bytes or more come from _cache (the
 # module docstring): glibc gives freed blocks of this size back to the kernel
@@ -157,12 +177,14 @@ def _layout_of(x):
 
 def _np_nc(t, layout):
     """The NumPy view of an [N, C, *] tensor in the library's layout: [N, C, *]
-    (NCHW) or, for channels_last, its memory order [N, H, W, C] (NHWC)."""
+    (NCHW) or, for channels_last, its memory order [N, H, W, C] (NHWC).
+    _c._as_array checks that the tensor is laid out so (TypeError if not)."""
     if t is None:
         return None
-    if layout == "NHWC":
-        return t.detach().permute(0, 2, 3, 1).numpy()
-    return t.detach().numpy()
+    return _c._as_array(t, _NHWC if layout == "NHWC" else None)
+
+
+_NHWC = (0, 2, 3, 1)
 
 
 def _grad_nc(dy, layout):
@@ -175,17 +197,8 @@ def _grad_nc(dy, layout):
 
 
 def _np(t):
-    """The NumPy view of a CPU float32 contiguous tensor (no copy)."""
-    return None if t is None else t.detach().numpy()
-
-
-def _flat(t):
-    return None if t is None else t.detach().numpy().reshape(-1)
-
-
-def _flat2(t, cols):
-    """t as a NumPy [rows, cols] view (None stays None)."""
-    return None if t is None else t.detach().numpy().reshape(-1, cols)
+    """The NumPy view of a CPU float32 contiguous tensor (no copy; None stays None)."""
+    return None if t is None else _c._as_array(t)
 
 
 def _grad_in(dy):
@@ -204,24 +217,6 @@ def _t(a, shape=None):
 # check each one and read its data_ptr), not through NumPy views: at 8 x 64 a
 # forward+backward spent ~25 us of its ~120 us making views (README "Python").
 # The statistics stay a NumPy array [k, rows] on ctx.
-
-_c._torch_init(torch.float32)
-
-
-def _fast_backward(fn):
-    """fn as an autograd.Function's backward, made once-differentiable: with
-    create_graph (grad mode on during the backward) through once_differentiable,
-    whose outputs raise its error when differentiated again; otherwise (grad mode
-    off, the common case) fn directly, without once_differentiable's no_grad
-    context and checks (~6 us a call)."""
-    slow = once_differentiable(fn)
-
-    def backward(ctx, *grads):
-        if torch.is_grad_enabled():
-            return slow(ctx, *grads)
-        return fn(ctx, *grads)
-    return backward
-
 
 def _row_norm_bwd(rms, ctx, dy):
     """dx, dweight, dbias (LayerNorm) of a _LayerNormFn / _RMSNormFn forward."""
@@ -367,7 +362,7 @@ class _BatchNormFn(torch.autograd.Function):
         return y
 
     @staticmethod
-    @once_differentiable
+    @_fast_backward
     def backward(ctx, dy):
         x, weight, bias, mean, rstd = ctx.saved_tensors
         need_dx, need_dw, need_db = ctx.needs_input_grad[:3]
@@ -438,7 +433,7 @@ class _GroupNormFn(torch.autograd.Function):
         return y
 
     @staticmethod
-    @once_differentiable
+    @_fast_backward
     def backward(ctx, dy):
         x, weight, bias, mean, rstd = ctx.saved_tensors
         need_dx, need_dw, need_db = ctx.needs_input_grad[:3]

@@ -455,3 +455,33 @@ def test_private_tensor_calls_check_their_tensors():
     close(dx, xr.grad, "_torch_row_norm_bwd dx")
     close(dg, gr.grad, "_torch_row_norm_bwd dweight")
     close(db, br.grad, "_torch_row_norm_bwd dbias")
+
+
+def test_as_array_is_exactly_the_tensor_memory():
+    """_as_array (BatchNorm/GroupNorm's NumPy views of tensors) gives an array on
+    the tensor's own memory only when the tensor is laid out as that array."""
+    from simdnorm import _simdnorm as c
+    t = torch.randn(2, 3, 4, 5)
+    a = c._as_array(t)
+    assert a.shape == (2, 3, 4, 5) and a.base is t
+    a[1, 2, 3, 4] = 42.0
+    assert t[1, 2, 3, 4] == 42.0
+    cl = torch.randn(2, 3, 4, 5).contiguous(memory_format=torch.channels_last)
+    v = c._as_array(cl, (0, 2, 3, 1))
+    assert v.shape == (2, 4, 5, 3)
+    assert (v == cl.permute(0, 2, 3, 1).numpy()).all()
+    v[0, 1, 2, 0] = -7.0
+    assert cl[0, 0, 1, 2] == -7.0
+    held = c._as_array(torch.full((3,), 5.0))       # the array keeps its tensor alive
+    assert (held == 5.0).all()
+    assert c._as_array(torch.empty(0, 3)).shape == (0, 3)
+    for exc, args in [(TypeError, (cl,)),                       # channels_last, no perm
+                      (TypeError, (t, (0, 2, 3, 1))),           # contiguous read as NHWC
+                      (TypeError, (t.double(),)), (TypeError, (t.tolist(),)),
+                      (TypeError, (torch.randn(4, 6).t(),)),
+                      (TypeError, (torch.ones(3).expand(4, 3), (0, 1))),
+                      (TypeError, (t, (0, 1, 2))), (ValueError, (t, (0, 0, 1, 2))),
+                      (ValueError, (t, (0, 1, 2, 4))), (TypeError, (t, [0, 1, 2, 3])),
+                      (TypeError, (torch.empty(2, 3, device="meta"),))]:
+        with pytest.raises(exc):
+            c._as_array(*args)
