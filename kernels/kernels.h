@@ -354,9 +354,10 @@ typedef void simdnorm_f32_bwd_channel_sums_kernel(size_t rows, size_t channels,
                                                  const float *rstd, double *s1, double *s2);
 typedef simdnorm_f32_bwd_channel_sums_kernel *simdnorm_f32_bwd_channel_sums_fn;
 /* f32_bwd_channel_sums_seq: f32_bwd_channel_sums, the same bits, for
- * tensors from memory: rows of 2 KiB or more are read in blocks of a few
- * rows, every channel's chain parked in s1/s2 between blocks, instead of
- * each tile of channels walking down all the rows. */
+ * tensors from memory: rows of 2 KiB or more, or of 320 bytes or fewer,
+ * are read in blocks of rows (4 KiB, at least 4 rows), every channel's
+ * chain parked in s1/s2 between blocks, instead of each tile of channels
+ * walking down all the rows. */
 typedef simdnorm_f32_bwd_channel_sums_kernel simdnorm_f32_bwd_channel_sums_seq_kernel;
 typedef simdnorm_f32_bwd_channel_sums_fn simdnorm_f32_bwd_channel_sums_seq_fn;
 /* f32_bwd_dx_channels: the NHWC dx of a [rows, channels] matrix, each

@@ -916,7 +916,9 @@ static void bwd_channel_sums_shape(const simdnorm_kernels *k, int seq, size_t ch
 /* The NHWC kernels on [rows, channels] with a row stride > channels; the
  * _seq form also on rows of 2 KiB and more (strides of 512 floats and
  * up), where tiles walk blocks of rows (bwd.c, SUM_SEQ_ROWS), with row
- * counts below, at and past a block. */
+ * counts below, at and past a block - and, with the strides near the
+ * channel counts, narrow rows (<= 320 bytes: 33-70 channels, blocks of
+ * 14-31 rows, 33 rows past one). */
 static void bwd_channel_sums_case(const simdnorm_kernels *k, int seq)
 {
     static const size_t chans[] = {1, 3, 8, 15, 16, 17, 33, 63, 64, 65, 70, 129, 257};

@@ -316,10 +316,14 @@ void SIMDNORM_SKERNEL(bwd_channel_sums)(size_t rows, size_t channels, const sx *
         bwd_channel_sums_tile(rows, c, 1, channels - c, dy, x, stride, mean, rstd, s1, s2);
 }
 
-/* Rows a tile of f32_bwd_channel_sums_seq walks before the next tile, and
- * the row width from which it does (narrower rows: f32_bwd_channel_sums). */
+/* Rows a tile of f32_bwd_channel_sums_seq walks before the next tile: a
+ * block of SUM_SEQ_BLOCK_BYTES of each tensor, at least SUM_SEQ_ROWS rows;
+ * for rows of SUM_SEQ_ROW_BYTES or more, or of SUM_SEQ_NARROW_BYTES or
+ * fewer (narrower: f32_bwd_channel_sums, a tile down all rows). */
 #define SUM_SEQ_ROWS 4
+#define SUM_SEQ_BLOCK_BYTES 4096
 #define SUM_SEQ_ROW_BYTES 2048
+#define SUM_SEQ_NARROW_BYTES 320
 
 /* Channels [c0, c0 + nv*VF_N) (the last vector partial, cl lanes) of
  * f32_bwd_channel_sums_seq over rows [0, rows): bwd_channel_sums_tile's
@@ -359,21 +363,32 @@ static ALWAYS_INLINE void bwd_channel_sums_tile_resume(size_t rows, size_t c0, s
 }
 
 /* Contract: kernels.h, f32_bwd_channel_sums_seq. Rows SUM_SEQ_ROW_BYTES
- * or wider, more than one tile of channels: every tile walks a block of
- * SUM_SEQ_ROWS rows, its sums parked in s1/s2, before the next block (a
- * tile down all the rows read each row's slice on its own page: tensors
- * from memory at half the speed); each channel's one chain still goes
- * down the rows in order. */
+ * or wider, or SUM_SEQ_NARROW_BYTES or narrower, more than one tile of
+ * channels: every tile walks a block of rows, its sums parked in s1/s2,
+ * before the next block (a tile down all the rows read each row's slice on
+ * its own page: tensors from memory at half the speed); each channel's one
+ * chain still goes down the rows in order. Narrow rows: a tile walking
+ * down them read half of every 256-byte row (AVX2), and blocks of 16 rows
+ * won - BatchNorm NHWC backward, one thread, Zen 3 AVX2, 4 KiB-aligned
+ * tensors, best of 10 (/tmp throwaway), ms, tile walk / blocks: (32, 64,
+ * 3136) 6.8 / 5.95, (32, 80, 2560) 7.5-8.0 / 6.4-6.9; but (32, 128, 1568)
+ * 7.5-7.9 / 8.0-9.0 and (32, 256, 784) 7.1-8.2 / 8.8-9.6 with blocks of
+ * 4-16 KiB, hence the window. */
 void SIMDNORM_SKERNEL(bwd_channel_sums_seq)(size_t rows, size_t channels, const sx *dy,
                                             const sx *x, size_t stride, const float *mean,
                                             const float *rstd, double *s1, double *s2)
 {
-    if (channels <= (size_t)BWD_CH_VECS * VF_N || stride * sizeof(sx) < SUM_SEQ_ROW_BYTES) {
+    const size_t row_bytes = stride * sizeof(sx);
+    if (channels <= (size_t)BWD_CH_VECS * VF_N ||
+        (row_bytes < SUM_SEQ_ROW_BYTES && row_bytes > SUM_SEQ_NARROW_BYTES)) {
         SIMDNORM_SKERNEL(bwd_channel_sums)(rows, channels, dy, x, stride, mean, rstd, s1, s2);
         return;
     }
-    for (size_t r0 = 0; r0 < rows; r0 += SUM_SEQ_ROWS) {
-        const size_t nr = rows - r0 < SUM_SEQ_ROWS ? rows - r0 : SUM_SEQ_ROWS, at = r0 * stride;
+    size_t blk = SUM_SEQ_BLOCK_BYTES / row_bytes;
+    if (blk < SUM_SEQ_ROWS)
+        blk = SUM_SEQ_ROWS;
+    for (size_t r0 = 0; r0 < rows; r0 += blk) {
+        const size_t nr = rows - r0 < blk ? rows - r0 : blk, at = r0 * stride;
         const int resume = r0 > 0;
         size_t c = 0;
         for (; c + BWD_CH_VECS * VF_N <= channels; c += BWD_CH_VECS * VF_N)
