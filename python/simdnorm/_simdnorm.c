@@ -1249,8 +1249,10 @@ static PyObject *py_as_array(PyObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "O|O:_as_array", &t, &perm)) return NULL;
     if (perm != Py_None && !PyTuple_Check(perm))
         return PyErr_Format(PyExc_TypeError, "perm: a tuple or None");
+    if (!torch_float32)
+        return PyErr_Format(PyExc_RuntimeError, "simdnorm._simdnorm._torch_init was not called");
     if (!(v = PyObject_GetAttr(t, s_dtype))) PyErr_Clear();
-    ok = v && torch_float32 && v == torch_float32;
+    ok = v && v == torch_float32;
     Py_XDECREF(v);
     if (!ok || (ok = torch_flag(t, s_is_cpu, 0)) != 1 ||
         (perm == Py_None && (ok = torch_flag(t, s_is_contiguous, 1)) != 1))

@@ -91,9 +91,10 @@ def _fast_backward(fn):
 
 
 # Outputs (y, dx) are allocated here and written by the library (through
-# NumPy views, or for LayerNorm/RMSNorm their data_ptr). Outputs of _CACHE_MIN bytes or more come from _cache (the
-# module docstring): glibc gives freed blocks of this size back to the kernel
-# (munmap, or the heap trimmed), so in a forward+backward loop every y and dx
+# NumPy views, or for LayerNorm/RMSNorm their data_ptr). Outputs of
+# _CACHE_MIN bytes or more come from _cache (the module docstring): glibc
+# gives freed blocks of this size back to the kernel (munmap, or the heap
+# trimmed), so in a forward+backward loop every y and dx
 # faulted its pages in again - 0.35 ms of a 4 MiB call's 0.58 ms forward and
 # 0.84 ms backward (1024x1024, AVX-512, one thread; README "Python"). A buffer
 # returns to the cache through a weakref finalizer on its NumPy view, which
@@ -205,11 +206,9 @@ def _grad_in(dy):
     return dy if dy.is_contiguous() and dy.dtype == torch.float32 else dy.contiguous().float()
 
 
-def _t(a, shape=None):
-    if a is None:
-        return None
-    t = torch.from_numpy(a)
-    return t if shape is None else t.view(shape)
+def _t(a):
+    """A NumPy result as a tensor on its memory (None stays None)."""
+    return None if a is None else torch.from_numpy(a)
 
 
 # ---- LayerNorm and RMSNorm -------------------------------------------------------

@@ -485,3 +485,21 @@ def test_as_array_is_exactly_the_tensor_memory():
                       (TypeError, (torch.empty(2, 3, device="meta"),))]:
         with pytest.raises(exc):
             c._as_array(*args)
+
+
+def test_tensor_entry_points_need_torch_init():
+    """Before simdnorm.torch registers torch.float32, the private tensor entry
+    points raise instead of reading attributes they have not looked up."""
+    import os
+    import subprocess
+    import sys
+    code = ("import torch\nfrom simdnorm import _simdnorm as c\n"
+            "for call in (lambda: c._as_array(torch.zeros(3)),\n"
+            "             lambda: c._torch_row_norm(0, torch.zeros(2, 3), None, None,\n"
+            "                                       torch.zeros(2, 3), 3, 1e-5, False)):\n"
+            "    try:\n        call()\n    except RuntimeError as e:\n"
+            "        assert '_torch_init' in str(e), e\n"
+            "    else:\n        raise SystemExit('no error')\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr + r.stdout
