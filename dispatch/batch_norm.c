@@ -88,9 +88,16 @@
 
 /* Above this many bytes of x + y the normalize uses the streaming kernels
  * (DESIGN §6: non-temporal stores win only when x + y exceed ~24 MiB), for
- * NCHW only with planes of at least BN_STREAM_MIN_RUN floats. */
+ * NCHW only with planes of at least BN_STREAM_MIN_RUN floats. A streaming
+ * call fences at its end, once per plane here, and a short plane's partial
+ * lines at both ends are stored plainly: 14x14 planes streamed ran 4x
+ * slower than stored plainly, and without the fence still 2x (Zen 3 AVX2,
+ * one thread, simdnorm-bench, ms, 64 / 1024 floats: (32,1024,14x14)
+ * training 11.7-11.9 / 4.3-4.8, inference 9.2-9.6 / 2.1-2.3; /tmp/s21/bnf
+ * throwaway, 28x28 inference 2.09-2.13 / 1.91-1.99; 56x56 and up stream as
+ * before). */
 #define BN_STREAM_BYTES SIMDNORM_STREAM_BYTES
-#define BN_STREAM_MIN_RUN 64
+#define BN_STREAM_MIN_RUN 1024
 
 /* Below this many channels the NHWC normalize views R consecutive rows as
  * one row of c*R >= BN_NARROW channels (the per-channel arrays repeated R
