@@ -1153,13 +1153,15 @@ static PyObject *py_status_str(PyObject *self, PyObject *arg)
  * and a reshape, about 2 us each, and a LayerNorm forward+backward took a
  * dozen (README "Python"). They trust nothing: a tensor is used only when
  * it answers is_cpu True, dtype torch.float32 (the object torch.py registers
- * through _torch_init), is_contiguous() True and numel() as the call needs;
- * only then is its data_ptr() read. Anything else is TypeError or
+ * through _torch_init), is_contiguous() True, is_neg() False (a
+ * torch._neg_view's memory holds -x) and numel() as the call needs; only
+ * then is its data_ptr() read. They trust the tensor's answers: an object
+ * that lies about them could point them anywhere, as ctypes could. Anything else is TypeError or
  * ValueError, nothing written. Statistics travel as a NumPy float32 array
  * [k, rows] (LayerNorm: mean, rstd; RMSNorm: rstd) that the forward returns
  * and the backward takes back. */
 static PyObject *torch_float32;
-static PyObject *s_is_cpu, *s_dtype, *s_is_contiguous, *s_numel, *s_data_ptr;
+static PyObject *s_is_cpu, *s_dtype, *s_is_contiguous, *s_numel, *s_data_ptr, *s_is_neg;
 
 static PyObject *py_torch_init(PyObject *self, PyObject *dtype)
 {
@@ -1168,6 +1170,7 @@ static PyObject *py_torch_init(PyObject *self, PyObject *dtype)
                         !(s_dtype = PyUnicode_InternFromString("dtype")) ||
                         !(s_is_contiguous = PyUnicode_InternFromString("is_contiguous")) ||
                         !(s_numel = PyUnicode_InternFromString("numel")) ||
+                        !(s_is_neg = PyUnicode_InternFromString("is_neg")) ||
                         !(s_data_ptr = PyUnicode_InternFromString("data_ptr"))))
         return NULL;
     Py_INCREF(dtype);
@@ -1185,6 +1188,14 @@ static int torch_flag(PyObject *o, PyObject *name, int call)
     r = v == Py_True;
     Py_DECREF(v);
     return r;
+}
+
+/* 1 when tensor o has no negative bit (is_neg() False), 0 when it has, -1
+ * with an exception. */
+static int torch_not_neg(PyObject *o)
+{
+    const int r = torch_flag(o, s_is_neg, 1);
+    return r < 0 ? -1 : !r;
 }
 
 /* *p = the data of tensor o (None: NULL, where optional) after the checks
@@ -1210,9 +1221,10 @@ static int torch_tensor(PyObject *o, const char *what, int optional, size_t want
     ok = v && v == torch_float32;
     Py_XDECREF(v);
     if (!ok || (ok = torch_flag(o, s_is_cpu, 0)) != 1 ||
-        (ok = torch_flag(o, s_is_contiguous, 1)) != 1) {
+        (ok = torch_flag(o, s_is_contiguous, 1)) != 1 || (ok = torch_not_neg(o)) != 1) {
         if (ok == 0)
-            PyErr_Format(PyExc_TypeError, "%s: a contiguous CPU float32 tensor is required", what);
+            PyErr_Format(PyExc_TypeError, "%s: a contiguous CPU float32 tensor (no negative bit) "
+                                          "is required", what);
         return -1;
     }
     if (!(v = PyObject_CallMethodObjArgs(o, s_numel, NULL))) return -1;
@@ -1254,7 +1266,7 @@ static PyObject *py_as_array(PyObject *self, PyObject *args)
     if (!(v = PyObject_GetAttr(t, s_dtype))) PyErr_Clear();
     ok = v && v == torch_float32;
     Py_XDECREF(v);
-    if (!ok || (ok = torch_flag(t, s_is_cpu, 0)) != 1 ||
+    if (!ok || (ok = torch_flag(t, s_is_cpu, 0)) != 1 || (ok = torch_not_neg(t)) != 1 ||
         (perm == Py_None && (ok = torch_flag(t, s_is_contiguous, 1)) != 1))
         goto bad;
     if (!(shape = PyObject_GetAttrString(t, "shape"))) goto done;

@@ -52,10 +52,13 @@ __all__ = ["LayerNorm", "RMSNorm", "BatchNorm1d", "BatchNorm2d", "GroupNorm", "s
 
 
 def uses_library(*tensors):
-    """True when these tensors (None allowed) go to simdnorm: CPU, float32, contiguous."""
+    """True when these tensors (None allowed) go to simdnorm: CPU, float32, contiguous,
+    without the negative bit (a torch._neg_view's memory holds -x: PyTorch's own op
+    takes it)."""
     f32 = torch.float32
     for t in tensors:
-        if t is not None and (not t.is_cpu or t.dtype is not f32 or not t.is_contiguous()):
+        if t is not None and (not t.is_cpu or t.dtype is not f32 or not t.is_contiguous()
+                              or t.is_neg()):
             return False
     return True
 
@@ -166,8 +169,9 @@ def _empty_like(x, layout="NCHW"):
 
 def _layout_of(x):
     """How the library takes an [N, C, *] tensor: 'NCHW' when contiguous, 'NHWC'
-    when a 4-D channels_last tensor, None otherwise (or when not CPU float32)."""
-    if not x.is_cpu or x.dtype is not torch.float32:
+    when a 4-D channels_last tensor, None otherwise (or when not CPU float32, or
+    a negative-bit view)."""
+    if not x.is_cpu or x.dtype is not torch.float32 or x.is_neg():
         return None
     if x.is_contiguous():
         return "NCHW"

@@ -503,3 +503,21 @@ def test_tensor_entry_points_need_torch_init():
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
     r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr + r.stdout
+
+
+def test_negative_bit_views():
+    """A torch._neg_view holds -x in its memory: the modules leave it to PyTorch
+    (the same result as torch.nn's), and the private entry points refuse it."""
+    from simdnorm import _simdnorm as c
+    x = torch.randn(3, 16)
+    v = torch._neg_view(x)
+    assert v.is_neg()
+    ln = snt.LayerNorm(16)
+    close(ln(v), torch.nn.functional.layer_norm(-x, (16,), ln.weight, ln.bias), "LayerNorm neg view")
+    bn = snt.BatchNorm1d(16)
+    close(bn(v), torch.nn.functional.batch_norm(-x, None, None, bn.weight, bn.bias, True),
+          "BatchNorm1d neg view")
+    with pytest.raises(TypeError):
+        c._torch_row_norm(0, v, None, None, torch.empty(3, 16), 16, 1e-5, False)
+    with pytest.raises(TypeError):
+        c._as_array(v)
