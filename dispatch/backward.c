@@ -381,10 +381,10 @@ static void bn_dx_slow(const bn_bwd_ctx *c, size_t ch, double s1, double s2, siz
 
 /* The channel's sums s1, s2 from its n plane sums p[s * stride] (2
  * doubles each; p NULL: each plane's summed here): the sample tree
- * (internal.h), leaves the planes' sums, merged left + right. Returns 0,
- * or 1 when the call wants the tree's maximal nodes (nodes1/nodes2:
- * written for channel ch, s1/s2 not set). */
-static int bn_bwd_tree(const bn_bwd_ctx *c, size_t ch, const double *p, size_t stride,
+ * (internal.h), leaves the planes' sums, merged left + right. When the
+ * call wants the tree's maximal nodes (nodes1/nodes2) they are written for
+ * channel ch instead, s1/s2 not set. */
+static void bn_bwd_tree(const bn_bwd_ctx *c, size_t ch, const double *p, size_t stride,
                        double *s1, double *s2)
 {
     simdnorm_tree t;
@@ -410,12 +410,11 @@ static int bn_bwd_tree(const bn_bwd_ctx *c, size_t ch, const double *p, size_t s
             c->nodes1[d * c->c + ch] = q1[d];
             c->nodes2[d * c->c + ch] = q2[d];
         }
-        return 1;
+        return;
     }
     simdnorm_bn_fold_sums_slots(&t, 1, q1, q2);
     *s1 = q1[0];
     *s2 = q2[0];
-    return 0;
 }
 
 /* Channels [c0, c1) of an NCHW backward, in blocks of channels: the
@@ -446,16 +445,15 @@ static void bn_bwd_nchw_body(void *ctx, size_t c0, size_t c1)
                     simdnorm_bwd_sums_st(c->k, c->storage, c->seq, sp, c->dy, c->x,
                                          s * plane_stride + (b0 + j) * sp, NULL,
                                          c->mean[b0 + j], c->rstd[b0 + j], p + (s * nb + j) * 2);
-        int nodes_only = 0;
+        const int nodes_only = sums && c->nodes1; /* the walk's nodes, no outputs */
         for (size_t j = 0; j < nb; j++) {
             const size_t ch = b0 + j;
             s1[j] = s2[j] = 0.0;
             if (c->given1) {
                 s1[j] = c->given1[ch];
                 s2[j] = c->given2[ch];
-            } else if (sums) { /* unbuffered (n > BN_BWD_PLANE_SUMS / 2): nb is 1 */
-                nodes_only = bn_bwd_tree(c, ch, buffered ? p + 2 * j : NULL, 2 * nb, &s1[j],
-                                         &s2[j]);
+            } else if (sums) { /* unbuffered (n > BN_BWD_PLANE_SUMS / 2, nb 1): summed there */
+                bn_bwd_tree(c, ch, buffered ? p + 2 * j : NULL, 2 * nb, &s1[j], &s2[j]);
             }
             if (!nodes_only)
                 fast[j] = (unsigned char)bn_finish_channel(c, ch, s1[j], s2[j], &w[j], &k[j], &o[j]);

@@ -1190,12 +1190,19 @@ static int torch_flag(PyObject *o, PyObject *name, int call)
     return r;
 }
 
-/* 1 when tensor o has no negative bit (is_neg() False), 0 when it has, -1
- * with an exception. */
-static int torch_not_neg(PyObject *o)
+/* 1 when o is a CPU float32 tensor without the negative bit (dtype is
+ * torch_float32; no dtype attribute - not a tensor - reads as a wrong
+ * one), 0 when not, -1 with an exception. */
+static int torch_plain_f32(PyObject *o)
 {
-    const int r = torch_flag(o, s_is_neg, 1);
-    return r < 0 ? -1 : !r;
+    PyObject *v = PyObject_GetAttr(o, s_dtype);
+    int ok;
+    if (!v) PyErr_Clear();
+    ok = v && v == torch_float32;
+    Py_XDECREF(v);
+    if (ok && (ok = torch_flag(o, s_is_cpu, 0)) == 1 && (ok = torch_flag(o, s_is_neg, 1)) >= 0)
+        ok = !ok;
+    return ok;
 }
 
 /* *p = the data of tensor o (None: NULL, where optional) after the checks
@@ -1216,12 +1223,7 @@ static int torch_tensor(PyObject *o, const char *what, int optional, size_t want
         PyErr_SetString(PyExc_RuntimeError, "simdnorm._simdnorm._torch_init was not called");
         return -1;
     }
-    /* no dtype attribute (not a tensor) reads as a wrong dtype */
-    if (!(v = PyObject_GetAttr(o, s_dtype))) PyErr_Clear();
-    ok = v && v == torch_float32;
-    Py_XDECREF(v);
-    if (!ok || (ok = torch_flag(o, s_is_cpu, 0)) != 1 ||
-        (ok = torch_flag(o, s_is_contiguous, 1)) != 1 || (ok = torch_not_neg(o)) != 1) {
+    if ((ok = torch_plain_f32(o)) != 1 || (ok = torch_flag(o, s_is_contiguous, 1)) != 1) {
         if (ok == 0)
             PyErr_Format(PyExc_TypeError, "%s: a contiguous CPU float32 tensor (no negative bit) "
                                           "is required", what);
@@ -1263,10 +1265,7 @@ static PyObject *py_as_array(PyObject *self, PyObject *args)
         return PyErr_Format(PyExc_TypeError, "perm: a tuple or None");
     if (!torch_float32)
         return PyErr_Format(PyExc_RuntimeError, "simdnorm._simdnorm._torch_init was not called");
-    if (!(v = PyObject_GetAttr(t, s_dtype))) PyErr_Clear();
-    ok = v && v == torch_float32;
-    Py_XDECREF(v);
-    if (!ok || (ok = torch_flag(t, s_is_cpu, 0)) != 1 || (ok = torch_not_neg(t)) != 1 ||
+    if ((ok = torch_plain_f32(t)) != 1 ||
         (perm == Py_None && (ok = torch_flag(t, s_is_contiguous, 1)) != 1))
         goto bad;
     if (!(shape = PyObject_GetAttrString(t, "shape"))) goto done;
