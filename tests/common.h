@@ -167,6 +167,28 @@ static inline int begin_isa_case(const char *name, simdnorm_isa isa)
     return 1;
 }
 
+/* In a sanitized build (SIMDNORM_TEST_SANITIZED, set by tests/meson.build)
+ * a case that calls with tensors beyond the from-memory size (tens of
+ * MiB, a minute of the ASan run on the scalar kernels) runs on the CPU's
+ * default ISA only: what a sanitizer checks there is the ISA-independent
+ * driver (the from-memory chunking and scratch), which every ISA shares;
+ * each ISA's kernels are checked under the sanitizer on every tail by
+ * test_kernels, and the unsanitized native run keeps the case on every
+ * ISA. Returns 1 (and reports a skip) when the case is to be left out. */
+static inline int sanitized_default_only(simdnorm_isa isa)
+{
+    if (!getenv("SIMDNORM_TEST_SANITIZED"))
+        return 0;
+    simdnorm_isa best = SIMDNORM_ISA_SCALAR;
+    for (size_t i = 0; i < N_ARCH_ISAS; i++)
+        if (simdnorm_isa_available(arch_isas[i]))
+            best = arch_isas[i];
+    if (isa == best)
+        return 0;
+    h_skip("sanitized build: this from-memory case runs on the default ISA only");
+    return 1;
+}
+
 /* ---- float64 references ------------------------------------------------- */
 typedef struct ref_stats {
     double mean, var, rstd;

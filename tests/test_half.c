@@ -843,6 +843,8 @@ static void case_bn_from_memory(simdnorm_isa isa)
         h_skip("emulated");
         return;
     }
+    if (sanitized_default_only(isa))
+        return;
     static const cshape cs[] = {{2, 4, (size_t)1 << 20, 1}, {2, 1024, 4096, 1}};
     const int saved = simdnorm_get_num_threads();
     for (size_t si = 0; si < sizeof cs / sizeof *cs; si++) {
