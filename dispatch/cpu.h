@@ -57,9 +57,4 @@ const char *simdnorm_isa_reason(void);
 /* The raw value of SIMDNORM_ISA seen at first use, or NULL if unset. */
 const char *simdnorm_isa_env(void);
 
-/* 1 when the scalar ISA uses scalar's own table, 0 on an x86 CPU without
- * FMA, where the activation kernels come from the scalar_nofma build (the
- * same bits; kernels/isa_list.h). */
-int simdnorm_scalar_math_fma(void);
-
 #endif /* SIMDNORM_CPU_H */

@@ -30,15 +30,6 @@ static const unsigned isa_levels[ISA_COUNT] = {SIMDNORM_ISAS(ISA_LEVEL_)};
  * takes the ISA's own kernels over it; an ISA that is not compiled in
  * passes its parent's table on unchanged (and is never selected). */
 static simdnorm_kernels tables[ISA_COUNT];
-#if defined(SIMDNORM_HAVE_SCALAR_NOFMA)
-/* The scalar ISA of an x86 CPU that cannot run FMA instructions: its
- * activation kernels are a second build of scalar's (SIMDNORM_VEC_NOFMA),
- * which gives the same bits (C fmaf: libm's exact software fma there). It
- * kept scalar's kernels off FMA instructions when the activations called
- * SLEEF's FMA functions; everything else is scalar's. */
-static simdnorm_kernels table_scalar_nofma;
-#endif
-
 #define TAKE_KERNEL_(isa, f) t->f = simdnorm_##f##_##isa;
 #define BUILD_TABLE_(E, tok, P, level)                                        \
     {                                                                         \
@@ -51,11 +42,6 @@ static simdnorm_kernels table_scalar_nofma;
 static void build_tables(void)
 {
     SIMDNORM_ISAS(BUILD_TABLE_)
-#if defined(SIMDNORM_HAVE_SCALAR_NOFMA)
-    simdnorm_kernels *t = &table_scalar_nofma;
-    *t = tables[SIMDNORM_ISA_SCALAR];
-    SIMDNORM_KERNELS_scalar_nofma(TAKE_KERNEL_, scalar_nofma)
-#endif
 }
 
 const char *const simdnorm_cpu_feature_names[11] = {
@@ -64,18 +50,13 @@ const char *const simdnorm_cpu_feature_names[11] = {
 
 int simdnorm_isa_count(void) { return ISA_COUNT; }
 
-/* The table an ISA runs with on a CPU with features f (NULL if not
- * compiled in). */
-static const simdnorm_kernels *table_for(simdnorm_isa isa, unsigned f)
+/* The table of an ISA (NULL if not compiled in). The scalar kernels are
+ * built without -m flags, so they are also the table of an x86 CPU without
+ * FMA: C fmaf is libm's exact software fma there, the same bits. */
+static const simdnorm_kernels *table_for(simdnorm_isa isa)
 {
     if ((unsigned)isa >= ISA_COUNT || !isa_built[isa])
         return NULL;
-#if defined(SIMDNORM_HAVE_SCALAR_NOFMA)
-    if (isa == SIMDNORM_ISA_SCALAR && (f & SIMDNORM_CPU_LEVEL_FMA) != SIMDNORM_CPU_LEVEL_FMA)
-        return &table_scalar_nofma;
-#else
-    (void)f;
-#endif
     return &tables[isa];
 }
 
@@ -135,7 +116,7 @@ static void init(void)
         }
     }
     atomic_store(&active_reason, reason);
-    atomic_store(&active_table, table_for(isa, cpu_features));
+    atomic_store(&active_table, table_for(isa));
 }
 
 static void ensure_init(void) { pthread_once(&init_once, init); }
@@ -143,12 +124,7 @@ static void ensure_init(void) { pthread_once(&init_once, init); }
 const simdnorm_kernels *simdnorm_kernels_for(simdnorm_isa isa)
 {
     ensure_init();
-    return (unsigned)isa < ISA_COUNT ? table_for(isa, cpu_features) : NULL;
-}
-
-int simdnorm_scalar_math_fma(void)
-{
-    return simdnorm_kernels_for(SIMDNORM_ISA_SCALAR) == &tables[SIMDNORM_ISA_SCALAR];
+    return (unsigned)isa < ISA_COUNT ? table_for(isa) : NULL;
 }
 
 const simdnorm_kernels *simdnorm_active_kernels(void)
@@ -196,7 +172,7 @@ simdnorm_status simdnorm_set_isa(simdnorm_isa isa)
     if (!simdnorm_isa_available(isa))
         return SIMDNORM_ERR_ISA;
     atomic_store(&active_reason, "simdnorm_set_isa");
-    atomic_store_explicit(&active_table, table_for(isa, cpu_features), memory_order_release);
+    atomic_store_explicit(&active_table, table_for(isa), memory_order_release);
     return SIMDNORM_OK;
 }
 

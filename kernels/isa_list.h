@@ -33,21 +33,6 @@
 #define SIMDNORM_KERNELS_avx512(X, isa) SIMDNORM_KERNEL_FAMILIES(X, isa)
 #define SIMDNORM_KERNELS_neon(X, isa) SIMDNORM_KERNEL_FAMILIES(X, isa)
 
-/* The variant table of an x86 CPU without FMA: scalar's, with the kernels
- * that evaluate activations built a second time (SIMDNORM_VEC_NOFMA) - the
- * same code and the same bits since the activations are simdnorm's own
- * (C fmaf is libm's exact software fma there; kernels.h). */
-#define SIMDNORM_KERNELS_scalar_nofma(X, isa)                                 \
-    X(isa, f32_normalize) X(isa, f32_normalize_stream) X(isa, f32_activate)   \
-    X(isa, f32_normalize_channels) X(isa, f32_normalize_channels_stream)       \
-    X(isa, f32_layer_norm_rows) X(isa, f32_rms_norm_rows)                    \
-    SIMDNORM_KERNELS_nofma_half_(X, isa, bf16) SIMDNORM_KERNELS_nofma_half_(X, isa, f16)
-/* ... and their 16-bit storage twins (kernels.h "16-bit storage"). */
-#define SIMDNORM_KERNELS_nofma_half_(X, isa, s)                               \
-    X(isa, s##_normalize) X(isa, s##_normalize_stream) X(isa, s##_activate)   \
-    X(isa, s##_layer_norm_rows) X(isa, s##_rms_norm_rows)                    \
-    X(isa, s##_normalize_channels) X(isa, s##_normalize_channels_stream)
-
 /* SIMDNORM_IF_<ENUM>(...): its arguments where the ISA is compiled in (the
  * build defines SIMDNORM_HAVE_<ENUM>), nothing elsewhere. */
 #if defined(SIMDNORM_HAVE_SCALAR)

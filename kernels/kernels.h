@@ -98,7 +98,8 @@ typedef simdnorm_f32_sumsq_exact_kernel *simdnorm_f32_sumsq_exact_fn;
  * of float operations, each one exact or one IEEE rounding (fmaf fused),
  * written once for every ISA (generic/act_math.h, the sequences in full,
  * and README.md "Activations"), so every ISA and architecture, and the
- * scalar_nofma kernels (C fmaf), give the same bits:
+ * scalar kernels on a CPU without FMA (C fmaf: libm's exact software fma),
+ * give the same bits:
  *   NONE       v
  *   RELU       v > 0 ? v : +0                       (NaN stays NaN)
  *   GELU_ERF   v Phi(v) = v/2 + a D(a) = max(v, 0) - a Q(a), a = |v|,
@@ -638,12 +639,6 @@ typedef struct simdnorm_kernels {
 } simdnorm_kernels;
 #undef SIMDNORM_TABLE_FIELD_
 
-/* x86 CPUs without FMA exist (the dispatcher picks the scalar_nofma table
- * for them). */
-#if defined(__x86_64__) || defined(__i386__)
-#define SIMDNORM_HAVE_SCALAR_NOFMA 1
-#endif
-
 #include "isa_list.h"
 
 /* Every family of every ISA of the list, declared (declaring a kernel that
@@ -653,7 +648,6 @@ typedef struct simdnorm_kernels {
 #define SIMDNORM_DECLARE_KERNEL_(isa, f) simdnorm_##f##_kernel simdnorm_##f##_##isa;
 #define SIMDNORM_DECLARE_ISA_(E, isa, P, level) SIMDNORM_KERNEL_FAMILIES(SIMDNORM_DECLARE_KERNEL_, isa)
 SIMDNORM_ISAS(SIMDNORM_DECLARE_ISA_)
-SIMDNORM_KERNELS_scalar_nofma(SIMDNORM_DECLARE_KERNEL_, scalar_nofma)
 #undef SIMDNORM_DECLARE_ISA_
 
 #endif /* SIMDNORM_KERNELS_H */

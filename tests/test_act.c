@@ -3,8 +3,8 @@
  * over every range - each binade from the subnormals to FLT_MAX, both
  * signs, a dense sweep of [-16, 16], the sequences' own boundaries (pieces,
  * tails) and their neighbours, and the special values:
- *   - bit for bit equal on every ISA this CPU runs, and on x86 in the
- *     scalar_nofma kernels (C fmaf: the same bits without FMA);
+ *   - bit for bit equal on every ISA this CPU runs (scalar's C fmaf is
+ *     libm's software fma on a CPU without FMA: the same bits);
  *   - against a float64 reference (tools/act-exhaustive/act_ref.h, libm)
  *     and against a second, independent one built from SLEEF's
  *     double-precision erfc and exp: at most 2 ULP of the result, and
@@ -153,7 +153,7 @@ int main(void)
         CHECK(lib.bad_special == 0, "%zu NaN/Inf results wrong", lib.bad_special);
         h_end();
 
-        /* every ISA, and the scalar_nofma kernels, bit for bit */
+        /* every ISA, bit for bit */
         for (size_t k = 0; k < N_ARCH_ISAS; k++) {
             h_begin("%s_bitwise[%s]", act_names[a], simdnorm_isa_name(arch_isas[k]));
             if (!simdnorm_isa_available(arch_isas[k])) {
@@ -173,14 +173,6 @@ int main(void)
             CHECK(memcmp(y, y0, n * sizeof(float)) == 0, "simdnorm_activate_f32 differs");
             h_end();
         }
-        h_begin("%s_bitwise[scalar_nofma]", act_names[a]);
-#if defined(SIMDNORM_HAVE_SCALAR_NOFMA)
-        simdnorm_f32_activate_scalar_nofma(n, x, act, y);
-        CHECK(memcmp(y, y0, n * sizeof(float)) == 0, "the non-FMA scalar kernel differs");
-        h_end();
-#else
-        h_skip("not an x86 build");
-#endif
     }
     free(x);
     free(y0);

@@ -3,10 +3,8 @@
  * of the fused formula, bit for bit against scalar, bit for bit against the
  * unfused composition (plain norm, then simdnorm_activate_f32), over tails,
  * strides, misalignment, in place (y or h on x or residual), guard pages,
- * sentinels, NaN/Inf rows, |mean|/std = 1e6, threads; and the scalar
- * kernels of a CPU without FMA (the scalar_nofma build): against the same
- * reference and bit for bit against scalar's. The activations' own accuracy
- * on every range: test_act.c. */
+ * sentinels, NaN/Inf rows, |mean|/std = 1e6, threads. The activations' own
+ * accuracy on every range: test_act.c. */
 #include "common.h"
 #include "cpu.h"
 #include "internal.h"
@@ -857,46 +855,6 @@ static void case_activate(void)
     guarded_free(sb);
 }
 
-/* ---- a CPU without FMA --------------------------------------------------
- * The scalar kernels of the scalar_nofma table (what an x86 CPU without FMA
- * runs) called directly: they meet the same float64 bound and give the
- * bits of the FMA table's for every activation (both are scalar C: fmaf is
- * libm's, the FMA instruction or its exact software version). Runs on any
- * x86 CPU: neither executes an instruction beyond SSE2 itself. */
-#if defined(SIMDNORM_HAVE_SCALAR_NOFMA)
-static void case_nofma_scalar_kernels(void)
-{
-    const size_t n = 20001;
-    float *x = malloc(n * sizeof(float)), *y = malloc(n * sizeof(float));
-    float *y2 = malloc(n * sizeof(float));
-    for (size_t i = 0; i < n; i++)
-        x[i] = (float)(-25.0 + 50.0 * (double)i / (double)(n - 1));
-    for (size_t a = 0; a < N_ALL_ACTS; a++) {
-        const simdnorm_activation act = all_acts[a];
-        simdnorm_f32_activate_scalar_nofma(n, x, act, y);
-        size_t bad = 0;
-        for (size_t i = 0; i < n; i++)
-            bad += !act_close(y[i], act, x[i], 0.0);
-        CHECK(bad == 0, "act %d: %zu values outside the bound", act, bad);
-        simdnorm_f32_normalize_scalar_nofma(n, x, 0.25f, 1.5f, 0.0f, NULL, NULL, act, y);
-        for (size_t i = 0; i < n; i++)
-            bad += !act_close(y[i], act, ((double)x[i] - 0.25) * 1.5, 1e-6);
-        CHECK(bad == 0, "normalize act %d: %zu values outside the bound", act, bad);
-        /* the two tables run the same code */
-        simdnorm_f32_normalize_scalar(n, x, 0.25f, 1.5f, 0.0f, NULL, NULL, act, y2);
-        CHECK(memcmp(y, y2, n * sizeof(float)) == 0,
-              "act %d: the nofma kernel differs from the FMA one", act);
-        simdnorm_f32_activate_scalar_nofma(n, x, act, y);
-        simdnorm_f32_activate_scalar(n, x, act, y2);
-        CHECK(memcmp(y, y2, n * sizeof(float)) == 0,
-              "act %d: the nofma activation differs from the FMA one", act);
-    }
-    free(x);
-    free(y);
-    free(y2);
-}
-#endif
-
 typedef struct named_case {
     const char *name;
     void (*fn)(void);
@@ -935,26 +893,5 @@ int main(void)
             h_end();
         }
     }
-    h_begin("nofma_scalar_kernels_meet_the_reference");
-#if defined(SIMDNORM_HAVE_SCALAR_NOFMA)
-    case_nofma_scalar_kernels();
-    h_end();
-#else
-    h_skip("not an x86 build: FMA always exists");
-#endif
-    /* the Nehalem run (no FMA) must take the scalar_nofma table, the others
-     * not */
-    h_begin("scalar_math_matches_the_cpu");
-#if defined(SIMDNORM_HAVE_SCALAR_NOFMA)
-    const unsigned need = SIMDNORM_CPU_AVX | SIMDNORM_CPU_FMA | SIMDNORM_CPU_OS_YMM;
-    const int want = (simdnorm_cpu_features() & need) == need;
-#else
-    const int want = 1;
-#endif
-    printf("scalar activations: the %s table\n",
-           simdnorm_scalar_math_fma() ? "scalar" : "scalar_nofma");
-    CHECK(simdnorm_scalar_math_fma() == want, "scalar math FMA %d, want %d",
-          simdnorm_scalar_math_fma(), want);
-    h_end();
     return h_summary();
 }

@@ -5,9 +5,9 @@
  * hashed bit for bit and compared with tests/golden_hashes.h. The same file
  * is asserted on x86 (scalar, AVX2, AVX-512) and on aarch64 (scalar, NEON):
  * results are identical across architectures, not only across the ISAs of
- * one machine.   test_golden --print   writes the table anew (the _nofma
- * entries: the lines with that suffix of  qemu-x86_64 -cpu Nehalem
- * test_golden --print ; every other line is the same on every CPU). */
+ * one machine, and on an x86 CPU without FMA (qemu-x86_64 -cpu Nehalem:
+ * scalar's C fmaf is libm's software fma there).   test_golden --print
+ * writes the table anew. */
 #include "common.h"
 #include "cpu.h"
 #include "internal.h"
@@ -194,11 +194,7 @@ static void golden_batch_norm(void)
 
 /* The fused epilogues: LayerNorm/RMSNorm with residual, bias, h and every
  * activation, BatchNorm with every activation, and the activation on its
- * own. On a CPU without FMA (qemu Nehalem) the scalar GELU/SiLU results come
- * from the scalar_nofma kernels: those entries carry the suffix _nofma,
- * written by `test_golden --print` on such a CPU - and equal to the entries
- * without it since the activations are simdnorm's own (before, SLEEF's
- * non-FMA functions could differ in the last bit). */
+ * own. */
 static void golden_fused(void)
 {
     static const shape fshapes[] = {{5, 33}, {3, 768}, {2, 4097}};
@@ -208,10 +204,6 @@ static void golden_fused(void)
         for (int kind = 0; kind < 5; kind += 2)
             for (int act = SIMDNORM_ACT_NONE; act <= SIMDNORM_ACT_SILU; act++) {
                 const size_t rows = fshapes[s].rows, cols = fshapes[s].cols, n = rows * cols;
-                const char *sfx = act >= SIMDNORM_ACT_GELU_ERF && !simdnorm_scalar_math_fma() &&
-                                          simdnorm_active_isa() == SIMDNORM_ISA_SCALAR
-                                      ? "_nofma"
-                                      : "";
                 rng_seed(9000 + s * 131 + (size_t)kind * 17 + (size_t)act);
                 float *x = malloc(n * sizeof(float)), *r = malloc(n * sizeof(float));
                 float *y = malloc(n * sizeof(float)), *h = malloc(n * sizeof(float));
@@ -231,8 +223,8 @@ static void golden_fused(void)
                 uint64_t hh = fnv(FNV_SEED, y, n * sizeof(float));
                 hh = fnv(hh, h, n * sizeof(float));
                 hh = fnv(fnv(hh, mean, rows * sizeof(float)), rstd, rows * sizeof(float));
-                snprintf(name, sizeof name, "fused_layer_norm_%zux%zu_kind%d_residual_bias_%s%s",
-                         rows, cols, kind, act_names[act], sfx);
+                snprintf(name, sizeof name, "fused_layer_norm_%zux%zu_kind%d_residual_bias_%s",
+                         rows, cols, kind, act_names[act]);
                 record(name, hh);
                 o.bias = NULL;
                 o.h = NULL;
@@ -240,13 +232,13 @@ static void golden_fused(void)
                           SIMDNORM_OK,
                       "rms_norm_ex failed");
                 hh = fnv(fnv(FNV_SEED, y, n * sizeof(float)), rstd, rows * sizeof(float));
-                snprintf(name, sizeof name, "fused_rms_norm_%zux%zu_kind%d_residual_%s%s", rows,
-                         cols, kind, act_names[act], sfx);
+                snprintf(name, sizeof name, "fused_rms_norm_%zux%zu_kind%d_residual_%s", rows,
+                         cols, kind, act_names[act]);
                 record(name, hh);
                 CHECK(simdnorm_activate_f32(n, x, (simdnorm_activation)act, y) == SIMDNORM_OK,
                       "activate failed");
-                snprintf(name, sizeof name, "activate_%zux%zu_kind%d_%s%s", rows, cols, kind,
-                         act_names[act], sfx);
+                snprintf(name, sizeof name, "activate_%zux%zu_kind%d_%s", rows, cols, kind,
+                         act_names[act]);
                 record(name, fnv(FNV_SEED, y, n * sizeof(float)));
                 free(x);
                 free(r);
@@ -263,10 +255,6 @@ static void golden_fused(void)
         for (int layout = 0; layout < 2; layout++)
             for (int act = SIMDNORM_ACT_RELU; act <= SIMDNORM_ACT_SILU; act++) {
                 const size_t n = bshapes[s].n, c = bshapes[s].c, sp = bshapes[s].sp, total = n * c * sp;
-                const char *sfx = act >= SIMDNORM_ACT_GELU_ERF && !simdnorm_scalar_math_fma() &&
-                                          simdnorm_active_isa() == SIMDNORM_ISA_SCALAR
-                                      ? "_nofma"
-                                      : "";
                 rng_seed(9500 + s * 7 + (size_t)layout * 3 + (size_t)act);
                 float *x = malloc(total * sizeof(float)), *y = malloc(total * sizeof(float));
                 float g[19], b[19], m[19], v[19];
@@ -282,14 +270,14 @@ static void golden_fused(void)
                 CHECK(simdnorm_batch_norm_train_ex_f32(lay, n, c, sp, x, g, b, 1e-5f, 0.1f, NULL,
                                                        NULL, y, NULL, NULL, &o) == SIMDNORM_OK,
                       "batch_norm_train_ex failed");
-                snprintf(name, sizeof name, "fused_batch_norm_train_%s_%zux%zux%zu_%s%s",
-                         layout ? "nhwc" : "nchw", n, c, sp, act_names[act], sfx);
+                snprintf(name, sizeof name, "fused_batch_norm_train_%s_%zux%zux%zu_%s",
+                         layout ? "nhwc" : "nchw", n, c, sp, act_names[act]);
                 record(name, fnv(FNV_SEED, y, total * sizeof(float)));
                 CHECK(simdnorm_batch_norm_infer_ex_f32(lay, n, c, sp, x, g, b, m, v, 1e-5f, y, &o) ==
                           SIMDNORM_OK,
                       "batch_norm_infer_ex failed");
-                snprintf(name, sizeof name, "fused_batch_norm_infer_%s_%zux%zux%zu_%s%s",
-                         layout ? "nhwc" : "nchw", n, c, sp, act_names[act], sfx);
+                snprintf(name, sizeof name, "fused_batch_norm_infer_%s_%zux%zux%zu_%s",
+                         layout ? "nhwc" : "nchw", n, c, sp, act_names[act]);
                 record(name, fnv(FNV_SEED, y, total * sizeof(float)));
                 free(x);
                 free(y);

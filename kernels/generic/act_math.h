@@ -2,7 +2,7 @@
  * operations, written once against the vector API (kernels/vec/,
  * vec_scalar.h is the contract): each operation exact or one IEEE
  * rounding (vf_fma/vf_fnma fused), no approximate instruction, so every ISA
- * gives the same bits, the scalar_nofma build (C fmaf) included. The
+ * gives the same bits, scalar on a CPU without FMA (C fmaf) included. The
  * sequences are documented in kernels.h ("The activation epilogue") and
  * README.md; their coefficients (act_coeffs.h) come from
  * tools/act-exhaustive/fit_act.py, their accuracy on every float input from

@@ -5,9 +5,7 @@
  * kernels/vec/). Each channel's arithmetic is the same sequence on every
  * ISA (one chain down the rows, or one element's two roundings), so the
  * results are the same bits whatever the lanes; only the tiling, set by the
- * header's CH_* sizes, differs. Built with SIMDNORM_VEC_NOFMA (the
- * scalar_nofma kernels, built by kernels/meson.build) it defines only the
- * normalize kernels. Compiled once per storage type (generic/storage.h):
+ * header's CH_* sizes, differs. Compiled once per storage type (generic/storage.h):
  * the normalize kernels as f32_*, bf16_*, f16_* (x, y of that type, widened
  * on load, narrowed on store; the moments widen each element to double
  * from its storage type). */
@@ -34,7 +32,6 @@
     default: { enum { N = (max) }; stmt; } break;                              \
     }
 
-#if !defined(SIMDNORM_VEC_NOFMA)
 /* ---- f32_channel_moments ---------------------------------------------------
  * Channels sit in the lanes of vc registers (VC_N doubles) and the kernel
  * walks down the rows, so each channel's sums are one sequential chain, as
@@ -166,8 +163,6 @@ void SIMDNORM_SKERNEL(channel_moments)(size_t rows, size_t channels, const sx *x
         }
     }
 }
-
-#endif /* !SIMDNORM_VEC_NOFMA */
 
 /* ---- f32_normalize_channels ------------------------------------------------
  * A tile is up to CH_NRM_VECS vf of channels whose shift/scale/offset stay

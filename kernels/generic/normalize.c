@@ -1,9 +1,8 @@
 /* normalize.c - the normalize-scale-shift kernels (kernels.h: f32_normalize,
  * f32_normalize_stream) with the activation epilogue, and the epilogue on
  * its own (f32_activate), written once and compiled for every ISA against
- * its vector header (SIMDNORM_VEC_HEADER, kernels/vec/); for x86 also a
- * second time for scalar with SIMDNORM_VEC_NOFMA (the scalar_nofma kernels,
- * the same bits). Every element is the same sequence of float
+ * its vector header (SIMDNORM_VEC_HEADER, kernels/vec/). Every element is
+ * the same sequence of float
  * operations in every lane of every ISA: the same bits. Any alignment;
  * nothing past element n-1 is read or written (the last partial vector
  * uses partial loads and stores); each vector of x is read before the same

@@ -51,9 +51,9 @@
  *   VD_HAS_FOLD_ROWS, vd_fold_rows(v[VD_N])  optional: lane r = vd_fold(v[r])
  *   vd_head8_sum(x)  ((x0+x1)+(x2+x3)) + ((x4+x5)+(x6+x7)) in double
  *
- * Built with SIMDNORM_VEC_NOFMA defined (the scalar_nofma kernels of an x86
- * CPU without FMA) the code is the same: fmaf is C's (libm's exact software
- * fma where the CPU has none), so both tables give the same bits. */
+ * Built without -m flags, these kernels are also what an x86 CPU without FMA
+ * runs: fmaf is C's (libm's exact software fma where the CPU has none), so
+ * the bits are those of every other CPU. */
 #ifndef SIMDNORM_VEC_H
 #define SIMDNORM_VEC_H
 
@@ -63,11 +63,7 @@
 
 #include "kernels.h"
 
-#if defined(SIMDNORM_VEC_NOFMA)
-#define SIMDNORM_VEC_ISA scalar_nofma
-#else
 #define SIMDNORM_VEC_ISA scalar
-#endif
 #define VF_N 1
 #define VD_N 1
 #define VD_PER_VF 1

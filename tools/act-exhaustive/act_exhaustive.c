@@ -10,9 +10,8 @@
  *   act-exhaustive [--act=gelu_erf|gelu_tanh|silu] [--isa=<token>]
  *                  [--no-old] [--check-isas] [--step=N] [--worst]
  *
- * --check-isas  also runs every ISA this machine has (and scalar_nofma on
- *               x86) over all inputs and requires their bits to equal the
- *               chosen kernel's
+ * --check-isas  also runs every ISA this machine has over all inputs and
+ *               requires their bits to equal the chosen kernel's
  * --step=N      every N-th bit pattern only (a quick look)
  * --worst       print the input of each maximum
  * OpenMP threads split the inputs (OMP_NUM_THREADS); a 2-core machine takes
@@ -285,10 +284,6 @@ int main(int argc, char **argv)
     })
     SIMDNORM_ISAS(AE_ISA_)
 #undef AE_ISA_
-#if defined(SIMDNORM_HAVE_SCALAR_NOFMA)
-    all[nall].name = "scalar_nofma";
-    all[nall++].fn = simdnorm_f32_activate_scalar_nofma;
-#endif
     for (int i = 0; i < nall; i++)
         if (!strcmp(all[i].name, isa_name))
             fn = all[i].fn;
