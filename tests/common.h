@@ -132,8 +132,27 @@ static const simdnorm_isa arch_isas[] = {SIMDNORM_ISAS(ARCH_ISA_)};
 #undef ARCH_ISA_
 #define N_ARCH_ISAS (sizeof arch_isas / sizeof *arch_isas)
 
+/* SIMDNORM_TEST_ISAS=a,b: only those ISAs' cases run (the valgrind runs:
+ * tests/ship/meson.build); unset or empty, every ISA's. */
+static inline int isa_listed(simdnorm_isa isa)
+{
+    const char *only = getenv("SIMDNORM_TEST_ISAS");
+    if (!only || !*only)
+        return 1;
+    const char *n = simdnorm_isa_name(isa), *p = only;
+    const size_t len = strlen(n);
+    while (*p) {
+        const char *e = strchr(p, ',');
+        const size_t l = e ? (size_t)(e - p) : strlen(p);
+        if (l == len && strncmp(p, n, len) == 0)
+            return 1;
+        p += l + (e != NULL);
+    }
+    return 0;
+}
+
 /* Start case "<name>[<isa>]"; returns 0 (and reports a skip) when the CPU
- * cannot run the ISA, else selects it. */
+ * cannot run the ISA or SIMDNORM_TEST_ISAS leaves it out, else selects it. */
 static inline int begin_isa_case(const char *name, simdnorm_isa isa)
 {
     h_begin("%s[%s]", name, simdnorm_isa_name(isa));
@@ -141,23 +160,9 @@ static inline int begin_isa_case(const char *name, simdnorm_isa isa)
         h_skip("this CPU cannot run it");
         return 0;
     }
-    /* SIMDNORM_TEST_ISAS=a,b: only those ISAs' cases run (the valgrind runs
-     * of the programs that test the dispatch level: tests/ship/meson.build) */
-    const char *only = getenv("SIMDNORM_TEST_ISAS");
-    if (only && *only) {
-        const char *n = simdnorm_isa_name(isa), *p = only;
-        const size_t len = strlen(n);
-        int listed = 0;
-        while (*p && !listed) {
-            const char *e = strchr(p, ',');
-            const size_t l = e ? (size_t)(e - p) : strlen(p);
-            listed = l == len && strncmp(p, n, len) == 0;
-            p += l + (e != NULL);
-        }
-        if (!listed) {
-            h_skip("not in SIMDNORM_TEST_ISAS");
-            return 0;
-        }
+    if (!isa_listed(isa)) {
+        h_skip("not in SIMDNORM_TEST_ISAS");
+        return 0;
     }
     if (simdnorm_set_isa(isa) != SIMDNORM_OK || simdnorm_active_isa() != isa) {
         CHECK(0, "could not select %s", simdnorm_isa_name(isa));

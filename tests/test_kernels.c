@@ -2026,6 +2026,9 @@ int main(void)
             } else if (!simdnorm_isa_available(isa)) {
                 h_skip("this CPU cannot run it");
                 continue;
+            } else if (!isa_listed(isa)) {
+                h_skip("not in SIMDNORM_TEST_ISAS");
+                continue;
             } else {
                 cases[c].fn(simdnorm_kernels_for(isa), ref);
             }
