@@ -435,15 +435,25 @@ void run_f32_bwd_channel_sums_seq(State &st, const K *k, const Channels &s)
     run_bwd_channel_sums_with(st, k->f32_bwd_channel_sums_seq, s);
 }
 
-void run_f32_bwd_dx_channels(State &st, const K *k, const Channels &s)
+void run_bwd_dx_channels_with(State &st, simdnorm_f32_bwd_dx_channels_fn fn, const Channels &s)
 {
     Buffers &m = buffers();
     for (auto _ : st) {
-        k->f32_bwd_dx_channels(s.rows, s.channels, m.r, m.x, s.channels, m.shift, m.scale,
-                               m.scale, m.offset, m.offset, m.y);
+        fn(s.rows, s.channels, m.r, m.x, s.channels, m.shift, m.scale, m.scale, m.offset,
+           m.offset, m.y);
         benchmark::ClobberMemory();
     }
     set_counters(st, 3 * s.elems(), s.elems());
+}
+
+void run_f32_bwd_dx_channels(State &st, const K *k, const Channels &s)
+{
+    run_bwd_dx_channels_with(st, k->f32_bwd_dx_channels, s);
+}
+
+void run_f32_bwd_dx_channels_stream(State &st, const K *k, const Channels &s)
+{
+    run_bwd_dx_channels_with(st, k->f32_bwd_dx_channels_stream, s);
 }
 
 // BatchNorm's 2-D tree: the level-3 nodes of all rows (8 at a time), x
@@ -793,16 +803,25 @@ void set_counters_bytes(benchmark::State &st, size_t bytes, size_t elems)
     {                                                                                           \
         run_##S##_bwd_channel_sums_with(st, k->S##_bwd_channel_sums_seq, k, s);                 \
     }                                                                                           \
-    void run_##S##_bwd_dx_channels(State &st, const K *k, const Channels &s)                    \
+    void run_##S##_bwd_dx_channels_with(State &st, simdnorm_##S##_bwd_dx_channels_fn fn,         \
+                                        const K *k, const Channels &s)                          \
     {                                                                                           \
         HalfBuffers &h = half_##S(k);                                                           \
         Buffers &m = buffers();                                                                 \
         for (auto _ : st) {                                                                     \
-            k->S##_bwd_dx_channels(s.rows, s.channels, h.r, h.x, s.channels, m.shift, m.scale,  \
-                                   m.scale, m.offset, m.offset, h.y);                           \
+            fn(s.rows, s.channels, h.r, h.x, s.channels, m.shift, m.scale, m.scale, m.offset,   \
+               m.offset, h.y);                                                                  \
             benchmark::ClobberMemory();                                                         \
         }                                                                                       \
         set_counters_bytes(st, 6 * s.elems(), s.elems());                                       \
+    }                                                                                           \
+    void run_##S##_bwd_dx_channels(State &st, const K *k, const Channels &s)                    \
+    {                                                                                           \
+        run_##S##_bwd_dx_channels_with(st, k->S##_bwd_dx_channels, k, s);                       \
+    }                                                                                           \
+    void run_##S##_bwd_dx_channels_stream(State &st, const K *k, const Channels &s)             \
+    {                                                                                           \
+        run_##S##_bwd_dx_channels_with(st, k->S##_bwd_dx_channels_stream, k, s);                \
     }                                                                                           \
     void run_##S##_channel_moments(State &st, const K *k, const Channels &s)                    \
     {                                                                                           \

@@ -303,7 +303,8 @@ typedef struct bn_bwd_ctx {
     const double *given1, *given2;
     double *nodes1, *nodes2;
     /* a call from memory: the NCHW planes' sums in order (f32_bwd_sums_seq),
-     * NHWC samples' in blocks of rows (f32_bwd_channel_sums_seq) */
+     * NHWC samples' in blocks of rows (f32_bwd_channel_sums_seq), and the
+     * NHWC dx with streaming stores (f32_bwd_dx_channels_stream) */
     int seq;
 } bn_bwd_ctx;
 
@@ -601,8 +602,9 @@ static void bn_bwd_nhwc_body(void *ctx, size_t u0, size_t u1)
 static void bn_nhwc_dx(const bn_bwd_ctx *c, size_t c0, size_t nc, size_t rows)
 {
     if (c->training)
-        simdnorm_bwd_dx_channels_st(c->k, c->storage, rows, nc, c->dy, c->x, c->dx, c0, c->c,
-                                    c->mean + c0, c->rstd + c0, c->w + c0, c->kk + c0, c->o + c0);
+        simdnorm_bwd_dx_channels_st(c->k, c->storage, c->seq, rows, nc, c->dy, c->x, c->dx, c0,
+                                    c->c, c->mean + c0, c->rstd + c0, c->w + c0, c->kk + c0,
+                                    c->o + c0);
     else /* dx = g * rstd: fmaf(dy - 0, w, 0); kk and o are zeros here */
         simdnorm_normalize_channels_st(c->k, c->storage, 0, rows, nc, c->dy, c->dx, c0, c->c,
                                        c->kk + c0, c->w + c0, c->o + c0, 0);

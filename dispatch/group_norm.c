@@ -623,7 +623,8 @@ typedef struct gn_bwd {
     unsigned char *slow;           /* phased [pairs]: the pair takes gn_dx_slow */
     size_t gpu, units, npiece;
     /* a call from memory: the NCHW planes' sums in order (f32_bwd_sums_seq),
-     * NHWC channels' in blocks of rows (f32_bwd_channel_sums_seq) */
+     * NHWC channels' in blocks of rows (f32_bwd_channel_sums_seq), and the
+     * NHWC dx with streaming stores (f32_bwd_dx_channels_stream) */
     int seq;
     /* dy, x, dx: float32 (0) or 16-bit (1 bf16, 2 f16: the pointers hold
      * 16-bit elements, read and written by the storage's kernels) */
@@ -795,8 +796,8 @@ static void bwd_nhwc_dx(const gn_bwd *b, size_t i, size_t g0, size_t g1, size_t 
             e++;
         if (e > g) {
             const size_t cb = g * b->cpg, off = base + cb;
-            simdnorm_bwd_dx_channels_st(b->k, b->storage, rows, (e - g) * b->cpg, b->dy, b->x,
-                                        b->dx, off, c, b->cm + q0 + cb, b->cr + q0 + cb,
+            simdnorm_bwd_dx_channels_st(b->k, b->storage, b->seq, rows, (e - g) * b->cpg, b->dy,
+                                        b->x, b->dx, off, c, b->cm + q0 + cb, b->cr + q0 + cb,
                                         b->cw + q0 + cb, b->ck + q0 + cb, b->co + q0 + cb);
         }
         if (e < g1)
@@ -827,8 +828,9 @@ static void bwd_nhwc_units(void *ctx, size_t u0, size_t u1)
         for (size_t g = g0; g < g1; g++)
             any |= slow[g - g0] = (unsigned char)!bwd_nhwc_coeffs(b, i * b->groups + g);
         if (!any)
-            simdnorm_bwd_dx_channels_st(b->k, b->storage, b->sp, nc, b->dy, b->x, b->dx, off, c,
-                                        b->cm + q, b->cr + q, b->cw + q, b->ck + q, b->co + q);
+            simdnorm_bwd_dx_channels_st(b->k, b->storage, b->seq, b->sp, nc, b->dy, b->x, b->dx,
+                                        off, c, b->cm + q, b->cr + q, b->cw + q, b->ck + q,
+                                        b->co + q);
         else
             bwd_nhwc_dx(b, i, g0, g1, 0, b->sp, slow);
     }
@@ -862,8 +864,8 @@ static void bwd_nhwc_pieces(void *ctx, size_t u0, size_t u1)
         const size_t off = (i * b->sp + r0) * c;
         const unsigned char *slow = b->slow + i * b->groups;
         if (!memchr(slow, 1, b->groups)) {
-            simdnorm_bwd_dx_channels_st(b->k, b->storage, rows, c, b->dy, b->x, b->dx, off, c,
-                                        b->cm + i * c, b->cr + i * c, b->cw + i * c,
+            simdnorm_bwd_dx_channels_st(b->k, b->storage, b->seq, rows, c, b->dy, b->x, b->dx,
+                                        off, c, b->cm + i * c, b->cr + i * c, b->cw + i * c,
                                         b->ck + i * c, b->co + i * c);
             continue;
         }

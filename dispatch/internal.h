@@ -756,23 +756,27 @@ static inline void simdnorm_bwd_channel_sums_st(const simdnorm_kernels *k, int s
             rows, channels, (const simdnorm_f16 *)dy + off, (const simdnorm_f16 *)x + off, stride,
             mean, rstd, s1, s2);
 }
-static inline void simdnorm_bwd_dx_channels_st(const simdnorm_kernels *k, int storage, size_t rows,
-                                               size_t channels, const void *dy, const void *x,
-                                               void *dx, size_t off, size_t stride,
-                                               const float *mean, const float *rstd,
-                                               const float *w, const float *kk, const float *o)
+/* The storage's f32_bwd_dx_channels (stream: its _stream form, for dx
+ * from memory) on the [rows, channels] matrices from element off. */
+static inline void simdnorm_bwd_dx_channels_st(const simdnorm_kernels *k, int storage, int stream,
+                                               size_t rows, size_t channels, const void *dy,
+                                               const void *x, void *dx, size_t off,
+                                               size_t stride, const float *mean,
+                                               const float *rstd, const float *w,
+                                               const float *kk, const float *o)
 {
     if (storage == 0)
-        k->f32_bwd_dx_channels(rows, channels, (const float *)dy + off, (const float *)x + off,
-                               stride, mean, rstd, w, kk, o, (float *)dx + off);
+        (stream ? k->f32_bwd_dx_channels_stream : k->f32_bwd_dx_channels)(
+            rows, channels, (const float *)dy + off, (const float *)x + off, stride, mean, rstd, w,
+            kk, o, (float *)dx + off);
     else if (storage == 1)
-        k->bf16_bwd_dx_channels(rows, channels, (const simdnorm_bf16 *)dy + off,
-                                (const simdnorm_bf16 *)x + off, stride, mean, rstd, w, kk, o,
-                                (simdnorm_bf16 *)dx + off);
+        (stream ? k->bf16_bwd_dx_channels_stream : k->bf16_bwd_dx_channels)(
+            rows, channels, (const simdnorm_bf16 *)dy + off, (const simdnorm_bf16 *)x + off,
+            stride, mean, rstd, w, kk, o, (simdnorm_bf16 *)dx + off);
     else
-        k->f16_bwd_dx_channels(rows, channels, (const simdnorm_f16 *)dy + off,
-                               (const simdnorm_f16 *)x + off, stride, mean, rstd, w, kk, o,
-                               (simdnorm_f16 *)dx + off);
+        (stream ? k->f16_bwd_dx_channels_stream : k->f16_bwd_dx_channels)(
+            rows, channels, (const simdnorm_f16 *)dy + off, (const simdnorm_f16 *)x + off, stride,
+            mean, rstd, w, kk, o, (simdnorm_f16 *)dx + off);
 }
 /* The storage's channel moments kernel (f32_channel_moments or its twin)
  * on the [rows, channels] matrix from element off of x (row stride

@@ -371,6 +371,14 @@ typedef void simdnorm_f32_bwd_dx_channels_kernel(size_t rows, size_t channels,
                                                 const float *rstd, const float *w,
                                                 const float *k, const float *o, float *dx);
 typedef simdnorm_f32_bwd_dx_channels_kernel *simdnorm_f32_bwd_dx_channels_fn;
+/* f32_bwd_dx_channels_stream: the same contract and the same bits as
+ * f32_bwd_dx_channels, for dx too large for the caches (the
+ * f32_normalize_channels_stream rule): the rows of a tile whose dx starts
+ * on a stream boundary store their full vectors non-temporally (no
+ * read-for-ownership of dx), and the call ends with a store fence. Where
+ * an ISA has no such stores (scalar, NEON) it is the plain kernel. */
+typedef simdnorm_f32_bwd_dx_channels_kernel simdnorm_f32_bwd_dx_channels_stream_kernel;
+typedef simdnorm_f32_bwd_dx_channels_fn simdnorm_f32_bwd_dx_channels_stream_fn;
 /* The rows of one LayerNorm/RMSNorm backward call, as f32_norm_bwd_rows
  * takes them: row r of dy/x/dx at + r*stride; mean NULL means RMSNorm;
  * gamma NULL: 1; dx NULL: no dx; acc_g, acc_b: NULL or [cols] doubles,
@@ -489,7 +497,7 @@ typedef simdnorm_f32_normalize_channels_fn simdnorm_f32_normalize_channels_strea
  *                          rows longer than a block)
  *   <s>_sumsq, <s>_sumsq_seq   as f32_sumsq, f32_sumsq_seq (RMSNorm's rows
  *                          longer than a block)
- *   <s>_bwd_sums(_seq), <s>_bwd_dx, <s>_bwd_channel_sums(_seq), <s>_bwd_dx_channels
+ *   <s>_bwd_sums(_seq), <s>_bwd_dx, <s>_bwd_channel_sums(_seq), <s>_bwd_dx_channels(_stream)
  *                          as the f32_ families (dy, x, dx 16-bit; BatchNorm's
  *                          and GroupNorm's backward)
  *   <s>_channel_moments    as f32_channel_moments (each element widened to
@@ -552,6 +560,8 @@ typedef simdnorm_f32_normalize_channels_fn simdnorm_f32_normalize_channels_strea
         size_t rows, size_t channels, const T *dy, const T *x, size_t stride, const float *mean,  \
         const float *rstd, const float *w, const float *k, const float *o, T *dx);                \
     typedef simdnorm_##s##_bwd_dx_channels_kernel *simdnorm_##s##_bwd_dx_channels_fn;             \
+    typedef simdnorm_##s##_bwd_dx_channels_kernel simdnorm_##s##_bwd_dx_channels_stream_kernel;   \
+    typedef simdnorm_##s##_bwd_dx_channels_fn simdnorm_##s##_bwd_dx_channels_stream_fn;           \
     typedef void simdnorm_##s##_channel_moments_kernel(size_t rows, size_t channels, const T *x,  \
                                                        size_t stride, size_t groups,              \
                                                        size_t group_stride, double *s1,           \
@@ -588,6 +598,7 @@ SIMDNORM_HALF_TYPES_(f16, simdnorm_f16)
     X(a, s##_bwd_channel_sums)                                                \
     X(a, s##_bwd_channel_sums_seq)                                            \
     X(a, s##_bwd_dx_channels)                                                 \
+    X(a, s##_bwd_dx_channels_stream)                                          \
     X(a, s##_channel_moments)                                                 \
     X(a, s##_normalize_channels)                                              \
     X(a, s##_normalize_channels_stream)
@@ -622,6 +633,7 @@ SIMDNORM_HALF_TYPES_(f16, simdnorm_f16)
     X(a, f32_bwd_channel_sums)                                                \
     X(a, f32_bwd_channel_sums_seq)                                            \
     X(a, f32_bwd_dx_channels)                                                 \
+    X(a, f32_bwd_dx_channels_stream)                                          \
     X(a, f32_norm_bwd_rows)                                                   \
     X(a, f32_bn_rows_nodes)                                                   \
     X(a, f32_bn_bwd_rows_nodes)                                               \

@@ -1336,6 +1336,60 @@ static void case_bn_empty(void)
     }
 }
 
+/* BatchNorm and GroupNorm NHWC backward from memory (x + dx beyond the
+ * streaming size): dx 64-byte aligned, whose rows the NHWC dx kernel
+ * streams (f32_bwd_dx_channels_stream), and dx one float off a 64-byte
+ * boundary (no row on a stream boundary: plain stores) give the same bits,
+ * dgamma and dbeta too. Not under emulation (13 MiB tensors: main). */
+static void case_nhwc_from_memory_stream(void)
+{
+    const size_t n = 2, c = 64, sp = 26000, total = n * c * sp; /* 3.3M elements */
+    float *dy = malloc(total * sizeof(float)), *x = malloc(total * sizeof(float));
+    float *a = NULL, *b = NULL;
+    if (!dy || !x || posix_memalign((void **)&a, 64, total * sizeof(float)) != 0 ||
+        posix_memalign((void **)&b, 64, (total + 16) * sizeof(float)) != 0)
+        exit(2);
+    float g[64], m[64], r[64], dga[64], dba[64], dgb[64], dbb[64];
+    rng_seed(8700);
+    for (size_t i = 0; i < total; i++) {
+        dy[i] = (float)rng_normal();
+        x[i] = (float)(1.0 + 2.0 * rng_normal());
+    }
+    for (size_t j = 0; j < c; j++) {
+        g[j] = (float)(0.5 + rng_unif());
+        m[j] = (float)(1.0 + 0.1 * rng_normal());
+        r[j] = (float)(0.4 + 0.1 * rng_unif());
+    }
+    for (int training = 1; training >= 0; training--) {
+        CHECK(simdnorm_batch_norm_bwd_f32(SIMDNORM_NHWC, n, c, sp, dy, x, g, m, r, training, a,
+                                          dga, dba) == SIMDNORM_OK &&
+                  simdnorm_batch_norm_bwd_f32(SIMDNORM_NHWC, n, c, sp, dy, x, g, m, r, training,
+                                              b + 1, dgb, dbb) == SIMDNORM_OK,
+              "batch_norm_bwd failed");
+        CHECK(memcmp(a, b + 1, total * sizeof(float)) == 0 && memcmp(dga, dgb, sizeof dga) == 0 &&
+                  memcmp(dba, dbb, sizeof dba) == 0,
+              "training %d: BatchNorm NHWC dx from memory differs between aligned (streamed) "
+              "and unaligned dx", training);
+    }
+    float gm[2 * 8], gr[2 * 8];
+    for (size_t i = 0; i < 2 * 8; i++) {
+        gm[i] = (float)(1.0 + 0.1 * rng_normal());
+        gr[i] = (float)(0.4 + 0.1 * rng_unif());
+    }
+    CHECK(simdnorm_group_norm_bwd_f32(SIMDNORM_NHWC, n, c, sp, 8, dy, x, g, gm, gr, a, dga, dba) ==
+                  SIMDNORM_OK &&
+              simdnorm_group_norm_bwd_f32(SIMDNORM_NHWC, n, c, sp, 8, dy, x, g, gm, gr, b + 1, dgb,
+                                          dbb) == SIMDNORM_OK,
+          "group_norm_bwd failed");
+    CHECK(memcmp(a, b + 1, total * sizeof(float)) == 0 && memcmp(dga, dgb, sizeof dga) == 0 &&
+              memcmp(dba, dbb, sizeof dba) == 0,
+          "GroupNorm NHWC dx from memory differs between aligned (streamed) and unaligned dx");
+    free(dy);
+    free(x);
+    free(a);
+    free(b);
+}
+
 static void case_bn_threads(void)
 {
     static const size_t full[][3] = {{8, 64, 784}, {4, 50, 3136}, {4096, 512, 1}, {6, 1000, 49}};
@@ -1681,6 +1735,16 @@ int main(void)
                 cases[c].fn();
                 h_end();
             }
+    for (size_t i = 0; i < N_ARCH_ISAS; i++) {
+        if (emulated()) {
+            h_begin("bwd_nhwc_from_memory_streamed_dx_bitwise[%s]",
+                    simdnorm_isa_name(arch_isas[i]));
+            h_skip("emulated");
+        } else if (begin_isa_case("bwd_nhwc_from_memory_streamed_dx_bitwise", arch_isas[i])) {
+            case_nhwc_from_memory_stream();
+            h_end();
+        }
+    }
     for (int fn = 0; fn < N_FN; fn++) {
         printf("worst vs float64: %s |dx err| / max |dx| %.3g (%zu rows/channels above 1e-5, "
                "within the term allowance), |dgamma err| / sum|terms| %.3g",

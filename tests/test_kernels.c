@@ -949,7 +949,10 @@ static void case_f32_bwd_channel_sums_seq(const simdnorm_kernels *k, const simdn
     bwd_channel_sums_case(k, 1);
 }
 
-/* One shape of f32_bwd_dx_channels against the definition, and in place. */
+/* One shape of f32_bwd_dx_channels against the definition, and in place;
+ * f32_bwd_dx_channels_stream the same bits, in place too, and into a
+ * 64-byte aligned dx (its rows stream where the stride keeps them on
+ * stream boundaries) with 32 sentinels after it. */
 static void bwd_dx_channels_shape(const simdnorm_kernels *k, size_t ch, size_t rows,
                                   size_t stride)
 {
@@ -986,9 +989,35 @@ static void bwd_dx_channels_shape(const simdnorm_kernels *k, size_t ch, size_t r
             ip[i] = from_bits(SENTINEL_BITS);
     CHECK(memcmp(ip, db.p, len * sizeof(float)) == 0,
           "rows %zu channels %zu: in place differs", rows, ch);
+    guarded_buf sb = guarded(len);
+    for (size_t i = 0; i < len; i++)
+        sb.p[i] = from_bits(SENTINEL_BITS);
+    k->f32_bwd_dx_channels_stream(rows, ch, dyb.p, xb.p, stride, mean, rstd, w, kk, o, sb.p);
+    CHECK(memcmp(sb.p, db.p, len * sizeof(float)) == 0,
+          "rows %zu channels %zu: the stream kernel differs (or wrote a gap)", rows, ch);
+    memcpy(ip, dyb.p, len * sizeof(float));
+    k->f32_bwd_dx_channels_stream(rows, ch, ip, xb.p, stride, mean, rstd, w, kk, o, ip);
+    for (size_t i = 0; i < len; i++)
+        if (i % stride >= ch)
+            ip[i] = from_bits(SENTINEL_BITS);
+    CHECK(memcmp(ip, db.p, len * sizeof(float)) == 0,
+          "rows %zu channels %zu: the stream kernel in place differs", rows, ch);
+    float *al = NULL;
+    if (posix_memalign((void **)&al, 64, (len + 32) * sizeof(float)) != 0)
+        exit(2);
+    for (size_t i = 0; i < len + 32; i++)
+        al[i] = from_bits(SENTINEL_BITS);
+    k->f32_bwd_dx_channels_stream(rows, ch, dyb.p, xb.p, stride, mean, rstd, w, kk, o, al);
+    size_t tail = 0;
+    for (size_t i = len; i < len + 32; i++)
+        tail += fbits(al[i]) != SENTINEL_BITS;
+    CHECK(memcmp(al, db.p, len * sizeof(float)) == 0 && tail == 0,
+          "rows %zu channels %zu: the stream kernel into aligned dx differs (%zu written "
+          "past the end)", rows, ch, tail);
+    free(al);
     free(ip);
-    guarded_buf bufs[] = {dyb, xb, db, pb};
-    for (size_t i = 0; i < 4; i++)
+    guarded_buf bufs[] = {dyb, xb, db, pb, sb};
+    for (size_t i = 0; i < 5; i++)
         guarded_free(bufs[i]);
 }
 
@@ -1004,7 +1033,16 @@ static void case_f32_bwd_dx_channels(const simdnorm_kernels *k, const simdnorm_k
     bwd_dx_channels_shape(k, 129, 33, 1000);
     bwd_dx_channels_shape(k, 129, 33, 1024);
     bwd_dx_channels_shape(k, 129, 33, 1025);
+    /* rows on 64-byte boundaries (the stream kernel streams them): every
+     * tile width, a partial last vector, a gap between rows */
+    bwd_dx_channels_shape(k, 64, 5, 64);
+    bwd_dx_channels_shape(k, 48, 8, 48);
+    bwd_dx_channels_shape(k, 256, 33, 256);
+    bwd_dx_channels_shape(k, 45, 7, 48);
+    bwd_dx_channels_shape(k, 100, 9, 112);
+    bwd_dx_channels_shape(k, 133, 40, 144);
 }
+#define case_f32_bwd_dx_channels_stream case_f32_bwd_dx_channels
 
 /* The row-norm backward: every variant (LayerNorm/RMSNorm, gamma, dx,
  * dgamma/dbeta partials) against the definition built from the sums and
@@ -1668,7 +1706,7 @@ static void half_channel_moments_case(const simdnorm_kernels *k, int s)
 /* The BatchNorm/GroupNorm backward families in 16 bits against the same
  * ISA's float32 families on the widened dy and x: which 0 bwd_sums, 1
  * bwd_sums_seq, 2 bwd_dx (spans of every length class, gamma or none, in
- * place); 3 bwd_channel_sums, 5 its _seq form, 4 bwd_dx_channels (channel counts across the
+ * place); 3 bwd_channel_sums, 5 its _seq form, 4 bwd_dx_channels, 6 its _stream form (channel counts across the
  * tiles and tails, strides with gaps never written, in place). NaN/Inf
  * elements (fill_half): NaN sums compare as NaN. Guard pages after dy, x,
  * dx. */
@@ -1732,7 +1770,7 @@ static void half_bwd_families_case(const simdnorm_kernels *k, int s, int which)
             /* dx of 129 channels, 33 rows 4 KiB apart: in memory order;
              * the _seq sums on rows of 2 KiB and more (blocks of rows) */
             const size_t ch = chans[ci], rows = rows_[ri],
-                         stride = which == 4 && ch == 129 && ri == 2 ? 2048
+                         stride = which >= 4 && which != 5 && ch == 129 && ri == 2 ? 2048
                                   : which == 5                       ? 1024 + ri * 5
                                                                      : ch + ri * 3;
             const size_t len = (rows - 1) * stride + ch;
@@ -1774,12 +1812,14 @@ static void half_bwd_families_case(const simdnorm_kernels *k, int s, int which)
                     want[i] = i % stride < ch ? href_narrow(s, of[i]) : sentinel;
                 for (size_t i = 0; i < len; i++)
                     ob.p[i] = sentinel;
-                HK(k, s, bwd_dx_channels)(rows, ch, db.p, xb.p, stride, mean, rstd, w, kk, o, ob.p);
+                (which == 6 ? HK(k, s, bwd_dx_channels_stream) : HK(k, s, bwd_dx_channels))(
+                    rows, ch, db.p, xb.p, stride, mean, rstd, w, kk, o, ob.p);
                 CHECK(memcmp(ob.p, want, len * sizeof(uint16_t)) == 0,
                       "rows %zu channels %zu stride %zu: dx differs (or a gap written)", rows, ch,
                       stride);
                 memcpy(ob.p, db.p, len * sizeof(uint16_t)); /* in place: dx == dy */
-                HK(k, s, bwd_dx_channels)(rows, ch, ob.p, xb.p, stride, mean, rstd, w, kk, o, ob.p);
+                (which == 6 ? HK(k, s, bwd_dx_channels_stream) : HK(k, s, bwd_dx_channels))(
+                    rows, ch, ob.p, xb.p, stride, mean, rstd, w, kk, o, ob.p);
                 size_t bad = 0;
                 for (size_t i = 0; i < len; i++)
                     bad += i % stride < ch ? ob.p[i] != want[i] : ob.p[i] != db.p[i];
@@ -1823,6 +1863,7 @@ static void half_bwd_families_case(const simdnorm_kernels *k, int s, int which)
     HALF_CASE_(S, N, bwd_channel_sums, half_bwd_families_case(k, N, 3)) \
     HALF_CASE_(S, N, bwd_channel_sums_seq, half_bwd_families_case(k, N, 5)) \
     HALF_CASE_(S, N, bwd_dx_channels, half_bwd_families_case(k, N, 4)) \
+    HALF_CASE_(S, N, bwd_dx_channels_stream, half_bwd_families_case(k, N, 6)) \
     HALF_CASE_(S, N, channel_moments, half_channel_moments_case(k, N)) \
     HALF_CASE_(S, N, normalize_channels, half_channels_case(k, N, 0)) \
     HALF_CASE_(S, N, normalize_channels_stream, half_channels_case(k, N, 1))

@@ -404,12 +404,14 @@ void SIMDNORM_SKERNEL(bwd_channel_sums_seq)(size_t rows, size_t channels, const 
 }
 
 /* Channels [c0, c0 + nv*VF_N) of f32_bwd_dx_channels (the last vector
- * partial, cl lanes). */
+ * partial, cl lanes). stream (a constant): a row whose dx + c0 starts on a
+ * VX_STREAM_ALIGN boundary stores its full vectors non-temporally (each
+ * vector is VX_STREAM_ALIGN bytes, so all of them are aligned then). */
 static ALWAYS_INLINE void bwd_dx_channels_tile(size_t rows, size_t c0, size_t nv, size_t cl,
                                                const sx *dy, const sx *x, size_t stride,
                                                const float *mean, const float *rstd,
                                                const float *w, const float *k, const float *o,
-                                               sx *dx)
+                                               sx *dx, int stream)
 {
     vf m[BWD_CH_VECS], r[BWD_CH_VECS], wv[BWD_CH_VECS], kv[BWD_CH_VECS], ov[BWD_CH_VECS];
 #pragma GCC unroll 4
@@ -432,12 +434,23 @@ static ALWAYS_INLINE void bwd_dx_channels_tile(size_t rows, size_t c0, size_t nv
     for (size_t row = 0; row < rows; row++) {
         const sx *dyr = dy + row * stride, *xr = x + row * stride;
         sx *dxr = dx + row * stride;
+#if VF_STREAM_ALIGN != 0
+        const int nt = stream && ((uintptr_t)(dxr + c0) & (VX_STREAM_ALIGN - 1)) == 0;
+#else
+        (void)stream;
+#endif
 #pragma GCC unroll 4
         for (size_t v = 0; v < nv; v++) {
             const size_t c = c0 + v * VF_N, l = v + 1 == nv ? cl : VF_N;
             if (l == VF_N) {
                 const vf xh = bwd_xhat(vx_loadu(xr + c), m[v], r[v], 1);
-                vx_storeu_c(dxr + c, bwd_dx(vx_loadu(dyr + c), xh, wv[v], kv[v], ov[v], 1));
+                const vf d = bwd_dx(vx_loadu(dyr + c), xh, wv[v], kv[v], ov[v], 1);
+#if VF_STREAM_ALIGN != 0
+                if (nt)
+                    vx_stream_c(dxr + c, d);
+                else
+#endif
+                    vx_storeu_c(dxr + c, d);
             } else {
                 const vf xh = bwd_xhat(vx_load_part(xr + c, l), m[v], r[v], 1);
                 vx_store_part_c(dxr + c,
@@ -452,21 +465,23 @@ static ALWAYS_INLINE void bwd_dx_channels_tile(size_t rows, size_t c0, size_t nv
 static ALWAYS_INLINE void bwd_dx_channels_rows(size_t rows, size_t channels, const sx *dy,
                                                const sx *x, size_t stride, const float *mean,
                                                const float *rstd, const float *w, const float *k,
-                                               const float *o, sx *dx)
+                                               const float *o, sx *dx, int stream)
 {
     size_t c = 0;
     for (; c + BWD_CH_VECS * VF_N <= channels; c += BWD_CH_VECS * VF_N)
-        bwd_dx_channels_tile(rows, c, BWD_CH_VECS, VF_N, dy, x, stride, mean, rstd, w, k, o, dx);
+        bwd_dx_channels_tile(rows, c, BWD_CH_VECS, VF_N, dy, x, stride, mean, rstd, w, k, o, dx,
+                             stream);
     for (; c + VF_N <= channels; c += VF_N)
-        bwd_dx_channels_tile(rows, c, 1, VF_N, dy, x, stride, mean, rstd, w, k, o, dx);
+        bwd_dx_channels_tile(rows, c, 1, VF_N, dy, x, stride, mean, rstd, w, k, o, dx, stream);
     if (c < channels)
-        bwd_dx_channels_tile(rows, c, 1, channels - c, dy, x, stride, mean, rstd, w, k, o, dx);
+        bwd_dx_channels_tile(rows, c, 1, channels - c, dy, x, stride, mean, rstd, w, k, o, dx,
+                             stream);
 }
 
-/* Contract: kernels.h, f32_bwd_dx_channels. */
-void SIMDNORM_SKERNEL(bwd_dx_channels)(size_t rows, size_t channels, const sx *dy, const sx *x,
-                                       size_t stride, const float *mean, const float *rstd,
-                                       const float *w, const float *k, const float *o, sx *dx)
+static ALWAYS_INLINE void bwd_dx_channels_all(size_t rows, size_t channels, const sx *dy,
+                                              const sx *x, size_t stride, const float *mean,
+                                              const float *rstd, const float *w, const float *k,
+                                              const float *o, sx *dx, int stream)
 {
     /* A tile walks CH_NRM_TILE_ROWS rows (the normalize's walk, the same
      * shape of work; a tile walked down all rows of the call took up to
@@ -487,8 +502,35 @@ void SIMDNORM_SKERNEL(bwd_dx_channels)(size_t rows, size_t channels, const sx *d
     for (size_t r0 = 0; r0 < rows; r0 += step) {
         const size_t at = r0 * stride;
         bwd_dx_channels_rows(rows - r0 < step ? rows - r0 : step, channels, dy + at, x + at,
-                             stride, mean, rstd, w, k, o, dx + at);
+                             stride, mean, rstd, w, k, o, dx + at, stream);
     }
+}
+
+/* Contract: kernels.h, f32_bwd_dx_channels. */
+void SIMDNORM_SKERNEL(bwd_dx_channels)(size_t rows, size_t channels, const sx *dy, const sx *x,
+                                       size_t stride, const float *mean, const float *rstd,
+                                       const float *w, const float *k, const float *o, sx *dx)
+{
+    bwd_dx_channels_all(rows, channels, dy, x, stride, mean, rstd, w, k, o, dx, 0);
+}
+
+/* Contract: kernels.h, f32_bwd_dx_channels_stream (the plain kernel where
+ * the ISA has no streaming stores). BatchNorm/GroupNorm NHWC backward from
+ * memory, one thread, AVX2, Zen 3, `python3 bench/ab.py <base>
+ * build-bench '^(bn|gn)_bwd_nhwc/avx2/n:(32/c:(64|256|1024)|1/c:64)/' 5`,
+ * new/base: BN (32,64,56x56) 0.811, (32,1024,14x14) 0.901, GN (1,64,65536)
+ * 0.804; (32,256,14x14), in cache (no streaming), 0.991. */
+void SIMDNORM_SKERNEL(bwd_dx_channels_stream)(size_t rows, size_t channels, const sx *dy,
+                                              const sx *x, size_t stride, const float *mean,
+                                              const float *rstd, const float *w, const float *k,
+                                              const float *o, sx *dx)
+{
+#if VF_STREAM_ALIGN != 0
+    bwd_dx_channels_all(rows, channels, dy, x, stride, mean, rstd, w, k, o, dx, 1);
+    vf_stream_fence();
+#else
+    bwd_dx_channels_all(rows, channels, dy, x, stride, mean, rstd, w, k, o, dx, 0);
+#endif
 }
 /* (end of the BatchNorm/GroupNorm backward families) */
 
