@@ -6,7 +6,6 @@
  * sentinels, NaN/Inf rows, |mean|/std = 1e6, threads. The activations' own
  * accuracy on every range: test_act.c. */
 #include "common.h"
-#include "cpu.h"
 #include "internal.h"
 
 static const simdnorm_activation all_acts[] = {SIMDNORM_ACT_NONE, SIMDNORM_ACT_RELU,

@@ -949,6 +949,26 @@ static void case_f32_bwd_channel_sums_seq(const simdnorm_kernels *k, const simdn
     bwd_channel_sums_case(k, 1);
 }
 
+/* dx of kernel fn computed in place (dx == dy) over a 64-byte aligned copy
+ * of dy (so the stream kernel streams rows of a stride of 16 floats), the
+ * gaps between rows set to the sentinel: equal to want (len floats)? */
+static int bwd_dx_channels_in_place_ok(simdnorm_f32_bwd_dx_channels_fn fn, size_t rows,
+                                       size_t ch, size_t stride, size_t len, const float *dy,
+                                       const float *x, const float *p, const float *want)
+{
+    float *ip = NULL;
+    if (posix_memalign((void **)&ip, 64, len * sizeof(float)) != 0)
+        exit(2);
+    memcpy(ip, dy, len * sizeof(float));
+    fn(rows, ch, ip, x, stride, p, p + ch, p + 2 * ch, p + 3 * ch, p + 4 * ch, ip);
+    for (size_t i = 0; i < len; i++)
+        if (i % stride >= ch)
+            ip[i] = from_bits(SENTINEL_BITS);
+    const int ok = memcmp(ip, want, len * sizeof(float)) == 0;
+    free(ip);
+    return ok;
+}
+
 /* One shape of f32_bwd_dx_channels against the definition, and in place;
  * f32_bwd_dx_channels_stream the same bits, in place too, and into a
  * 64-byte aligned dx (its rows stream where the stride keeps them on
@@ -981,13 +1001,8 @@ static void bwd_dx_channels_shape(const simdnorm_kernels *k, size_t ch, size_t r
     }
     CHECK(bad == 0, "rows %zu channels %zu: %zu of dx differ from the definition", rows,
           ch, bad);
-    float *ip = malloc(len * sizeof(float));
-    memcpy(ip, dyb.p, len * sizeof(float));
-    k->f32_bwd_dx_channels(rows, ch, ip, xb.p, stride, mean, rstd, w, kk, o, ip);
-    for (size_t i = 0; i < len; i++)
-        if (i % stride >= ch)
-            ip[i] = from_bits(SENTINEL_BITS);
-    CHECK(memcmp(ip, db.p, len * sizeof(float)) == 0,
+    CHECK(bwd_dx_channels_in_place_ok(k->f32_bwd_dx_channels, rows, ch, stride, len, dyb.p, xb.p,
+                                      pb.p, db.p),
           "rows %zu channels %zu: in place differs", rows, ch);
     guarded_buf sb = guarded(len);
     for (size_t i = 0; i < len; i++)
@@ -995,12 +1010,8 @@ static void bwd_dx_channels_shape(const simdnorm_kernels *k, size_t ch, size_t r
     k->f32_bwd_dx_channels_stream(rows, ch, dyb.p, xb.p, stride, mean, rstd, w, kk, o, sb.p);
     CHECK(memcmp(sb.p, db.p, len * sizeof(float)) == 0,
           "rows %zu channels %zu: the stream kernel differs (or wrote a gap)", rows, ch);
-    memcpy(ip, dyb.p, len * sizeof(float));
-    k->f32_bwd_dx_channels_stream(rows, ch, ip, xb.p, stride, mean, rstd, w, kk, o, ip);
-    for (size_t i = 0; i < len; i++)
-        if (i % stride >= ch)
-            ip[i] = from_bits(SENTINEL_BITS);
-    CHECK(memcmp(ip, db.p, len * sizeof(float)) == 0,
+    CHECK(bwd_dx_channels_in_place_ok(k->f32_bwd_dx_channels_stream, rows, ch, stride, len, dyb.p,
+                                      xb.p, pb.p, db.p),
           "rows %zu channels %zu: the stream kernel in place differs", rows, ch);
     float *al = NULL;
     if (posix_memalign((void **)&al, 64, (len + 32) * sizeof(float)) != 0)
@@ -1015,7 +1026,6 @@ static void bwd_dx_channels_shape(const simdnorm_kernels *k, size_t ch, size_t r
           "rows %zu channels %zu: the stream kernel into aligned dx differs (%zu written "
           "past the end)", rows, ch, tail);
     free(al);
-    free(ip);
     guarded_buf bufs[] = {dyb, xb, db, pb, sb};
     for (size_t i = 0; i < 5; i++)
         guarded_free(bufs[i]);
