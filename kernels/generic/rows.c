@@ -263,11 +263,9 @@ static ALWAYS_INLINE vd row_sumsq_for(int mem, size_t n, const sx *x)
 }
 
 /* Normalize row r of the job with its plan; act 0 inline, the activations
- * through the out-of-line loops, which prefetch pf (the same row of the
- * next batch, or NULL) meanwhile: their arithmetic keeps the core busy
- * while the next rows come from memory, and the next statistics pass reads
- * them in cache (LayerNorm + GELU, 64 MiB: the activation's time was
- * otherwise added to the memory-bound norm's). */
+ * through the out-of-line loops. Both prefetch pf (next_row: the same row
+ * of the next batch, or NULL) meanwhile, so the next statistics pass
+ * reads it in cache. */
 static ALWAYS_INLINE void engine_normalize(const simdnorm_row_job *j, size_t r, const sx *xr,
                                            float shift, float scale, float offset,
                                            const float *beta, int stream, const sx *pf,
@@ -278,20 +276,37 @@ static ALWAYS_INLINE void engine_normalize(const simdnorm_row_job *j, size_t r, 
         short_row_normalize(j->cols, xr, shift, scale, offset, j->gamma, beta, yr);
     else if (j->act == SIMDNORM_ACT_NONE)
         normalize_affine(j->cols, xr, shift, scale, offset, j->gamma, beta, yr,
-                         SIMDNORM_ACT_NONE, stream, NULL);
+                         SIMDNORM_ACT_NONE, stream, pf);
     else if (stream)
         normalize_act_stream(j->cols, xr, shift, scale, offset, j->gamma, beta, yr, j->act, pf);
     else
         normalize_act(j->cols, xr, shift, scale, offset, j->gamma, beta, yr, j->act, pf);
 }
 
-/* Row i of the batch after the one at r (NULL past r1): what the
- * activation loops prefetch. */
+/* Row i of the batch after the one at r (NULL past r1, or where nothing
+ * is prefetched), for engine_normalize to prefetch:
+ * - with an activation, always: its arithmetic keeps the core busy while
+ *   the next rows come from memory (LayerNorm + GELU, 64 MiB: the
+ *   activation's time was otherwise added to the memory-bound norm's);
+ * - without, for calls from memory with rows of ROW_PREFETCH_MIN_COLS or
+ *   more. Without it the next row's reads began only when its statistics
+ *   pass did, after this row's stores, and reads and writes took turns.
+ *   LayerNorm / RMSNorm at 64 MiB, one thread, Zen 3 AVX2, frac against a
+ *   streaming copy in the same loop, without -> with (best of 10, two
+ *   rounds; /tmp throwaway `ln COLS OP`): 128 floats 0.48-0.53 -> 0.61-0.62
+ *   / 0.70 -> 0.80-0.85; 256 0.49-0.51 -> 0.71-0.73 / 0.59 -> 0.83-0.85;
+ *   1024 0.64-0.68 -> 0.71-0.73 / 0.62-0.66 -> 0.84-0.87; 2048 0.58 -> 0.73
+ *   / 0.63 -> 0.82-0.84; 8192 unchanged. Shorter rows are bound by the
+ *   core: 65 floats lost (LayerNorm 0.45-0.48 -> 0.43), and 33 and 64 (the
+ *   short-row path) did not gain with the next batch or one 2-8 KiB ahead.
+ * The same bits: a prefetch changes no value. */
+#define ROW_PREFETCH_MIN_COLS 80
 static ALWAYS_INLINE const sx *next_row(const simdnorm_row_job *j, size_t r, size_t bn,
-                                           size_t i, size_t r1)
+                                        size_t i, size_t r1)
 {
-    return j->act != SIMDNORM_ACT_NONE && r + bn + i < r1 ? JX(j) + (r + bn + i) * j->x_stride
-                                                            : NULL;
+    const int pf = j->act != SIMDNORM_ACT_NONE ||
+                   (j->from_memory && j->cols >= ROW_PREFETCH_MIN_COLS);
+    return pf && r + bn + i < r1 ? JX(j) + (r + bn + i) * j->x_stride : NULL;
 }
 
 /* simdnorm_head_shift of a row, its 8-element head summed in the vector
@@ -402,7 +417,8 @@ static ALWAYS_INLINE int one_row_plan(const simdnorm_row_job *j, size_t r, doubl
 /* Row r of a LayerNorm alone: its fast sums, the verdict of
  * judge_fast_sums and one_row_plan in scalar double, the inlined
  * normalize; a row they do not take goes to the per-row path. */
-static ALWAYS_INLINE void layer_norm_one_row(const simdnorm_row_job *j, size_t r, int stream)
+static ALWAYS_INLINE void layer_norm_one_row(const simdnorm_row_job *j, size_t r, int stream,
+                                              const sx *pf)
 {
     const size_t n = j->cols;
     const sx *xr = JX(j) + r * j->x_stride;
@@ -415,13 +431,14 @@ static ALWAYS_INLINE void layer_norm_one_row(const simdnorm_row_job *j, size_t r
     if (fabs(s1) < (double)INFINITY && fabs(s2) < (double)INFINITY && c <= m2 &&
         m2 >= 0x1p-60 * (double)n &&
         one_row_plan(j, r, (double)sh + dm, m2 * j->inv_cols, &shift, &scale, &offset))
-        engine_normalize(j, r, xr, shift, scale, offset, j->beta, stream, NULL, 0);
+        engine_normalize(j, r, xr, shift, scale, offset, j->beta, stream, pf, 0);
     else
         ROW_SLOW_LN(j, r, sh, s1, s2);
 }
 
 /* Row r of an RMSNorm alone, as layer_norm_one_row (simdnorm_fast_sumsq_ok). */
-static ALWAYS_INLINE void rms_norm_one_row(const simdnorm_row_job *j, size_t r, int stream)
+static ALWAYS_INLINE void rms_norm_one_row(const simdnorm_row_job *j, size_t r, int stream,
+                                            const sx *pf)
 {
     const size_t n = j->cols;
     const sx *xr = JX(j) + r * j->x_stride;
@@ -429,7 +446,7 @@ static ALWAYS_INLINE void rms_norm_one_row(const simdnorm_row_job *j, size_t r, 
     float shift, scale, offset;
     if (fabs(ss) < (double)INFINITY && ss >= 0x1p-60 * (double)n &&
         one_row_plan(j, r, 0.0, ss * j->inv_cols, &shift, &scale, &offset))
-        engine_normalize(j, r, xr, shift, scale, offset, NULL, stream, NULL, 0);
+        engine_normalize(j, r, xr, shift, scale, offset, NULL, stream, pf, 0);
     else
         ROW_SLOW_RMS(j, r, ss);
 }
@@ -538,9 +555,10 @@ static ALWAYS_INLINE void layer_norm_rows(const simdnorm_row_job *j, size_t r0, 
         m = r1 - r < bn ? r1 - r : bn;
         if (m == 1 && j->act == SIMDNORM_ACT_NONE) {
             /* one row: the scalar finish has the shorter dependency chain;
-             * same bits. With an activation the batch path below, for its
-             * prefetch of the next row. (Only the last batch of a pipe.) */
-            layer_norm_one_row(j, r, stream);
+             * same bits. With an activation the batch path below (its
+             * finish overlaps the activation's work). (Only the last batch
+             * of a pipe.) */
+            layer_norm_one_row(j, r, stream, next_row(j, r, 1, 0, r1));
             continue;
         }
         if (!pipe || r == r0)
@@ -615,7 +633,7 @@ static ALWAYS_INLINE void rms_norm_rows(const simdnorm_row_job *j, size_t r0, si
     for (size_t r = r0; r < r1; r += m, cur ^= pipe) {
         m = r1 - r < bn ? r1 - r : bn;
         if (m == 1 && j->act == SIMDNORM_ACT_NONE) { /* one row: as in layer_norm_rows */
-            rms_norm_one_row(j, r, stream);
+            rms_norm_one_row(j, r, stream, next_row(j, r, 1, 0, r1));
             continue;
         }
         if (!pipe || r == r0)
