@@ -240,15 +240,45 @@ static inline void vbf16_store_part(uint16_t *p, vf v, size_t n)
         *p = simdnorm_bf16_narrow1(v);
 }
 static inline void vbf16_stream(uint16_t *p, vf v) { *p = simdnorm_bf16_narrow1(v); }
-static inline vf vfp16_loadu(const uint16_t *p) { return simdnorm_f16_widen1(*p); }
-static inline vf vfp16_load_part(const uint16_t *p, size_t n) { return n ? simdnorm_f16_widen1(*p) : 0.0f; }
-static inline void vfp16_storeu(uint16_t *p, vf v) { *p = simdnorm_f16_narrow1(v); }
+/* binary16 conversions: normal values inline, the rest (zero, subnormal,
+ * Inf, NaN, overflow) through half.h's functions out of line - inlined
+ * whole at every load and store of the unrolled kernels, their branches
+ * tripled the f16 files' compile time (generic/bwd.c 6 -> 22 s at -O3,
+ * the 7 scalar f16 files 13 -> 45 s). The same values as half.h's. */
+static __attribute__((noinline, unused)) float vfp16_widen1_rare_(uint16_t h)
+{
+    return simdnorm_f16_widen1(h);
+}
+static __attribute__((noinline, unused)) uint16_t vfp16_narrow1_rare_(float f)
+{
+    return simdnorm_f16_narrow1(f);
+}
+static inline float vfp16_widen1_(uint16_t h)
+{
+    const uint32_t e = (h >> 10) & 0x1fu;
+    if (e - 1u >= 30u) /* 0 or 0x1f */
+        return vfp16_widen1_rare_(h);
+    /* the exponent rebiased by 127 - 15, as half.h's normal case */
+    return simdnorm_f32_from_bits_(((uint32_t)(h & 0x8000u) << 16) |
+                                   (((uint32_t)(h & 0x7fffu) << 13) + (112u << 23)));
+}
+static inline uint16_t vfp16_narrow1_(float f)
+{
+    const uint32_t b = simdnorm_f32_bits_(f), a = b & 0x7fffffffu;
+    if (a - 0x38800000u >= 0x477ff000u - 0x38800000u) /* not a normal binary16 result */
+        return vfp16_narrow1_rare_(f);
+    const uint32_t v = a - 0x38000000u;
+    return (uint16_t)(((b >> 16) & 0x8000u) | ((v + 0xfffu + ((v >> 13) & 1u)) >> 13));
+}
+static inline vf vfp16_loadu(const uint16_t *p) { return vfp16_widen1_(*p); }
+static inline vf vfp16_load_part(const uint16_t *p, size_t n) { return n ? vfp16_widen1_(*p) : 0.0f; }
+static inline void vfp16_storeu(uint16_t *p, vf v) { *p = vfp16_narrow1_(v); }
 static inline void vfp16_store_part(uint16_t *p, vf v, size_t n)
 {
     if (n)
-        *p = simdnorm_f16_narrow1(v);
+        *p = vfp16_narrow1_(v);
 }
-static inline void vfp16_stream(uint16_t *p, vf v) { *p = simdnorm_f16_narrow1(v); }
+static inline void vfp16_stream(uint16_t *p, vf v) { *p = vfp16_narrow1_(v); }
 /*   vbf16_storeu_c, ..._store_part_c, ..._stream_c (and vfp16_*): the stores
  *                    for values whose every NaN is the canonical float NaN
  *                    0x7fc00000 (kernel outputs): the same results, an ISA
@@ -285,7 +315,7 @@ static inline void vfp16_stream(uint16_t *p, vf v) { *p = simdnorm_f16_narrow1(v
  *                    after read */
 static inline vc vbf16_load_vc(const uint16_t *p) { return (double)simdnorm_bf16_widen1(*p); }
 static inline vc vbf16_load_vc_part(const uint16_t *p, size_t n) { return n ? (double)simdnorm_bf16_widen1(*p) : 0.0; }
-static inline vc vfp16_load_vc(const uint16_t *p) { return (double)simdnorm_f16_widen1(*p); }
-static inline vc vfp16_load_vc_part(const uint16_t *p, size_t n) { return n ? (double)simdnorm_f16_widen1(*p) : 0.0; }
+static inline vc vfp16_load_vc(const uint16_t *p) { return (double)vfp16_widen1_(*p); }
+static inline vc vfp16_load_vc_part(const uint16_t *p, size_t n) { return n ? (double)vfp16_widen1_(*p) : 0.0; }
 
 #endif
