@@ -555,9 +555,9 @@ static ALWAYS_INLINE void layer_norm_rows(const simdnorm_row_job *j, size_t r0, 
         m = r1 - r < bn ? r1 - r : bn;
         if (m == 1 && j->act == SIMDNORM_ACT_NONE) {
             /* one row: the scalar finish has the shorter dependency chain;
-             * same bits. With an activation the batch path below (its
-             * finish overlaps the activation's work). (Only the last batch
-             * of a pipe.) */
+             * same bits. With an activation the batch path below, chosen
+             * when only it prefetched the next row (not measured again
+             * since both do). (Only the last batch of a pipe.) */
             layer_norm_one_row(j, r, stream, next_row(j, r, 1, 0, r1));
             continue;
         }

@@ -241,10 +241,11 @@ static inline void vbf16_store_part(uint16_t *p, vf v, size_t n)
 }
 static inline void vbf16_stream(uint16_t *p, vf v) { *p = simdnorm_bf16_narrow1(v); }
 /* binary16 conversions: normal values inline, the rest (zero, subnormal,
- * Inf, NaN, overflow) through half.h's functions out of line - inlined
+ * Inf, NaN, overflow) through half.h's functions out of line. Inlined
  * whole at every load and store of the unrolled kernels, their branches
- * tripled the f16 files' compile time (generic/bwd.c 6 -> 22 s at -O3,
- * the 7 scalar f16 files 13 -> 45 s). The same values as half.h's. */
+ * made the 7 scalar f16 files take 45 s to compile at -O3 (generic/bwd.c
+ * 22 s); this way 29 s (12 s) and the kernels run 0.7-1.0x the time; all
+ * out of line 13 s, but up to 2x the time. The same values as half.h's. */
 static __attribute__((noinline, unused)) float vfp16_widen1_rare_(uint16_t h)
 {
     return simdnorm_f16_widen1(h);
