@@ -533,7 +533,8 @@ static void case_large_streaming(void)
 
 /* Calls from memory (x + y > 24 MiB): the row engine's short rows (33
  * floats with the next batch's statistics taken ahead, 64 without), its
- * in-order sums, rows of >= 512 floats one at a time and streaming stores
+ * in-order sums, batches that prefetch the next batch's rows (200 floats),
+ * rows of >= 512 floats one at a time and streaming stores
  * of rows off the cache lines (1000 floats), and the per-row path's
  * in-order block sums (4097 floats: two blocks) - bitwise the rows that
  * small calls, which run in cache, give. A NaN row and a row 1e6 off zero (the slow paths) included.
@@ -541,7 +542,7 @@ static void case_large_streaming(void)
  * stores; these sizes are slow under valgrind). */
 static void case_large_from_memory(void)
 {
-    static const size_t widths[] = {33, 64, 1000, 4097};
+    static const size_t widths[] = {33, 64, 200, 1000, 4097};
     for (size_t wi = 0; wi < sizeof widths / sizeof *widths; wi++) {
         const size_t cols = widths[wi], rows = ((size_t)13 << 20) / (cols * sizeof(float)) + 3;
         const size_t n = rows * cols;
