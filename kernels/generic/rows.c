@@ -296,7 +296,8 @@ static ALWAYS_INLINE void engine_normalize(const simdnorm_row_job *j, size_t r, 
  *   rounds; /tmp throwaway `ln COLS OP`): 128 floats 0.48-0.53 -> 0.61-0.62
  *   / 0.70 -> 0.80-0.85; 256 0.49-0.51 -> 0.71-0.73 / 0.59 -> 0.83-0.85;
  *   1024 0.64-0.68 -> 0.71-0.73 / 0.62-0.66 -> 0.84-0.87; 2048 0.58 -> 0.73
- *   / 0.63 -> 0.82-0.84; 8192 unchanged. Shorter rows are bound by the
+ *   / 0.63 -> 0.82-0.84 (rows past a block, 4096 floats, are not the
+ *   engine's: dispatch/rows.c). Shorter rows are bound by the
  *   core: 65 floats lost (LayerNorm 0.45-0.48 -> 0.43), and 33 and 64 (the
  *   short-row path) did not gain with the next batch or one 2-8 KiB ahead.
  * The same bits: a prefetch changes no value. */
