@@ -251,7 +251,7 @@ void run_span_normalize(State &st, simdnorm_f32_normalize_fn fn, const Span &s)
 {
     Buffers &m = buffers();
     for (auto _ : st) {
-        fn(s.n, m.x, 0.5f, 0.5f, 0.01f, m.gamma, m.beta, SIMDNORM_ACT_NONE, m.y);
+        fn(s.n, m.x, 0.5f, 0.5f, 0.01f, m.gamma, m.beta, SIMDNORM_ACT_NONE, m.y, nullptr);
         benchmark::ClobberMemory();
     }
     set_counters(st, 4 * s.n, s.n);
@@ -532,7 +532,7 @@ void run_normalize_alias(State &st, const K *k, size_t off)
     Buffers &m = buffers();
     std::memcpy(x, m.x, n * sizeof(float));
     for (auto _ : st) {
-        k->f32_normalize(n, x, 0.5f, 0.5f, 0.01f, m.gamma, m.beta, SIMDNORM_ACT_NONE, y);
+        k->f32_normalize(n, x, 0.5f, 0.5f, 0.01f, m.gamma, m.beta, SIMDNORM_ACT_NONE, y, nullptr);
         benchmark::ClobberMemory();
     }
     set_counters(st, 4 * n, n);
@@ -619,7 +619,7 @@ void set_counters_bytes(benchmark::State &st, size_t bytes, size_t elems)
         Buffers &m = buffers();                                                                 \
         for (auto _ : st) {                                                                     \
             k->S##_normalize(s.n, h.x, 0.5f, 0.5f, 0.01f, m.gamma, m.beta, SIMDNORM_ACT_NONE,   \
-                             h.y);                                                              \
+                             h.y, nullptr);                                                     \
             benchmark::ClobberMemory();                                                         \
         }                                                                                       \
         set_counters_bytes(st, 12 * s.n, s.n);                                                  \
@@ -630,7 +630,7 @@ void set_counters_bytes(benchmark::State &st, size_t bytes, size_t elems)
         Buffers &m = buffers();                                                                 \
         for (auto _ : st) {                                                                     \
             k->S##_normalize_stream(s.n, h.x, 0.5f, 0.5f, 0.01f, m.gamma, m.beta,               \
-                                    SIMDNORM_ACT_NONE, h.y);                                    \
+                                    SIMDNORM_ACT_NONE, h.y, nullptr);                           \
             benchmark::ClobberMemory();                                                         \
         }                                                                                       \
         set_counters_bytes(st, 12 * s.n, s.n);                                                  \

@@ -513,7 +513,7 @@ static void run_nchw(const simdnorm_kernels *k, const bn_call *a, size_t cb, siz
                         a->gamma, a->beta, c0 + j, a->act, (uint16_t *)(void *)a->y + off);
                 else
                     simdnorm_apply_normalize_ch(k, normalize, &p[j], sp, a->x + off, a->gamma,
-                                                a->beta, c0 + j, a->act, a->y + off);
+                                                a->beta, c0 + j, a->act, a->y + off, NULL);
             }
     }
 }

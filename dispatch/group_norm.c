@@ -193,7 +193,7 @@ static void nchw_normalize(const gn_fwd *a, size_t pair, const gn_stats *s, size
         else
             simdnorm_apply_normalize_ch(a->k, a->normalize, &p, end - e0, a->x + base + e0,
                                         a->gamma, a->beta, ch, SIMDNORM_ACT_NONE,
-                                        a->y + base + e0);
+                                        a->y + base + e0, NULL);
         e0 = end;
     }
 }

@@ -616,18 +616,20 @@ void simdnorm_normalize_slow(const simdnorm_norm_plan *p, size_t n, const float 
  * bits) with the activation fused - given the per-element gamma/beta of a
  * row plan, none for a folded one (they are in its scale/offset) - or the
  * slow path followed by k's f32_activate in place. gamma, beta, ch as for
- * simdnorm_normalize_slow. */
+ * simdnorm_normalize_slow; pf the kernel's prefetch hint (kernels.h: the n
+ * floats read next, or NULL). */
 static inline void simdnorm_apply_normalize_ch(const simdnorm_kernels *k,
                                                simdnorm_f32_normalize_fn normalize,
                                                const simdnorm_norm_plan *p, size_t n,
                                                const float *x, const float *gamma,
-                                               const float *beta, size_t ch, int act, float *y)
+                                               const float *beta, size_t ch, int act, float *y,
+                                               const float *pf)
 {
     if (p->fast) {
         if (p->folded)
-            normalize(n, x, p->shift, p->scale, p->offset, NULL, NULL, act, y);
+            normalize(n, x, p->shift, p->scale, p->offset, NULL, NULL, act, y, pf);
         else
-            normalize(n, x, p->shift, p->scale, p->offset, gamma, beta, act, y);
+            normalize(n, x, p->shift, p->scale, p->offset, gamma, beta, act, y, pf);
         return;
     }
     simdnorm_normalize_slow(p, n, x, 1, gamma, beta, ch, y, 1);
@@ -640,9 +642,10 @@ static inline void simdnorm_apply_normalize(const simdnorm_kernels *k,
                                             simdnorm_f32_normalize_fn normalize,
                                             const simdnorm_norm_plan *p, size_t n,
                                             const float *x, const float *gamma,
-                                            const float *beta, int act, float *y)
+                                            const float *beta, int act, float *y,
+                                            const float *pf)
 {
-    simdnorm_apply_normalize_ch(k, normalize, p, n, x, gamma, beta, 0, act, y);
+    simdnorm_apply_normalize_ch(k, normalize, p, n, x, gamma, beta, 0, act, y, pf);
 }
 
 /* The plain float64 sum, in order, of n 16-bit elements x[i*stride]
@@ -805,13 +808,13 @@ static inline void simdnorm_normalize_st(const simdnorm_kernels *k, int storage,
 {
     if (storage == 0)
         k->f32_normalize(n, (const float *)x + off, shift, scale, offset, NULL, NULL, act,
-                         (float *)y + off);
+                         (float *)y + off, NULL);
     else if (storage == 1)
         k->bf16_normalize(n, (const simdnorm_bf16 *)x + off, shift, scale, offset, NULL, NULL,
-                          act, (simdnorm_bf16 *)y + off);
+                          act, (simdnorm_bf16 *)y + off, NULL);
     else
         k->f16_normalize(n, (const simdnorm_f16 *)x + off, shift, scale, offset, NULL, NULL, act,
-                         (simdnorm_f16 *)y + off);
+                         (simdnorm_f16 *)y + off, NULL);
 }
 /* Element i of a tensor of the storage as float (a 16-bit one widened),
  * and v stored there (a 16-bit one narrowed once). */

@@ -186,18 +186,18 @@ void simdnorm_apply_normalize_ch_half(const simdnorm_kernels *k, int storage, in
         if (storage == 1)
             (stream ? k->bf16_normalize_stream : k->bf16_normalize)(
                 n, (const simdnorm_bf16 *)x, p->shift, p->scale, p->offset, g, b, act,
-                (simdnorm_bf16 *)y);
+                (simdnorm_bf16 *)y, NULL);
         else
             (stream ? k->f16_normalize_stream : k->f16_normalize)(
                 n, (const simdnorm_f16 *)x, p->shift, p->scale, p->offset, g, b, act,
-                (simdnorm_f16 *)y);
+                (simdnorm_f16 *)y, NULL);
         return;
     }
     float buf[1024];
     for (size_t e = 0; e < n; e += 1024) {
         const size_t m = n - e < 1024 ? n - e : 1024;
         simdnorm_half_widen_k(k, storage, m, (const uint16_t *)x + e, buf);
-        simdnorm_apply_normalize_ch(k, k->f32_normalize, p, m, buf, gamma, beta, ch, act, buf);
+        simdnorm_apply_normalize_ch(k, k->f32_normalize, p, m, buf, gamma, beta, ch, act, buf, NULL);
         simdnorm_half_narrow_k(k, storage, m, buf, (uint16_t *)y + e);
     }
 }

@@ -137,11 +137,15 @@ typedef simdnorm_f32_sumsq_exact_kernel *simdnorm_f32_sumsq_exact_fn;
  * IEEE float rounding (fmaf fused), so all ISAs agree bit for bit. Reads
  * x, gamma, beta [0..n), writes y[0..n), any alignment, nothing past n-1;
  * y == x (exact in place) is allowed, any other overlap is not. With act 0
- * the kernel runs the loop it had before activations existed. */
+ * the kernel runs the loop it had before activations existed.
+ * pf: NULL, or the first of n elements the caller reads next (from memory:
+ * the next row); the kernel prefetches pf[i] beside each vector at i, a
+ * hint that changes no value (not on scalar). */
 typedef void simdnorm_f32_normalize_kernel(size_t n, const float *x,
                                           float shift, float scale,
                                           float offset, const float *gamma,
-                                          const float *beta, int act, float *y);
+                                          const float *beta, int act, float *y,
+                                          const float *pf);
 typedef simdnorm_f32_normalize_kernel *simdnorm_f32_normalize_fn;
 
 /* f32_activate: y_i = act(x_i) for i < n, NaN canonical: the epilogue on
@@ -513,7 +517,8 @@ typedef simdnorm_f32_normalize_channels_fn simdnorm_f32_normalize_channels_strea
     typedef simdnorm_##s##_narrow_kernel *simdnorm_##s##_narrow_fn;                               \
     typedef void simdnorm_##s##_normalize_kernel(size_t n, const T *x, float shift, float scale,  \
                                                  float offset, const float *gamma,                \
-                                                 const float *beta, int act, T *y);               \
+                                                 const float *beta, int act, T *y,                \
+                                                 const T *pf);                                    \
     typedef simdnorm_##s##_normalize_kernel *simdnorm_##s##_normalize_fn;                         \
     typedef simdnorm_##s##_normalize_kernel simdnorm_##s##_normalize_stream_kernel;               \
     typedef simdnorm_##s##_normalize_fn simdnorm_##s##_normalize_stream_fn;                       \

@@ -168,23 +168,23 @@ static void case_normalize(const simdnorm_kernels *k, const simdnorm_kernels *re
         const float offset = (float)(rng_normal() * 1e-3);
         for (int v = 0; v < 4; v++) {
             const float *g = v & 1 ? gb.p : NULL, *b = v & 2 ? bb.p : NULL;
-            k->f32_normalize(n, xb.p, shift, scale, offset, g, b, 0, y1.p);
-            ref->f32_normalize(n, xb.p, shift, scale, offset, g, b, 0, y2.p);
+            k->f32_normalize(n, xb.p, shift, scale, offset, g, b, 0, y1.p, NULL);
+            ref->f32_normalize(n, xb.p, shift, scale, offset, g, b, 0, y2.p, NULL);
             CHECK(memcmp(y1.p, y2.p, n * sizeof(float)) == 0,
                   "n %zu variant %d: y differs from scalar", n, v);
             for (size_t i = 0; i < n; i++)
                 if (isnan(y1.p[i]))
                     CHECK(fbits(y1.p[i]) == SIMDNORM_CANONICAL_NAN_BITS, "non-canonical NaN");
-            /* in place: the same bits */
+            /* in place: the same bits; a prefetch hint (another span) changes none */
             memcpy(y2.p, xb.p, n * sizeof(float));
-            k->f32_normalize(n, y2.p, shift, scale, offset, g, b, 0, y2.p);
+            k->f32_normalize(n, y2.p, shift, scale, offset, g, b, 0, y2.p, gb.p);
             CHECK(memcmp(y1.p, y2.p, n * sizeof(float)) == 0, "n %zu: in place differs", n);
             /* the streaming variant: the same bits, out of place and in place */
-            k->f32_normalize_stream(n, xb.p, shift, scale, offset, g, b, 0, y2.p);
+            k->f32_normalize_stream(n, xb.p, shift, scale, offset, g, b, 0, y2.p, bb.p);
             CHECK(memcmp(y1.p, y2.p, n * sizeof(float)) == 0,
                   "n %zu variant %d: stream kernel differs", n, v);
             memcpy(y2.p, xb.p, n * sizeof(float));
-            k->f32_normalize_stream(n, y2.p, shift, scale, offset, g, b, 0, y2.p);
+            k->f32_normalize_stream(n, y2.p, shift, scale, offset, g, b, 0, y2.p, NULL);
             CHECK(memcmp(y1.p, y2.p, n * sizeof(float)) == 0,
                   "n %zu variant %d: stream kernel in place differs", n, v);
         }
@@ -442,16 +442,16 @@ static void case_normalize_act(const simdnorm_kernels *k, const simdnorm_kernels
         for (size_t a = 0; a < N_ACTS; a++)
             for (int v = 0; v < 4; v++) {
                 const float *g = v & 1 ? gb.p : NULL, *b = v & 2 ? bb.p : NULL;
-                k->f32_normalize(n, xb.p, shift, scale, offset, g, b, acts[a], y1.p);
-                ref->f32_normalize(n, xb.p, shift, scale, offset, g, b, acts[a], y2.p);
+                k->f32_normalize(n, xb.p, shift, scale, offset, g, b, acts[a], y1.p, NULL);
+                ref->f32_normalize(n, xb.p, shift, scale, offset, g, b, acts[a], y2.p, NULL);
                 CHECK(memcmp(y1.p, y2.p, n * sizeof(float)) == 0,
                       "n %zu act %d variant %d: y differs from scalar", n, acts[a], v);
                 CHECK(count_noncanonical_nans(y1.p, n) == 0, "non-canonical NaN");
                 memcpy(y2.p, xb.p, n * sizeof(float));
-                k->f32_normalize(n, y2.p, shift, scale, offset, g, b, acts[a], y2.p);
+                k->f32_normalize(n, y2.p, shift, scale, offset, g, b, acts[a], y2.p, bb.p);
                 CHECK(memcmp(y1.p, y2.p, n * sizeof(float)) == 0,
                       "n %zu act %d: in place differs", n, acts[a]);
-                k->f32_normalize_stream(n, xb.p, shift, scale, offset, g, b, acts[a], y2.p);
+                k->f32_normalize_stream(n, xb.p, shift, scale, offset, g, b, acts[a], y2.p, gb.p);
                 CHECK(memcmp(y1.p, y2.p, n * sizeof(float)) == 0,
                       "n %zu act %d variant %d: stream kernel differs", n, acts[a], v);
             }
@@ -642,7 +642,7 @@ static void engine_reference(const simdnorm_kernels *ref, int rms, size_t rows, 
                                            eps);
         }
         simdnorm_apply_normalize(ref, ref->f32_normalize, &plan, n, xr, g, rms ? NULL : b, act,
-                                 y + r * n);
+                                 y + r * n, NULL);
         rstd[r] = plan.rstd_f;
     }
 }
@@ -1333,9 +1333,9 @@ static void half_normalize_case(const simdnorm_kernels *k, int s, int which)
                 k->f32_activate(n, xs, act, ys);
                 HK(k, s, activate)(n, xb.p, act, yb.p);
             } else {
-                k->f32_normalize(n, xs, 0.375f, 1.25f, -0.0625f, g, b, act, ys);
+                k->f32_normalize(n, xs, 0.375f, 1.25f, -0.0625f, g, b, act, ys, NULL);
                 (which ? HK(k, s, normalize_stream) : HK(k, s, normalize))(
-                    n, xb.p, 0.375f, 1.25f, -0.0625f, g, b, act, yb.p);
+                    n, xb.p, 0.375f, 1.25f, -0.0625f, g, b, act, yb.p, v & 4 ? ip : NULL);
             }
             href_narrow_n(s, n, ys, want);
             CHECK(memcmp(yb.p, want, n * sizeof(uint16_t)) == 0, "n %zu variant %d differs", n, v);
@@ -1344,7 +1344,7 @@ static void half_normalize_case(const simdnorm_kernels *k, int s, int which)
                 HK(k, s, activate)(n, ip, act, ip);
             else
                 (which ? HK(k, s, normalize_stream) : HK(k, s, normalize))(
-                    n, ip, 0.375f, 1.25f, -0.0625f, g, b, act, ip);
+                    n, ip, 0.375f, 1.25f, -0.0625f, g, b, act, ip, v & 4 ? xb.p : NULL);
             CHECK(memcmp(ip, want, n * sizeof(uint16_t)) == 0, "n %zu variant %d: in place differs",
                   n, v);
         }

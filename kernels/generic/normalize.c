@@ -21,49 +21,49 @@
  * points only branch. */
 static NOINLINE void normalize_plain(size_t n, const sx *x, float shift, float scale,
                                      float offset, const float *gamma, const float *beta,
-                                     sx *y)
+                                     sx *y, const sx *pf)
 {
-    normalize_affine(n, x, shift, scale, offset, gamma, beta, y, SIMDNORM_ACT_NONE, 0, NULL);
+    normalize_affine(n, x, shift, scale, offset, gamma, beta, y, SIMDNORM_ACT_NONE, 0, pf);
 }
 
 /* Contract: kernels.h, f32_normalize. */
 void SIMDNORM_SKERNEL(normalize)(size_t n, const sx *x, float shift, float scale,
                                     float offset, const float *gamma, const float *beta, int act,
-                                    sx *y)
+                                    sx *y, const sx *pf)
 {
     if (act != SIMDNORM_ACT_NONE)
-        normalize_act(n, x, shift, scale, offset, gamma, beta, y, act, NULL);
+        normalize_act(n, x, shift, scale, offset, gamma, beta, y, act, pf);
     else
-        normalize_plain(n, x, shift, scale, offset, gamma, beta, y);
+        normalize_plain(n, x, shift, scale, offset, gamma, beta, y, pf);
 }
 
 #if VF_STREAM_ALIGN
 static NOINLINE void normalize_plain_stream(size_t n, const sx *x, float shift, float scale,
                                             float offset, const float *gamma,
-                                            const float *beta, sx *y)
+                                            const float *beta, sx *y, const sx *pf)
 {
-    normalize_affine(n, x, shift, scale, offset, gamma, beta, y, SIMDNORM_ACT_NONE, 1, NULL);
+    normalize_affine(n, x, shift, scale, offset, gamma, beta, y, SIMDNORM_ACT_NONE, 1, pf);
 }
 
 /* Contract: kernels.h, f32_normalize_stream. As f32_normalize, with
  * non-temporal stores of y's aligned full vectors, then a store fence. */
 void SIMDNORM_SKERNEL(normalize_stream)(size_t n, const sx *x, float shift, float scale,
                                            float offset, const float *gamma,
-                                           const float *beta, int act, sx *y)
+                                           const float *beta, int act, sx *y, const sx *pf)
 {
     if (act != SIMDNORM_ACT_NONE)
-        normalize_act_stream(n, x, shift, scale, offset, gamma, beta, y, act, NULL);
+        normalize_act_stream(n, x, shift, scale, offset, gamma, beta, y, act, pf);
     else
-        normalize_plain_stream(n, x, shift, scale, offset, gamma, beta, y);
+        normalize_plain_stream(n, x, shift, scale, offset, gamma, beta, y, pf);
 }
 #else
 /* Contract: kernels.h, f32_normalize_stream. No streaming stores on this
  * ISA: the plain kernel. */
 void SIMDNORM_SKERNEL(normalize_stream)(size_t n, const sx *x, float shift, float scale,
                                            float offset, const float *gamma,
-                                           const float *beta, int act, sx *y)
+                                           const float *beta, int act, sx *y, const sx *pf)
 {
-    SIMDNORM_SKERNEL(normalize)(n, x, shift, scale, offset, gamma, beta, act, y);
+    SIMDNORM_SKERNEL(normalize)(n, x, shift, scale, offset, gamma, beta, act, y, pf);
 }
 #endif
 
