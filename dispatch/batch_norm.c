@@ -510,7 +510,7 @@ static void run_nchw(const simdnorm_kernels *k, const bn_call *a, size_t cb, siz
                 if (a->storage) /* 16 bits in and out */
                     simdnorm_apply_normalize_ch_half(
                         k, a->storage, stream, &p[j], sp, (const uint16_t *)(const void *)a->x + off,
-                        a->gamma, a->beta, c0 + j, a->act, (uint16_t *)(void *)a->y + off);
+                        a->gamma, a->beta, c0 + j, a->act, (uint16_t *)(void *)a->y + off, NULL);
                 else
                     simdnorm_apply_normalize_ch(k, normalize, &p[j], sp, a->x + off, a->gamma,
                                                 a->beta, c0 + j, a->act, a->y + off, NULL);

@@ -177,23 +177,32 @@ gn_plan(const gn_fwd *a, const gn_stats *s, size_t ch)
                                     s->mean, s->rstd, a->gamma, a->beta, ch);
 }
 
-/* NCHW: elements [e0, e1) of the pair's span, plane piece by plane piece. */
-static void nchw_normalize(const gn_fwd *a, size_t pair, const gn_stats *s, size_t e0, size_t e1)
+/* NCHW: elements [e0, e1) of the pair's span, plane piece by plane piece.
+ * next (calls from memory): the following pair is this thread's next, so
+ * each piece's normalize prefetches the same piece of it (kernels.h,
+ * f32_normalize's pf) - its statistics pass then reads the caches while
+ * this pair's stores go out, as the row norms' long rows do. */
+static void nchw_normalize(const gn_fwd *a, size_t pair, const gn_stats *s, size_t e0, size_t e1,
+                           int next)
 {
     const size_t g = pair % a->groups, base = pair * a->len;
+    const size_t pf = a->mem && next ? base + a->len : 0; /* 0: none */
     while (e0 < e1) {
         const size_t j = e0 / a->sp, pe = (j + 1) * a->sp, end = pe < e1 ? pe : e1;
         const size_t ch = g * a->cpg + j;
         const simdnorm_norm_plan p = gn_plan(a, s, ch);
-        if (a->storage)
-            simdnorm_apply_normalize_ch_half(
-                a->k, a->storage, a->mem && a->sp >= GN_STREAM_MIN_RUN, &p, end - e0,
-                (const uint16_t *)(const void *)a->x + base + e0, a->gamma, a->beta, ch,
-                SIMDNORM_ACT_NONE, (uint16_t *)(void *)a->y + base + e0);
-        else
+        if (a->storage) {
+            const uint16_t *xh = (const uint16_t *)(const void *)a->x;
+            simdnorm_apply_normalize_ch_half(a->k, a->storage, a->mem && a->sp >= GN_STREAM_MIN_RUN,
+                                             &p, end - e0, xh + base + e0, a->gamma, a->beta, ch,
+                                             SIMDNORM_ACT_NONE,
+                                             (uint16_t *)(void *)a->y + base + e0,
+                                             pf ? xh + pf + e0 : NULL);
+        } else {
             simdnorm_apply_normalize_ch(a->k, a->normalize, &p, end - e0, a->x + base + e0,
                                         a->gamma, a->beta, ch, SIMDNORM_ACT_NONE,
-                                        a->y + base + e0, NULL);
+                                        a->y + base + e0, pf ? a->x + pf + e0 : NULL);
+        }
         e0 = end;
     }
 }
@@ -218,7 +227,7 @@ static void nchw_pairs(void *ctx, size_t p0, size_t p1)
     for (size_t p = p0; p < p1; p++) {
         const simdnorm_moments m = gn_span(a, p * a->len, a->len);
         const gn_stats s = gn_finish(a, p, m);
-        nchw_normalize(a, p, &s, 0, a->len);
+        nchw_normalize(a, p, &s, 0, a->len, p + 1 < p1);
     }
 }
 
@@ -240,7 +249,8 @@ static void nchw_pieces(void *ctx, size_t u0, size_t u1)
     const gn_fwd *a = ctx;
     for (size_t u = u0; u < u1; u++) {
         const size_t pair = u / a->npiece, e0 = (u % a->npiece) * GN_PIECE;
-        nchw_normalize(a, pair, &a->st[pair], e0, a->len - e0 < GN_PIECE ? a->len : e0 + GN_PIECE);
+        nchw_normalize(a, pair, &a->st[pair], e0, a->len - e0 < GN_PIECE ? a->len : e0 + GN_PIECE,
+                       0);
     }
 }
 

@@ -662,11 +662,12 @@ float simdnorm_half_at(int storage, const void *x, size_t i);
  * output on the widened span, narrowed), a slow one in pieces of 1024
  * elements widened on the stack, the float path there, narrowed - every
  * output the float32 call's, narrowed once (BatchNorm's and GroupNorm's
- * NCHW planes). */
+ * NCHW planes). pf: the fast kernel's prefetch hint (n 16-bit elements),
+ * or NULL. */
 void simdnorm_apply_normalize_ch_half(const simdnorm_kernels *k, int storage, int stream,
                                       const simdnorm_norm_plan *p, size_t n, const void *x,
                                       const float *gamma, const float *beta, size_t ch, int act,
-                                      void *y);
+                                      void *y, const void *pf);
 
 /* simdnorm_normalize_slow on n 16-bit elements x[i*x_stride] (storage 1
  * bf16, 2 f16) into y[i*y_stride]: in pieces of 1024 widened on the stack,

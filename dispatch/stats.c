@@ -179,18 +179,18 @@ float simdnorm_half_at(int storage, const void *x, size_t i)
 void simdnorm_apply_normalize_ch_half(const simdnorm_kernels *k, int storage, int stream,
                                       const simdnorm_norm_plan *p, size_t n, const void *x,
                                       const float *gamma, const float *beta, size_t ch, int act,
-                                      void *y)
+                                      void *y, const void *pf)
 {
     if (p->fast) {
         const float *g = p->folded ? NULL : gamma, *b = p->folded ? NULL : beta;
         if (storage == 1)
             (stream ? k->bf16_normalize_stream : k->bf16_normalize)(
                 n, (const simdnorm_bf16 *)x, p->shift, p->scale, p->offset, g, b, act,
-                (simdnorm_bf16 *)y, NULL);
+                (simdnorm_bf16 *)y, (const simdnorm_bf16 *)pf);
         else
             (stream ? k->f16_normalize_stream : k->f16_normalize)(
                 n, (const simdnorm_f16 *)x, p->shift, p->scale, p->offset, g, b, act,
-                (simdnorm_f16 *)y, NULL);
+                (simdnorm_f16 *)y, (const simdnorm_f16 *)pf);
         return;
     }
     float buf[1024];
