@@ -678,7 +678,8 @@ static inline int half_engine_streams(size_t rows, size_t cols, const uint16_t *
  * whole into heap (cols floats: half_parts' stack scratch, or malloc'ed
  * for rows longer than it) for f32_sumsq_exact. mem: the row's sums
  * in order (a call from memory; the same bits). next: the row read after
- * this one, prefetched during the normalize (next_from_memory), or NULL. */
+ * this one, prefetched during a fast plan's normalize (next_from_memory;
+ * a slow plan's blocks do without), or NULL. */
 static void half_long_row(const simdnorm_kernels *k, int rms, int storage, int stream, int mem,
                           size_t cols, const uint16_t *xr, const float *gamma, const float *beta,
                           float eps, int act, uint16_t *yr, float *mean_out, float *rstd_out,

@@ -138,9 +138,11 @@ typedef simdnorm_f32_sumsq_exact_kernel *simdnorm_f32_sumsq_exact_fn;
  * x, gamma, beta [0..n), writes y[0..n), any alignment, nothing past n-1;
  * y == x (exact in place) is allowed, any other overlap is not. With act 0
  * the kernel runs the loop it had before activations existed.
- * pf: NULL, or the first of n elements the caller reads next (from memory:
- * the next row); the kernel prefetches pf[i] beside each vector at i, a
- * hint that changes no value (not on scalar). */
+ * pf: NULL, or the first of n elements of one object that the caller
+ * reads next (from memory: the next row); never dereferenced, it may
+ * overlap anything. The kernel prefetches pf[i] beside each full vector at
+ * i (not the partial last one; not on scalar): a hint that changes no
+ * value. */
 typedef void simdnorm_f32_normalize_kernel(size_t n, const float *x,
                                           float shift, float scale,
                                           float offset, const float *gamma,

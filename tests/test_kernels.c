@@ -155,10 +155,11 @@ static void case_normalize(const simdnorm_kernels *k, const simdnorm_kernels *re
         const size_t n = length_at(li);
         rng_seed(2000 + n);
         guarded_buf xb = guarded(n), gb = guarded(n), bb = guarded(n);
-        guarded_buf y1 = guarded(n), y2 = guarded(n);
+        guarded_buf y1 = guarded(n), y2 = guarded(n), pb = guarded(n);
         fill_wide(xb.p, n);
         fill_wide(gb.p, n);
         fill_wide(bb.p, n);
+        fill_wide(pb.p, n); /* the prefetch hint's span: values of its own */
         if (n > 10) { /* NaN and Inf inputs: canonical NaN out, on every ISA */
             xb.p[3] = NAN;
             gb.p[5] = INFINITY;
@@ -175,12 +176,15 @@ static void case_normalize(const simdnorm_kernels *k, const simdnorm_kernels *re
             for (size_t i = 0; i < n; i++)
                 if (isnan(y1.p[i]))
                     CHECK(fbits(y1.p[i]) == SIMDNORM_CANONICAL_NAN_BITS, "non-canonical NaN");
-            /* in place: the same bits; a prefetch hint (another span) changes none */
+            /* a prefetch hint (a span of other values) changes no bit */
+            k->f32_normalize(n, xb.p, shift, scale, offset, g, b, 0, y2.p, pb.p);
+            CHECK(memcmp(y1.p, y2.p, n * sizeof(float)) == 0, "n %zu: with pf differs", n);
+            /* in place: the same bits */
             memcpy(y2.p, xb.p, n * sizeof(float));
-            k->f32_normalize(n, y2.p, shift, scale, offset, g, b, 0, y2.p, gb.p);
+            k->f32_normalize(n, y2.p, shift, scale, offset, g, b, 0, y2.p, pb.p);
             CHECK(memcmp(y1.p, y2.p, n * sizeof(float)) == 0, "n %zu: in place differs", n);
             /* the streaming variant: the same bits, out of place and in place */
-            k->f32_normalize_stream(n, xb.p, shift, scale, offset, g, b, 0, y2.p, bb.p);
+            k->f32_normalize_stream(n, xb.p, shift, scale, offset, g, b, 0, y2.p, pb.p);
             CHECK(memcmp(y1.p, y2.p, n * sizeof(float)) == 0,
                   "n %zu variant %d: stream kernel differs", n, v);
             memcpy(y2.p, xb.p, n * sizeof(float));
@@ -193,6 +197,7 @@ static void case_normalize(const simdnorm_kernels *k, const simdnorm_kernels *re
         guarded_free(bb);
         guarded_free(y1);
         guarded_free(y2);
+        guarded_free(pb);
     }
 }
 
@@ -431,8 +436,9 @@ static void case_normalize_act(const simdnorm_kernels *k, const simdnorm_kernels
         const size_t n = act_length_at(li);
         rng_seed(5000 + n);
         guarded_buf xb = guarded(n), gb = guarded(n), bb = guarded(n);
-        guarded_buf y1 = guarded(n), y2 = guarded(n);
+        guarded_buf y1 = guarded(n), y2 = guarded(n), pb = guarded(n);
         fill_act(xb.p, n);
+        fill_act(pb.p, n); /* the prefetch hint's span */
         for (size_t i = 0; i < n; i++) {
             gb.p[i] = (float)(0.5 + rng_unif());
             bb.p[i] = (float)rng_normal();
@@ -448,15 +454,15 @@ static void case_normalize_act(const simdnorm_kernels *k, const simdnorm_kernels
                       "n %zu act %d variant %d: y differs from scalar", n, acts[a], v);
                 CHECK(count_noncanonical_nans(y1.p, n) == 0, "non-canonical NaN");
                 memcpy(y2.p, xb.p, n * sizeof(float));
-                k->f32_normalize(n, y2.p, shift, scale, offset, g, b, acts[a], y2.p, bb.p);
+                k->f32_normalize(n, y2.p, shift, scale, offset, g, b, acts[a], y2.p, pb.p);
                 CHECK(memcmp(y1.p, y2.p, n * sizeof(float)) == 0,
                       "n %zu act %d: in place differs", n, acts[a]);
-                k->f32_normalize_stream(n, xb.p, shift, scale, offset, g, b, acts[a], y2.p, gb.p);
+                k->f32_normalize_stream(n, xb.p, shift, scale, offset, g, b, acts[a], y2.p, pb.p);
                 CHECK(memcmp(y1.p, y2.p, n * sizeof(float)) == 0,
                       "n %zu act %d variant %d: stream kernel differs", n, acts[a], v);
             }
-        guarded_buf bufs[] = {xb, gb, bb, y1, y2};
-        for (size_t i = 0; i < 5; i++)
+        guarded_buf bufs[] = {xb, gb, bb, y1, y2, pb};
+        for (size_t i = 0; i < 6; i++)
             guarded_free(bufs[i]);
     }
 }
@@ -1322,7 +1328,9 @@ static void half_normalize_case(const simdnorm_kernels *k, int s, int which)
         guarded_buf gb = guarded(n), bb = guarded(n);
         float *xs = malloc(n * sizeof(float)), *ys = malloc(n * sizeof(float));
         uint16_t *want = malloc(n * sizeof(uint16_t)), *ip = malloc(n * sizeof(uint16_t));
+        uint16_t *pfh = malloc(n * sizeof(uint16_t)); /* the prefetch hint's span */
         fill_half(s, xb.p, n, 0.5, 2.0);
+        fill_half(s, pfh, n, -3.0, 0.25);
         fill_wide(gb.p, n);
         fill_normal(bb.p, n, 0.0, 1.0);
         href_widen_n(s, n, xb.p, xs);
@@ -1335,7 +1343,7 @@ static void half_normalize_case(const simdnorm_kernels *k, int s, int which)
             } else {
                 k->f32_normalize(n, xs, 0.375f, 1.25f, -0.0625f, g, b, act, ys, NULL);
                 (which ? HK(k, s, normalize_stream) : HK(k, s, normalize))(
-                    n, xb.p, 0.375f, 1.25f, -0.0625f, g, b, act, yb.p, v & 4 ? ip : NULL);
+                    n, xb.p, 0.375f, 1.25f, -0.0625f, g, b, act, yb.p, v & 1 ? pfh : NULL);
             }
             href_narrow_n(s, n, ys, want);
             CHECK(memcmp(yb.p, want, n * sizeof(uint16_t)) == 0, "n %zu variant %d differs", n, v);
@@ -1344,7 +1352,7 @@ static void half_normalize_case(const simdnorm_kernels *k, int s, int which)
                 HK(k, s, activate)(n, ip, act, ip);
             else
                 (which ? HK(k, s, normalize_stream) : HK(k, s, normalize))(
-                    n, ip, 0.375f, 1.25f, -0.0625f, g, b, act, ip, v & 4 ? xb.p : NULL);
+                    n, ip, 0.375f, 1.25f, -0.0625f, g, b, act, ip, v & 1 ? NULL : pfh);
             CHECK(memcmp(ip, want, n * sizeof(uint16_t)) == 0, "n %zu variant %d: in place differs",
                   n, v);
         }
@@ -1352,6 +1360,7 @@ static void half_normalize_case(const simdnorm_kernels *k, int s, int which)
         free(ys);
         free(want);
         free(ip);
+        free(pfh);
         guarded16_free(xb);
         guarded16_free(yb);
         guarded_free(gb);

@@ -32,9 +32,10 @@ static ALWAYS_INLINE vf normalize_vf(vf v, vf shift, vf scale, vf offset, vf g, 
 }
 
 /* Prefetch of the data the caller reads next (the row engine: the next
- * batch's row, while this one's activation keeps the FP units busy; its
- * statistics pass then reads the caches): pf[i] for the vector at i, one
- * per vector (NULL: none). Not on scalar (one element per vector). */
+ * batch's row; the f32_normalize kernels: their pf argument, the next long
+ * row or GroupNorm pair), so that the caller's next statistics pass reads
+ * the caches: pf[i] for the full vector at i (NULL: none). Not on scalar
+ * (one element per vector). */
 #if VF_N >= 4
 #define NORMALIZE_PREFETCH(pf, i)                                              \
     do {                                                                       \
@@ -258,7 +259,8 @@ static ALWAYS_INLINE void normalize_affine(size_t n, const sx *x, float shift, f
 
 /* The activations' loops, out of line (their registers and tail calls stay
  * out of the plain loop's frame); the stream variant ends with a fence. pf:
- * a span of n floats to prefetch meanwhile, or NULL (NORMALIZE_PREFETCH). */
+ * a span of n elements (of x's type) to prefetch meanwhile, or NULL
+ * (NORMALIZE_PREFETCH). */
 static NOINLINE void normalize_act(size_t n, const sx *x, float shift, float scale,
                                    float offset, const float *gamma, const float *beta, sx *y,
                                    int act, const sx *pf)
