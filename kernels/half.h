@@ -52,16 +52,39 @@ static inline uint16_t simdnorm_bf16_narrow1(float f)
     return (uint16_t)((b + 0x7fffu + ((b >> 16) & 1u)) >> 16);
 }
 
+/* The normal binary16 values' conversions on their own (the common case,
+ * which vec_scalar.h inlines while the rest of the functions below stays
+ * out of line there): whether h is a normal binary16 (exponent 1..30), and
+ * its value, the exponent rebiased by 127 - 15. */
+static inline int simdnorm_f16_is_normal_(uint16_t h) { return ((h >> 10) & 0x1fu) - 1u < 30u; }
+static inline float simdnorm_f16_widen1_normal_(uint16_t h)
+{
+    return simdnorm_f32_from_bits_(((uint32_t)(h & 0x8000u) << 16) |
+                                   (((uint32_t)(h & 0x7fffu) << 13) + (112u << 23)));
+}
+/* Whether float f rounds to a normal binary16 (2^-14 <= |f| < 65520), and
+ * that rounding to nearest even. */
+static inline int simdnorm_f16_narrows_normal_(float f)
+{
+    return (simdnorm_f32_bits_(f) & 0x7fffffffu) - 0x38800000u < 0x477ff000u - 0x38800000u;
+}
+static inline uint16_t simdnorm_f16_narrow1_normal_(float f)
+{
+    const uint32_t b = simdnorm_f32_bits_(f);
+    const uint32_t v = (b & 0x7fffffffu) - 0x38000000u;
+    return (uint16_t)(((b >> 16) & 0x8000u) | ((v + 0xfffu + ((v >> 13) & 1u)) >> 13));
+}
+
 /* binary16 -> float. NaN: quiet, payload kept (what F16C and Arm's FCVT
  * give, so the scalar loads match the vector ones in every bit). */
 static inline float simdnorm_f16_widen1(uint16_t h)
 {
+    if (simdnorm_f16_is_normal_(h))
+        return simdnorm_f16_widen1_normal_(h);
     const uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
     const uint32_t e = (h >> 10) & 0x1fu, m = h & 0x3ffu;
     if (e == 0x1f)
         return simdnorm_f32_from_bits_(sign | 0x7f800000u | (m ? 0x400000u | (m << 13) : 0u));
-    if (e != 0)
-        return simdnorm_f32_from_bits_(sign | ((e + 112u) << 23) | (m << 13));
     /* zero or subnormal: m * 2^-24, exact in float */
     const float v = (float)m * 0x1p-24f;
     return simdnorm_f32_from_bits_(sign | simdnorm_f32_bits_(v));
@@ -78,10 +101,8 @@ static inline uint16_t simdnorm_f16_narrow1(float f)
         return (uint16_t)SIMDNORM_F16_CANONICAL_NAN;
     if (a >= 0x477ff000u) /* >= 65520 = 65504 + half an ulp: the tie goes to even, Inf */
         return (uint16_t)(sign | 0x7c00u);
-    if (a >= 0x38800000u) { /* >= 2^-14: a normal binary16 */
-        const uint32_t v = a - 0x38000000u; /* exponent rebiased by 127 - 15 */
-        return (uint16_t)(sign | ((v + 0xfffu + ((v >> 13) & 1u)) >> 13));
-    }
+    if (a >= 0x38800000u) /* >= 2^-14: a normal binary16 */
+        return simdnorm_f16_narrow1_normal_(f);
     /* a subnormal binary16 (or 0): the value in units of 2^-24 */
     const uint32_t e = a >> 23;
     if (e < 102) /* below 2^-25: rounds to 0 (2^-25 itself ties to even 0) */

@@ -256,20 +256,12 @@ static __attribute__((noinline, unused)) uint16_t vfp16_narrow1_rare_(float f)
 }
 static inline float vfp16_widen1_(uint16_t h)
 {
-    const uint32_t e = (h >> 10) & 0x1fu;
-    if (e - 1u >= 30u) /* 0 or 0x1f */
-        return vfp16_widen1_rare_(h);
-    /* the exponent rebiased by 127 - 15, as half.h's normal case */
-    return simdnorm_f32_from_bits_(((uint32_t)(h & 0x8000u) << 16) |
-                                   (((uint32_t)(h & 0x7fffu) << 13) + (112u << 23)));
+    return simdnorm_f16_is_normal_(h) ? simdnorm_f16_widen1_normal_(h) : vfp16_widen1_rare_(h);
 }
 static inline uint16_t vfp16_narrow1_(float f)
 {
-    const uint32_t b = simdnorm_f32_bits_(f), a = b & 0x7fffffffu;
-    if (a - 0x38800000u >= 0x477ff000u - 0x38800000u) /* not a normal binary16 result */
-        return vfp16_narrow1_rare_(f);
-    const uint32_t v = a - 0x38000000u;
-    return (uint16_t)(((b >> 16) & 0x8000u) | ((v + 0xfffu + ((v >> 13) & 1u)) >> 13));
+    return simdnorm_f16_narrows_normal_(f) ? simdnorm_f16_narrow1_normal_(f)
+                                           : vfp16_narrow1_rare_(f);
 }
 static inline vf vfp16_loadu(const uint16_t *p) { return vfp16_widen1_(*p); }
 static inline vf vfp16_load_part(const uint16_t *p, size_t n) { return n ? vfp16_widen1_(*p) : 0.0f; }
