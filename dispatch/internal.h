@@ -886,4 +886,20 @@ static inline int simdnorm_from_memory(size_t elems, size_t es)
     return elems > SIMDNORM_STREAM_BYTES / (2 * es);
 }
 
+/* Whether a call with activation act may stream y: not with GELU or SiLU,
+ * whose arithmetic, not memory, bounds the normalize loop (tens of
+ * operations a vector). There the streaming stores cost time: LayerNorm
+ * + act at 64 MiB, one thread, AVX2 Zen 3, ns an element streaming ->
+ * plain stores (two runs of the /tmp throwaway `fa`, the engine's stream
+ * flag forced off): GELU(erf) 768 floats 1.24-1.37 -> 1.12-1.15, 256
+ * 1.22-1.28 -> 1.16-1.18, 2048 1.24 -> 1.07-1.15, 4096 1.12-1.15 ->
+ * 1.06-1.16; SiLU 768 0.87-0.94 -> 0.70-0.73. NONE and ReLU stream as the
+ * size says. Same bits either way. The row norms (dispatch/rows.c) ask;
+ * BatchNorm's fused activation (ReLU in practice; GELU there not
+ * measured) streams as before. */
+static inline int simdnorm_act_streams(int act)
+{
+    return act == SIMDNORM_ACT_NONE || act == SIMDNORM_ACT_RELU;
+}
+
 #endif /* SIMDNORM_INTERNAL_H */

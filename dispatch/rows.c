@@ -411,6 +411,8 @@ static inline __attribute__((always_inline)) row_job make_job(int rms, size_t ro
                  NULL, 0, NULL, 0, NULL, 0, {0}};
     if (o) {
         j.act = (int)o->activation;
+        if (!simdnorm_act_streams(j.act))
+            j.normalize = k->f32_normalize;
         j.add = o->residual || o->bias || o->h;
         j.residual = o->residual;
         j.residual_stride = o->residual_stride;
@@ -421,9 +423,9 @@ static inline __attribute__((always_inline)) row_job make_job(int rms, size_t ro
         j.hd_stride = o->h ? o->h_stride : y_stride;
     }
     const int big = simdnorm_from_memory(rows * cols, sizeof(float));
+    const int stream = engine_streams(rows, cols, y, y_stride) && simdnorm_act_streams(j.act);
     const simdnorm_row_job e = {k, cols, x, gamma, beta, x_stride, y_stride, y, mean, rstd,
-                                eps, j.inv_cols, j.act,
-                                engine_streams(rows, cols, y, y_stride) ? 2 : 0, NULL, NULL,
+                                eps, j.inv_cols, j.act, stream ? 2 : 0, NULL, NULL,
                                 simdnorm_from_memory(rows * cols, sizeof(float))};
     j.e = e;
     if (j.add) {
@@ -431,7 +433,7 @@ static inline __attribute__((always_inline)) row_job make_job(int rms, size_t ro
             /* rows too long for the scratch form h in y: y is in the cache
              * already, streaming it would only add the fences */
             j.normalize = k->f32_normalize;
-        else if (big && cols >= 512)
+        else if (big && cols >= 512 && simdnorm_act_streams(j.act))
             /* with the residual a third stream, streaming y pays from
              * shorter rows than a plain call's 1024 floats (measured at 64
              * MiB, AVX-512, ms: 768 floats 14.8 -> 13.7, 512 15.6 -> 15.1,
@@ -816,7 +818,8 @@ static simdnorm_status half_norm(int rms, int storage, size_t rows, size_t cols,
         c.e.eps = eps;
         c.e.inv_cols = 1.0 / (double)cols;
         c.e.act = act;
-        c.e.stream = half_engine_streams(rows, cols, y, y_stride) ? 2 : 0;
+        c.e.stream =
+            half_engine_streams(rows, cols, y, y_stride) && simdnorm_act_streams(act) ? 2 : 0;
         c.e.from_memory = simdnorm_from_memory(rows * cols, sizeof(uint16_t));
         c.e.xh = x;
         c.e.yh = y;
@@ -838,7 +841,7 @@ static simdnorm_status half_norm(int rms, int storage, size_t rows, size_t cols,
         /* as the float32 call's long rows: streaming stores (pick_normalize)
          * and the sums in order from memory */
         c.mem = simdnorm_from_memory(rows * cols, sizeof(uint16_t));
-        c.stream = c.mem && cols >= 1024;
+        c.stream = c.mem && cols >= 1024 && simdnorm_act_streams(act);
         if (rms && cols > SCRATCH_FLOATS) { /* else the stack scratch */
             c.heap = malloc(c.nparts * cols * sizeof(float));
             if (!c.heap)
