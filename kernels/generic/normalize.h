@@ -15,6 +15,9 @@ _Static_assert(VF_STREAM_ALIGN % sizeof(float) == 0 && VF_STREAM_ALIGN <= VF_N *
                "the streaming head must fit one vector");
 #endif
 
+/* act for normalize_vf: the affine part alone, NaNs as they come. */
+#define NORMALIZE_AFFINE_ONLY (-1)
+
 /* t = x - shift, u = fma(t, scale, offset), the affine part chosen by the
  * constant flags, then the activation with NaN lanes made canonical. */
 static ALWAYS_INLINE vf normalize_vf(vf v, vf shift, vf scale, vf offset, vf g, vf b,
@@ -28,7 +31,7 @@ static ALWAYS_INLINE vf normalize_vf(vf v, vf shift, vf scale, vf offset, vf g, 
         r = vf_mul(u, g);
     else if (has_beta)
         r = vf_add(u, b);
-    return act_vf(r, act);
+    return act == NORMALIZE_AFFINE_ONLY ? r : act_vf(r, act);
 }
 
 /* Prefetch of the data the caller reads next (the row engine: the next
@@ -158,6 +161,44 @@ static ALWAYS_INLINE void normalize_part(size_t i, size_t c, const sx *x, vf shi
                                       has_gamma, has_beta, act), c);
 }
 
+/* The GELUs' full vectors from element i on (spans of at least
+ * NORMALIZE_CHUNK_MIN elements left; returned: where it stopped, fewer than
+ * VF_N elements before n), in chunks of NORMALIZE_CHUNK: each chunk is
+ * normalized into a float buffer on the stack, then activated from there
+ * into y - the same operations on every element, so the same bits. The
+ * polynomial's loop then runs alone, as f32_activate's does, without the
+ * normalize's loads in front of its long dependency chain: LayerNorm +
+ * GELU after the norm (f32_activate) had been faster than the fused loop
+ * (85x768 in cache, 63 against 68 us, simdnorm-bench
+ * layer_norm_gelu_unfused). LayerNorm + act, AVX2 Zen 3, one thread, time
+ * chunked / per vector (best of 15 alternating, /tmp throwaway abfused):
+ * GELU(erf) 85x768 0.935, 21845x768 (64 MiB) 0.95, 4096x4096 0.98,
+ * 256x128 0.96, 512x64 0.98; GELU(tanh) 85x768 0.94-0.95. SiLU (a
+ * division, not a polynomial) was 1.0-1.08 chunked and 33-float rows
+ * 1.03: neither is chunked. Not reached in the 16-bit builds, whose pairs
+ * take the full vectors first. */
+#define NORMALIZE_CHUNK 256
+#define NORMALIZE_CHUNK_MIN 64
+#define NORMALIZE_CHUNKED_ACT(act)                                             \
+    ((act) == SIMDNORM_ACT_GELU_ERF || (act) == SIMDNORM_ACT_GELU_TANH)
+static ALWAYS_INLINE size_t normalize_chunks(size_t i, size_t n, const sx *x, vf shift, vf scale,
+                                             vf offset, const float *gamma, const float *beta,
+                                             sx *y, int has_gamma, int has_beta, int act,
+                                             const sx *pf)
+{
+    float buf[NORMALIZE_CHUNK];
+    while (i + VF_N <= n) {
+        const size_t c0 = (n - i) / VF_N * VF_N, c = c0 < NORMALIZE_CHUNK ? c0 : NORMALIZE_CHUNK;
+        for (size_t k = 0; k < c; k += VF_N)
+            vf_storeu(buf + k, normalize_full(i + k, x, shift, scale, offset, gamma, beta,
+                                              has_gamma, has_beta, NORMALIZE_AFFINE_ONLY, pf));
+        for (size_t k = 0; k < c; k += VF_N)
+            vx_storeu_c(y + i + k, act_vf(vf_loadu(buf + k), act));
+        i += c;
+    }
+    return i;
+}
+
 /* One span. stream (only where the ISA has streaming stores): the full
  * vectors of y from its first VF_STREAM_ALIGN boundary on are written with
  * non-temporal stores (the head before it goes as the tail does), then -
@@ -242,6 +283,9 @@ static ALWAYS_INLINE void normalize_span(size_t n, const sx *x, float shift_s, f
         for (size_t u = 0; u < VF_NORMALIZE_UNROLL; u++)
             vx_storeu_c(y + i + u * VF_N, r[u]);
     }
+    if (NORMALIZE_CHUNKED_ACT(act) && n - i >= NORMALIZE_CHUNK_MIN)
+        i = normalize_chunks(i, n, x, shift, scale, offset, gamma, beta, y, has_gamma, has_beta,
+                             act, pf);
     if (VF_NORMALIZE_UNROLL > 1 || heavy)
         for (; i + VF_N <= n; i += VF_N)
             vx_storeu_c(y + i, normalize_full(i, x, shift, scale, offset, gamma, beta, has_gamma,
@@ -273,13 +317,33 @@ static ALWAYS_INLINE void normalize_affine(size_t n, const sx *x, float shift, f
 /* The activations' loops, out of line (their registers and tail calls stay
  * out of the plain loop's frame); the stream variant ends with a fence. pf:
  * a span of n elements (of x's type) to prefetch meanwhile, or NULL
- * (NORMALIZE_PREFETCH). */
+ * (NORMALIZE_PREFETCH). The GELUs have a function of their own: with
+ * their chunks (normalize_chunks) in normalize_act itself, SiLU's loop
+ * there ran 1.06-1.10x its time (its code unchanged; the function's
+ * layout and registers changed around it). */
+static NOINLINE void normalize_act_gelu(size_t n, const sx *x, float shift, float scale,
+                                        float offset, const float *gamma, const float *beta,
+                                        sx *y, int act, const sx *pf)
+{
+    if (act == SIMDNORM_ACT_GELU_ERF)
+        normalize_affine(n, x, shift, scale, offset, gamma, beta, y, SIMDNORM_ACT_GELU_ERF, 0, pf);
+    else
+        normalize_affine(n, x, shift, scale, offset, gamma, beta, y, SIMDNORM_ACT_GELU_TANH, 0,
+                         pf);
+}
+
 static NOINLINE void normalize_act(size_t n, const sx *x, float shift, float scale,
                                    float offset, const float *gamma, const float *beta, sx *y,
                                    int act, const sx *pf)
 {
-    SIMDNORM_WITH_CONST_ACT(act, A,
-                            normalize_affine(n, x, shift, scale, offset, gamma, beta, y, A, 0, pf))
+    if (act == SIMDNORM_ACT_GELU_ERF || act == SIMDNORM_ACT_GELU_TANH)
+        normalize_act_gelu(n, x, shift, scale, offset, gamma, beta, y, act, pf);
+    else if (act == SIMDNORM_ACT_SILU)
+        normalize_affine(n, x, shift, scale, offset, gamma, beta, y, SIMDNORM_ACT_SILU, 0, pf);
+    else if (act == SIMDNORM_ACT_RELU)
+        normalize_affine(n, x, shift, scale, offset, gamma, beta, y, SIMDNORM_ACT_RELU, 0, pf);
+    else
+        normalize_affine(n, x, shift, scale, offset, gamma, beta, y, SIMDNORM_ACT_NONE, 0, pf);
 }
 
 #if VF_STREAM_ALIGN
