@@ -175,8 +175,10 @@ static ALWAYS_INLINE void normalize_part(size_t i, size_t c, const sx *x, vf shi
  * GELU(erf) 85x768 0.935, 21845x768 (64 MiB) 0.95, 4096x4096 0.98,
  * 256x128 0.96, 512x64 0.98; GELU(tanh) 85x768 0.94-0.95. SiLU (a
  * division, not a polynomial) was 1.0-1.08 chunked and 33-float rows
- * 1.03: neither is chunked. Not reached in the 16-bit builds, whose pairs
- * take the full vectors first. */
+ * 1.03: neither is chunked. The f16 builds chunk too (f16 GELU(erf)
+ * 85x768 0.94, 21845x768 0.80, with this file's other changes of the same
+ * day); bf16 where it has pairs (vbf16 pair loads and stores) never gets
+ * here: the pairs take the full vectors first. */
 #define NORMALIZE_CHUNK 256
 #define NORMALIZE_CHUNK_MIN 64
 #define NORMALIZE_CHUNKED_ACT(act)                                             \
