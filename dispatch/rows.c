@@ -375,15 +375,18 @@ static inline int engine_streams(size_t rows, size_t cols, const float *y, size_
 }
 
 /* Streaming stores when x + y exceed SIMDNORM_STREAM_BYTES and rows hold at
- * least 1024 floats; ordinary stores otherwise. Same bits either way.
+ * least 1024 floats and the activation allows it (simdnorm_act_streams);
+ * ordinary stores otherwise. Same bits either way.
  * Measured here at 64 MiB (single thread, AVX-512, frac of memcpy): 4096
  * floats 0.60 -> 0.88-1.03 with streaming, 768 about even, 64 floats 0.45
  * -> 0.15 (the store fence that ends every streaming row costs more than
  * the read-for-ownership it saves). */
-static simdnorm_f32_normalize_fn pick_normalize(const simdnorm_kernels *k, size_t rows, size_t cols)
+static simdnorm_f32_normalize_fn pick_normalize(const simdnorm_kernels *k, size_t rows, size_t cols,
+                                                int act)
 {
     const int big = simdnorm_from_memory(rows * cols, sizeof(float));
-    return big && cols >= 1024 ? k->f32_normalize_stream : k->f32_normalize;
+    return big && cols >= 1024 && simdnorm_act_streams(act) ? k->f32_normalize_stream
+                                                            : k->f32_normalize;
 }
 
 /* Rows [r0, r1) of the job ctx: the parallel-for body. */
@@ -406,13 +409,11 @@ static inline __attribute__((always_inline)) row_job make_job(int rms, size_t ro
                         const simdnorm_norm_options *o)
 {
     const simdnorm_kernels *k = simdnorm_active_kernels();
-    row_job j = {k, pick_normalize(k, rows, cols), rms, cols, x, gamma, beta, x_stride,
-                 y_stride, eps, 1.0 / (double)cols, y, mean, rstd, SIMDNORM_ACT_NONE, 0, NULL,
+    const int act = o ? (int)o->activation : SIMDNORM_ACT_NONE;
+    row_job j = {k, pick_normalize(k, rows, cols, act), rms, cols, x, gamma, beta, x_stride,
+                 y_stride, eps, 1.0 / (double)cols, y, mean, rstd, act, 0, NULL,
                  NULL, 0, NULL, 0, NULL, 0, {0}};
     if (o) {
-        j.act = (int)o->activation;
-        if (!simdnorm_act_streams(j.act))
-            j.normalize = k->f32_normalize;
         j.add = o->residual || o->bias || o->h;
         j.residual = o->residual;
         j.residual_stride = o->residual_stride;

@@ -338,7 +338,7 @@ static NOINLINE void normalize_act(size_t n, const sx *x, float shift, float sca
                                    float offset, const float *gamma, const float *beta, sx *y,
                                    int act, const sx *pf)
 {
-    if (act == SIMDNORM_ACT_GELU_ERF || act == SIMDNORM_ACT_GELU_TANH)
+    if (NORMALIZE_CHUNKED_ACT(act))
         normalize_act_gelu(n, x, shift, scale, offset, gamma, beta, y, act, pf);
     else if (act == SIMDNORM_ACT_SILU)
         normalize_affine(n, x, shift, scale, offset, gamma, beta, y, SIMDNORM_ACT_SILU, 0, pf);
