@@ -181,10 +181,11 @@ static simdnorm_status norm_bwd(int rms, int storage, size_t rows, size_t cols, 
     /* bytes read and written: dy, x (and dx) */
     const size_t bytes = rows * cols * es * (dx ? 3 : 2);
     /* dx with streaming stores when the three tensors exceed the caches
-     * (the forward's SIMDNORM_STREAM_BYTES rule) and every row of dx starts
-     * on a cache line */
-    c.job.stream = dx && bytes > SIMDNORM_STREAM_BYTES && ((uintptr_t)dx & 63) == 0 &&
-                   (dx_stride * es) % 64 == 0 && cols * es >= 512;
+     * (the forward's SIMDNORM_STREAM_BYTES rule), rows of 512 bytes or more,
+     * at any element alignment (the kernel streams from each row's first
+     * boundary on) */
+    c.job.stream = dx && bytes > SIMDNORM_STREAM_BYTES && ((uintptr_t)dx % es) == 0 &&
+                   cols * es >= 512;
     c.job.from_memory = bytes > SIMDNORM_STREAM_BYTES;
     simdnorm_status ret = SIMDNORM_OK;
     /* every floating-point operation under the canonical environment (a

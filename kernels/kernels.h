@@ -397,9 +397,10 @@ typedef struct simdnorm_bwd_job {
     float *dx;
     double *acc_g, *acc_b;
     double inv_cols;
-    int stream; /* 1: write the full vectors of dx with streaming stores (dx
-                 * and every row of it start on a cache line), one fence at
-                 * the end of the kernel call */
+    int stream; /* 1: write dx with streaming stores from each row's first
+                 * VX_STREAM_ALIGN boundary on (rows of VF_N elements or
+                 * more, dx aligned to its element), one fence at the end of
+                 * the kernel call */
     /* 16-bit storage (bf16_/f16_norm_bwd_rows): dy, x, dx as 16-bit
      * elements, strides in elements; dy, x, dx above unused there. */
     const uint16_t *dyh, *xh;

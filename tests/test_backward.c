@@ -1390,6 +1390,80 @@ static void case_nhwc_from_memory_stream(void)
     free(b);
 }
 
+/* LayerNorm/RMSNorm backward from memory (dy + x + dx beyond the
+ * streaming size, so dx is written with streaming stores from each row's
+ * first boundary on, bwd.c BWD_NT_ANY_MIN_BYTES and BWD_PAIR_NT_MAX_BYTES
+ * say which rows): dx at 0, 1, 3 and 7 floats past a 64-byte boundary,
+ * rows of 2055 floats (every row starts at another offset and ends 7 past
+ * a vector) and 1000 (rows 32 bytes apart modulo 64), with dgamma/dbeta
+ * (the pass over pairs of rows) and without (row by row), and in place,
+ * give the dx of the same rows computed 64 at a time (calls far below the
+ * streaming size: plain stores), bit for bit; dgamma/dbeta the same for
+ * every offset. Not under emulation (26 MiB calls; NEON has no streaming
+ * stores). */
+static void case_row_from_memory_stream(void)
+{
+    static const size_t widths[] = {2055, 1000};
+    static const size_t offs[] = {0, 1, 3, 7};
+    for (size_t wi = 0; wi < 2; wi++) {
+        const size_t cols = widths[wi], rows = 2260000 / cols, n = rows * cols;
+        rng_seed(8800 + wi);
+        rinputs in = make_rinputs(rows, cols, 1.0, 2.0, 0.0);
+        float *ref = malloc(n * sizeof(float)), *buf = aligned_floats(n + 16);
+        float *dg0 = malloc(cols * sizeof(float)), *db0 = malloc(cols * sizeof(float));
+        float *dg = malloc(cols * sizeof(float)), *db = malloc(cols * sizeof(float));
+        if (!ref || !dg0 || !db0 || !dg || !db)
+            exit(2);
+        for (int rms = 0; rms < 2; rms++) {
+            set_rstats(&in, rms, rows, cols, STATS_FORWARD);
+            for (size_t r = 0; r < rows; r += 64) {
+                const size_t m = rows - r < 64 ? rows - r : 64, o = r * cols;
+                const simdnorm_status st =
+                    rms ? simdnorm_rms_norm_bwd_f32(m, cols, in.dy + o, cols, in.x + o, cols,
+                                                    in.gamma, in.rstd + r, ref + o, cols, NULL)
+                        : simdnorm_layer_norm_bwd_f32(m, cols, in.dy + o, cols, in.x + o, cols,
+                                                      in.gamma, in.mean + r, in.rstd + r, ref + o,
+                                                      cols, NULL, NULL);
+                CHECK(st == SIMDNORM_OK, "status %d", st);
+            }
+            for (size_t k = 0; k < 4; k++) {
+                float *dx = buf + offs[k];
+                for (int sums = 0; sums < 2; sums++)
+                    for (int inplace = 0; inplace < 2; inplace++) {
+                        memset(buf, 0xa5, (n + 16) * sizeof(float));
+                        if (inplace)
+                            memcpy(dx, in.dy, n * sizeof(float));
+                        const float *dyp = inplace ? dx : in.dy;
+                        float *g = sums ? dg : NULL, *b = sums && !rms ? db : NULL;
+                        const simdnorm_status st =
+                            rms ? simdnorm_rms_norm_bwd_f32(rows, cols, dyp, cols, in.x, cols,
+                                                            in.gamma, in.rstd, dx, cols, g)
+                                : simdnorm_layer_norm_bwd_f32(rows, cols, dyp, cols, in.x, cols,
+                                                              in.gamma, in.mean, in.rstd, dx, cols,
+                                                              g, b);
+                        CHECK(st == SIMDNORM_OK, "status %d", st);
+                        CHECK(memcmp(dx, ref, n * sizeof(float)) == 0,
+                              "%s %zux%zu dx %zu floats off 64 bytes%s%s: dx from memory differs "
+                              "from 64-row calls", rms ? "rms" : "ln", rows, cols, offs[k],
+                              sums ? ", with dgamma" : "", inplace ? ", in place" : "");
+                        if (sums && k == 0 && !inplace) {
+                            memcpy(dg0, dg, cols * sizeof(float));
+                            memcpy(db0, db, cols * sizeof(float));
+                        } else if (sums) {
+                            CHECK(memcmp(dg, dg0, cols * sizeof(float)) == 0 &&
+                                      (rms || memcmp(db, db0, cols * sizeof(float)) == 0),
+                                  "%s %zux%zu: dgamma/dbeta depend on dx's offset (%zu)%s",
+                                  rms ? "rms" : "ln", rows, cols, offs[k],
+                                  inplace ? ", in place" : "");
+                        }
+                    }
+            }
+        }
+        free(ref), free(buf), free(dg0), free(db0), free(dg), free(db);
+        free_rinputs(in);
+    }
+}
+
 static void case_bn_threads(void)
 {
     static const size_t full[][3] = {{8, 64, 784}, {4, 50, 3136}, {4096, 512, 1}, {6, 1000, 49}};
@@ -1735,6 +1809,16 @@ int main(void)
                 cases[c].fn();
                 h_end();
             }
+    for (size_t i = 0; i < N_ARCH_ISAS; i++) {
+        if (emulated()) {
+            h_begin("bwd_rows_from_memory_streamed_dx_any_offset[%s]",
+                    simdnorm_isa_name(arch_isas[i]));
+            h_skip("emulated");
+        } else if (begin_isa_case("bwd_rows_from_memory_streamed_dx_any_offset", arch_isas[i])) {
+            case_row_from_memory_stream();
+            h_end();
+        }
+    }
     for (size_t i = 0; i < N_ARCH_ISAS; i++) {
         if (emulated()) {
             h_begin("bwd_nhwc_from_memory_streamed_dx_bitwise[%s]",

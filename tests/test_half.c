@@ -776,7 +776,9 @@ static void case_sample_chunks(simdnorm_isa isa)
  * and the streaming normalize), with gamma and beta, against the float32
  * functions on the widened rows, narrowed: fill16 kind 4's rows (bf16 near
  * 1e38, zero, near 1e20: the slow plans and the exact sum of squares) and a
- * NaN, 1 and 2 threads. Native runs only (large for qemu and valgrind). */
+ * NaN, 1 and 2 threads; and LayerNorm's backward of those rows (dy = y) from
+ * memory, dx streamed (bwd.c). Native runs only (large for qemu and
+ * valgrind). */
 static void case_rows_from_memory(simdnorm_isa isa)
 {
     if (!begin_isa_case("twins_rows_from_memory", isa))
@@ -786,8 +788,9 @@ static void case_rows_from_memory(simdnorm_isa isa)
         return;
     }
     const size_t rows = 720, cols = 9000, t = rows * cols; /* 6.48M elements */
-    uint16_t *x = malloc(t * 2), *y = malloc(t * 2);
+    uint16_t *x = malloc(t * 2), *y = malloc(t * 2), *x2 = malloc(t * 2 + 64);
     float *xf = malloc(t * 4), *yf = malloc(t * 4), *g = malloc(cols * 4), *b = malloc(cols * 4);
+    float *dxf = malloc(t * 4);
     float mf[720], rf[720], mh[720], rh[720];
     const int saved = simdnorm_get_num_threads();
     for (int s = 1; s <= 2; s++) {
@@ -807,6 +810,33 @@ static void case_rows_from_memory(simdnorm_isa isa)
             CHECK(rows_differ(s, rows, cols, y, cols, yf, cols) == 0 &&
                       memcmp(mh, mf, sizeof mf) == 0 && memcmp(rh, rf, sizeof rf) == 0,
                   "storage %d, %d threads: layer_norm from memory differs", s, th);
+            /* its backward from memory, dy = y: dx streamed from each row's
+             * first boundary on (bwd.c), at 0 and 1 element off one, with
+             * and without dgamma/dbeta */
+            widen_n(s, t, y, yf);
+            for (size_t off = 0; off < 2; off++)
+                for (int sums = 0; sums < 2; sums++) {
+                    float dgf[2][9000], dgh[2][9000];
+                    uint16_t *dx = x2 + off;
+                    CHECK(simdnorm_layer_norm_bwd_f32(rows, cols, yf, cols, xf, cols, g, mf, rf,
+                                                      dxf, cols, sums ? dgf[0] : NULL,
+                                                      sums ? dgf[1] : NULL) == SIMDNORM_OK,
+                          "f32 bwd failed");
+                    CHECK((s == 1 ? simdnorm_layer_norm_bwd_bf16(rows, cols, y, cols, x, cols, g,
+                                                                 mh, rh, dx, cols,
+                                                                 sums ? dgh[0] : NULL,
+                                                                 sums ? dgh[1] : NULL)
+                                  : simdnorm_layer_norm_bwd_f16(rows, cols, y, cols, x, cols, g,
+                                                                mh, rh, dx, cols,
+                                                                sums ? dgh[0] : NULL,
+                                                                sums ? dgh[1] : NULL)) ==
+                              SIMDNORM_OK,
+                          "twin bwd failed");
+                    CHECK(rows_differ(s, rows, cols, dx, cols, dxf, cols) == 0 &&
+                              (!sums || memcmp(dgf, dgh, sizeof dgf) == 0),
+                          "storage %d, %d threads: layer_norm_bwd from memory, dx %zu off, "
+                          "dgamma %d differs", s, th, off, sums);
+                }
             CHECK(simdnorm_rms_norm_f32(rows, cols, xf, cols, g, 1e-5f, yf, cols, rf) ==
                       SIMDNORM_OK, "f32 failed");
             CHECK(twin_rms(s, rows, cols, x, cols, g, y, cols, rh) == SIMDNORM_OK, "twin failed");
@@ -816,7 +846,7 @@ static void case_rows_from_memory(simdnorm_isa isa)
         }
     }
     simdnorm_set_num_threads(saved);
-    free(x), free(y), free(xf), free(yf), free(g), free(b);
+    free(x), free(y), free(x2), free(xf), free(yf), free(g), free(b), free(dxf);
     h_end();
 }
 

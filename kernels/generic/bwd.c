@@ -155,34 +155,133 @@ static ALWAYS_INLINE vf bwd_dx_at(size_t i, const sx *dy, const sx *x, const flo
     return bwd_dx(g, bwd_xhat(vx_loadu(x + i), m, r, has_mean), w, k, o, has_mean);
 }
 
-/* stream: full vectors written with streaming stores (dx aligned to a
- * cache line; the caller fences). */
-static ALWAYS_INLINE void bwd_store(sx *p, vf v, int stream)
+#if VF_STREAM_ALIGN
+/* A row of dx written with streaming stores from any element alignment.
+ * mis: the elements dx lies past a VX_STREAM_ALIGN boundary. The full
+ * vectors come in column order (nt_put: columns [j, j + VF_N)). mis == 0:
+ * each is streamed. Otherwise the first goes as a partial store of its
+ * VF_N - mis columns before the boundary, and each later one is held and
+ * streamed joined with the one before it (vf_join: the aligned vector that
+ * ends mis columns into it); nt_end stores what is held with the last c <
+ * VF_N columns (t, columns [j, j + c)). Only columns whose dy and x are
+ * loaded are written: in place (dx == dy) holds. The same values as plain
+ * stores. Only for rows of VF_N elements or more (one full vector). */
+static ALWAYS_INLINE void nt_put(sx *dx, size_t mis, size_t j, vf t, vf *held)
 {
-    if (stream)
-        vx_stream_c(p, v);
+    if (mis == 0)
+        vx_stream_c(dx + j, t);
+    else if (j == 0)
+        vx_store_part_c(dx, t, VF_N - mis);
     else
-        vx_storeu_c(p, v);
+        vx_stream_c(dx + j - mis, vf_join(*held, t, mis));
+    *held = t;
 }
 
-static ALWAYS_INLINE void bwd_dx_span(size_t n, const sx *dy, const sx *x,
-                                      const float *gamma, float mean, float rstd, float w,
-                                      float k, float o, sx *dx, int has_gamma, int has_mean,
+static ALWAYS_INLINE void nt_end(sx *dx, size_t mis, size_t j, vf t, size_t c, vf held)
+{
+    if (mis == 0) {
+        if (c)
+            vx_store_part_c(dx + j, t, c);
+    } else if (mis + c <= VF_N) {
+        vx_store_part_c(dx + j - mis, vf_join(held, t, mis), mis + c);
+    } else { /* an aligned vector, then the last mis + c - VF_N columns */
+        vx_stream_c(dx + j - mis, vf_join(held, t, mis));
+        vx_store_part_c(dx + j - mis + VF_N, vf_join(t, t, mis), mis + c - VF_N);
+    }
+}
+#endif
+
+static ALWAYS_INLINE size_t nt_mis(const sx *dx)
+{
+#if VF_STREAM_ALIGN
+    return ((uintptr_t)dx % VX_STREAM_ALIGN) / sizeof(sx);
+#else
+    (void)dx;
+    return 0;
+#endif
+}
+
+/* How a row's dx is stored (a constant where it is passed): 0 plain
+ * stores; 1 streaming stores, the row starting on a VX_STREAM_ALIGN
+ * boundary; 2 streaming stores from any element alignment (nt_put). */
+enum { BWD_PLAIN = 0, BWD_NT_ALIGNED = 1, BWD_NT_ANY = 2 };
+
+/* When a row-norm backward from memory (the job's stream) streams dx.
+ * Measured on Zen 3 (AVX2), LayerNorm backward of 64 MiB of x, one thread,
+ * streaming against plain stores alternating in one process (a throwaway
+ * that switched the job's stream), time plain / streaming:
+ * - row by row (dx alone): rows on a boundary 768 floats 1.08, 3072 1.24,
+ *   4096 1.20, 8192 1.23; rows off it (nt_put) 777 0.84, 1001 0.95, 1537
+ *   0.99, 2049 1.00, 2797 1.06, 4097 1.08-1.12: misaligned rows stream from
+ *   BWD_NT_ANY_MIN_BYTES.
+ * - pairs of rows (with dgamma/dbeta), rows on a boundary: LayerNorm 512
+ *   1.21, 640 1.18, 768 1.10-1.15, 896 1.04, 1000 1.02-1.05, 1024
+ *   0.95-1.03, 1280 1.03, 1536 1.13, 2048 0.98, 2560 1.07, 2816 1.03, 3072
+ *   0.43-0.58, 3328 0.97, 3584 1.04, 4096 0.97, 5120 0.84, 6144 0.92, 8192
+ *   0.88; RMSNorm (no mean, no dbeta) 768 1.29, 1024 1.20, 2048 1.15, 2816
+ *   1.22, 3072 0.58-0.61, 3328 1.12, 4096 1.14, 5120 1.07, 8192 1.12.
+ *   Rows off a boundary (nt_put in the pair pass, LayerNorm) 777 0.74,
+ *   1001 0.78, 1500 0.81, 1537 0.87, 4097 0.47. So pairs stream only rows
+ *   on a boundary, LayerNorm's only up to BWD_PAIR_NT_MAX_BYTES. Rows of
+ *   3072 floats lose either way (12 KiB apart; not understood: the plain
+ *   stores' time there is that of 2816 and 3328). */
+#define BWD_NT_ANY_MIN_BYTES 8192
+#define BWD_PAIR_NT_MAX_BYTES 8192
+
+/* A full vector of a row's dx at column j, as `stream` says. */
+static ALWAYS_INLINE void bwd_put(sx *dx, size_t mis, size_t j, vf t, vf *held, int stream)
+{
+#if VF_STREAM_ALIGN
+    if (stream == BWD_NT_ALIGNED) {
+        vx_stream_c(dx + j, t);
+        return;
+    }
+    if (stream == BWD_NT_ANY) {
+        nt_put(dx, mis, j, t, held);
+        return;
+    }
+#endif
+    (void)mis, (void)held, (void)stream;
+    vx_storeu_c(dx + j, t);
+}
+
+/* The row's last c < VF_N columns [j, j + c) (t), after its full vectors. */
+static ALWAYS_INLINE void bwd_put_end(sx *dx, size_t mis, size_t j, vf t, size_t c, vf held,
                                       int stream)
+{
+#if VF_STREAM_ALIGN
+    if (stream == BWD_NT_ANY) {
+        nt_end(dx, mis, j, t, c, held);
+        return;
+    }
+#endif
+    (void)mis, (void)held, (void)stream;
+    if (c)
+        vx_store_part_c(dx + j, t, c);
+}
+
+/* stream: bwd_put's (the caller fences), rows of n >= VF_N where not 0. */
+static ALWAYS_INLINE void bwd_dx_span_as(size_t n, const sx *dy, const sx *x,
+                                         const float *gamma, float mean, float rstd, float w,
+                                         float k, float o, sx *dx, int has_gamma, int has_mean,
+                                         int stream)
 {
     const vf m = vf_set1(mean), r = vf_set1(rstd), wv = vf_set1(w), kv = vf_set1(k),
              ov = vf_set1(o);
+    const size_t mis = stream == BWD_NT_ANY ? nt_mis(dx) : 0;
+    vf held = vf_zero(), tail = vf_zero();
     size_t i = 0;
     if (n >= 2 * VF_N) {
         vf cur = bwd_dx_at(0, dy, x, gamma, m, r, wv, kv, ov, has_gamma, has_mean);
         for (i = VF_N; i + VF_N <= n; i += VF_N) {
             const vf next = bwd_dx_at(i, dy, x, gamma, m, r, wv, kv, ov, has_gamma, has_mean);
-            bwd_store(dx + i - VF_N, cur, stream);
+            bwd_put(dx, mis, i - VF_N, cur, &held, stream);
             cur = next;
         }
-        bwd_store(dx + i - VF_N, cur, stream);
+        bwd_put(dx, mis, i - VF_N, cur, &held, stream);
     } else if (n >= VF_N) {
-        bwd_store(dx, bwd_dx_at(0, dy, x, gamma, m, r, wv, kv, ov, has_gamma, has_mean), stream);
+        bwd_put(dx, mis, 0, bwd_dx_at(0, dy, x, gamma, m, r, wv, kv, ov, has_gamma, has_mean),
+                &held, stream);
         i = VF_N;
     }
     if (i < n) {
@@ -190,8 +289,26 @@ static ALWAYS_INLINE void bwd_dx_span(size_t n, const sx *dy, const sx *x,
         const vf g = bwd_g(vx_load_part(dy + i, c),
                            has_gamma ? vf_load_part(gamma + i, c) : vf_zero(), has_gamma);
         const vf xh = bwd_xhat(vx_load_part(x + i, c), m, r, has_mean);
-        vx_store_part_c(dx + i, bwd_dx(g, xh, wv, kv, ov, has_mean), c);
+        tail = bwd_dx(g, xh, wv, kv, ov, has_mean);
     }
+    bwd_put_end(dx, mis, i, tail, n - i, held, stream);
+}
+
+/* dx of one span; stream: streaming stores (the caller fences), n >= VF_N. */
+static ALWAYS_INLINE void bwd_dx_span(size_t n, const sx *dy, const sx *x,
+                                      const float *gamma, float mean, float rstd, float w,
+                                      float k, float o, sx *dx, int has_gamma, int has_mean,
+                                      int stream)
+{
+    if (stream && !nt_mis(dx))
+        bwd_dx_span_as(n, dy, x, gamma, mean, rstd, w, k, o, dx, has_gamma, has_mean,
+                       BWD_NT_ALIGNED);
+    else if (stream && n * sizeof(sx) >= BWD_NT_ANY_MIN_BYTES)
+        bwd_dx_span_as(n, dy, x, gamma, mean, rstd, w, k, o, dx, has_gamma, has_mean,
+                       BWD_NT_ANY);
+    else
+        bwd_dx_span_as(n, dy, x, gamma, mean, rstd, w, k, o, dx, has_gamma, has_mean,
+                       BWD_PLAIN);
 }
 
 /* ---- BatchNorm's and GroupNorm's backward families (each storage) ---- */
@@ -792,7 +909,7 @@ static ALWAYS_INLINE void bwd_pair_at(const bwd_pair *p, size_t j, size_t c, siz
         const vf t =
             bwd_dx(bwd_g(d[q], gv, has_gamma), xh[q], p->w[q], p->k[q], p->o[q], has_mean);
         if (full)
-            bwd_store(p->dx[q] + j, t, stream);
+            bwd_put(p->dx[q], 0, j, t, NULL, stream);
         else
             vx_store_part_c(p->dx[q] + j, t, c);
     }
@@ -860,7 +977,10 @@ static ALWAYS_INLINE void bwd_row_pass_out(const simdnorm_bwd_job *jb, const bwd
                                            int has_mean, int stream)
 {
 #if VF_STREAM_ALIGN
-    if (stream) {
+    /* streaming stores only for rows that start on a boundary, LayerNorm's
+     * of up to BWD_PAIR_NT_MAX_BYTES (see there) */
+    if (stream && (!has_mean || jb->cols * sizeof(sx) <= BWD_PAIR_NT_MAX_BYTES) &&
+        !nt_mis(bk->dx[r]) && (nr == 1 || !nt_mis(bk->dx[r + 1]))) {
         (has_gamma ? (has_mean ? bwd_row_pass_111 : bwd_row_pass_101)
                    : (has_mean ? bwd_row_pass_011 : bwd_row_pass_001))(jb, bk, r, nr, first);
         return;

@@ -73,6 +73,17 @@ static inline void vf_store_part(float *p, vf v, size_t n)
 }
 static inline void vf_stream(float *p, vf v) { _mm256_stream_ps(p, v); }
 static inline void vf_stream_fence(void) { _mm_sfence(); }
+/* Lane i: a[8 - s + i] for i < s, b[i - s] after (both permuted by
+ * (i - s) mod 8, then blended). */
+static inline vf vf_join(vf a, vf b, size_t s)
+{
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i idx = _mm256_and_si256(_mm256_sub_epi32(lane, _mm256_set1_epi32((int)s)),
+                                         _mm256_set1_epi32(7));
+    const __m256 from_a = _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32((int)s), lane));
+    return _mm256_blendv_ps(_mm256_permutevar8x32_ps(b, idx), _mm256_permutevar8x32_ps(a, idx),
+                            from_a);
+}
 static inline vf vf_add(vf a, vf b) { return _mm256_add_ps(a, b); }
 static inline vf vf_sub(vf a, vf b) { return _mm256_sub_ps(a, b); }
 static inline vf vf_mul(vf a, vf b) { return _mm256_mul_ps(a, b); }

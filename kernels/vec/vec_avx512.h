@@ -28,6 +28,12 @@ static inline void vf_storeu(float *p, vf v) { _mm512_storeu_ps(p, v); }
 static inline void vf_store_part(float *p, vf v, size_t n) { _mm512_mask_storeu_ps(p, vf_mask_(n), v); }
 static inline void vf_stream(float *p, vf v) { _mm512_stream_ps(p, v); }
 static inline void vf_stream_fence(void) { _mm_sfence(); }
+/* Lane i: element 16 - s + i of the 32 of a then b. */
+static inline vf vf_join(vf a, vf b, size_t s)
+{
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    return _mm512_permutex2var_ps(a, _mm512_add_epi32(lane, _mm512_set1_epi32(16 - (int)s)), b);
+}
 static inline vf vf_add(vf a, vf b) { return _mm512_add_ps(a, b); }
 static inline vf vf_sub(vf a, vf b) { return _mm512_sub_ps(a, b); }
 static inline vf vf_mul(vf a, vf b) { return _mm512_mul_ps(a, b); }

@@ -13,6 +13,10 @@
  *                    gives +0 in the other lanes
  *   vf_stream(p, v)  a non-temporal store (p aligned to VF_STREAM_ALIGN);
  *                    vf_stream_fence() orders them (an sfence)
+ *   vf_join(a, b, s) (where VF_STREAM_ALIGN != 0) for 0 < s < VF_N: the
+ *                    last s lanes of a, then the first VF_N - s of b - the
+ *                    vector that starts s elements before b in a row
+ *                    written a, b, ... (streams a misaligned row)
  *   vf_add/sub/mul/div  one IEEE rounding each; vf_fma(a, b, c) = a*b + c
  *                    rounded once (fmaf)
  *   vf_addk(x, nk)   x + nk, one rounding (= x - K for nk = -K, to the
