@@ -222,11 +222,32 @@ enum { BWD_PLAIN = 0, BWD_NT_ALIGNED = 1, BWD_NT_ANY = 2 };
  *   1.22, 3072 0.58-0.61, 3328 1.12, 4096 1.14, 5120 1.07, 8192 1.12.
  *   Rows off a boundary (nt_put in the pair pass, LayerNorm) 777 0.74,
  *   1001 0.78, 1500 0.81, 1537 0.87, 4097 0.47. So pairs stream only rows
- *   on a boundary, LayerNorm's only up to BWD_PAIR_NT_MAX_BYTES. Rows of
- *   3072 floats lose either way (12 KiB apart; not understood: the plain
- *   stores' time there is that of 2816 and 3328). */
+ *   on a boundary, LayerNorm's only up to BWD_PAIR_NT_MAX_BYTES (3072: see
+ *   BWD_NT_ALIAS_WINDOW). */
 #define BWD_NT_ANY_MIN_BYTES 8192
 #define BWD_PAIR_NT_MAX_BYTES 8192
+
+/* A load whose address equals a pending streaming store's in its low 12
+ * bits (4K aliasing) waits for that store, and a streaming store is
+ * pending long: where an input of the pass over pairs lies up to
+ * BWD_NT_ALIAS_WINDOW bytes before dx modulo 4 KiB, the loads of the next
+ * columns waited for each store. LayerNorm backward, 5461 rows x 3072
+ * floats (every row at the same offset modulo 4 KiB), gamma placed d bytes
+ * before dx modulo 4 KiB, streaming pairs (a throwaway, Zen 3 AVX2): d =
+ * 4-64 82-93 ms, 96 58, 128-192 47-48, 256 and more 17-18; plain stores
+ * 15-17 at every d; RMSNorm backward, d = 32, streamed / this check
+ * (plain): 4096 x 4096 51.9 / 13.2 ms, 2048 x 8192 52.8 / 13.0 (d = 2048:
+ * 11.4-11.8 both). So a pair streams only where no input of the pass (dy, x,
+ * gamma, the column-sum scratch) lies in that window before its dx rows.
+ * Row by row (bwd_dx_span, which loads a vector ahead of each store) did
+ * not wait: 3072 floats, d = 32 and 128, 10.1-10.7 ms either way. The
+ * 3072-float "pairs" figures above were taken with such a gamma. */
+#define BWD_NT_ALIAS_WINDOW 256
+static ALWAYS_INLINE int nt_alias(const void *st, const void *ld)
+{
+    const size_t d = ((uintptr_t)st - (uintptr_t)ld) & 4095;
+    return d != 0 && d <= BWD_NT_ALIAS_WINDOW;
+}
 
 /* A full vector of a row's dx at column j, as `stream` says. */
 static ALWAYS_INLINE void bwd_put(sx *dx, size_t mis, size_t j, vf t, vf *held, int stream)
@@ -972,6 +993,23 @@ BWD_ROW_PASS_FN_(1, 0, 1)
 BWD_ROW_PASS_FN_(1, 1, 1)
 #endif
 
+/* Whether a streamed dx of rows r .. r + nr - 1 would alias what the pass
+ * over them reads (nt_alias). */
+static ALWAYS_INLINE int bwd_pair_aliases(const simdnorm_bwd_job *jb, const bwd_block *bk,
+                                          size_t r, size_t nr, int has_gamma)
+{
+    for (size_t s = 0; s < nr; s++) {
+        const sx *st = bk->dx[r + s];
+        for (size_t q = 0; q < nr; q++)
+            if (nt_alias(st, bk->dy[r + q]) || nt_alias(st, bk->x[r + q]))
+                return 1;
+        if ((has_gamma && nt_alias(st, jb->gamma)) || (jb->acc_g && nt_alias(st, jb->blk_g)) ||
+            (jb->acc_b && nt_alias(st, jb->blk_b)))
+            return 1;
+    }
+    return 0;
+}
+
 static ALWAYS_INLINE void bwd_row_pass_out(const simdnorm_bwd_job *jb, const bwd_block *bk,
                                            size_t r, size_t nr, int first, int has_gamma,
                                            int has_mean, int stream)
@@ -980,7 +1018,8 @@ static ALWAYS_INLINE void bwd_row_pass_out(const simdnorm_bwd_job *jb, const bwd
     /* streaming stores only for rows that start on a boundary, LayerNorm's
      * of up to BWD_PAIR_NT_MAX_BYTES (see there) */
     if (stream && (!has_mean || jb->cols * sizeof(sx) <= BWD_PAIR_NT_MAX_BYTES) &&
-        !nt_mis(bk->dx[r]) && (nr == 1 || !nt_mis(bk->dx[r + 1]))) {
+        !nt_mis(bk->dx[r]) && (nr == 1 || !nt_mis(bk->dx[r + 1])) &&
+        !bwd_pair_aliases(jb, bk, r, nr, has_gamma)) {
         (has_gamma ? (has_mean ? bwd_row_pass_111 : bwd_row_pass_101)
                    : (has_mean ? bwd_row_pass_011 : bwd_row_pass_001))(jb, bk, r, nr, first);
         return;
