@@ -156,21 +156,20 @@ static ALWAYS_INLINE vf bwd_dx_at(size_t i, const sx *dy, const sx *x, const flo
 }
 
 #if VF_STREAM_ALIGN
-/* A row of dx written with streaming stores from any element alignment.
- * mis: the elements dx lies past a VX_STREAM_ALIGN boundary. The full
- * vectors come in column order (nt_put: columns [j, j + VF_N)). mis == 0:
- * each is streamed. Otherwise the first goes as a partial store of its
- * VF_N - mis columns before the boundary, and each later one is held and
- * streamed joined with the one before it (vf_join: the aligned vector that
- * ends mis columns into it); nt_end stores what is held with the last c <
- * VF_N columns (t, columns [j, j + c)). Only columns whose dy and x are
- * loaded are written: in place (dx == dy) holds. The same values as plain
- * stores. Only for rows of VF_N elements or more (one full vector). */
+/* A row of dx off a stream boundary written with streaming stores. mis
+ * (0 < mis < VF_N): the elements dx lies past a VX_STREAM_ALIGN boundary
+ * (rows on one take BWD_NT_ALIGNED instead). The full vectors come in
+ * column order (nt_put: columns [j, j + VF_N)); the first goes as a
+ * partial store of its VF_N - mis columns before the boundary, and each
+ * later one is held and streamed joined with the one before it (vf_join:
+ * the aligned vector that ends mis columns into it); nt_end stores what is
+ * held with the last c < VF_N columns (t, columns [j, j + c)). Only
+ * columns whose dy and x are loaded are written: in place (dx == dy)
+ * holds. The same values as plain stores. Only for rows of VF_N elements
+ * or more (one full vector). */
 static ALWAYS_INLINE void nt_put(sx *dx, size_t mis, size_t j, vf t, vf *held)
 {
-    if (mis == 0)
-        vx_stream_c(dx + j, t);
-    else if (j == 0)
+    if (j == 0)
         vx_store_part_c(dx, t, VF_N - mis);
     else
         vx_stream_c(dx + j - mis, vf_join(*held, t, mis));
@@ -179,10 +178,7 @@ static ALWAYS_INLINE void nt_put(sx *dx, size_t mis, size_t j, vf t, vf *held)
 
 static ALWAYS_INLINE void nt_end(sx *dx, size_t mis, size_t j, vf t, size_t c, vf held)
 {
-    if (mis == 0) {
-        if (c)
-            vx_store_part_c(dx + j, t, c);
-    } else if (mis + c <= VF_N) {
+    if (mis + c <= VF_N) {
         vx_store_part_c(dx + j - mis, vf_join(held, t, mis), mis + c);
     } else { /* an aligned vector, then the last mis + c - VF_N columns */
         vx_stream_c(dx + j - mis, vf_join(held, t, mis));
@@ -203,7 +199,7 @@ static ALWAYS_INLINE size_t nt_mis(const sx *dx)
 
 /* How a row's dx is stored (a constant where it is passed): 0 plain
  * stores; 1 streaming stores, the row starting on a VX_STREAM_ALIGN
- * boundary; 2 streaming stores from any element alignment (nt_put). */
+ * boundary; 2 streaming stores of a row off one (nt_put). */
 enum { BWD_PLAIN = 0, BWD_NT_ALIGNED = 1, BWD_NT_ANY = 2 };
 
 /* When a row-norm backward from memory (the job's stream) streams dx.
