@@ -490,24 +490,30 @@ static void case_nan_inf_rows(void)
     free_inputs(in);
 }
 
-/* NaN produced by a NaN or Inf gamma/beta is the canonical NaN on every ISA. */
+/* NaN produced by a NaN or Inf gamma/beta is the canonical NaN on every ISA;
+ * 2 rows, and 20 rows of short (50) and long (300) rows: from 16 rows the
+ * engine checks gamma/beta before it leaves out the canonical-NaN select
+ * (kernels/generic/rows.c, engine_plain). */
 static void case_canonical_nan(void)
 {
-    const size_t n = 50;
-    rng_seed(21);
-    inputs in = make_inputs(2, n, n, 0, 1);
-    in.gamma[4] = NAN;
-    in.gamma[17] = from_bits(0xffc12345u); /* negative NaN with a payload */
-    in.beta[30] = -INFINITY;
-    in.gamma[30] = INFINITY;
-    in.beta[49] = from_bits(0x7f812345u); /* signalling NaN */
-    problem p = {0};
-    p.rows = 2;
-    p.cols = p.xs = p.ys = n;
-    p.stats = 1;
-    p.eps = 1e-5f;
-    check_all_variants(p, &in);
-    free_inputs(in);
+    static const size_t shapes[][2] = {{2, 50}, {20, 50}, {20, 300}};
+    for (size_t t = 0; t < sizeof shapes / sizeof shapes[0]; t++) {
+        const size_t rows = shapes[t][0], n = shapes[t][1];
+        rng_seed(21);
+        inputs in = make_inputs(rows, n, n, 0, 1);
+        in.gamma[4] = NAN;
+        in.gamma[17] = from_bits(0xffc12345u); /* negative NaN with a payload */
+        in.beta[30] = -INFINITY;
+        in.gamma[30] = INFINITY;
+        in.beta[49] = from_bits(0x7f812345u); /* signalling NaN */
+        problem p = {0};
+        p.rows = rows;
+        p.cols = p.xs = p.ys = n;
+        p.stats = 1;
+        p.eps = 1e-5f;
+        check_all_variants(p, &in);
+        free_inputs(in);
+    }
 }
 
 typedef struct named_case {

@@ -181,7 +181,7 @@ static ALWAYS_INLINE vd short_row_sumsq(size_t V, size_t n, const sx *x, int mor
 static ALWAYS_INLINE void short_row_normalize_with(size_t V, size_t n, const sx *x,
                                                   float shift_s, float scale_s, float offset_s,
                                                   const float *gamma, const float *beta, sx *y,
-                                                  int has_gamma, int has_beta)
+                                                  int has_gamma, int has_beta, int act)
 {
     const vf shift = vf_set1(shift_s), scale = vf_set1(scale_s), offset = vf_set1(offset_s);
     const size_t last = n - VF_N; /* the last vector's start: (V-1) * VF_N when n fills it */
@@ -195,15 +195,15 @@ static ALWAYS_INLINE void short_row_normalize_with(size_t V, size_t n, const sx 
 #pragma GCC unroll 32
     for (size_t k = 0; k < Q; k += 2)
         normalize_pair(k * VF_N, x, shift, scale, offset, gamma, beta, has_gamma, has_beta,
-                       SIMDNORM_ACT_NONE, NULL, &out[k], &out[k + 1]);
+                       act, NULL, &out[k], &out[k + 1]);
     if (V % 2 == 0 && V >= 4) {
         normalize_pair(n - 2 * VF_N, x, shift, scale, offset, gamma, beta, has_gamma, has_beta,
-                       SIMDNORM_ACT_NONE, NULL, &out[V - 2], &out[V - 1]);
+                       act, NULL, &out[V - 2], &out[V - 1]);
     } else {
 #pragma GCC unroll 32
         for (size_t k = Q; k < V; k++)
             out[k] = normalize_full(k + 1 < V ? k * VF_N : last, x, shift, scale, offset, gamma,
-                                    beta, has_gamma, has_beta, SIMDNORM_ACT_NONE, NULL);
+                                    beta, has_gamma, has_beta, act, NULL);
     }
 #pragma GCC unroll 32
     for (size_t k = 0; k < Q; k += 2)
@@ -219,7 +219,7 @@ static ALWAYS_INLINE void short_row_normalize_with(size_t V, size_t n, const sx 
 #pragma GCC unroll 32
     for (size_t k = 0; k < V; k++)
         out[k] = normalize_full(k + 1 < V ? k * VF_N : last, x, shift, scale, offset, gamma, beta,
-                                has_gamma, has_beta, SIMDNORM_ACT_NONE, NULL);
+                                has_gamma, has_beta, act, NULL);
 #pragma GCC unroll 32
     for (size_t k = 0; k < V; k++)
         vx_storeu_c(y + (k + 1 < V ? k * VF_N : last), out[k]);
@@ -228,20 +228,20 @@ static ALWAYS_INLINE void short_row_normalize_with(size_t V, size_t n, const sx 
 
 static ALWAYS_INLINE void short_row_normalize(size_t n, const sx *x, float shift, float scale,
                                               float offset, const float *gamma,
-                                              const float *beta, sx *y)
+                                              const float *beta, sx *y, int act)
 {
     if (gamma && beta)
         SHORT_WITH_V(n, short_row_normalize_with(V, n, x, shift, scale, offset, gamma, beta, y,
-                                                 1, 1));
+                                                 1, 1, act));
     else if (gamma)
         SHORT_WITH_V(n, short_row_normalize_with(V, n, x, shift, scale, offset, gamma, beta, y,
-                                                 1, 0));
+                                                 1, 0, act));
     else if (beta)
         SHORT_WITH_V(n, short_row_normalize_with(V, n, x, shift, scale, offset, gamma, beta, y,
-                                                 0, 1));
+                                                 0, 1, act));
     else
         SHORT_WITH_V(n, short_row_normalize_with(V, n, x, shift, scale, offset, gamma, beta, y,
-                                                 0, 0));
+                                                 0, 0, act));
 }
 
 /* A row's sums: one round, or for a call whose x comes from memory (mem)
@@ -265,18 +265,20 @@ static ALWAYS_INLINE vd row_sumsq_for(int mem, size_t n, const sx *x)
 /* Normalize row r of the job with its plan; act 0 inline, the activations
  * through the out-of-line loops. Both prefetch pf (next_row: the same row
  * of the next batch, or NULL) meanwhile, so the next statistics pass
- * reads it in cache. */
+ * reads it in cache. plain (engine_plain; act 0 only): the row's outputs
+ * cannot be NaN, and their canonical-NaN select is left out. */
 static ALWAYS_INLINE void engine_normalize(const simdnorm_row_job *j, size_t r, const sx *xr,
                                            float shift, float scale, float offset,
                                            const float *beta, int stream, const sx *pf,
-                                           int shortr)
+                                           int shortr, int plain)
 {
     sx *yr = JY(j) + r * j->y_stride;
+    const int none = plain ? NORMALIZE_AFFINE_ONLY : SIMDNORM_ACT_NONE;
     if (shortr && j->act == SIMDNORM_ACT_NONE && !stream)
-        short_row_normalize(j->cols, xr, shift, scale, offset, j->gamma, beta, yr);
+        short_row_normalize(j->cols, xr, shift, scale, offset, j->gamma, beta, yr, none);
     else if (j->act == SIMDNORM_ACT_NONE)
-        normalize_affine(j->cols, xr, shift, scale, offset, j->gamma, beta, yr,
-                         SIMDNORM_ACT_NONE, stream, pf);
+        normalize_affine(j->cols, xr, shift, scale, offset, j->gamma, beta, yr, none, stream,
+                         plain ? NULL : pf); /* plain: in cache, nothing to prefetch */
     else if (stream)
         normalize_act_stream(j->cols, xr, shift, scale, offset, j->gamma, beta, yr, j->act, pf);
     else
@@ -346,6 +348,61 @@ static ALWAYS_INLINE float row_shift(size_t n, const sx *x)
 #define ROW_SLOW_RMS(j, r, ss) simdnorm_rms_norm_row_slow_half((j), SX_STORAGE, (r), (ss))
 #endif
 
+/* ---- Rows whose outputs cannot be NaN ------------------------------------
+ * The canonical-NaN select (act.h: a compare and a blend a vector, two of
+ * a LayerNorm's five vector operations a vector on the FMA pipes of x86)
+ * changes nothing where no output lane can be NaN. With every gamma and
+ * beta finite, a fast row (finite sums: every x finite; the verdict's
+ * accuracy: |x - shift| * scale <= sqrt(2 n) and a little) with |offset|
+ * < 2^100 has finite u = fmaf(x - shift, scale, offset), |u| < 2^101, and
+ * fmaf(u, gamma, beta) of finite operands is never NaN (it may round to
+ * +-Inf, which stays). So a call without activation whose gamma and beta
+ * are finite (checked once per call and thread: floats_finite) normalizes
+ * its fast rows without the select (normalize_vf's act
+ * NORMALIZE_AFFINE_ONLY) and sends a row with a larger offset to the
+ * per-row path, which selects: the same bits either way. Only for ranges
+ * of ENGINE_PLAIN_MIN_ROWS rows or more (the check reads gamma and beta),
+ * of at most ENGINE_PLAIN_MAX_COLS floats (longer rows overflow the L1
+ * cache with gamma and beta, and the loop waits on the L2 either way) and
+ * not for calls from memory (bound by memory, the select costs nothing
+ * there; so the plain loops never prefetch, which keeps their code the
+ * plain loop GCC makes of them: with the prefetch test inside, GCC left it
+ * in the loop of this second copy). */
+#define ENGINE_PLAIN_MIN_ROWS 16
+#define ENGINE_PLAIN_MAX_COLS 2048
+#define ENGINE_PLAIN_MAX_OFFSET 0x1p100
+
+/* Whether all n floats at p are finite (p NULL: none, true): x * 0 is +-0,
+ * or NaN for x = +-Inf or NaN, summed in 8 chains (the fma's latency). */
+static NOINLINE int floats_finite(size_t n, const float *p)
+{
+    if (!p)
+        return 1;
+    const vf zero = vf_zero();
+    vf a[8];
+#pragma GCC unroll 8
+    for (size_t k = 0; k < 8; k++)
+        a[k] = zero;
+    size_t i = 0;
+    for (; i + 8 * VF_N <= n; i += 8 * VF_N)
+#pragma GCC unroll 8
+        for (size_t k = 0; k < 8; k++)
+            a[k] = vf_fma(vf_loadu(p + i + k * VF_N), zero, a[k]);
+    for (; i < n; i += VF_N)
+        a[0] = vf_fma(vf_load_part(p + i, n - i < VF_N ? n - i : VF_N), zero, a[0]);
+#pragma GCC unroll 8
+    for (size_t k = 1; k < 8; k++)
+        a[0] = vf_add(a[0], a[k]);
+    return !vfm_any(vf_nlt(a[0], vf_set1(1.0f))); /* !(NaN < 1) */
+}
+
+static ALWAYS_INLINE int engine_plain(const simdnorm_row_job *j, size_t rows)
+{
+    return j->act == SIMDNORM_ACT_NONE && !j->from_memory && rows >= ENGINE_PLAIN_MIN_ROWS &&
+           j->cols <= ENGINE_PLAIN_MAX_COLS && floats_finite(j->cols, j->gamma) &&
+           floats_finite(j->cols, j->beta);
+}
+
 /* Rows per batch: VD_N, or fewer when VD_N rows of x would not stay in
  * the L1 cache (16 KiB of them) until they are normalized - the batch
  * takes all its rows' sums before it writes any (4096-float rows in
@@ -367,10 +424,11 @@ static ALWAYS_INLINE size_t batch_rows(size_t n, int mem)
 /* The plan of m rows whose double mean and variance are in lanes: which
  * are fast (bit r), and their float shift, scale, offset; the saved mean
  * and rstd of the fast rows are stored (a slow row stores its own). The
- * operations of simdnorm_plan_normalize, lane by lane. */
+ * operations of simdnorm_plan_normalize, lane by lane; plain (engine_plain)
+ * also sends a row whose |offset| is 2^100 or more to the per-row path. */
 static ALWAYS_INLINE unsigned engine_plan(const simdnorm_row_job *j, size_t r, size_t m, vd mean,
                                           vd var, unsigned ok, float shift[VD_N],
-                                          float scale[VD_N], float offset[VD_N])
+                                          float scale[VD_N], float offset[VD_N], int plain)
 {
     const vd rstd = vd_div(vd_set1(1.0), vd_sqrt(vd_add(var, vd_set1(j->eps))));
     const vd rf = vd_round_f32(rstd);
@@ -380,13 +438,16 @@ static ALWAYS_INLINE unsigned engine_plan(const simdnorm_row_job *j, size_t r, s
                 vdm_and(vd_ge(rf, vd_set1(FLT_MIN)), vd_le(rf, vd_set1(FLT_MAX))));
     const vd sh = vd_round_f32(mean);
     const vd lo = vd_round_f32(vd_sub(mean, sh));
+    const vd off = vd_mul(vd_neg(lo), rf);
     vd_store_f32(shift, sh, VD_N);
     vd_store_f32(scale, rf, VD_N);
-    vd_store_f32(offset, vd_mul(vd_neg(lo), rf), VD_N);
+    vd_store_f32(offset, off, VD_N);
     if (j->mean)
         vd_store_f32(j->mean + r, mean, m);
     if (j->rstd)
         vd_store_f32(j->rstd + r, rf, m);
+    if (plain)
+        ok &= vdm_bits(vd_lt(vd_abs(off), vd_set1(ENGINE_PLAIN_MAX_OFFSET)));
     return ok & vdm_bits(fast);
 }
 
@@ -396,7 +457,8 @@ static ALWAYS_INLINE unsigned engine_plan(const simdnorm_row_job *j, size_t r, s
  * shift, scale, offset are set and its mean and rstd stored (a slow row
  * stores its own). */
 static ALWAYS_INLINE int one_row_plan(const simdnorm_row_job *j, size_t r, double mean,
-                                      double var, float *shift, float *scale, float *offset)
+                                      double var, float *shift, float *scale, float *offset,
+                                      int plain)
 {
     const double rstd = 1.0 / sqrt(var + j->eps);
     const double rf = (double)(float)rstd;
@@ -408,6 +470,8 @@ static ALWAYS_INLINE int one_row_plan(const simdnorm_row_job *j, size_t r, doubl
     *shift = (float)sh;
     *scale = (float)rf;
     *offset = (float)(-lo * rf);
+    if (plain && !(fabsf(*offset) < (float)ENGINE_PLAIN_MAX_OFFSET))
+        return 0;
     if (j->mean)
         j->mean[r] = (float)mean;
     if (j->rstd)
@@ -419,7 +483,7 @@ static ALWAYS_INLINE int one_row_plan(const simdnorm_row_job *j, size_t r, doubl
  * judge_fast_sums and one_row_plan in scalar double, the inlined
  * normalize; a row they do not take goes to the per-row path. */
 static ALWAYS_INLINE void layer_norm_one_row(const simdnorm_row_job *j, size_t r, int stream,
-                                              const sx *pf)
+                                              const sx *pf, int plain)
 {
     const size_t n = j->cols;
     const sx *xr = JX(j) + r * j->x_stride;
@@ -431,23 +495,23 @@ static ALWAYS_INLINE void layer_norm_one_row(const simdnorm_row_job *j, size_t r
     float shift, scale, offset;
     if (fabs(s1) < (double)INFINITY && fabs(s2) < (double)INFINITY && c <= m2 &&
         m2 >= 0x1p-60 * (double)n &&
-        one_row_plan(j, r, (double)sh + dm, m2 * j->inv_cols, &shift, &scale, &offset))
-        engine_normalize(j, r, xr, shift, scale, offset, j->beta, stream, pf, 0);
+        one_row_plan(j, r, (double)sh + dm, m2 * j->inv_cols, &shift, &scale, &offset, plain))
+        engine_normalize(j, r, xr, shift, scale, offset, j->beta, stream, pf, 0, plain);
     else
         ROW_SLOW_LN(j, r, sh, s1, s2);
 }
 
 /* Row r of an RMSNorm alone, as layer_norm_one_row (simdnorm_fast_sumsq_ok). */
 static ALWAYS_INLINE void rms_norm_one_row(const simdnorm_row_job *j, size_t r, int stream,
-                                            const sx *pf)
+                                            const sx *pf, int plain)
 {
     const size_t n = j->cols;
     const sx *xr = JX(j) + r * j->x_stride;
     const double ss = vd_fold(row_sumsq_for(j->from_memory, n, xr));
     float shift, scale, offset;
     if (fabs(ss) < (double)INFINITY && ss >= 0x1p-60 * (double)n &&
-        one_row_plan(j, r, 0.0, ss * j->inv_cols, &shift, &scale, &offset))
-        engine_normalize(j, r, xr, shift, scale, offset, NULL, stream, pf, 0);
+        one_row_plan(j, r, 0.0, ss * j->inv_cols, &shift, &scale, &offset, plain))
+        engine_normalize(j, r, xr, shift, scale, offset, NULL, stream, pf, 0, plain);
     else
         ROW_SLOW_RMS(j, r, ss);
 }
@@ -504,7 +568,7 @@ static ALWAYS_INLINE void ln_batch_stats(const simdnorm_row_job *j, size_t r, si
 static ALWAYS_INLINE unsigned ln_batch_finish(const simdnorm_row_job *j, size_t r, size_t m,
                                               const double shd[VD_N], const double s1[VD_N],
                                               const double s2[VD_N], float shift[VD_N],
-                                              float scale[VD_N], float offset[VD_N])
+                                              float scale[VD_N], float offset[VD_N], int plain)
 {
     const vd inv_n = vd_set1(j->inv_cols), tiny = vd_set1(0x1p-60 * (double)j->cols);
     const vd inf = vd_set1((double)INFINITY);
@@ -513,7 +577,8 @@ static ALWAYS_INLINE unsigned ln_batch_finish(const simdnorm_row_job *j, size_t 
     const vd mean = vd_add(vd_loadu(shd), dm);
     const vdmask ok = vdm_and(vdm_and(vd_lt(vd_abs(S1), inf), vd_lt(vd_abs(S2), inf)),
                               vdm_and(vd_le(c, m2), vd_ge(m2, tiny)));
-    return engine_plan(j, r, m, mean, vd_mul(m2, inv_n), vdm_bits(ok), shift, scale, offset);
+    return engine_plan(j, r, m, mean, vd_mul(m2, inv_n), vdm_bits(ok), shift, scale, offset,
+                       plain);
 }
 
 /* The normalize of a LayerNorm batch: its fast rows inline, the others
@@ -523,13 +588,13 @@ static ALWAYS_INLINE void ln_batch_normalize(const simdnorm_row_job *j, size_t r
                                              unsigned fast, const float sh[VD_N],
                                              const double s1[VD_N], const double s2[VD_N],
                                              const float shift[VD_N], const float scale[VD_N],
-                                             const float offset[VD_N])
+                                             const float offset[VD_N], int plain)
 {
     for (size_t i = 0; i < m; i++) {
         const sx *xr = JX(j) + (r + i) * j->x_stride;
         if (fast >> i & 1)
             engine_normalize(j, r + i, xr, shift[i], scale[i], offset[i], j->beta, stream,
-                             next_row(j, r, bn, i, r1), shortr);
+                             next_row(j, r, bn, i, r1), shortr, plain);
         else
             ROW_SLOW_LN(j, r + i, sh[i], s1[i], s2[i]);
     }
@@ -546,7 +611,7 @@ static ALWAYS_INLINE void ln_batch_normalize(const simdnorm_row_job *j, size_t r
  * next batch is only read, never written, before its own normalize, so in
  * place is safe. Same bits: every row's operations are unchanged. */
 static ALWAYS_INLINE void layer_norm_rows(const simdnorm_row_job *j, size_t r0, size_t r1,
-                                          int stream, int shortr, int pipe)
+                                          int stream, int shortr, int pipe, int plain)
 {
     const size_t bn = batch_rows(j->cols, j->from_memory);
     float sh[2][VD_N];
@@ -559,20 +624,20 @@ static ALWAYS_INLINE void layer_norm_rows(const simdnorm_row_job *j, size_t r0, 
              * same bits. With an activation the batch path below, chosen
              * when only it prefetched the next row (not measured again
              * since both do). (Only the last batch of a pipe.) */
-            layer_norm_one_row(j, r, stream, next_row(j, r, 1, 0, r1));
+            layer_norm_one_row(j, r, stream, next_row(j, r, 1, 0, r1), plain);
             continue;
         }
         if (!pipe || r == r0)
             ln_batch_stats(j, r, m, r1, shortr, sh[cur], shd[cur], s1[cur], s2[cur]);
         float shift[VD_N], scale[VD_N], offset[VD_N];
         const unsigned fast = ln_batch_finish(j, r, m, shd[cur], s1[cur], s2[cur], shift, scale,
-                                              offset);
+                                              offset, plain);
         const size_t rn = r + m, mn = r1 - rn < bn ? r1 - rn : bn;
         if (pipe && rn < r1 && !(mn == 1 && j->act == SIMDNORM_ACT_NONE))
             ln_batch_stats(j, rn, mn, r1, shortr, sh[cur ^ 1], shd[cur ^ 1], s1[cur ^ 1],
                            s2[cur ^ 1]);
         ln_batch_normalize(j, r, m, bn, r1, stream, shortr, fast, sh[cur], s1[cur], s2[cur],
-                           shift, scale, offset);
+                           shift, scale, offset, plain);
     }
 }
 
@@ -614,19 +679,19 @@ static ALWAYS_INLINE void rms_batch_stats(const simdnorm_row_job *j, size_t r, s
  * underflow that matters) and engine_plan. */
 static ALWAYS_INLINE unsigned rms_batch_finish(const simdnorm_row_job *j, size_t r, size_t m,
                                                const double ss[VD_N], float shift[VD_N],
-                                               float scale[VD_N], float offset[VD_N])
+                                               float scale[VD_N], float offset[VD_N], int plain)
 {
     const vd inv_n = vd_set1(j->inv_cols), tiny = vd_set1(0x1p-60 * (double)j->cols);
     const vd inf = vd_set1((double)INFINITY);
     const vd SS = vd_loadu(ss);
     const vdmask ok = vdm_and(vd_lt(vd_abs(SS), inf), vd_ge(SS, tiny));
     return engine_plan(j, r, m, vd_zero(), vd_mul(SS, inv_n), vdm_bits(ok), shift, scale,
-                       offset);
+                       offset, plain);
 }
 
 /* Rows [r0, r1) of an RMSNorm, in batches of VD_N; pipe as layer_norm_rows. */
 static ALWAYS_INLINE void rms_norm_rows(const simdnorm_row_job *j, size_t r0, size_t r1,
-                                        int stream, int shortr, int pipe)
+                                        int stream, int shortr, int pipe, int plain)
 {
     const size_t bn = batch_rows(j->cols, j->from_memory);
     double ss[2][VD_N];
@@ -634,13 +699,13 @@ static ALWAYS_INLINE void rms_norm_rows(const simdnorm_row_job *j, size_t r0, si
     for (size_t r = r0; r < r1; r += m, cur ^= pipe) {
         m = r1 - r < bn ? r1 - r : bn;
         if (m == 1 && j->act == SIMDNORM_ACT_NONE) { /* one row: as in layer_norm_rows */
-            rms_norm_one_row(j, r, stream, next_row(j, r, 1, 0, r1));
+            rms_norm_one_row(j, r, stream, next_row(j, r, 1, 0, r1), plain);
             continue;
         }
         if (!pipe || r == r0)
             rms_batch_stats(j, r, m, r1, shortr, ss[cur]);
         float shift[VD_N], scale[VD_N], offset[VD_N];
-        const unsigned fast = rms_batch_finish(j, r, m, ss[cur], shift, scale, offset);
+        const unsigned fast = rms_batch_finish(j, r, m, ss[cur], shift, scale, offset, plain);
         const size_t rn = r + m, mn = r1 - rn < bn ? r1 - rn : bn;
         if (pipe && rn < r1 && !(mn == 1 && j->act == SIMDNORM_ACT_NONE))
             rms_batch_stats(j, rn, mn, r1, shortr, ss[cur ^ 1]);
@@ -648,7 +713,7 @@ static ALWAYS_INLINE void rms_norm_rows(const simdnorm_row_job *j, size_t r0, si
             const sx *xr = JX(j) + (r + i) * j->x_stride;
             if (fast >> i & 1)
                 engine_normalize(j, r + i, xr, shift[i], scale[i], offset[i], NULL, stream,
-                                 next_row(j, r, bn, i, r1), shortr);
+                                 next_row(j, r, bn, i, r1), shortr, plain);
             else
                 ROW_SLOW_RMS(j, r + i, ss[cur][i]);
         }
@@ -661,15 +726,22 @@ void SIMDNORM_SKERNEL(layer_norm_rows)(const simdnorm_row_job *j, size_t r0, siz
 {
 #if VF_STREAM_ALIGN
     if (j->stream) {
-        layer_norm_rows(j, r0, r1, 2, 0, 0);
+        layer_norm_rows(j, r0, r1, 2, 0, 0, 0);
         vf_stream_fence();
         return;
     }
 #endif
-    if (short_rows_ok(j->cols))
-        layer_norm_rows(j, r0, r1, 0, 1, short_rows_pipe(j)); /* pipe at run time: one copy less */
-    else
-        layer_norm_rows(j, r0, r1, 0, 0, 0);
+    const int shortr = short_rows_ok(j->cols);
+    if (engine_plain(j, r1 - r0)) {
+        if (shortr)
+            layer_norm_rows(j, r0, r1, 0, 1, short_rows_pipe(j), 1);
+        else
+            layer_norm_rows(j, r0, r1, 0, 0, 0, 1);
+    } else if (shortr) {
+        layer_norm_rows(j, r0, r1, 0, 1, short_rows_pipe(j), 0); /* pipe at run time: one copy less */
+    } else {
+        layer_norm_rows(j, r0, r1, 0, 0, 0, 0);
+    }
 }
 
 /* Contract: kernels.h, f32_rms_norm_rows. */
@@ -677,13 +749,20 @@ void SIMDNORM_SKERNEL(rms_norm_rows)(const simdnorm_row_job *j, size_t r0, size_
 {
 #if VF_STREAM_ALIGN
     if (j->stream) {
-        rms_norm_rows(j, r0, r1, 2, 0, 0);
+        rms_norm_rows(j, r0, r1, 2, 0, 0, 0);
         vf_stream_fence();
         return;
     }
 #endif
-    if (short_rows_ok(j->cols))
-        rms_norm_rows(j, r0, r1, 0, 1, short_rows_pipe(j)); /* pipe at run time: one copy less */
-    else
-        rms_norm_rows(j, r0, r1, 0, 0, 0);
+    const int shortr = short_rows_ok(j->cols);
+    if (engine_plain(j, r1 - r0)) {
+        if (shortr)
+            rms_norm_rows(j, r0, r1, 0, 1, short_rows_pipe(j), 1);
+        else
+            rms_norm_rows(j, r0, r1, 0, 0, 0, 1);
+    } else if (shortr) {
+        rms_norm_rows(j, r0, r1, 0, 1, short_rows_pipe(j), 0); /* pipe at run time: one copy less */
+    } else {
+        rms_norm_rows(j, r0, r1, 0, 0, 0, 0);
+    }
 }
