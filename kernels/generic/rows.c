@@ -353,10 +353,11 @@ static ALWAYS_INLINE float row_shift(size_t n, const sx *x)
  * a LayerNorm's five vector operations a vector on the FMA pipes of x86)
  * changes nothing where no output lane can be NaN. With every gamma and
  * beta finite, a fast row (finite sums: every x finite; the verdict's
- * accuracy: |x - shift| * scale <= sqrt(2 n) and a little) with |offset|
- * < 2^100 has finite u = fmaf(x - shift, scale, offset), |u| < 2^101, and
- * fmaf(u, gamma, beta) of finite operands is never NaN (it may round to
- * +-Inf, which stays). So a call without activation whose gamma and beta
+ * accurate M2: |x - mean| * rstd <= sqrt(M2) * sqrt(n / M2) = sqrt(n) and
+ * a little, eps >= 0; |mean - shift| * scale is about |offset|) with
+ * |offset| < 2^100 has finite u = fmaf(x - shift, scale, offset), |u| <
+ * 2^101, and fmaf(u, gamma, beta) of finite operands is never NaN (it may
+ * round to +-Inf, which stays). So a call without activation whose gamma and beta
  * are finite (checked once per call and thread: floats_finite) normalizes
  * its fast rows without the select (normalize_vf's act
  * NORMALIZE_AFFINE_ONLY) and sends a row with a larger offset to the
