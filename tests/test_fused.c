@@ -606,6 +606,64 @@ static void case_large_from_memory(void)
     }
 }
 
+/* Calls from memory whose gamma and beta lie d bytes before the rows of y
+ * modulo 4 KiB (d = 4: the row norms read copies of them placed away from
+ * y, dispatch/rows.c place_affine; d = 2048: the caller's): rows of 1024
+ * floats (every row at one offset), 768 (four offsets), 1000 in a stride of
+ * 1024; LayerNorm with gamma and beta, with beta alone, RMSNorm - bitwise
+ * the same rows in 64-row calls (in cache: no copies). */
+static void case_from_memory_affine_placed(void)
+{
+    static const size_t shapes[][2] = {{1024, 1024}, {768, 768}, {1000, 1024}};
+    for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++) {
+        const size_t cols = shapes[si][0], ld = shapes[si][1];
+        const size_t rows = ((size_t)13 << 20) / (ld * sizeof(float)) + 1, n = rows * ld;
+        rng_seed(91 + si);
+        float *x = malloc(n * sizeof(float)), *y = aligned_alloc(4096, n * sizeof(float));
+        float *y2 = malloc(n * sizeof(float));
+        char *gb = aligned_alloc(4096, 4 * 4096 + 2 * ld * sizeof(float));
+        float *st = malloc(4 * rows * sizeof(float));
+        float *mean = st, *rstd = st + rows, *mean2 = st + 2 * rows, *rstd2 = st + 3 * rows;
+        fill_normal(x, n, 3.0, 2.0);
+        for (size_t dd = 0; dd < 2; dd++) {
+            const size_t d = dd ? 2048 : 4, span = (ld * sizeof(float) + 4095) & ~(size_t)4095;
+            float *g = (float *)(void *)(gb + ((4096 - d) & 4095));
+            float *b = (float *)(void *)((char *)g + span + 4096);
+            fill_normal(g, cols, 1.0, 0.2);
+            fill_normal(b, cols, 0.5, 0.2);
+            for (int v = 0; v < 3; v++) { /* LayerNorm gamma and beta, beta alone; RMSNorm */
+                const float *gv = v == 1 ? NULL : g;
+                memset(y, 0, n * sizeof(float));
+                memcpy(y2, y, n * sizeof(float));
+                if (v == 2)
+                    simdnorm_rms_norm_f32(rows, cols, x, ld, gv, 1e-5f, y, ld, rstd);
+                else
+                    simdnorm_layer_norm_f32(rows, cols, x, ld, gv, b, 1e-5f, y, ld, mean, rstd);
+                for (size_t r0 = 0; r0 < rows; r0 += 64) {
+                    const size_t m = rows - r0 < 64 ? rows - r0 : 64, o = r0 * ld;
+                    if (v == 2)
+                        simdnorm_rms_norm_f32(m, cols, x + o, ld, gv, 1e-5f, y2 + o, ld,
+                                              rstd2 + r0);
+                    else
+                        simdnorm_layer_norm_f32(m, cols, x + o, ld, gv, b, 1e-5f, y2 + o, ld,
+                                                mean2 + r0, rstd2 + r0);
+                }
+                CHECK(memcmp(y, y2, n * sizeof(float)) == 0 &&
+                          memcmp(rstd, rstd2, rows * sizeof(float)) == 0 &&
+                          (v == 2 || memcmp(mean, mean2, rows * sizeof(float)) == 0),
+                      "%zu x %zu (stride %zu), gamma/beta %zu bytes before y modulo 4 KiB, "
+                      "variant %d: differs from 64-row calls",
+                      rows, cols, ld, d, v);
+            }
+        }
+        free(x);
+        free(y);
+        free(y2);
+        free(gb);
+        free(st);
+    }
+}
+
 /* BatchNorm and GroupNorm (NCHW) from memory: a training call's planes of
  * 3136 floats (f32_moments_seq plane by plane) and of 2^20 floats (in-order
  * block sums), bitwise what train_from_moments gives with the moments of
@@ -890,6 +948,15 @@ int main(void)
         } else if (begin_isa_case("large_from_memory_bitwise", arch_isas[i])) {
             case_large_from_memory();
             case_large_from_memory_channels();
+            h_end();
+        }
+        if (arch_isas[i] == SIMDNORM_ISA_SCALAR || getenv("SIMDNORM_TEST_EMULATED")) {
+            /* the placement is the dispatcher's, the same for every ISA */
+            h_begin("from_memory_gamma_beta_4k_placed[%s]", simdnorm_isa_name(arch_isas[i]));
+            h_skip(arch_isas[i] == SIMDNORM_ISA_SCALAR ? "scalar: no streaming stores"
+                                                       : "emulated");
+        } else if (begin_isa_case("from_memory_gamma_beta_4k_placed", arch_isas[i])) {
+            case_from_memory_affine_placed();
             h_end();
         }
     }
