@@ -730,49 +730,42 @@ static ALWAYS_INLINE void rms_norm_rows(const simdnorm_row_job *j, size_t r0, si
     }
 }
 
-/* Contract: kernels.h, f32_layer_norm_rows. One store fence at the end
- * when y was streamed. */
+/* An entry point's choice among the instantiations of ROWS (layer_norm_rows
+ * or rms_norm_rows): streamed (one store fence at the end; where the ISA
+ * has streaming stores), plain (engine_plain) or not, short rows or not;
+ * the short rows' pipe at run time (one copy less). */
+#if VF_STREAM_ALIGN
+#define ENGINE_STREAMED_(ROWS, j, r0, r1)                                                        \
+    if ((j)->stream) {                                                                           \
+        ROWS(j, r0, r1, 2, 0, 0, 0);                                                             \
+        vf_stream_fence();                                                                       \
+        break;                                                                                   \
+    }
+#else
+#define ENGINE_STREAMED_(ROWS, j, r0, r1)
+#endif
+#define ENGINE_ENTRY_(ROWS, j, r0, r1)                                                           \
+    do {                                                                                         \
+        ENGINE_STREAMED_(ROWS, j, r0, r1)                                                        \
+        const int shortr_ = short_rows_ok((j)->cols), plain_ = engine_plain(j, (r1) - (r0));    \
+        if (shortr_ && plain_)                                                                   \
+            ROWS(j, r0, r1, 0, 1, short_rows_pipe(j), 1);                                        \
+        else if (plain_)                                                                         \
+            ROWS(j, r0, r1, 0, 0, 0, 1);                                                         \
+        else if (shortr_)                                                                        \
+            ROWS(j, r0, r1, 0, 1, short_rows_pipe(j), 0);                                        \
+        else                                                                                     \
+            ROWS(j, r0, r1, 0, 0, 0, 0);                                                         \
+    } while (0)
+
+/* Contract: kernels.h, f32_layer_norm_rows. */
 void SIMDNORM_SKERNEL(layer_norm_rows)(const simdnorm_row_job *j, size_t r0, size_t r1)
 {
-#if VF_STREAM_ALIGN
-    if (j->stream) {
-        layer_norm_rows(j, r0, r1, 2, 0, 0, 0);
-        vf_stream_fence();
-        return;
-    }
-#endif
-    const int shortr = short_rows_ok(j->cols);
-    if (engine_plain(j, r1 - r0)) {
-        if (shortr)
-            layer_norm_rows(j, r0, r1, 0, 1, short_rows_pipe(j), 1);
-        else
-            layer_norm_rows(j, r0, r1, 0, 0, 0, 1);
-    } else if (shortr) {
-        layer_norm_rows(j, r0, r1, 0, 1, short_rows_pipe(j), 0); /* pipe at run time: one copy less */
-    } else {
-        layer_norm_rows(j, r0, r1, 0, 0, 0, 0);
-    }
+    ENGINE_ENTRY_(layer_norm_rows, j, r0, r1);
 }
 
 /* Contract: kernels.h, f32_rms_norm_rows. */
 void SIMDNORM_SKERNEL(rms_norm_rows)(const simdnorm_row_job *j, size_t r0, size_t r1)
 {
-#if VF_STREAM_ALIGN
-    if (j->stream) {
-        rms_norm_rows(j, r0, r1, 2, 0, 0, 0);
-        vf_stream_fence();
-        return;
-    }
-#endif
-    const int shortr = short_rows_ok(j->cols);
-    if (engine_plain(j, r1 - r0)) {
-        if (shortr)
-            rms_norm_rows(j, r0, r1, 0, 1, short_rows_pipe(j), 1);
-        else
-            rms_norm_rows(j, r0, r1, 0, 0, 0, 1);
-    } else if (shortr) {
-        rms_norm_rows(j, r0, r1, 0, 1, short_rows_pipe(j), 0); /* pipe at run time: one copy less */
-    } else {
-        rms_norm_rows(j, r0, r1, 0, 0, 0, 0);
-    }
+    ENGINE_ENTRY_(rms_norm_rows, j, r0, r1);
 }
