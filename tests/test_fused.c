@@ -619,14 +619,18 @@ static void case_from_memory_affine_placed(void)
         const size_t cols = shapes[si][0], ld = shapes[si][1];
         const size_t rows = ((size_t)13 << 20) / (ld * sizeof(float)) + 1, n = rows * ld;
         rng_seed(91 + si);
-        float *x = malloc(n * sizeof(float)), *y = aligned_alloc(4096, n * sizeof(float));
+        /* aligned_alloc: sizes a multiple of the alignment (C11) */
+        const size_t yb = (n * sizeof(float) + 4095) & ~(size_t)4095;
+        float *x = malloc(n * sizeof(float)), *y = aligned_alloc(4096, yb);
         float *y2 = malloc(n * sizeof(float));
-        char *gb = aligned_alloc(4096, 4 * 4096 + 2 * ld * sizeof(float));
+        /* gamma up to 4092 bytes in, beta a page past gamma's span */
+        const size_t span = (ld * sizeof(float) + 4095) & ~(size_t)4095;
+        char *gb = aligned_alloc(4096, 2 * 4096 + 2 * span);
         float *st = malloc(4 * rows * sizeof(float));
         float *mean = st, *rstd = st + rows, *mean2 = st + 2 * rows, *rstd2 = st + 3 * rows;
         fill_normal(x, n, 3.0, 2.0);
         for (size_t dd = 0; dd < 2; dd++) {
-            const size_t d = dd ? 2048 : 4, span = (ld * sizeof(float) + 4095) & ~(size_t)4095;
+            const size_t d = dd ? 2048 : 4;
             float *g = (float *)(void *)(gb + ((4096 - d) & 4095));
             float *b = (float *)(void *)((char *)g + span + 4096);
             fill_normal(g, cols, 1.0, 0.2);
