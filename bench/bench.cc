@@ -330,7 +330,7 @@ void register_all(bool full, const std::vector<int> &thread_counts)
             benchmark::RegisterBenchmark(name.c_str(), [s, isa, threads](benchmark::State &st) {
                 simdnorm_set_isa(isa);
                 use_threads(threads);
-                const Buffers buf = pool.buffers();
+                const Buffers buf = op_buffers(s, pool.buffers());
                 if (prepare_simdnorm(s, buf) != SIMDNORM_OK) {
                     st.SkipWithError("simdnorm forward (saved statistics) failed");
                     return;
@@ -355,7 +355,7 @@ void register_all(bool full, const std::vector<int> &thread_counts)
                                              use_threads(threads);
                                              std::function<void()> peer;
                                              try {
-                                                 peer = make_onednn(s, pool.buffers());
+                                                 peer = make_onednn(s, op_buffers(s, pool.buffers()));
                                              } catch (const std::exception &e) {
                                                  // oneDNN 2.6 runs bf16 only on AVX-512
                                                  // CPUs (avx512_core and up): elsewhere it

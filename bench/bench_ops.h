@@ -27,6 +27,12 @@ namespace simdnorm_bench {
 // saved mean/rstd; BatchNorm with batch statistics (training = 1). They move
 // three tensors: x and dy read, dx written.
 //
+// layer_norm_gb_alias and rms_norm_gb_alias: the plain LayerNorm/RMSNorm
+// (oneDNN: its LayerNorm) with gamma and beta placed 4 bytes before y
+// modulo 4 KiB (gb_alias_buffers), at DRAM sizes: where loads of them can
+// 4K-alias the streaming stores of y (dispatch/rows.c place_affine). The
+// other ops' buffers all start on a page, as y does.
+//
 // GroupNorm (gn_*): simdnorm_group_norm_f32 with gamma, beta and the saved
 // mean/rstd (forward), and simdnorm_group_norm_bwd_f32 with dx, dgamma, dbeta
 // (backward, from the forward's statistics), NCHW and NHWC, on the shapes of
@@ -40,7 +46,7 @@ enum class Op {
     GnNchw, GnNhwc, GnBwdNchw, GnBwdNhwc,
     LayerNormGeluTanh, LayerNormSilu,
     LayerNormBf16, RmsNormBf16, LayerNormF16, RmsNormF16, BnTrainNchwBf16, BnInferNchwBf16,
-    BnTrainNhwcBf16, BnInferNhwcBf16
+    BnTrainNhwcBf16, BnInferNhwcBf16, LayerNormGbAlias, RmsNormGbAlias
 };
 
 inline const char *op_name(Op op)
@@ -78,6 +84,8 @@ inline const char *op_name(Op op)
     case Op::BnInferNchwBf16: return "bn_infer_nchw_bf16";
     case Op::BnTrainNhwcBf16: return "bn_train_nhwc_bf16";
     case Op::BnInferNhwcBf16: return "bn_infer_nhwc_bf16";
+    case Op::LayerNormGbAlias: return "layer_norm_gb_alias";
+    case Op::RmsNormGbAlias: return "rms_norm_gb_alias";
     }
     return "?";
 }
@@ -125,6 +133,7 @@ inline bool is_half(Op op)
            op == Op::BnTrainNhwcBf16 || op == Op::BnInferNhwcBf16;
 }
 inline size_t elem_size(Op op) { return is_half(op) ? 2 : sizeof(float); }
+inline bool is_gb_alias(Op op) { return op == Op::LayerNormGbAlias || op == Op::RmsNormGbAlias; }
 
 // Row norms: rows x cols. BatchNorm: n x c x spatial (spatial 1 is 2-D).
 // GroupNorm: n x c x spatial and groups.
@@ -143,7 +152,9 @@ struct Shape {
     }
     size_t vector_len() const
     {
-        const size_t v = is_nc_shape(op) ? (n * groups > c ? n * groups : c) : cols;
+        const size_t v = is_nc_shape(op) ? (n * groups > c ? n * groups : c)
+                         : is_gb_alias(op) ? cols + 1024 /* gb_alias_buffers */
+                                           : cols;
         return v > rows ? v : rows;
     }
     std::string label() const
@@ -227,6 +238,11 @@ inline std::vector<Shape> shapes(bool full)
     // The fused epilogues and their unfused baselines: Transformer rows (and
     // a 2-D BatchNorm of as many channels) in L2, L3 and DRAM; the other
     // two smooth activations fused (layer_norm_gelu_tanh, layer_norm_silu).
+    // gamma and beta 4 bytes before y modulo 4 KiB, from memory: rows at
+    // one offset modulo 4 KiB (1024, 4096) and at four (768)
+    for (Op op : {Op::LayerNormGbAlias, Op::RmsNormGbAlias})
+        for (size_t c : {768u, 1024u, 4096u})
+            out.push_back({op, (64u << 20) / (sizeof(float) * c), c, 0, 0, 0, 0});
     std::vector<size_t> fused_cols = {768, 4096};
     if (full)
         fused_cols = {64, 768, 1024, 4096, 8192};
@@ -251,6 +267,18 @@ struct Buffers {
     float *mean, *rstd, *var, *dgamma, *dbeta;
     uint16_t *xbf16, *xf16, *yh; // the 16-bit ops' x (bf16, f16: x narrowed) and y
 };
+
+// The buffers of an op: the pool's, except that the gb_alias ops take gamma
+// and beta 1023 floats into their page-aligned buffers (4 bytes before the
+// next page, so 4 bytes before y modulo 4 KiB).
+inline Buffers op_buffers(const Shape &s, Buffers b)
+{
+    if (is_gb_alias(s.op)) {
+        b.gamma += 1023;
+        b.beta += 1023;
+    }
+    return b;
+}
 
 // The unfused residual add: y = (x + r) + bias, row by row.
 inline void add_residual(size_t rows, size_t cols, const float *x, const float *r,
@@ -282,9 +310,11 @@ inline simdnorm_status run_simdnorm(const Shape &s, const Buffers &b)
         return simdnorm_batch_norm_infer_bf16(lay, s.n, s.c, s.spatial, b.xbf16, b.gamma,
                                               b.beta, b.s1, b.s2, 1e-5f, b.yh);
     case Op::LayerNorm:
+    case Op::LayerNormGbAlias:
         return simdnorm_layer_norm_f32(s.rows, s.cols, b.x, s.cols, b.gamma, b.beta, 1e-5f, b.y,
                                        s.cols, nullptr, nullptr);
     case Op::RmsNorm:
+    case Op::RmsNormGbAlias:
         return simdnorm_rms_norm_f32(s.rows, s.cols, b.x, s.cols, b.gamma, 1e-5f, b.y, s.cols,
                                      nullptr);
     case Op::LayerNormGelu: {
@@ -400,7 +430,8 @@ inline simdnorm_status prepare_simdnorm(const Shape &s, const Buffers &b)
 // Whether oneDNN has the op (2.6 has no RMSNorm).
 inline bool has_onednn(const Shape &s)
 {
-    return s.op == Op::LayerNorm || s.op == Op::LayerNormBf16 || s.op == Op::BnTrainNchw || s.op == Op::BnTrainNhwc ||
+    return s.op == Op::LayerNorm || s.op == Op::LayerNormGbAlias || s.op == Op::LayerNormBf16 ||
+           s.op == Op::BnTrainNchw || s.op == Op::BnTrainNhwc ||
            s.op == Op::BnInferNchw || s.op == Op::BnInferNhwc || s.op == Op::LayerNormBwd ||
            s.op == Op::BnBwdNchw || s.op == Op::BnBwdNhwc || s.op == Op::BnTrainNchwBf16 ||
            s.op == Op::BnInferNchwBf16 || s.op == Op::BnTrainNhwcBf16 ||
