@@ -15,6 +15,18 @@ typedef struct problem {
     size_t misalign;           /* x and y start this many floats past a 64-byte line (0..15) */
 } problem;
 
+/* A LayerNorm of rows x cols, dense (strides cols), with the statistics
+ * saved and no gamma/beta flags set: the cases' usual start. */
+static problem dense_problem(size_t rows, size_t cols, float eps)
+{
+    problem p = {0};
+    p.rows = rows;
+    p.cols = p.xs = p.ys = cols;
+    p.stats = 1;
+    p.eps = eps;
+    return p;
+}
+
 typedef struct run {
     guarded_buf xb, yb, gb, bb, mb, rb;
     float *x, *y, *g, *b, *mean, *rstd;
@@ -228,11 +240,7 @@ static void case_lengths_1_to_300(void)
         rng_seed(n);
         static const double offsets[] = {0.0, 3.0, -1000.0, 0.25};
         inputs in = make_inputs(3, n, n, offsets[n % 4], 1.0 + (double)(n % 7));
-        problem p = {0};
-        p.rows = 3;
-        p.cols = p.xs = p.ys = n;
-        p.stats = 1;
-        p.eps = 1e-5f;
+        problem p = dense_problem(3, n, 1e-5f);
         p.y_tail = n % 2 ? 16 : 0; /* odd n: sentinels after y; even: y at the guard */
         check_all_variants(p, &in);
         free_inputs(in);
@@ -245,11 +253,7 @@ static void case_large_odd_lengths(void)
     for (size_t i = 0; i < sizeof lens / sizeof *lens; i++) {
         rng_seed(lens[i]);
         inputs in = make_inputs(2, lens[i], lens[i], 5.0, 2.0);
-        problem p = {0};
-        p.rows = 2;
-        p.cols = p.xs = p.ys = lens[i];
-        p.stats = 1;
-        p.eps = 1e-6f;
+        problem p = dense_problem(2, lens[i], 1e-6f);
         p.y_tail = 3;
         check_all_variants(p, &in);
         free_inputs(in);
@@ -347,11 +351,7 @@ static void case_offset_1e6(void)
     for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
         rng_seed(100 + i);
         inputs in = make_inputs(1, rows[i].n, rows[i].n, rows[i].mean, rows[i].std);
-        problem p = {0};
-        p.rows = 1;
-        p.cols = p.xs = p.ys = rows[i].n;
-        p.stats = 1;
-        p.eps = 0.0f;
+        problem p = dense_problem(1, rows[i].n, 0.0f);
         if (rows[i].n > 100000) { /* the 16 MiB row: plain LayerNorm and RMSNorm */
             check_problem(&p, in.x, in.gamma, in.beta);
             p.rms = 1;
@@ -377,11 +377,7 @@ static void case_near_flt_max(void)
     }
     x[2 * n] = -FLT_MAX; /* x - mean overflows float here */
     inputs in = make_inputs(1, n, n, 0, 1);
-    problem p = {0};
-    p.rows = 4;
-    p.cols = p.xs = p.ys = n;
-    p.stats = 1;
-    p.eps = 0.0f;
+    problem p = dense_problem(4, n, 0.0f);
     check_all_variants(p, &(inputs){x, in.gamma, in.beta});
     free_inputs(in);
     free(x);
@@ -408,11 +404,7 @@ static void case_fallback_paths(void)
         x[3 * n + j] = -5e4f;                /* ... and one starts with outliers */
     rng_seed(6);
     inputs in = make_inputs(1, n, n, 0, 1);
-    problem p = {0};
-    p.rows = 4;
-    p.cols = p.xs = p.ys = n;
-    p.stats = 1;
-    p.eps = 0.0f;
+    problem p = dense_problem(4, n, 0.0f);
     check_all_variants(p, &(inputs){x, in.gamma, in.beta});
     free_inputs(in);
     free(x);
@@ -430,11 +422,7 @@ static void case_constant_rows(void)
     rng_seed(3);
     inputs in = make_inputs(1, n, n, 0, 1);
     for (int e = 0; e < 2; e++) {
-        problem p = {0};
-        p.rows = nv;
-        p.cols = p.xs = p.ys = n;
-        p.stats = 1;
-        p.eps = e ? 1e-5f : 0.0f;
+        problem p = dense_problem(nv, n, e ? 1e-5f : 0.0f);
         check_all_variants(p, &(inputs){x, in.gamma, in.beta});
     }
     free_inputs(in);
@@ -453,11 +441,7 @@ static void case_nan_inf_rows(void)
     in.x[4 * n + 0] = -INFINITY;
     in.x[4 * n + 9] = INFINITY;
     in.x[5 * n + 0] = -INFINITY;
-    problem p = {0};
-    p.rows = rows;
-    p.cols = p.xs = p.ys = n;
-    p.stats = 1;
-    p.eps = 1e-5f;
+    problem p = dense_problem(rows, n, 1e-5f);
     check_all_variants(p, &in);
     p.in_place = 1; /* the saved mean of an Inf row is read from x, not from y */
     check_all_variants(p, &in);
@@ -506,11 +490,7 @@ static void case_canonical_nan(void)
         in.beta[30] = -INFINITY;
         in.gamma[30] = INFINITY;
         in.beta[49] = from_bits(0x7f812345u); /* signalling NaN */
-        problem p = {0};
-        p.rows = rows;
-        p.cols = p.xs = p.ys = n;
-        p.stats = 1;
-        p.eps = 1e-5f;
+        problem p = dense_problem(rows, n, 1e-5f);
         check_all_variants(p, &in);
         free_inputs(in);
     }
