@@ -56,8 +56,10 @@ TEST_ARGS="--suite threads" run_suite build-test-tsan -Doptimization=g -Db_sanit
 # so they take their smaller shape sets (SIMDNORM_TEST_EMULATED, as under
 # qemu). -O0 is also the build that evaluates everything in source order:
 # it found GroupNorm dividing before entering the FP environment (4e4be31).
+# And the build whose frames are largest (every forced-inline copy keeps its
+# own stack slots): -fstack-usage, and the test stack-frames checks them.
 SIMDNORM_TEST_EMULATED=1 TEST_ARGS="--no-suite sweep" CC=clang run_suite build-test-fuzz -Doptimization=0 -Db_sanitize=address,undefined -Db_lundef=false \
-  "-Dc_args=-fsanitize=fuzzer-no-link -fno-sanitize-recover=all" -Dfuzz=enabled \
+  "-Dc_args=-fsanitize=fuzzer-no-link -fno-sanitize-recover=all -fstack-usage" -Dfuzz=enabled \
   -Dtest_emulated=false -Dbench=disabled "${san_isas[@]}"
 # The Python package (README "Python"): pip builds it through meson-python
 # into build-python/site with Debian's python3 (its NumPy and torch; the

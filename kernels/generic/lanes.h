@@ -22,6 +22,20 @@
 #define ROUND_ELEMS ((size_t)SIMDNORM_LANES * SIMDNORM_ROUND)
 
 #define ALWAYS_INLINE inline __attribute__((always_inline))
+/* Forced inline where the build optimizes (the hot loops), an ordinary
+ * function at -O0: there every forced copy keeps stack slots of its own,
+ * which the sanitizers pad. For the large bodies instantiated several times
+ * in one kernel: the pairs' copies took the clang -O0 ASan+UBSan build's
+ * simdnorm_bf16_layer_norm_rows_avx2 frame from 2.4 to 9.4 MB, past the
+ * 8 MB main stack (2.8 MB as a function; -fstack-usage), and the row
+ * engine's five instantiations simdnorm_f32_layer_norm_rows_avx512's to
+ * 8.6 MB (a stack overflow in every AVX-512 LayerNorm there). Left to the
+ * compiler, GCC -O3 kept some calls out of line. */
+#if defined(__OPTIMIZE__)
+#define OPT_INLINE ALWAYS_INLINE
+#else
+#define OPT_INLINE inline
+#endif
 
 /* The canonical halvings that go across registers (l += l+16, ... while
  * the distance is at least a register): a[0] holds lanes 0 .. VD_N-1 of

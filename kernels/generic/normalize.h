@@ -72,22 +72,10 @@ static ALWAYS_INLINE vf normalize_full(size_t i, const sx *x, vf shift, vf scale
 }
 
 #if VX_HAS_PAIR
-/* Forced inline where the build optimizes (the hot loops), an ordinary
- * function at -O0: there every forced copy keeps stack slots of its own,
- * which the sanitizers pad, and the pairs' copies took the clang -O0
- * ASan+UBSan build's simdnorm_bf16_layer_norm_rows_avx2 frame from 2.4 to
- * 9.4 MB, past the 8 MB main stack (2.8 MB as a function; -fstack-usage).
- * Left to the compiler, GCC -O3 kept some calls out of line. */
-#if defined(__OPTIMIZE__)
-#define PAIR_INLINE ALWAYS_INLINE
-#else
-#define PAIR_INLINE inline
-#endif
-
 /* Elements [i, i + 2 VF_N) as a pair in the header's pair order (x, gamma
  * and beta loaded in it; storage.h, VX_HAS_PAIR): the same operations as
  * normalize_full on every element. */
-static PAIR_INLINE void normalize_pair(size_t i, const sx *x, vf shift, vf scale, vf offset,
+static OPT_INLINE void normalize_pair(size_t i, const sx *x, vf shift, vf scale, vf offset,
                                          const float *gamma, const float *beta, int has_gamma,
                                          int has_beta, int act, const sx *pf, vf *r0, vf *r1)
 {
