@@ -38,15 +38,30 @@ static ALWAYS_INLINE vf normalize_vf(vf v, vf shift, vf scale, vf offset, vf g, 
  * batch's row; the f32_normalize kernels: their pf argument, the next long
  * row or GroupNorm pair), so that the caller's next statistics pass reads
  * the caches: pf[i] for the full vector at i (NULL: none). Not on scalar
- * (one element per vector). */
+ * (one element per vector). With beta (far, a compile-time constant of the
+ * loop) the hint is "low locality" (x86 prefetcht2, aarch64 PLDL3KEEP;
+ * where the line lands is the CPU's choice, and the gain below is what a
+ * fill of the L2 without the L1 would give): the loop then reads x, gamma
+ * and beta, and with the next row fetched into the L1 (32 KiB on Zen 3/4)
+ * as well, rows of thousands of floats overflowed it (4096 floats: 16 KiB
+ * each). LayerNorm from memory (64 MiB, one thread,
+ * AVX-512, Zen 4; /tmp throwaway `ab`, the two libraries alternated in one
+ * process, best of 12-15, two or three times): new/base 768 floats
+ * 0.94-0.98, 1024 0.83-0.91, 2048 0.83-0.90, 4096 0.88-0.91; AVX2 4096 0.73;
+ * `bench/ab.py` (3 alternations): f16 / bf16 LayerNorm 4096 columns at 64
+ * MiB 0.72-0.74 / 0.92-0.95, LayerNorm + GELU at 64 MiB 0.81-0.96, in cache
+ * 0.94-1.06 (noise). Without beta (RMSNorm) the low hint was slower at 3072
+ * and 4096 floats (1.04-1.10): it keeps prefetcht0. Zen 3 not measured. */
 #if VF_N >= 4
-#define NORMALIZE_PREFETCH(pf, i)                                              \
+#define NORMALIZE_PREFETCH(pf, i, far)                                         \
     do {                                                                       \
-        if (pf)                                                                \
+        if ((pf) && (far))                                                     \
+            __builtin_prefetch((pf) + (i), 0, 1);                              \
+        else if (pf)                                                           \
             __builtin_prefetch((pf) + (i));                                    \
     } while (0)
 #else
-#define NORMALIZE_PREFETCH(pf, i) ((void)(pf))
+#define NORMALIZE_PREFETCH(pf, i, far) ((void)(pf))
 #endif
 
 /* The activations whose arithmetic bounds the loop (GELU, SiLU: tens of
@@ -65,7 +80,7 @@ static ALWAYS_INLINE vf normalize_full(size_t i, const sx *x, vf shift, vf scale
                                       const float *gamma, const float *beta, int has_gamma,
                                       int has_beta, int act, const sx *pf)
 {
-    NORMALIZE_PREFETCH(pf, i);
+    NORMALIZE_PREFETCH(pf, i, has_beta);
     const vf g = has_gamma ? vf_loadu(gamma + i) : vf_zero();
     const vf b = has_beta ? vf_loadu(beta + i) : vf_zero();
     return normalize_vf(vx_loadu(x + i), shift, scale, offset, g, b, has_gamma, has_beta, act);
@@ -79,7 +94,7 @@ static OPT_INLINE void normalize_pair(size_t i, const sx *x, vf shift, vf scale,
                                          const float *gamma, const float *beta, int has_gamma,
                                          int has_beta, int act, const sx *pf, vf *r0, vf *r1)
 {
-    NORMALIZE_PREFETCH(pf, i);
+    NORMALIZE_PREFETCH(pf, i, has_beta);
     vf v0, v1, g0 = vf_zero(), g1 = vf_zero(), b0 = vf_zero(), b1 = vf_zero();
     vx_load_pair(x + i, &v0, &v1);
     if (has_gamma)
