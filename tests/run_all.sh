@@ -10,6 +10,7 @@
 set -u
 cd "$(dirname "$0")/.."
 bash tools/install-deps.sh test || exit 1
+echo "stage install: $SECONDS s"
 
 logs=()
 # The sanitizer builds compile the kernels of the ISAs this CPU runs: on a
@@ -22,14 +23,17 @@ for f in avx512f avx512bw avx512dq avx512vl; do
   grep -qw "$f" /proc/cpuinfo 2>/dev/null || { san_isas=(-Davx512=disabled); break; }
 done
 run_suite() { # <build dir> <meson setup args...>; $TEST_ARGS: meson test args
-  local dir=$1; shift
+  local dir=$1 t0=$SECONDS t1; shift
   if [ ! -f "$dir/build.ninja" ]; then
     meson setup "$dir" --buildtype=release "$@" >"$dir.setup.log" 2>&1 ||
       { cat "$dir.setup.log"; echo "0 passed, 1 failed"; exit 1; }
   fi
   ninja -C "$dir" >/dev/null || { ninja -C "$dir"; echo "0 passed, 1 failed"; exit 1; }
+  t1=$SECONDS
   meson test -C "$dir" --num-processes 2 --print-errorlogs ${TEST_ARGS:-} >/dev/null 2>&1
   logs+=("$dir/meson-logs/testlog.json")
+  # the stage's wall time, for docs/SHIPPING.md's CI budget
+  echo "stage $dir: $((SECONDS - t0)) s (setup and build $((t1 - t0)) s, tests $((SECONDS - t1)) s)"
 }
 
 run_suite build-test
@@ -81,6 +85,7 @@ SIMDNORM_TEST_EMULATED=1 TEST_ARGS="--no-suite sweep" CC=clang run_suite build-t
 # build-python/build (-O1: its tests check the binding; the bits do not
 # depend on the level).
 PY=/usr/bin/python3
+py_t0=$SECONDS
 mkdir -p build-python
 rm -f build-python/pytest.xml
 # bfloat16 arrays are ml_dtypes' type, which Debian 12 does not package: pip
@@ -113,4 +118,5 @@ else
   tail -n 40 build-python/pip.log
 fi
 logs+=("build-python/pytest.xml")
+echo "stage build-python: $((SECONDS - py_t0)) s; $SECONDS s since the start"
 python3 tests/summarize.py "${logs[@]}"
