@@ -19,7 +19,7 @@
  *   VX_STREAM_ALIGN      the alignment (bytes) vx_stream needs
  *   VX_HAS_PAIR, vx_load_pair, vx_store_pair_c, vx_stream_pair_c   the
  *                        header's optional pairs of this storage (bf16 on
- *                        AVX2; vec_scalar.h, VBF16_HAS_PAIR), 0 / absent
+ *                        AVX2 and AVX-512; vec_scalar.h, VBF16_HAS_PAIR), 0 / absent
  *   JX, JY (row job), BDY, BX, BDX (backward job)   the job's pointers of
  *                        this storage */
 #ifndef SIMDNORM_GENERIC_STORAGE_H

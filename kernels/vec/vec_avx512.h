@@ -250,6 +250,47 @@ VEC_HALF_IO_(vfp16)
 VEC_HALF_STORE_C_(vbf16)
 VEC_HALF_STORE_C_(vfp16)
 
+/* bf16 pairs (contract: vec_scalar.h, VBF16_HAS_PAIR), as AVX2's: 32
+ * elements are widened by one load and two in-lane unpacks with zero into
+ * a = elements 0-3, 8-11, 16-19, 24-27 and b = 4-7, 12-15, 20-23, 28-31,
+ * and narrowed back by one vpackusdw, which interleaves them into element
+ * order - where one vector at a time needs a cross-lane vpmovzxwd and a
+ * shift to widen, vpermw to narrow. gamma and beta take the pair order by
+ * two vshuff32x4 each; a reduction's lane sums go back to element order by
+ * two vpermt2ps, once a round. The rounding's low bit by a test into a mask
+ * and a masked add. */
+#define VBF16_HAS_PAIR 1
+static inline __m512i vbf16_round_pair_(vf v)
+{   /* the rounded word >> 16, the bf16 in its low half (NaN: canonical only) */
+    const __m512i b = _mm512_castps_si512(v);
+    const __m512i r = _mm512_add_epi32(b, _mm512_set1_epi32(0x7fff));
+    const __mmask16 odd = _mm512_test_epi32_mask(b, _mm512_set1_epi32(0x10000));
+    return _mm512_srli_epi32(_mm512_mask_add_epi32(r, odd, r, _mm512_set1_epi32(1)), 16);
+}
+static inline void vbf16_load_pair(const uint16_t *p, vf *a, vf *b)
+{
+    const __m512i w = _mm512_loadu_si512((const void *)p), z = _mm512_setzero_si512();
+    *a = _mm512_castsi512_ps(_mm512_unpacklo_epi16(z, w));
+    *b = _mm512_castsi512_ps(_mm512_unpackhi_epi16(z, w));
+}
+static inline void vf_load_pair(const float *p, vf *a, vf *b)
+{   /* 128-bit lanes 0, 2 of each half into a, lanes 1, 3 into b */
+    const vf lo = _mm512_loadu_ps(p), hi = _mm512_loadu_ps(p + 16);
+    *a = _mm512_shuffle_f32x4(lo, hi, _MM_SHUFFLE(2, 0, 2, 0));
+    *b = _mm512_shuffle_f32x4(lo, hi, _MM_SHUFFLE(3, 1, 3, 1));
+}
+static inline void vf_pair_to_elements(vf *a, vf *b)
+{   /* elements 0-15 = a0 b0 a1 b1, 16-31 = a2 b2 a3 b3 (4-float lanes) */
+    const __m512i lo = _mm512_set_epi32(23, 22, 21, 20, 7, 6, 5, 4, 19, 18, 17, 16, 3, 2, 1, 0);
+    const __m512i hi = _mm512_set_epi32(31, 30, 29, 28, 15, 14, 13, 12, 27, 26, 25, 24, 11, 10, 9, 8);
+    const vf e0 = _mm512_permutex2var_ps(*a, lo, *b), e1 = _mm512_permutex2var_ps(*a, hi, *b);
+    *a = e0;
+    *b = e1;
+}
+static inline __m512i vbf16_narrow_pair_c_(vf a, vf b) { return _mm512_packus_epi32(vbf16_round_pair_(a), vbf16_round_pair_(b)); }
+static inline void vbf16_store_pair_c(uint16_t *p, vf a, vf b) { _mm512_storeu_si512((void *)p, vbf16_narrow_pair_c_(a, b)); }
+static inline void vbf16_stream_pair_c(uint16_t *p, vf a, vf b) { _mm512_stream_si512((void *)p, vbf16_narrow_pair_c_(a, b)); }
+
 /* VC_N = 8 16-bit elements as doubles (the channel moments); partial ones
  * by a masked load. */
 static inline vc vbf16_vc_(__m128i h) { return _mm512_cvtps_pd(_mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16))); }

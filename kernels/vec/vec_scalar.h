@@ -289,8 +289,8 @@ static inline void vfp16_stream(uint16_t *p, vf v) { *p = vfp16_narrow1_(v); }
 #define vfp16_stream_c vfp16_stream
 
 /* Optional, for an ISA whose elementwise loops run faster on two vectors
- * in a permuted lane order than on one in element order (AVX2 bf16; not
- * here): the header defines VBF16_HAS_PAIR and
+ * in a permuted lane order than on one in element order (AVX2 and AVX-512
+ * bf16; not here): the header defines VBF16_HAS_PAIR and
  *   vbf16_load_pair(p, &a, &b)   2 VF_N 16-bit elements at p (any
  *                    alignment) widened into two vf in the header's pair
  *                    order (a lane permutation of elements 0 .. 2 VF_N - 1)
