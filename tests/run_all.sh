@@ -42,6 +42,8 @@ run_suite build-test-aarch64 --cross-file cross/aarch64-linux-gnu.ini
 # test), without the qemu runs (sanitizers and qemu-user do not mix). -Og:
 # gcc's ASan at -O3 spends 430 s of the 2-core VM compiling the unrolled
 # kernels (one file 47 s), at -Og 150 s; the tests run as fast (115 s).
+# Under ASan the engine's instantiations are out of line (lanes.h,
+# OPT_INLINE): generic/rows.c compiled in half the time.
 run_suite build-test-asan -Doptimization=g -Db_sanitize=address,undefined -Db_lundef=false \
   -Dc_args=-fno-sanitize-recover=all -Dtest_emulated=false -Dbench=disabled "${san_isas[@]}"
 # The thread test (racing first calls, ISA switches during calls) under
