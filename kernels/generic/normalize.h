@@ -91,8 +91,8 @@ static ALWAYS_INLINE vf normalize_full(size_t i, const sx *x, vf shift, vf scale
  * and beta loaded in it; storage.h, VX_HAS_PAIR): the same operations as
  * normalize_full on every element. */
 static OPT_INLINE void normalize_pair(size_t i, const sx *x, vf shift, vf scale, vf offset,
-                                         const float *gamma, const float *beta, int has_gamma,
-                                         int has_beta, int act, const sx *pf, vf *r0, vf *r1)
+                                      const float *gamma, const float *beta, int has_gamma,
+                                      int has_beta, int act, const sx *pf, vf *r0, vf *r1)
 {
     NORMALIZE_PREFETCH(pf, i, has_beta);
     vf v0, v1, g0 = vf_zero(), g1 = vf_zero(), b0 = vf_zero(), b1 = vf_zero();

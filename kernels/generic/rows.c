@@ -621,7 +621,7 @@ static ALWAYS_INLINE void ln_batch_normalize(const simdnorm_row_job *j, size_t r
  * next batch is only read, never written, before its own normalize, so in
  * place is safe. Same bits: every row's operations are unchanged. */
 static OPT_INLINE void layer_norm_rows(const simdnorm_row_job *j, size_t r0, size_t r1,
-                                          int stream, int shortr, int pipe, int plain)
+                                       int stream, int shortr, int pipe, int plain)
 {
     const size_t bn = batch_rows(j->cols, j->from_memory);
     float sh[2][VD_N];
@@ -701,7 +701,7 @@ static ALWAYS_INLINE unsigned rms_batch_finish(const simdnorm_row_job *j, size_t
 
 /* Rows [r0, r1) of an RMSNorm, in batches of VD_N; pipe as layer_norm_rows. */
 static OPT_INLINE void rms_norm_rows(const simdnorm_row_job *j, size_t r0, size_t r1,
-                                        int stream, int shortr, int pipe, int plain)
+                                     int stream, int shortr, int pipe, int plain)
 {
     const size_t bn = batch_rows(j->cols, j->from_memory);
     double ss[2][VD_N];
