@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu.h"
 #include "fpenv.h"
 #include "internal.h"
 
@@ -404,12 +405,11 @@ static inline __attribute__((always_inline)) void run_row_job(const row_job *j, 
 }
 
 /* The job of a validated call. */
-static inline __attribute__((always_inline)) row_job make_job(int rms, size_t rows, size_t cols, const float *x, size_t x_stride,
-                        const float *gamma, const float *beta, float eps, float *y,
-                        size_t y_stride, float *mean, float *rstd,
-                        const simdnorm_norm_options *o)
+static inline __attribute__((always_inline)) row_job
+make_job(const simdnorm_kernels *k, int rms, size_t rows, size_t cols, const float *x,
+         size_t x_stride, const float *gamma, const float *beta, float eps, float *y,
+         size_t y_stride, float *mean, float *rstd, const simdnorm_norm_options *o)
 {
-    const simdnorm_kernels *k = simdnorm_active_kernels();
     const int act = o ? (int)o->activation : SIMDNORM_ACT_NONE;
     row_job j = {k, pick_normalize(k, rows, cols, act), rms, cols, x, gamma, beta, x_stride,
                  y_stride, eps, 1.0 / (double)cols, y, mean, rstd, act, 0, NULL,
@@ -460,12 +460,12 @@ static void rms_norm_engine_range(void *ctx, size_t r0, size_t r1)
 }
 
 static inline __attribute__((always_inline)) void
-run_plain_engine(int rms, size_t rows, size_t cols, const float *x, size_t x_stride,
-                 const float *gamma, const float *beta, float eps, float *y, size_t y_stride,
-                 float *mean, float *rstd)
+run_plain_engine(const simdnorm_kernels *k, int rms, size_t rows, size_t cols, const float *x,
+                 size_t x_stride, const float *gamma, const float *beta, float eps, float *y,
+                 size_t y_stride, float *mean, float *rstd)
 {
     const size_t bytes = rows * cols * 2 * sizeof(float);
-    const simdnorm_row_job e = {simdnorm_active_kernels(), cols, x, gamma, beta, x_stride,
+    const simdnorm_row_job e = {k, cols, x, gamma, beta, x_stride,
                                 y_stride, y, mean, rstd, eps, 1.0 / (double)cols,
                                 SIMDNORM_ACT_NONE,
                                 engine_streams(rows, cols, y, y_stride) ? 2 : 0, NULL, NULL,
@@ -548,6 +548,33 @@ static void place_affine(size_t rows, size_t cols, const float *y, size_t y_stri
     *mem = m;
 }
 
+/* The kernel table of a float32 LayerNorm call: the active one, except
+ * where AVX-512 is active and AVX2's kernels are measurably faster for the
+ * call - both give the same bits (DESIGN: every ISA the same results;
+ * tests/test_rows.c compares them), so the choice is a speed rule only.
+ * That case: beta given, no residual, bias or activation (plain), x + y
+ * from memory, rows of more than LN_AVX2_MIN_COLS floats. Zen 4, one
+ * thread, AVX-512 / AVX2
+ * time, the two ISAs alternated in one process (best of 4-5, 32 MiB of x,
+ * /tmp throwaway isab): 2048 floats 0.93-1.00, 2304 1.23, 2560 1.25, 2816
+ * 1.26, 3072 1.33-1.39, 3584 1.28, 4096 1.16-1.52, 5120 1.14, 6144 1.14,
+ * 8192 1.07; without beta 1.02, RMSNorm 1.03-1.04, bf16/f16 LayerNorm
+ * 0.86/0.96 (those keep AVX-512); in cache (4 MiB) 0.95-0.96. The cause is
+ * not known (no PMU on that VM): the normalize's three loads a vector from
+ * the L2 on 512-bit vectors. Not measured on Zen 5 or Intel. */
+#define LN_AVX2_MIN_COLS 2048
+static inline const simdnorm_kernels *layer_norm_kernels(size_t rows, size_t cols,
+                                                         const float *beta, int plain)
+{
+    const simdnorm_kernels *k = simdnorm_active_kernels();
+    if (k->isa != SIMDNORM_ISA_AVX512 || !beta || !plain || cols <= LN_AVX2_MIN_COLS ||
+        !simdnorm_from_memory(rows * cols, sizeof(float)) ||
+        !simdnorm_isa_runnable(SIMDNORM_ISA_AVX2, simdnorm_cpu_features()))
+        return k;
+    const simdnorm_kernels *avx2 = simdnorm_kernels_for(SIMDNORM_ISA_AVX2);
+    return avx2 ? avx2 : k;
+}
+
 /* The bodies of the public functions, inlined into each: opt is NULL (a
  * constant) in the plain ones, whose validation and job then compile to
  * what they were before options existed (the 1x8 call costs ~40-70 ns). */
@@ -565,11 +592,15 @@ layer_norm(size_t rows, size_t cols, const float *x, size_t x_stride, const floa
         return st;
     void *placed;
     place_affine(rows, cols, y, y_stride, &gamma, &beta, &placed);
+    const simdnorm_kernels *k =
+        layer_norm_kernels(rows, cols, beta, !opt || (!v.residual && !v.bias && !v.h &&
+                                                      v.activation == SIMDNORM_ACT_NONE));
     const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
     if (!opt && cols <= SIMDNORM_BLOCK) {
-        run_plain_engine(0, rows, cols, x, x_stride, gamma, beta, eps, y, y_stride, mean, rstd);
+        run_plain_engine(k, 0, rows, cols, x, x_stride, gamma, beta, eps, y, y_stride, mean,
+                         rstd);
     } else {
-        const row_job j = make_job(0, rows, cols, x, x_stride, gamma, beta, eps, y, y_stride,
+        const row_job j = make_job(k, 0, rows, cols, x, x_stride, gamma, beta, eps, y, y_stride,
                                    mean, rstd, opt);
         run_row_job(&j, rows);
     }
@@ -594,10 +625,11 @@ rms_norm(size_t rows, size_t cols, const float *x, size_t x_stride, const float 
     place_affine(rows, cols, y, y_stride, &gamma, &no_beta, &placed);
     const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
     if (!opt && cols <= SIMDNORM_BLOCK) {
-        run_plain_engine(1, rows, cols, x, x_stride, gamma, NULL, eps, y, y_stride, NULL, rstd);
+        run_plain_engine(simdnorm_active_kernels(), 1, rows, cols, x, x_stride, gamma, NULL, eps,
+                         y, y_stride, NULL, rstd);
     } else {
-        const row_job j = make_job(1, rows, cols, x, x_stride, gamma, NULL, eps, y, y_stride,
-                                   NULL, rstd, opt);
+        const row_job j = make_job(simdnorm_active_kernels(), 1, rows, cols, x, x_stride, gamma,
+                                   NULL, eps, y, y_stride, NULL, rstd, opt);
         run_row_job(&j, rows);
     }
     simdnorm_fpenv_leave(fe);
@@ -832,7 +864,7 @@ static void half_group(const half_call *c, size_t r, size_t m, float *hs, float 
         for (size_t i = 0; i < m; i++)
             narrow(n, hs + i * n, c->h + (r + i) * c->h_stride);
     const simdnorm_norm_options o = {NULL, 0, NULL, (simdnorm_activation)c->act, NULL, 0};
-    const row_job j = make_job(c->rms, m, n, hs, n, c->gamma, c->beta, c->eps, ys, n,
+    const row_job j = make_job(c->k, c->rms, m, n, hs, n, c->gamma, c->beta, c->eps, ys, n,
                                c->mean ? c->mean + r : NULL, c->rstd ? c->rstd + r : NULL, &o);
     run_rows(&j, 0, m);
     for (size_t i = 0; i < m; i++)

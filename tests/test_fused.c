@@ -535,14 +535,16 @@ static void case_large_streaming(void)
  * floats with the next batch's statistics taken ahead, 64 without), its
  * in-order sums, batches that prefetch the next batch's rows (200 floats),
  * rows of >= 512 floats one at a time and streaming stores
- * of rows off the cache lines (1000 floats), and the per-row path's
+ * of rows off the cache lines (1000 floats), rows whose LayerNorm an
+ * AVX-512 call hands to AVX2's kernels (3072 floats; 4097 too: dispatch/
+ * rows.c, layer_norm_kernels), and the per-row path's
  * in-order block sums (4097 floats: two blocks) - bitwise the rows that
  * small calls, which run in cache, give. A NaN row and a row 1e6 off zero (the slow paths) included.
  * Vector ISAs only (scalar has neither interleaved sums nor streaming
  * stores; these sizes are slow under valgrind). */
 static void case_large_from_memory(void)
 {
-    static const size_t widths[] = {33, 64, 200, 1000, 4097};
+    static const size_t widths[] = {33, 64, 200, 1000, 3072, 4097};
     for (size_t wi = 0; wi < sizeof widths / sizeof *widths; wi++) {
         const size_t cols = widths[wi], rows = ((size_t)13 << 20) / (cols * sizeof(float)) + 3;
         const size_t n = rows * cols;
