@@ -551,12 +551,12 @@ static void place_affine(size_t rows, size_t cols, const float *y, size_t y_stri
 /* The kernel table of a float32 LayerNorm call: the active one, except
  * where AVX-512 is active and AVX2's kernels are measurably faster for the
  * call - both give the same bits (DESIGN: every ISA the same results;
- * tests/test_rows.c compares them), so the choice is a speed rule only.
- * That case: beta given, no residual, bias or activation (plain), x + y
- * from memory, rows of more than LN_AVX2_MIN_COLS floats. Zen 4, one
- * thread, AVX-512 / AVX2
- * time, the two ISAs alternated in one process (best of 4-5, 32 MiB of x,
- * /tmp throwaway isab): 2048 floats 0.93-1.00, 2304 1.23, 2560 1.25, 2816
+ * tests/test_fused.c case_large_from_memory checks such calls against
+ * in-cache AVX-512 ones), so the choice is a speed rule only. That case:
+ * beta given, no residual, bias or activation (plain), x + y from memory,
+ * rows of more than LN_AVX2_MIN_COLS floats. Zen 4, one thread, AVX-512 /
+ * AVX2 time, the two ISAs alternated in one process (best of 4-5, 32 MiB
+ * of x, /tmp throwaway isab): 2048 floats 0.93-1.00, 2304 1.23, 2560 1.25, 2816
  * 1.26, 3072 1.33-1.39, 3584 1.28, 4096 1.16-1.52, 5120 1.14, 6144 1.14,
  * 8192 1.07; without beta 1.02, RMSNorm 1.03-1.04, bf16/f16 LayerNorm
  * 0.86/0.96 (those keep AVX-512); in cache (4 MiB) 0.95-0.96. The cause is
