@@ -95,10 +95,18 @@ static int parse_isa(const char *name, simdnorm_isa *out)
     return 0;
 }
 
+#define SET_PARENT_(E, tok, P, level)                                         \
+    tables[SIMDNORM_ISA_##E].parent =                                         \
+        SIMDNORM_ISA_##E != SIMDNORM_ISA_##P &&                               \
+                simdnorm_isa_runnable(SIMDNORM_ISA_##P, cpu_features)         \
+            ? &tables[SIMDNORM_ISA_##P]                                       \
+            : NULL;
+
 static void init(void)
 {
     build_tables();
     cpu_features = simdnorm_cpu_detect_arch();
+    SIMDNORM_ISAS(SET_PARENT_)
     simdnorm_isa isa = best_isa(cpu_features);
     const char *reason = "default";
     const char *env = getenv("SIMDNORM_ISA");

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cpu.h"
 #include "fpenv.h"
 #include "internal.h"
 
@@ -548,31 +547,39 @@ static void place_affine(size_t rows, size_t cols, const float *y, size_t y_stri
     *mem = m;
 }
 
-/* The kernel table of a float32 LayerNorm call: the active one, except
- * where AVX-512 is active and AVX2's kernels are measurably faster for the
- * call - both give the same bits (DESIGN: every ISA the same results;
- * tests/test_fused.c case_large_from_memory checks such calls against
- * in-cache AVX-512 ones), so the choice is a speed rule only. That case:
- * beta given, no residual, bias or activation (plain), x + y from memory,
- * rows of more than LN_AVX2_MIN_COLS floats. Zen 4, one thread, AVX-512 /
- * AVX2 time, the two ISAs alternated in one process (best of 4-5, 32 MiB
- * of x, /tmp throwaway isab): 2048 floats 0.93-1.00, 2304 1.23, 2560 1.25, 2816
- * 1.26, 3072 1.33-1.39, 3584 1.28, 4096 1.16-1.52, 5120 1.14, 6144 1.14,
- * 8192 1.07; without beta 1.02, RMSNorm 1.03-1.04, bf16/f16 LayerNorm
- * 0.86/0.96 (those keep AVX-512); in cache (4 MiB) 0.95-0.96. The cause is
- * not known (no PMU on that VM): the normalize's three loads a vector from
- * the L2 on 512-bit vectors. Not measured on Zen 5 or Intel. */
+/* The kernel table of a LayerNorm / RMSNorm call (storage: 0 float32, 1
+ * bf16, 2 f16; plain: no residual, bias or activation): the active one,
+ * except where AVX-512 is active and AVX2's kernels are measurably faster
+ * for the call. Both give the same bits (DESIGN: every ISA the same
+ * results; tests/test_fused.c case_large_from_memory checks the second
+ * case against in-cache AVX-512 calls, test_rows.c the first against
+ * scalar), so the choice is a speed rule only. Zen 4, one thread, AVX-512
+ * / AVX2 time, the two ISAs alternated in one process (best of 4-6,
+ * /tmp throwaways isab and isab2); not measured on Zen 5 or Intel:
+ * - rows of 8-15 elements, narrower than an AVX-512 vector (its masked
+ *   lone-row path) but as wide as AVX2's (its short-row path): 4096 rows
+ *   of 8 / 12 / 15 floats 1.34 / 1.17 / 1.13 (LayerNorm), 1.45 / 1.21 /
+ *   1.17 (RMSNorm), bf16 and f16 1.11-1.62; one row of 8 1.06-1.18. Rows
+ *   of 4: AVX-512 0.30-0.78, of 16: 0.59-1.00.
+ * - float32 LayerNorm with beta, x + y from memory, rows of more than
+ *   LN_AVX2_MIN_COLS floats: 2048 floats 0.93-1.00, 2304 1.23, 2560 1.25,
+ *   2816 1.26, 3072 1.33-1.39, 3584 1.28, 4096 1.16-1.52, 5120 1.14, 6144
+ *   1.14, 8192 1.07 (32 MiB of x); without beta 1.02, RMSNorm 1.03-1.04,
+ *   bf16/f16 LayerNorm 0.86/0.96 (those keep AVX-512); in cache (4 MiB)
+ *   0.95-0.96. The cause is not known (no PMU on that VM): the
+ *   normalize's three loads a vector from the L2 on 512-bit vectors. */
 #define LN_AVX2_MIN_COLS 2048
-static inline const simdnorm_kernels *layer_norm_kernels(size_t rows, size_t cols,
-                                                         const float *beta, int plain)
+static inline const simdnorm_kernels *row_norm_kernels(int rms, int storage, size_t rows,
+                                                       size_t cols, const float *beta,
+                                                       int plain)
 {
     const simdnorm_kernels *k = simdnorm_active_kernels();
-    if (k->isa != SIMDNORM_ISA_AVX512 || !beta || !plain || cols <= LN_AVX2_MIN_COLS ||
-        !simdnorm_from_memory(rows * cols, sizeof(float)) ||
-        !simdnorm_isa_runnable(SIMDNORM_ISA_AVX2, simdnorm_cpu_features()))
+    if (k->isa != SIMDNORM_ISA_AVX512 || !plain || !k->parent) /* parent: AVX2 */
         return k;
-    const simdnorm_kernels *avx2 = simdnorm_kernels_for(SIMDNORM_ISA_AVX2);
-    return avx2 ? avx2 : k;
+    const int narrow = cols >= 8 && cols < 16;
+    const int wide_ln = !rms && storage == 0 && beta && cols > LN_AVX2_MIN_COLS &&
+                        simdnorm_from_memory(rows * cols, sizeof(float));
+    return narrow || wide_ln ? k->parent : k;
 }
 
 /* The bodies of the public functions, inlined into each: opt is NULL (a
@@ -593,8 +600,8 @@ layer_norm(size_t rows, size_t cols, const float *x, size_t x_stride, const floa
     void *placed;
     place_affine(rows, cols, y, y_stride, &gamma, &beta, &placed);
     const simdnorm_kernels *k =
-        layer_norm_kernels(rows, cols, beta, !opt || (!v.residual && !v.bias && !v.h &&
-                                                      v.activation == SIMDNORM_ACT_NONE));
+        row_norm_kernels(0, 0, rows, cols, beta, !opt || (!v.residual && !v.bias && !v.h &&
+                                                          v.activation == SIMDNORM_ACT_NONE));
     const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
     if (!opt && cols <= SIMDNORM_BLOCK) {
         run_plain_engine(k, 0, rows, cols, x, x_stride, gamma, beta, eps, y, y_stride, mean,
@@ -623,13 +630,16 @@ rms_norm(size_t rows, size_t cols, const float *x, size_t x_stride, const float 
     const float *no_beta = NULL;
     void *placed;
     place_affine(rows, cols, y, y_stride, &gamma, &no_beta, &placed);
+    const simdnorm_kernels *k =
+        row_norm_kernels(1, 0, rows, cols, NULL, !opt || (!v.residual && !v.bias && !v.h &&
+                                                          v.activation == SIMDNORM_ACT_NONE));
     const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
     if (!opt && cols <= SIMDNORM_BLOCK) {
-        run_plain_engine(simdnorm_active_kernels(), 1, rows, cols, x, x_stride, gamma, NULL, eps,
-                         y, y_stride, NULL, rstd);
+        run_plain_engine(k, 1, rows, cols, x, x_stride, gamma, NULL, eps, y, y_stride, NULL,
+                         rstd);
     } else {
-        const row_job j = make_job(simdnorm_active_kernels(), 1, rows, cols, x, x_stride, gamma,
-                                   NULL, eps, y, y_stride, NULL, rstd, opt);
+        const row_job j = make_job(k, 1, rows, cols, x, x_stride, gamma, NULL, eps, y, y_stride,
+                                   NULL, rstd, opt);
         run_row_job(&j, rows);
     }
     simdnorm_fpenv_leave(fe);
@@ -915,9 +925,10 @@ static simdnorm_status half_norm(int rms, int storage, size_t rows, size_t cols,
                                           sizeof(uint16_t), &done);
     if (st != SIMDNORM_OK || done)
         return st;
-    const simdnorm_kernels *k = simdnorm_active_kernels();
     const int add = o && (o->residual || o->bias || o->h);
     const int act = o ? (int)o->activation : SIMDNORM_ACT_NONE;
+    const simdnorm_kernels *k =
+        row_norm_kernels(rms, storage, rows, cols, beta, !add && act == SIMDNORM_ACT_NONE);
     const size_t bytes = rows * cols * 2 * sizeof(uint16_t);
     if (!add && cols <= SIMDNORM_BLOCK) {
         half_engine_call c;

@@ -655,6 +655,12 @@ SIMDNORM_HALF_TYPES_(f16, simdnorm_f16)
 #define SIMDNORM_TABLE_FIELD_(a, f) simdnorm_##f##_fn f;
 typedef struct simdnorm_kernels {
     int isa; /* simdnorm_isa */
+    /* The table of the ISA this one cascades from (isa_list.h), where it
+     * is compiled in and this CPU runs it, else NULL (set at the ISA
+     * choice, dispatch/isa.c): the row norms hand it the calls on which
+     * this ISA's kernels measured slower (dispatch/rows.c,
+     * row_norm_kernels). */
+    const struct simdnorm_kernels *parent;
     SIMDNORM_KERNEL_FAMILIES(SIMDNORM_TABLE_FIELD_, ~)
 } simdnorm_kernels;
 #undef SIMDNORM_TABLE_FIELD_

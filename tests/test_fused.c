@@ -537,7 +537,7 @@ static void case_large_streaming(void)
  * rows of >= 512 floats one at a time and streaming stores
  * of rows off the cache lines (1000 floats), rows whose LayerNorm an
  * AVX-512 call hands to AVX2's kernels (3072 floats; 4097 too: dispatch/
- * rows.c, layer_norm_kernels), and the per-row path's
+ * rows.c, row_norm_kernels), and the per-row path's
  * in-order block sums (4097 floats: two blocks) - bitwise the rows that
  * small calls, which run in cache, give. A NaN row and a row 1e6 off zero (the slow paths) included.
  * Vector ISAs only (scalar has neither interleaved sums nor streaming
