@@ -548,36 +548,39 @@ static void place_affine(size_t rows, size_t cols, const float *y, size_t y_stri
 }
 
 /* The kernel table of a LayerNorm / RMSNorm call (storage: 0 float32, 1
- * bf16, 2 f16; plain: no residual, bias or activation): the active one,
- * except where AVX-512 is active and AVX2's kernels are measurably faster
- * for the call. Both give the same bits (DESIGN: every ISA the same
- * results; tests/test_fused.c case_large_from_memory checks the second
- * case against in-cache AVX-512 calls, test_rows.c the first against
- * scalar), so the choice is a speed rule only. Zen 4, one thread, AVX-512
- * / AVX2 time, the two ISAs alternated in one process (best of 4-6,
- * /tmp throwaways isab and isab2); not measured on Zen 5 or Intel:
- * - rows of 8-15 elements, narrower than an AVX-512 vector (its masked
- *   lone-row path) but as wide as AVX2's (its short-row path): 4096 rows
- *   of 8 / 12 / 15 floats 1.34 / 1.17 / 1.13 (LayerNorm), 1.45 / 1.21 /
- *   1.17 (RMSNorm), bf16 and f16 1.11-1.62; one row of 8 1.06-1.18. Rows
- *   of 4: AVX-512 0.30-0.78, of 16: 0.59-1.00.
- * - float32 LayerNorm with beta, x + y from memory, rows of more than
- *   LN_AVX2_MIN_COLS floats: 2048 floats 0.93-1.00, 2304 1.23, 2560 1.25,
- *   2816 1.26, 3072 1.33-1.39, 3584 1.28, 4096 1.16-1.52, 5120 1.14, 6144
- *   1.14, 8192 1.07 (32 MiB of x); without beta 1.02, RMSNorm 1.03-1.04,
- *   bf16/f16 LayerNorm 0.86/0.96 (those keep AVX-512); in cache (4 MiB)
- *   0.95-0.96. The cause is not known (no PMU on that VM): the
- *   normalize's three loads a vector from the L2 on 512-bit vectors. */
+ * bf16, 2 f16; add: a residual, bias or h; act: the activation): the
+ * active one, except where AVX-512 is active and AVX2's kernels are
+ * measurably faster for the call. Both give the same bits (DESIGN: every
+ * ISA the same results; tests/test_fused.c case_large_from_memory checks
+ * the second case against in-cache AVX-512 calls, test_rows.c the first
+ * against scalar), so the choice is a speed rule only. Zen 4, one thread,
+ * AVX-512 / AVX2 time, the two ISAs alternated in one process (best of
+ * 4-6, /tmp throwaways isab, isab2, isab3); not measured on Zen 5 or Intel:
+ * - rows of 8-15 elements, no add, no activation: narrower than an AVX-512
+ *   vector (its masked lone-row path) but as wide as AVX2's (its short-row
+ *   path): 4096 rows of 8 / 12 / 15 floats 1.34 / 1.17 / 1.13 (LayerNorm),
+ *   1.45 / 1.21 / 1.17 (RMSNorm), bf16 and f16 1.11-1.62; one row of 8
+ *   1.06-1.18. Rows of 4: AVX-512 0.30-0.78, of 16: 0.59-1.00.
+ * - float32 LayerNorm with beta, no add, no activation or ReLU, x + y from
+ *   memory, rows of more than LN_AVX2_MIN_COLS floats: 2048 floats
+ *   0.93-1.00, 2304 1.23, 2560 1.25, 2816 1.26, 3072 1.33-1.39, 3584 1.28,
+ *   4096 1.16-1.52, 5120 1.14, 6144 1.14, 8192 1.07 (32 MiB of x); with
+ *   ReLU 3072-8192 floats 1.14-1.28, 2048 1.03-1.17. Kept on AVX-512: GELU
+ *   (tanh) 0.88, no beta 1.02, RMSNorm 1.03-1.04, bf16/f16 LayerNorm
+ *   0.86/0.96, in cache (4 MiB) 0.95-0.96. The cause is not known (no PMU
+ *   on that VM): the normalize's three loads a vector from the L2 on
+ *   512-bit vectors. */
 #define LN_AVX2_MIN_COLS 2048
 static inline const simdnorm_kernels *row_norm_kernels(int rms, int storage, size_t rows,
-                                                       size_t cols, const float *beta,
-                                                       int plain)
+                                                       size_t cols, const float *beta, int add,
+                                                       int act)
 {
     const simdnorm_kernels *k = simdnorm_active_kernels();
-    if (k->isa != SIMDNORM_ISA_AVX512 || !plain || !k->parent) /* parent: AVX2 */
+    if (k->isa != SIMDNORM_ISA_AVX512 || add || !k->parent) /* parent: AVX2 */
         return k;
-    const int narrow = cols >= 8 && cols < 16;
+    const int narrow = cols >= 8 && cols < 16 && act == SIMDNORM_ACT_NONE;
     const int wide_ln = !rms && storage == 0 && beta && cols > LN_AVX2_MIN_COLS &&
+                        (act == SIMDNORM_ACT_NONE || act == SIMDNORM_ACT_RELU) &&
                         simdnorm_from_memory(rows * cols, sizeof(float));
     return narrow || wide_ln ? k->parent : k;
 }
@@ -599,9 +602,9 @@ layer_norm(size_t rows, size_t cols, const float *x, size_t x_stride, const floa
         return st;
     void *placed;
     place_affine(rows, cols, y, y_stride, &gamma, &beta, &placed);
-    const simdnorm_kernels *k =
-        row_norm_kernels(0, 0, rows, cols, beta, !opt || (!v.residual && !v.bias && !v.h &&
-                                                          v.activation == SIMDNORM_ACT_NONE));
+    const simdnorm_kernels *k = row_norm_kernels(0, 0, rows, cols, beta,
+                                                 opt && (v.residual || v.bias || v.h),
+                                                 opt ? (int)v.activation : SIMDNORM_ACT_NONE);
     const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
     if (!opt && cols <= SIMDNORM_BLOCK) {
         run_plain_engine(k, 0, rows, cols, x, x_stride, gamma, beta, eps, y, y_stride, mean,
@@ -630,9 +633,9 @@ rms_norm(size_t rows, size_t cols, const float *x, size_t x_stride, const float 
     const float *no_beta = NULL;
     void *placed;
     place_affine(rows, cols, y, y_stride, &gamma, &no_beta, &placed);
-    const simdnorm_kernels *k =
-        row_norm_kernels(1, 0, rows, cols, NULL, !opt || (!v.residual && !v.bias && !v.h &&
-                                                          v.activation == SIMDNORM_ACT_NONE));
+    const simdnorm_kernels *k = row_norm_kernels(1, 0, rows, cols, NULL,
+                                                 opt && (v.residual || v.bias || v.h),
+                                                 opt ? (int)v.activation : SIMDNORM_ACT_NONE);
     const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
     if (!opt && cols <= SIMDNORM_BLOCK) {
         run_plain_engine(k, 1, rows, cols, x, x_stride, gamma, NULL, eps, y, y_stride, NULL,
@@ -927,8 +930,7 @@ static simdnorm_status half_norm(int rms, int storage, size_t rows, size_t cols,
         return st;
     const int add = o && (o->residual || o->bias || o->h);
     const int act = o ? (int)o->activation : SIMDNORM_ACT_NONE;
-    const simdnorm_kernels *k =
-        row_norm_kernels(rms, storage, rows, cols, beta, !add && act == SIMDNORM_ACT_NONE);
+    const simdnorm_kernels *k = row_norm_kernels(rms, storage, rows, cols, beta, add, act);
     const size_t bytes = rows * cols * 2 * sizeof(uint16_t);
     if (!add && cols <= SIMDNORM_BLOCK) {
         half_engine_call c;

@@ -537,7 +537,7 @@ static void case_large_streaming(void)
  * rows of >= 512 floats one at a time and streaming stores
  * of rows off the cache lines (1000 floats), rows whose LayerNorm an
  * AVX-512 call hands to AVX2's kernels (3072 floats; 4097 too: dispatch/
- * rows.c, row_norm_kernels), and the per-row path's
+ * rows.c, row_norm_kernels; with and without ReLU), and the per-row path's
  * in-order block sums (4097 floats: two blocks) - bitwise the rows that
  * small calls, which run in cache, give. A NaN row and a row 1e6 off zero (the slow paths) included.
  * Vector ISAs only (scalar has neither interleaved sums nor streaming
@@ -599,6 +599,16 @@ static void case_large_from_memory(void)
                   "%s backward, %zu x %zu: the large call's dx differs from 64-row calls",
                   rms ? "rms" : "ln", rows, cols);
         }
+        /* LayerNorm + ReLU (AVX-512 hands it to AVX2 at 3072 and 4097) */
+        const simdnorm_norm_options relu = {NULL, 0, NULL, SIMDNORM_ACT_RELU, NULL, 0};
+        simdnorm_layer_norm_ex_f32(rows, cols, x, cols, g, b, 1e-5f, y, cols, NULL, NULL, &relu);
+        for (size_t r0 = 0; r0 < rows; r0 += 64) {
+            const size_t m = rows - r0 < 64 ? rows - r0 : 64;
+            simdnorm_layer_norm_ex_f32(m, cols, x + r0 * cols, cols, g, b, 1e-5f, y2 + r0 * cols,
+                                       cols, NULL, NULL, &relu);
+        }
+        CHECK(memcmp(y, y2, n * sizeof(float)) == 0,
+              "ln + relu, %zu x %zu: the large call differs from 64-row calls", rows, cols);
         free(x);
         free(y);
         free(y2);
