@@ -20,6 +20,9 @@ typedef struct opt_view {
     size_t h_stride;
 } opt_view;
 
+/* Whether a call's options add a residual, a bias or write h (o NULL: none). */
+static inline int view_adds(const opt_view *o) { return o && (o->residual || o->bias || o->h); }
+
 static inline opt_view view_of(const simdnorm_norm_options *o)
 {
     const opt_view v = {o->residual, o->residual_stride, o->bias, o->activation, o->h, o->h_stride};
@@ -80,7 +83,7 @@ check_rows(size_t rows, size_t cols, const void *x, size_t x_stride, const float
         !simdnorm_matrix_span(out1, 1, rows, rows, &o1b) ||
         !simdnorm_matrix_span(out2, 1, rows, rows, &o2b))
         return SIMDNORM_ERR_SHAPE;
-    const int opts = o && (o->residual || o->bias || o->h);
+    const int opts = view_adds(o);
     size_t rb = 0, biasb = 0, hb = 0;
     if (opts && check_options_shape(rows, cols, o, es, &rb, &biasb, &hb) != SIMDNORM_OK)
         return SIMDNORM_ERR_SHAPE;
@@ -603,7 +606,7 @@ layer_norm(size_t rows, size_t cols, const float *x, size_t x_stride, const floa
     void *placed;
     place_affine(rows, cols, y, y_stride, &gamma, &beta, &placed);
     const simdnorm_kernels *k = row_norm_kernels(0, 0, rows, cols, beta,
-                                                 opt && (v.residual || v.bias || v.h),
+                                                 view_adds(opt ? &v : NULL),
                                                  opt ? (int)v.activation : SIMDNORM_ACT_NONE);
     const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
     if (!opt && cols <= SIMDNORM_BLOCK) {
@@ -634,7 +637,7 @@ rms_norm(size_t rows, size_t cols, const float *x, size_t x_stride, const float 
     void *placed;
     place_affine(rows, cols, y, y_stride, &gamma, &no_beta, &placed);
     const simdnorm_kernels *k = row_norm_kernels(1, 0, rows, cols, NULL,
-                                                 opt && (v.residual || v.bias || v.h),
+                                                 view_adds(opt ? &v : NULL),
                                                  opt ? (int)v.activation : SIMDNORM_ACT_NONE);
     const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
     if (!opt && cols <= SIMDNORM_BLOCK) {
@@ -928,7 +931,7 @@ static simdnorm_status half_norm(int rms, int storage, size_t rows, size_t cols,
                                           sizeof(uint16_t), &done);
     if (st != SIMDNORM_OK || done)
         return st;
-    const int add = o && (o->residual || o->bias || o->h);
+    const int add = view_adds(o);
     const int act = o ? (int)o->activation : SIMDNORM_ACT_NONE;
     const simdnorm_kernels *k = row_norm_kernels(rms, storage, rows, cols, beta, add, act);
     const size_t bytes = rows * cols * 2 * sizeof(uint16_t);
