@@ -20,6 +20,11 @@ enum {
     SIMDNORM_CPU_OS_ZMM = 1u << 8,
     SIMDNORM_CPU_NEON = 1u << 9,
     SIMDNORM_CPU_F16C = 1u << 10, /* the 16-bit conversions of the AVX2 kernels */
+    /* Not an ISA level: the CPU executes 512-bit operations as two 256-bit
+     * halves (AMD Zen 4: family 19h with AVX-512F; simdnorm_x86_zmm_split).
+     * A speed rule of the dispatcher (dispatch/rows.c, row_norm_kernels)
+     * measured on such a CPU applies there only. */
+    SIMDNORM_CPU_ZMM_SPLIT = 1u << 11,
 };
 
 /* What each ISA needs (kernels/isa_list.h). FMA instructions are
@@ -39,7 +44,16 @@ unsigned simdnorm_cpu_detect_arch(void);
 unsigned simdnorm_cpu_features(void);
 
 /* Names of the feature bits, for printing: index = bit number. */
-extern const char *const simdnorm_cpu_feature_names[11];
+extern const char *const simdnorm_cpu_feature_names[12];
+
+/* x86: whether a CPU splits 512-bit operations (SIMDNORM_CPU_ZMM_SPLIT),
+ * from cpuid leaf 0's vendor (ebx, edx, ecx: "AuthenticAMD" is 0x68747541,
+ * 0x69746e65, 0x444d4163), leaf 1's eax (the family) and the features
+ * detected otherwise: AMD family 19h with AVX-512F, which is Zen 4 (Zen 3,
+ * also family 19h, has no AVX-512; Zen 5 is family 1Ah and runs 512-bit
+ * operations whole on most parts). A pure function, for the tests. */
+int simdnorm_x86_zmm_split(unsigned ebx0, unsigned edx0, unsigned ecx0, unsigned eax1,
+                           unsigned features);
 
 /* How many ISAs the list has (kernels/isa_list.h); simdnorm_isa values
  * are 0 .. simdnorm_isa_count() - 1. */

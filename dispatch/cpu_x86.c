@@ -1,6 +1,16 @@
 /* cpu_x86.c - x86-64 feature detection with cpuid and xgetbv. */
 #include "cpu.h"
 
+/* Contract: cpu.h. Outside the #if: the tests call it on every build. */
+int simdnorm_x86_zmm_split(unsigned ebx0, unsigned edx0, unsigned ecx0, unsigned eax1,
+                           unsigned features)
+{
+    const int amd = ebx0 == 0x68747541u && edx0 == 0x69746e65u && ecx0 == 0x444d4163u;
+    const unsigned base = (eax1 >> 8) & 0xfu;
+    const unsigned family = base == 0xfu ? base + ((eax1 >> 20) & 0xffu) : base;
+    return amd && family == 0x19u && (features & SIMDNORM_CPU_AVX512F) != 0;
+}
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 #include <stdint.h>
@@ -15,9 +25,10 @@ static uint64_t read_xcr0(void)
 
 unsigned simdnorm_cpu_detect_arch(void)
 {
-    unsigned a, b, c, d, f = 0;
+    unsigned a, b, c, d, f = 0, eax1;
     if (!__get_cpuid(1, &a, &b, &c, &d))
         return 0;
+    eax1 = a;
     const int osxsave = (c >> 27) & 1;
     if ((c >> 28) & 1)
         f |= SIMDNORM_CPU_AVX;
@@ -45,6 +56,9 @@ unsigned simdnorm_cpu_detect_arch(void)
         if ((b >> 31) & 1)
             f |= SIMDNORM_CPU_AVX512VL;
     }
+    __cpuid(0, a, b, c, d);
+    if (simdnorm_x86_zmm_split(b, d, c, eax1, f))
+        f |= SIMDNORM_CPU_ZMM_SPLIT;
     return f;
 }
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu.h"
 #include "fpenv.h"
 #include "internal.h"
 
@@ -563,9 +564,14 @@ static void place_affine(size_t rows, size_t cols, const float *y, size_t y_stri
  *   vector (its masked lone-row path) but as wide as AVX2's (its short-row
  *   path): 4096 rows of 8 / 12 / 15 floats 1.34 / 1.17 / 1.13 (LayerNorm),
  *   1.45 / 1.21 / 1.17 (RMSNorm), bf16 and f16 1.11-1.62; one row of 8
- *   1.06-1.18. Rows of 4: AVX-512 0.30-0.78, of 16: 0.59-1.00.
+ *   1.06-1.18. Rows of 4: AVX-512 0.30-0.78, of 16: 0.59-1.00. A rule of
+ *   code paths (AVX-512's short-row path starts at 16 elements), kept on
+ *   every AVX-512 CPU.
  * - float32 LayerNorm with beta, no add, no activation or ReLU, x + y from
- *   memory, rows of more than LN_AVX2_MIN_COLS floats: 2048 floats
+ *   memory, rows of more than LN_AVX2_MIN_COLS floats, on a CPU that splits
+ *   512-bit operations (SIMDNORM_CPU_ZMM_SPLIT, Zen 4; elsewhere AVX-512
+ *   keeps them: the rule's cause is not known, so it is not assumed to hold
+ *   where 512-bit operations run whole): 2048 floats
  *   0.93-1.00, 2304 1.23, 2560 1.25, 2816 1.26, 3072 1.33-1.39, 3584 1.28,
  *   4096 1.16-1.52, 5120 1.14, 6144 1.14, 8192 1.07 (32 MiB of x); with
  *   ReLU 3072-8192 floats 1.14-1.28, 2048 1.03-1.17. Kept on AVX-512: GELU
@@ -584,7 +590,8 @@ static inline const simdnorm_kernels *row_norm_kernels(int rms, int storage, siz
     const int narrow = cols >= 8 && cols < 16 && act == SIMDNORM_ACT_NONE;
     const int wide_ln = !rms && storage == 0 && beta && cols > LN_AVX2_MIN_COLS &&
                         (act == SIMDNORM_ACT_NONE || act == SIMDNORM_ACT_RELU) &&
-                        simdnorm_from_memory(rows * cols, sizeof(float));
+                        simdnorm_from_memory(rows * cols, sizeof(float)) &&
+                        (simdnorm_cpu_features() & SIMDNORM_CPU_ZMM_SPLIT);
     return narrow || wide_ln ? k->parent : k;
 }
 

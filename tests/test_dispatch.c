@@ -5,6 +5,7 @@
  *   test_dispatch [--expect-default=ISA] [--env=VALUE]
  * --env=VALUE: the process was started with SIMDNORM_ISA=VALUE. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common.h"
@@ -58,6 +59,31 @@ static int cpuinfo_best(simdnorm_isa *out)
                                                            : SIMDNORM_ISA_SCALAR;
 #endif
     return 1;
+}
+
+/* Whether /proc/cpuinfo names an AMD family 19h CPU with AVX-512F (Zen 4:
+ * SIMDNORM_CPU_ZMM_SPLIT), independently of the library; 0: unreadable. */
+static int cpuinfo_zmm_split(int *out)
+{
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f)
+        return 0;
+    static char line[8192];
+    int amd = 0, family = -1, f512 = 0, flags = 0;
+    while (fgets(line, sizeof line, f) && !flags) {
+        if (strncmp(line, "vendor_id", 9) == 0)
+            amd = strstr(line, "AuthenticAMD") != NULL;
+        else if (strncmp(line, "cpu family", 10) == 0)
+            family = atoi(strchr(line, ':') + 1);
+        else if (strncmp(line, "flags", 5) == 0 || strncmp(line, "Features", 8) == 0) {
+            flags = 1;
+            for (char *tok = strtok(strchr(line, ':') + 1, " \t\n"); tok; tok = strtok(NULL, " \t\n"))
+                f512 |= !strcmp(tok, "avx512f");
+        }
+    }
+    fclose(f);
+    *out = amd && family == 0x19 && f512;
+    return flags;
 }
 
 /* Whether the ISA is expected to run, given the best one (levels nest). */
@@ -149,5 +175,44 @@ int main(int argc, char **argv)
         }
         h_end();
     }
+
+    /* The zmm_split rule (cpu.h) on cpuid signatures: leaf 0's vendor
+     * registers (ebx, edx, ecx) and leaf 1's eax. */
+    h_begin("zmm_split_signatures");
+    const unsigned amd[3] = {0x68747541u, 0x69746e65u, 0x444d4163u};   /* AuthenticAMD */
+    const unsigned intel[3] = {0x756e6547u, 0x49656e69u, 0x6c65746eu}; /* GenuineIntel */
+    const unsigned f512 = SIMDNORM_CPU_AVX512F | SIMDNORM_CPU_AVX2;
+    const struct {
+        const unsigned *vendor;
+        unsigned eax1, features;
+        int split;
+        const char *what;
+    } sig[] = {
+        {amd, 0x00A10F11u, f512, 1, "Zen 4 EPYC (19h)"},
+        {amd, 0x00A60F12u, f512, 1, "Zen 4 Ryzen (19h)"},
+        {amd, 0x00A20F12u, SIMDNORM_CPU_AVX2, 0, "Zen 3 (19h, no AVX-512)"},
+        {amd, 0x00B00F21u, f512, 0, "Zen 5 (1Ah)"},
+        {amd, 0x00830F10u, SIMDNORM_CPU_AVX2, 0, "Zen 2 (17h)"},
+        {intel, 0x000806F8u, f512, 0, "Sapphire Rapids"},
+        {intel, 0x00050654u, f512, 0, "Skylake-SP"},
+    };
+    for (size_t i = 0; i < sizeof sig / sizeof *sig; i++)
+        CHECK(simdnorm_x86_zmm_split(sig[i].vendor[0], sig[i].vendor[1], sig[i].vendor[2],
+                                     sig[i].eax1, sig[i].features) == sig[i].split,
+              "%s: want %d", sig[i].what, sig[i].split);
+    CHECK(!simdnorm_x86_zmm_split(intel[0], intel[1], intel[2], 0x00A10F11u, f512),
+          "an Intel vendor with family 19h's signature");
+    h_end();
+
+    /* The library's bit agrees with /proc/cpuinfo natively; under qemu
+     * (--expect-default: cpuinfo is the host's, cpuid the emulated CPU's)
+     * the bit needs AVX-512F, which the emulated CPUs lack. */
+    h_begin("zmm_split_matches_cpu");
+    const int lib_split = (simdnorm_cpu_features() & SIMDNORM_CPU_ZMM_SPLIT) != 0;
+    int want_split = 0;
+    if (!expect_default)
+        CHECK(cpuinfo_zmm_split(&want_split), "cannot read /proc/cpuinfo");
+    CHECK(lib_split == want_split, "library %d, expected %d", lib_split, want_split);
+    h_end();
     return h_summary();
 }
