@@ -207,9 +207,11 @@ inline std::vector<Shape> shapes(bool full)
         size_t n, c, s;
     };
     // (32, 1024, 196): NHWC rows of 4 KiB in page-aligned buffers, where a
-    // tile of channels walked down the rows aliased (CHANGELOG).
+    // tile of channels walked down the rows aliased (CHANGELOG). (128, 256,
+    // 196): the 256-channel stage at a DRAM size (x + y 49 MiB; 1 and 32
+    // samples are its L2 and L3 sizes), rows of 1 KiB from memory.
     std::vector<Bn> bn = {{32, 64, 3136}, {32, 256, 196}, {256, 512, 1}, {2, 64, 3136},
-                          {1, 256, 196}, {8, 3, 50176}, {32, 1024, 196}};
+                          {1, 256, 196}, {8, 3, 50176}, {32, 1024, 196}, {128, 256, 196}};
     if (full)
         bn.insert(bn.end(), {{8, 64, 3136}, {8, 256, 196}, {4096, 512, 1}, {64, 1000, 1}, {32, 17, 49}});
     for (Op op : {Op::BnTrainNchw, Op::BnTrainNhwc, Op::BnInferNchw, Op::BnInferNhwc, Op::BnBwdNchw,

@@ -629,10 +629,11 @@ static ALWAYS_INLINE void bwd_dx_channels_all(size_t rows, size_t channels, cons
      * BatchNorm NHWC backward, 64 MiB of x, page-aligned buffers, one
      * thread, AVX2, Zen 3 (a /tmp throwaway, best of 6), ms: c = 1024
      * 33.2 -> 19.6, c = 2048 32.7 -> 19.2, c = 1000 32.8 -> 22.9. Rows of
-     * one tile or less take one walk (channel_walk_rows). Same bits: every element's
+     * one tile or less take one walk, and a streaming call's wide float rows
+     * memory order (channel_walk_rows). Same bits: every element's
      * operations are unchanged. */
     const size_t step = channel_walk_rows(rows, channels, stride, (size_t)BWD_CH_VECS * VF_N,
-                                          sizeof(sx), CH_NRM_TILE_ROWS);
+                                          sizeof(sx), CH_NRM_TILE_ROWS, stream);
     for (size_t r0 = 0; r0 < rows; r0 += step) {
         const size_t at = r0 * stride;
         bwd_dx_channels_rows(rows - r0 < step ? rows - r0 : step, channels, dy + at, x + at,

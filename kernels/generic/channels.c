@@ -237,9 +237,10 @@ static ALWAYS_INLINE void normalize_channels(size_t rows, size_t channels, const
      * with the whole-row inference: 3.94 / 4.68 -> 1.94 / 1.87 ms); a tile
      * walked down the rows was faster
      * elsewhere: 1.08-1.42x the time in memory order at bench/'s
-     * bn_{train,infer}_nhwc shapes. */
+     * bn_{train,infer}_nhwc shapes. A streaming call with wide float rows
+     * goes in memory order too (lanes.h, channel_walk_rows). */
     const size_t tile_rows =
-        channel_walk_rows(rows, channels, stride, tile, sizeof(sx), CH_NRM_TILE_ROWS);
+        channel_walk_rows(rows, channels, stride, tile, sizeof(sx), CH_NRM_TILE_ROWS, stream);
     for (size_t r0 = 0; r0 < rows; r0 += tile_rows) {
         const size_t rn = rows - r0 < tile_rows ? rows - r0 : tile_rows;
         for (size_t c = 0; c < channels; c += tile) {

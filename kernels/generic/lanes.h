@@ -96,14 +96,33 @@ static ALWAYS_INLINE int rows_alias_4k(size_t stride_bytes, size_t tile_bytes)
 
 /* Rows a tile of tile elements (es bytes each) walks before the next tile
  * in the channel kernels: all of them where the rows are one tile or less,
- * one (memory order) where rows alias, else tile_rows (the ISA's
- * CH_NRM_TILE_ROWS). */
+ * one (memory order) where rows alias, or in a streaming call (stream: the
+ * tensors exceed the caches) where tiles are CH_STREAM_WALK_BYTES or more
+ * and rows CH_STREAM_WALK_TILES tiles or wider, else tile_rows (the ISA's
+ * CH_NRM_TILE_ROWS). From memory a tile walking down wide rows reads each
+ * row's lines a tile apart, which the hardware prefetchers follow worse
+ * than one stream of whole rows. BatchNorm NHWC (128,256,14x14), x 24.5
+ * MiB, AVX2 (16-row walks before), Zen 4, one thread, `python3 bench/ab.py
+ * <before> <after> '^bn_(train|infer|bwd)_nhwc/avx2/n:128/' 5`, four runs,
+ * after/before: training 0.76-0.89, inference 0.48-0.76, backward
+ * 0.74-0.79 (the before library against itself: 1.04-1.17, the noise of
+ * that VM); the two libraries alternated in one process (best of 5, either
+ * order first) at (64,256,14x14), (32,256,28x28), (32,128,56x56): backward
+ * 0.81-0.88, training 0.91-1.04. Kept walking: 16-bit tiles (64 bytes on
+ * AVX2: bf16 inference 1.14-1.28, training 1.03-1.16 in memory order) and
+ * rows of fewer tiles (two AVX2 tiles, (32,64,56x56): 1.05-1.2). Any walk
+ * gives the same bits: it reorders independent elements only. */
+#define CH_STREAM_WALK_BYTES 128
+#define CH_STREAM_WALK_TILES 4
 static ALWAYS_INLINE size_t channel_walk_rows(size_t rows, size_t channels, size_t stride,
-                                              size_t tile, size_t es, size_t tile_rows)
+                                              size_t tile, size_t es, size_t tile_rows,
+                                              int stream)
 {
-    return channels <= tile                            ? rows
-           : rows_alias_4k(stride * es, tile * es)     ? 1
-                                                       : tile_rows;
+    const int stream_rows = stream && tile * es >= CH_STREAM_WALK_BYTES &&
+                            stride >= CH_STREAM_WALK_TILES * tile;
+    return channels <= tile                                 ? rows
+           : rows_alias_4k(stride * es, tile * es) || stream_rows ? 1
+                                                            : tile_rows;
 }
 
 /* Short rows (VF_N <= n <= 2 * SIMDNORM_LANES; AVX2 and AVX-512, whose
