@@ -109,9 +109,10 @@ static ALWAYS_INLINE int rows_alias_4k(size_t stride_bytes, size_t tile_bytes)
  * that VM); the two libraries alternated in one process (best of 5, either
  * order first) at (64,256,14x14), (32,256,28x28), (32,128,56x56): backward
  * 0.81-0.88, training 0.91-1.04. Kept walking: 16-bit tiles (64 bytes on
- * AVX2: bf16 inference 1.14-1.28, training 1.03-1.16 in memory order) and
- * rows of fewer tiles (two AVX2 tiles, (32,64,56x56): 1.05-1.2). Any walk
- * gives the same bits: it reorders independent elements only. */
+ * AVX2: no gain in memory order, bf16 (128,256,14x14) 1.03-1.28 the time,
+ * no better than the noise) and rows of fewer tiles (two AVX2 tiles,
+ * (32,64,56x56): 1.05-1.2). Any walk gives the same bits: it reorders
+ * independent elements only. */
 #define CH_STREAM_WALK_BYTES 128
 #define CH_STREAM_WALK_TILES 4
 static ALWAYS_INLINE size_t channel_walk_rows(size_t rows, size_t channels, size_t stride,
