@@ -108,7 +108,7 @@ static ALWAYS_INLINE int rows_alias_4k(size_t stride_bytes, size_t tile_bytes)
  * 0.74-0.79 (the before library against itself: 1.04-1.17, the noise of
  * that VM); the two libraries alternated in one process (best of 5, either
  * order first) at (64,256,14x14), (32,256,28x28), (32,128,56x56): backward
- * 0.81-0.88, training 0.91-1.04. Kept walking: 16-bit tiles (64 bytes on
+ * 0.81-0.88, training 0.86-1.06. Kept walking: 16-bit tiles (64 bytes on
  * AVX2: no gain in memory order, bf16 (128,256,14x14) 1.03-1.28 the time,
  * no better than the noise) and rows of fewer tiles (two AVX2 tiles,
  * (32,64,56x56): 1.05-1.2). Any walk gives the same bits: it reorders
