@@ -22,68 +22,73 @@ static int parse_isa(const char *s, simdnorm_isa *out)
     return 0;
 }
 
-/* The best ISA by /proc/cpuinfo's flags, independently of the library. */
-static int cpuinfo_best(simdnorm_isa *out)
+/* What /proc/cpuinfo says of the first CPU, independently of the library:
+ * its flags that the ISA levels need, and whether it is an AMD family 19h
+ * (the zmm_split rule). Returns 0 where the file or its flags line cannot
+ * be read. */
+typedef struct cpuinfo {
+    int avx2, fma, f16c, f512, bw, dq, vl, asimd, amd, family;
+} cpuinfo;
+
+static int cpuinfo_read(cpuinfo *ci)
 {
     FILE *f = fopen("/proc/cpuinfo", "r");
     if (!f)
         return 0;
     static char line[8192];
-    int found = 0, avx2 = 0, fma = 0, f16c = 0, f512 = 0, bw = 0, dq = 0, vl = 0, asimd = 0;
-    while (fgets(line, sizeof line, f)) {
-        if (strncmp(line, "flags", 5) != 0 && strncmp(line, "Features", 8) != 0)
-            continue;
-        found = 1;
-        for (char *tok = strtok(strchr(line, ':') + 1, " \t\n"); tok; tok = strtok(NULL, " \t\n")) {
-            avx2 |= !strcmp(tok, "avx2");
-            fma |= !strcmp(tok, "fma");
-            f16c |= !strcmp(tok, "f16c");
-            f512 |= !strcmp(tok, "avx512f");
-            bw |= !strcmp(tok, "avx512bw");
-            dq |= !strcmp(tok, "avx512dq");
-            vl |= !strcmp(tok, "avx512vl");
-            asimd |= !strcmp(tok, "asimd");
+    int found = 0;
+    *ci = (cpuinfo){.family = -1};
+    while (!found && fgets(line, sizeof line, f)) {
+        if (strncmp(line, "vendor_id", 9) == 0) {
+            ci->amd = strstr(line, "AuthenticAMD") != NULL;
+        } else if (strncmp(line, "cpu family", 10) == 0) {
+            ci->family = atoi(strchr(line, ':') + 1);
+        } else if (strncmp(line, "flags", 5) == 0 || strncmp(line, "Features", 8) == 0) {
+            found = 1;
+            for (char *tok = strtok(strchr(line, ':') + 1, " \t\n"); tok;
+                 tok = strtok(NULL, " \t\n")) {
+                ci->avx2 |= !strcmp(tok, "avx2");
+                ci->fma |= !strcmp(tok, "fma");
+                ci->f16c |= !strcmp(tok, "f16c");
+                ci->f512 |= !strcmp(tok, "avx512f");
+                ci->bw |= !strcmp(tok, "avx512bw");
+                ci->dq |= !strcmp(tok, "avx512dq");
+                ci->vl |= !strcmp(tok, "avx512vl");
+                ci->asimd |= !strcmp(tok, "asimd");
+            }
         }
-        break;
     }
     fclose(f);
-    if (!found)
+    return found;
+}
+
+/* The best ISA by /proc/cpuinfo's flags. */
+static int cpuinfo_best(simdnorm_isa *out)
+{
+    cpuinfo ci;
+    if (!cpuinfo_read(&ci))
         return 0;
 #if defined(__aarch64__)
-    *out = asimd ? SIMDNORM_ISA_NEON : SIMDNORM_ISA_SCALAR;
+    *out = ci.asimd ? SIMDNORM_ISA_NEON : SIMDNORM_ISA_SCALAR;
 #else
-    (void)asimd;
     /* the AVX2 level includes F16C (the 16-bit conversions) */
-    *out = (avx2 && fma && f16c && f512 && bw && dq && vl) ? SIMDNORM_ISA_AVX512
-           : (avx2 && fma && f16c)                         ? SIMDNORM_ISA_AVX2
-                                                           : SIMDNORM_ISA_SCALAR;
+    *out = (ci.avx2 && ci.fma && ci.f16c && ci.f512 && ci.bw && ci.dq && ci.vl)
+               ? SIMDNORM_ISA_AVX512
+           : (ci.avx2 && ci.fma && ci.f16c) ? SIMDNORM_ISA_AVX2
+                                            : SIMDNORM_ISA_SCALAR;
 #endif
     return 1;
 }
 
 /* Whether /proc/cpuinfo names an AMD family 19h CPU with AVX-512F (Zen 4:
- * SIMDNORM_CPU_ZMM_SPLIT), independently of the library; 0: unreadable. */
+ * SIMDNORM_CPU_ZMM_SPLIT); 0: unreadable. */
 static int cpuinfo_zmm_split(int *out)
 {
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (!f)
+    cpuinfo ci;
+    if (!cpuinfo_read(&ci))
         return 0;
-    static char line[8192];
-    int amd = 0, family = -1, f512 = 0, flags = 0;
-    while (fgets(line, sizeof line, f) && !flags) {
-        if (strncmp(line, "vendor_id", 9) == 0)
-            amd = strstr(line, "AuthenticAMD") != NULL;
-        else if (strncmp(line, "cpu family", 10) == 0)
-            family = atoi(strchr(line, ':') + 1);
-        else if (strncmp(line, "flags", 5) == 0 || strncmp(line, "Features", 8) == 0) {
-            flags = 1;
-            for (char *tok = strtok(strchr(line, ':') + 1, " \t\n"); tok; tok = strtok(NULL, " \t\n"))
-                f512 |= !strcmp(tok, "avx512f");
-        }
-    }
-    fclose(f);
-    *out = amd && family == 0x19 && f512;
-    return flags;
+    *out = ci.amd && ci.family == 0x19 && ci.f512;
+    return 1;
 }
 
 /* Whether the ISA is expected to run, given the best one (levels nest). */
