@@ -1295,6 +1295,129 @@ static void case_bn_nan_inf_channel(void)
             }
 }
 
+/* An infinite gamma_c: BatchNorm (training) and GroupNorm apply gamma to the
+ * channel's sums (README "Backward", PyTorch's association): BatchNorm
+ * dx = (rstd*gamma_c)*(dy - s1/N - xhat*s2/N), GroupNorm dx = rstd*(dy*gamma_c
+ * - S1/N - xhat*S2/N) with S = sum_c gamma_c*s_c. Summing dy*gamma_c element
+ * by element instead gives NaN for every channel whose dy has both signs
+ * (the fuzzer's first reference did; a GroupNorm input of it found the
+ * difference). dy here has both signs in every channel and sums well away
+ * from 0, so the association decides: the library's dx must be exactly the
+ * class (+Inf, -Inf, NaN) of that formula evaluated in double, per element,
+ * both layouts; a finite channel of BatchNorm keeps its clean bits. */
+static void case_infinite_gamma_association(void)
+{
+    enum { N = 2, C = 4, SP = 5, G = 2, TOT = N * C * SP };
+    float dy[TOT], x[TOT], gamma[C] = {0.5f, INFINITY, -1.5f, 2.0f}, dx[TOT], clean[TOT];
+    for (size_t e = 0; e < TOT; e++) {
+        dy[e] = (e % 3 == 1 ? -0.25f : 1.0f) * (float)(1 + e % 5);
+        x[e] = 0.3f * (float)(e % 7) - 0.8f;
+    }
+    for (int nhwc = 0; nhwc < 2; nhwc++) {
+        const simdnorm_layout L = nhwc ? SIMDNORM_NHWC : SIMDNORM_NCHW;
+#define AT(i, ch, s) (nhwc ? ((i) * SP + (s)) * C + (ch) : ((i) * C + (ch)) * SP + (s))
+        /* BatchNorm: the per-channel statistics of x */
+        float mean[C], rstd[C];
+        for (size_t ch = 0; ch < C; ch++) {
+            double m = 0, v = 0;
+            for (size_t i = 0; i < N; i++)
+                for (size_t s = 0; s < SP; s++)
+                    m += x[AT(i, ch, s)];
+            m /= N * SP;
+            for (size_t i = 0; i < N; i++)
+                for (size_t s = 0; s < SP; s++)
+                    v += (x[AT(i, ch, s)] - m) * (x[AT(i, ch, s)] - m);
+            mean[ch] = (float)m;
+            rstd[ch] = (float)(1.0 / sqrt(v / (N * SP) + 1e-5));
+        }
+        float g1[C] = {gamma[0], 1.0f, gamma[2], gamma[3]};
+        CHECK(simdnorm_batch_norm_bwd_f32(L, N, C, SP, dy, x, g1, mean, rstd, 1, clean, NULL,
+                                          NULL) == SIMDNORM_OK, "bn clean call failed");
+        CHECK(simdnorm_batch_norm_bwd_f32(L, N, C, SP, dy, x, gamma, mean, rstd, 1, dx, NULL,
+                                          NULL) == SIMDNORM_OK, "bn call failed");
+        size_t wrong = 0, nans = 0, infs = 0;
+        for (size_t ch = 0; ch < C; ch++) {
+            double s1 = 0, s2 = 0;
+            for (size_t i = 0; i < N; i++)
+                for (size_t s = 0; s < SP; s++) {
+                    const size_t e = AT(i, ch, s);
+                    s1 += dy[e];
+                    s2 += dy[e] * ((x[e] - (double)mean[ch]) * rstd[ch]);
+                }
+            for (size_t i = 0; i < N; i++)
+                for (size_t s = 0; s < SP; s++) {
+                    const size_t e = AT(i, ch, s);
+                    const double xh = (x[e] - (double)mean[ch]) * rstd[ch];
+                    const double want = ((double)rstd[ch] * gamma[ch]) *
+                                        (dy[e] - s1 / (N * SP) - xh * (s2 / (N * SP)));
+                    if (ch != 1) {
+                        wrong += fbits(dx[e]) != fbits(clean[e]);
+                        continue;
+                    }
+                    nans += isnan(want) != 0;
+                    infs += isinf(want) != 0;
+                    wrong += isnan(want) ? fbits(dx[e]) != NAN_BITS : dx[e] != (float)want;
+                }
+        }
+        CHECK(wrong == 0 && infs > 0, "%s BatchNorm: %zu elements not the formula's class "
+              "(%zu Inf, %zu NaN in the infinite channel)", nhwc ? "NHWC" : "NCHW", wrong, infs,
+              nans);
+        /* GroupNorm, 2 groups of 2 channels: group 0 holds the Inf */
+        float gm[N * G], gr[N * G];
+        for (size_t i = 0; i < N; i++)
+            for (size_t g = 0; g < G; g++) {
+                double m = 0, v = 0;
+                for (size_t ch = g * 2; ch < g * 2 + 2; ch++)
+                    for (size_t s = 0; s < SP; s++)
+                        m += x[AT(i, ch, s)];
+                m /= 2 * SP;
+                for (size_t ch = g * 2; ch < g * 2 + 2; ch++)
+                    for (size_t s = 0; s < SP; s++)
+                        v += (x[AT(i, ch, s)] - m) * (x[AT(i, ch, s)] - m);
+                gm[i * G + g] = (float)m;
+                gr[i * G + g] = (float)(1.0 / sqrt(v / (2 * SP) + 1e-5));
+            }
+        CHECK(simdnorm_group_norm_bwd_f32(L, N, C, SP, G, dy, x, gamma, gm, gr, dx, NULL, NULL) ==
+                  SIMDNORM_OK, "gn call failed");
+        wrong = nans = infs = 0;
+        size_t finite = 0;
+        for (size_t i = 0; i < N; i++)
+            for (size_t g = 0; g < G; g++) {
+                const double m = gm[i * G + g], r = gr[i * G + g];
+                double S1 = 0, S2 = 0;
+                for (size_t ch = g * 2; ch < g * 2 + 2; ch++) {
+                    double s1 = 0, s2 = 0;
+                    for (size_t s = 0; s < SP; s++) {
+                        const size_t e = AT(i, ch, s);
+                        s1 += dy[e];
+                        s2 += dy[e] * ((x[e] - m) * r);
+                    }
+                    S1 += gamma[ch] * s1;
+                    S2 += gamma[ch] * s2;
+                }
+                for (size_t ch = g * 2; ch < g * 2 + 2; ch++)
+                    for (size_t s = 0; s < SP; s++) {
+                        const size_t e = AT(i, ch, s);
+                        const double xh = (x[e] - m) * r;
+                        const double want =
+                            r * (dy[e] * gamma[ch] - S1 / (2 * SP) - xh * (S2 / (2 * SP)));
+                        nans += isnan(want) != 0;
+                        infs += isinf(want) != 0;
+                        if (isfinite(want)) { /* group 1: finite gammas, the 1e-5 contract */
+                            finite++;
+                            wrong += !(fabs(dx[e] - want) <= 1e-5 * (1 + fabs(want)));
+                        } else {
+                            wrong += isnan(want) ? fbits(dx[e]) != NAN_BITS : dx[e] != (float)want;
+                        }
+                    }
+            }
+        CHECK(wrong == 0 && infs > 0 && finite == N * 2 * SP,
+              "%s GroupNorm: %zu elements off the formula (%zu Inf, %zu NaN, %zu finite)",
+              nhwc ? "NHWC" : "NCHW", wrong, infs, nans, finite);
+#undef AT
+    }
+}
+
 /* training 0 with n*spatial == 0: dgamma/dbeta zeroed, dx untouched;
  * c == 0: nothing written. */
 static void case_bn_empty(void)
@@ -1800,6 +1923,7 @@ int main(void)
         {"bwd_bn_misaligned_in_place_optional", case_bn_misaligned_in_place_optional},
         {"bwd_bn_nan_inf_stay_in_their_channel", case_bn_nan_inf_channel},
         {"bwd_bn_empty", case_bn_empty},
+        {"bwd_bn_gn_infinite_gamma_association", case_infinite_gamma_association},
         {"bwd_bn_bitwise_for_1_2_3_4_7_16_threads", case_bn_threads},
     };
     simdnorm_set_num_threads(1);

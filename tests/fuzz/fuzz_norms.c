@@ -1838,7 +1838,10 @@ static void check_bwd(const call *c, const float *const *before)
     const float *rstd0 = initial(before, p.rstd);
     unsigned char *promised = calloc(groups ? groups : 1, 1);
     double *ref = malloc((len ? len : 1) * sizeof(double));
-    if (!promised || !ref)
+    /* BatchNorm and GroupNorm: the channels' sums of dy and dy*xhat */
+    double *cs1 = calloc(feats ? feats : 1, sizeof(double));
+    double *cs2 = calloc(feats ? feats : 1, sizeof(double));
+    if (!promised || !ref || !cs1 || !cs2)
         FAIL("out of memory");
     for (size_t gi = 0; gi < groups; gi++) {
         promised[gi] = !c->u.bwd.raw && bw_group_promised(c, x0, mean0, rstd0, gi);
@@ -1854,8 +1857,29 @@ static void check_bwd(const call *c, const float *const *before)
             finite &= isfinite(dy0[at.dy]) && isfinite(x0[at.x]) && isfinite(gam);
             a += g;
             b += g * xh;
+            cs1[at.f] += dy0[at.dy];
+            cs2[at.f] += dy0[at.dy] * xh;
             abs_g += fabs(g);
             abs_gx += fabs(g * xh);
+        }
+        /* BatchNorm and GroupNorm apply gamma to the channels' sums (PyTorch's
+         * association, README "Backward"): a = sum_c gamma_c * sum dy / len,
+         * b = sum_c gamma_c * sum dy*xhat / len, in channel order. For finite
+         * gamma the same value as the element-wise sums; an infinite gamma_c
+         * gives +-Inf where dy*gamma_c summed element by element may be NaN. */
+        double a1 = 0, b1 = 0; /* BatchNorm: avg dy, avg dy*xhat */
+        if (kind == BW_BN || kind == BW_GN) {
+            const size_t nf = kind == BW_GN ? c->u.bwd.c / c->u.bwd.groups : 1;
+            const size_t f0 = kind == BW_GN ? gi % c->u.bwd.groups * nf : gi;
+            a1 = cs1[f0] / (double)len;
+            b1 = cs2[f0] / (double)len;
+            a = b = 0;
+            for (size_t f = f0; f < f0 + nf; f++) {
+                const double gam = g0 ? g0[f] : 1.0;
+                a += gam * cs1[f];
+                b += gam * cs2[f];
+                cs1[f] = cs2[f] = 0;
+            }
         }
         a /= (double)len;
         b /= (double)len;
@@ -1869,7 +1893,11 @@ static void check_bwd(const call *c, const float *const *before)
             const bw_at at = bw_index(c, gi, k, p.dxs);
             const double gam = g0 ? g0[at.f] : 1.0;
             const double g = dy0[at.dy] * gam, xh = (x0[at.x] - mean) * rstd;
-            ref[k] = fixed ? g * rstd : rstd * (g - a - xh * b);
+            /* the library's association: BatchNorm rstd*gamma*(dy - avg dy -
+             * xhat*avg dy*xhat), the others rstd*(g - a - xhat*b) */
+            ref[k] = fixed             ? g * rstd
+                     : kind == BW_BN ? rstd * gam * (dy0[at.dy] - a1 - xh * b1)
+                                     : rstd * (g - a - xh * b);
             max_ref = fmax(max_ref, fabs(ref[k]));
             max_xh = fmax(max_xh, fabs(xh));
             if (fixed) {
@@ -1912,6 +1940,8 @@ static void check_bwd(const call *c, const float *const *before)
         }
     }
     free(ref);
+    free(cs1);
+    free(cs2);
     /* dgamma and dbeta: feature f sums over the groups (rows), is its own
      * group (a BatchNorm channel), or (GroupNorm) sums its spatial elements
      * in the pairs of its group, over the samples */
