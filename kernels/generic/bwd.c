@@ -378,10 +378,14 @@ static ALWAYS_INLINE void bwd_channel_sums_loop(size_t rows, size_t c0, size_t n
 #pragma GCC unroll 4
         for (size_t v = 0; v < nv; v++) {
             const size_t c = c0 + v * VF_N, l = v + 1 == nv ? cl : VF_N;
-            const vf d = l == VF_N ? vx_loadu(dyr + c) : vx_load_part(dyr + c, l);
+            /* dy only widened: loaded as doubles (vf_load_widen, no
+             * extract on x86) */
             const vf xv = l == VF_N ? vx_loadu(xr + c) : vx_load_part(xr + c, l);
             vd dw[VD_PER_VF], xw[VD_PER_VF];
-            vf_widen(d, dw);
+            if (l == VF_N)
+                vx_load_widen(dyr + c, dw);
+            else
+                vf_widen(vx_load_part(dyr + c, l), dw);
             vf_widen(bwd_xhat(xv, m[v], r[v], 1), xw);
 #pragma GCC unroll 2
             for (size_t h = 0; h < VD_PER_VF; h++) {

@@ -46,6 +46,7 @@ typedef uint16_t sx;
 #define vx_store_part_c(p, v, n) VX_(store_part_c)((p), (v), (n))
 #define vx_stream_c(p, v) VX_(stream_c)((p), (v))
 #define vcx_load_widen(p) VX_(load_vc)(p)
+#define vx_load_widen(p, out) vf_widen(VX_(loadu)(p), (out))
 #define vcx_load_widen_part(p, n) VX_(load_vc_part)((p), (n))
 #define VX_STREAM_ALIGN (VF_STREAM_ALIGN / 2)
 #if defined(SIMDNORM_STORAGE_BF16) && defined(VBF16_HAS_PAIR)
@@ -75,6 +76,7 @@ typedef float sx;
 #define vx_store_part_c(p, v, n) vf_store_part((p), (v), (n))
 #define vx_stream_c(p, v) vf_stream((p), (v))
 #define vcx_load_widen(p) vc_load_widen(p)
+#define vx_load_widen(p, out) vf_load_widen((p), (out))
 #define vcx_load_widen_part(p, n) vc_load_widen_part((p), (n))
 #define VX_STREAM_ALIGN VF_STREAM_ALIGN
 #define VX_HAS_PAIR 0

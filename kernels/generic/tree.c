@@ -50,7 +50,10 @@ static ALWAYS_INLINE rows_node rows_leaf(int bwd, const rows_src *s, size_t r, s
 {
     const size_t at = r * s->stride;
     vd w[VD_PER_VF], h[VD_PER_VF];
-    vf_widen(rows_load(bwd ? s->dy + at : s->x + at, nj), w);
+    if (nj == VF_N)
+        vf_load_widen(bwd ? s->dy + at : s->x + at, w);
+    else
+        vf_widen(vf_load_part(bwd ? s->dy + at : s->x + at, nj), w);
     if (bwd)
         vf_widen(vf_mul(vf_sub(rows_load(s->x + at, nj), s->mean), s->rstd), h);
     rows_node n;

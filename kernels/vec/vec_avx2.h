@@ -173,6 +173,11 @@ static inline void vf_widen(vf v, vd out[VD_PER_VF])
     out[0] = _mm256_cvtps_pd(_mm256_castps256_ps128(v));
     out[1] = _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1));
 }
+static inline void vf_load_widen(const float *p, vd out[VD_PER_VF])
+{
+    out[0] = _mm256_cvtps_pd(_mm_loadu_ps(p));
+    out[1] = _mm256_cvtps_pd(_mm_loadu_ps(p + 4));
+}
 /* The in-register halvings l += l+2, l += l+1; lane 0. */
 static inline double vd_fold(vd v)
 {

@@ -123,6 +123,11 @@ static inline void vf_widen(vf v, vd out[VD_PER_VF])
     out[0] = _mm512_cvtps_pd(_mm512_castps512_ps256(v));
     out[1] = _mm512_cvtps_pd(_mm512_extractf32x8_ps(v, 1));
 }
+static inline void vf_load_widen(const float *p, vd out[VD_PER_VF])
+{
+    out[0] = _mm512_cvtps_pd(_mm256_loadu_ps(p));
+    out[1] = _mm512_cvtps_pd(_mm256_loadu_ps(p + 8));
+}
 /* The in-register halvings l += l+4, l += l+2, l += l+1; lane 0. */
 static inline double vd_fold(vd v)
 {

@@ -155,6 +155,7 @@ static inline void vf_widen(vf v, vd out[VD_PER_VF])
     out[0] = vcvt_f64_f32(vget_low_f32(v));
     out[1] = vcvt_high_f64_f32(v);
 }
+static inline void vf_load_widen(const float *p, vd out[VD_PER_VF]) { vf_widen(vld1q_f32(p), out); }
 /* The in-register halving l += l+1; lane 0. */
 static inline double vd_fold(vd v) { return vgetq_lane_f64(v, 0) + vgetq_lane_f64(v, 1); }
 

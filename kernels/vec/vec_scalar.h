@@ -44,6 +44,9 @@
  * (the activation sequences, generic/act_math.h, are made of these and
  * the arithmetic above: every one exact or one IEEE rounding.)
  *   vf_widen(v, out) out[h] = the doubles of lanes h*VD_N .. h*VD_N+VD_N-1
+ *   vf_load_widen(p, out)  vf_widen(vf_loadu(p), out), the floats widened
+ *                    as they are loaded (x86: a conversion with a memory
+ *                    operand per half, no extract)
  *   vd_*             as vf_* on doubles; vd_sqrt, vd_div correctly rounded
  *                    (vd_loadu, vd_load_part, vd_storeu, vd_store_part too)
  *   vd_round_f32(v)  (double)(float)v; vd_store_f32(p, v, n): the n first
@@ -176,6 +179,7 @@ static inline double vd_head8_sum(const float *x)
            (((double)x[4] + x[5]) + ((double)x[6] + x[7]));
 }
 static inline void vf_widen(vf v, vd out[VD_PER_VF]) { out[0] = (double)v; }
+static inline void vf_load_widen(const float *p, vd out[VD_PER_VF]) { out[0] = (double)*p; }
 static inline double vd_fold(vd v) { return v; }
 
 /* ---- normalize/activate/add family ---- */
