@@ -13,6 +13,13 @@ differs; alternating per benchmark keeps a noisy shared machine's drift out
 of the ratio (two whole runs one after the other differed by 30 % here).
 A BASE_LIBDIR is any build directory holding libsimdnorm.so.0, e.g. a clone
 of the base commit built with `meson setup b && ninja -C b`.
+
+BASE and NEW may instead be two benchmark executables, run as they are:
+simdnorm-kernel-bench links the kernels statically, so its before/after is
+the base build's binary against the new one's, e.g.
+  python3 bench/ab.py b/bench/simdnorm-kernel-bench \
+      build-bench/bench/simdnorm-kernel-bench 'f32_bwd_channel_sums/' 5
+(the names are listed by NEW).
 """
 import csv
 import io
@@ -32,15 +39,23 @@ def main(argv):
         sys.exit(__doc__)
     base, new, regex = args[0], args[1], args[2]
     reps = int(args[3]) if len(args) > 3 else 3
-    listed = subprocess.run([exe, '--benchmark_list_tests'], capture_output=True, text=True,
-                            check=True).stdout.split()
+    def runner(side):
+        """(binary, LD_LIBRARY_PATH) of a side: an executable file runs as
+        it is, a directory is the library the default binary loads."""
+        if os.path.isfile(side) and os.access(side, os.X_OK):
+            return side, os.environ.get('LD_LIBRARY_PATH', '')
+        return exe, side
+
+    listed = subprocess.run([runner(new)[0], '--benchmark_list_tests'], capture_output=True,
+                            text=True, check=True).stdout.split()
     names = [n for n in listed if re.search(regex, n)]
     if not names:
         sys.exit('no benchmark matches ' + regex)
 
-    def best_of_one(lib, name):
+    def best_of_one(side, name):
+        binary, lib = runner(side)
         env = dict(os.environ, LD_LIBRARY_PATH=lib, OMP_NUM_THREADS='1')
-        out = subprocess.run([exe, '--benchmark_filter=^' + re.escape(name) + '$',
+        out = subprocess.run([binary, '--benchmark_filter=^' + re.escape(name) + '$',
                               '--benchmark_min_time=0.03', '--benchmark_format=csv'],
                              capture_output=True, text=True, env=env).stdout
         for row in csv.reader(io.StringIO(out)):
