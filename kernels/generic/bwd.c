@@ -756,7 +756,6 @@ static ALWAYS_INLINE void short_bwd_sums(size_t V, size_t n, const sx *dy, const
 {
     const vf m = vf_set1(mean), rs = vf_set1(rstd);
     vf p[LANE_VF], r[LANE_VF];
-    vd s[LANE_VD], q[LANE_VD];
 #pragma GCC unroll 32
     for (size_t j = 0; j < LANE_VF; j++)
         p[j] = r[j] = vf_zero();
@@ -776,14 +775,8 @@ static ALWAYS_INLINE void short_bwd_sums(size_t V, size_t n, const sx *dy, const
             p[k % LANE_VF] = vf_add(p[k % LANE_VF], g);
         r[k % LANE_VF] = vf_fma(g, xh, r[k % LANE_VF]);
     }
-    if (has_mean) {
-        lanes_flush(p, s, 1);
-        *v1 = lanes_fold_to_reg(s);
-    } else {
-        *v1 = vd_zero();
-    }
-    lanes_flush(r, q, 1);
-    *v2 = lanes_fold_to_reg(q);
+    *v1 = has_mean ? lanes_widen_fold_to_reg(p) : vd_zero();
+    *v2 = lanes_widen_fold_to_reg(r);
 }
 
 /* The block's short rows (V vectors, the last one the
@@ -868,11 +861,13 @@ static ALWAYS_INLINE void short_bwd_rows(size_t V, const simdnorm_bwd_job *jb, s
                            has_mean, &v1[r], &v2[r]);
         }
 #if defined(VD_HAS_FOLD_ROWS)
-        _Static_assert(VD_N == SIMDNORM_BWD_ROWS, "one fold_rows per block");
+        _Static_assert(SIMDNORM_BWD_ROWS % VD_N == 0, "whole fold_rows per block");
         for (size_t r = bk.m; r < SIMDNORM_BWD_ROWS; r++)
             v1[r] = v2[r] = vd_zero(); /* no row: its lanes are never used */
-        vd_storeu(s1, vd_fold_rows(v1));
-        vd_storeu(s2, vd_fold_rows(v2));
+        for (size_t g = 0; g < SIMDNORM_BWD_ROWS; g += VD_N) {
+            vd_storeu(s1 + g, vd_fold_rows(v1 + g));
+            vd_storeu(s2 + g, vd_fold_rows(v2 + g));
+        }
 #else
         for (size_t r = 0; r < bk.m; r++) {
             s1[r] = vd_fold(v1[r]);

@@ -42,15 +42,21 @@
 
 /* The canonical halvings that go across registers (l += l+16, ... while
  * the distance is at least a register): a[0] holds lanes 0 .. VD_N-1 of
- * the result, vd_fold finishes it. */
-static ALWAYS_INLINE vd lanes_fold_to_reg(vd a[LANE_VD])
+ * the result, vd_fold finishes it. lanes_halve_from starts at distance
+ * h0 lanes (its a holds the 2*h0 lanes left). */
+static ALWAYS_INLINE vd lanes_halve_from(vd *a, size_t h0)
 {
 #pragma GCC unroll 8
-    for (size_t h = SIMDNORM_LANES / 2; h >= VD_N; h /= 2)
+    for (size_t h = h0; h >= VD_N; h /= 2)
 #pragma GCC unroll 16
         for (size_t r = 0; r < h / VD_N; r++)
             a[r] = vd_add(a[r], a[r + h / VD_N]);
     return a[0];
+}
+
+static ALWAYS_INLINE vd lanes_fold_to_reg(vd a[LANE_VD])
+{
+    return lanes_halve_from(a, SIMDNORM_LANES / 2);
 }
 
 /* All the canonical halvings: the sum of the 32 lanes. */
@@ -69,6 +75,26 @@ static ALWAYS_INLINE void lanes_flush(const vf p[LANE_VF], vd a[LANE_VD], int fi
         for (size_t h = 0; h < VD_PER_VF; h++)
             a[j * VD_PER_VF + h] = first ? w[h] : vd_add(a[j * VD_PER_VF + h], w[h]);
     }
+}
+
+/* lanes_flush(p, a, 1) then lanes_fold_to_reg(a): the same additions, the
+ * first halving taken as each pair of float registers is widened, so at
+ * most half the double lanes are live (AVX2: 4 of its 16 registers instead
+ * of 8, which spilled in the row engine's short rows). */
+static ALWAYS_INLINE vd lanes_widen_fold_to_reg(const vf p[LANE_VF])
+{
+    _Static_assert(LANE_VF >= 2, "the first halving pairs whole float registers");
+    vd a[LANE_VD / 2];
+#pragma GCC unroll 16
+    for (size_t j = 0; j < LANE_VF / 2; j++) {
+        vd lo[VD_PER_VF], hi[VD_PER_VF];
+        vf_widen(p[j], lo);
+        vf_widen(p[j + LANE_VF / 2], hi);
+#pragma GCC unroll 2
+        for (size_t h = 0; h < VD_PER_VF; h++)
+            a[j * VD_PER_VF + h] = vd_add(lo[h], hi[h]);
+    }
+    return lanes_halve_from(a, SIMDNORM_LANES / 4);
 }
 
 /* How many of the VF_N lanes of register j are present in a step of r

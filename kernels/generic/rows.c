@@ -134,7 +134,6 @@ static ALWAYS_INLINE void short_row_moments(size_t V, size_t n, const sx *x, flo
 {
     const vf nk = vf_set1(-shift);
     vf p[LANE_VF], r[LANE_VF];
-    vd s[LANE_VD], q[LANE_VD];
 #pragma GCC unroll 32
     for (size_t j = 0; j < LANE_VF; j++)
         p[j] = r[j] = vf_zero();
@@ -148,17 +147,14 @@ static ALWAYS_INLINE void short_row_moments(size_t V, size_t n, const sx *x, flo
         p[k % LANE_VF] = vf_add(p[k % LANE_VF], d);
         r[k % LANE_VF] = vf_fma(d, d, r[k % LANE_VF]);
     }
-    lanes_flush(p, s, 1);
-    lanes_flush(r, q, 1);
-    *v1 = lanes_fold_to_reg(s);
-    *v2 = lanes_fold_to_reg(q);
+    *v1 = lanes_widen_fold_to_reg(p);
+    *v2 = lanes_widen_fold_to_reg(r);
 }
 
 /* sumsq_round(x, 0, n) and the halvings across registers of a short row. */
 static ALWAYS_INLINE vd short_row_sumsq(size_t V, size_t n, const sx *x, int more)
 {
     vf r[LANE_VF];
-    vd q[LANE_VD];
 #pragma GCC unroll 32
     for (size_t j = 0; j < LANE_VF; j++)
         r[j] = vf_zero();
@@ -170,8 +166,7 @@ static ALWAYS_INLINE vd short_row_sumsq(size_t V, size_t n, const sx *x, int mor
             v = vf_keep_first(v, c);
         r[k % LANE_VF] = vf_fma(v, v, r[k % LANE_VF]);
     }
-    lanes_flush(r, q, 1);
-    return lanes_fold_to_reg(q);
+    return lanes_widen_fold_to_reg(r);
 }
 
 /* normalize_span of a short row of V vectors without activation or
@@ -226,24 +221,6 @@ static ALWAYS_INLINE void short_row_normalize_with(size_t V, size_t n, const sx 
 #endif
 }
 
-static ALWAYS_INLINE void short_row_normalize(size_t n, const sx *x, float shift, float scale,
-                                              float offset, const float *gamma,
-                                              const float *beta, sx *y, int act)
-{
-    if (gamma && beta)
-        SHORT_WITH_V(n, short_row_normalize_with(V, n, x, shift, scale, offset, gamma, beta, y,
-                                                 1, 1, act));
-    else if (gamma)
-        SHORT_WITH_V(n, short_row_normalize_with(V, n, x, shift, scale, offset, gamma, beta, y,
-                                                 1, 0, act));
-    else if (beta)
-        SHORT_WITH_V(n, short_row_normalize_with(V, n, x, shift, scale, offset, gamma, beta, y,
-                                                 0, 1, act));
-    else
-        SHORT_WITH_V(n, short_row_normalize_with(V, n, x, shift, scale, offset, gamma, beta, y,
-                                                 0, 0, act));
-}
-
 /* A row's sums: one round, or for a call whose x comes from memory (mem)
  * in order, or interleaved. */
 static ALWAYS_INLINE void row_moments_for(int mem, size_t n, const sx *x, float shift, vd *v1,
@@ -270,13 +247,11 @@ static ALWAYS_INLINE vd row_sumsq_for(int mem, size_t n, const sx *x)
 static ALWAYS_INLINE void engine_normalize(const simdnorm_row_job *j, size_t r, const sx *xr,
                                            float shift, float scale, float offset,
                                            const float *beta, int stream, const sx *pf,
-                                           int shortr, int plain)
+                                           int plain)
 {
     sx *yr = JY(j) + r * j->y_stride;
     const int none = plain ? NORMALIZE_AFFINE_ONLY : SIMDNORM_ACT_NONE;
-    if (shortr && j->act == SIMDNORM_ACT_NONE && !stream)
-        short_row_normalize(j->cols, xr, shift, scale, offset, j->gamma, beta, yr, none);
-    else if (j->act == SIMDNORM_ACT_NONE)
+    if (j->act == SIMDNORM_ACT_NONE)
         normalize_affine(j->cols, xr, shift, scale, offset, j->gamma, beta, yr, none, stream,
                          plain ? NULL : pf); /* plain: in cache, nothing to prefetch */
     else if (stream)
@@ -506,7 +481,7 @@ static ALWAYS_INLINE void layer_norm_one_row(const simdnorm_row_job *j, size_t r
     if (fabs(s1) < (double)INFINITY && fabs(s2) < (double)INFINITY && c <= m2 &&
         m2 >= 0x1p-60 * (double)n &&
         one_row_plan(j, r, (double)sh + dm, m2 * j->inv_cols, &shift, &scale, &offset, plain))
-        engine_normalize(j, r, xr, shift, scale, offset, j->beta, stream, pf, 0, plain);
+        engine_normalize(j, r, xr, shift, scale, offset, j->beta, stream, pf, plain);
     else
         ROW_SLOW_LN(j, r, sh, s1, s2);
 }
@@ -521,18 +496,17 @@ static ALWAYS_INLINE void rms_norm_one_row(const simdnorm_row_job *j, size_t r, 
     float shift, scale, offset;
     if (fabs(ss) < (double)INFINITY && ss >= 0x1p-60 * (double)n &&
         one_row_plan(j, r, 0.0, ss * j->inv_cols, &shift, &scale, &offset, plain))
-        engine_normalize(j, r, xr, shift, scale, offset, NULL, stream, pf, 0, plain);
+        engine_normalize(j, r, xr, shift, scale, offset, NULL, stream, pf, plain);
     else
         ROW_SLOW_RMS(j, r, ss);
 }
 
 /* The statistics of a batch of m rows from row r (m <= VD_N): each row's
  * head shift sh (and as a double, shd) and its fast sums folded to s1, s2
- * (rows past m: 0). Short rows (shortr) through short_row_moments, which may
- * read past a row's end where row r + i + 1 < r1 exists. */
-static ALWAYS_INLINE void ln_batch_stats(const simdnorm_row_job *j, size_t r, size_t m, size_t r1,
-                                         int shortr, float sh[VD_N], double shd[VD_N],
-                                         double s1[VD_N], double s2[VD_N])
+ * (rows past m: 0). */
+static ALWAYS_INLINE void ln_batch_stats(const simdnorm_row_job *j, size_t r, size_t m,
+                                         float sh[VD_N], double shd[VD_N], double s1[VD_N],
+                                         double s2[VD_N])
 {
     const size_t n = j->cols;
     const int mem = j->from_memory;
@@ -545,13 +519,10 @@ static ALWAYS_INLINE void ln_batch_stats(const simdnorm_row_job *j, size_t r, si
 #if defined(VD_HAS_FOLD_ROWS)
     vd v1[VD_N], v2[VD_N];
     for (size_t i = 0; i < VD_N; i++) {
-        if (shortr && i < m) {
-            SHORT_WITH_V(n, short_row_moments(V, n, xr[i], sh[i], r + i + 1 < r1, &v1[i], &v2[i]));
-        } else if (i < m) {
+        if (i < m)
             row_moments_for(mem, n, xr[i], sh[i], &v1[i], &v2[i]);
-        } else {
+        else
             v1[i] = v2[i] = vd_zero(); /* no row: its lanes are never used */
-        }
     }
     vd_storeu(s1, vd_fold_rows(v1));
     vd_storeu(s2, vd_fold_rows(v2));
@@ -559,10 +530,7 @@ static ALWAYS_INLINE void ln_batch_stats(const simdnorm_row_job *j, size_t r, si
     for (size_t i = 0; i < VD_N; i++) {
         if (i < m) {
             vd a, b;
-            if (shortr)
-                SHORT_WITH_V(n, short_row_moments(V, n, xr[i], sh[i], r + i + 1 < r1, &a, &b));
-            else
-                row_moments_for(mem, n, xr[i], sh[i], &a, &b);
+            row_moments_for(mem, n, xr[i], sh[i], &a, &b);
             s1[i] = vd_fold(a);
             s2[i] = vd_fold(b);
         } else {
@@ -591,69 +559,45 @@ static ALWAYS_INLINE unsigned ln_batch_finish(const simdnorm_row_job *j, size_t 
                        plain);
 }
 
-/* The normalize of a LayerNorm batch: its fast rows inline, the others
- * through the per-row path. bn: the batch size (the prefetch's stride). */
-static ALWAYS_INLINE void ln_batch_normalize(const simdnorm_row_job *j, size_t r, size_t m,
-                                             size_t bn, size_t r1, int stream, int shortr,
-                                             unsigned fast, const float sh[VD_N],
-                                             const double s1[VD_N], const double s2[VD_N],
-                                             const float shift[VD_N], const float scale[VD_N],
-                                             const float offset[VD_N], int plain)
-{
-    for (size_t i = 0; i < m; i++) {
-        const sx *xr = JX(j) + (r + i) * j->x_stride;
-        if (fast >> i & 1)
-            engine_normalize(j, r + i, xr, shift[i], scale[i], offset[i], j->beta, stream,
-                             next_row(j, r, bn, i, r1), shortr, plain);
-        else
-            ROW_SLOW_LN(j, r + i, sh[i], s1[i], s2[i]);
-    }
-}
-
-/* Rows [r0, r1) of a LayerNorm, in batches of VD_N. With pipe, the next
- * batch's statistics are taken between this batch's finish and its
- * normalize: the finish's chain (the fold, the division, the square root)
- * then runs beside independent work, and the normalize finds its plan ready
- * (33-float rows in cache, 1985 of them, ns a row without / with the pipe,
- * the throwaway loop above: LayerNorm AVX-512 19.0 / 18.3, AVX2 23.2 /
- * 19.7; RMSNorm 12.1 / 10.6, 14.7 / 11.8). Where the rows come from memory
- * the pipe is short_rows_pipe's choice. The
- * next batch is only read, never written, before its own normalize, so in
- * place is safe. Same bits: every row's operations are unchanged. */
+/* Rows [r0, r1) of a LayerNorm that are not short (short_rows_ok; those
+ * are ln_short_rows'), in batches of batch_rows: the batch's statistics,
+ * its finish, then its rows normalized - the fast ones inline, the others
+ * through the per-row path. */
 static OPT_INLINE void layer_norm_rows(const simdnorm_row_job *j, size_t r0, size_t r1,
-                                       int stream, int shortr, int pipe, int plain)
+                                       int stream, int plain)
 {
     const size_t bn = batch_rows(j->cols, j->from_memory);
-    float sh[2][VD_N];
-    double shd[2][VD_N], s1[2][VD_N], s2[2][VD_N];
-    size_t cur = 0, m = 0;
-    for (size_t r = r0; r < r1; r += m, cur ^= pipe) {
+    float sh[VD_N];
+    double shd[VD_N], s1[VD_N], s2[VD_N];
+    size_t m = 0;
+    for (size_t r = r0; r < r1; r += m) {
         m = r1 - r < bn ? r1 - r : bn;
         if (m == 1 && j->act == SIMDNORM_ACT_NONE) {
             /* one row: the scalar finish has the shorter dependency chain;
              * same bits. With an activation the batch path below, chosen
              * when only it prefetched the next row (not measured again
-             * since both do). (Only the last batch of a pipe.) */
+             * since both do). */
             layer_norm_one_row(j, r, stream, next_row(j, r, 1, 0, r1), plain);
             continue;
         }
-        if (!pipe || r == r0)
-            ln_batch_stats(j, r, m, r1, shortr, sh[cur], shd[cur], s1[cur], s2[cur]);
+        ln_batch_stats(j, r, m, sh, shd, s1, s2);
         float shift[VD_N], scale[VD_N], offset[VD_N];
-        const unsigned fast = ln_batch_finish(j, r, m, shd[cur], s1[cur], s2[cur], shift, scale,
-                                              offset, plain);
-        const size_t rn = r + m, mn = r1 - rn < bn ? r1 - rn : bn;
-        if (pipe && rn < r1 && !(mn == 1 && j->act == SIMDNORM_ACT_NONE))
-            ln_batch_stats(j, rn, mn, r1, shortr, sh[cur ^ 1], shd[cur ^ 1], s1[cur ^ 1],
-                           s2[cur ^ 1]);
-        ln_batch_normalize(j, r, m, bn, r1, stream, shortr, fast, sh[cur], s1[cur], s2[cur],
-                           shift, scale, offset, plain);
+        const unsigned fast =
+            ln_batch_finish(j, r, m, shd, s1, s2, shift, scale, offset, plain);
+        for (size_t i = 0; i < m; i++) {
+            const sx *xr = JX(j) + (r + i) * j->x_stride;
+            if (fast >> i & 1)
+                engine_normalize(j, r + i, xr, shift[i], scale[i], offset[i], j->beta, stream,
+                                 next_row(j, r, bn, i, r1), plain);
+            else
+                ROW_SLOW_LN(j, r + i, sh[i], s1[i], s2[i]);
+        }
     }
 }
 
 /* The statistics of an RMSNorm batch, as ln_batch_stats: ss. */
 static ALWAYS_INLINE void rms_batch_stats(const simdnorm_row_job *j, size_t r, size_t m,
-                                          size_t r1, int shortr, double ss[VD_N])
+                                          double ss[VD_N])
 {
     const size_t n = j->cols;
     const int mem = j->from_memory;
@@ -662,26 +606,12 @@ static ALWAYS_INLINE void rms_batch_stats(const simdnorm_row_job *j, size_t r, s
         xr[i] = JX(j) + (r + (i < m ? i : 0)) * j->x_stride;
 #if defined(VD_HAS_FOLD_ROWS)
     vd v[VD_N];
-    for (size_t i = 0; i < VD_N; i++) {
-        if (shortr && i < m) {
-            SHORT_WITH_V(n, v[i] = short_row_sumsq(V, n, xr[i], r + i + 1 < r1));
-        } else if (i < m) {
-            v[i] = row_sumsq_for(mem, n, xr[i]);
-        } else {
-            v[i] = vd_zero();
-        }
-    }
+    for (size_t i = 0; i < VD_N; i++)
+        v[i] = i < m ? row_sumsq_for(mem, n, xr[i]) : vd_zero();
     vd_storeu(ss, vd_fold_rows(v));
 #else
-    for (size_t i = 0; i < VD_N; i++) {
-        if (shortr && i < m) {
-            SHORT_WITH_V(n, ss[i] = vd_fold(short_row_sumsq(V, n, xr[i], r + i + 1 < r1)));
-        } else if (i < m) {
-            ss[i] = vd_fold(row_sumsq_for(mem, n, xr[i]));
-        } else {
-            ss[i] = 0.0;
-        }
-    }
+    for (size_t i = 0; i < VD_N; i++)
+        ss[i] = i < m ? vd_fold(row_sumsq_for(mem, n, xr[i])) : 0.0;
 #endif
 }
 
@@ -699,73 +629,284 @@ static ALWAYS_INLINE unsigned rms_batch_finish(const simdnorm_row_job *j, size_t
                        offset, plain);
 }
 
-/* Rows [r0, r1) of an RMSNorm, in batches of VD_N; pipe as layer_norm_rows. */
+/* Rows [r0, r1) of an RMSNorm that are not short, as layer_norm_rows. */
 static OPT_INLINE void rms_norm_rows(const simdnorm_row_job *j, size_t r0, size_t r1,
-                                     int stream, int shortr, int pipe, int plain)
+                                     int stream, int plain)
 {
     const size_t bn = batch_rows(j->cols, j->from_memory);
-    double ss[2][VD_N];
-    size_t cur = 0, m = 0;
-    for (size_t r = r0; r < r1; r += m, cur ^= pipe) {
+    double ss[VD_N];
+    size_t m = 0;
+    for (size_t r = r0; r < r1; r += m) {
         m = r1 - r < bn ? r1 - r : bn;
         if (m == 1 && j->act == SIMDNORM_ACT_NONE) { /* one row: as in layer_norm_rows */
             rms_norm_one_row(j, r, stream, next_row(j, r, 1, 0, r1), plain);
             continue;
         }
-        if (!pipe || r == r0)
-            rms_batch_stats(j, r, m, r1, shortr, ss[cur]);
+        rms_batch_stats(j, r, m, ss);
         float shift[VD_N], scale[VD_N], offset[VD_N];
-        const unsigned fast = rms_batch_finish(j, r, m, ss[cur], shift, scale, offset, plain);
-        const size_t rn = r + m, mn = r1 - rn < bn ? r1 - rn : bn;
-        if (pipe && rn < r1 && !(mn == 1 && j->act == SIMDNORM_ACT_NONE))
-            rms_batch_stats(j, rn, mn, r1, shortr, ss[cur ^ 1]);
+        const unsigned fast = rms_batch_finish(j, r, m, ss, shift, scale, offset, plain);
         for (size_t i = 0; i < m; i++) {
             const sx *xr = JX(j) + (r + i) * j->x_stride;
             if (fast >> i & 1)
                 engine_normalize(j, r + i, xr, shift[i], scale[i], offset[i], NULL, stream,
-                                 next_row(j, r, bn, i, r1), shortr, plain);
+                                 next_row(j, r, bn, i, r1), plain);
             else
-                ROW_SLOW_RMS(j, r + i, ss[cur][i]);
+                ROW_SLOW_RMS(j, r + i, ss[i]);
         }
     }
 }
 
+/* ---- Short rows: the call's vector count fixed ----------------------------
+ * Rows of VF_N..2*SIMDNORM_LANES floats (short_rows_ok; never streamed) run
+ * these loops, instantiated per vector count V by one switch per call
+ * (SHORT_WITH_V), and per affine (gamma, beta present) by one branch per
+ * batch: each row's code is then its straight vector work and its address.
+ * Through the general loop - a switch on V in every row's statistics and
+ * normalize, the affine tests, next_row and the row addresses per row - an
+ * AVX2 33-float LayerNorm row took 240 instructions, ~75 of them that
+ * bookkeeping (`ROWS=1985 valgrind --tool=callgrind ./lncall 33 20 avx2
+ * affine`, tools/qemu-icount/lncall.c). The statistics of a short row may
+ * read past its end (short_row_moments) where row r + i + 1 < r1 exists.
+ *
+ * With pipe, the next batch's statistics are taken between this batch's
+ * finish and its normalize: the finish's chain (the fold, the division,
+ * the square root) then runs beside independent work, and the normalize
+ * finds its plan ready (33-float rows in cache, 1985 of them, ns a row
+ * without / with the pipe, the throwaway loop above: LayerNorm AVX-512 19.0
+ * / 18.3, AVX2 23.2 / 19.7; RMSNorm 12.1 / 10.6, 14.7 / 11.8). Where the
+ * rows come from memory the pipe is short_rows_pipe's choice. The next
+ * batch is only read, never written, before its own normalize, so in place
+ * is safe. Same bits: every row's operations are those of the general
+ * loop's (short_row_moments and short_row_sumsq are moments_round and
+ * sumsq_round with the halvings across registers). */
+
+/* A lone short row (a 1-row call, or a range's last): layer_norm_one_row
+ * / rms_norm_one_row, out of line, once for all V. */
+static NOINLINE void ln_short_one_row(const simdnorm_row_job *j, size_t r, int plain)
+{
+    if (plain)
+        layer_norm_one_row(j, r, 0, NULL, 1);
+    else
+        layer_norm_one_row(j, r, 0, NULL, 0);
+}
+
+static NOINLINE void rms_short_one_row(const simdnorm_row_job *j, size_t r, int plain)
+{
+    if (plain)
+        rms_norm_one_row(j, r, 0, NULL, 1);
+    else
+        rms_norm_one_row(j, r, 0, NULL, 0);
+}
+
+/* ln_batch_stats of a batch of m short rows of V vectors. */
+static ALWAYS_INLINE void ln_short_stats(size_t V, const simdnorm_row_job *j, size_t r, size_t m,
+                                         size_t r1, float sh[VD_N], double shd[VD_N],
+                                         double s1[VD_N], double s2[VD_N])
+{
+    const size_t n = j->cols, xs = j->x_stride;
+    const sx *x = JX(j) + r * xs;
+#if defined(VD_HAS_FOLD_ROWS)
+    vd v1[VD_N], v2[VD_N];
+#endif
+    /* the shifts first: each row's sums wait on its shift's chain */
+#pragma GCC unroll 16
+    for (size_t i = 0; i < VD_N; i++) {
+        sh[i] = i < m ? row_shift(n, x + i * xs) : 0.0f;
+        shd[i] = (double)sh[i];
+    }
+#pragma GCC unroll 16
+    for (size_t i = 0; i < VD_N; i++) {
+        vd a = vd_zero(), b = vd_zero(); /* no row: its lanes are never used */
+        if (i < m)
+            short_row_moments(V, n, x + i * xs, sh[i], r + i + 1 < r1, &a, &b);
+#if defined(VD_HAS_FOLD_ROWS)
+        v1[i] = a;
+        v2[i] = b;
+#else
+        s1[i] = vd_fold(a);
+        s2[i] = vd_fold(b);
+#endif
+    }
+#if defined(VD_HAS_FOLD_ROWS)
+    vd_storeu(s1, vd_fold_rows(v1));
+    vd_storeu(s2, vd_fold_rows(v2));
+#endif
+}
+
+/* rms_batch_stats of a batch of m short rows of V vectors. */
+static ALWAYS_INLINE void rms_short_stats(size_t V, const simdnorm_row_job *j, size_t r,
+                                          size_t m, size_t r1, double ss[VD_N])
+{
+    const size_t n = j->cols, xs = j->x_stride;
+    const sx *x = JX(j) + r * xs;
+#if defined(VD_HAS_FOLD_ROWS)
+    vd v[VD_N];
+#pragma GCC unroll 16
+    for (size_t i = 0; i < VD_N; i++)
+        v[i] = i < m ? short_row_sumsq(V, n, x + i * xs, r + i + 1 < r1) : vd_zero();
+    vd_storeu(ss, vd_fold_rows(v));
+#else
+    for (size_t i = 0; i < VD_N; i++)
+        ss[i] = i < m ? vd_fold(short_row_sumsq(V, n, x + i * xs, r + i + 1 < r1)) : 0.0;
+#endif
+}
+
+/* The fast rows (bit i of fast) of a batch of m short rows of V vectors
+ * from row r normalized with the affine (G gamma, B beta) and no
+ * activation; a row not fast is left to the caller. */
+static ALWAYS_INLINE void short_normalize_with(size_t V, int G, int B, const simdnorm_row_job *j,
+                                               size_t r, size_t m, unsigned fast,
+                                               const float shift[VD_N], const float scale[VD_N],
+                                               const float offset[VD_N], int plain)
+{
+    const size_t n = j->cols, xs = j->x_stride, ys = j->y_stride;
+    const sx *x = JX(j) + r * xs;
+    sx *y = JY(j) + r * ys;
+    const int none = plain ? NORMALIZE_AFFINE_ONLY : SIMDNORM_ACT_NONE;
+    for (size_t i = 0; i < m; i++)
+        if (fast >> i & 1)
+            short_row_normalize_with(V, n, x + i * xs, shift[i], scale[i], offset[i], j->gamma,
+                                     j->beta, y + i * ys, G, B, none);
+}
+
+/* The fast rows of a batch of short rows normalized: short_normalize_with
+ * for the job's affine (beta: the job's, LayerNorm; 0, RMSNorm), or with
+ * an activation through the out-of-line loop. */
+static ALWAYS_INLINE void short_normalize(size_t V, const simdnorm_row_job *j, size_t r,
+                                          size_t m, size_t r1, unsigned fast, int beta,
+                                          const float shift[VD_N], const float scale[VD_N],
+                                          const float offset[VD_N], int plain)
+{
+    const int B = beta && j->beta;
+    if (j->act != SIMDNORM_ACT_NONE) {
+        for (size_t i = 0; i < m; i++)
+            if (fast >> i & 1)
+                engine_normalize(j, r + i, JX(j) + (r + i) * j->x_stride, shift[i], scale[i],
+                                 offset[i], B ? j->beta : NULL, 0, next_row(j, r, m, i, r1),
+                                 plain);
+    } else if (j->gamma && B) {
+        short_normalize_with(V, 1, 1, j, r, m, fast, shift, scale, offset, plain);
+    } else if (j->gamma) {
+        short_normalize_with(V, 1, 0, j, r, m, fast, shift, scale, offset, plain);
+    } else if (B) {
+        short_normalize_with(V, 0, 1, j, r, m, fast, shift, scale, offset, plain);
+    } else {
+        short_normalize_with(V, 0, 0, j, r, m, fast, shift, scale, offset, plain);
+    }
+}
+
+/* Rows [r0, r1) of a LayerNorm of short rows of V vectors. */
+static ALWAYS_INLINE void ln_short_rows(size_t V, const simdnorm_row_job *j, size_t r0, size_t r1,
+                                        int pipe, int plain)
+{
+    float sh[2][VD_N];
+    double shd[2][VD_N], s1[2][VD_N], s2[2][VD_N];
+    size_t cur = 0, m = 0;
+    for (size_t r = r0; r < r1; r += m, cur ^= pipe) {
+        m = r1 - r < VD_N ? r1 - r : VD_N;
+        if (m == 1 && j->act == SIMDNORM_ACT_NONE) { /* as in layer_norm_rows */
+            ln_short_one_row(j, r, plain);
+            continue;
+        }
+        if (!pipe || r == r0)
+            ln_short_stats(V, j, r, m, r1, sh[cur], shd[cur], s1[cur], s2[cur]);
+        float shift[VD_N], scale[VD_N], offset[VD_N];
+        const unsigned fast = ln_batch_finish(j, r, m, shd[cur], s1[cur], s2[cur], shift, scale,
+                                              offset, plain);
+        const size_t rn = r + m, mn = r1 - rn < VD_N ? r1 - rn : VD_N;
+        if (pipe && rn < r1 && !(mn == 1 && j->act == SIMDNORM_ACT_NONE))
+            ln_short_stats(V, j, rn, mn, r1, sh[cur ^ 1], shd[cur ^ 1], s1[cur ^ 1],
+                           s2[cur ^ 1]);
+        short_normalize(V, j, r, m, r1, fast, 1, shift, scale, offset, plain);
+        if (fast != (1u << m) - 1)
+            for (size_t i = 0; i < m; i++)
+                if (!(fast >> i & 1))
+                    ROW_SLOW_LN(j, r + i, sh[cur][i], s1[cur][i], s2[cur][i]);
+    }
+}
+
+/* Rows [r0, r1) of an RMSNorm of short rows of V vectors. */
+static ALWAYS_INLINE void rms_short_rows(size_t V, const simdnorm_row_job *j, size_t r0,
+                                         size_t r1, int pipe, int plain)
+{
+    double ss[2][VD_N];
+    size_t cur = 0, m = 0;
+    for (size_t r = r0; r < r1; r += m, cur ^= pipe) {
+        m = r1 - r < VD_N ? r1 - r : VD_N;
+        if (m == 1 && j->act == SIMDNORM_ACT_NONE) { /* as in layer_norm_rows */
+            rms_short_one_row(j, r, plain);
+            continue;
+        }
+        if (!pipe || r == r0)
+            rms_short_stats(V, j, r, m, r1, ss[cur]);
+        float shift[VD_N], scale[VD_N], offset[VD_N];
+        const unsigned fast = rms_batch_finish(j, r, m, ss[cur], shift, scale, offset, plain);
+        const size_t rn = r + m, mn = r1 - rn < VD_N ? r1 - rn : VD_N;
+        if (pipe && rn < r1 && !(mn == 1 && j->act == SIMDNORM_ACT_NONE))
+            rms_short_stats(V, j, rn, mn, r1, ss[cur ^ 1]);
+        short_normalize(V, j, r, m, r1, fast, 0, shift, scale, offset, plain);
+        if (fast != (1u << m) - 1)
+            for (size_t i = 0; i < m; i++)
+                if (!(fast >> i & 1))
+                    ROW_SLOW_RMS(j, r + i, ss[cur][i]);
+    }
+}
+
+static OPT_INLINE void layer_norm_short(const simdnorm_row_job *j, size_t r0, size_t r1,
+                                        int pipe, int plain)
+{
+    if (r1 - r0 == 1 && j->act == SIMDNORM_ACT_NONE)
+        layer_norm_one_row(j, r0, 0, NULL, plain);
+    else
+        SHORT_WITH_V(j->cols, ln_short_rows(V, j, r0, r1, pipe, plain));
+}
+
+static OPT_INLINE void rms_norm_short(const simdnorm_row_job *j, size_t r0, size_t r1, int pipe,
+                                      int plain)
+{
+    if (r1 - r0 == 1 && j->act == SIMDNORM_ACT_NONE)
+        rms_norm_one_row(j, r0, 0, NULL, plain);
+    else
+        SHORT_WITH_V(j->cols, rms_short_rows(V, j, r0, r1, pipe, plain));
+}
+
 /* An entry point's choice among the instantiations of ROWS (layer_norm_rows
- * or rms_norm_rows): streamed (one store fence at the end; where the ISA
- * has streaming stores), plain (engine_plain) or not, short rows or not;
- * the short rows' pipe at run time (one copy less). */
+ * or rms_norm_rows) and SHORT (layer_norm_short or rms_norm_short):
+ * streamed (one store fence at the end; where the ISA has streaming
+ * stores; short rows never are), short rows or not, plain (engine_plain)
+ * or not; the short rows' pipe at run time (one copy less). */
 #if VF_STREAM_ALIGN
 #define ENGINE_STREAMED_(ROWS, j, r0, r1)                                                        \
     if ((j)->stream) {                                                                           \
-        ROWS(j, r0, r1, 2, 0, 0, 0);                                                             \
+        ROWS(j, r0, r1, 2, 0);                                                                   \
         vf_stream_fence();                                                                       \
         break;                                                                                   \
     }
 #else
 #define ENGINE_STREAMED_(ROWS, j, r0, r1)
 #endif
-#define ENGINE_ENTRY_(ROWS, j, r0, r1)                                                           \
+#define ENGINE_ENTRY_(ROWS, SHORT, j, r0, r1)                                                    \
     do {                                                                                         \
         ENGINE_STREAMED_(ROWS, j, r0, r1)                                                        \
         const int shortr_ = short_rows_ok((j)->cols), plain_ = engine_plain(j, (r1) - (r0));    \
         if (shortr_ && plain_)                                                                   \
-            ROWS(j, r0, r1, 0, 1, short_rows_pipe(j), 1);                                        \
-        else if (plain_)                                                                         \
-            ROWS(j, r0, r1, 0, 0, 0, 1);                                                         \
+            SHORT(j, r0, r1, short_rows_pipe(j), 1);                                             \
         else if (shortr_)                                                                        \
-            ROWS(j, r0, r1, 0, 1, short_rows_pipe(j), 0);                                        \
+            SHORT(j, r0, r1, short_rows_pipe(j), 0);                                             \
+        else if (plain_)                                                                         \
+            ROWS(j, r0, r1, 0, 1);                                                               \
         else                                                                                     \
-            ROWS(j, r0, r1, 0, 0, 0, 0);                                                         \
+            ROWS(j, r0, r1, 0, 0);                                                               \
     } while (0)
 
 /* Contract: kernels.h, f32_layer_norm_rows. */
 void SIMDNORM_SKERNEL(layer_norm_rows)(const simdnorm_row_job *j, size_t r0, size_t r1)
 {
-    ENGINE_ENTRY_(layer_norm_rows, j, r0, r1);
+    ENGINE_ENTRY_(layer_norm_rows, layer_norm_short, j, r0, r1);
 }
 
 /* Contract: kernels.h, f32_rms_norm_rows. */
 void SIMDNORM_SKERNEL(rms_norm_rows)(const simdnorm_row_job *j, size_t r0, size_t r1)
 {
-    ENGINE_ENTRY_(rms_norm_rows, j, r0, r1);
+    ENGINE_ENTRY_(rms_norm_rows, rms_norm_short, j, r0, r1);
 }

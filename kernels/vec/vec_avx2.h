@@ -184,6 +184,20 @@ static inline double vd_fold(vd v)
     const __m128d h2 = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
     return _mm_cvtsd_f64(_mm_add_sd(h2, _mm_unpackhi_pd(h2, h2)));
 }
+/* vd_fold of 4 rows at once, lane r = vd_fold(v[r]); every sum pairs the
+ * lanes vd_fold pairs, in the same order:
+ *   A: [v_r 0-1 | v_r+1 0-1] + [v_r 2-3 | v_r+1 2-3]      (l += l+2)
+ *   B: hadd of the two A results: [r0, r2, r1, r3]       (l += l+1)
+ * then the lanes put in row order. */
+#define VD_HAS_FOLD_ROWS 1
+static inline vd vd_fold_rows(const vd v[VD_N])
+{
+    const __m256d w01 = _mm256_add_pd(_mm256_permute2f128_pd(v[0], v[1], 0x20),
+                                      _mm256_permute2f128_pd(v[0], v[1], 0x31));
+    const __m256d w23 = _mm256_add_pd(_mm256_permute2f128_pd(v[2], v[3], 0x20),
+                                      _mm256_permute2f128_pd(v[2], v[3], 0x31));
+    return _mm256_permute4x64_pd(_mm256_hadd_pd(w01, w23), _MM_SHUFFLE(3, 1, 2, 0));
+}
 
 /* ---- normalize/activate/add family ---- */
 /* Vectors per block of the normalize loop (generic/normalize.h; loaded a
