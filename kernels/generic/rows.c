@@ -852,13 +852,37 @@ static ALWAYS_INLINE void rms_short_rows(size_t V, const simdnorm_row_job *j, si
     }
 }
 
+/* One instantiation of the loops per vector count where the build inlines
+ * for speed; in the ASan builds (GCC's __SANITIZE_ADDRESS__, clang's
+ * address_sanitizer feature) and at -O0 one, with V at run time: there
+ * every inlined copy keeps stack slots of its own, and the 8 copies took
+ * layer_norm_short's frame in clang's -O1 ASan build (the fuzz build) to
+ * 4.6 MB (tests/stack_frames.py's limit: 4 MiB). */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SHORT_LOOP_V_AT_RUN_TIME 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || !defined(__OPTIMIZE__)
+#define SHORT_LOOP_V_AT_RUN_TIME 1
+#endif
+#ifdef SHORT_LOOP_V_AT_RUN_TIME
+#define SHORT_LOOP_WITH_V(n, stmt)                                                               \
+    do {                                                                                         \
+        const size_t V = ((n) + VF_N - 1) / VF_N;                                                \
+        stmt;                                                                                    \
+    } while (0)
+#else
+#define SHORT_LOOP_WITH_V(n, stmt) SHORT_WITH_V(n, stmt)
+#endif
+
 static OPT_INLINE void layer_norm_short(const simdnorm_row_job *j, size_t r0, size_t r1,
                                         int pipe, int plain)
 {
     if (r1 - r0 == 1 && j->act == SIMDNORM_ACT_NONE)
         layer_norm_one_row(j, r0, 0, NULL, plain);
     else
-        SHORT_WITH_V(j->cols, ln_short_rows(V, j, r0, r1, pipe, plain));
+        SHORT_LOOP_WITH_V(j->cols, ln_short_rows(V, j, r0, r1, pipe, plain));
 }
 
 static OPT_INLINE void rms_norm_short(const simdnorm_row_job *j, size_t r0, size_t r1, int pipe,
@@ -867,7 +891,7 @@ static OPT_INLINE void rms_norm_short(const simdnorm_row_job *j, size_t r0, size
     if (r1 - r0 == 1 && j->act == SIMDNORM_ACT_NONE)
         rms_norm_one_row(j, r0, 0, NULL, plain);
     else
-        SHORT_WITH_V(j->cols, rms_short_rows(V, j, r0, r1, pipe, plain));
+        SHORT_LOOP_WITH_V(j->cols, rms_short_rows(V, j, r0, r1, pipe, plain));
 }
 
 /* An entry point's choice among the instantiations of ROWS (layer_norm_rows
