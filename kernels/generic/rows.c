@@ -115,13 +115,14 @@ static __attribute__((noinline)) vd row_sumsq_short(size_t n, const sx *x)
  * generic/lanes.h. */
 
 /* Whether short rows take the next batch's statistics before this batch's
- * normalize (layer_norm_rows' pipe): in cache always; from memory for rows
- * of up to 40 floats, still bound by the core there. Measured (LayerNorm,
- * 64 MiB of x, one thread, without / with the pipe, ns a row, AVX-512 /
- * AVX2; a throwaway loop alternating the two libraries, best of 60 calls):
- * 33 floats 23.6 -> 22.3 / 26.9 -> 22.3; 40 21.6 -> 20.3 / 24.5 -> 22.3;
- * 48 22.0 -> 23.3 / 25.2 -> 25.5; 64 28.7 -> 34.9 / 31.7 -> 34.6 (33 and
- * 64: `python3 bench/ab.py` on layer_norm/.../cols:33|64/rows:508400|262144). */
+ * normalize (the pipe of ln_short_rows and rms_short_rows): in cache
+ * always; from memory for rows of up to 40 floats, still bound by the core
+ * there. Measured (LayerNorm, 64 MiB of x, one thread, without / with the
+ * pipe, ns a row, AVX-512 / AVX2; a throwaway loop alternating the two
+ * libraries, best of 60 calls): 33 floats 23.6 -> 22.3 / 26.9 -> 22.3; 40
+ * 21.6 -> 20.3 / 24.5 -> 22.3; 48 22.0 -> 23.3 / 25.2 -> 25.5; 64 28.7 ->
+ * 34.9 / 31.7 -> 34.6 (33 and 64: `python3 bench/ab.py` on
+ * layer_norm/.../cols:33|64/rows:508400|262144). */
 static ALWAYS_INLINE int short_rows_pipe(const simdnorm_row_job *j)
 {
     return !j->from_memory || j->cols <= 40;
