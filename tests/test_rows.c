@@ -304,24 +304,28 @@ static void case_strides_misaligned_in_place(void)
     }
 }
 
-/* Short rows (8 to 65 floats) in many batches: the row engine's short-row
- * path (ISAs of 8-float vectors or wider: straight code per vector count,
- * the next batch's statistics before this one's normalize, whole-vector
- * loads past a row's end into the next row, the partial last vector as
- * the vector that ends at the row's end). Against scalar and the
- * reference, in place against out of place, packed and strided, with a NaN
- * row and a row 1e6 off zero among them (the per-row path inside a batch);
- * x's last row ends at a guard page. */
+/* Short rows (8 to 65 floats) alone and in many batches: the row engine's
+ * short-row path (ISAs of 8-float vectors or wider: straight code per
+ * vector count, a lone row's own copy, the next batch's statistics before
+ * this one's normalize, whole-vector loads past a row's end into the next
+ * row, the partial last vector as the vector that ends at the row's end).
+ * Against scalar and the reference, in place against out of place, packed
+ * and strided, with a NaN row and a row 1e6 off zero among them (the
+ * per-row path inside a batch) and a lone row 1e6 off zero; x's last row
+ * ends at a guard page. */
 static void case_short_rows_batches(void)
 {
     static const size_t cols[] = {8, 9, 15, 16, 17, 31, 32, 33, 40, 47, 48, 63, 64, 65};
-    static const size_t rowss[] = {2, 9, 17, 34};
+    static const size_t rowss[] = {1, 2, 9, 17, 34};
     for (size_t c = 0; c < sizeof cols / sizeof *cols; c++)
         for (size_t k = 0; k < sizeof rowss / sizeof *rowss; k++)
             for (size_t gap = 0; gap < 4; gap += 3) {
                 const size_t n = cols[c], rows = rowss[k], xs = n + gap;
                 rng_seed(n * 1000 + rows * 10 + gap);
                 inputs in = make_inputs(rows, n, xs, 0.5, 2.0);
+                if (rows == 1 && gap) /* a lone row's per-row path */
+                    for (size_t i = 0; i < n; i++)
+                        in.x[i] += 1e6f;
                 if (rows > 8) {
                     in.x[5 * xs + n / 2] = NAN;
                     for (size_t i = 0; i < n; i++)
