@@ -10,8 +10,12 @@
  *  2. MPI_Allgather of a header {status, n_local, c, spatial, layout, eps,
  *     momentum}: every rank learns every rank's sample offset and derives
  *     the same verdict (the first failing rank's status, or a mismatch);
- *  3. scratch for every rank's nodes, MPI_Allreduce (MIN) of "allocated",
- *     so that an allocation failure is every rank's SIMDNORM_ERR_NOMEM;
+ *  3. scratch for every rank's nodes: on the stack where it fits
+ *     SYNC_STACK_BYTES (every rank computes the same size from the same
+ *     headers, so all take the stack together and nothing can fail: two
+ *     collectives a call), else malloc'ed and MPI_Allreduce (MIN) of
+ *     "allocated", so that an allocation failure is every rank's
+ *     SIMDNORM_ERR_NOMEM (three collectives);
  *  4. the rank's maximal aligned nodes (simdnorm_bn_node_moments / _sums)
  *     written in place into its slot of the receive buffer, MPI_Allgatherv;
  *  5. every rank folds all nodes in rank (= sample) order to the root
@@ -21,6 +25,7 @@
  *     tensors in 16 bits throughout, without a widened copy).
  * Nothing is written before step 5, and step 5 cannot fail. */
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +37,12 @@ enum { H_STATUS, H_N, H_C, H_SPATIAL, H_LAYOUT, H_EPS, H_MOMENTUM, H_PAD, H_LEN 
 
 /* Ranks whose headers fit on the stack (64 bytes each). */
 #define HDR_STACK 256
+
+/* Scratch (step 3) taken from the stack up to this size: the nodes of
+ * K ranks of one node each for K * c <= ~2000 (32 * K * c bytes and a
+ * little), e.g. (32, 64, 56, 56) over 4 ranks: 8.3 KB. 64 KiB as the
+ * 16-bit row norms' scratch (rows.c). */
+#define SYNC_STACK_BYTES ((size_t)64 << 10)
 
 static int64_t float_bits(float v)
 {
@@ -128,7 +139,9 @@ typedef struct sync_call {
     unsigned char *level;
     double *recv;          /* rank r's slot: [a: mine*c][b: mine*c] */
     double *a, *b;         /* contiguous per node [k*c]: mean/m2 or s1/s2 */
-    void *mem;
+    void *mem;             /* the scratch: stack_mem or malloc'ed */
+    /* last: not cleared per call */
+    double stack_mem[SYNC_STACK_BYTES / sizeof(double)];
 } sync_call;
 
 /* Steps 2-3: the header exchange and its verdict, then the scratch and the
@@ -138,7 +151,7 @@ static simdnorm_status exchange_header(sync_call *s, simdnorm_status local, size
                                        float momentum, size_t min_batch)
 {
     const MPI_Comm comm = s->comm;
-    memset(s, 0, sizeof *s);
+    memset(s, 0, offsetof(sync_call, stack_mem));
     s->comm = comm;
     if (MPI_Comm_size(comm, &s->size) != MPI_SUCCESS || MPI_Comm_rank(comm, &s->rank) != MPI_SUCCESS)
         return SIMDNORM_ERR_PARAM;
@@ -200,12 +213,16 @@ static simdnorm_status exchange_header(sync_call *s, simdnorm_status local, size
     const size_t recv_len = (2 * nodes < 3 ? 3 : 2 * nodes) * c;
     const size_t need = (recv_len + 2 * nodes * c) * sizeof(double) + nodes * sizeof(size_t) +
                         (size_t)s->size * 2 * sizeof(int) + nodes;
-    s->mem = malloc(need ? need : 1);
-    int ok = s->mem != NULL, all_ok = 0;
-    if (MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, s->comm) != MPI_SUCCESS)
-        return SIMDNORM_ERR_PARAM;
-    if (!all_ok)
-        return SIMDNORM_ERR_NOMEM;
+    if (need <= sizeof s->stack_mem) {
+        s->mem = s->stack_mem; /* on every rank (the same need): no agreement */
+    } else {
+        s->mem = malloc(need);
+        int ok = s->mem != NULL, all_ok = 0;
+        if (MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, s->comm) != MPI_SUCCESS)
+            return SIMDNORM_ERR_PARAM;
+        if (!all_ok)
+            return SIMDNORM_ERR_NOMEM;
+    }
     s->recv = s->mem;
     s->a = s->recv + recv_len;
     s->b = s->a + nodes * c;
@@ -248,7 +265,8 @@ static void sync_free(sync_call *s)
 {
     if (s->hdr != s->hdr_stack)
         free(s->hdr);
-    free(s->mem);
+    if (s->mem != s->stack_mem)
+        free(s->mem);
 }
 
 /* The batch's moments m[c] given: the rank's samples normalized, its

@@ -20,11 +20,12 @@
  * returns) - and then nothing is written on any rank. Where a rank has no
  * samples, its x, y, dy, dx may be NULL.
  *
- * Communication per call: an MPI_Allgather of a 64-byte header, an
- * MPI_Allreduce of one int (the ranks agree that their scratch was
- * allocated), and an MPI_Allgatherv in which each rank sends 16*c bytes per
- * node of its range (at most 2*log2(n_local) + 2 nodes; forward: each
- * node's mean and M2 per channel, backward: its two sums). The threads of
+ * Communication per call: an MPI_Allgather of a 64-byte header and an
+ * MPI_Allgatherv in which each rank sends 16*c bytes per node of its range
+ * (at most 2*log2(n_local) + 2 nodes; forward: each node's mean and M2 per
+ * channel, backward: its two sums); between them, where the call's scratch
+ * (~32*c bytes per node of all ranks) exceeds 64 KiB, an MPI_Allreduce of
+ * one int (the ranks agree that their scratch was allocated). The threads of
  * the calls are the library's own (OMP_NUM_THREADS); the library links
  * its own copy of simdnorm (simdnorm_set_isa / simdnorm_set_num_threads of
  * libsimdnorm do not reach it; SIMDNORM_ISA does, and no result depends on
