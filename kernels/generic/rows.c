@@ -698,8 +698,8 @@ static OPT_INLINE void rms_norm_rows(const simdnorm_row_job *j, size_t r0, size_
  * loop's (short_row_moments and short_row_sumsq are moments_round and
  * sumsq_round with the halvings across registers). */
 
-/* A lone short row (a 1-row call, or a range's last): layer_norm_one_row
- * / rms_norm_one_row, out of line, once for all V. */
+/* A lone short row at a range's end (a 1-row call: ln_short_lone below):
+ * layer_norm_one_row / rms_norm_one_row, out of line, once for all V. */
 static NOINLINE void ln_short_one_row(const simdnorm_row_job *j, size_t r, int plain)
 {
     if (plain)
