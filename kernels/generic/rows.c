@@ -816,10 +816,11 @@ static ALWAYS_INLINE void short_normalize(size_t V, const simdnorm_row_job *j, s
 /* A short row of V vectors alone (a 1-row call): layer_norm_one_row /
  * rms_norm_one_row with the short loops' normalize (V fixed) and, for
  * LayerNorm, their statistics - the same operations, so the same bits.
- * One AVX2 row against the general one-row path, the two libraries
+ * One row against the general one-row path, the two libraries
  * alternated in one process (best of 60 x 20000 calls, /tmp throwaway
- * ab1), ns: LayerNorm 8 floats 51.7 -> 48.2, 16 59.4 -> 54.5 (AVX-512
- * active), 33 58.5 -> 53.8, 64 64.4 -> 60.2; RMSNorm 33 39.0 -> 34.6. The
+ * ab1), ns, AVX2 (AVX-512): LayerNorm 8 floats 51.7 -> 48.2, 16 (59.4 ->
+ * 54.5), 33 58.5 -> 53.8 (62.9 -> 58.7), 64 56.9 -> 55.8 (64.4 -> 60.2);
+ * RMSNorm 33 39.0 -> 34.6. The
  * RMSNorm row keeps the general sum of squares (row_sumsq_for): through
  * short_row_sumsq its rows of 8 and 16 floats took 1.08-1.17x the time. */
 static ALWAYS_INLINE void ln_short_lone(size_t V, const simdnorm_row_job *j, size_t r, int plain)
