@@ -178,7 +178,7 @@ inline std::vector<Shape> shapes(bool full)
     if (full) {
         x_bytes = {16u << 10, 32u << 10, 64u << 10, 128u << 10, 256u << 10, 512u << 10, 1u << 20,
                    2u << 20, 4u << 20, 8u << 20, 16u << 20, 32u << 20, 64u << 20, 128u << 20};
-        cols = {33, 64, 128, 256, 512, 768, 1000, 1024, 2048, 4096, 4097, 8192};
+        cols = {4, 33, 64, 128, 256, 512, 768, 1000, 1024, 2048, 4096, 4097, 8192};
     }
     std::vector<Shape> out;
     for (Op op : {Op::LayerNorm, Op::RmsNorm, Op::LayerNormBwd, Op::RmsNormBwd}) {

@@ -345,6 +345,48 @@ static void case_short_rows_batches(void)
             }
 }
 
+/* Tiny rows (1 to 15 floats, narrower than an AVX2 or AVX-512 vector) in
+ * blocks of a vector's count of rows: the row engine's rows in lanes
+ * (gathered columns, the canonical halvings across them, packed blocks
+ * normalized in place in their vectors with each row's plan permuted into
+ * its lanes; other blocks row by row; the rows past the last block by the
+ * general loop). Against scalar and the reference, packed and strided, in
+ * place, with rows that leave the fast path inside a block: NaN, +-Inf,
+ * 1e6 off zero, constant (-0 and +0 mixed: the head shift's zeros), and
+ * +-0 elements in a row that stays fast. */
+static void case_tiny_rows(void)
+{
+    static const size_t rowss[] = {16, 37, 64, 131};
+    for (size_t n = 1; n <= 15; n++)
+        for (size_t k = 0; k < sizeof rowss / sizeof *rowss; k++)
+            for (size_t gap = 0; gap < 4; gap += 3) {
+                const size_t rows = rowss[k], xs = n + gap;
+                rng_seed(n * 1000 + rows * 10 + gap);
+                inputs in = make_inputs(rows, n, xs, 0.5, 2.0);
+                if (rows > 40) {
+                    in.x[3 * xs + n / 2] = NAN;
+                    in.x[9 * xs] = k % 2 ? INFINITY : -INFINITY;
+                    for (size_t i = 0; i < n; i++) {
+                        in.x[20 * xs + i] += 1e6f;
+                        in.x[33 * xs + i] = i % 2 ? 0.0f : -0.0f;
+                    }
+                    in.x[38 * xs] = -0.0f;
+                    in.x[38 * xs + n - 1] = 0.0f;
+                }
+                problem p = {0};
+                p.rows = rows;
+                p.cols = n;
+                p.xs = xs;
+                p.ys = k == 1 ? n + 1 : n + gap; /* 37 rows: y strided, x packed */
+                p.stats = 1;
+                p.eps = 1e-5f;
+                p.y_tail = gap ? 4 : 0;
+                check_all_variants(p, &in);
+                check_in_place(p, &in);
+                free_inputs(in);
+            }
+}
+
 /* |mean|/std = 1e6: naive E[x^2]-E[x]^2 and a mean rounded to float fail. */
 static void case_offset_1e6(void)
 {
@@ -512,6 +554,7 @@ int main(void)
         {"large_odd_lengths", case_large_odd_lengths},
         {"strides_misaligned_in_place", case_strides_misaligned_in_place},
         {"short_rows_batches", case_short_rows_batches},
+        {"tiny_rows_in_lanes", case_tiny_rows},
         {"offset_1e6_std_1", case_offset_1e6},
         {"near_flt_max_and_subnormal", case_near_flt_max},
         {"fallback_paths_outliers_overflow_underflow", case_fallback_paths},

@@ -948,6 +948,352 @@ static OPT_INLINE void rms_norm_short(const simdnorm_row_job *j, size_t r0, size
         SHORT_LOOP_WITH_V(j->cols, rms_short_rows(V, j, r0, r1, pipe, plain));
 }
 
+/* ---- Tiny rows: 1 <= n < TINY_MAX_COLS (8; NEON 4), rows in lanes -------
+ * A row narrower than one vector pays a vector's work - partial loads, the
+ * halvings inside a register, a partial store - for each of its few
+ * elements. Here VF_N rows at a time are turned on their side: column l of
+ * the block's rows is one vector (vf_gather_rows), lane i row i. A row's
+ * canonical lane l (kernels.h) holds its element l alone (n < 8 <
+ * SIMDNORM_LANES), so its fast sums are the canonical halvings done
+ * across the column vectors - vertical additions, VF_N rows at once - and
+ * its head shift is simdnorm_head_shift's pairwise sum done the same way.
+ * The lanes past n hold +0 in the canonical sums and are left out: every
+ * lane they would be added to holds (double)(0.0f + d) or (double)fmaf(d,
+ * d, 0), never -0, so adding +0 changes no bit (the head shift keeps its
+ * zeros: an x there may be -0). The finish is the batches' (ln_batch_finish,
+ * rms_batch_finish) on each VD_N rows. A packed block (x and y rows n floats
+ * apart, every row fast, no activation) is normalized in the vectors it
+ * lies in: element e of the block is row e / n's, whose shift, scale and
+ * offset vf_permute brings to e's lane, and gamma and beta are read in
+ * their pattern (gamma[e % n]), built once per call. Other blocks are
+ * normalized row by row (engine_normalize) and their slow rows take the
+ * per-row path; the rows past the last whole block take the general loop.
+ * The same operations on every row, so the same bits (test_rows
+ * tiny_rows_in_lanes). Float storage only (a gather of 16-bit elements is not one
+ * instruction); not on scalar (one-lane vectors). */
+#if SX_IS_F32 && defined(VF_HAS_ROWS_IN_LANES)
+#define TINY_ROWS 1
+/* Blocks of a call from which the packed blocks' pattern is built (its
+ * n * VF_N elements cost about one block's normalize). */
+#define TINY_PATTERN_MIN_BLOCKS 4
+/* Rows of up to 7 floats: AVX-512's rows of 8-15 in lanes took 0.95-1.45x
+ * the time of AVX2's short-row path, which dispatch/rows.c gives them
+ * (row_norm_kernels; 8192 / 5461 / 4369 LayerNorm rows of 8 / 12 / 15
+ * floats in cache, /tmp throwaway smallD against oneDNN in one process). */
+#define TINY_MAX_COLS (VF_N < 8 ? VF_N : 8)
+
+static ALWAYS_INLINE int tiny_rows_ok(const simdnorm_row_job *j, size_t rows)
+{
+    return j->cols < TINY_MAX_COLS && rows >= VF_N && j->x_stride <= (size_t)INT32_MAX / VF_N;
+}
+
+/* The packed blocks' pattern: for vector k < n of a block, each lane's row
+ * within the block and its gamma and beta (0 where absent). */
+typedef struct {
+    int32_t row[VF_N][VF_N];
+    float g[VF_N][VF_N], b[VF_N][VF_N];
+} tiny_pattern;
+
+static NOINLINE void tiny_pattern_of(const simdnorm_row_job *j, tiny_pattern *p)
+{
+    const size_t n = j->cols;
+    size_t row = 0, col = 0;
+    for (size_t k = 0; k < n; k++)
+        for (size_t i = 0; i < VF_N; i++) {
+            p->row[k][i] = (int32_t)row;
+            p->g[k][i] = j->gamma ? j->gamma[col] : 0.0f;
+            p->b[k][i] = j->beta ? j->beta[col] : 0.0f;
+            if (++col == n) {
+                col = 0;
+                row++;
+            }
+        }
+}
+
+/* Columns l < N of the block of rows from r, widened: w[h][l] lane i is
+ * row r + h * VD_N + i's element l. */
+static ALWAYS_INLINE void tiny_columns(size_t N, const simdnorm_row_job *j, size_t r,
+                                       vf c[VF_N])
+{
+    const size_t xs = j->x_stride;
+    const float *x = JX(j) + r * xs;
+#pragma GCC unroll 16
+    for (size_t l = 0; l < N; l++)
+        c[l] = vf_gather_rows(x + l, xs);
+}
+
+/* The canonical halvings of the N present lanes a[0..N) (lanes past N: +0,
+ * left out, see above); the sum. */
+static ALWAYS_INLINE vd tiny_fold(size_t N, vd a[VF_N])
+{
+    size_t c = N;
+#pragma GCC unroll 8
+    for (size_t h = SIMDNORM_LANES / 2; h >= 1; h /= 2) {
+#pragma GCC unroll 16
+        for (size_t l = 0; l < h; l++)
+            if (l + h < c)
+                a[l] = vd_add(a[l], a[l + h]);
+        if (c > h)
+            c = h;
+    }
+    return a[0];
+}
+
+/* The block's head shifts (simdnorm_head_shift of each row: the pairwise
+ * sum of 8 elements, zeros past N, times 1/N, rounded to float); hd: the
+ * same as doubles. The zeros' additions are left out but one: adding +0
+ * changes only a -0 (to +0), and every sum that the zeros reach is
+ * followed by more additions of +0, so the full sum is the sum of the N
+ * present elements (pairwise, as in the full tree) plus +0 once. */
+static ALWAYS_INLINE vf tiny_shift(size_t N, const vf c[VF_N], vd hd[VD_PER_VF])
+{
+    const vd recip = vd_set1(1.0 / (double)N); /* recip[N] of kernels.h (N < 8) */
+    vd w[8][VD_PER_VF], s[VD_PER_VF];
+#pragma GCC unroll 8
+    for (size_t l = 0; l < N; l++)
+        vf_widen(c[l], w[l]);
+#pragma GCC unroll 2
+    for (size_t h = 0; h < VD_PER_VF; h++) {
+        size_t m = N; /* the pairwise tree of w[0..m): neighbours first */
+#pragma GCC unroll 3
+        for (size_t d = 1; d < 8; d *= 2) {
+#pragma GCC unroll 4
+            for (size_t l = 0; l + d < m; l += 2 * d)
+                w[l][h] = vd_add(w[l][h], w[l + d][h]);
+        }
+        s[h] = vd_mul(vd_add(w[0][h], vd_zero()), recip);
+    }
+    const vf sh = vf_narrow_vd(s);
+    vf_widen(sh, hd);
+    return sh;
+}
+
+/* A block of rows from r not normalized as packed: each fast row by
+ * engine_normalize (beta: the job's, LayerNorm; 0, RMSNorm); out of line,
+ * one copy for all N. */
+static NOINLINE void tiny_by_row(const simdnorm_row_job *j, size_t r, unsigned fast, int beta,
+                                 const float shift[VF_N], const float scale[VF_N],
+                                 const float offset[VF_N], int plain)
+{
+    for (size_t i = 0; i < VF_N; i++)
+        if (fast >> i & 1)
+            engine_normalize(j, r + i, JX(j) + (r + i) * j->x_stride, shift[i], scale[i],
+                             offset[i], beta ? j->beta : NULL, 0, NULL, plain);
+}
+
+/* A packed block of N vectors at x, y normalized with the rows' shift,
+ * scale and offset in lanes (G gamma, B beta, act as normalize_vf). */
+static ALWAYS_INLINE void tiny_packed_with(size_t N, const float *x, float *y,
+                                           const tiny_pattern *p, vf shv, vf scv, vf ofv,
+                                           int G, int B, int act)
+{
+#pragma GCC unroll 16
+    for (size_t k = 0; k < N; k++) {
+        const vi i = vi_loadu(p->row[k]);
+        const vf g = G ? vf_loadu(p->g[k]) : vf_zero(), b = B ? vf_loadu(p->b[k]) : vf_zero();
+        vf_storeu(y + k * VF_N, normalize_vf(vf_loadu(x + k * VF_N), vf_permute(shv, i),
+                                             vf_permute(scv, i), vf_permute(ofv, i), g, b, G,
+                                             B, act));
+    }
+}
+
+/* The fast rows of the block from r normalized: packed (p set, every row
+ * fast) or row by row. */
+static ALWAYS_INLINE void tiny_normalize(size_t N, const simdnorm_row_job *j, size_t r,
+                                        const tiny_pattern *p, unsigned fast, int beta,
+                                        const float shift[VF_N], const float scale[VF_N],
+                                        const float offset[VF_N], int plain)
+{
+    if (!p || fast != (unsigned)((1ul << VF_N) - 1)) {
+        tiny_by_row(j, r, fast, beta, shift, scale, offset, plain);
+        return;
+    }
+    const float *x = JX(j) + r * N;
+    float *y = JY(j) + r * N;
+    const vf shv = vf_loadu(shift), scv = vf_loadu(scale), ofv = vf_loadu(offset);
+    const int none = plain ? NORMALIZE_AFFINE_ONLY : SIMDNORM_ACT_NONE;
+    const int B = beta && j->beta;
+    if (j->gamma && B)
+        tiny_packed_with(N, x, y, p, shv, scv, ofv, 1, 1, none);
+    else if (j->gamma)
+        tiny_packed_with(N, x, y, p, shv, scv, ofv, 1, 0, none);
+    else if (B)
+        tiny_packed_with(N, x, y, p, shv, scv, ofv, 0, 1, none);
+    else
+        tiny_packed_with(N, x, y, p, shv, scv, ofv, 0, 0, none);
+}
+
+/* A block's statistics and plan (tiny_ln_stats, tiny_rms_stats), kept
+ * until its rows are written (tiny_out). */
+typedef struct {
+    float sh[VF_N], shift[VF_N], scale[VF_N], offset[VF_N];
+    double s1[VF_N], s2[VF_N]; /* RMSNorm: s1 the sum of squares */
+    unsigned fast;
+} tiny_plan;
+
+/* The statistics and plan of a LayerNorm block of VF_N tiny rows from r. */
+static ALWAYS_INLINE void tiny_ln_stats(size_t N, const simdnorm_row_job *j, size_t r,
+                                        int plain, tiny_plan *t)
+{
+    vf c[VF_N];
+    tiny_columns(N, j, r, c);
+    vd hd[VD_PER_VF], a[VD_PER_VF][VF_N], q[VD_PER_VF][VF_N];
+    const vf shv = tiny_shift(N, c, hd), nk = vf_neg(shv), zero = vf_zero();
+#pragma GCC unroll 16
+    for (size_t l = 0; l < N; l++) {
+        const vf d = vf_addk(c[l], nk);
+        vd wp[VD_PER_VF], wq[VD_PER_VF];
+        vf_widen(vf_add(zero, d), wp);
+        vf_widen(vf_fma(d, d, zero), wq);
+#pragma GCC unroll 2
+        for (size_t h = 0; h < VD_PER_VF; h++) {
+            a[h][l] = wp[h];
+            q[h][l] = wq[h];
+        }
+    }
+    double shd[VF_N];
+    vf_storeu(t->sh, shv);
+    t->fast = 0;
+#pragma GCC unroll 2
+    for (size_t h = 0; h < VD_PER_VF; h++) {
+        const size_t o = h * VD_N;
+        vd_storeu(shd + o, hd[h]);
+        vd_storeu(t->s1 + o, tiny_fold(N, a[h]));
+        vd_storeu(t->s2 + o, tiny_fold(N, q[h]));
+        t->fast |= ln_batch_finish(j, r + o, VD_N, shd + o, t->s1 + o, t->s2 + o, t->shift + o,
+                                   t->scale + o, t->offset + o, plain)
+                   << o;
+    }
+}
+
+/* The same for an RMSNorm block. */
+static ALWAYS_INLINE void tiny_rms_stats(size_t N, const simdnorm_row_job *j, size_t r,
+                                         int plain, tiny_plan *t)
+{
+    vf c[VF_N];
+    tiny_columns(N, j, r, c);
+    vd q[VD_PER_VF][VF_N];
+    const vf zero = vf_zero();
+#pragma GCC unroll 16
+    for (size_t l = 0; l < N; l++) {
+        vd wq[VD_PER_VF];
+        vf_widen(vf_fma(c[l], c[l], zero), wq);
+#pragma GCC unroll 2
+        for (size_t h = 0; h < VD_PER_VF; h++)
+            q[h][l] = wq[h];
+    }
+    t->fast = 0;
+#pragma GCC unroll 2
+    for (size_t h = 0; h < VD_PER_VF; h++) {
+        const size_t o = h * VD_N;
+        vd_storeu(t->s1 + o, tiny_fold(N, q[h]));
+        t->fast |= rms_batch_finish(j, r + o, VD_N, t->s1 + o, t->shift + o, t->scale + o,
+                                    t->offset + o, plain)
+                   << o;
+    }
+}
+
+/* The rows of the block from r written: the fast ones normalized
+ * (tiny_normalize; rms: no beta), the others by the per-row path. */
+static ALWAYS_INLINE void tiny_out(size_t N, const simdnorm_row_job *j, size_t r,
+                                   const tiny_pattern *p, int rms, int plain, const tiny_plan *t)
+{
+    const unsigned all = (unsigned)((1ul << VF_N) - 1);
+    tiny_normalize(N, j, r, p, t->fast, !rms, t->shift, t->scale, t->offset, plain);
+    if (t->fast != all)
+        for (size_t i = 0; i < VF_N; i++) {
+            if (t->fast >> i & 1)
+                continue;
+            if (rms)
+                ROW_SLOW_RMS(j, r + i, t->s1[i]);
+            else
+                ROW_SLOW_LN(j, r + i, t->sh[i], t->s1[i], t->s2[i]);
+        }
+}
+
+/* nb blocks of tiny rows from r0, each block's statistics taken before the
+ * block before it is written: the plan's chain (the gathers, the shift,
+ * the sums, the division and square root) then overlaps that block's
+ * normalize, which finds its plan ready. The next block is only read
+ * before its own normalize, so in place holds. */
+static ALWAYS_INLINE void tiny_blocks(size_t N, const simdnorm_row_job *j, size_t r0, size_t nb,
+                                      const tiny_pattern *p, int rms, int plain)
+{
+    tiny_plan t[2];
+    if (rms)
+        tiny_rms_stats(N, j, r0, plain, &t[0]);
+    else
+        tiny_ln_stats(N, j, r0, plain, &t[0]);
+    for (size_t b = 0; b < nb; b++) {
+        if (b + 1 < nb) {
+            if (rms)
+                tiny_rms_stats(N, j, r0 + (b + 1) * VF_N, plain, &t[(b + 1) & 1]);
+            else
+                tiny_ln_stats(N, j, r0 + (b + 1) * VF_N, plain, &t[(b + 1) & 1]);
+        }
+        tiny_out(N, j, r0 + b * VF_N, p, rms, plain, &t[b & 1]);
+    }
+}
+
+/* Runs stmt with N bound to the row length n (1 <= n < TINY_MAX_COLS), a
+ * compile-time constant where the build inlines for speed (as
+ * SHORT_LOOP_WITH_V). */
+#ifdef SHORT_LOOP_V_AT_RUN_TIME
+#define TINY_WITH_N(n, stmt)                                                                     \
+    do {                                                                                         \
+        const size_t N = (n);                                                                    \
+        stmt;                                                                                    \
+    } while (0)
+#else
+#define TINY_CASE_(k, stmt)                                                                      \
+    case k: {                                                                                    \
+        enum { N = k < TINY_MAX_COLS ? k : TINY_MAX_COLS - 1 };                                  \
+        stmt;                                                                                    \
+    } break;
+#define TINY_WITH_N(n, stmt)                                                                     \
+    do {                                                                                         \
+        switch (n) {                                                                             \
+            TINY_CASE_(1, stmt) TINY_CASE_(2, stmt) TINY_CASE_(3, stmt) TINY_CASE_(4, stmt)      \
+            TINY_CASE_(5, stmt) TINY_CASE_(6, stmt)                                              \
+            default: { enum { N = 7 < TINY_MAX_COLS ? 7 : TINY_MAX_COLS - 1 }; stmt; } break;    \
+        }                                                                                        \
+    } while (0)
+#endif
+
+/* The whole blocks of tiny rows in [r0, r1) (rms: RMSNorm); returns the
+ * first row left (fewer than VF_N rows: the general loop's). */
+static OPT_INLINE size_t norm_tiny(const simdnorm_row_job *j, size_t r0, size_t r1, int rms,
+                                   int plain)
+{
+    const size_t nb = (r1 - r0) / VF_N;
+    tiny_pattern pat;
+    const int packed = j->act == SIMDNORM_ACT_NONE && j->x_stride == j->cols &&
+                       j->y_stride == j->cols && nb >= TINY_PATTERN_MIN_BLOCKS;
+    if (packed)
+        tiny_pattern_of(j, &pat);
+    const tiny_pattern *p = packed ? &pat : NULL;
+    if (rms && plain)
+        TINY_WITH_N(j->cols, tiny_blocks(N, j, r0, nb, p, 1, 1));
+    else if (rms)
+        TINY_WITH_N(j->cols, tiny_blocks(N, j, r0, nb, p, 1, 0));
+    else if (plain)
+        TINY_WITH_N(j->cols, tiny_blocks(N, j, r0, nb, p, 0, 1));
+    else
+        TINY_WITH_N(j->cols, tiny_blocks(N, j, r0, nb, p, 0, 0));
+    return r0 + nb * VF_N;
+}
+#define layer_norm_tiny(j, r0, r1, plain) norm_tiny(j, r0, r1, 0, plain)
+#define rms_norm_tiny(j, r0, r1, plain) norm_tiny(j, r0, r1, 1, plain)
+#define TINY_ENTRY_(TINY, j, r0, r1)                                                             \
+    if (tiny_rows_ok(j, (r1) - (r0))) {                                                          \
+        r0 = TINY(j, r0, r1, engine_plain(j, (r1) - (r0)));                                      \
+        if (r0 == (r1))                                                                          \
+            break;                                                                               \
+    }
+#else
+#define TINY_ENTRY_(TINY, j, r0, r1)
+#endif
+
 /* An entry point's choice among the instantiations of ROWS (layer_norm_rows
  * or rms_norm_rows) and SHORT (layer_norm_short or rms_norm_short):
  * streamed (one store fence at the end; where the ISA has streaming
@@ -963,28 +1309,30 @@ static OPT_INLINE void rms_norm_short(const simdnorm_row_job *j, size_t r0, size
 #else
 #define ENGINE_STREAMED_(ROWS, j, r0, r1)
 #endif
-#define ENGINE_ENTRY_(ROWS, SHORT, j, r0, r1)                                                    \
+#define ENGINE_ENTRY_(ROWS, SHORT, TINY, j, r0, r1)                                             \
     do {                                                                                         \
-        ENGINE_STREAMED_(ROWS, j, r0, r1)                                                        \
-        const int shortr_ = short_rows_ok((j)->cols), plain_ = engine_plain(j, (r1) - (r0));    \
+        size_t ra_ = (r0);                                                                       \
+        TINY_ENTRY_(TINY, j, ra_, r1)                                                            \
+        ENGINE_STREAMED_(ROWS, j, ra_, r1)                                                       \
+        const int shortr_ = short_rows_ok((j)->cols), plain_ = engine_plain(j, (r1) - ra_);     \
         if (shortr_ && plain_)                                                                   \
-            SHORT(j, r0, r1, short_rows_pipe(j), 1);                                             \
+            SHORT(j, ra_, r1, short_rows_pipe(j), 1);                                            \
         else if (shortr_)                                                                        \
-            SHORT(j, r0, r1, short_rows_pipe(j), 0);                                             \
+            SHORT(j, ra_, r1, short_rows_pipe(j), 0);                                            \
         else if (plain_)                                                                         \
-            ROWS(j, r0, r1, 0, 1);                                                               \
+            ROWS(j, ra_, r1, 0, 1);                                                              \
         else                                                                                     \
-            ROWS(j, r0, r1, 0, 0);                                                               \
+            ROWS(j, ra_, r1, 0, 0);                                                              \
     } while (0)
 
 /* Contract: kernels.h, f32_layer_norm_rows. */
 void SIMDNORM_SKERNEL(layer_norm_rows)(const simdnorm_row_job *j, size_t r0, size_t r1)
 {
-    ENGINE_ENTRY_(layer_norm_rows, layer_norm_short, j, r0, r1);
+    ENGINE_ENTRY_(layer_norm_rows, layer_norm_short, layer_norm_tiny, j, r0, r1);
 }
 
 /* Contract: kernels.h, f32_rms_norm_rows. */
 void SIMDNORM_SKERNEL(rms_norm_rows)(const simdnorm_row_job *j, size_t r0, size_t r1)
 {
-    ENGINE_ENTRY_(rms_norm_rows, rms_norm_short, j, r0, r1);
+    ENGINE_ENTRY_(rms_norm_rows, rms_norm_short, rms_norm_tiny, j, r0, r1);
 }

@@ -121,6 +121,16 @@ static inline vf vi_cvt_vf(vi i) { return _mm256_cvtepi32_ps(i); }
 typedef __m256i vlut8;
 static inline vlut8 vlut8_of(vi i) { return i; }
 static inline vf vf_lut8(const float t[8], vlut8 l) { return _mm256_permutevar8x32_ps(_mm256_loadu_ps(t), l); }
+/* Rows in lanes (the row engine's tiny rows, generic/rows.c). The gather
+ * takes 32-bit element offsets: the caller keeps 7 * s < 2^31. */
+#define VF_HAS_ROWS_IN_LANES 1
+static inline vf vf_gather_rows(const float *p, size_t s)
+{
+    const __m256i i = _mm256_mullo_epi32(_mm256_set1_epi32((int)s), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    return _mm256_i32gather_ps(p, i, 4);
+}
+static inline vi vi_loadu(const int32_t *p) { return _mm256_loadu_si256((const __m256i *)(const void *)p); }
+static inline vf vf_permute(vf v, vi i) { return _mm256_permutevar8x32_ps(v, i); }
 
 static inline vd vd_zero(void) { return _mm256_setzero_pd(); }
 static inline vd vd_set1(double a) { return _mm256_set1_pd(a); }
@@ -173,6 +183,7 @@ static inline void vf_widen(vf v, vd out[VD_PER_VF])
     out[0] = _mm256_cvtps_pd(_mm256_castps256_ps128(v));
     out[1] = _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1));
 }
+static inline vf vf_narrow_vd(const vd w[VD_PER_VF]) { return _mm256_set_m128(_mm256_cvtpd_ps(w[1]), _mm256_cvtpd_ps(w[0])); }
 static inline void vf_load_widen(const float *p, vd out[VD_PER_VF])
 {
     out[0] = _mm256_cvtps_pd(_mm_loadu_ps(p));

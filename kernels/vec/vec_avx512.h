@@ -77,6 +77,17 @@ static inline vf vf_lut8(const float t[8], vlut8 l)
 {
     return _mm512_permutexvar_ps(l, _mm512_broadcast_f32x8(_mm256_loadu_ps(t)));
 }
+/* Rows in lanes (the row engine's tiny rows, generic/rows.c). The gather
+ * takes 32-bit element offsets: the caller keeps 15 * s < 2^31. */
+#define VF_HAS_ROWS_IN_LANES 1
+static inline vf vf_gather_rows(const float *p, size_t s)
+{
+    const __m512i i = _mm512_mullo_epi32(_mm512_set1_epi32((int)s),
+                                         _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+    return _mm512_i32gather_ps(i, p, 4);
+}
+static inline vi vi_loadu(const int32_t *p) { return _mm512_loadu_si512(p); }
+static inline vf vf_permute(vf v, vi i) { return _mm512_permutexvar_ps(i, v); }
 
 static inline vd vd_zero(void) { return _mm512_setzero_pd(); }
 static inline vd vd_set1(double a) { return _mm512_set1_pd(a); }
@@ -122,6 +133,10 @@ static inline void vf_widen(vf v, vd out[VD_PER_VF])
 {
     out[0] = _mm512_cvtps_pd(_mm512_castps512_ps256(v));
     out[1] = _mm512_cvtps_pd(_mm512_extractf32x8_ps(v, 1));
+}
+static inline vf vf_narrow_vd(const vd w[VD_PER_VF])
+{
+    return _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(w[0])), _mm512_cvtpd_ps(w[1]), 1);
 }
 static inline void vf_load_widen(const float *p, vd out[VD_PER_VF])
 {

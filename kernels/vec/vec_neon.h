@@ -96,6 +96,18 @@ static inline vf vf_lut8(const float t[8], vlut8 l)
     tb.val[1] = vreinterpretq_u8_f32(vld1q_f32(t + 4));
     return vreinterpretq_f32_u8(vqtbl2q_u8(tb, l));
 }
+/* Rows in lanes (the row engine's tiny rows, generic/rows.c): the gather
+ * as four lane loads, the permute as a byte lookup. */
+#define VF_HAS_ROWS_IN_LANES 1
+static inline vf vf_gather_rows(const float *p, size_t s)
+{
+    vf v = vld1q_dup_f32(p);
+    v = vld1q_lane_f32(p + s, v, 1);
+    v = vld1q_lane_f32(p + 2 * s, v, 2);
+    return vld1q_lane_f32(p + 3 * s, v, 3);
+}
+static inline vi vi_loadu(const int32_t *p) { return vld1q_s32(p); }
+static inline vf vf_permute(vf v, vi i) { return vreinterpretq_f32_u8(vqtbl1q_u8(vreinterpretq_u8_f32(v), vlut8_of(i))); }
 
 static inline vd vd_zero(void) { return vdupq_n_f64(0.0); }
 static inline vd vd_set1(double a) { return vdupq_n_f64(a); }
@@ -155,6 +167,7 @@ static inline void vf_widen(vf v, vd out[VD_PER_VF])
     out[0] = vcvt_f64_f32(vget_low_f32(v));
     out[1] = vcvt_high_f64_f32(v);
 }
+static inline vf vf_narrow_vd(const vd w[VD_PER_VF]) { return vcvt_high_f32_f64(vcvt_f32_f64(w[0]), w[1]); }
 static inline void vf_load_widen(const float *p, vd out[VD_PER_VF]) { vf_widen(vld1q_f32(p), out); }
 /* The in-register halving l += l+1; lane 0. */
 static inline double vd_fold(vd v) { return vgetq_lane_f64(v, 0) + vgetq_lane_f64(v, 1); }

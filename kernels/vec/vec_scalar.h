@@ -57,6 +57,13 @@
  *                    VD_N/2, ..., l += l+1), lane 0's result
  *   VD_HAS_FOLD_ROWS, vd_fold_rows(v[VD_N])  optional: lane r = vd_fold(v[r])
  *   vd_head8_sum(x)  ((x0+x1)+(x2+x3)) + ((x4+x5)+(x6+x7)) in double
+ *   VF_HAS_ROWS_IN_LANES  optional (vectors of 4 floats or more; not here):
+ *                    the row engine's tiny rows (generic/rows.c) -
+ *                    vf_gather_rows(p, s): lane i = p[i * s] (the caller
+ *                    keeps (VF_N - 1) * s < 2^31); vf_narrow_vd(w): the
+ *                    lanes of w[0..VD_PER_VF) rounded to float (vf_widen's
+ *                    inverse); vi_loadu(p): VF_N int32_t; vf_permute(v, i):
+ *                    lane k = v[i[k]], 0 <= i[k] < VF_N
  *
  * Built without -m flags, these kernels are also what an x86 CPU without FMA
  * runs: fmaf is C's (libm's exact software fma where the CPU has none), so
