@@ -574,6 +574,62 @@ static void case_row_strides_misaligned_in_place(void)
         }
 }
 
+/* Tiny rows (1-9 floats; up to 7 go into lanes on AVX2 and AVX-512) in
+ * groups of a vector's count of rows: gathered sums,
+ * packed dx in the group's vectors, strided dx row by row, dgamma/dbeta by
+ * 8-row blocks, the rows past the last group by the general blocks.
+ * Against scalar and the reference, packed and strided, in place equal to
+ * out of place; with a row whose products g * xhat round to -0 (dy = -1
+ * ulp of the subnormals), a NaN in dy and an Inf in x. */
+static void case_row_tiny(void)
+{
+    static const size_t rowss[] = {16, 35, 64, 131};
+    for (size_t cols = 1; cols <= 9; cols++)
+        for (size_t k = 0; k < sizeof rowss / sizeof *rowss; k++)
+            for (int strided = 0; strided < 2; strided++) {
+                const size_t rows = rowss[k];
+                rng_seed(4500 + cols * 100 + k * 10 + (size_t)strided);
+                rinputs in = make_rinputs(rows, cols, 0.5, 2.0, 0.25);
+                if (rows == 64) {
+                    in.dy[9 * cols + cols / 2] = NAN;
+                    in.x[40 * cols] = INFINITY;
+                }
+                rproblem p = rplain(0, rows, cols);
+                if (strided) {
+                    p.dys = cols + 2;
+                    p.xs = cols + 1;
+                    p.dxs = cols + 3;
+                }
+                p.tail = 4;
+                rcheck_both(p, &in, STATS_FORWARD);
+                /* the -0 products: below any reference bound, so against
+                 * scalar and in place only */
+                for (size_t j = 0; j < cols; j++)
+                    in.dy[2 * cols + j] = -1e-45f;
+                const simdnorm_isa isa = simdnorm_active_isa();
+                for (int rms = 0; rms < 2; rms++) {
+                    set_rstats(&in, rms, rows, cols, STATS_FORWARD);
+                    rproblem a = p, b = p;
+                    a.rms = b.rms = rms;
+                    b.in_place = 1;
+                    b.dxs = b.dys;
+                    rrun ra = make_rrun(&a, &in), rb = make_rrun(&b, &in);
+                    CHECK(rcall(&a, &ra) == SIMDNORM_OK && rcall(&b, &rb) == SIMDNORM_OK,
+                          "call failed");
+                    rsame(&a, &ra, &b, &rb, "out of place");
+                    simdnorm_set_isa(SIMDNORM_ISA_SCALAR);
+                    rrun rs = make_rrun(&a, &in);
+                    rcall(&a, &rs);
+                    simdnorm_set_isa(isa);
+                    rsame(&a, &ra, &a, &rs, "scalar");
+                    free_bufs(ra.b, 8);
+                    free_bufs(rb.b, 8);
+                    free_bufs(rs.b, 8);
+                }
+                free_rinputs(in);
+            }
+}
+
 /* Every subset of the outputs gives the bits of the full call; none at
  * all is a no-op that returns OK. */
 static void case_row_optional_outputs(void)
@@ -1929,6 +1985,7 @@ int main(void)
         {"bwd_rows_offset_1e4_long_rows", case_row_offset_1e4_long_rows},
         {"bwd_rows_dgamma_1e5_rows", case_row_dgamma_1e5_rows},
         {"bwd_rows_strides_misaligned_in_place", case_row_strides_misaligned_in_place},
+        {"bwd_rows_tiny_rows_in_lanes", case_row_tiny},
         {"bwd_rows_optional_outputs", case_row_optional_outputs},
         {"bwd_rows_nan_inf_stay_in_their_row", case_row_nan_inf},
         {"bwd_rows_0_zeroes_dgamma_dbeta", case_row_zero_rows},

@@ -1123,9 +1123,140 @@ static ALWAYS_INLINE void norm_bwd_rows_variants(const simdnorm_bwd_job *jb, siz
         norm_bwd_rows(jb, r0, r1, 0, 0, stream);
 }
 
+/* ---- tiny rows (1 <= n < TINY_MAX_COLS = 8, generic/lanes.h) in lanes ----
+ * The forward's layout (generic/rows.c, "Tiny rows"): a group of VF_N rows
+ * is one vector per column, gathered from dy and x, lane i row i, so a
+ * row's sums s1, s2 (kernels.h: canonical lanes, one element each here)
+ * are the canonical halvings across the column vectors, and the rows'
+ * coefficients are computed in their lanes (simdnorm_bwd_coeffs' double
+ * operations, w_d = rstd). The lanes past n are left out of the halvings:
+ * s1's lanes (0.0f + g, widened) are never -0, and s2's (fmaf(g, xhat, 0),
+ * which may be -0: a product that rounds to -0) get the +0 that the first
+ * canonical halving adds to each of them first. dgamma/dbeta go row by row
+ * in natural order, each 8-row block's float sums (fmaf(dy, xhat, bg), bb
+ * + dy, the lanes past n loaded as +0 and never added) into acc_g/acc_b,
+ * before any dx of the group is written (in place, dx is dy). dx: a packed
+ * group (dy, x, dx rows n floats apart, 4 groups or more) in the vectors it
+ * lies in, each element's row coefficients brought to its lane by
+ * vf_permute and gamma read in its pattern (tiny_pattern); otherwise row by
+ * row (bwd_dx_span). gamma absent: g = dy * 1 (short_bwd_rows' note). Same
+ * operations on every element, so the same bits (test_backward
+ * bwd_rows_tiny_rows_in_lanes). Float storage only, never streamed; not on
+ * NEON (groups of 4 rows would split the 8-row dgamma blocks). */
+#if SX_IS_F32 && defined(VF_HAS_ROWS_IN_LANES) && VF_N >= SIMDNORM_BWD_ROWS
+#define TINY_BWD 1
+#define TINY_BWD_PATTERN_MIN_GROUPS 4
+
+static ALWAYS_INLINE int tiny_bwd_ok(const simdnorm_bwd_job *jb, size_t rows)
+{
+    return jb->cols < TINY_MAX_COLS && rows >= VF_N &&
+           jb->dy_stride <= (size_t)INT32_MAX / VF_N && jb->x_stride <= (size_t)INT32_MAX / VF_N;
+}
+
+/* The group of VF_N tiny rows from r (a multiple of SIMDNORM_BWD_ROWS past
+ * the call's first row). */
+static ALWAYS_INLINE void tiny_bwd_group(size_t N, const simdnorm_bwd_job *jb, size_t r,
+                                         const tiny_pattern *p, int has_mean)
+{
+    _Static_assert(VF_N % SIMDNORM_BWD_ROWS == 0, "whole dgamma blocks per group");
+    const size_t dys = jb->dy_stride, xs = jb->x_stride;
+    const float *dy = BDY(jb) + r * dys, *x = BX(jb) + r * xs;
+    const vf M = has_mean ? vf_loadu(jb->mean + r) : vf_zero(), R = vf_loadu(jb->rstd + r);
+    const vf zero = vf_zero();
+    /* the sums, rows in lanes */
+    vd a[VD_PER_VF][VF_N], q[VD_PER_VF][VF_N];
+#pragma GCC unroll 8
+    for (size_t l = 0; l < N; l++) {
+        const vf g = bwd_g(vf_gather_rows(dy + l, dys),
+                           vf_set1(jb->gamma ? jb->gamma[l] : 1.0f), 1);
+        const vf xh = bwd_xhat(vf_gather_rows(x + l, xs), M, R, has_mean);
+        tiny_put(l, g, g, xh, 1, a, q);
+    }
+    vd wd[VD_PER_VF], kd[VD_PER_VF], od[VD_PER_VF];
+    vf_widen(R, wd);
+    const vd inv_n = vd_set1(jb->inv_cols);
+#pragma GCC unroll 2
+    for (size_t h = 0; h < VD_PER_VF; h++) {
+        const vd s1 = has_mean ? tiny_fold(N, a[h]) : vd_zero(), s2 = tiny_fold(N, q[h]);
+        kd[h] = vd_neg(vd_mul(wd[h], vd_mul(s2, inv_n)));
+        od[h] = vd_neg(vd_mul(wd[h], vd_mul(s1, inv_n)));
+    }
+    const vf K = vf_narrow_vd(kd), O = vf_narrow_vd(od);
+    /* dgamma, dbeta: each 8-row block's rows in order */
+    if (jb->acc_g || jb->acc_b) {
+        float mr[VF_N], rr[VF_N];
+        vf_storeu(mr, M);
+        vf_storeu(rr, R);
+        for (size_t b = 0; b < VF_N; b += SIMDNORM_BWD_ROWS) {
+            vf bg = zero, bb = zero;
+#pragma GCC unroll 8
+            for (size_t i = b; i < b + SIMDNORM_BWD_ROWS; i++) {
+                const vf d = vf_load_part(dy + i * dys, N);
+                const vf xh = bwd_xhat(vf_load_part(x + i * xs, N), vf_set1(mr[i]),
+                                       vf_set1(rr[i]), has_mean);
+                bg = vf_fma(d, xh, bg);
+                bb = vf_add(bb, d);
+            }
+            if (jb->acc_g)
+                bwd_acc_add(jb->acc_g, bg, N);
+            if (jb->acc_b)
+                bwd_acc_add(jb->acc_b, bb, N);
+        }
+    }
+    if (!BDX(jb))
+        return;
+    if (p) { /* packed: dy, x, dx rows N floats apart */
+        float *dx = BDX(jb) + r * N;
+#pragma GCC unroll 8
+        for (size_t k = 0; k < N; k++) {
+            const vi i = vi_loadu(p->row[k]);
+            const vf g = bwd_g(vf_loadu(dy + k * VF_N), vf_loadu(p->g[k]), 1);
+            const vf xh = bwd_xhat(vf_loadu(x + k * VF_N), vf_permute(M, i), vf_permute(R, i),
+                                   has_mean);
+            vf_storeu(dx + k * VF_N, bwd_dx(g, xh, vf_permute(R, i), vf_permute(K, i),
+                                            vf_permute(O, i), has_mean));
+        }
+        return;
+    }
+    float mr[VF_N], rr[VF_N], kr[VF_N], orr[VF_N];
+    vf_storeu(mr, M);
+    vf_storeu(rr, R);
+    vf_storeu(kr, K);
+    vf_storeu(orr, O);
+    for (size_t i = 0; i < VF_N; i++)
+        bwd_dx_span(N, dy + i * dys, x + i * xs, jb->gamma, mr[i], rr[i], rr[i], kr[i], orr[i],
+                    BDX(jb) + (r + i) * jb->dx_stride, jb->gamma != NULL, has_mean, 0);
+}
+
+/* The whole groups of tiny rows in [r0, r1); returns the first row left
+ * (fewer than VF_N: the general blocks'). */
+static __attribute__((noinline)) size_t tiny_bwd_rows(const simdnorm_bwd_job *jb, size_t r0, size_t r1)
+{
+    const size_t n = jb->cols, ng = (r1 - r0) / VF_N;
+    tiny_pattern pat;
+    const int packed = BDX(jb) && jb->dy_stride == n && jb->x_stride == n &&
+                       jb->dx_stride == n && ng >= TINY_BWD_PATTERN_MIN_GROUPS;
+    if (packed)
+        tiny_pattern_fill(n, jb->gamma, NULL, &pat);
+    const tiny_pattern *p = packed ? &pat : NULL;
+    if (jb->mean)
+        TINY_WITH_N(n, for (size_t g = 0; g < ng; g++) tiny_bwd_group(N, jb, r0 + g * VF_N, p, 1));
+    else
+        TINY_WITH_N(n, for (size_t g = 0; g < ng; g++) tiny_bwd_group(N, jb, r0 + g * VF_N, p, 0));
+    return r0 + ng * VF_N;
+}
+#endif
+
 /* Contract: kernels.h, f32_norm_bwd_rows. */
 void SIMDNORM_SKERNEL(norm_bwd_rows)(const simdnorm_bwd_job *jb, size_t r0, size_t r1)
 {
+#ifdef TINY_BWD
+    if (tiny_bwd_ok(jb, r1 - r0)) {
+        r0 = tiny_bwd_rows(jb, r0, r1);
+        if (r0 == r1)
+            return;
+    }
+#endif
 #if VF_STREAM_ALIGN
     if (jb->stream && BDX(jb)) {
         norm_bwd_rows_variants(jb, r0, r1, 1);

@@ -152,6 +152,113 @@ static ALWAYS_INLINE size_t channel_walk_rows(size_t rows, size_t channels, size
                                                             : tile_rows;
 }
 
+/* ---- Tiny rows in lanes (the row engine's and the backward's rows of
+ * fewer than TINY_MAX_COLS floats; generic/rows.c explains the layout) ---- */
+#if defined(VF_HAS_ROWS_IN_LANES)
+/* Rows of up to 7 floats (NEON: 3): AVX-512's rows of 8-15 in lanes took
+ * 0.95-1.45x the time of AVX2's short-row path, which dispatch/rows.c
+ * gives them (row_norm_kernels; 8192 / 5461 / 4369 LayerNorm rows of 8 /
+ * 12 / 15 floats in cache, /tmp throwaway smallD against oneDNN in one
+ * process). */
+#define TINY_MAX_COLS (VF_N < 8 ? VF_N : 8)
+
+/* The canonical halvings of the N present lanes a[0..N) of a tiny row,
+ * lanes past N (+0) left out: the caller makes sure no present lane is -0
+ * (adding +0 would turn it to +0), and then no partial sum is either. */
+static ALWAYS_INLINE vd tiny_fold(size_t N, vd a[VF_N])
+{
+    size_t c = N;
+#pragma GCC unroll 8
+    for (size_t h = SIMDNORM_LANES / 2; h >= 1; h /= 2) {
+#pragma GCC unroll 16
+        for (size_t l = 0; l < h; l++)
+            if (l + h < c)
+                a[l] = vd_add(a[l], a[l + h]);
+        if (c > h)
+            c = h;
+    }
+    return a[0];
+}
+
+/* Runs stmt with N bound to the row length n (1 <= n < TINY_MAX_COLS), a
+ * compile-time constant where the build inlines for speed; in the ASan
+ * builds and at -O0 one copy, N at run time (as rows.c's
+ * SHORT_LOOP_WITH_V: there every inlined copy keeps stack slots of its
+ * own). */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TINY_ASAN_ 1
+#endif
+#endif
+#ifndef TINY_ASAN_
+#define TINY_ASAN_ 0
+#endif
+#if defined(__SANITIZE_ADDRESS__) || !defined(__OPTIMIZE__) || TINY_ASAN_
+#define TINY_WITH_N(n, stmt)                                                                     \
+    do {                                                                                         \
+        const size_t N = (n);                                                                    \
+        stmt;                                                                                    \
+    } while (0)
+#else
+#define TINY_CASE_(k, stmt)                                                                      \
+    case k: {                                                                                    \
+        enum { N = k < TINY_MAX_COLS ? k : TINY_MAX_COLS - 1 };                                  \
+        stmt;                                                                                    \
+    } break;
+#define TINY_WITH_N(n, stmt)                                                                     \
+    do {                                                                                         \
+        switch (n) {                                                                             \
+            TINY_CASE_(1, stmt) TINY_CASE_(2, stmt) TINY_CASE_(3, stmt) TINY_CASE_(4, stmt)      \
+            TINY_CASE_(5, stmt) TINY_CASE_(6, stmt)                                              \
+            default: { enum { N = 7 < TINY_MAX_COLS ? 7 : TINY_MAX_COLS - 1 }; stmt; } break;    \
+        }                                                                                        \
+    } while (0)
+#endif
+
+/* Lane l of a group's two canonical sums, rows in lanes: (double)(0.0f +
+ * p) into a[.][l] and (double)fmaf(u, v, 0) into b[.][l] - the lane sums
+ * of a round of one element, widened. plus_zero adds the +0 of the first
+ * canonical halving to b's (fmaf(u, v, 0) may be -0 where u * v < 0
+ * rounds to zero; 0.0f + p never is). */
+static ALWAYS_INLINE void tiny_put(size_t l, vf p, vf u, vf v, int plus_zero,
+                                   vd a[VD_PER_VF][VF_N], vd b[VD_PER_VF][VF_N])
+{
+    const vf zero = vf_zero();
+    vd wp[VD_PER_VF], wq[VD_PER_VF];
+    vf_widen(vf_add(zero, p), wp);
+    vf_widen(vf_fma(u, v, zero), wq);
+#pragma GCC unroll 2
+    for (size_t h = 0; h < VD_PER_VF; h++) {
+        a[h][l] = wp[h];
+        b[h][l] = plus_zero ? vd_add(wq[h], vd_zero()) : wq[h];
+    }
+}
+
+/* A packed block's pattern (VF_N rows of n floats, n vectors): for vector
+ * k of the block, each lane's row within the block and its gamma and beta
+ * element (gamma absent: 1; beta absent: 0). */
+typedef struct {
+    int32_t row[VF_N][VF_N];
+    float g[VF_N][VF_N], b[VF_N][VF_N];
+} tiny_pattern;
+
+static inline void tiny_pattern_fill(size_t n, const float *gamma, const float *beta,
+                                     tiny_pattern *p)
+{
+    size_t row = 0, col = 0;
+    for (size_t k = 0; k < n; k++)
+        for (size_t i = 0; i < VF_N; i++) {
+            p->row[k][i] = (int32_t)row;
+            p->g[k][i] = gamma ? gamma[col] : 1.0f;
+            p->b[k][i] = beta ? beta[col] : 0.0f;
+            if (++col == n) {
+                col = 0;
+                row++;
+            }
+        }
+}
+#endif
+
 /* Short rows (VF_N <= n <= 2 * SIMDNORM_LANES; AVX2 and AVX-512, whose
  * vectors hold at least 8 floats): every canonical lane holds at most two of
  * the row's elements, so a row is at most SHORT_VMAX vectors and the row

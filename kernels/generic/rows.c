@@ -976,42 +976,13 @@ static OPT_INLINE void rms_norm_short(const simdnorm_row_job *j, size_t r0, size
 /* Blocks of a call from which the packed blocks' pattern is built (its
  * n * VF_N elements cost about one block's normalize). */
 #define TINY_PATTERN_MIN_BLOCKS 4
-/* Rows of up to 7 floats: AVX-512's rows of 8-15 in lanes took 0.95-1.45x
- * the time of AVX2's short-row path, which dispatch/rows.c gives them
- * (row_norm_kernels; 8192 / 5461 / 4369 LayerNorm rows of 8 / 12 / 15
- * floats in cache, /tmp throwaway smallD against oneDNN in one process). */
-#define TINY_MAX_COLS (VF_N < 8 ? VF_N : 8)
-
 static ALWAYS_INLINE int tiny_rows_ok(const simdnorm_row_job *j, size_t rows)
 {
     return j->cols < TINY_MAX_COLS && rows >= VF_N && j->x_stride <= (size_t)INT32_MAX / VF_N;
 }
 
-/* The packed blocks' pattern: for vector k < n of a block, each lane's row
- * within the block and its gamma and beta (0 where absent). */
-typedef struct {
-    int32_t row[VF_N][VF_N];
-    float g[VF_N][VF_N], b[VF_N][VF_N];
-} tiny_pattern;
-
-static NOINLINE void tiny_pattern_of(const simdnorm_row_job *j, tiny_pattern *p)
-{
-    const size_t n = j->cols;
-    size_t row = 0, col = 0;
-    for (size_t k = 0; k < n; k++)
-        for (size_t i = 0; i < VF_N; i++) {
-            p->row[k][i] = (int32_t)row;
-            p->g[k][i] = j->gamma ? j->gamma[col] : 0.0f;
-            p->b[k][i] = j->beta ? j->beta[col] : 0.0f;
-            if (++col == n) {
-                col = 0;
-                row++;
-            }
-        }
-}
-
-/* Columns l < N of the block of rows from r, widened: w[h][l] lane i is
- * row r + h * VD_N + i's element l. */
+/* Columns l < N of the block of rows from r: c[l] lane i is row r + i's
+ * element l. */
 static ALWAYS_INLINE void tiny_columns(size_t N, const simdnorm_row_job *j, size_t r,
                                        vf c[VF_N])
 {
@@ -1020,23 +991,6 @@ static ALWAYS_INLINE void tiny_columns(size_t N, const simdnorm_row_job *j, size
 #pragma GCC unroll 16
     for (size_t l = 0; l < N; l++)
         c[l] = vf_gather_rows(x + l, xs);
-}
-
-/* The canonical halvings of the N present lanes a[0..N) (lanes past N: +0,
- * left out, see above); the sum. */
-static ALWAYS_INLINE vd tiny_fold(size_t N, vd a[VF_N])
-{
-    size_t c = N;
-#pragma GCC unroll 8
-    for (size_t h = SIMDNORM_LANES / 2; h >= 1; h /= 2) {
-#pragma GCC unroll 16
-        for (size_t l = 0; l < h; l++)
-            if (l + h < c)
-                a[l] = vd_add(a[l], a[l + h]);
-        if (c > h)
-            c = h;
-    }
-    return a[0];
 }
 
 /* The block's head shifts (simdnorm_head_shift of each row: the pairwise
@@ -1138,18 +1092,11 @@ static ALWAYS_INLINE void tiny_ln_stats(size_t N, const simdnorm_row_job *j, siz
     vf c[VF_N];
     tiny_columns(N, j, r, c);
     vd hd[VD_PER_VF], a[VD_PER_VF][VF_N], q[VD_PER_VF][VF_N];
-    const vf shv = tiny_shift(N, c, hd), nk = vf_neg(shv), zero = vf_zero();
+    const vf shv = tiny_shift(N, c, hd), nk = vf_neg(shv);
 #pragma GCC unroll 16
     for (size_t l = 0; l < N; l++) {
         const vf d = vf_addk(c[l], nk);
-        vd wp[VD_PER_VF], wq[VD_PER_VF];
-        vf_widen(vf_add(zero, d), wp);
-        vf_widen(vf_fma(d, d, zero), wq);
-#pragma GCC unroll 2
-        for (size_t h = 0; h < VD_PER_VF; h++) {
-            a[h][l] = wp[h];
-            q[h][l] = wq[h];
-        }
+        tiny_put(l, d, d, d, 0, a, q);
     }
     double shd[VF_N];
     vf_storeu(t->sh, shv);
@@ -1172,16 +1119,10 @@ static ALWAYS_INLINE void tiny_rms_stats(size_t N, const simdnorm_row_job *j, si
 {
     vf c[VF_N];
     tiny_columns(N, j, r, c);
-    vd q[VD_PER_VF][VF_N];
-    const vf zero = vf_zero();
+    vd a[VD_PER_VF][VF_N], q[VD_PER_VF][VF_N]; /* a: not used */
 #pragma GCC unroll 16
-    for (size_t l = 0; l < N; l++) {
-        vd wq[VD_PER_VF];
-        vf_widen(vf_fma(c[l], c[l], zero), wq);
-#pragma GCC unroll 2
-        for (size_t h = 0; h < VD_PER_VF; h++)
-            q[h][l] = wq[h];
-    }
+    for (size_t l = 0; l < N; l++)
+        tiny_put(l, c[l], c[l], c[l], 0, a, q);
     t->fast = 0;
 #pragma GCC unroll 2
     for (size_t h = 0; h < VD_PER_VF; h++) {
@@ -1235,31 +1176,6 @@ static ALWAYS_INLINE void tiny_blocks(size_t N, const simdnorm_row_job *j, size_
     }
 }
 
-/* Runs stmt with N bound to the row length n (1 <= n < TINY_MAX_COLS), a
- * compile-time constant where the build inlines for speed (as
- * SHORT_LOOP_WITH_V). */
-#ifdef SHORT_LOOP_V_AT_RUN_TIME
-#define TINY_WITH_N(n, stmt)                                                                     \
-    do {                                                                                         \
-        const size_t N = (n);                                                                    \
-        stmt;                                                                                    \
-    } while (0)
-#else
-#define TINY_CASE_(k, stmt)                                                                      \
-    case k: {                                                                                    \
-        enum { N = k < TINY_MAX_COLS ? k : TINY_MAX_COLS - 1 };                                  \
-        stmt;                                                                                    \
-    } break;
-#define TINY_WITH_N(n, stmt)                                                                     \
-    do {                                                                                         \
-        switch (n) {                                                                             \
-            TINY_CASE_(1, stmt) TINY_CASE_(2, stmt) TINY_CASE_(3, stmt) TINY_CASE_(4, stmt)      \
-            TINY_CASE_(5, stmt) TINY_CASE_(6, stmt)                                              \
-            default: { enum { N = 7 < TINY_MAX_COLS ? 7 : TINY_MAX_COLS - 1 }; stmt; } break;    \
-        }                                                                                        \
-    } while (0)
-#endif
-
 /* The whole blocks of tiny rows in [r0, r1) (rms: RMSNorm); returns the
  * first row left (fewer than VF_N rows: the general loop's). */
 static OPT_INLINE size_t norm_tiny(const simdnorm_row_job *j, size_t r0, size_t r1, int rms,
@@ -1270,7 +1186,7 @@ static OPT_INLINE size_t norm_tiny(const simdnorm_row_job *j, size_t r0, size_t 
     const int packed = j->act == SIMDNORM_ACT_NONE && j->x_stride == j->cols &&
                        j->y_stride == j->cols && nb >= TINY_PATTERN_MIN_BLOCKS;
     if (packed)
-        tiny_pattern_of(j, &pat);
+        tiny_pattern_fill(j->cols, j->gamma, j->beta, &pat);
     const tiny_pattern *p = packed ? &pat : NULL;
     if (rms && plain)
         TINY_WITH_N(j->cols, tiny_blocks(N, j, r0, nb, p, 1, 1));
