@@ -161,6 +161,9 @@ static ALWAYS_INLINE size_t channel_walk_rows(size_t rows, size_t channels, size
  * 12 / 15 floats in cache, /tmp throwaway smallD against oneDNN in one
  * process). */
 #define TINY_MAX_COLS (VF_N < 8 ? VF_N : 8)
+/* Blocks (groups) of VF_N rows ahead that a packed call from memory
+ * prefetches (rows.c's tiny_blocks: the measurement). */
+#define TINY_PREFETCH_BLOCKS 8
 
 /* The canonical halvings of the N present lanes a[0..N) of a tiny row,
  * lanes past N (+0) left out: the caller makes sure no present lane is -0
