@@ -959,18 +959,21 @@ static OPT_INLINE void rms_norm_short(const simdnorm_row_job *j, size_t r0, size
  * its head shift is simdnorm_head_shift's pairwise sum done the same way.
  * The lanes past n hold +0 in the canonical sums and are left out: every
  * lane they would be added to holds (double)(0.0f + d) or (double)fmaf(d,
- * d, 0), never -0, so adding +0 changes no bit (the head shift keeps its
- * zeros: an x there may be -0). The finish is the batches' (ln_batch_finish,
- * rms_batch_finish) on each VD_N rows. A packed block (x and y rows n floats
- * apart, every row fast, no activation) is normalized in the vectors it
- * lies in: element e of the block is row e / n's, whose shift, scale and
- * offset vf_permute brings to e's lane, and gamma and beta are read in
- * their pattern (gamma[e % n]), built once per call. Other blocks are
- * normalized row by row (engine_normalize) and their slow rows take the
- * per-row path; the rows past the last whole block take the general loop.
+ * d, 0), never -0, so adding +0 changes no bit (the head shift, whose x
+ * may be -0, adds its zeros as one +0: tiny_shift). The finish is the
+ * batches' (ln_batch_finish, rms_batch_finish) on each VD_N rows. A packed
+ * block (x and y rows n floats apart, every row fast, no activation) is
+ * normalized in the vectors it lies in: element e of the block is row e /
+ * n's, whose shift, scale and offset vf_permute brings to e's lane, and
+ * gamma and beta are read in their pattern (gamma[e % n]), built once per
+ * call. Other blocks are normalized row by row (engine_normalize) and their
+ * slow rows take the per-row path; the rows past the last whole block take
+ * the general loop.
  * The same operations on every row, so the same bits (test_rows
- * tiny_rows_in_lanes). Float storage only (a gather of 16-bit elements is not one
- * instruction); not on scalar (one-lane vectors). */
+ * tiny_rows_in_lanes). Float storage only (a gather of 16-bit elements is
+ * not one instruction); not on scalar (one-lane vectors). The backward's
+ * tiny rows (generic/bwd.c) share the layout and the helpers of
+ * generic/lanes.h. */
 #if SX_IS_F32 && defined(VF_HAS_ROWS_IN_LANES)
 #define TINY_ROWS 1
 /* Blocks of a call from which the packed blocks' pattern is built (its
