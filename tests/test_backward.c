@@ -788,10 +788,13 @@ static float *aligned_floats(size_t n)
  * the streaming-store size; and in place on 4 threads equal to 1 thread. */
 static void case_row_threads(void)
 {
-    static const size_t full[][2] = {{2000, 777}, {1100, 2048}, {37, 65536}, {30000, 33}};
-    static const size_t small[][2] = {{400, 777}, {160, 2048}, {9, 16384}, {5000, 33}};
+    /* the last: rows of 5 floats in lanes (tiny_bwd_rows) */
+    static const size_t full[][2] = {{2000, 777}, {1100, 2048}, {37, 65536}, {30000, 33},
+                                     {60000, 5}};
+    static const size_t small[][2] = {{400, 777}, {160, 2048}, {9, 16384}, {5000, 33},
+                                      {30000, 5}};
     const size_t(*shapes)[2] = emulated() ? small : full;
-    for (size_t s = 0; s < 4; s++) {
+    for (size_t s = 0; s < 5; s++) {
         const size_t rows = shapes[s][0], cols = shapes[s][1], n = rows * cols;
         rng_seed(7000 + s);
         rinputs in = make_rinputs(rows, cols, 3.0, 2.0, 0.0);
