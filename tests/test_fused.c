@@ -328,6 +328,31 @@ static void case_lengths_every_option(void)
     }
 }
 
+/* Tiny rows (1-7 floats) in blocks of a vector's count of rows with every
+ * activation: the row engine's rows in lanes normalize them row by row
+ * with the activation loops (no packed blocks with an activation); with
+ * and without a residual. */
+static void case_tiny_rows_every_activation(void)
+{
+    for (size_t n = 1; n <= 7; n++)
+        for (size_t a = 0; a < N_ALL_ACTS; a++)
+            for (int rms = 0; rms < 2; rms++) {
+                fproblem p = {0};
+                p.rms = rms;
+                p.rows = 37;
+                p.cols = p.xs = p.rs = p.hs = p.ys = n;
+                p.residual = (n + a) % 2;
+                p.gamma = 1;
+                p.beta = !rms;
+                p.act = all_acts[a];
+                p.eps = 1e-5f;
+                rng_seed(700 + n * 10 + a);
+                fdata d = make_data(&p, 0.5, 2.0);
+                check_fused(&p, &d);
+                free_data(d);
+            }
+}
+
 /* Strides (every matrix its own), misalignment, and y and h in place on x
  * or residual: all the same bits as out of place. */
 static void case_strides_in_place(void)
@@ -938,6 +963,7 @@ int main(void)
 {
     static const named_case cases[] = {
         {"lengths_every_activation_and_option", case_lengths_every_option},
+        {"tiny_rows_every_activation", case_tiny_rows_every_activation},
         {"strides_misaligned_in_place_y_and_h", case_strides_in_place},
         {"offset_1e6_and_nan_inf_rows", case_offset_and_nan_rows},
         {"no_options_is_the_plain_function", case_no_options_is_plain},
