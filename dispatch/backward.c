@@ -303,6 +303,11 @@ typedef struct bn_bwd_ctx {
     size_t g0, height;
     const double *given1, *given2;
     double *nodes1, *nodes2;
+    /* a batch cut into blocks (internal.h, "BatchNorm's blocks"): whole
+     * blocks' sums go to sink[c] (a node-sums call's output; else scratch
+     * of the NHWC walk - the NCHW walk keeps a channel's own) */
+    int blocked;
+    simdnorm_bn_sums_sink *sink;
     /* a call from memory: the NCHW planes' sums in order (f32_bwd_sums_seq),
      * NHWC samples' in blocks of rows (f32_bwd_channel_sums_seq), and the
      * NHWC dx with streaming stores (f32_bwd_dx_channels_stream) */
@@ -391,6 +396,8 @@ static void bn_bwd_tree(const bn_bwd_ctx *c, size_t ch, const double *p, size_t 
 {
     simdnorm_tree t;
     double q1[SIMDNORM_TREE_MAX], q2[SIMDNORM_TREE_MAX];
+    simdnorm_bn_sums_sink ks; /* a blocked batch's whole blocks */
+    simdnorm_bn_sums_sink_clear(1, &ks);
     t.top = 0;
     for (size_t s = 0; s < c->n; s++) {
         double leaf[2];
@@ -406,15 +413,27 @@ static void bn_bwd_tree(const bn_bwd_ctx *c, size_t ch, const double *p, size_t 
             q1[d - 1] = q1[d - 1] + q1[d];
             q2[d - 1] = q2[d - 1] + q2[d];
         }
+        if (c->blocked && simdnorm_tree_block_done(&t)) {
+            t.top--;
+            simdnorm_bn_sums_sink_add(1, &ks, q1 + t.top, q2 + t.top);
+        }
     }
     if (c->nodes1) {
         for (size_t d = 0; d < t.top; d++) {
             c->nodes1[d * c->c + ch] = q1[d];
             c->nodes2[d * c->c + ch] = q2[d];
         }
+        if (c->blocked)
+            c->sink[ch] = ks;
         return;
     }
     simdnorm_bn_fold_sums_slots(&t, 1, q1, q2);
+    if (c->blocked) { /* the short last block, then the blocks' exact sums */
+        if (t.top)
+            simdnorm_bn_sums_sink_add(1, &ks, q1, q2);
+        simdnorm_bn_sums_sink_value(1, &ks, s1, s2);
+        return;
+    }
     *s1 = q1[0];
     *s2 = q2[0];
 }
@@ -524,6 +543,8 @@ static void bn_bwd_nhwc_body(void *ctx, size_t u0, size_t u1)
         const size_t cc = c->c;
         simdnorm_tree t;
         t.top = 0;
+        if (c->blocked)
+            simdnorm_bn_sums_sink_clear(nc, c->sink + c0);
         for (size_t s = 0; s < c->n;) {
             size_t d = t.top;
             const size_t gs = c->g0 + s;
@@ -556,6 +577,11 @@ static void bn_bwd_nhwc_body(void *ctx, size_t u0, size_t u1)
                     a2[ch] = a2[ch] + b2[ch];
                 }
             }
+            if (c->blocked && simdnorm_tree_block_done(&t)) { /* a whole block */
+                t.top--;
+                simdnorm_bn_sums_sink_add(nc, c->sink + c0, c->p1 + t.top * cc + c0,
+                                          c->p2 + t.top * cc + c0);
+            }
         }
         if (c->nodes1) {
             for (size_t d = 0; d < t.top; d++)
@@ -565,8 +591,9 @@ static void bn_bwd_nhwc_body(void *ctx, size_t u0, size_t u1)
                 }
             return;
         }
-        /* the root: slot 0 + (slot 1 + (...)), this thread's channels */
-        for (size_t ch = c0; ch < c1; ch++) {
+        /* the root: slot 0 + (slot 1 + (...)), this thread's channels (a
+         * blocked batch: the short last block's, into the sink) */
+        for (size_t ch = c0; ch < c1 && t.top; ch++) {
             double r1 = c->p1[(t.top - 1) * cc + ch], r2 = c->p2[(t.top - 1) * cc + ch];
             for (size_t d = t.top - 1; d-- > 0;) {
                 r1 = c->p1[d * cc + ch] + r1;
@@ -574,6 +601,11 @@ static void bn_bwd_nhwc_body(void *ctx, size_t u0, size_t u1)
             }
             c->s1[ch] = r1;
             c->s2[ch] = r2;
+        }
+        if (c->blocked) {
+            if (t.top)
+                simdnorm_bn_sums_sink_add(nc, c->sink + c0, c->s1 + c0, c->s2 + c0);
+            simdnorm_bn_sums_sink_value(nc, c->sink + c0, c->s1 + c0, c->s2 + c0);
         }
     }
     size_t slow = 0;
@@ -623,10 +655,15 @@ static simdnorm_status bn_bwd_run(bn_bwd_ctx *ctx, double total)
     void *mem = NULL;
     if (ctx->nhwc) {
         const size_t h = simdnorm_tree_height(ctx->g0, ctx->n);
-        mem = malloc(c * ((2 + 2 * h) * sizeof(double) + 3 * sizeof(float)));
+        /* a blocked walk's sink: the caller's (node sums) or here */
+        const size_t sinks = ctx->blocked && !ctx->sink ? c : 0;
+        mem = malloc(sinks * sizeof(simdnorm_bn_sums_sink) +
+                     c * ((2 + 2 * h) * sizeof(double) + 3 * sizeof(float)));
         if (!mem)
             return SIMDNORM_ERR_NOMEM;
-        ctx->s1 = mem;
+        if (sinks)
+            ctx->sink = mem;
+        ctx->s1 = (double *)((simdnorm_bn_sums_sink *)mem + sinks);
         ctx->s2 = ctx->s1 + c;
         ctx->p1 = ctx->s2 + c;
         ctx->p2 = ctx->p1 + h * c;
@@ -693,7 +730,8 @@ static simdnorm_status bn_bwd(int storage, simdnorm_layout layout, size_t n, siz
     bn_bwd_ctx ctx = {.k = simdnorm_active_kernels(), .nhwc = layout == SIMDNORM_NHWC || spatial == 1,
                       .training = training != 0, .n = n, .c = c, .spatial = spatial, .dy = dy,
                       .x = x, .gamma = gamma, .mean = mean, .rstd = rstd, .dx = dx,
-                      .dgamma = dgamma, .dbeta = dbeta, .inv_count = 0.0};
+                      .dgamma = dgamma, .dbeta = dbeta, .inv_count = 0.0,
+                      .blocked = simdnorm_bn_blocked(n)};
     ctx.storage = storage;
     return bn_bwd_run(&ctx, (double)count);
 }
@@ -731,17 +769,21 @@ simdnorm_status simdnorm_batch_norm_bwd_f16(simdnorm_layout layout, size_t n, si
 
 size_t simdnorm_bn_node_sums(int storage, simdnorm_layout layout, size_t n, size_t c,
                              size_t spatial, const void *dy, const void *x, const float *mean,
-                             const float *rstd, size_t g0, double *s1, double *s2)
+                             const float *rstd, size_t g0, size_t n_total, double *s1, double *s2,
+                             simdnorm_bn_sums_sink *sink)
 {
+    const int blocked = simdnorm_bn_blocked(n_total);
     bn_bwd_ctx ctx = {.k = simdnorm_active_kernels(), .nhwc = layout == SIMDNORM_NHWC || spatial == 1,
                       .training = 1, .storage = storage, .n = n, .c = c, .spatial = spatial,
                       .dy = dy, .x = x, .mean = mean, .rstd = rstd, .g0 = g0, .nodes1 = s1,
-                      .nodes2 = s2};
-    if (bn_bwd_run(&ctx, (double)(n * spatial)) != SIMDNORM_OK)
+                      .nodes2 = s2, .blocked = blocked, .sink = blocked ? sink : NULL};
+    if (blocked)
+        simdnorm_bn_sums_sink_clear(c, sink);
+    if (n && bn_bwd_run(&ctx, (double)(n * spatial)) != SIMDNORM_OK)
         return 0;
     size_t first[SIMDNORM_TREE_MAX];
     unsigned char level[SIMDNORM_TREE_MAX];
-    return simdnorm_tree_nodes(g0, n, first, level);
+    return simdnorm_tree_nodes_capped(g0, n, blocked, first, level);
 }
 
 simdnorm_status simdnorm_bn_bwd_from_sums(int storage, simdnorm_layout layout, size_t n,

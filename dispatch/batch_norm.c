@@ -406,9 +406,86 @@ static void bn_walk(const simdnorm_kernels *k, const bn_call *a, size_t c0, size
     }
 }
 
+/* Samples [s0, s0 + len) of a as a call of their own (x from sample s0). */
+static bn_call bn_piece(const bn_call *a, size_t s0, size_t len)
+{
+    bn_call sub = *a;
+    sub.n = len;
+    sub.x = (const float *)(const void *)((const char *)a->x +
+                                          s0 * a->spatial * a->c * (a->storage ? 2 : sizeof(float)));
+    return sub;
+}
+
+/* The walk of a's samples [0, a->n) (global indices from g0) for channels
+ * [c0, c0 + cw), in the blocks of a batch of n_total samples (internal.h,
+ * "BatchNorm's blocks"): one walk per piece of the range that lies in one
+ * block. A blocked batch's whole blocks go to sink[0, cw); the other
+ * pieces' nodes stay in slots mean/m2 + d*cw (d < the count returned;
+ * descriptors in first/level). Slots: simdnorm_tree_height(g0, a->n). */
+static size_t bn_walk_blocks(const simdnorm_kernels *k, const bn_call *a, size_t c0, size_t cw,
+                             size_t g0, size_t n_total, simdnorm_bn_sink *sink, double *mean,
+                             double *m2, size_t *first, unsigned char *level)
+{
+    const int blocked = simdnorm_bn_blocked(n_total);
+    const double block_count = (double)SIMDNORM_BN_BLOCK * (double)a->spatial;
+    size_t nodes = 0;
+    for (size_t s0 = 0; s0 < a->n;) {
+        const size_t g = g0 + s0;
+        size_t len = a->n - s0;
+        if (blocked && SIMDNORM_BN_BLOCK - g % SIMDNORM_BN_BLOCK < len)
+            len = SIMDNORM_BN_BLOCK - g % SIMDNORM_BN_BLOCK;
+        const bn_call sub = bn_piece(a, s0, len);
+        simdnorm_tree t;
+        bn_walk(k, &sub, c0, cw, g, &t, mean + nodes * cw, m2 + nodes * cw, 0);
+        if (blocked && len == SIMDNORM_BN_BLOCK) { /* a whole block: its root */
+            simdnorm_bn_sink_add(cw, sink, block_count, mean + nodes * cw, m2 + nodes * cw);
+        } else {
+            for (size_t d = 0; d < t.top; d++) {
+                first[nodes + d] = t.first[d];
+                level[nodes + d] = t.level[d];
+            }
+            nodes += t.top;
+        }
+        s0 += len;
+    }
+    return nodes;
+}
+
 /* The batch moments of channels [c0, c0 + cw) (cw <= tree_chunk of the
- * height from 0) into acc: the walk from sample 0 and its fold; or the
- * given moments. */
+ * height from 0) into mean/m2 [cw]: the tree's root, or for a blocked
+ * batch the sink of its blocks (the short last block's nodes folded to its
+ * root first). */
+static void bn_batch_moments(const simdnorm_kernels *k, const bn_call *a, size_t c0, size_t cw,
+                             double *rmean, double *rm2)
+{
+    double buf[BN_TREE_BYTES / sizeof(double)];
+    size_t first[SIMDNORM_TREE_MAX];
+    unsigned char level[SIMDNORM_TREE_MAX];
+    const size_t h = simdnorm_tree_height(0, a->n);
+    double *mean = buf, *m2 = buf + h * cw;
+    const int blocked = simdnorm_bn_blocked(a->n);
+    simdnorm_bn_sink sink[BN_CHUNK];
+    if (blocked)
+        simdnorm_bn_sink_clear(cw, sink);
+    const size_t nodes = bn_walk_blocks(k, a, c0, cw, 0, a->n, sink, mean, m2, first, level);
+    simdnorm_tree t; /* what the walk left: the last block's nodes */
+    t.top = nodes;
+    memcpy(t.level, level, nodes);
+    memcpy(t.first, first, nodes * sizeof *first);
+    const double sp = (double)a->spatial;
+    simdnorm_bn_fold_slots(&t, cw, sp, mean, m2);
+    if (blocked) {
+        if (nodes)
+            simdnorm_bn_sink_add(cw, sink, (double)(a->n - first[0]) * sp, mean, m2);
+        simdnorm_bn_sink_moments(cw, sink, (double)a->n * sp, rmean, rm2);
+    } else {
+        memcpy(rmean, mean, cw * sizeof *rmean);
+        memcpy(rm2, m2, cw * sizeof *rm2);
+    }
+}
+
+/* The batch moments of channels [c0, c0 + cw) into acc (or the given
+ * moments). */
 static void chunk_moments(const simdnorm_kernels *k, const bn_call *a, size_t c0, size_t cw,
                           simdnorm_moments *acc)
 {
@@ -416,12 +493,8 @@ static void chunk_moments(const simdnorm_kernels *k, const bn_call *a, size_t c0
         memcpy(acc, a->given + c0, cw * sizeof *acc);
         return;
     }
-    double buf[BN_TREE_BYTES / sizeof(double)];
-    simdnorm_tree t;
-    const size_t h = simdnorm_tree_height(0, a->n);
-    double *mean = buf, *m2 = buf + h * cw;
-    bn_walk(k, a, c0, cw, 0, &t, mean, m2, 0);
-    simdnorm_bn_fold_slots(&t, cw, (double)a->spatial, mean, m2);
+    double mean[BN_CHUNK], m2[BN_CHUNK];
+    bn_batch_moments(k, a, c0, cw, mean, m2);
     const double count = (double)a->n * (double)a->spatial;
     for (size_t j = 0; j < cw; j++) {
         acc[j].count = count;
@@ -665,6 +738,7 @@ typedef struct nhwc_train {
     size_t *first;          /* node descriptors, at base[r] + k */
     unsigned char *level;
     double *mean, *m2;      /* channel moments [c]; sample split: nodes [slot][c] */
+    simdnorm_bn_sink *sink; /* sample split of a blocked batch: range r's at [r*c] */
     float *shift, *scale, *offset; /* per channel, repeated rep times */
     int act;
 } nhwc_train;
@@ -684,22 +758,21 @@ static void nhwc_stats_samples(void *ctx, size_t r0, size_t r1)
         sub.x = (const float *)(const void *)((const char *)a->x +
                                               i0 * a->spatial * c * (a->storage ? 2 : sizeof(float)));
         const size_t h = simdnorm_tree_height(i0, sub.n), chunk = tree_chunk(h);
-        simdnorm_tree tr;
-        tr.top = 0;
+        simdnorm_bn_sink *sink = t->sink ? t->sink + r * c : NULL;
+        if (sink)
+            simdnorm_bn_sink_clear(c, sink);
+        size_t nodes = 0;
         for (size_t c0 = 0; c0 < c; c0 += chunk) {
             const size_t cw = c - c0 < chunk ? c - c0 : chunk;
-            bn_walk(t->k, &sub, c0, cw, i0, &tr, buf, buf + h * cw, 0);
-            for (size_t d = 0; d < tr.top; d++)
+            nodes = bn_walk_blocks(t->k, &sub, c0, cw, i0, a->n, sink ? sink + c0 : NULL, buf,
+                                   buf + h * cw, t->first + t->base[r], t->level + t->base[r]);
+            for (size_t d = 0; d < nodes; d++)
                 for (size_t j = 0; j < cw; j++) {
                     t->mean[(t->base[r] + d) * c + c0 + j] = buf[d * cw + j];
                     t->m2[(t->base[r] + d) * c + c0 + j] = buf[(h + d) * cw + j];
                 }
         }
-        t->count[r] = tr.top;
-        for (size_t d = 0; d < tr.top; d++) {
-            t->first[t->base[r] + d] = tr.first[d];
-            t->level[t->base[r] + d] = tr.level[d];
-        }
+        t->count[r] = nodes;
     }
 }
 
@@ -764,7 +837,7 @@ static int train_nhwc(const simdnorm_kernels *k, const bn_call *a, size_t bytes)
     const size_t rows = a->n * a->spatial, c = a->c;
     const int infer = !a->train;
     nhwc_train t = {k, a, rows, 1, 0, NULL, NULL, NULL, NULL, NULL, NULL,
-                    NULL, NULL, NULL, a->act};
+                    NULL, NULL, NULL, NULL, a->act};
     /* threads: by samples, or by units of channels when the samples are
      * fewer than the threads */
     const size_t units = (c + BN_NHWC_UNIT - 1) / BN_NHWC_UNIT;
@@ -780,13 +853,16 @@ static int train_nhwc(const simdnorm_kernels *k, const bn_call *a, size_t bytes)
         }
     }
     const size_t nf = c < BN_CHUNK ? BN_CHUNK : c;
-    const size_t need = (t.nt ? 2 * slots * c : 2 * c) * sizeof(double) +
+    const size_t sinks = t.nt && simdnorm_bn_blocked(a->n) ? t.nt * c : 0;
+    const size_t need = sinks * sizeof(simdnorm_bn_sink) +
+                        (t.nt ? 2 * slots * c : 2 * c) * sizeof(double) +
                         (2 * t.nt + slots) * sizeof(size_t) + 3 * nf * sizeof(float) + slots;
     _Alignas(64) unsigned char stack[BN_STACK_SCRATCH];
     void *mem = need <= sizeof stack ? (void *)stack : malloc(need);
     if (!mem)
         return 0;
-    t.mean = mem;
+    t.sink = sinks ? mem : NULL;
+    t.mean = (double *)((simdnorm_bn_sink *)mem + sinks);
     t.m2 = t.mean + (t.nt ? slots * c : c);
     t.base = (size_t *)(t.m2 + (t.nt ? slots * c : c));
     t.count = t.base + t.nt;
@@ -822,7 +898,10 @@ static int train_nhwc(const simdnorm_kernels *k, const bn_call *a, size_t bytes)
                     t.level[total] = t.level[from];
                 }
             }
-        simdnorm_bn_fold_node_moments(total, t.first, t.level, c, a->spatial, t.mean, t.m2);
+        for (size_t r = 1; t.sink && r < t.nt; r++) /* exact: any order gives these bits */
+            simdnorm_bn_sink_merge(c, t.sink, t.sink + r * c);
+        simdnorm_bn_fold_node_moments(total, t.first, t.level, c, a->spatial, t.mean, t.m2,
+                                      t.sink, a->n);
     } else if (nt > 1) {
         simdnorm_parallel_run(nt, units, nhwc_stats_units, &t);
     } else {
@@ -1166,15 +1245,17 @@ simdnorm_status simdnorm_batch_norm_infer_f32(
 /* ---- mergeable moments (simdnorm.h) ----------------------------------------- */
 
 /* The per-channel walk of channel chunks [p0, p1) of `chunk` channels from
- * global sample g0: root = 1 (single batch: fold, write m) or 0 (nodes:
- * write node k's channel ch at mean/m2[k*c + ch]). */
+ * global sample g0: root = 1 (single batch: its moments into m) or 0 (a
+ * range of a batch of n_total samples: node k's channel ch at
+ * mean/m2[k*c + ch], a blocked batch's whole blocks into sink[c]). */
 typedef struct bn_moments_job {
     const simdnorm_kernels *k;
     const bn_call *a;
-    size_t chunk, g0;
+    size_t chunk, g0, n_total;
     int root;
     simdnorm_moments *m;
     double *mean, *m2;
+    simdnorm_bn_sink *sink;
 } bn_moments_job;
 
 static void moments_range(void *ctx, size_t p0, size_t p1)
@@ -1183,26 +1264,29 @@ static void moments_range(void *ctx, size_t p0, size_t p1)
     const bn_call *a = j->a;
     const size_t c = a->c, h = simdnorm_tree_height(j->g0, a->n);
     double buf[BN_TREE_BYTES / sizeof(double)];
-    simdnorm_tree t;
     for (size_t p = p0; p < p1; p++) {
         const size_t c0 = p * j->chunk, cw = c - c0 < j->chunk ? c - c0 : j->chunk;
-        double *mean = buf, *m2 = buf + h * cw;
-        bn_walk(j->k, a, c0, cw, j->g0, &t, mean, m2, 0);
         if (j->root) {
-            simdnorm_bn_fold_slots(&t, cw, (double)a->spatial, mean, m2);
+            double mean[BN_CHUNK], m2[BN_CHUNK];
+            bn_batch_moments(j->k, a, c0, cw, mean, m2);
             const double count = (double)a->n * (double)a->spatial;
             for (size_t i = 0; i < cw; i++) {
                 j->m[c0 + i].count = count;
                 j->m[c0 + i].mean = mean[i];
                 j->m[c0 + i].m2 = m2[i];
             }
-        } else {
-            for (size_t d = 0; d < t.top; d++)
-                for (size_t i = 0; i < cw; i++) {
-                    j->mean[d * c + c0 + i] = mean[d * cw + i];
-                    j->m2[d * c + c0 + i] = m2[d * cw + i];
-                }
+            continue;
         }
+        size_t first[SIMDNORM_TREE_MAX];
+        unsigned char level[SIMDNORM_TREE_MAX];
+        double *mean = buf, *m2 = buf + h * cw;
+        const size_t nodes = bn_walk_blocks(j->k, a, c0, cw, j->g0, j->n_total,
+                                            j->sink ? j->sink + c0 : NULL, mean, m2, first, level);
+        for (size_t d = 0; d < nodes; d++)
+            for (size_t i = 0; i < cw; i++) {
+                j->mean[d * c + c0 + i] = mean[d * cw + i];
+                j->m2[d * c + c0 + i] = m2[d * cw + i];
+            }
     }
 }
 
@@ -1252,7 +1336,7 @@ static simdnorm_status bn_moments(int storage, simdnorm_layout layout, size_t n,
     bn_call a = {1, layout == SIMDNORM_NHWC, 0, SIMDNORM_ACT_NONE, n, c, spatial, x, NULL,
                  NULL, NULL, NULL, 0.0, 0.0, NULL, NULL, NULL, NULL, NULL, NULL, 0};
     a.stream = simdnorm_from_memory(rows * c, sizeof(float)); /* planes_moments_seq */
-    bn_moments_job j = {NULL, &a, 0, 0, 1, m, NULL, NULL};
+    bn_moments_job j = {NULL, &a, 0, 0, n, 1, m, NULL, NULL, NULL};
     const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
     if (storage) { /* the twins: the walk over the 16-bit tensor */
         a.storage = storage;
@@ -1280,19 +1364,23 @@ SIMDNORM_API simdnorm_status simdnorm_batch_norm_moments_f32(simdnorm_layout lay
 }
 
 size_t simdnorm_bn_node_moments(int storage, simdnorm_layout layout, size_t n, size_t c,
-                                size_t spatial, const void *x, size_t g0, double *mean,
-                                double *m2)
+                                size_t spatial, const void *x, size_t g0, size_t n_total,
+                                double *mean, double *m2, simdnorm_bn_sink *sink)
 {
     /* bn_walk reads a 16-bit x through the storage's kernels */
     bn_call a = {1, layout == SIMDNORM_NHWC, 0, SIMDNORM_ACT_NONE, n, c, spatial, x, NULL,
                  NULL, NULL, NULL, 0.0, 0.0, NULL, NULL, NULL, NULL, NULL, NULL, storage};
-    bn_moments_job j = {NULL, &a, 0, g0, 0, NULL, mean, m2};
+    const int blocked = simdnorm_bn_blocked(n_total);
+    bn_moments_job j = {NULL, &a, 0, g0, n_total, 0, NULL, mean, m2, blocked ? sink : NULL};
+    if (blocked)
+        simdnorm_bn_sink_clear(c, sink);
     const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* fpenv.h */
-    moments_run(&j);
+    if (n)
+        moments_run(&j);
     simdnorm_fpenv_leave(fe);
     size_t first[SIMDNORM_TREE_MAX];
     unsigned char level[SIMDNORM_TREE_MAX];
-    return simdnorm_tree_nodes(g0, n, first, level);
+    return simdnorm_tree_nodes_capped(g0, n, blocked, first, level);
 }
 
 /* Validation of train_from_moments: as check_bn for training, except that

@@ -52,11 +52,30 @@ void simdnorm_bn_fold_sums_slots(const simdnorm_tree *t, size_t cw, double *s1, 
     }
 }
 
+size_t simdnorm_tree_nodes_capped(size_t g0, size_t n, int blocked, size_t *first,
+                                  unsigned char *level)
+{
+    if (!blocked)
+        return simdnorm_tree_nodes(g0, n, first, level);
+    size_t f[SIMDNORM_TREE_MAX], kept = 0;
+    unsigned char l[SIMDNORM_TREE_MAX];
+    const size_t count = simdnorm_tree_nodes(g0, n, f, l);
+    for (size_t k = 0; k < count; k++) /* whole blocks (level >= the block's) go to the sink */
+        if (l[k] < SIMDNORM_BN_BLOCK_LEVEL) {
+            first[kept] = f[k];
+            level[kept] = l[k];
+            kept++;
+        }
+    return kept;
+}
+
 /* Node k's data moves to slot d = t.top (d <= k), is pushed, and the
  * merges the push asks for run on the slots: the walk of the whole range,
- * done on its pieces. */
+ * done on its pieces. Blocked (sink): a whole block goes to the sink, the
+ * short last block at the end, and the sink gives the statistics. */
 void simdnorm_bn_fold_node_moments(size_t count, const size_t *first, const unsigned char *level,
-                                   size_t c, size_t spatial, double *mean, double *m2)
+                                   size_t c, size_t spatial, double *mean, double *m2,
+                                   simdnorm_bn_sink *sink, size_t n_total)
 {
     simdnorm_tree t;
     t.top = 0;
@@ -73,12 +92,22 @@ void simdnorm_bn_fold_node_moments(size_t count, const size_t *first, const unsi
             simdnorm_bn_merge_slots(c, cn, cn, mean + (d - 1) * c, m2 + (d - 1) * c, mean + d * c,
                                     m2 + d * c);
         }
+        if (sink && simdnorm_tree_block_done(&t)) {
+            t.top--;
+            simdnorm_bn_sink_add(c, sink, simdnorm_tree_count(SIMDNORM_BN_BLOCK_LEVEL, sp),
+                                 mean + t.top * c, m2 + t.top * c);
+        }
     }
     simdnorm_bn_fold_slots(&t, c, sp, mean, m2);
+    if (!sink)
+        return;
+    if (t.top)
+        simdnorm_bn_sink_add(c, sink, (double)(n_total - t.first[0]) * sp, mean, m2);
+    simdnorm_bn_sink_moments(c, sink, (double)n_total * sp, mean, m2);
 }
 
 void simdnorm_bn_fold_node_sums(size_t count, const size_t *first, const unsigned char *level,
-                                size_t c, double *s1, double *s2)
+                                size_t c, double *s1, double *s2, simdnorm_bn_sums_sink *sink)
 {
     simdnorm_tree t;
     t.top = 0;
@@ -93,8 +122,17 @@ void simdnorm_bn_fold_node_sums(size_t count, const size_t *first, const unsigne
                 s1[(d - 1) * c + j] = s1[(d - 1) * c + j] + s1[d * c + j];
                 s2[(d - 1) * c + j] = s2[(d - 1) * c + j] + s2[d * c + j];
             }
+        if (sink && simdnorm_tree_block_done(&t)) {
+            t.top--;
+            simdnorm_bn_sums_sink_add(c, sink, s1 + t.top * c, s2 + t.top * c);
+        }
     }
     simdnorm_bn_fold_sums_slots(&t, c, s1, s2);
+    if (!sink)
+        return;
+    if (t.top)
+        simdnorm_bn_sums_sink_add(c, sink, s1, s2);
+    simdnorm_bn_sums_sink_value(c, sink, s1, s2);
 }
 
 /* ---- public: simdnorm_moments_merge ---------------------------------------- */

@@ -354,6 +354,91 @@ void simdnorm_bn_fold_slots(const simdnorm_tree *t, size_t cw, double sp, double
 /* The same for the backward's sums (slot 0 = s[0] + (s[1] + ...)). */
 void simdnorm_bn_fold_sums_slots(const simdnorm_tree *t, size_t cw, double *s1, double *s2);
 
+/* ---- BatchNorm's blocks (bn_binned.c) ----------------------------------
+ * A batch of more than SIMDNORM_BN_BLOCK samples is cut into blocks of
+ * SIMDNORM_BN_BLOCK = 2^SIMDNORM_BN_BLOCK_LEVEL samples at multiples of it
+ * in the global sample index (the last block may be shorter). Within a
+ * block the sample tree above holds (the block's root is its node of level
+ * SIMDNORM_BN_BLOCK_LEVEL, or the right fold of a short last block's
+ * nodes); the blocks' roots are then summed in a way that does not depend
+ * on the order: exactly, in binned accumulators (simdnorm_binned). So no
+ * split of the batch by samples - threads, MPI ranks - can change a bit,
+ * and an MPI rank sends its blocks' sums (O(c) bytes) and the nodes of at
+ * most two partial blocks (levels < SIMDNORM_BN_BLOCK_LEVEL), never
+ * O(log n) nodes per channel. A batch of SIMDNORM_BN_BLOCK samples or
+ * fewer is one block, its root the tree's (no sink: today's bits).
+ *
+ * Walks of a blocked batch stop merging at the block level: a node that
+ * reaches SIMDNORM_BN_BLOCK_LEVEL is a whole block, added to the sink and
+ * popped (simdnorm_tree_push_capped). What such a walk leaves on its stack
+ * are the maximal aligned nodes of its range with a level below the
+ * block's (simdnorm_tree_nodes_capped): a block split between ranges is
+ * completed when the ranges' nodes are pushed in order onto one stack.
+ *
+ * Forward, per block (count elements, moments mean and M2): the sink adds
+ * S = count*mean and Q = count*mean^2 exactly (two_prod: 2 and 4 doubles)
+ * and M = M2; the batch's mean = S/N and M2 = M + (Q - S^2/N), evaluated in
+ * double-double from the exact sums and rounded once. A block with the
+ * non-finite rule's NaN M2 marks its channel (mean +-Inf or NaN as the
+ * plain sum of the means would be, M2 NaN). Backward: s1 and s2 of each
+ * block summed exactly, rounded once. */
+#define SIMDNORM_BN_BLOCK_LEVEL 8
+#define SIMDNORM_BN_BLOCK ((size_t)1 << SIMDNORM_BN_BLOCK_LEVEL)
+#define SIMDNORM_BINNED_LIMBS 4
+
+typedef struct simdnorm_binned {
+    int64_t limb[SIMDNORM_BINNED_LIMBS]; /* limb[i]: the digits of bin top - i */
+    int32_t top;                         /* the highest bin reached; INT32_MIN: empty */
+    uint32_t flags;                      /* NaN / +Inf / -Inf added */
+} simdnorm_binned;
+
+void simdnorm_binned_clear(simdnorm_binned *b);
+void simdnorm_binned_add(simdnorm_binned *b, double x);
+void simdnorm_binned_merge(simdnorm_binned *a, const simdnorm_binned *b);
+/* The sum rounded once (NaN if a NaN or both infinities were added, else
+ * the infinity added). */
+double simdnorm_binned_value(const simdnorm_binned *b);
+
+typedef struct simdnorm_bn_sink {
+    simdnorm_binned s, q, m;
+} simdnorm_bn_sink;
+typedef struct simdnorm_bn_sums_sink {
+    simdnorm_binned s1, s2;
+} simdnorm_bn_sums_sink;
+
+void simdnorm_bn_sink_clear(size_t cw, simdnorm_bn_sink *k);
+/* Adds one block per channel: count elements, mean[j], m2[j]. */
+void simdnorm_bn_sink_add(size_t cw, simdnorm_bn_sink *k, double count, const double *mean,
+                          const double *m2);
+void simdnorm_bn_sink_merge(size_t cw, simdnorm_bn_sink *a, const simdnorm_bn_sink *b);
+/* The batch's mean and M2 per channel (count: the batch's elements). */
+void simdnorm_bn_sink_moments(size_t cw, const simdnorm_bn_sink *k, double count, double *mean,
+                              double *m2);
+void simdnorm_bn_sums_sink_clear(size_t cw, simdnorm_bn_sums_sink *k);
+void simdnorm_bn_sums_sink_merge(size_t cw, simdnorm_bn_sums_sink *a,
+                                 const simdnorm_bn_sums_sink *b);
+/* Adds one block's s1[j], s2[j] per channel; the batch's sums, rounded once. */
+void simdnorm_bn_sums_sink_add(size_t cw, simdnorm_bn_sums_sink *k, const double *s1,
+                               const double *s2);
+void simdnorm_bn_sums_sink_value(size_t cw, const simdnorm_bn_sums_sink *k, double *s1,
+                                 double *s2);
+
+/* Whether a batch of n samples is cut into blocks. */
+static inline int simdnorm_bn_blocked(size_t n) { return n > SIMDNORM_BN_BLOCK; }
+
+/* simdnorm_tree_push for a blocked walk: returns the merges as it; the
+ * caller does them, then, when simdnorm_tree_block_done(t), adds slot
+ * t->top - 1 (a whole block) to its sink and pops it (t->top--). */
+static inline int simdnorm_tree_block_done(const simdnorm_tree *t)
+{
+    return t->top > 0 && t->level[t->top - 1] == SIMDNORM_BN_BLOCK_LEVEL;
+}
+
+/* The nodes a walk over [g0, g0 + n) leaves: simdnorm_tree_nodes, and for
+ * a blocked batch only those below the block level. */
+size_t simdnorm_tree_nodes_capped(size_t g0, size_t n, int blocked, size_t *first,
+                                  unsigned char *level);
+
 /* ---- 16-bit storage: widening and narrowing inside a call -------------------
  * storage 1: bf16, 2: f16. The storage's widen / narrow kernel of table k
  * on n elements, on this thread (no thread split, no FP-environment switch:
@@ -384,25 +469,33 @@ static inline void simdnorm_half_narrow_k(const simdnorm_kernels *k, int storage
  * 16 bits by the storage's kernels, as the single-process twins do. */
 
 /* Forward: each node's per-channel mean and M2 (its count is 2^level *
- * spatial); returns the node count. n >= 1. */
+ * spatial), the nodes simdnorm_tree_nodes_capped gives, of a batch of
+ * n_total samples; a blocked batch's whole blocks into sink[c] (cleared
+ * first; unused otherwise). Returns the node count. n may be 0. */
 size_t simdnorm_bn_node_moments(int storage, simdnorm_layout layout, size_t n, size_t c,
-                                size_t spatial, const void *x, size_t g0, double *mean,
-                                double *m2);
+                                size_t spatial, const void *x, size_t g0, size_t n_total,
+                                double *mean, double *m2, simdnorm_bn_sink *sink);
 
 /* Backward (training): each node's per-channel sums s1 = sum dy,
- * s2 = sum dy*xhat; returns the node count. n >= 1. */
+ * s2 = sum dy*xhat, and the sink, as simdnorm_bn_node_moments. */
 size_t simdnorm_bn_node_sums(int storage, simdnorm_layout layout, size_t n, size_t c,
                              size_t spatial, const void *dy, const void *x, const float *mean,
-                             const float *rstd, size_t g0, double *s1, double *s2);
+                             const float *rstd, size_t g0, size_t n_total, double *s1, double *s2,
+                             simdnorm_bn_sums_sink *sink);
 
-/* The root from every range's nodes in sample order (first[k], level[k];
- * data of node k at [k*c], count >= 1), in place: the arrays serve as the
- * stack (slot d <= node k), the root ends in [0, c) - forward the
- * per-channel mean and M2, backward s1 and s2. */
+/* The batch's statistics from every range's nodes in sample order
+ * (first[k], level[k]; data of node k at [k*c], count >= 1), in place: the
+ * arrays serve as the stack (slot d <= node k), the result ends in [0, c) -
+ * forward the per-channel mean and M2, backward s1 and s2. A blocked batch
+ * passes its sink (every range's whole blocks merged into it, [c]) and,
+ * forward, its n_total samples: the blocks the nodes complete and the
+ * short last block go to the sink, which gives the result; else (sink
+ * NULL) the result is the tree's root. */
 void simdnorm_bn_fold_node_moments(size_t count, const size_t *first, const unsigned char *level,
-                                   size_t c, size_t spatial, double *mean, double *m2);
+                                   size_t c, size_t spatial, double *mean, double *m2,
+                                   simdnorm_bn_sink *sink, size_t n_total);
 void simdnorm_bn_fold_node_sums(size_t count, const size_t *first, const unsigned char *level,
-                                size_t c, double *s1, double *s2);
+                                size_t c, double *s1, double *s2, simdnorm_bn_sums_sink *sink);
 
 /* BatchNorm training backward of n local samples with the batch's sums
  * (s1, s2 [c], of `total` elements): dx, dgamma, dbeta as

@@ -134,11 +134,14 @@ typedef struct sync_call {
     int64_t hdr_stack[HDR_STACK * H_LEN];
     size_t g0, total_n;    /* this rank's first global sample; the batch's n */
     size_t nodes, mine;    /* all ranks' nodes; this rank's */
+    int blocked;           /* the batch is cut into blocks (internal.h) */
+    size_t sink_words;     /* doubles of a rank's sink (blocked; else 0) */
     int *counts, *displs;  /* Allgatherv, in doubles */
     size_t *first;         /* every node's descriptor, rank order */
     unsigned char *level;
-    double *recv;          /* rank r's slot: [a: mine*c][b: mine*c] */
+    double *recv;          /* rank r's slot: [a: mine*c][b: mine*c][its sink] */
     double *a, *b;         /* contiguous per node [k*c]: mean/m2 or s1/s2 */
+    double *sink;          /* the ranks' sinks merged (sink_words) */
     void *mem;             /* the scratch: stack_mem or malloc'ed */
     /* last: not cleared per call */
     double stack_mem[SYNC_STACK_BYTES / sizeof(double)];
@@ -148,7 +151,7 @@ typedef struct sync_call {
  * agreement on it. Returns the status every rank returns. */
 static simdnorm_status exchange_header(sync_call *s, simdnorm_status local, size_t n, size_t c,
                                        size_t spatial, simdnorm_layout layout, float eps,
-                                       float momentum, size_t min_batch)
+                                       float momentum, size_t min_batch, size_t sink_bytes)
 {
     const MPI_Comm comm = s->comm;
     memset(s, 0, offsetof(sync_call, stack_mem));
@@ -197,22 +200,27 @@ static simdnorm_status exchange_header(sync_call *s, simdnorm_status local, size
         total * spatial < min_batch)
         return SIMDNORM_ERR_SHAPE;
     s->total_n = total;
+    s->blocked = simdnorm_bn_blocked(total);
+    s->sink_words = s->blocked ? c * sink_bytes / sizeof(double) : 0;
 
-    /* every rank's nodes */
+    /* every rank's nodes (a blocked batch: those below the block level) */
     size_t nodes = 0;
     for (size_t r = 0, g = 0; r < (size_t)s->size; r++) {
         const size_t nr = (size_t)s->hdr[r * H_LEN + H_N];
         size_t f[SIMDNORM_TREE_MAX];
         unsigned char l[SIMDNORM_TREE_MAX];
-        nodes += simdnorm_tree_nodes(g, nr, f, l);
+        nodes += simdnorm_tree_nodes_capped(g, nr, s->blocked, f, l);
         g += nr;
     }
     s->nodes = nodes;
-    /* recv: 2*nodes*c doubles (at least 3*c: it holds the batch's moments
-     * afterwards), a and b: nodes*c each */
-    const size_t recv_len = (2 * nodes < 3 ? 3 : 2 * nodes) * c;
-    const size_t need = (recv_len + 2 * nodes * c) * sizeof(double) + nodes * sizeof(size_t) +
-                        (size_t)s->size * 2 * sizeof(int) + nodes;
+    /* recv: 2*nodes*c doubles and every rank's sink (at least 3*c: it
+     * holds the batch's moments afterwards), a and b: nodes*c each (at
+     * least c: the fold's result), the merged sink */
+    const size_t ab = (nodes ? nodes : 1) * c;
+    size_t recv_len = 2 * nodes * c + (size_t)s->size * s->sink_words;
+    recv_len = recv_len < 3 * c ? 3 * c : recv_len;
+    const size_t need = (recv_len + 2 * ab + s->sink_words) * sizeof(double) +
+                        nodes * sizeof(size_t) + (size_t)s->size * 2 * sizeof(int) + nodes;
     if (need <= sizeof s->stack_mem) {
         s->mem = s->stack_mem; /* on every rank (the same need): no agreement */
     } else {
@@ -225,17 +233,23 @@ static simdnorm_status exchange_header(sync_call *s, simdnorm_status local, size
     }
     s->recv = s->mem;
     s->a = s->recv + recv_len;
-    s->b = s->a + nodes * c;
-    s->first = (size_t *)(s->b + nodes * c);
+    s->b = s->a + ab;
+    s->sink = s->b + ab;
+    s->first = (size_t *)(s->sink + s->sink_words);
     s->counts = (int *)(s->first + nodes);
     s->displs = s->counts + s->size;
     s->level = (unsigned char *)(s->displs + s->size);
     size_t k = 0, g = 0;
     for (int r = 0; r < s->size; r++) {
         const size_t nr = (size_t)s->hdr[(size_t)r * H_LEN + H_N];
-        const size_t cnt = simdnorm_tree_nodes(g, nr, s->first + k, s->level + k);
-        s->counts[r] = (int)(2 * cnt * c);
-        s->displs[r] = (int)(2 * k * c);
+        const size_t cnt = simdnorm_tree_nodes_capped(g, nr, s->blocked, s->first + k,
+                                                      s->level + k);
+        const size_t count = 2 * cnt * c + s->sink_words,
+                     displ = 2 * k * c + (size_t)r * s->sink_words;
+        if (count > (size_t)INT_MAX || displ > (size_t)INT_MAX - count)
+            return SIMDNORM_ERR_SHAPE; /* every rank alike: beyond one Allgatherv */
+        s->counts[r] = (int)count;
+        s->displs[r] = (int)displ;
         if (r == s->rank)
             s->mine = cnt;
         k += cnt;
@@ -247,16 +261,15 @@ static simdnorm_status exchange_header(sync_call *s, simdnorm_status local, size
 /* Step 4's exchange and the unpacking into s->a, s->b ([k*c] per node). */
 static simdnorm_status exchange_nodes(sync_call *s, size_t c)
 {
-    if ((size_t)s->displs[s->size - 1] + (size_t)s->counts[s->size - 1] > (size_t)INT_MAX)
-        return SIMDNORM_ERR_SHAPE;
     if (MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, s->recv, s->counts, s->displs,
                        MPI_DOUBLE, s->comm) != MPI_SUCCESS)
         return SIMDNORM_ERR_PARAM;
-    for (int r = 0; r < s->size; r++) {
-        const size_t cnt = (size_t)s->counts[r] / (2 * c), k0 = (size_t)s->displs[r] / (2 * c);
+    for (int r = 0, k0 = 0; r < s->size; r++) {
+        const size_t cnt = ((size_t)s->counts[r] - s->sink_words) / (2 * c);
         const double *src = s->recv + s->displs[r];
         memcpy(s->a + k0 * c, src, cnt * c * sizeof(double));
         memcpy(s->b + k0 * c, src + cnt * c, cnt * c * sizeof(double));
+        k0 += (int)cnt;
     }
     return SIMDNORM_OK;
 }
@@ -304,18 +317,29 @@ static simdnorm_status sync_train(int storage, MPI_Comm comm, simdnorm_layout la
                           save_rstd);
     sync_call s;
     s.comm = comm;
-    simdnorm_status st = exchange_header(&s, local, n_local, c, spatial, layout, eps, momentum, 2);
+    simdnorm_status st = exchange_header(&s, local, n_local, c, spatial, layout, eps, momentum, 2,
+                                         sizeof(simdnorm_bn_sink));
     if (st != SIMDNORM_OK || c == 0) {
         sync_free(&s);
         return st;
     }
     double *mine = s.recv + s.displs[s.rank];
-    if (s.mine)
-        (void)simdnorm_bn_node_moments(storage, layout, n_local, c, spatial, x, s.g0, mine,
-                                       mine + s.mine * c);
+    simdnorm_bn_sink *sink = (simdnorm_bn_sink *)(void *)(mine + 2 * s.mine * c);
+    if (s.mine || s.blocked)
+        (void)simdnorm_bn_node_moments(storage, layout, n_local, c, spatial, x, s.g0, s.total_n,
+                                       mine, mine + s.mine * c, sink);
     st = exchange_nodes(&s, c);
     if (st == SIMDNORM_OK) {
-        simdnorm_bn_fold_node_moments(s.nodes, s.first, s.level, c, spatial, s.a, s.b);
+        simdnorm_bn_sink *all = NULL;
+        if (s.blocked) { /* the ranks' sinks merged (exact: the order is free) */
+            all = (simdnorm_bn_sink *)(void *)s.sink;
+            simdnorm_bn_sink_clear(c, all);
+            for (int r = 0; r < s.size; r++)
+                simdnorm_bn_sink_merge(c, all, (const simdnorm_bn_sink *)(const void *)(
+                                                   s.recv + s.displs[r] + s.counts[r] - s.sink_words));
+        }
+        simdnorm_bn_fold_node_moments(s.nodes, s.first, s.level, c, spatial, s.a, s.b, all,
+                                      s.total_n);
         /* the batch's moments, in the recv buffer (no longer needed) */
         simdnorm_moments *m = (simdnorm_moments *)(void *)s.recv;
         const double count = (double)s.total_n * (double)spatial;
@@ -371,18 +395,29 @@ static simdnorm_status sync_bwd(int storage, MPI_Comm comm, simdnorm_layout layo
                                                   dgamma, dbeta);
     sync_call s;
     s.comm = comm;
-    simdnorm_status st = exchange_header(&s, local, n_local, c, spatial, layout, 0.0f, 0.0f, 1);
+    simdnorm_status st = exchange_header(&s, local, n_local, c, spatial, layout, 0.0f, 0.0f, 1,
+                                         sizeof(simdnorm_bn_sums_sink));
     if (st != SIMDNORM_OK || c == 0) {
         sync_free(&s);
         return st;
     }
     double *mine = s.recv + s.displs[s.rank];
-    if (s.mine)
+    simdnorm_bn_sums_sink *sink = (simdnorm_bn_sums_sink *)(void *)(mine + 2 * s.mine * c);
+    if (s.mine || s.blocked)
         (void)simdnorm_bn_node_sums(storage, layout, n_local, c, spatial, dy, x, mean, rstd,
-                                    s.g0, mine, mine + s.mine * c);
+                                    s.g0, s.total_n, mine, mine + s.mine * c, sink);
     st = exchange_nodes(&s, c);
     if (st == SIMDNORM_OK) {
-        simdnorm_bn_fold_node_sums(s.nodes, s.first, s.level, c, s.a, s.b);
+        simdnorm_bn_sums_sink *all = NULL;
+        if (s.blocked) { /* the ranks' sinks merged (exact: the order is free) */
+            all = (simdnorm_bn_sums_sink *)(void *)s.sink;
+            simdnorm_bn_sums_sink_clear(c, all);
+            for (int r = 0; r < s.size; r++)
+                simdnorm_bn_sums_sink_merge(
+                    c, all, (const simdnorm_bn_sums_sink *)(const void *)(
+                                s.recv + s.displs[r] + s.counts[r] - s.sink_words));
+        }
+        simdnorm_bn_fold_node_sums(s.nodes, s.first, s.level, c, s.a, s.b, all);
         if (dx || dgamma || dbeta)
             st = simdnorm_bn_bwd_from_sums(storage, layout, n_local, c, spatial,
                                            (double)(s.total_n * spatial), dy, x, gamma, mean,

@@ -27,8 +27,10 @@ static void fill(float *x, size_t total, int kind)
 typedef struct bshape {
     size_t n, c, sp;
 } bshape;
-static const bshape shapes[] = {{1, 3, 7}, {2, 5, 1}, {3, 4, 9},  {5, 3, 300}, {13, 7, 1},
-                                {17, 2, 40}, {33, 9, 3}, {8, 300, 2}, {6, 3, 600}, {70, 2, 1}};
+/* The last three are cut into blocks (more than SIMDNORM_BN_BLOCK samples). */
+static const bshape shapes[] = {{1, 3, 7},  {2, 5, 1},   {3, 4, 9},   {5, 3, 300}, {13, 7, 1},
+                                {17, 2, 40}, {33, 9, 3},  {8, 300, 2}, {6, 3, 600}, {70, 2, 1},
+                                {300, 3, 1}, {600, 2, 3}, {1100, 5, 1}};
 #define N_SHAPES (sizeof shapes / sizeof *shapes)
 
 /* ---- the tree's nodes ---------------------------------------------------- */
@@ -62,6 +64,87 @@ static void test_tree_nodes(void)
             }
             CHECK(p == g0 + n, "g0 %zu n %zu: nodes cover to %zu", g0, n, p);
         }
+    h_end();
+}
+
+/* ---- the blocks' binned sums ------------------------------------------------ */
+
+static int same_binned(const simdnorm_binned *a, const simdnorm_binned *b)
+{
+    return same_bits(a, b, sizeof *a);
+}
+
+/* Values over a wide range of exponents (the window drops some of the
+ * smallest), summed in order, shuffled, and split into pieces merged in
+ * another order: the same bits every time. Values within the window: the
+ * sum is exact (against a 128-bit integer sum), rounded once. Non-finite
+ * values: NaN, or the infinity, as IEEE addition would give. */
+static void test_binned(void)
+{
+    h_begin("binned_sum_order_independent_exact");
+    enum { N = 2000 };
+    static double v[N], w[N];
+    simdnorm_binned a, b, parts[7];
+    for (int trial = 0; trial < 20; trial++) {
+        rng_seed(4000 + (size_t)trial);
+        const int wide = trial % 2; /* exponents over +-200 (else a 60-bit range) */
+        __int128 exact = 0;
+        for (int i = 0; i < N; i++) {
+            const int64_t m = (int64_t)(rng_u64() >> 11) * (rng_u64() & 1 ? 1 : -1); /* 53 bits */
+            const int e = wide ? (int)(rng_u64() % 400) - 200 : (int)(rng_u64() % 8) - 60;
+            v[i] = ldexp((double)m, e);
+            if (!wide)
+                exact += (__int128)m << (e + 60); /* units of 2^-60 */
+        }
+        simdnorm_binned_clear(&a);
+        for (int i = 0; i < N; i++)
+            simdnorm_binned_add(&a, v[i]);
+        for (int rep = 0; rep < 3; rep++) {
+            memcpy(w, v, sizeof v);
+            for (int i = N - 1; i > 0; i--) { /* shuffle */
+                const int j = (int)(rng_u64() % (uint64_t)(i + 1));
+                const double t = w[i];
+                w[i] = w[j];
+                w[j] = t;
+            }
+            simdnorm_binned_clear(&b);
+            for (int i = 0; i < N; i++)
+                simdnorm_binned_add(&b, w[i]);
+            CHECK(same_binned(&a, &b), "trial %d: shuffled order differs", trial);
+            for (int p = 0; p < 7; p++)
+                simdnorm_binned_clear(&parts[p]);
+            for (int i = 0; i < N; i++)
+                simdnorm_binned_add(&parts[rng_u64() % 7], w[i]);
+            simdnorm_binned_clear(&b);
+            for (int p = 5; p >= 1; p -= 2) /* the odd parts back to front */
+                simdnorm_binned_merge(&b, &parts[p]);
+            simdnorm_binned_merge(&parts[4], &parts[6]); /* the even ones as a tree */
+            simdnorm_binned_merge(&parts[0], &parts[2]);
+            simdnorm_binned_merge(&parts[4], &parts[0]);
+            simdnorm_binned_merge(&b, &parts[4]);
+            CHECK(same_binned(&a, &b), "trial %d: split and merged differs", trial);
+        }
+        if (!wide) {
+            const double want = ldexp((double)exact, -60), got = simdnorm_binned_value(&a);
+            CHECK(fabs(got - want) <= 0x1p-52 * fabs(want), "trial %d: sum %.17g want %.17g",
+                  trial, got, want);
+        }
+    }
+    /* non-finite: NaN, the infinity, or NaN for both infinities */
+    static const struct {
+        double add[3];
+        double want;
+    } nf[] = {{{1.0, INFINITY, 2.0}, INFINITY},  {{-INFINITY, 1.0, 0.0}, -INFINITY},
+              {{INFINITY, -INFINITY, 1.0}, NAN}, {{NAN, 1.0, INFINITY}, NAN},
+              {{0.0, -0.0, 0.0}, 0.0}};
+    for (size_t t = 0; t < sizeof nf / sizeof *nf; t++) {
+        simdnorm_binned_clear(&a);
+        for (int i = 0; i < 3; i++)
+            simdnorm_binned_add(&a, nf[t].add[i]);
+        const double got = simdnorm_binned_value(&a);
+        CHECK(nf[t].want != nf[t].want ? got != got : same_bits(&got, &nf[t].want, sizeof got),
+              "non-finite case %zu: %g", t, got);
+    }
     h_end();
 }
 
@@ -108,7 +191,28 @@ static void test_moments_tree(void)
                     size_t len = 1;
                     while (len < n)
                         len *= 2;
-                    ref_node(lay, n, c, sp, x, 0, len, r);
+                    if (simdnorm_bn_blocked(n)) {
+                        /* the blocks' roots by the tree's definition, summed by
+                         * the sink (its arithmetic: test_binned) */
+                        simdnorm_bn_sink *k = malloc(c * sizeof *k);
+                        double *bm = malloc(c * sizeof(double)), *bq = malloc(c * sizeof(double));
+                        simdnorm_bn_sink_clear(c, k);
+                        for (size_t lo = 0; lo < n; lo += SIMDNORM_BN_BLOCK) {
+                            ref_node(lay, n, c, sp, x, lo, SIMDNORM_BN_BLOCK, r);
+                            for (size_t ch = 0; ch < c; ch++) {
+                                bm[ch] = r[ch].mean;
+                                bq[ch] = r[ch].m2;
+                            }
+                            simdnorm_bn_sink_add(c, k, r[0].count, bm, bq);
+                        }
+                        simdnorm_bn_sink_moments(c, k, (double)(n * sp), bm, bq);
+                        for (size_t ch = 0; ch < c; ch++)
+                            r[ch] = (simdnorm_moments){(double)(n * sp), simdnorm_canonical_nan_d(bm[ch]),
+                                                      simdnorm_canonical_nan_d(bq[ch])};
+                        free(k), free(bm), free(bq);
+                    } else {
+                        ref_node(lay, n, c, sp, x, 0, len, r);
+                    }
                     CHECK(same_bits(m, r, c * sizeof *m), "%zux%zux%zu %s kind %d: not the tree's",
                           n, c, sp, layout ? "nhwc" : "nchw", kind);
                     for (size_t ch = 0; ch < c; ch++)
@@ -191,25 +295,42 @@ static void test_split_invariance(void)
                         double *q2 = malloc(maxnodes * c * sizeof(double));
                         size_t *first = malloc(maxnodes * sizeof(size_t));
                         unsigned char *level = malloc(maxnodes);
+                        /* a blocked batch: each piece's sink, merged in reverse
+                         * order (the sum is exact: the order is free) */
+                        const int blocked = simdnorm_bn_blocked(n);
+                        simdnorm_bn_sink *ks = malloc(2 * c * sizeof *ks);
+                        simdnorm_bn_sums_sink *ks2 = malloc(2 * c * sizeof *ks2);
+                        simdnorm_bn_sink_clear(c, ks);
+                        simdnorm_bn_sums_sink_clear(c, ks2);
                         size_t nodes = 0, g0 = 0;
                         for (size_t r = 0; r < k; r++) {
-                            if (cnt[r]) {
+                            if (cnt[r] || blocked) {
                                 const size_t got = simdnorm_bn_node_moments(
-                                    0, lay, cnt[r], c, sp, x + g0 * per, g0, mean + nodes * c,
-                                    m2 + nodes * c);
+                                    0, lay, cnt[r], c, sp, cnt[r] ? x + g0 * per : NULL, g0, n,
+                                    mean + nodes * c, m2 + nodes * c, ks + c);
                                 size_t got2 = got;
                                 if (train_ok)
-                                    got2 = simdnorm_bn_node_sums(0, lay, cnt[r], c, sp, dy + g0 * per,
-                                                                 x + g0 * per, sm1, sr1, g0,
-                                                                 q1 + nodes * c, q2 + nodes * c);
-                                const size_t want =
-                                    simdnorm_tree_nodes(g0, cnt[r], first + nodes, level + nodes);
+                                    got2 = simdnorm_bn_node_sums(
+                                        0, lay, cnt[r], c, sp, cnt[r] ? dy + g0 * per : NULL,
+                                        cnt[r] ? x + g0 * per : NULL, sm1, sr1, g0, n,
+                                        q1 + nodes * c, q2 + nodes * c, ks2 + c);
+                                const size_t want = simdnorm_tree_nodes_capped(
+                                    g0, cnt[r], blocked, first + nodes, level + nodes);
                                 CHECK(got == want && got2 == want, "node count");
                                 nodes += want;
+                                if (blocked) {
+                                    simdnorm_bn_sink_merge(c, ks + c, ks);
+                                    memcpy(ks, ks + c, c * sizeof *ks);
+                                    if (train_ok) {
+                                        simdnorm_bn_sums_sink_merge(c, ks2 + c, ks2);
+                                        memcpy(ks2, ks2 + c, c * sizeof *ks2);
+                                    }
+                                }
                             }
                             g0 += cnt[r];
                         }
-                        simdnorm_bn_fold_node_moments(nodes, first, level, c, sp, mean, m2);
+                        simdnorm_bn_fold_node_moments(nodes, first, level, c, sp, mean, m2,
+                                                      blocked ? ks : NULL, n);
                         for (size_t ch = 0; ch < c; ch++) {
                             CHECK(same_bits(&(double){simdnorm_canonical_nan_d(mean[ch])},
                                             &m1[ch].mean, sizeof(double)) &&
@@ -219,7 +340,8 @@ static void test_split_invariance(void)
                                   n, c, sp, layout ? "nhwc" : "nchw", kind, k, ch);
                         }
                         if (train_ok) {
-                            simdnorm_bn_fold_node_sums(nodes, first, level, c, q1, q2);
+                            simdnorm_bn_fold_node_sums(nodes, first, level, c, q1, q2,
+                                                       blocked ? ks2 : NULL);
                             simdnorm_moments *mm = malloc(c * sizeof *mm);
                             for (size_t ch = 0; ch < c; ch++)
                                 mm[ch] = (simdnorm_moments){(double)(n * sp), mean[ch], m2[ch]};
@@ -257,6 +379,7 @@ static void test_split_invariance(void)
                             free(y2);
                             free(dx2);
                         }
+                        free(ks), free(ks2);
                         free(x), free(dy), free(g), free(b), free(rm), free(rv);
                         free(y1), free(dx1), free(sm1), free(sr1), free(rm1), free(rv1);
                         free(dg1), free(db1), free(m1);
@@ -486,7 +609,8 @@ static void test_accuracy(void)
     for (size_t ii = 0; ii < N_ARCH_ISAS; ii++) {
         if (!begin_isa_case("moments_accuracy_float64", arch_isas[ii]))
             continue;
-        static const bshape acc[] = {{64, 3, 1}, {37, 2, 300}, {8, 2, 4099}, {300, 2, 1}};
+        static const bshape acc[] = {{64, 3, 1},  {37, 2, 300}, {8, 2, 4099},
+                                     {300, 2, 1}, {1100, 2, 1}, {600, 2, 3}};
         for (size_t s = 0; s < sizeof acc / sizeof *acc; s++)
             for (int layout = 0; layout < 2; layout++)
                 for (int kind = 0; kind < 2; kind++) {
@@ -528,6 +652,7 @@ static void test_accuracy(void)
 int main(void)
 {
     test_tree_nodes();
+    test_binned();
     test_moments_tree();
     test_split_invariance();
     test_from_moments_bitwise();
