@@ -18,7 +18,7 @@
  * never carried into each other (a carry would move a dropped bin's content
  * into a kept one): a limb holds up to 2^31 digits below 2^32 each, so an
  * accumulator takes up to 2^31 values (a block sink 4 per block: batches
- * up to 2^29 blocks, 2^37 samples). The window keeps at least
+ * up to 2^29 blocks, 2^41 samples). The window keeps at least
  * 32 * (SIMDNORM_BINNED_LIMBS - 1) = 96 bits below the largest value's
  * leading bit. */
 #include <math.h>
@@ -50,7 +50,7 @@ static void binned_raise(simdnorm_binned *b, int32_t top)
     b->top = top;
 }
 
-void simdnorm_binned_add(simdnorm_binned *b, double x)
+static inline __attribute__((always_inline)) void binned_add(simdnorm_binned *b, double x)
 {
     if (x != x) {
         b->flags |= BINNED_NAN;
@@ -92,6 +92,8 @@ void simdnorm_binned_add(simdnorm_binned *b, double x)
             b->limb[i] += neg ? -d[k] : d[k];
     }
 }
+
+void simdnorm_binned_add(simdnorm_binned *b, double x) { binned_add(b, x); }
 
 void simdnorm_binned_merge(simdnorm_binned *a, const simdnorm_binned *b)
 {
@@ -160,21 +162,35 @@ static dd dd_div_d(dd x, double d)
     return fast_two_sum(q1, q2);
 }
 
+/* v * 2^w (v an integer below 2^32 in magnitude): one rounding at most (a
+ * result below the normal range), as ldexp's. */
+static double scaled(double v, int w)
+{
+    if (w < -1022 || w > 1023)
+        return ldexp(v, w);
+    const uint64_t u = (uint64_t)(w + 1023) << 52;
+    double p;
+    memcpy(&p, &u, sizeof p);
+    return v * p;
+}
+
 /* The kept value of b's finite part as a double-double: the limbs' halves
- * (exact doubles) summed from the lowest. */
+ * (exact doubles) summed from the lowest, zero limbs skipped. */
 static dd binned_dd(const simdnorm_binned *b)
 {
     dd acc = {0.0, 0.0};
     if (b->top == BINNED_EMPTY)
         return acc;
     for (int i = SIMDNORM_BINNED_LIMBS - 1; i >= 0; i--) {
+        if (b->limb[i] == 0)
+            continue;
         const int w = 32 * (b->top - i) + BINNED_E0; /* the limb's weight */
         const int64_t hi = b->limb[i] >> 32;         /* floor */
         const double lo = (double)(b->limb[i] - hi * ((int64_t)1 << 32));
-        const dd t1 = two_sum(acc.hi, ldexp(lo, w));
+        const dd t1 = two_sum(acc.hi, scaled(lo, w));
         acc.hi = t1.hi;
         acc.lo += t1.lo;
-        const dd t2 = two_sum(acc.hi, ldexp((double)hi, w + 32));
+        const dd t2 = two_sum(acc.hi, scaled((double)hi, w + 32));
         acc.hi = t2.hi;
         acc.lo += t2.lo;
     }
@@ -213,19 +229,19 @@ void simdnorm_bn_sink_add(size_t cw, simdnorm_bn_sink *k, double count, const do
     for (size_t j = 0; j < cw; j++) {
         const double mu = mean[j];
         if (m2[j] != m2[j]) { /* the tree's non-finite rule: mean +-Inf or NaN */
-            simdnorm_binned_add(&k[j].s, mu);
+            binned_add(&k[j].s, mu);
             k[j].m.flags |= BINNED_NAN;
             continue;
         }
         /* count*mean = sh + sl and count*mean^2 = (sh + sl)*mean, exactly */
         const dd s = two_prod(count, mu), q1 = two_prod(s.hi, mu), q2 = two_prod(s.lo, mu);
-        simdnorm_binned_add(&k[j].s, s.hi);
-        simdnorm_binned_add(&k[j].s, s.lo);
-        simdnorm_binned_add(&k[j].q, q1.hi);
-        simdnorm_binned_add(&k[j].q, q1.lo);
-        simdnorm_binned_add(&k[j].q, q2.hi);
-        simdnorm_binned_add(&k[j].q, q2.lo);
-        simdnorm_binned_add(&k[j].m, m2[j]);
+        binned_add(&k[j].s, s.hi);
+        binned_add(&k[j].s, s.lo);
+        binned_add(&k[j].q, q1.hi);
+        binned_add(&k[j].q, q1.lo);
+        binned_add(&k[j].q, q2.hi);
+        binned_add(&k[j].q, q2.lo);
+        binned_add(&k[j].m, m2[j]);
     }
 }
 
@@ -279,8 +295,8 @@ void simdnorm_bn_sums_sink_add(size_t cw, simdnorm_bn_sums_sink *k, const double
                                const double *s2)
 {
     for (size_t j = 0; j < cw; j++) {
-        simdnorm_binned_add(&k[j].s1, s1[j]);
-        simdnorm_binned_add(&k[j].s2, s2[j]);
+        binned_add(&k[j].s1, s1[j]);
+        binned_add(&k[j].s2, s2[j]);
     }
 }
 

@@ -382,7 +382,7 @@ void simdnorm_bn_fold_sums_slots(const simdnorm_tree *t, size_t cw, double *s1, 
  * non-finite rule's NaN M2 marks its channel (mean +-Inf or NaN as the
  * plain sum of the means would be, M2 NaN). Backward: s1 and s2 of each
  * block summed exactly, rounded once. */
-#define SIMDNORM_BN_BLOCK_LEVEL 8
+#define SIMDNORM_BN_BLOCK_LEVEL 12
 #define SIMDNORM_BN_BLOCK ((size_t)1 << SIMDNORM_BN_BLOCK_LEVEL)
 #define SIMDNORM_BINNED_LIMBS 4
 

@@ -123,7 +123,7 @@ static void golden_moments(void)
     static const struct {
         size_t n, c, sp;
     } mshapes[] = {{33, 5, 50}, {100, 7, 1}, {37, 3, 300}, {6, 19, 9}, {64, 2, 3},
-                   {600, 2, 1}, {280, 3, 4}}; /* the last two cut into blocks */
+                   {5000, 2, 1}, {4300, 3, 4}}; /* the last two cut into blocks */
     char name[96];
     for (size_t s = 0; s < sizeof mshapes / sizeof *mshapes; s++)
         for (int layout = 0; layout < 2; layout++)
@@ -153,7 +153,7 @@ static void golden_batch_norm(void)
     static const struct {
         size_t n, c, sp;
     } bshapes[] = {{4, 19, 50}, {3, 70, 9}, {40, 5, 1}, {2, 3, 5000}, {17, 64, 1},
-                   {600, 3, 1}, {300, 2, 5}}; /* the last two cut into blocks */
+                   {4500, 3, 1}, {4200, 2, 5}}; /* the last two cut into blocks */
     char name[96];
     for (size_t s = 0; s < sizeof bshapes / sizeof *bshapes; s++)
         for (int layout = 0; layout < 2; layout++)
@@ -335,7 +335,7 @@ static void golden_backward(void)
     static const struct {
         size_t n, c, sp;
     } bshapes[] = {{4, 19, 50}, {3, 70, 9}, {40, 5, 1}, {2, 3, 5000}, {17, 64, 1},
-                   {600, 3, 1}, {300, 2, 5}}; /* the last two cut into blocks */
+                   {4500, 3, 1}, {4200, 2, 5}}; /* the last two cut into blocks */
     for (size_t s = 0; s < sizeof bshapes / sizeof *bshapes; s++)
         for (int layout = 0; layout < 2; layout++)
             for (int training = 0; training < 2; training++)

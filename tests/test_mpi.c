@@ -317,11 +317,11 @@ int main(int argc, char **argv)
         /* the nodes' scratch past the stack's 64 KiB at every K: malloc'ed
          * and agreed on (dispatch/mpi.c, SYNC_STACK_BYTES); the others fit */
         {SIMDNORM_NCHW, 5, 2100, 1},
-        /* batches cut into blocks of 256 samples (internal.h, "BatchNorm's
+        /* batches cut into blocks of 4096 samples (internal.h, "BatchNorm's
          * blocks"): ranks send their whole blocks' sums and the nodes of
-         * partial blocks; 512 over 2 ranks is whole blocks only */
-        {SIMDNORM_NHWC, 600, 3, 1}, {SIMDNORM_NCHW, 530, 2, 3}, {SIMDNORM_NHWC, 300, 4, 2},
-        {SIMDNORM_NHWC, 512, 3, 1},
+         * partial blocks; 8192 over 2 ranks is whole blocks only */
+        {SIMDNORM_NHWC, 9000, 3, 1}, {SIMDNORM_NCHW, 4500, 2, 3}, {SIMDNORM_NHWC, 4200, 2, 2},
+        {SIMDNORM_NHWC, 8192, 2, 1},
     };
     int cases = 0;
     for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)

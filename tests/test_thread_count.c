@@ -69,12 +69,13 @@ static void case_rows_bitwise_any_thread_count(void)
  * (NHWC training: blocks of rows) per thread must not change a bit. */
 static void case_batch_norm_bitwise_any_thread_count(void)
 {
-    /* NHWC training splits blocks of 4096 rows (and, with few blocks,
+    /* 4500 (4200) samples: a batch cut into blocks of 4096 samples, the
+     * whole blocks' sums merged across threads. NHWC training splits blocks of 4096 rows (and, with few blocks,
      * units of 128 channels): 3 channels over 10 blocks, 300 channels over
      * 3 blocks (the last one short) */
-    static const size_t full[][3] = {{8, 64, 784}, {4, 50, 3136}, {4096, 512, 1}, {6, 1000, 49},
+    static const size_t full[][3] = {{8, 64, 784}, {4, 50, 3136}, {4500, 512, 1}, {6, 1000, 49},
                                      {10, 3, 4000}, {3, 300, 3000}};
-    static const size_t small[][3] = {{2, 64, 784}, {1, 50, 3136}, {512, 512, 1}, {2, 1000, 49},
+    static const size_t small[][3] = {{2, 64, 784}, {1, 50, 3136}, {4200, 64, 1}, {2, 1000, 49},
                                       {10, 3, 2000}, {3, 300, 1500}};
     const size_t(*shapes)[3] = emulated() ? small : full;
     for (size_t si = 0; si < 6; si++)
