@@ -388,9 +388,10 @@ static void bn_dx_slow(const bn_bwd_ctx *c, size_t ch, double s1, double s2, siz
 
 /* The channel's sums s1, s2 from its n plane sums p[s * stride] (2
  * doubles each; p NULL: each plane's summed here): the sample tree
- * (internal.h), leaves the planes' sums, merged left + right. When the
- * call wants the tree's maximal nodes (nodes1/nodes2) they are written for
- * channel ch instead, s1/s2 not set. */
+ * (internal.h), leaves the planes' sums, merged left + right; a blocked
+ * batch's whole blocks summed exactly (its sink). When the call wants the
+ * tree's maximal nodes (nodes1/nodes2) they are written for channel ch
+ * instead (a blocked batch: and its sink, c->sink[ch]), s1/s2 not set. */
 static void bn_bwd_tree(const bn_bwd_ctx *c, size_t ch, const double *p, size_t stride,
                        double *s1, double *s2)
 {

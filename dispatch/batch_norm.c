@@ -8,7 +8,12 @@
  * leaf is one sample's per-channel moments, computed from that sample
  * alone; the node over samples [j*2^k, (j+1)*2^k) Chan-merges its two
  * halves; bn_walk walks the samples in order with a stack of complete nodes
- * and right-folds the stack at the end. The leaves:
+ * and right-folds the stack at the end. A batch of more than
+ * SIMDNORM_BN_BLOCK (4096) samples is walked one block at a time
+ * (bn_walk_blocks): each whole block's root goes to the sink, the exact
+ * order-independent sum of the blocks (internal.h, "BatchNorm's blocks";
+ * bn_binned.c), the short last block's root too, and the sink gives the
+ * statistics (bn_batch_moments). The leaves:
  *  - NCHW (spatial > 1): the plane x[i][ch][0..spatial) through
  *    simdnorm_span_moments (f32_moments over blocks of SIMDNORM_BLOCK
  *    elements, each shifted by its first element, Chan-merged in order;
@@ -26,9 +31,10 @@
  * Channels go in chunks of BN_CHUNK (fewer for very deep trees: the slots
  * live on the stack, BN_TREE_BYTES). NHWC training with several threads
  * splits the samples: each thread walks its range of the tree into its own
- * slots and the ranges' nodes are folded in order on the calling thread
- * (train_nhwc; if its scratch cannot be allocated, run_nhwc on one thread,
- * the same bits).
+ * slots (a blocked batch: its whole blocks into its own sink) and the
+ * ranges' nodes are folded in order on the calling thread, the sinks
+ * merged (train_nhwc; if its scratch cannot be allocated, run_nhwc on one
+ * thread, the same bits).
  *  Training reads x twice (statistics, then normalize) and writes y once;
  *  inference reads x once and writes y once. When x + y exceed
  *  BN_STREAM_BYTES the normalize uses the streaming kernels (non-temporal

@@ -256,7 +256,8 @@ static inline simdnorm_moments simdnorm_moments_merge_with(simdnorm_moments a,
  * maximal aligned nodes of that range (simdnorm_tree_nodes); pushing every
  * range's nodes, in sample order, onto one stack and folding gives the same
  * root bits as one walk over [0, N): threads, micro-batches and MPI ranks
- * all reduce this way.
+ * all reduce this way. Past SIMDNORM_BN_BLOCK samples the tree stops at
+ * blocks ("BatchNorm's blocks", below).
  *
  * Non-finite rule (forward): a leaf whose channel holds a NaN or Inf gets
  * m2 = NaN and as mean its plain float64 mean (+-Inf or NaN); a merge whose

@@ -16,9 +16,14 @@
  *     collectives a call), else malloc'ed and MPI_Allreduce (MIN) of
  *     "allocated", so that an allocation failure is every rank's
  *     SIMDNORM_ERR_NOMEM (three collectives);
- *  4. the rank's maximal aligned nodes (simdnorm_bn_node_moments / _sums)
- *     written in place into its slot of the receive buffer, MPI_Allgatherv;
- *  5. every rank folds all nodes in rank (= sample) order to the root
+ *  4. the rank's maximal aligned nodes (simdnorm_bn_node_moments / _sums;
+ *     for a batch of more than 4096 samples those below the block level,
+ *     and its whole blocks' exact sums, its sink: internal.h, "BatchNorm's
+ *     blocks") written in place into its slot of the receive buffer,
+ *     MPI_Allgatherv: per rank 16*c bytes a node and 120*c (backward 80*c)
+ *     of sink, at most 24 nodes past 4096 samples - O(c);
+ *  5. every rank merges all sinks (exact: any order gives the same bits),
+ *     folds all nodes in rank (= sample) order onto them or to the root
  *     (simdnorm_bn_fold_node_*) and finishes its own samples with it
  *     (the storage's simdnorm_batch_norm_train_from_moments_* /
  *     simdnorm_bn_bwd_from_sums: the 16-bit twins read and write their

@@ -5,8 +5,10 @@
  * rank's outputs are bit for bit those of one single-process call of
  * simdnorm.h over the whole batch, for any number of ranks and any split
  * by whole samples (README "Across processes"): the batch reductions follow
- * a fixed tree over global sample indices, each rank sends the maximal
- * aligned nodes of its range, every rank folds the same nodes.
+ * a fixed tree over global sample indices within blocks of 4096 samples and
+ * an exact, order-independent sum of the blocks; each rank sends its whole
+ * blocks' sums and the maximal aligned nodes of the rest of its range,
+ * every rank merges the same sums and folds the same nodes.
  *
  * Collective: every rank of comm must call, with the same c, spatial,
  * layout, eps and momentum (gamma, beta and the running statistics are the
@@ -22,9 +24,12 @@
  *
  * Communication per call: an MPI_Allgather of a 64-byte header and an
  * MPI_Allgatherv in which each rank sends 16*c bytes per node of its range
- * (at most 2*log2(n_local) + 2 nodes; forward: each node's mean and M2 per
- * channel, backward: its two sums); between them, where the call's scratch
- * (~32*c bytes per node of all ranks) exceeds 64 KiB, an MPI_Allreduce of
+ * (forward: each node's mean and M2 per channel, backward: its two sums;
+ * at most 2*log2(n_local) + 2 nodes, and for a batch of more than 4096
+ * samples at most 24 plus its blocks' sums, 120*c bytes forward and 80*c
+ * backward: at most 64 + 504*c bytes a rank, whatever the batch size);
+ * between them, where the call's scratch (the nodes and sums of all ranks,
+ * twice) exceeds 64 KiB, an MPI_Allreduce of
  * one int (the ranks agree that their scratch was allocated). The threads of
  * the calls are the library's own (OMP_NUM_THREADS); the library links
  * its own copy of simdnorm (simdnorm_set_isa / simdnorm_set_num_threads of

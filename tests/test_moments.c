@@ -94,7 +94,7 @@ static void test_binned(void)
             const int e = wide ? (int)(rng_u64() % 400) - 200 : (int)(rng_u64() % 8) - 60;
             v[i] = ldexp((double)m, e);
             if (!wide)
-                exact += (__int128)m << (e + 60); /* units of 2^-60 */
+                exact += (__int128)m * ((__int128)1 << (e + 60)); /* units of 2^-60 */
         }
         simdnorm_binned_clear(&a);
         for (int i = 0; i < N; i++)
