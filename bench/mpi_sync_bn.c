@@ -9,12 +9,15 @@
  *   compute   the same rank-local work through the single-process API
  *             (moments of the slice + training from given moments; the
  *             backward: the single-process backward of the slice);
- *   comm      the call's collectives alone, with its message sizes: a
- *             64-byte header, 16*c bytes per tree node, and one int where
- *             the call's scratch exceeds the stack's 64 KiB (dispatch/mpi.c,
+ *   comm      the call's collectives alone, with the training forward's
+ *             message sizes: a 64-byte header, 16*c bytes per tree node
+ *             and, for a batch of more than 4096 samples (cut into blocks),
+ *             120*c bytes of the whole blocks' sums, and one int where the
+ *             call's scratch exceeds the stack's 64 KiB (dispatch/mpi.c,
  *             SYNC_STACK_BYTES; the size computed here as there);
  *   single    (K = 1 only) the plain single-process call on the whole batch.
- * bytes: what this rank sends per call. */
+ * bytes: what rank 0 sends per call, forward and backward (its blocks'
+ * sums are 80*c bytes there). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,8 +46,14 @@ static double median_max(double *t)
     return all[REPS / 2];
 }
 
-/* Nodes of the maximal aligned decomposition of [g0, g0 + n). */
-static size_t node_count(size_t g0, size_t n)
+/* Blocks of a batch of more than 4096 samples (dispatch/internal.h,
+ * SIMDNORM_BN_BLOCK_LEVEL). */
+#define BLOCK_LEVEL 12
+
+/* Nodes of the maximal aligned decomposition of [g0, g0 + n) that a rank
+ * sends: in a blocked batch those below the block level (whole blocks go
+ * into its sums). */
+static size_t node_count(size_t g0, size_t n, int blocked)
 {
     size_t k = 0, p = g0;
     while (p < g0 + n) {
@@ -52,7 +61,7 @@ static size_t node_count(size_t g0, size_t n)
         while (l < 63 && !((p >> l) & 1) && ((size_t)1 << (l + 1)) <= g0 + n - p)
             l++;
         p += (size_t)1 << l;
-        k++;
+        k += !blocked || l < BLOCK_LEVEL;
     }
     return k;
 }
@@ -82,22 +91,26 @@ int main(int argc, char **argv)
     simdnorm_moments *m = malloc(c * sizeof *m);
     for (size_t j = 0; j < c; j++)
         g[j] = 1.0f, b[j] = 0.0f, rm[j] = 0.0f, rv[j] = 1.0f;
-    /* the communication of one call, alone */
+    /* the communication of one call (the training forward's), alone */
+    const int blocked = n > ((size_t)1 << BLOCK_LEVEL);
+    const size_t sw = blocked ? 15 * c : 0; /* doubles of a rank's sums (120*c bytes) */
     size_t nodes = 0;
     int *counts = malloc((size_t)size * sizeof(int)), *displs = malloc((size_t)size * sizeof(int));
     for (int r = 0; r < size; r++) {
         const size_t a = (size_t)r * n / (size_t)size, e = (size_t)(r + 1) * n / (size_t)size;
-        counts[r] = (int)(2 * c * node_count(a, e - a));
-        displs[r] = (int)(2 * c * nodes);
-        nodes += node_count(a, e - a);
+        counts[r] = (int)(2 * c * node_count(a, e - a, blocked) + sw);
+        displs[r] = (int)(2 * c * nodes + (size_t)r * sw);
+        nodes += node_count(a, e - a, blocked);
     }
-    double *recv = malloc(2 * c * nodes * sizeof(double) + 8);
-    memset(recv, 0, 2 * c * nodes * sizeof(double));
+    const size_t recv_words = 2 * c * nodes + (size_t)size * sw;
+    double *recv = malloc(recv_words * sizeof(double) + 8);
+    memset(recv, 0, recv_words * sizeof(double));
     int64_t hdr[8] = {0}, *hdrs = malloc((size_t)size * sizeof hdr);
-    const size_t mine = node_count(g0, nl);
+    const size_t mine = node_count(g0, nl, blocked);
     /* the call's scratch (dispatch/mpi.c, exchange_header): past 64 KiB
      * it is malloc'ed and agreed on by a third collective */
-    const size_t need = ((2 * nodes < 3 ? 3 : 2 * nodes) * c + 2 * nodes * c) * sizeof(double) +
+    const size_t ab = (nodes ? nodes : 1) * c;
+    const size_t need = ((recv_words < 3 * c ? 3 * c : recv_words) + 2 * ab + sw) * sizeof(double) +
                         nodes * sizeof(size_t) + (size_t)size * 2 * sizeof(int) + nodes;
     const int agree = need > ((size_t)64 << 10);
 
@@ -165,9 +178,11 @@ int main(int argc, char **argv)
             printf("; bwd sync %.3f ms = compute %.3f + comm %.3f (rest %.3f)\n", s4 * 1e3,
                    s5 * 1e3, s3 * 1e3, (s4 - s5 - s3) * 1e3);
             printf("  %d collectives; bytes sent per call by rank 0: header 64%s + nodes %zu x 16 x"
-                   " %zu = %zu (all ranks' nodes: %zu)\n",
+                   " %zu%s = %zu forward, %zu backward (all ranks' nodes: %zu)\n",
                    agree ? 3 : 2, agree ? " + flag 4" : "", mine, c,
-                   (size_t)64 + (agree ? 4 : 0) + mine * 16 * c, nodes);
+                   blocked ? " + blocks' sums 120 (backward 80) x c" : "",
+                   (size_t)64 + (agree ? 4 : 0) + mine * 16 * c + (blocked ? 120 * c : 0),
+                   (size_t)64 + (agree ? 4 : 0) + mine * 16 * c + (blocked ? 80 * c : 0), nodes);
         }
     }
     MPI_Finalize();
