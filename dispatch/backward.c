@@ -13,9 +13,11 @@
  *    result does not depend on the thread count;
  *  - BatchNorm's channel sums: per sample (an NCHW plane: f32_bwd_sums; an
  *    NHWC sample: f32_bwd_channel_sums, one double chain per channel), the
- *    per-sample sums added in sample order in double. A thread takes whole
- *    channels. (A split of the batch by samples cannot change this order:
- *    the SyncBatchNorm issue builds on it.) */
+ *    per-sample sums added in double along the sample tree, and past 4096
+ *    samples the blocks' sums added exactly (internal.h, "BatchNorm's
+ *    sample tree" and "BatchNorm's blocks"). A thread takes whole
+ *    channels. A split of the batch by samples cannot change this order
+ *    (simdnorm_mpi). */
 #include <stdlib.h>
 
 #include "fpenv.h"

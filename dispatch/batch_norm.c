@@ -1269,7 +1269,6 @@ static void moments_range(void *ctx, size_t p0, size_t p1)
     const bn_moments_job *j = ctx;
     const bn_call *a = j->a;
     const size_t c = a->c, h = simdnorm_tree_height(j->g0, a->n);
-    double buf[BN_TREE_BYTES / sizeof(double)];
     for (size_t p = p0; p < p1; p++) {
         const size_t c0 = p * j->chunk, cw = c - c0 < j->chunk ? c - c0 : j->chunk;
         if (j->root) {
@@ -1283,6 +1282,7 @@ static void moments_range(void *ctx, size_t p0, size_t p1)
             }
             continue;
         }
+        double buf[BN_TREE_BYTES / sizeof(double)]; /* the root path's are its callee's */
         size_t first[SIMDNORM_TREE_MAX];
         unsigned char level[SIMDNORM_TREE_MAX];
         double *mean = buf, *m2 = buf + h * cw;

@@ -254,7 +254,7 @@ void simdnorm_bn_sink_merge(size_t cw, simdnorm_bn_sink *a, const simdnorm_bn_si
     }
 }
 
-/* mean = S/N, M2 = M + (Q - S^2/N) in double-double, rounded once; a
+/* mean = S/N, M2 = M + (Q - S^2/N) in double-double, rounded to double; a
  * channel that met the non-finite rule: mean +-Inf or NaN as the plain sum
  * of its blocks' means would be, M2 NaN. */
 void simdnorm_bn_sink_moments(size_t cw, const simdnorm_bn_sink *k, double count, double *mean,

@@ -379,13 +379,20 @@ void simdnorm_bn_fold_sums_slots(const simdnorm_tree *t, size_t cw, double *s1, 
  * Forward, per block (count elements, moments mean and M2): the sink adds
  * S = count*mean and Q = count*mean^2 exactly (two_prod: 2 and 4 doubles)
  * and M = M2; the batch's mean = S/N and M2 = M + (Q - S^2/N), evaluated in
- * double-double from the exact sums and rounded once. A block with the
+ * double-double from the exact sums and rounded to double (faithfully, the
+ * same bits everywhere). A block with the
  * non-finite rule's NaN M2 marks its channel (mean +-Inf or NaN as the
  * plain sum of the means would be, M2 NaN). Backward: s1 and s2 of each
- * block summed exactly, rounded once. */
+ * block summed exactly, rounded to double. The sums are exact within the
+ * window of SIMDNORM_BINNED_LIMBS bins below the largest value's. */
 #define SIMDNORM_BN_BLOCK_LEVEL 12
 #define SIMDNORM_BN_BLOCK ((size_t)1 << SIMDNORM_BN_BLOCK_LEVEL)
 #define SIMDNORM_BINNED_LIMBS 4
+/* The most samples a batch's sinks stay exact for (a limb takes 2^31
+ * digits, the forward's Q accumulator 4 per block: 2^29 blocks). The MPI
+ * library checks it (SIMDNORM_ERR_SHAPE); one process cannot hold such a
+ * batch (2^41 samples). */
+#define SIMDNORM_BN_MAX_SAMPLES ((size_t)1 << 41)
 
 typedef struct simdnorm_binned {
     int64_t limb[SIMDNORM_BINNED_LIMBS]; /* limb[i]: the digits of bin top - i */
@@ -396,7 +403,7 @@ typedef struct simdnorm_binned {
 void simdnorm_binned_clear(simdnorm_binned *b);
 void simdnorm_binned_add(simdnorm_binned *b, double x);
 void simdnorm_binned_merge(simdnorm_binned *a, const simdnorm_binned *b);
-/* The sum rounded once (NaN if a NaN or both infinities were added, else
+/* The sum rounded to double (NaN if a NaN or both infinities were added, else
  * the infinity added). */
 double simdnorm_binned_value(const simdnorm_binned *b);
 
@@ -418,7 +425,7 @@ void simdnorm_bn_sink_moments(size_t cw, const simdnorm_bn_sink *k, double count
 void simdnorm_bn_sums_sink_clear(size_t cw, simdnorm_bn_sums_sink *k);
 void simdnorm_bn_sums_sink_merge(size_t cw, simdnorm_bn_sums_sink *a,
                                  const simdnorm_bn_sums_sink *b);
-/* Adds one block's s1[j], s2[j] per channel; the batch's sums, rounded once. */
+/* Adds one block's s1[j], s2[j] per channel; the batch's sums, rounded to double. */
 void simdnorm_bn_sums_sink_add(size_t cw, simdnorm_bn_sums_sink *k, const double *s1,
                                const double *s2);
 void simdnorm_bn_sums_sink_value(size_t cw, const simdnorm_bn_sums_sink *k, double *s1,

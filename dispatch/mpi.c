@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fpenv.h"
 #include "internal.h"
 #include "simdnorm_mpi.h"
 
@@ -202,7 +203,7 @@ static simdnorm_status exchange_header(sync_call *s, simdnorm_status local, size
     const size_t max_elems = (size_t)PTRDIFF_MAX / sizeof(float);
     if (total_overflow || (total != 0 && spatial > max_elems / total) ||
         (total * spatial != 0 && c > max_elems / (total * spatial)) ||
-        total * spatial < min_batch)
+        total * spatial < min_batch || total > SIMDNORM_BN_MAX_SAMPLES)
         return SIMDNORM_ERR_SHAPE;
     s->total_n = total;
     s->blocked = simdnorm_bn_blocked(total);
@@ -266,8 +267,10 @@ static simdnorm_status exchange_header(sync_call *s, simdnorm_status local, size
 /* Step 4's exchange and the unpacking into s->a, s->b ([k*c] per node). */
 static simdnorm_status exchange_nodes(sync_call *s, size_t c)
 {
+    /* as 64-bit integers: the sinks' int64 limbs must travel as bits (a
+     * double copy could quiet a signalling-NaN pattern), doubles do too */
     if (MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, s->recv, s->counts, s->displs,
-                       MPI_DOUBLE, s->comm) != MPI_SUCCESS)
+                       MPI_INT64_T, s->comm) != MPI_SUCCESS)
         return SIMDNORM_ERR_PARAM;
     for (int r = 0, k0 = 0; r < s->size; r++) {
         const size_t cnt = ((size_t)s->counts[r] - s->sink_words) / (2 * c);
@@ -335,6 +338,9 @@ static simdnorm_status sync_train(int storage, MPI_Comm comm, simdnorm_layout la
                                        mine, mine + s.mine * c, sink);
     st = exchange_nodes(&s, c);
     if (st == SIMDNORM_OK) {
+        /* the merges and the sink's double-double finish need the canonical
+         * environment, as in the single-process call (fpenv.h) */
+        const simdnorm_fpenv fe = simdnorm_fpenv_enter();
         simdnorm_bn_sink *all = NULL;
         if (s.blocked) { /* the ranks' sinks merged (exact: the order is free) */
             all = (simdnorm_bn_sink *)(void *)s.sink;
@@ -345,6 +351,7 @@ static simdnorm_status sync_train(int storage, MPI_Comm comm, simdnorm_layout la
         }
         simdnorm_bn_fold_node_moments(s.nodes, s.first, s.level, c, spatial, s.a, s.b, all,
                                       s.total_n);
+        simdnorm_fpenv_leave(fe);
         /* the batch's moments, in the recv buffer (no longer needed) */
         simdnorm_moments *m = (simdnorm_moments *)(void *)s.recv;
         const double count = (double)s.total_n * (double)spatial;
@@ -413,6 +420,7 @@ static simdnorm_status sync_bwd(int storage, MPI_Comm comm, simdnorm_layout layo
                                     s.g0, s.total_n, mine, mine + s.mine * c, sink);
     st = exchange_nodes(&s, c);
     if (st == SIMDNORM_OK) {
+        const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* as sync_train */
         simdnorm_bn_sums_sink *all = NULL;
         if (s.blocked) { /* the ranks' sinks merged (exact: the order is free) */
             all = (simdnorm_bn_sums_sink *)(void *)s.sink;
@@ -423,6 +431,7 @@ static simdnorm_status sync_bwd(int storage, MPI_Comm comm, simdnorm_layout layo
                                 s.recv + s.displs[r] + s.counts[r] - s.sink_words));
         }
         simdnorm_bn_fold_node_sums(s.nodes, s.first, s.level, c, s.a, s.b, all);
+        simdnorm_fpenv_leave(fe);
         if (dx || dgamma || dbeta)
             st = simdnorm_bn_bwd_from_sums(storage, layout, n_local, c, spatial,
                                            (double)(s.total_n * spatial), dy, x, gamma, mean,

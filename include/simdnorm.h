@@ -135,9 +135,10 @@ SIMDNORM_API simdnorm_status simdnorm_batch_norm_infer_f32(
  * reduction of BatchNorm (training forward and backward) follows a fixed
  * binary tree over the samples (README "BatchNorm"): leaves are single
  * samples, the node over samples [j*2^k, (j+1)*2^k) merges its two halves
- * (Chan's formula), so any split of a batch by whole samples into
- * aligned pieces reassembles to the same bits (simdnorm_mpi.h does that
- * across processes). A channel with a NaN or Inf has m2 NaN and as mean the
+ * (Chan's formula); a batch of more than 4096 samples is cut into blocks of
+ * 4096 whose roots are summed exactly, in any order (README "Numerics").
+ * So any split of a batch by whole samples reassembles to the same bits
+ * (simdnorm_mpi.h does that across processes). A channel with a NaN or Inf has m2 NaN and as mean the
  * plain float64 mean of its elements (+-Inf or NaN); NaN outputs are
  * canonical (0x7ff8000000000000). */
 typedef struct simdnorm_moments {
@@ -145,7 +146,8 @@ typedef struct simdnorm_moments {
 } simdnorm_moments;
 
 /* Per-channel moments of one batch, as the BatchNorm training forward
- * computes them (the root of its sample tree; m[ch].count = n*spatial).
+ * computes them (the root of its sample tree, or past 4096 samples the
+ * exact sum of its blocks; m[ch].count = n*spatial).
  * n*spatial == 0 gives the empty moments {0, 0, 0} (x may then be NULL);
  * c == 0 is a no-op. m must not overlap x. */
 SIMDNORM_API simdnorm_status simdnorm_batch_norm_moments_f32(
@@ -158,8 +160,8 @@ SIMDNORM_API simdnorm_status simdnorm_batch_norm_moments_f32(
  * alias); a partial overlap is SIMDNORM_ERR_OVERLAP. Every count must be
  * finite and >= 0 (SIMDNORM_ERR_PARAM). Merging the moments of samples
  * [0, 2^k) with those of the next m <= 2^k samples gives bit for bit the
- * moments of the whole (a node of the tree); other splits give the same
- * statistics up to rounding. */
+ * moments of the whole (a node of the tree) while 2^k + m <= 4096; other
+ * splits give the same statistics up to rounding. */
 SIMDNORM_API simdnorm_status simdnorm_moments_merge(size_t c, const simdnorm_moments *a,
                                                     const simdnorm_moments *b,
                                                     simdnorm_moments *out);

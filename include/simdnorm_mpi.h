@@ -17,7 +17,7 @@
  * Errors are agreed on: every rank returns the same status - the first
  * failing rank's own (in rank order), else SIMDNORM_ERR_SHAPE for c or
  * spatial differing across ranks or a batch too small (training:
- * N*spatial < 2; backward: N*spatial < 1), SIMDNORM_ERR_PARAM for layout,
+ * N*spatial < 2; backward: N*spatial < 1) or beyond 2^41 samples, SIMDNORM_ERR_PARAM for layout,
  * eps or momentum differing or an MPI error (an MPI error handler that
  * returns) - and then nothing is written on any rank. Where a rank has no
  * samples, its x, y, dy, dx may be NULL.
@@ -28,8 +28,8 @@
  * at most 2*log2(n_local) + 2 nodes, and for a batch of more than 4096
  * samples at most 24 plus its blocks' sums, 120*c bytes forward and 80*c
  * backward: at most 64 + 504*c bytes a rank, whatever the batch size);
- * between them, where the call's scratch (the nodes and sums of all ranks,
- * twice) exceeds 64 KiB, an MPI_Allreduce of
+ * between them, where the call's scratch (the nodes of all ranks twice,
+ * their sums once) exceeds 64 KiB, an MPI_Allreduce of
  * one int (the ranks agree that their scratch was allocated). The threads of
  * the calls are the library's own (OMP_NUM_THREADS); the library links
  * its own copy of simdnorm (simdnorm_set_isa / simdnorm_set_num_threads of

@@ -27,10 +27,12 @@ static void fill(float *x, size_t total, int kind)
 typedef struct bshape {
     size_t n, c, sp;
 } bshape;
-/* The last three are cut into blocks (more than SIMDNORM_BN_BLOCK samples). */
-static const bshape shapes[] = {{1, 3, 7},   {2, 5, 1},    {3, 4, 9},   {5, 3, 300}, {13, 7, 1},
-                                {17, 2, 40},  {33, 9, 3},   {8, 300, 2}, {6, 3, 600}, {70, 2, 1},
-                                {4500, 3, 1}, {4200, 2, 3}, {9000, 2, 1}};
+/* From {4096, ...}: one block exactly; the rest are cut into blocks (more
+ * than SIMDNORM_BN_BLOCK samples), 8192 into two whole ones. */
+static const bshape shapes[] = {{1, 3, 7},    {2, 5, 1},    {3, 4, 9},   {5, 3, 300},
+                                {13, 7, 1},   {17, 2, 40},  {33, 9, 3},  {8, 300, 2},
+                                {6, 3, 600},  {70, 2, 1},   {4096, 2, 1}, {4097, 2, 1},
+                                {8192, 2, 1}, {4500, 3, 1}, {4200, 2, 3}, {9000, 2, 1}};
 #define N_SHAPES (sizeof shapes / sizeof *shapes)
 
 /* ---- the tree's nodes ---------------------------------------------------- */
@@ -288,6 +290,11 @@ static void test_split_invariance(void)
                         size_t cnt[5];
                         const size_t k = 1 + (size_t)trial * 2; /* 1, 3, 5 pieces */
                         make_split(n, k, cnt);
+                        if (trial == 1 && n > SIMDNORM_BN_BLOCK) { /* a cut on a block's edge */
+                            cnt[0] = SIMDNORM_BN_BLOCK;
+                            cnt[1] = 0;
+                            cnt[2] = n - SIMDNORM_BN_BLOCK;
+                        }
                         const size_t maxnodes = k * SIMDNORM_TREE_MAX;
                         double *mean = malloc(maxnodes * c * sizeof(double));
                         double *m2 = malloc(maxnodes * c * sizeof(double));
