@@ -367,11 +367,13 @@ void simdnorm_bn_fold_sums_slots(const simdnorm_tree *t, size_t cw, double *s1, 
  * and an MPI rank sends its blocks' sums (O(c) bytes) and the nodes of at
  * most two partial blocks (levels < SIMDNORM_BN_BLOCK_LEVEL), never
  * O(log n) nodes per channel. A batch of SIMDNORM_BN_BLOCK samples or
- * fewer is one block, its root the tree's (no sink: today's bits).
+ * fewer is one block, its root the tree's (no sink: the bits of the tree
+ * alone, as before the blocks).
  *
  * Walks of a blocked batch stop merging at the block level: a node that
  * reaches SIMDNORM_BN_BLOCK_LEVEL is a whole block, added to the sink and
- * popped (simdnorm_tree_push_capped). What such a walk leaves on its stack
+ * popped (simdnorm_tree_block_done), or the walk goes one block at a time
+ * (batch_norm.c, bn_walk_blocks). What such a walk leaves on its stack
  * are the maximal aligned nodes of its range with a level below the
  * block's (simdnorm_tree_nodes_capped): a block split between ranges is
  * completed when the ranges' nodes are pushed in order onto one stack.
@@ -434,9 +436,9 @@ void simdnorm_bn_sums_sink_value(size_t cw, const simdnorm_bn_sums_sink *k, doub
 /* Whether a batch of n samples is cut into blocks. */
 static inline int simdnorm_bn_blocked(size_t n) { return n > SIMDNORM_BN_BLOCK; }
 
-/* simdnorm_tree_push for a blocked walk: returns the merges as it; the
- * caller does them, then, when simdnorm_tree_block_done(t), adds slot
- * t->top - 1 (a whole block) to its sink and pops it (t->top--). */
+/* After a push's merges in a blocked walk: whether the top node is a whole
+ * block - the caller then adds slot t->top - 1 to its sink and pops it
+ * (t->top--). */
 static inline int simdnorm_tree_block_done(const simdnorm_tree *t)
 {
     return t->top > 0 && t->level[t->top - 1] == SIMDNORM_BN_BLOCK_LEVEL;
