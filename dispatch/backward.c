@@ -120,7 +120,8 @@ static void norm_bwd_chunk_body(void *ctx, size_t c0, size_t c1)
     const norm_bwd_ctx *c = ctx;
     const size_t cols = c->job.cols, nacc = (size_t)(c->want_g + c->want_b);
     for (size_t ch = c0; ch < c1; ch++) {
-        double *acc = c->one_thread ? c->part : c->part + ch * nacc * cols;
+        /* one thread: the first chunk's partial is the running total */
+        double *acc = !c->one_thread ? c->part + ch * nacc * cols : ch == 0 ? c->total : c->part;
         memset(acc, 0, nacc * cols * sizeof(double));
         simdnorm_bwd_job jb = c->job;
         jb.acc_g = c->want_g ? acc : NULL;
@@ -129,13 +130,9 @@ static void norm_bwd_chunk_body(void *ctx, size_t c0, size_t c1)
         jb.blk_g = c->want_g ? blk : NULL;
         jb.blk_b = c->want_b ? blk + (c->want_g ? cols : 0) : NULL;
         c->rows_fn(&jb, chunk_row(c, ch), chunk_row(c, ch + 1));
-        if (c->one_thread) { /* the running total, in chunk order */
-            if (ch == 0)
-                memcpy(c->total, acc, nacc * cols * sizeof(double));
-            else
-                for (size_t i = 0; i < nacc * cols; i++)
-                    c->total[i] += acc[i];
-        }
+        if (c->one_thread && ch > 0) /* the running total, in chunk order */
+            for (size_t i = 0; i < nacc * cols; i++)
+                c->total[i] += acc[i];
     }
 }
 
@@ -204,8 +201,10 @@ static simdnorm_status norm_bwd(int rms, int storage, size_t rows, size_t cols, 
         const int nt = simdnorm_threads_for(bytes, c.nch);
         const size_t nacc = (size_t)(c.want_g + c.want_b);
         c.one_thread = nt <= 1;
-        /* one thread: total + current chunk; else one partial per chunk */
-        const size_t sets = c.one_thread ? 2 : c.nch;
+        /* one thread: total (chunk 0's partial) + the current chunk's, a
+         * second set only where there are more chunks; else one partial per
+         * chunk */
+        const size_t sets = c.one_thread ? (c.nch > 1 ? 2 : 1) : c.nch;
         /* and per set, the float column sums of the block in work (kernels.h,
          * simdnorm_bwd_job) */
         double *mem = malloc(sets * nacc * cols * (sizeof(double) + sizeof(float)));
@@ -213,7 +212,7 @@ static simdnorm_status norm_bwd(int rms, int storage, size_t rows, size_t cols, 
             ret = SIMDNORM_ERR_NOMEM;
         } else {
             c.total = mem;
-            c.part = c.one_thread ? mem + nacc * cols : mem;
+            c.part = !c.one_thread ? mem : sets > 1 ? mem + nacc * cols : NULL;
             c.blk = (float *)(mem + sets * nacc * cols);
             if (c.one_thread) {
                 norm_bwd_chunk_body(&c, 0, c.nch);

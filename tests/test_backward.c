@@ -1592,33 +1592,49 @@ static void case_nhwc_from_memory_stream(void)
  * first boundary on, bwd.c BWD_NT_ANY_MIN_BYTES and BWD_PAIR_NT_MAX_BYTES
  * say which rows): dx at 0, 1, 3 and 7 floats past a 64-byte boundary,
  * rows of 2055 floats (every row starts at another offset and ends 7 past
- * a vector) and 1000 (rows 32 bytes apart modulo 64), with dgamma/dbeta
- * (the pass over pairs of rows) and without (row by row), and in place,
+ * a vector), 1000 (rows 32 bytes apart modulo 64) and 4096 (every row on a
+ * boundary where dx is: AVX-512's column pass over blocks of 8 rows streams
+ * LayerNorm's dx there), with dgamma/dbeta (the pass over pairs of rows or
+ * over a block's columns) and without (row by row), and in place,
  * give the dx of the same rows computed 64 at a time (calls far below the
  * streaming size: plain stores), bit for bit; dgamma/dbeta the same for
  * every offset. Not under emulation (26 MiB calls; NEON has no streaming
  * stores). */
 static void case_row_from_memory_stream(void)
 {
-    static const size_t widths[] = {2055, 1000};
+    static const size_t widths[] = {2055, 1000, 4096};
     static const size_t offs[] = {0, 1, 3, 7};
-    for (size_t wi = 0; wi < 2; wi++) {
+    for (size_t wi = 0; wi < 3; wi++) {
         const size_t cols = widths[wi], rows = 2260000 / cols, n = rows * cols;
         rng_seed(8800 + wi);
         rinputs in = make_rinputs(rows, cols, 1.0, 2.0, 0.0);
-        float *ref = malloc(n * sizeof(float)), *buf = aligned_floats(n + 16);
+        /* 4096: dy and x on pages, as dx's buffer, so no input lies in the
+         * window before a dx row (bwd.c, nt_alias) and the rows at offset 0
+         * stream */
+        float *pdy = NULL, *px = NULL;
+        if (cols == 4096) {
+            pdy = aligned_alloc(4096, n * sizeof(float));
+            px = aligned_alloc(4096, n * sizeof(float));
+            if (!pdy || !px)
+                exit(2);
+            memcpy(pdy, in.dy, n * sizeof(float));
+            memcpy(px, in.x, n * sizeof(float));
+        }
+        const float *dyv = pdy ? pdy : in.dy, *xv = px ? px : in.x;
+        float *ref = malloc(n * sizeof(float));
+        float *buf = aligned_alloc(4096, ((n + 16) * sizeof(float) + 4095) / 4096 * 4096);
         float *dg0 = malloc(cols * sizeof(float)), *db0 = malloc(cols * sizeof(float));
         float *dg = malloc(cols * sizeof(float)), *db = malloc(cols * sizeof(float));
-        if (!ref || !dg0 || !db0 || !dg || !db)
+        if (!ref || !buf || !dg0 || !db0 || !dg || !db)
             exit(2);
         for (int rms = 0; rms < 2; rms++) {
             set_rstats(&in, rms, rows, cols, STATS_FORWARD);
             for (size_t r = 0; r < rows; r += 64) {
                 const size_t m = rows - r < 64 ? rows - r : 64, o = r * cols;
                 const simdnorm_status st =
-                    rms ? simdnorm_rms_norm_bwd_f32(m, cols, in.dy + o, cols, in.x + o, cols,
+                    rms ? simdnorm_rms_norm_bwd_f32(m, cols, dyv + o, cols, xv + o, cols,
                                                     in.gamma, in.rstd + r, ref + o, cols, NULL)
-                        : simdnorm_layer_norm_bwd_f32(m, cols, in.dy + o, cols, in.x + o, cols,
+                        : simdnorm_layer_norm_bwd_f32(m, cols, dyv + o, cols, xv + o, cols,
                                                       in.gamma, in.mean + r, in.rstd + r, ref + o,
                                                       cols, NULL, NULL);
                 CHECK(st == SIMDNORM_OK, "status %d", st);
@@ -1629,13 +1645,13 @@ static void case_row_from_memory_stream(void)
                     for (int inplace = 0; inplace < 2; inplace++) {
                         memset(buf, 0xa5, (n + 16) * sizeof(float));
                         if (inplace)
-                            memcpy(dx, in.dy, n * sizeof(float));
-                        const float *dyp = inplace ? dx : in.dy;
+                            memcpy(dx, dyv, n * sizeof(float));
+                        const float *dyp = inplace ? dx : dyv;
                         float *g = sums ? dg : NULL, *b = sums && !rms ? db : NULL;
                         const simdnorm_status st =
-                            rms ? simdnorm_rms_norm_bwd_f32(rows, cols, dyp, cols, in.x, cols,
+                            rms ? simdnorm_rms_norm_bwd_f32(rows, cols, dyp, cols, xv, cols,
                                                             in.gamma, in.rstd, dx, cols, g)
-                                : simdnorm_layer_norm_bwd_f32(rows, cols, dyp, cols, in.x, cols,
+                                : simdnorm_layer_norm_bwd_f32(rows, cols, dyp, cols, xv, cols,
                                                               in.gamma, in.mean, in.rstd, dx, cols,
                                                               g, b);
                         CHECK(st == SIMDNORM_OK, "status %d", st);
@@ -1656,7 +1672,7 @@ static void case_row_from_memory_stream(void)
                     }
             }
         }
-        free(ref), free(buf), free(dg0), free(db0), free(dg), free(db);
+        free(ref), free(buf), free(dg0), free(db0), free(dg), free(db), free(pdy), free(px);
         free_rinputs(in);
     }
 }

@@ -223,6 +223,17 @@ enum { BWD_PLAIN = 0, BWD_NT_ALIGNED = 1, BWD_NT_ANY = 2 };
 #define BWD_NT_ANY_MIN_BYTES 8192
 #define BWD_PAIR_NT_MAX_BYTES 8192
 
+/* The longest rows (bytes of dy) whose full blocks take the column pass
+ * (bwd_block_cols): a block's dy and x, re-read by it, stay in a 1 MiB L2. */
+#define BWD_BLOCK_COLS_MAX_BYTES 32768
+/* Whether the column pass streams dx: only where a vector of dx is a whole
+ * cache line. A narrower streaming store leaves its line's write-combining
+ * buffer half full while the other 7 rows' stores come, and AVX2's column
+ * pass ran 2.4-3.1x slower streamed than plain (LayerNorm backward 16384 x
+ * 1024 and 4096 x 4096, one thread, Xeon (Sapphire Rapids class), /tmp
+ * throwaway); there the pairs stream instead. */
+#define BWD_COLS_STREAM (VX_STREAM_ALIGN >= 64)
+
 /* A load whose address equals a pending streaming store's in its low 12
  * bits (4K aliasing) waits for that store, and a streaming store is
  * pending long: where an input of the pass over pairs lies up to
@@ -1026,6 +1037,125 @@ static ALWAYS_INLINE void bwd_row_pass_out(const simdnorm_bwd_job *jb, const bwd
                : (has_mean ? bwd_row_pass_010 : bwd_row_pass_000))(jb, bk, r, nr, first);
 }
 
+/* ---- a full block's column pass ------------------------------------------
+ * Columns [j, j + c) of all SIMDNORM_BWD_ROWS rows of a full block whose
+ * coefficients are known (c = VF_N: a full vector; else the rows' last
+ * c < VF_N columns): every row's dy and x first, then the block's column
+ * sums in registers - fmaf(dy, xhat, bg) and bb + dy, rows in order from
+ * +0, the pass over pairs' operations and its blk_g/blk_b value - added as
+ * doubles into acc_g/acc_b (those given), then the rows' dx (where the job
+ * writes it). All loads of a column before its stores: in place (dx == dy)
+ * nothing is read after it is written, and a row's dx store never precedes
+ * a load of the same column of another row, whose address equals it in the
+ * low 12 bits where rows lie a multiple of 4 KiB apart (4K aliasing, the
+ * column pass that the pairs replaced stalled on it). No float scratch: per
+ * element two loads and a store, the block's sums added once per block. */
+static ALWAYS_INLINE void bwd_block_cols_at(const simdnorm_bwd_job *jb, const bwd_block *bk,
+                                            size_t j, size_t c, int has_gamma, int has_mean,
+                                            int stream)
+{
+    enum { M = SIMDNORM_BWD_ROWS };
+    const int full = c == VF_N;
+    vf d[M], xh[M];
+#pragma GCC unroll 16
+    for (size_t r = 0; r < M; r++) {
+        d[r] = full ? vx_loadu(bk->dy[r] + j) : vx_load_part(bk->dy[r] + j, c);
+        xh[r] = bwd_xhat(full ? vx_loadu(bk->x[r] + j) : vx_load_part(bk->x[r] + j, c),
+                         vf_set1(bk->mean[r]), vf_set1(bk->rstd[r]), has_mean);
+    }
+    if (jb->acc_g) {
+        vf t = vf_zero();
+#pragma GCC unroll 16
+        for (size_t r = 0; r < M; r++)
+            t = vf_fma(d[r], xh[r], t);
+        bwd_acc_add(jb->acc_g + j, t, c);
+    }
+    if (jb->acc_b) {
+        vf t = vf_zero();
+#pragma GCC unroll 16
+        for (size_t r = 0; r < M; r++)
+            t = vf_add(t, d[r]);
+        bwd_acc_add(jb->acc_b + j, t, c);
+    }
+    if (!bk->dx[0])
+        return;
+    const vf gv = !has_gamma ? vf_zero()
+                  : full     ? vf_loadu(jb->gamma + j)
+                             : vf_load_part(jb->gamma + j, c);
+#pragma GCC unroll 16
+    for (size_t r = 0; r < M; r++) {
+        const vf t = bwd_dx(bwd_g(d[r], gv, has_gamma), xh[r], vf_set1(bk->w[r]),
+                            vf_set1(bk->k[r]), vf_set1(bk->o[r]), has_mean);
+        if (full)
+            bwd_put(bk->dx[r], 0, j, t, NULL, stream);
+        else
+            vx_store_part_c(bk->dx[r] + j, t, c);
+    }
+}
+
+static ALWAYS_INLINE void bwd_block_cols(const simdnorm_bwd_job *jb, const bwd_block *bk,
+                                         int has_gamma, int has_mean, int stream)
+{
+    const size_t n = jb->cols;
+    size_t j = 0;
+    for (; j + VF_N <= n; j += VF_N)
+        bwd_block_cols_at(jb, bk, j, VF_N, has_gamma, has_mean, stream);
+    if (j < n)
+        bwd_block_cols_at(jb, bk, j, n - j, has_gamma, has_mean, stream);
+}
+
+/* bwd_block_cols out of line, one function per gamma/mean/store variant. */
+#define BWD_BLOCK_COLS_FN_(G, M, S)                                                              \
+    static __attribute__((noinline)) void bwd_block_cols_##G##M##S(const simdnorm_bwd_job *jb,  \
+                                                                   const bwd_block *bk)          \
+    {                                                                                            \
+        bwd_block_cols(jb, bk, G, M, S);                                                         \
+    }
+BWD_BLOCK_COLS_FN_(0, 0, 0)
+BWD_BLOCK_COLS_FN_(0, 1, 0)
+BWD_BLOCK_COLS_FN_(1, 0, 0)
+BWD_BLOCK_COLS_FN_(1, 1, 0)
+#if BWD_COLS_STREAM
+BWD_BLOCK_COLS_FN_(0, 0, 1)
+BWD_BLOCK_COLS_FN_(0, 1, 1)
+BWD_BLOCK_COLS_FN_(1, 0, 1)
+BWD_BLOCK_COLS_FN_(1, 1, 1)
+#endif
+
+/* Whether the full block's dx can stream in the column pass: every row's dx
+ * on a boundary, and no input of the pass in the window before a dx row
+ * (nt_alias: dy, x, gamma). */
+static ALWAYS_INLINE int bwd_block_streams(const simdnorm_bwd_job *jb, const bwd_block *bk,
+                                           int has_gamma)
+{
+    for (size_t s = 0; s < SIMDNORM_BWD_ROWS; s++) {
+        const sx *st = bk->dx[s];
+        if (!st || nt_mis(st) || (has_gamma && nt_alias(st, jb->gamma)))
+            return 0;
+        for (size_t q = 0; q < SIMDNORM_BWD_ROWS; q++)
+            if (nt_alias(st, bk->dy[q]) || nt_alias(st, bk->x[q]))
+                return 0;
+    }
+    return 1;
+}
+
+/* The full block's column pass, its dx streamed where `stream` and the
+ * block allow (bwd_block_streams). */
+static ALWAYS_INLINE void bwd_block_cols_out(const simdnorm_bwd_job *jb, const bwd_block *bk,
+                                             int has_gamma, int has_mean, int stream)
+{
+#if BWD_COLS_STREAM
+    if (stream && bwd_block_streams(jb, bk, has_gamma)) {
+        (has_gamma ? (has_mean ? bwd_block_cols_111 : bwd_block_cols_101)
+                   : (has_mean ? bwd_block_cols_011 : bwd_block_cols_001))(jb, bk);
+        return;
+    }
+#endif
+    (void)stream;
+    (has_gamma ? (has_mean ? bwd_block_cols_110 : bwd_block_cols_100)
+               : (has_mean ? bwd_block_cols_010 : bwd_block_cols_000))(jb, bk);
+}
+
 /* The block's float column sums (blk_g/blk_b) added as doubles into
  * acc_g/acc_b (those given). */
 static ALWAYS_INLINE void bwd_scratch_fold(const simdnorm_bwd_job *jb)
@@ -1045,12 +1175,22 @@ static ALWAYS_INLINE void bwd_scratch_fold(const simdnorm_bwd_job *jb)
 }
 
 /* The blocks of rows [r0, r1): each row's sums, then its dx and the
- * block's column sums (when asked) two rows at a time - a block's rows are
- * read from memory once, by the sums, and again from L1 by the pass over
- * the pair. A column pass over all rows of a block (the column sums in
- * registers) held 8 rows x dy, x, dx in L1 at once: where rows lie a
- * multiple of 4 KiB apart those share L1 sets, and the dx stores stalled
- * the next rows' loads (4K aliasing). LayerNorm backward, 4 MiB of x, one
+ * block's column sums (when asked). A full block of rows up to
+ * BWD_BLOCK_COLS_MAX_BYTES takes all 8 rows' sums, then the column pass
+ * (bwd_block_cols: every row's loads of a column before its stores), except
+ * where the pairs would stream and the column pass could not; other blocks
+ * go two rows at a time - a block's rows are read from memory once, by the
+ * sums, and again from L1/L2 by the pass over the pair or the block.
+ * Column pass / pairs (new/base, LayerNorm backward with dx, dgamma and
+ * dbeta, one thread, Xeon (Sapphire Rapids class) VM, best of 3 alternated
+ * runs of /tmp throwaways, 2026-12-07): AVX-512 256 x 4096 0.67, 64 x 4096
+ * 0.64, 512 x 2048 0.69, 1365 x 768 0.88, 1048 x 1000 0.92, 255 x 4097 0.80;
+ * AVX2 0.83, 0.77, 0.95, 0.92, 0.94, 0.99; from memory (64 MiB) AVX-512
+ * 4096 x 4096 0.55, 2048 x 8192 0.52 (streamed; the pairs do not stream
+ * such rows), AVX2 0.72, 0.86 (plain). The first column pass (before the
+ * pairs; it held 8 rows of dy, x and dx in L1 at once) stalled where rows
+ * lie a multiple of 4 KiB apart: the dx stores held up the next rows' loads
+ * (4K aliasing). That pass and the pairs: LayerNorm backward, 4 MiB of x, one
  * thread, AVX2, Zen 3, page-aligned buffers (/tmp throwaway, best of 5 x
  * 60 calls), ms, column pass / pairs: 1024 columns 0.582 / 0.450, 4096
  * 0.600 / 0.450, 4097 0.762 / 0.524, 512 0.484 / 0.419, 768 0.451 / 0.425,
@@ -1066,9 +1206,14 @@ static ALWAYS_INLINE void norm_bwd_rows(const simdnorm_bwd_job *jb, size_t r0, s
 {
     const size_t n = jb->cols;
     const int col_sums = jb->acc_g || jb->acc_b;
+    /* whether the pass over pairs may stream these rows (bwd_row_pass_out) */
+    const int pairs_stream = stream && (!has_mean || n * sizeof(sx) <= BWD_PAIR_NT_MAX_BYTES);
     for (size_t b = r0; b < r1; b += SIMDNORM_BWD_ROWS) {
         bwd_block bk;
         bk.m = r1 - b < SIMDNORM_BWD_ROWS ? r1 - b : SIMDNORM_BWD_ROWS;
+        const int whole = col_sums && bk.m == SIMDNORM_BWD_ROWS &&
+                          n * sizeof(sx) <= BWD_BLOCK_COLS_MAX_BYTES &&
+                          !pairs_stream;
         for (size_t r = 0; r < bk.m; r++) {
             bwd_block_row(jb, &bk, r, b + r, has_mean);
             double s[2];
@@ -1076,6 +1221,8 @@ static ALWAYS_INLINE void norm_bwd_rows(const simdnorm_bwd_job *jb, size_t r0, s
                      has_mean, !jb->from_memory);
             simdnorm_bwd_coeffs(s[0], s[1], jb->inv_cols, (double)bk.rstd[r], &bk.w[r], &bk.k[r],
                                 &bk.o[r]);
+            if (whole) /* the column pass after the block's last row */
+                continue;
             if (!col_sums) /* dx row by row, from L1 */
                 bwd_block_row_dx(jb, &bk, r, has_gamma, has_mean, stream);
             else if (r % 2 == 1) /* rows r - 1, r */
@@ -1083,8 +1230,11 @@ static ALWAYS_INLINE void norm_bwd_rows(const simdnorm_bwd_job *jb, size_t r0, s
             else if (r + 1 == bk.m) /* the odd last row */
                 bwd_row_pass_out(jb, &bk, r, 1, r == 0, has_gamma, has_mean, stream);
         }
-        if (col_sums)
+        if (whole) {
+            bwd_block_cols_out(jb, &bk, has_gamma, has_mean, stream);
+        } else if (col_sums) {
             bwd_scratch_fold(jb);
+        }
     }
 }
 
