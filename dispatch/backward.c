@@ -89,9 +89,10 @@ static simdnorm_status check_norm_bwd(size_t rows, size_t cols, const void *dy, 
 }
 
 /* One call's dgamma/dbeta state: chunk c holds blocks [c*nb/nch,
- * (c+1)*nb/nch). sets: per chunk (nt > 1) or the running total and the
- * current chunk (one thread) - nacc doubles per column each (dgamma, and
- * dbeta when asked). */
+ * (c+1)*nb/nch). sets: per chunk (nt > 1) or, on one thread, the running
+ * total (chunk 0's partial) and the current chunk's partial (part; NULL
+ * with one chunk) - nacc doubles per column each (dgamma, and dbeta when
+ * asked). */
 typedef struct norm_bwd_ctx {
     const simdnorm_kernels *k;
     simdnorm_f32_norm_bwd_rows_fn rows_fn; /* the storage's: f32_, bf16_, f16_norm_bwd_rows */

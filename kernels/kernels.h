@@ -421,9 +421,10 @@ typedef struct simdnorm_bwd_job {
  * acc_g/acc_b are given: for each column j, each block's float sums
  *   bg = fmaf(dy, xhat, bg),  bb = bb + dy   over the block's rows in order,
  * from +0, are added as doubles into acc_g[j], acc_b[j] (the block's xhat
- * are the dx pass's; the sums are kept in blk_g/blk_b between rows). Reads
- * the rows of dy, x, gamma, mean, rstd; writes the rows of dx and blk_g,
- * blk_b; dx == dy with equal strides allowed. */
+ * are the dx pass's; the kernel may keep the sums in blk_g/blk_b between
+ * rows, or in registers). Reads the rows of dy, x, gamma, mean, rstd;
+ * writes the rows of dx and may write blk_g, blk_b; dx == dy with equal
+ * strides allowed. */
 typedef void simdnorm_f32_norm_bwd_rows_kernel(const simdnorm_bwd_job *j, size_t r0, size_t r1);
 typedef simdnorm_f32_norm_bwd_rows_kernel *simdnorm_f32_norm_bwd_rows_fn;
 

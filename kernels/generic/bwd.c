@@ -227,11 +227,12 @@ enum { BWD_PLAIN = 0, BWD_NT_ALIGNED = 1, BWD_NT_ANY = 2 };
  * (bwd_block_cols): a block's dy and x, re-read by it, stay in a 1 MiB L2. */
 #define BWD_BLOCK_COLS_MAX_BYTES 32768
 /* Whether the column pass streams dx: only where a vector of dx is a whole
- * cache line. A narrower streaming store leaves its line's write-combining
- * buffer half full while the other 7 rows' stores come, and AVX2's column
- * pass ran 2.4-3.1x slower streamed than plain (LayerNorm backward 16384 x
- * 1024 and 4096 x 4096, one thread, Xeon (Sapphire Rapids class), /tmp
- * throwaway); there the pairs stream instead. */
+ * cache line (AVX-512, float32). A narrower streaming store leaves its
+ * line's write-combining buffer half full while the other 7 rows' stores
+ * come, and AVX2's column pass ran 2.4-3.1x slower streamed than plain
+ * (LayerNorm backward 16384 x 1024 and 4096 x 4096, one thread, Xeon
+ * (Sapphire Rapids class), /tmp throwaway); there it stores plain, and a
+ * block whose pairs would all stream takes the pairs (norm_bwd_rows). */
 #define BWD_COLS_STREAM (VX_STREAM_ALIGN >= 64)
 
 /* A load whose address equals a pending streaming store's in its low 12
@@ -1017,16 +1018,29 @@ static ALWAYS_INLINE int bwd_pair_aliases(const simdnorm_bwd_job *jb, const bwd_
     return 0;
 }
 
+/* Whether the pass over rows r .. r + nr - 1 streams their dx: streaming
+ * stores only for rows that start on a boundary, LayerNorm's of up to
+ * BWD_PAIR_NT_MAX_BYTES (see there), no input in the alias window. */
+static ALWAYS_INLINE int bwd_pair_streams(const simdnorm_bwd_job *jb, const bwd_block *bk,
+                                          size_t r, size_t nr, int has_gamma, int has_mean,
+                                          int stream)
+{
+#if VF_STREAM_ALIGN
+    return stream && (!has_mean || jb->cols * sizeof(sx) <= BWD_PAIR_NT_MAX_BYTES) &&
+           !nt_mis(bk->dx[r]) && (nr == 1 || !nt_mis(bk->dx[r + 1])) &&
+           !bwd_pair_aliases(jb, bk, r, nr, has_gamma);
+#else
+    (void)jb, (void)bk, (void)r, (void)nr, (void)has_gamma, (void)has_mean, (void)stream;
+    return 0;
+#endif
+}
+
 static ALWAYS_INLINE void bwd_row_pass_out(const simdnorm_bwd_job *jb, const bwd_block *bk,
                                            size_t r, size_t nr, int first, int has_gamma,
                                            int has_mean, int stream)
 {
 #if VF_STREAM_ALIGN
-    /* streaming stores only for rows that start on a boundary, LayerNorm's
-     * of up to BWD_PAIR_NT_MAX_BYTES (see there) */
-    if (stream && (!has_mean || jb->cols * sizeof(sx) <= BWD_PAIR_NT_MAX_BYTES) &&
-        !nt_mis(bk->dx[r]) && (nr == 1 || !nt_mis(bk->dx[r + 1])) &&
-        !bwd_pair_aliases(jb, bk, r, nr, has_gamma)) {
+    if (bwd_pair_streams(jb, bk, r, nr, has_gamma, has_mean, stream)) {
         (has_gamma ? (has_mean ? bwd_row_pass_111 : bwd_row_pass_101)
                    : (has_mean ? bwd_row_pass_011 : bwd_row_pass_001))(jb, bk, r, nr, first);
         return;
@@ -1124,7 +1138,10 @@ BWD_BLOCK_COLS_FN_(1, 1, 1)
 
 /* Whether the full block's dx can stream in the column pass: every row's dx
  * on a boundary, and no input of the pass in the window before a dx row
- * (nt_alias: dy, x, gamma). */
+ * (nt_alias: dy, x, gamma). The double partials acc_g/acc_b are not
+ * checked: their offset from dx drifts by 4 bytes a column, so some
+ * vectors meet the window wherever they lie (the figures at norm_bwd_rows
+ * were taken with them). */
 static ALWAYS_INLINE int bwd_block_streams(const simdnorm_bwd_job *jb, const bwd_block *bk,
                                            int has_gamma)
 {
@@ -1177,9 +1194,11 @@ static ALWAYS_INLINE void bwd_scratch_fold(const simdnorm_bwd_job *jb)
 /* The blocks of rows [r0, r1): each row's sums, then its dx and the
  * block's column sums (when asked). A full block of rows up to
  * BWD_BLOCK_COLS_MAX_BYTES takes all 8 rows' sums, then the column pass
- * (bwd_block_cols: every row's loads of a column before its stores), except
- * where the pairs would stream and the column pass could not; other blocks
- * go two rows at a time - a block's rows are read from memory once, by the
+ * (bwd_block_cols: every row's loads of a column before its stores), unless
+ * all four of its pairs would stream (bwd_pair_streams: from memory, rows on
+ * a boundary, LayerNorm's up to 8 KiB; the column pass streamed them no
+ * faster on AVX-512 and cannot on AVX2); other blocks go two rows at a
+ * time - a block's rows are read from memory once, by the
  * sums, and again from L1/L2 by the pass over the pair or the block.
  * Column pass / pairs (new/base, LayerNorm backward with dx, dgamma and
  * dbeta, one thread, Xeon (Sapphire Rapids class) VM, best of 3 alternated
@@ -1206,16 +1225,21 @@ static ALWAYS_INLINE void norm_bwd_rows(const simdnorm_bwd_job *jb, size_t r0, s
 {
     const size_t n = jb->cols;
     const int col_sums = jb->acc_g || jb->acc_b;
-    /* whether the pass over pairs may stream these rows (bwd_row_pass_out) */
-    const int pairs_stream = stream && (!has_mean || n * sizeof(sx) <= BWD_PAIR_NT_MAX_BYTES);
     for (size_t b = r0; b < r1; b += SIMDNORM_BWD_ROWS) {
         bwd_block bk;
         bk.m = r1 - b < SIMDNORM_BWD_ROWS ? r1 - b : SIMDNORM_BWD_ROWS;
-        const int whole = col_sums && bk.m == SIMDNORM_BWD_ROWS &&
-                          n * sizeof(sx) <= BWD_BLOCK_COLS_MAX_BYTES &&
-                          !pairs_stream;
-        for (size_t r = 0; r < bk.m; r++) {
+        for (size_t r = 0; r < bk.m; r++)
             bwd_block_row(jb, &bk, r, b + r, has_mean);
+        int whole = col_sums && bk.m == SIMDNORM_BWD_ROWS &&
+                    n * sizeof(sx) <= BWD_BLOCK_COLS_MAX_BYTES;
+        /* a block whose pairs would all stream takes them */
+        if (whole && stream) {
+            int pairs = 1;
+            for (size_t r = 0; r < SIMDNORM_BWD_ROWS; r += 2)
+                pairs = pairs && bwd_pair_streams(jb, &bk, r, 2, has_gamma, has_mean, stream);
+            whole = !pairs;
+        }
+        for (size_t r = 0; r < bk.m; r++) {
             double s[2];
             bwd_sums(n, bk.dy[r], bk.x[r], jb->gamma, bk.mean[r], bk.rstd[r], s, has_gamma,
                      has_mean, !jb->from_memory);
