@@ -1639,9 +1639,13 @@ static void case_row_from_memory_stream(void)
                                                       cols, NULL, NULL);
                 CHECK(st == SIMDNORM_OK, "status %d", st);
             }
-            for (size_t k = 0; k < 4; k++) {
+            /* 4096: the streamed column pass only (offset 0, with dgamma):
+             * the other cases are the 2055 and 1000 ones again, and the
+             * case's time under ASan counts */
+            const size_t nk = cols == 4096 ? 1 : 4;
+            for (size_t k = 0; k < nk; k++) {
                 float *dx = buf + offs[k];
-                for (int sums = 0; sums < 2; sums++)
+                for (int sums = cols == 4096; sums < 2; sums++)
                     for (int inplace = 0; inplace < 2; inplace++) {
                         memset(buf, 0xa5, (n + 16) * sizeof(float));
                         if (inplace)
