@@ -10,7 +10,9 @@
  *    a function of rows only),
  *    each chunk's blocks added into its own double partial in block order,
  *    the partials added in chunk order. A thread takes whole chunks, so the
- *    result does not depend on the thread count;
+ *    result does not depend on the thread count. A call of one chunk
+ *    leaves the rounding to float to its last block (the kernel writes
+ *    dgamma/dbeta), and a call of one block needs no partial at all;
  *  - BatchNorm's channel sums: per sample (an NCHW plane: f32_bwd_sums; an
  *    NHWC sample: f32_bwd_channel_sums, one double chain per channel), the
  *    per-sample sums added in double along the sample tree, and past 4096
@@ -88,11 +90,10 @@ static simdnorm_status check_norm_bwd(size_t rows, size_t cols, const void *dy, 
     return simdnorm_check_overlap(buf, RB_ALL);
 }
 
-/* One call's dgamma/dbeta state: chunk c holds blocks [c*nb/nch,
- * (c+1)*nb/nch). sets: per chunk (nt > 1) or, on one thread, the running
- * total (chunk 0's partial) and the current chunk's partial (part; NULL
- * with one chunk) - nacc doubles per column each (dgamma, and dbeta when
- * asked). */
+/* One call's dgamma/dbeta state (two chunks or more): chunk c holds blocks
+ * [c*nb/nch, (c+1)*nb/nch). sets: per chunk (nt > 1) or, on one thread,
+ * the running total (chunk 0's partial) and the current chunk's partial
+ * (part) - nacc doubles per column each (dgamma, and dbeta when asked). */
 typedef struct norm_bwd_ctx {
     const simdnorm_kernels *k;
     simdnorm_f32_norm_bwd_rows_fn rows_fn; /* the storage's: f32_, bf16_, f16_norm_bwd_rows */
@@ -123,8 +124,7 @@ static void norm_bwd_chunk_body(void *ctx, size_t c0, size_t c1)
     for (size_t ch = c0; ch < c1; ch++) {
         /* one thread: the first chunk's partial is the running total */
         double *acc = !c->one_thread ? c->part + ch * nacc * cols : ch == 0 ? c->total : c->part;
-        memset(acc, 0, nacc * cols * sizeof(double));
-        simdnorm_bwd_job jb = c->job;
+        simdnorm_bwd_job jb = c->job; /* the chunk's first block sets acc */
         jb.acc_g = c->want_g ? acc : NULL;
         jb.acc_b = c->want_b ? acc + (c->want_g ? cols : 0) : NULL;
         float *blk = c->one_thread ? c->blk : c->blk + ch * nacc * cols;
@@ -141,6 +141,35 @@ static void store_params(size_t cols, const double *acc, float *out)
 {
     for (size_t j = 0; j < cols; j++)
         out[j] = simdnorm_canonical_nan((float)acc[j]);
+}
+
+/* dgamma/dbeta of a call of one chunk (one thread): the kernel's last block
+ * writes them; a call of one block takes its float sums in dgamma/dbeta
+ * themselves (no partial: the block's sums are the result, 0.0 + b rounded
+ * back to float). */
+static simdnorm_status norm_bwd_one_chunk(const norm_bwd_ctx *c, float *dgamma, float *dbeta)
+{
+    const size_t cols = c->job.cols, nacc = (size_t)(c->want_g + c->want_b);
+    simdnorm_bwd_job jb = c->job;
+    jb.out_g = dgamma;
+    jb.out_b = dbeta;
+    if (c->nb == 1) {
+        jb.blk_g = dgamma;
+        jb.blk_b = dbeta;
+        c->rows_fn(&jb, 0, c->rows);
+        return SIMDNORM_OK;
+    }
+    double *mem = malloc(nacc * cols * (sizeof(double) + sizeof(float)));
+    if (!mem)
+        return SIMDNORM_ERR_NOMEM;
+    float *blk = (float *)(mem + nacc * cols);
+    jb.acc_g = dgamma ? mem : NULL;
+    jb.acc_b = dbeta ? mem + (dgamma ? cols : 0) : NULL;
+    jb.blk_g = dgamma ? blk : NULL;
+    jb.blk_b = dbeta ? blk + (dgamma ? cols : 0) : NULL;
+    c->rows_fn(&jb, 0, c->rows);
+    free(mem);
+    return SIMDNORM_OK;
 }
 
 /* storage 0: float32 dy, x, dx; 1: bf16; 2: f16 (16-bit twins: the
@@ -199,38 +228,40 @@ static simdnorm_status norm_bwd(int rms, int storage, size_t rows, size_t cols, 
          * pass over its partials), at most BWD_CHUNKS of them */
         const size_t nch = c.nb / BWD_CHUNK_BLOCKS;
         c.nch = nch < 1 ? 1 : nch > BWD_CHUNKS ? BWD_CHUNKS : nch;
-        const int nt = simdnorm_threads_for(bytes, c.nch);
-        const size_t nacc = (size_t)(c.want_g + c.want_b);
-        c.one_thread = nt <= 1;
-        /* one thread: total (chunk 0's partial) + the current chunk's, a
-         * second set only where there are more chunks; else one partial per
-         * chunk */
-        const size_t sets = c.one_thread ? (c.nch > 1 ? 2 : 1) : c.nch;
-        /* and per set, the float column sums of the block in work (kernels.h,
-         * simdnorm_bwd_job) */
-        double *mem = malloc(sets * nacc * cols * (sizeof(double) + sizeof(float)));
-        if (!mem) {
-            ret = SIMDNORM_ERR_NOMEM;
+        if (c.nch == 1) {
+            ret = norm_bwd_one_chunk(&c, dgamma, dbeta);
         } else {
-            c.total = mem;
-            c.part = !c.one_thread ? mem : sets > 1 ? mem + nacc * cols : NULL;
-            c.blk = (float *)(mem + sets * nacc * cols);
-            if (c.one_thread) {
-                norm_bwd_chunk_body(&c, 0, c.nch);
+            const int nt = simdnorm_threads_for(bytes, c.nch);
+            const size_t nacc = (size_t)(c.want_g + c.want_b);
+            c.one_thread = nt <= 1;
+            /* one thread: total (chunk 0's partial) + the current chunk's;
+             * else one partial per chunk; and per set, the float column sums
+             * of the block in work (kernels.h, simdnorm_bwd_job) */
+            const size_t sets = c.one_thread ? 2 : c.nch;
+            double *mem = malloc(sets * nacc * cols * (sizeof(double) + sizeof(float)));
+            if (!mem) {
+                ret = SIMDNORM_ERR_NOMEM;
             } else {
-                simdnorm_parallel_run(nt, c.nch, norm_bwd_chunk_body, &c);
-                /* the partials in chunk order: total = P0, total += P1, ... */
-                for (size_t ch = 1; ch < c.nch; ch++) {
-                    const double *p = c.part + ch * nacc * cols;
-                    for (size_t i = 0; i < nacc * cols; i++)
-                        c.total[i] += p[i];
+                c.total = mem;
+                c.part = !c.one_thread ? mem : mem + nacc * cols;
+                c.blk = (float *)(mem + sets * nacc * cols);
+                if (c.one_thread) {
+                    norm_bwd_chunk_body(&c, 0, c.nch);
+                } else {
+                    simdnorm_parallel_run(nt, c.nch, norm_bwd_chunk_body, &c);
+                    /* the partials in chunk order: total = P0, total += P1 */
+                    for (size_t ch = 1; ch < c.nch; ch++) {
+                        const double *p = c.part + ch * nacc * cols;
+                        for (size_t i = 0; i < nacc * cols; i++)
+                            c.total[i] += p[i];
+                    }
                 }
+                if (dgamma)
+                    store_params(cols, c.total, dgamma);
+                if (dbeta)
+                    store_params(cols, c.total + (c.want_g ? cols : 0), dbeta);
+                free(mem);
             }
-            if (dgamma)
-                store_params(cols, c.total, dgamma);
-            if (dbeta)
-                store_params(cols, c.total + (c.want_g ? cols : 0), dbeta);
-            free(mem);
         }
     }
     simdnorm_fpenv_leave(saved);

@@ -387,9 +387,9 @@ typedef simdnorm_f32_bwd_dx_channels_kernel simdnorm_f32_bwd_dx_channels_stream_
 typedef simdnorm_f32_bwd_dx_channels_fn simdnorm_f32_bwd_dx_channels_stream_fn;
 /* The rows of one LayerNorm/RMSNorm backward call, as f32_norm_bwd_rows
  * takes them: row r of dy/x/dx at + r*stride; mean NULL means RMSNorm;
- * gamma NULL: 1; dx NULL: no dx; acc_g, acc_b: NULL or [cols] doubles,
- * the current chunk's dgamma/dbeta partial sums (below). inv_cols =
- * 1/(double)cols. */
+ * gamma NULL: 1; dx NULL: no dx; dgamma (dbeta) is asked where blk_g
+ * (blk_b) is given, its sums going to acc_g (acc_b) and out_g (out_b)
+ * (below). inv_cols = 1/(double)cols. */
 typedef struct simdnorm_bwd_job {
     size_t cols;
     const float *dy, *x, *gamma, *mean, *rstd;
@@ -408,23 +408,32 @@ typedef struct simdnorm_bwd_job {
     /* 1: the rows come from memory (the call's tensors exceed the caches):
      * the row sums read in order (f32_bwd_sums_seq's). Same bits. */
     int from_memory;
-    /* [cols] floats each, any contents, where acc_g / acc_b are given:
-     * the current block's float column sums (f32_norm_bwd_rows below). */
+    /* NULL (not asked) or [cols] floats each, any contents: the current
+     * block's float column sums (f32_norm_bwd_rows below); each may be
+     * out_g / out_b itself. */
     float *blk_g, *blk_b;
+    /* NULL, or where asked (both or neither): [cols] floats each, the
+     * range's dgamma/dbeta, written by its last block (below). */
+    float *out_g, *out_b;
 } simdnorm_bwd_job;
 /* f32_norm_bwd_rows: rows [r0, r1) of a row-norm backward, in blocks of
  * SIMDNORM_BWD_ROWS rows starting at r0 (the caller starts r0 on a multiple
  * of SIMDNORM_BWD_ROWS of the call; the last block may be short). For each
  * row: f32_bwd_sums (gamma per element, the row's mean and rstd; RMSNorm:
  * mean 0 and only s2), simdnorm_bwd_coeffs with w_d = rstd, then f32_bwd_dx
- * (RMSNorm: its sequence) - bit for bit those kernels. dgamma/dbeta, when
- * acc_g/acc_b are given: for each column j, each block's float sums
+ * (RMSNorm: its sequence) - bit for bit those kernels. dgamma/dbeta, where
+ * asked (blk_g/blk_b given): for each column j, each block's float sums
  *   bg = fmaf(dy, xhat, bg),  bb = bb + dy   over the block's rows in order,
- * from +0, are added as doubles into acc_g[j], acc_b[j] (the block's xhat
- * are the dx pass's; the kernel may keep the sums in blk_g/blk_b between
- * rows, or in registers). Reads the rows of dy, x, gamma, mean, rstd;
- * writes the rows of dx and may write blk_g, blk_b; dx == dy with equal
- * strides allowed. */
+ * from +0 (the block's xhat are the dx pass's; the kernel may keep the sums
+ * in blk_g/blk_b between rows, or in registers), go as doubles to the
+ * range's partial acc_g[j], acc_b[j]: the range's first block stores
+ * 0.0 + bg (their contents on entry are never read), each later block adds
+ * its own, acc + bg - except, where out_g/out_b are given, the range's last
+ * block, which writes the float (acc + bg) (a range of one block: (float)
+ * (0.0 + bg)) to out_g[j], a NaN as the canonical NaN, and not acc; acc
+ * may then be NULL for a range of one block. Reads the rows of dy, x,
+ * gamma, mean, rstd; writes the rows of dx, acc_g/acc_b, out_g/out_b and
+ * may write blk_g, blk_b; dx == dy with equal strides allowed. */
 typedef void simdnorm_f32_norm_bwd_rows_kernel(const simdnorm_bwd_job *j, size_t r0, size_t r1);
 typedef simdnorm_f32_norm_bwd_rows_kernel *simdnorm_f32_norm_bwd_rows_fn;
 

@@ -1060,8 +1060,14 @@ static void case_f32_bwd_dx_channels(const simdnorm_kernels *k, const simdnorm_k
 }
 #define case_f32_bwd_dx_channels_stream case_f32_bwd_dx_channels
 
+/* f, or the canonical NaN where f is a NaN. */
+static float canon_f(float f)
+{
+    return isnan(f) ? from_bits(SIMDNORM_CANONICAL_NAN_BITS) : f;
+}
+
 /* The row-norm backward: every variant (LayerNorm/RMSNorm, gamma, dx,
- * dgamma/dbeta partials) against the definition built from the sums and
+ * dgamma/dbeta partials and outputs) against the definition built from the sums and
  * dx definitions, the coefficients and the column block sums; in place. */
 static void case_f32_norm_bwd_rows(const simdnorm_kernels *k, const simdnorm_kernels *ref)
 {
@@ -1096,7 +1102,7 @@ static void case_f32_norm_bwd_rows(const simdnorm_kernels *k, const simdnorm_ker
                 /* the definition */
                 double *wg = acc + 2 * n, *wb = acc + 3 * n;
                 for (size_t j = 0; j < n; j++)
-                    wg[j] = wb[j] = 0.25; /* partials are added to what is there */
+                    wg[j] = wb[j] = 0.0; /* the first block sets the partials */
                 for (size_t b = 0; b < rows; b += SIMDNORM_BWD_ROWS) {
                     const size_t m = rows - b < SIMDNORM_BWD_ROWS ? rows - b : SIMDNORM_BWD_ROWS;
                     float w[SIMDNORM_BWD_ROWS], kk[SIMDNORM_BWD_ROWS], o[SIMDNORM_BWD_ROWS];
@@ -1132,7 +1138,7 @@ static void case_f32_norm_bwd_rows(const simdnorm_kernels *k, const simdnorm_ker
                     for (size_t i = 0; i < len; i++)
                         dx[i] = inplace ? dyb.p[i] : from_bits(SENTINEL_BITS);
                     for (size_t j = 0; j < 2 * n; j++)
-                        acc[j] = 0.25;
+                        acc[j] = 0.25; /* never read */
                     simdnorm_bwd_job jb = {.cols = n, .dy = inplace ? dx : dyb.p, .x = xb.p,
                                            .gamma = has_g ? gb.p : NULL,
                                            .mean = rms ? NULL : mb.p, .rstd = rb.p,
@@ -1141,8 +1147,8 @@ static void case_f32_norm_bwd_rows(const simdnorm_kernels *k, const simdnorm_ker
                                            .acc_g = sums ? acc : NULL,
                                            .acc_b = sums && !rms ? acc + n : NULL,
                                            .inv_cols = 1.0 / (double)n,
-                                           .from_memory = mem, .blk_g = sgb.p,
-                                           .blk_b = sbb.p};
+                                           .from_memory = mem, .blk_g = sums ? sgb.p : NULL,
+                                           .blk_b = sums && !rms ? sbb.p : NULL};
                     k->f32_norm_bwd_rows(&jb, 0, rows);
                     size_t bad = 0;
                     for (size_t i = 0; i < len; i++)
@@ -1168,6 +1174,35 @@ static void case_f32_norm_bwd_rows(const simdnorm_kernels *k, const simdnorm_ker
                                     (!rms && dbits(acc[n + j]) != dbits(wb[j]));
                         CHECK(badg == 0, "n %zu rows %zu variant %d: %zu partials differ "
                                          "without dx", n, rows, v, badg);
+                        /* the last block rounding into out_g/out_b: with
+                         * the partials, and (one block) with none, the
+                         * scratch being out itself */
+                        for (int one = 0; one < 1 + (rows <= SIMDNORM_BWD_ROWS); one++) {
+                            guarded_buf og = guarded(n), ob = guarded(n);
+                            for (size_t j = 0; j < n; j++)
+                                og.p[j] = ob.p[j] = from_bits(SENTINEL_BITS);
+                            jb.dx = dx;
+                            jb.out_g = og.p;
+                            jb.out_b = rms ? NULL : ob.p;
+                            jb.acc_g = one ? NULL : acc;
+                            jb.acc_b = one || rms ? NULL : acc + n;
+                            jb.blk_g = one ? og.p : sgb.p;
+                            jb.blk_b = rms ? NULL : one ? ob.p : sbb.p;
+                            k->f32_norm_bwd_rows(&jb, 0, rows);
+                            badg = 0;
+                            for (size_t j = 0; j < n; j++)
+                                badg += fbits(og.p[j]) != fbits(canon_f((float)wg[j])) ||
+                                        (!rms && fbits(ob.p[j]) != fbits(canon_f((float)wb[j])));
+                            size_t badx = 0;
+                            for (size_t i = 0; i < len; i++)
+                                badx += i % stride < n && fbits(dx[i]) != fbits(want[i]);
+                            CHECK(badg == 0 && badx == 0, "n %zu rows %zu variant %d one %d: %zu "
+                                  "dgamma/dbeta outputs, %zu of dx differ", n, rows, v, one,
+                                  badg, badx);
+                            guarded_free(og);
+                            guarded_free(ob);
+                        }
+                        jb.out_g = jb.out_b = NULL;
                     }
                 }
             }
@@ -1183,8 +1218,8 @@ static void case_f32_norm_bwd_rows(const simdnorm_kernels *k, const simdnorm_ker
                                            .mean = mb.p, .rstd = rb.p, .dy_stride = stride,
                                            .x_stride = stride, .dx_stride = n, .dx = dx,
                                            .acc_g = v ? acc : NULL, .acc_b = v ? acc + n : NULL,
-                                           .inv_cols = 1.0 / (double)n, .blk_g = sgb.p,
-                                           .blk_b = sbb.p};
+                                           .inv_cols = 1.0 / (double)n, .blk_g = v ? sgb.p : NULL,
+                                           .blk_b = v ? sbb.p : NULL};
                     k->f32_norm_bwd_rows(&jb, 0, rows);
                     jb.dx = ax;
                     jb.dx_stride = st16;
@@ -1524,8 +1559,8 @@ static void half_bwd_case(const simdnorm_kernels *k, int s)
                                        .dx_stride = stride, .dx = dxs,
                                        .acc_g = sums ? acc : NULL,
                                        .acc_b = sums && !rms ? acc + n : NULL,
-                                       .inv_cols = 1.0 / (double)n, .blk_g = sgb.p,
-                                       .blk_b = sbb.p};
+                                       .inv_cols = 1.0 / (double)n, .blk_g = sums ? sgb.p : NULL,
+                                       .blk_b = sums && !rms ? sbb.p : NULL};
                 k->f32_norm_bwd_rows(&jb, 0, rows);
                 for (size_t i = 0; i < len; i++)
                     want[i] = href_narrow(s, dxs[i]);

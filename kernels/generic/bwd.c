@@ -687,26 +687,87 @@ void SIMDNORM_SKERNEL(bwd_dx_channels_stream)(size_t rows, size_t channels, cons
 
 /* ---- the row-norm backward over blocks of rows -------------------------- */
 
-/* Adds the float block sums b (c <= VF_N lanes) as doubles into acc[0..c). */
-static ALWAYS_INLINE void bwd_acc_add(double *acc, vf b, size_t c)
+/* Where a block's float column sums go (kernels.h, f32_norm_bwd_rows):
+ * flags of bwd_sums_mode, none = added into the partial acc_g/acc_b. */
+enum {
+    BWD_SUMS_SET = 1, /* the range's first block: acc = 0.0 + b */
+    BWD_SUMS_OUT = 2  /* its last, out_g/out_b given: out = (float)(acc + b) */
+};
+
+/* The flags of the block from row b of the range [rf, r1). */
+static ALWAYS_INLINE int bwd_sums_mode(const simdnorm_bwd_job *jb, size_t b, size_t rf, size_t r1)
 {
-    if (c == VF_N) {
+    return (b == rf ? BWD_SUMS_SET : 0) |
+           (b + SIMDNORM_BWD_ROWS >= r1 && (jb->out_g || jb->out_b) ? BWD_SUMS_OUT : 0);
+}
+
+/* f, or the canonical NaN where f is a NaN. */
+static ALWAYS_INLINE float bwd_canon1(float f)
+{
+    if (f != f) {
+        const uint32_t bits = SIMDNORM_CANONICAL_NAN_BITS;
+        memcpy(&f, &bits, sizeof f);
+    }
+    return f;
+}
+
+/* Lanes [from, to) of the block sums b - columns j + from .. j + to - 1 of
+ * dgamma's sums (a = 0) or dbeta's (a = 1) - as doubles to the partial or,
+ * with BWD_SUMS_OUT, rounded to the output (mode: bwd_sums_mode). */
+static ALWAYS_INLINE void bwd_sums_put(const simdnorm_bwd_job *jb, int a, int mode, size_t j, vf b,
+                                       size_t from, size_t to)
+{
+    double *acc = a ? jb->acc_b : jb->acc_g;
+    float *out = a ? jb->out_b : jb->out_g;
+    if (from == 0 && to == VF_N) {
         vd w[VD_PER_VF];
         vf_widen(b, w);
 #pragma GCC unroll 2
         for (size_t h = 0; h < VD_PER_VF; h++)
-            vd_storeu(acc + h * VD_N, vd_add(vd_loadu(acc + h * VD_N), w[h]));
+            w[h] = vd_add(mode & BWD_SUMS_SET ? vd_zero() : vd_loadu(acc + j + h * VD_N), w[h]);
+        if (mode & BWD_SUMS_OUT) {
+            const vf f = vf_narrow_vd(w);
+            vf_storeu(out + j, vf_canon_nan_of(f, f));
+        } else {
+#pragma GCC unroll 2
+            for (size_t h = 0; h < VD_PER_VF; h++)
+                vd_storeu(acc + j + h * VD_N, w[h]);
+        }
     } else {
         float t[VF_N];
         vf_storeu(t, b);
-        for (size_t l = 0; l < c; l++)
-            acc[l] += (double)t[l];
+        for (size_t l = from; l < to; l++) {
+            const double v = (mode & BWD_SUMS_SET ? 0.0 : acc[j + l]) + (double)t[l];
+            if (mode & BWD_SUMS_OUT)
+                out[j + l] = bwd_canon1((float)v);
+            else
+                acc[j + l] = v;
+        }
+    }
+}
+
+/* The block's float column sums (blk_g/blk_b, those asked) to the
+ * partials or the outputs (bwd_sums_put; out may be blk itself: each vector
+ * is read before it is written). Out of line: once per block. */
+static __attribute__((noinline)) void bwd_scratch_fold(const simdnorm_bwd_job *jb, int mode)
+{
+    const size_t n = jb->cols;
+    const float *blk[2] = {jb->blk_g, jb->blk_b};
+    for (int a = 0; a < 2; a++) {
+        if (!blk[a])
+            continue;
+        size_t j = 0;
+        for (; j + VF_N <= n; j += VF_N)
+            bwd_sums_put(jb, a, mode, j, vf_loadu(blk[a] + j), 0, VF_N);
+        if (j < n)
+            bwd_sums_put(jb, a, mode, j, vf_load_part(blk[a] + j, n - j), 0, n - j);
     }
 }
 
 /* A block's row parameters, in local arrays (no store can alias them). */
 typedef struct bwd_block {
     size_t m;
+    int sums; /* bwd_sums_mode */
     const sx *dy[SIMDNORM_BWD_ROWS], *x[SIMDNORM_BWD_ROWS];
     sx *dx[SIMDNORM_BWD_ROWS];
     float mean[SIMDNORM_BWD_ROWS], rstd[SIMDNORM_BWD_ROWS], w[SIMDNORM_BWD_ROWS],
@@ -822,31 +883,42 @@ static ALWAYS_INLINE void short_bwd_cols(size_t V, size_t n, const simdnorm_bwd_
             bb[k] = vf_add(bb[k], d);
         }
     }
-    double *acc[2] = {jb->acc_g, jb->acc_b};
+    if (bk->sums) {
+        /* the range's first or last block through the scratch (its
+         * partial set or its outputs written by bwd_scratch_fold: the
+         * common case below keeps the adds alone), the last vector after
+         * the one it overlaps (their shared columns hold the same sums: the
+         * same operations) */
+#pragma GCC unroll 8
+        for (size_t k = 0; k < SHORT_VMAX; k++) {
+            if (k == V)
+                break;
+            const size_t at = k + 1 < V ? k * VF_N : last;
+            if (jb->blk_g)
+                vf_storeu(jb->blk_g + at, bg[k]);
+            if (jb->blk_b)
+                vf_storeu(jb->blk_b + at, bb[k]);
+        }
+        bwd_scratch_fold(jb, bk->sums);
+        return;
+    }
+    const float *asked[2] = {jb->blk_g, jb->blk_b};
 #pragma GCC unroll 8
     for (size_t k = 0; k < SHORT_VMAX; k++) {
         if (k == V)
             break;
         const size_t from = k + 1 < V ? 0 : (V - 1) * VF_N - last; /* the lanes of its own columns */
         const vf b2[2] = {bg[k], bb[k]};
-        for (size_t a = 0; a < 2; a++) {
-            if (!acc[a])
-                continue;
-            if (from == 0) {
-                bwd_acc_add(acc[a] + (k + 1 < V ? k * VF_N : last), b2[a], VF_N);
-            } else {
-                float t[VF_N];
-                vf_storeu(t, b2[a]);
-                for (size_t l = from; l < VF_N; l++)
-                    acc[a][last + l] += (double)t[l];
-            }
-        }
+        for (int a = 0; a < 2; a++)
+            if (asked[a])
+                bwd_sums_put(jb, a, 0, k + 1 < V ? k * VF_N : last, b2[a], from, VF_N);
     }
 }
 
-/* Rows [r0, r1) of short rows of V vectors: norm_bwd_rows' blocks. */
-static ALWAYS_INLINE void short_bwd_rows(size_t V, const simdnorm_bwd_job *jb, size_t r0,
-                                         size_t r1, int has_mean)
+/* Rows [r0, r1) of short rows of V vectors: norm_bwd_rows' blocks (rf:
+ * the range's first row, bwd_sums_mode). */
+static ALWAYS_INLINE void short_bwd_rows(size_t V, const simdnorm_bwd_job *jb, size_t rf,
+                                         size_t r0, size_t r1, int has_mean)
 {
     const size_t n = jb->cols, cl = n - (V - 1) * VF_N;
     vf gs[SHORT_VMAX], gc[SHORT_VMAX];
@@ -864,6 +936,7 @@ static ALWAYS_INLINE void short_bwd_rows(size_t V, const simdnorm_bwd_job *jb, s
     for (size_t b = r0; b < r1; b += SIMDNORM_BWD_ROWS) {
         bwd_block bk;
         bk.m = r1 - b < SIMDNORM_BWD_ROWS ? r1 - b : SIMDNORM_BWD_ROWS;
+        bk.sums = bwd_sums_mode(jb, b, rf, r1);
         vd v1[SIMDNORM_BWD_ROWS], v2[SIMDNORM_BWD_ROWS];
         double s1[SIMDNORM_BWD_ROWS], s2[SIMDNORM_BWD_ROWS];
         for (size_t r = 0; r < bk.m; r++) {
@@ -896,13 +969,17 @@ static ALWAYS_INLINE void short_bwd_rows(size_t V, const simdnorm_bwd_job *jb, s
 /* ---- rows longer than the short ones -------------------------------------- */
 
 /* One pass over one or two rows of a block (bwd_row_pass): their
- * coefficients, pointers and the scratch sums (NULL: not asked). */
+ * coefficients, pointers and the scratch sums (NULL: not asked); sums: 0
+ * while the block goes on (the sums stay in the scratch), else the pass
+ * ends the block and puts them (bwd_sums_put: 1 + its mode). */
 typedef struct bwd_pair {
     vf m[2], r[2], w[2], k[2], o[2];
     const sx *dy[2], *x[2];
     sx *dx[2];
     float *sg, *sb;
     const float *gamma;
+    const simdnorm_bwd_job *jb;
+    int sums;
 } bwd_pair;
 
 /* Columns [j, j + c) of the pair p (c = VF_N: a full vector). */
@@ -927,7 +1004,9 @@ static ALWAYS_INLINE void bwd_pair_at(const bwd_pair *p, size_t j, size_t c, siz
         vf t = first ? vf_zero() : full ? vf_loadu(sp + j) : vf_load_part(sp + j, c);
         for (size_t q = 0; q < nr; q++)
             t = a == 0 ? vf_fma(d[q], xh[q], t) : vf_add(t, d[q]);
-        if (full)
+        if (p->sums)
+            bwd_sums_put(p->jb, (int)a, p->sums - 1, j, t, 0, c);
+        else if (full)
             vf_storeu(sp + j, t);
         else
             vf_store_part(sp + j, t, c);
@@ -947,8 +1026,9 @@ static ALWAYS_INLINE void bwd_pair_at(const bwd_pair *p, size_t j, size_t c, siz
 /* Rows r .. r + nr - 1 (nr 1 or 2) of the block, their sums and
  * coefficients known: dx (where the job writes it), and the block's column
  * sums bg = fmaf(dy, xhat, bg), bb = bb + dy carried in the job's float
- * scratch blk_g/blk_b from row to row, the rows in order (first: from +0).
- * Each vector's loads come before its stores (in place, dx == dy). */
+ * scratch blk_g/blk_b from row to row, the rows in order (first: from +0),
+ * the pass over the block's last row putting them (bwd_sums_put). Each
+ * vector's loads come before its stores (in place, dx == dy). */
 static ALWAYS_INLINE void bwd_row_pass(const simdnorm_bwd_job *jb, const bwd_block *bk, size_t r,
                                        size_t nr, int first, int has_gamma, int has_mean,
                                        int stream)
@@ -965,9 +1045,11 @@ static ALWAYS_INLINE void bwd_row_pass(const simdnorm_bwd_job *jb, const bwd_blo
         p.x[q] = bk->x[r + q];
         p.dx[q] = bk->dx[r + q];
     }
-    p.sg = jb->acc_g ? jb->blk_g : NULL;
-    p.sb = jb->acc_b ? jb->blk_b : NULL;
+    p.sg = jb->blk_g;
+    p.sb = jb->blk_b;
     p.gamma = jb->gamma;
+    p.jb = jb;
+    p.sums = r + nr == bk->m ? 1 + bk->sums : 0;
     size_t j = 0;
     for (; j + VF_N <= n; j += VF_N)
         bwd_pair_at(&p, j, VF_N, nr, first, has_gamma, has_mean, stream);
@@ -1011,8 +1093,8 @@ static ALWAYS_INLINE int bwd_pair_aliases(const simdnorm_bwd_job *jb, const bwd_
         for (size_t q = 0; q < nr; q++)
             if (nt_alias(st, bk->dy[r + q]) || nt_alias(st, bk->x[r + q]))
                 return 1;
-        if ((has_gamma && nt_alias(st, jb->gamma)) || (jb->acc_g && nt_alias(st, jb->blk_g)) ||
-            (jb->acc_b && nt_alias(st, jb->blk_b)))
+        if ((has_gamma && nt_alias(st, jb->gamma)) || (jb->blk_g && nt_alias(st, jb->blk_g)) ||
+            (jb->blk_b && nt_alias(st, jb->blk_b)))
             return 1;
     }
     return 0;
@@ -1065,8 +1147,8 @@ static ALWAYS_INLINE void bwd_row_pass_out(const simdnorm_bwd_job *jb, const bwd
  * column pass that the pairs replaced stalled on it). No float scratch: per
  * element two loads and a store, the block's sums added once per block. */
 static ALWAYS_INLINE void bwd_block_cols_at(const simdnorm_bwd_job *jb, const bwd_block *bk,
-                                            size_t j, size_t c, int has_gamma, int has_mean,
-                                            int stream)
+                                            size_t j, size_t c, int sums, int has_gamma,
+                                            int has_mean, int stream)
 {
     enum { M = SIMDNORM_BWD_ROWS };
     const int full = c == VF_N;
@@ -1077,19 +1159,19 @@ static ALWAYS_INLINE void bwd_block_cols_at(const simdnorm_bwd_job *jb, const bw
         xh[r] = bwd_xhat(full ? vx_loadu(bk->x[r] + j) : vx_load_part(bk->x[r] + j, c),
                          vf_set1(bk->mean[r]), vf_set1(bk->rstd[r]), has_mean);
     }
-    if (jb->acc_g) {
+    if (jb->blk_g) {
         vf t = vf_zero();
 #pragma GCC unroll 16
         for (size_t r = 0; r < M; r++)
             t = vf_fma(d[r], xh[r], t);
-        bwd_acc_add(jb->acc_g + j, t, c);
+        bwd_sums_put(jb, 0, sums, j, t, 0, c);
     }
-    if (jb->acc_b) {
+    if (jb->blk_b) {
         vf t = vf_zero();
 #pragma GCC unroll 16
         for (size_t r = 0; r < M; r++)
             t = vf_add(t, d[r]);
-        bwd_acc_add(jb->acc_b + j, t, c);
+        bwd_sums_put(jb, 1, sums, j, t, 0, c);
     }
     if (!bk->dx[0])
         return;
@@ -1111,11 +1193,16 @@ static ALWAYS_INLINE void bwd_block_cols(const simdnorm_bwd_job *jb, const bwd_b
                                          int has_gamma, int has_mean, int stream)
 {
     const size_t n = jb->cols;
+    const int sums = bk->sums;
     size_t j = 0;
-    for (; j + VF_N <= n; j += VF_N)
-        bwd_block_cols_at(jb, bk, j, VF_N, has_gamma, has_mean, stream);
+    if (sums == 0) /* the common block: its sums added (mode 0 known here) */
+        for (; j + VF_N <= n; j += VF_N)
+            bwd_block_cols_at(jb, bk, j, VF_N, 0, has_gamma, has_mean, stream);
+    else
+        for (; j + VF_N <= n; j += VF_N)
+            bwd_block_cols_at(jb, bk, j, VF_N, sums, has_gamma, has_mean, stream);
     if (j < n)
-        bwd_block_cols_at(jb, bk, j, n - j, has_gamma, has_mean, stream);
+        bwd_block_cols_at(jb, bk, j, n - j, sums, has_gamma, has_mean, stream);
 }
 
 /* bwd_block_cols out of line, one function per gamma/mean/store variant. */
@@ -1141,7 +1228,8 @@ BWD_BLOCK_COLS_FN_(1, 1, 1)
  * (nt_alias: dy, x, gamma). The double partials acc_g/acc_b are not
  * checked: their offset from dx drifts by 4 bytes a column, so some
  * vectors meet the window wherever they lie (the figures at norm_bwd_rows
- * were taken with them). */
+ * were taken with them); nor are out_g/out_b (one store a column, by the
+ * range's last block only). */
 static ALWAYS_INLINE int bwd_block_streams(const simdnorm_bwd_job *jb, const bwd_block *bk,
                                            int has_gamma)
 {
@@ -1173,24 +1261,6 @@ static ALWAYS_INLINE void bwd_block_cols_out(const simdnorm_bwd_job *jb, const b
                : (has_mean ? bwd_block_cols_010 : bwd_block_cols_000))(jb, bk);
 }
 
-/* The block's float column sums (blk_g/blk_b) added as doubles into
- * acc_g/acc_b (those given). */
-static ALWAYS_INLINE void bwd_scratch_fold(const simdnorm_bwd_job *jb)
-{
-    const size_t n = jb->cols;
-    const float *blk[2] = {jb->blk_g, jb->blk_b};
-    double *acc[2] = {jb->acc_g, jb->acc_b};
-    for (size_t a = 0; a < 2; a++) {
-        if (!acc[a])
-            continue;
-        size_t j = 0;
-        for (; j + VF_N <= n; j += VF_N)
-            bwd_acc_add(acc[a] + j, vf_loadu(blk[a] + j), VF_N);
-        if (j < n)
-            bwd_acc_add(acc[a] + j, vf_load_part(blk[a] + j, n - j), n - j);
-    }
-}
-
 /* The blocks of rows [r0, r1): each row's sums, then its dx and the
  * block's column sums (when asked). A full block of rows up to
  * BWD_BLOCK_COLS_MAX_BYTES takes all 8 rows' sums, then the column pass
@@ -1220,14 +1290,15 @@ static ALWAYS_INLINE void bwd_scratch_fold(const simdnorm_bwd_job *jb)
  * (bwd_row_pass_out), and so are the short rows (short_bwd_rows_m0/m1):
  * inlined into this function, gcc's allocation of the whole made the pass
  * 2-6 % and the short rows from memory 1.2-1.3x slower. */
-static ALWAYS_INLINE void norm_bwd_rows(const simdnorm_bwd_job *jb, size_t r0, size_t r1,
-                                        int has_gamma, int has_mean, int stream)
+static ALWAYS_INLINE void norm_bwd_rows(const simdnorm_bwd_job *jb, size_t rf, size_t r0,
+                                        size_t r1, int has_gamma, int has_mean, int stream)
 {
     const size_t n = jb->cols;
-    const int col_sums = jb->acc_g || jb->acc_b;
+    const int col_sums = jb->blk_g || jb->blk_b;
     for (size_t b = r0; b < r1; b += SIMDNORM_BWD_ROWS) {
         bwd_block bk;
         bk.m = r1 - b < SIMDNORM_BWD_ROWS ? r1 - b : SIMDNORM_BWD_ROWS;
+        bk.sums = bwd_sums_mode(jb, b, rf, r1);
         for (size_t r = 0; r < bk.m; r++)
             bwd_block_row(jb, &bk, r, b + r, has_mean);
         int whole = col_sums && bk.m == SIMDNORM_BWD_ROWS &&
@@ -1254,47 +1325,45 @@ static ALWAYS_INLINE void norm_bwd_rows(const simdnorm_bwd_job *jb, size_t r0, s
             else if (r + 1 == bk.m) /* the odd last row */
                 bwd_row_pass_out(jb, &bk, r, 1, r == 0, has_gamma, has_mean, stream);
         }
-        if (whole) {
+        if (whole)
             bwd_block_cols_out(jb, &bk, has_gamma, has_mean, stream);
-        } else if (col_sums) {
-            bwd_scratch_fold(jb);
-        }
     }
 }
 
 /* short_bwd_rows out of line, with and without a mean. */
 static __attribute__((noinline)) void short_bwd_rows_m1(size_t v, const simdnorm_bwd_job *jb,
-                                                        size_t r0, size_t r1)
+                                                        size_t rf, size_t r0, size_t r1)
 {
-    short_bwd_rows(v, jb, r0, r1, 1);
+    short_bwd_rows(v, jb, rf, r0, r1, 1);
 }
 static __attribute__((noinline)) void short_bwd_rows_m0(size_t v, const simdnorm_bwd_job *jb,
-                                                        size_t r0, size_t r1)
+                                                        size_t rf, size_t r0, size_t r1)
 {
-    short_bwd_rows(v, jb, r0, r1, 0);
+    short_bwd_rows(v, jb, rf, r0, r1, 0);
 }
 
-/* The four gamma/mean variants of one store kind, each with constant flags. */
-static ALWAYS_INLINE void norm_bwd_rows_variants(const simdnorm_bwd_job *jb, size_t r0, size_t r1,
-                                                 int stream)
+/* The four gamma/mean variants of one store kind, each with constant flags:
+ * rows [r0, r1) of the range [rf, r1). */
+static ALWAYS_INLINE void norm_bwd_rows_variants(const simdnorm_bwd_job *jb, size_t rf, size_t r0,
+                                                 size_t r1, int stream)
 {
     const int g = jb->gamma != NULL, mn = jb->mean != NULL;
     if (!stream && short_rows_ok(jb->cols)) { /* (short rows never stream: < 128 floats) */
         const size_t v = (jb->cols + VF_N - 1) / VF_N;
         if (mn)
-            short_bwd_rows_m1(v, jb, r0, r1);
+            short_bwd_rows_m1(v, jb, rf, r0, r1);
         else
-            short_bwd_rows_m0(v, jb, r0, r1);
+            short_bwd_rows_m0(v, jb, rf, r0, r1);
         return;
     }
     if (g && mn)
-        norm_bwd_rows(jb, r0, r1, 1, 1, stream);
+        norm_bwd_rows(jb, rf, r0, r1, 1, 1, stream);
     else if (g)
-        norm_bwd_rows(jb, r0, r1, 1, 0, stream);
+        norm_bwd_rows(jb, rf, r0, r1, 1, 0, stream);
     else if (mn)
-        norm_bwd_rows(jb, r0, r1, 0, 1, stream);
+        norm_bwd_rows(jb, rf, r0, r1, 0, 1, stream);
     else
-        norm_bwd_rows(jb, r0, r1, 0, 0, stream);
+        norm_bwd_rows(jb, rf, r0, r1, 0, 0, stream);
 }
 
 /* ---- tiny rows (1 <= n < TINY_MAX_COLS = 8, generic/lanes.h) in lanes ----
@@ -1308,7 +1377,8 @@ static ALWAYS_INLINE void norm_bwd_rows_variants(const simdnorm_bwd_job *jb, siz
  * which may be -0: a product that rounds to -0) get the +0 that the first
  * canonical halving adds to each of them first. dgamma/dbeta go row by row
  * in natural order, each 8-row block's float sums (fmaf(dy, xhat, bg), bb
- * + dy, the lanes past n loaded as +0 and never added) into acc_g/acc_b,
+ * + dy, the lanes past n loaded as +0 and never put) to the partials or
+ * the outputs (bwd_sums_put),
  * before any dx of the group is written (in place, dx is dy). dx: a packed
  * group (dy, x, dx rows n floats apart, 4 groups or more) in the vectors it
  * lies in, each element's row coefficients brought to its lane by
@@ -1330,7 +1400,8 @@ static ALWAYS_INLINE int tiny_bwd_ok(const simdnorm_bwd_job *jb, size_t rows)
 /* The group of VF_N tiny rows from r (a multiple of SIMDNORM_BWD_ROWS past
  * the call's first row). */
 static ALWAYS_INLINE void tiny_bwd_group(size_t N, const simdnorm_bwd_job *jb, size_t r,
-                                         const tiny_pattern *p, int has_mean)
+                                         size_t rf, size_t r1, const tiny_pattern *p,
+                                         int has_mean)
 {
     _Static_assert(VF_N % SIMDNORM_BWD_ROWS == 0, "whole dgamma blocks per group");
     const size_t dys = jb->dy_stride, xs = jb->x_stride;
@@ -1357,7 +1428,7 @@ static ALWAYS_INLINE void tiny_bwd_group(size_t N, const simdnorm_bwd_job *jb, s
     }
     const vf K = vf_narrow_vd(kd), O = vf_narrow_vd(od);
     /* dgamma, dbeta: each 8-row block's rows in order */
-    if (jb->acc_g || jb->acc_b) {
+    if (jb->blk_g || jb->blk_b) {
         float mr[VF_N], rr[VF_N];
         vf_storeu(mr, M);
         vf_storeu(rr, R);
@@ -1371,10 +1442,11 @@ static ALWAYS_INLINE void tiny_bwd_group(size_t N, const simdnorm_bwd_job *jb, s
                 bg = vf_fma(d, xh, bg);
                 bb = vf_add(bb, d);
             }
-            if (jb->acc_g)
-                bwd_acc_add(jb->acc_g, bg, N);
-            if (jb->acc_b)
-                bwd_acc_add(jb->acc_b, bb, N);
+            const int mode = bwd_sums_mode(jb, r + b, rf, r1);
+            if (jb->blk_g)
+                bwd_sums_put(jb, 0, mode, 0, bg, 0, N);
+            if (jb->blk_b)
+                bwd_sums_put(jb, 1, mode, 0, bb, 0, N);
         }
     }
     if (!BDX(jb))
@@ -1435,12 +1507,12 @@ static __attribute__((noinline)) size_t tiny_bwd_rows(const simdnorm_bwd_job *jb
     if (jb->mean)
         TINY_WITH_N(n, for (size_t g = 0; g < ng; g++) {
             tiny_bwd_prefetch(N, jb, r0, g, ng, pf);
-            tiny_bwd_group(N, jb, r0 + g * VF_N, p, 1);
+            tiny_bwd_group(N, jb, r0 + g * VF_N, r0, r1, p, 1);
         });
     else
         TINY_WITH_N(n, for (size_t g = 0; g < ng; g++) {
             tiny_bwd_prefetch(N, jb, r0, g, ng, pf);
-            tiny_bwd_group(N, jb, r0 + g * VF_N, p, 0);
+            tiny_bwd_group(N, jb, r0 + g * VF_N, r0, r1, p, 0);
         });
     return r0 + ng * VF_N;
 }
@@ -1449,6 +1521,7 @@ static __attribute__((noinline)) size_t tiny_bwd_rows(const simdnorm_bwd_job *jb
 /* Contract: kernels.h, f32_norm_bwd_rows. */
 void SIMDNORM_SKERNEL(norm_bwd_rows)(const simdnorm_bwd_job *jb, size_t r0, size_t r1)
 {
+    const size_t rf = r0;
 #ifdef TINY_BWD
     if (tiny_bwd_ok(jb, r1 - r0)) {
         r0 = tiny_bwd_rows(jb, r0, r1);
@@ -1458,10 +1531,10 @@ void SIMDNORM_SKERNEL(norm_bwd_rows)(const simdnorm_bwd_job *jb, size_t r0, size
 #endif
 #if VF_STREAM_ALIGN
     if (jb->stream && BDX(jb)) {
-        norm_bwd_rows_variants(jb, r0, r1, 1);
+        norm_bwd_rows_variants(jb, rf, r0, r1, 1);
         vf_stream_fence();
         return;
     }
 #endif
-    norm_bwd_rows_variants(jb, r0, r1, 0);
+    norm_bwd_rows_variants(jb, rf, r0, r1, 0);
 }

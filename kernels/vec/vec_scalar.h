@@ -44,6 +44,8 @@
  * (the activation sequences, generic/act_math.h, are made of these and
  * the arithmetic above: every one exact or one IEEE rounding.)
  *   vf_widen(v, out) out[h] = the doubles of lanes h*VD_N .. h*VD_N+VD_N-1
+ *   vf_narrow_vd(w)  the lanes of w[0..VD_PER_VF) rounded to float
+ *                    (vf_widen's inverse)
  *   vf_load_widen(p, out)  vf_widen(vf_loadu(p), out), the floats widened
  *                    as they are loaded (x86: a conversion with a memory
  *                    operand per half, no extract)
@@ -60,9 +62,8 @@
  *   VF_HAS_ROWS_IN_LANES  optional (vectors of 4 floats or more; not here):
  *                    the row engine's tiny rows (generic/rows.c) -
  *                    vf_gather_rows(p, s): lane i = p[i * s] (the caller
- *                    keeps (VF_N - 1) * s < 2^31); vf_narrow_vd(w): the
- *                    lanes of w[0..VD_PER_VF) rounded to float (vf_widen's
- *                    inverse); vi_loadu(p): VF_N int32_t; vf_permute(v, i):
+ *                    keeps (VF_N - 1) * s < 2^31); vi_loadu(p): VF_N
+ *                    int32_t; vf_permute(v, i):
  *                    lane k = v[i[k]], 0 <= i[k] < VF_N
  *
  * Built without -m flags, these kernels are also what an x86 CPU without FMA
@@ -186,6 +187,7 @@ static inline double vd_head8_sum(const float *x)
            (((double)x[4] + x[5]) + ((double)x[6] + x[7]));
 }
 static inline void vf_widen(vf v, vd out[VD_PER_VF]) { out[0] = (double)v; }
+static inline vf vf_narrow_vd(const vd w[VD_PER_VF]) { return (float)w[0]; }
 static inline void vf_load_widen(const float *p, vd out[VD_PER_VF]) { out[0] = (double)*p; }
 static inline double vd_fold(vd v) { return v; }
 
