@@ -117,6 +117,17 @@ static void norm_bwd_dx_body(void *ctx, size_t b0, size_t b1)
     c->rows_fn(&c->job, b0 * SIMDNORM_BWD_ROWS, r1 < c->rows ? r1 : c->rows);
 }
 
+/* The job's dgamma/dbeta partials and scratch rows: acc and blk each hold
+ * [nacc][cols] (dgamma's first where both are asked). */
+static void job_sums(simdnorm_bwd_job *jb, const norm_bwd_ctx *c, double *acc, float *blk)
+{
+    const size_t cols = c->job.cols;
+    jb->acc_g = c->want_g ? acc : NULL;
+    jb->acc_b = c->want_b ? acc + (c->want_g ? cols : 0) : NULL;
+    jb->blk_g = c->want_g ? blk : NULL;
+    jb->blk_b = c->want_b ? blk + (c->want_g ? cols : 0) : NULL;
+}
+
 static void norm_bwd_chunk_body(void *ctx, size_t c0, size_t c1)
 {
     const norm_bwd_ctx *c = ctx;
@@ -125,11 +136,7 @@ static void norm_bwd_chunk_body(void *ctx, size_t c0, size_t c1)
         /* one thread: the first chunk's partial is the running total */
         double *acc = !c->one_thread ? c->part + ch * nacc * cols : ch == 0 ? c->total : c->part;
         simdnorm_bwd_job jb = c->job; /* the chunk's first block sets acc */
-        jb.acc_g = c->want_g ? acc : NULL;
-        jb.acc_b = c->want_b ? acc + (c->want_g ? cols : 0) : NULL;
-        float *blk = c->one_thread ? c->blk : c->blk + ch * nacc * cols;
-        jb.blk_g = c->want_g ? blk : NULL;
-        jb.blk_b = c->want_b ? blk + (c->want_g ? cols : 0) : NULL;
+        job_sums(&jb, c, acc, c->one_thread ? c->blk : c->blk + ch * nacc * cols);
         c->rows_fn(&jb, chunk_row(c, ch), chunk_row(c, ch + 1));
         if (c->one_thread && ch > 0) /* the running total, in chunk order */
             for (size_t i = 0; i < nacc * cols; i++)
@@ -162,12 +169,45 @@ static simdnorm_status norm_bwd_one_chunk(const norm_bwd_ctx *c, float *dgamma, 
     double *mem = malloc(nacc * cols * (sizeof(double) + sizeof(float)));
     if (!mem)
         return SIMDNORM_ERR_NOMEM;
-    float *blk = (float *)(mem + nacc * cols);
-    jb.acc_g = dgamma ? mem : NULL;
-    jb.acc_b = dbeta ? mem + (dgamma ? cols : 0) : NULL;
-    jb.blk_g = dgamma ? blk : NULL;
-    jb.blk_b = dbeta ? blk + (dgamma ? cols : 0) : NULL;
+    job_sums(&jb, c, mem, (float *)(mem + nacc * cols));
     c->rows_fn(&jb, 0, c->rows);
+    free(mem);
+    return SIMDNORM_OK;
+}
+
+/* dgamma/dbeta of a call of two chunks or more, over nt threads (a
+ * function of bytes and chunks): each chunk's partial (one thread: the
+ * running total and the current chunk's), added in chunk order, then
+ * rounded to float. */
+static simdnorm_status norm_bwd_chunks(norm_bwd_ctx *c, size_t bytes, float *dgamma, float *dbeta)
+{
+    const size_t cols = c->job.cols, nacc = (size_t)(c->want_g + c->want_b);
+    const int nt = simdnorm_threads_for(bytes, c->nch);
+    c->one_thread = nt <= 1;
+    /* per set, nacc double partials and nacc float scratch rows (kernels.h,
+     * simdnorm_bwd_job) */
+    const size_t sets = c->one_thread ? 2 : c->nch;
+    double *mem = malloc(sets * nacc * cols * (sizeof(double) + sizeof(float)));
+    if (!mem)
+        return SIMDNORM_ERR_NOMEM;
+    c->total = mem;
+    c->part = !c->one_thread ? mem : mem + nacc * cols;
+    c->blk = (float *)(mem + sets * nacc * cols);
+    if (c->one_thread) {
+        norm_bwd_chunk_body(c, 0, c->nch);
+    } else {
+        simdnorm_parallel_run(nt, c->nch, norm_bwd_chunk_body, c);
+        /* the partials in chunk order: total = P0, total += P1, ... */
+        for (size_t ch = 1; ch < c->nch; ch++) {
+            const double *p = c->part + ch * nacc * cols;
+            for (size_t i = 0; i < nacc * cols; i++)
+                c->total[i] += p[i];
+        }
+    }
+    if (dgamma)
+        store_params(cols, c->total, dgamma);
+    if (dbeta)
+        store_params(cols, c->total + (c->want_g ? cols : 0), dbeta);
     free(mem);
     return SIMDNORM_OK;
 }
@@ -228,41 +268,8 @@ static simdnorm_status norm_bwd(int rms, int storage, size_t rows, size_t cols, 
          * pass over its partials), at most BWD_CHUNKS of them */
         const size_t nch = c.nb / BWD_CHUNK_BLOCKS;
         c.nch = nch < 1 ? 1 : nch > BWD_CHUNKS ? BWD_CHUNKS : nch;
-        if (c.nch == 1) {
-            ret = norm_bwd_one_chunk(&c, dgamma, dbeta);
-        } else {
-            const int nt = simdnorm_threads_for(bytes, c.nch);
-            const size_t nacc = (size_t)(c.want_g + c.want_b);
-            c.one_thread = nt <= 1;
-            /* one thread: total (chunk 0's partial) + the current chunk's;
-             * else one partial per chunk; and per set, the float column sums
-             * of the block in work (kernels.h, simdnorm_bwd_job) */
-            const size_t sets = c.one_thread ? 2 : c.nch;
-            double *mem = malloc(sets * nacc * cols * (sizeof(double) + sizeof(float)));
-            if (!mem) {
-                ret = SIMDNORM_ERR_NOMEM;
-            } else {
-                c.total = mem;
-                c.part = !c.one_thread ? mem : mem + nacc * cols;
-                c.blk = (float *)(mem + sets * nacc * cols);
-                if (c.one_thread) {
-                    norm_bwd_chunk_body(&c, 0, c.nch);
-                } else {
-                    simdnorm_parallel_run(nt, c.nch, norm_bwd_chunk_body, &c);
-                    /* the partials in chunk order: total = P0, total += P1 */
-                    for (size_t ch = 1; ch < c.nch; ch++) {
-                        const double *p = c.part + ch * nacc * cols;
-                        for (size_t i = 0; i < nacc * cols; i++)
-                            c.total[i] += p[i];
-                    }
-                }
-                if (dgamma)
-                    store_params(cols, c.total, dgamma);
-                if (dbeta)
-                    store_params(cols, c.total + (c.want_g ? cols : 0), dbeta);
-                free(mem);
-            }
-        }
+        ret = c.nch == 1 ? norm_bwd_one_chunk(&c, dgamma, dbeta)
+                         : norm_bwd_chunks(&c, bytes, dgamma, dbeta);
     }
     simdnorm_fpenv_leave(saved);
     return ret;
