@@ -405,14 +405,22 @@ void run_f32_bwd_sums_seq(State &st, const K *k, const Span &s)
     run_bwd_sums_with(st, k->f32_bwd_sums_seq, s);
 }
 
-void run_f32_bwd_dx(State &st, const K *k, const Span &s)
+void run_bwd_dx_with(State &st, simdnorm_f32_bwd_dx_fn fn, const Span &s)
 {
     Buffers &m = buffers();
     for (auto _ : st) {
-        k->f32_bwd_dx(s.n, m.r, m.x, m.gamma, 0.5f, 0.5f, 0.5f, 0.01f, -0.01f, m.y);
+        fn(s.n, m.r, m.x, m.gamma, 0.5f, 0.5f, 0.5f, 0.01f, -0.01f, m.y);
         benchmark::ClobberMemory();
     }
     set_counters(st, 4 * s.n, s.n);
+}
+void run_f32_bwd_dx(State &st, const K *k, const Span &s)
+{
+    run_bwd_dx_with(st, k->f32_bwd_dx, s);
+}
+void run_f32_bwd_dx_stream(State &st, const K *k, const Span &s)
+{
+    run_bwd_dx_with(st, k->f32_bwd_dx_stream, s);
 }
 
 void run_bwd_channel_sums_with(State &st, simdnorm_f32_bwd_channel_sums_fn fn, const Channels &s)
@@ -774,15 +782,24 @@ void set_counters_bytes(benchmark::State &st, size_t bytes, size_t elems)
     {                                                                                           \
         run_##S##_bwd_sums_with(st, k->S##_bwd_sums_seq, k, s);                                 \
     }                                                                                           \
-    void run_##S##_bwd_dx(State &st, const K *k, const Span &s)                                 \
+    void run_##S##_bwd_dx_with(State &st, simdnorm_##S##_bwd_dx_fn fn, const K *k,               \
+                               const Span &s)                                                   \
     {                                                                                           \
         HalfBuffers &h = half_##S(k);                                                           \
         Buffers &m = buffers();                                                                 \
         for (auto _ : st) {                                                                     \
-            k->S##_bwd_dx(s.n, h.r, h.x, m.gamma, 0.5f, 0.5f, 0.5f, 0.01f, -0.01f, h.y);        \
+            fn(s.n, h.r, h.x, m.gamma, 0.5f, 0.5f, 0.5f, 0.01f, -0.01f, h.y);                   \
             benchmark::ClobberMemory();                                                         \
         }                                                                                       \
         set_counters_bytes(st, 6 * s.n, s.n);                                                   \
+    }                                                                                           \
+    void run_##S##_bwd_dx(State &st, const K *k, const Span &s)                                 \
+    {                                                                                           \
+        run_##S##_bwd_dx_with(st, k->S##_bwd_dx, k, s);                                         \
+    }                                                                                           \
+    void run_##S##_bwd_dx_stream(State &st, const K *k, const Span &s)                          \
+    {                                                                                           \
+        run_##S##_bwd_dx_with(st, k->S##_bwd_dx_stream, k, s);                                  \
     }                                                                                           \
     void run_##S##_bwd_channel_sums_with(State &st, simdnorm_##S##_bwd_channel_sums_fn fn,      \
                                          const K *k, const Channels &s)                         \

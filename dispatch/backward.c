@@ -409,22 +409,36 @@ static void bn_dx_slow(const bn_bwd_ctx *c, size_t ch, double s1, double s2, siz
 /* Channels of bn_bwd_nchw_body's blocks: their planes are read sample by
  * sample, in memory order (as many as BN_BWD_PLANE_SUMS doubles of plane
  * sums hold: 2 per plane, n planes per channel; at least 1, at most
- * BN_BWD_CH_BLOCK; in cache, as many as keep the block's dy and x within
- * BN_BWD_BLOCK_BYTES for its dx pass). Channel by channel - a channel's n
- * planes, one per sample, c planes apart - each plane began a new stream
- * from memory: for planes of 14x14 that cost more than reading them.
- * BatchNorm NCHW backward, one thread, Zen 3 AVX2, 4 KiB-aligned tensors,
- * best of 20 (/tmp throwaway), ms, channel by channel / blocks of 256 KiB /
- * of 1 MiB / unbounded: (32, 1024, 14x14) 8.3-8.6 / 5.9-6.7 / 5.2-5.5 /
- * 4.8-5.7, (32, 256, 28x28) 5.9-6.5 / 6.2-6.5 / 5.0-5.2 / 4.9-5.3; in
- * cache (2, 64, 56x56) 0.114-0.136 / 0.109-0.142 / 0.114-0.135 / 0.155-0.172
- * (the dx pass read the planes again from L3), hence unbounded from
- * memory only; in cache 1 MiB against 256 KiB (best of 30, three rounds):
- * (32, 256, 14x14) 0.67-0.76 / 0.75-0.92, (16, 64, 28x28) 0.251-0.254 /
- * 0.277-0.278, (4, 128, 32x32) 0.144 / 0.136-0.141, (2, 64, 56x56) even. */
+ * BN_BWD_CH_BLOCK, and as many as keep the block's dy and x within
+ * BN_BWD_BLOCK_BYTES, which the dx pass then re-reads from the L2).
+ * Channel by channel - a channel's n planes, one per sample, c planes
+ * apart - each plane began a new stream from memory: for planes of 14x14
+ * that cost more than reading them. BatchNorm NCHW backward, one thread,
+ * Zen 3 AVX2 (512 KiB L2), 4 KiB-aligned tensors, best of 20 (/tmp
+ * throwaway), ms, channel by channel / blocks of 256 KiB / of 1 MiB /
+ * unbounded: (32, 1024, 14x14) 8.3-8.6 / 5.9-6.7 / 5.2-5.5 / 4.8-5.7,
+ * (32, 256, 28x28) 5.9-6.5 / 6.2-6.5 / 5.0-5.2 / 4.9-5.3; in cache (2, 64,
+ * 56x56) 0.114-0.136 / 0.109-0.142 / 0.114-0.135 / 0.155-0.172 (the dx
+ * pass read the planes again from L3); in cache 1 MiB against 256 KiB
+ * (best of 30, three rounds): (32, 256, 14x14) 0.67-0.76 / 0.75-0.92, (16,
+ * 64, 28x28) 0.251-0.254 / 0.277-0.278, (4, 128, 32x32) 0.144 /
+ * 0.136-0.141, (2, 64, 56x56) even. From memory the blocks were unbounded
+ * until session 39: on its Xeon (Sapphire Rapids class, 2 MiB L2) blocks
+ * of 1 MiB took 0.79-0.82 (AVX-512) and 0.82-0.87 (AVX2) of the time at
+ * (32, 64, 56x56), (32, 1024, 14x14) and (128, 256, 14x14) (base and new
+ * library alternated in one process, /tmp/s39/abbn.c, median of 5). */
 #define BN_BWD_PLANE_SUMS 4096
 #define BN_BWD_CH_BLOCK 256
 #define BN_BWD_BLOCK_BYTES (1024 << 10)
+/* From memory, a plane of dx at least this long is written with
+ * streaming stores (f32_bwd_dx_stream, a fence after each plane), which
+ * skip reading dx before writing it. Same Xeon and tool, with the 1 MiB
+ * blocks, time streaming / plain stores, AVX-512 (AVX2): planes of 56x56
+ * (32, 64, 56x56) 0.79 (0.87); 1568 floats (32, 128, 1568) 0.82 (0.95),
+ * (64, 64, 1568) 0.85 (0.96); 28x28 (32, 256, 28x28) 0.89 (1.06); 14x14
+ * (32, 1024, 14x14) 1.21 (1.81), (32, 256, 14x14) 1.38 (2.24): a fence
+ * per 784-byte plane. */
+#define BN_BWD_NT_MIN_BYTES 4096
 
 /* The channel's sums s1, s2 from its n plane sums p[s * stride] (2
  * doubles each; p NULL: each plane's summed here): the sample tree
@@ -493,8 +507,10 @@ static void bn_bwd_nchw_body(void *ctx, size_t c0, size_t c1)
     unsigned char fast[BN_BWD_CH_BLOCK];
     const size_t es = c->storage ? 2 : sizeof(float);
     size_t blk = BN_BWD_PLANE_SUMS / (2 * c->n), fit = BN_BWD_BLOCK_BYTES / (2 * c->n * sp * es);
-    if (!c->seq && fit < blk) /* in cache: the block's dy and x stay there for its dx */
+    if (fit < blk) /* the block's dy and x stay in the L2 for its dx */
         blk = fit;
+    /* from memory: dx with streaming stores, planes of BN_BWD_NT_MIN_BYTES on */
+    const int stream = c->seq && sp * es >= BN_BWD_NT_MIN_BYTES;
     blk = blk < 1 ? 1 : blk > BN_BWD_CH_BLOCK ? BN_BWD_CH_BLOCK : blk;
     for (size_t b0 = c0; b0 < c1; b0 += blk) {
         const size_t nb = c1 - b0 < blk ? c1 - b0 : blk;
@@ -528,7 +544,7 @@ static void bn_bwd_nchw_body(void *ctx, size_t c0, size_t c1)
                 if (!fast[j])
                     bn_dx_slow(c, ch, s1[j], s2[j], off, 1, sp);
                 else if (c->training)
-                    simdnorm_bwd_dx_st(c->k, c->storage, sp, c->dy, c->x, c->dx, off, NULL,
+                    simdnorm_bwd_dx_st(c->k, c->storage, stream, sp, c->dy, c->x, c->dx, off, NULL,
                                        c->mean[ch], c->rstd[ch], w[j], k[j], o[j]);
                 else /* dx = g * rstd: fmaf(dy - 0, w, 0) */
                     simdnorm_normalize_st(c->k, c->storage, sp, c->dy, c->dx, off, 0.0f, w[j],

@@ -729,7 +729,7 @@ static void bwd_nchw_pairs(void *ctx, size_t p0, size_t p1)
         for (size_t j = 0; j < b->cpg; j++) {
             const size_t q = p * b->cpg + j, off = q * sp;
             if (fast)
-                simdnorm_bwd_dx_st(b->k, b->storage, sp, b->dy, b->x, b->dx, off, NULL, mean,
+                simdnorm_bwd_dx_st(b->k, b->storage, 0, sp, b->dy, b->x, b->dx, off, NULL, mean,
                                    rstd, gn_w(b, p, q % b->c), k, o);
             else
                 gn_dx_slow(b, p, q % b->c, off, 1, sp);
@@ -761,7 +761,7 @@ static void bwd_nchw_pieces(void *ctx, size_t u0, size_t u1)
         if (b->slow[p])
             gn_dx_slow(b, p, q % b->c, off, 1, len);
         else
-            simdnorm_bwd_dx_st(b->k, b->storage, len, b->dy, b->x, b->dx, off, NULL, b->mean[p],
+            simdnorm_bwd_dx_st(b->k, b->storage, 0, len, b->dy, b->x, b->dx, off, NULL, b->mean[p],
                                b->rstd[p], gn_w(b, p, q % b->c), b->pk[p], b->po[p]);
     }
 }

@@ -828,20 +828,24 @@ static inline void simdnorm_bwd_sums_st(const simdnorm_kernels *k, int storage, 
                                                       (const simdnorm_f16 *)x + off, gamma, mean,
                                                       rstd, out);
 }
-static inline void simdnorm_bwd_dx_st(const simdnorm_kernels *k, int storage, size_t n,
+/* stream: f32_bwd_dx_stream (dx from memory: streaming stores, a fence). */
+static inline void simdnorm_bwd_dx_st(const simdnorm_kernels *k, int storage, int stream, size_t n,
                                       const void *dy, const void *x, void *dx, size_t off,
                                       const float *gamma, float mean, float rstd, float w,
                                       float kk, float o)
 {
     if (storage == 0)
-        k->f32_bwd_dx(n, (const float *)dy + off, (const float *)x + off, gamma, mean, rstd, w,
-                      kk, o, (float *)dx + off);
+        (stream ? k->f32_bwd_dx_stream : k->f32_bwd_dx)(n, (const float *)dy + off,
+                                                        (const float *)x + off, gamma, mean, rstd,
+                                                        w, kk, o, (float *)dx + off);
     else if (storage == 1)
-        k->bf16_bwd_dx(n, (const simdnorm_bf16 *)dy + off, (const simdnorm_bf16 *)x + off, gamma,
-                       mean, rstd, w, kk, o, (simdnorm_bf16 *)dx + off);
+        (stream ? k->bf16_bwd_dx_stream : k->bf16_bwd_dx)(
+            n, (const simdnorm_bf16 *)dy + off, (const simdnorm_bf16 *)x + off, gamma, mean, rstd,
+            w, kk, o, (simdnorm_bf16 *)dx + off);
     else
-        k->f16_bwd_dx(n, (const simdnorm_f16 *)dy + off, (const simdnorm_f16 *)x + off, gamma,
-                      mean, rstd, w, kk, o, (simdnorm_f16 *)dx + off);
+        (stream ? k->f16_bwd_dx_stream : k->f16_bwd_dx)(
+            n, (const simdnorm_f16 *)dy + off, (const simdnorm_f16 *)x + off, gamma, mean, rstd,
+            w, kk, o, (simdnorm_f16 *)dx + off);
 }
 /* seq: the form for tensors from memory (f32_bwd_channel_sums_seq). */
 static inline void simdnorm_bwd_channel_sums_st(const simdnorm_kernels *k, int storage,

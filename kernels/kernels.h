@@ -347,6 +347,15 @@ typedef void simdnorm_f32_bwd_dx_kernel(size_t n, const float *dy, const float *
                                        const float *gamma, float mean, float rstd, float w,
                                        float k, float o, float *dx);
 typedef simdnorm_f32_bwd_dx_kernel *simdnorm_f32_bwd_dx_fn;
+/* f32_bwd_dx_stream: the same contract and the same bits as f32_bwd_dx,
+ * for dx too large for the caches: a span whose dx starts on a stream
+ * boundary stores its full vectors non-temporally (no read-for-ownership
+ * of dx), one off a boundary of 8 KiB or more too (the row norms' rule,
+ * generic/bwd.c BWD_NT_ANY_MIN_BYTES), shorter ones plain; the call ends
+ * with a store fence. Where an ISA has no such stores (scalar, NEON) it is
+ * the plain kernel. */
+typedef simdnorm_f32_bwd_dx_kernel simdnorm_f32_bwd_dx_stream_kernel;
+typedef simdnorm_f32_bwd_dx_fn simdnorm_f32_bwd_dx_stream_fn;
 /* f32_bwd_channel_sums: the NHWC form of the BatchNorm sums over a
  * [rows, channels] matrix (row r at + r*stride; one sample's spatial
  * positions), ONE double chain per channel down the rows, from +0.0:
@@ -361,10 +370,10 @@ typedef void simdnorm_f32_bwd_channel_sums_kernel(size_t rows, size_t channels,
                                                  const float *rstd, double *s1, double *s2);
 typedef simdnorm_f32_bwd_channel_sums_kernel *simdnorm_f32_bwd_channel_sums_fn;
 /* f32_bwd_channel_sums_seq: f32_bwd_channel_sums, the same bits, for
- * tensors from memory: rows of 2 KiB or more, or of 320 bytes or fewer,
- * are read in blocks of rows (4 KiB, at least 4 rows), every channel's
- * chain parked in s1/s2 between blocks, instead of each tile of channels
- * walking down all the rows. */
+ * tensors from memory: rows of more than one tile of channels are read in
+ * blocks of rows (4 KiB, at least 4 rows), every channel's chain parked in
+ * s1/s2 between blocks, instead of each tile of channels walking down all
+ * the rows. */
 typedef simdnorm_f32_bwd_channel_sums_kernel simdnorm_f32_bwd_channel_sums_seq_kernel;
 typedef simdnorm_f32_bwd_channel_sums_fn simdnorm_f32_bwd_channel_sums_seq_fn;
 /* f32_bwd_dx_channels: the NHWC dx of a [rows, channels] matrix, each
@@ -514,7 +523,7 @@ typedef simdnorm_f32_normalize_channels_fn simdnorm_f32_normalize_channels_strea
  *                          rows longer than a block)
  *   <s>_sumsq, <s>_sumsq_seq   as f32_sumsq, f32_sumsq_seq (RMSNorm's rows
  *                          longer than a block)
- *   <s>_bwd_sums(_seq), <s>_bwd_dx, <s>_bwd_channel_sums(_seq), <s>_bwd_dx_channels(_stream)
+ *   <s>_bwd_sums(_seq), <s>_bwd_dx(_stream), <s>_bwd_channel_sums(_seq), <s>_bwd_dx_channels(_stream)
  *                          as the f32_ families (dy, x, dx 16-bit; BatchNorm's
  *                          and GroupNorm's backward)
  *   <s>_channel_moments    as f32_channel_moments (each element widened to
@@ -567,6 +576,8 @@ typedef simdnorm_f32_normalize_channels_fn simdnorm_f32_normalize_channels_strea
                                               const float *gamma, float mean, float rstd,         \
                                               float w, float k, float o, T *dx);                  \
     typedef simdnorm_##s##_bwd_dx_kernel *simdnorm_##s##_bwd_dx_fn;                               \
+    typedef simdnorm_##s##_bwd_dx_kernel simdnorm_##s##_bwd_dx_stream_kernel;                     \
+    typedef simdnorm_##s##_bwd_dx_fn simdnorm_##s##_bwd_dx_stream_fn;                             \
     typedef void simdnorm_##s##_bwd_channel_sums_kernel(size_t rows, size_t channels,             \
                                                         const T *dy, const T *x, size_t stride,   \
                                                         const float *mean, const float *rstd,     \
@@ -613,6 +624,7 @@ SIMDNORM_HALF_TYPES_(f16, simdnorm_f16)
     X(a, s##_bwd_sums)                                                        \
     X(a, s##_bwd_sums_seq)                                                    \
     X(a, s##_bwd_dx)                                                          \
+    X(a, s##_bwd_dx_stream)                                                   \
     X(a, s##_bwd_channel_sums)                                                \
     X(a, s##_bwd_channel_sums_seq)                                            \
     X(a, s##_bwd_dx_channels)                                                 \
@@ -648,6 +660,7 @@ SIMDNORM_HALF_TYPES_(f16, simdnorm_f16)
     X(a, f32_bwd_sums)                                                        \
     X(a, f32_bwd_sums_seq)                                                    \
     X(a, f32_bwd_dx)                                                          \
+    X(a, f32_bwd_dx_stream)                                                   \
     X(a, f32_bwd_channel_sums)                                                \
     X(a, f32_bwd_channel_sums_seq)                                            \
     X(a, f32_bwd_dx_channels)                                                 \

@@ -1587,6 +1587,61 @@ static void case_nhwc_from_memory_stream(void)
     free(b);
 }
 
+/* BatchNorm NCHW backward from memory (x + dx beyond the streaming
+ * size): planes of 26000 floats (104000 bytes, on 64-byte boundaries when
+ * dx is), whose dx f32_bwd_dx_stream writes with aligned streaming stores;
+ * dx one float off a boundary (streamed through the joined vectors); and in
+ * place (dx == dy): the same dx, dgamma and dbeta. Then the same planes of
+ * 24 floats (below the streaming plane size: plain stores) in a tensor as
+ * large, aligned against in place. Not under emulation (13 MiB tensors). */
+static void case_nchw_from_memory_stream(void)
+{
+    const size_t total = (size_t)2 * 64 * 26000; /* 3.3M elements */
+    float *dy = malloc(total * sizeof(float)), *x = malloc(total * sizeof(float));
+    float *a = NULL, *b = NULL;
+    if (!dy || !x || posix_memalign((void **)&a, 64, total * sizeof(float)) != 0 ||
+        posix_memalign((void **)&b, 64, (total + 16) * sizeof(float)) != 0)
+        exit(2);
+    float g[64], m[64], r[64], dga[64], dba[64], dgb[64], dbb[64];
+    rng_seed(8800);
+    for (size_t i = 0; i < total; i++) {
+        dy[i] = (float)rng_normal();
+        x[i] = (float)(1.0 + 2.0 * rng_normal());
+    }
+    for (size_t j = 0; j < 64; j++) {
+        g[j] = (float)(0.5 + rng_unif());
+        m[j] = (float)(1.0 + 0.1 * rng_normal());
+        r[j] = (float)(0.4 + 0.1 * rng_unif());
+    }
+    const size_t shapes[2][3] = {{2, 64, 26000}, {2166, 64, 24}};
+    for (size_t q = 0; q < 2; q++) {
+        const size_t n = shapes[q][0], c = shapes[q][1], sp = shapes[q][2];
+        for (int training = 1; training >= 0; training--) {
+            CHECK(simdnorm_batch_norm_bwd_f32(SIMDNORM_NCHW, n, c, sp, dy, x, g, m, r, training, a,
+                                              dga, dba) == SIMDNORM_OK &&
+                      simdnorm_batch_norm_bwd_f32(SIMDNORM_NCHW, n, c, sp, dy, x, g, m, r,
+                                                  training, b + 1, dgb, dbb) == SIMDNORM_OK,
+                  "batch_norm_bwd failed");
+            CHECK(memcmp(a, b + 1, n * c * sp * sizeof(float)) == 0 &&
+                      memcmp(dga, dgb, sizeof dga) == 0 && memcmp(dba, dbb, sizeof dba) == 0,
+                  "(%zu, %zu, %zu) training %d: BatchNorm NCHW from memory differs between "
+                  "aligned and unaligned dx", n, c, sp, training);
+            memcpy(b, dy, n * c * sp * sizeof(float)); /* in place: dx == dy */
+            CHECK(simdnorm_batch_norm_bwd_f32(SIMDNORM_NCHW, n, c, sp, b, x, g, m, r, training, b,
+                                              dgb, dbb) == SIMDNORM_OK,
+                  "batch_norm_bwd failed");
+            CHECK(memcmp(a, b, n * c * sp * sizeof(float)) == 0 &&
+                      memcmp(dga, dgb, sizeof dga) == 0 && memcmp(dba, dbb, sizeof dba) == 0,
+                  "(%zu, %zu, %zu) training %d: BatchNorm NCHW from memory differs in place",
+                  n, c, sp, training);
+        }
+    }
+    free(dy);
+    free(x);
+    free(a);
+    free(b);
+}
+
 /* LayerNorm/RMSNorm backward from memory (dy + x + dx beyond the
  * streaming size, so dx is written with streaming stores from each row's
  * first boundary on, bwd.c BWD_NT_ANY_MIN_BYTES and BWD_PAIR_NT_MAX_BYTES
@@ -2046,6 +2101,16 @@ int main(void)
             h_skip("emulated");
         } else if (begin_isa_case("bwd_nhwc_from_memory_streamed_dx_bitwise", arch_isas[i])) {
             case_nhwc_from_memory_stream();
+            h_end();
+        }
+    }
+    for (size_t i = 0; i < N_ARCH_ISAS; i++) {
+        if (emulated()) {
+            h_begin("bwd_nchw_from_memory_streamed_dx_bitwise[%s]",
+                    simdnorm_isa_name(arch_isas[i]));
+            h_skip("emulated");
+        } else if (begin_isa_case("bwd_nchw_from_memory_streamed_dx_bitwise", arch_isas[i])) {
+            case_nchw_from_memory_stream();
             h_end();
         }
     }

@@ -843,9 +843,13 @@ static void case_f32_bwd_sums_seq(const simdnorm_kernels *k, const simdnorm_kern
     bwd_sums_case(k, 1);
 }
 
-static void case_f32_bwd_dx(const simdnorm_kernels *k, const simdnorm_kernels *ref)
+/* f32_bwd_dx (stream 0) or f32_bwd_dx_stream (1) against the definition,
+ * in place too: spans of every length ending at a guard page, so starting
+ * on a 64-byte boundary (n a multiple of 16) and off one - 4097 and 100003
+ * floats take the stream kernel's misaligned streaming (8 KiB or more). */
+static void bwd_dx_case(const simdnorm_kernels *k, int stream)
 {
-    (void)ref;
+    const simdnorm_f32_bwd_dx_fn fn = stream ? k->f32_bwd_dx_stream : k->f32_bwd_dx;
     for (size_t li = 0; li < N_LENGTHS; li++) {
         const size_t n = length_at(li);
         rng_seed(9100 + n);
@@ -859,7 +863,7 @@ static void case_f32_bwd_dx(const simdnorm_kernels *k, const simdnorm_kernels *r
         }
         for (int v = 0; v < 2; v++) {
             const float *g = v ? gb.p : NULL;
-            k->f32_bwd_dx(n, dyb.p, xb.p, g, 0.25f, 1.5f, 0.75f, -0.125f, 0.0625f, db.p);
+            fn(n, dyb.p, xb.p, g, 0.25f, 1.5f, 0.75f, -0.125f, 0.0625f, db.p);
             size_t bad = 0;
             for (size_t i = 0; i < n; i++)
                 bad += fbits(db.p[i]) != fbits(bwd_dx_def(dyb.p[i], xb.p[i], g ? g[i] : 1.0f,
@@ -869,7 +873,7 @@ static void case_f32_bwd_dx(const simdnorm_kernels *k, const simdnorm_kernels *r
             /* in place */
             float *ip = malloc(n * sizeof(float));
             memcpy(ip, dyb.p, n * sizeof(float));
-            k->f32_bwd_dx(n, ip, xb.p, g, 0.25f, 1.5f, 0.75f, -0.125f, 0.0625f, ip);
+            fn(n, ip, xb.p, g, 0.25f, 1.5f, 0.75f, -0.125f, 0.0625f, ip);
             CHECK(memcmp(ip, db.p, n * sizeof(float)) == 0, "n %zu gamma %d: in place differs",
                   n, v);
             free(ip);
@@ -878,6 +882,18 @@ static void case_f32_bwd_dx(const simdnorm_kernels *k, const simdnorm_kernels *r
         for (size_t i = 0; i < 4; i++)
             guarded_free(bufs[i]);
     }
+}
+
+static void case_f32_bwd_dx_stream(const simdnorm_kernels *k, const simdnorm_kernels *ref)
+{
+    (void)ref;
+    bwd_dx_case(k, 1);
+}
+
+static void case_f32_bwd_dx(const simdnorm_kernels *k, const simdnorm_kernels *ref)
+{
+    (void)ref;
+    bwd_dx_case(k, 0);
 }
 
 /* One shape of f32_bwd_channel_sums (seq 0) or f32_bwd_channel_sums_seq
@@ -1759,14 +1775,14 @@ static void half_channel_moments_case(const simdnorm_kernels *k, int s)
 
 /* The BatchNorm/GroupNorm backward families in 16 bits against the same
  * ISA's float32 families on the widened dy and x: which 0 bwd_sums, 1
- * bwd_sums_seq, 2 bwd_dx (spans of every length class, gamma or none, in
- * place); 3 bwd_channel_sums, 5 its _seq form, 4 bwd_dx_channels, 6 its _stream form (channel counts across the
+ * bwd_sums_seq, 2 bwd_dx, 7 its _stream form (spans of every length
+ * class, gamma or none, in place); 3 bwd_channel_sums, 5 its _seq form, 4 bwd_dx_channels, 6 its _stream form (channel counts across the
  * tiles and tails, strides with gaps never written, in place). NaN/Inf
  * elements (fill_half): NaN sums compare as NaN. Guard pages after dy, x,
  * dx. */
 static void half_bwd_families_case(const simdnorm_kernels *k, int s, int which)
 {
-    if (which <= 2) {
+    if (which <= 2 || which == 7) {
         for (size_t li = 0; li < N_LENGTHS; li++) {
             const size_t n = length_at(li);
             rng_seed(6300 + n + (size_t)which);
@@ -1796,11 +1812,13 @@ static void half_bwd_families_case(const simdnorm_kernels *k, int s, int which)
                 } else {
                     k->f32_bwd_dx(n, dyf, xf, g, 0.25f, 1.5f, 0.75f, -0.125f, 0.0625f, of);
                     href_narrow_n(s, n, of, want);
-                    HK(k, s, bwd_dx)(n, db.p, xb.p, g, 0.25f, 1.5f, 0.75f, -0.125f, 0.0625f, ob.p);
+                    (which == 7 ? HK(k, s, bwd_dx_stream) : HK(k, s, bwd_dx))(
+                        n, db.p, xb.p, g, 0.25f, 1.5f, 0.75f, -0.125f, 0.0625f, ob.p);
                     CHECK(memcmp(ob.p, want, n * sizeof(uint16_t)) == 0, "n %zu gamma %d: dx differs",
                           n, v);
                     memcpy(ob.p, db.p, n * sizeof(uint16_t)); /* in place: dx == dy */
-                    HK(k, s, bwd_dx)(n, ob.p, xb.p, g, 0.25f, 1.5f, 0.75f, -0.125f, 0.0625f, ob.p);
+                    (which == 7 ? HK(k, s, bwd_dx_stream) : HK(k, s, bwd_dx))(
+                        n, ob.p, xb.p, g, 0.25f, 1.5f, 0.75f, -0.125f, 0.0625f, ob.p);
                     CHECK(memcmp(ob.p, want, n * sizeof(uint16_t)) == 0,
                           "n %zu gamma %d: dx in place differs", n, v);
                 }
@@ -1914,6 +1932,7 @@ static void half_bwd_families_case(const simdnorm_kernels *k, int s, int which)
     HALF_CASE_(S, N, bwd_sums, half_bwd_families_case(k, N, 0)) \
     HALF_CASE_(S, N, bwd_sums_seq, half_bwd_families_case(k, N, 1)) \
     HALF_CASE_(S, N, bwd_dx, half_bwd_families_case(k, N, 2)) \
+    HALF_CASE_(S, N, bwd_dx_stream, half_bwd_families_case(k, N, 7)) \
     HALF_CASE_(S, N, bwd_channel_sums, half_bwd_families_case(k, N, 3)) \
     HALF_CASE_(S, N, bwd_channel_sums_seq, half_bwd_families_case(k, N, 5)) \
     HALF_CASE_(S, N, bwd_dx_channels, half_bwd_families_case(k, N, 4)) \
@@ -2108,7 +2127,8 @@ int main(void)
                 cases[c].fn != case_f32_layer_norm_rows &&
                 cases[c].fn != case_f32_rms_norm_rows && cases[c].fn != case_f32_bwd_sums &&
                 cases[c].fn != case_f32_bwd_sums_seq &&
-                cases[c].fn != case_f32_bwd_dx && cases[c].fn != case_f32_bwd_channel_sums &&
+                cases[c].fn != case_f32_bwd_dx && cases[c].fn != case_f32_bwd_dx_stream &&
+                cases[c].fn != case_f32_bwd_channel_sums &&
                 cases[c].fn != case_f32_bwd_channel_sums_seq &&
                 cases[c].fn != case_f32_bwd_dx_channels && cases[c].fn != case_f32_norm_bwd_rows &&
                 cases[c].fn != case_f32_bn_rows_nodes && cases[c].fn != case_f32_bn_bwd_rows_nodes &&

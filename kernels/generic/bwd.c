@@ -371,6 +371,25 @@ void SIMDNORM_SKERNEL(bwd_dx)(size_t n, const sx *dy, const sx *x, const float *
         bwd_dx_span(n, dy, x, gamma, mean, rstd, w, k, o, dx, 0, 1, 0);
 }
 
+/* Contract: kernels.h, f32_bwd_dx_stream (the plain kernel where the ISA
+ * has no streaming stores). BatchNorm NCHW backward from memory; measured
+ * in dispatch/backward.c (BN_BWD_NT_MIN_BYTES). */
+void SIMDNORM_SKERNEL(bwd_dx_stream)(size_t n, const sx *dy, const sx *x, const float *gamma,
+                                     float mean, float rstd, float w, float k, float o, sx *dx)
+{
+#if VF_STREAM_ALIGN != 0
+    if (n >= VF_N) {
+        if (gamma)
+            bwd_dx_span(n, dy, x, gamma, mean, rstd, w, k, o, dx, 1, 1, 1);
+        else
+            bwd_dx_span(n, dy, x, gamma, mean, rstd, w, k, o, dx, 0, 1, 1);
+        vf_stream_fence();
+        return;
+    }
+#endif
+    SIMDNORM_SKERNEL(bwd_dx)(n, dy, x, gamma, mean, rstd, w, k, o, dx);
+}
+
 /* ---- NHWC: channels in lanes, one double chain per channel -------------- */
 
 /* Vectors of channels one tile of the channel kernels walks the rows with
@@ -467,13 +486,9 @@ void SIMDNORM_SKERNEL(bwd_channel_sums)(size_t rows, size_t channels, const sx *
 }
 
 /* Rows a tile of f32_bwd_channel_sums_seq walks before the next tile: a
- * block of SUM_SEQ_BLOCK_BYTES of each tensor, at least SUM_SEQ_ROWS rows;
- * for rows of SUM_SEQ_ROW_BYTES or more, or of SUM_SEQ_NARROW_BYTES or
- * fewer (narrower: f32_bwd_channel_sums, a tile down all rows). */
+ * block of SUM_SEQ_BLOCK_BYTES of each tensor, at least SUM_SEQ_ROWS rows. */
 #define SUM_SEQ_ROWS 4
 #define SUM_SEQ_BLOCK_BYTES 4096
-#define SUM_SEQ_ROW_BYTES 2048
-#define SUM_SEQ_NARROW_BYTES 320
 
 /* Channels [c0, c0 + nv*VF_N) (the last vector partial, cl lanes) of
  * f32_bwd_channel_sums_seq over rows [0, rows): bwd_channel_sums_tile's
@@ -512,25 +527,30 @@ static ALWAYS_INLINE void bwd_channel_sums_tile_resume(size_t rows, size_t c0, s
     bwd_channel_sums_store(c0, nv, cl, a1, a2, s1, s2);
 }
 
-/* Contract: kernels.h, f32_bwd_channel_sums_seq. Rows SUM_SEQ_ROW_BYTES
- * or wider, or SUM_SEQ_NARROW_BYTES or narrower, more than one tile of
+/* Contract: kernels.h, f32_bwd_channel_sums_seq. More than one tile of
  * channels: every tile walks a block of rows, its sums parked in s1/s2,
  * before the next block (a tile down all the rows read each row's slice on
  * its own page: tensors from memory at half the speed); each channel's one
- * chain still goes down the rows in order. Narrow rows: a tile walking
- * down them read half of every 256-byte row (AVX2), and blocks of 16 rows
- * won - BatchNorm NHWC backward, one thread, Zen 3 AVX2, 4 KiB-aligned
- * tensors, best of 10 (/tmp throwaway), ms, tile walk / blocks: (32, 64,
- * 3136) 6.8 / 5.95, (32, 80, 2560) 7.5-8.0 / 6.4-6.9; but (32, 128, 1568)
- * 7.5-7.9 / 8.0-9.0 and (32, 256, 784) 7.1-8.2 / 8.8-9.6 with blocks of
- * 4-16 KiB, hence the window. */
+ * chain still goes down the rows in order. BatchNorm NHWC backward, one
+ * thread, Zen 3 AVX2, 4 KiB-aligned tensors, best of 10 (/tmp throwaway),
+ * ms, tile walk / blocks: (32, 64, 3136) 6.8 / 5.95, (32, 80, 2560)
+ * 7.5-8.0 / 6.4-6.9; but (32, 128, 1568) 7.5-7.9 / 8.0-9.0 and (32, 256,
+ * 784) 7.1-8.2 / 8.8-9.6 with blocks of 4-16 KiB, so rows of 321 to 2047
+ * bytes walked there. On the Xeon (Sapphire Rapids class, 2 MiB L2) of
+ * session 39 blocks won at every width: BatchNorm NHWC backward from
+ * memory, one thread, base and new library alternated in one process
+ * (/tmp/s39/abbn.c, median of 5 rounds), time blocks / walk, AVX2
+ * (AVX-512): (128, 256, 14x14) 0.73 (0.89), (32, 256, 28x28) 0.79
+ * (0.90), (64, 384, 14x14) 0.83 (0.84), (32, 128, 1568) 0.95 (0.91),
+ * (32, 96, 2090) 0.92 (0.89), (32, 160, 1254) 0.89 (0.89), (32, 192,
+ * 1045) 0.84 (0.94); the AVX2 walk of 1 KiB rows had made (128, 256,
+ * 14x14) 0.70x oneDNN. Blocks now for every width. */
 void SIMDNORM_SKERNEL(bwd_channel_sums_seq)(size_t rows, size_t channels, const sx *dy,
                                             const sx *x, size_t stride, const float *mean,
                                             const float *rstd, double *s1, double *s2)
 {
     const size_t row_bytes = stride * sizeof(sx);
-    if (channels <= (size_t)BWD_CH_VECS * VF_N ||
-        (row_bytes < SUM_SEQ_ROW_BYTES && row_bytes > SUM_SEQ_NARROW_BYTES)) {
+    if (channels <= (size_t)BWD_CH_VECS * VF_N) {
         SIMDNORM_SKERNEL(bwd_channel_sums)(rows, channels, dy, x, stride, mean, rstd, s1, s2);
         return;
     }
