@@ -81,6 +81,20 @@
  * 64, 3.1-3.3 with 1024). */
 #define GN_STREAM_MIN_RUN 1024
 
+/* An NHWC backward unit (or chunk) whose dy and x exceed this many bytes
+ * takes its channel sums in blocks of rows (f32_bwd_channel_sums_seq) even
+ * in a call that is not from memory (each tile of channels walking down
+ * all the rows reads the rows' other slices from further out than the L1).
+ * GroupNorm NHWC backward, one thread, Xeon (Sapphire Rapids class, 2 MiB
+ * L2), base and new library alternated in one process (/tmp/s39/abgn.c,
+ * median of 5 rounds), time blocks / walk, AVX2 (AVX-512), by the unit's
+ * dy + x: (2, 320, 64x64) 10 MiB 0.94 (0.88), (2, 640, 32x32) 5 MiB 0.95
+ * (0.96), (1, 256, 32x32) 2 MiB 0.94 (0.90), (2, 1280, 16x16) 1 MiB 0.93
+ * (0.97), (4, 128, 32x32) 1 MiB 0.93 (0.93), (4, 256, 16x16) 512 KiB 0.92
+ * (0.94); but (2, 512, 8x8) 256 KiB 1.14 (1.11), (8, 320, 8x8) 160 KiB
+ * 1.13 (1.04), (1, 1280, 4x4) 160 KiB 1.07 (1.05). */
+#define GN_SUMS_BLOCK_BYTES (256 << 10)
+
 /* Elements of one part of a phased (elementwise) normalize or dx. */
 #define GN_PIECE 16384
 
@@ -817,6 +831,13 @@ static void bwd_nhwc_dx(const gn_bwd *b, size_t i, size_t g0, size_t g1, size_t 
     }
 }
 
+/* Whether the NHWC channel sums of nc channels over a sample's rows take
+ * the blocked form (GN_SUMS_BLOCK_BYTES). */
+static int bwd_nhwc_sums_seq(const gn_bwd *b, size_t nc)
+{
+    return b->seq || 2 * b->sp * nc * (b->storage ? 2 : sizeof(float)) > GN_SUMS_BLOCK_BYTES;
+}
+
 /* NHWC pair path: units u = i*units + r (groups [r*gpu, ...) of sample i):
  * the channels' sums over the sample's rows, then their dx. */
 static void bwd_nhwc_units(void *ctx, size_t u0, size_t u1)
@@ -830,7 +851,7 @@ static void bwd_nhwc_units(void *ctx, size_t u0, size_t u1)
         const size_t off = i * b->sp * c + cb;
         bwd_nhwc_fill(b, i, cb, cb + nc);
         simdnorm_bwd_channel_sums_st(b->k, b->storage, b->sp, nc, b->dy, b->x, off, c, b->cm + q,
-                                     b->cr + q, b->s1 + q, b->s2 + q, b->seq);
+                                     b->cr + q, b->s1 + q, b->s2 + q, bwd_nhwc_sums_seq(b, nc));
         if (!b->dx)
             continue;
         unsigned char slow[GN_CHUNK]; /* g1 - g0 <= GN_CHUNK (gn_backward) */
@@ -857,7 +878,7 @@ static void bwd_nhwc_chunks(void *ctx, size_t u0, size_t u1)
         const size_t off = i * b->sp * c + cb;
         bwd_nhwc_fill(b, i, cb, cb + nc);
         simdnorm_bwd_channel_sums_st(b->k, b->storage, b->sp, nc, b->dy, b->x, off, c, b->cm + q,
-                                     b->cr + q, b->s1 + q, b->s2 + q, b->seq);
+                                     b->cr + q, b->s1 + q, b->s2 + q, bwd_nhwc_sums_seq(b, nc));
     }
 }
 

@@ -427,13 +427,14 @@ static void golden_backward(void)
 /* GroupNorm / InstanceNorm (issue 14), forward (y, mean, rstd) and backward
  * (dx, dgamma, dbeta from the forward's statistics), both layouts, groups 1,
  * between and c, groups longer than a block, NHWC groups wider than 256
- * channels, NaN/Inf groups (kind 4). A block of its own in golden_hashes.h. */
+ * channels, NaN/Inf groups (kind 4), an NHWC backward unit beyond
+ * GN_SUMS_BLOCK_BYTES (96 x 1400: its sums in blocks of rows). A block of its own in golden_hashes.h. */
 static void golden_group_norm(void)
 {
     static const struct {
         size_t n, c, sp, g[3];
-    } gshapes[] = {{2, 6, 50, {1, 3, 6}}, {1, 4, 5000, {1, 2, 4}}, {3, 300, 2, {1, 30, 300}},
-                   {4, 8, 1, {1, 2, 8}}};
+    } gshapes[] = {{2, 6, 50, {1, 3, 6}},     {1, 4, 5000, {1, 2, 4}}, {3, 300, 2, {1, 30, 300}},
+                   {4, 8, 1, {1, 2, 8}},      {1, 96, 1400, {1, 8, 96}}};
     char name[128];
     for (size_t s = 0; s < sizeof gshapes / sizeof *gshapes; s++)
         for (int layout = 0; layout < 2; layout++)
