@@ -352,6 +352,9 @@ typedef struct bn_bwd_ctx {
      * NHWC samples' in blocks of rows (f32_bwd_channel_sums_seq), and the
      * NHWC dx with streaming stores (f32_bwd_dx_channels_stream) */
     int seq;
+    /* the NHWC scratch given by the caller (simdnorm_bn_node_sums_scratch
+     * bytes at least), or NULL: bn_bwd_run allocates it */
+    void *scratch;
 } bn_bwd_ctx;
 
 /* A coefficient the float kernels may take: NaN (it propagates as the
@@ -709,18 +712,20 @@ static simdnorm_status bn_bwd_run(bn_bwd_ctx *ctx, double total)
     const size_t es = ctx->storage ? 2 : sizeof(float);
     const size_t bytes = count * c * es * (ctx->dx ? 4 : 2);
     ctx->seq = simdnorm_from_memory(count * c, es);
-    void *mem = NULL;
+    void *mem = NULL, *scr = NULL;
     if (ctx->nhwc) {
         const size_t h = simdnorm_tree_height(ctx->g0, ctx->n);
         /* a blocked walk's sink: the caller's (node sums) or here */
         const size_t sinks = ctx->blocked && !ctx->sink ? c : 0;
-        mem = malloc(sinks * sizeof(simdnorm_bn_sums_sink) +
-                     c * ((2 + 2 * h) * sizeof(double) + 3 * sizeof(float)));
-        if (!mem)
+        scr = ctx->scratch;
+        if (!scr)
+            scr = mem = malloc(sinks * sizeof(simdnorm_bn_sums_sink) +
+                               c * ((2 + 2 * h) * sizeof(double) + 3 * sizeof(float)));
+        if (!scr)
             return SIMDNORM_ERR_NOMEM;
         if (sinks)
-            ctx->sink = mem;
-        ctx->s1 = (double *)((simdnorm_bn_sums_sink *)mem + sinks);
+            ctx->sink = scr;
+        ctx->s1 = (double *)((simdnorm_bn_sums_sink *)scr + sinks);
         ctx->s2 = ctx->s1 + c;
         ctx->p1 = ctx->s2 + c;
         ctx->p2 = ctx->p1 + h * c;
@@ -824,20 +829,31 @@ simdnorm_status simdnorm_batch_norm_bwd_f16(simdnorm_layout layout, size_t n, si
 
 /* ---- what simdnorm_mpi needs (internal.h) ---------------------------------- */
 
+size_t simdnorm_bn_node_sums_scratch(simdnorm_layout layout, size_t n, size_t c, size_t spatial)
+{
+    if (!(layout == SIMDNORM_NHWC || spatial == 1) || n == 0)
+        return 0;
+    size_t bits = 0; /* simdnorm_tree_height's bound for any g0 */
+    while (bits < 64 && (n >> bits) != 0)
+        bits++;
+    return c * ((2 + 2 * (2 * bits + 2)) * sizeof(double) + 3 * sizeof(float));
+}
+
 size_t simdnorm_bn_node_sums(int storage, simdnorm_layout layout, size_t n, size_t c,
                              size_t spatial, const void *dy, const void *x, const float *mean,
                              const float *rstd, size_t g0, size_t n_total, double *s1, double *s2,
-                             simdnorm_bn_sums_sink *sink)
+                             simdnorm_bn_sums_sink *sink, void *scratch)
 {
     const int blocked = simdnorm_bn_blocked(n_total);
     bn_bwd_ctx ctx = {.k = simdnorm_active_kernels(), .nhwc = layout == SIMDNORM_NHWC || spatial == 1,
                       .training = 1, .storage = storage, .n = n, .c = c, .spatial = spatial,
                       .dy = dy, .x = x, .mean = mean, .rstd = rstd, .g0 = g0, .nodes1 = s1,
-                      .nodes2 = s2, .blocked = blocked, .sink = blocked ? sink : NULL};
+                      .nodes2 = s2, .blocked = blocked, .sink = blocked ? sink : NULL,
+                      .scratch = scratch};
     if (blocked)
         simdnorm_bn_sums_sink_clear(c, sink);
-    if (n && bn_bwd_run(&ctx, (double)(n * spatial)) != SIMDNORM_OK)
-        return 0;
+    if (n)
+        (void)bn_bwd_run(&ctx, (double)(n * spatial)); /* the scratch given: cannot fail */
     size_t first[SIMDNORM_TREE_MAX];
     unsigned char level[SIMDNORM_TREE_MAX];
     return simdnorm_tree_nodes_capped(g0, n, blocked, first, level);

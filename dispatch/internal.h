@@ -487,11 +487,15 @@ size_t simdnorm_bn_node_moments(int storage, simdnorm_layout layout, size_t n, s
                                 double *mean, double *m2, simdnorm_bn_sink *sink);
 
 /* Backward (training): each node's per-channel sums s1 = sum dy,
- * s2 = sum dy*xhat, and the sink, as simdnorm_bn_node_moments. */
+ * s2 = sum dy*xhat, and the sink, as simdnorm_bn_node_moments. scratch:
+ * simdnorm_bn_node_sums_scratch(layout, n, c, spatial) bytes (NULL where
+ * that is 0), taken by the caller before its ranks agree on a status, so
+ * that this cannot fail. */
+size_t simdnorm_bn_node_sums_scratch(simdnorm_layout layout, size_t n, size_t c, size_t spatial);
 size_t simdnorm_bn_node_sums(int storage, simdnorm_layout layout, size_t n, size_t c,
                              size_t spatial, const void *dy, const void *x, const float *mean,
                              const float *rstd, size_t g0, size_t n_total, double *s1, double *s2,
-                             simdnorm_bn_sums_sink *sink);
+                             simdnorm_bn_sums_sink *sink, void *scratch);
 
 /* The batch's statistics from every range's nodes in sample order
  * (first[k], level[k]; data of node k at [k*c], count >= 1), in place: the

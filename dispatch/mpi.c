@@ -6,7 +6,9 @@
  *
  * One call:
  *  1. every rank checks its own arguments as the single-process function
- *     would (a rank without samples may pass NULL tensors);
+ *     would (a rank without samples may pass NULL tensors); the backward
+ *     also allocates its NHWC walk's scratch here
+ *     (simdnorm_bn_node_sums_scratch), a failure being its status;
  *  2. MPI_Allgather of a header {status, n_local, c, spatial, layout, eps,
  *     momentum}: every rank learns every rank's sample offset and derives
  *     the same verdict (the first failing rank's status, or a mismatch);
@@ -402,22 +404,31 @@ static simdnorm_status sync_bwd(int storage, MPI_Comm comm, simdnorm_layout layo
                                 const void *x, const float *gamma, const float *mean,
                                 const float *rstd, void *dx, float *dgamma, float *dbeta)
 {
-    const simdnorm_status local = check_bwd_local(storage ? 2 : sizeof(float), layout, n_local,
-                                                  c, spatial, dy, x, gamma, mean, rstd, dx,
-                                                  dgamma, dbeta);
+    simdnorm_status local = check_bwd_local(storage ? 2 : sizeof(float), layout, n_local, c,
+                                            spatial, dy, x, gamma, mean, rstd, dx, dgamma, dbeta);
+    /* the NHWC walk's scratch, before the header: a rank that cannot have
+     * it says SIMDNORM_ERR_NOMEM there, and every rank returns it */
+    void *scratch = NULL;
+    if (local == SIMDNORM_OK) {
+        const size_t sb = simdnorm_bn_node_sums_scratch(layout, n_local, c, spatial);
+        if (sb && !(scratch = malloc(sb)))
+            local = SIMDNORM_ERR_NOMEM;
+    }
     sync_call s;
     s.comm = comm;
     simdnorm_status st = exchange_header(&s, local, n_local, c, spatial, layout, 0.0f, 0.0f, 1,
                                          sizeof(simdnorm_bn_sums_sink));
     if (st != SIMDNORM_OK || c == 0) {
         sync_free(&s);
+        free(scratch);
         return st;
     }
     double *mine = s.recv + s.displs[s.rank];
     simdnorm_bn_sums_sink *sink = (simdnorm_bn_sums_sink *)(void *)(mine + 2 * s.mine * c);
     if (s.mine || s.blocked)
         (void)simdnorm_bn_node_sums(storage, layout, n_local, c, spatial, dy, x, mean, rstd,
-                                    s.g0, s.total_n, mine, mine + s.mine * c, sink);
+                                    s.g0, s.total_n, mine, mine + s.mine * c, sink, scratch);
+    free(scratch);
     st = exchange_nodes(&s, c);
     if (st == SIMDNORM_OK) {
         const simdnorm_fpenv fe = simdnorm_fpenv_enter(); /* as sync_train */

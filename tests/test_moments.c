@@ -316,11 +316,18 @@ static void test_split_invariance(void)
                                     0, lay, cnt[r], c, sp, cnt[r] ? x + g0 * per : NULL, g0, n,
                                     mean + nodes * c, m2 + nodes * c, ks + c);
                                 size_t got2 = got;
-                                if (train_ok)
+                                if (train_ok) {
+                                    /* the walk's scratch exactly as large as the
+                                     * bound says (ASan: nothing past it) */
+                                    const size_t sb =
+                                        simdnorm_bn_node_sums_scratch(lay, cnt[r], c, sp);
+                                    void *scr = sb ? malloc(sb) : NULL;
                                     got2 = simdnorm_bn_node_sums(
                                         0, lay, cnt[r], c, sp, cnt[r] ? dy + g0 * per : NULL,
                                         cnt[r] ? x + g0 * per : NULL, sm1, sr1, g0, n,
-                                        q1 + nodes * c, q2 + nodes * c, ks2 + c);
+                                        q1 + nodes * c, q2 + nodes * c, ks2 + c, scr);
+                                    free(scr);
+                                }
                                 const size_t want = simdnorm_tree_nodes_capped(
                                     g0, cnt[r], blocked, first + nodes, level + nodes);
                                 CHECK(got == want && got2 == want, "node count");
