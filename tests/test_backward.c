@@ -1533,6 +1533,42 @@ static void case_bn_empty(void)
     }
 }
 
+/* The inputs of the from-memory BatchNorm/GroupNorm cases: dy, x of total
+ * floats, a (64-byte aligned) and b (total + 16) for dx, 64 channels'
+ * gamma, mean, rstd. */
+typedef struct {
+    float *dy, *x, *a, *b;
+    float g[64], m[64], r[64];
+} mem_inputs;
+
+static void mem_inputs_make(mem_inputs *in, size_t total, uint64_t seed)
+{
+    in->dy = malloc(total * sizeof(float));
+    in->x = malloc(total * sizeof(float));
+    in->a = in->b = NULL;
+    if (!in->dy || !in->x || posix_memalign((void **)&in->a, 64, total * sizeof(float)) != 0 ||
+        posix_memalign((void **)&in->b, 64, (total + 16) * sizeof(float)) != 0)
+        exit(2);
+    rng_seed(seed);
+    for (size_t i = 0; i < total; i++) {
+        in->dy[i] = (float)rng_normal();
+        in->x[i] = (float)(1.0 + 2.0 * rng_normal());
+    }
+    for (size_t j = 0; j < 64; j++) {
+        in->g[j] = (float)(0.5 + rng_unif());
+        in->m[j] = (float)(1.0 + 0.1 * rng_normal());
+        in->r[j] = (float)(0.4 + 0.1 * rng_unif());
+    }
+}
+
+static void mem_inputs_free(mem_inputs *in)
+{
+    free(in->dy);
+    free(in->x);
+    free(in->a);
+    free(in->b);
+}
+
 /* BatchNorm and GroupNorm NHWC backward from memory (x + dx beyond the
  * streaming size): dx 64-byte aligned, whose rows the NHWC dx kernel
  * streams (f32_bwd_dx_channels_stream), and dx one float off a 64-byte
@@ -1541,22 +1577,10 @@ static void case_bn_empty(void)
 static void case_nhwc_from_memory_stream(void)
 {
     const size_t n = 2, c = 64, sp = 26000, total = n * c * sp; /* 3.3M elements */
-    float *dy = malloc(total * sizeof(float)), *x = malloc(total * sizeof(float));
-    float *a = NULL, *b = NULL;
-    if (!dy || !x || posix_memalign((void **)&a, 64, total * sizeof(float)) != 0 ||
-        posix_memalign((void **)&b, 64, (total + 16) * sizeof(float)) != 0)
-        exit(2);
-    float g[64], m[64], r[64], dga[64], dba[64], dgb[64], dbb[64];
-    rng_seed(8700);
-    for (size_t i = 0; i < total; i++) {
-        dy[i] = (float)rng_normal();
-        x[i] = (float)(1.0 + 2.0 * rng_normal());
-    }
-    for (size_t j = 0; j < c; j++) {
-        g[j] = (float)(0.5 + rng_unif());
-        m[j] = (float)(1.0 + 0.1 * rng_normal());
-        r[j] = (float)(0.4 + 0.1 * rng_unif());
-    }
+    mem_inputs in;
+    mem_inputs_make(&in, total, 8700);
+    float *dy = in.dy, *x = in.x, *a = in.a, *b = in.b, *g = in.g, *m = in.m, *r = in.r;
+    float dga[64], dba[64], dgb[64], dbb[64];
     for (int training = 1; training >= 0; training--) {
         CHECK(simdnorm_batch_norm_bwd_f32(SIMDNORM_NHWC, n, c, sp, dy, x, g, m, r, training, a,
                                           dga, dba) == SIMDNORM_OK &&
@@ -1581,38 +1605,64 @@ static void case_nhwc_from_memory_stream(void)
     CHECK(memcmp(a, b + 1, total * sizeof(float)) == 0 && memcmp(dga, dgb, sizeof dga) == 0 &&
               memcmp(dba, dbb, sizeof dba) == 0,
           "GroupNorm NHWC dx from memory differs between aligned (streamed) and unaligned dx");
-    free(dy);
-    free(x);
-    free(a);
-    free(b);
+    mem_inputs_free(&in);
+}
+
+/* Whether an NCHW BatchNorm backward's dgamma, dbeta (each channel) and
+ * dx (the first 64 elements of the first 4 samples' planes) lie within
+ * 1e-5 of a float64 evaluation of the formulas (relative to sum |terms|,
+ * and to the largest |dx| checked): a check that the from-memory path
+ * computes each channel from its own planes (a coefficient of the wrong
+ * channel fails it). */
+static int nchw_bwd_near_f64(size_t n, size_t c, size_t sp, const float *dy, const float *x,
+                             const float *g, const float *m, const float *r, int training,
+                             const float *dx, const float *dg, const float *db)
+{
+    int ok = 1;
+    const double count = (double)(n * sp);
+    for (size_t ch = 0; ch < c; ch++) {
+        double s1 = 0, s2 = 0, a1 = 0, a2 = 0;
+        for (size_t s = 0; s < n; s++)
+            for (size_t i = 0; i < sp; i++) {
+                const size_t e = (s * c + ch) * sp + i;
+                const double xh = ((double)x[e] - m[ch]) * r[ch];
+                s1 += dy[e];
+                s2 += dy[e] * xh;
+                a1 += fabs(dy[e]);
+                a2 += fabs(dy[e] * xh);
+            }
+        ok &= fabs(db[ch] - s1) <= 1e-5 * a1 && fabs(dg[ch] - s2) <= 1e-5 * a2;
+        double want[64 * 4], big = 0;
+        const size_t k = sp < 64 ? sp : 64;
+        for (size_t s = 0; s < n && s < 4; s++)
+            for (size_t i = 0; i < k; i++) {
+                const size_t e = (s * c + ch) * sp + i;
+                const double xh = ((double)x[e] - m[ch]) * r[ch], w = (double)r[ch] * g[ch];
+                want[s * 64 + i] =
+                    training ? w * (dy[e] - s1 / count - xh * (s2 / count)) : w * dy[e];
+                big = fmax(big, fabs(want[s * 64 + i]));
+            }
+        for (size_t s = 0; s < n && s < 4; s++)
+            for (size_t i = 0; i < k; i++)
+                ok &= fabs(dx[(s * c + ch) * sp + i] - want[s * 64 + i]) <= 1e-5 * big;
+    }
+    return ok;
 }
 
 /* BatchNorm NCHW backward from memory (x + dx beyond the streaming
  * size): planes of 26000 floats (104000 bytes, on 64-byte boundaries when
  * dx is), whose dx f32_bwd_dx_stream writes with aligned streaming stores;
  * dx one float off a boundary (streamed through the joined vectors); and in
- * place (dx == dy): the same dx, dgamma and dbeta. Then the same planes of
- * 24 floats (below the streaming plane size: plain stores) in a tensor as
- * large, aligned against in place. Not under emulation (13 MiB tensors). */
+ * place (dx == dy): the same dx, dgamma and dbeta. Then the same three
+ * with planes of 24 floats (below BN_BWD_NT_MIN_BYTES: plain stores) in a
+ * tensor as large. Not under emulation (13 MiB tensors). */
 static void case_nchw_from_memory_stream(void)
 {
     const size_t total = (size_t)2 * 64 * 26000; /* 3.3M elements */
-    float *dy = malloc(total * sizeof(float)), *x = malloc(total * sizeof(float));
-    float *a = NULL, *b = NULL;
-    if (!dy || !x || posix_memalign((void **)&a, 64, total * sizeof(float)) != 0 ||
-        posix_memalign((void **)&b, 64, (total + 16) * sizeof(float)) != 0)
-        exit(2);
-    float g[64], m[64], r[64], dga[64], dba[64], dgb[64], dbb[64];
-    rng_seed(8800);
-    for (size_t i = 0; i < total; i++) {
-        dy[i] = (float)rng_normal();
-        x[i] = (float)(1.0 + 2.0 * rng_normal());
-    }
-    for (size_t j = 0; j < 64; j++) {
-        g[j] = (float)(0.5 + rng_unif());
-        m[j] = (float)(1.0 + 0.1 * rng_normal());
-        r[j] = (float)(0.4 + 0.1 * rng_unif());
-    }
+    mem_inputs in;
+    mem_inputs_make(&in, total, 8800);
+    float *dy = in.dy, *x = in.x, *a = in.a, *b = in.b, *g = in.g, *m = in.m, *r = in.r;
+    float dga[64], dba[64], dgb[64], dbb[64];
     const size_t shapes[2][3] = {{2, 64, 26000}, {2166, 64, 24}};
     for (size_t q = 0; q < 2; q++) {
         const size_t n = shapes[q][0], c = shapes[q][1], sp = shapes[q][2];
@@ -1626,6 +1676,9 @@ static void case_nchw_from_memory_stream(void)
                       memcmp(dga, dgb, sizeof dga) == 0 && memcmp(dba, dbb, sizeof dba) == 0,
                   "(%zu, %zu, %zu) training %d: BatchNorm NCHW from memory differs between "
                   "aligned and unaligned dx", n, c, sp, training);
+            CHECK(nchw_bwd_near_f64(n, c, sp, dy, x, g, m, r, training, a, dga, dba),
+                  "(%zu, %zu, %zu) training %d: BatchNorm NCHW from memory against float64", n,
+                  c, sp, training);
             memcpy(b, dy, n * c * sp * sizeof(float)); /* in place: dx == dy */
             CHECK(simdnorm_batch_norm_bwd_f32(SIMDNORM_NCHW, n, c, sp, b, x, g, m, r, training, b,
                                               dgb, dbb) == SIMDNORM_OK,
@@ -1636,10 +1689,7 @@ static void case_nchw_from_memory_stream(void)
                   n, c, sp, training);
         }
     }
-    free(dy);
-    free(x);
-    free(a);
-    free(b);
+    mem_inputs_free(&in);
 }
 
 /* LayerNorm/RMSNorm backward from memory (dy + x + dx beyond the
