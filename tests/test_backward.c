@@ -1631,7 +1631,8 @@ static int nchw_bwd_near_f64(size_t n, size_t c, size_t sp, const float *dy, con
                 a1 += fabs(dy[e]);
                 a2 += fabs(dy[e] * xh);
             }
-        ok &= fabs(db[ch] - s1) <= 1e-5 * a1 && fabs(dg[ch] - s2) <= 1e-5 * a2;
+        if (!(fabs(db[ch] - s1) <= 1e-5 * a1 && fabs(dg[ch] - s2) <= 1e-5 * a2))
+            ok = 0;
         double want[64 * 4], big = 0;
         const size_t k = sp < 64 ? sp : 64;
         for (size_t s = 0; s < n && s < 4; s++)
@@ -1640,11 +1641,13 @@ static int nchw_bwd_near_f64(size_t n, size_t c, size_t sp, const float *dy, con
                 const double xh = ((double)x[e] - m[ch]) * r[ch], w = (double)r[ch] * g[ch];
                 want[s * 64 + i] =
                     training ? w * (dy[e] - s1 / count - xh * (s2 / count)) : w * dy[e];
-                big = fmax(big, fabs(want[s * 64 + i]));
+                if (fabs(want[s * 64 + i]) > big)
+                    big = fabs(want[s * 64 + i]);
             }
         for (size_t s = 0; s < n && s < 4; s++)
             for (size_t i = 0; i < k; i++)
-                ok &= fabs(dx[(s * c + ch) * sp + i] - want[s * 64 + i]) <= 1e-5 * big;
+                if (!(fabs(dx[(s * c + ch) * sp + i] - want[s * 64 + i]) <= 1e-5 * big))
+                    ok = 0;
     }
     return ok;
 }
