@@ -703,6 +703,13 @@ static void bn_nhwc_dx(const bn_bwd_ctx *c, size_t c0, size_t nc, size_t rows)
                                        c->kk + c0, c->w + c0, c->o + c0, 0);
 }
 
+/* Bytes of the NHWC walk's scratch without a sink: per channel s1, s2,
+ * the tree's h slots of p1, p2 (doubles), w, kk, o (floats). */
+static size_t bn_nhwc_scratch_bytes(size_t c, size_t h)
+{
+    return c * ((2 + 2 * h) * sizeof(double) + 3 * sizeof(float));
+}
+
 /* A validated BatchNorm backward (or its node sums): scratch, then the
  * threads (NCHW: channels; NHWC: units of BN_BWD_NHWC_UNIT channels).
  * total: the batch's element count (the averages' N). */
@@ -719,8 +726,7 @@ static simdnorm_status bn_bwd_run(bn_bwd_ctx *ctx, double total)
         const size_t sinks = ctx->blocked && !ctx->sink ? c : 0;
         scr = ctx->scratch;
         if (!scr)
-            scr = mem = malloc(sinks * sizeof(simdnorm_bn_sums_sink) +
-                               c * ((2 + 2 * h) * sizeof(double) + 3 * sizeof(float)));
+            scr = mem = malloc(sinks * sizeof(simdnorm_bn_sums_sink) + bn_nhwc_scratch_bytes(c, h));
         if (!scr)
             return SIMDNORM_ERR_NOMEM;
         if (sinks)
@@ -833,10 +839,8 @@ size_t simdnorm_bn_node_sums_scratch(simdnorm_layout layout, size_t n, size_t c,
 {
     if (!(layout == SIMDNORM_NHWC || spatial == 1) || n == 0)
         return 0;
-    size_t bits = 0; /* simdnorm_tree_height's bound for any g0 */
-    while (bits < 64 && (n >> bits) != 0)
-        bits++;
-    return c * ((2 + 2 * (2 * bits + 2)) * sizeof(double) + 3 * sizeof(float));
+    /* a first sample g0 > 0 gives the taller tree: the bound for any g0 */
+    return bn_nhwc_scratch_bytes(c, simdnorm_tree_height(1, n));
 }
 
 size_t simdnorm_bn_node_sums(int storage, simdnorm_layout layout, size_t n, size_t c,
