@@ -402,10 +402,16 @@ void SIMDNORM_SKERNEL(bwd_dx_stream)(size_t n, const sx *dy, const sx *x, const 
 static ALWAYS_INLINE void bwd_channel_sums_loop(size_t rows, size_t c0, size_t nv, size_t cl,
                                                 const sx *dy, const sx *x, size_t stride,
                                                 const vf *m, const vf *r,
-                                                vd a1[][VD_PER_VF], vd a2[][VD_PER_VF])
+                                                vd a1[][VD_PER_VF], vd a2[][VD_PER_VF],
+                                                size_t pf_dist, size_t pf_rows)
 {
     for (size_t row = 0; row < rows; row++) {
         const sx *dyr = dy + row * stride, *xr = x + row * stride;
+        if (row < pf_rows) {
+            const size_t bytes = ((nv - 1) * VF_N + cl) * sizeof(sx);
+            prefetch_span(dyr + pf_dist * stride + c0, bytes);
+            prefetch_span(xr + pf_dist * stride + c0, bytes);
+        }
 #pragma GCC unroll 4
         for (size_t v = 0; v < nv; v++) {
             const size_t c = c0 + v * VF_N, l = v + 1 == nv ? cl : VF_N;
@@ -467,7 +473,7 @@ static ALWAYS_INLINE void bwd_channel_sums_tile(size_t rows, size_t c0, size_t n
         for (size_t h = 0; h < VD_PER_VF; h++)
             a1[v][h] = a2[v][h] = vd_zero();
     }
-    bwd_channel_sums_loop(rows, c0, nv, cl, dy, x, stride, m, r, a1, a2);
+    bwd_channel_sums_loop(rows, c0, nv, cl, dy, x, stride, m, r, a1, a2, 0, 0);
     bwd_channel_sums_store(c0, nv, cl, a1, a2, s1, s2);
 }
 
@@ -503,7 +509,7 @@ static ALWAYS_INLINE void bwd_channel_sums_tile_resume(size_t rows, size_t c0, s
                                                        size_t cl, const sx *dy, const sx *x,
                                                        size_t stride, const float *mean,
                                                        const float *rstd, double *s1, double *s2,
-                                                       int resume)
+                                                       int resume, size_t pf_dist, size_t pf_rows)
 {
     vf m[BWD_CH_VECS], r[BWD_CH_VECS];
     vd a1[BWD_CH_VECS][VD_PER_VF], a2[BWD_CH_VECS][VD_PER_VF];
@@ -523,7 +529,7 @@ static ALWAYS_INLINE void bwd_channel_sums_tile_resume(size_t rows, size_t c0, s
                                          : vd_load_part(s2 + c + lo, cnt);
         }
     }
-    bwd_channel_sums_loop(rows, c0, nv, cl, dy, x, stride, m, r, a1, a2);
+    bwd_channel_sums_loop(rows, c0, nv, cl, dy, x, stride, m, r, a1, a2, pf_dist, pf_rows);
     bwd_channel_sums_store(c0, nv, cl, a1, a2, s1, s2);
 }
 
@@ -557,19 +563,22 @@ void SIMDNORM_SKERNEL(bwd_channel_sums_seq)(size_t rows, size_t channels, const 
     size_t blk = SUM_SEQ_BLOCK_BYTES / row_bytes;
     if (blk < SUM_SEQ_ROWS)
         blk = SUM_SEQ_ROWS;
+    const int pf = channel_sums_prefetch(row_bytes, (size_t)BWD_CH_VECS * VF_N * sizeof(sx));
     for (size_t r0 = 0; r0 < rows; r0 += blk) {
         const size_t nr = rows - r0 < blk ? rows - r0 : blk, at = r0 * stride;
         const int resume = r0 > 0;
+        const size_t ahead = pf && rows - r0 > blk ? rows - r0 - blk : 0;
+        const size_t pfr = ahead < nr ? ahead : nr;
         size_t c = 0;
         for (; c + BWD_CH_VECS * VF_N <= channels; c += BWD_CH_VECS * VF_N)
             bwd_channel_sums_tile_resume(nr, c, BWD_CH_VECS, VF_N, dy + at, x + at, stride, mean,
-                                         rstd, s1, s2, resume);
+                                         rstd, s1, s2, resume, blk, pfr);
         for (; c + VF_N <= channels; c += VF_N)
             bwd_channel_sums_tile_resume(nr, c, 1, VF_N, dy + at, x + at, stride, mean, rstd, s1,
-                                         s2, resume);
+                                         s2, resume, blk, pfr);
         if (c < channels)
             bwd_channel_sums_tile_resume(nr, c, 1, channels - c, dy + at, x + at, stride, mean,
-                                         rstd, s1, s2, resume);
+                                         rstd, s1, s2, resume, blk, pfr);
     }
 }
 
