@@ -2136,37 +2136,29 @@ int main(void)
                 cases[c].fn();
                 h_end();
             }
-    for (size_t i = 0; i < N_ARCH_ISAS; i++) {
-        if (emulated()) {
-            h_begin("bwd_rows_from_memory_streamed_dx_any_offset[%s]",
-                    simdnorm_isa_name(arch_isas[i]));
-            h_skip("emulated");
-        } else if (begin_isa_case("bwd_rows_from_memory_streamed_dx_any_offset", arch_isas[i]) &&
-                   !sanitized_default_only(arch_isas[i])) { /* scalar under ASan: 6.3 s */
-            case_row_from_memory_stream();
-            h_end();
+    /* The from-memory cases: tens of MiB each, skipped under emulation
+     * (qemu, the clang -O0 build); sanitized: only the first's scalar
+     * instance is left out (6.3 s under ASan) */
+    static const struct {
+        named_case c;
+        int sanitized_default_only;
+    } mem_cases[] = {
+        {{"bwd_rows_from_memory_streamed_dx_any_offset", case_row_from_memory_stream}, 1},
+        {{"bwd_nhwc_from_memory_streamed_dx_bitwise", case_nhwc_from_memory_stream}, 0},
+        {{"bwd_nchw_from_memory_streamed_dx_bitwise", case_nchw_from_memory_stream}, 0},
+    };
+    for (size_t c = 0; c < sizeof mem_cases / sizeof *mem_cases; c++)
+        for (size_t i = 0; i < N_ARCH_ISAS; i++) {
+            if (emulated()) {
+                h_begin("%s[%s]", mem_cases[c].c.name, simdnorm_isa_name(arch_isas[i]));
+                h_skip("emulated");
+            } else if (begin_isa_case(mem_cases[c].c.name, arch_isas[i]) &&
+                       !(mem_cases[c].sanitized_default_only &&
+                         sanitized_default_only(arch_isas[i]))) {
+                mem_cases[c].c.fn();
+                h_end();
+            }
         }
-    }
-    for (size_t i = 0; i < N_ARCH_ISAS; i++) {
-        if (emulated()) {
-            h_begin("bwd_nhwc_from_memory_streamed_dx_bitwise[%s]",
-                    simdnorm_isa_name(arch_isas[i]));
-            h_skip("emulated");
-        } else if (begin_isa_case("bwd_nhwc_from_memory_streamed_dx_bitwise", arch_isas[i])) {
-            case_nhwc_from_memory_stream();
-            h_end();
-        }
-    }
-    for (size_t i = 0; i < N_ARCH_ISAS; i++) {
-        if (emulated()) {
-            h_begin("bwd_nchw_from_memory_streamed_dx_bitwise[%s]",
-                    simdnorm_isa_name(arch_isas[i]));
-            h_skip("emulated");
-        } else if (begin_isa_case("bwd_nchw_from_memory_streamed_dx_bitwise", arch_isas[i])) {
-            case_nchw_from_memory_stream();
-            h_end();
-        }
-    }
     for (int fn = 0; fn < N_FN; fn++) {
         printf("worst vs float64: %s |dx err| / max |dx| %.3g (%zu rows/channels above 1e-5, "
                "within the term allowance), |dgamma err| / sum|terms| %.3g",
