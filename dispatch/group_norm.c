@@ -924,6 +924,13 @@ static void gn_backward(gn_bwd *b, int nt)
         return;
     }
     if (!phased) {
+        /* Units of up to GN_CHUNK channels. Tried and left (session 40,
+         * Xeon VM, one thread, tools/simdnorm-ab): from memory, units of
+         * fewer groups so that a unit's dy and x fit the L2 (512 KiB - 1
+         * MiB), for the dx pass to re-read them from there: (2,320,64x64)
+         * and (2,640,32x32) 0.95-1.04x the time (the sums pass then reads
+         * a slice of each row), (1,64,256x256) 22-49x (one channel a unit,
+         * each walking all rows). */
         size_t gpu = b->cpg <= GN_CHUNK ? GN_CHUNK / b->cpg : 1;
         if (gpu > b->groups)
             gpu = b->groups;
