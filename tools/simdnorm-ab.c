@@ -11,6 +11,8 @@
  *             layer_norm_bwd ROWS COLS    rms_norm_bwd ROWS COLS
  *             bn_train nchw|nhwc N C S    bn_bwd nchw|nhwc N C S
  *             gn nchw|nhwc N C S G        gn_bwd nchw|nhwc N C S G
+ *             layer_norm_bf16 ROWS COLS   rms_norm_bf16 ROWS COLS
+ *             layer_norm_f16 ROWS COLS    rms_norm_f16 ROWS COLS
  *
  * Each library is loaded into a namespace of its own (dlmopen), so both
  * keep their own dispatcher and thread pool; SIMDNORM_ISA and
@@ -21,7 +23,8 @@
  * rounds (default 9): in each, each library (the order alternating) runs
  * three batches of calls (about 4e6 elements a batch), the best batch's
  * time per call is the round's; printed: the best time per call of each,
- * the GB/s of the new one (bytes as bench/: x + y, or dy + x + dx), and the
+ * the GB/s of the new one (bytes as bench/: x + y, or dy + x + dx; 16-bit
+ * elements count two bytes; their x is the float x narrowed), and the
  * median of the rounds' new/base ratios with its quartiles.
  * Build: meson (tools/meson.build; not installed). */
 #define _GNU_SOURCE
@@ -44,11 +47,21 @@ typedef struct lib {
     __typeof__(&simdnorm_batch_norm_bwd_f32) bn_bwd;
     __typeof__(&simdnorm_group_norm_f32) gn;
     __typeof__(&simdnorm_group_norm_bwd_f32) gn_bwd;
+    __typeof__(&simdnorm_layer_norm_bf16) ln_bf16;
+    __typeof__(&simdnorm_rms_norm_bf16) rms_bf16;
+    __typeof__(&simdnorm_layer_norm_f16) ln_f16;
+    __typeof__(&simdnorm_rms_norm_f16) rms_f16;
+    __typeof__(&simdnorm_convert_f32_to_bf16) to_bf16;
+    __typeof__(&simdnorm_convert_f32_to_f16) to_f16;
 } lib;
 
-enum op { LN, RMS, LN_BWD, RMS_BWD, BN_TRAIN, BN_BWD, GN, GN_BWD };
-static const char *const op_names[] = {"layer_norm", "rms_norm", "layer_norm_bwd", "rms_norm_bwd",
-                                       "bn_train",   "bn_bwd",   "gn",             "gn_bwd"};
+enum op { LN, RMS, LN_BWD, RMS_BWD, BN_TRAIN, BN_BWD, GN, GN_BWD, LN_BF16, RMS_BF16, LN_F16, RMS_F16 };
+static const char *const op_names[] = {"layer_norm",      "rms_norm",      "layer_norm_bwd",
+                                       "rms_norm_bwd",    "bn_train",      "bn_bwd",
+                                       "gn",              "gn_bwd",        "layer_norm_bf16",
+                                       "rms_norm_bf16",   "layer_norm_f16", "rms_norm_f16"};
+static int is_row_op(enum op op) { return op <= RMS_BWD || op >= LN_BF16; }
+static int is_16bit(enum op op) { return op >= LN_BF16; }
 
 typedef struct call {
     enum op op;
@@ -57,10 +70,11 @@ typedef struct call {
     size_t n, c, sp, groups;  /* BatchNorm, GroupNorm */
     size_t elems, nstat, nch; /* elements of x; statistics; gamma's length */
     float *x, *dy, *gamma, *beta, *mean, *rstd, *rmean, *rvar;
+    uint16_t *xh; /* the 16-bit ops' x: x narrowed (the base library's conversion) */
 } call;
 
-/* The outputs of one call: out (y or dx), s1/s2 (mean and rstd, or dgamma
- * and dbeta). */
+/* The outputs of one call: out (y or dx; a 16-bit op's y in its first
+ * half), s1/s2 (mean and rstd, or dgamma and dbeta). */
 typedef struct outs {
     float *out, *s1, *s2;
 } outs;
@@ -91,6 +105,18 @@ static int run(const lib *l, const call *c, const outs *o)
     case GN_BWD:
         return l->gn_bwd(c->layout, c->n, c->c, c->sp, c->groups, c->dy, c->x, c->gamma, c->mean,
                          c->rstd, o->out, o->s1, o->s2);
+    case LN_BF16:
+        return l->ln_bf16(c->rows, c->cols, c->xh, c->cols, c->gamma, c->beta, 1e-5f,
+                          (uint16_t *)(void *)o->out, c->cols, o->s1, o->s2);
+    case RMS_BF16:
+        return l->rms_bf16(c->rows, c->cols, c->xh, c->cols, c->gamma, 1e-5f,
+                           (uint16_t *)(void *)o->out, c->cols, o->s1);
+    case LN_F16:
+        return l->ln_f16(c->rows, c->cols, c->xh, c->cols, c->gamma, c->beta, 1e-5f,
+                         (uint16_t *)(void *)o->out, c->cols, o->s1, o->s2);
+    case RMS_F16:
+        return l->rms_f16(c->rows, c->cols, c->xh, c->cols, c->gamma, 1e-5f,
+                          (uint16_t *)(void *)o->out, c->cols, o->s1);
     }
     return -1;
 }
@@ -129,6 +155,12 @@ static void load(const char *path, lib *l)
     SYM(bn_bwd, "simdnorm_batch_norm_bwd_f32");
     SYM(gn, "simdnorm_group_norm_f32");
     SYM(gn_bwd, "simdnorm_group_norm_bwd_f32");
+    SYM(ln_bf16, "simdnorm_layer_norm_bf16");
+    SYM(rms_bf16, "simdnorm_rms_norm_bf16");
+    SYM(ln_f16, "simdnorm_layer_norm_f16");
+    SYM(rms_f16, "simdnorm_rms_norm_f16");
+    SYM(to_bf16, "simdnorm_convert_f32_to_bf16");
+    SYM(to_f16, "simdnorm_convert_f32_to_f16");
 #undef SYM
 }
 
@@ -162,7 +194,8 @@ static void usage(void)
     fprintf(stderr, "usage: simdnorm-ab BASE.so NEW.so OP ARGS... [-r ROUNDS]\n"
                     "  layer_norm|rms_norm|layer_norm_bwd|rms_norm_bwd ROWS COLS\n"
                     "  bn_train|bn_bwd nchw|nhwc N C S\n"
-                    "  gn|gn_bwd nchw|nhwc N C S G\n");
+                    "  gn|gn_bwd nchw|nhwc N C S G\n"
+                    "  layer_norm_bf16|rms_norm_bf16|layer_norm_f16|rms_norm_f16 ROWS COLS\n");
     exit(2);
 }
 
@@ -192,7 +225,7 @@ int main(int argc, char **argv)
     if (op < 0)
         usage();
     c.op = (enum op)op;
-    if (c.op <= RMS_BWD) {
+    if (is_row_op(c.op)) {
         if (argc != 6)
             usage();
         c.rows = arg_size(argv[4]);
@@ -242,6 +275,14 @@ int main(int argc, char **argv)
         c.beta[j] = 0.01f * (float)(j % 7);
         c.rvar[j] = 1.0f;
     }
+    if (is_16bit(c.op)) {
+        c.xh = (uint16_t *)(void *)floats((c.elems + 1) / 2);
+        if ((c.op == LN_BF16 || c.op == RMS_BF16 ? libs[0].to_bf16 : libs[0].to_f16)(c.elems, c.x, c.xh) !=
+            SIMDNORM_OK) {
+            fprintf(stderr, "simdnorm-ab: the 16-bit conversion failed\n");
+            return 2;
+        }
+    }
     /* the backward's statistics: the forward's (base library) */
     if (bwd) {
         const outs f = {floats(c.elems), c.mean, c.rstd};
@@ -265,7 +306,8 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    const int same = memcmp(o[0].out, o[1].out, c.elems * sizeof(float)) == 0 &&
+    const size_t esize = is_16bit(c.op) ? sizeof(uint16_t) : sizeof(float);
+    const int same = memcmp(o[0].out, o[1].out, c.elems * esize) == 0 &&
                      memcmp(o[0].s1, o[1].s1, nvec * sizeof(float)) == 0 &&
                      memcmp(o[0].s2, o[1].s2, nvec * sizeof(float)) == 0;
 
@@ -291,7 +333,7 @@ int main(int argc, char **argv)
         ratio[r] = t[1] / t[0];
     }
     qsort(ratio, (size_t)rounds, sizeof *ratio, cmp_double);
-    const double bytes = (bwd ? 3.0 : 2.0) * (double)c.elems * sizeof(float);
+    const double bytes = (bwd ? 3.0 : 2.0) * (double)c.elems * (double)esize;
     const char *isa = getenv("SIMDNORM_ISA");
     printf("%s %s", isa ? isa : "default", op_names[c.op]);
     for (int i = 4; i < argc; i++)
