@@ -326,6 +326,8 @@ void register_all(bool full, const std::vector<int> &thread_counts)
         for (simdnorm_isa isa : isas) {
             if (isa == SIMDNORM_ISA_SCALAR && !full && x_bytes > (4u << 20))
                 continue; // scalar at DRAM sizes only in the full sweep
+            if (isa == SIMDNORM_ISA_AVX512BF16 && !is_bf16(s.op))
+                continue; // the same kernels as avx512's
             const std::string name = std::string(op_name(s.op)) + "/" + simdnorm_isa_name(isa) + tail;
             benchmark::RegisterBenchmark(name.c_str(), [s, isa, threads](benchmark::State &st) {
                 simdnorm_set_isa(isa);

@@ -133,6 +133,9 @@ inline bool is_half(Op op)
            op == Op::BnTrainNhwcBf16 || op == Op::BnInferNhwcBf16;
 }
 inline size_t elem_size(Op op) { return is_half(op) ? 2 : sizeof(float); }
+// The bf16 twins: the only ops whose kernels the avx512bf16 ISA has of its
+// own (kernels/isa_list.h); every other op runs avx512's there.
+inline bool is_bf16(Op op) { return is_half(op) && op != Op::LayerNormF16 && op != Op::RmsNormF16; }
 inline bool is_gb_alias(Op op) { return op == Op::LayerNormGbAlias || op == Op::RmsNormGbAlias; }
 
 // Row norms: rows x cols. BatchNorm: n x c x spatial (spatial 1 is 2-D).

@@ -23,6 +23,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -881,18 +882,29 @@ void register_all()
 #define KB_ISA_(E, tok, P, level) SIMDNORM_IF_##E(SIMDNORM_ISA_##E, )
     static const simdnorm_isa isas[] = {SIMDNORM_ISAS(KB_ISA_)};
 #undef KB_ISA_
-    // Family-major, so that a family's ISAs sit next to each other.
+    // Family-major, so that a family's ISAs sit next to each other. An ISA
+    // that takes a family from its parent's table (isa_list.h) has nothing
+    // of its own to time there: each kernel is registered once, under the
+    // first ISA whose table has it.
 #define KB_FAMILY_(isa_tok, f)                                                  \
-    for (simdnorm_isa isa : isas) {                                             \
-        const K *k = simdnorm_kernels_for(isa);                                 \
-        if (k && simdnorm_isa_available(isa))                                   \
-            register_family(#f, simdnorm_isa_name(isa), k, &run_##f);           \
+    {                                                                           \
+        std::set<void (*)()> seen;                                              \
+        for (simdnorm_isa isa : isas) {                                         \
+            const K *k = simdnorm_kernels_for(isa);                             \
+            if (k && simdnorm_isa_available(isa) &&                             \
+                seen.insert(reinterpret_cast<void (*)()>(k->f)).second)         \
+                register_family(#f, simdnorm_isa_name(isa), k, &run_##f);       \
+        }                                                                       \
     }
     SIMDNORM_KERNEL_FAMILIES(KB_FAMILY_, ~)
 #undef KB_FAMILY_
+    // The float32 engine, activations and normalize: once per ISA whose
+    // table has them of its own (not avx512bf16, which has avx512's).
+    std::set<void (*)()> f32_seen;
     for (simdnorm_isa isa : isas) {
         const K *k = simdnorm_kernels_for(isa);
-        if (!k || !simdnorm_isa_available(isa))
+        if (!k || !simdnorm_isa_available(isa) ||
+            !f32_seen.insert(reinterpret_cast<void (*)()>(k->f32_layer_norm_rows)).second)
             continue;
         for (int rms = 0; rms <= 1; rms++)
             for (size_t n : {33, 64, 128, 256, 512, 768, 1000, 4096})

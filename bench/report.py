@@ -18,13 +18,17 @@ import math
 import re
 import sys
 
-NAME = re.compile(r"^(?P<op>[a-z_0-9]+?)(?:/(?P<isa>scalar|avx2|avx512|neon))?/(?P<shape>.+)/x:(?P<x>[0-9]+(?:B|KiB|MiB))/threads:(?P<threads>[0-9]+)(?:/real_time)?$")
+NAME = re.compile(r"^(?P<op>[a-z_0-9]+?)(?:/(?P<isa>scalar|avx2|avx512bf16|avx512|neon))?/(?P<shape>.+)/x:(?P<x>[0-9]+(?:B|KiB|MiB))/threads:(?P<threads>[0-9]+)(?:/real_time)?$")
 
 
 UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 COPIES = ("memcpy", "stream_copy")  # the rooflines, not ops
 LIMIT_OF = {"memcpy": "lim_memcpy", "stream_copy": "lim_stream"}  # each copy's counter on an op's row
-ISAS = ("avx2", "avx512", "neon", "scalar")
+ISAS = ("avx2", "avx512", "avx512bf16", "neon", "scalar")
+# An ISA that cascades from another (kernels/isa_list.h) runs only the ops
+# it has kernels of its own for (the bf16 twins); its float32 baseline is
+# its parent's.
+PARENT = {"avx512bf16": "avx512"}
 
 
 def parse_size(s):
@@ -75,7 +79,7 @@ def table(rows):
     onednn = {(r["op"], r["shape"], r["threads"]): r for r in rows if r["who"] == "onednn"}
     print("frac: throughput / the copy limit (the faster of memcpy and stream_copy of the same bytes, "
           "same run); fmcpy: / memcpy alone")
-    print(f"{'op':<22} {'shape':<24} {'x':>6} {'thr':>3} {'isa':<7} {'GB/s':>7} {'frac':>5} {'fmcpy':>5} "
+    print(f"{'op':<22} {'shape':<24} {'x':>6} {'thr':>3} {'isa':<10} {'GB/s':>7} {'frac':>5} {'fmcpy':>5} "
           f"{'vs oneDNN':>9}")
     limits_shown = set()
     for r in rows:
@@ -87,11 +91,11 @@ def table(rows):
             print(limit_line(r))
         peer = onednn.get((r["op"], r["shape"], r["threads"]))
         ratio = f"{peer['ns'] / r['ns']:.2f}x" if peer else "-"
-        print(f"{r['op']:<22} {r['shape']:<24} {size_label(r['x']):>6} {r['threads']:>3} {r['who']:<7} "
+        print(f"{r['op']:<22} {r['shape']:<24} {size_label(r['x']):>6} {r['threads']:>3} {r['who']:<10} "
               f"{r['gbs']:7.1f} {r['frac']:5.2f} {r['frac_memcpy']:5.2f} {ratio:>9}")
     for peer in onednn.values():
         print(f"{peer['op']:<22} {peer['shape']:<24} {size_label(peer['x']):>6} {peer['threads']:>3} "
-              f"{'oneDNN':<7} {peer['gbs']:7.1f} {peer['frac']:5.2f} {peer['frac_memcpy']:5.2f}")
+              f"{'oneDNN':<10} {peer['gbs']:7.1f} {peer['frac']:5.2f} {peer['frac_memcpy']:5.2f}")
 
 
 # Size classes by the bytes of x.
@@ -229,7 +233,8 @@ def half_summary(rows):
                 for r in one:
                     if r["op"] != op or r["who"] != isa or not member(r["x"]):
                         continue
-                    base = idx.get((f32op, isa, cols_of(r["shape"]), r["x"]))
+                    base = idx.get((f32op, isa, cols_of(r["shape"]), r["x"])) or \
+                        idx.get((f32op, PARENT.get(isa), cols_of(r["shape"]), r["x"]))
                     if base:
                         pairs.append((r, base))
                 if not pairs:
@@ -262,7 +267,7 @@ def scaling(rows):
     for r in rows:
         by[(r["op"], r["who"], r["shape"], r["x"])][r["threads"]] = r
     print(f"\nscaling from {base} thread(s): speed-up (frac vs a memcpy with as many threads)")
-    print(f"{'op':<22} {'who':<7} {'shape':<24} {'x':>6} " + " ".join(f"{'t=' + str(c):>14}" for c in counts[1:]))
+    print(f"{'op':<22} {'who':<10} {'shape':<24} {'x':>6} " + " ".join(f"{'t=' + str(c):>14}" for c in counts[1:]))
     for (op, who, shape, x), per in by.items():
         if base not in per or who in COPIES:
             continue
@@ -270,7 +275,7 @@ def scaling(rows):
         for c in counts[1:]:
             r = per.get(c)
             cells.append(f"{per[base]['ns'] / r['ns']:5.2f}x ({r['frac']:.2f})" if r else f"{'-':>14}")
-        print(f"{op:<22} {who:<7} {shape:<24} {size_label(x):>6} " + " ".join(f"{c:>14}" for c in cells))
+        print(f"{op:<22} {who:<10} {shape:<24} {size_label(x):>6} " + " ".join(f"{c:>14}" for c in cells))
 
 
 def fused(rows):
@@ -288,11 +293,11 @@ def fused(rows):
         plain = idx.get((plain_of.get(r["op"], ""), r["who"], r["shape"], r["threads"]))
         over = f"{r['ns'] / plain['ns'] - 1:+8.1%}" if plain else f"{'-':>8}"
         lines.append(f"{r['op']:<20} {r['shape']:<24} {size_label(r['x']):>8} {r['threads']:>3} "
-                     f"{r['who']:<7} {r['gbs']:7.1f} {base['gbs']:9.1f} {base['ns'] / r['ns']:7.2f}x {over}")
+                     f"{r['who']:<10} {r['gbs']:7.1f} {base['gbs']:9.1f} {base['ns'] / r['ns']:7.2f}x {over}")
     if not lines:
         return
     print("\nfused vs unfused (same run): GB/s of the op's bytes; time over the plain norm")
-    print(f"{'op':<20} {'shape':<24} {'x':>8} {'thr':>3} {'isa':<7} {'fused':>7} {'unfused':>9} "
+    print(f"{'op':<20} {'shape':<24} {'x':>8} {'thr':>3} {'isa':<10} {'fused':>7} {'unfused':>9} "
           f"{'speedup':>8} {'vs plain':>8}")
     for line in lines:
         print(line)

@@ -25,6 +25,9 @@ enum {
      * A speed rule of the dispatcher (dispatch/rows.c, row_norm_kernels)
      * measured on such a CPU applies there only. */
     SIMDNORM_CPU_ZMM_SPLIT = 1u << 11,
+    /* AVX512-BF16 (cpuid leaf 7 subleaf 1, eax bit 5): vcvtne2ps2bf16, the
+     * bf16 narrowing of the avx512bf16 kernels (vec_avx512.h). */
+    SIMDNORM_CPU_AVX512BF16 = 1u << 12,
 };
 
 /* What each ISA needs (kernels/isa_list.h). FMA instructions are
@@ -34,6 +37,7 @@ enum {
 #define SIMDNORM_CPU_LEVEL_AVX512                                             \
     (SIMDNORM_CPU_LEVEL_AVX2 | SIMDNORM_CPU_AVX512F | SIMDNORM_CPU_AVX512BW | \
      SIMDNORM_CPU_AVX512DQ | SIMDNORM_CPU_AVX512VL | SIMDNORM_CPU_OS_ZMM)
+#define SIMDNORM_CPU_LEVEL_AVX512BF16 (SIMDNORM_CPU_LEVEL_AVX512 | SIMDNORM_CPU_AVX512BF16)
 #define SIMDNORM_CPU_LEVEL_NEON SIMDNORM_CPU_NEON
 #define SIMDNORM_CPU_LEVEL_FMA (SIMDNORM_CPU_AVX | SIMDNORM_CPU_FMA | SIMDNORM_CPU_OS_YMM)
 
@@ -44,7 +48,7 @@ unsigned simdnorm_cpu_detect_arch(void);
 unsigned simdnorm_cpu_features(void);
 
 /* Names of the feature bits, for printing: index = bit number. */
-extern const char *const simdnorm_cpu_feature_names[12];
+extern const char *const simdnorm_cpu_feature_names[13];
 
 /* x86: whether a CPU splits 512-bit operations (SIMDNORM_CPU_ZMM_SPLIT),
  * from cpuid leaf 0's vendor (ebx, edx, ecx: "AuthenticAMD" is 0x68747541,

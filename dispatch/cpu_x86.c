@@ -45,6 +45,7 @@ unsigned simdnorm_cpu_detect_arch(void)
     }
     if (__get_cpuid_max(0, 0) >= 7) {
         __cpuid_count(7, 0, a, b, c, d);
+        const unsigned subleaves = a;
         if ((b >> 5) & 1)
             f |= SIMDNORM_CPU_AVX2;
         if ((b >> 16) & 1)
@@ -55,6 +56,11 @@ unsigned simdnorm_cpu_detect_arch(void)
             f |= SIMDNORM_CPU_AVX512BW;
         if ((b >> 31) & 1)
             f |= SIMDNORM_CPU_AVX512VL;
+        if (subleaves >= 1) {
+            __cpuid_count(7, 1, a, b, c, d);
+            if ((a >> 5) & 1)
+                f |= SIMDNORM_CPU_AVX512BF16;
+        }
     }
     __cpuid(0, a, b, c, d);
     if (simdnorm_x86_zmm_split(b, d, c, eax1, f))

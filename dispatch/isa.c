@@ -44,9 +44,9 @@ static void build_tables(void)
     SIMDNORM_ISAS(BUILD_TABLE_)
 }
 
-const char *const simdnorm_cpu_feature_names[12] = {
+const char *const simdnorm_cpu_feature_names[13] = {
     "avx", "fma", "avx2", "avx512f", "avx512bw", "avx512dq", "avx512vl",
-    "os_ymm", "os_zmm", "neon", "f16c", "zmm_split"};
+    "os_ymm", "os_zmm", "neon", "f16c", "zmm_split", "avx512bf16"};
 
 int simdnorm_isa_count(void) { return ISA_COUNT; }
 

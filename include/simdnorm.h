@@ -46,20 +46,25 @@ typedef enum simdnorm_status {
 SIMDNORM_API const char *simdnorm_status_str(simdnorm_status s);
 
 /* ---- ISA control --------------------------------------------------------- */
+/* AVX512BF16: AVX-512 on a CPU with AVX512-BF16, whose bf16 twins narrow
+ * with its conversion instruction (the same bits; every other kernel is
+ * AVX512's). Added after NEON, so the earlier values keep theirs. */
 typedef enum simdnorm_isa {
-    SIMDNORM_ISA_SCALAR = 0, SIMDNORM_ISA_AVX2, SIMDNORM_ISA_AVX512, SIMDNORM_ISA_NEON
+    SIMDNORM_ISA_SCALAR = 0, SIMDNORM_ISA_AVX2, SIMDNORM_ISA_AVX512, SIMDNORM_ISA_NEON,
+    SIMDNORM_ISA_AVX512BF16
 } simdnorm_isa;
 
 /* The ISA that calls use now. The first use of the library picks the best ISA
  * the CPU and OS can run, or the one named by the environment variable
- * SIMDNORM_ISA=scalar|avx2|avx512|neon if it is runnable (else the best). */
+ * SIMDNORM_ISA=scalar|avx2|avx512|neon|avx512bf16 if it is runnable (else the
+ * best). */
 SIMDNORM_API simdnorm_isa    simdnorm_active_isa(void);
 /* 1 if the ISA is compiled in and runnable on this CPU/OS, else 0. */
 SIMDNORM_API int             simdnorm_isa_available(simdnorm_isa isa);
 /* Force an ISA for all later calls (all threads). SIMDNORM_ERR_PARAM for a
  * value outside the enum, SIMDNORM_ERR_ISA if unavailable; then nothing changes. */
 SIMDNORM_API simdnorm_status simdnorm_set_isa(simdnorm_isa isa);
-/* "scalar", "avx2", "avx512", "neon"; "unknown" for other values. */
+/* "scalar", "avx2", "avx512", "neon", "avx512bf16"; "unknown" for other values. */
 SIMDNORM_API const char     *simdnorm_isa_name(simdnorm_isa isa);
 
 /* ---- LayerNorm and RMSNorm ------------------------------------------------

@@ -23,7 +23,8 @@
     X(SCALAR, scalar, SCALAR, 0u)                                             \
     X(AVX2, avx2, SCALAR, SIMDNORM_CPU_LEVEL_AVX2)                            \
     X(AVX512, avx512, AVX2, SIMDNORM_CPU_LEVEL_AVX512)                        \
-    X(NEON, neon, SCALAR, SIMDNORM_CPU_LEVEL_NEON)
+    X(NEON, neon, SCALAR, SIMDNORM_CPU_LEVEL_NEON)                            \
+    X(AVX512BF16, avx512bf16, AVX512, SIMDNORM_CPU_LEVEL_AVX512BF16)
 
 /* SIMDNORM_KERNELS_<token>(X, token): X(token, family) for each kernel
  * family (kernels.h) the ISA defines itself; the others come from its
@@ -32,6 +33,9 @@
 #define SIMDNORM_KERNELS_avx2(X, isa) SIMDNORM_KERNEL_FAMILIES(X, isa)
 #define SIMDNORM_KERNELS_avx512(X, isa) SIMDNORM_KERNEL_FAMILIES(X, isa)
 #define SIMDNORM_KERNELS_neon(X, isa) SIMDNORM_KERNEL_FAMILIES(X, isa)
+/* AVX-512 with AVX512-BF16: only the bf16 storage families, which narrow
+ * with vcvtne2ps2bf16 (vec_avx512.h); the rest is avx512's. */
+#define SIMDNORM_KERNELS_avx512bf16(X, isa) SIMDNORM_HALF_FAMILIES(X, isa, bf16)
 
 /* SIMDNORM_IF_<ENUM>(...): its arguments where the ISA is compiled in (the
  * build defines SIMDNORM_HAVE_<ENUM>), nothing elsewhere. */
@@ -49,6 +53,11 @@
 #define SIMDNORM_IF_AVX512(...) __VA_ARGS__
 #else
 #define SIMDNORM_IF_AVX512(...)
+#endif
+#if defined(SIMDNORM_HAVE_AVX512BF16)
+#define SIMDNORM_IF_AVX512BF16(...) __VA_ARGS__
+#else
+#define SIMDNORM_IF_AVX512BF16(...)
 #endif
 #if defined(SIMDNORM_HAVE_NEON)
 #define SIMDNORM_IF_NEON(...) __VA_ARGS__

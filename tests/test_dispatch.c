@@ -27,7 +27,7 @@ static int parse_isa(const char *s, simdnorm_isa *out)
  * (the zmm_split rule). Returns 0 where the file or its flags line cannot
  * be read. */
 typedef struct cpuinfo {
-    int avx2, fma, f16c, f512, bw, dq, vl, asimd, amd, family;
+    int avx2, fma, f16c, f512, bw, dq, vl, bf16, asimd, amd, family;
 } cpuinfo;
 
 static int cpuinfo_read(cpuinfo *ci)
@@ -54,6 +54,7 @@ static int cpuinfo_read(cpuinfo *ci)
                 ci->bw |= !strcmp(tok, "avx512bw");
                 ci->dq |= !strcmp(tok, "avx512dq");
                 ci->vl |= !strcmp(tok, "avx512vl");
+                ci->bf16 |= !strcmp(tok, "avx512_bf16");
                 ci->asimd |= !strcmp(tok, "asimd");
             }
         }
@@ -71,9 +72,11 @@ static int cpuinfo_best(simdnorm_isa *out)
 #if defined(__aarch64__)
     *out = ci.asimd ? SIMDNORM_ISA_NEON : SIMDNORM_ISA_SCALAR;
 #else
-    /* the AVX2 level includes F16C (the 16-bit conversions) */
-    *out = (ci.avx2 && ci.fma && ci.f16c && ci.f512 && ci.bw && ci.dq && ci.vl)
-               ? SIMDNORM_ISA_AVX512
+    /* the AVX2 level includes F16C (the 16-bit conversions); avx512bf16 is
+     * AVX-512 plus AVX512-BF16 */
+    const int avx512 = ci.avx2 && ci.fma && ci.f16c && ci.f512 && ci.bw && ci.dq && ci.vl;
+    *out = avx512 && ci.bf16                 ? SIMDNORM_ISA_AVX512BF16
+           : avx512                          ? SIMDNORM_ISA_AVX512
            : (ci.avx2 && ci.fma && ci.f16c) ? SIMDNORM_ISA_AVX2
                                             : SIMDNORM_ISA_SCALAR;
 #endif
@@ -91,7 +94,8 @@ static int cpuinfo_zmm_split(int *out)
     return 1;
 }
 
-/* Whether the ISA is expected to run, given the best one (levels nest). */
+/* Whether the ISA is expected to run, given the best one (the x86 levels
+ * nest in the order of their values: scalar, avx2, avx512, avx512bf16). */
 static int expected_available(simdnorm_isa isa, simdnorm_isa best)
 {
     if (isa == SIMDNORM_ISA_SCALAR)
@@ -104,6 +108,39 @@ static int expected_available(simdnorm_isa isa, simdnorm_isa best)
     return (int)isa <= (int)best;
 #endif
 }
+
+/* The tables cascade (kernels/isa_list.h): each family an ISA lists points
+ * at that ISA's own kernel, every other one at its parent's table's (where
+ * the parent is compiled in; scalar, the root, lists every family). */
+#define FAMILY_FLAG_(a, f) unsigned char f;
+typedef struct family_flags {
+    SIMDNORM_KERNEL_FAMILIES(FAMILY_FLAG_, ~)
+} family_flags;
+#undef FAMILY_FLAG_
+#define OWN_KERNEL_(tok, f)                                                                       \
+    own.f = 1;                                                                                    \
+    CHECK(t->f == simdnorm_##f##_##tok, "%s is not its own kernel", #f);
+#define PARENT_KERNEL_(a, f)                                                                      \
+    if (!own.f)                                                                                   \
+        CHECK(t->f == p->f, "%s is not its parent's", #f);
+#define CASCADE_CASE_(E, tok, P, level)                                                           \
+    SIMDNORM_IF_##E({                                                                             \
+        h_begin("table_cascades[%s]", #tok);                                                      \
+        const simdnorm_kernels *t = simdnorm_kernels_for(SIMDNORM_ISA_##E);                       \
+        const simdnorm_kernels *p = simdnorm_kernels_for(SIMDNORM_ISA_##P);                       \
+        family_flags own;                                                                         \
+        memset(&own, 0, sizeof own);                                                              \
+        CHECK(t != NULL, "no table");                                                             \
+        if (t) {                                                                                  \
+            SIMDNORM_KERNELS_##tok(OWN_KERNEL_, tok)                                              \
+            if (p && p != t) {                                                                    \
+                SIMDNORM_KERNEL_FAMILIES(PARENT_KERNEL_, ~)                                       \
+            }                                                                                     \
+        }                                                                                         \
+        h_end();                                                                                  \
+    })
+
+static void test_cascade(void) { SIMDNORM_ISAS(CASCADE_CASE_) }
 
 int main(int argc, char **argv)
 {
@@ -164,7 +201,7 @@ int main(int argc, char **argv)
             CHECK(simdnorm_active_isa() == isa, "active %s", simdnorm_isa_name(simdnorm_active_isa()));
             /* the forced ISA's kernels are the ones calls go through */
             const simdnorm_kernels *want = simdnorm_kernels_for(isa), *got = simdnorm_active_kernels();
-            CHECK(want && got->f32_moments == want->f32_moments &&
+            CHECK(want && got == want && got->f32_moments == want->f32_moments &&
                       got->f32_sumsq == want->f32_sumsq &&
                       got->f32_normalize == want->f32_normalize,
                   "active table is not %s's", simdnorm_isa_name(isa));
@@ -180,6 +217,8 @@ int main(int argc, char **argv)
         }
         h_end();
     }
+
+    test_cascade();
 
     /* The zmm_split rule (cpu.h) on cpuid signatures: leaf 0's vendor
      * registers (ebx, edx, ecx) and leaf 1's eax. */

@@ -104,7 +104,7 @@ static void print_text(unsigned f, simdnorm_isa active, const char *env)
     printf("ISAs:\n");
     for (int i = SIMDNORM_ISA_SCALAR; i < simdnorm_isa_count(); i++) {
         const simdnorm_isa isa = (simdnorm_isa)i;
-        printf("  %-7s %s\n", simdnorm_isa_name(isa),
+        printf("  %-10s %s\n", simdnorm_isa_name(isa),
                simdnorm_isa_available(isa)        ? "available"
                : simdnorm_kernels_for(isa) != NULL ? "not available (this CPU/OS cannot run it)"
                                                    : "not available (not compiled in)");

@@ -1,7 +1,9 @@
 /* vec_avx512.h - the vector operations of the AVX-512 (F, BW, DQ, VL) build
  * of the generic kernels (kernels/generic/): 16 floats, 8 doubles per
  * register. The contract of every operation is in vec_scalar.h; this file
- * only maps it onto intrinsics. */
+ * only maps it onto intrinsics. Also the avx512bf16 build's
+ * (vec_avx512bf16.h: compiled with -mavx512bf16, __AVX512BF16__ defined),
+ * which differs in the bf16 narrowing only. */
 #ifndef SIMDNORM_VEC_H
 #define SIMDNORM_VEC_H
 
@@ -10,7 +12,9 @@
 
 #include "kernels.h"
 
+#ifndef SIMDNORM_VEC_ISA
 #define SIMDNORM_VEC_ISA avx512
+#endif
 #define VF_N 16
 #define VD_N 8
 #define VD_PER_VF 2
@@ -218,15 +222,20 @@ static inline vc vc_addk(vc x, vc nk) { return _mm512_fmadd_pd(x, _mm512_set1_pd
 /* ---- 16-bit storage (contract: vec_scalar.h) ----
  * bf16: widen = vpmovzxwd + shift left 16 (exact); narrow = round to
  * nearest even on the integer bits, (b + 0x7fff + ((b >> 16) & 1)) >> 16,
- * NaN lanes set to 0x7fc0, vpmovdw. Not AVX512-BF16's vcvtneps2bf16: it
- * flushes subnormal inputs and outputs to zero (and the AVX-512 level does
- * not include it). f16: vcvtph2ps (exact, subnormals too) and vcvtps2ph
+ * NaN lanes set to 0x7fc0, vpmovdw. With AVX512-BF16 (the avx512bf16
+ * build), vcvtneps2bf16 / vcvtne2ps2bf16 instead, which round to nearest
+ * even too but read subnormal inputs as zero (their outputs are subnormal
+ * only for subnormal inputs: bf16 has float's exponent range). A result
+ * of +-0 comes from a zero or a subnormal input only, so one vptestnmw of
+ * the result finds the vectors to look at: where one of those lanes is
+ * subnormal (vfpclassps), the vector takes the integer rounding, so the
+ * bits are the same. f16: vcvtph2ps (exact, subnormals too) and vcvtps2ph
  * with the rounding in the immediate (nearest even; subnormal results and
  * overflow to Inf as IEEE; MXCSR's FTZ/DAZ are off inside every call,
  * fpenv.h), NaN lanes set to 0x7e00 (the instruction keeps the payload). */
 #include "half.h"
 static inline vf vbf16_widen_(__m256i h) { return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16)); }
-static inline __m256i vbf16_narrow_(vf v)
+static inline __m256i vbf16_narrow_int_(vf v)
 {
     const __m512i b = _mm512_castps_si512(v);
     const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(b, 16), _mm512_set1_epi32(1));
@@ -236,7 +245,7 @@ static inline __m256i vbf16_narrow_(vf v)
 }
 /* The rounding alone, for values whose NaNs are the canonical float NaN
  * 0x7fc00000 (every kernel output is): it narrows to 0x7fc0 by itself. */
-static inline __m256i vbf16_narrow_c_(vf v)
+static inline __m256i vbf16_narrow_c_int_(vf v)
 {
     const __m512i b = _mm512_castps_si512(v);
     const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(b, 16), _mm512_set1_epi32(1));
@@ -247,6 +256,28 @@ static inline __m256i vbf16_narrow_c_(vf v)
     return _mm512_castsi512_si256(_mm512_permutexvar_epi16(
         odd, _mm512_add_epi32(_mm512_add_epi32(b, _mm512_set1_epi32(0x7fff)), lsb)));
 }
+#if defined(__AVX512BF16__)
+/* a lane subnormal (vfpclassps class 0x20): the conversion instruction
+ * read it as zero */
+#define VBF16_SUBNORMAL_(v) _mm512_fpclass_ps_mask((v), 0x20)
+/* the lanes of 16 bf16 results that are +-0 */
+static inline __mmask16 vbf16_zeros16_(__m256i r) { return _mm256_testn_epi16_mask(r, _mm256_set1_epi16(0x7fff)); }
+/* the canonical float NaN narrows to 0x7fc0 by itself (quieted, truncated) */
+static inline __m256i vbf16_narrow_c_(vf v)
+{
+    const __m256i r = (__m256i)_mm512_cvtneps_pbh(v);
+    if (__builtin_expect(vbf16_zeros16_(r) != 0, 0) && VBF16_SUBNORMAL_(v) != 0)
+        return vbf16_narrow_c_int_(v);
+    return r;
+}
+static inline __m256i vbf16_narrow_(vf v)
+{
+    return _mm256_mask_mov_epi16(vbf16_narrow_c_(v), _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), _mm256_set1_epi16((short)SIMDNORM_BF16_CANONICAL_NAN));
+}
+#else
+static inline __m256i vbf16_narrow_(vf v) { return vbf16_narrow_int_(v); }
+static inline __m256i vbf16_narrow_c_(vf v) { return vbf16_narrow_c_int_(v); }
+#endif
 static inline vf vfp16_widen_(__m256i h) { return _mm512_cvtph_ps(h); }
 /* vcvtps2ph turns the canonical float NaN into 0x7e00 by itself. */
 static inline __m256i vfp16_narrow_c_(vf v) { return _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
@@ -307,7 +338,21 @@ static inline void vf_pair_to_elements(vf *a, vf *b)
     *a = e0;
     *b = e1;
 }
-static inline __m512i vbf16_narrow_pair_c_(vf a, vf b) { return _mm512_packus_epi32(vbf16_round_pair_(a), vbf16_round_pair_(b)); }
+static inline __m512i vbf16_narrow_pair_c_int_(vf a, vf b) { return _mm512_packus_epi32(vbf16_round_pair_(a), vbf16_round_pair_(b)); }
+#if defined(__AVX512BF16__)
+/* one vcvtne2ps2bf16 (a's 16 bf16 in the low half, b's in the high), then
+ * the 4-element groups back into element order by one vpermq */
+static inline __m512i vbf16_narrow_pair_c_(vf a, vf b)
+{
+    const __m512i r = (__m512i)_mm512_cvtne2ps_pbh(b, a);
+    if (__builtin_expect(_mm512_testn_epi16_mask(r, _mm512_set1_epi16(0x7fff)) != 0, 0) &&
+        (VBF16_SUBNORMAL_(a) | VBF16_SUBNORMAL_(b)) != 0)
+        return vbf16_narrow_pair_c_int_(a, b);
+    return _mm512_permutexvar_epi64(_mm512_set_epi64(7, 3, 6, 2, 5, 1, 4, 0), r);
+}
+#else
+static inline __m512i vbf16_narrow_pair_c_(vf a, vf b) { return vbf16_narrow_pair_c_int_(a, b); }
+#endif
 static inline void vbf16_store_pair_c(uint16_t *p, vf a, vf b) { _mm512_storeu_si512((void *)p, vbf16_narrow_pair_c_(a, b)); }
 static inline void vbf16_stream_pair_c(uint16_t *p, vf a, vf b) { _mm512_stream_si512((void *)p, vbf16_narrow_pair_c_(a, b)); }
 

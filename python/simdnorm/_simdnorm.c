@@ -1106,7 +1106,7 @@ static PyObject *py_set_isa(PyObject *self, PyObject *arg)
             Py_RETURN_NONE;
         }
     }
-    PyErr_Format(PyExc_ValueError, "set_isa: unknown ISA '%s' (scalar, avx2, avx512, neon)",
+    PyErr_Format(PyExc_ValueError, "set_isa: unknown ISA '%s' (scalar, avx2, avx512, neon, avx512bf16)",
                  name);
     return NULL;
 }
@@ -1509,7 +1509,7 @@ PyDoc_STRVAR(doc_active_isa,
     "active_isa($module, /)\n"
     "--\n"
     "\n"
-    "The ISA that calls use now: 'scalar', 'avx2', 'avx512' or 'neon'.");
+    "The ISA that calls use now: 'scalar', 'avx2', 'avx512', 'neon' or 'avx512bf16'.");
 
 PyDoc_STRVAR(doc_available_isas,
     "available_isas($module, /)\n"

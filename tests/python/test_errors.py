@@ -176,7 +176,7 @@ def test_isa_and_threads_errors():
         simdnorm.set_isa("sse2")
     with pytest.raises(TypeError):
         simdnorm.set_isa(1)
-    for isa in ("scalar", "avx2", "avx512", "neon"):
+    for isa in ("scalar", "avx2", "avx512", "neon", "avx512bf16"):
         if isa not in simdnorm.available_isas():
             with pytest.raises(ValueError, match=status(ERR_ISA)):
                 simdnorm.set_isa(isa)

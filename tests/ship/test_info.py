@@ -11,8 +11,8 @@ import os
 import subprocess
 import sys
 
-ISAS = ["scalar", "avx2", "avx512", "neon"]
-PREFERENCE = ["avx512", "avx2", "neon", "scalar"]
+ISAS = ["scalar", "avx2", "avx512", "neon", "avx512bf16"]
+PREFERENCE = ["avx512bf16", "avx512", "avx2", "neon", "scalar"]
 results = {"passed": 0, "failed": 0, "skipped": 0}
 
 
@@ -54,6 +54,8 @@ def cpuinfo_available():
         out.append("avx2")
         if {"avx512f", "avx512bw", "avx512dq", "avx512vl"} <= flags:
             out.append("avx512")
+            if "avx512_bf16" in flags:
+                out.append("avx512bf16")
     return out
 
 
@@ -100,6 +102,8 @@ def main(argv):
         if "avx512" in avail:
             consistent = consistent and "avx2" in avail and zmm and \
                 {"avx512f", "avx512bw", "avx512dq", "avx512vl"} <= feats
+        if "avx512bf16" in avail:
+            consistent = consistent and "avx512" in avail and "avx512bf16" in feats
         if per_isa["avx2"]["compiled"] and {"avx", "fma", "avx2"} <= feats and ymm:
             consistent = consistent and "avx2" in avail
     case("isas_consistent_with_features", consistent, d)
