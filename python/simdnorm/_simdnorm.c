@@ -1055,7 +1055,15 @@ done:
 
 /* ---- ISA and threads ---------------------------------------------------------- */
 
-#define N_ISAS 4
+/* How many ISAs the library lists: simdnorm_isa_name gives "unknown" past
+ * the last (a new ISA needs no change here). */
+static int n_isas(void)
+{
+    int n = 0;
+    while (strcmp(simdnorm_isa_name((simdnorm_isa)n), "unknown") != 0)
+        n++;
+    return n;
+}
 
 static PyObject *py_active_isa(PyObject *self, PyObject *unused)
 {
@@ -1071,7 +1079,7 @@ static PyObject *py_available_isas(PyObject *self, PyObject *unused)
     (void)self;
     (void)unused;
     if (!l) return NULL;
-    for (i = 0; i < N_ISAS; i++) {
+    for (i = 0; i < n_isas(); i++) {
         if (simdnorm_isa_available((simdnorm_isa)i)) {
             PyObject *s = PyUnicode_FromString(simdnorm_isa_name((simdnorm_isa)i));
             if (!s || PyList_Append(l, s) < 0) {
@@ -1096,7 +1104,7 @@ static PyObject *py_set_isa(PyObject *self, PyObject *arg)
         return NULL;
     }
     if (!(name = PyUnicode_AsUTF8(arg))) return NULL;
-    for (i = 0; i < N_ISAS; i++) {
+    for (i = 0; i < n_isas(); i++) {
         if (strcmp(name, simdnorm_isa_name((simdnorm_isa)i)) == 0) {
             if ((s = simdnorm_set_isa((simdnorm_isa)i)) != SIMDNORM_OK) {
                 PyErr_Format(PyExc_ValueError, "set_isa('%s'): %s", name,
