@@ -585,14 +585,21 @@ static inline const simdnorm_kernels *row_norm_kernels(int rms, int storage, siz
                                                        int act)
 {
     const simdnorm_kernels *k = simdnorm_active_kernels();
-    if (k->isa != SIMDNORM_ISA_AVX512 || add || !k->parent) /* parent: AVX2 */
+    /* AVX-512 and its child avx512bf16 (isa_list.h: the same kernels but
+     * the bf16 twins') hand these calls to AVX2, up their chain of parents */
+    if ((k->isa != SIMDNORM_ISA_AVX512 && k->isa != SIMDNORM_ISA_AVX512BF16) || add)
+        return k;
+    const simdnorm_kernels *avx2 = k->parent;
+    while (avx2 && avx2->isa != SIMDNORM_ISA_AVX2)
+        avx2 = avx2->parent;
+    if (!avx2)
         return k;
     const int narrow = cols >= 8 && cols < 16 && act == SIMDNORM_ACT_NONE;
     const int wide_ln = !rms && storage == 0 && beta && cols > LN_AVX2_MIN_COLS &&
                         (act == SIMDNORM_ACT_NONE || act == SIMDNORM_ACT_RELU) &&
                         simdnorm_from_memory(rows * cols, sizeof(float)) &&
                         (simdnorm_cpu_features() & SIMDNORM_CPU_ZMM_SPLIT);
-    return narrow || wide_ln ? k->parent : k;
+    return narrow || wide_ln ? avx2 : k;
 }
 
 /* The bodies of the public functions, inlined into each: opt is NULL (a
