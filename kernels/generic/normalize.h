@@ -87,20 +87,21 @@ static ALWAYS_INLINE vf normalize_full(size_t i, const sx *x, vf shift, vf scale
 }
 
 #if VX_HAS_PAIR
-/* Elements [i, i + 2 VF_N) as a pair in the header's pair order (x, gamma
- * and beta loaded in it; storage.h, VX_HAS_PAIR): the same operations as
- * normalize_full on every element. */
+/* Elements [i, i + 2 VF_N) as a pair in the header's order for elementwise
+ * loops (x, gamma and beta loaded in it; storage.h, VX_HAS_PAIR and the
+ * vx_*_npair operations): the same operations as normalize_full on every
+ * element. */
 static OPT_INLINE void normalize_pair(size_t i, const sx *x, vf shift, vf scale, vf offset,
                                       const float *gamma, const float *beta, int has_gamma,
                                       int has_beta, int act, const sx *pf, vf *r0, vf *r1)
 {
     NORMALIZE_PREFETCH(pf, i, has_beta);
     vf v0, v1, g0 = vf_zero(), g1 = vf_zero(), b0 = vf_zero(), b1 = vf_zero();
-    vx_load_pair(x + i, &v0, &v1);
+    vx_load_npair(x + i, &v0, &v1);
     if (has_gamma)
-        vf_load_pair(gamma + i, &g0, &g1);
+        vf_load_npair_(gamma + i, &g0, &g1);
     if (has_beta)
-        vf_load_pair(beta + i, &b0, &b1);
+        vf_load_npair_(beta + i, &b0, &b1);
     *r0 = normalize_vf(v0, shift, scale, offset, g0, b0, has_gamma, has_beta, act);
     *r1 = normalize_vf(v1, shift, scale, offset, g1, b1, has_gamma, has_beta, act);
 }
@@ -123,7 +124,7 @@ static ALWAYS_INLINE size_t normalize_pairs(size_t i, size_t n, const sx *x, vf 
         for (; i + blk <= n; i += blk) {
             normalize_pair(i, x, shift, scale, offset, gamma, beta, has_gamma, has_beta, act, pf,
                            &r0, &r1);
-            vx_stream_pair_c(y + i, r0, r1);
+            vx_stream_npair_c(y + i, r0, r1);
         }
         return i;
     }
@@ -136,17 +137,17 @@ static ALWAYS_INLINE size_t normalize_pairs(size_t i, size_t n, const sx *x, vf 
         for (; i + 2 * blk <= n; i += blk) {
             normalize_pair(i + blk, x, shift, scale, offset, gamma, beta, has_gamma, has_beta,
                            act, pf, &q0, &q1);
-            vx_store_pair_c(y + i, r0, r1);
+            vx_store_npair_c(y + i, r0, r1);
             r0 = q0;
             r1 = q1;
         }
-        vx_store_pair_c(y + i, r0, r1);
+        vx_store_npair_c(y + i, r0, r1);
         i += blk;
     }
     if (i + blk <= n) {
         normalize_pair(i, x, shift, scale, offset, gamma, beta, has_gamma, has_beta, act, pf, &r0,
                        &r1);
-        vx_store_pair_c(y + i, r0, r1);
+        vx_store_npair_c(y + i, r0, r1);
         i += blk;
     }
     return i;

@@ -203,9 +203,9 @@ static ALWAYS_INLINE void short_row_normalize_with(size_t V, size_t n, const sx 
     }
 #pragma GCC unroll 32
     for (size_t k = 0; k < Q; k += 2)
-        vx_store_pair_c(y + k * VF_N, out[k], out[k + 1]);
+        vx_store_npair_c(y + k * VF_N, out[k], out[k + 1]);
     if (V % 2 == 0 && V >= 4) {
-        vx_store_pair_c(y + n - 2 * VF_N, out[V - 2], out[V - 1]);
+        vx_store_npair_c(y + n - 2 * VF_N, out[V - 2], out[V - 1]);
     } else {
 #pragma GCC unroll 32
         for (size_t k = Q; k < V; k++)

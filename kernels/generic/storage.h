@@ -20,6 +20,9 @@
  *   VX_HAS_PAIR, vx_load_pair, vx_store_pair_c, vx_stream_pair_c   the
  *                        header's optional pairs of this storage (bf16 on
  *                        AVX2 and AVX-512; vec_scalar.h, VBF16_HAS_PAIR), 0 / absent
+ *   vx_load_npair, vf_load_npair_, vx_store_npair_c, vx_stream_npair_c   the
+ *                        pairs of the elementwise loops (generic/normalize.h):
+ *                        the header's VBF16_HAS_NPAIR ones, else the above
  *   JX, JY (row job), BDY, BX, BDX (backward job)   the job's pointers of
  *                        this storage */
 #ifndef SIMDNORM_GENERIC_STORAGE_H
@@ -54,6 +57,17 @@ typedef uint16_t sx;
 #define vx_load_pair(p, a, b) vbf16_load_pair((p), (a), (b))
 #define vx_store_pair_c(p, a, b) vbf16_store_pair_c((p), (a), (b))
 #define vx_stream_pair_c(p, a, b) vbf16_stream_pair_c((p), (a), (b))
+#if defined(VBF16_HAS_NPAIR)
+#define vx_load_npair(p, a, b) vbf16_load_npair((p), (a), (b))
+#define vf_load_npair_(p, a, b) vf_load_npair((p), (a), (b))
+#define vx_store_npair_c(p, a, b) vbf16_store_npair_c((p), (a), (b))
+#define vx_stream_npair_c(p, a, b) vbf16_stream_npair_c((p), (a), (b))
+#else
+#define vx_load_npair(p, a, b) vbf16_load_pair((p), (a), (b))
+#define vf_load_npair_(p, a, b) vf_load_pair((p), (a), (b))
+#define vx_store_npair_c(p, a, b) vbf16_store_pair_c((p), (a), (b))
+#define vx_stream_npair_c(p, a, b) vbf16_stream_pair_c((p), (a), (b))
+#endif
 #else
 #define VX_HAS_PAIR 0
 #endif

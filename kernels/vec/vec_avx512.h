@@ -356,6 +356,37 @@ static inline __m512i vbf16_narrow_pair_c_(vf a, vf b) { return vbf16_narrow_pai
 static inline void vbf16_store_pair_c(uint16_t *p, vf a, vf b) { _mm512_storeu_si512((void *)p, vbf16_narrow_pair_c_(a, b)); }
 static inline void vbf16_stream_pair_c(uint16_t *p, vf a, vf b) { _mm512_stream_si512((void *)p, vbf16_narrow_pair_c_(a, b)); }
 
+#if defined(__AVX512BF16__)
+/* The elementwise loops' pairs in element order (contract: vec_scalar.h,
+ * VBF16_HAS_NPAIR): vcvtne2ps2bf16 narrows two vectors into element order
+ * by itself, so a = elements 0-15 and b = 16-31 widened one vector at a
+ * time (vpmovzxwd + vpslld), gamma and beta loaded as they are: no
+ * shuffles of gamma and beta and no vpermq, where the pair order needs
+ * four and one per 32 elements. The reductions keep the pair order (their
+ * widening is the cheaper one there). */
+#define VBF16_HAS_NPAIR 1
+static inline void vbf16_load_npair(const uint16_t *p, vf *a, vf *b)
+{
+    *a = vbf16_loadu(p);
+    *b = vbf16_loadu(p + VF_N);
+}
+static inline void vf_load_npair(const float *p, vf *a, vf *b)
+{
+    *a = _mm512_loadu_ps(p);
+    *b = _mm512_loadu_ps(p + VF_N);
+}
+static inline __m512i vbf16_narrow_npair_c_(vf a, vf b)
+{
+    const __m512i r = (__m512i)_mm512_cvtne2ps_pbh(b, a);
+    if (__builtin_expect(_mm512_testn_epi16_mask(r, _mm512_set1_epi16(0x7fff)) != 0, 0) &&
+        (VBF16_SUBNORMAL_(a) | VBF16_SUBNORMAL_(b)) != 0)
+        return _mm512_inserti64x4(_mm512_castsi256_si512(vbf16_narrow_c_int_(a)), vbf16_narrow_c_int_(b), 1);
+    return r;
+}
+static inline void vbf16_store_npair_c(uint16_t *p, vf a, vf b) { _mm512_storeu_si512((void *)p, vbf16_narrow_npair_c_(a, b)); }
+static inline void vbf16_stream_npair_c(uint16_t *p, vf a, vf b) { _mm512_stream_si512((void *)p, vbf16_narrow_npair_c_(a, b)); }
+#endif
+
 /* VC_N = 8 16-bit elements as doubles (the channel moments); partial ones
  * by a masked load. */
 static inline vc vbf16_vc_(__m128i h) { return _mm512_cvtps_pd(_mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16))); }

@@ -315,7 +315,13 @@ static inline void vfp16_stream(uint16_t *p, vf v) { *p = vfp16_narrow1_(v); }
  *   vbf16_stream_pair_c(p, a, b) the same, non-temporal (p aligned to
  *                    VF_STREAM_ALIGN bytes)
  * An elementwise loop (generic/normalize.h) computes the same operations on
- * every element, so the same bits, in whichever lane. */
+ * every element, so the same bits, in whichever lane.
+ * Optional too, for a header with pairs whose elementwise loops are faster
+ * in another order than its reductions (avx512bf16: element order, which
+ * its narrowing instruction writes directly): VBF16_HAS_NPAIR and
+ * vbf16_load_npair, vf_load_npair, vbf16_store_npair_c,
+ * vbf16_stream_npair_c, as the four above in that order. Without them the
+ * elementwise loops use the pairs above (generic/storage.h: vx_*_npair). */
 
 /*   vbf16_load_vc(p), vfp16_load_vc(p)   VC_N 16-bit elements at p (any
  *                    alignment) widened to a vc of doubles (the channel
