@@ -3,7 +3,8 @@
  * register. The contract of every operation is in vec_scalar.h; this file
  * only maps it onto intrinsics. Also the avx512bf16 build's
  * (vec_avx512bf16.h: compiled with -mavx512bf16, __AVX512BF16__ defined),
- * which differs in the bf16 narrowing only. */
+ * which differs in the bf16 narrowing and the elementwise loops' pairs
+ * (VBF16_HAS_NPAIR) only. */
 #ifndef SIMDNORM_VEC_H
 #define SIMDNORM_VEC_H
 
